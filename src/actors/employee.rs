@@ -1,0 +1,337 @@
+//! The EmployeeActor: owns one employee's state and handles one message at a time.
+//!
+//! Each event it perceives becomes an `event` episode, recorded together with the event
+//! marked processed and the employee's state snapshot (one transaction, through its
+//! MemoryActor and the group committer). When anything in its tree is restarted, it
+//! resynchronises from the store — state snapshot plus unprocessed events — so a crash
+//! loses nothing and does nothing twice. The reasoning issue adds decisions here.
+
+use super::children::{A2aActor, A2aMsg, CapabilityActor, CapabilityMsg, DRILL_PANIC, FaultTarget, MemoryActor, MemoryMsg};
+use super::runtime::Runtime;
+use super::supervision::{RestartDecision, RestartTracker, StopReason};
+use crate::memory::Completion;
+use crate::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId};
+use chrono::{DateTime, Utc};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Unprocessed events loaded per page when replaying.
+pub(crate) const REPLAY_PAGE: i64 = 1000;
+/// How many recently handled event ids are remembered to drop a second delivery.
+const RECENT: usize = 256;
+
+/// Messages to an EmployeeActor.
+pub enum EmployeeMsg {
+    /// A stored event to perceive.
+    Perceive(Box<Event>),
+    /// Report runtime status.
+    Status(RpcReplyPort<EmployeeRuntime>),
+    /// Passivate if idle for `idle_after` with nothing pending.
+    IdleCheck {
+        /// Idle time after which to passivate.
+        idle_after: Duration,
+    },
+    /// Second half of passivation (see the Registry).
+    FinishPassivation,
+    /// Stop for good (offboarding) or for shutdown, after committing what was done.
+    Stop(StopReason, RpcReplyPort<()>),
+    /// Restart a child that failed, then resynchronise from the store.
+    RestartChild(FaultTarget),
+    /// Panic on purpose in this actor or a child (supervision drill).
+    InjectFault(FaultTarget),
+}
+
+/// The part of an employee's state that is persisted with every event it handles.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Events handled over the employee's life.
+    pub events_handled: u64,
+    /// When the last one was handled.
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+/// What an active employee reports about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EmployeeRuntime {
+    /// The role the running employee works in.
+    pub role: String,
+    /// Events handled over the employee's life.
+    pub events_handled: u64,
+    /// When the last one was handled.
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+/// What activation loaded, so the tree can start without touching the store.
+pub(crate) struct Preloaded {
+    /// The profile.
+    pub profile: EmployeeProfile,
+    /// The last state snapshot, if any.
+    pub snapshot: Option<Vec<u8>>,
+    /// The first page of unprocessed events.
+    pub pending: Vec<Event>,
+}
+
+/// Start-up arguments.
+pub(crate) struct EmployeeArgs {
+    pub(crate) rt: Arc<Runtime>,
+    pub(crate) id: EmployeeId,
+    pub(crate) preloaded: Option<Preloaded>,
+}
+
+/// The EmployeeActor.
+pub(crate) struct EmployeeActor;
+
+/// The EmployeeActor's state.
+pub(crate) struct EmployeeState {
+    rt: Arc<Runtime>,
+    id: EmployeeId,
+    profile: EmployeeProfile,
+    snapshot: Snapshot,
+    memory: ActorRef<MemoryMsg>,
+    capability: ActorRef<CapabilityMsg>,
+    a2a: ActorRef<A2aMsg>,
+    restarts: RestartTracker,
+    recent: VecDeque<EventId>,
+    last_activity: Instant,
+    /// A child is down: events are left in the store and replayed after the restart.
+    suspended: bool,
+    /// Events from the first page of pending, handled in post_start.
+    startup: Vec<Event>,
+}
+
+impl Actor for EmployeeActor {
+    type Msg = EmployeeMsg;
+    type State = EmployeeState;
+    type Arguments = EmployeeArgs;
+
+    async fn pre_start(&self, myself: ActorRef<EmployeeMsg>, args: EmployeeArgs) -> Result<EmployeeState, ActorProcessingErr> {
+        let EmployeeArgs { rt, id, preloaded } = args;
+        let cell = myself.get_cell();
+        let (memory, _) = Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
+        let (capability, _) = Actor::spawn_linked(None, CapabilityActor, (), cell.clone()).await?;
+        let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
+        let (profile, snapshot, startup) = match preloaded {
+            Some(p) => (p.profile, p.snapshot, p.pending),
+            None => {
+                // A restart: become the routed actor first, then read the store, so every
+                // event is either in what we read or delivered to us afterwards.
+                rt.directory.claim_live(id, &myself);
+                rt.writer.flush().await;
+                let (profile, snapshot) = rt
+                    .store
+                    .employee_with_state(&rt.tenant, id)
+                    .await?
+                    .ok_or_else(|| format!("employee {id} is not in the store"))?;
+                let pending = rt.store.pending_events(&rt.tenant, id, REPLAY_PAGE).await?;
+                (profile, snapshot, pending)
+            }
+        };
+        let snapshot = decode_snapshot(snapshot.as_deref());
+        let restarts = RestartTracker::new(&rt.config);
+        Ok(EmployeeState {
+            rt,
+            id,
+            profile,
+            snapshot,
+            memory,
+            capability,
+            a2a,
+            restarts,
+            recent: VecDeque::new(),
+            last_activity: Instant::now(),
+            suspended: false,
+            startup,
+        })
+    }
+
+    async fn post_start(&self, myself: ActorRef<EmployeeMsg>, state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+        let queued = state.rt.directory.claim_live(state.id, &myself);
+        let startup = std::mem::take(&mut state.startup);
+        let full_page = startup.len() as i64 >= REPLAY_PAGE;
+        for event in startup.into_iter().chain(queued) {
+            perceive(state, event).await;
+        }
+        if full_page {
+            replay(state).await?;
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, myself: ActorRef<EmployeeMsg>, msg: EmployeeMsg, state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+        match msg {
+            EmployeeMsg::Perceive(event) => perceive(state, *event).await,
+            EmployeeMsg::Status(reply) => {
+                let _ = reply.send(EmployeeRuntime {
+                    role: state.profile.role.clone(),
+                    events_handled: state.snapshot.events_handled,
+                    last_event_at: state.snapshot.last_event_at,
+                });
+            }
+            EmployeeMsg::IdleCheck { idle_after } => {
+                if !state.suspended
+                    && state.last_activity.elapsed() >= idle_after
+                    && state.rt.directory.begin_passivation(state.id, &myself)
+                {
+                    myself.send_message(EmployeeMsg::FinishPassivation)?;
+                }
+            }
+            EmployeeMsg::FinishPassivation => {
+                // Everything routed before begin_passivation has been handled (mailbox
+                // order); commit it, then either stop or take what arrived meanwhile.
+                ractor::call!(state.memory, MemoryMsg::Flush)?;
+                match state.rt.directory.end_passivation(state.id) {
+                    Ok(()) => {
+                        tracing::debug!(employee = %state.id, "passivated");
+                        myself.stop(StopReason::Passivated.reason());
+                    }
+                    Err(arrived) => {
+                        for event in arrived {
+                            perceive(state, event).await;
+                        }
+                    }
+                }
+            }
+            EmployeeMsg::Stop(reason, reply) => {
+                ractor::call!(state.memory, MemoryMsg::Flush)?;
+                myself.stop(reason.reason());
+                let _ = reply.send(());
+            }
+            EmployeeMsg::RestartChild(which) => {
+                let cell = myself.get_cell();
+                match which {
+                    FaultTarget::Memory => {
+                        state.memory = Actor::spawn_linked(None, MemoryActor, state.rt.writer.clone(), cell).await?.0;
+                    }
+                    FaultTarget::Capability => state.capability = Actor::spawn_linked(None, CapabilityActor, (), cell).await?.0,
+                    FaultTarget::A2a => state.a2a = Actor::spawn_linked(None, A2aActor, (), cell).await?.0,
+                    FaultTarget::Employee => {}
+                }
+                resync(state).await?;
+            }
+            EmployeeMsg::InjectFault(target) => match target {
+                FaultTarget::Employee => panic!("{DRILL_PANIC}"),
+                FaultTarget::Memory => state.memory.send_message(MemoryMsg::InjectFault)?,
+                FaultTarget::Capability => state.capability.send_message(CapabilityMsg::InjectFault)?,
+                FaultTarget::A2a => state.a2a.send_message(A2aMsg::InjectFault)?,
+            },
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<EmployeeMsg>,
+        evt: SupervisionEvent,
+        state: &mut EmployeeState,
+    ) -> Result<(), ActorProcessingErr> {
+        let SupervisionEvent::ActorFailed(cell, err) = evt else { return Ok(()) };
+        let Some(which) = child_kind(state, &cell) else { return Ok(()) };
+        metrics::counter!("empla_actor_restarts_total", "actor" => child_name(which)).increment(1);
+        state.suspended = true;
+        match state.restarts.on_failure(Instant::now()) {
+            RestartDecision::RestartAfter(delay) => {
+                tracing::warn!(employee = %state.id, child = child_name(which), error = %err, ?delay, "child failed; restarting");
+                myself.send_after(delay, move || EmployeeMsg::RestartChild(which));
+                Ok(())
+            }
+            RestartDecision::GiveUp => Err(format!("{} actor failed too often: {err}", child_name(which)).into()),
+        }
+    }
+}
+
+fn child_kind(state: &EmployeeState, cell: &ActorCell) -> Option<FaultTarget> {
+    let id = cell.get_id();
+    if id == state.memory.get_id() {
+        Some(FaultTarget::Memory)
+    } else if id == state.capability.get_id() {
+        Some(FaultTarget::Capability)
+    } else if id == state.a2a.get_id() {
+        Some(FaultTarget::A2a)
+    } else {
+        None
+    }
+}
+
+fn child_name(which: FaultTarget) -> &'static str {
+    match which {
+        FaultTarget::Employee => "employee",
+        FaultTarget::Memory => "memory",
+        FaultTarget::Capability => "capability",
+        FaultTarget::A2a => "a2a",
+    }
+}
+
+fn decode_snapshot(bytes: Option<&[u8]>) -> Snapshot {
+    bytes.and_then(|b| rmp_serde::from_slice(b).ok()).unwrap_or_default()
+}
+
+/// Perceives one event: records its episode, marks it processed and persists the state.
+async fn perceive(state: &mut EmployeeState, event: Event) {
+    if state.suspended || state.recent.contains(&event.id) {
+        return;
+    }
+    if state.recent.len() == RECENT {
+        state.recent.pop_front();
+    }
+    state.recent.push_back(event.id);
+    let now = Utc::now();
+    let delay = (now - event.received_at).to_std().unwrap_or_default();
+    metrics::histogram!("empla_mailbox_delay_seconds").record(delay.as_secs_f64());
+    state.last_activity = Instant::now();
+    state.snapshot.events_handled += 1;
+    state.snapshot.last_event_at = Some(now);
+    let episode = Episode {
+        id: EpisodeId::new(),
+        tenant: event.tenant.clone(),
+        employee_id: state.id,
+        kind: EpisodeKind::Event,
+        event_id: Some(event.id),
+        cause_id: None,
+        summary: event.kind,
+        payload: event.payload,
+        at: now,
+    };
+    let completion = Completion {
+        tenant: event.tenant,
+        employee: state.id,
+        event_id: event.id,
+        episodes: vec![episode],
+        snapshot: Some(rmp_serde::to_vec_named(&state.snapshot).expect("a snapshot serialises")),
+    };
+    if state.memory.send_message(MemoryMsg::Record(Box::new(completion))).is_ok() {
+        metrics::counter!("empla_events_processed_total").increment(1);
+    }
+}
+
+/// Handles every unprocessed event in the store, page by page.
+async fn replay(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+    loop {
+        // What was handed to the MemoryActor must be committed before the next page is
+        // read, or it would be read again.
+        ractor::call!(state.memory, MemoryMsg::Flush)?;
+        let page = state.rt.store.pending_events(&state.rt.tenant, state.id, REPLAY_PAGE).await?;
+        let more = page.len() as i64 >= REPLAY_PAGE;
+        let before = state.snapshot.events_handled;
+        for event in page {
+            perceive(state, event).await;
+        }
+        if !more || state.snapshot.events_handled == before {
+            return Ok(());
+        }
+    }
+}
+
+/// After a child restart: reload the state the store holds and replay what it has not
+/// seen processed. Work lost with the failed child is redone from there, once.
+async fn resync(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+    state.rt.writer.flush().await;
+    let snapshot = state.rt.store.snapshot(&state.rt.tenant, state.id).await?;
+    state.snapshot = decode_snapshot(snapshot.as_deref());
+    state.recent.clear();
+    state.suspended = false;
+    replay(state).await
+}
+

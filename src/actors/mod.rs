@@ -1,0 +1,31 @@
+//! The runtime: ractor actors and their messages.
+//!
+//! ```text
+//! NodeSupervisor
+//!  ├─ Registry            directory of every hired employee; parent of active trees
+//!  │   └─ EmployeeSupervisor (one per active employee)
+//!  │       └─ EmployeeActor  owns the employee's state; one message at a time
+//!  │           ├─ MemoryActor      records memory (group-committed)
+//!  │           ├─ CapabilityActor  executes actions
+//!  │           └─ A2aActor         talks to other agents
+//!  └─ Scheduler           one cron job per distinct expression, fanned out
+//! ```
+//!
+//! Only this module holds actor refs. Every restart follows one policy
+//! ([`supervision::RestartTracker`]).
+
+mod children;
+mod employee;
+mod employee_supervisor;
+mod node;
+mod registry;
+mod runtime;
+mod scheduler;
+pub mod supervision;
+
+pub use children::{A2aMsg, ActionOutcome, ActionRequest, CapabilityMsg, FaultTarget, MemoryMsg};
+pub use employee::{EmployeeMsg, EmployeeRuntime, Snapshot};
+pub use employee_supervisor::SupervisorMsg;
+pub use node::{HireError, Node, NodeError, NodeMsg, NodeOptions, SubmitError};
+pub use registry::{ReachError, RegistryMsg, RuntimeState};
+pub use scheduler::SchedulerMsg;

@@ -1,0 +1,479 @@
+//! The node: the NodeSupervisor actor at the root of the tree (Registry and Scheduler
+//! under it, employee trees under the Registry), and [`Node`], the library API that the
+//! HTTP API, the CLI and tests drive.
+
+use super::children::FaultTarget;
+use super::employee::{EmployeeMsg, EmployeeRuntime};
+use super::registry::{self, ReachError, Registry, RegistryMsg, RuntimeState};
+use super::runtime::Runtime;
+use super::scheduler::{Scheduler, SchedulerMsg};
+use super::supervision::{RestartDecision, RestartTracker, StopReason};
+use crate::config::{Config, RoleTemplate, RuntimeConfig, StoreConfig, normalize_cron};
+use crate::lifecycle::{HireRequest, address_local_part, build_profile};
+use crate::memory::{Accepted, NewHire, Store, StoreError, StoreWriter, WriteError, parse_status};
+use crate::model::{
+    EmployeeId, EmployeeProfile, EmployeeStatus, Episode, Event, FieldError, NewEvent, TenantId,
+};
+use chrono::Utc;
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// Tenant stamped on every row.
+    pub tenant: TenantId,
+    /// Domain of employees' addresses.
+    pub company_domain: String,
+    /// Store URL.
+    pub store_url: String,
+    /// Store settings.
+    pub store: StoreConfig,
+    /// Runtime settings.
+    pub runtime: RuntimeConfig,
+    /// Role templates by id.
+    pub roles: BTreeMap<String, RoleTemplate>,
+    /// Employees to hire on start unless already hired from the same file.
+    pub demo_employees: Vec<(PathBuf, HireRequest)>,
+}
+
+impl NodeOptions {
+    /// Options from a loaded configuration.
+    pub fn from_config(cfg: &Config) -> Self {
+        Self {
+            tenant: TenantId::new(cfg.node.node.tenant.clone()),
+            company_domain: cfg.node.node.company_domain.clone(),
+            store_url: cfg.node.store_url(),
+            store: cfg.node.store.clone(),
+            runtime: cfg.node.runtime.clone(),
+            roles: cfg.roles.clone(),
+            demo_employees: if cfg.node.node.hire_demo_employees { cfg.employees.clone() } else { Vec::new() },
+        }
+    }
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An actor could not be spawned.
+    #[error("could not start the actor tree: {0}")]
+    Spawn(String),
+    /// A demo employee could not be hired.
+    #[error("could not hire demo employee from {file}: {error}")]
+    Demo {
+        /// The employee file.
+        file: String,
+        /// Why.
+        error: HireError,
+    },
+}
+
+/// Why a hire was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HireError {
+    /// No role template of that name.
+    #[error("`role` names `{role}`, which has no template; use one of: {known}")]
+    UnknownRole {
+        /// The role asked for.
+        role: String,
+        /// The roles this node has, comma-separated.
+        known: String,
+    },
+    /// The request or the resulting profile is invalid.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an event was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The event is invalid.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// The employee cannot take events.
+    #[error(transparent)]
+    Reach(#[from] ReachError),
+    /// The event could not be stored; it was not accepted.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// A running node.
+pub struct Node {
+    rt: Arc<Runtime>,
+    supervisor: ActorRef<NodeMsg>,
+    roles: BTreeMap<String, RoleTemplate>,
+    company_domain: String,
+    hiring: tokio::sync::Mutex<()>,
+    writer_task: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    /// Opens the store, loads the directory, starts the actor tree, replays every
+    /// unprocessed event and hires the demo employees not hired yet.
+    pub async fn start(opts: NodeOptions) -> Result<Node, NodeError> {
+        let store = Store::connect(&opts.store_url, &opts.store).await?;
+        Self::start_with_store(store, opts).await
+    }
+
+    /// As [`Node::start`], on a store already opened.
+    pub async fn start_with_store(store: Store, opts: NodeOptions) -> Result<Node, NodeError> {
+        let (writer, writer_task) = StoreWriter::start(store.clone(), opts.store.write_batch_max, opts.store.write_queue);
+        let rt = Runtime::new(opts.tenant.clone(), store, writer, opts.runtime.clone());
+        let mut bad = None;
+        let loaded = rt
+            .store
+            .for_each_directory_row(&rt.tenant, |row| match (row.id.parse(), parse_status(&row.status)) {
+                (Ok(id), Ok(status)) => rt.directory.insert(id, &row.email, &row.chat_handle, status),
+                _ => bad = Some(row.id),
+            })
+            .await?;
+        if let Some(id) = bad {
+            return Err(StoreError::Corrupt(format!("employee row {id:?} has a malformed id or status")).into());
+        }
+        let (supervisor, _) =
+            Actor::spawn(None, NodeSupervisor, rt.clone()).await.map_err(|e| NodeError::Spawn(e.to_string()))?;
+        let node = Node {
+            rt,
+            supervisor,
+            roles: opts.roles,
+            company_domain: opts.company_domain,
+            hiring: tokio::sync::Mutex::new(()),
+            writer_task,
+        };
+        let pending = node.rt.store.employees_with_pending(&node.rt.tenant).await?;
+        for id in &pending {
+            registry::wake(&node.rt, *id);
+        }
+        tracing::info!(employees = loaded, replaying = pending.len(), "node started");
+        node.hire_demo_employees(&opts.demo_employees).await?;
+        Ok(node)
+    }
+
+    async fn hire_demo_employees(&self, demo: &[(PathBuf, HireRequest)]) -> Result<(), NodeError> {
+        if demo.is_empty() {
+            return Ok(());
+        }
+        let hired: HashSet<String> = self.rt.store.config_keys(&self.rt.tenant).await?.into_iter().collect();
+        for (path, req) in demo {
+            let key = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            if hired.contains(&key) {
+                continue;
+            }
+            let mut req = req.clone();
+            req.created_by.get_or_insert_with(|| "config".into());
+            let profile = self
+                .hire_batch(vec![(req, Some(key))])
+                .await
+                .map_err(|error| NodeError::Demo { file: path.display().to_string(), error })?;
+            tracing::info!(employee = %profile[0].id, email = %profile[0].email, "hired demo employee");
+        }
+        Ok(())
+    }
+
+    /// The tenant this node serves.
+    pub fn tenant(&self) -> &TenantId {
+        &self.rt.tenant
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.rt.store
+    }
+
+    /// Role templates by id.
+    pub fn roles(&self) -> &BTreeMap<String, RoleTemplate> {
+        &self.roles
+    }
+
+    /// Hires one employee and starts its actor tree.
+    pub async fn hire(&self, req: HireRequest) -> Result<EmployeeProfile, HireError> {
+        let mut hired = self.hire_batch(vec![(req, None)]).await?;
+        let profile = hired.pop().expect("one hire gives one profile");
+        // A new hire starts working at once; it passivates when idle like anyone else.
+        if let Err(e) = registry::live_actor(&self.rt, profile.id).await {
+            tracing::warn!(employee = %profile.id, error = %e, "hired, but its actors did not start");
+        }
+        Ok(profile)
+    }
+
+    /// Hires many employees in few transactions without starting their actors (they
+    /// activate on their first event). For bulk onboarding and benchmarks.
+    pub async fn hire_many(&self, reqs: Vec<HireRequest>) -> Result<Vec<EmployeeProfile>, HireError> {
+        let mut out = Vec::with_capacity(reqs.len());
+        let mut reqs = reqs.into_iter().map(|r| (r, None)).peekable();
+        while reqs.peek().is_some() {
+            let chunk: Vec<_> = reqs.by_ref().take(1000).collect();
+            out.extend(self.hire_batch(chunk).await?);
+        }
+        Ok(out)
+    }
+
+    async fn hire_batch(&self, reqs: Vec<(HireRequest, Option<String>)>) -> Result<Vec<EmployeeProfile>, HireError> {
+        let _one_at_a_time = self.hiring.lock().await;
+        let now = Utc::now();
+        let mut taken = HashSet::new();
+        let mut hires = Vec::with_capacity(reqs.len());
+        for (req, config_key) in reqs {
+            let role = self.roles.get(&req.role).ok_or_else(|| HireError::UnknownRole {
+                role: req.role.clone(),
+                known: self.roles.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
+            let email = self.free_address(&req.name, &taken);
+            taken.insert(email.clone());
+            let profile = build_profile(role, &req, &self.rt.tenant, EmployeeId::new(), email, now).map_err(HireError::Invalid)?;
+            let schedules = role
+                .schedules
+                .iter()
+                .map(|s| Ok((s.name.clone(), normalize_cron(&s.cron).map_err(|m| FieldError::new("schedules", m))?)))
+                .collect::<Result<Vec<_>, FieldError>>()
+                .map_err(|e| HireError::Invalid(vec![e]))?;
+            hires.push(NewHire { profile, config_key, schedules });
+        }
+        self.rt.store.insert_employees(&hires).await?;
+        let mut crons = HashSet::new();
+        for h in &hires {
+            let p = &h.profile;
+            self.rt.directory.insert(p.id, &p.email, &p.chat_handle, p.status);
+            crons.extend(h.schedules.iter().map(|(_, c)| c.clone()));
+        }
+        if let Some(s) = self.rt.scheduler() {
+            let _ = s.send_message(SchedulerMsg::Ensure(crons.into_iter().collect()));
+        }
+        Ok(hires.into_iter().map(|h| h.profile).collect())
+    }
+
+    /// `first.last@domain`, or with a number appended when that is taken.
+    fn free_address(&self, name: &str, taken: &HashSet<String>) -> String {
+        let local = address_local_part(name);
+        (1..)
+            .map(|n| if n == 1 { format!("{local}@{}", self.company_domain) } else { format!("{local}{n}@{}", self.company_domain) })
+            .find(|a| !taken.contains(a) && !self.rt.directory.email_taken(a))
+            .expect("some numbered address is free")
+    }
+
+    /// Finds an employee by id, email address or chat handle.
+    pub fn resolve(&self, key: &str) -> Option<EmployeeId> {
+        self.rt.directory.resolve(key)
+    }
+
+    /// Number of hired employees (including offboarded ones).
+    pub fn hired(&self) -> usize {
+        self.rt.directory.len()
+    }
+
+    /// One employee's profile.
+    pub async fn employee(&self, id: EmployeeId) -> Result<Option<EmployeeProfile>, StoreError> {
+        self.rt.store.employee(&self.rt.tenant, id).await
+    }
+
+    /// Employees in hiring order.
+    pub async fn employees(&self, limit: i64, offset: i64) -> Result<Vec<EmployeeProfile>, StoreError> {
+        self.rt.store.employees(&self.rt.tenant, limit, offset).await
+    }
+
+    /// The runtime state of an employee (idle, active, failed, ...).
+    pub fn runtime_state(&self, id: EmployeeId) -> Option<RuntimeState> {
+        self.rt.directory.runtime_state(id)
+    }
+
+    /// Offboards an employee: stops its actors, marks it offboarded, stops routing its
+    /// addresses and cron ticks. Its memory is kept.
+    pub async fn offboard(&self, id: EmployeeId) -> Result<EmployeeProfile, ReachError> {
+        let mut profile = self
+            .rt
+            .store
+            .employee(&self.rt.tenant, id)
+            .await
+            .map_err(|e| ReachError::Unavailable(e.to_string()))?
+            .ok_or(ReachError::NotFound)?;
+        if profile.status == EmployeeStatus::Offboarded {
+            return Ok(profile);
+        }
+        profile.status = EmployeeStatus::Offboarded;
+        let store_err = |e: StoreError| ReachError::Unavailable(e.to_string());
+        self.rt.store.update_profile(&profile).await.map_err(store_err)?;
+        self.rt.store.remove_subscriptions(&self.rt.tenant, id).await.map_err(store_err)?;
+        if let Some(actor) = self.rt.directory.offboard(id, &profile.email, &profile.chat_handle) {
+            let _ = ractor::call_t!(actor, EmployeeMsg::Stop, 5000, StopReason::Offboarded);
+        }
+        Ok(profile)
+    }
+
+    /// Accepts an event for an employee: validated, committed to the durable inbox, then
+    /// delivered. Returns once it is stored. The same idempotency key is accepted once.
+    pub async fn submit_event(&self, id: EmployeeId, new: NewEvent) -> Result<Accepted, SubmitError> {
+        let errors = new.validate();
+        if !errors.is_empty() {
+            return Err(SubmitError::Invalid(errors));
+        }
+        match self.rt.directory.status(id) {
+            None => return Err(ReachError::NotFound.into()),
+            Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),
+            Some(_) => {}
+        }
+        let event = Event::accept(self.rt.tenant.clone(), id, new, Utc::now());
+        let accepted = self.rt.writer.accept(event.clone()).await?;
+        if !accepted.duplicate {
+            metrics::counter!("empla_events_accepted_total").increment(1);
+            registry::deliver(&self.rt, event);
+        }
+        Ok(accepted)
+    }
+
+    /// An employee's episodes, newest first.
+    pub async fn episodes(
+        &self,
+        id: EmployeeId,
+        limit: i64,
+        before_seq: Option<i64>,
+    ) -> Result<Vec<(i64, Episode)>, StoreError> {
+        self.rt.store.episodes(&self.rt.tenant, id, limit, before_seq).await
+    }
+
+    /// An active employee's own account of itself; activates it if idle.
+    pub async fn employee_runtime(&self, id: EmployeeId) -> Result<EmployeeRuntime, ReachError> {
+        let actor = registry::live_actor(&self.rt, id).await?;
+        ractor::call_t!(actor, EmployeeMsg::Status, 10_000).map_err(|e| ReachError::Unavailable(e.to_string()))
+    }
+
+    /// Activates an idle employee (no event needed) and returns once it runs.
+    pub async fn activate(&self, id: EmployeeId) -> Result<(), ReachError> {
+        registry::live_actor(&self.rt, id).await.map(|_| ())
+    }
+
+    /// Makes one actor of an employee's tree panic on purpose (a supervision drill).
+    pub async fn inject_fault(&self, id: EmployeeId, target: FaultTarget) -> Result<(), ReachError> {
+        let actor = registry::live_actor(&self.rt, id).await?;
+        actor.send_message(EmployeeMsg::InjectFault(target)).map_err(|e| ReachError::Unavailable(e.to_string()))
+    }
+
+    /// Fires a cron expression now, as the Scheduler does on a tick. Returns how many
+    /// employees it was fanned out to.
+    pub async fn fire_cron(&self, cron: &str, at: chrono::DateTime<Utc>) -> Result<usize, StoreError> {
+        super::scheduler::fan_out(&self.rt, cron, at).await
+    }
+
+    /// Asks every active employee to passivate if idle (the Registry does this on its
+    /// own every `passivation_sweep_every`).
+    pub fn sweep_idle(&self) {
+        if let Some(cell) = self.rt.registry_cell() {
+            let _ = cell.send_message(RegistryMsg::Sweep);
+        }
+    }
+
+    /// Sets the Prometheus gauges that are counted from the directory.
+    pub fn record_gauges(&self) {
+        let (by_status, by_run) = self.rt.directory.counts();
+        for (status, n) in by_status {
+            metrics::gauge!("empla_employees", "status" => status.as_str()).set(n as f64);
+        }
+        for (state, n) in by_run {
+            metrics::gauge!("empla_employees_runtime", "state" => state.as_str()).set(n as f64);
+        }
+    }
+
+    /// Stops gracefully within the configured deadline: every employee commits what it
+    /// did and stops, the store writer drains, the store closes. Unprocessed events stay
+    /// in the inbox and are replayed by the next start.
+    pub async fn shutdown(self) {
+        let deadline = self.rt.config.shutdown_timeout;
+        let stop_all = async {
+            let actors = self.rt.directory.live_actors();
+            futures::future::join_all(
+                actors.iter().map(|a| async move { ractor::call_t!(a, EmployeeMsg::Stop, 5000, StopReason::Shutdown) }),
+            )
+            .await;
+            self.rt.writer.flush().await;
+        };
+        if tokio::time::timeout(deadline, stop_all).await.is_err() {
+            tracing::warn!(?deadline, "shutdown deadline passed; stopping the rest abruptly");
+        }
+        let _ = self.supervisor.stop_and_wait(StopReason::Shutdown.reason(), Some(Duration::from_secs(5))).await;
+        self.rt.writer.flush().await;
+        self.writer_task.abort();
+        self.rt.store.close().await;
+    }
+}
+
+/// Messages to the NodeSupervisor.
+pub enum NodeMsg {
+    /// Restart a failed Registry.
+    RestartRegistry,
+    /// Restart a failed Scheduler.
+    RestartScheduler,
+}
+
+/// The root supervisor: runs the Registry and the Scheduler and restarts them.
+pub(crate) struct NodeSupervisor;
+
+/// Its state.
+pub(crate) struct NodeSupervisorState {
+    rt: Arc<Runtime>,
+    registry: ActorCell,
+    scheduler: ActorCell,
+    restarts: RestartTracker,
+}
+
+impl Actor for NodeSupervisor {
+    type Msg = NodeMsg;
+    type State = NodeSupervisorState;
+    type Arguments = Arc<Runtime>;
+
+    async fn pre_start(&self, myself: ActorRef<NodeMsg>, rt: Arc<Runtime>) -> Result<NodeSupervisorState, ActorProcessingErr> {
+        let (registry, _) = Actor::spawn_linked(None, Registry, rt.clone(), myself.get_cell()).await?;
+        let (scheduler, _) = Actor::spawn_linked(None, Scheduler, rt.clone(), myself.get_cell()).await?;
+        let restarts = RestartTracker::new(&rt.config);
+        Ok(NodeSupervisorState { rt, registry: registry.get_cell(), scheduler: scheduler.get_cell(), restarts })
+    }
+
+    async fn handle(&self, myself: ActorRef<NodeMsg>, msg: NodeMsg, state: &mut NodeSupervisorState) -> Result<(), ActorProcessingErr> {
+        match msg {
+            NodeMsg::RestartRegistry => {
+                state.registry = Actor::spawn_linked(None, Registry, state.rt.clone(), myself.get_cell()).await?.0.get_cell();
+                // Employees lost with the old registry are woken if they have work.
+                for id in state.rt.store.employees_with_pending(&state.rt.tenant).await? {
+                    registry::wake(&state.rt, id);
+                }
+            }
+            NodeMsg::RestartScheduler => {
+                state.scheduler = Actor::spawn_linked(None, Scheduler, state.rt.clone(), myself.get_cell()).await?.0.get_cell();
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<NodeMsg>,
+        evt: SupervisionEvent,
+        state: &mut NodeSupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        let SupervisionEvent::ActorFailed(cell, err) = evt else { return Ok(()) };
+        let (name, msg): (&'static str, fn() -> NodeMsg) = if cell.get_id() == state.registry.get_id() {
+            ("registry", || NodeMsg::RestartRegistry)
+        } else if cell.get_id() == state.scheduler.get_id() {
+            ("scheduler", || NodeMsg::RestartScheduler)
+        } else {
+            return Ok(());
+        };
+        metrics::counter!("empla_actor_restarts_total", "actor" => name).increment(1);
+        match state.restarts.on_failure(Instant::now()) {
+            RestartDecision::RestartAfter(delay) => {
+                tracing::error!(actor = name, error = %err, ?delay, "node actor failed; restarting");
+                myself.send_after(delay, msg);
+                Ok(())
+            }
+            RestartDecision::GiveUp => Err(format!("{name} failed too often: {err}").into()),
+        }
+    }
+}

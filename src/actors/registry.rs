@@ -1,0 +1,430 @@
+//! The Registry: the node's directory of every hired employee (id, email and chat handle
+//! → entry) and the parent of every active employee tree.
+//!
+//! Employees are virtual actors. The directory keeps a small [`Slot`] for every hired
+//! employee; the actor tree exists only while the employee is active. Anything addressed
+//! to an idle employee activates it: the slot turns `Activating`, the tree is spawned
+//! with its state loaded from the store, and whatever arrived meanwhile is handed over.
+//! Passivation is the reverse handshake, so no event slips between the two.
+
+use super::employee::{EmployeeMsg, Preloaded};
+use super::employee_supervisor::{EmployeeSupervisor, SupervisorArgs};
+use super::runtime::Runtime;
+use crate::model::{EmployeeId, EmployeeStatus, Event};
+use dashmap::DashMap;
+use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, SupervisionEvent};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Where an employee's actor tree is in its life.
+pub(crate) enum Run {
+    /// No actors; state is in the store.
+    Idle,
+    /// The tree is being spawned; events and callers wait here.
+    Activating(Box<Activation>),
+    /// The tree runs; this is its EmployeeActor.
+    Live(ActorRef<EmployeeMsg>),
+    /// The employee is persisting to stop; events wait here and cancel the stop.
+    Passivating(ActorRef<EmployeeMsg>, Vec<Event>),
+    /// The EmployeeActor crashed and waits for its restart; events stay in the store.
+    Restarting,
+    /// The employee crashed too often; it is not restarted until the node restarts.
+    Failed,
+}
+
+/// What waits for an employee's tree to come up.
+#[derive(Default)]
+pub(crate) struct Activation {
+    pub(crate) queued: Vec<Event>,
+    pub(crate) waiters: Vec<oneshot::Sender<ActorRef<EmployeeMsg>>>,
+}
+
+/// The directory's entry for one employee.
+pub(crate) struct Slot {
+    pub(crate) status: EmployeeStatus,
+    pub(crate) run: Run,
+}
+
+/// A snapshot of one employee's runtime state, for status and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeState {
+    /// No actors running; activated by the next event or call.
+    Idle,
+    /// Being spawned.
+    Activating,
+    /// Running.
+    Active,
+    /// Persisting before stopping.
+    Passivating,
+    /// Waiting to be restarted after a crash.
+    Restarting,
+    /// Crashed too often; needs attention.
+    Failed,
+}
+
+impl RuntimeState {
+    /// Name as shown in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Activating => "activating",
+            Self::Active => "active",
+            Self::Passivating => "passivating",
+            Self::Restarting => "restarting",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// The directory: every hired employee by id, routed ones also by email and handle.
+#[derive(Default)]
+pub(crate) struct Directory {
+    slots: DashMap<EmployeeId, Slot>,
+    by_email: DashMap<Box<str>, EmployeeId>,
+    by_handle: DashMap<Box<str>, EmployeeId>,
+}
+
+impl Directory {
+    /// Adds an employee. Offboarded employees are kept by id but not routed.
+    pub(crate) fn insert(&self, id: EmployeeId, email: &str, handle: &str, status: EmployeeStatus) {
+        if status != EmployeeStatus::Offboarded {
+            self.by_email.insert(email.to_ascii_lowercase().into_boxed_str(), id);
+            self.by_handle.insert(handle.to_ascii_lowercase().into_boxed_str(), id);
+        }
+        self.slots.insert(id, Slot { status, run: Run::Idle });
+    }
+
+    /// Number of hired employees.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether an email address is taken.
+    pub(crate) fn email_taken(&self, email: &str) -> bool {
+        self.by_email.contains_key(email.to_ascii_lowercase().as_str())
+    }
+
+    /// Finds an employee by id, email address or chat handle.
+    pub(crate) fn resolve(&self, key: &str) -> Option<EmployeeId> {
+        if let Ok(id) = key.parse::<EmployeeId>() {
+            return self.slots.contains_key(&id).then_some(id);
+        }
+        let key = key.to_ascii_lowercase();
+        if key.contains('@') {
+            self.by_email.get(key.as_str()).map(|e| *e)
+        } else {
+            self.by_handle.get(key.as_str()).map(|e| *e)
+        }
+    }
+
+    /// The employment status of an employee.
+    pub(crate) fn status(&self, id: EmployeeId) -> Option<EmployeeStatus> {
+        self.slots.get(&id).map(|s| s.status)
+    }
+
+    /// Marks an employee offboarded and stops routing its addresses. Returns its live
+    /// actor, if any, so the caller can stop it.
+    pub(crate) fn offboard(&self, id: EmployeeId, email: &str, handle: &str) -> Option<ActorRef<EmployeeMsg>> {
+        self.by_email.remove(email.to_ascii_lowercase().as_str());
+        self.by_handle.remove(handle.to_ascii_lowercase().as_str());
+        let mut slot = self.slots.get_mut(&id)?;
+        slot.status = EmployeeStatus::Offboarded;
+        match std::mem::replace(&mut slot.run, Run::Idle) {
+            Run::Live(a) | Run::Passivating(a, _) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The runtime state of an employee.
+    pub(crate) fn runtime_state(&self, id: EmployeeId) -> Option<RuntimeState> {
+        self.slots.get(&id).map(|s| run_state(&s.run))
+    }
+
+    /// Counts employees by employment status and by runtime state.
+    pub(crate) fn counts(&self) -> (Vec<(EmployeeStatus, u64)>, Vec<(RuntimeState, u64)>) {
+        let mut by_status = [0u64; 4];
+        let mut by_run = [0u64; 6];
+        for slot in self.slots.iter() {
+            by_status[EmployeeStatus::ALL.iter().position(|s| *s == slot.status).unwrap_or(0)] += 1;
+            by_run[run_state(&slot.run) as usize] += 1;
+        }
+        let runs = [
+            RuntimeState::Idle,
+            RuntimeState::Activating,
+            RuntimeState::Active,
+            RuntimeState::Passivating,
+            RuntimeState::Restarting,
+            RuntimeState::Failed,
+        ];
+        (
+            EmployeeStatus::ALL.iter().copied().zip(by_status).collect(),
+            runs.iter().copied().zip(by_run).collect(),
+        )
+    }
+
+    /// Live employees' actors (for the idle sweep and shutdown).
+    pub(crate) fn live_actors(&self) -> Vec<ActorRef<EmployeeMsg>> {
+        self.slots
+            .iter()
+            .filter_map(|s| if let Run::Live(a) = &s.run { Some(a.clone()) } else { None })
+            .collect()
+    }
+
+    /// Sets the runtime state of a slot.
+    pub(crate) fn set_run(&self, id: EmployeeId, run: Run) {
+        if let Some(mut slot) = self.slots.get_mut(&id) {
+            slot.run = run;
+        }
+    }
+
+    /// Makes `actor` the live actor of `id`, handing it whatever waited for it.
+    pub(crate) fn claim_live(&self, id: EmployeeId, actor: &ActorRef<EmployeeMsg>) -> Vec<Event> {
+        let Some(mut slot) = self.slots.get_mut(&id) else { return Vec::new() };
+        if slot.status == EmployeeStatus::Offboarded {
+            return Vec::new();
+        }
+        match std::mem::replace(&mut slot.run, Run::Live(actor.clone())) {
+            Run::Activating(a) => {
+                for w in a.waiters {
+                    let _ = w.send(actor.clone());
+                }
+                a.queued
+            }
+            Run::Passivating(_, queued) => queued,
+            _ => Vec::new(),
+        }
+    }
+
+    /// First half of passivation: from now on events for `id` wait in the slot.
+    /// Returns false when the slot is not this actor's live slot.
+    pub(crate) fn begin_passivation(&self, id: EmployeeId, actor: &ActorRef<EmployeeMsg>) -> bool {
+        let Some(mut slot) = self.slots.get_mut(&id) else { return false };
+        match &slot.run {
+            Run::Live(a) if a.get_id() == actor.get_id() => {
+                slot.run = Run::Passivating(actor.clone(), Vec::new());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Second half: if nothing arrived, the employee is idle (Ok); otherwise passivation
+    /// is cancelled and what arrived is returned to be handled (Err).
+    pub(crate) fn end_passivation(&self, id: EmployeeId) -> Result<(), Vec<Event>> {
+        let Some(mut slot) = self.slots.get_mut(&id) else { return Ok(()) };
+        match std::mem::replace(&mut slot.run, Run::Idle) {
+            Run::Passivating(a, queued) if !queued.is_empty() => {
+                slot.run = Run::Live(a);
+                Err(queued)
+            }
+            Run::Passivating(..) => Ok(()),
+            other => {
+                // Offboarded or otherwise changed meanwhile: leave it as it is.
+                slot.run = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// After an unexpected loss of employee trees: every slot whose actor is dead
+    /// becomes idle again. Returns the ids reset.
+    pub(crate) fn reset_dead(&self) -> Vec<EmployeeId> {
+        let mut reset = Vec::new();
+        for mut slot in self.slots.iter_mut() {
+            let dead = match &slot.run {
+                Run::Live(a) | Run::Passivating(a, _) => a.get_status() == ActorStatus::Stopped,
+                _ => false,
+            };
+            if dead {
+                slot.run = Run::Idle;
+                reset.push(*slot.key());
+            }
+        }
+        reset
+    }
+}
+
+fn run_state(run: &Run) -> RuntimeState {
+    match run {
+        Run::Idle => RuntimeState::Idle,
+        Run::Activating(_) => RuntimeState::Activating,
+        Run::Live(_) => RuntimeState::Active,
+        Run::Passivating(..) => RuntimeState::Passivating,
+        Run::Restarting => RuntimeState::Restarting,
+        Run::Failed => RuntimeState::Failed,
+    }
+}
+
+/// Why an employee could not be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum ReachError {
+    /// No such employee.
+    #[error("no employee with that id")]
+    NotFound,
+    /// The employee has been offboarded.
+    #[error("the employee has been offboarded")]
+    Offboarded,
+    /// The employee crashed too often and is not running.
+    #[error("the employee has failed and is not running; see the node log")]
+    Failed,
+    /// The employee's tree could not be started.
+    #[error("the employee could not be started: {0}")]
+    Unavailable(String),
+}
+
+/// Hands `event` (already stored) to its employee, activating it if idle. Never fails:
+/// an event that cannot be handed over now stays in the store and is replayed.
+pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
+    let id = event.employee;
+    let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return };
+    if slot.status == EmployeeStatus::Offboarded {
+        return;
+    }
+    match &mut slot.run {
+        Run::Live(actor) => {
+            let _ = actor.send_message(EmployeeMsg::Perceive(Box::new(event)));
+        }
+        Run::Activating(a) => a.queued.push(event),
+        Run::Passivating(_, queued) => queued.push(event),
+        Run::Restarting | Run::Failed => {}
+        Run::Idle => {
+            slot.run = Run::Activating(Box::new(Activation { queued: vec![event], waiters: Vec::new() }));
+            drop(slot);
+            tokio::spawn(activate(rt.clone(), id));
+        }
+    }
+}
+
+/// Activates an idle employee so it replays its unprocessed events.
+pub(crate) fn wake(rt: &Arc<Runtime>, id: EmployeeId) {
+    let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return };
+    if slot.status != EmployeeStatus::Offboarded && matches!(slot.run, Run::Idle) {
+        slot.run = Run::Activating(Box::default());
+        drop(slot);
+        tokio::spawn(activate(rt.clone(), id));
+    }
+}
+
+/// The live actor of an employee, activating it if idle.
+pub(crate) async fn live_actor(rt: &Arc<Runtime>, id: EmployeeId) -> Result<ActorRef<EmployeeMsg>, ReachError> {
+    let rx = {
+        let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return Err(ReachError::NotFound) };
+        if slot.status == EmployeeStatus::Offboarded {
+            return Err(ReachError::Offboarded);
+        }
+        let (tx, rx) = oneshot::channel();
+        match &mut slot.run {
+            Run::Live(a) | Run::Passivating(a, _) => return Ok(a.clone()),
+            Run::Failed => return Err(ReachError::Failed),
+            Run::Activating(a) => a.waiters.push(tx),
+            Run::Restarting => return Err(ReachError::Unavailable("it is restarting after a crash; try again shortly".into())),
+            Run::Idle => {
+                slot.run = Run::Activating(Box::new(Activation { queued: Vec::new(), waiters: vec![tx] }));
+                drop(slot);
+                tokio::spawn(activate(rt.clone(), id));
+            }
+        }
+        rx
+    };
+    rx.await.map_err(|_| ReachError::Unavailable("activation failed; see the node log".into()))
+}
+
+/// Loads an employee and spawns its tree under the Registry.
+async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
+    let started = std::time::Instant::now();
+    let loaded = async {
+        let (profile, snapshot) = rt
+            .store
+            .employee_with_state(&rt.tenant, id)
+            .await?
+            .ok_or_else(|| crate::memory::StoreError::Corrupt(format!("employee {id} is in the directory but not the store")))?;
+        let pending = rt.store.pending_events(&rt.tenant, id, super::employee::REPLAY_PAGE).await?;
+        Ok::<_, crate::memory::StoreError>(Preloaded { profile, snapshot, pending })
+    }
+    .await;
+    let result = match loaded {
+        Ok(pre) => spawn_tree(&rt, id, Some(pre)).await,
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = result {
+        tracing::error!(employee = %id, error = %e, "activation failed; events stay in the inbox");
+        // Dropping the waiters tells callers it failed.
+        rt.directory.set_run(id, Run::Idle);
+    } else {
+        metrics::histogram!("empla_activation_seconds").record(started.elapsed().as_secs_f64());
+    }
+}
+
+/// Spawns an employee tree (EmployeeSupervisor → EmployeeActor → children) under the
+/// Registry. With `preloaded`, no store access is needed to start.
+pub(crate) async fn spawn_tree(rt: &Arc<Runtime>, id: EmployeeId, preloaded: Option<Preloaded>) -> Result<(), String> {
+    let parent = rt.registry_cell().ok_or("the registry is not running")?;
+    let args = SupervisorArgs { rt: rt.clone(), id, preloaded };
+    Actor::spawn_linked(None, EmployeeSupervisor, args, parent).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Messages to the Registry.
+pub enum RegistryMsg {
+    /// Ask every active employee whether it has been idle long enough to passivate.
+    Sweep,
+}
+
+/// The Registry actor: parent of employee trees and keeper of the idle sweep.
+pub(crate) struct Registry;
+
+/// The Registry's state.
+pub(crate) struct RegistryState {
+    rt: Arc<Runtime>,
+}
+
+impl Actor for Registry {
+    type Msg = RegistryMsg;
+    type State = RegistryState;
+    type Arguments = Arc<Runtime>;
+
+    async fn pre_start(&self, myself: ActorRef<RegistryMsg>, rt: Arc<Runtime>) -> Result<RegistryState, ActorProcessingErr> {
+        rt.set_registry_cell(myself.get_cell());
+        // A restarted registry has lost the trees of its previous life.
+        let reset = rt.directory.reset_dead();
+        if !reset.is_empty() {
+            tracing::warn!(employees = reset.len(), "registry restarted; employee trees will be re-activated on demand");
+        }
+        myself.send_interval(rt.config.passivation_sweep_every, || RegistryMsg::Sweep);
+        Ok(RegistryState { rt })
+    }
+
+    async fn handle(&self, _myself: ActorRef<RegistryMsg>, msg: RegistryMsg, state: &mut RegistryState) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RegistryMsg::Sweep => {
+                let idle_after = state.rt.config.idle_passivate_after;
+                for actor in state.rt.directory.live_actors() {
+                    let _ = actor.send_message(EmployeeMsg::IdleCheck { idle_after });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<RegistryMsg>,
+        evt: SupervisionEvent,
+        state: &mut RegistryState,
+    ) -> Result<(), ActorProcessingErr> {
+        if let SupervisionEvent::ActorFailed(_, err) = evt {
+            // An EmployeeSupervisor itself failed: unexpected. Make its employee
+            // activatable again and replay what it left pending.
+            tracing::error!(error = %err, "an employee supervisor failed");
+            metrics::counter!("empla_actor_restarts_total", "actor" => "employee_supervisor").increment(1);
+            for id in state.rt.directory.reset_dead() {
+                if let Ok(pending) = state.rt.store.pending_events(&state.rt.tenant, id, 1).await {
+                    if !pending.is_empty() {
+                        wake(&state.rt, id);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,49 @@
+//! What every actor of a node shares: the tenant, the store and its group-commit writer,
+//! the directory, the runtime settings, and the cells of the long-lived actors.
+
+use super::registry::Directory;
+use crate::config::RuntimeConfig;
+use crate::memory::{Store, StoreWriter};
+use crate::model::TenantId;
+use super::scheduler::SchedulerMsg;
+use ractor::{ActorCell, ActorRef};
+use std::sync::{Arc, RwLock};
+
+/// Shared by all actors of one node.
+pub(crate) struct Runtime {
+    pub(crate) tenant: TenantId,
+    pub(crate) store: Store,
+    pub(crate) writer: StoreWriter,
+    pub(crate) directory: Directory,
+    pub(crate) config: RuntimeConfig,
+    registry: RwLock<Option<ActorCell>>,
+    scheduler: RwLock<Option<ActorRef<SchedulerMsg>>>,
+}
+
+impl Runtime {
+    pub(crate) fn new(tenant: TenantId, store: Store, writer: StoreWriter, config: RuntimeConfig) -> Arc<Self> {
+        Arc::new(Self { tenant, store, writer, directory: Directory::default(), config, registry: RwLock::new(None), scheduler: RwLock::new(None) })
+    }
+
+    /// The Registry's cell: parent of every employee tree.
+    pub(crate) fn registry_cell(&self) -> Option<ActorCell> {
+        self.registry.read().ok().and_then(|r| r.clone())
+    }
+
+    pub(crate) fn set_registry_cell(&self, cell: ActorCell) {
+        if let Ok(mut r) = self.registry.write() {
+            *r = Some(cell);
+        }
+    }
+
+    /// The Scheduler, while it runs.
+    pub(crate) fn scheduler(&self) -> Option<ActorRef<SchedulerMsg>> {
+        self.scheduler.read().ok().and_then(|r| r.clone())
+    }
+
+    pub(crate) fn set_scheduler(&self, s: ActorRef<SchedulerMsg>) {
+        if let Ok(mut r) = self.scheduler.write() {
+            *r = Some(s);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `/api/v1/employees`: hire, list, show, offboard; post events; read episodes.
+
+use super::{ApiError, ApiState, JsonBody};
+use crate::actors::{HireError, ReachError, RuntimeState, SubmitError};
+use crate::lifecycle::HireRequest;
+use crate::model::{EmployeeId, EmployeeProfile, Episode, EventId, NewEvent};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/employees", get(list).post(hire))
+        .route("/employees/{id}", get(show).delete(offboard))
+        .route("/employees/{id}/events", axum::routing::post(post_event))
+        .route("/employees/{id}/episodes", get(episodes))
+}
+
+/// An employee's profile with its runtime state.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EmployeeView {
+    #[serde(flatten)]
+    profile: EmployeeProfile,
+    /// idle, active, failed, ...
+    runtime: RuntimeState,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Items<T> {
+    items: Vec<T>,
+}
+
+/// Answer to an accepted event.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EventAccepted {
+    /// The stored event's id.
+    event_id: EventId,
+    /// True when the idempotency key was seen before: nothing new was stored.
+    duplicate: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EpisodePage {
+    /// Newest first.
+    items: Vec<Episode>,
+    /// Pass as `before` to get the next (older) page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_before: Option<i64>,
+}
+
+fn view(s: &ApiState, profile: EmployeeProfile) -> EmployeeView {
+    let runtime = s.node.runtime_state(profile.id).unwrap_or(RuntimeState::Idle);
+    EmployeeView { profile, runtime }
+}
+
+fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, ApiError> {
+    s.node.resolve(key).ok_or_else(|| ApiError::NotFound(format!("no employee with id or handle {key:?}; `GET /api/v1/employees` lists them")))
+}
+
+/// Parses an optional numeric query parameter within bounds, naming it on error.
+fn int_param(q: &HashMap<String, String>, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
+    match q.get(name) {
+        None => Ok(default),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!("query parameter `{name}` must be a whole number from 1 to {max}, got {v:?}"))),
+        },
+    }
+}
+
+fn only_params(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match q.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(ApiError::BadRequest(format!("unknown query parameter `{k}`; this endpoint takes {}", known.join(", ")))),
+        None => Ok(()),
+    }
+}
+
+/// List employees in hiring order.
+#[utoipa::path(get, path = "/api/v1/employees", params(("limit" = Option<i64>, Query, description = "1..=1000, default 100"), ("offset" = Option<i64>, Query)), responses((status = 200, body = Object)))]
+pub(crate) async fn list(State(s): State<ApiState>, Query(q): Query<HashMap<String, String>>) -> Result<Json<Items<EmployeeView>>, ApiError> {
+    only_params(&q, &["limit", "offset"])?;
+    let limit = int_param(&q, "limit", 100, 1000)?;
+    let offset = match q.get("offset") {
+        None => 0,
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::BadRequest(format!("query parameter `offset` must be a whole number ≥ 0, got {v:?}"))
+        })?,
+    };
+    let items = s.node.employees(limit, offset).await?.into_iter().map(|p| view(&s, p)).collect();
+    Ok(Json(Items { items }))
+}
+
+/// Hire an employee from a role template.
+#[utoipa::path(post, path = "/api/v1/employees", request_body = HireRequest, responses((status = 201, body = EmployeeView), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn hire(State(s): State<ApiState>, JsonBody(req): JsonBody<HireRequest>) -> Result<(StatusCode, Json<EmployeeView>), ApiError> {
+    match s.node.hire(req).await {
+        Ok(p) => Ok((StatusCode::CREATED, Json(view(&s, p)))),
+        Err(e @ (HireError::UnknownRole { .. } | HireError::Invalid(_))) => Err(ApiError::BadRequest(e.to_string())),
+        Err(HireError::Store(crate::memory::StoreError::Conflict { field })) => {
+            Err(ApiError::Conflict(format!("`{field}` is already taken by another employee; retry or choose another name")))
+        }
+        Err(HireError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Show one employee (by id or chat handle).
+#[utoipa::path(get, path = "/api/v1/employees/{id}", params(("id" = String, Path, description = "id or chat handle")), responses((status = 200, body = EmployeeView), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn show(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<EmployeeView>, ApiError> {
+    let id = resolve(&s, &key)?;
+    let p = s.node.employee(id).await?.ok_or_else(|| ApiError::NotFound(format!("no employee {key:?}")))?;
+    Ok(Json(view(&s, p)))
+}
+
+/// Offboard an employee: actors stopped, addresses no longer routed, memory kept.
+#[utoipa::path(delete, path = "/api/v1/employees/{id}", params(("id" = String, Path)), responses((status = 200, body = EmployeeView), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn offboard(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<EmployeeView>, ApiError> {
+    let id = resolve(&s, &key)?;
+    let p = s.node.offboard(id).await.map_err(reach_error)?;
+    Ok(Json(view(&s, p)))
+}
+
+/// Send an employee a perception event. Answered once the event is stored.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/events", params(("id" = String, Path)), request_body = NewEvent, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody)))]
+pub(crate) async fn post_event(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    JsonBody(event): JsonBody<NewEvent>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    let id = resolve(&s, &key)?;
+    match s.node.submit_event(id, event).await {
+        Ok(a) => Ok((StatusCode::ACCEPTED, Json(EventAccepted { event_id: a.event_id, duplicate: a.duplicate }))),
+        Err(SubmitError::Invalid(errors)) => {
+            Err(ApiError::BadRequest(errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))
+        }
+        Err(SubmitError::Reach(e)) => Err(reach_error(e)),
+        Err(SubmitError::Write(e)) => {
+            tracing::error!(error = %e, "event not stored");
+            Err(ApiError::Unavailable("the event could not be stored and was not accepted; retry with the same idempotency_key".into()))
+        }
+    }
+}
+
+/// An employee's episodes, newest first.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/episodes", params(("id" = String, Path), ("limit" = Option<i64>, Query, description = "1..=1000, default 50"), ("before" = Option<i64>, Query, description = "next_before of the previous page")), responses((status = 200, body = EpisodePage)))]
+pub(crate) async fn episodes(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<EpisodePage>, ApiError> {
+    only_params(&q, &["limit", "before"])?;
+    let id = resolve(&s, &key)?;
+    let limit = int_param(&q, "limit", 50, 1000)?;
+    let before = match q.get("before") {
+        None => None,
+        Some(_) => Some(int_param(&q, "before", 0, i64::MAX)?),
+    };
+    let rows = s.node.episodes(id, limit, before).await?;
+    let next_before = if rows.len() as i64 == limit { rows.last().map(|(seq, _)| *seq) } else { None };
+    Ok(Json(EpisodePage { items: rows.into_iter().map(|(_, e)| e).collect(), next_before }))
+}
+
+fn reach_error(e: ReachError) -> ApiError {
+    match e {
+        ReachError::NotFound => ApiError::NotFound("no such employee".into()),
+        ReachError::Offboarded => ApiError::Conflict("the employee has been offboarded and takes no more events".into()),
+        ReachError::Failed | ReachError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+    }
+}

@@ -1,0 +1,63 @@
+//! One error type for the whole API, turned into a response in one place: a stable
+//! `code`, a message that says what was wrong and what to do, and the status code that
+//! fits. Internal error text never reaches a client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An API error.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is malformed or a field is invalid.
+    BadRequest(String),
+    /// 401: missing or wrong bearer token.
+    Unauthorized,
+    /// 404: no such employee (or resource).
+    NotFound(String),
+    /// 409: conflicts with the current state.
+    Conflict(String),
+    /// 413: body larger than the limit.
+    TooLarge(String),
+    /// 503: the store or the employee is unavailable; nothing was accepted.
+    Unavailable(String),
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable machine-readable code.
+    code: &'static str,
+    /// What was wrong and what to do.
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or wrong bearer token; send `Authorization: Bearer <token>` with the node's API token".into(),
+            ),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+        };
+        (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+    }
+}
+
+impl From<crate::memory::StoreError> for ApiError {
+    fn from(e: crate::memory::StoreError) -> Self {
+        tracing::error!(error = %e, "store error answering an API call");
+        ApiError::Unavailable("the store is unavailable; nothing was changed; retry shortly".into())
+    }
+}

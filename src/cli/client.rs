@@ -1,0 +1,119 @@
+//! The client commands: they call a running node's HTTP API.
+
+use super::{Command, NodeArgs};
+use crate::config::Config;
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    fn new(args: &NodeArgs) -> anyhow::Result<Self> {
+        Ok(Self { http: reqwest::Client::new(), base: args.node.trim_end_matches('/').to_string(), token: token(args)? })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let mut req = self.http.request(method, &url).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.with_context(|| format!("cannot reach the node at {}; is `empla node` running?", self.base))?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let msg = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no details");
+            bail!("{status}: {msg}")
+        }
+    }
+}
+
+/// `EMPLA_API_TOKEN`, else the token file in the node's data dir.
+fn token(args: &NodeArgs) -> anyhow::Result<String> {
+    if let Ok(t) = std::env::var("EMPLA_API_TOKEN") {
+        if !t.is_empty() {
+            return Ok(t);
+        }
+    }
+    let data_dir = match &args.data_dir {
+        Some(d) => d.clone(),
+        None => Config::load_default(args.config.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?.node.node.data_dir,
+    };
+    let path = data_dir.join(super::node::TOKEN_FILE);
+    let t = std::fs::read_to_string(&path).with_context(|| {
+        format!("no API token: set EMPLA_API_TOKEN or run from where the node keeps {} (or pass --data-dir)", path.display())
+    })?;
+    Ok(t.trim().to_string())
+}
+
+fn manager(s: &str) -> Value {
+    if let (Some(open), Some(close)) = (s.find('<'), s.rfind('>')) {
+        json!({"kind": "human", "name": s[..open].trim(), "email": s[open + 1..close].trim()})
+    } else if s.contains('@') {
+        json!({"kind": "human", "name": s, "email": s})
+    } else {
+        json!({"kind": "employee", "id": s})
+    }
+}
+
+fn print(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
+    use reqwest::Method;
+    match cmd {
+        Command::Hire { role, name, manager: m, team, node } => {
+            let c = Client::new(&node)?;
+            let mut body = json!({"role": role, "name": name});
+            if let Some(m) = m {
+                let mut mv = manager(&m);
+                if mv["kind"] == "employee" {
+                    // A handle is resolved to the manager's id.
+                    let found = c.call(Method::GET, &format!("/employees/{m}"), None).await?;
+                    mv = json!({"kind": "employee", "id": found["id"]});
+                }
+                body["manager"] = mv;
+            }
+            if let Some(t) = team {
+                body["team"] = json!(t);
+            }
+            let p = c.call(Method::POST, "/employees", Some(body)).await?;
+            println!("hired {} <{}> as {} (id {})", p["name"].as_str().unwrap_or(""), p["email"].as_str().unwrap_or(""), p["job_title"].as_str().unwrap_or(""), p["id"].as_str().unwrap_or(""));
+        }
+        Command::List { limit, node } => {
+            let v = Client::new(&node)?.call(Method::GET, &format!("/employees?limit={limit}"), None).await?;
+            println!("{:<38} {:<24} {:<34} {:<12} {:<10} RUNTIME", "ID", "NAME", "EMAIL", "ROLE", "STATUS");
+            for e in v["items"].as_array().into_iter().flatten() {
+                let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+                println!("{:<38} {:<24} {:<34} {:<12} {:<10} {}", s("id"), s("name"), s("email"), s("role"), s("status"), s("runtime"));
+            }
+        }
+        Command::Show { id, node } => print(&Client::new(&node)?.call(Method::GET, &format!("/employees/{id}"), None).await?),
+        Command::Offboard { id, node } => {
+            let p = Client::new(&node)?.call(Method::DELETE, &format!("/employees/{id}"), None).await?;
+            println!("offboarded {} ({})", p["name"].as_str().unwrap_or(""), p["id"].as_str().unwrap_or(""));
+        }
+        Command::SendEvent { id, kind, payload, source, idempotency_key, node } => {
+            let payload: Value = serde_json::from_str(&payload).context("--payload is not valid JSON")?;
+            let mut body = json!({"kind": kind, "source": source, "payload": payload});
+            if let Some(k) = idempotency_key {
+                body["idempotency_key"] = json!(k);
+            }
+            let v = Client::new(&node)?.call(Method::POST, &format!("/employees/{id}/events"), Some(body)).await?;
+            let dup = if v["duplicate"] == json!(true) { " (duplicate: already accepted)" } else { "" };
+            println!("accepted event {}{dup}", v["event_id"].as_str().unwrap_or(""));
+        }
+        Command::Episodes { id, limit, node } => {
+            print(&Client::new(&node)?.call(Method::GET, &format!("/employees/{id}/episodes?limit={limit}"), None).await?)
+        }
+        Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => unreachable!("handled in cli::run"),
+    }
+    Ok(())
+}

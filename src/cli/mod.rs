@@ -1,0 +1,154 @@
+//! The `empla` command line: `empla node` runs a node; the other commands talk to a
+//! running node through its HTTP API, with the token from `EMPLA_API_TOKEN` or the
+//! node's token file.
+
+mod client;
+mod node;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// empla: autonomous digital employees.
+#[derive(Debug, Parser)]
+#[command(name = "empla", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where client commands find the node.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NodeArgs {
+    /// The node's API address.
+    #[arg(long, env = "EMPLA_NODE", default_value = "http://127.0.0.1:7700", global = true)]
+    pub node: String,
+    /// Node config, to find the token file in its data dir when `EMPLA_API_TOKEN` is unset.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data dir holding the node's token file (overrides the config's).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+#[allow(missing_docs)] // `node` fields are flattened NodeArgs, documented there
+pub enum Command {
+    /// Run a node (the main job).
+    Node {
+        /// Node config file [default: config/empla.toml if present].
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data dir (overrides `node.data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Listen address (overrides `node.listen`), e.g. 127.0.0.1:7700; port 0 picks a free one.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Hire an employee from a role template.
+    Hire {
+        /// Role template id, e.g. sales_ae.
+        #[arg(long)]
+        role: String,
+        /// Full name, e.g. "Jordan Lee".
+        #[arg(long)]
+        name: String,
+        /// Manager: "Name <email>" for a human, or an employee id or handle.
+        #[arg(long)]
+        manager: Option<String>,
+        /// Team (overrides the role's).
+        #[arg(long)]
+        team: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// List employees.
+    List {
+        /// How many to list.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Show one employee.
+    Show {
+        /// Employee id or chat handle.
+        id: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Offboard an employee.
+    Offboard {
+        /// Employee id or chat handle.
+        id: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Send an employee a perception event.
+    SendEvent {
+        /// Employee id or chat handle.
+        id: String,
+        /// Event kind, e.g. email.received.
+        #[arg(long)]
+        kind: String,
+        /// Event payload as JSON.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        /// Event source.
+        #[arg(long, default_value = "cli")]
+        source: String,
+        /// Idempotency key: the same key is accepted once.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Show an employee's episodes, newest first.
+    Episodes {
+        /// Employee id or chat handle.
+        id: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Configuration commands.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Print shell completions.
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `empla config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate the node config, role templates and employee specs.
+    Check {
+        /// Node config file [default: config/empla.toml].
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Runs a parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Node { config, data_dir, listen } => node::run(config, data_dir, listen).await,
+        Command::Config { action: ConfigAction::Check { config } } => node::check(config),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "empla", &mut std::io::stdout());
+            Ok(())
+        }
+        other => client::run(other).await,
+    }
+}

@@ -1,0 +1,122 @@
+//! `empla node` and `empla config check`.
+
+use crate::actors::{Node, NodeOptions};
+use crate::api::{ApiState, serve};
+use crate::config::Config;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Name of the generated token file in the data dir.
+pub(crate) const TOKEN_FILE: &str = "api-token";
+
+/// Runs a node until Ctrl-C or SIGTERM, then shuts it down gracefully.
+pub(crate) async fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let mut cfg = Config::load_default(config.as_deref()).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+    if let Some(d) = data_dir {
+        cfg.node.node.data_dir = d;
+    }
+    if let Some(l) = listen {
+        cfg.node.node.listen = l;
+    }
+    crate::telemetry::init_logging(&cfg.node.log.filter);
+    let metrics = crate::telemetry::metrics_handle();
+    let data = cfg.node.node.data_dir.clone();
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create data dir {}", data.display()))?;
+    let token = api_token(&cfg.node.node.api_token, &data)?;
+    let listener = tokio::net::TcpListener::bind(cfg.node.node.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; pick another with --listen", cfg.node.node.listen))?;
+    let node = Arc::new(Node::start(NodeOptions::from_config(&cfg)).await.context("node did not start")?);
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, employees = node.hired(), "API listening on http://{addr}");
+    println!("empla node listening on http://{addr}");
+    let state = ApiState { node: node.clone(), token: token.into(), metrics };
+    serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("shutting down");
+    match Arc::try_unwrap(node) {
+        Ok(node) => node.shutdown().await,
+        Err(_) => tracing::warn!("node still in use at shutdown; exiting without the graceful path"),
+    }
+    Ok(())
+}
+
+/// The token clients must send: configured (file or `EMPLA_API_TOKEN`), or generated on
+/// first start into `<data_dir>/api-token`, readable by its owner only.
+fn api_token(configured: &str, data: &Path) -> anyhow::Result<String> {
+    if !configured.is_empty() {
+        return Ok(configured.to_string());
+    }
+    let path = data.join(TOKEN_FILE);
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim().to_string();
+        if !t.is_empty() {
+            tracing::info!(path = %path.display(), "API token read from file");
+            return Ok(t);
+        }
+    }
+    let token: String = {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        (0..40).map(|_| char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rng.random_range(0..62)])).collect()
+    };
+    write_private(&path, &token).with_context(|| format!("cannot write token file {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated an API token; clients read it from this file");
+    Ok(token)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `empla config check`: prints every problem, or a summary when all is well.
+pub(crate) fn check(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let path = config.unwrap_or_else(|| PathBuf::from("config/empla.toml"));
+    match Config::load(&path, &std::env::vars().collect::<Vec<_>>()) {
+        Ok(cfg) => {
+            println!(
+                "{}: OK — {} role templates ({}), {} demo employees",
+                path.display(),
+                cfg.roles.len(),
+                cfg.roles.keys().cloned().collect::<Vec<_>>().join(", "),
+                cfg.employees.len()
+            );
+            Ok(())
+        }
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            anyhow::bail!("{} problem(s) in the configuration", errors.0.len())
+        }
+    }
+}

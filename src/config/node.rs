@@ -1,0 +1,272 @@
+//! The node's own settings (`config/empla.toml`): where it keeps data, where it listens,
+//! which store it uses, and how its runtime behaves.
+
+use super::{ConfigError, ConfigErrors, env};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything in `config/empla.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// `[node]`: identity, addresses, files.
+    pub node: NodeSection,
+    /// `[store]`: the database.
+    pub store: StoreConfig,
+    /// `[runtime]`: actors, passivation, supervision.
+    pub runtime: RuntimeConfig,
+    /// `[log]`: logging.
+    pub log: LogConfig,
+}
+
+/// `[node]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeSection {
+    /// Directory for the SQLite store, the generated API token and other node files.
+    /// Relative paths are taken from the working directory.
+    pub data_dir: PathBuf,
+    /// Address the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// Domain of employees' email addresses.
+    pub company_domain: String,
+    /// Tenant id stamped on every stored row.
+    pub tenant: String,
+    /// API bearer token; empty means `EMPLA_API_TOKEN` or a generated token file.
+    pub api_token: String,
+    /// Role templates directory, relative to the node file.
+    pub roles_dir: PathBuf,
+    /// Demo employee specs directory, relative to the node file.
+    pub employees_dir: PathBuf,
+    /// Hire the employees of `employees_dir` on start when not hired yet.
+    pub hire_demo_employees: bool,
+}
+
+impl Default for NodeSection {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            company_domain: "example.com".into(),
+            tenant: "default".into(),
+            api_token: String::new(),
+            roles_dir: PathBuf::from("roles"),
+            employees_dir: PathBuf::from("employees"),
+            hire_demo_employees: true,
+        }
+    }
+}
+
+/// How hard SQLite pushes each commit to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSync {
+    /// fsync on every commit: survives power loss.
+    Full,
+    /// fsync at checkpoints: survives a process crash, not a power loss.
+    Normal,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://...`; empty means `sqlite://<data_dir>/empla.db`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// SQLite durability of a commit.
+    pub sqlite_synchronous: SqliteSync,
+    /// Most writes committed together in one transaction (group commit).
+    pub write_batch_max: usize,
+    /// Capacity of the queue in front of the group committer; a full queue slows
+    /// submitters down instead of growing memory.
+    pub write_queue: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 8,
+            sqlite_synchronous: SqliteSync::Full,
+            write_batch_max: 2048,
+            write_queue: 16384,
+        }
+    }
+}
+
+/// `[runtime]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// An employee idle this long with nothing pending persists its state and stops.
+    #[serde(with = "humantime_serde")]
+    pub idle_passivate_after: Duration,
+    /// How often idle employees are looked for.
+    #[serde(with = "humantime_serde")]
+    pub passivation_sweep_every: Duration,
+    /// Restarts of one actor allowed within `restart_window` before giving up.
+    pub max_restarts: u32,
+    /// Window over which restarts are counted.
+    #[serde(with = "humantime_serde")]
+    pub restart_window: Duration,
+    /// Delay before the first restart; doubles with each further restart.
+    #[serde(with = "humantime_serde")]
+    pub restart_backoff_initial: Duration,
+    /// Longest delay before a restart.
+    #[serde(with = "humantime_serde")]
+    pub restart_backoff_max: Duration,
+    /// Time allowed for a graceful shutdown.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            idle_passivate_after: Duration::from_secs(300),
+            passivation_sweep_every: Duration::from_secs(15),
+            max_restarts: 5,
+            restart_window: Duration::from_secs(60),
+            restart_backoff_initial: Duration::from_millis(100),
+            restart_backoff_max: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Log filter (tracing's EnvFilter syntax); `RUST_LOG` takes precedence.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { filter: "info".into() }
+    }
+}
+
+impl NodeConfig {
+    /// Parses node TOML `text` from `file`, applies `EMPLA_*` overrides, validates.
+    pub fn parse(file: &str, text: &str, vars: &[(String, String)]) -> Result<NodeConfig, ConfigErrors> {
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| {
+            ConfigErrors(vec![ConfigError::new(file, "", format!("is not valid TOML: {}", e.message().trim()))])
+        })?;
+        let defaults = toml::Value::try_from(NodeConfig::default()).expect("defaults serialise to TOML");
+        let mut errors = env::apply_overrides(&mut value, &defaults, vars);
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        let cfg: NodeConfig = super::from_value(value).map_err(|(key, message)| {
+            ConfigErrors(vec![ConfigError::new(file, key, message)])
+        })?;
+        errors.extend(cfg.validate(file));
+        if errors.is_empty() { Ok(cfg) } else { Err(ConfigErrors(errors)) }
+    }
+
+    fn validate(&self, file: &str) -> Vec<ConfigError> {
+        let mut e = Vec::new();
+        let n = &self.node;
+        let domain_ok = !n.company_domain.is_empty()
+            && n.company_domain.contains('.')
+            && n.company_domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !domain_ok {
+            e.push(ConfigError::new(file, "node.company_domain", format!("must be a domain name such as example.com, got {:?}", n.company_domain)));
+        }
+        let tenant_ok = !n.tenant.is_empty()
+            && n.tenant.len() <= 64
+            && n.tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !tenant_ok {
+            e.push(ConfigError::new(file, "node.tenant", format!("must be 1 to 64 letters, digits, - or _, got {:?}", n.tenant)));
+        }
+        if !n.api_token.is_empty() && n.api_token.len() < 16 {
+            e.push(ConfigError::new(file, "node.api_token", "must be at least 16 characters; leave it empty to have the node generate one"));
+        }
+        let url = &self.store.url;
+        if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            e.push(ConfigError::new(file, "store.url", format!("must start with sqlite: or postgres:// (or be empty for the embedded SQLite store), got {url:?}")));
+        }
+        if self.store.max_connections == 0 {
+            e.push(ConfigError::new(file, "store.max_connections", "must be at least 1"));
+        }
+        if self.store.write_batch_max == 0 || self.store.write_queue == 0 {
+            e.push(ConfigError::new(file, "store.write_batch_max", "and `store.write_queue` must be at least 1"));
+        }
+        let r = &self.runtime;
+        if r.idle_passivate_after.is_zero() {
+            e.push(ConfigError::new(file, "runtime.idle_passivate_after", "must be longer than 0s, e.g. \"5m\""));
+        }
+        if r.passivation_sweep_every.is_zero() {
+            e.push(ConfigError::new(file, "runtime.passivation_sweep_every", "must be longer than 0s, e.g. \"15s\""));
+        }
+        if r.restart_backoff_initial > r.restart_backoff_max {
+            e.push(ConfigError::new(file, "runtime.restart_backoff_initial", "must not exceed `runtime.restart_backoff_max`"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
+            e.push(ConfigError::new(file, "log.filter", format!("is not a valid log filter: {:?}; use e.g. \"info\" or \"empla=debug\"", self.log.filter)));
+        }
+        e
+    }
+
+    /// The store URL to use: the configured one, or the SQLite file under the data dir.
+    pub fn store_url(&self) -> String {
+        if self.store.url.is_empty() {
+            format!("sqlite://{}", self.node.data_dir.join("empla.db").display())
+        } else {
+            self.store.url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_documented_defaults() {
+        let c = NodeConfig::parse("t.toml", "", &[]).unwrap();
+        assert_eq!(c.node.listen.to_string(), "127.0.0.1:7700");
+        assert_eq!(c.store_url(), "sqlite://data/empla.db");
+    }
+
+    #[test]
+    fn bad_values_name_file_key_and_fix() {
+        let err = NodeConfig::parse("t.toml", "[node]\ncompany_domain = \"nodot\"\ntenant = \"a b\"\n", &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("t.toml: `node.company_domain` must be a domain name"), "{text}");
+        assert!(text.contains("t.toml: `node.tenant`"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_listen_address_names_the_key() {
+        let err = NodeConfig::parse("t.toml", "[node]\nlisten = \"nowhere\"\n", &[]).unwrap_err();
+        assert_eq!(err.0[0].key, "node.listen");
+    }
+
+    #[test]
+    fn env_overrides_replace_file_values() {
+        let vars = vec![
+            ("EMPLA_LISTEN".to_string(), "127.0.0.1:9000".to_string()),
+            ("EMPLA_RUNTIME__MAX_RESTARTS".to_string(), "9".to_string()),
+            ("EMPLA_NODE__TENANT".to_string(), "1234".to_string()),
+        ];
+        let c = NodeConfig::parse("t.toml", "[node]\nlisten = \"127.0.0.1:1\"\n", &vars).unwrap();
+        assert_eq!(c.node.listen.port(), 9000);
+        assert_eq!(c.runtime.max_restarts, 9);
+        assert_eq!(c.node.tenant, "1234");
+    }
+
+    #[test]
+    fn an_unknown_env_override_is_an_error_naming_the_variable() {
+        let vars = vec![("EMPLA_NODE__LISEN".to_string(), "x".to_string())];
+        let err = NodeConfig::parse("t.toml", "", &vars).unwrap_err();
+        assert_eq!(err.0[0].file, "environment");
+        assert!(err.0[0].message.contains("EMPLA_NODE__LISEN"), "{}", err.0[0].message);
+    }
+}

@@ -1,0 +1,141 @@
+//! Role templates (`config/roles/<role>.toml`): what an employee of a role is hired with —
+//! job title, department, default persona, goals with metrics and targets, and the cron
+//! schedules it works to.
+
+use super::{ConfigError, parse_toml_file, toml_files};
+use crate::model::{AccessLevel, Goal, Integration, Persona, Skill};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Capabilities an employee may be given.
+pub const KNOWN_CAPABILITIES: &[&str] = &["email", "chat", "calendar", "crm", "documents", "research", "llm"];
+
+/// Whether `name` is a capability an employee may be given.
+pub fn role_capability_known(name: &str) -> bool {
+    KNOWN_CAPABILITIES.contains(&name)
+}
+
+/// A role template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleTemplate {
+    /// Role id: the file stem, e.g. `sales_ae`.
+    #[serde(skip)]
+    pub id: String,
+    /// Job title, e.g. `Sales Account Executive`.
+    pub job_title: String,
+    /// Department.
+    pub department: String,
+    /// Team.
+    pub team: String,
+    /// What the role does, in a sentence.
+    pub description: String,
+    /// Enabled capabilities.
+    pub capabilities: Vec<String>,
+    /// Starting skills.
+    #[serde(default)]
+    pub skills: Vec<Skill>,
+    /// Access level.
+    pub access_level: AccessLevel,
+    /// Permissions per system.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Vec<String>>,
+    /// Connected services.
+    #[serde(default)]
+    pub integrations: Vec<Integration>,
+    /// Default persona.
+    pub persona: Persona,
+    /// Goals with metrics and targets.
+    pub goals: Vec<Goal>,
+    /// Cron schedules: each tick becomes a `cron.tick` event for the employee.
+    #[serde(default)]
+    pub schedules: Vec<Schedule>,
+}
+
+/// A recurring moment in the role's week, e.g. weekly planning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Name carried by the tick event, e.g. `weekly_strategic_planning`.
+    pub name: String,
+    /// Cron expression, 5 fields (minute first) or 6 (seconds first), in UTC.
+    pub cron: String,
+    /// What happens at this moment.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Parses a cron expression (5 or 6 fields) and returns it in the 6-field form the
+/// scheduler runs, or a message saying what is wrong.
+pub fn normalize_cron(expr: &str) -> Result<String, String> {
+    let fields = expr.split_whitespace().count();
+    let six = match fields {
+        5 => format!("0 {}", expr.trim()),
+        6 => expr.split_whitespace().collect::<Vec<_>>().join(" "),
+        n => return Err(format!("must have 5 fields (min hour day month weekday) or 6 (with seconds first), got {n} in {expr:?}")),
+    };
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(&six)
+        .map_err(|e| format!("is not a valid cron expression ({e}): {expr:?}"))?;
+    Ok(six)
+}
+
+impl RoleTemplate {
+    fn validate(&self, file: &str) -> Vec<ConfigError> {
+        let mut e: Vec<ConfigError> =
+            self.persona.validate().into_iter().map(|x| ConfigError::new(file, x.field, x.message)).collect();
+        for (i, c) in self.capabilities.iter().enumerate() {
+            if !KNOWN_CAPABILITIES.contains(&c.as_str()) {
+                e.push(ConfigError::new(
+                    file,
+                    format!("capabilities[{i}]"),
+                    format!("`{c}` is not a capability; use any of {}", KNOWN_CAPABILITIES.join(", ")),
+                ));
+            }
+        }
+        for (i, g) in self.goals.iter().enumerate() {
+            for x in g.validate() {
+                e.push(ConfigError::new(file, format!("goals[{i}].{}", x.field), x.message));
+            }
+        }
+        for (i, s) in self.schedules.iter().enumerate() {
+            if let Err(m) = normalize_cron(&s.cron) {
+                e.push(ConfigError::new(file, format!("schedules[{i}].cron"), m));
+            }
+            if s.name.trim().is_empty() {
+                e.push(ConfigError::new(file, format!("schedules[{i}].name"), "must not be empty"));
+            }
+        }
+        e
+    }
+}
+
+/// Loads every role template of `dir`, keyed by file stem.
+pub(crate) fn load_dir(dir: &Path, errors: &mut Vec<ConfigError>) -> BTreeMap<String, RoleTemplate> {
+    let mut roles = BTreeMap::new();
+    for path in toml_files(dir, errors) {
+        let Some(mut role) = parse_toml_file::<RoleTemplate>(&path, errors) else { continue };
+        let file = path.display().to_string();
+        role.id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        errors.extend(role.validate(&file));
+        roles.insert(role.id.clone(), role);
+    }
+    roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_field_cron_gains_a_seconds_field() {
+        assert_eq!(normalize_cron("0 9 * * 1").unwrap(), "0 0 9 * * 1");
+        assert_eq!(normalize_cron("*/5 * * * * *").unwrap(), "*/5 * * * * *");
+        assert!(normalize_cron("61 * * * *").is_err());
+        assert!(normalize_cron("* *").unwrap_err().contains("5 fields"));
+    }
+}

@@ -1,0 +1,25 @@
+//! Storage behind one [`Store`]: sqlx on SQLite (the embedded default) and PostgreSQL
+//! (production), with the same migrations and the same queries on both.
+//!
+//! Writes on the hot path (accepting events, recording what an employee did with them)
+//! go through the [`StoreWriter`], which commits many of them in one transaction (group
+//! commit). Every query takes the tenant and filters by it. Nothing here knows about
+//! actors.
+
+mod rows;
+mod store;
+mod writer;
+
+pub use store::{DirectoryRow, NewHire, Store, StoreError, StoreKind};
+pub(crate) use store::parse_status;
+pub use writer::{Accepted, Completion, StoreWriter, WriteError};
+
+/// Microseconds since the Unix epoch, as stored.
+pub(crate) fn to_micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// A stored time back to a `DateTime`.
+pub(crate) fn from_micros(us: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
+}

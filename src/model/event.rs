@@ -1,0 +1,119 @@
+//! Events: what an employee perceives (an email, a chat message, a cron tick, a webhook,
+//! a message from another agent). Every accepted event is stored before it is
+//! acknowledged.
+
+use super::{EmployeeId, EventId, FieldError, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Longest accepted event kind or source.
+const MAX_NAME_LEN: usize = 128;
+/// Longest accepted idempotency key.
+const MAX_KEY_LEN: usize = 256;
+
+/// An event as submitted, before it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// What happened, e.g. `email.received`, `chat.message`, `cron.tick`.
+    pub kind: String,
+    /// Where it came from, e.g. `api`, `imap`, `slack`, `scheduler`.
+    pub source: String,
+    /// The event's content, as sent.
+    #[serde(default)]
+    pub payload: serde_json::Value,
+    /// Submitting the same key twice for the same employee is accepted once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+
+impl NewEvent {
+    /// Every problem with the event, naming the field.
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        check_name(&mut e, "kind", &self.kind);
+        check_name(&mut e, "source", &self.source);
+        if let Some(k) = &self.idempotency_key {
+            if k.is_empty() || k.len() > MAX_KEY_LEN {
+                e.push(FieldError::new(
+                    "idempotency_key",
+                    format!("must be 1 to {MAX_KEY_LEN} characters, got {}", k.len()),
+                ));
+            }
+        }
+        e
+    }
+}
+
+fn check_name(e: &mut Vec<FieldError>, field: &str, v: &str) {
+    let ok_chars = v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/'));
+    if v.is_empty() || v.len() > MAX_NAME_LEN || !ok_chars {
+        e.push(FieldError::new(
+            field,
+            format!(
+                "must be 1 to {MAX_NAME_LEN} characters of letters, digits and . _ - : /, e.g. `email.received`; got {v:?}"
+            ),
+        ));
+    }
+}
+
+/// An accepted event, as stored in the durable inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Event id.
+    pub id: EventId,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// The employee it is addressed to.
+    pub employee: EmployeeId,
+    /// What happened.
+    pub kind: String,
+    /// Where it came from.
+    pub source: String,
+    /// Content, as sent.
+    pub payload: serde_json::Value,
+    /// The submitter's idempotency key, if any.
+    pub idempotency_key: Option<String>,
+    /// When it was accepted.
+    pub received_at: DateTime<Utc>,
+}
+
+impl Event {
+    /// Accepts `new` for `employee` at `now`. The id comes from the idempotency key when
+    /// there is one, so a repeated submission maps to the same event.
+    pub fn accept(tenant: TenantId, employee: EmployeeId, new: NewEvent, now: DateTime<Utc>) -> Self {
+        let id = match &new.idempotency_key {
+            Some(key) => EventId::from_idempotency_key(&tenant, employee, key),
+            None => EventId::new(),
+        };
+        Self {
+            id,
+            tenant,
+            employee,
+            kind: new.kind,
+            source: new.source,
+            payload: new.payload,
+            idempotency_key: new.idempotency_key,
+            received_at: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: &str) -> NewEvent {
+        NewEvent { kind: kind.into(), source: "api".into(), payload: serde_json::json!({}), idempotency_key: None }
+    }
+
+    #[test]
+    fn kinds_with_spaces_or_empty_are_rejected_naming_the_field() {
+        assert!(ev("email.received").validate().is_empty());
+        let e = ev("").validate();
+        assert_eq!(e[0].field, "kind");
+        assert_eq!(ev("has space").validate()[0].field, "kind");
+    }
+}

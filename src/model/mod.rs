@@ -1,0 +1,61 @@
+//! Plain data shared by every layer: ids, the employee profile and persona, goals,
+//! events and episodes.
+//!
+//! Serde only. Nothing here does IO, awaits, or knows about actors; validation
+//! returns every problem at once as [`FieldError`]s so callers can name the field.
+
+mod episode;
+mod event;
+mod ids;
+mod persona;
+mod profile;
+
+#[cfg(test)]
+pub(crate) use persona::sample as persona_sample;
+
+pub use episode::{Episode, EpisodeKind};
+pub use event::{Event, NewEvent};
+pub use ids::{EmployeeId, EpisodeId, EventId, TenantId};
+pub use persona::{
+    BehavioralTraits, BigFive, CommunicationStyle, DecisionStyle, EmojiUsage, Formality, Persona,
+    Tone, Verbosity,
+};
+pub use profile::{
+    AccessLevel, Comparison, EmployeeProfile, EmployeeStatus, Goal, GoalHorizon, Integration,
+    Manager, Review, Skill,
+};
+
+/// One problem with one field of an input, named by its dotted path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `persona.personality.openness`.
+    pub field: String,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+
+    /// The same problem, with `prefix.` put in front of the field path.
+    pub fn within(mut self, prefix: &str) -> Self {
+        self.field = format!("{prefix}.{}", self.field);
+        self
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` {}", self.field, self.message)
+    }
+}
+
+/// Checks that `value` lies in 0..=1, pushing an error naming `field` otherwise.
+pub(crate) fn check_unit(errors: &mut Vec<FieldError>, field: &str, value: f64) {
+    if !(0.0..=1.0).contains(&value) || value.is_nan() {
+        errors.push(FieldError::new(field, format!("must be between 0 and 1, got {value}")));
+    }
+}
