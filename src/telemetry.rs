@@ -30,7 +30,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// Starts logging to stderr with `filter` (overridden by `RUST_LOG`).
 pub fn init_logging(filter: &str) {
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_string());
+    // The cron library logs every job it creates at info; keep it to warnings.
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| format!("{filter},tokio_cron_scheduler=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -351,6 +351,18 @@ impl Node {
         registry::live_actor(&self.rt, id).await.map(|_| ())
     }
 
+    /// Activates a hired, idle employee from a profile already in hand, without reading
+    /// the store (its inbox is taken as empty). For bulk warm-up and benchmarks of the
+    /// actor tree itself.
+    pub async fn activate_with_profile(&self, profile: EmployeeProfile) -> Result<(), ReachError> {
+        let id = profile.id;
+        if !registry::begin_activation(&self.rt, id)? {
+            return Ok(());
+        }
+        let pre = super::employee::Preloaded { profile, snapshot: None, pending: Vec::new() };
+        registry::spawn_tree(&self.rt, id, Some(pre)).await.map_err(ReachError::Unavailable)
+    }
+
     /// Makes one actor of an employee's tree panic on purpose (a supervision drill).
     pub async fn inject_fault(&self, id: EmployeeId, target: FaultTarget) -> Result<(), ReachError> {
         let actor = registry::live_actor(&self.rt, id).await?;

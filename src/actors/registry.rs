@@ -296,6 +296,19 @@ pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
     }
 }
 
+/// Marks an idle employee as activating; false if it is not idle.
+pub(crate) fn begin_activation(rt: &Arc<Runtime>, id: EmployeeId) -> Result<bool, ReachError> {
+    let mut slot = rt.directory.slots.get_mut(&id).ok_or(ReachError::NotFound)?;
+    if slot.status == EmployeeStatus::Offboarded {
+        return Err(ReachError::Offboarded);
+    }
+    if !matches!(slot.run, Run::Idle) {
+        return Ok(false);
+    }
+    slot.run = Run::Activating(Box::default());
+    Ok(true)
+}
+
 /// Activates an idle employee so it replays its unprocessed events.
 pub(crate) fn wake(rt: &Arc<Runtime>, id: EmployeeId) {
     let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return };
