@@ -12,11 +12,16 @@ static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
 pub fn metrics_handle() -> PrometheusHandle {
     METRICS
         .get_or_init(|| {
-            let buckets = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
+            let buckets = [
+                0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0,
+            ];
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
                 .expect("bucket list is not empty")
-                .set_buckets_for_metric(Matcher::Full("empla_store_batch_size".into()), &[1.0, 10.0, 100.0, 1000.0, 10000.0])
+                .set_buckets_for_metric(
+                    Matcher::Full("empla_store_batch_size".into()),
+                    &[1.0, 10.0, 100.0, 1000.0, 10000.0],
+                )
                 .expect("bucket list is not empty");
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -31,7 +36,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// Starts logging to stderr with `filter` (overridden by `RUST_LOG`).
 pub fn init_logging(filter: &str) {
     // The cron library logs every job it creates at info; keep it to warnings.
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| format!("{filter},tokio_cron_scheduler=warn"));
+    let filter =
+        std::env::var("RUST_LOG").unwrap_or_else(|_| format!("{filter},tokio_cron_scheduler=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -43,11 +43,20 @@ impl Actor for MemoryActor {
     type State = StoreWriter;
     type Arguments = StoreWriter;
 
-    async fn pre_start(&self, _: ActorRef<MemoryMsg>, writer: StoreWriter) -> Result<StoreWriter, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<MemoryMsg>,
+        writer: StoreWriter,
+    ) -> Result<StoreWriter, ActorProcessingErr> {
         Ok(writer)
     }
 
-    async fn handle(&self, _: ActorRef<MemoryMsg>, msg: MemoryMsg, writer: &mut StoreWriter) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<MemoryMsg>,
+        msg: MemoryMsg,
+        writer: &mut StoreWriter,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             MemoryMsg::Record(c) => writer.complete(*c).await?,
             MemoryMsg::Flush(reply) => {
@@ -115,10 +124,17 @@ impl Actor for CapabilityActor {
         Ok(())
     }
 
-    async fn handle(&self, _: ActorRef<CapabilityMsg>, msg: CapabilityMsg, _: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<CapabilityMsg>,
+        msg: CapabilityMsg,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             CapabilityMsg::Execute(req, reply) => {
-                let _ = reply.send(ActionOutcome::Unsupported { capability: req.capability });
+                let _ = reply.send(ActionOutcome::Unsupported {
+                    capability: req.capability,
+                });
             }
             CapabilityMsg::InjectFault => panic!("{DRILL_PANIC}"),
         }
@@ -154,10 +170,17 @@ impl Actor for A2aActor {
         Ok(())
     }
 
-    async fn handle(&self, _: ActorRef<A2aMsg>, msg: A2aMsg, _: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<A2aMsg>,
+        msg: A2aMsg,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             A2aMsg::Send { to, reply, .. } => {
-                let _ = reply.send(Err(format!("no A2A route to {to} is configured on this node")));
+                let _ = reply.send(Err(format!(
+                    "no A2A route to {to} is configured on this node"
+                )));
             }
             A2aMsg::InjectFault => panic!("{DRILL_PANIC}"),
         }

@@ -6,7 +6,10 @@
 //! resynchronises from the store — state snapshot plus unprocessed events — so a crash
 //! loses nothing and does nothing twice. The reasoning issue adds decisions here.
 
-use super::children::{A2aActor, A2aMsg, CapabilityActor, CapabilityMsg, DRILL_PANIC, FaultTarget, MemoryActor, MemoryMsg};
+use super::children::{
+    A2aActor, A2aMsg, CapabilityActor, CapabilityMsg, DRILL_PANIC, FaultTarget, MemoryActor,
+    MemoryMsg,
+};
 use super::runtime::Runtime;
 use super::supervision::{RestartDecision, RestartTracker, StopReason};
 use crate::memory::Completion;
@@ -107,10 +110,15 @@ impl Actor for EmployeeActor {
     type State = EmployeeState;
     type Arguments = EmployeeArgs;
 
-    async fn pre_start(&self, myself: ActorRef<EmployeeMsg>, args: EmployeeArgs) -> Result<EmployeeState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<EmployeeMsg>,
+        args: EmployeeArgs,
+    ) -> Result<EmployeeState, ActorProcessingErr> {
         let EmployeeArgs { rt, id, preloaded } = args;
         let cell = myself.get_cell();
-        let (memory, _) = Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
+        let (memory, _) =
+            Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
         let (capability, _) = Actor::spawn_linked(None, CapabilityActor, (), cell.clone()).await?;
         let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
         let (profile, snapshot, startup) = match preloaded {
@@ -147,7 +155,11 @@ impl Actor for EmployeeActor {
         })
     }
 
-    async fn post_start(&self, myself: ActorRef<EmployeeMsg>, state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+    async fn post_start(
+        &self,
+        myself: ActorRef<EmployeeMsg>,
+        state: &mut EmployeeState,
+    ) -> Result<(), ActorProcessingErr> {
         let queued = state.rt.directory.claim_live(state.id, &myself);
         let startup = std::mem::take(&mut state.startup);
         let full_page = startup.len() as i64 >= REPLAY_PAGE;
@@ -160,7 +172,12 @@ impl Actor for EmployeeActor {
         Ok(())
     }
 
-    async fn handle(&self, myself: ActorRef<EmployeeMsg>, msg: EmployeeMsg, state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<EmployeeMsg>,
+        msg: EmployeeMsg,
+        state: &mut EmployeeState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             EmployeeMsg::Perceive(event) => perceive(state, *event).await,
             EmployeeMsg::Status(reply) => {
@@ -203,10 +220,19 @@ impl Actor for EmployeeActor {
                 let cell = myself.get_cell();
                 match which {
                     FaultTarget::Memory => {
-                        state.memory = Actor::spawn_linked(None, MemoryActor, state.rt.writer.clone(), cell).await?.0;
+                        state.memory =
+                            Actor::spawn_linked(None, MemoryActor, state.rt.writer.clone(), cell)
+                                .await?
+                                .0;
                     }
-                    FaultTarget::Capability => state.capability = Actor::spawn_linked(None, CapabilityActor, (), cell).await?.0,
-                    FaultTarget::A2a => state.a2a = Actor::spawn_linked(None, A2aActor, (), cell).await?.0,
+                    FaultTarget::Capability => {
+                        state.capability = Actor::spawn_linked(None, CapabilityActor, (), cell)
+                            .await?
+                            .0
+                    }
+                    FaultTarget::A2a => {
+                        state.a2a = Actor::spawn_linked(None, A2aActor, (), cell).await?.0
+                    }
                     FaultTarget::Employee => {}
                 }
                 resync(state).await?;
@@ -214,7 +240,9 @@ impl Actor for EmployeeActor {
             EmployeeMsg::InjectFault(target) => match target {
                 FaultTarget::Employee => panic!("{DRILL_PANIC}"),
                 FaultTarget::Memory => state.memory.send_message(MemoryMsg::InjectFault)?,
-                FaultTarget::Capability => state.capability.send_message(CapabilityMsg::InjectFault)?,
+                FaultTarget::Capability => {
+                    state.capability.send_message(CapabilityMsg::InjectFault)?
+                }
                 FaultTarget::A2a => state.a2a.send_message(A2aMsg::InjectFault)?,
             },
         }
@@ -227,8 +255,12 @@ impl Actor for EmployeeActor {
         evt: SupervisionEvent,
         state: &mut EmployeeState,
     ) -> Result<(), ActorProcessingErr> {
-        let SupervisionEvent::ActorFailed(cell, err) = evt else { return Ok(()) };
-        let Some(which) = child_kind(state, &cell) else { return Ok(()) };
+        let SupervisionEvent::ActorFailed(cell, err) = evt else {
+            return Ok(());
+        };
+        let Some(which) = child_kind(state, &cell) else {
+            return Ok(());
+        };
         metrics::counter!("empla_actor_restarts_total", "actor" => child_name(which)).increment(1);
         state.suspended = true;
         match state.restarts.on_failure(Instant::now()) {
@@ -237,7 +269,9 @@ impl Actor for EmployeeActor {
                 myself.send_after(delay, move || EmployeeMsg::RestartChild(which));
                 Ok(())
             }
-            RestartDecision::GiveUp => Err(format!("{} actor failed too often: {err}", child_name(which)).into()),
+            RestartDecision::GiveUp => {
+                Err(format!("{} actor failed too often: {err}", child_name(which)).into())
+            }
         }
     }
 }
@@ -265,7 +299,9 @@ fn child_name(which: FaultTarget) -> &'static str {
 }
 
 fn decode_snapshot(bytes: Option<&[u8]>) -> Snapshot {
-    bytes.and_then(|b| rmp_serde::from_slice(b).ok()).unwrap_or_default()
+    bytes
+        .and_then(|b| rmp_serde::from_slice(b).ok())
+        .unwrap_or_default()
 }
 
 /// Perceives one event: records its episode, marks it processed and persists the state.
@@ -301,7 +337,11 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
         episodes: vec![episode],
         snapshot: Some(rmp_serde::to_vec_named(&state.snapshot).expect("a snapshot serialises")),
     };
-    if state.memory.send_message(MemoryMsg::Record(Box::new(completion))).is_ok() {
+    if state
+        .memory
+        .send_message(MemoryMsg::Record(Box::new(completion)))
+        .is_ok()
+    {
         metrics::counter!("empla_events_processed_total").increment(1);
     }
 }
@@ -312,7 +352,11 @@ async fn replay(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
         // What was handed to the MemoryActor must be committed before the next page is
         // read, or it would be read again.
         ractor::call!(state.memory, MemoryMsg::Flush)?;
-        let page = state.rt.store.pending_events(&state.rt.tenant, state.id, REPLAY_PAGE).await?;
+        let page = state
+            .rt
+            .store
+            .pending_events(&state.rt.tenant, state.id, REPLAY_PAGE)
+            .await?;
         let more = page.len() as i64 >= REPLAY_PAGE;
         let before = state.snapshot.events_handled;
         for event in page {
@@ -334,4 +378,3 @@ async fn resync(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
     state.suspended = false;
     replay(state).await
 }
-

@@ -41,18 +41,41 @@ impl Actor for EmployeeSupervisor {
     type State = SupervisorState;
     type Arguments = SupervisorArgs;
 
-    async fn pre_start(&self, myself: ActorRef<SupervisorMsg>, args: SupervisorArgs) -> Result<SupervisorState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        args: SupervisorArgs,
+    ) -> Result<SupervisorState, ActorProcessingErr> {
         let SupervisorArgs { rt, id, preloaded } = args;
-        let emp_args = EmployeeArgs { rt: rt.clone(), id, preloaded };
-        let (employee, _) = Actor::spawn_linked(None, EmployeeActor, emp_args, myself.get_cell()).await?;
+        let emp_args = EmployeeArgs {
+            rt: rt.clone(),
+            id,
+            preloaded,
+        };
+        let (employee, _) =
+            Actor::spawn_linked(None, EmployeeActor, emp_args, myself.get_cell()).await?;
         let restarts = RestartTracker::new(&rt.config);
-        Ok(SupervisorState { rt, id, employee: Some(employee), restarts })
+        Ok(SupervisorState {
+            rt,
+            id,
+            employee: Some(employee),
+            restarts,
+        })
     }
 
-    async fn handle(&self, myself: ActorRef<SupervisorMsg>, msg: SupervisorMsg, state: &mut SupervisorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        msg: SupervisorMsg,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             SupervisorMsg::Restart => {
-                let args = EmployeeArgs { rt: state.rt.clone(), id: state.id, preloaded: None };
+                let args = EmployeeArgs {
+                    rt: state.rt.clone(),
+                    id: state.id,
+                    preloaded: None,
+                };
                 match Actor::spawn_linked(None, EmployeeActor, args, myself.get_cell()).await {
                     Ok((employee, _)) => state.employee = Some(employee),
                     Err(e) => on_failure(&myself, state, &e.to_string()),

@@ -50,7 +50,11 @@ impl NodeOptions {
             store: cfg.node.store.clone(),
             runtime: cfg.node.runtime.clone(),
             roles: cfg.roles.clone(),
-            demo_employees: if cfg.node.node.hire_demo_employees { cfg.employees.clone() } else { Vec::new() },
+            demo_employees: if cfg.node.node.hire_demo_employees {
+                cfg.employees.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -115,6 +119,8 @@ pub struct Node {
     company_domain: String,
     hiring: tokio::sync::Mutex<()>,
     writer_task: tokio::task::JoinHandle<()>,
+    /// Whether the node opened the store (and so closes it at shutdown).
+    owns_store: bool,
 }
 
 impl Node {
@@ -122,26 +128,41 @@ impl Node {
     /// unprocessed event and hires the demo employees not hired yet.
     pub async fn start(opts: NodeOptions) -> Result<Node, NodeError> {
         let store = Store::connect(&opts.store_url, &opts.store).await?;
-        Self::start_with_store(store, opts).await
+        let mut node = Self::start_with_store(store, opts).await?;
+        node.owns_store = true;
+        Ok(node)
     }
 
-    /// As [`Node::start`], on a store already opened.
+    /// As [`Node::start`], on a store already opened (left open at shutdown).
     pub async fn start_with_store(store: Store, opts: NodeOptions) -> Result<Node, NodeError> {
-        let (writer, writer_task) = StoreWriter::start(store.clone(), opts.store.write_batch_max, opts.store.write_queue);
+        let (writer, writer_task) = StoreWriter::start(
+            store.clone(),
+            opts.store.write_batch_max,
+            opts.store.write_queue,
+        );
         let rt = Runtime::new(opts.tenant.clone(), store, writer, opts.runtime.clone());
         let mut bad = None;
         let loaded = rt
             .store
-            .for_each_directory_row(&rt.tenant, |row| match (row.id.parse(), parse_status(&row.status)) {
-                (Ok(id), Ok(status)) => rt.directory.insert(id, &row.email, &row.chat_handle, status),
-                _ => bad = Some(row.id),
+            .for_each_directory_row(&rt.tenant, |row| {
+                match (row.id.parse(), parse_status(&row.status)) {
+                    (Ok(id), Ok(status)) => {
+                        rt.directory
+                            .insert(id, &row.email, &row.chat_handle, status)
+                    }
+                    _ => bad = Some(row.id),
+                }
             })
             .await?;
         if let Some(id) = bad {
-            return Err(StoreError::Corrupt(format!("employee row {id:?} has a malformed id or status")).into());
+            return Err(StoreError::Corrupt(format!(
+                "employee row {id:?} has a malformed id or status"
+            ))
+            .into());
         }
-        let (supervisor, _) =
-            Actor::spawn(None, NodeSupervisor, rt.clone()).await.map_err(|e| NodeError::Spawn(e.to_string()))?;
+        let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
+            .await
+            .map_err(|e| NodeError::Spawn(e.to_string()))?;
         let node = Node {
             rt,
             supervisor,
@@ -149,12 +170,21 @@ impl Node {
             company_domain: opts.company_domain,
             hiring: tokio::sync::Mutex::new(()),
             writer_task,
+            owns_store: false,
         };
-        let pending = node.rt.store.employees_with_pending(&node.rt.tenant).await?;
+        let pending = node
+            .rt
+            .store
+            .employees_with_pending(&node.rt.tenant)
+            .await?;
         for id in &pending {
             registry::wake(&node.rt, *id);
         }
-        tracing::info!(employees = loaded, replaying = pending.len(), "node started");
+        tracing::info!(
+            employees = loaded,
+            replaying = pending.len(),
+            "node started"
+        );
         node.hire_demo_employees(&opts.demo_employees).await?;
         Ok(node)
     }
@@ -163,9 +193,18 @@ impl Node {
         if demo.is_empty() {
             return Ok(());
         }
-        let hired: HashSet<String> = self.rt.store.config_keys(&self.rt.tenant).await?.into_iter().collect();
+        let hired: HashSet<String> = self
+            .rt
+            .store
+            .config_keys(&self.rt.tenant)
+            .await?
+            .into_iter()
+            .collect();
         for (path, req) in demo {
-            let key = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let key = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if hired.contains(&key) {
                 continue;
             }
@@ -174,7 +213,10 @@ impl Node {
             let profile = self
                 .hire_batch(vec![(req, Some(key))])
                 .await
-                .map_err(|error| NodeError::Demo { file: path.display().to_string(), error })?;
+                .map_err(|error| NodeError::Demo {
+                    file: path.display().to_string(),
+                    error,
+                })?;
             tracing::info!(employee = %profile[0].id, email = %profile[0].email, "hired demo employee");
         }
         Ok(())
@@ -208,7 +250,10 @@ impl Node {
 
     /// Hires many employees in few transactions without starting their actors (they
     /// activate on their first event). For bulk onboarding and benchmarks.
-    pub async fn hire_many(&self, reqs: Vec<HireRequest>) -> Result<Vec<EmployeeProfile>, HireError> {
+    pub async fn hire_many(
+        &self,
+        reqs: Vec<HireRequest>,
+    ) -> Result<Vec<EmployeeProfile>, HireError> {
         let mut out = Vec::with_capacity(reqs.len());
         let mut reqs = reqs.into_iter().map(|r| (r, None)).peekable();
         while reqs.peek().is_some() {
@@ -218,32 +263,50 @@ impl Node {
         Ok(out)
     }
 
-    async fn hire_batch(&self, reqs: Vec<(HireRequest, Option<String>)>) -> Result<Vec<EmployeeProfile>, HireError> {
+    async fn hire_batch(
+        &self,
+        reqs: Vec<(HireRequest, Option<String>)>,
+    ) -> Result<Vec<EmployeeProfile>, HireError> {
         let _one_at_a_time = self.hiring.lock().await;
         let now = Utc::now();
         let mut taken = HashSet::new();
         let mut hires = Vec::with_capacity(reqs.len());
         for (req, config_key) in reqs {
-            let role = self.roles.get(&req.role).ok_or_else(|| HireError::UnknownRole {
-                role: req.role.clone(),
-                known: self.roles.keys().cloned().collect::<Vec<_>>().join(", "),
-            })?;
+            let role = self
+                .roles
+                .get(&req.role)
+                .ok_or_else(|| HireError::UnknownRole {
+                    role: req.role.clone(),
+                    known: self.roles.keys().cloned().collect::<Vec<_>>().join(", "),
+                })?;
             let email = self.free_address(&req.name, &taken);
             taken.insert(email.clone());
-            let profile = build_profile(role, &req, &self.rt.tenant, EmployeeId::new(), email, now).map_err(HireError::Invalid)?;
+            let profile = build_profile(role, &req, &self.rt.tenant, EmployeeId::new(), email, now)
+                .map_err(HireError::Invalid)?;
             let schedules = role
                 .schedules
                 .iter()
-                .map(|s| Ok((s.name.clone(), normalize_cron(&s.cron).map_err(|m| FieldError::new("schedules", m))?)))
+                .map(|s| {
+                    Ok((
+                        s.name.clone(),
+                        normalize_cron(&s.cron).map_err(|m| FieldError::new("schedules", m))?,
+                    ))
+                })
                 .collect::<Result<Vec<_>, FieldError>>()
                 .map_err(|e| HireError::Invalid(vec![e]))?;
-            hires.push(NewHire { profile, config_key, schedules });
+            hires.push(NewHire {
+                profile,
+                config_key,
+                schedules,
+            });
         }
         self.rt.store.insert_employees(&hires).await?;
         let mut crons = HashSet::new();
         for h in &hires {
             let p = &h.profile;
-            self.rt.directory.insert(p.id, &p.email, &p.chat_handle, p.status);
+            self.rt
+                .directory
+                .insert(p.id, &p.email, &p.chat_handle, p.status);
             crons.extend(h.schedules.iter().map(|(_, c)| c.clone()));
         }
         if let Some(s) = self.rt.scheduler() {
@@ -256,7 +319,13 @@ impl Node {
     fn free_address(&self, name: &str, taken: &HashSet<String>) -> String {
         let local = address_local_part(name);
         (1..)
-            .map(|n| if n == 1 { format!("{local}@{}", self.company_domain) } else { format!("{local}{n}@{}", self.company_domain) })
+            .map(|n| {
+                if n == 1 {
+                    format!("{local}@{}", self.company_domain)
+                } else {
+                    format!("{local}{n}@{}", self.company_domain)
+                }
+            })
             .find(|a| !taken.contains(a) && !self.rt.directory.email_taken(a))
             .expect("some numbered address is free")
     }
@@ -277,8 +346,15 @@ impl Node {
     }
 
     /// Employees in hiring order.
-    pub async fn employees(&self, limit: i64, offset: i64) -> Result<Vec<EmployeeProfile>, StoreError> {
-        self.rt.store.employees(&self.rt.tenant, limit, offset).await
+    pub async fn employees(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<EmployeeProfile>, StoreError> {
+        self.rt
+            .store
+            .employees(&self.rt.tenant, limit, offset)
+            .await
     }
 
     /// The runtime state of an employee (idle, active, failed, ...).
@@ -301,9 +377,21 @@ impl Node {
         }
         profile.status = EmployeeStatus::Offboarded;
         let store_err = |e: StoreError| ReachError::Unavailable(e.to_string());
-        self.rt.store.update_profile(&profile).await.map_err(store_err)?;
-        self.rt.store.remove_subscriptions(&self.rt.tenant, id).await.map_err(store_err)?;
-        if let Some(actor) = self.rt.directory.offboard(id, &profile.email, &profile.chat_handle) {
+        self.rt
+            .store
+            .update_profile(&profile)
+            .await
+            .map_err(store_err)?;
+        self.rt
+            .store
+            .remove_subscriptions(&self.rt.tenant, id)
+            .await
+            .map_err(store_err)?;
+        if let Some(actor) = self
+            .rt
+            .directory
+            .offboard(id, &profile.email, &profile.chat_handle)
+        {
             let _ = ractor::call_t!(actor, EmployeeMsg::Stop, 5000, StopReason::Offboarded);
         }
         Ok(profile)
@@ -311,7 +399,11 @@ impl Node {
 
     /// Accepts an event for an employee: validated, committed to the durable inbox, then
     /// delivered. Returns once it is stored. The same idempotency key is accepted once.
-    pub async fn submit_event(&self, id: EmployeeId, new: NewEvent) -> Result<Accepted, SubmitError> {
+    pub async fn submit_event(
+        &self,
+        id: EmployeeId,
+        new: NewEvent,
+    ) -> Result<Accepted, SubmitError> {
         let errors = new.validate();
         if !errors.is_empty() {
             return Err(SubmitError::Invalid(errors));
@@ -337,13 +429,17 @@ impl Node {
         limit: i64,
         before_seq: Option<i64>,
     ) -> Result<Vec<(i64, Episode)>, StoreError> {
-        self.rt.store.episodes(&self.rt.tenant, id, limit, before_seq).await
+        self.rt
+            .store
+            .episodes(&self.rt.tenant, id, limit, before_seq)
+            .await
     }
 
     /// An active employee's own account of itself; activates it if idle.
     pub async fn employee_runtime(&self, id: EmployeeId) -> Result<EmployeeRuntime, ReachError> {
         let actor = registry::live_actor(&self.rt, id).await?;
-        ractor::call_t!(actor, EmployeeMsg::Status, 10_000).map_err(|e| ReachError::Unavailable(e.to_string()))
+        ractor::call_t!(actor, EmployeeMsg::Status, 10_000)
+            .map_err(|e| ReachError::Unavailable(e.to_string()))
     }
 
     /// Activates an idle employee (no event needed) and returns once it runs.
@@ -359,19 +455,35 @@ impl Node {
         if !registry::begin_activation(&self.rt, id)? {
             return Ok(());
         }
-        let pre = super::employee::Preloaded { profile, snapshot: None, pending: Vec::new() };
-        registry::spawn_tree(&self.rt, id, Some(pre)).await.map_err(ReachError::Unavailable)
+        let pre = super::employee::Preloaded {
+            profile,
+            snapshot: None,
+            pending: Vec::new(),
+        };
+        registry::spawn_tree(&self.rt, id, Some(pre))
+            .await
+            .map_err(ReachError::Unavailable)
     }
 
     /// Makes one actor of an employee's tree panic on purpose (a supervision drill).
-    pub async fn inject_fault(&self, id: EmployeeId, target: FaultTarget) -> Result<(), ReachError> {
+    pub async fn inject_fault(
+        &self,
+        id: EmployeeId,
+        target: FaultTarget,
+    ) -> Result<(), ReachError> {
         let actor = registry::live_actor(&self.rt, id).await?;
-        actor.send_message(EmployeeMsg::InjectFault(target)).map_err(|e| ReachError::Unavailable(e.to_string()))
+        actor
+            .send_message(EmployeeMsg::InjectFault(target))
+            .map_err(|e| ReachError::Unavailable(e.to_string()))
     }
 
     /// Fires a cron expression now, as the Scheduler does on a tick. Returns how many
     /// employees it was fanned out to.
-    pub async fn fire_cron(&self, cron: &str, at: chrono::DateTime<Utc>) -> Result<usize, StoreError> {
+    pub async fn fire_cron(
+        &self,
+        cron: &str,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         super::scheduler::fan_out(&self.rt, cron, at).await
     }
 
@@ -401,19 +513,27 @@ impl Node {
         let deadline = self.rt.config.shutdown_timeout;
         let stop_all = async {
             let actors = self.rt.directory.live_actors();
-            futures::future::join_all(
-                actors.iter().map(|a| async move { ractor::call_t!(a, EmployeeMsg::Stop, 5000, StopReason::Shutdown) }),
-            )
+            futures::future::join_all(actors.iter().map(|a| async move {
+                ractor::call_t!(a, EmployeeMsg::Stop, 5000, StopReason::Shutdown)
+            }))
             .await;
             self.rt.writer.flush().await;
         };
         if tokio::time::timeout(deadline, stop_all).await.is_err() {
-            tracing::warn!(?deadline, "shutdown deadline passed; stopping the rest abruptly");
+            tracing::warn!(
+                ?deadline,
+                "shutdown deadline passed; stopping the rest abruptly"
+            );
         }
-        let _ = self.supervisor.stop_and_wait(StopReason::Shutdown.reason(), Some(Duration::from_secs(5))).await;
+        let _ = self
+            .supervisor
+            .stop_and_wait(StopReason::Shutdown.reason(), Some(Duration::from_secs(5)))
+            .await;
         self.rt.writer.flush().await;
         self.writer_task.abort();
-        self.rt.store.close().await;
+        if self.owns_store {
+            self.rt.store.close().await;
+        }
     }
 }
 
@@ -441,24 +561,53 @@ impl Actor for NodeSupervisor {
     type State = NodeSupervisorState;
     type Arguments = Arc<Runtime>;
 
-    async fn pre_start(&self, myself: ActorRef<NodeMsg>, rt: Arc<Runtime>) -> Result<NodeSupervisorState, ActorProcessingErr> {
-        let (registry, _) = Actor::spawn_linked(None, Registry, rt.clone(), myself.get_cell()).await?;
-        let (scheduler, _) = Actor::spawn_linked(None, Scheduler, rt.clone(), myself.get_cell()).await?;
+    async fn pre_start(
+        &self,
+        myself: ActorRef<NodeMsg>,
+        rt: Arc<Runtime>,
+    ) -> Result<NodeSupervisorState, ActorProcessingErr> {
+        let (registry, _) =
+            Actor::spawn_linked(None, Registry, rt.clone(), myself.get_cell()).await?;
+        let (scheduler, _) =
+            Actor::spawn_linked(None, Scheduler, rt.clone(), myself.get_cell()).await?;
         let restarts = RestartTracker::new(&rt.config);
-        Ok(NodeSupervisorState { rt, registry: registry.get_cell(), scheduler: scheduler.get_cell(), restarts })
+        Ok(NodeSupervisorState {
+            rt,
+            registry: registry.get_cell(),
+            scheduler: scheduler.get_cell(),
+            restarts,
+        })
     }
 
-    async fn handle(&self, myself: ActorRef<NodeMsg>, msg: NodeMsg, state: &mut NodeSupervisorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<NodeMsg>,
+        msg: NodeMsg,
+        state: &mut NodeSupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             NodeMsg::RestartRegistry => {
-                state.registry = Actor::spawn_linked(None, Registry, state.rt.clone(), myself.get_cell()).await?.0.get_cell();
+                state.registry =
+                    Actor::spawn_linked(None, Registry, state.rt.clone(), myself.get_cell())
+                        .await?
+                        .0
+                        .get_cell();
                 // Employees lost with the old registry are woken if they have work.
-                for id in state.rt.store.employees_with_pending(&state.rt.tenant).await? {
+                for id in state
+                    .rt
+                    .store
+                    .employees_with_pending(&state.rt.tenant)
+                    .await?
+                {
                     registry::wake(&state.rt, id);
                 }
             }
             NodeMsg::RestartScheduler => {
-                state.scheduler = Actor::spawn_linked(None, Scheduler, state.rt.clone(), myself.get_cell()).await?.0.get_cell();
+                state.scheduler =
+                    Actor::spawn_linked(None, Scheduler, state.rt.clone(), myself.get_cell())
+                        .await?
+                        .0
+                        .get_cell();
             }
         }
         Ok(())
@@ -470,14 +619,17 @@ impl Actor for NodeSupervisor {
         evt: SupervisionEvent,
         state: &mut NodeSupervisorState,
     ) -> Result<(), ActorProcessingErr> {
-        let SupervisionEvent::ActorFailed(cell, err) = evt else { return Ok(()) };
-        let (name, msg): (&'static str, fn() -> NodeMsg) = if cell.get_id() == state.registry.get_id() {
-            ("registry", || NodeMsg::RestartRegistry)
-        } else if cell.get_id() == state.scheduler.get_id() {
-            ("scheduler", || NodeMsg::RestartScheduler)
-        } else {
+        let SupervisionEvent::ActorFailed(cell, err) = evt else {
             return Ok(());
         };
+        let (name, msg): (&'static str, fn() -> NodeMsg) =
+            if cell.get_id() == state.registry.get_id() {
+                ("registry", || NodeMsg::RestartRegistry)
+            } else if cell.get_id() == state.scheduler.get_id() {
+                ("scheduler", || NodeMsg::RestartScheduler)
+            } else {
+                return Ok(());
+            };
         metrics::counter!("empla_actor_restarts_total", "actor" => name).increment(1);
         match state.restarts.on_failure(Instant::now()) {
             RestartDecision::RestartAfter(delay) => {

@@ -89,10 +89,18 @@ impl Directory {
     /// Adds an employee. Offboarded employees are kept by id but not routed.
     pub(crate) fn insert(&self, id: EmployeeId, email: &str, handle: &str, status: EmployeeStatus) {
         if status != EmployeeStatus::Offboarded {
-            self.by_email.insert(email.to_ascii_lowercase().into_boxed_str(), id);
-            self.by_handle.insert(handle.to_ascii_lowercase().into_boxed_str(), id);
+            self.by_email
+                .insert(email.to_ascii_lowercase().into_boxed_str(), id);
+            self.by_handle
+                .insert(handle.to_ascii_lowercase().into_boxed_str(), id);
         }
-        self.slots.insert(id, Slot { status, run: Run::Idle });
+        self.slots.insert(
+            id,
+            Slot {
+                status,
+                run: Run::Idle,
+            },
+        );
     }
 
     /// Number of hired employees.
@@ -102,7 +110,8 @@ impl Directory {
 
     /// Whether an email address is taken.
     pub(crate) fn email_taken(&self, email: &str) -> bool {
-        self.by_email.contains_key(email.to_ascii_lowercase().as_str())
+        self.by_email
+            .contains_key(email.to_ascii_lowercase().as_str())
     }
 
     /// Finds an employee by id, email address or chat handle.
@@ -125,7 +134,12 @@ impl Directory {
 
     /// Marks an employee offboarded and stops routing its addresses. Returns its live
     /// actor, if any, so the caller can stop it.
-    pub(crate) fn offboard(&self, id: EmployeeId, email: &str, handle: &str) -> Option<ActorRef<EmployeeMsg>> {
+    pub(crate) fn offboard(
+        &self,
+        id: EmployeeId,
+        email: &str,
+        handle: &str,
+    ) -> Option<ActorRef<EmployeeMsg>> {
         self.by_email.remove(email.to_ascii_lowercase().as_str());
         self.by_handle.remove(handle.to_ascii_lowercase().as_str());
         let mut slot = self.slots.get_mut(&id)?;
@@ -146,7 +160,10 @@ impl Directory {
         let mut by_status = [0u64; 4];
         let mut by_run = [0u64; 6];
         for slot in self.slots.iter() {
-            by_status[EmployeeStatus::ALL.iter().position(|s| *s == slot.status).unwrap_or(0)] += 1;
+            by_status[EmployeeStatus::ALL
+                .iter()
+                .position(|s| *s == slot.status)
+                .unwrap_or(0)] += 1;
             by_run[run_state(&slot.run) as usize] += 1;
         }
         let runs = [
@@ -167,7 +184,13 @@ impl Directory {
     pub(crate) fn live_actors(&self) -> Vec<ActorRef<EmployeeMsg>> {
         self.slots
             .iter()
-            .filter_map(|s| if let Run::Live(a) = &s.run { Some(a.clone()) } else { None })
+            .filter_map(|s| {
+                if let Run::Live(a) = &s.run {
+                    Some(a.clone())
+                } else {
+                    None
+                }
+            })
             .collect()
     }
 
@@ -180,7 +203,9 @@ impl Directory {
 
     /// Makes `actor` the live actor of `id`, handing it whatever waited for it.
     pub(crate) fn claim_live(&self, id: EmployeeId, actor: &ActorRef<EmployeeMsg>) -> Vec<Event> {
-        let Some(mut slot) = self.slots.get_mut(&id) else { return Vec::new() };
+        let Some(mut slot) = self.slots.get_mut(&id) else {
+            return Vec::new();
+        };
         if slot.status == EmployeeStatus::Offboarded {
             return Vec::new();
         }
@@ -199,7 +224,9 @@ impl Directory {
     /// First half of passivation: from now on events for `id` wait in the slot.
     /// Returns false when the slot is not this actor's live slot.
     pub(crate) fn begin_passivation(&self, id: EmployeeId, actor: &ActorRef<EmployeeMsg>) -> bool {
-        let Some(mut slot) = self.slots.get_mut(&id) else { return false };
+        let Some(mut slot) = self.slots.get_mut(&id) else {
+            return false;
+        };
         match &slot.run {
             Run::Live(a) if a.get_id() == actor.get_id() => {
                 slot.run = Run::Passivating(actor.clone(), Vec::new());
@@ -212,7 +239,9 @@ impl Directory {
     /// Second half: if nothing arrived, the employee is idle (Ok); otherwise passivation
     /// is cancelled and what arrived is returned to be handled (Err).
     pub(crate) fn end_passivation(&self, id: EmployeeId) -> Result<(), Vec<Event>> {
-        let Some(mut slot) = self.slots.get_mut(&id) else { return Ok(()) };
+        let Some(mut slot) = self.slots.get_mut(&id) else {
+            return Ok(());
+        };
         match std::mem::replace(&mut slot.run, Run::Idle) {
             Run::Passivating(a, queued) if !queued.is_empty() => {
                 slot.run = Run::Live(a);
@@ -277,7 +306,9 @@ pub enum ReachError {
 /// an event that cannot be handed over now stays in the store and is replayed.
 pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
     let id = event.employee;
-    let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return };
+    let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
+        return;
+    };
     if slot.status == EmployeeStatus::Offboarded {
         return;
     }
@@ -289,7 +320,10 @@ pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
         Run::Passivating(_, queued) => queued.push(event),
         Run::Restarting | Run::Failed => {}
         Run::Idle => {
-            slot.run = Run::Activating(Box::new(Activation { queued: vec![event], waiters: Vec::new() }));
+            slot.run = Run::Activating(Box::new(Activation {
+                queued: vec![event],
+                waiters: Vec::new(),
+            }));
             drop(slot);
             tokio::spawn(activate(rt.clone(), id));
         }
@@ -298,7 +332,11 @@ pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
 
 /// Marks an idle employee as activating; false if it is not idle.
 pub(crate) fn begin_activation(rt: &Arc<Runtime>, id: EmployeeId) -> Result<bool, ReachError> {
-    let mut slot = rt.directory.slots.get_mut(&id).ok_or(ReachError::NotFound)?;
+    let mut slot = rt
+        .directory
+        .slots
+        .get_mut(&id)
+        .ok_or(ReachError::NotFound)?;
     if slot.status == EmployeeStatus::Offboarded {
         return Err(ReachError::Offboarded);
     }
@@ -311,7 +349,9 @@ pub(crate) fn begin_activation(rt: &Arc<Runtime>, id: EmployeeId) -> Result<bool
 
 /// Activates an idle employee so it replays its unprocessed events.
 pub(crate) fn wake(rt: &Arc<Runtime>, id: EmployeeId) {
-    let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return };
+    let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
+        return;
+    };
     if slot.status != EmployeeStatus::Offboarded && matches!(slot.run, Run::Idle) {
         slot.run = Run::Activating(Box::default());
         drop(slot);
@@ -320,9 +360,14 @@ pub(crate) fn wake(rt: &Arc<Runtime>, id: EmployeeId) {
 }
 
 /// The live actor of an employee, activating it if idle.
-pub(crate) async fn live_actor(rt: &Arc<Runtime>, id: EmployeeId) -> Result<ActorRef<EmployeeMsg>, ReachError> {
+pub(crate) async fn live_actor(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+) -> Result<ActorRef<EmployeeMsg>, ReachError> {
     let rx = {
-        let Some(mut slot) = rt.directory.slots.get_mut(&id) else { return Err(ReachError::NotFound) };
+        let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
+            return Err(ReachError::NotFound);
+        };
         if slot.status == EmployeeStatus::Offboarded {
             return Err(ReachError::Offboarded);
         }
@@ -331,16 +376,24 @@ pub(crate) async fn live_actor(rt: &Arc<Runtime>, id: EmployeeId) -> Result<Acto
             Run::Live(a) | Run::Passivating(a, _) => return Ok(a.clone()),
             Run::Failed => return Err(ReachError::Failed),
             Run::Activating(a) => a.waiters.push(tx),
-            Run::Restarting => return Err(ReachError::Unavailable("it is restarting after a crash; try again shortly".into())),
+            Run::Restarting => {
+                return Err(ReachError::Unavailable(
+                    "it is restarting after a crash; try again shortly".into(),
+                ));
+            }
             Run::Idle => {
-                slot.run = Run::Activating(Box::new(Activation { queued: Vec::new(), waiters: vec![tx] }));
+                slot.run = Run::Activating(Box::new(Activation {
+                    queued: Vec::new(),
+                    waiters: vec![tx],
+                }));
                 drop(slot);
                 tokio::spawn(activate(rt.clone(), id));
             }
         }
         rx
     };
-    rx.await.map_err(|_| ReachError::Unavailable("activation failed; see the node log".into()))
+    rx.await
+        .map_err(|_| ReachError::Unavailable("activation failed; see the node log".into()))
 }
 
 /// Loads an employee and spawns its tree under the Registry.
@@ -351,9 +404,20 @@ async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
             .store
             .employee_with_state(&rt.tenant, id)
             .await?
-            .ok_or_else(|| crate::memory::StoreError::Corrupt(format!("employee {id} is in the directory but not the store")))?;
-        let pending = rt.store.pending_events(&rt.tenant, id, super::employee::REPLAY_PAGE).await?;
-        Ok::<_, crate::memory::StoreError>(Preloaded { profile, snapshot, pending })
+            .ok_or_else(|| {
+                crate::memory::StoreError::Corrupt(format!(
+                    "employee {id} is in the directory but not the store"
+                ))
+            })?;
+        let pending = rt
+            .store
+            .pending_events(&rt.tenant, id, super::employee::REPLAY_PAGE)
+            .await?;
+        Ok::<_, crate::memory::StoreError>(Preloaded {
+            profile,
+            snapshot,
+            pending,
+        })
     }
     .await;
     let result = match loaded {
@@ -371,10 +435,21 @@ async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
 
 /// Spawns an employee tree (EmployeeSupervisor → EmployeeActor → children) under the
 /// Registry. With `preloaded`, no store access is needed to start.
-pub(crate) async fn spawn_tree(rt: &Arc<Runtime>, id: EmployeeId, preloaded: Option<Preloaded>) -> Result<(), String> {
+pub(crate) async fn spawn_tree(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+    preloaded: Option<Preloaded>,
+) -> Result<(), String> {
     let parent = rt.registry_cell().ok_or("the registry is not running")?;
-    let args = SupervisorArgs { rt: rt.clone(), id, preloaded };
-    Actor::spawn_linked(None, EmployeeSupervisor, args, parent).await.map(|_| ()).map_err(|e| e.to_string())
+    let args = SupervisorArgs {
+        rt: rt.clone(),
+        id,
+        preloaded,
+    };
+    Actor::spawn_linked(None, EmployeeSupervisor, args, parent)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Messages to the Registry.
@@ -396,18 +471,30 @@ impl Actor for Registry {
     type State = RegistryState;
     type Arguments = Arc<Runtime>;
 
-    async fn pre_start(&self, myself: ActorRef<RegistryMsg>, rt: Arc<Runtime>) -> Result<RegistryState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<RegistryMsg>,
+        rt: Arc<Runtime>,
+    ) -> Result<RegistryState, ActorProcessingErr> {
         rt.set_registry_cell(myself.get_cell());
         // A restarted registry has lost the trees of its previous life.
         let reset = rt.directory.reset_dead();
         if !reset.is_empty() {
-            tracing::warn!(employees = reset.len(), "registry restarted; employee trees will be re-activated on demand");
+            tracing::warn!(
+                employees = reset.len(),
+                "registry restarted; employee trees will be re-activated on demand"
+            );
         }
         myself.send_interval(rt.config.passivation_sweep_every, || RegistryMsg::Sweep);
         Ok(RegistryState { rt })
     }
 
-    async fn handle(&self, _myself: ActorRef<RegistryMsg>, msg: RegistryMsg, state: &mut RegistryState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _myself: ActorRef<RegistryMsg>,
+        msg: RegistryMsg,
+        state: &mut RegistryState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             RegistryMsg::Sweep => {
                 let idle_after = state.rt.config.idle_passivate_after;
@@ -429,7 +516,8 @@ impl Actor for Registry {
             // An EmployeeSupervisor itself failed: unexpected. Make its employee
             // activatable again and replay what it left pending.
             tracing::error!(error = %err, "an employee supervisor failed");
-            metrics::counter!("empla_actor_restarts_total", "actor" => "employee_supervisor").increment(1);
+            metrics::counter!("empla_actor_restarts_total", "actor" => "employee_supervisor")
+                .increment(1);
             for id in state.rt.directory.reset_dead() {
                 if let Ok(pending) = state.rt.store.pending_events(&state.rt.tenant, id, 1).await {
                     if !pending.is_empty() {

@@ -2,10 +2,10 @@
 //! the directory, the runtime settings, and the cells of the long-lived actors.
 
 use super::registry::Directory;
+use super::scheduler::SchedulerMsg;
 use crate::config::RuntimeConfig;
 use crate::memory::{Store, StoreWriter};
 use crate::model::TenantId;
-use super::scheduler::SchedulerMsg;
 use ractor::{ActorCell, ActorRef};
 use std::sync::{Arc, RwLock};
 
@@ -21,8 +21,21 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    pub(crate) fn new(tenant: TenantId, store: Store, writer: StoreWriter, config: RuntimeConfig) -> Arc<Self> {
-        Arc::new(Self { tenant, store, writer, directory: Directory::default(), config, registry: RwLock::new(None), scheduler: RwLock::new(None) })
+    pub(crate) fn new(
+        tenant: TenantId,
+        store: Store,
+        writer: StoreWriter,
+        config: RuntimeConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            tenant,
+            store,
+            writer,
+            directory: Directory::default(),
+            config,
+            registry: RwLock::new(None),
+            scheduler: RwLock::new(None),
+        })
     }
 
     /// The Registry's cell: parent of every employee tree.

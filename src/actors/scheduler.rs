@@ -41,17 +41,30 @@ impl Actor for Scheduler {
     type State = SchedulerState;
     type Arguments = Arc<Runtime>;
 
-    async fn pre_start(&self, myself: ActorRef<SchedulerMsg>, rt: Arc<Runtime>) -> Result<SchedulerState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SchedulerMsg>,
+        rt: Arc<Runtime>,
+    ) -> Result<SchedulerState, ActorProcessingErr> {
         rt.set_scheduler(myself.clone());
         let jobs = JobScheduler::new().await?;
         jobs.start().await?;
-        let mut state = SchedulerState { rt, jobs, crons: HashSet::new() };
+        let mut state = SchedulerState {
+            rt,
+            jobs,
+            crons: HashSet::new(),
+        };
         let crons = state.rt.store.subscribed_crons(&state.rt.tenant).await?;
         ensure(&myself, &mut state, crons).await?;
         Ok(state)
     }
 
-    async fn handle(&self, myself: ActorRef<SchedulerMsg>, msg: SchedulerMsg, state: &mut SchedulerState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<SchedulerMsg>,
+        msg: SchedulerMsg,
+        state: &mut SchedulerState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             SchedulerMsg::Ensure(crons) => ensure(&myself, state, crons).await?,
             SchedulerMsg::Tick { cron, at } => {
@@ -67,13 +80,21 @@ impl Actor for Scheduler {
         Ok(())
     }
 
-    async fn post_stop(&self, _: ActorRef<SchedulerMsg>, state: &mut SchedulerState) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(
+        &self,
+        _: ActorRef<SchedulerMsg>,
+        state: &mut SchedulerState,
+    ) -> Result<(), ActorProcessingErr> {
         state.jobs.shutdown().await?;
         Ok(())
     }
 }
 
-async fn ensure(myself: &ActorRef<SchedulerMsg>, state: &mut SchedulerState, crons: Vec<String>) -> Result<(), ActorProcessingErr> {
+async fn ensure(
+    myself: &ActorRef<SchedulerMsg>,
+    state: &mut SchedulerState,
+    crons: Vec<String>,
+) -> Result<(), ActorProcessingErr> {
     for cron in crons {
         if state.crons.contains(&cron) {
             continue;
@@ -84,7 +105,10 @@ async fn ensure(myself: &ActorRef<SchedulerMsg>, state: &mut SchedulerState, cro
             let me = me.clone();
             let cron = expr.clone();
             Box::pin(async move {
-                let _ = me.send_message(SchedulerMsg::Tick { cron, at: Utc::now().trunc_subsecs(0) });
+                let _ = me.send_message(SchedulerMsg::Tick {
+                    cron,
+                    at: Utc::now().trunc_subsecs(0),
+                });
             })
         })?;
         state.jobs.add(job).await?;
@@ -94,7 +118,11 @@ async fn ensure(myself: &ActorRef<SchedulerMsg>, state: &mut SchedulerState, cro
 }
 
 /// Commits one `cron.tick` event per subscriber of `cron` and delivers each.
-pub(crate) async fn fan_out(rt: &Arc<Runtime>, cron: &str, at: DateTime<Utc>) -> Result<usize, crate::memory::StoreError> {
+pub(crate) async fn fan_out(
+    rt: &Arc<Runtime>,
+    cron: &str,
+    at: DateTime<Utc>,
+) -> Result<usize, crate::memory::StoreError> {
     let subscribers = rt.store.subscribers(&rt.tenant, cron).await?;
     let n = subscribers.len();
     futures::stream::iter(subscribers)
@@ -117,7 +145,9 @@ pub(crate) async fn fan_out(rt: &Arc<Runtime>, cron: &str, at: DateTime<Utc>) ->
                         super::registry::deliver(&rt, event);
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::error!(employee = %employee, error = %e, "cron tick not stored"),
+                    Err(e) => {
+                        tracing::error!(employee = %employee, error = %e, "cron tick not stored")
+                    }
                 }
             }
         })

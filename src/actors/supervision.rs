@@ -40,7 +40,11 @@ impl RestartTracker {
     /// Records a failure at `now` and decides: the n-th failure within the window waits
     /// `initial × 2^(n-1)` (capped), and one past `max_restarts` gives up.
     pub fn on_failure(&mut self, now: Instant) -> RestartDecision {
-        while self.failures.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+        while self
+            .failures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > self.window)
+        {
             self.failures.pop_front();
         }
         self.failures.push_back(now);
@@ -79,7 +83,14 @@ impl StopReason {
 
     /// Reads a reason back; unknown strings are `None`.
     pub fn parse(s: Option<&str>) -> Option<Self> {
-        [Self::Passivated, Self::Offboarded, Self::Failed, Self::Shutdown].into_iter().find(|r| Some(r.as_str()) == s)
+        [
+            Self::Passivated,
+            Self::Offboarded,
+            Self::Failed,
+            Self::Shutdown,
+        ]
+        .into_iter()
+        .find(|r| Some(r.as_str()) == s)
     }
 
     /// As ractor's stop reason.
@@ -106,9 +117,18 @@ mod tests {
     fn backoff_doubles_is_capped_and_gives_up_past_the_limit() {
         let mut t = RestartTracker::new(&cfg());
         let now = Instant::now();
-        assert_eq!(t.on_failure(now), RestartDecision::RestartAfter(Duration::from_millis(100)));
-        assert_eq!(t.on_failure(now), RestartDecision::RestartAfter(Duration::from_millis(200)));
-        assert_eq!(t.on_failure(now), RestartDecision::RestartAfter(Duration::from_millis(250)));
+        assert_eq!(
+            t.on_failure(now),
+            RestartDecision::RestartAfter(Duration::from_millis(100))
+        );
+        assert_eq!(
+            t.on_failure(now),
+            RestartDecision::RestartAfter(Duration::from_millis(200))
+        );
+        assert_eq!(
+            t.on_failure(now),
+            RestartDecision::RestartAfter(Duration::from_millis(250))
+        );
         assert_eq!(t.on_failure(now), RestartDecision::GiveUp);
     }
 
@@ -120,6 +140,9 @@ mod tests {
             t.on_failure(start);
         }
         let later = start + Duration::from_secs(61);
-        assert_eq!(t.on_failure(later), RestartDecision::RestartAfter(Duration::from_millis(100)));
+        assert_eq!(
+            t.on_failure(later),
+            RestartDecision::RestartAfter(Duration::from_millis(100))
+        );
     }
 }

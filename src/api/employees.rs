@@ -53,55 +53,90 @@ pub(crate) struct EpisodePage {
 }
 
 fn view(s: &ApiState, profile: EmployeeProfile) -> EmployeeView {
-    let runtime = s.node.runtime_state(profile.id).unwrap_or(RuntimeState::Idle);
+    let runtime = s
+        .node
+        .runtime_state(profile.id)
+        .unwrap_or(RuntimeState::Idle);
     EmployeeView { profile, runtime }
 }
 
 fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, ApiError> {
-    s.node.resolve(key).ok_or_else(|| ApiError::NotFound(format!("no employee with id or handle {key:?}; `GET /api/v1/employees` lists them")))
+    s.node.resolve(key).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no employee with id or handle {key:?}; `GET /api/v1/employees` lists them"
+        ))
+    })
 }
 
 /// Parses an optional numeric query parameter within bounds, naming it on error.
-fn int_param(q: &HashMap<String, String>, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
+fn int_param(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     match q.get(name) {
         None => Ok(default),
         Some(v) => match v.parse::<i64>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadRequest(format!("query parameter `{name}` must be a whole number from 1 to {max}, got {v:?}"))),
+            _ => Err(ApiError::BadRequest(format!(
+                "query parameter `{name}` must be a whole number from 1 to {max}, got {v:?}"
+            ))),
         },
     }
 }
 
 fn only_params(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
     match q.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(ApiError::BadRequest(format!("unknown query parameter `{k}`; this endpoint takes {}", known.join(", ")))),
+        Some(k) => Err(ApiError::BadRequest(format!(
+            "unknown query parameter `{k}`; this endpoint takes {}",
+            known.join(", ")
+        ))),
         None => Ok(()),
     }
 }
 
 /// List employees in hiring order.
 #[utoipa::path(get, path = "/api/v1/employees", params(("limit" = Option<i64>, Query, description = "1..=1000, default 100"), ("offset" = Option<i64>, Query)), responses((status = 200, body = Object)))]
-pub(crate) async fn list(State(s): State<ApiState>, Query(q): Query<HashMap<String, String>>) -> Result<Json<Items<EmployeeView>>, ApiError> {
+pub(crate) async fn list(
+    State(s): State<ApiState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Items<EmployeeView>>, ApiError> {
     only_params(&q, &["limit", "offset"])?;
     let limit = int_param(&q, "limit", 100, 1000)?;
     let offset = match q.get("offset") {
         None => 0,
         Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::BadRequest(format!("query parameter `offset` must be a whole number ≥ 0, got {v:?}"))
+            ApiError::BadRequest(format!(
+                "query parameter `offset` must be a whole number ≥ 0, got {v:?}"
+            ))
         })?,
     };
-    let items = s.node.employees(limit, offset).await?.into_iter().map(|p| view(&s, p)).collect();
+    let items = s
+        .node
+        .employees(limit, offset)
+        .await?
+        .into_iter()
+        .map(|p| view(&s, p))
+        .collect();
     Ok(Json(Items { items }))
 }
 
 /// Hire an employee from a role template.
 #[utoipa::path(post, path = "/api/v1/employees", request_body = HireRequest, responses((status = 201, body = EmployeeView), (status = 400, body = super::error::ErrorBody)))]
-pub(crate) async fn hire(State(s): State<ApiState>, JsonBody(req): JsonBody<HireRequest>) -> Result<(StatusCode, Json<EmployeeView>), ApiError> {
+pub(crate) async fn hire(
+    State(s): State<ApiState>,
+    JsonBody(req): JsonBody<HireRequest>,
+) -> Result<(StatusCode, Json<EmployeeView>), ApiError> {
     match s.node.hire(req).await {
         Ok(p) => Ok((StatusCode::CREATED, Json(view(&s, p)))),
-        Err(e @ (HireError::UnknownRole { .. } | HireError::Invalid(_))) => Err(ApiError::BadRequest(e.to_string())),
+        Err(e @ (HireError::UnknownRole { .. } | HireError::Invalid(_))) => {
+            Err(ApiError::BadRequest(e.to_string()))
+        }
         Err(HireError::Store(crate::memory::StoreError::Conflict { field })) => {
-            Err(ApiError::Conflict(format!("`{field}` is already taken by another employee; retry or choose another name")))
+            Err(ApiError::Conflict(format!(
+                "`{field}` is already taken by another employee; retry or choose another name"
+            )))
         }
         Err(HireError::Store(e)) => Err(e.into()),
     }
@@ -109,15 +144,25 @@ pub(crate) async fn hire(State(s): State<ApiState>, JsonBody(req): JsonBody<Hire
 
 /// Show one employee (by id or chat handle).
 #[utoipa::path(get, path = "/api/v1/employees/{id}", params(("id" = String, Path, description = "id or chat handle")), responses((status = 200, body = EmployeeView), (status = 404, body = super::error::ErrorBody)))]
-pub(crate) async fn show(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<EmployeeView>, ApiError> {
+pub(crate) async fn show(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<EmployeeView>, ApiError> {
     let id = resolve(&s, &key)?;
-    let p = s.node.employee(id).await?.ok_or_else(|| ApiError::NotFound(format!("no employee {key:?}")))?;
+    let p = s
+        .node
+        .employee(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no employee {key:?}")))?;
     Ok(Json(view(&s, p)))
 }
 
 /// Offboard an employee: actors stopped, addresses no longer routed, memory kept.
 #[utoipa::path(delete, path = "/api/v1/employees/{id}", params(("id" = String, Path)), responses((status = 200, body = EmployeeView), (status = 404, body = super::error::ErrorBody)))]
-pub(crate) async fn offboard(State(s): State<ApiState>, Path(key): Path<String>) -> Result<Json<EmployeeView>, ApiError> {
+pub(crate) async fn offboard(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<EmployeeView>, ApiError> {
     let id = resolve(&s, &key)?;
     let p = s.node.offboard(id).await.map_err(reach_error)?;
     Ok(Json(view(&s, p)))
@@ -132,10 +177,20 @@ pub(crate) async fn post_event(
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
     let id = resolve(&s, &key)?;
     match s.node.submit_event(id, event).await {
-        Ok(a) => Ok((StatusCode::ACCEPTED, Json(EventAccepted { event_id: a.event_id, duplicate: a.duplicate }))),
-        Err(SubmitError::Invalid(errors)) => {
-            Err(ApiError::BadRequest(errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))
-        }
+        Ok(a) => Ok((
+            StatusCode::ACCEPTED,
+            Json(EventAccepted {
+                event_id: a.event_id,
+                duplicate: a.duplicate,
+            }),
+        )),
+        Err(SubmitError::Invalid(errors)) => Err(ApiError::BadRequest(
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
         Err(SubmitError::Reach(e)) => Err(reach_error(e)),
         Err(SubmitError::Write(e)) => {
             tracing::error!(error = %e, "event not stored");
@@ -159,14 +214,23 @@ pub(crate) async fn episodes(
         Some(_) => Some(int_param(&q, "before", 0, i64::MAX)?),
     };
     let rows = s.node.episodes(id, limit, before).await?;
-    let next_before = if rows.len() as i64 == limit { rows.last().map(|(seq, _)| *seq) } else { None };
-    Ok(Json(EpisodePage { items: rows.into_iter().map(|(_, e)| e).collect(), next_before }))
+    let next_before = if rows.len() as i64 == limit {
+        rows.last().map(|(seq, _)| *seq)
+    } else {
+        None
+    };
+    Ok(Json(EpisodePage {
+        items: rows.into_iter().map(|(_, e)| e).collect(),
+        next_before,
+    }))
 }
 
 fn reach_error(e: ReachError) -> ApiError {
     match e {
         ReachError::NotFound => ApiError::NotFound("no such employee".into()),
-        ReachError::Offboarded => ApiError::Conflict("the employee has been offboarded and takes no more events".into()),
+        ReachError::Offboarded => {
+            ApiError::Conflict("the employee has been offboarded and takes no more events".into())
+        }
         ReachError::Failed | ReachError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
     }
 }

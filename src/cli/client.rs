@@ -13,22 +13,39 @@ struct Client {
 
 impl Client {
     fn new(args: &NodeArgs) -> anyhow::Result<Self> {
-        Ok(Self { http: reqwest::Client::new(), base: args.node.trim_end_matches('/').to_string(), token: token(args)? })
+        Ok(Self {
+            http: reqwest::Client::new(),
+            base: args.node.trim_end_matches('/').to_string(),
+            token: token(args)?,
+        })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let url = format!("{}/api/v1{path}", self.base);
         let mut req = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.with_context(|| format!("cannot reach the node at {}; is `empla node` running?", self.base))?;
+        let resp = req.send().await.with_context(|| {
+            format!(
+                "cannot reach the node at {}; is `empla node` running?",
+                self.base
+            )
+        })?;
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status.is_success() {
             Ok(body)
         } else {
-            let msg = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no details");
+            let msg = body
+                .pointer("/error/message")
+                .and_then(Value::as_str)
+                .unwrap_or("no details");
             bail!("{status}: {msg}")
         }
     }
@@ -43,7 +60,13 @@ fn token(args: &NodeArgs) -> anyhow::Result<String> {
     }
     let data_dir = match &args.data_dir {
         Some(d) => d.clone(),
-        None => Config::load_default(args.config.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?.node.node.data_dir,
+        None => {
+            Config::load_default(args.config.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .node
+                .node
+                .data_dir
+        }
     };
     let path = data_dir.join(super::node::TOKEN_FILE);
     let t = std::fs::read_to_string(&path).with_context(|| {
@@ -69,14 +92,22 @@ fn print(v: &Value) {
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
     use reqwest::Method;
     match cmd {
-        Command::Hire { role, name, manager: m, team, node } => {
+        Command::Hire {
+            role,
+            name,
+            manager: m,
+            team,
+            node,
+        } => {
             let c = Client::new(&node)?;
             let mut body = json!({"role": role, "name": name});
             if let Some(m) = m {
                 let mut mv = manager(&m);
                 if mv["kind"] == "employee" {
                     // A handle is resolved to the manager's id.
-                    let found = c.call(Method::GET, &format!("/employees/{m}"), None).await?;
+                    let found = c
+                        .call(Method::GET, &format!("/employees/{m}"), None)
+                        .await?;
                     mv = json!({"kind": "employee", "id": found["id"]});
                 }
                 body["manager"] = mv;
@@ -85,35 +116,89 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 body["team"] = json!(t);
             }
             let p = c.call(Method::POST, "/employees", Some(body)).await?;
-            println!("hired {} <{}> as {} (id {})", p["name"].as_str().unwrap_or(""), p["email"].as_str().unwrap_or(""), p["job_title"].as_str().unwrap_or(""), p["id"].as_str().unwrap_or(""));
+            println!(
+                "hired {} <{}> as {} (id {})",
+                p["name"].as_str().unwrap_or(""),
+                p["email"].as_str().unwrap_or(""),
+                p["job_title"].as_str().unwrap_or(""),
+                p["id"].as_str().unwrap_or("")
+            );
         }
         Command::List { limit, node } => {
-            let v = Client::new(&node)?.call(Method::GET, &format!("/employees?limit={limit}"), None).await?;
-            println!("{:<38} {:<24} {:<34} {:<12} {:<10} RUNTIME", "ID", "NAME", "EMAIL", "ROLE", "STATUS");
+            let v = Client::new(&node)?
+                .call(Method::GET, &format!("/employees?limit={limit}"), None)
+                .await?;
+            println!(
+                "{:<38} {:<24} {:<34} {:<12} {:<10} RUNTIME",
+                "ID", "NAME", "EMAIL", "ROLE", "STATUS"
+            );
             for e in v["items"].as_array().into_iter().flatten() {
                 let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
-                println!("{:<38} {:<24} {:<34} {:<12} {:<10} {}", s("id"), s("name"), s("email"), s("role"), s("status"), s("runtime"));
+                println!(
+                    "{:<38} {:<24} {:<34} {:<12} {:<10} {}",
+                    s("id"),
+                    s("name"),
+                    s("email"),
+                    s("role"),
+                    s("status"),
+                    s("runtime")
+                );
             }
         }
-        Command::Show { id, node } => print(&Client::new(&node)?.call(Method::GET, &format!("/employees/{id}"), None).await?),
+        Command::Show { id, node } => print(
+            &Client::new(&node)?
+                .call(Method::GET, &format!("/employees/{id}"), None)
+                .await?,
+        ),
         Command::Offboard { id, node } => {
-            let p = Client::new(&node)?.call(Method::DELETE, &format!("/employees/{id}"), None).await?;
-            println!("offboarded {} ({})", p["name"].as_str().unwrap_or(""), p["id"].as_str().unwrap_or(""));
+            let p = Client::new(&node)?
+                .call(Method::DELETE, &format!("/employees/{id}"), None)
+                .await?;
+            println!(
+                "offboarded {} ({})",
+                p["name"].as_str().unwrap_or(""),
+                p["id"].as_str().unwrap_or("")
+            );
         }
-        Command::SendEvent { id, kind, payload, source, idempotency_key, node } => {
-            let payload: Value = serde_json::from_str(&payload).context("--payload is not valid JSON")?;
+        Command::SendEvent {
+            id,
+            kind,
+            payload,
+            source,
+            idempotency_key,
+            node,
+        } => {
+            let payload: Value =
+                serde_json::from_str(&payload).context("--payload is not valid JSON")?;
             let mut body = json!({"kind": kind, "source": source, "payload": payload});
             if let Some(k) = idempotency_key {
                 body["idempotency_key"] = json!(k);
             }
-            let v = Client::new(&node)?.call(Method::POST, &format!("/employees/{id}/events"), Some(body)).await?;
-            let dup = if v["duplicate"] == json!(true) { " (duplicate: already accepted)" } else { "" };
-            println!("accepted event {}{dup}", v["event_id"].as_str().unwrap_or(""));
+            let v = Client::new(&node)?
+                .call(Method::POST, &format!("/employees/{id}/events"), Some(body))
+                .await?;
+            let dup = if v["duplicate"] == json!(true) {
+                " (duplicate: already accepted)"
+            } else {
+                ""
+            };
+            println!(
+                "accepted event {}{dup}",
+                v["event_id"].as_str().unwrap_or("")
+            );
         }
-        Command::Episodes { id, limit, node } => {
-            print(&Client::new(&node)?.call(Method::GET, &format!("/employees/{id}/episodes?limit={limit}"), None).await?)
+        Command::Episodes { id, limit, node } => print(
+            &Client::new(&node)?
+                .call(
+                    Method::GET,
+                    &format!("/employees/{id}/episodes?limit={limit}"),
+                    None,
+                )
+                .await?,
+        ),
+        Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
+            unreachable!("handled in cli::run")
         }
-        Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => unreachable!("handled in cli::run"),
     }
     Ok(())
 }

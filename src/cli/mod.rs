@@ -21,7 +21,12 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct NodeArgs {
     /// The node's API address.
-    #[arg(long, env = "EMPLA_NODE", default_value = "http://127.0.0.1:7700", global = true)]
+    #[arg(
+        long,
+        env = "EMPLA_NODE",
+        default_value = "http://127.0.0.1:7700",
+        global = true
+    )]
     pub node: String,
     /// Node config, to find the token file in its data dir when `EMPLA_API_TOKEN` is unset.
     #[arg(long, global = true)]
@@ -142,8 +147,14 @@ pub enum ConfigAction {
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Node { config, data_dir, listen } => node::run(config, data_dir, listen).await,
-        Command::Config { action: ConfigAction::Check { config } } => node::check(config),
+        Command::Node {
+            config,
+            data_dir,
+            listen,
+        } => node::run(config, data_dir, listen).await,
+        Command::Config {
+            action: ConfigAction::Check { config },
+        } => node::check(config),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "empla", &mut std::io::stdout());

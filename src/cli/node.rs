@@ -12,8 +12,13 @@ use std::sync::Arc;
 pub(crate) const TOKEN_FILE: &str = "api-token";
 
 /// Runs a node until Ctrl-C or SIGTERM, then shuts it down gracefully.
-pub(crate) async fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, listen: Option<SocketAddr>) -> anyhow::Result<()> {
-    let mut cfg = Config::load_default(config.as_deref()).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
+pub(crate) async fn run(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let mut cfg = Config::load_default(config.as_deref())
+        .map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
     if let Some(d) = data_dir {
         cfg.node.node.data_dir = d;
     }
@@ -23,21 +28,37 @@ pub(crate) async fn run(config: Option<PathBuf>, data_dir: Option<PathBuf>, list
     crate::telemetry::init_logging(&cfg.node.log.filter);
     let metrics = crate::telemetry::metrics_handle();
     let data = cfg.node.node.data_dir.clone();
-    std::fs::create_dir_all(&data).with_context(|| format!("cannot create data dir {}", data.display()))?;
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create data dir {}", data.display()))?;
     let token = api_token(&cfg.node.node.api_token, &data)?;
     let listener = tokio::net::TcpListener::bind(cfg.node.node.listen)
         .await
-        .with_context(|| format!("cannot listen on {}; pick another with --listen", cfg.node.node.listen))?;
-    let node = Arc::new(Node::start(NodeOptions::from_config(&cfg)).await.context("node did not start")?);
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; pick another with --listen",
+                cfg.node.node.listen
+            )
+        })?;
+    let node = Arc::new(
+        Node::start(NodeOptions::from_config(&cfg))
+            .await
+            .context("node did not start")?,
+    );
     let addr = listener.local_addr()?;
     tracing::info!(%addr, employees = node.hired(), "API listening on http://{addr}");
     println!("empla node listening on http://{addr}");
-    let state = ApiState { node: node.clone(), token: token.into(), metrics };
+    let state = ApiState {
+        node: node.clone(),
+        token: token.into(),
+        metrics,
+    };
     serve(listener, state, shutdown_signal()).await?;
     tracing::info!("shutting down");
     match Arc::try_unwrap(node) {
         Ok(node) => node.shutdown().await,
-        Err(_) => tracing::warn!("node still in use at shutdown; exiting without the graceful path"),
+        Err(_) => {
+            tracing::warn!("node still in use at shutdown; exiting without the graceful path")
+        }
     }
     Ok(())
 }
@@ -59,9 +80,17 @@ fn api_token(configured: &str, data: &Path) -> anyhow::Result<String> {
     let token: String = {
         use rand::Rng;
         let mut rng = rand::rng();
-        (0..40).map(|_| char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rng.random_range(0..62)])).collect()
+        (0..40)
+            .map(|_| {
+                char::from(
+                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        [rng.random_range(0..62)],
+                )
+            })
+            .collect()
     };
-    write_private(&path, &token).with_context(|| format!("cannot write token file {}", path.display()))?;
+    write_private(&path, &token)
+        .with_context(|| format!("cannot write token file {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated an API token; clients read it from this file");
     Ok(token)
 }
@@ -86,7 +115,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

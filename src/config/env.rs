@@ -23,7 +23,11 @@ pub(crate) fn vars() -> Vec<(String, String)> {
 }
 
 /// Applies overrides from `vars` to `value`; `defaults` gives each key's type.
-pub(crate) fn apply_overrides(value: &mut toml::Value, defaults: &toml::Value, vars: &[(String, String)]) -> Vec<ConfigError> {
+pub(crate) fn apply_overrides(
+    value: &mut toml::Value,
+    defaults: &toml::Value,
+    vars: &[(String, String)],
+) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     for (name, raw) in vars {
         let (section, key) = if let Some((_, s, k)) = SHORT.iter().find(|(n, _, _)| n == name) {
@@ -60,7 +64,9 @@ pub(crate) fn apply_overrides(value: &mut toml::Value, defaults: &toml::Value, v
             }
         };
         let table = value.as_table_mut().expect("node config is a table");
-        let sect = table.entry(section).or_insert_with(|| toml::Value::Table(Default::default()));
+        let sect = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(Default::default()));
         if let Some(t) = sect.as_table_mut() {
             t.insert(key, parsed);
         }

@@ -30,8 +30,16 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(file: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { file: file.into(), key: key.into(), message: message.into() }
+    pub(crate) fn new(
+        file: impl Into<String>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.into(),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 
     fn from_field(file: &str, e: FieldError) -> Self {
@@ -96,7 +104,12 @@ impl Config {
         let roles = role::load_dir(&base.join(&node.node.roles_dir), &mut errors);
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
         if errors.is_empty() {
-            Ok(Config { path: Some(path.to_path_buf()), node, roles, employees })
+            Ok(Config {
+                path: Some(path.to_path_buf()),
+                node,
+                roles,
+                employees,
+            })
         } else {
             Err(ConfigErrors(errors))
         }
@@ -108,7 +121,9 @@ impl Config {
         let env = env::vars();
         match explicit {
             Some(p) => Self::load(p, &env),
-            None if Path::new("config/empla.toml").exists() => Self::load(Path::new("config/empla.toml"), &env),
+            None if Path::new("config/empla.toml").exists() => {
+                Self::load(Path::new("config/empla.toml"), &env)
+            }
             None => Ok(Config {
                 path: None,
                 node: NodeConfig::parse("(built-in defaults)", "", &env)?,
@@ -127,7 +142,9 @@ fn load_employees(
     let mut out = Vec::new();
     for path in toml_files(dir, errors) {
         let file = path.display().to_string();
-        let Some(spec) = parse_toml_file::<HireRequest>(&path, errors) else { continue };
+        let Some(spec) = parse_toml_file::<HireRequest>(&path, errors) else {
+            continue;
+        };
         match roles.get(&spec.role) {
             None => errors.push(ConfigError::new(
                 &file,
@@ -155,7 +172,11 @@ pub(crate) fn toml_files(dir: &Path, errors: &mut Vec<ConfigError>) -> Vec<PathB
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            errors.push(ConfigError::new(dir.display().to_string(), "", format!("cannot be read as a directory ({e})")));
+            errors.push(ConfigError::new(
+                dir.display().to_string(),
+                "",
+                format!("cannot be read as a directory ({e})"),
+            ));
             return Vec::new();
         }
     };
@@ -168,7 +189,10 @@ pub(crate) fn toml_files(dir: &Path, errors: &mut Vec<ConfigError>) -> Vec<PathB
 }
 
 /// Reads and deserialises one TOML file, recording an error naming the key on failure.
-pub(crate) fn parse_toml_file<T: serde::de::DeserializeOwned>(path: &Path, errors: &mut Vec<ConfigError>) -> Option<T> {
+pub(crate) fn parse_toml_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
     let file = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -187,20 +211,29 @@ pub(crate) fn parse_toml_file<T: serde::de::DeserializeOwned>(path: &Path, error
 }
 
 /// Deserialises TOML text, returning the failing key path and message on error.
-pub(crate) fn parse_toml_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
-    let value: toml::Value = toml::from_str(text).map_err(|e| (String::new(), format!("is not valid TOML: {}", e.message())))?;
+pub(crate) fn parse_toml_str<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, (String, String)> {
+    let value: toml::Value = toml::from_str(text)
+        .map_err(|e| (String::new(), format!("is not valid TOML: {}", e.message())))?;
     from_value(value)
 }
 
 /// Deserialises a TOML value, returning the failing key path and message on error.
-pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: toml::Value) -> Result<T, (String, String)> {
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
+    value: toml::Value,
+) -> Result<T, (String, String)> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let msg = e.into_inner().to_string();
         // For an unknown key, name the key itself rather than the table holding it.
-        let key = match msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        let key = match msg
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
             Some(field) if path.is_empty() => field.to_string(),
+            Some(field) if path == field || path.ends_with(&format!(".{field}")) => path,
             Some(field) => format!("{path}.{field}"),
             None => path,
         };

@@ -148,26 +148,40 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { filter: "info".into() }
+        Self {
+            filter: "info".into(),
+        }
     }
 }
 
 impl NodeConfig {
     /// Parses node TOML `text` from `file`, applies `EMPLA_*` overrides, validates.
-    pub fn parse(file: &str, text: &str, vars: &[(String, String)]) -> Result<NodeConfig, ConfigErrors> {
+    pub fn parse(
+        file: &str,
+        text: &str,
+        vars: &[(String, String)],
+    ) -> Result<NodeConfig, ConfigErrors> {
         let mut value: toml::Value = toml::from_str(text).map_err(|e| {
-            ConfigErrors(vec![ConfigError::new(file, "", format!("is not valid TOML: {}", e.message().trim()))])
+            ConfigErrors(vec![ConfigError::new(
+                file,
+                "",
+                format!("is not valid TOML: {}", e.message().trim()),
+            )])
         })?;
-        let defaults = toml::Value::try_from(NodeConfig::default()).expect("defaults serialise to TOML");
+        let defaults =
+            toml::Value::try_from(NodeConfig::default()).expect("defaults serialise to TOML");
         let mut errors = env::apply_overrides(&mut value, &defaults, vars);
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        let cfg: NodeConfig = super::from_value(value).map_err(|(key, message)| {
-            ConfigErrors(vec![ConfigError::new(file, key, message)])
-        })?;
+        let cfg: NodeConfig = super::from_value(value)
+            .map_err(|(key, message)| ConfigErrors(vec![ConfigError::new(file, key, message)]))?;
         errors.extend(cfg.validate(file));
-        if errors.is_empty() { Ok(cfg) } else { Err(ConfigErrors(errors)) }
+        if errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(ConfigErrors(errors))
+        }
     }
 
     fn validate(&self, file: &str) -> Vec<ConfigError> {
@@ -175,41 +189,94 @@ impl NodeConfig {
         let n = &self.node;
         let domain_ok = !n.company_domain.is_empty()
             && n.company_domain.contains('.')
-            && n.company_domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            && n.company_domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
         if !domain_ok {
-            e.push(ConfigError::new(file, "node.company_domain", format!("must be a domain name such as example.com, got {:?}", n.company_domain)));
+            e.push(ConfigError::new(
+                file,
+                "node.company_domain",
+                format!(
+                    "must be a domain name such as example.com, got {:?}",
+                    n.company_domain
+                ),
+            ));
         }
         let tenant_ok = !n.tenant.is_empty()
             && n.tenant.len() <= 64
-            && n.tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && n.tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !tenant_ok {
-            e.push(ConfigError::new(file, "node.tenant", format!("must be 1 to 64 letters, digits, - or _, got {:?}", n.tenant)));
+            e.push(ConfigError::new(
+                file,
+                "node.tenant",
+                format!(
+                    "must be 1 to 64 letters, digits, - or _, got {:?}",
+                    n.tenant
+                ),
+            ));
         }
         if !n.api_token.is_empty() && n.api_token.len() < 16 {
-            e.push(ConfigError::new(file, "node.api_token", "must be at least 16 characters; leave it empty to have the node generate one"));
+            e.push(ConfigError::new(
+                file,
+                "node.api_token",
+                "must be at least 16 characters; leave it empty to have the node generate one",
+            ));
         }
         let url = &self.store.url;
-        if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             e.push(ConfigError::new(file, "store.url", format!("must start with sqlite: or postgres:// (or be empty for the embedded SQLite store), got {url:?}")));
         }
         if self.store.max_connections == 0 {
-            e.push(ConfigError::new(file, "store.max_connections", "must be at least 1"));
+            e.push(ConfigError::new(
+                file,
+                "store.max_connections",
+                "must be at least 1",
+            ));
         }
         if self.store.write_batch_max == 0 || self.store.write_queue == 0 {
-            e.push(ConfigError::new(file, "store.write_batch_max", "and `store.write_queue` must be at least 1"));
+            e.push(ConfigError::new(
+                file,
+                "store.write_batch_max",
+                "and `store.write_queue` must be at least 1",
+            ));
         }
         let r = &self.runtime;
         if r.idle_passivate_after.is_zero() {
-            e.push(ConfigError::new(file, "runtime.idle_passivate_after", "must be longer than 0s, e.g. \"5m\""));
+            e.push(ConfigError::new(
+                file,
+                "runtime.idle_passivate_after",
+                "must be longer than 0s, e.g. \"5m\"",
+            ));
         }
         if r.passivation_sweep_every.is_zero() {
-            e.push(ConfigError::new(file, "runtime.passivation_sweep_every", "must be longer than 0s, e.g. \"15s\""));
+            e.push(ConfigError::new(
+                file,
+                "runtime.passivation_sweep_every",
+                "must be longer than 0s, e.g. \"15s\"",
+            ));
         }
         if r.restart_backoff_initial > r.restart_backoff_max {
-            e.push(ConfigError::new(file, "runtime.restart_backoff_initial", "must not exceed `runtime.restart_backoff_max`"));
+            e.push(ConfigError::new(
+                file,
+                "runtime.restart_backoff_initial",
+                "must not exceed `runtime.restart_backoff_max`",
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
-            e.push(ConfigError::new(file, "log.filter", format!("is not a valid log filter: {:?}; use e.g. \"info\" or \"empla=debug\"", self.log.filter)));
+            e.push(ConfigError::new(
+                file,
+                "log.filter",
+                format!(
+                    "is not a valid log filter: {:?}; use e.g. \"info\" or \"empla=debug\"",
+                    self.log.filter
+                ),
+            ));
         }
         e
     }
@@ -237,9 +304,17 @@ mod tests {
 
     #[test]
     fn bad_values_name_file_key_and_fix() {
-        let err = NodeConfig::parse("t.toml", "[node]\ncompany_domain = \"nodot\"\ntenant = \"a b\"\n", &[]).unwrap_err();
+        let err = NodeConfig::parse(
+            "t.toml",
+            "[node]\ncompany_domain = \"nodot\"\ntenant = \"a b\"\n",
+            &[],
+        )
+        .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("t.toml: `node.company_domain` must be a domain name"), "{text}");
+        assert!(
+            text.contains("t.toml: `node.company_domain` must be a domain name"),
+            "{text}"
+        );
         assert!(text.contains("t.toml: `node.tenant`"), "{text}");
     }
 
@@ -267,6 +342,10 @@ mod tests {
         let vars = vec![("EMPLA_NODE__LISEN".to_string(), "x".to_string())];
         let err = NodeConfig::parse("t.toml", "", &vars).unwrap_err();
         assert_eq!(err.0[0].file, "environment");
-        assert!(err.0[0].message.contains("EMPLA_NODE__LISEN"), "{}", err.0[0].message);
+        assert!(
+            err.0[0].message.contains("EMPLA_NODE__LISEN"),
+            "{}",
+            err.0[0].message
+        );
     }
 }

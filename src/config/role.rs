@@ -9,7 +9,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Capabilities an employee may be given.
-pub const KNOWN_CAPABILITIES: &[&str] = &["email", "chat", "calendar", "crm", "documents", "research", "llm"];
+pub const KNOWN_CAPABILITIES: &[&str] = &[
+    "email",
+    "chat",
+    "calendar",
+    "crm",
+    "documents",
+    "research",
+    "llm",
+];
 
 /// Whether `name` is a capability an employee may be given.
 pub fn role_capability_known(name: &str) -> bool {
@@ -73,7 +81,11 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
     let six = match fields {
         5 => format!("0 {}", expr.trim()),
         6 => expr.split_whitespace().collect::<Vec<_>>().join(" "),
-        n => return Err(format!("must have 5 fields (min hour day month weekday) or 6 (with seconds first), got {n} in {expr:?}")),
+        n => {
+            return Err(format!(
+                "must have 5 fields (min hour day month weekday) or 6 (with seconds first), got {n} in {expr:?}"
+            ));
+        }
     };
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
@@ -86,20 +98,31 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
 
 impl RoleTemplate {
     fn validate(&self, file: &str) -> Vec<ConfigError> {
-        let mut e: Vec<ConfigError> =
-            self.persona.validate().into_iter().map(|x| ConfigError::new(file, x.field, x.message)).collect();
+        let mut e: Vec<ConfigError> = self
+            .persona
+            .validate()
+            .into_iter()
+            .map(|x| ConfigError::new(file, x.field, x.message))
+            .collect();
         for (i, c) in self.capabilities.iter().enumerate() {
             if !KNOWN_CAPABILITIES.contains(&c.as_str()) {
                 e.push(ConfigError::new(
                     file,
                     format!("capabilities[{i}]"),
-                    format!("`{c}` is not a capability; use any of {}", KNOWN_CAPABILITIES.join(", ")),
+                    format!(
+                        "`{c}` is not a capability; use any of {}",
+                        KNOWN_CAPABILITIES.join(", ")
+                    ),
                 ));
             }
         }
         for (i, g) in self.goals.iter().enumerate() {
             for x in g.validate() {
-                e.push(ConfigError::new(file, format!("goals[{i}].{}", x.field), x.message));
+                e.push(ConfigError::new(
+                    file,
+                    format!("goals[{i}].{}", x.field),
+                    x.message,
+                ));
             }
         }
         for (i, s) in self.schedules.iter().enumerate() {
@@ -107,7 +130,11 @@ impl RoleTemplate {
                 e.push(ConfigError::new(file, format!("schedules[{i}].cron"), m));
             }
             if s.name.trim().is_empty() {
-                e.push(ConfigError::new(file, format!("schedules[{i}].name"), "must not be empty"));
+                e.push(ConfigError::new(
+                    file,
+                    format!("schedules[{i}].name"),
+                    "must not be empty",
+                ));
             }
         }
         e
@@ -115,12 +142,20 @@ impl RoleTemplate {
 }
 
 /// Loads every role template of `dir`, keyed by file stem.
-pub(crate) fn load_dir(dir: &Path, errors: &mut Vec<ConfigError>) -> BTreeMap<String, RoleTemplate> {
+pub(crate) fn load_dir(
+    dir: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> BTreeMap<String, RoleTemplate> {
     let mut roles = BTreeMap::new();
     for path in toml_files(dir, errors) {
-        let Some(mut role) = parse_toml_file::<RoleTemplate>(&path, errors) else { continue };
+        let Some(mut role) = parse_toml_file::<RoleTemplate>(&path, errors) else {
+            continue;
+        };
         let file = path.display().to_string();
-        role.id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        role.id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         errors.extend(role.validate(&file));
         roles.insert(role.id.clone(), role);
     }

@@ -6,8 +6,8 @@
 
 use crate::config::RoleTemplate;
 use crate::model::{
-    AccessLevel, EmployeeId, EmployeeProfile, EmployeeStatus, FieldError, Goal, Integration, Manager, Persona, Skill,
-    TenantId,
+    AccessLevel, EmployeeId, EmployeeProfile, EmployeeStatus, FieldError, Goal, Integration,
+    Manager, Persona, Skill, TenantId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -110,10 +110,19 @@ impl HireRequest {
 pub fn address_local_part(name: &str) -> String {
     let words: Vec<String> = name
         .split(|c: char| !c.is_alphanumeric())
-        .map(|w| w.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect();
-    if words.is_empty() { "employee".into() } else { words.join(".") }
+    if words.is_empty() {
+        "employee".into()
+    } else {
+        words.join(".")
+    }
 }
 
 /// Builds the profile of a new hire: the template's values, overridden by the request's,
@@ -138,7 +147,10 @@ pub fn build_profile(
     if let Some(caps) = &req.capabilities {
         for (i, c) in caps.iter().enumerate() {
             if !crate::config::role_capability_known(c) {
-                errors.push(FieldError::new(format!("capabilities[{i}]"), format!("`{c}` is not a capability")));
+                errors.push(FieldError::new(
+                    format!("capabilities[{i}]"),
+                    format!("`{c}` is not a capability"),
+                ));
             }
         }
     }
@@ -155,18 +167,33 @@ pub fn build_profile(
         email,
         avatar_url: req.avatar_url.clone(),
         role: role.id.clone(),
-        job_title: req.job_title.clone().unwrap_or_else(|| role.job_title.clone()),
-        department: req.department.clone().unwrap_or_else(|| role.department.clone()),
+        job_title: req
+            .job_title
+            .clone()
+            .unwrap_or_else(|| role.job_title.clone()),
+        department: req
+            .department
+            .clone()
+            .unwrap_or_else(|| role.department.clone()),
         team: req.team.clone().unwrap_or_else(|| role.team.clone()),
         manager: req.manager.clone(),
         start_date: now,
         status: EmployeeStatus::Onboarding,
-        capabilities: req.capabilities.clone().unwrap_or_else(|| role.capabilities.clone()),
+        capabilities: req
+            .capabilities
+            .clone()
+            .unwrap_or_else(|| role.capabilities.clone()),
         skills: req.skills.clone().unwrap_or_else(|| role.skills.clone()),
         certifications: req.certifications.clone().unwrap_or_default(),
         access_level: req.access_level.unwrap_or(role.access_level),
-        permissions: req.permissions.clone().unwrap_or_else(|| role.permissions.clone()),
-        integrations: req.integrations.clone().unwrap_or_else(|| role.integrations.clone()),
+        permissions: req
+            .permissions
+            .clone()
+            .unwrap_or_else(|| role.permissions.clone()),
+        integrations: req
+            .integrations
+            .clone()
+            .unwrap_or_else(|| role.integrations.clone()),
         goals: req.goals.clone().unwrap_or_else(|| role.goals.clone()),
         performance_history: Vec::new(),
         persona,
@@ -175,17 +202,27 @@ pub fn build_profile(
         last_active: None,
     };
     errors.extend(profile.validate());
-    if errors.is_empty() { Ok(profile) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(profile)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The role's persona with the override's keys laid over it.
 fn merged_persona(base: &Persona, over: Option<&serde_json::Value>) -> Result<Persona, FieldError> {
-    let Some(over) = over else { return Ok(base.clone()) };
+    let Some(over) = over else {
+        return Ok(base.clone());
+    };
     let mut value = serde_json::to_value(base).expect("a persona serialises");
     merge(&mut value, over);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "persona".to_string() } else { format!("persona.{path}") };
+        let field = if path == "." {
+            "persona".to_string()
+        } else {
+            format!("persona.{path}")
+        };
         FieldError::new(field, e.into_inner().to_string())
     })
 }
@@ -213,14 +250,21 @@ mod tests {
     #[test]
     fn address_local_part_joins_lowercased_words_with_dots() {
         assert_eq!(address_local_part("Jordan Lee"), "jordan.lee");
-        assert_eq!(address_local_part("  Mary-Jane  O'Neil "), "mary.jane.o.neil");
+        assert_eq!(
+            address_local_part("  Mary-Jane  O'Neil "),
+            "mary.jane.o.neil"
+        );
         assert_eq!(address_local_part("李"), "employee");
     }
 
     #[test]
     fn persona_override_changes_only_the_given_traits() {
         let base = crate::model::persona_sample();
-        let p = merged_persona(&base, Some(&serde_json::json!({"personality": {"openness": 0.2}}))).unwrap();
+        let p = merged_persona(
+            &base,
+            Some(&serde_json::json!({"personality": {"openness": 0.2}})),
+        )
+        .unwrap();
         assert_eq!(p.personality.openness, 0.2);
         assert_eq!(p.personality.extraversion, base.personality.extraversion);
     }
@@ -228,7 +272,11 @@ mod tests {
     #[test]
     fn persona_override_with_an_unknown_trait_names_it() {
         let base = crate::model::persona_sample();
-        let e = merged_persona(&base, Some(&serde_json::json!({"personality": {"openess": 0.2}}))).unwrap_err();
+        let e = merged_persona(
+            &base,
+            Some(&serde_json::json!({"personality": {"openess": 0.2}})),
+        )
+        .unwrap_err();
         assert!(e.field.starts_with("persona.personality"), "{}", e.field);
         assert!(e.message.contains("openess"), "{}", e.message);
     }

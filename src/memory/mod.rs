@@ -10,8 +10,8 @@ mod rows;
 mod store;
 mod writer;
 
-pub use store::{DirectoryRow, NewHire, Store, StoreError, StoreKind};
 pub(crate) use store::parse_status;
+pub use store::{DirectoryRow, NewHire, Store, StoreError, StoreKind};
 pub use writer::{Accepted, Completion, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.

@@ -48,8 +48,9 @@ impl EpisodeRow {
             id: parse_id(&self.id)?,
             tenant: tenant.clone(),
             employee_id: parse_id(&self.employee_id)?,
-            kind: EpisodeKind::parse(&self.kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown episode kind {:?}", self.kind)))?,
+            kind: EpisodeKind::parse(&self.kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown episode kind {:?}", self.kind))
+            })?,
             event_id: self.event_id.as_deref().map(parse_id).transpose()?,
             cause_id: self.cause_id.as_deref().map(parse_id).transpose()?,
             summary: self.summary,
@@ -60,9 +61,11 @@ impl EpisodeRow {
 }
 
 pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("malformed id {s:?}")))
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("malformed id {s:?}")))
 }
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("malformed JSON in store: {e}")))
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Corrupt(format!("malformed JSON in store: {e}")))
 }

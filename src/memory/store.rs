@@ -54,7 +54,10 @@ pub enum StoreKind {
 pub(crate) enum Backend {
     /// SQLite allows one writer at a time: writes go through a single connection, reads
     /// through a pool.
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -107,7 +110,10 @@ impl Store {
     pub async fn connect(url: &str, cfg: &StoreConfig) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::BadUrl { url: url.into(), reason: e.to_string() })?
+                .map_err(|e| StoreError::BadUrl {
+                    url: url.into(),
+                    reason: e.to_string(),
+                })?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(match cfg.sqlite_synchronous {
@@ -124,7 +130,10 @@ impl Store {
                     })?;
                 }
             }
-            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
             sqlx::migrate!("migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(cfg.max_connections.max(1))
@@ -132,22 +141,38 @@ impl Store {
                 .await?;
             Backend::Sqlite { read, write }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::BadUrl { url: url.into(), reason: e.to_string() })?;
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
+                url: url.into(),
+                reason: e.to_string(),
+            })?;
             Self::postgres_backend(opts, cfg).await?
         } else {
-            return Err(StoreError::BadUrl { url: url.into(), reason: "use sqlite://PATH or postgres://...".into() });
+            return Err(StoreError::BadUrl {
+                url: url.into(),
+                reason: "use sqlite://PATH or postgres://...".into(),
+            });
         };
         Ok(Store { backend })
     }
 
     /// Connects to PostgreSQL with explicit options (e.g. a test schema as search path).
-    pub async fn connect_postgres(opts: PgConnectOptions, cfg: &StoreConfig) -> Result<Store, StoreError> {
-        Ok(Store { backend: Self::postgres_backend(opts, cfg).await? })
+    pub async fn connect_postgres(
+        opts: PgConnectOptions,
+        cfg: &StoreConfig,
+    ) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Self::postgres_backend(opts, cfg).await?,
+        })
     }
 
-    async fn postgres_backend(opts: PgConnectOptions, cfg: &StoreConfig) -> Result<Backend, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(cfg.max_connections.max(2)).connect_with(opts).await?;
+    async fn postgres_backend(
+        opts: PgConnectOptions,
+        cfg: &StoreConfig,
+    ) -> Result<Backend, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(cfg.max_connections.max(2))
+            .connect_with(opts)
+            .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Backend::Postgres(pool))
     }
@@ -190,11 +215,17 @@ impl Store {
             .iter()
             .flat_map(|h| {
                 h.schedules.iter().map(|(name, cron)| {
-                    (h.profile.tenant.as_str().to_owned(), h.profile.id.to_string(), name.clone(), cron.clone())
+                    (
+                        h.profile.tenant.as_str().to_owned(),
+                        h.profile.id.to_string(),
+                        name.clone(),
+                        cron.clone(),
+                    )
                 })
             })
             .collect();
-        let result: Result<(), sqlx::Error> = with_pool!(self, write, |pool| {
+        // An async block, so `?` inside stops here and the conflict can be told apart.
+        let result: Result<(), sqlx::Error> = async { with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             for chunk in rows.chunks(500) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -224,7 +255,8 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await
-        });
+        }) }
+        .await;
         result.map_err(conflict_or_db)
     }
 
@@ -247,7 +279,11 @@ impl Store {
     }
 
     /// One employee's profile.
-    pub async fn employee(&self, tenant: &TenantId, id: EmployeeId) -> Result<Option<EmployeeProfile>, StoreError> {
+    pub async fn employee(
+        &self,
+        tenant: &TenantId,
+        id: EmployeeId,
+    ) -> Result<Option<EmployeeProfile>, StoreError> {
         let row: Option<(String,)> = with_pool!(self, read, |pool| {
             sqlx::query_as("SELECT profile FROM employees WHERE tenant = $1 AND id = $2")
                 .bind(tenant.as_str())
@@ -279,7 +315,12 @@ impl Store {
     }
 
     /// Employees in hiring order, `limit` of them after `offset`.
-    pub async fn employees(&self, tenant: &TenantId, limit: i64, offset: i64) -> Result<Vec<EmployeeProfile>, StoreError> {
+    pub async fn employees(
+        &self,
+        tenant: &TenantId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<EmployeeProfile>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
             sqlx::query_as("SELECT profile FROM employees WHERE tenant = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3")
                 .bind(tenant.as_str())
@@ -294,10 +335,12 @@ impl Store {
     /// Ids of employees hired from config files, by config key.
     pub async fn config_keys(&self, tenant: &TenantId) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
-            sqlx::query_as("SELECT config_key FROM employees WHERE tenant = $1 AND config_key IS NOT NULL")
-                .bind(tenant.as_str())
-                .fetch_all(pool)
-                .await
+            sqlx::query_as(
+                "SELECT config_key FROM employees WHERE tenant = $1 AND config_key IS NOT NULL",
+            )
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await
         })?;
         Ok(rows.into_iter().map(|(k,)| k).collect())
     }
@@ -326,13 +369,19 @@ impl Store {
     // ---- runtime state ----
 
     /// The last state snapshot of an employee.
-    pub async fn snapshot(&self, tenant: &TenantId, id: EmployeeId) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn snapshot(
+        &self,
+        tenant: &TenantId,
+        id: EmployeeId,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let row: Option<(Vec<u8>,)> = with_pool!(self, read, |pool| {
-            sqlx::query_as("SELECT snapshot FROM employee_state WHERE tenant = $1 AND employee_id = $2")
-                .bind(tenant.as_str())
-                .bind(id.to_string())
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as(
+                "SELECT snapshot FROM employee_state WHERE tenant = $1 AND employee_id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await
         })?;
         Ok(row.map(|(s,)| s))
     }
@@ -340,7 +389,12 @@ impl Store {
     // ---- inbox ----
 
     /// An employee's unprocessed events, oldest first, at most `limit`.
-    pub async fn pending_events(&self, tenant: &TenantId, id: EmployeeId, limit: i64) -> Result<Vec<Event>, StoreError> {
+    pub async fn pending_events(
+        &self,
+        tenant: &TenantId,
+        id: EmployeeId,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
         let rows: Vec<EventRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(
                 "SELECT id, employee_id, kind, source, payload, idempotency_key, received_at FROM inbox \
@@ -356,21 +410,38 @@ impl Store {
     }
 
     /// Employees with at least one unprocessed event.
-    pub async fn employees_with_pending(&self, tenant: &TenantId) -> Result<Vec<EmployeeId>, StoreError> {
+    pub async fn employees_with_pending(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<EmployeeId>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
-            sqlx::query_as("SELECT DISTINCT employee_id FROM inbox WHERE tenant = $1 AND processed_at IS NULL")
-                .bind(tenant.as_str())
-                .fetch_all(pool)
-                .await
+            sqlx::query_as(
+                "SELECT DISTINCT employee_id FROM inbox WHERE tenant = $1 AND processed_at IS NULL",
+            )
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await
         })?;
         rows.iter().map(|(id,)| parse_id(id)).collect()
     }
 
     /// One event by id, with whether it has been processed.
-    pub async fn event(&self, tenant: &TenantId, id: crate::model::EventId) -> Result<Option<(Event, bool)>, StoreError> {
-        let row: Option<(String, String, String, String, String, Option<String>, i64, Option<i64>)> =
-            with_pool!(self, read, |pool| {
-                sqlx::query_as(
+    pub async fn event(
+        &self,
+        tenant: &TenantId,
+        id: crate::model::EventId,
+    ) -> Result<Option<(Event, bool)>, StoreError> {
+        let row: Option<(
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            Option<i64>,
+        )> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
                     "SELECT id, employee_id, kind, source, payload, idempotency_key, received_at, processed_at \
                      FROM inbox WHERE tenant = $1 AND id = $2",
                 )
@@ -378,11 +449,22 @@ impl Store {
                 .bind(id.to_string())
                 .fetch_optional(pool)
                 .await
-            })?;
-        row.map(|(id, employee_id, kind, source, payload, idempotency_key, received_at, processed)| {
-            let ev = EventRow { id, employee_id, kind, source, payload, idempotency_key, received_at }.into_event(tenant)?;
-            Ok((ev, processed.is_some()))
-        })
+        })?;
+        row.map(
+            |(id, employee_id, kind, source, payload, idempotency_key, received_at, processed)| {
+                let ev = EventRow {
+                    id,
+                    employee_id,
+                    kind,
+                    source,
+                    payload,
+                    idempotency_key,
+                    received_at,
+                }
+                .into_event(tenant)?;
+                Ok((ev, processed.is_some()))
+            },
+        )
         .transpose()
     }
 
@@ -415,11 +497,18 @@ impl Store {
             .fetch_all(pool)
             .await
         })?;
-        rows.into_iter().map(|r| Ok((r.seq, r.episode.into_episode(tenant)?))).collect()
+        rows.into_iter()
+            .map(|r| Ok((r.seq, r.episode.into_episode(tenant)?)))
+            .collect()
     }
 
     /// Number of episodes of `kind` an employee has.
-    pub async fn count_episodes(&self, tenant: &TenantId, id: EmployeeId, kind: &str) -> Result<i64, StoreError> {
+    pub async fn count_episodes(
+        &self,
+        tenant: &TenantId,
+        id: EmployeeId,
+        kind: &str,
+    ) -> Result<i64, StoreError> {
         let (n,): (i64,) = with_pool!(self, read, |pool| {
             sqlx::query_as("SELECT COUNT(*) FROM episodes WHERE tenant = $1 AND employee_id = $2 AND kind = $3")
                 .bind(tenant.as_str())
@@ -473,7 +562,11 @@ impl Store {
     }
 
     /// Who subscribes to `cron`, with the schedule name each gave it.
-    pub async fn subscribers(&self, tenant: &TenantId, cron: &str) -> Result<Vec<(EmployeeId, String)>, StoreError> {
+    pub async fn subscribers(
+        &self,
+        tenant: &TenantId,
+        cron: &str,
+    ) -> Result<Vec<(EmployeeId, String)>, StoreError> {
         let rows: Vec<(String, String)> = with_pool!(self, read, |pool| {
             sqlx::query_as("SELECT employee_id, name FROM cron_subscriptions WHERE tenant = $1 AND cron = $2 ORDER BY employee_id, name")
                 .bind(tenant.as_str())
@@ -481,18 +574,25 @@ impl Store {
                 .fetch_all(pool)
                 .await
         })?;
-        rows.into_iter().map(|(id, name)| Ok((parse_id(&id)?, name))).collect()
+        rows.into_iter()
+            .map(|(id, name)| Ok((parse_id(&id)?, name)))
+            .collect()
     }
 
     /// Removes every cron subscription of an employee.
-    pub async fn remove_subscriptions(&self, tenant: &TenantId, id: EmployeeId) -> Result<(), StoreError> {
+    pub async fn remove_subscriptions(
+        &self,
+        tenant: &TenantId,
+        id: EmployeeId,
+    ) -> Result<(), StoreError> {
         self.replace_subscriptions(tenant, id, &[]).await
     }
 }
 
 /// Parses a stored status name.
 pub(crate) fn parse_status(s: &str) -> Result<EmployeeStatus, StoreError> {
-    EmployeeStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown employee status {s:?}")))
+    EmployeeStatus::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown employee status {s:?}")))
 }
 
 fn conflict_or_db(e: sqlx::Error) -> StoreError {

@@ -63,7 +63,11 @@ pub enum WriteError {
 
 impl StoreWriter {
     /// Starts the group-commit task on `store`.
-    pub fn start(store: Store, batch_max: usize, queue: usize) -> (StoreWriter, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Store,
+        batch_max: usize,
+        queue: usize,
+    ) -> (StoreWriter, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let task = tokio::spawn(run(store, rx, batch_max.max(1)));
         (StoreWriter { tx }, task)
@@ -72,13 +76,19 @@ impl StoreWriter {
     /// Stores `event` in the inbox; returns once it is committed.
     pub async fn accept(&self, event: Event) -> Result<Accepted, WriteError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Op::Accept(event, reply)).await.map_err(|_| WriteError::Closed)?;
+        self.tx
+            .send(Op::Accept(event, reply))
+            .await
+            .map_err(|_| WriteError::Closed)?;
         Ok(rx.await.map_err(|_| WriteError::Closed)??)
     }
 
     /// Queues a completion; it is committed with the next batch.
     pub async fn complete(&self, completion: Completion) -> Result<(), WriteError> {
-        self.tx.send(Op::Complete(completion)).await.map_err(|_| WriteError::Closed)
+        self.tx
+            .send(Op::Complete(completion))
+            .await
+            .map_err(|_| WriteError::Closed)
     }
 
     /// Returns once everything queued before this call is committed (or failed).
@@ -93,9 +103,26 @@ impl StoreWriter {
 async fn run(store: Store, mut rx: mpsc::Receiver<Op>, batch_max: usize) {
     let mut batch = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut batch, batch_max).await > 0 {
-        let accepts: Vec<&Event> = batch.iter().filter_map(|op| if let Op::Accept(e, _) = op { Some(e) } else { None }).collect();
-        let completions: Vec<&Completion> =
-            batch.iter().filter_map(|op| if let Op::Complete(c) = op { Some(c) } else { None }).collect();
+        let accepts: Vec<&Event> = batch
+            .iter()
+            .filter_map(|op| {
+                if let Op::Accept(e, _) = op {
+                    Some(e)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let completions: Vec<&Completion> = batch
+            .iter()
+            .filter_map(|op| {
+                if let Op::Complete(c) = op {
+                    Some(c)
+                } else {
+                    None
+                }
+            })
+            .collect();
         metrics::histogram!("empla_store_batch_size").record(batch.len() as f64);
         let mut result = commit(&store, &accepts, &completions).await;
         // A busy or briefly unreachable database gets a few more tries before the batch fails.
@@ -137,7 +164,10 @@ fn reply_accepted(ops: impl Iterator<Item = Op>, mut inserted: HashSet<String>) 
         match op {
             Op::Accept(e, reply) => {
                 let duplicate = !inserted.remove(&e.id.to_string());
-                let _ = reply.send(Ok(Accepted { event_id: e.id, duplicate }));
+                let _ = reply.send(Ok(Accepted {
+                    event_id: e.id,
+                    duplicate,
+                }));
             }
             Op::Flush(reply) => {
                 let _ = reply.send(());
@@ -149,17 +179,25 @@ fn reply_accepted(ops: impl Iterator<Item = Op>, mut inserted: HashSet<String>) 
 
 fn is_transient(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => !matches!(e, sqlx::Error::PoolClosed),
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            !matches!(e, sqlx::Error::PoolClosed)
+        }
         sqlx::Error::Database(db) => {
             let m = db.message();
-            m.contains("locked") || m.contains("busy") || db.code().is_some_and(|c| c == "40001" || c == "40P01")
+            m.contains("locked")
+                || m.contains("busy")
+                || db.code().is_some_and(|c| c == "40001" || c == "40P01")
         }
         _ => false,
     }
 }
 
 /// Commits one batch in one transaction; returns the ids of the events newly inserted.
-async fn commit(store: &Store, accepts: &[&Event], completions: &[&Completion]) -> Result<HashSet<String>, StoreError> {
+async fn commit(
+    store: &Store,
+    accepts: &[&Event],
+    completions: &[&Completion],
+) -> Result<HashSet<String>, StoreError> {
     let now = to_micros(chrono::Utc::now());
     // The last snapshot of each employee in the batch wins.
     let mut snapshots: HashMap<(&str, EmployeeId), &[u8]> = HashMap::new();
@@ -171,7 +209,10 @@ async fn commit(store: &Store, accepts: &[&Event], completions: &[&Completion]) 
     let episodes: Vec<&Episode> = completions.iter().flat_map(|c| c.episodes.iter()).collect();
     let mut processed: HashMap<&str, Vec<String>> = HashMap::new();
     for c in completions {
-        processed.entry(c.tenant.as_str()).or_default().push(c.event_id.to_string());
+        processed
+            .entry(c.tenant.as_str())
+            .or_default()
+            .push(c.event_id.to_string());
     }
     let snapshots: Vec<_> = snapshots.into_iter().collect();
 
@@ -217,7 +258,10 @@ async fn commit(store: &Store, accepts: &[&Event], completions: &[&Completion]) 
         for (tenant, ids) in &processed {
             for chunk in ids.chunks(1000) {
                 let mut qb = sqlx::QueryBuilder::new("UPDATE inbox SET processed_at = ");
-                qb.push_bind(now).push(" WHERE tenant = ").push_bind(tenant.to_string()).push(" AND processed_at IS NULL AND id IN (");
+                qb.push_bind(now)
+                    .push(" WHERE tenant = ")
+                    .push_bind(tenant.to_string())
+                    .push(" AND processed_at IS NULL AND id IN (");
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(id.clone());
@@ -227,9 +271,14 @@ async fn commit(store: &Store, accepts: &[&Event], completions: &[&Completion]) 
             }
         }
         for chunk in snapshots.chunks(500) {
-            let mut qb = sqlx::QueryBuilder::new("INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) ");
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) ",
+            );
             qb.push_values(chunk, |mut b, ((tenant, employee), snap)| {
-                b.push_bind(tenant.to_string()).push_bind(employee.to_string()).push_bind(snap.to_vec()).push_bind(now);
+                b.push_bind(tenant.to_string())
+                    .push_bind(employee.to_string())
+                    .push_bind(snap.to_vec())
+                    .push_bind(now);
             });
             qb.push(
                 " ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",

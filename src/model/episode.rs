@@ -33,7 +33,9 @@ impl EpisodeKind {
 
     /// Parses a stored kind name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Event, Self::Decision, Self::Action, Self::Outcome].into_iter().find(|k| k.as_str() == s)
+        [Self::Event, Self::Decision, Self::Action, Self::Outcome]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 

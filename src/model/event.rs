@@ -3,7 +3,7 @@
 //! acknowledged.
 
 use super::{EmployeeId, EventId, FieldError, TenantId};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,7 +28,6 @@ pub struct NewEvent {
     pub idempotency_key: Option<String>,
 }
 
-
 impl NewEvent {
     /// Every problem with the event, naming the field.
     pub fn validate(&self) -> Vec<FieldError> {
@@ -48,7 +47,9 @@ impl NewEvent {
 }
 
 fn check_name(e: &mut Vec<FieldError>, field: &str, v: &str) {
-    let ok_chars = v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/'));
+    let ok_chars = v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/'));
     if v.is_empty() || v.len() > MAX_NAME_LEN || !ok_chars {
         e.push(FieldError::new(
             field,
@@ -83,7 +84,12 @@ pub struct Event {
 impl Event {
     /// Accepts `new` for `employee` at `now`. The id comes from the idempotency key when
     /// there is one, so a repeated submission maps to the same event.
-    pub fn accept(tenant: TenantId, employee: EmployeeId, new: NewEvent, now: DateTime<Utc>) -> Self {
+    pub fn accept(
+        tenant: TenantId,
+        employee: EmployeeId,
+        new: NewEvent,
+        now: DateTime<Utc>,
+    ) -> Self {
         let id = match &new.idempotency_key {
             Some(key) => EventId::from_idempotency_key(&tenant, employee, key),
             None => EventId::new(),
@@ -96,7 +102,8 @@ impl Event {
             source: new.source,
             payload: new.payload,
             idempotency_key: new.idempotency_key,
-            received_at: now,
+            // Stored with microsecond precision; keep exactly what will be read back.
+            received_at: now.trunc_subsecs(6),
         }
     }
 }
@@ -106,7 +113,12 @@ mod tests {
     use super::*;
 
     fn ev(kind: &str) -> NewEvent {
-        NewEvent { kind: kind.into(), source: "api".into(), payload: serde_json::json!({}), idempotency_key: None }
+        NewEvent {
+            kind: kind.into(),
+            source: "api".into(),
+            payload: serde_json::json!({}),
+            idempotency_key: None,
+        }
     }
 
     #[test]

@@ -99,8 +99,14 @@ mod tests {
         let a = EmployeeId::new();
         let b = EmployeeId::new();
         let k = "order-42";
-        assert_eq!(EventId::from_idempotency_key(&t, a, k), EventId::from_idempotency_key(&t, a, k));
-        assert_ne!(EventId::from_idempotency_key(&t, a, k), EventId::from_idempotency_key(&t, b, k));
+        assert_eq!(
+            EventId::from_idempotency_key(&t, a, k),
+            EventId::from_idempotency_key(&t, a, k)
+        );
+        assert_ne!(
+            EventId::from_idempotency_key(&t, a, k),
+            EventId::from_idempotency_key(&t, b, k)
+        );
         assert_ne!(
             EventId::from_idempotency_key(&t, a, k),
             EventId::from_idempotency_key(&TenantId::new("other"), a, k)

@@ -37,7 +37,10 @@ pub struct FieldError {
 impl FieldError {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The same problem, with `prefix.` put in front of the field path.
@@ -56,6 +59,9 @@ impl std::fmt::Display for FieldError {
 /// Checks that `value` lies in 0..=1, pushing an error naming `field` otherwise.
 pub(crate) fn check_unit(errors: &mut Vec<FieldError>, field: &str, value: f64) {
     if !(0.0..=1.0).contains(&value) || value.is_nan() {
-        errors.push(FieldError::new(field, format!("must be between 0 and 1, got {value}")));
+        errors.push(FieldError::new(
+            field,
+            format!("must be between 0 and 1, got {value}"),
+        ));
     }
 }

@@ -23,8 +23,12 @@ pub enum EmployeeStatus {
 
 impl EmployeeStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [EmployeeStatus; 4] =
-        [Self::Onboarding, Self::Active, Self::Inactive, Self::Offboarded];
+    pub const ALL: [EmployeeStatus; 4] = [
+        Self::Onboarding,
+        Self::Active,
+        Self::Inactive,
+        Self::Offboarded,
+    ];
 
     /// The status's name as stored and shown.
     pub fn as_str(self) -> &'static str {
@@ -242,15 +246,25 @@ impl EmployeeProfile {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, g) in self.goals.iter().enumerate() {
-            e.extend(g.validate().into_iter().map(|x| x.within(&format!("goals[{i}]"))));
+            e.extend(
+                g.validate()
+                    .into_iter()
+                    .map(|x| x.within(&format!("goals[{i}]"))),
+            );
             if !seen.insert(g.id.as_str()) {
-                e.push(FieldError::new(format!("goals[{i}].id"), format!("`{}` is used twice; goal ids must be unique", g.id)));
+                e.push(FieldError::new(
+                    format!("goals[{i}].id"),
+                    format!("`{}` is used twice; goal ids must be unique", g.id),
+                ));
             }
         }
         for (i, g) in self.goals.iter().enumerate() {
             if let Some(p) = &g.parent {
                 if !self.goals.iter().any(|o| &o.id == p) {
-                    e.push(FieldError::new(format!("goals[{i}].parent"), format!("names goal `{p}`, which this employee does not have")));
+                    e.push(FieldError::new(
+                        format!("goals[{i}].parent"),
+                        format!("names goal `{p}`, which this employee does not have"),
+                    ));
                 }
             }
         }
@@ -266,7 +280,10 @@ impl Goal {
             e.push(FieldError::new("id", "must not be empty"));
         }
         if self.metric.trim().is_empty() {
-            e.push(FieldError::new("metric", "must name the metric measured, e.g. `win_rate`"));
+            e.push(FieldError::new(
+                "metric",
+                "must name the metric measured, e.g. `win_rate`",
+            ));
         }
         if !self.target.is_finite() {
             e.push(FieldError::new("target", "must be a finite number"));

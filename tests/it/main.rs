@@ -1,1 +1,9 @@
+//! Integration tests against real components: SQLite files, the PostgreSQL server named
+//! by `EMPLA_TEST_POSTGRES_URL`, and the real `empla` binary.
 
+mod api;
+mod common;
+mod config;
+mod e2e;
+mod runtime;
+mod store;

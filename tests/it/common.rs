@@ -1,0 +1,212 @@
+//! Shared test setup: stores on SQLite and PostgreSQL, node options, profiles, the
+//! real binary, and polling helpers.
+
+use empla::actors::NodeOptions;
+use empla::config::{Config, RoleTemplate, RuntimeConfig, StoreConfig};
+use empla::lifecycle::{HireRequest, build_profile};
+use empla::memory::Store;
+use empla::model::{EmployeeId, EmployeeProfile, TenantId};
+use sqlx::postgres::PgConnectOptions;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped configuration.
+pub fn shipped() -> Config {
+    Config::load(&repo().join("config/empla.toml"), &[]).expect("shipped config is valid")
+}
+
+pub fn roles() -> BTreeMap<String, RoleTemplate> {
+    shipped().roles
+}
+
+/// A store under test and what keeps it alive.
+pub struct TestStore {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::connect(&url, &StoreConfig::default()).await.unwrap();
+    TestStore {
+        store,
+        url,
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh schema on the test PostgreSQL server, or None (with a note) when
+/// `EMPLA_TEST_POSTGRES_URL` is unset.
+pub async fn postgres() -> Option<TestStore> {
+    let Ok(url) = std::env::var("EMPLA_TEST_POSTGRES_URL") else {
+        eprintln!("not run on PostgreSQL: EMPLA_TEST_POSTGRES_URL is unset (.ci/run sets it)");
+        return None;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("EMPLA_TEST_POSTGRES_URL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let opts = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let store = Store::connect_postgres(opts, &StoreConfig::default())
+        .await
+        .unwrap();
+    Some(TestStore {
+        store,
+        url,
+        _dir: None,
+    })
+}
+
+/// Runs a test body on SQLite and, when configured, on PostgreSQL.
+#[macro_export]
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let s = $crate::common::sqlite().await;
+                super::$name(s.store.clone()).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(s) = $crate::common::postgres().await else { return };
+                super::$name(s.store.clone()).await;
+            })*
+        }
+    };
+}
+
+pub fn fast_runtime() -> RuntimeConfig {
+    RuntimeConfig {
+        restart_backoff_initial: Duration::from_millis(10),
+        restart_backoff_max: Duration::from_millis(100),
+        ..RuntimeConfig::default()
+    }
+}
+
+pub fn options(tenant: &str) -> NodeOptions {
+    NodeOptions {
+        tenant: TenantId::new(tenant),
+        company_domain: "example.com".into(),
+        store_url: String::new(),
+        store: StoreConfig::default(),
+        runtime: fast_runtime(),
+        roles: roles(),
+        demo_employees: Vec::new(),
+    }
+}
+
+pub fn profile(tenant: &str, role: &str, name: &str, email: &str) -> EmployeeProfile {
+    let roles = roles();
+    build_profile(
+        &roles[role],
+        &HireRequest::new(role, name),
+        &TenantId::new(tenant),
+        EmployeeId::new(),
+        email.into(),
+        chrono::Utc::now(),
+    )
+    .unwrap()
+}
+
+/// Polls `f` until it returns Some, for at most `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A running `empla node` process.
+pub struct NodeProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    pub token: String,
+}
+
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// Starts the real binary on `data_dir` and a free port, with the shipped config.
+pub fn start_binary(data_dir: &Path) -> NodeProcess {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["node", "--config"])
+        .arg(repo().join("config/empla.toml"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("EMPLA_API_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("the empla binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("node printed its address").unwrap();
+        if let Some(addr) = line.strip_prefix("empla node listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    // Keep draining stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    NodeProcess {
+        child,
+        base,
+        token: TOKEN.into(),
+    }
+}
+
+impl NodeProcess {
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops with SIGTERM (graceful) and waits.
+    pub fn terminate(mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

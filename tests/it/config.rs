@@ -1,0 +1,166 @@
+//! Configuration: the shipped files validate; each class of bad config gives an error
+//! naming the file, the key and the fix.
+
+use super::common::repo;
+use empla::config::Config;
+use std::path::Path;
+
+#[test]
+fn shipped_config_validates_with_five_roles_and_three_demo_employees() {
+    let cfg = super::common::shipped();
+    let roles: Vec<_> = cfg.roles.keys().cloned().collect();
+    assert_eq!(roles, ["csm", "ea", "pm", "recruiter", "sales_ae"]);
+    assert_eq!(cfg.employees.len(), 3);
+    let sales = &cfg.roles["sales_ae"];
+    assert_eq!(sales.persona.personality.extraversion, 0.9);
+    assert!(
+        sales
+            .goals
+            .iter()
+            .any(|g| g.target == 500000.0 && g.metric == "closed_revenue_usd")
+    );
+    assert!(
+        sales
+            .goals
+            .iter()
+            .any(|g| g.target == 3.0 && g.metric == "pipeline_coverage")
+    );
+    assert_eq!(cfg.roles["csm"].persona.personality.conscientiousness, 0.9);
+}
+
+/// Copies the shipped config into a temp dir, applies `edit` to one file, loads it.
+fn load_edited(
+    file: &str,
+    edit: impl FnOnce(String) -> String,
+) -> (
+    tempfile::TempDir,
+    Result<Config, empla::config::ConfigErrors>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["roles", "employees"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for f in std::fs::read_dir(repo().join("config").join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dir.path().join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(
+        repo().join("config/empla.toml"),
+        dir.path().join("empla.toml"),
+    )
+    .unwrap();
+    let target = dir.path().join(file);
+    let text = std::fs::read_to_string(&target).unwrap();
+    std::fs::write(&target, edit(text)).unwrap();
+    let r = Config::load(&dir.path().join("empla.toml"), &[]);
+    (dir, r)
+}
+
+fn first_error(file: &str, edit: impl FnOnce(String) -> String) -> empla::config::ConfigError {
+    let (_d, r) = load_edited(file, edit);
+    let errors = r.expect_err("the edited config must be rejected");
+    errors.0.into_iter().next().unwrap()
+}
+
+#[test]
+fn unknown_key_in_node_config_is_named() {
+    let e = first_error("empla.toml", |t| t.replace("listen = ", "lisen = "));
+    assert!(e.file.ends_with("empla.toml"));
+    assert_eq!(e.key, "node.lisen");
+    assert!(
+        e.message.contains("remove it or fix its spelling"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn persona_trait_out_of_range_in_a_role_names_file_and_key() {
+    let e = first_error("roles/sales_ae.toml", |t| {
+        t.replace("openness = 0.7", "openness = 1.7")
+    });
+    assert!(e.file.ends_with("roles/sales_ae.toml"), "{}", e.file);
+    assert_eq!(e.key, "persona.personality.openness");
+    assert!(
+        e.message.contains("between 0 and 1, got 1.7"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn employee_with_unknown_role_lists_the_known_roles() {
+    let e = first_error("employees/jordan-lee.toml", |t| {
+        t.replace("role = \"sales_ae\"", "role = \"astronaut\"")
+    });
+    assert!(e.file.ends_with("jordan-lee.toml"));
+    assert_eq!(e.key, "role");
+    assert!(
+        e.message.contains("sales_ae") && e.message.contains("astronaut"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn bad_cron_expression_is_named() {
+    let e = first_error("roles/pm.toml", |t| {
+        t.replacen("cron = \"0 9 * * 1\"", "cron = \"0 25 * * 1\"", 1)
+    });
+    assert!(e.key.starts_with("schedules[0].cron"), "{}", e.key);
+}
+
+#[test]
+fn wrong_type_is_named_with_its_path() {
+    let e = first_error("roles/csm.toml", |t| {
+        t.replace("target = 0.95", "target = \"lots\"")
+    });
+    assert!(
+        e.key.starts_with("goals[0].target") || e.key.starts_with("goals"),
+        "{}",
+        e.key
+    );
+}
+
+#[test]
+fn invalid_toml_is_reported_with_the_file() {
+    let e = first_error("empla.toml", |t| format!("{t}\n[node\n"));
+    assert!(e.file.ends_with("empla.toml"));
+    assert!(e.message.contains("not valid TOML"), "{}", e.message);
+}
+
+#[test]
+fn config_check_command_exits_nonzero_and_names_the_problem() {
+    let (dir, _) = load_edited("roles/ea.toml", |t| {
+        t.replace("neuroticism = 0.2", "neuroticism = -3")
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["config", "check", "--config"])
+        .arg(dir.path().join("empla.toml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ea.toml: `persona.personality.neuroticism` must be between 0 and 1, got -3"),
+        "{err}"
+    );
+
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["config", "check", "--config"])
+        .arg(repo().join("config/empla.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn missing_config_file_says_how_to_fix() {
+    let r = Config::load(Path::new("/nonexistent/empla.toml"), &[]);
+    let e = r.unwrap_err();
+    assert!(e.to_string().contains("--config"), "{e}");
+}

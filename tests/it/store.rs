@@ -1,0 +1,225 @@
+//! The store conformance suite: the same tests on SQLite and on PostgreSQL.
+
+use super::common::profile;
+use empla::memory::{Completion, NewHire, Store, StoreError, StoreWriter};
+use empla::model::{EmployeeId, Episode, EpisodeId, EpisodeKind, Event, NewEvent, TenantId};
+
+crate::on_every_store!(
+    migrations_store_and_read_back_every_table,
+    no_query_returns_another_tenants_rows,
+    same_email_is_a_conflict_within_a_tenant_only,
+    an_event_id_given_twice_is_stored_once,
+    completion_records_episode_marks_processed_and_saves_state_together,
+);
+
+fn ev(tenant: &TenantId, employee: EmployeeId, key: Option<&str>) -> Event {
+    let new = NewEvent {
+        kind: "email.received".into(),
+        source: "test".into(),
+        payload: serde_json::json!({"from": "sarah@acme.com", "n": 1}),
+        idempotency_key: key.map(Into::into),
+    };
+    Event::accept(tenant.clone(), employee, new, chrono::Utc::now())
+}
+
+fn completion(e: &Event, snapshot: &[u8]) -> Completion {
+    Completion {
+        tenant: e.tenant.clone(),
+        employee: e.employee,
+        event_id: e.id,
+        episodes: vec![Episode {
+            id: EpisodeId::new(),
+            tenant: e.tenant.clone(),
+            employee_id: e.employee,
+            kind: EpisodeKind::Event,
+            event_id: Some(e.id),
+            cause_id: None,
+            summary: e.kind.clone(),
+            payload: e.payload.clone(),
+            at: chrono::Utc::now(),
+        }],
+        snapshot: Some(snapshot.to_vec()),
+    }
+}
+
+fn hire(p: empla::model::EmployeeProfile, key: Option<&str>) -> NewHire {
+    NewHire {
+        profile: p,
+        config_key: key.map(Into::into),
+        schedules: vec![("daily".into(), "0 0 6 * * *".into())],
+    }
+}
+
+async fn migrations_store_and_read_back_every_table(store: Store) {
+    let t = TenantId::new("acme");
+    let p = profile("acme", "sales_ae", "Jordan Lee", "jordan.lee@acme.com");
+    store
+        .insert_employees(&[hire(p.clone(), Some("jordan.toml"))])
+        .await
+        .unwrap();
+    assert_eq!(store.employee(&t, p.id).await.unwrap().unwrap(), p);
+    assert_eq!(
+        store.config_keys(&t).await.unwrap(),
+        vec!["jordan.toml".to_string()]
+    );
+    assert_eq!(
+        store.subscribers(&t, "0 0 6 * * *").await.unwrap(),
+        vec![(p.id, "daily".to_string())]
+    );
+
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let e = ev(&t, p.id, None);
+    assert!(!writer.accept(e.clone()).await.unwrap().duplicate);
+    assert_eq!(
+        store.pending_events(&t, p.id, 10).await.unwrap(),
+        vec![e.clone()]
+    );
+    writer.complete(completion(&e, b"state-1")).await.unwrap();
+    writer.flush().await;
+    let eps = store.episodes(&t, p.id, 10, None).await.unwrap();
+    assert_eq!(eps.len(), 1);
+    assert_eq!(eps[0].1.payload, e.payload);
+    assert_eq!(
+        store.snapshot(&t, p.id).await.unwrap().as_deref(),
+        Some(&b"state-1"[..])
+    );
+}
+
+async fn no_query_returns_another_tenants_rows(store: Store) {
+    let a = TenantId::new("tenant-a");
+    let b = TenantId::new("tenant-b");
+    let pa = profile("tenant-a", "csm", "Sam Rivera", "sam.rivera@example.com");
+    let pb = profile("tenant-b", "csm", "Sam Rivera", "sam.rivera@example.com");
+    store
+        .insert_employees(&[hire(pa.clone(), Some("k")), hire(pb.clone(), Some("k"))])
+        .await
+        .unwrap();
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let eb = ev(&b, pb.id, None);
+    writer.accept(eb.clone()).await.unwrap();
+    let eb2 = ev(&b, pb.id, None);
+    writer.accept(eb2.clone()).await.unwrap();
+    writer.complete(completion(&eb2, b"b-state")).await.unwrap();
+    writer.flush().await;
+
+    // Tenant A sees its own employee and nothing of B's.
+    assert!(store.employee(&a, pb.id).await.unwrap().is_none());
+    assert!(
+        store
+            .employee_with_state(&a, pb.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.employees(&a, 100, 0).await.unwrap(), vec![pa.clone()]);
+    let mut dir = Vec::new();
+    store
+        .for_each_directory_row(&a, |r| dir.push(r.id))
+        .await
+        .unwrap();
+    assert_eq!(dir, vec![pa.id.to_string()]);
+    assert!(
+        store
+            .pending_events(&a, pb.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.employees_with_pending(&a).await.unwrap().is_empty());
+    assert!(store.event(&a, eb.id).await.unwrap().is_none());
+    assert!(
+        store
+            .episodes(&a, pb.id, 10, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.count_episodes(&a, pb.id, "event").await.unwrap(), 0);
+    assert!(store.snapshot(&a, pb.id).await.unwrap().is_none());
+    assert_eq!(
+        store.subscribers(&a, "0 0 6 * * *").await.unwrap(),
+        vec![(pa.id, "daily".to_string())]
+    );
+    assert_eq!(store.config_keys(&a).await.unwrap().len(), 1);
+
+    // And B sees its own.
+    assert_eq!(store.employees_with_pending(&b).await.unwrap(), vec![pb.id]);
+    assert_eq!(store.count_episodes(&b, pb.id, "event").await.unwrap(), 1);
+    assert!(
+        store
+            .event(&b, eb.id)
+            .await
+            .unwrap()
+            .is_some_and(|(_, processed)| !processed)
+    );
+    assert!(
+        store
+            .event(&b, eb2.id)
+            .await
+            .unwrap()
+            .is_some_and(|(_, processed)| processed)
+    );
+}
+
+async fn same_email_is_a_conflict_within_a_tenant_only(store: Store) {
+    let p1 = profile("acme", "pm", "Casey Kim", "casey.kim@example.com");
+    let p2 = profile("acme", "pm", "Casey Kim", "casey.kim@example.com");
+    store.insert_employees(&[hire(p1, None)]).await.unwrap();
+    match store.insert_employees(&[hire(p2, None)]).await {
+        Err(StoreError::Conflict { field }) => {
+            assert!(field == "email" || field == "chat_handle", "{field}")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let t = TenantId::new("acme");
+    assert_eq!(
+        store.employees(&t, 10, 0).await.unwrap().len(),
+        1,
+        "nothing partial is stored"
+    );
+    let other = profile("globex", "pm", "Casey Kim", "casey.kim@example.com");
+    store.insert_employees(&[hire(other, None)]).await.unwrap();
+}
+
+async fn an_event_id_given_twice_is_stored_once(store: Store) {
+    let t = TenantId::new("acme");
+    let p = profile("acme", "sales_ae", "Jordan Lee", "jordan.lee@example.com");
+    store
+        .insert_employees(&[hire(p.clone(), None)])
+        .await
+        .unwrap();
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let first = writer.accept(ev(&t, p.id, Some("order-42"))).await.unwrap();
+    let again = writer.accept(ev(&t, p.id, Some("order-42"))).await.unwrap();
+    assert!(!first.duplicate);
+    assert!(again.duplicate);
+    assert_eq!(first.event_id, again.event_id);
+    // Two in one batch: one is new, one a duplicate.
+    let (x, y) = tokio::join!(
+        writer.accept(ev(&t, p.id, Some("k2"))),
+        writer.accept(ev(&t, p.id, Some("k2")))
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.event_id, y.event_id);
+    assert!(x.duplicate != y.duplicate);
+    assert_eq!(store.pending_events(&t, p.id, 10).await.unwrap().len(), 2);
+}
+
+async fn completion_records_episode_marks_processed_and_saves_state_together(store: Store) {
+    let t = TenantId::new("acme");
+    let p = profile("acme", "sales_ae", "Jordan Lee", "jordan.lee@example.com");
+    store
+        .insert_employees(&[hire(p.clone(), None)])
+        .await
+        .unwrap();
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let e = ev(&t, p.id, None);
+    writer.accept(e.clone()).await.unwrap();
+    writer.complete(completion(&e, b"one")).await.unwrap();
+    // Completing again (a replay after a crash) records nothing twice.
+    writer.complete(completion(&e, b"one")).await.unwrap();
+    writer.flush().await;
+    assert_eq!(store.count_episodes(&t, p.id, "event").await.unwrap(), 1);
+    assert!(store.pending_events(&t, p.id, 10).await.unwrap().is_empty());
+    assert!(store.event(&t, e.id).await.unwrap().unwrap().1);
+}
