@@ -145,6 +145,18 @@ where
     }
 }
 
+/// An HTTP client (with the process's TLS provider installed, as `main` does).
+/// Built once: a client loads the system's root certificates when it is made.
+pub fn http() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            empla::telemetry::install_crypto_provider();
+            reqwest::Client::new()
+        })
+        .clone()
+}
+
 /// A running `empla node` process.
 pub struct NodeProcess {
     pub child: std::process::Child,
@@ -188,7 +200,7 @@ pub fn start_binary(data_dir: &Path) -> NodeProcess {
 
 impl NodeProcess {
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::new()
+        http()
     }
 
     pub fn url(&self, path: &str) -> String {
