@@ -437,9 +437,18 @@ impl Node {
 
     /// An active employee's own account of itself; activates it if idle.
     pub async fn employee_runtime(&self, id: EmployeeId) -> Result<EmployeeRuntime, ReachError> {
-        let actor = registry::live_actor(&self.rt, id).await?;
-        ractor::call_t!(actor, EmployeeMsg::Status, 10_000)
-            .map_err(|e| ReachError::Unavailable(e.to_string()))
+        // The actor found may be passivating and stop before it answers; then the next
+        // attempt activates it afresh.
+        let mut last = None;
+        for _ in 0..3 {
+            let actor = registry::live_actor(&self.rt, id).await?;
+            match ractor::call_t!(actor, EmployeeMsg::Status, 10_000) {
+                Ok(status) => return Ok(status),
+                Err(e) => last = Some(e.to_string()),
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Err(ReachError::Unavailable(last.unwrap_or_default()))
     }
 
     /// Activates an idle employee (no event needed) and returns once it runs.

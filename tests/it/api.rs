@@ -11,23 +11,65 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     let t = &node.token;
 
     // Open endpoints.
-    assert_eq!(c.get(node.url("/healthz")).send().await.unwrap().status(), 200);
-    let metrics = c.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("empla_employees{status=\"onboarding\"} 3"), "{metrics}");
+    assert_eq!(
+        c.get(node.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    let metrics = c
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("empla_employees{status=\"onboarding\"} 3"),
+        "{metrics}"
+    );
 
     // No token, wrong token.
     let r = c.get(node.url("/api/v1/employees")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
-    assert_eq!(c.get(node.url("/api/v1/employees")).bearer_auth("wrong").send().await.unwrap().status(), 401);
-    assert_eq!(c.get(node.url("/api/v1/openapi.json")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        c.get(node.url("/api/v1/employees"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        c.get(node.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     let events = |who: &str| node.url(&format!("/api/v1/employees/{who}/events"));
     // Unknown employee.
-    let r = c.post(events("nobody.here")).bearer_auth(t).json(&json!({"kind": "x", "source": "y"})).send().await.unwrap();
+    let r = c
+        .post(events("nobody.here"))
+        .bearer_auth(t)
+        .json(&json!({"kind": "x", "source": "y"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(c.get(node.url("/api/v1/employees/00000000-0000-0000-0000-000000000000")).bearer_auth(t).send().await.unwrap().status(), 404);
+    assert_eq!(
+        c.get(node.url("/api/v1/employees/00000000-0000-0000-0000-000000000000"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 
     // Malformed JSON.
     let r = c
@@ -40,46 +82,120 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("malformed JSON"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON"),
+        "{body}"
+    );
 
     // Missing and invalid fields are named.
-    let r = c.post(events("jordan.lee")).bearer_auth(t).json(&json!({"source": "y"})).send().await.unwrap();
+    let r = c
+        .post(events("jordan.lee"))
+        .bearer_auth(t)
+        .json(&json!({"source": "y"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("kind"), "{body}");
-    let r = c.post(events("jordan.lee")).bearer_auth(t).json(&json!({"kind": "has space", "source": "y"})).send().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("kind"),
+        "{body}"
+    );
+    let r = c
+        .post(events("jordan.lee"))
+        .bearer_auth(t)
+        .json(&json!({"kind": "has space", "source": "y"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("`kind`"));
-    let r = c.post(events("jordan.lee")).bearer_auth(t).json(&json!({"kind": "a", "source": "y", "colour": 1})).send().await.unwrap();
+    let r = c
+        .post(events("jordan.lee"))
+        .bearer_auth(t)
+        .json(&json!({"kind": "a", "source": "y", "colour": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("colour"));
     let r = c.post(node.url("/api/v1/employees")).bearer_auth(t).json(&json!({"role": "sales_ae", "name": "X Y", "persona": {"personality": {"openness": 7}}})).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("persona.personality.openness"));
-    let r = c.get(node.url("/api/v1/employees/jordan.lee/episodes?limit=abc")).bearer_auth(t).send().await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("persona.personality.openness")
+    );
+    let r = c
+        .get(node.url("/api/v1/employees/jordan.lee/episodes?limit=abc"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("`limit`"));
 
     // Oversized body.
     let big = json!({"kind": "a", "source": "b", "payload": {"blob": "x".repeat(1_100_000)}});
-    let r = c.post(events("jordan.lee")).bearer_auth(t).json(&big).send().await.unwrap();
+    let r = c
+        .post(events("jordan.lee"))
+        .bearer_auth(t)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
 
     // None of that stored anything.
-    let eps: Value = c.get(node.url("/api/v1/employees/jordan.lee/episodes")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+    let eps: Value = c
+        .get(node.url("/api/v1/employees/jordan.lee/episodes"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(eps["items"].as_array().unwrap().len(), 0);
 
     // A duplicate event id is accepted once.
     let ev = json!({"kind": "email.received", "source": "test", "payload": {"n": 1}, "idempotency_key": "msg-1"});
-    let first: Value = c.post(events("jordan.lee")).bearer_auth(t).json(&ev).send().await.unwrap().json().await.unwrap();
-    let r = c.post(events("jordan.lee")).bearer_auth(t).json(&ev).send().await.unwrap();
+    let first: Value = c
+        .post(events("jordan.lee"))
+        .bearer_auth(t)
+        .json(&ev)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = c
+        .post(events("jordan.lee"))
+        .bearer_auth(t)
+        .json(&ev)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
     let second: Value = r.json().await.unwrap();
     assert_eq!(first["event_id"], second["event_id"]);
     assert_eq!(first["duplicate"], false);
     assert_eq!(second["duplicate"], true);
     let eps = super::common::eventually(10, "the episode", || async {
-        let v: Value = c.get(node.url("/api/v1/employees/jordan.lee/episodes")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+        let v: Value = c
+            .get(node.url("/api/v1/employees/jordan.lee/episodes"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         (!v["items"].as_array().unwrap().is_empty()).then_some(v)
     })
     .await;
@@ -90,7 +206,15 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(eps["items"][0]["payload"], json!({"n": 1}));
 
     // OpenAPI document lists the routes.
-    let doc: Value = c.get(node.url("/api/v1/openapi.json")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+    let doc: Value = c
+        .get(node.url("/api/v1/openapi.json"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["paths"]["/api/v1/employees/{id}/events"]["post"].is_object());
 }
 
@@ -105,15 +229,34 @@ async fn cli_commands_drive_a_running_node() {
             .env("EMPLA_API_TOKEN", &node.token)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let hired = cli(&["hire", "--role", "recruiter", "--name", "Robin Park", "--manager", "Alex Morgan <alex@example.com>"]);
+    let hired = cli(&[
+        "hire",
+        "--role",
+        "recruiter",
+        "--name",
+        "Robin Park",
+        "--manager",
+        "Alex Morgan <alex@example.com>",
+    ]);
     assert!(hired.contains("robin.park@example.com"), "{hired}");
     assert!(cli(&["list"]).contains("Robin Park"));
     let shown = cli(&["show", "robin.park"]);
     assert!(shown.contains("\"Alex Morgan\""), "{shown}");
-    let sent = cli(&["send-event", "robin.park", "--kind", "chat.message", "--payload", "{\"text\":\"hello\"}"]);
+    let sent = cli(&[
+        "send-event",
+        "robin.park",
+        "--kind",
+        "chat.message",
+        "--payload",
+        "{\"text\":\"hello\"}",
+    ]);
     assert!(sent.starts_with("accepted event "), "{sent}");
     let eps = super::common::eventually(10, "episode via CLI", || async {
         let out = cli(&["episodes", "robin.park"]);
@@ -122,6 +265,9 @@ async fn cli_commands_drive_a_running_node() {
     .await;
     assert!(eps.contains("chat.message"));
     assert!(cli(&["offboard", "robin.park"]).contains("offboarded Robin Park"));
-    let completions = std::process::Command::new(env!("CARGO_BIN_EXE_empla")).args(["completions", "bash"]).output().unwrap();
+    let completions = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&completions.stdout).contains("empla"));
 }

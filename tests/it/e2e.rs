@@ -27,10 +27,21 @@ async fn event_episodes(n: &NodeProcess, id: &str) -> HashMap<String, usize> {
         if let Some(b) = before {
             url.push_str(&format!("&before={b}"));
         }
-        let page: Value = n.client().get(url).bearer_auth(&n.token).send().await.unwrap().json().await.unwrap();
+        let page: Value = n
+            .client()
+            .get(url)
+            .bearer_auth(&n.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for e in page["items"].as_array().unwrap() {
             if e["kind"] == "event" {
-                *counts.entry(e["event_id"].as_str().unwrap().to_string()).or_default() += 1;
+                *counts
+                    .entry(e["event_id"].as_str().unwrap().to_string())
+                    .or_default() += 1;
             }
         }
         match page["next_before"].as_i64() {
@@ -40,12 +51,22 @@ async fn event_episodes(n: &NodeProcess, id: &str) -> HashMap<String, usize> {
     }
 }
 
-async fn post_event(n: &NodeProcess, id: &str, i: usize, key: Option<String>) -> reqwest::Result<reqwest::Response> {
+async fn post_event(
+    n: &NodeProcess,
+    id: &str,
+    i: usize,
+    key: Option<String>,
+) -> reqwest::Result<reqwest::Response> {
     let mut body = json!({"kind": "email.received", "source": "test", "payload": {"from": "sarah@acme.com", "i": i}});
     if let Some(k) = key {
         body["idempotency_key"] = json!(k);
     }
-    n.client().post(n.url(&format!("/api/v1/employees/{id}/events"))).bearer_auth(&n.token).json(&body).send().await
+    n.client()
+        .post(n.url(&format!("/api/v1/employees/{id}/events")))
+        .bearer_auth(&n.token)
+        .json(&body)
+        .send()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,19 +94,53 @@ async fn a_thousand_events_become_a_thousand_episodes_and_survive_a_restart() {
         (c.len() == 1000).then_some(c)
     })
     .await;
-    assert!(ids.iter().all(|e| counts.get(e) == Some(&1)), "each accepted event has exactly one episode");
+    assert!(
+        ids.iter().all(|e| counts.get(e) == Some(&1)),
+        "each accepted event has exactly one episode"
+    );
     // The demo employees were hired too.
-    let list: Value = node.client().get(node.url("/api/v1/employees")).bearer_auth(&node.token).send().await.unwrap().json().await.unwrap();
+    let list: Value = node
+        .client()
+        .get(node.url("/api/v1/employees"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 4);
     node.terminate();
 
     let node = start_binary(dir.path());
     let again = event_episodes(&node, &id).await;
     assert_eq!(again, counts, "same episodes after a restart");
-    let list: Value = node.client().get(node.url("/api/v1/employees")).bearer_auth(&node.token).send().await.unwrap().json().await.unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 4, "demo employees are hired once");
+    let list: Value = node
+        .client()
+        .get(node.url("/api/v1/employees"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        4,
+        "demo employees are hired once"
+    );
     // Hired second, the same name got the next free address.
-    let p: Value = node.client().get(node.url("/api/v1/employees/jordan.lee2")).bearer_auth(&node.token).send().await.unwrap().json().await.unwrap();
+    let p: Value = node
+        .client()
+        .get(node.url("/api/v1/employees/jordan.lee2"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(p["id"], json!(id));
     assert_eq!(p["email"], "jordan.lee2@example.com");
 }
@@ -99,7 +154,12 @@ async fn sigkill_mid_stream_every_accepted_event_is_processed_exactly_once() {
     // 8 concurrent senders; the node is killed while they are mid-stream.
     let mut senders = Vec::new();
     for s in 0..8 {
-        let (base, token, id, accepted) = (node.base.clone(), node.token.clone(), id.clone(), accepted.clone());
+        let (base, token, id, accepted) = (
+            node.base.clone(),
+            node.token.clone(),
+            id.clone(),
+            accepted.clone(),
+        );
         senders.push(tokio::spawn(async move {
             let client = super::common::http();
             for i in 0.. {
@@ -118,7 +178,10 @@ async fn sigkill_mid_stream_every_accepted_event_is_processed_exactly_once() {
             }
         }));
     }
-    eventually(60, "300 accepted events", || async { (accepted.lock().unwrap().len() >= 300).then_some(()) }).await;
+    eventually(60, "300 accepted events", || async {
+        (accepted.lock().unwrap().len() >= 300).then_some(())
+    })
+    .await;
     node.child.kill().unwrap(); // SIGKILL
     node.child.wait().unwrap();
     for s in senders {
@@ -136,5 +199,8 @@ async fn sigkill_mid_stream_every_accepted_event_is_processed_exactly_once() {
     for e in &accepted {
         assert_eq!(counts[e], 1, "event {e} processed exactly once");
     }
-    assert!(counts.values().all(|n| *n == 1), "no event was processed twice");
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "no event was processed twice"
+    );
 }
