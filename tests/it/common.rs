@@ -28,7 +28,6 @@ pub fn roles() -> BTreeMap<String, RoleTemplate> {
 /// A store under test and what keeps it alive.
 pub struct TestStore {
     pub store: Store,
-    pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -38,7 +37,6 @@ pub async fn sqlite() -> TestStore {
     let store = Store::connect(&url, &StoreConfig::default()).await.unwrap();
     TestStore {
         store,
-        url,
         _dir: Some(dir),
     }
 }
@@ -67,7 +65,6 @@ pub async fn postgres() -> Option<TestStore> {
         .unwrap();
     Some(TestStore {
         store,
-        url,
         _dir: None,
     })
 }
