@@ -506,11 +506,11 @@ impl Node {
 
     /// Sets the Prometheus gauges that are counted from the directory.
     pub fn record_gauges(&self) {
-        let (by_status, by_run) = self.rt.directory.counts();
-        for (status, n) in by_status {
+        let counts = self.rt.directory.counts();
+        for (status, n) in counts.by_status {
             metrics::gauge!("empla_employees", "status" => status.as_str()).set(n as f64);
         }
-        for (state, n) in by_run {
+        for (state, n) in counts.by_runtime {
             metrics::gauge!("empla_employees_runtime", "state" => state.as_str()).set(n as f64);
         }
     }

@@ -77,6 +77,12 @@ impl RuntimeState {
     }
 }
 
+/// How many employees are in each employment status and runtime state.
+pub(crate) struct DirectoryCounts {
+    pub(crate) by_status: Vec<(EmployeeStatus, u64)>,
+    pub(crate) by_runtime: Vec<(RuntimeState, u64)>,
+}
+
 /// The directory: every hired employee by id, routed ones also by email and handle.
 #[derive(Default)]
 pub(crate) struct Directory {
@@ -156,7 +162,7 @@ impl Directory {
     }
 
     /// Counts employees by employment status and by runtime state.
-    pub(crate) fn counts(&self) -> (Vec<(EmployeeStatus, u64)>, Vec<(RuntimeState, u64)>) {
+    pub(crate) fn counts(&self) -> DirectoryCounts {
         let mut by_status = [0u64; 4];
         let mut by_run = [0u64; 6];
         for slot in self.slots.iter() {
@@ -174,10 +180,10 @@ impl Directory {
             RuntimeState::Restarting,
             RuntimeState::Failed,
         ];
-        (
-            EmployeeStatus::ALL.iter().copied().zip(by_status).collect(),
-            runs.iter().copied().zip(by_run).collect(),
-        )
+        DirectoryCounts {
+            by_status: EmployeeStatus::ALL.iter().copied().zip(by_status).collect(),
+            by_runtime: runs.iter().copied().zip(by_run).collect(),
+        }
     }
 
     /// Live employees' actors (for the idle sweep and shutdown).
@@ -519,10 +525,10 @@ impl Actor for Registry {
             metrics::counter!("empla_actor_restarts_total", "actor" => "employee_supervisor")
                 .increment(1);
             for id in state.rt.directory.reset_dead() {
-                if let Ok(pending) = state.rt.store.pending_events(&state.rt.tenant, id, 1).await {
-                    if !pending.is_empty() {
-                        wake(&state.rt, id);
-                    }
+                if let Ok(pending) = state.rt.store.pending_events(&state.rt.tenant, id, 1).await
+                    && !pending.is_empty()
+                {
+                    wake(&state.rt, id);
                 }
             }
         }

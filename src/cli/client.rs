@@ -53,10 +53,10 @@ impl Client {
 
 /// `EMPLA_API_TOKEN`, else the token file in the node's data dir.
 fn token(args: &NodeArgs) -> anyhow::Result<String> {
-    if let Ok(t) = std::env::var("EMPLA_API_TOKEN") {
-        if !t.is_empty() {
-            return Ok(t);
-        }
+    if let Ok(t) = std::env::var("EMPLA_API_TOKEN")
+        && !t.is_empty()
+    {
+        return Ok(t);
     }
     let data_dir = match &args.data_dir {
         Some(d) => d.clone(),

@@ -122,13 +122,13 @@ impl Store {
                 })
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-16000");
-            if let Some(dir) = opts.get_filename().parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl {
-                        url: url.into(),
-                        reason: format!("cannot create directory {}: {e}", dir.display()),
-                    })?;
-                }
+            if let Some(dir) = opts.get_filename().parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl {
+                    url: url.into(),
+                    reason: format!("cannot create directory {}: {e}", dir.display()),
+                })?;
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -431,41 +431,24 @@ impl Store {
         tenant: &TenantId,
         id: crate::model::EventId,
     ) -> Result<Option<(Event, bool)>, StoreError> {
-        let row: Option<(
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-            Option<i64>,
-        )> = with_pool!(self, read, |pool| {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            processed_at: Option<i64>,
+            #[sqlx(flatten)]
+            event: EventRow,
+        }
+        let row: Option<Row> = with_pool!(self, read, |pool| {
             sqlx::query_as(
-                    "SELECT id, employee_id, kind, source, payload, idempotency_key, received_at, processed_at \
-                     FROM inbox WHERE tenant = $1 AND id = $2",
-                )
-                .bind(tenant.as_str())
-                .bind(id.to_string())
-                .fetch_optional(pool)
-                .await
+                "SELECT id, employee_id, kind, source, payload, idempotency_key, received_at, processed_at \
+                 FROM inbox WHERE tenant = $1 AND id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await
         })?;
-        row.map(
-            |(id, employee_id, kind, source, payload, idempotency_key, received_at, processed)| {
-                let ev = EventRow {
-                    id,
-                    employee_id,
-                    kind,
-                    source,
-                    payload,
-                    idempotency_key,
-                    received_at,
-                }
-                .into_event(tenant)?;
-                Ok((ev, processed.is_some()))
-            },
-        )
-        .transpose()
+        row.map(|r| Ok((r.event.into_event(tenant)?, r.processed_at.is_some())))
+            .transpose()
     }
 
     // ---- episodes ----
@@ -596,20 +579,20 @@ pub(crate) fn parse_status(s: &str) -> Result<EmployeeStatus, StoreError> {
 }
 
 fn conflict_or_db(e: sqlx::Error) -> StoreError {
-    if let Some(db) = e.as_database_error() {
-        if db.is_unique_violation() {
-            let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
-            let field = if text.contains("email") {
-                "email"
-            } else if text.contains("handle") {
-                "chat_handle"
-            } else if text.contains("config_key") {
-                "config_key"
-            } else {
-                "id"
-            };
-            return StoreError::Conflict { field };
-        }
+    if let Some(db) = e.as_database_error()
+        && db.is_unique_violation()
+    {
+        let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+        let field = if text.contains("email") {
+            "email"
+        } else if text.contains("handle") {
+            "chat_handle"
+        } else if text.contains("config_key") {
+            "config_key"
+        } else {
+            "id"
+        };
+        return StoreError::Conflict { field };
     }
     StoreError::Database(e)
 }

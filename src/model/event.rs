@@ -34,13 +34,13 @@ impl NewEvent {
         let mut e = Vec::new();
         check_name(&mut e, "kind", &self.kind);
         check_name(&mut e, "source", &self.source);
-        if let Some(k) = &self.idempotency_key {
-            if k.is_empty() || k.len() > MAX_KEY_LEN {
-                e.push(FieldError::new(
-                    "idempotency_key",
-                    format!("must be 1 to {MAX_KEY_LEN} characters, got {}", k.len()),
-                ));
-            }
+        if let Some(k) = &self.idempotency_key
+            && (k.is_empty() || k.len() > MAX_KEY_LEN)
+        {
+            e.push(FieldError::new(
+                "idempotency_key",
+                format!("must be 1 to {MAX_KEY_LEN} characters, got {}", k.len()),
+            ));
         }
         e
     }

@@ -259,13 +259,13 @@ impl EmployeeProfile {
             }
         }
         for (i, g) in self.goals.iter().enumerate() {
-            if let Some(p) = &g.parent {
-                if !self.goals.iter().any(|o| &o.id == p) {
-                    e.push(FieldError::new(
-                        format!("goals[{i}].parent"),
-                        format!("names goal `{p}`, which this employee does not have"),
-                    ));
-                }
+            if let Some(p) = &g.parent
+                && !self.goals.iter().any(|o| &o.id == p)
+            {
+                e.push(FieldError::new(
+                    format!("goals[{i}].parent"),
+                    format!("names goal `{p}`, which this employee does not have"),
+                ));
             }
         }
         e

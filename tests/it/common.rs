@@ -63,10 +63,7 @@ pub async fn postgres() -> Option<TestStore> {
     let store = Store::connect_postgres(opts, &StoreConfig::default())
         .await
         .unwrap();
-    Some(TestStore {
-        store,
-        _dir: None,
-    })
+    Some(TestStore { store, _dir: None })
 }
 
 /// Runs a test body on SQLite and, when configured, on PostgreSQL.

@@ -367,3 +367,62 @@ async fn a_node_start_replays_unprocessed_events(store: Store) {
     wait_episodes(&node, p.id, 25).await;
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_runs_one_job_per_cron_expression_and_ticks_reach_employees() {
+    let s = super::common::sqlite().await;
+    let mut opts = options("acme");
+    let mut every_second = opts.roles["sales_ae"].clone();
+    every_second.id = "night_watch".into();
+    every_second.schedules = vec![empla::config::Schedule {
+        name: "every_second".into(),
+        cron: "* * * * * *".into(),
+        description: String::new(),
+    }];
+    opts.roles.insert("night_watch".into(), every_second);
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    let a = node
+        .hire(HireRequest::new("night_watch", "Ada One"))
+        .await
+        .unwrap();
+    let b = node
+        .hire(HireRequest::new("night_watch", "Bo Two"))
+        .await
+        .unwrap();
+    for p in [&a, &b] {
+        eventually(10, "a real cron tick", || async {
+            let eps = node.episodes(p.id, 5, None).await.unwrap();
+            eps.iter()
+                .any(|(_, e)| e.summary == "cron.tick" && e.payload["schedule"] == "every_second")
+                .then_some(())
+        })
+        .await;
+    }
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_are_counted_in_the_metrics() {
+    let metrics = empla::telemetry::metrics_handle();
+    let s = super::common::sqlite().await;
+    let node = start(&s.store, super::common::fast_runtime()).await;
+    let p = node.hire(HireRequest::new("csm", "Mo Lin")).await.unwrap();
+    node.inject_fault(p.id, FaultTarget::Capability)
+        .await
+        .unwrap();
+    eventually(10, "restart metric", || async {
+        metrics
+            .render()
+            .lines()
+            .any(|l| l.starts_with("empla_actor_restarts_total{actor=\"capability\"}"))
+            .then_some(())
+    })
+    .await;
+    node.record_gauges();
+    assert!(
+        metrics
+            .render()
+            .contains("empla_employees{status=\"onboarding\"}")
+    );
+    node.shutdown().await;
+}
