@@ -10,6 +10,7 @@ use super::children::{
     A2aActor, A2aMsg, CapabilityActor, CapabilityMsg, DRILL_PANIC, FaultTarget, MemoryActor,
     MemoryMsg,
 };
+use super::registry::Backlog;
 use super::runtime::Runtime;
 use super::supervision::{RestartDecision, RestartTracker, StopReason};
 use crate::memory::Completion;
@@ -30,6 +31,8 @@ const RECENT: usize = 256;
 pub enum EmployeeMsg {
     /// A stored event to perceive.
     Perceive(Box<Event>),
+    /// Events were left in the store because the mailbox was full: handle them from there.
+    CatchUp,
     /// Report runtime status.
     Status(RpcReplyPort<EmployeeRuntime>),
     /// Passivate if idle for `idle_after` with nothing pending.
@@ -97,12 +100,15 @@ pub(crate) struct EmployeeState {
     capability: ActorRef<CapabilityMsg>,
     a2a: ActorRef<A2aMsg>,
     restarts: RestartTracker,
+    backlog: Arc<Backlog>,
     recent: VecDeque<EventId>,
     last_activity: Instant,
     /// A child is down: events are left in the store and replayed after the restart.
     suspended: bool,
     /// Events from the first page of pending, handled in post_start.
     startup: Vec<Event>,
+    /// Replay from the store after the start-up events (more were pending than handed over).
+    catch_up: bool,
 }
 
 impl Actor for EmployeeActor {
@@ -121,12 +127,15 @@ impl Actor for EmployeeActor {
             Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
         let (capability, _) = Actor::spawn_linked(None, CapabilityActor, (), cell.clone()).await?;
         let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
+        let backlog = Arc::new(Backlog::default());
+        let mut catch_up = false;
         let (profile, snapshot, startup) = match preloaded {
             Some(p) => (p.profile, p.snapshot, p.pending),
             None => {
                 // A restart: become the routed actor first, then read the store, so every
                 // event is either in what we read or delivered to us afterwards.
-                rt.directory.claim_live(id, &myself);
+                let handover = rt.directory.claim_live(id, &myself, &backlog);
+                catch_up = handover.catch_up;
                 rt.writer.flush().await;
                 let (profile, snapshot) = rt
                     .store
@@ -148,10 +157,12 @@ impl Actor for EmployeeActor {
             capability,
             a2a,
             restarts,
+            backlog,
             recent: VecDeque::new(),
             last_activity: Instant::now(),
             suspended: false,
             startup,
+            catch_up,
         })
     }
 
@@ -160,13 +171,17 @@ impl Actor for EmployeeActor {
         myself: ActorRef<EmployeeMsg>,
         state: &mut EmployeeState,
     ) -> Result<(), ActorProcessingErr> {
-        let queued = state.rt.directory.claim_live(state.id, &myself);
+        let handover = state
+            .rt
+            .directory
+            .claim_live(state.id, &myself, &state.backlog);
         let startup = std::mem::take(&mut state.startup);
         let full_page = startup.len() as i64 >= REPLAY_PAGE;
-        for event in startup.into_iter().chain(queued) {
+        for event in startup.into_iter().chain(handover.events) {
             perceive(state, event).await;
         }
-        if full_page {
+        if full_page || handover.catch_up || state.catch_up {
+            state.catch_up = false;
             replay(state).await?;
         }
         Ok(())
@@ -179,7 +194,15 @@ impl Actor for EmployeeActor {
         state: &mut EmployeeState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            EmployeeMsg::Perceive(event) => perceive(state, *event).await,
+            EmployeeMsg::Perceive(event) => {
+                state.backlog.handled_one();
+                perceive(state, *event).await
+            }
+            EmployeeMsg::CatchUp => {
+                if state.backlog.take_overflow() {
+                    replay(state).await?;
+                }
+            }
             EmployeeMsg::Status(reply) => {
                 let _ = reply.send(EmployeeRuntime {
                     role: state.profile.role.clone(),
@@ -207,6 +230,9 @@ impl Actor for EmployeeActor {
                     Err(arrived) => {
                         for event in arrived {
                             perceive(state, event).await;
+                        }
+                        if state.backlog.take_overflow() {
+                            replay(state).await?;
                         }
                     }
                 }

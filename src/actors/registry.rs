@@ -14,6 +14,7 @@ use crate::model::{EmployeeId, EmployeeStatus, Event};
 use dashmap::DashMap;
 use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, SupervisionEvent};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::oneshot;
 
 /// Where an employee's actor tree is in its life.
@@ -22,10 +23,10 @@ pub(crate) enum Run {
     Idle,
     /// The tree is being spawned; events and callers wait here.
     Activating(Box<Activation>),
-    /// The tree runs; this is its EmployeeActor.
-    Live(ActorRef<EmployeeMsg>),
+    /// The tree runs.
+    Live(Live),
     /// The employee is persisting to stop; events wait here and cancel the stop.
-    Passivating(ActorRef<EmployeeMsg>, Vec<Event>),
+    Passivating(Live, Vec<Event>),
     /// The EmployeeActor crashed and waits for its restart; events stay in the store.
     Restarting,
     /// The employee crashed too often; it is not restarted until the node restarts.
@@ -36,7 +37,46 @@ pub(crate) enum Run {
 #[derive(Default)]
 pub(crate) struct Activation {
     pub(crate) queued: Vec<Event>,
+    /// More events arrived than the mailbox holds; they are in the store only.
+    pub(crate) overflowed: bool,
     pub(crate) waiters: Vec<oneshot::Sender<ActorRef<EmployeeMsg>>>,
+}
+
+/// An active employee: its EmployeeActor and the backlog of its mailbox.
+#[derive(Clone)]
+pub(crate) struct Live {
+    pub(crate) actor: ActorRef<EmployeeMsg>,
+    pub(crate) backlog: Arc<Backlog>,
+}
+
+/// Keeps an employee's mailbox bounded. Events are durable in the inbox, so the mailbox
+/// only has to carry them while it is short: past `runtime.mailbox_capacity` undelivered
+/// events, further ones are left in the store and the employee is told (once) to catch
+/// up from there when it has worked through its mailbox.
+#[derive(Default)]
+pub(crate) struct Backlog {
+    queued: AtomicUsize,
+    overflowed: AtomicBool,
+}
+
+impl Backlog {
+    /// One delivered event was taken from the mailbox.
+    pub(crate) fn handled_one(&self) {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Whether events were left in the store since the last call.
+    pub(crate) fn take_overflow(&self) -> bool {
+        self.overflowed.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// What an employee taking over its slot is handed.
+pub(crate) struct Handover {
+    /// Events that waited in the slot, oldest first.
+    pub(crate) events: Vec<Event>,
+    /// Some events were left in the store only: replay after handling these.
+    pub(crate) catch_up: bool,
 }
 
 /// The directory's entry for one employee.
@@ -151,7 +191,7 @@ impl Directory {
         let mut slot = self.slots.get_mut(&id)?;
         slot.status = EmployeeStatus::Offboarded;
         match std::mem::replace(&mut slot.run, Run::Idle) {
-            Run::Live(a) | Run::Passivating(a, _) => Some(a),
+            Run::Live(l) | Run::Passivating(l, _) => Some(l.actor),
             _ => None,
         }
     }
@@ -191,8 +231,8 @@ impl Directory {
         self.slots
             .iter()
             .filter_map(|s| {
-                if let Run::Live(a) = &s.run {
-                    Some(a.clone())
+                if let Run::Live(l) = &s.run {
+                    Some(l.actor.clone())
                 } else {
                     None
                 }
@@ -208,23 +248,41 @@ impl Directory {
     }
 
     /// Makes `actor` the live actor of `id`, handing it whatever waited for it.
-    pub(crate) fn claim_live(&self, id: EmployeeId, actor: &ActorRef<EmployeeMsg>) -> Vec<Event> {
+    pub(crate) fn claim_live(
+        &self,
+        id: EmployeeId,
+        actor: &ActorRef<EmployeeMsg>,
+        backlog: &Arc<Backlog>,
+    ) -> Handover {
+        let mut handover = Handover {
+            events: Vec::new(),
+            catch_up: false,
+        };
         let Some(mut slot) = self.slots.get_mut(&id) else {
-            return Vec::new();
+            return handover;
         };
         if slot.status == EmployeeStatus::Offboarded {
-            return Vec::new();
+            return handover;
         }
-        match std::mem::replace(&mut slot.run, Run::Live(actor.clone())) {
+        let live = Live {
+            actor: actor.clone(),
+            backlog: backlog.clone(),
+        };
+        match std::mem::replace(&mut slot.run, Run::Live(live)) {
             Run::Activating(a) => {
                 for w in a.waiters {
                     let _ = w.send(actor.clone());
                 }
-                a.queued
+                handover.events = a.queued;
+                handover.catch_up = a.overflowed;
             }
-            Run::Passivating(_, queued) => queued,
-            _ => Vec::new(),
+            Run::Passivating(old, queued) => {
+                handover.events = queued;
+                handover.catch_up = old.backlog.take_overflow();
+            }
+            _ => {}
         }
+        handover
     }
 
     /// First half of passivation: from now on events for `id` wait in the slot.
@@ -234,8 +292,8 @@ impl Directory {
             return false;
         };
         match &slot.run {
-            Run::Live(a) if a.get_id() == actor.get_id() => {
-                slot.run = Run::Passivating(actor.clone(), Vec::new());
+            Run::Live(l) if l.actor.get_id() == actor.get_id() => {
+                slot.run = Run::Passivating(l.clone(), Vec::new());
                 true
             }
             _ => false,
@@ -249,8 +307,8 @@ impl Directory {
             return Ok(());
         };
         match std::mem::replace(&mut slot.run, Run::Idle) {
-            Run::Passivating(a, queued) if !queued.is_empty() => {
-                slot.run = Run::Live(a);
+            Run::Passivating(l, queued) if !queued.is_empty() => {
+                slot.run = Run::Live(l);
                 Err(queued)
             }
             Run::Passivating(..) => Ok(()),
@@ -268,7 +326,9 @@ impl Directory {
         let mut reset = Vec::new();
         for mut slot in self.slots.iter_mut() {
             let dead = match &slot.run {
-                Run::Live(a) | Run::Passivating(a, _) => a.get_status() == ActorStatus::Stopped,
+                Run::Live(l) | Run::Passivating(l, _) => {
+                    l.actor.get_status() == ActorStatus::Stopped
+                }
                 _ => false,
             };
             if dead {
@@ -318,16 +378,36 @@ pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
     if slot.status == EmployeeStatus::Offboarded {
         return;
     }
+    let capacity = rt.config.mailbox_capacity;
     match &mut slot.run {
-        Run::Live(actor) => {
-            let _ = actor.send_message(EmployeeMsg::Perceive(Box::new(event)));
+        Run::Live(live) => {
+            if live.backlog.queued.fetch_add(1, Ordering::AcqRel) < capacity {
+                if live
+                    .actor
+                    .send_message(EmployeeMsg::Perceive(Box::new(event)))
+                    .is_err()
+                {
+                    live.backlog.handled_one();
+                }
+            } else {
+                // Full: the event stays in the store; the first overflow asks the
+                // employee to catch up from there once its mailbox is worked through.
+                live.backlog.handled_one();
+                if !live.backlog.overflowed.swap(true, Ordering::AcqRel) {
+                    metrics::counter!("empla_mailbox_overflows_total").increment(1);
+                    let _ = live.actor.send_message(EmployeeMsg::CatchUp);
+                }
+            }
         }
-        Run::Activating(a) => a.queued.push(event),
-        Run::Passivating(_, queued) => queued.push(event),
+        Run::Activating(a) if a.queued.len() < capacity => a.queued.push(event),
+        Run::Activating(a) => a.overflowed = true,
+        Run::Passivating(_, queued) if queued.len() < capacity => queued.push(event),
+        Run::Passivating(live, _) => live.backlog.overflowed.store(true, Ordering::Release),
         Run::Restarting | Run::Failed => {}
         Run::Idle => {
             slot.run = Run::Activating(Box::new(Activation {
                 queued: vec![event],
+                overflowed: false,
                 waiters: Vec::new(),
             }));
             drop(slot);
@@ -379,7 +459,7 @@ pub(crate) async fn live_actor(
         }
         let (tx, rx) = oneshot::channel();
         match &mut slot.run {
-            Run::Live(a) | Run::Passivating(a, _) => return Ok(a.clone()),
+            Run::Live(l) | Run::Passivating(l, _) => return Ok(l.actor.clone()),
             Run::Failed => return Err(ReachError::Failed),
             Run::Activating(a) => a.waiters.push(tx),
             Run::Restarting => {
@@ -390,6 +470,7 @@ pub(crate) async fn live_actor(
             Run::Idle => {
                 slot.run = Run::Activating(Box::new(Activation {
                     queued: Vec::new(),
+                    overflowed: false,
                     waiters: vec![tx],
                 }));
                 drop(slot);

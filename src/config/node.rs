@@ -108,6 +108,9 @@ pub struct RuntimeConfig {
     /// How often idle employees are looked for.
     #[serde(with = "humantime_serde")]
     pub passivation_sweep_every: Duration,
+    /// Most delivered-but-unhandled events an employee's mailbox holds; beyond it,
+    /// events wait in the store and the employee catches up from there.
+    pub mailbox_capacity: usize,
     /// Restarts of one actor allowed within `restart_window` before giving up.
     pub max_restarts: u32,
     /// Window over which restarts are counted.
@@ -129,6 +132,7 @@ impl Default for RuntimeConfig {
         Self {
             idle_passivate_after: Duration::from_secs(300),
             passivation_sweep_every: Duration::from_secs(15),
+            mailbox_capacity: 1024,
             max_restarts: 5,
             restart_window: Duration::from_secs(60),
             restart_backoff_initial: Duration::from_millis(100),
@@ -259,6 +263,13 @@ impl NodeConfig {
                 file,
                 "runtime.passivation_sweep_every",
                 "must be longer than 0s, e.g. \"15s\"",
+            ));
+        }
+        if r.mailbox_capacity == 0 {
+            e.push(ConfigError::new(
+                file,
+                "runtime.mailbox_capacity",
+                "must be at least 1, e.g. 1024",
             ));
         }
         if r.restart_backoff_initial > r.restart_backoff_max {

@@ -20,6 +20,7 @@ crate::on_every_store!(
     a_cron_tick_wakes_a_passivated_employee_once,
     offboarded_employee_takes_no_events_and_frees_nothing_else,
     a_node_start_replays_unprocessed_events,
+    a_full_mailbox_leaves_events_in_the_store_and_loses_none,
 );
 
 fn ev(kind: &str, n: usize) -> NewEvent {
@@ -423,6 +424,38 @@ async fn restarts_are_counted_in_the_metrics() {
         metrics
             .render()
             .contains("empla_employees{status=\"onboarding\"}")
+    );
+    node.shutdown().await;
+}
+
+async fn a_full_mailbox_leaves_events_in_the_store_and_loses_none(store: Store) {
+    use futures::StreamExt;
+    let metrics = empla::telemetry::metrics_handle();
+    let runtime = RuntimeConfig {
+        mailbox_capacity: 4,
+        ..super::common::fast_runtime()
+    };
+    let node = start(&store, runtime).await;
+    let p = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    futures::stream::iter(0..300)
+        .for_each_concurrent(64, |n| {
+            let node = &node;
+            async move {
+                node.submit_event(p.id, ev("email.received", n))
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    wait_episodes(&node, p.id, 300).await;
+    let rt = node.employee_runtime(p.id).await.unwrap();
+    assert_eq!(rt.events_handled, 300, "each event handled once");
+    assert!(
+        metrics.render().contains("empla_mailbox_overflows_total"),
+        "the mailbox did fill up"
     );
     node.shutdown().await;
 }
