@@ -18,6 +18,8 @@ CREATE TABLE employees (
 CREATE UNIQUE INDEX employees_email ON employees (tenant, email);
 CREATE UNIQUE INDEX employees_handle ON employees (tenant, chat_handle);
 CREATE UNIQUE INDEX employees_config_key ON employees (tenant, config_key);
+-- Covers the directory load at start, so it never reads the profiles.
+CREATE INDEX employees_directory ON employees (tenant, id, email, chat_handle, status);
 
 CREATE TABLE employee_state (
     tenant       TEXT    NOT NULL,

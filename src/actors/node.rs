@@ -68,6 +68,14 @@ pub enum NodeError {
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),
+    /// A role template's schedule is invalid.
+    #[error("role `{role}`: a schedule's cron {error}")]
+    Role {
+        /// The role id.
+        role: String,
+        /// What is wrong.
+        error: String,
+    },
     /// A demo employee could not be hired.
     #[error("could not hire demo employee from {file}: {error}")]
     Demo {
@@ -116,6 +124,8 @@ pub struct Node {
     rt: Arc<Runtime>,
     supervisor: ActorRef<NodeMsg>,
     roles: BTreeMap<String, RoleTemplate>,
+    /// Each role's schedules as (name, 6-field cron), parsed once at start.
+    schedules: BTreeMap<String, Vec<(String, String)>>,
     company_domain: String,
     hiring: tokio::sync::Mutex<()>,
     writer_task: tokio::task::JoinHandle<()>,
@@ -166,6 +176,7 @@ impl Node {
         let node = Node {
             rt,
             supervisor,
+            schedules: role_schedules(&opts.roles)?,
             roles: opts.roles,
             company_domain: opts.company_domain,
             hiring: tokio::sync::Mutex::new(()),
@@ -283,17 +294,7 @@ impl Node {
             taken.insert(email.clone());
             let profile = build_profile(role, &req, &self.rt.tenant, EmployeeId::new(), email, now)
                 .map_err(HireError::Invalid)?;
-            let schedules = role
-                .schedules
-                .iter()
-                .map(|s| {
-                    Ok((
-                        s.name.clone(),
-                        normalize_cron(&s.cron).map_err(|m| FieldError::new("schedules", m))?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, FieldError>>()
-                .map_err(|e| HireError::Invalid(vec![e]))?;
+            let schedules = self.schedules.get(&req.role).cloned().unwrap_or_default();
             hires.push(NewHire {
                 profile,
                 config_key,
@@ -544,6 +545,27 @@ impl Node {
             self.rt.store.close().await;
         }
     }
+}
+
+/// Every role's schedules in the scheduler's 6-field form.
+fn role_schedules(
+    roles: &BTreeMap<String, RoleTemplate>,
+) -> Result<BTreeMap<String, Vec<(String, String)>>, NodeError> {
+    roles
+        .iter()
+        .map(|(id, role)| {
+            let crons = role
+                .schedules
+                .iter()
+                .map(|s| Ok((s.name.clone(), normalize_cron(&s.cron)?)))
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(|m| NodeError::Role {
+                    role: id.clone(),
+                    error: m,
+                })?;
+            Ok((id.clone(), crons))
+        })
+        .collect()
 }
 
 /// Messages to the NodeSupervisor.

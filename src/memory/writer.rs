@@ -8,6 +8,7 @@
 use super::store::{Store, StoreError, with_pool};
 use super::to_micros;
 use crate::model::{EmployeeId, Episode, Event, EventId, TenantId};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -192,6 +193,97 @@ fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
+/// The batch statements. Each takes its rows as one JSON array parameter, so the SQL is
+/// fixed (prepared once, cached) and a batch of any size costs one bind per statement.
+struct BatchSql {
+    inbox: &'static str,
+    episodes: &'static str,
+    state: &'static str,
+}
+
+const SQLITE_BATCH: BatchSql = BatchSql {
+    inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
+            SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'s', value->'p', value->>'key', value->>'r' \
+            FROM json_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id",
+    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
+               SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a' \
+               FROM json_each($1) WHERE true ON CONFLICT DO NOTHING",
+    state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
+            SELECT value->>'t', value->>'e', unhex(value->>'s'), $2 FROM json_each($1) WHERE true \
+            ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+};
+
+const POSTGRES_BATCH: BatchSql = BatchSql {
+    inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
+            SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'s', (x->'p')::text, x->>'key', (x->>'r')::bigint \
+            FROM json_array_elements($1::json) WITH ORDINALITY AS a(x, n) ORDER BY n \
+            ON CONFLICT DO NOTHING RETURNING id",
+    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
+               SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint \
+               FROM json_array_elements($1::json) WITH ORDINALITY AS a(x, n) ORDER BY n \
+               ON CONFLICT DO NOTHING",
+    state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
+            SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2 FROM json_array_elements($1::json) AS a(x) \
+            ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+};
+
+/// Marks processed the events listed in the JSON array `$2` of `{"t": tenant, "i": id}`.
+const SQLITE_PROCESSED: &str = "UPDATE inbox SET processed_at = $1 \
+    WHERE processed_at IS NULL AND (tenant, id) IN (SELECT value->>'t', value->>'i' FROM json_each($2))";
+const POSTGRES_PROCESSED: &str = "UPDATE inbox SET processed_at = $1 \
+    WHERE processed_at IS NULL AND (tenant, id) IN (SELECT x->>'t', x->>'i' FROM json_array_elements($2::json) AS a(x))";
+
+#[derive(Serialize)]
+struct InboxRow<'a> {
+    t: &'a str,
+    i: EventId,
+    e: EmployeeId,
+    k: &'a str,
+    s: &'a str,
+    p: &'a serde_json::Value,
+    key: Option<&'a str>,
+    r: i64,
+}
+
+#[derive(Serialize)]
+struct EpisodeRow<'a> {
+    t: &'a str,
+    i: crate::model::EpisodeId,
+    e: EmployeeId,
+    k: &'static str,
+    ev: Option<EventId>,
+    c: Option<crate::model::EpisodeId>,
+    s: &'a str,
+    p: &'a serde_json::Value,
+    a: i64,
+}
+
+#[derive(Serialize)]
+struct ProcessedRow<'a> {
+    t: &'a str,
+    i: EventId,
+}
+
+#[derive(Serialize)]
+struct StateRow<'a> {
+    t: &'a str,
+    e: EmployeeId,
+    s: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn to_json<T: Serialize>(rows: &[T]) -> String {
+    serde_json::to_string(rows).expect("batch rows serialise")
+}
+
 /// Commits one batch in one transaction; returns the ids of the events newly inserted.
 async fn commit(
     store: &Store,
@@ -199,91 +291,86 @@ async fn commit(
     completions: &[&Completion],
 ) -> Result<HashSet<String>, StoreError> {
     let now = to_micros(chrono::Utc::now());
+    let inbox: Vec<InboxRow> = accepts
+        .iter()
+        .map(|e| InboxRow {
+            t: e.tenant.as_str(),
+            i: e.id,
+            e: e.employee,
+            k: &e.kind,
+            s: &e.source,
+            p: &e.payload,
+            key: e.idempotency_key.as_deref(),
+            r: to_micros(e.received_at),
+        })
+        .collect();
+    let episodes: Vec<EpisodeRow> = completions
+        .iter()
+        .flat_map(|c| c.episodes.iter())
+        .map(|ep| EpisodeRow {
+            t: ep.tenant.as_str(),
+            i: ep.id,
+            e: ep.employee_id,
+            k: ep.kind.as_str(),
+            ev: ep.event_id,
+            c: ep.cause_id,
+            s: &ep.summary,
+            p: &ep.payload,
+            a: to_micros(ep.at),
+        })
+        .collect();
+    let processed: Vec<ProcessedRow> = completions
+        .iter()
+        .map(|c| ProcessedRow {
+            t: c.tenant.as_str(),
+            i: c.event_id,
+        })
+        .collect();
     // The last snapshot of each employee in the batch wins.
-    let mut snapshots: HashMap<(&str, EmployeeId), &[u8]> = HashMap::new();
+    let mut latest: HashMap<(&str, EmployeeId), &[u8]> = HashMap::new();
     for c in completions {
         if let Some(s) = &c.snapshot {
-            snapshots.insert((c.tenant.as_str(), c.employee), s);
+            latest.insert((c.tenant.as_str(), c.employee), s);
         }
     }
-    let episodes: Vec<&Episode> = completions.iter().flat_map(|c| c.episodes.iter()).collect();
-    let mut processed: HashMap<&str, Vec<String>> = HashMap::new();
-    for c in completions {
-        processed
-            .entry(c.tenant.as_str())
-            .or_default()
-            .push(c.event_id.to_string());
-    }
-    let snapshots: Vec<_> = snapshots.into_iter().collect();
+    let states: Vec<StateRow> = latest
+        .into_iter()
+        .map(|((t, e), s)| StateRow { t, e, s: hex(s) })
+        .collect();
+    let (sql, processed_sql) = match store.kind() {
+        crate::memory::StoreKind::Sqlite => (&SQLITE_BATCH, SQLITE_PROCESSED),
+        crate::memory::StoreKind::Postgres => (&POSTGRES_BATCH, POSTGRES_PROCESSED),
+    };
 
     let inserted = with_pool!(store, write, |pool| {
         let mut tx = pool.begin().await?;
         let mut inserted = HashSet::new();
-        for chunk in accepts.chunks(500) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) ",
-            );
-            qb.push_values(chunk, |mut b, e| {
-                b.push_bind(e.tenant.as_str().to_owned())
-                    .push_bind(e.id.to_string())
-                    .push_bind(e.employee.to_string())
-                    .push_bind(e.kind.clone())
-                    .push_bind(e.source.clone())
-                    .push_bind(e.payload.to_string())
-                    .push_bind(e.idempotency_key.clone())
-                    .push_bind(to_micros(e.received_at));
-            });
-            qb.push(" ON CONFLICT DO NOTHING RETURNING id");
-            let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        if !inbox.is_empty() {
+            let rows: Vec<(String,)> = sqlx::query_as(sql.inbox)
+                .bind(to_json(&inbox))
+                .fetch_all(&mut *tx)
+                .await?;
             inserted.extend(rows.into_iter().map(|(id,)| id));
         }
-        for chunk in episodes.chunks(500) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) ",
-            );
-            qb.push_values(chunk, |mut b, ep| {
-                b.push_bind(ep.tenant.as_str().to_owned())
-                    .push_bind(ep.id.to_string())
-                    .push_bind(ep.employee_id.to_string())
-                    .push_bind(ep.kind.as_str())
-                    .push_bind(ep.event_id.map(|x| x.to_string()))
-                    .push_bind(ep.cause_id.map(|x| x.to_string()))
-                    .push_bind(ep.summary.clone())
-                    .push_bind(ep.payload.to_string())
-                    .push_bind(to_micros(ep.at));
-            });
-            qb.push(" ON CONFLICT DO NOTHING");
-            qb.build().execute(&mut *tx).await?;
+        if !episodes.is_empty() {
+            sqlx::query(sql.episodes)
+                .bind(to_json(&episodes))
+                .execute(&mut *tx)
+                .await?;
         }
-        for (tenant, ids) in &processed {
-            for chunk in ids.chunks(1000) {
-                let mut qb = sqlx::QueryBuilder::new("UPDATE inbox SET processed_at = ");
-                qb.push_bind(now)
-                    .push(" WHERE tenant = ")
-                    .push_bind(tenant.to_string())
-                    .push(" AND processed_at IS NULL AND id IN (");
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id.clone());
-                }
-                qb.push(")");
-                qb.build().execute(&mut *tx).await?;
-            }
+        if !processed.is_empty() {
+            sqlx::query(processed_sql)
+                .bind(now)
+                .bind(to_json(&processed))
+                .execute(&mut *tx)
+                .await?;
         }
-        for chunk in snapshots.chunks(500) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, ((tenant, employee), snap)| {
-                b.push_bind(tenant.to_string())
-                    .push_bind(employee.to_string())
-                    .push_bind(snap.to_vec())
-                    .push_bind(now);
-            });
-            qb.push(
-                " ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
-            );
-            qb.build().execute(&mut *tx).await?;
+        if !states.is_empty() {
+            sqlx::query(sql.state)
+                .bind(to_json(&states))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(inserted)
