@@ -121,7 +121,11 @@ impl Store {
                     SqliteSync::Normal => SqliteSynchronous::Normal,
                 })
                 .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-16000");
+                .pragma("cache_size", "-16000")
+                // Statement journals (ON CONFLICT inside a transaction) stay in memory.
+                .pragma("temp_store", "memory")
+                // Checkpoint less often: pages written many times are copied once.
+                .pragma("wal_autocheckpoint", "8000");
             if let Some(dir) = opts.get_filename().parent()
                 && !dir.as_os_str().is_empty()
             {

@@ -204,12 +204,12 @@ struct BatchSql {
 const SQLITE_BATCH: BatchSql = BatchSql {
     inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
             SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'s', value->'p', value->>'key', value->>'r' \
-            FROM json_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id",
+            FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id",
     episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
                SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a' \
-               FROM json_each($1) WHERE true ON CONFLICT DO NOTHING",
+               FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
-            SELECT value->>'t', value->>'e', unhex(value->>'s'), $2 FROM json_each($1) WHERE true \
+            SELECT value->>'t', value->>'e', unhex(value->>'s'), $2 FROM jsonb_each($1) WHERE true \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
 };
 
@@ -229,7 +229,7 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
 
 /// Marks processed the events listed in the JSON array `$2` of `{"t": tenant, "i": id}`.
 const SQLITE_PROCESSED: &str = "UPDATE inbox SET processed_at = $1 \
-    WHERE processed_at IS NULL AND (tenant, id) IN (SELECT value->>'t', value->>'i' FROM json_each($2))";
+    WHERE processed_at IS NULL AND (tenant, id) IN (SELECT value->>'t', value->>'i' FROM jsonb_each($2))";
 const POSTGRES_PROCESSED: &str = "UPDATE inbox SET processed_at = $1 \
     WHERE processed_at IS NULL AND (tenant, id) IN (SELECT x->>'t', x->>'i' FROM json_array_elements($2::json) AS a(x))";
 
@@ -272,10 +272,11 @@ struct StateRow<'a> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
     }
     s
 }
