@@ -136,7 +136,8 @@ impl Store {
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(opts.clone())
+                // The single writer keeps the hot index pages cached (64 MiB).
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await?;
             sqlx::migrate!("migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new()

@@ -125,7 +125,9 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Op>, batch_max: usize) {
             })
             .collect();
         metrics::histogram!("empla_store_batch_size").record(batch.len() as f64);
+        let started = std::time::Instant::now();
         let mut result = commit(&store, &accepts, &completions).await;
+        tracing::trace!(accepts = accepts.len(), completions = completions.len(), elapsed = ?started.elapsed(), "batch committed");
         // A busy or briefly unreachable database gets a few more tries before the batch fails.
         for delay in [10, 100, 1000] {
             match &result {
@@ -216,14 +218,14 @@ const SQLITE_BATCH: BatchSql = BatchSql {
 const POSTGRES_BATCH: BatchSql = BatchSql {
     inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
             SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'s', (x->'p')::text, x->>'key', (x->>'r')::bigint \
-            FROM json_array_elements($1::json) WITH ORDINALITY AS a(x, n) ORDER BY n \
+            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
             ON CONFLICT DO NOTHING RETURNING id",
     episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
                SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint \
-               FROM json_array_elements($1::json) WITH ORDINALITY AS a(x, n) ORDER BY n \
+               FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
                ON CONFLICT DO NOTHING",
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
-            SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2 FROM json_array_elements($1::json) AS a(x) \
+            SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2 FROM jsonb_array_elements($1::jsonb) AS a(x) \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
 };
 
@@ -231,7 +233,8 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
 const SQLITE_PROCESSED: &str = "UPDATE inbox SET processed_at = $1 \
     WHERE processed_at IS NULL AND (tenant, id) IN (SELECT value->>'t', value->>'i' FROM jsonb_each($2))";
 const POSTGRES_PROCESSED: &str = "UPDATE inbox SET processed_at = $1 \
-    WHERE processed_at IS NULL AND (tenant, id) IN (SELECT x->>'t', x->>'i' FROM json_array_elements($2::json) AS a(x))";
+    FROM jsonb_array_elements($2::jsonb) AS a(x) \
+    WHERE inbox.tenant = x->>'t' AND inbox.id = x->>'i' AND inbox.processed_at IS NULL";
 
 #[derive(Serialize)]
 struct InboxRow<'a> {
