@@ -84,8 +84,6 @@ pub struct StoreConfig {
     /// Capacity of the queue in front of the group committer; a full queue slows
     /// submitters down instead of growing memory.
     pub write_queue: usize,
-    /// Group committers running at once on PostgreSQL (SQLite always uses one).
-    pub writers: usize,
 }
 
 impl Default for StoreConfig {
@@ -96,7 +94,6 @@ impl Default for StoreConfig {
             sqlite_synchronous: SqliteSync::Full,
             write_batch_max: 2048,
             write_queue: 16384,
-            writers: 4,
         }
     }
 }
@@ -243,13 +240,6 @@ impl NodeConfig {
             e.push(ConfigError::new(
                 file,
                 "store.max_connections",
-                "must be at least 1",
-            ));
-        }
-        if self.store.writers == 0 {
-            e.push(ConfigError::new(
-                file,
-                "store.writers",
                 "must be at least 1",
             ));
         }
