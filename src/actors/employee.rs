@@ -33,6 +33,9 @@ pub enum EmployeeMsg {
     Perceive(Box<Event>),
     /// Events were left in the store because the mailbox was full: handle them from there.
     CatchUp,
+    /// Marks where a replay read the store: deliveries queued before it were in what it
+    /// read, so they are skipped.
+    ReplayBarrier(u64),
     /// Report runtime status.
     Status(RpcReplyPort<EmployeeRuntime>),
     /// Passivate if idle for `idle_after` with nothing pending.
@@ -109,6 +112,10 @@ pub(crate) struct EmployeeState {
     startup: Vec<Event>,
     /// Replay from the store after the start-up events (more were pending than handed over).
     catch_up: bool,
+    /// Replays started so far; names each replay's barrier.
+    replays: u64,
+    /// While set, mailbox deliveries are skipped until this replay's barrier arrives.
+    skip_until: Option<u64>,
 }
 
 impl Actor for EmployeeActor {
@@ -163,6 +170,8 @@ impl Actor for EmployeeActor {
             suspended: false,
             startup,
             catch_up,
+            replays: 0,
+            skip_until: None,
         })
     }
 
@@ -182,7 +191,7 @@ impl Actor for EmployeeActor {
         }
         if full_page || handover.catch_up || state.catch_up {
             state.catch_up = false;
-            replay(state).await?;
+            replay(&myself, state).await?;
         }
         Ok(())
     }
@@ -196,11 +205,18 @@ impl Actor for EmployeeActor {
         match msg {
             EmployeeMsg::Perceive(event) => {
                 state.backlog.handled_one();
-                perceive(state, *event).await
+                if state.skip_until.is_none() {
+                    perceive(state, *event).await
+                }
+            }
+            EmployeeMsg::ReplayBarrier(n) => {
+                if state.skip_until == Some(n) {
+                    state.skip_until = None;
+                }
             }
             EmployeeMsg::CatchUp => {
                 if state.backlog.take_overflow() {
-                    replay(state).await?;
+                    replay(&myself, state).await?;
                 }
             }
             EmployeeMsg::Status(reply) => {
@@ -232,7 +248,7 @@ impl Actor for EmployeeActor {
                             perceive(state, event).await;
                         }
                         if state.backlog.take_overflow() {
-                            replay(state).await?;
+                            replay(&myself, state).await?;
                         }
                     }
                 }
@@ -261,7 +277,7 @@ impl Actor for EmployeeActor {
                     }
                     FaultTarget::Employee => {}
                 }
-                resync(state).await?;
+                resync(&myself, state).await?;
             }
             EmployeeMsg::InjectFault(target) => match target {
                 FaultTarget::Employee => panic!("{DRILL_PANIC}"),
@@ -373,7 +389,15 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
 }
 
 /// Handles every unprocessed event in the store, page by page.
-async fn replay(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+async fn replay(
+    myself: &ActorRef<EmployeeMsg>,
+    state: &mut EmployeeState,
+) -> Result<(), ActorProcessingErr> {
+    // Every delivery already in the mailbox was committed before the read below, so the
+    // read holds it (or it was handled before): skip them up to this barrier.
+    state.replays += 1;
+    state.skip_until = Some(state.replays);
+    myself.send_message(EmployeeMsg::ReplayBarrier(state.replays))?;
     loop {
         // What was handed to the MemoryActor must be committed before the next page is
         // read, or it would be read again.
@@ -396,11 +420,14 @@ async fn replay(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
 
 /// After a child restart: reload the state the store holds and replay what it has not
 /// seen processed. Work lost with the failed child is redone from there, once.
-async fn resync(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+async fn resync(
+    myself: &ActorRef<EmployeeMsg>,
+    state: &mut EmployeeState,
+) -> Result<(), ActorProcessingErr> {
     state.rt.writer.flush().await;
     let snapshot = state.rt.store.snapshot(&state.rt.tenant, state.id).await?;
     state.snapshot = decode_snapshot(snapshot.as_deref());
     state.recent.clear();
     state.suspended = false;
-    replay(state).await
+    replay(&myself, state).await
 }
