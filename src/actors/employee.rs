@@ -429,5 +429,5 @@ async fn resync(
     state.snapshot = decode_snapshot(snapshot.as_deref());
     state.recent.clear();
     state.suspended = false;
-    replay(&myself, state).await
+    replay(myself, state).await
 }

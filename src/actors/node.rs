@@ -520,7 +520,7 @@ impl Node {
     /// Stops gracefully within the configured deadline: every employee commits what it
     /// did and stops, the store writer drains, the store closes. Unprocessed events stay
     /// in the inbox and are replayed by the next start.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
         let deadline = self.rt.config.shutdown_timeout;
         let stop_all = async {
             let actors = self.rt.directory.live_actors();

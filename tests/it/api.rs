@@ -151,15 +151,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(r.status(), 413);
 
     // None of that stored anything.
-    let eps: Value = c
-        .get(node.url("/api/v1/employees/jordan.lee/episodes"))
-        .bearer_auth(t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let eps: Value = node.get_json("/api/v1/employees/jordan.lee/episodes").await;
     assert_eq!(eps["items"].as_array().unwrap().len(), 0);
 
     // A duplicate event id is accepted once.
@@ -187,15 +179,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(first["duplicate"], false);
     assert_eq!(second["duplicate"], true);
     let eps = super::common::eventually(10, "the episode", || async {
-        let v: Value = c
-            .get(node.url("/api/v1/employees/jordan.lee/episodes"))
-            .bearer_auth(t)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = node.get_json("/api/v1/employees/jordan.lee/episodes").await;
         (!v["items"].as_array().unwrap().is_empty()).then_some(v)
     })
     .await;
@@ -206,15 +190,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(eps["items"][0]["payload"], json!({"n": 1}));
 
     // OpenAPI document lists the routes.
-    let doc: Value = c
-        .get(node.url("/api/v1/openapi.json"))
-        .bearer_auth(t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = node.get_json("/api/v1/openapi.json").await;
     assert!(doc["paths"]["/api/v1/employees/{id}/events"]["post"].is_object());
 }
 
@@ -270,4 +246,76 @@ async fn cli_commands_drive_a_running_node() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&completions.stdout).contains("empla"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_token_is_owner_only_kept_across_restarts_and_read_by_the_cli() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let node = super::common::start_binary_with_token(dir.path(), None);
+    let file = dir.path().join("api-token");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "readable by its owner only");
+    assert!(node.token.len() >= 32);
+    let list = node.get_json("/api/v1/employees").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    // A client command with no EMPLA_API_TOKEN reads the file from the data dir.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["list", "--node", &node.base, "--data-dir"])
+        .arg(dir.path())
+        .env_remove("EMPLA_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Jordan Lee"));
+    let first = node.token.clone();
+    node.terminate();
+    let node = super::common::start_binary_with_token(dir.path(), None);
+    assert_eq!(node.token, first, "the same token after a restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_accepted_and_processed_events_and_mailbox_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary(dir.path());
+    for n in 0..5 {
+        let r = node
+            .client()
+            .post(node.url("/api/v1/employees/sam.rivera/events"))
+            .bearer_auth(&node.token)
+            .json(&json!({"kind": "chat.message", "source": "test", "payload": {"n": n}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    let metrics = super::common::eventually(10, "processed events in /metrics", || async {
+        let m = node
+            .client()
+            .get(node.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        m.contains("empla_events_processed_total 5").then_some(m)
+    })
+    .await;
+    assert!(
+        metrics.contains("empla_events_accepted_total 5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("empla_mailbox_delay_seconds_count 5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("empla_employees_runtime{state=\"active\"} 1"),
+        "{metrics}"
+    );
 }

@@ -160,16 +160,26 @@ pub struct NodeProcess {
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
-/// Starts the real binary on `data_dir` and a free port, with the shipped config.
+/// Starts the real binary on `data_dir` and a free port, with the shipped config and
+/// the API token given in `EMPLA_API_TOKEN`.
 pub fn start_binary(data_dir: &Path) -> NodeProcess {
+    start_binary_with_token(data_dir, Some(TOKEN))
+}
+
+/// As [`start_binary`]; with no token the node generates one into its data dir.
+pub fn start_binary_with_token(data_dir: &Path, token: Option<&str>) -> NodeProcess {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
-        .args(["node", "--config"])
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
+    cmd.args(["node", "--config"])
         .arg(repo().join("config/empla.toml"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0"])
-        .env("EMPLA_API_TOKEN", TOKEN)
+        .env_remove("EMPLA_API_TOKEN");
+    if let Some(t) = token {
+        cmd.env("EMPLA_API_TOKEN", t);
+    }
+    let mut child = cmd
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
@@ -185,11 +195,14 @@ pub fn start_binary(data_dir: &Path) -> NodeProcess {
     };
     // Keep draining stdout so the node never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    NodeProcess {
-        child,
-        base,
-        token: TOKEN.into(),
-    }
+    let token = match token {
+        Some(t) => t.to_string(),
+        None => std::fs::read_to_string(data_dir.join("api-token"))
+            .expect("the node wrote its generated token")
+            .trim()
+            .to_string(),
+    };
+    NodeProcess { child, base, token }
 }
 
 impl NodeProcess {
@@ -197,16 +210,30 @@ impl NodeProcess {
         http()
     }
 
+    /// GETs `path` with the node's token and returns the JSON answer.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        http()
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    /// Stops with SIGTERM (graceful) and waits.
+    /// Stops with SIGTERM (graceful), waits, and checks the node exited cleanly.
     pub fn terminate(mut self) {
         let _ = std::process::Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
-        let _ = self.child.wait();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "a SIGTERM'd node shuts down cleanly, got {status}");
     }
 }
 

@@ -23,20 +23,11 @@ async fn event_episodes(n: &NodeProcess, id: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     let mut before: Option<i64> = None;
     loop {
-        let mut url = n.url(&format!("/api/v1/employees/{id}/episodes?limit=1000"));
+        let mut path = format!("/api/v1/employees/{id}/episodes?limit=1000");
         if let Some(b) = before {
-            url.push_str(&format!("&before={b}"));
+            path.push_str(&format!("&before={b}"));
         }
-        let page: Value = n
-            .client()
-            .get(url)
-            .bearer_auth(&n.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = n.get_json(&path).await;
         for e in page["items"].as_array().unwrap() {
             if e["kind"] == "event" {
                 *counts
@@ -99,48 +90,21 @@ async fn a_thousand_events_become_a_thousand_episodes_and_survive_a_restart() {
         "each accepted event has exactly one episode"
     );
     // The demo employees were hired too.
-    let list: Value = node
-        .client()
-        .get(node.url("/api/v1/employees"))
-        .bearer_auth(&node.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = node.get_json("/api/v1/employees").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 4);
     node.terminate();
 
     let node = start_binary(dir.path());
     let again = event_episodes(&node, &id).await;
     assert_eq!(again, counts, "same episodes after a restart");
-    let list: Value = node
-        .client()
-        .get(node.url("/api/v1/employees"))
-        .bearer_auth(&node.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = node.get_json("/api/v1/employees").await;
     assert_eq!(
         list["items"].as_array().unwrap().len(),
         4,
         "demo employees are hired once"
     );
     // Hired second, the same name got the next free address.
-    let p: Value = node
-        .client()
-        .get(node.url("/api/v1/employees/jordan.lee2"))
-        .bearer_auth(&node.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let p: Value = node.get_json("/api/v1/employees/jordan.lee2").await;
     assert_eq!(p["id"], json!(id));
     assert_eq!(p["email"], "jordan.lee2@example.com");
 }
