@@ -18,7 +18,7 @@ use crate::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind,
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,6 +105,10 @@ pub(crate) struct EmployeeState {
     restarts: RestartTracker,
     backlog: Arc<Backlog>,
     recent: VecDeque<EventId>,
+    /// Events the last replay read from the store. A delivery of one of them can reach
+    /// the mailbox after the replay handled it (delivery follows the commit by however
+    /// long the submitter takes), so they are remembered until the next replay.
+    replayed: HashSet<EventId>,
     last_activity: Instant,
     /// A child is down: events are left in the store and replayed after the restart.
     suspended: bool,
@@ -166,6 +170,7 @@ impl Actor for EmployeeActor {
             restarts,
             backlog,
             recent: VecDeque::new(),
+            replayed: HashSet::new(),
             last_activity: Instant::now(),
             suspended: false,
             startup,
@@ -348,7 +353,7 @@ fn decode_snapshot(bytes: Option<&[u8]>) -> Snapshot {
 
 /// Perceives one event: records its episode, marks it processed and persists the state.
 async fn perceive(state: &mut EmployeeState, event: Event) {
-    if state.suspended || state.recent.contains(&event.id) {
+    if state.suspended || state.recent.contains(&event.id) || state.replayed.contains(&event.id) {
         return;
     }
     if state.recent.len() == RECENT {
@@ -398,6 +403,7 @@ async fn replay(
     state.replays += 1;
     state.skip_until = Some(state.replays);
     myself.send_message(EmployeeMsg::ReplayBarrier(state.replays))?;
+    state.replayed = HashSet::new();
     loop {
         // What was handed to the MemoryActor must be committed before the next page is
         // read, or it would be read again.
@@ -410,7 +416,9 @@ async fn replay(
         let more = page.len() as i64 >= REPLAY_PAGE;
         let before = state.snapshot.events_handled;
         for event in page {
+            let id = event.id;
             perceive(state, event).await;
+            state.replayed.insert(id);
         }
         if !more || state.snapshot.events_handled == before {
             return Ok(());

@@ -233,7 +233,10 @@ impl NodeProcess {
             .arg(self.child.id().to_string())
             .status();
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "a SIGTERM'd node shuts down cleanly, got {status}");
+        assert!(
+            status.success(),
+            "a SIGTERM'd node shuts down cleanly, got {status}"
+        );
     }
 }
 
