@@ -16,7 +16,7 @@
 //!
 //! Memory is the process's resident set size (RSS, `/proc/self/statm`) read before and
 //! after the step measured, divided by the number of actors or employees; Linux only.
-//! Freed heap is handed back to the OS (glibc `malloc_trim`) before each "before"
+//! Freed heap is handed back to the OS (`mi_collect`) before each "before"
 //! reading, so memory freed by an earlier step cannot hide the cost of the next one.
 //! Stores are SQLite files in temporary directories (PostgreSQL on request for
 //! `throughput`); the node runs with the shipped role templates, default settings and
@@ -35,6 +35,10 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+/// The allocator `empla` itself runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage: cargo bench --bench node -- \
     baseline [N] | spawn [N] | passivated [N] | throughput [EVENTS] [EMPLOYEES] [--postgres URL] | start [N] | all";
@@ -637,16 +641,8 @@ fn settled_rss_kib() -> f64 {
 /// Returns free heap pages to the OS, so that what an earlier step freed is not reused
 /// unseen by the step measured next.
 fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        unsafe extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: malloc_trim only releases memory that is free; it has no preconditions.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
+    // SAFETY: mi_collect only releases memory that is free; it has no preconditions.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 // ---------------------------------------------------------------------------------------

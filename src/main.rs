@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// Per-thread heaps: thousands of actors starting at once on every worker thread do
+/// not queue on one allocator lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     empla::telemetry::install_crypto_provider();

@@ -416,6 +416,9 @@ impl Node {
             Some(_) => {}
         }
         let event = Event::accept(self.rt.tenant.clone(), id, new, Utc::now());
+        // An idle employee starts waking while its event is being stored: the tree
+        // comes up during the commit, and the event is handed to it once stored.
+        registry::wake(&self.rt, id);
         let accepted = self.rt.writer.accept(event.clone()).await?;
         if !accepted.duplicate {
             metrics::counter!("empla_events_accepted_total").increment(1);
