@@ -454,6 +454,10 @@ async fn wait_handled(node: &Node, ids: &[EmployeeId], target: u64) -> Result<()
     loop {
         let handled = events_handled(node, ids).await?;
         if handled >= target {
+            ensure!(
+                handled == target,
+                "{handled} events handled for {target} sent: some were handled twice"
+            );
             return Ok(());
         }
         if handled > last {

@@ -150,6 +150,7 @@ impl Node {
             store.clone(),
             opts.store.write_batch_max,
             opts.store.write_queue,
+            opts.store.writers,
         );
         let rt = Runtime::new(opts.tenant.clone(), store, writer, opts.runtime.clone());
         let mut bad = None;

@@ -84,6 +84,8 @@ pub struct StoreConfig {
     /// Capacity of the queue in front of the group committer; a full queue slows
     /// submitters down instead of growing memory.
     pub write_queue: usize,
+    /// Group committers running at once on PostgreSQL (SQLite always uses one).
+    pub writers: usize,
 }
 
 impl Default for StoreConfig {
@@ -94,6 +96,7 @@ impl Default for StoreConfig {
             sqlite_synchronous: SqliteSync::Full,
             write_batch_max: 2048,
             write_queue: 16384,
+            writers: 4,
         }
     }
 }
@@ -240,6 +243,13 @@ impl NodeConfig {
             e.push(ConfigError::new(
                 file,
                 "store.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if self.store.writers == 0 {
+            e.push(ConfigError::new(
+                file,
+                "store.writers",
                 "must be at least 1",
             ));
         }

@@ -174,8 +174,10 @@ impl Store {
         opts: PgConnectOptions,
         cfg: &StoreConfig,
     ) -> Result<Backend, StoreError> {
+        // Every group committer holds a connection while it commits; reads need some too.
+        let wanted = cfg.max_connections.max(cfg.writers as u32 + 2);
         let pool = PgPoolOptions::new()
-            .max_connections(cfg.max_connections.max(2))
+            .max_connections(wanted)
             .connect_with(opts)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;

@@ -48,7 +48,9 @@ enum Op {
 /// Handle to the group-commit task. Cheap to clone.
 #[derive(Clone)]
 pub struct StoreWriter {
-    tx: mpsc::Sender<Op>,
+    /// One group committer per shard; an employee's writes always go to the same one,
+    /// so they stay in order.
+    shards: Arc<[mpsc::Sender<Op>]>,
 }
 
 /// Why a write could not be done.
@@ -63,21 +65,44 @@ pub enum WriteError {
 }
 
 impl StoreWriter {
-    /// Starts the group-commit task on `store`.
+    /// Starts `shards` group-commit tasks on `store` (SQLite always uses one: it has a
+    /// single writer). Each commits one batch at a time; PostgreSQL takes several at once.
     pub fn start(
         store: Store,
         batch_max: usize,
         queue: usize,
+        shards: usize,
     ) -> (StoreWriter, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(queue.max(1));
-        let task = tokio::spawn(run(store, rx, batch_max.max(1)));
-        (StoreWriter { tx }, task)
+        let shards = match store.kind() {
+            crate::memory::StoreKind::Sqlite => 1,
+            crate::memory::StoreKind::Postgres => shards.max(1),
+        };
+        let (senders, tasks): (Vec<_>, Vec<_>) = (0..shards)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel((queue / shards).max(1));
+                (tx, tokio::spawn(run(store.clone(), rx, batch_max.max(1))))
+            })
+            .unzip();
+        let all = tokio::spawn(async move {
+            futures::future::join_all(tasks).await;
+        });
+        (
+            StoreWriter {
+                shards: senders.into(),
+            },
+            all,
+        )
+    }
+
+    fn shard(&self, employee: EmployeeId) -> &mpsc::Sender<Op> {
+        let n = self.shards.len();
+        &self.shards[(employee.0.as_u128() % n as u128) as usize]
     }
 
     /// Stores `event` in the inbox; returns once it is committed.
     pub async fn accept(&self, event: Event) -> Result<Accepted, WriteError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
+        self.shard(event.employee)
             .send(Op::Accept(event, reply))
             .await
             .map_err(|_| WriteError::Closed)?;
@@ -86,7 +111,7 @@ impl StoreWriter {
 
     /// Queues a completion; it is committed with the next batch.
     pub async fn complete(&self, completion: Completion) -> Result<(), WriteError> {
-        self.tx
+        self.shard(completion.employee)
             .send(Op::Complete(completion))
             .await
             .map_err(|_| WriteError::Closed)
@@ -94,10 +119,13 @@ impl StoreWriter {
 
     /// Returns once everything queued before this call is committed (or failed).
     pub async fn flush(&self) {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(Op::Flush(reply)).await.is_ok() {
-            let _ = rx.await;
-        }
+        futures::future::join_all(self.shards.iter().map(|tx| async move {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Op::Flush(reply)).await.is_ok() {
+                let _ = rx.await;
+            }
+        }))
+        .await;
     }
 }
 

@@ -351,7 +351,7 @@ async fn a_node_start_replays_unprocessed_events(store: Store) {
         .unwrap();
     node.shutdown().await;
     // Events stored while no node runs (as a crash between accept and delivery leaves them).
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
     let tenant = empla::model::TenantId::new("acme");
     for n in 0..25 {
         writer

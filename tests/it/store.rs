@@ -67,7 +67,7 @@ async fn migrations_store_and_read_back_every_table(store: Store) {
         vec![(p.id, "daily".to_string())]
     );
 
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
     let e = ev(&t, p.id, None);
     assert!(!writer.accept(e.clone()).await.unwrap().duplicate);
     assert_eq!(
@@ -94,7 +94,7 @@ async fn no_query_returns_another_tenants_rows(store: Store) {
         .insert_employees(&[hire(pa.clone(), Some("k")), hire(pb.clone(), Some("k"))])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
     let eb = ev(&b, pb.id, None);
     writer.accept(eb.clone()).await.unwrap();
     let eb2 = ev(&b, pb.id, None);
@@ -188,7 +188,7 @@ async fn an_event_id_given_twice_is_stored_once(store: Store) {
         .insert_employees(&[hire(p.clone(), None)])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
     let first = writer.accept(ev(&t, p.id, Some("order-42"))).await.unwrap();
     let again = writer.accept(ev(&t, p.id, Some("order-42"))).await.unwrap();
     assert!(!first.duplicate);
@@ -212,7 +212,7 @@ async fn completion_records_episode_marks_processed_and_saves_state_together(sto
         .insert_employees(&[hire(p.clone(), None)])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100);
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
     let e = ev(&t, p.id, None);
     writer.accept(e.clone()).await.unwrap();
     writer.complete(completion(&e, b"one")).await.unwrap();
