@@ -1,0 +1,151 @@
+//! The gate every action passes (seed 0.2): the employee's onboarding phase and the
+//! role's policies decide whether it is executed, proposed only, or queued for approval.
+//!
+//! - `shadow`: recorded as proposed, never executed; the mentor's real action for the
+//!   same event is compared with it and the agreement scored.
+//! - `assisted`: waits in the approval queue; a rejection is feedback.
+//! - `autonomous`: executed, unless a policy says it needs approval.
+//!
+//! Escalations to a human pass in every phase: asking for help is never held back.
+
+use super::expr::Condition;
+use serde::{Deserialize, Serialize};
+
+/// Onboarding phase.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Proposes only.
+    #[default]
+    Shadow,
+    /// Acts after approval.
+    Assisted,
+    /// Acts on its own, within policy.
+    Autonomous,
+}
+
+impl Phase {
+    /// The phase after this one.
+    pub fn next(self) -> Option<Phase> {
+        match self {
+            Phase::Shadow => Some(Phase::Assisted),
+            Phase::Assisted => Some(Phase::Autonomous),
+            Phase::Autonomous => None,
+        }
+    }
+
+    /// Name as written in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Shadow => "shadow",
+            Phase::Assisted => "assisted",
+            Phase::Autonomous => "autonomous",
+        }
+    }
+}
+
+/// What happens to an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "gate", rename_all = "snake_case")]
+pub enum Disposition {
+    /// Run it.
+    Execute,
+    /// Record it as proposed (shadow).
+    Propose,
+    /// Queue it for a human's approval.
+    AwaitApproval {
+        /// Why approval is needed.
+        reason: String,
+    },
+}
+
+/// A policy as written in the role's TOML (`[[policies]]`): actions of this kind that
+/// satisfy `when` need approval even from an autonomous employee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Action kind, e.g. `email.send`.
+    pub action: String,
+    /// CEL over `action.params` (and beliefs, goals, metrics); always when unset.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Shown to the approver.
+    pub reason: String,
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// As written.
+    pub spec: PolicySpec,
+    /// Compiled condition.
+    pub when: Option<Condition>,
+}
+
+/// When an employee proposes its own promotion (`[promotion]` in the role's TOML).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionSpec {
+    /// Share of decisions that must agree with the mentor (shadow) or be approved
+    /// (assisted), 0..=1.
+    #[serde(default = "eighty")]
+    pub min_agreement: f64,
+    /// Decisions scored before promotion is considered.
+    #[serde(default = "fifty")]
+    pub min_decisions: u32,
+}
+
+fn eighty() -> f64 {
+    0.8
+}
+fn fifty() -> u32 {
+    50
+}
+
+impl Default for PromotionSpec {
+    fn default() -> Self {
+        PromotionSpec {
+            min_agreement: eighty(),
+            min_decisions: fifty(),
+        }
+    }
+}
+
+/// How well the employee's judgement matches its humans' in its current phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    /// Decisions that agreed (shadow) or were approved (assisted).
+    pub agreed: u32,
+    /// Decisions scored.
+    pub scored: u32,
+    /// Whether a promotion has been proposed and awaits the manager.
+    pub proposed: bool,
+}
+
+impl Agreement {
+    /// Share agreed, 0 when nothing was scored.
+    pub fn rate(&self) -> f64 {
+        if self.scored == 0 {
+            0.0
+        } else {
+            self.agreed as f64 / self.scored as f64
+        }
+    }
+
+    /// Whether the criteria for promotion are met (and not yet proposed).
+    pub fn ready(&self, spec: &PromotionSpec) -> bool {
+        !self.proposed && self.scored >= spec.min_decisions && self.rate() >= spec.min_agreement
+    }
+}

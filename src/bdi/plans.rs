@@ -1,0 +1,491 @@
+//! Plans: declarative recipes from the role's TOML, compiled once into a [`PlanLibrary`].
+//!
+//! A plan has a trigger (an event kind and an optional condition), a context condition
+//! over beliefs and goals, a risk and an expected cost, steps (a capability action, a
+//! sub-goal, a wait for an event with a timeout, a language-model request, an
+//! escalation to a human), a success criterion and an optional contingency plan. Every
+//! condition is CEL and every text a minijinja template; a plan with an error is
+//! rejected at load with the plan's name and the expression's error.
+
+use super::expr::Condition;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A plan as written in TOML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    /// Unique within the role, e.g. `prospect_for_pipeline`.
+    pub name: String,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+    /// The goal it serves (an id from the role's goals), if any.
+    #[serde(default)]
+    pub goal: Option<String>,
+    /// What starts it.
+    pub trigger: TriggerSpec,
+    /// CEL over `beliefs`, `goals`, `metrics`, `persona`, `event`: must hold to adopt it.
+    #[serde(default)]
+    pub context: Option<String>,
+    /// 0..=1; employees with a low risk tolerance do not choose risky plans.
+    #[serde(default)]
+    pub risk: f64,
+    /// Expected cost, in any unit consistent within the role (hours of work, say).
+    #[serde(default = "one")]
+    pub cost: f64,
+    /// How the outcome is judged; without it, finishing the steps is a success.
+    #[serde(default)]
+    pub success: Option<SuccessSpec>,
+    /// Plan to run when this one fails.
+    #[serde(default)]
+    pub contingency: Option<String>,
+    /// What it does, in order.
+    pub steps: Vec<StepSpec>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// What starts a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
+    /// Event kind, exact (`metric`, `cron.tick`, `signal.pipeline_low`) or a prefix
+    /// ending in `*` (`email.*`).
+    pub event: String,
+    /// CEL that must hold for the event.
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+/// How a plan's outcome is judged: an event of this kind within this time after the
+/// plan finished its steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessSpec {
+    /// Event kind that means success, e.g. `email.reply`.
+    pub event: String,
+    /// CEL that must hold for it.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// How long to wait, e.g. `48h`.
+    #[serde(with = "humantime_serde")]
+    pub within: std::time::Duration,
+}
+
+/// One step; exactly one of `action`, `subgoal`, `wait`, `llm`, `escalate` is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// A capability action, e.g. `email.send`, `crm.update`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Parameters of the action; strings are minijinja templates.
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Alternative parameter sets (A/B variants), merged over `params`; choice learns
+    /// which works.
+    #[serde(default)]
+    pub variants: Vec<VariantSpec>,
+    /// Pursue this goal (by id) and continue when the plan chosen for it finishes.
+    #[serde(default)]
+    pub subgoal: Option<String>,
+    /// Wait for an event of this kind.
+    #[serde(default)]
+    pub wait: Option<String>,
+    /// CEL that the awaited event must satisfy.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// How long to wait before the step fails, e.g. `48h`.
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<std::time::Duration>,
+    /// Ask the language model (a template); without one configured the step records the
+    /// request and continues.
+    #[serde(default)]
+    pub llm: Option<String>,
+    /// Escalate to the manager with this message (a template).
+    #[serde(default)]
+    pub escalate: Option<String>,
+}
+
+/// A named variant of a step's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpec {
+    /// Variant name, e.g. `direct`.
+    pub name: String,
+    /// Parameters replacing the step's.
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+/// A compiled step.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Run a capability action with rendered parameters.
+    Action {
+        /// Action kind.
+        action: String,
+        /// Template names per parameter variant: `[base, variant...]`.
+        variants: Vec<String>,
+    },
+    /// Pursue a goal.
+    Subgoal(String),
+    /// Wait for an event.
+    Wait {
+        /// Event kind.
+        event: String,
+        /// Condition on it.
+        when: Option<Condition>,
+        /// Give up after.
+        timeout: Option<std::time::Duration>,
+    },
+    /// Ask the language model.
+    Llm(String),
+    /// Escalate to a human.
+    Escalate(String),
+}
+
+/// A compiled plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The plan as written.
+    pub spec: PlanSpec,
+    /// Trigger condition.
+    pub when: Option<Condition>,
+    /// Context condition.
+    pub context: Option<Condition>,
+    /// Success condition.
+    pub success_when: Option<Condition>,
+    /// Steps.
+    pub steps: Vec<Step>,
+}
+
+/// A problem in a plan, naming the plan and the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("plan `{plan}`: `{field}` {message}")]
+pub struct PlanError {
+    /// Plan name.
+    pub plan: String,
+    /// Field, e.g. `trigger.when` or `steps[2].params.body`.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Every plan of a role, compiled, with its templates, indexed by trigger.
+pub struct PlanLibrary {
+    plans: Vec<Plan>,
+    by_name: BTreeMap<String, usize>,
+    /// Exact trigger kind → plans, in declaration order.
+    by_event: BTreeMap<String, Vec<usize>>,
+    /// Prefix triggers (`email.*`).
+    by_prefix: Vec<(String, usize)>,
+    pub(crate) templates: minijinja::Environment<'static>,
+}
+
+impl std::fmt::Debug for PlanLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanLibrary")
+            .field("plans", &self.plans.len())
+            .finish()
+    }
+}
+
+impl PlanLibrary {
+    /// Compiles `specs`; `goals` are the role's goal ids. Returns every problem found.
+    pub fn compile(specs: &[PlanSpec], goals: &[&str]) -> Result<PlanLibrary, Vec<PlanError>> {
+        let mut errors = Vec::new();
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+        let mut lib = PlanLibrary {
+            plans: Vec::new(),
+            by_name: BTreeMap::new(),
+            by_event: BTreeMap::new(),
+            by_prefix: Vec::new(),
+            templates: minijinja::Environment::new(),
+        };
+        for spec in specs {
+            let err = |field: String, message: String| PlanError {
+                plan: spec.name.clone(),
+                field,
+                message,
+            };
+            if lib.by_name.contains_key(&spec.name) {
+                errors.push(err(
+                    "name".into(),
+                    "is used by another plan; names must be unique".into(),
+                ));
+                continue;
+            }
+            let mut cond = |field: &str, src: &Option<String>| match src {
+                Some(s) => match Condition::compile(s) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        errors.push(err(
+                            field.into(),
+                            format!("is not a valid CEL expression: {e}"),
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let when = cond("trigger.when", &spec.trigger.when);
+            let context = cond("context", &spec.context);
+            let success_when = cond(
+                "success.when",
+                &spec.success.as_ref().and_then(|s| s.when.clone()),
+            );
+            if !(0.0..=1.0).contains(&spec.risk) {
+                errors.push(err(
+                    "risk".into(),
+                    format!("must be between 0 and 1, got {}", spec.risk),
+                ));
+            }
+            if let Some(g) = &spec.goal
+                && !goals.contains(&g.as_str())
+            {
+                errors.push(err(
+                    "goal".into(),
+                    format!(
+                        "names `{g}`, which is not one of the role's goals ({})",
+                        goals.join(", ")
+                    ),
+                ));
+            }
+            if spec.steps.is_empty() {
+                errors.push(err(
+                    "steps".into(),
+                    "is empty; give the plan at least one step".into(),
+                ));
+            }
+            let mut steps = Vec::new();
+            for (i, s) in spec.steps.iter().enumerate() {
+                let field = |f: &str| format!("steps[{i}].{f}");
+                let set = [
+                    s.action.is_some(),
+                    s.subgoal.is_some(),
+                    s.wait.is_some(),
+                    s.llm.is_some(),
+                    s.escalate.is_some(),
+                ]
+                .iter()
+                .filter(|x| **x)
+                .count();
+                if set != 1 {
+                    errors.push(err(
+                        format!("steps[{i}]"),
+                        "must set exactly one of `action`, `subgoal`, `wait`, `llm`, `escalate`"
+                            .into(),
+                    ));
+                    continue;
+                }
+                let mut template = |name: String, f: String, src: &str| {
+                    if let Err(e) = env.add_template_owned(name.clone(), src.to_string()) {
+                        errors.push(err(f, format!("is not a valid template: {e}")));
+                    }
+                    name
+                };
+                if let Some(action) = &s.action {
+                    let mut variants = Vec::new();
+                    let mut sets = vec![("".to_string(), s.params.clone())];
+                    for v in &s.variants {
+                        let mut merged = s.params.clone();
+                        merged.extend(v.params.clone());
+                        sets.push((v.name.clone(), merged));
+                    }
+                    for (vi, (vname, params)) in sets.iter().enumerate() {
+                        let src = serde_json::to_string(params).expect("JSON values serialise");
+                        let f = if vi == 0 {
+                            field("params")
+                        } else {
+                            format!("steps[{i}].variants[{}]", vi - 1)
+                        };
+                        let _ = vname;
+                        variants.push(template(format!("{}/{i}/{vi}", spec.name), f, &src));
+                    }
+                    steps.push(Step::Action {
+                        action: action.clone(),
+                        variants,
+                    });
+                } else if let Some(g) = &s.subgoal {
+                    if !goals.contains(&g.as_str()) {
+                        errors.push(err(
+                            field("subgoal"),
+                            format!("names `{g}`, which is not one of the role's goals"),
+                        ));
+                    }
+                    steps.push(Step::Subgoal(g.clone()));
+                } else if let Some(kind) = &s.wait {
+                    let when = match &s.when {
+                        Some(w) => match Condition::compile(w) {
+                            Ok(c) => Some(c),
+                            Err(e) => {
+                                errors.push(err(
+                                    field("when"),
+                                    format!("is not a valid CEL expression: {e}"),
+                                ));
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    steps.push(Step::Wait {
+                        event: kind.clone(),
+                        when,
+                        timeout: s.timeout,
+                    });
+                } else if let Some(prompt) = &s.llm {
+                    steps.push(Step::Llm(template(
+                        format!("{}/{i}/llm", spec.name),
+                        field("llm"),
+                        prompt,
+                    )));
+                } else if let Some(msg) = &s.escalate {
+                    steps.push(Step::Escalate(template(
+                        format!("{}/{i}/escalate", spec.name),
+                        field("escalate"),
+                        msg,
+                    )));
+                }
+            }
+            let idx = lib.plans.len();
+            lib.by_name.insert(spec.name.clone(), idx);
+            match spec.trigger.event.strip_suffix('*') {
+                Some(prefix) => lib.by_prefix.push((prefix.to_string(), idx)),
+                None => lib
+                    .by_event
+                    .entry(spec.trigger.event.clone())
+                    .or_default()
+                    .push(idx),
+            }
+            lib.plans.push(Plan {
+                spec: spec.clone(),
+                when,
+                context,
+                success_when,
+                steps,
+            });
+        }
+        for p in &lib.plans {
+            if let Some(c) = &p.spec.contingency
+                && !lib.by_name.contains_key(c)
+            {
+                errors.push(PlanError {
+                    plan: p.spec.name.clone(),
+                    field: "contingency".into(),
+                    message: format!("names `{c}`, which is not a plan of this role"),
+                });
+            }
+        }
+        lib.templates = env;
+        if errors.is_empty() {
+            Ok(lib)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A plan by name.
+    pub fn get(&self, name: &str) -> Option<&Plan> {
+        self.by_name.get(name).map(|i| &self.plans[*i])
+    }
+
+    /// Number of plans.
+    pub fn len(&self) -> usize {
+        self.plans.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.plans.is_empty()
+    }
+
+    /// Plans whose trigger names `kind`, in declaration order.
+    pub fn triggered_by<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Plan> + 'a {
+        let mut idx: Vec<usize> = self.by_event.get(kind).cloned().unwrap_or_default();
+        idx.extend(
+            self.by_prefix
+                .iter()
+                .filter(|(p, _)| kind.starts_with(p.as_str()))
+                .map(|(_, i)| *i),
+        );
+        idx.sort_unstable();
+        idx.into_iter().map(|i| &self.plans[i])
+    }
+
+    /// Plans serving `goal`, in declaration order.
+    pub fn serving<'a>(&'a self, goal: &'a str) -> impl Iterator<Item = &'a Plan> + 'a {
+        self.plans
+            .iter()
+            .filter(move |p| p.spec.goal.as_deref() == Some(goal))
+    }
+}
+
+/// A shareable library.
+pub type SharedPlans = Arc<PlanLibrary>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Vec<PlanSpec> {
+        #[derive(Deserialize)]
+        struct F {
+            plans: Vec<PlanSpec>,
+        }
+        toml::from_str::<F>(src).unwrap().plans
+    }
+
+    #[test]
+    fn errors_name_the_plan_the_field_and_the_expression_error() {
+        let specs = parse(
+            r#"
+            [[plans]]
+            name = "bad"
+            goal = "nope"
+            trigger = { event = "metric", when = "event.payload.value <" }
+            contingency = "missing"
+            steps = [{ action = "email.send", params = { body = "{{ unclosed" } }, { wait = "x", llm = "y" }]
+            "#,
+        );
+        let errs = PlanLibrary::compile(&specs, &["coverage"]).unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        let has = |s: &str| text.iter().any(|t| t.contains(s));
+        assert!(
+            has("plan `bad`: `trigger.when` is not a valid CEL expression"),
+            "{text:?}"
+        );
+        assert!(has("`goal` names `nope`"), "{text:?}");
+        assert!(has("`steps[0].params` is not a valid template"), "{text:?}");
+        assert!(has("`steps[1]` must set exactly one"), "{text:?}");
+        assert!(has("`contingency` names `missing`"), "{text:?}");
+    }
+
+    #[test]
+    fn plans_are_indexed_by_trigger() {
+        let specs = parse(
+            r#"
+            [[plans]]
+            name = "a"
+            trigger = { event = "email.*" }
+            steps = [{ action = "email.reply" }]
+            [[plans]]
+            name = "b"
+            trigger = { event = "email.received" }
+            steps = [{ escalate = "help" }]
+            "#,
+        );
+        let lib = PlanLibrary::compile(&specs, &[]).unwrap();
+        let names: Vec<&str> = lib
+            .triggered_by("email.received")
+            .map(|p| p.spec.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(lib.triggered_by("email.sent").count(), 1);
+        assert_eq!(lib.triggered_by("metric").count(), 0);
+    }
+}
