@@ -16,6 +16,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+/// CEL's standard library, built once: building it is most of the cost of a context.
+static STDLIB: std::sync::LazyLock<Arc<cel::Env>> =
+    std::sync::LazyLock::new(|| Arc::new(cel::Env::stdlib()));
+
 /// The roots an expression may read keys of.
 const KEYED: [&str; 3] = ["beliefs", "goals", "metrics"];
 
@@ -108,7 +112,7 @@ impl Condition {
     /// Evaluates to a boolean; anything else, or a failed evaluation (a missing key, a
     /// type mismatch), is an error naming the expression.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<bool, String> {
-        let mut ctx = Context::default();
+        let mut ctx = Context::with_env(STDLIB.clone());
         ctx.add_variable_from_value("event", scope.event.clone());
         ctx.add_variable_from_value("persona", scope.persona.clone());
         ctx.add_variable_from_value("action", scope.action.clone());

@@ -175,22 +175,22 @@ impl GoalBook {
             };
         }
         // A parent with no metric of its own progresses with its children.
-        let ids: Vec<String> = self.goals.keys().cloned().collect();
-        for id in &ids {
-            if self.goals[id].current.is_some() {
-                continue;
+        let mut children: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+        for g in self.goals.values() {
+            if let Some(p) = g.spec.parent.as_deref() {
+                let e = children.entry(p).or_default();
+                e.0 += g.progress;
+                e.1 += 1;
             }
-            let children: Vec<f64> = self
-                .goals
-                .values()
-                .filter(|c| c.spec.parent.as_deref() == Some(id.as_str()))
-                .map(|c| c.progress)
-                .collect();
-            if !children.is_empty() {
-                let p = children.iter().sum::<f64>() / children.len() as f64;
-                if let Some(g) = self.goals.get_mut(id) {
-                    g.progress = p.min(0.999);
-                }
+        }
+        let averages: Vec<(String, f64)> = children
+            .into_iter()
+            .filter(|(id, _)| self.goals.get(*id).is_some_and(|g| g.current.is_none()))
+            .map(|(id, (sum, n))| (id.to_string(), sum / n as f64))
+            .collect();
+        for (id, p) in averages {
+            if let Some(g) = self.goals.get_mut(&id) {
+                g.progress = p.min(0.999);
             }
         }
         for g in self.goals.values_mut() {

@@ -54,10 +54,10 @@ impl Metrics {
     /// time.
     pub fn slope_per_hour(&self, metric: &str) -> Option<f64> {
         let s = self.series.get(metric)?;
-        let t0 = s.front()?.0;
+        let t0 = s.front()?.0.timestamp_millis();
         let pts: Vec<(f64, f64)> = s
             .iter()
-            .map(|(t, v)| ((*t - t0).num_seconds() as f64 / 3600.0, *v))
+            .map(|(t, v)| ((t.timestamp_millis() - t0) as f64 / 3_600_000.0, *v))
             .collect();
         slope(&pts)
     }
