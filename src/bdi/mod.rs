@@ -96,7 +96,8 @@ impl Playbook {
         for s in &spec.triggers {
             for (field, message) in s.validate() {
                 errors.push(PlanError {
-                    plan: format!("trigger {}", s.name),
+                    section: "triggers",
+                    plan: s.name.clone(),
                     field,
                     message,
                 });
@@ -109,7 +110,8 @@ impl Playbook {
                     Ok(c) => Some(c),
                     Err(e) => {
                         errors.push(PlanError {
-                            plan: format!("policy for {}", p.action),
+                            section: "policies",
+                            plan: p.action.clone(),
                             field: "when".into(),
                             message: format!("is not a valid CEL expression: {e}"),
                         });
@@ -617,10 +619,10 @@ impl Mind {
         }
         if let Some(replied) = e.payload["in_reply_to"].as_str() {
             self.watch.unanswered.remove(replied);
-        } else if e.kind.ends_with(".received") || e.kind == "chat.message" {
-            if let Some(id) = e.payload["message_id"].as_str() {
-                self.watch.unanswered.insert(id.to_string(), s.now);
-            }
+        } else if (e.kind.ends_with(".received") || e.kind == "chat.message")
+            && let Some(id) = e.payload["message_id"].as_str()
+        {
+            self.watch.unanswered.insert(id.to_string(), s.now);
         }
         if e.kind == "message.answered"
             && let Some(id) = e.payload["message_id"].as_str()

@@ -165,9 +165,11 @@ pub struct Plan {
 
 /// A problem in a plan, naming the plan and the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("plan `{plan}`: `{field}` {message}")]
+#[error("{} `{plan}`: `{field}` {message}", section.trim_end_matches('s'))]
 pub struct PlanError {
-    /// Plan name.
+    /// Where in the role: `plans`, `triggers` or `policies`.
+    pub section: &'static str,
+    /// Plan name (trigger name, policy action).
     pub plan: String,
     /// Field, e.g. `trigger.when` or `steps[2].params.body`.
     pub field: String,
@@ -209,6 +211,7 @@ impl PlanLibrary {
         };
         for spec in specs {
             let err = |field: String, message: String| PlanError {
+                section: "plans",
                 plan: spec.name.clone(),
                 field,
                 message,
@@ -375,6 +378,7 @@ impl PlanLibrary {
                 && !lib.by_name.contains_key(c)
             {
                 errors.push(PlanError {
+                    section: "plans",
                     plan: p.spec.name.clone(),
                     field: "contingency".into(),
                     message: format!("names `{c}`, which is not a plan of this role"),

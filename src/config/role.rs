@@ -59,6 +59,18 @@ pub struct RoleTemplate {
     /// Cron schedules: each tick becomes a `cron.tick` event for the employee.
     #[serde(default)]
     pub schedules: Vec<Schedule>,
+    /// Plans the role's employees pursue their goals with.
+    #[serde(default)]
+    pub plans: Vec<crate::bdi::PlanSpec>,
+    /// Proactive triggers (signals) plans can start on.
+    #[serde(default)]
+    pub triggers: Vec<crate::bdi::SignalSpec>,
+    /// Actions that need approval even from an autonomous employee.
+    #[serde(default)]
+    pub policies: Vec<crate::bdi::PolicySpec>,
+    /// When an employee proposes its promotion to the next onboarding phase.
+    #[serde(default)]
+    pub promotion: crate::bdi::PromotionSpec,
 }
 
 /// A recurring moment in the role's week, e.g. weekly planning.
@@ -97,6 +109,25 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
 }
 
 impl RoleTemplate {
+    /// The role's plans, triggers, policies and promotion criteria.
+    pub fn playbook_spec(&self) -> crate::bdi::PlaybookSpec {
+        crate::bdi::PlaybookSpec {
+            plans: self.plans.clone(),
+            triggers: self.triggers.clone(),
+            policies: self.policies.clone(),
+            promotion: self.promotion.clone(),
+        }
+    }
+
+    /// Compiles the role's playbook.
+    pub fn playbook(
+        &self,
+        max_intentions: usize,
+    ) -> Result<crate::bdi::Playbook, Vec<crate::bdi::PlanError>> {
+        let goals: Vec<&str> = self.goals.iter().map(|g| g.id.as_str()).collect();
+        crate::bdi::Playbook::compile(&self.playbook_spec(), &goals, max_intentions)
+    }
+
     fn validate(&self, file: &str) -> Vec<ConfigError> {
         let mut e: Vec<ConfigError> = self
             .persona
@@ -121,6 +152,15 @@ impl RoleTemplate {
                 e.push(ConfigError::new(
                     file,
                     format!("goals[{i}].{}", x.field),
+                    x.message,
+                ));
+            }
+        }
+        if let Err(plan_errors) = self.playbook(1) {
+            for x in plan_errors {
+                e.push(ConfigError::new(
+                    file,
+                    format!("{}.{}.{}", x.section, x.plan, x.field),
                     x.message,
                 ));
             }

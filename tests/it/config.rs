@@ -164,3 +164,48 @@ fn missing_config_file_says_how_to_fix() {
     let e = r.unwrap_err();
     assert!(e.to_string().contains("--config"), "{e}");
 }
+
+#[test]
+fn a_plan_with_a_bad_expression_names_file_plan_and_error() {
+    let e = first_error("roles/sales_ae.toml", |t| {
+        t.replace(
+            "context = \"goals.pipeline_coverage.progress < 1.0\"",
+            "context = \"goals.pipeline_coverage.progress <\"",
+        )
+    });
+    assert!(e.file.ends_with("roles/sales_ae.toml"), "{}", e.file);
+    assert_eq!(e.key, "plans.prospect_for_pipeline.context");
+    assert!(
+        e.message.contains("is not a valid CEL expression") && e.message.contains("1:"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_plan_naming_an_unknown_contingency_is_rejected() {
+    let e = first_error("roles/sales_ae.toml", |t| {
+        t.replace(
+            "contingency = \"ask_manager_for_leads\"",
+            "contingency = \"ask_nobody\"",
+        )
+    });
+    assert_eq!(e.key, "plans.prospect_for_pipeline.contingency");
+    assert!(e.message.contains("ask_nobody"), "{}", e.message);
+}
+
+#[test]
+fn the_shipped_sales_playbook_compiles() {
+    let cfg = super::common::shipped();
+    let pb = cfg.roles["sales_ae"]
+        .playbook(5)
+        .expect("the shipped playbook compiles");
+    assert!(pb.plans.get("prospect_for_pipeline").is_some());
+    assert_eq!(
+        pb.plans
+            .triggered_by("signal.pipeline_low")
+            .map(|p| p.spec.name.as_str())
+            .collect::<Vec<_>>(),
+        ["prospect_for_pipeline"]
+    );
+}
