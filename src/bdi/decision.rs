@@ -1,0 +1,265 @@
+//! What goes into a cycle (inputs) and what comes out (decisions), and the intentions
+//! a Mind carries between cycles.
+
+use super::*;
+
+/// An event as the Mind perceives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Perceived {
+    /// Event id (for scoring shadow proposals against the mentor).
+    pub id: String,
+    /// Kind, e.g. `metric`, `email.received`, `cron.tick`.
+    pub kind: String,
+    /// Source.
+    pub source: String,
+    /// Payload.
+    pub payload: Json,
+}
+
+/// One input to a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// An event from the inbox.
+    Event(Perceived),
+    /// The employee's own cadence: signals and timeouts only.
+    Tick,
+    /// A human approved or rejected a queued action.
+    Decided {
+        /// The action.
+        action: u64,
+        /// Approved?
+        approved: bool,
+        /// Why, if given.
+        reason: Option<String>,
+    },
+    /// An executed action's result.
+    Outcome {
+        /// The action.
+        action: u64,
+        /// Whether it worked.
+        success: bool,
+    },
+    /// Explicit feedback on the latest action: a rating 0..=1 and/or a correction such
+    /// as "too formal".
+    Feedback {
+        /// Rating, 0..=1.
+        rating: Option<f64>,
+        /// Correction in words.
+        correction: Option<String>,
+    },
+    /// In shadow: what the mentor actually did for an event.
+    Observed {
+        /// The event.
+        event_id: String,
+        /// The mentor's action kind.
+        action: String,
+    },
+    /// The manager set the phase.
+    SetPhase(Phase),
+}
+
+/// An action the employee decided on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// Sequence number within the employee.
+    pub id: u64,
+    /// The intention taking it.
+    pub intention: u64,
+    /// Its plan.
+    pub plan: String,
+    /// Step index in the plan.
+    pub step: usize,
+    /// Action kind, e.g. `email.send`; `escalate` for an escalation.
+    pub kind: String,
+    /// Rendered parameters.
+    pub params: Json,
+    /// The variant chosen, if the step has variants.
+    pub variant: Option<String>,
+    /// What the gate decided.
+    pub disposition: Disposition,
+}
+
+/// What a cycle decided. The actor records each as an episode and carries out actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// A proactive trigger fired.
+    Signal {
+        /// Event kind raised, `signal.<name>`.
+        kind: String,
+        /// What it saw.
+        detail: Json,
+    },
+    /// A plan's trigger matched but more evidence is wanted first.
+    Gathering {
+        /// Plan.
+        plan: String,
+        /// Matches so far.
+        seen: u32,
+        /// Matches needed.
+        needed: u32,
+    },
+    /// A plan was adopted.
+    Adopt {
+        /// New intention.
+        intention: u64,
+        /// Plan.
+        plan: String,
+        /// Goal served.
+        goal: Option<String>,
+        /// Why: the event kind or the parent intention.
+        because: String,
+    },
+    /// An action passed the gate.
+    Act(Action),
+    /// A language-model request (carried out once a model is configured).
+    AskLlm {
+        /// Intention.
+        intention: u64,
+        /// Rendered prompt.
+        prompt: String,
+    },
+    /// An intention waits for an event.
+    Wait {
+        /// Intention.
+        intention: u64,
+        /// Event kind awaited.
+        event: String,
+        /// Deadline.
+        until: Option<DateTime<Utc>>,
+    },
+    /// An intention finished.
+    Complete {
+        /// Intention.
+        intention: u64,
+        /// Plan.
+        plan: String,
+        /// Whether it achieved its success criterion.
+        success: bool,
+    },
+    /// An intention failed.
+    Fail {
+        /// Intention.
+        intention: u64,
+        /// Plan.
+        plan: String,
+        /// Why.
+        reason: String,
+        /// Contingency adopted next, if any.
+        contingency: Option<String>,
+    },
+    /// Reconsideration dropped an intention.
+    Drop {
+        /// Intention.
+        intention: u64,
+        /// Plan.
+        plan: String,
+        /// Why.
+        reason: String,
+    },
+    /// A goal cannot progress now.
+    Blocked {
+        /// Goal.
+        goal: String,
+        /// Why.
+        reason: String,
+    },
+    /// Statistics learned from an outcome.
+    Learned {
+        /// Plan or variant key.
+        key: String,
+        /// Success?
+        success: bool,
+    },
+    /// The communication style moved after feedback.
+    StyleAdjusted {
+        /// The style now.
+        style: Json,
+    },
+    /// Criteria met: the employee asks its manager for the next phase.
+    ProposePromotion {
+        /// Phase asked for.
+        to: Phase,
+        /// Agreement rate.
+        agreement: f64,
+        /// Decisions scored.
+        decisions: u32,
+    },
+    /// A condition or template failed; the plan is skipped.
+    Error {
+        /// Plan.
+        plan: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// Where an intention is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum IntentionState {
+    /// Runs its next step this cycle.
+    Ready,
+    /// Waits for an event.
+    Waiting {
+        /// Event kind.
+        event: String,
+        /// Deadline.
+        until: Option<DateTime<Utc>>,
+    },
+    /// Its action waits in the approval queue.
+    AwaitingApproval {
+        /// The action.
+        action: Action,
+    },
+    /// Waits for a sub-goal's intention.
+    AwaitingSubgoal {
+        /// Child intention.
+        child: u64,
+    },
+    /// Steps done; waits for the success criterion.
+    AwaitingOutcome {
+        /// Deadline.
+        until: DateTime<Utc>,
+    },
+}
+
+impl IntentionState {
+    /// Short name for status.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IntentionState::Ready => "ready",
+            IntentionState::Waiting { .. } => "waiting",
+            IntentionState::AwaitingApproval { .. } => "awaiting_approval",
+            IntentionState::AwaitingSubgoal { .. } => "awaiting_subgoal",
+            IntentionState::AwaitingOutcome { .. } => "awaiting_outcome",
+        }
+    }
+}
+
+/// A committed plan instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intention {
+    /// Id within the employee.
+    pub id: u64,
+    /// Plan.
+    pub plan: String,
+    /// Goal served.
+    pub goal: Option<String>,
+    /// Context its outcome is learned under (the triggering event kind).
+    pub context: String,
+    /// Next step.
+    pub step: usize,
+    /// State.
+    pub state: IntentionState,
+    /// Since when in this state.
+    pub since: DateTime<Utc>,
+    /// The triggering event (templates read it).
+    pub event: Json,
+    /// Parent intention (for a sub-goal).
+    pub parent: Option<u64>,
+    /// Variant keys chosen so far (learned with the outcome).
+    pub variants: Vec<String>,
+    /// The last action it took.
+    pub last_action: Option<u64>,
+}

@@ -1,0 +1,699 @@
+//! How intentions come and go: plans adopted on triggers, steps advanced through the
+//! gate, waits matched and timed out, outcomes learned, failures handed to contingency
+//! plans, and reconsideration that keeps the employee within its bound.
+
+use super::expr::{Scope, cel_map, json_to_cel};
+use super::*;
+use rand::rngs::StdRng;
+
+/// Steps one intention may take in one cycle (a guard against plans that never wait).
+const STEPS_PER_CYCLE: usize = 32;
+/// Shadow proposals remembered for scoring against the mentor's actions.
+const PROPOSALS_KEPT: usize = 256;
+
+impl Mind {
+    pub(super) fn scope<'b>(
+        &self,
+        s: &'b Situation<'_>,
+        event: &Json,
+        beliefs: &'b beliefs::BeliefView<'b>,
+        goals: &'b GoalBook,
+        metrics: &'b Metrics,
+    ) -> Scope<'b> {
+        Scope {
+            event: json_to_cel(event),
+            persona: persona_cel(s.persona),
+            action: cel::Value::Null,
+            beliefs,
+            goals,
+            metrics,
+        }
+    }
+
+    pub(super) fn check(
+        &self,
+        s: &Situation<'_>,
+        cond: Option<&Condition>,
+        event: &Json,
+    ) -> Result<bool, String> {
+        let Some(c) = cond else { return Ok(true) };
+        let view = self.beliefs.view(s.now, &s.playbook.decay);
+        c.eval(&self.scope(s, event, &view, &self.goals, &self.metrics))
+    }
+
+    /// Plans triggered by `event`: filtered by trigger, context and risk, gated by
+    /// evidence, chosen by persona and statistics.
+    pub(super) fn adopt_triggered(
+        &mut self,
+        s: &Situation<'_>,
+        e: &Perceived,
+        rng: &mut StdRng,
+        out: &mut Vec<Decision>,
+    ) {
+        let event = event_json(e);
+        let bound = choice::risk_bound(s.persona);
+        let needed = choice::evidence_needed(s.persona);
+        let mut candidates: Vec<&Plan> = Vec::new();
+        let mut too_risky: Vec<&Plan> = Vec::new();
+        for plan in s.playbook.plans.triggered_by(&e.kind) {
+            let name = &plan.spec.name;
+            if self.intentions.iter().any(|i| &i.plan == name) {
+                continue;
+            }
+            let ok = self.check(s, plan.when.as_ref(), &event).and_then(|t| {
+                if t {
+                    self.check(s, plan.context.as_ref(), &event)
+                } else {
+                    Ok(false)
+                }
+            });
+            match ok {
+                Err(message) => out.push(Decision::Error {
+                    plan: name.clone(),
+                    message,
+                }),
+                Ok(false) => {
+                    self.evidence.remove(name);
+                }
+                Ok(true) => {
+                    let seen = self.evidence.entry(name.clone()).or_insert(0);
+                    *seen += 1;
+                    if *seen < needed {
+                        out.push(Decision::Gathering {
+                            plan: name.clone(),
+                            seen: *seen,
+                            needed,
+                        });
+                    } else if plan.spec.risk > bound {
+                        too_risky.push(plan);
+                    } else {
+                        candidates.push(plan);
+                    }
+                }
+            }
+        }
+        if candidates.is_empty() {
+            for p in too_risky {
+                if let Some(g) = &p.spec.goal {
+                    out.push(Decision::Blocked {
+                        goal: g.clone(),
+                        reason: format!(
+                            "plan `{}` is riskier ({}) than this employee accepts ({bound:.2})",
+                            p.spec.name, p.spec.risk
+                        ),
+                    });
+                    self.goals
+                        .set_blocked(g, Some("no applicable plan within risk tolerance".into()));
+                }
+            }
+            return;
+        }
+        let scored: Vec<choice::Candidate> = candidates
+            .iter()
+            .map(|p| choice::Candidate {
+                record: self.stats.get(&Stats::plan_key(&p.spec.name, &e.kind)),
+                cost: p.spec.cost,
+            })
+            .collect();
+        if let Some(i) = choice::choose(s.persona, &scored, rng) {
+            let plan = candidates[i];
+            self.evidence.remove(&plan.spec.name);
+            self.adopt(s, plan, e.kind.clone(), event, None, out);
+        }
+    }
+
+    pub(super) fn adopt(
+        &mut self,
+        s: &Situation<'_>,
+        plan: &Plan,
+        context: String,
+        event: Json,
+        parent: Option<u64>,
+        out: &mut Vec<Decision>,
+    ) -> u64 {
+        let id = self.id();
+        if let Some(g) = &plan.spec.goal {
+            self.goals.set_blocked(g, None);
+        }
+        out.push(Decision::Adopt {
+            intention: id,
+            plan: plan.spec.name.clone(),
+            goal: plan.spec.goal.clone(),
+            because: parent
+                .map(|p| format!("intention {p}"))
+                .unwrap_or_else(|| context.clone()),
+        });
+        self.intentions.push(Intention {
+            id,
+            plan: plan.spec.name.clone(),
+            goal: plan.spec.goal.clone(),
+            context,
+            step: 0,
+            state: IntentionState::Ready,
+            since: s.now,
+            event,
+            parent,
+            variants: Vec::new(),
+            last_action: None,
+        });
+        id
+    }
+
+    /// Waits past their deadline fail; outcomes past theirs count as failures.
+    pub(super) fn time_out(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
+        let mut i = 0;
+        while i < self.intentions.len() {
+            match &self.intentions[i].state {
+                IntentionState::Waiting {
+                    until: Some(u),
+                    event,
+                } if *u <= s.now => {
+                    let why = format!("no `{event}` before {u}");
+                    self.fail(s, i, why, out);
+                    continue;
+                }
+                IntentionState::AwaitingOutcome { until } if *until <= s.now => {
+                    self.finish(s, i, false, out);
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    /// Resumes intentions waiting for `e` and completes those whose success it is.
+    pub(super) fn match_waits(
+        &mut self,
+        s: &Situation<'_>,
+        e: &Perceived,
+        out: &mut Vec<Decision>,
+    ) {
+        let event = event_json(e);
+        let mut i = 0;
+        while i < self.intentions.len() {
+            let it = &self.intentions[i];
+            let Some(plan) = s.playbook.plans.get(&it.plan) else {
+                i += 1;
+                continue;
+            };
+            match &it.state {
+                IntentionState::Waiting { event: kind, .. } if kind_matches(kind, &e.kind) => {
+                    let when = match plan.steps.get(it.step) {
+                        Some(Step::Wait { when, .. }) => when.clone(),
+                        _ => None,
+                    };
+                    if self.check(s, when.as_ref(), &event).unwrap_or(false) {
+                        let it = &mut self.intentions[i];
+                        it.state = IntentionState::Ready;
+                        it.step += 1;
+                        it.since = s.now;
+                    }
+                }
+                IntentionState::AwaitingOutcome { .. } => {
+                    if let Some(succ) = &plan.spec.success
+                        && kind_matches(&succ.event, &e.kind)
+                        && self
+                            .check(s, plan.success_when.as_ref(), &event)
+                            .unwrap_or(false)
+                    {
+                        self.finish(s, i, true, out);
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    /// Drops intentions whose goal is met, then the lowest-priority ones past the bound.
+    pub(super) fn reconsider(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
+        let mut i = 0;
+        while i < self.intentions.len() {
+            let it = &self.intentions[i];
+            let met = it
+                .goal
+                .as_deref()
+                .and_then(|g| self.goals.get(g))
+                .is_some_and(|g| g.met());
+            let waiting_approval = matches!(it.state, IntentionState::AwaitingApproval { .. });
+            if met && !waiting_approval && it.parent.is_none() {
+                let it = self.intentions.remove(i);
+                out.push(Decision::Drop {
+                    intention: it.id,
+                    plan: it.plan,
+                    reason: "its goal is met".into(),
+                });
+                continue;
+            }
+            i += 1;
+        }
+        while self.intentions.len() > s.playbook.max_intentions {
+            let priority = |it: &Intention| {
+                it.goal
+                    .as_deref()
+                    .and_then(|g| self.goals.get(g))
+                    .map(|g| g.priority)
+                    .unwrap_or(0.5)
+            };
+            let (idx, _) = self
+                .intentions
+                .iter()
+                .enumerate()
+                .min_by(|a, b| {
+                    priority(a.1)
+                        .total_cmp(&priority(b.1))
+                        .then(b.1.id.cmp(&a.1.id))
+                })
+                .expect("more intentions than the bound means at least one");
+            let it = self.intentions.remove(idx);
+            out.push(Decision::Drop {
+                intention: it.id,
+                plan: it.plan,
+                reason: format!(
+                    "outranked: at most {} intentions at once",
+                    s.playbook.max_intentions
+                ),
+            });
+        }
+    }
+
+    /// Runs ready intentions' steps until each waits or ends.
+    pub(super) fn advance(&mut self, s: &Situation<'_>, rng: &mut StdRng, out: &mut Vec<Decision>) {
+        let mut budget = STEPS_PER_CYCLE * (self.intentions.len() + 1);
+        'outer: loop {
+            let Some(i) = self
+                .intentions
+                .iter()
+                .position(|i| i.state == IntentionState::Ready)
+            else {
+                return;
+            };
+            if budget == 0 {
+                let it = &self.intentions[i];
+                out.push(Decision::Error {
+                    plan: it.plan.clone(),
+                    message: "too many steps without waiting in one cycle; continued next cycle"
+                        .into(),
+                });
+                return;
+            }
+            budget -= 1;
+            let (plan_name, step_no, id) = (
+                self.intentions[i].plan.clone(),
+                self.intentions[i].step,
+                self.intentions[i].id,
+            );
+            let Some(plan) = s.playbook.plans.get(&plan_name) else {
+                // The role no longer has this plan.
+                let it = self.intentions.remove(i);
+                out.push(Decision::Drop {
+                    intention: it.id,
+                    plan: it.plan,
+                    reason: "the plan is no longer in the role".into(),
+                });
+                continue;
+            };
+            let Some(step) = plan.steps.get(step_no) else {
+                match &plan.spec.success {
+                    Some(succ) => {
+                        let it = &mut self.intentions[i];
+                        it.state = IntentionState::AwaitingOutcome {
+                            until: s.now
+                                + chrono::Duration::from_std(succ.within)
+                                    .unwrap_or(chrono::Duration::days(2)),
+                        };
+                        it.since = s.now;
+                    }
+                    None => self.finish(s, i, true, out),
+                }
+                continue;
+            };
+            match step {
+                Step::Action { action, variants } => {
+                    let chosen = self.choose_variant(s, plan, step_no, rng);
+                    let params = match self.render(s, plan, &variants[chosen], i) {
+                        Ok(t) => serde_json::from_str::<Json>(&t).unwrap_or(Json::String(t)),
+                        Err(message) => {
+                            out.push(Decision::Error {
+                                plan: plan_name.clone(),
+                                message: message.clone(),
+                            });
+                            self.fail(s, i, message, out);
+                            continue 'outer;
+                        }
+                    };
+                    let variant = (chosen > 0)
+                        .then(|| plan.spec.steps[step_no].variants[chosen - 1].name.clone());
+                    if let Some(v) = &variant {
+                        self.intentions[i]
+                            .variants
+                            .push(Stats::variant_key(&plan_name, step_no, v));
+                    }
+                    let disposition = self.gate(s, action, &params);
+                    let act = Action {
+                        id: self.id(),
+                        intention: id,
+                        plan: plan_name.clone(),
+                        step: step_no,
+                        kind: action.clone(),
+                        params,
+                        variant,
+                        disposition: disposition.clone(),
+                    };
+                    self.last_action =
+                        Some((plan_name.clone(), self.intentions[i].variants.clone()));
+                    if disposition == Disposition::Propose {
+                        let event_id = self.intentions[i].event["id"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string();
+                        if !event_id.is_empty() {
+                            if self.proposals.len() >= PROPOSALS_KEPT {
+                                self.proposals.pop_first();
+                            }
+                            self.proposals.insert(event_id, action.clone());
+                        }
+                    }
+                    out.push(Decision::Act(act.clone()));
+                    let it = &mut self.intentions[i];
+                    it.since = s.now;
+                    it.last_action = Some(act.id);
+                    if matches!(disposition, Disposition::AwaitApproval { .. }) {
+                        it.state = IntentionState::AwaitingApproval { action: act };
+                    } else {
+                        it.step += 1;
+                    }
+                }
+                Step::Subgoal(goal) => {
+                    let event = self.intentions[i].event.clone();
+                    let found = s.playbook.plans.serving(goal).find(|p| {
+                        p.spec.name != plan_name
+                            && !self.intentions.iter().any(|x| x.plan == p.spec.name)
+                            && self.check(s, p.context.as_ref(), &event).unwrap_or(false)
+                    });
+                    match found {
+                        Some(sub) => {
+                            let child =
+                                self.adopt(s, sub, format!("subgoal:{goal}"), event, Some(id), out);
+                            let it = self
+                                .intentions
+                                .iter_mut()
+                                .find(|x| x.id == id)
+                                .expect("the parent is still there");
+                            it.state = IntentionState::AwaitingSubgoal { child };
+                            it.since = s.now;
+                        }
+                        None => {
+                            out.push(Decision::Blocked {
+                                goal: goal.clone(),
+                                reason: "no applicable plan".into(),
+                            });
+                            self.goals
+                                .set_blocked(goal, Some("no applicable plan".into()));
+                            self.fail(
+                                s,
+                                i,
+                                format!("no applicable plan for sub-goal `{goal}`"),
+                                out,
+                            );
+                        }
+                    }
+                }
+                Step::Wait { event, timeout, .. } => {
+                    let until = timeout
+                        .and_then(|t| chrono::Duration::from_std(t).ok())
+                        .map(|t| s.now + t);
+                    out.push(Decision::Wait {
+                        intention: id,
+                        event: event.clone(),
+                        until,
+                    });
+                    let it = &mut self.intentions[i];
+                    it.state = IntentionState::Waiting {
+                        event: event.clone(),
+                        until,
+                    };
+                    it.since = s.now;
+                }
+                Step::Llm(template) => {
+                    match self.render(s, plan, template, i) {
+                        Ok(prompt) => out.push(Decision::AskLlm {
+                            intention: id,
+                            prompt,
+                        }),
+                        Err(message) => out.push(Decision::Error {
+                            plan: plan_name.clone(),
+                            message,
+                        }),
+                    }
+                    self.intentions[i].step += 1;
+                }
+                Step::Escalate(template) => {
+                    let message = self.render(s, plan, template, i).unwrap_or_else(|e| e);
+                    let act = Action {
+                        id: self.id(),
+                        intention: id,
+                        plan: plan_name.clone(),
+                        step: step_no,
+                        kind: "escalate".into(),
+                        params: json!({"to": s.me["manager"], "message": message}),
+                        variant: None,
+                        disposition: Disposition::Execute,
+                    };
+                    out.push(Decision::Act(act));
+                    self.intentions[i].step += 1;
+                }
+            }
+        }
+    }
+
+    pub(super) fn choose_variant(
+        &self,
+        s: &Situation<'_>,
+        plan: &Plan,
+        step: usize,
+        rng: &mut StdRng,
+    ) -> usize {
+        let variants = &plan.spec.steps[step].variants;
+        if variants.is_empty() {
+            return 0;
+        }
+        let candidates: Vec<choice::Candidate> = variants
+            .iter()
+            .map(|v| choice::Candidate {
+                record: self
+                    .stats
+                    .get(&Stats::variant_key(&plan.spec.name, step, &v.name)),
+                cost: 0.0,
+            })
+            .collect();
+        choice::choose(s.persona, &candidates, rng)
+            .map(|i| i + 1)
+            .unwrap_or(0)
+    }
+
+    pub(super) fn render(
+        &self,
+        s: &Situation<'_>,
+        plan: &Plan,
+        template: &str,
+        i: usize,
+    ) -> Result<String, String> {
+        let it = &self.intentions[i];
+        let t = s
+            .playbook
+            .plans
+            .templates
+            .get_template(template)
+            .map_err(|e| format!("plan `{}`: {e}", plan.spec.name))?;
+        let goal = it.goal.as_deref().and_then(|g| self.goals.get(g)).map(|g| json!({"id": g.spec.id, "description": g.spec.description, "progress": g.progress, "current": g.current, "target": g.spec.target}));
+        let beliefs: serde_json::Map<String, Json> = if t.source().contains("beliefs") {
+            self.beliefs
+                .iter()
+                .map(|(k, b)| (k.clone(), b.value.clone()))
+                .collect()
+        } else {
+            serde_json::Map::new()
+        };
+        let ctx = json!({
+            "event": it.event,
+            "me": s.me,
+            "goal": goal,
+            "beliefs": beliefs,
+            "style": style::style(s.persona, self.style_shift),
+        });
+        t.render(minijinja::value::Serde(&ctx))
+            .map_err(|e| format!("plan `{}`: {e}", plan.spec.name))
+    }
+
+    /// The gate: phase first, then policies.
+    pub(super) fn gate(&self, s: &Situation<'_>, kind: &str, params: &Json) -> Disposition {
+        match self.phase {
+            Phase::Shadow => return Disposition::Propose,
+            Phase::Assisted => {
+                return Disposition::AwaitApproval {
+                    reason: "assisted phase: every action is approved by a human".into(),
+                };
+            }
+            Phase::Autonomous => {}
+        }
+        let view = self.beliefs.view(s.now, &s.playbook.decay);
+        for p in s.playbook.policies.iter().filter(|p| p.spec.action == kind) {
+            let holds = match &p.when {
+                None => true,
+                Some(c) => {
+                    let mut scope = self.scope(s, &Json::Null, &view, &self.goals, &self.metrics);
+                    scope.action = cel_map([
+                        (
+                            "kind",
+                            cel::Value::String(std::sync::Arc::new(kind.to_string())),
+                        ),
+                        ("params", json_to_cel(params)),
+                    ]);
+                    // A policy that cannot be evaluated errs on the side of asking.
+                    c.eval(&scope).unwrap_or(true)
+                }
+            };
+            if holds {
+                return Disposition::AwaitApproval {
+                    reason: p.spec.reason.clone(),
+                };
+            }
+        }
+        Disposition::Execute
+    }
+
+    /// Ends intention `i` with a judged outcome, learning from it and resuming a parent.
+    pub(super) fn finish(
+        &mut self,
+        s: &Situation<'_>,
+        i: usize,
+        success: bool,
+        out: &mut Vec<Decision>,
+    ) {
+        let it = self.intentions.remove(i);
+        for key in std::iter::once(Stats::plan_key(&it.plan, &it.context))
+            .chain(it.variants.iter().cloned())
+        {
+            self.stats.record(&key, success);
+            out.push(Decision::Learned { key, success });
+        }
+        out.push(Decision::Complete {
+            intention: it.id,
+            plan: it.plan.clone(),
+            success,
+        });
+        if let Some(parent) = it.parent
+            && let Some(p) = self.intentions.iter_mut().find(|p| p.id == parent)
+        {
+            p.state = IntentionState::Ready;
+            p.step += 1;
+            p.since = s.now;
+        }
+    }
+
+    /// Fails intention `i`: learns, then fails over to its contingency plan if any.
+    pub(super) fn fail(
+        &mut self,
+        s: &Situation<'_>,
+        i: usize,
+        reason: String,
+        out: &mut Vec<Decision>,
+    ) {
+        let it = self.intentions.remove(i);
+        for key in std::iter::once(Stats::plan_key(&it.plan, &it.context))
+            .chain(it.variants.iter().cloned())
+        {
+            self.stats.record(&key, false);
+            out.push(Decision::Learned {
+                key,
+                success: false,
+            });
+        }
+        let contingency = s
+            .playbook
+            .plans
+            .get(&it.plan)
+            .and_then(|p| p.spec.contingency.clone());
+        out.push(Decision::Fail {
+            intention: it.id,
+            plan: it.plan.clone(),
+            reason,
+            contingency: contingency.clone(),
+        });
+        match contingency.as_deref().and_then(|c| s.playbook.plans.get(c)) {
+            Some(c) if !self.intentions.iter().any(|x| x.plan == c.spec.name) => {
+                let new = self.adopt(s, c, it.context.clone(), it.event.clone(), it.parent, out);
+                if let Some(parent) = it.parent
+                    && let Some(p) = self.intentions.iter_mut().find(|p| p.id == parent)
+                {
+                    p.state = IntentionState::AwaitingSubgoal { child: new };
+                }
+            }
+            _ => {
+                if let Some(parent) = it.parent
+                    && let Some(pi) = self.intentions.iter().position(|p| p.id == parent)
+                {
+                    self.fail(s, pi, format!("sub-goal plan `{}` failed", it.plan), out);
+                }
+            }
+        }
+    }
+
+    /// Goals whose intentions wait past the limit are blocked; goals being pursued are
+    /// not.
+    pub(super) fn update_blocked(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
+        let mut waits: BTreeMap<String, bool> = BTreeMap::new();
+        for it in &self.intentions {
+            if let Some(g) = &it.goal {
+                let stuck = !matches!(it.state, IntentionState::Ready)
+                    && s.now - it.since > s.playbook.wait_limit;
+                *waits.entry(g.clone()).or_insert(true) &= stuck;
+            }
+        }
+        for (g, stuck) in waits {
+            let was = self.goals.get(&g).and_then(|x| x.blocked.clone());
+            if stuck && was.is_none() {
+                let reason = format!(
+                    "waiting longer than {} h",
+                    s.playbook.wait_limit.num_hours()
+                );
+                out.push(Decision::Blocked {
+                    goal: g.clone(),
+                    reason: reason.clone(),
+                });
+                self.goals.set_blocked(&g, Some(reason));
+            } else if !stuck && was.is_some() {
+                self.goals.set_blocked(&g, None);
+            }
+        }
+    }
+}
+
+pub(super) fn kind_matches(pattern: &str, kind: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => kind.starts_with(prefix),
+        None => pattern == kind,
+    }
+}
+
+pub(super) fn event_json(e: &Perceived) -> Json {
+    json!({"id": e.id, "kind": e.kind, "source": e.source, "payload": e.payload})
+}
+
+pub(super) fn persona_cel(p: &Persona) -> cel::Value {
+    let f = cel::Value::Float;
+    cel_map([
+        ("openness", f(p.personality.openness)),
+        ("conscientiousness", f(p.personality.conscientiousness)),
+        ("extraversion", f(p.personality.extraversion)),
+        ("agreeableness", f(p.personality.agreeableness)),
+        ("neuroticism", f(p.personality.neuroticism)),
+        ("risk_tolerance", f(p.decision.risk_tolerance)),
+        ("decision_speed", f(p.decision.decision_speed)),
+        ("proactivity_level", f(p.behavior.proactivity_level)),
+        ("persistence", f(p.behavior.persistence)),
+    ])
+}
