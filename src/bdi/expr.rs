@@ -104,6 +104,15 @@ impl Condition {
         })
     }
 
+    /// Compiles an optional expression; the error says it is not valid CEL and why.
+    pub fn compile_optional(source: Option<&str>) -> Result<Option<Condition>, String> {
+        source
+            .map(|s| {
+                Condition::compile(s).map_err(|e| format!("is not a valid CEL expression: {e}"))
+            })
+            .transpose()
+    }
+
     /// The expression as written.
     pub fn source(&self) -> &str {
         &self.source

@@ -11,34 +11,49 @@ const STEPS_PER_CYCLE: usize = 32;
 /// Shadow proposals remembered for scoring against the mentor's actions.
 const PROPOSALS_KEPT: usize = 256;
 
-impl Mind {
-    pub(super) fn scope<'b>(
+/// The event and the persona as conditions see them, converted once per event rather
+/// than once per condition.
+pub(super) struct Seen {
+    event: cel::Value,
+    persona: cel::Value,
+}
+
+impl Seen {
+    pub(super) fn new(s: &Situation<'_>, event: &Json) -> Seen {
+        Seen {
+            event: json_to_cel(event),
+            persona: persona_cel(s.persona),
+        }
+    }
+
+    fn scope<'b>(
         &self,
-        s: &'b Situation<'_>,
-        event: &Json,
         beliefs: &'b beliefs::BeliefView<'b>,
         goals: &'b GoalBook,
         metrics: &'b Metrics,
     ) -> Scope<'b> {
         Scope {
-            event: json_to_cel(event),
-            persona: persona_cel(s.persona),
+            event: self.event.clone(),
+            persona: self.persona.clone(),
             action: cel::Value::Null,
             beliefs,
             goals,
             metrics,
         }
     }
+}
 
+impl Mind {
+    /// Whether `cond` holds (no condition always holds).
     pub(super) fn check(
         &self,
         s: &Situation<'_>,
         cond: Option<&Condition>,
-        event: &Json,
+        seen: &Seen,
     ) -> Result<bool, String> {
         let Some(c) = cond else { return Ok(true) };
         let view = self.beliefs.view(s.now, &s.playbook.decay);
-        c.eval(&self.scope(s, event, &view, &self.goals, &self.metrics))
+        c.eval(&seen.scope(&view, &self.goals, &self.metrics))
     }
 
     /// Plans triggered by `event`: filtered by trigger, context and risk, gated by
@@ -51,6 +66,7 @@ impl Mind {
         out: &mut Vec<Decision>,
     ) {
         let event = event_json(e);
+        let seen = Seen::new(s, &event);
         let bound = choice::risk_bound(s.persona);
         let needed = choice::evidence_needed(s.persona);
         let mut candidates: Vec<&Plan> = Vec::new();
@@ -60,9 +76,9 @@ impl Mind {
             if self.intentions.iter().any(|i| &i.plan == name) {
                 continue;
             }
-            let ok = self.check(s, plan.when.as_ref(), &event).and_then(|t| {
+            let ok = self.check(s, plan.when.as_ref(), &seen).and_then(|t| {
                 if t {
-                    self.check(s, plan.context.as_ref(), &event)
+                    self.check(s, plan.context.as_ref(), &seen)
                 } else {
                     Ok(false)
                 }
@@ -189,7 +205,7 @@ impl Mind {
         e: &Perceived,
         out: &mut Vec<Decision>,
     ) {
-        let event = event_json(e);
+        let seen = Seen::new(s, &event_json(e));
         let mut i = 0;
         while i < self.intentions.len() {
             let it = &self.intentions[i];
@@ -203,7 +219,7 @@ impl Mind {
                         Some(Step::Wait { when, .. }) => when.clone(),
                         _ => None,
                     };
-                    if self.check(s, when.as_ref(), &event).unwrap_or(false) {
+                    if self.check(s, when.as_ref(), &seen).unwrap_or(false) {
                         let it = &mut self.intentions[i];
                         it.state = IntentionState::Ready;
                         it.step += 1;
@@ -214,7 +230,7 @@ impl Mind {
                     if let Some(succ) = &plan.spec.success
                         && kind_matches(&succ.event, &e.kind)
                         && self
-                            .check(s, plan.success_when.as_ref(), &event)
+                            .check(s, plan.success_when.as_ref(), &seen)
                             .unwrap_or(false)
                     {
                         self.finish(s, i, true, out);
@@ -388,10 +404,11 @@ impl Mind {
                 }
                 Step::Subgoal(goal) => {
                     let event = self.intentions[i].event.clone();
+                    let seen = Seen::new(s, &event);
                     let found = s.playbook.plans.serving(goal).find(|p| {
                         p.spec.name != plan_name
                             && !self.intentions.iter().any(|x| x.plan == p.spec.name)
-                            && self.check(s, p.context.as_ref(), &event).unwrap_or(false)
+                            && self.check(s, p.context.as_ref(), &seen).unwrap_or(false)
                     });
                     match found {
                         Some(sub) => {
@@ -540,11 +557,12 @@ impl Mind {
             Phase::Autonomous => {}
         }
         let view = self.beliefs.view(s.now, &s.playbook.decay);
+        let seen = Seen::new(s, &Json::Null);
         for p in s.playbook.policies.iter().filter(|p| p.spec.action == kind) {
             let holds = match &p.when {
                 None => true,
                 Some(c) => {
-                    let mut scope = self.scope(s, &Json::Null, &view, &self.goals, &self.metrics);
+                    let mut scope = seen.scope(&view, &self.goals, &self.metrics);
                     scope.action = cel_map([
                         (
                             "kind",
@@ -565,6 +583,17 @@ impl Mind {
         Disposition::Execute
     }
 
+    /// Records an ended intention's outcome for its plan (in its context) and for every
+    /// variant it chose.
+    fn learn(&mut self, it: &Intention, success: bool, out: &mut Vec<Decision>) {
+        for key in std::iter::once(Stats::plan_key(&it.plan, &it.context))
+            .chain(it.variants.iter().cloned())
+        {
+            self.stats.record(&key, success);
+            out.push(Decision::Learned { key, success });
+        }
+    }
+
     /// Ends intention `i` with a judged outcome, learning from it and resuming a parent.
     pub(super) fn finish(
         &mut self,
@@ -574,12 +603,7 @@ impl Mind {
         out: &mut Vec<Decision>,
     ) {
         let it = self.intentions.remove(i);
-        for key in std::iter::once(Stats::plan_key(&it.plan, &it.context))
-            .chain(it.variants.iter().cloned())
-        {
-            self.stats.record(&key, success);
-            out.push(Decision::Learned { key, success });
-        }
+        self.learn(&it, success, out);
         out.push(Decision::Complete {
             intention: it.id,
             plan: it.plan.clone(),
@@ -603,15 +627,7 @@ impl Mind {
         out: &mut Vec<Decision>,
     ) {
         let it = self.intentions.remove(i);
-        for key in std::iter::once(Stats::plan_key(&it.plan, &it.context))
-            .chain(it.variants.iter().cloned())
-        {
-            self.stats.record(&key, false);
-            out.push(Decision::Learned {
-                key,
-                success: false,
-            });
-        }
+        self.learn(&it, false, out);
         let contingency = s
             .playbook
             .plans

@@ -223,24 +223,17 @@ impl PlanLibrary {
                 ));
                 continue;
             }
-            let mut cond = |field: &str, src: &Option<String>| match src {
-                Some(s) => match Condition::compile(s) {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        errors.push(err(
-                            field.into(),
-                            format!("is not a valid CEL expression: {e}"),
-                        ));
-                        None
-                    }
-                },
-                None => None,
+            let mut cond = |field: &str, src: Option<&str>| {
+                Condition::compile_optional(src).unwrap_or_else(|m| {
+                    errors.push(err(field.into(), m));
+                    None
+                })
             };
-            let when = cond("trigger.when", &spec.trigger.when);
-            let context = cond("context", &spec.context);
+            let when = cond("trigger.when", spec.trigger.when.as_deref());
+            let context = cond("context", spec.context.as_deref());
             let success_when = cond(
                 "success.when",
-                &spec.success.as_ref().and_then(|s| s.when.clone()),
+                spec.success.as_ref().and_then(|s| s.when.as_deref()),
             );
             if !(0.0..=1.0).contains(&spec.risk) {
                 errors.push(err(
@@ -294,20 +287,20 @@ impl PlanLibrary {
                 };
                 if let Some(action) = &s.action {
                     let mut variants = Vec::new();
-                    let mut sets = vec![("".to_string(), s.params.clone())];
+                    // The step's own parameters, then each variant merged over them.
+                    let mut sets = vec![s.params.clone()];
                     for v in &s.variants {
                         let mut merged = s.params.clone();
                         merged.extend(v.params.clone());
-                        sets.push((v.name.clone(), merged));
+                        sets.push(merged);
                     }
-                    for (vi, (vname, params)) in sets.iter().enumerate() {
+                    for (vi, params) in sets.iter().enumerate() {
                         let src = serde_json::to_string(params).expect("JSON values serialise");
                         let f = if vi == 0 {
                             field("params")
                         } else {
                             format!("steps[{i}].variants[{}]", vi - 1)
                         };
-                        let _ = vname;
                         variants.push(template(format!("{}/{i}/{vi}", spec.name), f, &src));
                     }
                     steps.push(Step::Action {
@@ -323,19 +316,10 @@ impl PlanLibrary {
                     }
                     steps.push(Step::Subgoal(g.clone()));
                 } else if let Some(kind) = &s.wait {
-                    let when = match &s.when {
-                        Some(w) => match Condition::compile(w) {
-                            Ok(c) => Some(c),
-                            Err(e) => {
-                                errors.push(err(
-                                    field("when"),
-                                    format!("is not a valid CEL expression: {e}"),
-                                ));
-                                None
-                            }
-                        },
-                        None => None,
-                    };
+                    let when = Condition::compile_optional(s.when.as_deref()).unwrap_or_else(|m| {
+                        errors.push(err(field("when"), m));
+                        None
+                    });
                     steps.push(Step::Wait {
                         event: kind.clone(),
                         when,

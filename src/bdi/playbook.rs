@@ -61,21 +61,15 @@ impl Playbook {
         }
         let mut policies = Vec::new();
         for p in &spec.policies {
-            let when = match &p.when {
-                Some(w) => match Condition::compile(w) {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        errors.push(PlanError {
-                            section: "policies",
-                            plan: p.action.clone(),
-                            field: "when".into(),
-                            message: format!("is not a valid CEL expression: {e}"),
-                        });
-                        None
-                    }
-                },
-                None => None,
-            };
+            let when = Condition::compile_optional(p.when.as_deref()).unwrap_or_else(|message| {
+                errors.push(PlanError {
+                    section: "policies",
+                    plan: p.action.clone(),
+                    field: "when".into(),
+                    message,
+                });
+                None
+            });
             policies.push(Policy {
                 spec: p.clone(),
                 when,

@@ -301,6 +301,49 @@ mod tests {
     }
 
     #[test]
+    fn anomaly_trend_milestone_and_at_risk() {
+        use crate::model::{Comparison, Goal, GoalHorizon};
+        let s = [
+            spec("name = \"spike\"\nkind = \"anomaly\"\nmetric = \"tickets\"\nz = 3.0\nwindow = 5"),
+            spec(
+                "name = \"falling\"\nkind = \"trend\"\nmetric = \"nps\"\ndirection = \"down\"\nwindow = 3",
+            ),
+            spec("name = \"near\"\nkind = \"goal_milestone\"\ndays = 7"),
+            spec("name = \"risk\"\nkind = \"goal_at_risk\"\ngoal = \"nps\""),
+        ];
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 26, 0, 0, 0).unwrap();
+        let goal = Goal {
+            id: "nps".into(),
+            description: "NPS above 50".into(),
+            horizon: GoalHorizon::Tactical,
+            metric: "nps".into(),
+            comparison: Comparison::Above,
+            target: 50.0,
+            unit: None,
+            period: Some("quarter".into()),
+            importance: 0.5,
+            parent: None,
+        };
+        let (mut w, mut m, mut g) = (Watch::default(), Metrics::default(), GoalBook::new(&[goal]));
+        for (i, v) in [10.0, 11.0, 9.0, 10.0, 10.5].iter().enumerate() {
+            m.record("tickets", *v, t - Duration::hours(10 - i as i64));
+        }
+        for (i, v) in [48.0, 45.0, 41.0].iter().enumerate() {
+            m.record("nps", *v, t - Duration::days(3 - i as i64));
+        }
+        g.refresh(&m, t);
+        let mut kinds: Vec<String> = w.check(&s, &m, &g, t).into_iter().map(|r| r.0).collect();
+        kinds.sort();
+        assert_eq!(kinds, ["signal.falling", "signal.near", "signal.risk"]);
+        m.record("tickets", 40.0, t);
+        let r = w.check(&s, &m, &g, t);
+        assert_eq!(
+            r.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            ["signal.spike"]
+        );
+    }
+
+    #[test]
     fn missing_fields_are_named() {
         let e = spec("name = \"x\"\nkind = \"trend\"").validate();
         let fields: Vec<&str> = e.iter().map(|x| x.0.as_str()).collect();
