@@ -4,9 +4,14 @@
 //! issues fill in their work. Each can be made to panic on purpose (a supervision
 //! drill) to prove that its supervisor restarts it.
 
+use super::runtime::Runtime;
 use crate::memory::{Completion, StoreWriter};
+use crate::model::{ActionStatus, EmployeeId, Event, NewEvent, OutboxEntry};
+use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
 
 /// Which actor of an employee's tree a drill targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,77 +74,91 @@ impl Actor for MemoryActor {
     }
 }
 
-/// An action an employee wants done through one of its capabilities.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActionRequest {
-    /// Capability, e.g. `email`.
-    pub capability: String,
-    /// Operation, e.g. `send`.
-    pub operation: String,
-    /// Its parameters.
-    pub params: serde_json::Value,
-    /// Key under which the outbox runs it at most once.
-    pub idempotency_key: String,
-}
-
-/// How an action ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum ActionOutcome {
-    /// Done, with its result.
-    Done {
-        /// What the capability returned.
-        result: serde_json::Value,
-    },
-    /// Tried and failed.
-    Failed {
-        /// Why.
-        reason: String,
-    },
-    /// This node has no driver for the capability.
-    Unsupported {
-        /// Which capability is missing.
-        capability: String,
-    },
-}
-
 /// Messages to a CapabilityActor.
 pub enum CapabilityMsg {
-    /// Execute an action.
-    Execute(Box<ActionRequest>, RpcReplyPort<ActionOutcome>),
+    /// Run actions already committed to the outbox, in order, each at most once.
+    Run(Vec<OutboxEntry>),
     /// Panic on purpose (supervision drill).
     InjectFault,
 }
 
-/// Executes an employee's actions. This node has no capability drivers yet, so every
-/// action is answered `Unsupported`, naming the capability.
+/// Executes an employee's actions from the outbox. Each action's outcome is recorded in
+/// the outbox together with an `empla.outcome` event for the employee (one
+/// transaction), so an outcome is neither lost nor reported twice; an action whose run
+/// was cut short by a crash is still pending and runs again, with the same idempotency
+/// key for the driver.
+///
+/// This node has no capability drivers yet: every action is answered `unsupported`,
+/// naming the capability.
 pub(crate) struct CapabilityActor;
 
 impl Actor for CapabilityActor {
     type Msg = CapabilityMsg;
-    type State = ();
-    type Arguments = ();
+    type State = (Arc<Runtime>, EmployeeId);
+    type Arguments = (Arc<Runtime>, EmployeeId);
 
-    async fn pre_start(&self, _: ActorRef<CapabilityMsg>, _: ()) -> Result<(), ActorProcessingErr> {
-        Ok(())
+    async fn pre_start(
+        &self,
+        _: ActorRef<CapabilityMsg>,
+        args: (Arc<Runtime>, EmployeeId),
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(args)
     }
 
     async fn handle(
         &self,
         _: ActorRef<CapabilityMsg>,
         msg: CapabilityMsg,
-        _: &mut (),
+        (rt, employee): &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            CapabilityMsg::Execute(req, reply) => {
-                let _ = reply.send(ActionOutcome::Unsupported {
-                    capability: req.capability,
-                });
+            CapabilityMsg::Run(entries) => {
+                // The outbox rows are written with the decision: run nothing before
+                // that is committed.
+                rt.writer.flush().await;
+                for entry in entries {
+                    let (status, result) = run_action(&entry);
+                    metrics::counter!("empla_actions_total", "status" => status.as_str())
+                        .increment(1);
+                    let new = NewEvent {
+                        kind: super::reasoning::kinds::OUTCOME.into(),
+                        source: "outbox".into(),
+                        payload: json!({
+                            "action_id": entry.action_id,
+                            "key": entry.key,
+                            "kind": entry.kind,
+                            "status": status,
+                            "result": result,
+                        }),
+                        idempotency_key: Some(format!("outcome:{}", entry.key)),
+                    };
+                    let event = Event::accept(rt.tenant.clone(), *employee, new, Utc::now());
+                    match rt
+                        .store
+                        .finish_action(&entry.key, status, &result, &event)
+                        .await
+                    {
+                        Ok(true) => super::registry::deliver(rt, event),
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::error!(employee = %employee, action = %entry.key, error = %e, "action outcome not stored; it stays pending and runs again at the next activation");
+                        }
+                    }
+                }
             }
             CapabilityMsg::InjectFault => panic!("{DRILL_PANIC}"),
         }
         Ok(())
     }
+}
+
+/// Runs one action through its capability's driver.
+fn run_action(entry: &OutboxEntry) -> (ActionStatus, serde_json::Value) {
+    let capability = entry.kind.split('.').next().unwrap_or(&entry.kind);
+    (
+        ActionStatus::Unsupported,
+        json!({"error": format!("this node has no driver for the `{capability}` capability; the action was recorded, not carried out")}),
+    )
 }
 
 /// Messages to an A2aActor.

@@ -4,21 +4,29 @@
 //! marked processed and the employee's state snapshot (one transaction, through its
 //! MemoryActor and the group committer). When anything in its tree is restarted, it
 //! resynchronises from the store — state snapshot plus unprocessed events — so a crash
-//! loses nothing and does nothing twice. The reasoning issue adds decisions here.
+//! loses nothing and does nothing twice.
+//!
+//! Every event runs one reasoning cycle of the employee's [`Mind`] (see
+//! [`super::reasoning`]); so does the employee's own cadence (`reflection_interval`).
+//! The cycle's decisions are recorded in the same transaction as the event: episodes
+//! caused by the event's episode, approvals queued, actions put in the outbox. Actions
+//! run only after that commit, through the CapabilityActor.
 
 use super::children::{
     A2aActor, A2aMsg, CapabilityActor, CapabilityMsg, DRILL_PANIC, FaultTarget, MemoryActor,
     MemoryMsg,
 };
+use super::reasoning::{self, AgreementView, Brain, Cause, DayCounts, GoalView, IntentionView};
 use super::registry::Backlog;
 use super::runtime::Runtime;
 use super::supervision::{RestartDecision, RestartTracker, StopReason};
+use crate::bdi::{Input, Mind, Phase};
 use crate::memory::Completion;
 use crate::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId};
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +46,8 @@ pub enum EmployeeMsg {
     ReplayBarrier(u64),
     /// Report runtime status.
     Status(RpcReplyPort<EmployeeRuntime>),
+    /// Reason without an event if the last cycle is older than `reflection_interval`.
+    Reflect,
     /// Passivate if idle for `idle_after` with nothing pending.
     IdleCheck {
         /// Idle time after which to passivate.
@@ -60,13 +70,39 @@ pub struct Snapshot {
     pub events_handled: u64,
     /// When the last one was handled.
     pub last_event_at: Option<DateTime<Utc>>,
+    /// The reasoning state; created at the first event.
+    #[serde(default)]
+    pub mind: Option<Mind>,
+    /// Actions in the outbox whose outcome has not come back yet.
+    #[serde(default)]
+    pub outbox: BTreeSet<u64>,
+    /// Today's counts.
+    #[serde(default)]
+    pub today: DayCounts,
+    /// When the last reasoning cycle ran.
+    #[serde(default)]
+    pub last_cycle_at: Option<DateTime<Utc>>,
 }
 
-/// What an active employee reports about itself.
+/// What an active employee reports about itself (`GET /api/v1/employees/{id}/status`).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EmployeeRuntime {
     /// The role the running employee works in.
     pub role: String,
+    /// Onboarding phase: shadow, assisted or autonomous.
+    pub phase: Phase,
+    /// Intentions being pursued, oldest first, with their step and state.
+    pub intentions: Vec<IntentionView>,
+    /// Goals with progress; blocked ones say why.
+    pub goals: Vec<GoalView>,
+    /// Ids of blocked goals.
+    pub blocked_goals: Vec<String>,
+    /// Approvals this employee waits for (actions and a promotion).
+    pub pending_approvals: usize,
+    /// Agreement with its humans in this phase.
+    pub agreement: AgreementView,
+    /// Today's counts.
+    pub today: DayCounts,
     /// Events handled over the employee's life.
     pub events_handled: u64,
     /// When the last one was handled.
@@ -99,6 +135,7 @@ pub(crate) struct EmployeeState {
     id: EmployeeId,
     profile: EmployeeProfile,
     snapshot: Snapshot,
+    brain: Brain,
     memory: ActorRef<MemoryMsg>,
     capability: ActorRef<CapabilityMsg>,
     a2a: ActorRef<A2aMsg>,
@@ -136,7 +173,8 @@ impl Actor for EmployeeActor {
         let cell = myself.get_cell();
         let (memory, _) =
             Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
-        let (capability, _) = Actor::spawn_linked(None, CapabilityActor, (), cell.clone()).await?;
+        let (capability, _) =
+            Actor::spawn_linked(None, CapabilityActor, (rt.clone(), id), cell.clone()).await?;
         let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
         let backlog = Arc::new(Backlog::default());
         let mut catch_up = false;
@@ -157,13 +195,15 @@ impl Actor for EmployeeActor {
                 (profile, snapshot, pending)
             }
         };
-        let snapshot = decode_snapshot(snapshot.as_deref());
+        let snapshot = decode_snapshot(snapshot.as_deref(), &profile);
         let restarts = RestartTracker::new(&rt.config);
+        let brain = Brain::new(&profile, rt.playbook(&profile.role));
         Ok(EmployeeState {
             rt,
             id,
             profile,
             snapshot,
+            brain,
             memory,
             capability,
             a2a,
@@ -189,6 +229,7 @@ impl Actor for EmployeeActor {
             .rt
             .directory
             .claim_live(state.id, &myself, &state.backlog);
+        resume_outbox(state).await?;
         let startup = std::mem::take(&mut state.startup);
         let full_page = startup.len() as i64 >= REPLAY_PAGE;
         for event in startup.into_iter().chain(handover.events) {
@@ -225,11 +266,19 @@ impl Actor for EmployeeActor {
                 }
             }
             EmployeeMsg::Status(reply) => {
-                let _ = reply.send(EmployeeRuntime {
-                    role: state.profile.role.clone(),
-                    events_handled: state.snapshot.events_handled,
-                    last_event_at: state.snapshot.last_event_at,
-                });
+                let _ = reply.send(status(state));
+            }
+            EmployeeMsg::Reflect => {
+                let interval = chrono::Duration::from_std(state.rt.config.reflection_interval)
+                    .unwrap_or(chrono::TimeDelta::MAX);
+                let now = Utc::now();
+                let due = state
+                    .snapshot
+                    .last_cycle_at
+                    .is_none_or(|t| now - t >= interval);
+                if due && !state.suspended {
+                    reflect(state, now).await;
+                }
             }
             EmployeeMsg::IdleCheck { idle_after } => {
                 if !state.suspended
@@ -273,9 +322,14 @@ impl Actor for EmployeeActor {
                                 .0;
                     }
                     FaultTarget::Capability => {
-                        state.capability = Actor::spawn_linked(None, CapabilityActor, (), cell)
-                            .await?
-                            .0
+                        state.capability = Actor::spawn_linked(
+                            None,
+                            CapabilityActor,
+                            (state.rt.clone(), state.id),
+                            cell,
+                        )
+                        .await?
+                        .0
                     }
                     FaultTarget::A2a => {
                         state.a2a = Actor::spawn_linked(None, A2aActor, (), cell).await?.0
@@ -283,6 +337,10 @@ impl Actor for EmployeeActor {
                     FaultTarget::Employee => {}
                 }
                 resync(&myself, state).await?;
+                if which == FaultTarget::Capability {
+                    // What the failed CapabilityActor had not finished is still pending.
+                    resume_outbox(state).await?;
+                }
             }
             EmployeeMsg::InjectFault(target) => match target {
                 FaultTarget::Employee => panic!("{DRILL_PANIC}"),
@@ -345,10 +403,108 @@ fn child_name(which: FaultTarget) -> &'static str {
     }
 }
 
-fn decode_snapshot(bytes: Option<&[u8]>) -> Snapshot {
-    bytes
-        .and_then(|b| rmp_serde::from_slice(b).ok())
-        .unwrap_or_default()
+fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot {
+    let mut snapshot: Snapshot = match bytes.map(rmp_serde::from_slice) {
+        None => Snapshot::default(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            tracing::error!(employee = %profile.id, error = %e, "state snapshot unreadable; starting from a fresh mind");
+            Snapshot::default()
+        }
+    };
+    if snapshot.mind.is_none() {
+        snapshot.mind = Some(reasoning::new_mind(profile));
+    }
+    snapshot
+}
+
+/// The status an employee reports.
+fn status(state: &EmployeeState) -> EmployeeRuntime {
+    let mind = state.snapshot.mind.as_ref().expect("the mind is loaded");
+    let (intentions, goals, pending_approvals, agreement) = reasoning::mind_status(mind);
+    EmployeeRuntime {
+        role: state.profile.role.clone(),
+        phase: mind.phase,
+        blocked_goals: goals
+            .iter()
+            .filter(|g| g.blocked)
+            .map(|g| g.id.clone())
+            .collect(),
+        intentions,
+        goals,
+        pending_approvals,
+        agreement,
+        today: state.snapshot.today.clone(),
+        events_handled: state.snapshot.events_handled,
+        last_event_at: state.snapshot.last_event_at,
+    }
+}
+
+/// Hands the actions left pending in the outbox (by a crash or a failed
+/// CapabilityActor) to the CapabilityActor again. The snapshot lists them, so an
+/// employee with none does not read the store.
+async fn resume_outbox(state: &mut EmployeeState) -> Result<(), ActorProcessingErr> {
+    if state.snapshot.outbox.is_empty() {
+        return Ok(());
+    }
+    let pending = state
+        .rt
+        .store
+        .pending_actions(&state.rt.tenant, state.id)
+        .await?;
+    if !pending.is_empty() {
+        state.capability.send_message(CapabilityMsg::Run(pending))?;
+    }
+    Ok(())
+}
+
+/// Sends what a cycle decided to the MemoryActor (one transaction with the event, if
+/// any), then its actions to the CapabilityActor, which runs them once that is committed.
+fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::Recorded) {
+    let actions = rec.actions.clone();
+    let completion = Completion {
+        tenant: state.rt.tenant.clone(),
+        employee: state.id,
+        event_id,
+        episodes: rec.episodes,
+        snapshot: Some(rmp_serde::to_vec_named(&state.snapshot).expect("a snapshot serialises")),
+        approvals: rec.approvals,
+        actions: rec.actions,
+    };
+    if state
+        .memory
+        .send_message(MemoryMsg::Record(Box::new(completion)))
+        .is_ok()
+        && event_id.is_some()
+    {
+        metrics::counter!("empla_events_processed_total").increment(1);
+    }
+    if !actions.is_empty() {
+        let _ = state.capability.send_message(CapabilityMsg::Run(actions));
+    }
+}
+
+/// The employee's own cadence: a cycle without an event. Recorded only if it decided
+/// something.
+async fn reflect(state: &mut EmployeeState, now: DateTime<Utc>) {
+    let cause = Cause {
+        tenant: state.rt.tenant.clone(),
+        employee: state.id,
+        event: None,
+    };
+    let mut rec = reasoning::Recorded::default();
+    reasoning::think(
+        &state.brain,
+        &mut state.snapshot,
+        Input::Tick,
+        &cause,
+        now,
+        &mut rec,
+    );
+    state.snapshot.last_cycle_at = Some(now);
+    if !rec.episodes.is_empty() {
+        commit(state, None, rec);
+    }
 }
 
 /// Perceives one event: records its episode, marks it processed and persists the state.
@@ -366,9 +522,18 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
     state.last_activity = Instant::now();
     state.snapshot.events_handled += 1;
     state.snapshot.last_event_at = Some(now);
-    let episode = Episode {
-        id: EpisodeId::new(),
+    state.snapshot.last_cycle_at = Some(now);
+    let input = reasoning::input_for(&event, &mut state.snapshot);
+    let episode_id = EpisodeId::new();
+    let cause = Cause {
         tenant: event.tenant.clone(),
+        employee: state.id,
+        event: Some((event.id, episode_id)),
+    };
+    let mut rec = reasoning::Recorded::default();
+    rec.episodes.push(Episode {
+        id: episode_id,
+        tenant: event.tenant,
         employee_id: state.id,
         kind: EpisodeKind::Event,
         event_id: Some(event.id),
@@ -376,21 +541,17 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
         summary: event.kind,
         payload: event.payload,
         at: now,
-    };
-    let completion = Completion {
-        tenant: event.tenant,
-        employee: state.id,
-        event_id: event.id,
-        episodes: vec![episode],
-        snapshot: Some(rmp_serde::to_vec_named(&state.snapshot).expect("a snapshot serialises")),
-    };
-    if state
-        .memory
-        .send_message(MemoryMsg::Record(Box::new(completion)))
-        .is_ok()
-    {
-        metrics::counter!("empla_events_processed_total").increment(1);
-    }
+    });
+    reasoning::think(
+        &state.brain,
+        &mut state.snapshot,
+        input,
+        &cause,
+        now,
+        &mut rec,
+    );
+    state.snapshot.today.events += 1;
+    commit(state, Some(event.id), rec);
 }
 
 /// Handles every unprocessed event in the store, page by page.
@@ -434,7 +595,7 @@ async fn resync(
 ) -> Result<(), ActorProcessingErr> {
     state.rt.writer.flush().await;
     let snapshot = state.rt.store.snapshot(&state.rt.tenant, state.id).await?;
-    state.snapshot = decode_snapshot(snapshot.as_deref());
+    state.snapshot = decode_snapshot(snapshot.as_deref(), &state.profile);
     state.recent.clear();
     state.suspended = false;
     replay(myself, state).await

@@ -543,6 +543,8 @@ pub(crate) async fn spawn_tree(
 pub enum RegistryMsg {
     /// Ask every active employee whether it has been idle long enough to passivate.
     Sweep,
+    /// Ask every active employee to reason on its own if its last cycle is old enough.
+    Reflect,
 }
 
 /// The Registry actor: parent of employee trees and keeper of the idle sweep.
@@ -573,6 +575,8 @@ impl Actor for Registry {
             );
         }
         myself.send_interval(rt.config.passivation_sweep_every, || RegistryMsg::Sweep);
+        // Checked twice per interval, so no employee waits much past its own.
+        myself.send_interval(rt.config.reflection_interval / 2, || RegistryMsg::Reflect);
         Ok(RegistryState { rt })
     }
 
@@ -587,6 +591,11 @@ impl Actor for Registry {
                 let idle_after = state.rt.config.idle_passivate_after;
                 for actor in state.rt.directory.live_actors() {
                     let _ = actor.send_message(EmployeeMsg::IdleCheck { idle_after });
+                }
+            }
+            RegistryMsg::Reflect => {
+                for actor in state.rt.directory.live_actors() {
+                    let _ = actor.send_message(EmployeeMsg::Reflect);
                 }
             }
         }

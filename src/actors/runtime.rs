@@ -3,10 +3,12 @@
 
 use super::registry::Directory;
 use super::scheduler::SchedulerMsg;
+use crate::bdi::Playbook;
 use crate::config::RuntimeConfig;
 use crate::memory::{Store, StoreWriter};
 use crate::model::TenantId;
 use ractor::{ActorCell, ActorRef};
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 /// Shared by all actors of one node.
@@ -16,6 +18,10 @@ pub(crate) struct Runtime {
     pub(crate) writer: StoreWriter,
     pub(crate) directory: Directory,
     pub(crate) config: RuntimeConfig,
+    /// Each role's compiled playbook, shared by its employees.
+    playbooks: BTreeMap<String, Arc<Playbook>>,
+    /// For employees whose role is no longer configured.
+    no_playbook: Arc<Playbook>,
     registry: RwLock<Option<ActorCell>>,
     scheduler: RwLock<Option<ActorRef<SchedulerMsg>>>,
 }
@@ -26,16 +32,29 @@ impl Runtime {
         store: Store,
         writer: StoreWriter,
         config: RuntimeConfig,
+        playbooks: BTreeMap<String, Arc<Playbook>>,
     ) -> Arc<Self> {
+        let no_playbook = Playbook::compile(&Default::default(), &[], config.max_intentions)
+            .expect("an empty playbook compiles");
         Arc::new(Self {
             tenant,
             store,
             writer,
             directory: Directory::default(),
             config,
+            playbooks,
+            no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),
             scheduler: RwLock::new(None),
         })
+    }
+
+    /// The playbook of `role` (an empty one if the role is no longer configured).
+    pub(crate) fn playbook(&self, role: &str) -> Arc<Playbook> {
+        self.playbooks
+            .get(role)
+            .unwrap_or(&self.no_playbook)
+            .clone()
     }
 
     /// The Registry's cell: parent of every employee tree.

@@ -1,14 +1,16 @@
-//! `/api/v1/employees`: hire, list, show, offboard; post events; read episodes.
+//! `/api/v1/employees`: hire, list, show, offboard; post events; read episodes; the
+//! employee's status, phase, feedback and the mentor's observations.
 
 use super::{ApiError, ApiState, JsonBody};
-use crate::actors::{HireError, ReachError, RuntimeState, SubmitError};
+use crate::actors::{EmployeeRuntime, HireError, ReachError, RuntimeState, SubmitError};
+use crate::bdi::Phase;
 use crate::lifecycle::HireRequest;
 use crate::model::{EmployeeId, EmployeeProfile, Episode, EventId, NewEvent};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
@@ -18,6 +20,11 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/employees/{id}", get(show).delete(offboard))
         .route("/employees/{id}/events", axum::routing::post(post_event))
         .route("/employees/{id}/episodes", get(episodes))
+        .route("/employees/{id}/status", get(status))
+        .route("/employees/{id}/phase", axum::routing::put(set_phase))
+        .route("/employees/{id}/feedback", axum::routing::post(feedback))
+        .route("/employees/{id}/observations", axum::routing::post(observe))
+        .route("/employees/{id}/actions", get(actions))
 }
 
 /// An employee's profile with its runtime state.
@@ -31,7 +38,7 @@ pub(crate) struct EmployeeView {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Items<T> {
-    items: Vec<T>,
+    pub(crate) items: Vec<T>,
 }
 
 /// Answer to an accepted event.
@@ -60,7 +67,7 @@ fn view(s: &ApiState, profile: EmployeeProfile) -> EmployeeView {
     EmployeeView { profile, runtime }
 }
 
-fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, ApiError> {
+pub(super) fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, ApiError> {
     s.node.resolve(key).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no employee with id or handle {key:?}; `GET /api/v1/employees` lists them"
@@ -69,7 +76,7 @@ fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, ApiError> {
 }
 
 /// Parses an optional numeric query parameter within bounds, naming it on error.
-fn int_param(
+pub(super) fn int_param(
     q: &HashMap<String, String>,
     name: &str,
     default: i64,
@@ -86,7 +93,7 @@ fn int_param(
     }
 }
 
-fn only_params(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+pub(super) fn only_params(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
     match q.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(ApiError::BadRequest(format!(
             "unknown query parameter `{k}`; this endpoint takes {}",
@@ -176,7 +183,13 @@ pub(crate) async fn post_event(
     JsonBody(event): JsonBody<NewEvent>,
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
     let id = resolve(&s, &key)?;
-    match s.node.submit_event(id, event).await {
+    accepted(s.node.submit_event(id, event).await)
+}
+
+fn accepted(
+    r: Result<crate::memory::Accepted, SubmitError>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    match r {
         Ok(a) => Ok((
             StatusCode::ACCEPTED,
             Json(EventAccepted {
@@ -194,9 +207,140 @@ pub(crate) async fn post_event(
         Err(SubmitError::Reach(e)) => Err(reach_error(e)),
         Err(SubmitError::Write(e)) => {
             tracing::error!(error = %e, "event not stored");
-            Err(ApiError::Unavailable("the event could not be stored and was not accepted; retry with the same idempotency_key".into()))
+            Err(ApiError::Unavailable(
+                "it could not be stored and was not accepted; retry".into(),
+            ))
         }
     }
+}
+
+/// The employee's status: phase, intentions with their step, goals with progress,
+/// blocked goals, pending approvals, agreement and today's counts. Activates it if idle.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/status", params(("id" = String, Path)), responses((status = 200, body = EmployeeRuntime), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn status(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<EmployeeRuntime>, ApiError> {
+    let id = resolve(&s, &key)?;
+    s.node
+        .employee_runtime(id)
+        .await
+        .map(Json)
+        .map_err(reach_error)
+}
+
+/// Body of `PUT /employees/{id}/phase`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PhaseBody {
+    /// shadow, assisted or autonomous.
+    phase: String,
+}
+
+/// The manager sets the onboarding phase. Applied in order with the employee's events.
+#[utoipa::path(put, path = "/api/v1/employees/{id}/phase", params(("id" = String, Path)), request_body = PhaseBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn set_phase(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody<PhaseBody>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    let id = resolve(&s, &key)?;
+    let phase = serde_json::from_value::<Phase>(serde_json::json!(body.phase)).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "`phase` must be shadow, assisted or autonomous, got {:?}",
+            body.phase
+        ))
+    })?;
+    accepted(s.node.set_phase(id, phase).await)
+}
+
+/// Body of `POST /employees/{id}/feedback`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeedbackBody {
+    /// 0 (bad) to 1 (good), for the latest action.
+    #[serde(default)]
+    rating: Option<f64>,
+    /// A correction in words, e.g. "too formal" or "too long".
+    #[serde(default)]
+    correction: Option<String>,
+}
+
+/// Feedback on the employee's latest action: a rating updates the plan's statistics, a
+/// correction shifts its communication style.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/feedback", params(("id" = String, Path)), request_body = FeedbackBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn feedback(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody<FeedbackBody>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    let id = resolve(&s, &key)?;
+    accepted(s.node.feedback(id, body.rating, body.correction).await)
+}
+
+/// Body of `POST /employees/{id}/observations`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ObservationBody {
+    /// The event the mentor acted on.
+    event_id: EventId,
+    /// The action kind the mentor took, e.g. `email.send`.
+    action: String,
+}
+
+/// In shadow: the mentor's real action for an event; the employee's proposal for the
+/// same event is scored against it.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/observations", params(("id" = String, Path)), request_body = ObservationBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn observe(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody<ObservationBody>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    let id = resolve(&s, &key)?;
+    accepted(s.node.observe(id, body.event_id, body.action).await)
+}
+
+/// One outbox entry as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ActionView {
+    /// The action's number within the employee.
+    id: u64,
+    /// `capability.operation`.
+    kind: String,
+    /// Its parameters.
+    #[schema(value_type = Object)]
+    params: serde_json::Value,
+    /// pending, done, failed or unsupported.
+    status: String,
+    /// What the capability returned.
+    #[schema(value_type = Option<Object>)]
+    result: Option<serde_json::Value>,
+}
+
+/// The employee's outbox: actions executed or waiting to run, newest first.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/actions", params(("id" = String, Path), ("limit" = Option<i64>, Query, description = "1..=1000, default 50")), responses((status = 200, body = Object)))]
+pub(crate) async fn actions(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Items<ActionView>>, ApiError> {
+    only_params(&q, &["limit"])?;
+    let id = resolve(&s, &key)?;
+    let limit = int_param(&q, "limit", 50, 1000)?;
+    let items = s
+        .node
+        .actions(id, limit)
+        .await?
+        .into_iter()
+        .map(|r| ActionView {
+            id: r.entry.action_id,
+            kind: r.entry.kind,
+            params: r.entry.params,
+            status: r.status.as_str().into(),
+            result: r.result,
+        })
+        .collect();
+    Ok(Json(Items { items }))
 }
 
 /// An employee's episodes, newest first.

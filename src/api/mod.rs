@@ -3,6 +3,7 @@
 //!
 //! The app is one [`router`]; tests drive it directly or through a real listener.
 
+mod approvals;
 mod employees;
 mod error;
 
@@ -44,6 +45,14 @@ pub struct ApiState {
         employees::offboard,
         employees::post_event,
         employees::episodes,
+        employees::status,
+        employees::set_phase,
+        employees::feedback,
+        employees::observe,
+        employees::actions,
+        approvals::list,
+        approvals::approve,
+        approvals::reject,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -52,6 +61,19 @@ pub struct ApiState {
         crate::model::Episode,
         employees::EmployeeView,
         employees::EventAccepted,
+        employees::PhaseBody,
+        employees::FeedbackBody,
+        employees::ObservationBody,
+        employees::ActionView,
+        approvals::DecisionBody,
+        crate::model::Approval,
+        crate::model::ApprovalStatus,
+        crate::actors::EmployeeRuntime,
+        crate::actors::IntentionView,
+        crate::actors::GoalView,
+        crate::actors::AgreementView,
+        crate::actors::DayCounts,
+        crate::bdi::Phase,
         error::ErrorBody,
     )),
     modifiers(&BearerAuth)
@@ -82,6 +104,7 @@ pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .merge(employees::routes())
+        .merge(approvals::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

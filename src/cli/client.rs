@@ -89,6 +89,83 @@ fn print(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
+async fn decide(
+    node: &NodeArgs,
+    id: &str,
+    verb: &str,
+    reason: Option<String>,
+) -> anyhow::Result<()> {
+    let a = Client::new(node)?
+        .call(
+            reqwest::Method::POST,
+            &format!("/approvals/{id}/{verb}"),
+            Some(json!({"reason": reason, "by": "cli"})),
+        )
+        .await?;
+    println!(
+        "{} {} for employee {}",
+        a["status"].as_str().unwrap_or(""),
+        a["action"]["kind"].as_str().unwrap_or(""),
+        a["employee_id"].as_str().unwrap_or("")
+    );
+    Ok(())
+}
+
+/// The status as a short report.
+fn print_status(v: &Value) {
+    let num = |x: &Value| x.as_f64().map(|f| format!("{f}")).unwrap_or("-".into());
+    println!(
+        "{} · phase {} · {} pending approval(s) · agreement {}/{}",
+        v["role"].as_str().unwrap_or(""),
+        v["phase"].as_str().unwrap_or(""),
+        v["pending_approvals"],
+        v["agreement"]["agreed"],
+        v["agreement"]["scored"]
+    );
+    println!("intentions:");
+    let intentions = v["intentions"].as_array().cloned().unwrap_or_default();
+    if intentions.is_empty() {
+        println!("  none");
+    }
+    for i in intentions {
+        println!(
+            "  {:<28} step {:<3} {}",
+            i["plan"].as_str().unwrap_or(""),
+            i["step"],
+            i["state"].as_str().unwrap_or("")
+        );
+    }
+    println!("goals:");
+    for g in v["goals"].as_array().into_iter().flatten() {
+        let mut flags = String::new();
+        if g["blocked"] == json!(true) {
+            flags.push_str(&format!(
+                "  BLOCKED: {}",
+                g["blocked_reason"].as_str().unwrap_or("")
+            ));
+        }
+        if g["at_risk"] == json!(true) {
+            flags.push_str("  AT RISK");
+        }
+        println!(
+            "  {:<20} {:>5.0}%  current {} / target {}{flags}",
+            g["id"].as_str().unwrap_or(""),
+            g["progress"].as_f64().unwrap_or(0.0) * 100.0,
+            num(&g["current"]),
+            num(&g["target"]),
+        );
+    }
+    let t = &v["today"];
+    println!(
+        "today: {} events, {} actions executed, {} proposed, {} approvals asked, {} escalations",
+        t["events"],
+        t["actions_executed"],
+        t["actions_proposed"],
+        t["approvals_requested"],
+        t["escalations"]
+    );
+}
+
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
     use reqwest::Method;
     match cmd {
@@ -196,6 +273,70 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 )
                 .await?,
         ),
+        Command::Status { id, json, node } => {
+            let v = Client::new(&node)?
+                .call(Method::GET, &format!("/employees/{id}/status"), None)
+                .await?;
+            if json {
+                print(&v);
+            } else {
+                print_status(&v);
+            }
+        }
+        Command::Approvals {
+            employee,
+            status,
+            node,
+        } => {
+            let mut path = format!("/approvals?status={status}");
+            if let Some(e) = employee {
+                path.push_str(&format!("&employee={e}"));
+            }
+            let v = Client::new(&node)?.call(Method::GET, &path, None).await?;
+            let items = v["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                println!("no {status} approvals");
+            }
+            for a in items {
+                let act = &a["action"];
+                println!(
+                    "{}  {:<9} {:<20} employee {}\n    {}\n    {}",
+                    a["id"].as_str().unwrap_or(""),
+                    a["status"].as_str().unwrap_or(""),
+                    act["kind"].as_str().unwrap_or(""),
+                    a["employee_id"].as_str().unwrap_or(""),
+                    a["reason"].as_str().unwrap_or(""),
+                    act.get("params").unwrap_or(act),
+                );
+            }
+        }
+        Command::Approve { id, reason, node } => decide(&node, &id, "approve", reason).await?,
+        Command::Reject { id, reason, node } => decide(&node, &id, "reject", reason).await?,
+        Command::Phase { id, phase, node } => {
+            Client::new(&node)?
+                .call(
+                    Method::PUT,
+                    &format!("/employees/{id}/phase"),
+                    Some(json!({"phase": phase})),
+                )
+                .await?;
+            println!("phase of {id} set to {phase}");
+        }
+        Command::Feedback {
+            id,
+            rating,
+            correction,
+            node,
+        } => {
+            Client::new(&node)?
+                .call(
+                    Method::POST,
+                    &format!("/employees/{id}/feedback"),
+                    Some(json!({"rating": rating, "correction": correction})),
+                )
+                .await?;
+            println!("feedback for {id} recorded");
+        }
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -120,6 +120,69 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Show an employee's status: phase, intentions, goals, pending approvals, today.
+    Status {
+        /// Employee id or chat handle.
+        id: String,
+        /// Print the full JSON instead of the summary.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// List the approval queue (pending by default).
+    Approvals {
+        /// Only this employee's (id or chat handle).
+        #[arg(long)]
+        employee: Option<String>,
+        /// pending, approved, rejected or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Approve a pending action or promotion.
+    Approve {
+        /// Approval id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Reject a pending action or promotion; the employee learns from it.
+    Reject {
+        /// Approval id.
+        id: String,
+        /// Why (the employee records it).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Set an employee's onboarding phase: shadow, assisted or autonomous.
+    Phase {
+        /// Employee id or chat handle.
+        id: String,
+        /// shadow, assisted or autonomous.
+        phase: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Give an employee feedback on its latest action.
+    Feedback {
+        /// Employee id or chat handle.
+        id: String,
+        /// 0 (bad) to 1 (good).
+        #[arg(long)]
+        rating: Option<f64>,
+        /// A correction in words, e.g. "too formal".
+        #[arg(long)]
+        correction: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Configuration commands.
     Config {
         /// What to do.

@@ -128,6 +128,13 @@ pub struct RuntimeConfig {
     /// Time allowed for a graceful shutdown.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// How often an active employee reasons on its own, without an event: signals,
+    /// timed-out waits, at-risk goals.
+    #[serde(with = "humantime_serde")]
+    pub reflection_interval: Duration,
+    /// Most intentions an employee pursues at once; reconsideration drops the
+    /// lowest-priority ones beyond it.
+    pub max_intentions: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -141,6 +148,8 @@ impl Default for RuntimeConfig {
             restart_backoff_initial: Duration::from_millis(100),
             restart_backoff_max: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(10),
+            reflection_interval: Duration::from_secs(900),
+            max_intentions: 8,
         }
     }
 }
@@ -244,6 +253,20 @@ impl NodeConfig {
                 file,
                 "store.max_connections",
                 "must be at least 1",
+            ));
+        }
+        if self.runtime.max_intentions == 0 {
+            e.push(ConfigError::new(
+                file,
+                "runtime.max_intentions",
+                "must be at least 1",
+            ));
+        }
+        if self.runtime.reflection_interval < Duration::from_secs(1) {
+            e.push(ConfigError::new(
+                file,
+                "runtime.reflection_interval",
+                "must be at least 1s, e.g. \"15m\"",
             ));
         }
         if self.store.writers == 0 {

@@ -6,10 +6,12 @@
 //! commit). Every query takes the tenant and filters by it. Nothing here knows about
 //! actors.
 
+mod queue;
 mod rows;
 mod store;
 mod writer;
 
+pub use queue::OutboxRecord;
 pub(crate) use store::parse_status;
 pub use store::{DirectoryRow, NewHire, Store, StoreError, StoreKind};
 pub use writer::{Accepted, Completion, StoreWriter, WriteError};

@@ -7,7 +7,7 @@
 
 use super::store::{Store, StoreError, with_pool};
 use super::to_micros;
-use crate::model::{EmployeeId, Episode, Event, EventId, TenantId};
+use crate::model::{Approval, EmployeeId, Episode, Event, EventId, OutboxEntry, TenantId};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -31,12 +31,16 @@ pub struct Completion {
     pub tenant: TenantId,
     /// The employee.
     pub employee: EmployeeId,
-    /// The event handled.
-    pub event_id: EventId,
+    /// The event handled, marked processed; none for the employee's own cadence.
+    pub event_id: Option<EventId>,
     /// Episodes to record (the event's own first).
     pub episodes: Vec<Episode>,
     /// The employee's state snapshot after handling the event.
     pub snapshot: Option<Vec<u8>>,
+    /// Approvals to queue.
+    pub approvals: Vec<Approval>,
+    /// Actions to put in the outbox.
+    pub actions: Vec<OutboxEntry>,
 }
 
 enum Op {
@@ -229,6 +233,8 @@ struct BatchSql {
     inbox: &'static str,
     episodes: &'static str,
     state: &'static str,
+    approvals: &'static str,
+    outbox: &'static str,
 }
 
 const SQLITE_BATCH: BatchSql = BatchSql {
@@ -241,6 +247,12 @@ const SQLITE_BATCH: BatchSql = BatchSql {
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
             SELECT value->>'t', value->>'e', unhex(value->>'s'), $2 FROM jsonb_each($1) WHERE true \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+    approvals: "INSERT INTO approvals (tenant, id, employee_id, status, action, reason, created_at) \
+                SELECT value->>'t', value->>'i', value->>'e', 'pending', value->'a', value->>'r', value->>'c' \
+                FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
+    outbox: "INSERT INTO outbox (tenant, id, employee_id, action_id, kind, params, status, created_at) \
+             SELECT value->>'t', value->>'i', value->>'e', value->>'n', value->>'k', value->'p', 'pending', $2 \
+             FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
 };
 
 const POSTGRES_BATCH: BatchSql = BatchSql {
@@ -255,6 +267,12 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
             SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2 FROM jsonb_array_elements($1::jsonb) AS a(x) \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+    approvals: "INSERT INTO approvals (tenant, id, employee_id, status, action, reason, created_at) \
+                SELECT x->>'t', x->>'i', x->>'e', 'pending', (x->'a')::text, x->>'r', (x->>'c')::bigint \
+                FROM jsonb_array_elements($1::jsonb) AS a(x) ON CONFLICT DO NOTHING",
+    outbox: "INSERT INTO outbox (tenant, id, employee_id, action_id, kind, params, status, created_at) \
+             SELECT x->>'t', x->>'i', x->>'e', (x->>'n')::bigint, x->>'k', (x->'p')::text, 'pending', $2 \
+             FROM jsonb_array_elements($1::jsonb) AS a(x) ON CONFLICT DO NOTHING",
 };
 
 /// Marks processed the events listed in the JSON array `$2` of `{"t": tenant, "i": id}`.
@@ -287,6 +305,26 @@ struct EpisodeRow<'a> {
     s: &'a str,
     p: &'a serde_json::Value,
     a: i64,
+}
+
+#[derive(Serialize)]
+struct ApprovalRow<'a> {
+    t: &'a str,
+    i: crate::model::ApprovalId,
+    e: EmployeeId,
+    a: &'a serde_json::Value,
+    r: &'a str,
+    c: i64,
+}
+
+#[derive(Serialize)]
+struct OutboxRow<'a> {
+    t: &'a str,
+    i: &'a str,
+    e: EmployeeId,
+    n: u64,
+    k: &'a str,
+    p: &'a serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -353,9 +391,35 @@ async fn commit(
         .collect();
     let processed: Vec<ProcessedRow> = completions
         .iter()
-        .map(|c| ProcessedRow {
+        .filter_map(|c| {
+            Some(ProcessedRow {
+                t: c.tenant.as_str(),
+                i: c.event_id?,
+            })
+        })
+        .collect();
+    let approvals: Vec<ApprovalRow> = completions
+        .iter()
+        .flat_map(|c| c.approvals.iter().map(move |a| (c, a)))
+        .map(|(c, a)| ApprovalRow {
             t: c.tenant.as_str(),
-            i: c.event_id,
+            i: a.id,
+            e: a.employee_id,
+            a: &a.action,
+            r: &a.reason,
+            c: to_micros(a.created_at),
+        })
+        .collect();
+    let outbox: Vec<OutboxRow> = completions
+        .iter()
+        .flat_map(|c| c.actions.iter().map(move |a| (c, a)))
+        .map(|(c, a)| OutboxRow {
+            t: c.tenant.as_str(),
+            i: &a.key,
+            e: a.employee_id,
+            n: a.action_id,
+            k: &a.kind,
+            p: &a.params,
         })
         .collect();
     // The last snapshot of each employee in the batch wins.
@@ -394,6 +458,19 @@ async fn commit(
             sqlx::query(processed_sql)
                 .bind(now)
                 .bind(to_json(&processed))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !approvals.is_empty() {
+            sqlx::query(sql.approvals)
+                .bind(to_json(&approvals))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !outbox.is_empty() {
+            sqlx::query(sql.outbox)
+                .bind(to_json(&outbox))
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
         }

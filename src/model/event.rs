@@ -9,6 +9,10 @@ use utoipa::ToSchema;
 
 /// Longest accepted event kind or source.
 const MAX_NAME_LEN: usize = 128;
+/// Event kinds starting with this are the node's own (approvals, outcomes, phase
+/// changes, feedback, observations); they come only through their own endpoints.
+pub const INTERNAL_KIND_PREFIX: &str = "empla.";
+
 /// Longest accepted idempotency key.
 const MAX_KEY_LEN: usize = 256;
 
@@ -33,6 +37,15 @@ impl NewEvent {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         check_name(&mut e, "kind", &self.kind);
+        if self.kind.starts_with(INTERNAL_KIND_PREFIX) {
+            e.push(FieldError::new(
+                "kind",
+                format!(
+                    "`{}` is reserved for the node's own events; decide approvals with `POST /api/v1/approvals/{{id}}/approve|reject` and use the employee's `phase`, `feedback` and `observations` endpoints",
+                    self.kind
+                ),
+            ));
+        }
         check_name(&mut e, "source", &self.source);
         if let Some(k) = &self.idempotency_key
             && (k.is_empty() || k.len() > MAX_KEY_LEN)

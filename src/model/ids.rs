@@ -53,6 +53,10 @@ uuid_id!(
     /// Identifies one record in episodic memory.
     EpisodeId
 );
+uuid_id!(
+    /// Identifies one entry of the approval queue.
+    ApprovalId
+);
 
 /// Namespace for event ids derived from idempotency keys.
 const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0x6d0c_5c4e_2f43_4a7e_9b8e_7d7a_e3a1_55e1);
@@ -63,6 +67,18 @@ impl EventId {
     pub fn from_idempotency_key(tenant: &TenantId, employee: EmployeeId, key: &str) -> Self {
         let name = format!("{}\u{0}{}\u{0}{}", tenant.as_str(), employee, key);
         Self(Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, name.as_bytes()))
+    }
+}
+
+impl ApprovalId {
+    /// The id of an approval an employee asks for, named by what it is for (e.g.
+    /// `action:12`): the same name always gives the same id, so a decision recorded
+    /// twice queues one approval.
+    pub fn derived(employee: EmployeeId, what: &str) -> Self {
+        Self(Uuid::new_v5(
+            &employee.0,
+            format!("approval:{what}").as_bytes(),
+        ))
     }
 }
 

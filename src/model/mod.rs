@@ -4,6 +4,7 @@
 //! Serde only. Nothing here does IO, awaits, or knows about actors; validation
 //! returns every problem at once as [`FieldError`]s so callers can name the field.
 
+mod approval;
 mod episode;
 mod event;
 mod ids;
@@ -13,9 +14,10 @@ mod profile;
 #[cfg(test)]
 pub(crate) use persona::sample as persona_sample;
 
+pub use approval::{ActionStatus, Approval, ApprovalStatus, OutboxEntry};
 pub use episode::{Episode, EpisodeKind};
-pub use event::{Event, NewEvent};
-pub use ids::{EmployeeId, EpisodeId, EventId, TenantId};
+pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent};
+pub use ids::{ApprovalId, EmployeeId, EpisodeId, EventId, TenantId};
 pub use persona::{
     BehavioralTraits, BigFive, CommunicationStyle, DecisionStyle, EmojiUsage, Formality, Persona,
     Tone, Verbosity,

@@ -2,6 +2,7 @@
 //! by `EMPLA_TEST_POSTGRES_URL`, and the real `empla` binary.
 
 mod api;
+mod bdi;
 mod common;
 mod config;
 mod e2e;

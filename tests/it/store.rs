@@ -2,7 +2,10 @@
 
 use super::common::profile;
 use empla::memory::{Completion, NewHire, Store, StoreError, StoreWriter};
-use empla::model::{EmployeeId, Episode, EpisodeId, EpisodeKind, Event, NewEvent, TenantId};
+use empla::model::{
+    ActionStatus, Approval, ApprovalId, ApprovalStatus, EmployeeId, Episode, EpisodeId,
+    EpisodeKind, Event, NewEvent, OutboxEntry, TenantId,
+};
 
 crate::on_every_store!(
     migrations_store_and_read_back_every_table,
@@ -10,6 +13,7 @@ crate::on_every_store!(
     same_email_is_a_conflict_within_a_tenant_only,
     an_event_id_given_twice_is_stored_once,
     completion_records_episode_marks_processed_and_saves_state_together,
+    approvals_and_outbox_are_stored_with_the_decision_and_settled_once,
 );
 
 fn ev(tenant: &TenantId, employee: EmployeeId, key: Option<&str>) -> Event {
@@ -26,7 +30,7 @@ fn completion(e: &Event, snapshot: &[u8]) -> Completion {
     Completion {
         tenant: e.tenant.clone(),
         employee: e.employee,
-        event_id: e.id,
+        event_id: Some(e.id),
         episodes: vec![Episode {
             id: EpisodeId::new(),
             tenant: e.tenant.clone(),
@@ -39,6 +43,8 @@ fn completion(e: &Event, snapshot: &[u8]) -> Completion {
             at: chrono::Utc::now(),
         }],
         snapshot: Some(snapshot.to_vec()),
+        approvals: Vec::new(),
+        actions: Vec::new(),
     }
 }
 
@@ -222,4 +228,127 @@ async fn completion_records_episode_marks_processed_and_saves_state_together(sto
     assert_eq!(store.count_episodes(&t, p.id, "event").await.unwrap(), 1);
     assert!(store.pending_events(&t, p.id, 10).await.unwrap().is_empty());
     assert!(store.event(&t, e.id).await.unwrap().unwrap().1);
+}
+
+async fn approvals_and_outbox_are_stored_with_the_decision_and_settled_once(store: Store) {
+    let t = TenantId::new("acme");
+    let other = TenantId::new("globex");
+    let p = profile("acme", "sales_ae", "Jordan Lee", "jordan.lee@acme.com");
+    store
+        .insert_employees(&[hire(p.clone(), None)])
+        .await
+        .unwrap();
+    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let e = ev(&t, p.id, None);
+    writer.accept(e.clone()).await.unwrap();
+    let approval = Approval {
+        id: ApprovalId::derived(p.id, "action:7"),
+        employee_id: p.id,
+        status: ApprovalStatus::Pending,
+        action: serde_json::json!({"id": 7, "kind": "email.send", "params": {"to": "sarah@acme.com"}}),
+        reason: "assisted phase".into(),
+        created_at: chrono::DateTime::from_timestamp_micros(1_764_000_000_000_000).unwrap(),
+        decided_at: None,
+        decided_by: None,
+        decision_reason: None,
+    };
+    let entry = OutboxEntry {
+        key: OutboxEntry::key_for(p.id, 8),
+        employee_id: p.id,
+        action_id: 8,
+        kind: "crm.find_leads".into(),
+        params: serde_json::json!({"count": 10}),
+    };
+    let mut c = completion(&e, b"s");
+    c.approvals.push(approval.clone());
+    c.actions.push(entry.clone());
+    writer.complete(c.clone()).await.unwrap();
+    // The same decision recorded twice (a replay) queues one approval and one action.
+    writer.complete(c).await.unwrap();
+    writer.flush().await;
+
+    let queued = store
+        .approvals(&t, Some(p.id), Some(ApprovalStatus::Pending), 10)
+        .await
+        .unwrap();
+    assert_eq!(queued, vec![approval.clone()]);
+    assert!(
+        store
+            .approvals(&other, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.pending_actions(&t, p.id).await.unwrap(),
+        vec![entry.clone()]
+    );
+    assert_eq!(
+        store.employees_with_pending_actions(&t).await.unwrap(),
+        vec![p.id]
+    );
+    assert!(
+        store
+            .employees_with_pending_actions(&other)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A decision is stored with the event that tells the employee, once.
+    let told = ev(&t, p.id, Some("approval:1"));
+    assert!(
+        store
+            .decide_approval(approval.id, true, "manager", Some("fine"), &told)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_approval(approval.id, false, "someone", None, &told)
+            .await
+            .unwrap()
+    );
+    let decided = store.approval(&t, approval.id).await.unwrap().unwrap();
+    assert_eq!(decided.status, ApprovalStatus::Approved);
+    assert_eq!(decided.decided_by.as_deref(), Some("manager"));
+    assert_eq!(decided.decision_reason.as_deref(), Some("fine"));
+    assert!(store.approval(&other, approval.id).await.unwrap().is_none());
+    let pending: Vec<_> = store
+        .pending_events(&t, p.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(pending, vec![told.id]);
+
+    // An outcome is stored with its event, once.
+    let outcome = ev(&t, p.id, Some("outcome:8"));
+    let result = serde_json::json!({"error": "no driver"});
+    assert!(
+        store
+            .finish_action(&entry.key, ActionStatus::Unsupported, &result, &outcome)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_action(&entry.key, ActionStatus::Done, &result, &outcome)
+            .await
+            .unwrap()
+    );
+    let actions = store.actions(&t, p.id, 10).await.unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].status, ActionStatus::Unsupported);
+    assert_eq!(actions[0].result, Some(result));
+    assert!(store.pending_actions(&t, p.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .employees_with_pending_actions(&t)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.pending_events(&t, p.id, 10).await.unwrap().len(), 2);
 }

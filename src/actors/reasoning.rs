@@ -1,0 +1,443 @@
+//! Between the EmployeeActor and its [`Mind`]: an event becomes the Mind's input, a
+//! cycle runs, and its decisions become what is recorded with the event — episodes,
+//! approvals to queue, actions for the outbox — and what the status reports.
+//!
+//! The node's own events (kind `empla.*`) carry what humans and capabilities tell the
+//! employee: a decided approval, an action's outcome, a phase set by the manager,
+//! feedback, a mentor's observed action. They come through the inbox like any event, so
+//! they are durable and handled once.
+//!
+//! Actions whose capability has no driver on this node are answered `unsupported`: the
+//! outcome is recorded (outbox, episode, status) and the intention carries on, but
+//! nothing is learned from it, since it says nothing about the plan.
+
+use super::employee::Snapshot;
+use crate::bdi::{
+    Action, Decision, Disposition, Input, IntentionState, Mind, Perceived, Phase, Playbook,
+    Situation,
+};
+use crate::model::{
+    Approval, ApprovalId, ApprovalStatus, EmployeeId, EmployeeProfile, Episode, EpisodeId,
+    EpisodeKind, Event, EventId, Manager, OutboxEntry, TenantId,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// Kinds of the node's own events.
+pub(crate) mod kinds {
+    /// A human approved or rejected an approval.
+    pub(crate) const APPROVAL: &str = "empla.approval";
+    /// An outbox action ended.
+    pub(crate) const OUTCOME: &str = "empla.outcome";
+    /// The manager set the onboarding phase.
+    pub(crate) const PHASE: &str = "empla.phase";
+    /// Feedback on the employee's latest action.
+    pub(crate) const FEEDBACK: &str = "empla.feedback";
+    /// In shadow: what the mentor actually did for an event.
+    pub(crate) const OBSERVATION: &str = "empla.observation";
+}
+
+/// What a Mind needs from the employee besides itself: the role's playbook, the
+/// persona, and who the employee is (for templates).
+pub(crate) struct Brain {
+    pub(crate) playbook: Arc<Playbook>,
+    persona: crate::model::Persona,
+    me: Json,
+}
+
+impl Brain {
+    pub(crate) fn new(profile: &EmployeeProfile, playbook: Arc<Playbook>) -> Brain {
+        let manager = match &profile.manager {
+            Some(Manager::Human { email, .. }) => json!(email),
+            Some(Manager::Employee { id }) => json!(id.to_string()),
+            None => Json::Null,
+        };
+        Brain {
+            playbook,
+            persona: profile.persona.clone(),
+            me: json!({
+                "name": profile.name,
+                "email": profile.email,
+                "job_title": profile.job_title,
+                "manager": manager,
+            }),
+        }
+    }
+}
+
+/// A new employee's Mind: its goals, shadow while onboarding (autonomous if hired as
+/// active), and a random seed fixed by its id.
+pub(crate) fn new_mind(profile: &EmployeeProfile) -> Mind {
+    let phase = match profile.status {
+        crate::model::EmployeeStatus::Active => Phase::Autonomous,
+        _ => Phase::Shadow,
+    };
+    let id = profile.id.0.as_u128();
+    Mind::new(&profile.goals, phase, (id as u64) ^ ((id >> 64) as u64))
+}
+
+/// Counts of one day's work, for the status.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DayCounts {
+    /// The day (UTC) counted.
+    #[schema(value_type = Option<String>)]
+    pub day: Option<NaiveDate>,
+    /// Events handled.
+    pub events: u64,
+    /// Actions executed.
+    pub actions_executed: u64,
+    /// Actions proposed only (shadow).
+    pub actions_proposed: u64,
+    /// Approvals asked for.
+    pub approvals_requested: u64,
+    /// Escalations to a human.
+    pub escalations: u64,
+    /// Intentions completed successfully.
+    pub completed: u64,
+    /// Intentions failed.
+    pub failed: u64,
+}
+
+impl DayCounts {
+    /// Starts a new day's counts when the day has changed.
+    fn roll(&mut self, now: DateTime<Utc>) {
+        let today = now.date_naive();
+        if self.day != Some(today) {
+            *self = DayCounts {
+                day: Some(today),
+                ..Default::default()
+            };
+        }
+    }
+}
+
+/// Turns an event into the Mind's input, applying what concerns the snapshot itself
+/// (an outcome clears its outbox entry).
+pub(crate) fn input_for(event: &Event, snapshot: &mut Snapshot) -> Input {
+    let p = &event.payload;
+    match event.kind.as_str() {
+        kinds::APPROVAL => {
+            let approved = p["approved"].as_bool().unwrap_or(false);
+            let reason = p["reason"].as_str().map(str::to_string);
+            if p["action"]["kind"] == "promotion" {
+                let to = serde_json::from_value::<Phase>(p["action"]["to"].clone()).ok();
+                match (approved, to) {
+                    (true, Some(to)) => Input::SetPhase(to),
+                    _ => {
+                        // Declined: the employee earns its promotion again from here.
+                        if let Some(m) = snapshot.mind.as_mut() {
+                            m.agreement = Default::default();
+                        }
+                        Input::Tick
+                    }
+                }
+            } else {
+                match p["action"]["id"].as_u64() {
+                    Some(action) => Input::Decided {
+                        action,
+                        approved,
+                        reason,
+                    },
+                    None => Input::Tick,
+                }
+            }
+        }
+        kinds::OUTCOME => {
+            let Some(action) = p["action_id"].as_u64() else {
+                return Input::Tick;
+            };
+            snapshot.outbox.remove(&action);
+            match p["status"].as_str() {
+                Some("done") => Input::Outcome {
+                    action,
+                    success: true,
+                },
+                Some("failed") => Input::Outcome {
+                    action,
+                    success: false,
+                },
+                _ => Input::Tick,
+            }
+        }
+        kinds::PHASE => match serde_json::from_value::<Phase>(p["phase"].clone()) {
+            Ok(phase) => Input::SetPhase(phase),
+            Err(_) => Input::Tick,
+        },
+        kinds::FEEDBACK => Input::Feedback {
+            rating: p["rating"].as_f64(),
+            correction: p["correction"].as_str().map(str::to_string),
+        },
+        kinds::OBSERVATION => Input::Observed {
+            event_id: p["event_id"].as_str().unwrap_or_default().to_string(),
+            action: p["action"].as_str().unwrap_or_default().to_string(),
+        },
+        _ => Input::Event(Perceived {
+            id: event.id.to_string(),
+            kind: event.kind.clone(),
+            source: event.source.clone(),
+            payload: event.payload.clone(),
+        }),
+    }
+}
+
+/// What one cycle adds to the store, besides the snapshot.
+#[derive(Default)]
+pub(crate) struct Recorded {
+    pub(crate) episodes: Vec<Episode>,
+    pub(crate) approvals: Vec<Approval>,
+    pub(crate) actions: Vec<OutboxEntry>,
+}
+
+/// Where a cycle's decisions came from.
+pub(crate) struct Cause {
+    pub(crate) tenant: TenantId,
+    pub(crate) employee: EmployeeId,
+    /// The event and its episode; none for the employee's own cadence.
+    pub(crate) event: Option<(EventId, EpisodeId)>,
+}
+
+/// Runs one cycle on `input` and records its decisions into `out`.
+pub(crate) fn think(
+    brain: &Brain,
+    snapshot: &mut Snapshot,
+    input: Input,
+    cause: &Cause,
+    now: DateTime<Utc>,
+    out: &mut Recorded,
+) {
+    snapshot.today.roll(now);
+    let mind = snapshot.mind.as_mut().expect("the mind is loaded");
+    let situation = Situation {
+        playbook: &brain.playbook,
+        persona: &brain.persona,
+        me: &brain.me,
+        now,
+    };
+    let decisions = mind.cycle(&situation, input);
+    let cycle = mind.cycles;
+    for d in decisions {
+        record(d, snapshot, cause, cycle, now, out);
+    }
+}
+
+fn record(
+    d: Decision,
+    snapshot: &mut Snapshot,
+    cause: &Cause,
+    cycle: u64,
+    now: DateTime<Utc>,
+    out: &mut Recorded,
+) {
+    let today = &mut snapshot.today;
+    let (kind, summary) = match &d {
+        Decision::Act(a) => (EpisodeKind::Action, act_summary(a)),
+        Decision::Signal { kind, .. } => (EpisodeKind::Decision, format!("signal {kind}")),
+        Decision::Gathering { plan, .. } => (EpisodeKind::Decision, format!("gathering {plan}")),
+        Decision::Adopt { plan, .. } => (EpisodeKind::Decision, format!("adopt {plan}")),
+        Decision::AskLlm { .. } => (EpisodeKind::Decision, "ask_llm".into()),
+        Decision::Wait { event, .. } => (EpisodeKind::Decision, format!("wait {event}")),
+        Decision::Complete { plan, success, .. } => {
+            if *success {
+                today.completed += 1;
+            } else {
+                today.failed += 1;
+            }
+            let verb = if *success { "completed" } else { "missed" };
+            (EpisodeKind::Outcome, format!("{verb} {plan}"))
+        }
+        Decision::Fail { plan, .. } => {
+            today.failed += 1;
+            (EpisodeKind::Outcome, format!("failed {plan}"))
+        }
+        Decision::Drop { plan, .. } => (EpisodeKind::Decision, format!("drop {plan}")),
+        Decision::Blocked { goal, .. } => (EpisodeKind::Decision, format!("blocked {goal}")),
+        Decision::Learned { key, .. } => (EpisodeKind::Decision, format!("learned {key}")),
+        Decision::StyleAdjusted { .. } => (EpisodeKind::Decision, "style adjusted".into()),
+        Decision::ProposePromotion { to, .. } => (
+            EpisodeKind::Decision,
+            format!("propose promotion to {}", to.as_str()),
+        ),
+        Decision::Error { plan, .. } => (EpisodeKind::Decision, format!("error in {plan}")),
+    };
+    match &d {
+        Decision::Act(a) => match &a.disposition {
+            Disposition::Execute => {
+                if a.kind == "escalate" {
+                    today.escalations += 1;
+                }
+                today.actions_executed += 1;
+                snapshot.outbox.insert(a.id);
+                out.actions.push(OutboxEntry {
+                    key: OutboxEntry::key_for(cause.employee, a.id),
+                    employee_id: cause.employee,
+                    action_id: a.id,
+                    kind: a.kind.clone(),
+                    params: a.params.clone(),
+                });
+            }
+            Disposition::Propose => today.actions_proposed += 1,
+            Disposition::AwaitApproval { reason } => {
+                today.approvals_requested += 1;
+                out.approvals.push(Approval {
+                    id: ApprovalId::derived(cause.employee, &format!("action:{}", a.id)),
+                    employee_id: cause.employee,
+                    status: ApprovalStatus::Pending,
+                    action: serde_json::to_value(a).expect("an action serialises"),
+                    reason: reason.clone(),
+                    created_at: now,
+                    decided_at: None,
+                    decided_by: None,
+                    decision_reason: None,
+                });
+            }
+        },
+        Decision::ProposePromotion {
+            to,
+            agreement,
+            decisions,
+        } => {
+            today.approvals_requested += 1;
+            out.approvals.push(Approval {
+                id: ApprovalId::derived(
+                    cause.employee,
+                    &format!("promotion:{}:{cycle}", to.as_str()),
+                ),
+                employee_id: cause.employee,
+                status: ApprovalStatus::Pending,
+                action: json!({"kind": "promotion", "to": to, "agreement": agreement, "decisions": decisions}),
+                reason: format!(
+                    "promotion to {}: {:.0}% agreement over {decisions} decisions meets the role's criteria",
+                    to.as_str(),
+                    agreement * 100.0
+                ),
+                created_at: now,
+                decided_at: None,
+                decided_by: None,
+                decision_reason: None,
+            });
+        }
+        _ => {}
+    }
+    out.episodes.push(Episode {
+        id: EpisodeId::new(),
+        tenant: cause.tenant.clone(),
+        employee_id: cause.employee,
+        kind,
+        event_id: cause.event.map(|(e, _)| e),
+        cause_id: cause.event.map(|(_, ep)| ep),
+        summary,
+        payload: serde_json::to_value(&d).expect("a decision serialises"),
+        at: now,
+    });
+}
+
+fn act_summary(a: &Action) -> String {
+    let how = match a.disposition {
+        Disposition::Execute => "execute",
+        Disposition::Propose => "propose",
+        Disposition::AwaitApproval { .. } => "ask approval for",
+    };
+    format!("{how} {}", a.kind)
+}
+
+/// One intention as the status shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IntentionView {
+    /// Id within the employee.
+    pub id: u64,
+    /// Plan.
+    pub plan: String,
+    /// Next step (0-based).
+    pub step: usize,
+    /// ready, waiting, awaiting_approval, awaiting_subgoal, awaiting_outcome.
+    pub state: String,
+    /// Goal served.
+    pub goal: Option<String>,
+    /// Since when in this state.
+    pub since: DateTime<Utc>,
+    /// The event kind awaited, when waiting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<String>,
+}
+
+/// One goal as the status shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GoalView {
+    /// Goal id.
+    pub id: String,
+    /// What it is.
+    pub description: String,
+    /// 0..=1.
+    pub progress: f64,
+    /// The metric's latest value.
+    pub current: Option<f64>,
+    /// Target.
+    pub target: f64,
+    /// Urgency × importance × gap.
+    pub priority: f64,
+    /// Whether it cannot progress now.
+    pub blocked: bool,
+    /// Why, when blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
+    /// Whether its projection misses the target.
+    pub at_risk: bool,
+}
+
+/// How the employee's judgement matches its humans' in this phase.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AgreementView {
+    /// Decisions that agreed or were approved.
+    pub agreed: u32,
+    /// Decisions scored.
+    pub scored: u32,
+    /// agreed / scored.
+    pub rate: f64,
+}
+
+/// The Mind's part of the status.
+pub(crate) fn mind_status(
+    mind: &Mind,
+) -> (Vec<IntentionView>, Vec<GoalView>, usize, AgreementView) {
+    let intentions = mind
+        .intentions
+        .iter()
+        .map(|i| IntentionView {
+            id: i.id,
+            plan: i.plan.clone(),
+            step: i.step,
+            state: i.state.name().into(),
+            goal: i.goal.clone(),
+            since: i.since,
+            waiting_for: match &i.state {
+                IntentionState::Waiting { event, .. } => Some(event.clone()),
+                _ => None,
+            },
+        })
+        .collect();
+    let goals = mind
+        .goals
+        .iter()
+        .map(|g| GoalView {
+            id: g.spec.id.clone(),
+            description: g.spec.description.clone(),
+            progress: g.progress,
+            current: g.current,
+            target: g.spec.target,
+            priority: g.priority,
+            blocked: g.blocked.is_some(),
+            blocked_reason: g.blocked.clone(),
+            at_risk: g.at_risk(),
+        })
+        .collect();
+    let pending = mind.pending_approvals().len() + usize::from(mind.agreement.proposed);
+    let agreement = AgreementView {
+        agreed: mind.agreement.agreed,
+        scored: mind.agreement.scored,
+        rate: mind.agreement.rate(),
+    };
+    (intentions, goals, pending, agreement)
+}

@@ -1,0 +1,113 @@
+//! `/api/v1/approvals`: the queue of actions (and promotions) waiting for a human.
+
+use super::employees::{Items, int_param, only_params, resolve};
+use super::{ApiError, ApiState};
+use crate::actors::DecideError;
+use crate::model::{Approval, ApprovalId, ApprovalStatus};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/approvals", get(list))
+        .route("/approvals/{id}/approve", post(approve))
+        .route("/approvals/{id}/reject", post(reject))
+}
+
+/// The optional body of a decision.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecisionBody {
+    /// Why: shown in the queue and, for a rejection, learned from.
+    #[serde(default)]
+    reason: Option<String>,
+    /// Who decides (default `api`).
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// The approval queue, oldest first.
+#[utoipa::path(get, path = "/api/v1/approvals", params(
+    ("employee" = Option<String>, Query, description = "employee id or chat handle"),
+    ("status" = Option<String>, Query, description = "pending, approved or rejected; all when unset"),
+    ("limit" = Option<i64>, Query, description = "1..=1000, default 100")),
+    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn list(
+    State(s): State<ApiState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Items<Approval>>, ApiError> {
+    only_params(&q, &["employee", "status", "limit"])?;
+    let employee = q.get("employee").map(|k| resolve(&s, k)).transpose()?;
+    let status = match q.get("status").map(String::as_str) {
+        None | Some("all") => None,
+        Some(v) => Some(ApprovalStatus::parse(v).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "query parameter `status` must be pending, approved, rejected or all, got {v:?}"
+            ))
+        })?),
+    };
+    let limit = int_param(&q, "limit", 100, 1000)?;
+    let items = s.node.approvals(employee, status, limit).await?;
+    Ok(Json(Items { items }))
+}
+
+/// Approve: the action runs (or the promotion takes effect).
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", params(("id" = String, Path)), request_body(content = DecisionBody, description = "optional"),
+    responses((status = 200, body = Approval), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub(crate) async fn approve(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Approval>, ApiError> {
+    decide(s, id, true, body).await
+}
+
+/// Reject: the action never runs; the employee learns from the rejection.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", params(("id" = String, Path)), request_body(content = DecisionBody, description = "optional"),
+    responses((status = 200, body = Approval), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub(crate) async fn reject(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Approval>, ApiError> {
+    decide(s, id, false, body).await
+}
+
+async fn decide(
+    s: ApiState,
+    id: String,
+    approved: bool,
+    body: Bytes,
+) -> Result<Json<Approval>, ApiError> {
+    let approval_id: ApprovalId = id.parse().map_err(|_| {
+        ApiError::NotFound(format!(
+            "no approval {id:?}; `GET /api/v1/approvals?status=pending` lists the queue"
+        ))
+    })?;
+    let body: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        DecisionBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "the body is optional, but when sent it must be JSON like {{\"reason\": \"...\"}}: {e}"
+            ))
+        })?
+    };
+    let by = body.by.unwrap_or_else(|| "api".into());
+    match s.node.decide(approval_id, approved, &by, body.reason).await {
+        Ok(a) => Ok(Json(a)),
+        Err(DecideError::NotFound) => Err(ApiError::NotFound(format!(
+            "no approval {id:?}; `GET /api/v1/approvals?status=pending` lists the queue"
+        ))),
+        Err(DecideError::AlreadyDecided(status)) => Err(ApiError::Conflict(format!(
+            "approval {id} is already {}; a decision cannot be changed",
+            status.as_str()
+        ))),
+        Err(DecideError::Store(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,115 @@
+//! The approval queue and the outbox: actions waiting for a human, and actions
+//! persisted before their capability runs.
+
+use super::{ApprovalId, EmployeeId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where an approval is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    /// Waiting for a human.
+    Pending,
+    /// Approved: the action runs.
+    Approved,
+    /// Rejected: the action never runs; the rejection is feedback.
+    Rejected,
+}
+
+impl ApprovalStatus {
+    /// Every status.
+    pub const ALL: [ApprovalStatus; 3] = [Self::Pending, Self::Approved, Self::Rejected];
+
+    /// Name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// One entry of the approval queue: an action (or a promotion) an employee asks a
+/// human to approve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Approval {
+    /// Approval id.
+    pub id: ApprovalId,
+    /// Who asks.
+    pub employee_id: EmployeeId,
+    /// Pending, approved or rejected.
+    pub status: ApprovalStatus,
+    /// What would be done: `kind` (e.g. `email.send`, or `promotion`), `params`, the
+    /// plan and step it belongs to.
+    #[schema(value_type = Object)]
+    pub action: serde_json::Value,
+    /// Why approval is needed.
+    pub reason: String,
+    /// When it was asked.
+    pub created_at: DateTime<Utc>,
+    /// When it was decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Who decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// The reason the human gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_reason: Option<String>,
+}
+
+/// An action to run through a capability, as persisted in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Idempotency key: `<employee>:<action>`; the capability runs it at most once.
+    pub key: String,
+    /// Whose action.
+    pub employee_id: EmployeeId,
+    /// The action's number within the employee.
+    pub action_id: u64,
+    /// Action kind, `capability.operation`, e.g. `email.send`.
+    pub kind: String,
+    /// Rendered parameters.
+    pub params: serde_json::Value,
+}
+
+impl OutboxEntry {
+    /// The outbox key of an employee's action.
+    pub fn key_for(employee: EmployeeId, action: u64) -> String {
+        format!("{employee}:{action}")
+    }
+}
+
+/// How an outbox action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Not run yet.
+    Pending,
+    /// Done.
+    Done,
+    /// Tried and failed.
+    Failed,
+    /// This node has no driver for the capability; nothing was done.
+    Unsupported,
+}
+
+impl ActionStatus {
+    /// Name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Employees think, through the node: a metric starts a plan, the onboarding gate holds
+//! its actions (proposed in shadow, queued in assisted), humans decide, actions run
+//! once through the outbox, and nothing is lost across a restart. On SQLite and
+//! PostgreSQL.
+
+use super::common::{eventually, options};
+use empla::actors::{EmployeeRuntime, Node};
+use empla::bdi::Phase;
+use empla::lifecycle::HireRequest;
+use empla::memory::Store;
+use empla::model::{ActionStatus, Approval, ApprovalStatus, EmployeeId, EpisodeKind, NewEvent};
+use serde_json::json;
+
+crate::on_every_store!(
+    low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval,
+    an_approved_reply_is_sent_once_and_a_rejected_one_never,
+    in_shadow_actions_are_proposed_and_scored_against_the_mentor,
+    agreement_leads_to_a_promotion_the_manager_approves_in_the_queue,
+);
+
+async fn start(store: &Store, promote_after: Option<u32>) -> Node {
+    let mut opts = options("acme");
+    if let Some(n) = promote_after {
+        let ae = opts.roles.get_mut("sales_ae").unwrap();
+        ae.promotion.min_decisions = n;
+    }
+    Node::start_with_store(store.clone(), opts).await.unwrap()
+}
+
+async fn hire(node: &Node) -> EmployeeId {
+    let mut req = HireRequest::new("sales_ae", "Jordan Lee");
+    req.manager = Some(empla::model::Manager::Human {
+        name: "Dana Boss".into(),
+        email: "dana@example.com".into(),
+    });
+    node.hire(req).await.unwrap().id
+}
+
+fn event(kind: &str, payload: serde_json::Value) -> NewEvent {
+    NewEvent {
+        kind: kind.into(),
+        source: "test".into(),
+        payload,
+        idempotency_key: None,
+    }
+}
+
+async fn status(node: &Node, id: EmployeeId) -> EmployeeRuntime {
+    node.employee_runtime(id).await.unwrap()
+}
+
+/// Waits until the employee has exactly `n` pending approvals and returns them.
+async fn pending(node: &Node, id: EmployeeId, n: usize) -> Vec<Approval> {
+    eventually(20, &format!("{n} pending approvals"), || async {
+        let a = node
+            .approvals(Some(id), Some(ApprovalStatus::Pending), 100)
+            .await
+            .unwrap();
+        (a.len() == n).then_some(a)
+    })
+    .await
+}
+
+/// Waits until the employee's outbox holds `n` settled actions and returns their kinds,
+/// oldest first.
+async fn settled(node: &Node, id: EmployeeId, n: usize) -> Vec<(String, ActionStatus)> {
+    eventually(20, &format!("{n} settled actions"), || async {
+        let a = node.actions(id, 100).await.unwrap();
+        let done: Vec<_> = a
+            .iter()
+            .rev()
+            .filter(|r| r.status != ActionStatus::Pending)
+            .map(|r| (r.entry.kind.clone(), r.status))
+            .collect();
+        (a.len() == n && done.len() == n).then_some(done)
+    })
+    .await
+}
+
+async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(store: Store) {
+    let node = start(&store, None).await;
+    let id = hire(&node).await;
+    node.set_phase(id, Phase::Assisted).await.unwrap();
+    node.submit_event(
+        id,
+        event(
+            "metric",
+            json!({"metric": "pipeline_coverage", "value": 2.1}),
+        ),
+    )
+    .await
+    .unwrap();
+
+    // Coverage 2.1 < 3: the pipeline_low trigger starts prospecting, whose first action
+    // waits for a human.
+    let queue = pending(&node, id, 1).await;
+    assert_eq!(queue[0].action["kind"], "crm.find_leads");
+    assert_eq!(queue[0].action["plan"], "prospect_for_pipeline");
+    assert!(queue[0].reason.contains("assisted"), "{}", queue[0].reason);
+    let s = status(&node, id).await;
+    assert_eq!(s.phase, Phase::Assisted);
+    assert_eq!(s.pending_approvals, 1);
+    assert_eq!(s.intentions.len(), 1);
+    assert_eq!(s.intentions[0].plan, "prospect_for_pipeline");
+    assert_eq!(s.intentions[0].state, "awaiting_approval");
+    let coverage = s
+        .goals
+        .iter()
+        .find(|g| g.id == "pipeline_coverage")
+        .unwrap();
+    assert!((coverage.progress - 0.7).abs() < 1e-9, "{coverage:?}");
+    assert!(
+        node.actions(id, 10).await.unwrap().is_empty(),
+        "nothing ran"
+    );
+
+    // A restart between the proposal and the decision loses nothing.
+    node.shutdown().await;
+    let node = start(&store, None).await;
+    let queue = pending(&node, id, 1).await;
+    let s = status(&node, id).await;
+    assert_eq!(s.intentions[0].state, "awaiting_approval");
+
+    // Approved: it runs once (this node has no CRM driver, so it is recorded as
+    // unsupported), and the plan moves on to its email, which waits in turn.
+    let decided = node
+        .decide(queue[0].id, true, "dana", Some("go ahead".into()))
+        .await
+        .unwrap();
+    assert_eq!(decided.status, ApprovalStatus::Approved);
+    assert!(
+        node.decide(queue[0].id, true, "dana", None).await.is_err(),
+        "a decision is taken once"
+    );
+    assert_eq!(
+        settled(&node, id, 1).await,
+        vec![("crm.find_leads".to_string(), ActionStatus::Unsupported)]
+    );
+    let queue = pending(&node, id, 1).await;
+    assert_eq!(queue[0].action["kind"], "email.send");
+    let s = status(&node, id).await;
+    assert_eq!(s.intentions[0].step, 1);
+    assert_eq!(s.today.approvals_requested, 2);
+
+    // Every decision is in episodic memory, caused by the event that led to it.
+    let eps = node.episodes(id, 200, None).await.unwrap();
+    let adopt = eps
+        .iter()
+        .find(|(_, e)| e.summary == "adopt prospect_for_pipeline")
+        .expect("the adoption is recorded");
+    let cause = eps
+        .iter()
+        .find(|(_, e)| Some(e.id) == adopt.1.cause_id)
+        .expect("its cause is recorded");
+    assert_eq!(cause.1.kind, EpisodeKind::Event);
+    assert_eq!(cause.1.summary, "metric");
+    node.shutdown().await;
+}
+
+async fn an_approved_reply_is_sent_once_and_a_rejected_one_never(store: Store) {
+    let node = start(&store, None).await;
+    let id = hire(&node).await;
+    node.set_phase(id, Phase::Assisted).await.unwrap();
+    let lead = |n: u32| {
+        event(
+            "email.received",
+            json!({"from": "sarah@acme.com", "intent": "lead", "message_id": format!("<m{n}@acme.com>")}),
+        )
+    };
+    node.submit_event(id, lead(1)).await.unwrap();
+    let queue = pending(&node, id, 1).await;
+    assert_eq!(queue[0].action["kind"], "email.reply");
+    assert_eq!(
+        queue[0].action["params"]["in_reply_to"], "<m1@acme.com>",
+        "templates render the event"
+    );
+    node.decide(queue[0].id, true, "dana", None).await.unwrap();
+    assert_eq!(
+        settled(&node, id, 1).await,
+        vec![("email.reply".to_string(), ActionStatus::Unsupported)]
+    );
+
+    // The next lead's reply is rejected: it never runs, and the plan learns it failed.
+    node.submit_event(id, lead(2)).await.unwrap();
+    let queue = pending(&node, id, 1).await;
+    let rejected = node
+        .decide(queue[0].id, false, "dana", Some("too pushy".into()))
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, ApprovalStatus::Rejected);
+    assert_eq!(rejected.decision_reason.as_deref(), Some("too pushy"));
+    eventually(20, "the rejection to be learned", || async {
+        let eps = node.episodes(id, 200, None).await.unwrap();
+        eps.iter()
+            .any(|(_, e)| {
+                e.summary == "failed answer_prospect"
+                    && e.payload["reason"].as_str() == Some("rejected: too pushy")
+            })
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let actions = node.actions(id, 100).await.unwrap();
+    assert_eq!(
+        actions.len(),
+        1,
+        "the rejected reply never ran: {actions:?}"
+    );
+    assert!(status(&node, id).await.intentions.is_empty());
+    node.shutdown().await;
+}
+
+async fn in_shadow_actions_are_proposed_and_scored_against_the_mentor(store: Store) {
+    let node = start(&store, None).await;
+    let id = hire(&node).await;
+    assert_eq!(
+        status(&node, id).await.phase,
+        Phase::Shadow,
+        "new hires shadow"
+    );
+    let a = node
+        .submit_event(
+            id,
+            event(
+                "email.received",
+                json!({"from": "sarah@acme.com", "intent": "lead", "message_id": "<m1@acme.com>"}),
+            ),
+        )
+        .await
+        .unwrap();
+    eventually(20, "the proposal", || async {
+        (status(&node, id).await.today.actions_proposed == 1).then_some(())
+    })
+    .await;
+    eventually(20, "the proposal to be recorded", || async {
+        let eps = node.episodes(id, 50, None).await.unwrap();
+        eps.iter()
+            .any(|(_, e)| e.kind == EpisodeKind::Action && e.summary == "propose email.reply")
+            .then_some(())
+    })
+    .await;
+    assert!(node.approvals(Some(id), None, 10).await.unwrap().is_empty());
+    assert!(
+        node.actions(id, 10).await.unwrap().is_empty(),
+        "never executed"
+    );
+
+    node.observe(id, a.event_id, "email.reply".into())
+        .await
+        .unwrap();
+    let s = eventually(20, "the agreement to be scored", || async {
+        let s = status(&node, id).await;
+        (s.agreement.scored == 1).then_some(s)
+    })
+    .await;
+    assert_eq!(s.agreement.agreed, 1);
+    node.shutdown().await;
+}
+
+async fn agreement_leads_to_a_promotion_the_manager_approves_in_the_queue(store: Store) {
+    let node = start(&store, Some(2)).await;
+    let id = hire(&node).await;
+    for n in 0..2 {
+        let a = node
+            .submit_event(
+                id,
+                event(
+                    "email.received",
+                    json!({"intent": "lead", "message_id": format!("<m{n}@acme.com>")}),
+                ),
+            )
+            .await
+            .unwrap();
+        // Wait until the proposal exists before the mentor's action is reported.
+        eventually(20, "the proposal", || async {
+            (status(&node, id).await.today.actions_proposed == n + 1).then_some(())
+        })
+        .await;
+        node.observe(id, a.event_id, "email.reply".into())
+            .await
+            .unwrap();
+    }
+    let queue = pending(&node, id, 1).await;
+    assert_eq!(queue[0].action["kind"], "promotion");
+    assert_eq!(queue[0].action["to"], "assisted");
+    node.decide(queue[0].id, true, "dana", None).await.unwrap();
+    let s = eventually(20, "the promotion", || async {
+        let s = status(&node, id).await;
+        (s.phase == Phase::Assisted).then_some(s)
+    })
+    .await;
+    assert_eq!(s.pending_approvals, 0);
+    assert_eq!(
+        s.agreement.scored, 0,
+        "agreement starts again in the new phase"
+    );
+    node.shutdown().await;
+}
