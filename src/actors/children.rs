@@ -36,6 +36,9 @@ pub enum MemoryMsg {
     Record(Box<Completion>),
     /// Answer once everything recorded so far is committed.
     Flush(RpcReplyPort<()>),
+    /// Once everything recorded so far is committed, hand these outbox actions to the
+    /// CapabilityActor: an action never runs before the decision that made it is stored.
+    AfterCommit(ActorRef<CapabilityMsg>, Vec<OutboxEntry>),
     /// Panic on purpose (supervision drill).
     InjectFault,
 }
@@ -68,6 +71,15 @@ impl Actor for MemoryActor {
                 writer.flush().await;
                 let _ = reply.send(());
             }
+            MemoryMsg::AfterCommit(capability, entries) => {
+                // Waiting here would hold up this employee's next records; the flush is
+                // queued behind what was recorded, which is all it must follow.
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer.flush().await;
+                    let _ = capability.send_message(CapabilityMsg::Run(entries));
+                });
+            }
             MemoryMsg::InjectFault => panic!("{DRILL_PANIC}"),
         }
         Ok(())
@@ -76,7 +88,7 @@ impl Actor for MemoryActor {
 
 /// Messages to a CapabilityActor.
 pub enum CapabilityMsg {
-    /// Run actions already committed to the outbox, in order, each at most once.
+    /// Run actions committed to the outbox, in order, each at most once.
     Run(Vec<OutboxEntry>),
     /// Panic on purpose (supervision drill).
     InjectFault,
@@ -113,9 +125,6 @@ impl Actor for CapabilityActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             CapabilityMsg::Run(entries) => {
-                // The outbox rows are written with the decision: run nothing before
-                // that is committed.
-                rt.writer.flush().await;
                 for entry in entries {
                     let (status, result) = run_action(&entry);
                     metrics::counter!("empla_actions_total", "status" => status.as_str())

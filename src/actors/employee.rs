@@ -480,7 +480,9 @@ fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::
         metrics::counter!("empla_events_processed_total").increment(1);
     }
     if !actions.is_empty() {
-        let _ = state.capability.send_message(CapabilityMsg::Run(actions));
+        let _ = state
+            .memory
+            .send_message(MemoryMsg::AfterCommit(state.capability.clone(), actions));
     }
 }
 

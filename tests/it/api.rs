@@ -319,3 +319,227 @@ async fn metrics_count_accepted_and_processed_events_and_mailbox_delay() {
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary(dir.path());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+            .args(args)
+            .args(["--node", &node.base])
+            .env("EMPLA_API_TOKEN", &node.token)
+            .output()
+            .unwrap()
+    };
+    let cli = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (c, t) = (node.client(), &node.token);
+    cli(&["hire", "--role", "sales_ae", "--name", "Pat Doe"]);
+    assert!(cli(&["status", "pat.doe"]).contains("phase shadow"));
+    cli(&["phase", "pat.doe", "assisted"]);
+    cli(&[
+        "send-event",
+        "pat.doe",
+        "--kind",
+        "metric",
+        "--payload",
+        r#"{"metric":"pipeline_coverage","value":2.1}"#,
+    ]);
+    let listed = super::common::eventually(20, "the approval in the queue", || async {
+        let out = cli(&["approvals"]);
+        out.contains("crm.find_leads").then_some(out)
+    })
+    .await;
+    let approval_id = listed.split_whitespace().next().unwrap().to_string();
+    let status = cli(&["status", "pat.doe"]);
+    assert!(status.contains("phase assisted"), "{status}");
+    assert!(status.contains("prospect_for_pipeline"), "{status}");
+    assert!(status.contains("awaiting_approval"), "{status}");
+    assert!(status.contains("1 pending approval"), "{status}");
+
+    // The queue's JSON shape.
+    let q: Value = node.get_json("/api/v1/approvals?status=pending").await;
+    let item = &q["items"][0];
+    assert_eq!(item["id"], json!(approval_id));
+    assert_eq!(item["status"], "pending");
+    assert_eq!(item["action"]["kind"], "crm.find_leads");
+    assert!(item["reason"].is_string() && item["created_at"].is_string());
+    assert!(item["employee_id"].is_string());
+
+    let approved = cli(&["approve", &approval_id, "--reason", "go"]);
+    assert!(
+        approved.starts_with("approved crm.find_leads"),
+        "{approved}"
+    );
+    let again = run(&["approve", &approval_id]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already approved"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // The plan moves on: its email waits now, and is rejected over HTTP without a body.
+    let q = super::common::eventually(20, "the email in the queue", || async {
+        let q: Value = node
+            .get_json("/api/v1/approvals?status=pending&employee=pat.doe")
+            .await;
+        (q["items"][0]["action"]["kind"] == "email.send").then_some(q)
+    })
+    .await;
+    let email = q["items"][0]["id"].as_str().unwrap();
+    let r = c
+        .post(node.url(&format!("/api/v1/approvals/{email}/reject")))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "rejected");
+    let actions: Value = super::common::eventually(20, "the outbox", || async {
+        let v: Value = node.get_json("/api/v1/employees/pat.doe/actions").await;
+        (v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "crm.find_leads" && a["status"] == "unsupported"))
+        .then_some(v)
+    })
+    .await;
+    assert!(
+        actions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] != "email.send"),
+        "a rejected email never runs: {actions}"
+    );
+
+    // Bad input, each with a clear error.
+    let bad = |r: reqwest::Response, status: u16, needle: &'static str| async move {
+        assert_eq!(r.status(), status);
+        let v: Value = r.json().await.unwrap();
+        let m = v["error"]["message"].as_str().unwrap().to_string();
+        assert!(m.contains(needle), "{m:?} should mention {needle:?}");
+    };
+    let get = |p: &str| c.get(node.url(p)).bearer_auth(t).send();
+    bad(
+        get("/api/v1/approvals?status=maybe").await.unwrap(),
+        400,
+        "`status`",
+    )
+    .await;
+    bad(
+        get("/api/v1/approvals?employee=nobody").await.unwrap(),
+        404,
+        "nobody",
+    )
+    .await;
+    let post = |p: &str, body: Value| c.post(node.url(p)).bearer_auth(t).json(&body).send();
+    bad(
+        post(
+            "/api/v1/approvals/0190e0b4-0000-7000-8000-000000000000/approve",
+            json!({}),
+        )
+        .await
+        .unwrap(),
+        404,
+        "no approval",
+    )
+    .await;
+    bad(
+        post("/api/v1/approvals/not-an-id/reject", json!({}))
+            .await
+            .unwrap(),
+        404,
+        "no approval",
+    )
+    .await;
+    bad(
+        post(
+            &format!("/api/v1/approvals/{approval_id}/approve"),
+            json!({"reasons": "x"}),
+        )
+        .await
+        .unwrap(),
+        400,
+        "reasons",
+    )
+    .await;
+    let r = c
+        .put(node.url("/api/v1/employees/pat.doe/phase"))
+        .bearer_auth(t)
+        .json(&json!({"phase": "boss"}))
+        .send()
+        .await
+        .unwrap();
+    bad(r, 400, "shadow, assisted or autonomous").await;
+    bad(
+        post("/api/v1/employees/pat.doe/feedback", json!({"rating": 1.5}))
+            .await
+            .unwrap(),
+        400,
+        "`rating`",
+    )
+    .await;
+    bad(
+        post("/api/v1/employees/pat.doe/feedback", json!({}))
+            .await
+            .unwrap(),
+        400,
+        "correction",
+    )
+    .await;
+    bad(
+        post(
+            "/api/v1/employees/pat.doe/observations",
+            json!({"event_id": "0190e0b4-0000-7000-8000-000000000000", "action": " "}),
+        )
+        .await
+        .unwrap(),
+        400,
+        "`action`",
+    )
+    .await;
+    bad(
+        post(
+            "/api/v1/employees/pat.doe/events",
+            json!({"kind": "empla.approval", "source": "me"}),
+        )
+        .await
+        .unwrap(),
+        400,
+        "reserved",
+    )
+    .await;
+    let r = post(
+        "/api/v1/employees/pat.doe/feedback",
+        json!({"rating": 0.9, "correction": "too formal"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 202);
+    super::common::eventually(20, "the style to move", || async {
+        let v: Value = node
+            .get_json("/api/v1/employees/pat.doe/episodes?limit=20")
+            .await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["summary"] == "style adjusted")
+            .then_some(())
+    })
+    .await;
+    let doc: Value = node.get_json("/api/v1/openapi.json").await;
+    assert!(doc["paths"]["/api/v1/approvals/{id}/approve"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/employees/{id}/status"]["get"].is_object());
+}

@@ -16,6 +16,7 @@ crate::on_every_store!(
     an_approved_reply_is_sent_once_and_a_rejected_one_never,
     in_shadow_actions_are_proposed_and_scored_against_the_mentor,
     agreement_leads_to_a_promotion_the_manager_approves_in_the_queue,
+    an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start,
 );
 
 async fn start(store: &Store, promote_after: Option<u32>) -> Node {
@@ -293,6 +294,67 @@ async fn agreement_leads_to_a_promotion_the_manager_approves_in_the_queue(store:
     assert_eq!(
         s.agreement.scored, 0,
         "agreement starts again in the new phase"
+    );
+    node.shutdown().await;
+}
+
+async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(store: Store) {
+    let node = start(&store, None).await;
+    let id = hire(&node).await;
+    node.shutdown().await;
+    // As if the node died right after committing a decision to send an email: the
+    // outbox row and the snapshot naming it are stored, the capability never ran.
+    let (writer, _task) = empla::memory::StoreWriter::start(store.clone(), 10, 10, 1);
+    let snapshot = empla::actors::Snapshot {
+        outbox: [5].into(),
+        ..Default::default()
+    };
+    writer
+        .complete(empla::memory::Completion {
+            tenant: empla::model::TenantId::new("acme"),
+            employee: id,
+            event_id: None,
+            episodes: Vec::new(),
+            snapshot: Some(rmp_serde::to_vec_named(&snapshot).unwrap()),
+            approvals: Vec::new(),
+            actions: vec![empla::model::OutboxEntry {
+                key: empla::model::OutboxEntry::key_for(id, 5),
+                employee_id: id,
+                action_id: 5,
+                kind: "email.send".into(),
+                params: json!({"to": "sarah@acme.com"}),
+            }],
+        })
+        .await
+        .unwrap();
+    writer.flush().await;
+
+    let node = start(&store, None).await;
+    assert_eq!(
+        settled(&node, id, 1).await,
+        vec![("email.send".to_string(), ActionStatus::Unsupported)]
+    );
+    // Its outcome reached the employee, once.
+    eventually(20, "the outcome event", || async {
+        let eps = node.episodes(id, 50, None).await.unwrap();
+        let outcomes = eps
+            .iter()
+            .filter(|(_, e)| e.summary == "empla.outcome")
+            .count();
+        (outcomes == 1).then_some(())
+    })
+    .await;
+    node.shutdown().await;
+    let node = start(&store, None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(node.actions(id, 10).await.unwrap().len(), 1);
+    let eps = node.episodes(id, 50, None).await.unwrap();
+    assert_eq!(
+        eps.iter()
+            .filter(|(_, e)| e.summary == "empla.outcome")
+            .count(),
+        1,
+        "nothing ran twice"
     );
     node.shutdown().await;
 }
