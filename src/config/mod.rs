@@ -101,7 +101,11 @@ impl Config {
         let node = NodeConfig::parse(&file, &text, env)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut errors = Vec::new();
-        let roles = role::load_dir(&base.join(&node.node.roles_dir), &mut errors);
+        let roles = role::load_dir(
+            &base.join(&node.node.roles_dir),
+            &base.join(&node.node.plans_dir),
+            &mut errors,
+        );
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
         if errors.is_empty() {
             Ok(Config {

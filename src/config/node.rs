@@ -40,6 +40,9 @@ pub struct NodeSection {
     pub roles_dir: PathBuf,
     /// Demo employee specs directory, relative to the node file.
     pub employees_dir: PathBuf,
+    /// Shared plan files (`*.toml`, each naming the roles it adds plans to), relative to
+    /// the node file; a missing directory means none.
+    pub plans_dir: PathBuf,
     /// Hire the employees of `employees_dir` on start when not hired yet.
     pub hire_demo_employees: bool,
 }
@@ -54,6 +57,7 @@ impl Default for NodeSection {
             api_token: String::new(),
             roles_dir: PathBuf::from("roles"),
             employees_dir: PathBuf::from("employees"),
+            plans_dir: PathBuf::from("plans"),
             hire_demo_employees: true,
         }
     }

@@ -71,6 +71,24 @@ pub struct RoleTemplate {
     /// When an employee proposes its promotion to the next onboarding phase.
     #[serde(default)]
     pub promotion: crate::bdi::PromotionSpec,
+    /// Plans, triggers and policies added from shared plan files: name → file.
+    #[serde(skip)]
+    pub added_from: BTreeMap<String, String>,
+}
+
+/// A shared plan file (`config/plans/*.toml`): plans, triggers and policies added to
+/// every role it names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    /// Role ids this file adds to; `"*"` for every role.
+    roles: Vec<String>,
+    #[serde(default)]
+    plans: Vec<crate::bdi::PlanSpec>,
+    #[serde(default)]
+    triggers: Vec<crate::bdi::SignalSpec>,
+    #[serde(default)]
+    policies: Vec<crate::bdi::PolicySpec>,
 }
 
 /// A recurring moment in the role's week, e.g. weekly planning.
@@ -158,8 +176,10 @@ impl RoleTemplate {
         }
         if let Err(plan_errors) = self.playbook(1) {
             for x in plan_errors {
+                // A plan from a shared plan file is reported in that file.
+                let from = self.added_from.get(&x.plan).map_or(file, String::as_str);
                 e.push(ConfigError::new(
-                    file,
+                    from,
                     format!("{}.{}.{}", x.section, x.plan, x.field),
                     x.message,
                 ));
@@ -181,25 +201,86 @@ impl RoleTemplate {
     }
 }
 
-/// Loads every role template of `dir`, keyed by file stem.
+/// Loads every role template of `dir`, keyed by file stem, adds the shared plan files
+/// of `plans_dir` to the roles they name, and validates each role.
 pub(crate) fn load_dir(
     dir: &Path,
+    plans_dir: &Path,
     errors: &mut Vec<ConfigError>,
 ) -> BTreeMap<String, RoleTemplate> {
     let mut roles = BTreeMap::new();
+    let mut files = BTreeMap::new();
     for path in toml_files(dir, errors) {
         let Some(mut role) = parse_toml_file::<RoleTemplate>(&path, errors) else {
             continue;
         };
-        let file = path.display().to_string();
         role.id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        errors.extend(role.validate(&file));
+        files.insert(role.id.clone(), path.display().to_string());
         roles.insert(role.id.clone(), role);
     }
+    if plans_dir.is_dir() {
+        for path in toml_files(plans_dir, errors) {
+            if let Some(f) = parse_toml_file::<PlanFile>(&path, errors) {
+                add_plan_file(&mut roles, f, &path.display().to_string(), errors);
+            }
+        }
+    }
+    for (id, role) in &roles {
+        errors.extend(role.validate(&files[id]));
+    }
     roles
+}
+
+fn add_plan_file(
+    roles: &mut BTreeMap<String, RoleTemplate>,
+    f: PlanFile,
+    file: &str,
+    errors: &mut Vec<ConfigError>,
+) {
+    if f.roles.is_empty() {
+        errors.push(ConfigError::new(
+            file,
+            "roles",
+            "must name at least one role id (a file stem in the roles directory), or \"*\" for all",
+        ));
+    }
+    let mut targets = Vec::new();
+    for (i, r) in f.roles.iter().enumerate() {
+        if r == "*" {
+            targets.extend(roles.keys().cloned());
+        } else if roles.contains_key(r) {
+            targets.push(r.clone());
+        } else {
+            errors.push(ConfigError::new(
+                file,
+                format!("roles[{i}]"),
+                format!(
+                    "names `{r}`, which is not a role; use one of: {}",
+                    roles.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    targets.sort();
+    targets.dedup();
+    for id in targets {
+        let role = roles.get_mut(&id).expect("checked above");
+        for p in &f.plans {
+            role.added_from.insert(p.name.clone(), file.into());
+        }
+        for t in &f.triggers {
+            role.added_from.insert(t.name.clone(), file.into());
+        }
+        for p in &f.policies {
+            role.added_from.insert(p.action.clone(), file.into());
+        }
+        role.plans.extend(f.plans.iter().cloned());
+        role.triggers.extend(f.triggers.iter().cloned());
+        role.policies.extend(f.policies.iter().cloned());
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ fn load_edited(
     Result<Config, empla::config::ConfigErrors>,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["roles", "employees"] {
+    for sub in ["roles", "employees", "plans"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         for f in std::fs::read_dir(repo().join("config").join(sub)).unwrap() {
             let f = f.unwrap().path();
@@ -192,6 +192,46 @@ fn a_plan_naming_an_unknown_contingency_is_rejected() {
     });
     assert_eq!(e.key, "plans.prospect_for_pipeline.contingency");
     assert!(e.message.contains("ask_nobody"), "{}", e.message);
+}
+
+#[test]
+fn a_shared_plan_file_naming_an_unknown_role_lists_the_roles() {
+    let e = first_error("plans/reflection.toml", |t| {
+        t.replace("roles = [\"*\"]", "roles = [\"sales_ae\", \"cfo\"]")
+    });
+    assert!(e.file.ends_with("plans/reflection.toml"), "{}", e.file);
+    assert_eq!(e.key, "roles[1]");
+    assert!(
+        e.message.contains("`cfo`") && e.message.contains("sales_ae"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_bad_expression_in_a_shared_plan_file_is_reported_in_that_file() {
+    let e = first_error("plans/reflection.toml", |t| {
+        t.replace(
+            "when = \"event.payload.schedule == 'weekly_reflection'\"",
+            "when = \"event.payload.schedule ==\"",
+        )
+    });
+    assert!(e.file.ends_with("plans/reflection.toml"), "{}", e.file);
+    assert_eq!(e.key, "plans.weekly_reflection.trigger.when");
+}
+
+#[test]
+fn every_shipped_role_has_a_playbook_with_the_shared_plans() {
+    let cfg = super::common::shipped();
+    for (id, role) in &cfg.roles {
+        let pb = role.playbook(5).unwrap_or_else(|e| panic!("{id}: {e:?}"));
+        assert!(pb.plans.len() >= 3, "{id} has plans of its own");
+        assert!(!pb.signals.is_empty(), "{id} has proactive triggers");
+        assert!(
+            pb.plans.get("weekly_reflection").is_some(),
+            "{id} has the shared plans"
+        );
+    }
 }
 
 #[test]
