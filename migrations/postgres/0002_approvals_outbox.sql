@@ -32,3 +32,8 @@ CREATE TABLE outbox (
     PRIMARY KEY (tenant, id)
 );
 CREATE INDEX outbox_pending ON outbox (tenant, employee_id) WHERE status = 'pending';
+
+-- When an employee must next reason on its own (a wait's deadline, a message's SLA, a
+-- calendar trigger), so a passivated employee is woken for it.
+ALTER TABLE employee_state ADD COLUMN wake_at BIGINT;
+CREATE INDEX employee_state_wake ON employee_state (tenant, wake_at) WHERE wake_at IS NOT NULL;

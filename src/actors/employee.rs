@@ -82,6 +82,10 @@ pub struct Snapshot {
     /// When the last reasoning cycle ran.
     #[serde(default)]
     pub last_cycle_at: Option<DateTime<Utc>>,
+    /// When the employee must next reason on its own (also stored beside the snapshot,
+    /// so the Registry wakes a passivated employee for it).
+    #[serde(default)]
+    pub wake_at: Option<DateTime<Utc>>,
 }
 
 /// What an active employee reports about itself (`GET /api/v1/employees/{id}/status`).
@@ -275,7 +279,8 @@ impl Actor for EmployeeActor {
                 let due = state
                     .snapshot
                     .last_cycle_at
-                    .is_none_or(|t| now - t >= interval);
+                    .is_none_or(|t| now - t >= interval)
+                    || state.snapshot.wake_at.is_some_and(|t| t <= now);
                 if due && !state.suspended {
                     reflect(state, now).await;
                 }
@@ -462,12 +467,14 @@ async fn resume_outbox(state: &mut EmployeeState) -> Result<(), ActorProcessingE
 /// any), then its actions to the CapabilityActor, which runs them once that is committed.
 fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::Recorded) {
     let actions = rec.actions.clone();
+    state.snapshot.wake_at = next_due(state);
     let completion = Completion {
         tenant: state.rt.tenant.clone(),
         employee: state.id,
         event_id,
         episodes: rec.episodes,
         snapshot: Some(rmp_serde::to_vec_named(&state.snapshot).expect("a snapshot serialises")),
+        wake_at: state.snapshot.wake_at,
         approvals: rec.approvals,
         actions: rec.actions,
     };
@@ -504,9 +511,17 @@ async fn reflect(state: &mut EmployeeState, now: DateTime<Utc>) {
         &mut rec,
     );
     state.snapshot.last_cycle_at = Some(now);
-    if !rec.episodes.is_empty() {
+    if !rec.episodes.is_empty() || next_due(state) != state.snapshot.wake_at {
         commit(state, None, rec);
     }
+}
+
+fn next_due(state: &EmployeeState) -> Option<DateTime<Utc>> {
+    state
+        .snapshot
+        .mind
+        .as_ref()
+        .and_then(|m| m.next_due(&state.brain.playbook, Utc::now()))
 }
 
 /// Perceives one event: records its episode, marks it processed and persists the state.

@@ -483,6 +483,30 @@ pub(crate) async fn live_actor(
         .map_err(|_| ReachError::Unavailable("activation failed; see the node log".into()))
 }
 
+/// Wakes the employees that must reason on their own by now (a wait's deadline, a
+/// message's SLA, a calendar trigger), active or passivated.
+async fn wake_due(rt: &Arc<Runtime>) {
+    let due = match rt
+        .store
+        .due_employees(&rt.tenant, chrono::Utc::now(), 1000)
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read which employees are due; retrying at the next sweep");
+            return;
+        }
+    };
+    for id in due {
+        let rt = rt.clone();
+        tokio::spawn(async move {
+            if let Ok(actor) = live_actor(&rt, id).await {
+                let _ = actor.send_message(EmployeeMsg::Reflect);
+            }
+        });
+    }
+}
+
 /// Loads an employee and spawns its tree under the Registry.
 async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
     let started = std::time::Instant::now();
@@ -592,6 +616,7 @@ impl Actor for Registry {
                 for actor in state.rt.directory.live_actors() {
                     let _ = actor.send_message(EmployeeMsg::IdleCheck { idle_after });
                 }
+                wake_due(&state.rt).await;
             }
             RegistryMsg::Reflect => {
                 for actor in state.rt.directory.live_actors() {

@@ -128,6 +128,20 @@ impl Mind {
             .collect()
     }
 
+    /// When this employee must next reason on its own, with no event: the earliest
+    /// deadline of a wait or a success criterion, or the time a message's SLA or a
+    /// calendar trigger comes due. `None` when nothing is timed.
+    pub fn next_due(&self, playbook: &Playbook, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let waits = self.intentions.iter().filter_map(|i| match &i.state {
+            IntentionState::Waiting { until, .. } => *until,
+            IntentionState::AwaitingOutcome { until } => Some(*until),
+            _ => None,
+        });
+        waits
+            .chain(self.watch.next_due(&playbook.signals, now))
+            .min()
+    }
+
     /// Runs one cycle on `input`.
     pub fn cycle(&mut self, s: &Situation<'_>, input: Input) -> Vec<Decision> {
         self.cycles += 1;

@@ -138,6 +138,39 @@ pub struct Watch {
 pub type Raised = (String, serde_json::Value);
 
 impl Watch {
+    /// The next time a time-based signal (inbox SLA, calendar) will start to hold with
+    /// no new event, if any: when the employee must reason again on its own.
+    pub fn next_due(&self, specs: &[SignalSpec], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut due: Option<DateTime<Utc>> = None;
+        for s in specs {
+            let at = match s.kind {
+                SignalKind::InboxSla => {
+                    let limit = Duration::seconds((s.hours.unwrap_or(4.0) * 3600.0) as i64);
+                    self.unanswered
+                        .iter()
+                        .filter(|(id, _)| !self.firing.contains(&format!("{}:{id}", s.name)))
+                        .map(|(_, at)| *at + limit)
+                        .min()
+                }
+                SignalKind::Calendar => {
+                    let lead = Duration::minutes(s.minutes.unwrap_or(15));
+                    self.calendar
+                        .iter()
+                        .filter(|(id, (start, _))| {
+                            *start > now && !self.firing.contains(&format!("{}:{id}", s.name))
+                        })
+                        .map(|(_, (start, _))| *start - lead)
+                        .min()
+                }
+                _ => None,
+            };
+            if let Some(at) = at {
+                due = Some(due.map_or(at, |d| d.min(at)));
+            }
+        }
+        due
+    }
+
     /// Checks every signal; returns those that start to hold now.
     pub fn check(
         &mut self,
@@ -186,7 +219,7 @@ impl Watch {
                     }
                 }
                 SignalKind::InboxSla => {
-                    let limit = Duration::minutes((s.hours.unwrap_or(4.0) * 60.0) as i64);
+                    let limit = Duration::seconds((s.hours.unwrap_or(4.0) * 3600.0) as i64);
                     for (id, at) in &self.unanswered {
                         let holds = now - *at >= limit;
                         hits.push((id.clone(), holds, json!({"message_id": id, "received_at": at, "waiting_hours": (now - *at).num_minutes() as f64 / 60.0})));

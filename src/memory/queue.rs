@@ -200,6 +200,30 @@ impl Store {
         Ok(decided)
     }
 
+    // ---- wake-ups ----
+
+    /// Employees that must reason on their own by `now` (a wait's deadline, a
+    /// message's SLA, a calendar trigger), at most `limit`.
+    pub async fn due_employees(
+        &self,
+        tenant: &TenantId,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> Result<Vec<EmployeeId>, StoreError> {
+        let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT employee_id FROM employee_state WHERE tenant = $1 AND wake_at IS NOT NULL AND wake_at <= $2 \
+                 ORDER BY wake_at LIMIT $3",
+            )
+            .bind(tenant.as_str())
+            .bind(to_micros(now))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.iter().map(|(id,)| parse_id(id)).collect()
+    }
+
     // ---- outbox ----
 
     /// An employee's actions not run yet, in the order decided.

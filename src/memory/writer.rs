@@ -37,6 +37,8 @@ pub struct Completion {
     pub episodes: Vec<Episode>,
     /// The employee's state snapshot after handling the event.
     pub snapshot: Option<Vec<u8>>,
+    /// When the employee must next reason on its own (stored with the snapshot).
+    pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Approvals to queue.
     pub approvals: Vec<Approval>,
     /// Actions to put in the outbox.
@@ -244,9 +246,9 @@ const SQLITE_BATCH: BatchSql = BatchSql {
     episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
                SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a' \
                FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
-    state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
-            SELECT value->>'t', value->>'e', unhex(value->>'s'), $2 FROM jsonb_each($1) WHERE true \
-            ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+    state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at, wake_at) \
+            SELECT value->>'t', value->>'e', unhex(value->>'s'), $2, value->>'w' FROM jsonb_each($1) WHERE true \
+            ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at, wake_at = excluded.wake_at",
     approvals: "INSERT INTO approvals (tenant, id, employee_id, status, action, reason, created_at) \
                 SELECT value->>'t', value->>'i', value->>'e', 'pending', value->'a', value->>'r', value->>'c' \
                 FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
@@ -264,9 +266,9 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
                SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint \
                FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
                ON CONFLICT DO NOTHING",
-    state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at) \
-            SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2 FROM jsonb_array_elements($1::jsonb) AS a(x) \
-            ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+    state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at, wake_at) \
+            SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2, (x->>'w')::bigint FROM jsonb_array_elements($1::jsonb) AS a(x) \
+            ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at, wake_at = excluded.wake_at",
     approvals: "INSERT INTO approvals (tenant, id, employee_id, status, action, reason, created_at) \
                 SELECT x->>'t', x->>'i', x->>'e', 'pending', (x->'a')::text, x->>'r', (x->>'c')::bigint \
                 FROM jsonb_array_elements($1::jsonb) AS a(x) ON CONFLICT DO NOTHING",
@@ -338,6 +340,7 @@ struct StateRow<'a> {
     t: &'a str,
     e: EmployeeId,
     s: String,
+    w: Option<i64>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -423,15 +426,20 @@ async fn commit(
         })
         .collect();
     // The last snapshot of each employee in the batch wins.
-    let mut latest: HashMap<(&str, EmployeeId), &[u8]> = HashMap::new();
+    // (tenant, employee) → (snapshot, wake_at)
+    type Latest<'a> = HashMap<(&'a str, EmployeeId), (&'a [u8], Option<i64>)>;
+    let mut latest: Latest = HashMap::new();
     for c in completions {
         if let Some(s) = &c.snapshot {
-            latest.insert((c.tenant.as_str(), c.employee), s);
+            latest.insert(
+                (c.tenant.as_str(), c.employee),
+                (s, c.wake_at.map(to_micros)),
+            );
         }
     }
     let states: Vec<StateRow> = latest
         .into_iter()
-        .map(|((t, e), s)| StateRow { t, e, s: hex(s) })
+        .map(|((t, e), (s, w))| StateRow { t, e, s: hex(s), w })
         .collect();
     let (sql, processed_sql) = match store.kind() {
         crate::memory::StoreKind::Sqlite => (&SQLITE_BATCH, SQLITE_PROCESSED),

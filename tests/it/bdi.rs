@@ -17,6 +17,7 @@ crate::on_every_store!(
     in_shadow_actions_are_proposed_and_scored_against_the_mentor,
     agreement_leads_to_a_promotion_the_manager_approves_in_the_queue,
     an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start,
+    a_passivated_employee_is_woken_when_a_message_outlives_its_sla,
 );
 
 async fn start(store: &Store, promote_after: Option<u32>) -> Node {
@@ -316,6 +317,7 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
             event_id: None,
             episodes: Vec::new(),
             snapshot: Some(rmp_serde::to_vec_named(&snapshot).unwrap()),
+            wake_at: None,
             approvals: Vec::new(),
             actions: vec![empla::model::OutboxEntry {
                 key: empla::model::OutboxEntry::key_for(id, 5),
@@ -355,6 +357,46 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
             .count(),
         1,
         "nothing ran twice"
+    );
+    node.shutdown().await;
+}
+
+async fn a_passivated_employee_is_woken_when_a_message_outlives_its_sla(store: Store) {
+    let mut opts = options("acme");
+    opts.runtime.idle_passivate_after = std::time::Duration::from_millis(50);
+    opts.runtime.passivation_sweep_every = std::time::Duration::from_millis(25);
+    let ae = opts.roles.get_mut("sales_ae").unwrap();
+    let sla = ae
+        .triggers
+        .iter_mut()
+        .find(|t| t.name == "prospect_waiting")
+        .unwrap();
+    sla.hours = Some(1.5 / 3600.0); // 1.5 seconds
+    let node = Node::start_with_store(store.clone(), opts).await.unwrap();
+    let id = hire(&node).await;
+    node.submit_event(
+        id,
+        event(
+            "email.received",
+            json!({"from": "sarah@acme.com", "message_id": "<m1@acme.com>"}),
+        ),
+    )
+    .await
+    .unwrap();
+    eventually(10, "passivation", || async {
+        (node.runtime_state(id) == Some(empla::actors::RuntimeState::Idle)).then_some(())
+    })
+    .await;
+    let signal = eventually(20, "the SLA signal", || async {
+        let eps = node.episodes(id, 50, None).await.unwrap();
+        eps.into_iter()
+            .find(|(_, e)| e.summary == "signal signal.prospect_waiting")
+    })
+    .await;
+    assert_eq!(signal.1.payload["detail"]["message_id"], "<m1@acme.com>");
+    assert!(
+        signal.1.cause_id.is_none(),
+        "raised by the employee's own cadence"
     );
     node.shutdown().await;
 }

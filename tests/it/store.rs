@@ -43,6 +43,7 @@ fn completion(e: &Event, snapshot: &[u8]) -> Completion {
             at: chrono::Utc::now(),
         }],
         snapshot: Some(snapshot.to_vec()),
+        wake_at: None,
         approvals: Vec::new(),
         actions: Vec::new(),
     }
