@@ -69,6 +69,7 @@ pub struct Snapshot {
     /// Events handled over the employee's life.
     pub events_handled: u64,
     /// When the last one was handled.
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
     pub last_event_at: Option<DateTime<Utc>>,
     /// The reasoning state; created at the first event.
     #[serde(default)]
@@ -80,11 +81,11 @@ pub struct Snapshot {
     #[serde(default)]
     pub today: DayCounts,
     /// When the last reasoning cycle ran.
-    #[serde(default)]
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
     pub last_cycle_at: Option<DateTime<Utc>>,
     /// When the employee must next reason on its own (also stored beside the snapshot,
     /// so the Registry wakes a passivated employee for it).
-    #[serde(default)]
+    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
     pub wake_at: Option<DateTime<Utc>>,
 }
 
@@ -417,8 +418,9 @@ fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot 
             Snapshot::default()
         }
     };
-    if snapshot.mind.is_none() {
-        snapshot.mind = Some(reasoning::new_mind(profile));
+    match snapshot.mind.as_mut() {
+        Some(m) => m.restore(&profile.goals, Utc::now()),
+        None => snapshot.mind = Some(reasoning::new_mind(profile)),
     }
     snapshot
 }
@@ -473,7 +475,7 @@ fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::
         employee: state.id,
         event_id,
         episodes: rec.episodes,
-        snapshot: Some(rmp_serde::to_vec_named(&state.snapshot).expect("a snapshot serialises")),
+        snapshot: Some(rmp_serde::to_vec(&state.snapshot).expect("a snapshot serialises")),
         wake_at: state.snapshot.wake_at,
         approvals: rec.approvals,
         actions: rec.actions,

@@ -19,7 +19,8 @@ pub struct Belief {
     pub source: String,
     /// Kind, which sets how fast confidence decays (see [`Decay`]).
     pub kind: String,
-    /// When it was formed or last confirmed.
+    /// When it was formed or last confirmed (stored as microseconds).
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub at: DateTime<Utc>,
 }
 

@@ -252,7 +252,8 @@ pub struct Intention {
     pub step: usize,
     /// State.
     pub state: IntentionState,
-    /// Since when in this state.
+    /// Since when in this state (stored as microseconds).
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub since: DateTime<Utc>,
     /// The triggering event (templates read it).
     pub event: Json,

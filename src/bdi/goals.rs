@@ -106,12 +106,71 @@ pub fn period_end(period: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Every goal of an employee, by id.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Only what cannot be recomputed is persisted — which goals are blocked and why; the
+/// goals themselves come from the profile and their progress from the metrics, so a
+/// loaded book is [`GoalBook::restore`]d before use.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "GoalMemo")]
 pub struct GoalBook {
     goals: BTreeMap<String, GoalState>,
+    /// Blocked goals read from a snapshot, until restored.
+    restored: BTreeMap<String, String>,
+}
+
+/// The persisted part of a [`GoalBook`].
+#[derive(Serialize, Deserialize)]
+struct GoalMemo {
+    #[serde(default)]
+    blocked: BTreeMap<String, String>,
+}
+
+impl From<GoalMemo> for GoalBook {
+    fn from(m: GoalMemo) -> GoalBook {
+        GoalBook {
+            goals: BTreeMap::new(),
+            restored: m.blocked,
+        }
+    }
+}
+
+impl Serialize for GoalBook {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Memo<'a> {
+            blocked: BTreeMap<&'a str, &'a str>,
+        }
+        let mut blocked: BTreeMap<&str, &str> = self
+            .restored
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        blocked.extend(
+            self.goals
+                .values()
+                .filter_map(|g| Some((g.spec.id.as_str(), g.blocked.as_deref()?))),
+        );
+        Memo { blocked }.serialize(s)
+    }
 }
 
 impl GoalBook {
+    /// Rebuilds a loaded book from the goal specs, keeping which goals were blocked,
+    /// and recomputes where each stands.
+    pub fn restore(&mut self, specs: &[Goal], metrics: &Metrics, now: DateTime<Utc>) {
+        let mut blocked = std::mem::take(&mut self.restored);
+        for g in self.goals.values_mut() {
+            if let Some(b) = g.blocked.take() {
+                blocked.insert(g.spec.id.clone(), b);
+            }
+        }
+        *self = GoalBook::new(specs);
+        for (id, why) in blocked {
+            self.set_blocked(&id, Some(why));
+        }
+        self.refresh(metrics, now);
+    }
+
     /// Goals from the profile.
     pub fn new(specs: &[Goal]) -> GoalBook {
         GoalBook {
@@ -119,6 +178,7 @@ impl GoalBook {
                 .iter()
                 .map(|g| (g.id.clone(), GoalState::new(g.clone())))
                 .collect(),
+            restored: BTreeMap::new(),
         }
     }
 

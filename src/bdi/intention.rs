@@ -11,18 +11,22 @@ const STEPS_PER_CYCLE: usize = 32;
 /// Shadow proposals remembered for scoring against the mentor's actions.
 const PROPOSALS_KEPT: usize = 256;
 
-/// The event and the persona as conditions see them, converted once per event rather
-/// than once per condition.
-pub(super) struct Seen {
-    event: cel::Value,
-    persona: cel::Value,
+/// The event and the persona as conditions see them, converted at most once per event
+/// (and not at all when no condition is evaluated).
+pub(super) struct Seen<'a> {
+    source: &'a Json,
+    persona_src: &'a Persona,
+    event: std::cell::OnceCell<cel::Value>,
+    persona: std::cell::OnceCell<cel::Value>,
 }
 
-impl Seen {
-    pub(super) fn new(s: &Situation<'_>, event: &Json) -> Seen {
+impl<'a> Seen<'a> {
+    pub(super) fn new(s: &Situation<'a>, event: &'a Json) -> Seen<'a> {
         Seen {
-            event: json_to_cel(event),
-            persona: persona_cel(s.persona),
+            source: event,
+            persona_src: s.persona,
+            event: std::cell::OnceCell::new(),
+            persona: std::cell::OnceCell::new(),
         }
     }
 
@@ -33,8 +37,11 @@ impl Seen {
         metrics: &'b Metrics,
     ) -> Scope<'b> {
         Scope {
-            event: self.event.clone(),
-            persona: self.persona.clone(),
+            event: self.event.get_or_init(|| json_to_cel(self.source)).clone(),
+            persona: self
+                .persona
+                .get_or_init(|| persona_cel(self.persona_src))
+                .clone(),
             action: cel::Value::Null,
             beliefs,
             goals,
@@ -49,7 +56,7 @@ impl Mind {
         &self,
         s: &Situation<'_>,
         cond: Option<&Condition>,
-        seen: &Seen,
+        seen: &Seen<'_>,
     ) -> Result<bool, String> {
         let Some(c) = cond else { return Ok(true) };
         let view = self.beliefs.view(s.now, &s.playbook.decay);
@@ -65,6 +72,9 @@ impl Mind {
         rng: &mut StdRng,
         out: &mut Vec<Decision>,
     ) {
+        if s.playbook.plans.triggered_by(&e.kind).next().is_none() {
+            return;
+        }
         let event = event_json(e);
         let seen = Seen::new(s, &event);
         let bound = choice::risk_bound(s.persona);
@@ -205,7 +215,16 @@ impl Mind {
         e: &Perceived,
         out: &mut Vec<Decision>,
     ) {
-        let seen = Seen::new(s, &event_json(e));
+        if !self.intentions.iter().any(|i| {
+            matches!(
+                i.state,
+                IntentionState::Waiting { .. } | IntentionState::AwaitingOutcome { .. }
+            )
+        }) {
+            return;
+        }
+        let event = event_json(e);
+        let seen = Seen::new(s, &event);
         let mut i = 0;
         while i < self.intentions.len() {
             let it = &self.intentions[i];

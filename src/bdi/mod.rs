@@ -111,6 +111,12 @@ impl Mind {
         }
     }
 
+    /// Makes a mind loaded from a snapshot whole again: its goals from their specs
+    /// (the snapshot keeps only which were blocked), recomputed for `now`.
+    pub fn restore(&mut self, goals: &[Goal], now: DateTime<Utc>) {
+        self.goals.restore(goals, &self.metrics, now);
+    }
+
     fn id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;

@@ -180,28 +180,40 @@ impl Watch {
         now: DateTime<Utc>,
     ) -> Vec<Raised> {
         let mut raised = Vec::new();
+        // Things that do not hold matter only to re-arm a signal that is firing.
+        let track = !self.firing.is_empty();
         for s in specs {
-            let kind = format!("signal.{}", s.name);
-            // (key, holds, payload) for each thing the signal watches.
+            // (key, holds, payload) for each thing the signal watches; the payload is
+            // built only for what holds.
             let mut hits: Vec<(String, bool, serde_json::Value)> = Vec::new();
+            macro_rules! hit {
+                ($key:expr, $holds:expr, $payload:expr) => {{
+                    let holds = $holds;
+                    if holds {
+                        hits.push(($key, true, $payload));
+                    } else if track {
+                        hits.push(($key, false, serde_json::Value::Null));
+                    }
+                }};
+            }
             let metric = s.metric.as_deref().unwrap_or("");
             match s.kind {
                 SignalKind::Threshold => {
                     if let Some(v) = metrics.latest(metric) {
                         let holds =
                             s.below.is_some_and(|b| v < b) || s.above.is_some_and(|a| v > a);
-                        hits.push((String::new(), holds, json!({"metric": metric, "value": v})));
+                        hit!(String::new(), holds, json!({"metric": metric, "value": v}));
                     }
                 }
                 SignalKind::Anomaly => {
                     if let Some(z) = metrics.zscore(metric, s.window.unwrap_or(10)) {
                         let holds = z.abs() >= s.z.unwrap_or(3.0);
                         let value = metrics.latest(metric);
-                        hits.push((
+                        hit!(
                             String::new(),
                             holds,
-                            json!({"metric": metric, "value": value, "z": z}),
-                        ));
+                            json!({"metric": metric, "value": value, "z": z})
+                        );
                     }
                 }
                 SignalKind::Trend => {
@@ -211,29 +223,33 @@ impl Watch {
                             Some(Direction::Down) => slope < 0.0,
                             None => false,
                         };
-                        hits.push((
+                        hit!(
                             String::new(),
                             holds,
-                            json!({"metric": metric, "slope": slope}),
-                        ));
+                            json!({"metric": metric, "slope": slope})
+                        );
                     }
                 }
                 SignalKind::InboxSla => {
                     let limit = Duration::seconds((s.hours.unwrap_or(4.0) * 3600.0) as i64);
                     for (id, at) in &self.unanswered {
                         let holds = now - *at >= limit;
-                        hits.push((id.clone(), holds, json!({"message_id": id, "received_at": at, "waiting_hours": (now - *at).num_minutes() as f64 / 60.0})));
+                        hit!(
+                            id.clone(),
+                            holds,
+                            json!({"message_id": id, "received_at": at, "waiting_hours": (now - *at).num_minutes() as f64 / 60.0})
+                        );
                     }
                 }
                 SignalKind::Calendar => {
                     let lead = Duration::minutes(s.minutes.unwrap_or(15));
                     for (id, (start, title)) in &self.calendar {
                         let holds = *start > now && *start - now <= lead;
-                        hits.push((
+                        hit!(
                             id.clone(),
                             holds,
-                            json!({"calendar_id": id, "title": title, "start": start}),
-                        ));
+                            json!({"calendar_id": id, "title": title, "start": start})
+                        );
                     }
                 }
                 SignalKind::GoalMilestone | SignalKind::GoalAtRisk => {
@@ -249,7 +265,11 @@ impl Watch {
                             }),
                             _ => g.at_risk(),
                         };
-                        hits.push((g.spec.id.clone(), holds, json!({"goal": g.spec.id, "progress": g.progress, "current": g.current, "projected": g.projected, "deadline": g.deadline})));
+                        hit!(
+                            g.spec.id.clone(),
+                            holds,
+                            json!({"goal": g.spec.id, "progress": g.progress, "current": g.current, "projected": g.projected, "deadline": g.deadline})
+                        );
                     }
                 }
             }
@@ -261,7 +281,7 @@ impl Watch {
                 };
                 if holds {
                     if self.firing.insert(id) {
-                        raised.push((kind.clone(), payload));
+                        raised.push((format!("signal.{}", s.name), payload));
                     }
                 } else {
                     self.firing.remove(&id);

@@ -464,9 +464,10 @@ fn intentions_never_exceed_the_bound() {
 fn a_restored_mind_continues_exactly_where_it_was() {
     let mut a = World::new(Phase::Assisted);
     a.run(metric(2.0));
-    let bytes = rmp_serde::to_vec_named(&a.mind).unwrap();
+    let bytes = rmp_serde::to_vec(&a.mind).unwrap();
     let mut b = World::new(Phase::Assisted);
     b.mind = rmp_serde::from_slice(&bytes).unwrap();
+    b.mind.restore(&role().goals, b.now);
     let id = a.mind.pending_approvals()[0].id;
     let da = a.run(Input::Decided {
         action: id,

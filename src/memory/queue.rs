@@ -212,8 +212,10 @@ impl Store {
     ) -> Result<Vec<EmployeeId>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT employee_id FROM employee_state WHERE tenant = $1 AND wake_at IS NOT NULL AND wake_at <= $2 \
-                 ORDER BY wake_at LIMIT $3",
+                "SELECT s.employee_id FROM employee_state s \
+                 JOIN employees e ON e.tenant = s.tenant AND e.id = s.employee_id \
+                 WHERE s.tenant = $1 AND s.wake_at IS NOT NULL AND s.wake_at <= $2 AND e.status <> 'offboarded' \
+                 ORDER BY s.wake_at LIMIT $3",
             )
             .bind(tenant.as_str())
             .bind(to_micros(now))
