@@ -216,21 +216,31 @@ impl GoalBook {
 
     /// Recomputes progress, deadline, projection and priority from the metrics.
     pub fn refresh(&mut self, metrics: &Metrics, now: DateTime<Utc>) {
+        // Goals share a few periods: each period's end is computed once.
+        let mut ends: Vec<(&str, Option<DateTime<Utc>>)> = Vec::new();
         for g in self.goals.values_mut() {
-            g.current = metrics.latest(&g.spec.metric);
-            g.deadline = g.spec.period.as_deref().and_then(|p| period_end(p, now));
+            let points = metrics.points(&g.spec.metric);
+            g.current = points.and_then(|s| s.back()).map(|p| p.1);
+            g.deadline =
+                g.spec
+                    .period
+                    .as_deref()
+                    .and_then(|p| match ends.iter().find(|(q, _)| *q == p) {
+                        Some((_, end)) => *end,
+                        None => {
+                            let end = period_end(p, now);
+                            ends.push((p, end));
+                            end
+                        }
+                    });
             g.progress = g
                 .current
                 .map(|c| progress(g.spec.comparison, c, g.spec.target))
                 .unwrap_or(0.0);
-            g.projected = match (
-                g.current,
-                g.deadline,
-                metrics.slope_per_hour(&g.spec.metric),
-            ) {
-                (Some(c), Some(d), Some(slope)) => {
-                    Some(c + slope * (d - now).num_minutes() as f64 / 60.0)
-                }
+            g.projected = match (g.current, g.deadline) {
+                (Some(c), Some(d)) => points
+                    .and_then(super::metrics::hourly_slope)
+                    .map(|slope| c + slope * (d - now).num_minutes() as f64 / 60.0),
                 _ => None,
             };
         }

@@ -53,13 +53,12 @@ impl Metrics {
     /// Least-squares slope per hour over the window; None with fewer than two points in
     /// time.
     pub fn slope_per_hour(&self, metric: &str) -> Option<f64> {
-        let s = self.series.get(metric)?;
-        let t0 = s.front()?.0.timestamp_millis();
-        let pts: Vec<(f64, f64)> = s
-            .iter()
-            .map(|(t, v)| ((t.timestamp_millis() - t0) as f64 / 3_600_000.0, *v))
-            .collect();
-        slope(&pts)
+        self.series.get(metric).and_then(hourly_slope)
+    }
+
+    /// One metric's points, oldest first.
+    pub(super) fn points(&self, metric: &str) -> Option<&VecDeque<(DateTime<Utc>, f64)>> {
+        self.series.get(metric)
     }
 
     /// How many standard deviations the latest value lies from the mean of the `window`
@@ -90,6 +89,23 @@ impl Metrics {
             .collect();
         slope(&pts)
     }
+}
+
+/// Least-squares slope per hour of a series, without collecting it.
+pub(super) fn hourly_slope(s: &VecDeque<(DateTime<Utc>, f64)>) -> Option<f64> {
+    if s.len() < 2 {
+        return None;
+    }
+    let t0 = s.front()?.0.timestamp_millis();
+    let x = |t: &DateTime<Utc>| (t.timestamp_millis() - t0) as f64 / 3_600_000.0;
+    let n = s.len() as f64;
+    let mx = s.iter().map(|(t, _)| x(t)).sum::<f64>() / n;
+    let my = s.iter().map(|p| p.1).sum::<f64>() / n;
+    let (sxx, sxy) = s.iter().fold((0.0, 0.0), |(xx, xy), (t, v)| {
+        let dx = x(t) - mx;
+        (xx + dx * dx, xy + dx * (v - my))
+    });
+    (sxx > 1e-12).then(|| sxy / sxx)
 }
 
 fn slope(pts: &[(f64, f64)]) -> Option<f64> {
