@@ -17,6 +17,7 @@
 pub mod beliefs;
 pub mod choice;
 mod decision;
+mod ending;
 pub mod expr;
 pub mod gate;
 pub mod goals;

@@ -116,6 +116,22 @@ macro_rules! insert_event {
     };
 }
 
+/// Runs a conditional UPDATE and, only if it changed a row, stores `event` for the
+/// employee, in one transaction. Answers whether the row was changed.
+macro_rules! update_and_tell {
+    ($store:expr, $event:expr, $update:expr) => {
+        with_pool!($store, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let updated = $update.execute(&mut *tx).await?.rows_affected();
+            if updated == 1 {
+                insert_event!($event).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(updated == 1)
+        })
+    };
+}
+
 impl Store {
     // ---- approvals ----
 
@@ -176,9 +192,7 @@ impl Store {
             ApprovalStatus::Rejected
         };
         let now = to_micros(chrono::Utc::now());
-        let decided = with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
+        Ok(update_and_tell!(self, event, sqlx::query(
                 "UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, decision_reason = $4 \
                  WHERE tenant = $5 AND id = $6 AND status = 'pending'",
             )
@@ -187,17 +201,7 @@ impl Store {
             .bind(by)
             .bind(reason)
             .bind(event.tenant.as_str())
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 1 {
-                insert_event!(event).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(updated == 1)
-        })?;
-        Ok(decided)
+            .bind(id.to_string()))?)
     }
 
     // ---- wake-ups ----
@@ -296,9 +300,10 @@ impl Store {
         event: &Event,
     ) -> Result<bool, StoreError> {
         let now = to_micros(chrono::Utc::now());
-        let done = with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
+        Ok(update_and_tell!(
+            self,
+            event,
+            sqlx::query(
                 "UPDATE outbox SET status = $1, result = $2, done_at = $3 \
                  WHERE tenant = $4 AND id = $5 AND status = 'pending'",
             )
@@ -307,15 +312,6 @@ impl Store {
             .bind(now)
             .bind(event.tenant.as_str())
             .bind(key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 1 {
-                insert_event!(event).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(updated == 1)
-        })?;
-        Ok(done)
+        )?)
     }
 }

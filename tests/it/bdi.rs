@@ -18,6 +18,7 @@ crate::on_every_store!(
     agreement_leads_to_a_promotion_the_manager_approves_in_the_queue,
     an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start,
     a_passivated_employee_is_woken_when_a_message_outlives_its_sla,
+    an_active_employee_reasons_on_its_own_cadence,
 );
 
 async fn start(store: &Store, promote_after: Option<u32>) -> Node {
@@ -361,10 +362,9 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
     node.shutdown().await;
 }
 
-async fn a_passivated_employee_is_woken_when_a_message_outlives_its_sla(store: Store) {
+/// Options whose Sales AE expects an answer within 1.5 seconds.
+fn short_sla() -> empla::actors::NodeOptions {
     let mut opts = options("acme");
-    opts.runtime.idle_passivate_after = std::time::Duration::from_millis(50);
-    opts.runtime.passivation_sweep_every = std::time::Duration::from_millis(25);
     let ae = opts.roles.get_mut("sales_ae").unwrap();
     let sla = ae
         .triggers
@@ -372,6 +372,43 @@ async fn a_passivated_employee_is_woken_when_a_message_outlives_its_sla(store: S
         .find(|t| t.name == "prospect_waiting")
         .unwrap();
     sla.hours = Some(1.5 / 3600.0); // 1.5 seconds
+    opts
+}
+
+async fn an_active_employee_reasons_on_its_own_cadence(store: Store) {
+    let mut opts = short_sla();
+    // No sweep (and so no due wake-ups) during the test: only the cadence runs cycles.
+    opts.runtime.passivation_sweep_every = std::time::Duration::from_secs(3600);
+    opts.runtime.reflection_interval = std::time::Duration::from_secs(1);
+    let node = Node::start_with_store(store.clone(), opts).await.unwrap();
+    let id = hire(&node).await;
+    node.submit_event(
+        id,
+        event("email.received", json!({"message_id": "<m1@acme.com>"})),
+    )
+    .await
+    .unwrap();
+    let signal = eventually(20, "the SLA signal", || async {
+        let eps = node.episodes(id, 50, None).await.unwrap();
+        eps.into_iter()
+            .find(|(_, e)| e.summary == "signal signal.prospect_waiting")
+    })
+    .await;
+    assert!(
+        signal.1.cause_id.is_none(),
+        "raised by the employee's own cadence"
+    );
+    assert_eq!(
+        node.runtime_state(id),
+        Some(empla::actors::RuntimeState::Active)
+    );
+    node.shutdown().await;
+}
+
+async fn a_passivated_employee_is_woken_when_a_message_outlives_its_sla(store: Store) {
+    let mut opts = short_sla();
+    opts.runtime.idle_passivate_after = std::time::Duration::from_millis(50);
+    opts.runtime.passivation_sweep_every = std::time::Duration::from_millis(25);
     let node = Node::start_with_store(store.clone(), opts).await.unwrap();
     let id = hire(&node).await;
     node.submit_event(
