@@ -53,6 +53,10 @@ pub struct Condition {
     source: String,
     program: Arc<Program>,
     uses: [Keys; 3],
+    /// Whether the source mentions `event`, `persona`, `action`: CEL converts every
+    /// variable it is given on each evaluation, so the others are not given. (A mention
+    /// in a string literal only costs a conversion; an identifier is never missed.)
+    mentions: [bool; 3],
 }
 
 impl fmt::Debug for Condition {
@@ -101,6 +105,7 @@ impl Condition {
             source: source.to_string(),
             program: Arc::new(program),
             uses,
+            mentions: ["event", "persona", "action"].map(|name| source.contains(name)),
         })
     }
 
@@ -122,9 +127,16 @@ impl Condition {
     /// type mismatch), is an error naming the expression.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<bool, String> {
         let mut ctx = Context::with_env(STDLIB.clone());
-        ctx.add_variable_from_value("event", scope.event.clone());
-        ctx.add_variable_from_value("persona", scope.persona.clone());
-        ctx.add_variable_from_value("action", scope.action.clone());
+        let [event, persona, action] = self.mentions;
+        if event {
+            ctx.add_variable_from_value("event", scope.event.clone());
+        }
+        if persona {
+            ctx.add_variable_from_value("persona", scope.persona.clone());
+        }
+        if action {
+            ctx.add_variable_from_value("action", scope.action.clone());
+        }
         let lookups: [&dyn Lookup; 3] = [scope.beliefs, scope.goals, scope.metrics];
         for ((name, keys), lookup) in KEYED.iter().zip(&self.uses).zip(lookups) {
             let map: HashMap<Key, Value> = match keys {

@@ -29,7 +29,13 @@ pub struct GoalState {
     pub priority: f64,
     /// Why no progress can be made now, if so.
     pub blocked: Option<String>,
+    /// The metric's hourly slope, and the shape of the series it was computed from
+    /// (length, first and last time, last value): recomputed only when that changes.
+    slope: Option<(SeriesKey, Option<f64>)>,
 }
+
+/// What identifies a metric series' contents between cycles.
+type SeriesKey = (usize, i64, i64, u64);
 
 impl GoalState {
     fn new(spec: Goal) -> GoalState {
@@ -41,6 +47,7 @@ impl GoalState {
             projected: None,
             priority: 0.0,
             blocked: None,
+            slope: None,
         }
     }
 
@@ -237,10 +244,27 @@ impl GoalBook {
                 .current
                 .map(|c| progress(g.spec.comparison, c, g.spec.target))
                 .unwrap_or(0.0);
-            g.projected = match (g.current, g.deadline) {
-                (Some(c), Some(d)) => points
-                    .and_then(super::metrics::hourly_slope)
-                    .map(|slope| c + slope * (d - now).num_minutes() as f64 / 60.0),
+            g.projected = match (g.current, g.deadline, points) {
+                (Some(c), Some(d), Some(points)) => {
+                    let (Some(first), Some(last)) = (points.front(), points.back()) else {
+                        unreachable!("a series with a current value has points")
+                    };
+                    let key = (
+                        points.len(),
+                        first.0.timestamp_micros(),
+                        last.0.timestamp_micros(),
+                        last.1.to_bits(),
+                    );
+                    let slope = match &g.slope {
+                        Some((k, slope)) if *k == key => *slope,
+                        _ => {
+                            let slope = super::metrics::hourly_slope(points);
+                            g.slope = Some((key, slope));
+                            slope
+                        }
+                    };
+                    slope.map(|slope| c + slope * (d - now).num_minutes() as f64 / 60.0)
+                }
                 _ => None,
             };
         }

@@ -97,15 +97,14 @@ pub(super) fn hourly_slope(s: &VecDeque<(DateTime<Utc>, f64)>) -> Option<f64> {
         return None;
     }
     let t0 = s.front()?.0.timestamp_millis();
-    let x = |t: &DateTime<Utc>| (t.timestamp_millis() - t0) as f64 / 3_600_000.0;
     let n = s.len() as f64;
-    let mx = s.iter().map(|(t, _)| x(t)).sum::<f64>() / n;
-    let my = s.iter().map(|p| p.1).sum::<f64>() / n;
-    let (sxx, sxy) = s.iter().fold((0.0, 0.0), |(xx, xy), (t, v)| {
-        let dx = x(t) - mx;
-        (xx + dx * dx, xy + dx * (v - my))
+    // One pass: sums of x, y, x², xy (x in hours from the first point).
+    let (sx, sy, sxx, sxy) = s.iter().fold((0.0, 0.0, 0.0, 0.0), |(a, b, c, d), (t, y)| {
+        let x = (t.timestamp_millis() - t0) as f64 / 3_600_000.0;
+        (a + x, b + y, c + x * x, d + x * y)
     });
-    (sxx > 1e-12).then(|| sxy / sxx)
+    let vxx = sxx - sx * sx / n;
+    (vxx > 1e-12).then(|| (sxy - sx * sy / n) / vxx)
 }
 
 fn slope(pts: &[(f64, f64)]) -> Option<f64> {
