@@ -574,6 +574,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         store_url,
         store,
         runtime: RuntimeConfig::default(),
+        memory: Default::default(),
         roles: shipped_roles()?,
         demo_employees: Vec::new(),
     })

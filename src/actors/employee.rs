@@ -557,6 +557,7 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
         kind: EpisodeKind::Event,
         event_id: Some(event.id),
         cause_id: None,
+        channel: Some(event.source),
         summary: event.kind,
         payload: event.payload,
         at: now,

@@ -17,6 +17,7 @@
 mod children;
 mod employee;
 mod employee_supervisor;
+mod memory_face;
 mod node;
 mod node_supervisor;
 mod onboarding;
@@ -29,6 +30,7 @@ pub mod supervision;
 pub use children::{A2aMsg, CapabilityMsg, FaultTarget, MemoryMsg};
 pub use employee::{EmployeeMsg, EmployeeRuntime, Snapshot};
 pub use employee_supervisor::SupervisorMsg;
+pub use memory_face::{MemoryError, Publish};
 pub use node::{HireError, Node, NodeError, NodeOptions, SubmitError};
 pub use node_supervisor::NodeMsg;
 pub use onboarding::DecideError;

@@ -35,6 +35,8 @@ pub struct NodeOptions {
     pub store: StoreConfig,
     /// Runtime settings.
     pub runtime: RuntimeConfig,
+    /// Memory settings: the embedder, retention, working memory.
+    pub memory: crate::config::MemoryConfig,
     /// Role templates by id.
     pub roles: BTreeMap<String, RoleTemplate>,
     /// Employees to hire on start unless already hired from the same file.
@@ -50,6 +52,7 @@ impl NodeOptions {
             store_url: cfg.node.store_url(),
             store: cfg.node.store.clone(),
             runtime: cfg.node.runtime.clone(),
+            memory: cfg.node.memory.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
                 cfg.employees.clone()
@@ -66,6 +69,9 @@ pub enum NodeError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The memory settings cannot be used (e.g. the embedding provider's key is missing).
+    #[error("memory: {0}")]
+    Memory(String),
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),
@@ -146,7 +152,11 @@ impl Node {
     /// Opens the store, loads the directory, starts the actor tree, replays every
     /// unprocessed event and hires the demo employees not hired yet.
     pub async fn start(opts: NodeOptions) -> Result<Node, NodeError> {
-        let store = Store::connect(&opts.store_url, &opts.store).await?;
+        let embedder =
+            crate::memory::embed::from_config(&opts.memory).map_err(NodeError::Memory)?;
+        let store = Store::connect(&opts.store_url, &opts.store)
+            .await?
+            .with_embedder(embedder);
         let mut node = Self::start_with_store(store, opts).await?;
         node.owns_store = true;
         Ok(node)

@@ -328,6 +328,7 @@ fn record(
         kind,
         event_id: cause.event.map(|(e, _)| e),
         cause_id: cause.event.map(|(_, ep)| ep),
+        channel: None,
         summary,
         payload: serde_json::to_value(&d).expect("a decision serialises"),
         at: now,

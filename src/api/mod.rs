@@ -6,6 +6,7 @@
 mod approvals;
 mod employees;
 mod error;
+mod memory;
 
 pub use error::ApiError;
 
@@ -53,6 +54,10 @@ pub struct ApiState {
         approvals::list,
         approvals::approve,
         approvals::reject,
+        memory::search,
+        memory::facts,
+        memory::why,
+        memory::publish,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -75,6 +80,12 @@ pub struct ApiState {
         crate::actors::DayCounts,
         crate::bdi::Phase,
         error::ErrorBody,
+        memory::PublishBody,
+        crate::memory::Item,
+        crate::memory::Source,
+        crate::memory::Fact,
+        crate::memory::Visibility,
+        crate::memory::Published,
     )),
     modifiers(&BearerAuth)
 )]
@@ -105,6 +116,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/openapi.json", get(openapi))
         .merge(employees::routes())
         .merge(approvals::routes())
+        .merge(memory::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

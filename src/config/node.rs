@@ -17,6 +17,8 @@ pub struct NodeConfig {
     pub store: StoreConfig,
     /// `[runtime]`: actors, passivation, supervision.
     pub runtime: RuntimeConfig,
+    /// `[memory]`: embeddings, retention, working memory.
+    pub memory: super::MemoryConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
 }
@@ -244,6 +246,7 @@ impl NodeConfig {
                 "must be at least 16 characters; leave it empty to have the node generate one",
             ));
         }
+        self.memory.validate(file, &mut e);
         let url = &self.store.url;
         if !(url.is_empty()
             || url.starts_with("sqlite:")

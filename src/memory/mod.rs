@@ -6,12 +6,23 @@
 //! commit). Every query takes the tenant and filters by it. Nothing here knows about
 //! actors.
 
+pub mod embed;
+pub mod extract;
+mod facts;
+mod knowledge;
 mod queue;
+mod recall;
 mod rows;
 mod store;
+pub mod text;
+mod vectors;
 mod writer;
 
+pub use embed::{Embedder, HashEmbedder};
+pub use facts::{Fact, NewFact, Visibility};
+pub use knowledge::{Document, Published};
 pub use queue::OutboxRecord;
+pub use recall::{Item, Mode, Recall, Source, Viewer};
 pub(crate) use store::parse_status;
 pub use store::{DirectoryRow, NewHire, Store, StoreError, StoreKind};
 pub use writer::{Accepted, Completion, StoreWriter, WriteError};

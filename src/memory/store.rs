@@ -28,6 +28,9 @@ pub enum StoreError {
         /// The field whose value is taken, e.g. `email`.
         field: &'static str,
     },
+    /// The embedding provider failed.
+    #[error("cannot embed: {0}")]
+    Embedder(String),
     /// Stored data could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -65,6 +68,8 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// The embedder memories and queries are embedded with, and the vector index.
+    pub(crate) mem: std::sync::Arc<super::vectors::Memory>,
 }
 
 /// Runs `$body` with `$p` bound to the read or write pool of whichever backend the store
@@ -157,7 +162,22 @@ impl Store {
                 reason: "use sqlite://PATH or postgres://...".into(),
             });
         };
-        Ok(Store { backend })
+        Ok(Store {
+            backend,
+            mem: Default::default(),
+        })
+    }
+
+    /// This store with `embedder` for memories and queries (the built-in one otherwise).
+    /// Set it before anything is written: vectors of different embedders do not mix.
+    pub fn with_embedder(mut self, embedder: std::sync::Arc<dyn super::Embedder>) -> Store {
+        self.mem = std::sync::Arc::new(super::vectors::Memory::new(embedder));
+        self
+    }
+
+    /// The embedder memories are embedded with.
+    pub fn embedder(&self) -> &std::sync::Arc<dyn super::Embedder> {
+        &self.mem.embedder
     }
 
     /// Connects to PostgreSQL with explicit options (e.g. a test schema as search path).
@@ -167,6 +187,7 @@ impl Store {
     ) -> Result<Store, StoreError> {
         Ok(Store {
             backend: Self::postgres_backend(opts, cfg).await?,
+            mem: Default::default(),
         })
     }
 
@@ -477,7 +498,7 @@ impl Store {
         }
         let rows: Vec<Row> = with_pool!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT seq, id, employee_id, kind, event_id, cause_id, summary, payload, at FROM episodes \
+                "SELECT seq, id, employee_id, kind, event_id, cause_id, channel, summary, payload, at FROM episodes \
                  WHERE tenant = $1 AND employee_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4",
             )
             .bind(tenant.as_str())

@@ -47,7 +47,9 @@ pub struct Completion {
 
 enum Op {
     Accept(Event, oneshot::Sender<Result<Accepted, Arc<StoreError>>>),
-    Complete(Completion),
+    /// A completion and, per episode, what makes it findable (made by the submitter, so
+    /// the group committer only writes).
+    Complete(Completion, Vec<Findable>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -57,6 +59,36 @@ pub struct StoreWriter {
     /// One group committer per shard; an employee's writes always go to the same one,
     /// so they stay in order.
     shards: Arc<[mpsc::Sender<Op>]>,
+    embedder: Arc<dyn super::Embedder>,
+}
+
+/// What makes one episode findable: its readable text, full-text terms, participants
+/// and (with a local embedder) its vector.
+pub(crate) struct Findable {
+    pub(crate) text: String,
+    pub(crate) terms: String,
+    pub(crate) who: Vec<String>,
+    pub(crate) vec: Option<String>,
+    pub(crate) sig: Option<String>,
+}
+
+impl Findable {
+    pub(crate) fn of(
+        summary: &str,
+        payload: &serde_json::Value,
+        embedder: &dyn super::Embedder,
+    ) -> Self {
+        let text = super::text::readable(summary, payload);
+        let terms = super::text::term_string(&text);
+        let v = embedder.embed_now(&text);
+        Findable {
+            who: super::text::participants(payload),
+            vec: v.as_deref().map(|v| hex(&super::embed::quantise(v))),
+            sig: v.as_deref().map(|v| hex(&super::embed::signature(v))),
+            terms,
+            text,
+        }
+    }
 }
 
 /// Why a write could not be done.
@@ -89,12 +121,14 @@ impl StoreWriter {
                 (tx, tokio::spawn(run(store.clone(), rx, batch_max.max(1))))
             })
             .unzip();
+        let embedder = store.embedder().clone();
         let all = tokio::spawn(async move {
             futures::future::join_all(tasks).await;
         });
         (
             StoreWriter {
                 shards: senders.into(),
+                embedder,
             },
             all,
         )
@@ -117,8 +151,13 @@ impl StoreWriter {
 
     /// Queues a completion; it is committed with the next batch.
     pub async fn complete(&self, completion: Completion) -> Result<(), WriteError> {
+        let findable = completion
+            .episodes
+            .iter()
+            .map(|e| Findable::of(&e.summary, &e.payload, &*self.embedder))
+            .collect();
         self.shard(completion.employee)
-            .send(Op::Complete(completion))
+            .send(Op::Complete(completion, findable))
             .await
             .map_err(|_| WriteError::Closed)
     }
@@ -148,11 +187,11 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Op>, batch_max: usize) {
                 }
             })
             .collect();
-        let completions: Vec<&Completion> = batch
+        let completions: Vec<(&Completion, &[Findable])> = batch
             .iter()
             .filter_map(|op| {
-                if let Op::Complete(c) = op {
-                    Some(c)
+                if let Op::Complete(c, f) = op {
+                    Some((c, f.as_slice()))
                 } else {
                     None
                 }
@@ -186,7 +225,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Op>, batch_max: usize) {
                         Op::Flush(reply) => {
                             let _ = reply.send(());
                         }
-                        Op::Complete(_) => {}
+                        Op::Complete(..) => {}
                     }
                 }
             }
@@ -209,7 +248,7 @@ fn reply_accepted(ops: impl Iterator<Item = Op>, mut inserted: HashSet<String>) 
             Op::Flush(reply) => {
                 let _ = reply.send(());
             }
-            Op::Complete(_) => {}
+            Op::Complete(..) => {}
         }
     }
 }
@@ -234,6 +273,9 @@ fn is_transient(e: &sqlx::Error) -> bool {
 struct BatchSql {
     inbox: &'static str,
     episodes: &'static str,
+    /// SQLite only: the full-text rows of the episodes just inserted.
+    terms: Option<&'static str>,
+    participants: &'static str,
     state: &'static str,
     approvals: &'static str,
     outbox: &'static str,
@@ -243,9 +285,15 @@ const SQLITE_BATCH: BatchSql = BatchSql {
     inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
             SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'s', value->'p', value->>'key', value->>'r' \
             FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id",
-    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
-               SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a' \
-               FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
+    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, vec, sig) \
+               SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a', \
+               value->>'ch', value->>'x', unhex(value->>'v'), unhex(value->>'g') \
+               FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING seq, id",
+    terms: Some(
+        "INSERT INTO episodes_fts (rowid, terms) SELECT value->>'r', value->>'w' FROM jsonb_each($1)",
+    ),
+    participants: "INSERT INTO episode_participants (tenant, employee_id, who, seq, at) \
+               SELECT value->>'t', value->>'e', value->>'w', value->>'r', value->>'a' FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at, wake_at) \
             SELECT value->>'t', value->>'e', unhex(value->>'s'), $2, value->>'w' FROM jsonb_each($1) WHERE true \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at, wake_at = excluded.wake_at",
@@ -262,9 +310,14 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
             SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'s', (x->'p')::text, x->>'key', (x->>'r')::bigint \
             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
             ON CONFLICT DO NOTHING RETURNING id",
-    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at) \
-               SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint \
+    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, terms, vec, sig) \
+               SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint, \
+               x->>'ch', x->>'x', to_tsvector('simple', x->>'w'), decode(x->>'v', 'hex'), decode(x->>'g', 'hex') \
                FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
+               ON CONFLICT DO NOTHING RETURNING seq, id",
+    terms: None,
+    participants: "INSERT INTO episode_participants (tenant, employee_id, who, seq, at) \
+               SELECT x->>'t', x->>'e', x->>'w', (x->>'r')::bigint, (x->>'a')::bigint FROM jsonb_array_elements($1::jsonb) AS a(x) \
                ON CONFLICT DO NOTHING",
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at, wake_at) \
             SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2, (x->>'w')::bigint FROM jsonb_array_elements($1::jsonb) AS a(x) \
@@ -306,6 +359,26 @@ struct EpisodeRow<'a> {
     c: Option<crate::model::EpisodeId>,
     s: &'a str,
     p: &'a serde_json::Value,
+    a: i64,
+    ch: Option<&'a str>,
+    x: &'a str,
+    w: &'a str,
+    v: Option<&'a str>,
+    g: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TermsRow<'a> {
+    r: i64,
+    w: &'a str,
+}
+
+#[derive(Serialize)]
+struct ParticipantRow<'a> {
+    t: &'a str,
+    e: EmployeeId,
+    w: &'a str,
+    r: i64,
     a: i64,
 }
 
@@ -357,11 +430,42 @@ fn to_json<T: Serialize>(rows: &[T]) -> String {
     serde_json::to_string(rows).expect("batch rows serialise")
 }
 
+/// The full-text and participant rows of the episodes the store took (a duplicate
+/// episode id was not inserted and is not indexed again).
+fn findable_rows<'a>(
+    episodes: &[EpisodeRow<'a>],
+    findable: &[&'a Findable],
+    stored: &[(i64, String)],
+) -> (Vec<TermsRow<'a>>, Vec<ParticipantRow<'a>>) {
+    let mut seq_of: HashMap<&str, i64> = stored.iter().map(|(s, id)| (id.as_str(), *s)).collect();
+    let mut terms = Vec::with_capacity(stored.len());
+    let mut participants = Vec::new();
+    let mut id_buf = uuid::Uuid::encode_buffer();
+    for (ep, f) in episodes.iter().zip(findable) {
+        let id: &str = ep.i.0.as_hyphenated().encode_lower(&mut id_buf);
+        let Some(seq) = seq_of.remove(id) else {
+            continue;
+        };
+        terms.push(TermsRow {
+            r: seq,
+            w: &f.terms,
+        });
+        participants.extend(f.who.iter().map(|w| ParticipantRow {
+            t: ep.t,
+            e: ep.e,
+            w,
+            r: seq,
+            a: ep.a,
+        }));
+    }
+    (terms, participants)
+}
+
 /// Commits one batch in one transaction; returns the ids of the events newly inserted.
 async fn commit(
     store: &Store,
     accepts: &[&Event],
-    completions: &[&Completion],
+    completions: &[(&Completion, &[Findable])],
 ) -> Result<HashSet<String>, StoreError> {
     let now = to_micros(chrono::Utc::now());
     let inbox: Vec<InboxRow> = accepts
@@ -377,10 +481,12 @@ async fn commit(
             r: to_micros(e.received_at),
         })
         .collect();
+    let findable: Vec<&Findable> = completions.iter().flat_map(|(_, f)| f.iter()).collect();
     let episodes: Vec<EpisodeRow> = completions
         .iter()
-        .flat_map(|c| c.episodes.iter())
-        .map(|ep| EpisodeRow {
+        .flat_map(|(c, _)| c.episodes.iter())
+        .zip(&findable)
+        .map(|(ep, f)| EpisodeRow {
             t: ep.tenant.as_str(),
             i: ep.id,
             e: ep.employee_id,
@@ -390,11 +496,16 @@ async fn commit(
             s: &ep.summary,
             p: &ep.payload,
             a: to_micros(ep.at),
+            ch: ep.channel.as_deref(),
+            x: &f.text,
+            w: &f.terms,
+            v: f.vec.as_deref(),
+            g: f.sig.as_deref(),
         })
         .collect();
     let processed: Vec<ProcessedRow> = completions
         .iter()
-        .filter_map(|c| {
+        .filter_map(|(c, _)| {
             Some(ProcessedRow {
                 t: c.tenant.as_str(),
                 i: c.event_id?,
@@ -403,7 +514,7 @@ async fn commit(
         .collect();
     let approvals: Vec<ApprovalRow> = completions
         .iter()
-        .flat_map(|c| c.approvals.iter().map(move |a| (c, a)))
+        .flat_map(|(c, _)| c.approvals.iter().map(move |a| (c, a)))
         .map(|(c, a)| ApprovalRow {
             t: c.tenant.as_str(),
             i: a.id,
@@ -415,7 +526,7 @@ async fn commit(
         .collect();
     let outbox: Vec<OutboxRow> = completions
         .iter()
-        .flat_map(|c| c.actions.iter().map(move |a| (c, a)))
+        .flat_map(|(c, _)| c.actions.iter().map(move |a| (c, a)))
         .map(|(c, a)| OutboxRow {
             t: c.tenant.as_str(),
             i: &a.key,
@@ -429,7 +540,7 @@ async fn commit(
     // (tenant, employee) → (snapshot, wake_at)
     type Latest<'a> = HashMap<(&'a str, EmployeeId), (&'a [u8], Option<i64>)>;
     let mut latest: Latest = HashMap::new();
-    for c in completions {
+    for (c, _) in completions {
         if let Some(s) = &c.snapshot {
             latest.insert(
                 (c.tenant.as_str(), c.employee),
@@ -457,10 +568,25 @@ async fn commit(
             inserted.extend(rows.into_iter().map(|(id,)| id));
         }
         if !episodes.is_empty() {
-            sqlx::query(sql.episodes)
+            let stored: Vec<(i64, String)> = sqlx::query_as(sql.episodes)
                 .bind(to_json(&episodes))
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
+            let (terms, participants) = findable_rows(&episodes, &findable, &stored);
+            if let Some(terms_sql) = sql.terms
+                && !terms.is_empty()
+            {
+                sqlx::query(terms_sql)
+                    .bind(to_json(&terms))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if !participants.is_empty() {
+                sqlx::query(sql.participants)
+                    .bind(to_json(&participants))
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         if !processed.is_empty() {
             sqlx::query(processed_sql)

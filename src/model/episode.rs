@@ -57,6 +57,9 @@ pub struct Episode {
     /// The episode that caused this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause_id: Option<EpisodeId>,
+    /// The channel it came through (`email`, `chat`, `api`, `cron`, ...), for events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     /// The event's kind, or a short name of the decision or action.
     pub summary: String,
     /// The content: for an event, its payload as sent.

@@ -102,6 +102,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         store_url: String::new(),
         store: StoreConfig::default(),
         runtime: fast_runtime(),
+        memory: Default::default(),
         roles: roles(),
         demo_employees: Vec::new(),
     }

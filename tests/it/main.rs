@@ -6,5 +6,6 @@ mod bdi;
 mod common;
 mod config;
 mod e2e;
+mod memory;
 mod runtime;
 mod store;

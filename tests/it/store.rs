@@ -38,6 +38,7 @@ fn completion(e: &Event, snapshot: &[u8]) -> Completion {
             kind: EpisodeKind::Event,
             event_id: Some(e.id),
             cause_id: None,
+            channel: Some(e.source.clone()),
             summary: e.kind.clone(),
             payload: e.payload.clone(),
             at: chrono::Utc::now(),

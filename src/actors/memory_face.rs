@@ -1,0 +1,121 @@
+//! The node's face onto employees' memory: recall, the facts they know, why they did
+//! something, and the knowledge the company shares.
+
+use super::node::Node;
+use crate::memory::{Document, Fact, Item, Published, Recall, StoreError, Viewer, Visibility};
+use crate::model::{EmployeeId, Episode, EpisodeId};
+
+/// Why a memory request could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    /// No such employee.
+    #[error("no such employee")]
+    NotFound,
+    /// The request is not valid; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A document to publish to shared knowledge.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    /// Title.
+    pub title: String,
+    /// Text (Markdown or plain).
+    pub text: String,
+    /// Where it comes from; publishing again from the same source replaces it.
+    pub source: Option<String>,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// The publishing employee (needed for private and team knowledge).
+    pub employee: Option<EmployeeId>,
+}
+
+impl Node {
+    async fn viewer(&self, id: EmployeeId) -> Result<Viewer, MemoryError> {
+        let profile = self.employee(id).await?.ok_or(MemoryError::NotFound)?;
+        Ok(Viewer {
+            employee: id,
+            team: profile.team,
+        })
+    }
+
+    /// Recalls what an employee remembers, best first.
+    pub async fn recall(&self, id: EmployeeId, r: &Recall) -> Result<Vec<Item>, MemoryError> {
+        let viewer = self.viewer(id).await?;
+        Ok(self.rt.store.recall(&self.rt.tenant, &viewer, r).await?)
+    }
+
+    /// The facts an employee knows within `depth` hops of `subject` (every fact it may
+    /// see, newest first, without one).
+    pub async fn facts(
+        &self,
+        id: EmployeeId,
+        subject: Option<&str>,
+        depth: usize,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Fact>, MemoryError> {
+        let viewer = self.viewer(id).await?;
+        let seeds: Vec<String> = subject
+            .map(crate::memory::text::term_string)
+            .filter(|s| !s.is_empty())
+            .into_iter()
+            .collect();
+        Ok(self
+            .rt
+            .store
+            .facts(&self.rt.tenant, &viewer, &seeds, depth, limit, offset)
+            .await?)
+    }
+
+    /// An episode and the chain of what caused it.
+    pub async fn why(
+        &self,
+        id: EmployeeId,
+        episode: EpisodeId,
+    ) -> Result<Vec<Episode>, MemoryError> {
+        self.viewer(id).await?;
+        Ok(self
+            .rt
+            .store
+            .cause_chain(&self.rt.tenant, id, episode)
+            .await?)
+    }
+
+    /// Publishes a document to shared knowledge.
+    pub async fn publish(&self, p: Publish) -> Result<Published, MemoryError> {
+        if p.text.trim().is_empty() {
+            return Err(MemoryError::Invalid(
+                "`text` is empty; send the document's text".into(),
+            ));
+        }
+        let (owner, team) = match p.employee {
+            Some(id) => {
+                let v = self.viewer(id).await?;
+                (Some(id), Some(v.team))
+            }
+            None if p.visibility != Visibility::Company => {
+                return Err(MemoryError::Invalid(format!(
+                    "`visibility` {} needs `employee`, the employee publishing it",
+                    p.visibility.as_str()
+                )));
+            }
+            None => (None, None),
+        };
+        let source = p.source.unwrap_or_else(|| format!("published:{}", p.title));
+        let doc = Document {
+            title: p.title,
+            text: p.text,
+            source,
+            visibility: p.visibility,
+            owner,
+            team,
+            at: chrono::Utc::now(),
+        };
+        Ok(self.rt.store.publish(&self.rt.tenant, &doc).await?)
+    }
+}

@@ -1,0 +1,658 @@
+//! Recall: finding memories by full text, participant, time, similarity and the
+//! knowledge graph, and merging them (hybrid retrieval, seed 5.2) with reciprocal-rank
+//! fusion. Every query is bounded: text matches are ranked among the newest
+//! [`WINDOW`] that match, and every answer is paged with a limit and an offset.
+
+use super::store::{Store, StoreError, with_pool};
+use super::text::{self, Query};
+use super::vectors::Shelf;
+use super::{from_micros, to_micros};
+use crate::model::{EmployeeId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Matching memories ranked per query: the newest this many that match.
+pub(crate) const WINDOW: i64 = 256;
+/// Candidates each source contributes to a hybrid answer.
+const PER_SOURCE: usize = 50;
+/// Reciprocal-rank fusion constant.
+const RRF_K: f64 = 60.0;
+
+/// Who is asking: an employee, seeing its own episodes and the knowledge and facts
+/// visible to it (its own, its team's, the company's).
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// The employee.
+    pub employee: EmployeeId,
+    /// Its team.
+    pub team: String,
+}
+
+/// How to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Full text: every keyword must match.
+    Text,
+    /// Similarity of embeddings.
+    Vector,
+    /// Full text, vectors and the knowledge graph, fused.
+    #[default]
+    Hybrid,
+}
+
+impl Mode {
+    /// Parses `text`, `vector` or `hybrid`.
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "text" => Some(Mode::Text),
+            "vector" => Some(Mode::Vector),
+            "hybrid" => Some(Mode::Hybrid),
+            _ => None,
+        }
+    }
+}
+
+/// A recall query.
+#[derive(Debug, Clone, Default)]
+pub struct Recall {
+    /// What to look for; empty lists by the other filters, newest first.
+    pub q: String,
+    /// Only memories at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only memories before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Only episodes involving this person (name or address).
+    pub with: Option<String>,
+    /// How to search.
+    pub mode: Mode,
+    /// Most items answered.
+    pub limit: usize,
+    /// Items skipped first (paging).
+    pub offset: usize,
+}
+
+/// Where a result was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Full-text search.
+    Text,
+    /// Similarity of embeddings.
+    Vector,
+    /// The knowledge graph.
+    Graph,
+}
+
+/// One recalled memory.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Item {
+    /// Episode, knowledge chunk or fact id.
+    pub id: String,
+    /// `event`, `decision`, `action`, `outcome`, `summary`, `knowledge` or `fact`.
+    pub kind: String,
+    /// Its text.
+    pub text: String,
+    /// Relevance: BM25 (text), cosine similarity (vector) or fused rank (hybrid).
+    pub score: f64,
+    /// Where it was found.
+    pub sources: Vec<Source>,
+    /// When it happened or was learnt.
+    pub at: DateTime<Utc>,
+}
+
+/// A candidate before ranking.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Hit {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) text: String,
+    pub(crate) at: i64,
+}
+
+/// A candidate with its stored vector.
+#[derive(sqlx::FromRow)]
+struct VecHit {
+    #[sqlx(flatten)]
+    hit: Hit,
+    vec: Option<Vec<u8>>,
+}
+
+/// Filters on episodes, as bound parameters.
+struct Filters {
+    from: i64,
+    to: i64,
+    with: Option<String>,
+}
+
+impl Filters {
+    fn of(r: &Recall) -> Self {
+        Filters {
+            from: r.from.map(to_micros).unwrap_or(i64::MIN),
+            to: r.to.map(to_micros).unwrap_or(i64::MAX),
+            with: r
+                .with
+                .as_deref()
+                .map(text::person_key)
+                .filter(|w| !w.is_empty()),
+        }
+    }
+}
+
+/// Knowledge and facts an employee may see.
+macro_rules! visible {
+    ($e:literal, $t:literal) => {
+        concat!(
+            "(visibility = 'company' OR (visibility = 'team' AND team = ",
+            $t,
+            ") OR owner = ",
+            $e,
+            ")"
+        )
+    };
+}
+pub(crate) use visible;
+
+macro_rules! episode_filters {
+    () => {
+        "e.tenant = $2 AND e.employee_id = $3 AND e.at >= $4 AND e.at < $5 \
+         AND (CAST($6 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM episode_participants p \
+         WHERE p.tenant = $2 AND p.employee_id = $3 AND p.who = $6 AND p.seq = e.seq))"
+    };
+}
+
+const SQLITE_EPISODES_TEXT: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes_fts JOIN episodes e ON e.seq = episodes_fts.rowid \
+     WHERE episodes_fts MATCH $1 AND ",
+    episode_filters!(),
+    " ORDER BY episodes_fts.rowid DESC LIMIT $7"
+);
+const PG_EPISODES_TEXT: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes e WHERE e.terms @@ to_tsquery('simple', $1) AND ",
+    episode_filters!(),
+    " ORDER BY e.seq DESC LIMIT $7"
+);
+/// Episodes by the filters alone ($1 unused), newest first.
+const EPISODES_LISTED: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes e WHERE CAST($1 AS TEXT) IS NULL AND ",
+    episode_filters!(),
+    " ORDER BY e.at DESC, e.seq DESC LIMIT $7 OFFSET $8"
+);
+/// Episodes by participant, newest first: driven by the participant index.
+const EPISODES_WITH: &str = "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episode_participants p \
+    JOIN episodes e ON e.seq = p.seq \
+    WHERE p.tenant = $2 AND p.employee_id = $3 AND p.who = $6 AND e.tenant = $2 AND e.at >= $4 AND e.at < $5 \
+    AND CAST($1 AS TEXT) IS NULL ORDER BY e.at DESC, e.seq DESC LIMIT $7 OFFSET $8";
+const SQLITE_EPISODES_BY_SEQ: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM episodes e \
+     WHERE e.seq IN (SELECT value FROM json_each($1)) AND ",
+    episode_filters!()
+);
+const PG_EPISODES_BY_SEQ: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM episodes e \
+     WHERE e.seq IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND ",
+    episode_filters!()
+);
+
+macro_rules! knowledge_filters {
+    () => {
+        concat!(
+            "k.tenant = $2 AND k.at >= $5 AND k.at < $6 AND ",
+            visible!("$3", "$4")
+        )
+    };
+}
+const SQLITE_KNOWLEDGE_TEXT: &str = concat!(
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at FROM knowledge_fts JOIN knowledge k ON k.seq = knowledge_fts.rowid \
+     WHERE knowledge_fts MATCH $1 AND ",
+    knowledge_filters!(),
+    " ORDER BY knowledge_fts.rowid DESC LIMIT $7"
+);
+const PG_KNOWLEDGE_TEXT: &str = concat!(
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at FROM knowledge k WHERE k.terms @@ to_tsquery('simple', $1) AND ",
+    knowledge_filters!(),
+    " ORDER BY k.seq DESC LIMIT $7"
+);
+const SQLITE_KNOWLEDGE_BY_SEQ: &str = concat!(
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at, k.vec FROM knowledge k \
+     WHERE k.seq IN (SELECT value FROM json_each($1)) AND ",
+    knowledge_filters!()
+);
+const PG_KNOWLEDGE_BY_SEQ: &str = concat!(
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at, k.vec FROM knowledge k \
+     WHERE k.seq IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND ",
+    knowledge_filters!()
+);
+
+/// Which full-text expression to run.
+#[derive(Clone, Copy)]
+enum Match<'a> {
+    /// Every one of the terms.
+    All(&'a [String]),
+    /// Any of the terms.
+    Any(&'a [String]),
+    /// Any of the phrases, and any of the terms.
+    PhrasesAndAny(&'a [String], &'a [String]),
+}
+
+impl Match<'_> {
+    fn fts5(self) -> String {
+        match self {
+            Match::All(t) => text::fts5_query(t, true),
+            Match::Any(t) => text::fts5_query(t, false),
+            Match::PhrasesAndAny(p, t) => format!(
+                "({}) AND ({})",
+                text::fts5_query(p, false),
+                text::fts5_query(t, false)
+            ),
+        }
+    }
+
+    fn tsquery(self) -> String {
+        let phrase = |p: &String| p.split(' ').collect::<Vec<_>>().join(" <-> ");
+        match self {
+            Match::All(t) => text::tsquery(t, true),
+            Match::Any(t) => text::tsquery(t, false),
+            Match::PhrasesAndAny(p, t) => format!(
+                "({}) & ({})",
+                p.iter().map(phrase).collect::<Vec<_>>().join(" | "),
+                text::tsquery(t, false)
+            ),
+        }
+    }
+}
+
+impl Store {
+    /// Recalls what `viewer` remembers about `r`, best first.
+    pub async fn recall(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        r: &Recall,
+    ) -> Result<Vec<Item>, StoreError> {
+        let f = Filters::of(r);
+        let q = text::decompose(&r.q);
+        if q.keywords.is_empty() {
+            let hits = self.listed(tenant, viewer, &f, r.limit, r.offset).await?;
+            return Ok(hits.into_iter().map(|h| item(h, 1.0, &[])).collect());
+        }
+        let mut ranked = match r.mode {
+            Mode::Text => self
+                .ranked_text(tenant, viewer, &f, &q.keywords)
+                .await?
+                .into_iter()
+                .map(|(h, s)| item(h, s, &[Source::Text]))
+                .collect(),
+            Mode::Vector => self
+                .vector_hits(tenant, viewer, &f, &r.q, WINDOW as usize)
+                .await?
+                .into_iter()
+                .map(|(h, s)| item(h, s as f64, &[Source::Vector]))
+                .collect(),
+            Mode::Hybrid => self.hybrid(tenant, viewer, &f, r, &q).await?,
+        };
+        let end = (r.offset + r.limit).min(ranked.len());
+        Ok(if r.offset >= end {
+            Vec::new()
+        } else {
+            ranked.drain(r.offset..end).collect()
+        })
+    }
+
+    /// Episodes (and knowledge, unless a participant is asked for) matching `m`.
+    async fn text_hits(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        f: &Filters,
+        m: Match<'_>,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let (expr, ep_sql, kn_sql) = match self.kind() {
+            super::StoreKind::Sqlite => (m.fts5(), SQLITE_EPISODES_TEXT, SQLITE_KNOWLEDGE_TEXT),
+            super::StoreKind::Postgres => (m.tsquery(), PG_EPISODES_TEXT, PG_KNOWLEDGE_TEXT),
+        };
+        let mut hits: Vec<Hit> = with_pool!(self, read, |pool| {
+            sqlx::query_as(ep_sql)
+                .bind(&expr)
+                .bind(tenant.as_str())
+                .bind(viewer.employee.to_string())
+                .bind(f.from)
+                .bind(f.to)
+                .bind(f.with.as_deref())
+                .bind(WINDOW)
+                .fetch_all(pool)
+                .await?
+        });
+        if f.with.is_none() {
+            let knowledge: Vec<Hit> = with_pool!(self, read, |pool| {
+                sqlx::query_as(kn_sql)
+                    .bind(&expr)
+                    .bind(tenant.as_str())
+                    .bind(viewer.employee.to_string())
+                    .bind(&viewer.team)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(WINDOW)
+                    .fetch_all(pool)
+                    .await?
+            });
+            hits.extend(knowledge);
+        }
+        Ok(hits)
+    }
+
+    /// Episodes by the filters alone, newest first.
+    async fn listed(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        f: &Filters,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let sql = if f.with.is_some() {
+            EPISODES_WITH
+        } else {
+            EPISODES_LISTED
+        };
+        Ok(with_pool!(self, read, |pool| {
+            sqlx::query_as(sql)
+                .bind(None::<String>)
+                .bind(tenant.as_str())
+                .bind(viewer.employee.to_string())
+                .bind(f.from)
+                .bind(f.to)
+                .bind(f.with.as_deref())
+                .bind(limit as i64)
+                .bind(offset as i64)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The memories closest to `q` by embedding, with their cosine similarity.
+    async fn vector_hits(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        f: &Filters,
+        q: &str,
+        n: usize,
+    ) -> Result<Vec<(Hit, f32)>, StoreError> {
+        let embedder = self.embedder().clone();
+        let query = match embedder.embed_now(q) {
+            Some(v) => v,
+            None => embedder
+                .embed(&[q.to_string()])
+                .await
+                .map_err(|e| StoreError::Embedder(e.to_string()))?
+                .remove(0),
+        };
+        // Four candidates by sign bits for every result, re-ranked exactly.
+        let candidates = (n * 4).max(64);
+        let seqs = self
+            .nearest_signatures(tenant, Shelf::Episodes(viewer.employee), &query, candidates)
+            .await?;
+        let (ep_sql, kn_sql) = match self.kind() {
+            super::StoreKind::Sqlite => (SQLITE_EPISODES_BY_SEQ, SQLITE_KNOWLEDGE_BY_SEQ),
+            super::StoreKind::Postgres => (PG_EPISODES_BY_SEQ, PG_KNOWLEDGE_BY_SEQ),
+        };
+        let mut hits: Vec<VecHit> = with_pool!(self, read, |pool| {
+            sqlx::query_as(ep_sql)
+                .bind(serde_json::to_string(&seqs).expect("numbers serialise"))
+                .bind(tenant.as_str())
+                .bind(viewer.employee.to_string())
+                .bind(f.from)
+                .bind(f.to)
+                .bind(f.with.as_deref())
+                .fetch_all(pool)
+                .await?
+        });
+        if f.with.is_none() {
+            let seqs = self
+                .nearest_signatures(tenant, Shelf::Knowledge, &query, candidates)
+                .await?;
+            let knowledge: Vec<VecHit> = with_pool!(self, read, |pool| {
+                sqlx::query_as(kn_sql)
+                    .bind(serde_json::to_string(&seqs).expect("numbers serialise"))
+                    .bind(tenant.as_str())
+                    .bind(viewer.employee.to_string())
+                    .bind(&viewer.team)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .fetch_all(pool)
+                    .await?
+            });
+            hits.extend(knowledge);
+        }
+        let mut scored: Vec<(Hit, f32)> = hits
+            .into_iter()
+            .filter_map(|h| {
+                let s = super::embed::cosine(&query, h.vec.as_deref()?);
+                Some((h.hit, s))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.at.cmp(&a.0.at)));
+        scored.truncate(n);
+        Ok(scored)
+    }
+
+    /// Text candidates for `terms`, ranked by BM25: those matching every term and
+    /// those matching any (each the newest [`WINDOW`]), so a memory holding all the
+    /// terms is never crowded out by newer ones holding one.
+    async fn ranked_text(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        f: &Filters,
+        terms: &[String],
+    ) -> Result<Vec<(Hit, f64)>, StoreError> {
+        let mut hits = self.text_hits(tenant, viewer, f, Match::All(terms)).await?;
+        if terms.len() > 1 {
+            let mut seen: std::collections::HashSet<(String, String)> = hits
+                .iter()
+                .map(|h| (h.kind.clone(), h.id.clone()))
+                .collect();
+            for h in self.text_hits(tenant, viewer, f, Match::Any(terms)).await? {
+                if seen.insert((h.kind.clone(), h.id.clone())) {
+                    hits.push(h);
+                }
+            }
+        }
+        Ok(rank_text(hits, terms))
+    }
+
+    /// Hybrid retrieval. The graph goes first: the facts around the entities the
+    /// query names give their neighbours (the account's CSM, the person's company),
+    /// which expand the full-text and vector queries. Then three ranked lists — full
+    /// text, vectors, and the graph's own (the facts, then memories naming a neighbour
+    /// and a keyword) — are fused by reciprocal rank.
+    async fn hybrid(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        f: &Filters,
+        r: &Recall,
+        q: &Query,
+    ) -> Result<Vec<Item>, StoreError> {
+        let (by_graph, neighbours) = self.graph_hits(tenant, viewer, f, q).await?;
+        let mut terms = q.keywords.clone();
+        for n in &neighbours {
+            for t in n.split(' ') {
+                if !text::is_stopword(t) && !terms.iter().any(|k| k == t) {
+                    terms.push(t.to_string());
+                }
+            }
+        }
+        let by_text: Vec<Hit> = self
+            .ranked_text(tenant, viewer, f, &terms)
+            .await?
+            .into_iter()
+            .take(PER_SOURCE)
+            .map(|(h, _)| h)
+            .collect();
+        let expanded = if neighbours.is_empty() {
+            r.q.clone()
+        } else {
+            format!("{} {}", r.q, neighbours.join(" "))
+        };
+        let by_vector: Vec<Hit> = self
+            .vector_hits(tenant, viewer, f, &expanded, PER_SOURCE)
+            .await?
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        let mut fused: HashMap<(String, String), (Hit, f64, Vec<Source>)> = HashMap::new();
+        for (source, list) in [
+            (Source::Text, by_text),
+            (Source::Vector, by_vector),
+            (Source::Graph, by_graph),
+        ] {
+            for (rank, hit) in list.into_iter().enumerate() {
+                let key = (hit.kind.clone(), hit.id.clone());
+                let e = fused.entry(key).or_insert_with(|| (hit, 0.0, Vec::new()));
+                e.1 += 1.0 / (RRF_K + rank as f64 + 1.0);
+                if !e.2.contains(&source) {
+                    e.2.push(source);
+                }
+            }
+        }
+        let mut items: Vec<Item> = fused
+            .into_values()
+            .map(|(h, score, sources)| item(h, score, &sources))
+            .collect();
+        sort_items(&mut items);
+        Ok(items)
+    }
+
+    /// The graph's list (the facts about the entities the query names and their
+    /// neighbours, then memories that name a neighbour and a keyword) and the
+    /// neighbours' names.
+    async fn graph_hits(
+        &self,
+        tenant: &TenantId,
+        viewer: &Viewer,
+        f: &Filters,
+        q: &Query,
+    ) -> Result<(Vec<Hit>, Vec<String>), StoreError> {
+        let mut seeds: Vec<String> = q.entities.clone();
+        for k in &q.keywords {
+            if !seeds.contains(k) {
+                seeds.push(k.clone());
+            }
+        }
+        let facts = self.graph_around(tenant, viewer, &seeds, 2).await?;
+        let mut neighbours: Vec<String> = Vec::new();
+        for fact in &facts {
+            for key in [&fact.subject_key, &fact.object_key] {
+                let named = seeds
+                    .iter()
+                    .any(|s| key == s || key.starts_with(&format!("{s} ")));
+                if !named && !key.is_empty() && !neighbours.contains(key) {
+                    neighbours.push(key.clone());
+                }
+            }
+        }
+        neighbours.truncate(16);
+        let mut hits: Vec<Hit> = if f.with.is_some() {
+            Vec::new()
+        } else {
+            facts.iter().take(PER_SOURCE).map(|f| f.as_hit()).collect()
+        };
+        if !neighbours.is_empty() {
+            let found = self
+                .text_hits(
+                    tenant,
+                    viewer,
+                    f,
+                    Match::PhrasesAndAny(&neighbours, &q.keywords),
+                )
+                .await?;
+            let mut terms = q.keywords.clone();
+            terms.extend(
+                neighbours
+                    .iter()
+                    .flat_map(|p| p.split(' ').map(String::from)),
+            );
+            hits.extend(rank_text(found, &terms).into_iter().map(|(h, _)| h));
+        }
+        hits.truncate(PER_SOURCE);
+        Ok((hits, neighbours))
+    }
+}
+
+/// Ranks text candidates by BM25 over the candidate set, newest first on ties.
+fn rank_text(hits: Vec<Hit>, keywords: &[String]) -> Vec<(Hit, f64)> {
+    let n = hits.len();
+    let term_sets: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| text::terms(&h.text).collect())
+        .collect();
+    let df: Vec<usize> = keywords
+        .iter()
+        .map(|k| term_sets.iter().filter(|t| t.contains(k)).count())
+        .collect();
+    let mut scored: Vec<(Hit, f64)> = hits
+        .into_iter()
+        .map(|h| {
+            let s = text::bm25(&h.text, keywords, &df, n);
+            (h, s)
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(b.0.at.cmp(&a.0.at))
+            .then(b.0.id.cmp(&a.0.id))
+    });
+    scored
+}
+
+fn item(h: Hit, score: f64, sources: &[Source]) -> Item {
+    let mut sources = sources.to_vec();
+    sources.sort();
+    Item {
+        id: h.id,
+        kind: h.kind,
+        text: h.text,
+        score,
+        sources,
+        at: from_micros(h.at),
+    }
+}
+
+fn sort_items(items: &mut [Item]) {
+    items.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.at.cmp(&a.at))
+            .then(a.id.cmp(&b.id))
+    });
+}
+
+const CAUSE_CHAIN: &str = "WITH RECURSIVE chain(id, n) AS (SELECT CAST($3 AS TEXT), 0 \
+    UNION ALL SELECT e.cause_id, c.n + 1 FROM chain c JOIN episodes e ON e.tenant = $1 AND e.id = c.id \
+    WHERE e.cause_id IS NOT NULL AND c.n < 64) \
+    SELECT e.id, e.employee_id, e.kind, e.event_id, e.cause_id, e.channel, e.summary, e.payload, e.at \
+    FROM chain c JOIN episodes e ON e.tenant = $1 AND e.id = c.id WHERE e.employee_id = $2 ORDER BY c.n";
+
+impl Store {
+    /// "Why did I do this?": the episode and the chain of what caused it, from the
+    /// episode back to the event that started it. Empty when the employee has no such
+    /// episode.
+    pub async fn cause_chain(
+        &self,
+        tenant: &TenantId,
+        employee: EmployeeId,
+        episode: crate::model::EpisodeId,
+    ) -> Result<Vec<crate::model::Episode>, StoreError> {
+        let rows: Vec<super::rows::EpisodeRow> = with_pool!(self, read, |pool| {
+            sqlx::query_as(CAUSE_CHAIN)
+                .bind(tenant.as_str())
+                .bind(employee.to_string())
+                .bind(episode.to_string())
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(|r| r.into_episode(tenant)).collect()
+    }
+}

@@ -1,0 +1,332 @@
+//! What makes a memory findable: its readable text, the normalised terms both stores'
+//! full-text indexes are built from, the participants it names, and how a query is
+//! taken apart into keywords and entities.
+//!
+//! SQLite (FTS5) and PostgreSQL (tsvector) tokenise differently (PostgreSQL keeps an
+//! address or a URL as one token, FTS5 splits it). So neither sees the raw text: both
+//! index the same term string, made here, of lowercase alphanumeric runs separated by
+//! single spaces, which each tokenises into exactly those terms. Queries are normalised
+//! the same way, so the same data gives the same matches on both stores.
+
+use serde_json::Value;
+
+/// Longest term indexed; longer runs (hashes, base64) are left out.
+const MAX_TERM: usize = 48;
+/// Most text kept for one memory (readable text and terms alike).
+const MAX_TEXT: usize = 16 * 1024;
+
+/// The terms of `s`: lowercase alphanumeric runs, in order.
+pub fn terms(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TERM)
+        .map(|t| t.to_lowercase())
+}
+
+/// The term string the full-text indexes are built from.
+pub fn term_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for t in terms(s) {
+        if out.len() + t.len() + 1 > MAX_TEXT {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&t);
+    }
+    out
+}
+
+/// The readable text of a memory: its summary, then every string in its payload (in
+/// document order), so every one of them is searchable.
+pub fn readable(summary: &str, payload: &Value) -> String {
+    let mut out = String::from(summary);
+    collect_strings(payload, &mut out);
+    if out.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    out
+}
+
+fn collect_strings(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) if !s.is_empty() => {
+            if !out.is_empty() {
+                out.push_str(" · ");
+            }
+            out.push_str(s);
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
+        _ => {}
+    }
+}
+
+/// Who a memory involves: the `from`, `to` and `participants` fields of its payload (at
+/// the top or in nested objects, such as an action's parameters), each a name, an
+/// address, `Name <address>`, a list of those or an object with `name`/`email`.
+///
+/// Each person gives several keys, so `with=Sarah`, `with=sarah chen` and
+/// `with=sarah@acme.com` all find "Sarah Chen <sarah@acme.com>". Keys are lowercase.
+pub fn participants(payload: &Value) -> Vec<String> {
+    let mut keys = Vec::new();
+    find_people(payload, 0, &mut keys);
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn find_people(v: &Value, depth: usize, keys: &mut Vec<String>) {
+    let Value::Object(map) = v else { return };
+    for (k, v) in map {
+        if matches!(k.as_str(), "from" | "to" | "participants" | "cc") {
+            person_keys(v, keys);
+        } else if depth < 3 && v.is_object() {
+            find_people(v, depth + 1, keys);
+        }
+    }
+}
+
+fn person_keys(v: &Value, keys: &mut Vec<String>) {
+    match v {
+        Value::String(s) => {
+            for one in s.split([',', ';']) {
+                one_person(one, keys);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| person_keys(i, keys)),
+        Value::Object(map) => {
+            for f in ["name", "email", "address"] {
+                if let Some(Value::String(s)) = map.get(f) {
+                    one_person(s, keys);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn one_person(s: &str, keys: &mut Vec<String>) {
+    let (name, address) = match (s.find('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => (s[..a].trim().trim_matches('"'), Some(s[a + 1..b].trim())),
+        _ if s.contains('@') => ("", Some(s.trim())),
+        _ => (s.trim(), None),
+    };
+    if let Some(a) = address.filter(|a| !a.is_empty()) {
+        keys.push(a.to_lowercase());
+    }
+    let words: Vec<String> = terms(name).collect();
+    if !words.is_empty() {
+        if words.len() > 1 {
+            keys.push(words.join(" "));
+        }
+        keys.extend(words);
+    }
+}
+
+/// A participant as a query gives it, in the form [`participants`] stores.
+pub fn person_key(s: &str) -> String {
+    let s = s.trim();
+    if s.contains('@') {
+        s.to_lowercase()
+    } else {
+        terms(s).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Words too common to say anything about what a query is after.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
+    "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "him", "his",
+    "how", "i", "if", "in", "into", "is", "it", "its", "last", "me", "my", "of", "on", "or", "our",
+    "she", "so", "that", "the", "their", "them", "there", "they", "this", "to", "us", "was", "we",
+    "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you",
+    "your",
+];
+
+/// Whether `term` (normalised) is a stopword.
+pub fn is_stopword(term: &str) -> bool {
+    STOPWORDS.binary_search(&term).is_ok()
+}
+
+/// A query taken apart: the keywords worth matching and the entities it names.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    /// Normalised terms, stopwords removed, in order, without repeats.
+    pub keywords: Vec<String>,
+    /// Names the query mentions, lowercase: runs of capitalised words ("Acme Corp"),
+    /// quoted phrases and addresses.
+    pub entities: Vec<String>,
+}
+
+/// Decomposes a query (seed 5.2: retrieval by keywords and entities, no model needed).
+pub fn decompose(q: &str) -> Query {
+    let mut keywords: Vec<String> = Vec::new();
+    for t in terms(q) {
+        if !is_stopword(&t) && !keywords.contains(&t) {
+            keywords.push(t);
+        }
+    }
+    let mut entities: Vec<String> = Vec::new();
+    let mut push = |e: String| {
+        if !e.is_empty() && !entities.contains(&e) {
+            entities.push(e);
+        }
+    };
+    // Quoted phrases.
+    for (i, part) in q.split('"').enumerate() {
+        if i % 2 == 1 {
+            push(terms(part).collect::<Vec<_>>().join(" "));
+        }
+    }
+    let mut run: Vec<String> = Vec::new();
+    for word in q.split_whitespace() {
+        if word.contains('@') {
+            push(
+                word.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase(),
+            );
+        }
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let capitalised = bare.chars().next().is_some_and(char::is_uppercase);
+        if capitalised && !is_stopword(&bare.to_lowercase()) {
+            run.push(bare.to_lowercase());
+        } else if !run.is_empty() {
+            push(run.join(" "));
+            run.clear();
+        }
+        // Punctuation after a word ends a name.
+        if word.ends_with([',', '.', '?', '!', ';', ':']) && !run.is_empty() {
+            push(run.join(" "));
+            run.clear();
+        }
+    }
+    if !run.is_empty() {
+        push(run.join(" "));
+    }
+    Query { keywords, entities }
+}
+
+/// An FTS5 MATCH expression for `terms`: all of them (`all`) or any.
+pub fn fts5_query(terms: &[String], all: bool) -> String {
+    let quoted: Vec<String> = terms.iter().map(|t| format!("\"{t}\"")).collect();
+    quoted.join(if all { " " } else { " OR " })
+}
+
+/// A PostgreSQL `to_tsquery('simple', ...)` expression for `terms`.
+pub fn tsquery(terms: &[String], all: bool) -> String {
+    terms.join(if all { " & " } else { " | " })
+}
+
+/// How well `text` answers `keywords`, the same on every store: BM25 over the candidate
+/// set (`df[i]` candidates of `n` hold keyword `i`), term frequency saturated and
+/// normalised by length.
+pub fn bm25(text: &str, keywords: &[String], df: &[usize], n: usize) -> f64 {
+    const K1: f64 = 1.2;
+    const B: f64 = 0.75;
+    const AVG_LEN: f64 = 40.0;
+    let words: Vec<String> = terms(text).collect();
+    let len = words.len().max(1) as f64;
+    keywords
+        .iter()
+        .zip(df)
+        .map(|(k, &df)| {
+            let tf = words.iter().filter(|w| *w == k).count() as f64;
+            if tf == 0.0 {
+                return 0.0;
+            }
+            let idf = (1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+            idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / AVG_LEN))
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stopwords_are_sorted_for_binary_search() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn terms_are_lowercase_alphanumeric_runs() {
+        assert_eq!(
+            term_string("Re: Pricing for ACME-Corp (Q3), sarah@acme.com"),
+            "re pricing for acme corp q3 sarah acme com"
+        );
+        assert_eq!(term_string("Ünïcode straße"), "ünïcode straße");
+    }
+
+    #[test]
+    fn every_payload_string_is_in_the_readable_text() {
+        let p =
+            json!({"subject": "Renewal", "body": "Can we talk?", "meta": {"tags": ["urgent", 3]}});
+        let t = readable("email.received", &p);
+        for s in ["email.received", "Renewal", "Can we talk?", "urgent"] {
+            assert!(t.contains(s), "{t}");
+        }
+    }
+
+    #[test]
+    fn participants_give_names_words_and_addresses() {
+        let p = json!({
+            "from": "Sarah Chen <sarah@acme.com>",
+            "to": ["ops@empla.dev"],
+            "action": {"params": {"participants": [{"name": "Raj Patel", "email": "raj@acme.com"}]}}
+        });
+        let keys = participants(&p);
+        for k in [
+            "sarah chen",
+            "sarah",
+            "chen",
+            "sarah@acme.com",
+            "ops@empla.dev",
+            "raj patel",
+            "raj@acme.com",
+        ] {
+            assert!(keys.contains(&k.to_string()), "{k} missing from {keys:?}");
+        }
+        assert_eq!(person_key("  Sarah   Chen "), "sarah chen");
+        assert_eq!(person_key("Sarah@Acme.com"), "sarah@acme.com");
+    }
+
+    #[test]
+    fn a_query_yields_keywords_and_entities() {
+        let q = decompose("Who owns the renewal at \"Northwind Traders\" with Dana Whitfield?");
+        assert_eq!(
+            q.keywords,
+            [
+                "owns",
+                "renewal",
+                "northwind",
+                "traders",
+                "dana",
+                "whitfield"
+            ]
+        );
+        assert!(
+            q.entities.contains(&"northwind traders".to_string()),
+            "{q:?}"
+        );
+        assert!(q.entities.contains(&"dana whitfield".to_string()), "{q:?}");
+        assert!(!q.entities.iter().any(|e| e.starts_with("who")), "{q:?}");
+    }
+
+    #[test]
+    fn bm25_prefers_more_occurrences_and_rarer_terms() {
+        let k = vec!["pricing".to_string(), "acme".to_string()];
+        let df = [10, 2];
+        let many = bm25("pricing pricing acme", &k, &df, 20);
+        let once = bm25("pricing acme", &k, &df, 20);
+        let common_only = bm25("pricing", &k, &df, 20);
+        let rare_only = bm25("acme", &k, &df, 20);
+        assert!(many > once && once > rare_only && rare_only > common_only);
+    }
+}
