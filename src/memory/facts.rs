@@ -135,19 +135,21 @@ const PG_PUT: &str = "INSERT INTO facts (tenant, id, subject, predicate, object,
 macro_rules! walk {
     ($seeds:literal) => {
         concat!(
-            "WITH RECURSIVE names(key) AS (SELECT subject_key FROM facts WHERE tenant = $1 AND ",
+            "WITH RECURSIVE names(key) AS MATERIALIZED (SELECT subject_key FROM facts WHERE tenant = $1 AND ",
             visible!("$3", "$4"),
             " UNION SELECT object_key FROM facts WHERE tenant = $1 AND ",
             visible!("$3", "$4"),
-            "), walk(node, depth) AS (SELECT n.key, 0 FROM ",
+            "), walk(node, depth) AS MATERIALIZED (SELECT n.key, 0 FROM ",
             $seeds,
             " JOIN names n ON n.key = s.value OR n.key LIKE s.value || ' %' \
              UNION SELECT CASE WHEN f.subject_key = w.node THEN f.object_key ELSE f.subject_key END, w.depth + 1 \
              FROM walk w JOIN facts f ON f.tenant = $1 AND (f.subject_key = w.node OR f.object_key = w.node) AND ",
             visible!("$3", "$4"),
-            " WHERE w.depth + 1 < $5) \
+            " WHERE w.depth + 1 < $5), \
+             touching(seq, depth) AS (SELECT f.seq, w.depth FROM walk w JOIN facts f ON f.tenant = $1 AND f.subject_key = w.node \
+             UNION ALL SELECT f.seq, w.depth FROM walk w JOIN facts f ON f.tenant = $1 AND f.object_key = w.node) \
              SELECT f.id, f.subject, f.predicate, f.object, f.confidence, f.source, f.visibility, f.at, f.subject_key, f.object_key, \
-             CAST(MIN(w.depth) + 1 AS BIGINT) AS depth FROM walk w JOIN facts f ON f.tenant = $1 AND (f.subject_key = w.node OR f.object_key = w.node) AND ",
+             CAST(MIN(t.depth) + 1 AS BIGINT) AS depth FROM touching t JOIN facts f ON f.seq = t.seq WHERE ",
             visible!("$3", "$4"),
             " GROUP BY f.id, f.subject, f.predicate, f.object, f.confidence, f.source, f.visibility, f.at, f.subject_key, f.object_key \
              ORDER BY depth, f.confidence DESC, f.at DESC, f.id LIMIT $6 OFFSET $7"

@@ -9,6 +9,7 @@
 pub mod embed;
 pub mod extract;
 mod facts;
+mod forget;
 mod knowledge;
 mod queue;
 mod recall;
@@ -20,6 +21,7 @@ mod writer;
 
 pub use embed::{Embedder, HashEmbedder};
 pub use facts::{Fact, NewFact, Visibility};
+pub use forget::Forgotten;
 pub use knowledge::{Document, Published};
 pub use queue::OutboxRecord;
 pub use recall::{Item, Mode, Recall, Source, Viewer};

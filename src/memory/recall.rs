@@ -162,7 +162,7 @@ macro_rules! episode_filters {
 }
 
 const SQLITE_EPISODES_TEXT: &str = concat!(
-    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes_fts JOIN episodes e ON e.seq = episodes_fts.rowid \
+    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes_fts CROSS JOIN episodes e ON e.seq = episodes_fts.rowid \
      WHERE episodes_fts MATCH $1 AND ",
     episode_filters!(),
     " ORDER BY episodes_fts.rowid DESC LIMIT $7"
@@ -184,13 +184,13 @@ const EPISODES_WITH: &str = "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episo
     WHERE p.tenant = $2 AND p.employee_id = $3 AND p.who = $6 AND e.tenant = $2 AND e.at >= $4 AND e.at < $5 \
     AND CAST($1 AS TEXT) IS NULL ORDER BY e.at DESC, e.seq DESC LIMIT $7 OFFSET $8";
 const SQLITE_EPISODES_BY_SEQ: &str = concat!(
-    "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM episodes e \
-     WHERE e.seq IN (SELECT value FROM json_each($1)) AND ",
+    "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM json_each($1) j CROSS JOIN episodes e ON e.seq = j.value \
+     WHERE ",
     episode_filters!()
 );
 const PG_EPISODES_BY_SEQ: &str = concat!(
-    "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM episodes e \
-     WHERE e.seq IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND ",
+    "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM jsonb_array_elements_text($1::jsonb) AS j(v) \
+     JOIN episodes e ON e.seq = j.v::bigint WHERE ",
     episode_filters!()
 );
 
@@ -203,7 +203,7 @@ macro_rules! knowledge_filters {
     };
 }
 const SQLITE_KNOWLEDGE_TEXT: &str = concat!(
-    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at FROM knowledge_fts JOIN knowledge k ON k.seq = knowledge_fts.rowid \
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at FROM knowledge_fts CROSS JOIN knowledge k ON k.seq = knowledge_fts.rowid \
      WHERE knowledge_fts MATCH $1 AND ",
     knowledge_filters!(),
     " ORDER BY knowledge_fts.rowid DESC LIMIT $7"
@@ -214,13 +214,13 @@ const PG_KNOWLEDGE_TEXT: &str = concat!(
     " ORDER BY k.seq DESC LIMIT $7"
 );
 const SQLITE_KNOWLEDGE_BY_SEQ: &str = concat!(
-    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at, k.vec FROM knowledge k \
-     WHERE k.seq IN (SELECT value FROM json_each($1)) AND ",
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at, k.vec FROM json_each($1) j CROSS JOIN knowledge k ON k.seq = j.value \
+     WHERE ",
     knowledge_filters!()
 );
 const PG_KNOWLEDGE_BY_SEQ: &str = concat!(
-    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at, k.vec FROM knowledge k \
-     WHERE k.seq IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND ",
+    "SELECT k.seq, k.id, 'knowledge' AS kind, k.text, k.at, k.vec FROM jsonb_array_elements_text($1::jsonb) AS j(v) \
+     JOIN knowledge k ON k.seq = j.v::bigint WHERE ",
     knowledge_filters!()
 );
 
@@ -284,7 +284,7 @@ impl Store {
                 .map(|(h, s)| item(h, s, &[Source::Text]))
                 .collect(),
             Mode::Vector => self
-                .vector_hits(tenant, viewer, &f, &r.q, WINDOW as usize)
+                .vector_hits(tenant, viewer, &f, &r.q, r.offset + r.limit)
                 .await?
                 .into_iter()
                 .map(|(h, s)| item(h, s as f64, &[Source::Vector]))
@@ -475,7 +475,9 @@ impl Store {
         r: &Recall,
         q: &Query,
     ) -> Result<Vec<Item>, StoreError> {
+        let started = std::time::Instant::now();
         let (by_graph, neighbours) = self.graph_hits(tenant, viewer, f, q).await?;
+        let graph_took = started.elapsed();
         let mut terms = q.keywords.clone();
         for n in &neighbours {
             for t in n.split(' ') {
@@ -491,6 +493,7 @@ impl Store {
             .take(PER_SOURCE)
             .map(|(h, _)| h)
             .collect();
+        let text_took = started.elapsed() - graph_took;
         let expanded = if neighbours.is_empty() {
             r.q.clone()
         } else {
@@ -502,6 +505,8 @@ impl Store {
             .into_iter()
             .map(|(h, _)| h)
             .collect();
+        tracing::debug!(?graph_took, ?text_took, vector_took = ?(started.elapsed() - graph_took - text_took),
+            neighbours = neighbours.len(), terms = terms.len(), "hybrid recall");
         let mut fused: HashMap<(String, String), (Hit, f64, Vec<Source>)> = HashMap::new();
         for (source, list) in [
             (Source::Text, by_text),
@@ -584,20 +589,28 @@ impl Store {
 /// Ranks text candidates by BM25 over the candidate set, newest first on ties.
 fn rank_text(hits: Vec<Hit>, keywords: &[String]) -> Vec<(Hit, f64)> {
     let n = hits.len();
-    let term_sets: Vec<Vec<String>> = hits
+    // Each text is tokenised once: keyword frequencies and length.
+    let counts: Vec<(Vec<usize>, usize)> = hits
         .iter()
-        .map(|h| text::terms(&h.text).collect())
+        .map(|h| {
+            let mut tf = vec![0; keywords.len()];
+            let mut len = 0;
+            for t in text::terms(&h.text) {
+                len += 1;
+                if let Some(i) = keywords.iter().position(|k| *k == t) {
+                    tf[i] += 1;
+                }
+            }
+            (tf, len)
+        })
         .collect();
-    let df: Vec<usize> = keywords
-        .iter()
-        .map(|k| term_sets.iter().filter(|t| t.contains(k)).count())
+    let df: Vec<usize> = (0..keywords.len())
+        .map(|i| counts.iter().filter(|(tf, _)| tf[i] > 0).count())
         .collect();
     let mut scored: Vec<(Hit, f64)> = hits
         .into_iter()
-        .map(|h| {
-            let s = text::bm25(&h.text, keywords, &df, n);
-            (h, s)
-        })
+        .zip(&counts)
+        .map(|(h, (tf, len))| (h, text::bm25(tf, *len, &df, n)))
         .collect();
     scored.sort_by(|a, b| {
         b.1.total_cmp(&a.1)

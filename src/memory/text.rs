@@ -222,23 +222,19 @@ pub fn tsquery(terms: &[String], all: bool) -> String {
     terms.join(if all { " & " } else { " | " })
 }
 
-/// How well `text` answers `keywords`, the same on every store: BM25 over the candidate
-/// set (`df[i]` candidates of `n` hold keyword `i`), term frequency saturated and
-/// normalised by length.
-pub fn bm25(text: &str, keywords: &[String], df: &[usize], n: usize) -> f64 {
+/// How well a text answers the query's keywords, the same on every store: BM25 over
+/// the candidate set, from the text's frequency of each keyword (`tf`), its length in
+/// terms, and how many of the `n` candidates hold each keyword (`df`).
+pub fn bm25(tf: &[usize], len: usize, df: &[usize], n: usize) -> f64 {
     const K1: f64 = 1.2;
     const B: f64 = 0.75;
     const AVG_LEN: f64 = 40.0;
-    let words: Vec<String> = terms(text).collect();
-    let len = words.len().max(1) as f64;
-    keywords
-        .iter()
+    let len = len.max(1) as f64;
+    tf.iter()
         .zip(df)
-        .map(|(k, &df)| {
-            let tf = words.iter().filter(|w| *w == k).count() as f64;
-            if tf == 0.0 {
-                return 0.0;
-            }
+        .filter(|(tf, _)| **tf > 0)
+        .map(|(&tf, &df)| {
+            let tf = tf as f64;
             let idf = (1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
             idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / AVG_LEN))
         })
@@ -321,12 +317,12 @@ mod tests {
 
     #[test]
     fn bm25_prefers_more_occurrences_and_rarer_terms() {
-        let k = vec!["pricing".to_string(), "acme".to_string()];
+        // Keywords "pricing" (in 10 of 20 candidates) and "acme" (in 2).
         let df = [10, 2];
-        let many = bm25("pricing pricing acme", &k, &df, 20);
-        let once = bm25("pricing acme", &k, &df, 20);
-        let common_only = bm25("pricing", &k, &df, 20);
-        let rare_only = bm25("acme", &k, &df, 20);
+        let many = bm25(&[2, 1], 3, &df, 20);
+        let once = bm25(&[1, 1], 2, &df, 20);
+        let common_only = bm25(&[1, 0], 1, &df, 20);
+        let rare_only = bm25(&[0, 1], 1, &df, 20);
         assert!(many > once && once > rare_only && rare_only > common_only);
     }
 }

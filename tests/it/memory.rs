@@ -13,6 +13,8 @@ crate::on_every_store!(
     full_text_participant_time_and_cause_recall,
     knowledge_is_seen_within_its_visibility_and_tenant,
     hybrid_finds_what_neither_text_nor_vectors_rank_first,
+    forgetting_a_person_removes_them_from_every_memory,
+    retention_deletes_episodes_past_their_age,
 );
 
 fn t0() -> chrono::DateTime<chrono::Utc> {
@@ -582,4 +584,121 @@ async fn hybrid_finds_what_neither_text_nor_vectors_rank_first(store: Store) {
         hybrid[0].sources
     );
     assert!(hybrid.windows(2).all(|w| w[0].score >= w[1].score));
+}
+
+async fn forgetting_a_person_removes_them_from_every_memory(store: Store) {
+    let (ae, _) = corpus(&store).await;
+    let v = viewer(&ae);
+    let t = &ae.tenant;
+    // Mentioned in a mail from someone else, and in a shared document.
+    remember(&store, vec![episode(&ae, EpisodeKind::Event, "email.received",
+        json!({"from": "Raj Patel <raj@contoso.com>", "body": "Sarah Chen asked me to join the pricing call."}), 500)]).await;
+    store
+        .publish(
+            t,
+            &Document {
+                title: "Contacts".into(),
+                text:
+                    "Our champion at Northwind is Sarah Chen.\n\nBilling questions go to Raj Patel."
+                        .into(),
+                source: "contacts.md".into(),
+                visibility: Visibility::Company,
+                owner: None,
+                team: None,
+                at: t0(),
+            },
+        )
+        .await
+        .unwrap();
+    let about_sarah = |q: &str, mode| recall(q, mode);
+    assert!(
+        !store
+            .recall(t, &v, &about_sarah("sarah chen", Mode::Text))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let gone = store
+        .forget(t, "Sarah Chen <sarah@northwind.com>")
+        .await
+        .unwrap();
+    assert_eq!(gone.episodes, 15 + 1, "{gone:?}");
+    assert_eq!(gone.facts, 1);
+    assert_eq!(gone.knowledge, 1);
+    for mode in [Mode::Text, Mode::Vector, Mode::Hybrid] {
+        let left = store
+            .recall(t, &v, &about_sarah("Sarah Chen sarah@northwind.com", mode))
+            .await
+            .unwrap();
+        assert!(
+            left.iter()
+                .all(|i| !i.text.to_lowercase().contains("sarah")),
+            "{mode:?}: {:#?}",
+            texts(&left)
+        );
+    }
+    let mut with = recall("", Mode::Text);
+    with.with = Some("sarah".into());
+    assert!(store.recall(t, &v, &with).await.unwrap().is_empty());
+    assert!(
+        store
+            .facts(t, &v, &["sarah chen".into()], 3, 100, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Everyone else is remembered as before.
+    with.with = Some("raj patel".into());
+    assert_eq!(store.recall(t, &v, &with).await.unwrap().len(), 13);
+    assert_eq!(
+        store
+            .facts(t, &v, &["raj patel".into()], 1, 100, 0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Forgetting again finds nothing more.
+    assert_eq!(
+        store
+            .forget(t, "Sarah Chen <sarah@northwind.com>")
+            .await
+            .unwrap(),
+        Default::default()
+    );
+}
+
+async fn retention_deletes_episodes_past_their_age(store: Store) {
+    let (ae, _) = corpus(&store).await;
+    let v = viewer(&ae);
+    // Mail every 6 hours from t0, and the reply at 1 hour: 18 are older than 100 hours.
+    let cutoff = t0() + chrono::Duration::hours(100);
+    assert_eq!(
+        store
+            .expire_episodes(&ae.tenant, ae.id, cutoff)
+            .await
+            .unwrap(),
+        18
+    );
+    let mut all = recall("", Mode::Text);
+    all.limit = 100;
+    let left = store.recall(&ae.tenant, &v, &all).await.unwrap();
+    assert_eq!(left.len(), 41 - 18);
+    assert!(left.iter().all(|i| i.at >= cutoff));
+    // Nor can full text or vectors reach them.
+    for mode in [Mode::Text, Mode::Vector] {
+        let found = store
+            .recall(&ae.tenant, &v, &recall("ref 3 pricing", mode))
+            .await
+            .unwrap();
+        assert!(found.iter().all(|i| i.at >= cutoff), "{mode:?}");
+        assert!(!found.is_empty());
+    }
+    assert_eq!(
+        store
+            .expire_episodes(&ae.tenant, ae.id, cutoff)
+            .await
+            .unwrap(),
+        0
+    );
 }
