@@ -7,7 +7,9 @@
 //! cargo bench --bench memory -- recall [EPISODES] [--postgres URL] (default 1000000)
 //! ```
 //!
-//! The corpus is synthetic mail to one employee of one tenant: senders from 300 people
+//! Episodes come as an employee records them, four per event: the mail received, the
+//! signal it raised, the plan adopted and the reply sent. The mail is synthetic, to one
+//! employee of one tenant: senders from 300 people
 //! at 400 accounts, subjects from a dozen topics, bodies of 15–40 words drawn from a
 //! 20,000-word Zipf vocabulary (as natural text is), the same for a given size on every
 //! run. Queries are two or three words (a topic word, an account, a body word of middling
@@ -313,6 +315,7 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
             let zipf = &zipf;
             async move {
                 let mut rng = StdRng::seed_from_u64(c as u64);
+                let mail = corpus.mail(&mut rng, zipf);
                 let episodes = (0..PER_COMPLETION)
                     .map(|k| Episode {
                         id: EpisodeId::new(),
@@ -326,12 +329,8 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
                         event_id: None,
                         cause_id: None,
                         channel: Some("email".into()),
-                        summary: if k == 0 {
-                            "email.received".into()
-                        } else {
-                            "act".into()
-                        },
-                        payload: corpus.mail(&mut rng, zipf),
+                        summary: ["email.received", "signal", "adopt", "act"][k % 4].into(),
+                        payload: decision(k, &mail),
                         at: start + chrono::Duration::seconds((c * 30) as i64),
                     })
                     .collect();
@@ -361,6 +360,21 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
         },
         rate,
     ))
+}
+
+/// An event's episode (the mail) or one of the decisions it led to, shaped as the
+/// employee records them.
+fn decision(k: usize, mail: &serde_json::Value) -> serde_json::Value {
+    match k % 4 {
+        0 => mail.clone(),
+        1 => serde_json::json!({"signal": "customer_message", "priority": 0.7}),
+        2 => {
+            serde_json::json!({"adopt": "reply_to_customer", "goal": "customer_satisfaction", "why": "trigger email.received"})
+        }
+        _ => {
+            serde_json::json!({"act": {"kind": "email.send", "params": {"to": mail["from"], "subject": format!("Re: {}", mail["subject"].as_str().unwrap_or(""))}}, "disposition": "execute"})
+        }
+    }
 }
 
 async fn recall(store: &Store, corpus: &Corpus, viewer: &Viewer, n: usize) -> Result<()> {

@@ -8,11 +8,12 @@
 ALTER TABLE episodes ADD COLUMN channel TEXT;
 ALTER TABLE episodes ADD COLUMN text TEXT NOT NULL DEFAULT '';
 ALTER TABLE episodes ADD COLUMN terms TSVECTOR;
--- One signed byte per dimension, and the sign bits the in-memory index scans.
+-- The sign bits the in-memory index scans, and (for a remote embedding provider,
+-- whose vectors cannot be recomputed) one signed byte per dimension.
 ALTER TABLE episodes ADD COLUMN vec BYTEA;
 ALTER TABLE episodes ADD COLUMN sig BYTEA;
 CREATE INDEX episodes_by_time ON episodes (tenant, employee_id, at);
-CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE vec IS NULL;
+CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE sig IS NULL;
 CREATE INDEX episodes_terms ON episodes USING GIN (terms);
 
 -- Who each episode involves, one row per key (name, name word, address).

@@ -6,12 +6,13 @@
 
 ALTER TABLE episodes ADD COLUMN channel TEXT;
 ALTER TABLE episodes ADD COLUMN text TEXT NOT NULL DEFAULT '';
--- One signed byte per dimension, and the sign bits the in-memory index scans.
+-- The sign bits the in-memory index scans, and (for a remote embedding provider,
+-- whose vectors cannot be recomputed) one signed byte per dimension.
 ALTER TABLE episodes ADD COLUMN vec BLOB;
 ALTER TABLE episodes ADD COLUMN sig BLOB;
 CREATE INDEX episodes_by_time ON episodes (tenant, employee_id, at);
 -- Episodes waiting for a remote embedding provider.
-CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE vec IS NULL;
+CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE sig IS NULL;
 CREATE VIRTUAL TABLE episodes_fts USING fts5 (
     terms, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
 );

@@ -2,7 +2,9 @@
 //! something, and the knowledge the company shares.
 
 use super::node::Node;
-use crate::memory::{Document, Fact, Item, Published, Recall, StoreError, Viewer, Visibility};
+use crate::memory::{
+    Document, Fact, Forgotten, Item, Published, Recall, StoreError, Viewer, Visibility,
+};
 use crate::model::{EmployeeId, Episode, EpisodeId};
 
 /// Why a memory request could not be answered.
@@ -117,5 +119,16 @@ impl Node {
             at: chrono::Utc::now(),
         };
         Ok(self.rt.store.publish(&self.rt.tenant, &doc).await?)
+    }
+
+    /// Removes everything about a person from the tenant's memory (the right to be
+    /// forgotten).
+    pub async fn forget(&self, person: &str) -> Result<Forgotten, MemoryError> {
+        if crate::memory::text::person_key(person).is_empty() {
+            return Err(MemoryError::Invalid(
+                "`person` is empty; give a name, an address or \"Name <address>\"".into(),
+            ));
+        }
+        Ok(self.rt.store.forget(&self.rt.tenant, person).await?)
     }
 }

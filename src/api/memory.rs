@@ -4,7 +4,7 @@
 use super::employees::{Items, int_param, only_params, resolve};
 use super::{ApiError, ApiState, JsonBody};
 use crate::actors::{MemoryError, Publish};
-use crate::memory::{Fact, Item, Mode, Published, Recall, Visibility};
+use crate::memory::{Fact, Forgotten, Item, Mode, Published, Recall, Visibility};
 use crate::model::{Episode, EpisodeId};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/employees/{id}/memory/facts", get(facts))
         .route("/employees/{id}/memory/why/{episode}", get(why))
         .route("/knowledge", post(publish))
+        .route("/memory/forget", post(forget))
 }
 
 fn memory_error(e: MemoryError) -> ApiError {
@@ -218,4 +219,24 @@ pub(crate) async fn publish(
     };
     let published = s.node.publish(p).await.map_err(memory_error)?;
     Ok((StatusCode::CREATED, Json(published)))
+}
+
+/// Whom to forget.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForgetBody {
+    /// A full name, an address, or `Name <address>`.
+    person: String,
+}
+
+/// The right to be forgotten: removes every episode naming or involving the person
+/// (and the events they recorded), every fact about them and every knowledge chunk
+/// naming them, for every employee of the tenant.
+#[utoipa::path(post, path = "/api/v1/memory/forget", request_body = ForgetBody,
+    responses((status = 200, body = Forgotten), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn forget(
+    State(s): State<ApiState>,
+    JsonBody(b): JsonBody<ForgetBody>,
+) -> Result<Json<Forgotten>, ApiError> {
+    Ok(Json(s.node.forget(&b.person).await.map_err(memory_error)?))
 }

@@ -58,6 +58,7 @@ pub struct ApiState {
         memory::facts,
         memory::why,
         memory::publish,
+        memory::forget,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -81,6 +82,8 @@ pub struct ApiState {
         crate::bdi::Phase,
         error::ErrorBody,
         memory::PublishBody,
+        memory::ForgetBody,
+        crate::memory::Forgotten,
         crate::memory::Item,
         crate::memory::Source,
         crate::memory::Fact,

@@ -5,14 +5,14 @@ use crate::config::Config;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-struct Client {
+pub(super) struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
 }
 
 impl Client {
-    fn new(args: &NodeArgs) -> anyhow::Result<Self> {
+    pub(super) fn new(args: &NodeArgs) -> anyhow::Result<Self> {
         Ok(Self {
             http: reqwest::Client::new(),
             base: args.node.trim_end_matches('/').to_string(),
@@ -20,14 +20,29 @@ impl Client {
         })
     }
 
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
+        self.call_with(method, path, &[], body).await
+    }
+
+    /// Calls with query parameters (encoded here).
+    pub(super) async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let url = format!("{}/api/v1{path}", self.base);
-        let mut req = self.http.request(method, &url).bearer_auth(&self.token);
+        let mut req = self
+            .http
+            .request(method, &url)
+            .bearer_auth(&self.token)
+            .query(query);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -85,7 +100,7 @@ fn manager(s: &str) -> Value {
     }
 }
 
-fn print(v: &Value) {
+pub(super) fn print(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
@@ -337,6 +352,11 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .await?;
             println!("feedback for {id} recorded");
         }
+        other @ (Command::Recall { .. }
+        | Command::Facts { .. }
+        | Command::Why { .. }
+        | Command::Knowledge { .. }
+        | Command::Forget { .. }) => super::memory::run(other).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -3,6 +3,7 @@
 //! node's token file.
 
 mod client;
+mod memory;
 mod node;
 
 use clap::{Parser, Subcommand};
@@ -183,6 +184,72 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Recall what an employee remembers: full text, vectors and the knowledge graph.
+    Recall {
+        /// Employee id or chat handle.
+        id: String,
+        /// What to look for; empty lists episodes by the other filters, newest first.
+        #[arg(default_value = "")]
+        query: String,
+        /// text, vector or hybrid.
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        /// Only memories at or after this: a time, a date, or today, yesterday,
+        /// "last week", "last month", 7d, 24h.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only memories before this: a time or a date (inclusive).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only episodes involving this person (name or address).
+        #[arg(long)]
+        with: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Show the facts an employee knows about a subject, and around it.
+    Facts {
+        /// Employee id or chat handle.
+        id: String,
+        /// The subject, e.g. "Northwind Traders"; all facts without it.
+        subject: Option<String>,
+        /// Hops from the subject.
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Why did the employee do this? An episode and the chain of what caused it.
+    Why {
+        /// Employee id or chat handle.
+        id: String,
+        /// The episode id (from `empla episodes` or `empla recall`).
+        episode: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Shared knowledge: ingest a directory of documents or publish one.
+    Knowledge {
+        /// What to do.
+        #[command(subcommand)]
+        action: KnowledgeAction,
+    },
+    /// Remove everything about a person from every employee's memory.
+    Forget {
+        /// A full name, an address, or "Name <address>".
+        person: String,
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Configuration commands.
     Config {
         /// What to do.
@@ -193,6 +260,41 @@ pub enum Command {
     Completions {
         /// Shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `empla knowledge ...`.
+#[derive(Debug, Subcommand)]
+#[allow(missing_docs)]
+pub enum KnowledgeAction {
+    /// Publish every Markdown and text file under a directory (again: replaced).
+    Ingest {
+        /// The directory.
+        dir: PathBuf,
+        /// private, team or company.
+        #[arg(long, default_value = "company")]
+        visibility: String,
+        /// The publishing employee (needed for private and team).
+        #[arg(long)]
+        employee: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Publish one piece of knowledge.
+    Publish {
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// The text; `-` reads it from standard input.
+        text: String,
+        /// private, team or company.
+        #[arg(long, default_value = "company")]
+        visibility: String,
+        /// The publishing employee (needed for private and team).
+        #[arg(long)]
+        employee: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
     },
 }
 

@@ -76,6 +76,9 @@ impl Store {
         .to_string();
         let chunks = chunks(&doc.text);
         let embedder = self.embedder().clone();
+        // The local embedder's vectors are recomputed when needed; only a remote
+        // provider's are stored.
+        let store_vectors = embedder.embed_now("").is_none();
         let vectors: Vec<Option<Vec<f32>>> = match embedder.embed(&chunks).await {
             Ok(v) => v.into_iter().map(Some).collect(),
             Err(e) => {
@@ -95,7 +98,7 @@ impl Store {
                     "tn": tenant.as_str(), "id": format!("{id}#{n}"), "d": id, "n": n, "ti": doc.title,
                     "src": doc.source, "v": doc.visibility.as_str(), "ow": owner, "tm": doc.team,
                     "x": c, "w": text::term_string(&format!("{}\n{c}", doc.title)), "at": to_micros(doc.at),
-                    "vec": v.as_deref().map(|v| hex(embed::quantise(v))),
+                    "vec": v.as_deref().filter(|_| store_vectors).map(|v| hex(embed::quantise(v))),
                     "sig": v.as_deref().map(|v| hex(embed::signature(v))),
                 })
             })

@@ -425,10 +425,18 @@ impl Store {
             });
             hits.extend(knowledge);
         }
+        // Stored vectors (a remote provider's), or recomputed from the text (the local
+        // embedder's, exact and cheaper than storing them).
         let mut scored: Vec<(Hit, f32)> = hits
             .into_iter()
             .filter_map(|h| {
-                let s = super::embed::cosine(&query, h.vec.as_deref()?);
+                let s = match h.vec.as_deref() {
+                    Some(v) => super::embed::cosine(&query, v),
+                    None => {
+                        let v = embedder.embed_now(&h.hit.text)?;
+                        query.iter().zip(&v).map(|(a, b)| a * b).sum()
+                    }
+                };
                 Some((h.hit, s))
             })
             .collect();
@@ -448,7 +456,8 @@ impl Store {
         terms: &[String],
     ) -> Result<Vec<(Hit, f64)>, StoreError> {
         let mut hits = self.text_hits(tenant, viewer, f, Match::All(terms)).await?;
-        if terms.len() > 1 {
+        // A full window of memories holding every term outranks any holding fewer.
+        if terms.len() > 1 && hits.len() < WINDOW as usize {
             let mut seen: std::collections::HashSet<(String, String)> = hits
                 .iter()
                 .map(|h| (h.kind.clone(), h.id.clone()))

@@ -63,12 +63,13 @@ pub struct StoreWriter {
 }
 
 /// What makes one episode findable: its readable text, full-text terms, participants
-/// and (with a local embedder) its vector.
+/// and (with a local embedder) its vector's sign bits. The vector itself is not
+/// stored: the local embedder recomputes it from the text when re-ranking, and a
+/// remote provider's arrives later from the background embedder.
 pub(crate) struct Findable {
     pub(crate) text: String,
     pub(crate) terms: String,
     pub(crate) who: Vec<String>,
-    pub(crate) vec: Option<String>,
     pub(crate) sig: Option<String>,
 }
 
@@ -83,7 +84,6 @@ impl Findable {
         let v = embedder.embed_now(&text);
         Findable {
             who: super::text::participants(payload),
-            vec: v.as_deref().map(|v| hex(&super::embed::quantise(v))),
             sig: v.as_deref().map(|v| hex(&super::embed::signature(v))),
             terms,
             text,
@@ -285,9 +285,9 @@ const SQLITE_BATCH: BatchSql = BatchSql {
     inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
             SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'s', value->'p', value->>'key', value->>'r' \
             FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id",
-    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, vec, sig) \
+    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, sig) \
                SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a', \
-               value->>'ch', value->>'x', unhex(value->>'v'), unhex(value->>'g') \
+               value->>'ch', value->>'x', unhex(value->>'g') \
                FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING seq, id",
     terms: Some(
         "INSERT INTO episodes_fts (rowid, terms) SELECT value->>'r', value->>'w' FROM jsonb_each($1)",
@@ -310,9 +310,9 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
             SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'s', (x->'p')::text, x->>'key', (x->>'r')::bigint \
             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
             ON CONFLICT DO NOTHING RETURNING id",
-    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, terms, vec, sig) \
+    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, terms, sig) \
                SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint, \
-               x->>'ch', x->>'x', to_tsvector('simple', x->>'w'), decode(x->>'v', 'hex'), decode(x->>'g', 'hex') \
+               x->>'ch', x->>'x', to_tsvector('simple', x->>'w'), decode(x->>'g', 'hex') \
                FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
                ON CONFLICT DO NOTHING RETURNING seq, id",
     terms: None,
@@ -362,8 +362,9 @@ struct EpisodeRow<'a> {
     a: i64,
     ch: Option<&'a str>,
     x: &'a str,
+    /// The terms, for PostgreSQL's tsvector (SQLite indexes them separately).
+    #[serde(skip_serializing_if = "str::is_empty")]
     w: &'a str,
-    v: Option<&'a str>,
     g: Option<&'a str>,
 }
 
@@ -481,6 +482,7 @@ async fn commit(
             r: to_micros(e.received_at),
         })
         .collect();
+    let sqlite = store.kind() == crate::memory::StoreKind::Sqlite;
     let findable: Vec<&Findable> = completions.iter().flat_map(|(_, f)| f.iter()).collect();
     let episodes: Vec<EpisodeRow> = completions
         .iter()
@@ -498,8 +500,7 @@ async fn commit(
             a: to_micros(ep.at),
             ch: ep.channel.as_deref(),
             x: &f.text,
-            w: &f.terms,
-            v: f.vec.as_deref(),
+            w: if sqlite { "" } else { &f.terms },
             g: f.sig.as_deref(),
         })
         .collect();
