@@ -71,15 +71,18 @@ CREATE UNIQUE INDEX knowledge_id ON knowledge (tenant, id);
 CREATE INDEX knowledge_doc ON knowledge (tenant, doc);
 CREATE INDEX knowledge_terms ON knowledge USING GIN (terms);
 
--- Procedural memory: how each workflow (plan) fared for each kind of task.
+-- Procedural memory: how each workflow (plan) fared for each kind of task, one row
+-- per day (written by that day's consolidation, so writing it again changes nothing).
+-- failure_reasons is a JSON object of reason → count.
 CREATE TABLE procedures (
-    tenant       TEXT    NOT NULL,
-    employee_id  TEXT    NOT NULL,
-    task         TEXT    NOT NULL,
-    workflow     TEXT    NOT NULL,
-    successes    BIGINT  NOT NULL,
-    failures     BIGINT  NOT NULL,
-    last_failure TEXT,
-    updated_at   BIGINT  NOT NULL,
-    PRIMARY KEY (tenant, employee_id, task, workflow)
+    tenant          TEXT    NOT NULL,
+    employee_id     TEXT    NOT NULL,
+    task            TEXT    NOT NULL,
+    workflow        TEXT    NOT NULL,
+    day             TEXT    NOT NULL,
+    successes       BIGINT  NOT NULL,
+    failures        BIGINT  NOT NULL,
+    failure_reasons TEXT    NOT NULL,
+    updated_at      BIGINT  NOT NULL,
+    PRIMARY KEY (tenant, employee_id, task, workflow, day)
 );

@@ -132,3 +132,78 @@ impl Node {
         Ok(self.rt.store.forget(&self.rt.tenant, person).await?)
     }
 }
+
+impl Node {
+    /// Consolidates an employee's `day` now (the node does it daily at
+    /// `memory.consolidate_at` for the day before); running it again changes nothing.
+    pub async fn consolidate(
+        &self,
+        id: EmployeeId,
+        day: chrono::NaiveDate,
+    ) -> Result<crate::memory::Consolidated, MemoryError> {
+        self.viewer(id).await?;
+        Ok(self.rt.store.consolidate(&self.rt.tenant, id, day).await?)
+    }
+
+    /// Procedural memory: how each workflow has fared for each kind of task, best first.
+    pub async fn procedures(
+        &self,
+        id: EmployeeId,
+        task: Option<&str>,
+    ) -> Result<Vec<crate::memory::Procedure>, MemoryError> {
+        self.viewer(id).await?;
+        Ok(self.rt.store.procedures(&self.rt.tenant, id, task).await?)
+    }
+}
+
+/// The node's daily memory upkeep: at `memory.consolidate_at`, every employee's
+/// previous day is consolidated and episodes past `memory.retention` are deleted.
+pub(super) async fn upkeep(
+    store: crate::memory::Store,
+    tenant: crate::model::TenantId,
+    cfg: crate::config::MemoryConfig,
+) {
+    let Ok(six) = crate::config::normalize_cron(&cfg.consolidate_at) else {
+        return; // validated with the config
+    };
+    let Ok(cron) = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(&six)
+    else {
+        return;
+    };
+    loop {
+        let now = chrono::Utc::now();
+        let Ok(next) = cron.find_next_occurrence(&now, false) else {
+            return;
+        };
+        tokio::time::sleep((next - now).to_std().unwrap_or_default()).await;
+        let day = (next - chrono::Duration::days(1)).date_naive();
+        let ids = match store.employee_ids(&tenant).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "memory upkeep could not list employees; trying again at the next run");
+                continue;
+            }
+        };
+        let (mut consolidated, mut expired) = (0, 0);
+        for id in ids {
+            match store.consolidate(&tenant, id, day).await {
+                Ok(c) if c.summary.is_some() => consolidated += 1,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, employee = %id, %day, "consolidation failed"),
+            }
+            if let Some(keep) = cfg.retention {
+                let before =
+                    next - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+                match store.expire_episodes(&tenant, id, before).await {
+                    Ok(n) => expired += n,
+                    Err(e) => tracing::error!(error = %e, employee = %id, "retention failed"),
+                }
+            }
+        }
+        tracing::info!(%day, consolidated, expired, "memory upkeep done");
+    }
+}

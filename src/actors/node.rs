@@ -144,6 +144,8 @@ pub struct Node {
     company_domain: String,
     hiring: tokio::sync::Mutex<()>,
     writer_task: tokio::task::JoinHandle<()>,
+    /// Daily memory upkeep (consolidation, retention).
+    upkeep_task: tokio::task::JoinHandle<()>,
     /// Whether the node opened the store (and so closes it at shutdown).
     owns_store: bool,
 }
@@ -213,6 +215,11 @@ impl Node {
         let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
             .await
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
+        let upkeep_task = tokio::spawn(super::memory_face::upkeep(
+            rt.store.clone(),
+            rt.tenant.clone(),
+            opts.memory.clone(),
+        ));
         let node = Node {
             rt,
             supervisor,
@@ -221,6 +228,7 @@ impl Node {
             company_domain: opts.company_domain,
             hiring: tokio::sync::Mutex::new(()),
             writer_task,
+            upkeep_task,
             owns_store: false,
         };
         let mut pending = node
@@ -603,6 +611,7 @@ impl Node {
             .await;
         self.rt.writer.flush().await;
         self.writer_task.abort();
+        self.upkeep_task.abort();
         if self.owns_store {
             self.rt.store.close().await;
         }

@@ -4,7 +4,9 @@
 use super::employees::{Items, int_param, only_params, resolve};
 use super::{ApiError, ApiState, JsonBody};
 use crate::actors::{MemoryError, Publish};
-use crate::memory::{Fact, Forgotten, Item, Mode, Published, Recall, Visibility};
+use crate::memory::{
+    Consolidated, Fact, Forgotten, Item, Mode, Procedure, Published, Recall, Visibility,
+};
 use crate::model::{Episode, EpisodeId};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,6 +22,8 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/employees/{id}/memory/search", get(search))
         .route("/employees/{id}/memory/facts", get(facts))
         .route("/employees/{id}/memory/why/{episode}", get(why))
+        .route("/employees/{id}/memory/procedures", get(procedures))
+        .route("/employees/{id}/memory/consolidate", post(consolidate))
         .route("/knowledge", post(publish))
         .route("/memory/forget", post(forget))
 }
@@ -239,4 +243,61 @@ pub(crate) async fn forget(
     JsonBody(b): JsonBody<ForgetBody>,
 ) -> Result<Json<Forgotten>, ApiError> {
     Ok(Json(s.node.forget(&b.person).await.map_err(memory_error)?))
+}
+
+/// Procedural memory: how each workflow has fared for each kind of task, best first.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/memory/procedures", params(
+    ("id" = String, Path), ("task" = Option<String>, Query, description = "only this kind of task (the event that starts it)")),
+    responses((status = 200, body = Object)))]
+pub(crate) async fn procedures(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Items<Procedure>>, ApiError> {
+    only_params(&q, &["task"])?;
+    let id = resolve(&s, &key)?;
+    let items = s
+        .node
+        .procedures(id, q.get("task").map(String::as_str))
+        .await
+        .map_err(memory_error)?;
+    Ok(Json(Items { items }))
+}
+
+/// Which day to consolidate.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsolidateBody {
+    /// The day, e.g. 2026-11-30 (UTC); yesterday by default.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    day: Option<NaiveDate>,
+}
+
+/// Consolidates a day of the employee's memory now: summary, repeated facts, procedural
+/// statistics. Running it again changes nothing.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/memory/consolidate", params(("id" = String, Path)),
+    request_body(content = ConsolidateBody, description = "optional"),
+    responses((status = 200, body = Consolidated), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn consolidate(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Consolidated>, ApiError> {
+    let id = resolve(&s, &key)?;
+    let b: ConsolidateBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ConsolidateBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "malformed body: {e}; send {{\"day\": \"2026-11-30\"}} or nothing"
+            ))
+        })?
+    };
+    let day = b
+        .day
+        .unwrap_or_else(|| (Utc::now() - chrono::Duration::days(1)).date_naive());
+    Ok(Json(
+        s.node.consolidate(id, day).await.map_err(memory_error)?,
+    ))
 }

@@ -59,6 +59,8 @@ pub struct ApiState {
         memory::why,
         memory::publish,
         memory::forget,
+        memory::procedures,
+        memory::consolidate,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -83,6 +85,9 @@ pub struct ApiState {
         error::ErrorBody,
         memory::PublishBody,
         memory::ForgetBody,
+        memory::ConsolidateBody,
+        crate::memory::Consolidated,
+        crate::memory::Procedure,
         crate::memory::Forgotten,
         crate::memory::Item,
         crate::memory::Source,

@@ -134,6 +134,9 @@ pub enum Decision {
         intention: u64,
         /// Plan.
         plan: String,
+        /// The kind of task: the event that started it (procedural memory's key).
+        #[serde(default)]
+        task: String,
         /// Whether it achieved its success criterion.
         success: bool,
     },
@@ -143,6 +146,9 @@ pub enum Decision {
         intention: u64,
         /// Plan.
         plan: String,
+        /// The kind of task: the event that started it (procedural memory's key).
+        #[serde(default)]
+        task: String,
         /// Why.
         reason: String,
         /// Contingency adopted next, if any.

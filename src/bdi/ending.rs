@@ -29,6 +29,7 @@ impl Mind {
         out.push(Decision::Complete {
             intention: it.id,
             plan: it.plan.clone(),
+            task: it.context.clone(),
             success,
         });
         if let Some(parent) = it.parent
@@ -58,6 +59,7 @@ impl Mind {
         out.push(Decision::Fail {
             intention: it.id,
             plan: it.plan.clone(),
+            task: it.context.clone(),
             reason,
             contingency: contingency.clone(),
         });

@@ -356,7 +356,9 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Facts { .. }
         | Command::Why { .. }
         | Command::Knowledge { .. }
-        | Command::Forget { .. }) => super::memory::run(other).await?,
+        | Command::Forget { .. }
+        | Command::Consolidate { .. }
+        | Command::Procedures { .. }) => super::memory::run(other).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -170,6 +170,57 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 v["episodes"], v["events"], v["facts"], v["knowledge"]
             );
         }
+        Command::Consolidate { id, day, node } => {
+            let body = day.map(|d| json!({"day": d}));
+            let v = Client::new(&node)?
+                .call(
+                    Method::POST,
+                    &format!("/employees/{id}/memory/consolidate"),
+                    body,
+                )
+                .await?;
+            println!(
+                "consolidated {}: {} episodes, {} facts promoted, {} workflows{}",
+                v["day"].as_str().unwrap_or(""),
+                v["episodes"],
+                v["facts"],
+                v["procedures"],
+                v["summary"]
+                    .as_str()
+                    .map(|s| format!("; summary {s}"))
+                    .unwrap_or_default()
+            );
+        }
+        Command::Procedures { id, task, node } => {
+            let params: Vec<(&str, String)> = task.map(|t| vec![("task", t)]).unwrap_or_default();
+            let v = Client::new(&node)?
+                .call_with(
+                    Method::GET,
+                    &format!("/employees/{id}/memory/procedures"),
+                    &params,
+                    None,
+                )
+                .await?;
+            let items = v["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                println!("no outcomes consolidated yet");
+            }
+            for p in items {
+                println!(
+                    "{:<24} {:<28} {:>4} ok {:>4} failed  ({:.0}%)  {}",
+                    p["task"].as_str().unwrap_or(""),
+                    p["workflow"].as_str().unwrap_or(""),
+                    p["successes"],
+                    p["failures"],
+                    p["success_rate"].as_f64().unwrap_or(0.0) * 100.0,
+                    p["failure_patterns"]
+                        .as_array()
+                        .and_then(|a| a.first())
+                        .map(|f| format!("most often: {} ({})", f[0].as_str().unwrap_or(""), f[1]))
+                        .unwrap_or_default()
+                );
+            }
+        }
         _ => unreachable!("not a memory command"),
     }
     Ok(())

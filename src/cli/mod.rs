@@ -234,6 +234,26 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Consolidate a day of an employee's memory now (the node does it nightly).
+    Consolidate {
+        /// Employee id or chat handle.
+        id: String,
+        /// The day, e.g. 2026-11-30; yesterday by default.
+        #[arg(long)]
+        day: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Show how each workflow has fared for each kind of task (procedural memory).
+    Procedures {
+        /// Employee id or chat handle.
+        id: String,
+        /// Only this kind of task.
+        #[arg(long)]
+        task: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Shared knowledge: ingest a directory of documents or publish one.
     Knowledge {
         /// What to do.

@@ -41,6 +41,9 @@ pub struct MemoryConfig {
     pub retention: Option<Duration>,
     /// Token budget of an employee's working memory.
     pub working_memory_tokens: usize,
+    /// When each employee's previous day is consolidated (and retention applied): a
+    /// cron expression, 5 or 6 fields, UTC.
+    pub consolidate_at: String,
 }
 
 impl Default for MemoryConfig {
@@ -53,6 +56,7 @@ impl Default for MemoryConfig {
             embeddings_api_key_env: None,
             retention: None,
             working_memory_tokens: 4096,
+            consolidate_at: "0 30 2 * * *".into(),
         }
     }
 }
@@ -95,6 +99,9 @@ impl MemoryConfig {
                     humantime::format_duration(r)
                 ),
             ));
+        }
+        if let Err(why) = super::normalize_cron(&self.consolidate_at) {
+            e.push(ConfigError::new(file, "memory.consolidate_at", why));
         }
         if self.working_memory_tokens < 256 {
             e.push(ConfigError::new(

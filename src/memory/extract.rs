@@ -72,8 +72,9 @@ fn sentences(text: &str) -> Vec<String> {
             .trim_start_matches(['-', '*', '+', '>', ' '])
             .replace("**", "")
             .replace('`', "");
-        for s in line.split_inclusive(['.', '!', '?', ';']) {
-            let s = s.trim().trim_end_matches(['.', '!', '?', ';']).trim();
+        // A colon ends a lead-in ("Quick note: Acme uses Insight Cloud").
+        for s in line.split_inclusive(['.', '!', '?', ';', ':']) {
+            let s = s.trim().trim_end_matches(['.', '!', '?', ';', ':']).trim();
             // "Inc." and similar abbreviations end no sentence worth splitting on.
             if s.len() >= 5 {
                 out.push(s.to_string());

@@ -6,6 +6,7 @@
 //! commit). Every query takes the tenant and filters by it. Nothing here knows about
 //! actors.
 
+mod consolidate;
 pub mod embed;
 pub mod extract;
 mod facts;
@@ -19,6 +20,7 @@ pub mod text;
 mod vectors;
 mod writer;
 
+pub use consolidate::{Consolidated, Procedure};
 pub use embed::{Embedder, HashEmbedder};
 pub use facts::{Fact, NewFact, Visibility};
 pub use forget::Forgotten;

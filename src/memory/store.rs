@@ -360,6 +360,17 @@ impl Store {
         rows.into_iter().map(|(p,)| parse_json(&p)).collect()
     }
 
+    /// Every employee's id, in hiring order.
+    pub async fn employee_ids(&self, tenant: &TenantId) -> Result<Vec<EmployeeId>, StoreError> {
+        let rows: Vec<String> = with_pool!(self, read, |pool| {
+            sqlx::query_scalar("SELECT id FROM employees WHERE tenant = $1 ORDER BY created_at, id")
+                .bind(tenant.as_str())
+                .fetch_all(pool)
+                .await
+        })?;
+        rows.iter().map(|r| parse_id(r)).collect()
+    }
+
     /// Ids of employees hired from config files, by config key.
     pub async fn config_keys(&self, tenant: &TenantId) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, read, |pool| {

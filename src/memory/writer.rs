@@ -621,3 +621,29 @@ async fn commit(
     })?;
     Ok(inserted)
 }
+
+impl Store {
+    /// Records episodes outside an event's handling (a day's summary), indexed as the
+    /// group committer indexes them; an episode whose id is stored already is skipped.
+    pub(crate) async fn record_episodes(&self, episodes: Vec<Episode>) -> Result<(), StoreError> {
+        let Some(first) = episodes.first() else {
+            return Ok(());
+        };
+        let c = Completion {
+            tenant: first.tenant.clone(),
+            employee: first.employee_id,
+            event_id: None,
+            episodes,
+            snapshot: None,
+            wake_at: None,
+            approvals: Vec::new(),
+            actions: Vec::new(),
+        };
+        let findable: Vec<Findable> = c
+            .episodes
+            .iter()
+            .map(|e| Findable::of(&e.summary, &e.payload, &**self.embedder()))
+            .collect();
+        commit(self, &[], &[(&c, &findable)]).await.map(|_| ())
+    }
+}

@@ -18,6 +18,8 @@ pub enum EpisodeKind {
     Action,
     /// The outcome of an action.
     Outcome,
+    /// A day's consolidated summary.
+    Summary,
 }
 
 impl EpisodeKind {
@@ -28,14 +30,21 @@ impl EpisodeKind {
             Self::Decision => "decision",
             Self::Action => "action",
             Self::Outcome => "outcome",
+            Self::Summary => "summary",
         }
     }
 
     /// Parses a stored kind name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Event, Self::Decision, Self::Action, Self::Outcome]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::Event,
+            Self::Decision,
+            Self::Action,
+            Self::Outcome,
+            Self::Summary,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

@@ -15,6 +15,7 @@ crate::on_every_store!(
     hybrid_finds_what_neither_text_nor_vectors_rank_first,
     forgetting_a_person_removes_them_from_every_memory,
     retention_deletes_episodes_past_their_age,
+    consolidation_summarises_promotes_and_counts_once,
 );
 
 fn t0() -> chrono::DateTime<chrono::Utc> {
@@ -701,4 +702,123 @@ async fn retention_deletes_episodes_past_their_age(store: Store) {
             .unwrap(),
         0
     );
+}
+
+async fn consolidation_summarises_promotes_and_counts_once(store: Store) {
+    let ae = hire(&store, "acme", "Jordan Lee", "west").await;
+    let mate = hire(&store, "acme", "Kim Park", "west").await;
+    let t = &ae.tenant;
+    let mail = |h: i64, body: &str| {
+        episode(
+            &ae,
+            EpisodeKind::Event,
+            "email.received",
+            json!({"from": "Sarah Chen <sarah@northwind.com>", "subject": "Update", "body": body}),
+            h,
+        )
+    };
+    let outcome =
+        |h: i64, payload: Value| episode(&ae, EpisodeKind::Outcome, "outcome", payload, h);
+    let day = t0().date_naive();
+    remember(&store, vec![
+        mail(1, "Northwind Traders uses Insight Cloud. The dashboards load slowly for the finance team."),
+        mail(3, "Quick note: Northwind Traders uses Insight Cloud. Finance team dashboards still slow this afternoon."),
+        mail(5, "Lunch is at noon on Friday."),
+        // Stated once only: not promoted.
+        mail(7, "Contoso uses Insight Cloud."),
+        outcome(2, json!({"decision": "complete", "plan": "reply_to_customer", "task": "email.received", "success": true})),
+        outcome(4, json!({"decision": "complete", "plan": "reply_to_customer", "task": "email.received", "success": true})),
+        outcome(6, json!({"decision": "fail", "plan": "escalate_issue", "task": "email.received", "reason": "no manager reachable"})),
+        // The next day: not part of this one.
+        mail(30, "Northwind Traders uses Insight Cloud."),
+    ]).await;
+    let first = store.consolidate(t, ae.id, day).await.unwrap();
+    assert_eq!(
+        (first.episodes, first.facts, first.procedures),
+        (7, 1, 2),
+        "{first:?}"
+    );
+    let summary = first.summary.unwrap();
+    // The summary is an episode, found by what the day was about.
+    let found = store
+        .recall(
+            t,
+            &viewer(&ae),
+            &recall("finance dashboards slow", Mode::Text),
+        )
+        .await
+        .unwrap();
+    let s = found
+        .iter()
+        .find(|i| i.kind == "summary")
+        .expect("the summary is recalled");
+    assert_eq!(s.id, summary.to_string());
+    assert!(s.text.contains("dashboards"), "{}", s.text);
+    assert!(
+        s.text.contains("4 event") && s.text.contains("3 outcome"),
+        "{}",
+        s.text
+    );
+    // The repeated fact is promoted and private to the employee.
+    let facts = store
+        .facts(t, &viewer(&ae), &["northwind traders".into()], 1, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        facts
+            .iter()
+            .map(|f| (f.sentence(), f.visibility.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(
+            "Northwind Traders uses Insight Cloud".to_string(),
+            "private"
+        )]
+    );
+    assert!(
+        store
+            .facts(t, &viewer(&mate), &["northwind traders".into()], 1, 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Procedural memory: the best known workflow for the task first, failures by reason.
+    let procs = store
+        .procedures(t, ae.id, Some("email.received"))
+        .await
+        .unwrap();
+    assert_eq!(
+        procs
+            .iter()
+            .map(|p| (p.workflow.as_str(), p.successes, p.failures))
+            .collect::<Vec<_>>(),
+        vec![("reply_to_customer", 2, 0), ("escalate_issue", 0, 1)]
+    );
+    assert_eq!(
+        procs[1].failure_patterns,
+        vec![("no manager reachable".to_string(), 1)]
+    );
+    // Again: the same answer, and nothing new stored.
+    let mut all = recall("", Mode::Text);
+    all.limit = 200;
+    let before = store.recall(t, &viewer(&ae), &all).await.unwrap().len();
+    let second = store.consolidate(t, ae.id, day).await.unwrap();
+    assert_eq!(second, first);
+    assert_eq!(
+        store.recall(t, &viewer(&ae), &all).await.unwrap().len(),
+        before
+    );
+    assert_eq!(store.procedures(t, ae.id, None).await.unwrap(), procs);
+    assert_eq!(
+        store
+            .facts(t, &viewer(&ae), &["northwind traders".into()], 1, 10, 0)
+            .await
+            .unwrap(),
+        facts
+    );
+    // A day without episodes consolidates to nothing.
+    let empty = store
+        .consolidate(t, ae.id, day - chrono::Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!((empty.episodes, empty.summary), (0, None));
 }
