@@ -7,5 +7,6 @@ mod common;
 mod config;
 mod e2e;
 mod memory;
+mod memory_api;
 mod runtime;
 mod store;
