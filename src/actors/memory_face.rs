@@ -207,3 +207,26 @@ pub(super) async fn upkeep(
         tracing::info!(%day, consolidated, expired, "memory upkeep done");
     }
 }
+
+/// Fills in vectors from a remote embedding provider in the background (a local
+/// embedder needs none of this and the task ends at once).
+pub(super) async fn embed_backfill(store: crate::memory::Store, tenant: crate::model::TenantId) {
+    if store.embedder().embed_now("").is_some() {
+        return;
+    }
+    let mut idle = std::time::Duration::from_millis(200);
+    loop {
+        match store.embed_pending(&tenant, 64).await {
+            Ok(n) if n > 0 => {
+                idle = std::time::Duration::from_millis(200);
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "embedding provider failed; vectors will be filled in later");
+                idle = (idle * 2).min(std::time::Duration::from_secs(30));
+            }
+        }
+        tokio::time::sleep(idle).await;
+    }
+}

@@ -215,11 +215,12 @@ impl Node {
         let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
             .await
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
-        let upkeep_task = tokio::spawn(super::memory_face::upkeep(
-            rt.store.clone(),
-            rt.tenant.clone(),
-            opts.memory.clone(),
-        ));
+        let upkeep =
+            super::memory_face::upkeep(rt.store.clone(), rt.tenant.clone(), opts.memory.clone());
+        let backfill = super::memory_face::embed_backfill(rt.store.clone(), rt.tenant.clone());
+        let upkeep_task = tokio::spawn(async move {
+            futures::future::join(upkeep, backfill).await;
+        });
         let node = Node {
             rt,
             supervisor,

@@ -155,6 +155,7 @@ impl OpenAiEmbedder {
             })?),
             None => None,
         };
+        crate::telemetry::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -6,6 +6,7 @@
 //! commit). Every query takes the tenant and filters by it. Nothing here knows about
 //! actors.
 
+mod backfill;
 mod consolidate;
 pub mod embed;
 pub mod extract;

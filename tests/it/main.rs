@@ -6,6 +6,7 @@ mod bdi;
 mod common;
 mod config;
 mod e2e;
+mod embeddings;
 mod memory;
 mod memory_api;
 mod runtime;
