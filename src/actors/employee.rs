@@ -22,6 +22,7 @@ use super::runtime::Runtime;
 use super::supervision::{RestartDecision, RestartTracker, StopReason};
 use crate::bdi::{Input, Mind, Phase};
 use crate::memory::Completion;
+use crate::memory::WorkingMemory;
 use crate::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId};
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
@@ -46,6 +47,10 @@ pub enum EmployeeMsg {
     ReplayBarrier(u64),
     /// Report runtime status.
     Status(RpcReplyPort<EmployeeRuntime>),
+    /// Show working memory.
+    Working(RpcReplyPort<WorkingMemory>),
+    /// Keep a recall's results in working memory: the query and the texts found.
+    Retrieved(String, Vec<String>),
     /// Reason without an event if the last cycle is older than `reflection_interval`.
     Reflect,
     /// Passivate if idle for `idle_after` with nothing pending.
@@ -176,8 +181,13 @@ impl Actor for EmployeeActor {
     ) -> Result<EmployeeState, ActorProcessingErr> {
         let EmployeeArgs { rt, id, preloaded } = args;
         let cell = myself.get_cell();
-        let (memory, _) =
-            Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
+        let (memory, _) = Actor::spawn_linked(
+            None,
+            MemoryActor,
+            (rt.writer.clone(), rt.working_tokens),
+            cell.clone(),
+        )
+        .await?;
         let (capability, _) =
             Actor::spawn_linked(None, CapabilityActor, (rt.clone(), id), cell.clone()).await?;
         let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
@@ -273,6 +283,14 @@ impl Actor for EmployeeActor {
             EmployeeMsg::Status(reply) => {
                 let _ = reply.send(status(state));
             }
+            EmployeeMsg::Working(reply) => {
+                state.memory.send_message(MemoryMsg::Working(reply))?;
+            }
+            EmployeeMsg::Retrieved(query, items) => {
+                state
+                    .memory
+                    .send_message(MemoryMsg::Retrieved(query, items))?;
+            }
             EmployeeMsg::Reflect => {
                 let interval = chrono::Duration::from_std(state.rt.config.reflection_interval)
                     .unwrap_or(chrono::TimeDelta::MAX);
@@ -322,10 +340,14 @@ impl Actor for EmployeeActor {
                 let cell = myself.get_cell();
                 match which {
                     FaultTarget::Memory => {
-                        state.memory =
-                            Actor::spawn_linked(None, MemoryActor, state.rt.writer.clone(), cell)
-                                .await?
-                                .0;
+                        state.memory = Actor::spawn_linked(
+                            None,
+                            MemoryActor,
+                            (state.rt.writer.clone(), state.rt.working_tokens),
+                            cell,
+                        )
+                        .await?
+                        .0;
                     }
                     FaultTarget::Capability => {
                         state.capability = Actor::spawn_linked(

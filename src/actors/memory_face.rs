@@ -19,6 +19,9 @@ pub enum MemoryError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The employee could not be reached.
+    #[error("the employee cannot answer now: {0}")]
+    Unavailable(String),
 }
 
 /// A document to publish to shared knowledge.
@@ -48,7 +51,30 @@ impl Node {
     /// Recalls what an employee remembers, best first.
     pub async fn recall(&self, id: EmployeeId, r: &Recall) -> Result<Vec<Item>, MemoryError> {
         let viewer = self.viewer(id).await?;
-        Ok(self.rt.store.recall(&self.rt.tenant, &viewer, r).await?)
+        let items = self.rt.store.recall(&self.rt.tenant, &viewer, r).await?;
+        // An active employee keeps what it recalled in working memory (an idle one is
+        // not woken for it).
+        if !r.q.trim().is_empty()
+            && self.rt.directory.runtime_state(id) == Some(super::RuntimeState::Active)
+            && let Ok(actor) = super::registry::live_actor(&self.rt, id).await
+        {
+            let texts = items.iter().map(|i| i.text.clone()).collect();
+            let _ = actor.send_message(super::EmployeeMsg::Retrieved(r.q.clone(), texts));
+        }
+        Ok(items)
+    }
+
+    /// An employee's working memory (activating it if idle).
+    pub async fn working_memory(
+        &self,
+        id: EmployeeId,
+    ) -> Result<crate::memory::WorkingMemory, MemoryError> {
+        self.viewer(id).await?;
+        let actor = super::registry::live_actor(&self.rt, id)
+            .await
+            .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
+        ractor::call_t!(actor, super::EmployeeMsg::Working, 10_000)
+            .map_err(|e| MemoryError::Unavailable(e.to_string()))
     }
 
     /// The facts an employee knows within `depth` hops of `subject` (every fact it may

@@ -191,6 +191,7 @@ impl Node {
             store,
             writer,
             opts.runtime.clone(),
+            opts.memory.working_memory_tokens,
             playbooks,
         );
         let mut bad = None;

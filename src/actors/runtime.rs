@@ -18,6 +18,8 @@ pub(crate) struct Runtime {
     pub(crate) writer: StoreWriter,
     pub(crate) directory: Directory,
     pub(crate) config: RuntimeConfig,
+    /// Token budget of each employee's working memory.
+    pub(crate) working_tokens: usize,
     /// Each role's compiled playbook, shared by its employees.
     playbooks: BTreeMap<String, Arc<Playbook>>,
     /// For employees whose role is no longer configured.
@@ -32,6 +34,7 @@ impl Runtime {
         store: Store,
         writer: StoreWriter,
         config: RuntimeConfig,
+        working_tokens: usize,
         playbooks: BTreeMap<String, Arc<Playbook>>,
     ) -> Arc<Self> {
         let no_playbook = Playbook::compile(&Default::default(), &[], config.max_intentions)
@@ -42,6 +45,7 @@ impl Runtime {
             writer,
             directory: Directory::default(),
             config,
+            working_tokens,
             playbooks,
             no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),

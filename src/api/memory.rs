@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/employees/{id}/memory/facts", get(facts))
         .route("/employees/{id}/memory/why/{episode}", get(why))
         .route("/employees/{id}/memory/procedures", get(procedures))
+        .route("/employees/{id}/memory/working", get(working))
         .route("/employees/{id}/memory/consolidate", post(consolidate))
         .route("/knowledge", post(publish))
         .route("/memory/forget", post(forget))
@@ -33,6 +34,7 @@ fn memory_error(e: MemoryError) -> ApiError {
         MemoryError::NotFound => ApiError::NotFound("no such employee".into()),
         MemoryError::Invalid(m) => ApiError::BadRequest(m),
         MemoryError::Store(e) => e.into(),
+        MemoryError::Unavailable(m) => ApiError::Unavailable(m),
     }
 }
 
@@ -300,4 +302,16 @@ pub(crate) async fn consolidate(
     Ok(Json(
         s.node.consolidate(id, day).await.map_err(memory_error)?,
     ))
+}
+
+/// Working memory: the employee's active tasks, latest interactions and recent recalls,
+/// within its token budget (`memory.working_memory_tokens`).
+#[utoipa::path(get, path = "/api/v1/employees/{id}/memory/working", params(("id" = String, Path)),
+    responses((status = 200, body = crate::memory::WorkingMemory), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn working(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<crate::memory::WorkingMemory>, ApiError> {
+    let id = resolve(&s, &key)?;
+    Ok(Json(s.node.working_memory(id).await.map_err(memory_error)?))
 }

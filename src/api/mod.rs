@@ -61,6 +61,7 @@ pub struct ApiState {
         memory::forget,
         memory::procedures,
         memory::consolidate,
+        memory::working,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -88,6 +89,9 @@ pub struct ApiState {
         memory::ConsolidateBody,
         crate::memory::Consolidated,
         crate::memory::Procedure,
+        crate::memory::WorkingMemory,
+        crate::memory::Entry,
+        crate::memory::Retrieval,
         crate::memory::Forgotten,
         crate::memory::Item,
         crate::memory::Source,

@@ -322,13 +322,13 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()>
     Ok(())
 }
 
+/// A time range: from (inclusive) and to (exclusive), either open.
+type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// A time range from words: `today`, `yesterday`, `this week`, `last week`, `this
 /// month`, `last month` (calendar weeks from Monday and months, UTC), a duration back
 /// from now (`7d`, `24h`), or a time or date to start from.
-fn range(
-    s: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+fn range(s: &str, now: DateTime<Utc>) -> anyhow::Result<Range> {
     let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
     let today = now.date_naive();
     let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);

@@ -13,6 +13,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 
+/// Successes, failures and failure reasons of one (task, workflow).
+type Tally<R> = (i64, i64, R);
+
 /// Sentences in a day's summary.
 const HIGHLIGHTS: usize = 3;
 
@@ -143,7 +146,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        let mut by: BTreeMap<(String, String), (i64, i64, HashMap<String, i64>)> = BTreeMap::new();
+        let mut by: BTreeMap<(String, String), Tally<HashMap<String, i64>>> = BTreeMap::new();
         for (task, workflow, s, f, reasons) in rows {
             let e = by.entry((task, workflow)).or_default();
             e.0 += s;
@@ -307,7 +310,7 @@ struct ProcedureRow {
 
 /// The day's outcomes per (task, workflow): completions, failures and their reasons.
 fn outcomes(rows: &[DayRow]) -> Vec<ProcedureRow> {
-    let mut by: BTreeMap<(String, String), (i64, i64, BTreeMap<String, i64>)> = BTreeMap::new();
+    let mut by: BTreeMap<(String, String), Tally<BTreeMap<String, i64>>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.kind == "outcome") {
         let Ok(p) = serde_json::from_str::<Value>(&r.payload) else {
             continue;

@@ -288,10 +288,16 @@ mod tests {
         );
         let related = e.vector("When is the Northwind contract up for renewal?");
         let unrelated = e.vector("Team lunch on Friday at the Italian place");
-        assert!(cos(&a, &related) > 0.4, "{}", cos(&a, &related));
-        assert!(cos(&a, &related) > cos(&a, &unrelated) + 0.3);
+        assert!(cos(&a, &related) > 0.3, "{}", cos(&a, &related));
+        assert!(
+            cos(&a, &related) > cos(&a, &unrelated).abs() + 0.25,
+            "{} vs {}",
+            cos(&a, &related),
+            cos(&a, &unrelated)
+        );
         // Stems share trigrams.
-        assert!(cos(&e.vector("renewals"), &e.vector("renewal")) > 0.5);
+        assert!(cos(&e.vector("renewals"), &e.vector("renewal")) > 0.2);
+        assert!(cos(&e.vector("renewals"), &e.vector("lunch")).abs() < 0.1);
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod rows;
 mod store;
 pub mod text;
 mod vectors;
+mod working;
 mod writer;
 
 pub use consolidate::{Consolidated, Procedure};
@@ -30,6 +31,7 @@ pub use queue::OutboxRecord;
 pub use recall::{Item, Mode, Recall, Source, Viewer};
 pub(crate) use store::parse_status;
 pub use store::{DirectoryRow, NewHire, Store, StoreError, StoreKind};
+pub use working::{Entry, Retrieval, WorkingMemory, tokens};
 pub use writer::{Accepted, Completion, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.

@@ -11,3 +11,4 @@ mod memory;
 mod memory_api;
 mod runtime;
 mod store;
+mod working;

@@ -196,12 +196,7 @@ async fn full_text_participant_time_and_cause_recall(store: Store) {
         .recall(&ae.tenant, &v, &recall("ref 37", Mode::Text))
         .await
         .unwrap();
-    assert_eq!(
-        by_ref[0].text.contains("(ref 37)"),
-        true,
-        "{:#?}",
-        texts(&by_ref)
-    );
+    assert!(by_ref[0].text.contains("(ref 37)"), "{:#?}", texts(&by_ref));
     // Participant, newest first: Sarah wrote 14 of the 40 and was written to once.
     let mut with = recall("", Mode::Text);
     with.with = Some("Sarah".into());

@@ -1,0 +1,96 @@
+//! Working memory in a running node: an employee's latest interactions, its active
+//! tasks and what it recalled, within the configured token budget.
+
+use super::common::{eventually, options, sqlite};
+use empla::actors::Node;
+use empla::lifecycle::HireRequest;
+use empla::memory::{Mode, Recall};
+use empla::model::NewEvent;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn working_memory_holds_recent_interactions_tasks_and_recalls_within_budget() {
+    let s = sqlite().await;
+    let mut opts = options("acme");
+    opts.memory.working_memory_tokens = 300;
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    let id = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap()
+        .id;
+    for i in 0..30 {
+        node.submit_event(id, NewEvent {
+            kind: "email.received".into(),
+            source: "email".into(),
+            payload: json!({"from": "Sarah Chen <sarah@northwind.com>", "subject": format!("Question {i}"),
+                "body": format!("Message number {i}: could you send the renewal quote and the volume pricing sheet before our call on Thursday?")}),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+    }
+    let w = eventually(10, "the last mail in working memory", || async {
+        let w = node.working_memory(id).await.unwrap();
+        w.recent
+            .front()
+            .is_some_and(|e| e.text.contains("Question 29"))
+            .then_some(w)
+    })
+    .await;
+    assert_eq!(w.budget, 300);
+    assert!(w.tokens <= 300, "{}", w.tokens);
+    assert!(
+        w.recent.len() > 3 && w.recent.len() < 30,
+        "older interactions evicted: {}",
+        w.recent.len()
+    );
+    let numbers: Vec<u32> = w
+        .recent
+        .iter()
+        .map(|e| {
+            e.text
+                .split("Message number ")
+                .nth(1)
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        numbers.windows(2).all(|p| p[0] == p[1] + 1),
+        "newest first, none skipped: {numbers:?}"
+    );
+    // The tasks are the intentions the employee pursues.
+    let status = node.employee_runtime(id).await.unwrap();
+    assert_eq!(
+        w.tasks.len(),
+        status.intentions.len(),
+        "{:?} vs {:?}",
+        w.tasks,
+        status.intentions
+    );
+    // A recall made for it is kept, and the budget still holds.
+    let r = Recall {
+        q: "renewal quote".into(),
+        mode: Mode::Text,
+        limit: 3,
+        ..Recall::default()
+    };
+    let found = node.recall(id, &r).await.unwrap();
+    assert_eq!(found.len(), 3);
+    let w = eventually(10, "the recall in working memory", || async {
+        let w = node.working_memory(id).await.unwrap();
+        w.retrieved
+            .front()
+            .is_some_and(|r| r.query == "renewal quote")
+            .then_some(w)
+    })
+    .await;
+    assert!(w.tokens <= 300);
+    assert_eq!(w.retrieved[0].items.len(), 3);
+    node.shutdown().await;
+}
