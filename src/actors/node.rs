@@ -361,6 +361,10 @@ impl Node {
             });
         }
         self.rt.store.insert_employees(&hires).await?;
+        self.rt
+            .store
+            .put_facts(&self.rt.tenant, &relationship_map(&hires, now))
+            .await?;
         let mut crons = HashSet::new();
         for h in &hires {
             let p = &h.profile;
@@ -639,4 +643,41 @@ fn role_schedules(
             Ok((id.clone(), crons))
         })
         .collect()
+}
+
+/// The relationship map of new hires, as company facts: whom each reports to (a human
+/// manager by name; a digital one by id, until the graph learns its name) and which
+/// team it is on.
+fn relationship_map(hires: &[NewHire], now: chrono::DateTime<Utc>) -> Vec<crate::memory::NewFact> {
+    let fact = |subject: &str, predicate: &str, object: String| crate::memory::NewFact {
+        subject: subject.to_string(),
+        predicate: predicate.into(),
+        object,
+        confidence: 1.0,
+        source: "hiring".into(),
+        visibility: crate::memory::Visibility::Company,
+        owner: None,
+        team: None,
+        at: now,
+    };
+    let mut facts = Vec::new();
+    for h in hires {
+        let p = &h.profile;
+        if !p.team.is_empty() {
+            facts.push(fact(&p.name, "member_of", p.team.clone()));
+        }
+        match &p.manager {
+            Some(crate::model::Manager::Human { name, .. }) => facts.push(fact(&p.name, "reports_to", name.clone())),
+            Some(crate::model::Manager::Employee { id }) => {
+                let name = hires
+                    .iter()
+                    .find(|o| o.profile.id == *id)
+                    .map(|o| o.profile.name.clone())
+                    .unwrap_or_else(|| id.to_string());
+                facts.push(fact(&p.name, "reports_to", name));
+            }
+            None => {}
+        }
+    }
+    facts
 }

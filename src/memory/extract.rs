@@ -15,7 +15,7 @@ const NAME: &str = r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|and|&|de|van|von)\s+)?[A-Z0-
 
 static VERB: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^(?P<s>{NAME})\s+(?P<v>reports to|is managed by|works (?:at|for)|belongs to|is part of|is owned by|owns|manages|sells|uses|includes|supports|serves|leads|runs|builds|depends on|replaced|acquired)\s+(?:the\s+|a\s+|an\s+)?(?P<o>{NAME})(?:\s+(?:account|team|product|feature|platform|project))?\s*$"
+        r"^(?P<s>{NAME})\s+(?P<v>reports to|is managed by|is used by|works (?:at|for)|belongs to|is part of|is owned by|is in|has product|has feature|integrates with|knows about|owns|manages|offers|sells|uses|includes|supports|serves|leads|runs|builds|depends on|replaced|acquired)\s+(?:the\s+|a\s+|an\s+)?(?P<o>{NAME})(?:\s+(?:account|team|product|feature|platform|project|industry))?\s*$"
     ))
     .expect("the verb pattern compiles")
 });
@@ -111,6 +111,22 @@ mod tests {
                 t("Insight Cloud", "is_a", "analytics platform for retailers"),
             ]
         );
+    }
+
+    #[test]
+    fn the_example_company_gives_the_seed_structure() {
+        // Company → Product → Feature → Customer → CSM, industries and integrations.
+        let f = facts(include_str!("../../docs/examples/knowledge/company.md"));
+        for want in [
+            t("Acme Analytics", "has_product", "Insight Cloud"),
+            t("Insight Cloud", "has_feature", "Live Dashboards"),
+            t("Live Dashboards", "is_used_by", "Northwind Traders"),
+            t("Northwind Traders", "is_managed_by", "Sarah Kim"),
+            t("Northwind Traders", "is_in", "Retail"),
+            t("Live Dashboards", "integrates_with", "Salesforce"),
+        ] {
+            assert!(f.contains(&want), "{want:?} missing from {f:#?}");
+        }
     }
 
     #[test]
