@@ -12,7 +12,6 @@ ALTER TABLE episodes ADD COLUMN terms TSVECTOR;
 -- whose vectors cannot be recomputed) one signed byte per dimension.
 ALTER TABLE episodes ADD COLUMN vec BYTEA;
 ALTER TABLE episodes ADD COLUMN sig BYTEA;
-CREATE INDEX episodes_by_time ON episodes (tenant, employee_id, at);
 CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE sig IS NULL;
 CREATE INDEX episodes_terms ON episodes USING GIN (terms);
 

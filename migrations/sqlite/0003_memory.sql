@@ -10,7 +10,6 @@ ALTER TABLE episodes ADD COLUMN text TEXT NOT NULL DEFAULT '';
 -- whose vectors cannot be recomputed) one signed byte per dimension.
 ALTER TABLE episodes ADD COLUMN vec BLOB;
 ALTER TABLE episodes ADD COLUMN sig BLOB;
-CREATE INDEX episodes_by_time ON episodes (tenant, employee_id, at);
 -- Episodes waiting for a remote embedding provider.
 CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE sig IS NULL;
 CREATE VIRTUAL TABLE episodes_fts USING fts5 (

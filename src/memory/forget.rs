@@ -61,7 +61,8 @@ const SQLITE_DELETE_KNOWLEDGE: [&str; 2] = [
 const PG_DELETE_KNOWLEDGE: &str = "DELETE FROM knowledge WHERE tenant = $2 AND seq IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)";
 const DELETE_FACTS: &str =
     "DELETE FROM facts WHERE tenant = $1 AND (subject_key = $2 OR object_key = $2)";
-const OLD_EPISODES: &str = "SELECT seq FROM episodes WHERE tenant = $1 AND employee_id = $2 AND at < $3 ORDER BY at LIMIT $4";
+/// The oldest recorded first: episodes are recorded in time order.
+const OLD_EPISODES: &str = "SELECT seq FROM episodes WHERE tenant = $1 AND employee_id = $2 AND at < $3 ORDER BY seq LIMIT $4";
 
 impl Store {
     /// Removes everything about `person` ("Name", "address" or "Name <address>") from

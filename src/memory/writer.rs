@@ -285,10 +285,12 @@ const SQLITE_BATCH: BatchSql = BatchSql {
     inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
             SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'s', value->'p', value->>'key', value->>'r' \
             FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id",
-    episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, sig) \
-               SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a', \
+    // SQLite: the writer numbers the episodes itself (it is the only writer), so the
+    // index rows need no RETURNING; see `commit`.
+    episodes: "INSERT INTO episodes (seq, tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, sig) \
+               SELECT value->>'q', value->>'t', value->>'i', value->>'e', value->>'k', value->>'ev', value->>'c', value->>'s', value->'p', value->>'a', \
                value->>'ch', value->>'x', unhex(value->>'g') \
-               FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING seq, id",
+               FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
     terms: Some(
         "INSERT INTO episodes_fts (rowid, terms) SELECT value->>'r', value->>'w' FROM jsonb_each($1)",
     ),
@@ -351,6 +353,9 @@ struct InboxRow<'a> {
 
 #[derive(Serialize)]
 struct EpisodeRow<'a> {
+    /// The sequence number (SQLite: assigned by the writer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<i64>,
     t: &'a str,
     i: crate::model::EpisodeId,
     e: EmployeeId,
@@ -484,11 +489,12 @@ async fn commit(
         .collect();
     let sqlite = store.kind() == crate::memory::StoreKind::Sqlite;
     let findable: Vec<&Findable> = completions.iter().flat_map(|(_, f)| f.iter()).collect();
-    let episodes: Vec<EpisodeRow> = completions
+    let mut episodes: Vec<EpisodeRow> = completions
         .iter()
         .flat_map(|(c, _)| c.episodes.iter())
         .zip(&findable)
         .map(|(ep, f)| EpisodeRow {
+            q: None,
             t: ep.tenant.as_str(),
             i: ep.id,
             e: ep.employee_id,
@@ -569,10 +575,41 @@ async fn commit(
             inserted.extend(rows.into_iter().map(|(id,)| id));
         }
         if !episodes.is_empty() {
-            let stored: Vec<(i64, String)> = sqlx::query_as(sql.episodes)
-                .bind(to_json(&episodes))
-                .fetch_all(&mut *tx)
+            let stored: Vec<(i64, String)> = if sqlite {
+                // Numbered after the largest number ever given (AUTOINCREMENT's record),
+                // inside the transaction of the only writer, so commit order is number
+                // order (the similarity index catches up by number).
+                let last: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'episodes'), 0)",
+                )
+                .fetch_one(&mut *tx)
                 .await?;
+                for (n, e) in episodes.iter_mut().enumerate() {
+                    e.q = Some(last + 1 + n as i64);
+                }
+                let done = sqlx::query(sql.episodes)
+                    .bind(to_json(&episodes))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if done as usize == episodes.len() {
+                    episodes.iter().map(|e| (e.q.unwrap_or_default(), e.i.to_string())).collect()
+                } else {
+                    // An id stored before was skipped: index only what went in.
+                    sqlx::query_as(
+                        "SELECT seq, id FROM episodes WHERE seq > $1 AND seq <= $2",
+                    )
+                    .bind(last)
+                    .bind(last + episodes.len() as i64)
+                    .fetch_all(&mut *tx)
+                    .await?
+                }
+            } else {
+                sqlx::query_as(sql.episodes)
+                    .bind(to_json(&episodes))
+                    .fetch_all(&mut *tx)
+                    .await?
+            };
             let (terms, participants) = findable_rows(&episodes, &findable, &stored);
             if let Some(terms_sql) = sql.terms
                 && !terms.is_empty()
