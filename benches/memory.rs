@@ -353,6 +353,8 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
         .await;
     writer.flush().await;
     let rate = (completions * PER_COMPLETION) as f64 / begun.elapsed().as_secs_f64();
+    // As the node's nightly upkeep does (and PostgreSQL's autovacuum, given a minute).
+    store.analyze().await?;
     Ok((
         Viewer {
             employee: profile.id,

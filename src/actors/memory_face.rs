@@ -230,6 +230,9 @@ pub(super) async fn upkeep(
                 }
             }
         }
+        if let Err(e) = store.analyze().await {
+            tracing::warn!(error = %e, "could not refresh the planner's statistics");
+        }
         tracing::info!(%day, consolidated, expired, "memory upkeep done");
     }
 }

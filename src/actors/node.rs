@@ -667,7 +667,9 @@ fn relationship_map(hires: &[NewHire], now: chrono::DateTime<Utc>) -> Vec<crate:
             facts.push(fact(&p.name, "member_of", p.team.clone()));
         }
         match &p.manager {
-            Some(crate::model::Manager::Human { name, .. }) => facts.push(fact(&p.name, "reports_to", name.clone())),
+            Some(crate::model::Manager::Human { name, .. }) => {
+                facts.push(fact(&p.name, "reports_to", name.clone()))
+            }
             Some(crate::model::Manager::Employee { id }) => {
                 let name = hires
                     .iter()

@@ -197,6 +197,9 @@ impl Store {
     ) -> Result<Backend, StoreError> {
         // Every group committer holds a connection while it commits; reads need some too.
         let wanted = cfg.max_connections.max(cfg.writers as u32 + 2);
+        // Memory's graph walks are estimated expensive but run in a millisecond; JIT
+        // compiling them would take tens.
+        let opts = opts.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(wanted)
             .connect_with(opts)
@@ -358,6 +361,21 @@ impl Store {
                 .await
         })?;
         rows.into_iter().map(|(p,)| parse_json(&p)).collect()
+    }
+
+    /// Refreshes the query planner's statistics (SQLite's `PRAGMA optimize`, PostgreSQL's
+    /// `ANALYZE`): after a bulk load, and nightly, so full-text and similarity lookups
+    /// keep their index plans as memory grows.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite { write, .. } => {
+                sqlx::query("PRAGMA optimize").execute(write).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Every employee's id, in hiring order.

@@ -593,16 +593,17 @@ async fn commit(
                     .await?
                     .rows_affected();
                 if done as usize == episodes.len() {
-                    episodes.iter().map(|e| (e.q.unwrap_or_default(), e.i.to_string())).collect()
+                    episodes
+                        .iter()
+                        .map(|e| (e.q.unwrap_or_default(), e.i.to_string()))
+                        .collect()
                 } else {
                     // An id stored before was skipped: index only what went in.
-                    sqlx::query_as(
-                        "SELECT seq, id FROM episodes WHERE seq > $1 AND seq <= $2",
-                    )
-                    .bind(last)
-                    .bind(last + episodes.len() as i64)
-                    .fetch_all(&mut *tx)
-                    .await?
+                    sqlx::query_as("SELECT seq, id FROM episodes WHERE seq > $1 AND seq <= $2")
+                        .bind(last)
+                        .bind(last + episodes.len() as i64)
+                        .fetch_all(&mut *tx)
+                        .await?
                 }
             } else {
                 sqlx::query_as(sql.episodes)
