@@ -3,6 +3,7 @@
 //! when the provider answers. The local embedder never needs this.
 
 use super::store::{Store, StoreError, with_pool};
+use super::writer::hex;
 use crate::model::TenantId;
 
 const PENDING_EPISODES: &str = "SELECT seq, employee_id, text FROM episodes WHERE tenant = $1 AND sig IS NULL ORDER BY seq LIMIT $2";
@@ -70,12 +71,11 @@ impl Store {
                 .embed(&texts)
                 .await
                 .map_err(|e| StoreError::Embedder(e.to_string()))?;
-            let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
             let body: Vec<serde_json::Value> = rows
                 .iter()
                 .zip(&vectors)
                 .map(|((seq, _), v)| {
-                    serde_json::json!({"r": seq, "v": hex(super::embed::quantise(v)), "g": hex(super::embed::signature(v))})
+                    serde_json::json!({"r": seq, "v": hex(&super::embed::quantise(v)), "g": hex(&super::embed::signature(v))})
                 })
                 .collect();
             let body = serde_json::to_string(&body).expect("vectors serialise");

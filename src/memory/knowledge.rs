@@ -5,6 +5,7 @@
 
 use super::facts::{NewFact, Visibility};
 use super::store::{Store, StoreError, with_pool};
+use super::writer::hex;
 use super::{embed, extract, text, to_micros};
 use crate::model::{EmployeeId, TenantId};
 use chrono::{DateTime, Utc};
@@ -93,13 +94,12 @@ impl Store {
             .zip(&vectors)
             .enumerate()
             .map(|(n, (c, v))| {
-                let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
                 serde_json::json!({
                     "tn": tenant.as_str(), "id": format!("{id}#{n}"), "d": id, "n": n, "ti": doc.title,
                     "src": doc.source, "v": doc.visibility.as_str(), "ow": owner, "tm": doc.team,
                     "x": c, "w": text::term_string(&format!("{}\n{c}", doc.title)), "at": to_micros(doc.at),
-                    "vec": v.as_deref().filter(|_| store_vectors).map(|v| hex(embed::quantise(v))),
-                    "sig": v.as_deref().map(|v| hex(embed::signature(v))),
+                    "vec": v.as_deref().filter(|_| store_vectors).map(|v| hex(&embed::quantise(v))),
+                    "sig": v.as_deref().map(|v| hex(&embed::signature(v))),
                 })
             })
             .collect();

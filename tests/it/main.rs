@@ -9,6 +9,7 @@ mod e2e;
 mod embeddings;
 mod memory;
 mod memory_api;
+mod memory_upkeep;
 mod runtime;
 mod store;
 mod working;
