@@ -7,6 +7,8 @@
 
 ALTER TABLE episodes ADD COLUMN channel TEXT;
 ALTER TABLE episodes ADD COLUMN text TEXT NOT NULL DEFAULT '';
+-- The text's terms, and the participants' names and addresses weighted A, so a
+-- participant is a phrase match on A-weighted lexemes.
 ALTER TABLE episodes ADD COLUMN terms TSVECTOR;
 -- The sign bits the in-memory index scans, and (for a remote embedding provider,
 -- whose vectors cannot be recomputed) one signed byte per dimension.
@@ -14,17 +16,6 @@ ALTER TABLE episodes ADD COLUMN vec BYTEA;
 ALTER TABLE episodes ADD COLUMN sig BYTEA;
 CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE sig IS NULL;
 CREATE INDEX episodes_terms ON episodes USING GIN (terms);
-
--- Who each episode involves, one row per key (name, name word, address).
-CREATE TABLE episode_participants (
-    tenant       TEXT    NOT NULL,
-    employee_id  TEXT    NOT NULL,
-    who          TEXT    NOT NULL,
-    seq          BIGINT  NOT NULL,
-    at           BIGINT  NOT NULL,
-    PRIMARY KEY (tenant, employee_id, who, seq)
-);
-CREATE INDEX episode_participants_seq ON episode_participants (seq);
 
 -- Semantic memory: subject–predicate–object facts. Keys are the lowercase names the
 -- graph is traversed by. `owner` is the employee that holds a private or team fact.

@@ -12,20 +12,11 @@ ALTER TABLE episodes ADD COLUMN vec BLOB;
 ALTER TABLE episodes ADD COLUMN sig BLOB;
 -- Episodes waiting for a remote embedding provider.
 CREATE INDEX episodes_unembedded ON episodes (tenant, seq) WHERE sig IS NULL;
+-- `who`: the terms of the participants' names and addresses (the payload's from, to,
+-- cc and participants), so a participant is a phrase match in that column.
 CREATE VIRTUAL TABLE episodes_fts USING fts5 (
-    terms, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
+    terms, who, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
 );
-
--- Who each episode involves, one row per key (name, name word, address).
-CREATE TABLE episode_participants (
-    tenant       TEXT    NOT NULL,
-    employee_id  TEXT    NOT NULL,
-    who          TEXT    NOT NULL,
-    seq          BIGINT  NOT NULL,
-    at           BIGINT  NOT NULL,
-    PRIMARY KEY (tenant, employee_id, who, seq)
-);
-CREATE INDEX episode_participants_seq ON episode_participants (seq);
 
 -- Semantic memory: subject–predicate–object facts. Keys are the lowercase names the
 -- graph is traversed by. `owner` is the employee that holds a private or team fact.

@@ -27,9 +27,6 @@ const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN 
     ON e.seq = episodes_fts.rowid WHERE episodes_fts MATCH $1 AND e.tenant = $2";
 const PG_EPISODES_NAMING: &str =
     "SELECT seq FROM episodes WHERE tenant = $2 AND terms @@ phraseto_tsquery('simple', $1)";
-const EPISODES_WITH: &str = "SELECT DISTINCT seq FROM episode_participants WHERE tenant = $1 AND who IN (SELECT value FROM json_each($2))";
-const PG_EPISODES_WITH: &str = "SELECT DISTINCT seq FROM episode_participants WHERE tenant = $1 \
-    AND who IN (SELECT jsonb_array_elements_text($2::jsonb))";
 const SQLITE_KNOWLEDGE_NAMING: &str = "SELECT k.seq FROM knowledge_fts CROSS JOIN knowledge k \
     ON k.seq = knowledge_fts.rowid WHERE knowledge_fts MATCH $1 AND k.tenant = $2";
 const PG_KNOWLEDGE_NAMING: &str =
@@ -42,13 +39,12 @@ macro_rules! delete_episodes {
         [
             concat!("DELETE FROM inbox WHERE tenant = $2 AND processed_at IS NOT NULL AND id IN \
                      (SELECT event_id FROM episodes WHERE tenant = $2 AND kind = 'event' AND seq IN (", $each, "))"),
-            concat!("DELETE FROM episode_participants WHERE tenant = $2 AND seq IN (", $each, ")"),
             concat!("DELETE FROM episodes WHERE tenant = $2 AND seq IN (", $each, ")"),
         ]
     };
 }
-const SQLITE_DELETE: [&str; 3] = delete_episodes!("SELECT value FROM json_each($1)");
-const PG_DELETE: [&str; 3] =
+const SQLITE_DELETE: [&str; 2] = delete_episodes!("SELECT value FROM json_each($1)");
+const PG_DELETE: [&str; 2] =
     delete_episodes!("SELECT jsonb_array_elements_text($1::jsonb)::bigint");
 /// SQLite's full-text rows of the tenant's episodes `$1`, deleted before the episodes.
 const SQLITE_DELETE_TERMS: &str = "DELETE FROM episodes_fts WHERE rowid IN \
@@ -84,19 +80,8 @@ impl Store {
         }
         let phrases: Vec<String> = keys.iter().map(|k| text::term_string(k)).collect();
         let sqlite = self.kind() == super::StoreKind::Sqlite;
-        let keys_json = serde_json::to_string(&keys).expect("strings serialise");
-        // Episodes: by participant, then by any mention in their text.
-        let mut seqs: Vec<i64> = with_pool!(self, read, |pool| {
-            sqlx::query_scalar(if sqlite {
-                EPISODES_WITH
-            } else {
-                PG_EPISODES_WITH
-            })
-            .bind(tenant.as_str())
-            .bind(&keys_json)
-            .fetch_all(pool)
-            .await?
-        });
+        // Episodes naming them: participants' names and addresses are in the text too.
+        let mut seqs: Vec<i64> = Vec::new();
         let mut chunks: Vec<i64> = Vec::new();
         for p in &phrases {
             let (ep, kn, expr) = if sqlite {
@@ -219,7 +204,7 @@ impl Store {
         let sqlite = self.kind() == super::StoreKind::Sqlite;
         Ok(with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            let [events, participants, episodes] = if sqlite { SQLITE_DELETE } else { PG_DELETE };
+            let [events, episodes] = if sqlite { SQLITE_DELETE } else { PG_DELETE };
             if sqlite {
                 sqlx::query(SQLITE_DELETE_TERMS)
                     .bind(&json)
@@ -233,11 +218,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query(participants)
-                .bind(&json)
-                .bind(tenant.as_str())
-                .execute(&mut *tx)
-                .await?;
             let ep = sqlx::query(episodes)
                 .bind(&json)
                 .bind(tenant.as_str())

@@ -122,19 +122,30 @@ struct VecHit {
 struct Filters {
     from: i64,
     to: i64,
+    /// The participant, as a full-text expression on the participants' terms (a phrase
+    /// in SQLite's `who` column, A-weighted lexemes in PostgreSQL's tsvector).
     with: Option<String>,
 }
 
 impl Filters {
-    fn of(r: &Recall) -> Self {
+    fn of(r: &Recall, kind: super::StoreKind) -> Self {
+        let with = r
+            .with
+            .as_deref()
+            .map(|w| text::term_string(&text::person_key(w)))
+            .filter(|w| !w.is_empty())
+            .map(|w| match kind {
+                super::StoreKind::Sqlite => format!("who : \"{w}\""),
+                super::StoreKind::Postgres => w
+                    .split(' ')
+                    .map(|t| format!("{t}:A"))
+                    .collect::<Vec<_>>()
+                    .join(" <-> "),
+            });
         Filters {
             from: r.from.map(to_micros).unwrap_or(i64::MIN),
             to: r.to.map(to_micros).unwrap_or(i64::MAX),
-            with: r
-                .with
-                .as_deref()
-                .map(text::person_key)
-                .filter(|w| !w.is_empty()),
+            with,
         }
     }
 }
@@ -153,46 +164,58 @@ macro_rules! visible {
 }
 pub(crate) use visible;
 
+/// The filters on episodes: tenant `$2`, employee `$3`, time from `$4` to `$5`, and the
+/// participant `$6` (a full-text expression on the participants' terms, or null).
 macro_rules! episode_filters {
-    () => {
+    (sqlite) => {
         "e.tenant = $2 AND e.employee_id = $3 AND e.at >= $4 AND e.at < $5 \
-         AND (CAST($6 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM episode_participants p \
-         WHERE p.tenant = $2 AND p.employee_id = $3 AND p.who = $6 AND p.seq = e.seq))"
+         AND (CAST($6 AS TEXT) IS NULL OR e.seq IN (SELECT rowid FROM episodes_fts WHERE episodes_fts MATCH $6))"
+    };
+    (postgres) => {
+        "e.tenant = $2 AND e.employee_id = $3 AND e.at >= $4 AND e.at < $5 \
+         AND (CAST($6 AS TEXT) IS NULL OR e.terms @@ to_tsquery('simple', $6))"
     };
 }
 
 const SQLITE_EPISODES_TEXT: &str = concat!(
     "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes_fts CROSS JOIN episodes e ON e.seq = episodes_fts.rowid \
      WHERE episodes_fts MATCH $1 AND ",
-    episode_filters!(),
+    episode_filters!(sqlite),
     " ORDER BY episodes_fts.rowid DESC LIMIT $7"
 );
 const PG_EPISODES_TEXT: &str = concat!(
     "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes e WHERE e.terms @@ to_tsquery('simple', $1) AND ",
-    episode_filters!(),
+    episode_filters!(postgres),
     " ORDER BY e.seq DESC LIMIT $7"
 );
-/// Episodes by the filters alone ($1 unused), newest first (in the order recorded: an
-/// index on time would cost every write more than it saves these reads).
-const EPISODES_LISTED: &str = concat!(
+/// Episodes by the filters alone, newest first (in the order recorded: an index on
+/// time would cost every write more than it saves these reads). With a participant,
+/// `$1` is the same expression as `$6`, so the full-text index drives.
+const SQLITE_EPISODES_LISTED: &str = concat!(
     "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes e WHERE CAST($1 AS TEXT) IS NULL AND ",
-    episode_filters!(),
+    episode_filters!(sqlite),
     " ORDER BY e.seq DESC LIMIT $7 OFFSET $8"
 );
-/// Episodes by participant, newest first: driven by the participant index.
-const EPISODES_WITH: &str = "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episode_participants p \
-    JOIN episodes e ON e.seq = p.seq \
-    WHERE p.tenant = $2 AND p.employee_id = $3 AND p.who = $6 AND e.tenant = $2 AND e.at >= $4 AND e.at < $5 \
-    AND CAST($1 AS TEXT) IS NULL ORDER BY e.at DESC, e.seq DESC LIMIT $7 OFFSET $8";
+const SQLITE_EPISODES_WITH: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes_fts CROSS JOIN episodes e ON e.seq = episodes_fts.rowid \
+     WHERE episodes_fts MATCH $1 AND ",
+    episode_filters!(sqlite),
+    " ORDER BY episodes_fts.rowid DESC LIMIT $7 OFFSET $8"
+);
+const PG_EPISODES_LISTED: &str = concat!(
+    "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes e WHERE (CAST($1 AS TEXT) IS NULL OR e.terms @@ to_tsquery('simple', $1)) AND ",
+    episode_filters!(postgres),
+    " ORDER BY e.seq DESC LIMIT $7 OFFSET $8"
+);
 const SQLITE_EPISODES_BY_SEQ: &str = concat!(
     "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM json_each($1) j CROSS JOIN episodes e ON e.seq = j.value \
      WHERE ",
-    episode_filters!()
+    episode_filters!(sqlite)
 );
 const PG_EPISODES_BY_SEQ: &str = concat!(
     "SELECT e.seq, e.id, e.kind, e.text, e.at, e.vec FROM jsonb_array_elements_text($1::jsonb) AS j(v) \
      JOIN episodes e ON e.seq = j.v::bigint WHERE ",
-    episode_filters!()
+    episode_filters!(postgres)
 );
 
 macro_rules! knowledge_filters {
@@ -271,7 +294,7 @@ impl Store {
         viewer: &Viewer,
         r: &Recall,
     ) -> Result<Vec<Item>, StoreError> {
-        let f = Filters::of(r);
+        let f = Filters::of(r, self.kind());
         let q = text::decompose(&r.q);
         if q.keywords.is_empty() {
             let hits = self.listed(tenant, viewer, &f, r.limit, r.offset).await?;
@@ -351,14 +374,14 @@ impl Store {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Hit>, StoreError> {
-        let sql = if f.with.is_some() {
-            EPISODES_WITH
-        } else {
-            EPISODES_LISTED
+        let sql = match (self.kind(), f.with.is_some()) {
+            (super::StoreKind::Sqlite, true) => SQLITE_EPISODES_WITH,
+            (super::StoreKind::Sqlite, false) => SQLITE_EPISODES_LISTED,
+            (super::StoreKind::Postgres, _) => PG_EPISODES_LISTED,
         };
         Ok(with_pool!(self, read, |pool| {
             sqlx::query_as(sql)
-                .bind(None::<String>)
+                .bind(f.with.as_deref())
                 .bind(tenant.as_str())
                 .bind(viewer.employee.to_string())
                 .bind(f.from)

@@ -69,7 +69,8 @@ pub struct StoreWriter {
 pub(crate) struct Findable {
     pub(crate) text: String,
     pub(crate) terms: String,
-    pub(crate) who: Vec<String>,
+    /// The participants' names and addresses, as terms.
+    pub(crate) who: String,
     pub(crate) sig: Option<String>,
 }
 
@@ -83,7 +84,7 @@ impl Findable {
         let terms = super::text::term_string(&text);
         let v = embedder.embed_now(&text);
         Findable {
-            who: super::text::participants(payload),
+            who: super::text::term_string(&super::text::participants(payload).join(" ; ")),
             sig: v.as_deref().map(|v| hex(&super::embed::signature(v))),
             terms,
             text,
@@ -275,7 +276,6 @@ struct BatchSql {
     episodes: &'static str,
     /// SQLite only: the full-text rows of the episodes just inserted.
     terms: Option<&'static str>,
-    participants: &'static str,
     state: &'static str,
     approvals: &'static str,
     outbox: &'static str,
@@ -292,10 +292,8 @@ const SQLITE_BATCH: BatchSql = BatchSql {
                value->>'ch', value->>'x', unhex(value->>'g') \
                FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
     terms: Some(
-        "INSERT INTO episodes_fts (rowid, terms) SELECT value->>'r', value->>'w' FROM jsonb_each($1)",
+        "INSERT INTO episodes_fts (rowid, terms, who) SELECT value->>'r', value->>'w', value->>'p' FROM jsonb_each($1)",
     ),
-    participants: "INSERT INTO episode_participants (tenant, employee_id, who, seq, at) \
-               SELECT value->>'t', value->>'e', value->>'w', value->>'r', value->>'a' FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at, wake_at) \
             SELECT value->>'t', value->>'e', unhex(value->>'s'), $2, value->>'w' FROM jsonb_each($1) WHERE true \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at, wake_at = excluded.wake_at",
@@ -314,13 +312,11 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
             ON CONFLICT DO NOTHING RETURNING id",
     episodes: "INSERT INTO episodes (tenant, id, employee_id, kind, event_id, cause_id, summary, payload, at, channel, text, terms, sig) \
                SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'ev', x->>'c', x->>'s', (x->'p')::text, (x->>'a')::bigint, \
-               x->>'ch', x->>'x', to_tsvector('simple', x->>'w'), decode(x->>'g', 'hex') \
+               x->>'ch', x->>'x', to_tsvector('simple', coalesce(x->>'w', '')) || setweight(to_tsvector('simple', coalesce(x->>'wp', '')), 'A'), \
+               decode(x->>'g', 'hex') \
                FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n) ORDER BY n \
-               ON CONFLICT DO NOTHING RETURNING seq, id",
-    terms: None,
-    participants: "INSERT INTO episode_participants (tenant, employee_id, who, seq, at) \
-               SELECT x->>'t', x->>'e', x->>'w', (x->>'r')::bigint, (x->>'a')::bigint FROM jsonb_array_elements($1::jsonb) AS a(x) \
                ON CONFLICT DO NOTHING",
+    terms: None,
     state: "INSERT INTO employee_state (tenant, employee_id, snapshot, updated_at, wake_at) \
             SELECT x->>'t', x->>'e', decode(x->>'s', 'hex'), $2, (x->>'w')::bigint FROM jsonb_array_elements($1::jsonb) AS a(x) \
             ON CONFLICT (tenant, employee_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at, wake_at = excluded.wake_at",
@@ -370,6 +366,9 @@ struct EpisodeRow<'a> {
     /// The terms, for PostgreSQL's tsvector (SQLite indexes them separately).
     #[serde(skip_serializing_if = "str::is_empty")]
     w: &'a str,
+    /// The participants' terms, for PostgreSQL's tsvector.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    wp: &'a str,
     g: Option<&'a str>,
 }
 
@@ -377,15 +376,7 @@ struct EpisodeRow<'a> {
 struct TermsRow<'a> {
     r: i64,
     w: &'a str,
-}
-
-#[derive(Serialize)]
-struct ParticipantRow<'a> {
-    t: &'a str,
-    e: EmployeeId,
-    w: &'a str,
-    r: i64,
-    a: i64,
+    p: &'a str,
 }
 
 #[derive(Serialize)]
@@ -436,16 +427,15 @@ fn to_json<T: Serialize>(rows: &[T]) -> String {
     serde_json::to_string(rows).expect("batch rows serialise")
 }
 
-/// The full-text and participant rows of the episodes the store took (a duplicate
-/// episode id was not inserted and is not indexed again).
+/// SQLite's full-text rows of the episodes the store took (a duplicate episode id was
+/// not inserted and is not indexed again).
 fn findable_rows<'a>(
     episodes: &[EpisodeRow<'a>],
     findable: &[&'a Findable],
     stored: &[(i64, String)],
-) -> (Vec<TermsRow<'a>>, Vec<ParticipantRow<'a>>) {
+) -> Vec<TermsRow<'a>> {
     let mut seq_of: HashMap<&str, i64> = stored.iter().map(|(s, id)| (id.as_str(), *s)).collect();
     let mut terms = Vec::with_capacity(stored.len());
-    let mut participants = Vec::new();
     let mut id_buf = uuid::Uuid::encode_buffer();
     for (ep, f) in episodes.iter().zip(findable) {
         let id: &str = ep.i.0.as_hyphenated().encode_lower(&mut id_buf);
@@ -455,16 +445,10 @@ fn findable_rows<'a>(
         terms.push(TermsRow {
             r: seq,
             w: &f.terms,
+            p: &f.who,
         });
-        participants.extend(f.who.iter().map(|w| ParticipantRow {
-            t: ep.t,
-            e: ep.e,
-            w,
-            r: seq,
-            a: ep.a,
-        }));
     }
-    (terms, participants)
+    terms
 }
 
 /// Commits one batch in one transaction; returns the ids of the events newly inserted.
@@ -507,6 +491,7 @@ async fn commit(
             ch: ep.channel.as_deref(),
             x: &f.text,
             w: if sqlite { "" } else { &f.terms },
+            wp: if sqlite { "" } else { &f.who },
             g: f.sig.as_deref(),
         })
         .collect();
@@ -574,44 +559,38 @@ async fn commit(
                 .await?;
             inserted.extend(rows.into_iter().map(|(id,)| id));
         }
-        if !episodes.is_empty() {
-            let stored: Vec<(i64, String)> = if sqlite {
-                // Numbered after the largest number ever given (AUTOINCREMENT's record),
-                // inside the transaction of the only writer, so commit order is number
-                // order (the similarity index catches up by number).
-                let last: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'episodes'), 0)",
-                )
-                .fetch_one(&mut *tx)
-                .await?;
-                for (n, e) in episodes.iter_mut().enumerate() {
-                    e.q = Some(last + 1 + n as i64);
-                }
-                let done = sqlx::query(sql.episodes)
-                    .bind(to_json(&episodes))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if done as usize == episodes.len() {
-                    episodes
-                        .iter()
-                        .map(|e| (e.q.unwrap_or_default(), e.i.to_string()))
-                        .collect()
-                } else {
-                    // An id stored before was skipped: index only what went in.
-                    sqlx::query_as("SELECT seq, id FROM episodes WHERE seq > $1 AND seq <= $2")
-                        .bind(last)
-                        .bind(last + episodes.len() as i64)
-                        .fetch_all(&mut *tx)
-                        .await?
-                }
+        if !episodes.is_empty() && sqlite {
+            // Numbered after the largest number ever given (AUTOINCREMENT's record),
+            // inside the transaction of the only writer, so commit order is number order
+            // (the similarity index catches up by number) and the full-text rows need no
+            // read-back.
+            let last: i64 = sqlx::query_scalar(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'episodes'), 0)",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            for (n, e) in episodes.iter_mut().enumerate() {
+                e.q = Some(last + 1 + n as i64);
+            }
+            let done = sqlx::query(sql.episodes)
+                .bind(to_json(&episodes))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let stored: Vec<(i64, String)> = if done as usize == episodes.len() {
+                episodes
+                    .iter()
+                    .map(|e| (e.q.unwrap_or_default(), e.i.to_string()))
+                    .collect()
             } else {
-                sqlx::query_as(sql.episodes)
-                    .bind(to_json(&episodes))
+                // An id stored before was skipped: index only what went in.
+                sqlx::query_as("SELECT seq, id FROM episodes WHERE seq > $1 AND seq <= $2")
+                    .bind(last)
+                    .bind(last + episodes.len() as i64)
                     .fetch_all(&mut *tx)
                     .await?
             };
-            let (terms, participants) = findable_rows(&episodes, &findable, &stored);
+            let terms = findable_rows(&episodes, &findable, &stored);
             if let Some(terms_sql) = sql.terms
                 && !terms.is_empty()
             {
@@ -620,12 +599,11 @@ async fn commit(
                     .execute(&mut *tx)
                     .await?;
             }
-            if !participants.is_empty() {
-                sqlx::query(sql.participants)
-                    .bind(to_json(&participants))
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        } else if !episodes.is_empty() {
+            sqlx::query(sql.episodes)
+                .bind(to_json(&episodes))
+                .execute(&mut *tx)
+                .await?;
         }
         if !processed.is_empty() {
             sqlx::query(processed_sql)

@@ -140,7 +140,8 @@ pub(super) async fn corpus(store: &Store) -> (EmployeeProfile, Vec<Episode>) {
         1,
     );
     reply.cause_id = Some(eps[0].id);
-    eps.push(reply);
+    // Recorded in the order it happened: right after the mail it answers.
+    eps.insert(1, reply);
     remember(store, eps.clone()).await;
     let facts = [
         ("Sarah Chen", "works_at", "Northwind Traders"),
@@ -236,7 +237,7 @@ async fn full_text_participant_time_and_cause_recall(store: Store) {
     assert_eq!(first.len(), 5);
     assert!(second.iter().all(|s| !first.iter().any(|f| f.id == s.id)));
     // Why: the reply, then the mail that caused it.
-    let reply = eps.last().unwrap();
+    let reply = eps.iter().find(|e| e.kind == EpisodeKind::Action).unwrap();
     let chain = store
         .cause_chain(&ae.tenant, ae.id, reply.id)
         .await
