@@ -80,7 +80,8 @@ async fn run(args: &[String]) -> Result<()> {
         Some(None) => bail!("--postgres needs a URL"),
         None => None,
     };
-    let (store, _dir) = open(pg_url.as_deref()).await?;
+    let store_id = uuid::Uuid::new_v4();
+    let (store, _dir) = open(pg_url.as_deref(), &store_id).await?;
     match scenario.as_str() {
         "write" => {
             let n = n.unwrap_or(200_000);
@@ -101,12 +102,25 @@ async fn run(args: &[String]) -> Result<()> {
                 kind(&store)
             );
             recall(&store, &corpus, &viewer, n).await?;
-            let flag = pg_url.map(|_| " --postgres URL").unwrap_or_default();
+            let flag = pg_url.as_ref().map(|_| " --postgres URL").unwrap_or_default();
             println!("  reproduce: cargo bench --bench memory -- recall {n}{flag}");
         }
         _ => bail!(USAGE),
     }
+    // The PostgreSQL schema made for this run goes with it.
+    if let Some(url) = &pg_url {
+        store.close().await;
+        let admin = sqlx::PgPool::connect(url).await?;
+        let schema = format!("bench_{}", store_schema(&store_id));
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&admin)
+            .await?;
+    }
     Ok(())
+}
+
+fn store_schema(id: &uuid::Uuid) -> String {
+    id.simple().to_string()
 }
 
 fn kind(store: &Store) -> &'static str {
@@ -116,7 +130,7 @@ fn kind(store: &Store) -> &'static str {
     }
 }
 
-async fn open(pg: Option<&str>) -> Result<(Store, Option<tempfile::TempDir>)> {
+async fn open(pg: Option<&str>, id: &uuid::Uuid) -> Result<(Store, Option<tempfile::TempDir>)> {
     let cfg = StoreConfig::default();
     match pg {
         None => {
@@ -125,7 +139,7 @@ async fn open(pg: Option<&str>) -> Result<(Store, Option<tempfile::TempDir>)> {
             Ok((Store::connect(&url, &cfg).await?, Some(dir)))
         }
         Some(url) => {
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+            let schema = format!("bench_{}", store_schema(id));
             let admin = sqlx::PgPool::connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
