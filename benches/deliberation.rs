@@ -130,6 +130,7 @@ fn bench(c: &mut Criterion) {
                     persona: &persona,
                     me: &me,
                     now,
+                    memory: None,
                 };
                 black_box(mind.cycle(&s, event.clone()))
             })
@@ -143,6 +144,7 @@ fn bench(c: &mut Criterion) {
                 persona: &persona,
                 me: &me,
                 now,
+                memory: None,
             };
             let started = std::time::Instant::now();
             black_box(mind.cycle(&s, event.clone()));

@@ -102,7 +102,10 @@ async fn run(args: &[String]) -> Result<()> {
                 kind(&store)
             );
             recall(&store, &corpus, &viewer, n).await?;
-            let flag = pg_url.as_ref().map(|_| " --postgres URL").unwrap_or_default();
+            let flag = pg_url
+                .as_ref()
+                .map(|_| " --postgres URL")
+                .unwrap_or_default();
             println!("  reproduce: cargo bench --bench memory -- recall {n}{flag}");
         }
         _ => bail!(USAGE),

@@ -5,13 +5,12 @@
 //! drill) to prove that its supervisor restarts it.
 
 use super::runtime::Runtime;
-use crate::memory::{Completion, StoreWriter, WorkingMemory};
-use crate::model::{ActionStatus, EmployeeId, EpisodeKind, Event, NewEvent, OutboxEntry};
+use crate::memory::{Completion, StoreWriter};
+use crate::model::{ActionStatus, EmployeeId, Event, NewEvent, OutboxEntry};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Which actor of an employee's tree a drill targets.
@@ -40,107 +39,42 @@ pub enum MemoryMsg {
     /// Once everything recorded so far is committed, hand these outbox actions to the
     /// CapabilityActor: an action never runs before the decision that made it is stored.
     AfterCommit(ActorRef<CapabilityMsg>, Vec<OutboxEntry>),
-    /// Answer with the working memory.
-    Working(RpcReplyPort<WorkingMemory>),
-    /// Keep a recall's results in working memory.
-    Retrieved(String, Vec<String>),
     /// Panic on purpose (supervision drill).
     InjectFault,
 }
 
-/// Writes one employee's memory and holds its working memory: the tasks it pursues
-/// (from the intentions adopted and ended in what it records), its latest interactions
-/// and what it recalled lately, within the token budget. Working memory is not
-/// persisted; after a restart it fills again from what the employee does next.
+/// Writes one employee's memory through the group committer.
 pub(crate) struct MemoryActor;
-
-pub(crate) struct MemoryState {
-    writer: StoreWriter,
-    working: WorkingMemory,
-    /// Active intentions by id: plan and goal.
-    tasks: BTreeMap<u64, String>,
-}
-
-/// Longest text of one interaction kept in working memory.
-const INTERACTION_CHARS: usize = 600;
-
-impl MemoryState {
-    /// Updates working memory from the episodes of one cycle.
-    fn observe(&mut self, c: &Completion) {
-        let mut tasks_changed = false;
-        for e in &c.episodes {
-            let p = &e.payload;
-            match (e.kind, p["decision"].as_str()) {
-                (EpisodeKind::Event, _) if !e.summary.starts_with("empla.") => {
-                    let text = crate::memory::text::readable(&e.summary, p);
-                    self.working
-                        .note(text.chars().take(INTERACTION_CHARS).collect());
-                }
-                (_, Some("adopt")) => {
-                    if let Some(id) = p["intention"].as_u64() {
-                        let plan = p["plan"].as_str().unwrap_or_default();
-                        let task = match p["goal"].as_str() {
-                            Some(g) => format!("{plan} (for {g})"),
-                            None => plan.to_string(),
-                        };
-                        self.tasks.insert(id, task);
-                        tasks_changed = true;
-                    }
-                }
-                (_, Some("complete" | "fail" | "drop")) => {
-                    if let Some(id) = p["intention"].as_u64() {
-                        tasks_changed |= self.tasks.remove(&id).is_some();
-                    }
-                }
-                _ => {}
-            }
-        }
-        if tasks_changed {
-            self.working.set_tasks(self.tasks.values().cloned());
-        }
-    }
-}
 
 impl Actor for MemoryActor {
     type Msg = MemoryMsg;
-    type State = MemoryState;
-    type Arguments = (StoreWriter, usize);
+    type State = StoreWriter;
+    type Arguments = StoreWriter;
 
     async fn pre_start(
         &self,
         _: ActorRef<MemoryMsg>,
-        (writer, budget): (StoreWriter, usize),
-    ) -> Result<MemoryState, ActorProcessingErr> {
-        Ok(MemoryState {
-            writer,
-            working: WorkingMemory::new(budget),
-            tasks: BTreeMap::new(),
-        })
+        writer: StoreWriter,
+    ) -> Result<StoreWriter, ActorProcessingErr> {
+        Ok(writer)
     }
 
     async fn handle(
         &self,
         _: ActorRef<MemoryMsg>,
         msg: MemoryMsg,
-        state: &mut MemoryState,
+        writer: &mut StoreWriter,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            MemoryMsg::Record(c) => {
-                state.observe(&c);
-                state.writer.complete(*c).await?
-            }
-            MemoryMsg::Working(reply) => {
-                let _ = reply.send(state.working.clone());
-            }
-            MemoryMsg::Retrieved(query, items) => state.working.retrieved(&query, items),
+            MemoryMsg::Record(c) => writer.complete(*c).await?,
             MemoryMsg::Flush(reply) => {
-                state.writer.flush().await;
+                writer.flush().await;
                 let _ = reply.send(());
             }
             MemoryMsg::AfterCommit(capability, entries) => {
                 // Waiting here would hold up this employee's next records; the flush is
                 // queued behind what was recorded, which is all it must follow.
-                let writer = state.writer.clone();
+                let writer = writer.clone();
                 tokio::spawn(async move {
                     writer.flush().await;
                     let _ = capability.send_message(CapabilityMsg::Run(entries));

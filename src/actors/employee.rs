@@ -152,6 +152,8 @@ pub(crate) struct EmployeeState {
     restarts: RestartTracker,
     backlog: Arc<Backlog>,
     recent: VecDeque<EventId>,
+    /// Working memory: what conditions see as `memory` (not persisted).
+    working: WorkingMemory,
     /// Events the last replay read from the store. A delivery of one of them can reach
     /// the mailbox after the replay handled it (delivery follows the commit by however
     /// long the submitter takes), so they are remembered until the next replay.
@@ -181,13 +183,8 @@ impl Actor for EmployeeActor {
     ) -> Result<EmployeeState, ActorProcessingErr> {
         let EmployeeArgs { rt, id, preloaded } = args;
         let cell = myself.get_cell();
-        let (memory, _) = Actor::spawn_linked(
-            None,
-            MemoryActor,
-            (rt.writer.clone(), rt.working_tokens),
-            cell.clone(),
-        )
-        .await?;
+        let (memory, _) =
+            Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
         let (capability, _) =
             Actor::spawn_linked(None, CapabilityActor, (rt.clone(), id), cell.clone()).await?;
         let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
@@ -214,6 +211,7 @@ impl Actor for EmployeeActor {
         let restarts = RestartTracker::new(&rt.config);
         let brain = Brain::new(&profile, rt.playbook(&profile.role));
         Ok(EmployeeState {
+            working: WorkingMemory::new(rt.working_tokens),
             rt,
             id,
             profile,
@@ -284,13 +282,9 @@ impl Actor for EmployeeActor {
                 let _ = reply.send(status(state));
             }
             EmployeeMsg::Working(reply) => {
-                state.memory.send_message(MemoryMsg::Working(reply))?;
+                let _ = reply.send(state.working.clone());
             }
-            EmployeeMsg::Retrieved(query, items) => {
-                state
-                    .memory
-                    .send_message(MemoryMsg::Retrieved(query, items))?;
-            }
+            EmployeeMsg::Retrieved(query, items) => state.working.retrieved(&query, items),
             EmployeeMsg::Reflect => {
                 let interval = chrono::Duration::from_std(state.rt.config.reflection_interval)
                     .unwrap_or(chrono::TimeDelta::MAX);
@@ -340,14 +334,10 @@ impl Actor for EmployeeActor {
                 let cell = myself.get_cell();
                 match which {
                     FaultTarget::Memory => {
-                        state.memory = Actor::spawn_linked(
-                            None,
-                            MemoryActor,
-                            (state.rt.writer.clone(), state.rt.working_tokens),
-                            cell,
-                        )
-                        .await?
-                        .0;
+                        state.memory =
+                            Actor::spawn_linked(None, MemoryActor, state.rt.writer.clone(), cell)
+                                .await?
+                                .0;
                     }
                     FaultTarget::Capability => {
                         state.capability = Actor::spawn_linked(
@@ -491,6 +481,7 @@ async fn resume_outbox(state: &mut EmployeeState) -> Result<(), ActorProcessingE
 /// any), then its actions to the CapabilityActor, which runs them once that is committed.
 fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::Recorded) {
     let actions = rec.actions.clone();
+    state.working.observe(&rec.episodes);
     state.snapshot.wake_at = next_due(state);
     let completion = Completion {
         tenant: state.rt.tenant.clone(),
@@ -529,6 +520,7 @@ async fn reflect(state: &mut EmployeeState, now: DateTime<Utc>) {
     reasoning::think(
         &state.brain,
         &mut state.snapshot,
+        &state.working,
         Input::Tick,
         &cause,
         now,
@@ -587,6 +579,7 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
     reasoning::think(
         &state.brain,
         &mut state.snapshot,
+        &state.working,
         input,
         &cause,
         now,

@@ -203,6 +203,7 @@ pub(crate) struct Cause {
 pub(crate) fn think(
     brain: &Brain,
     snapshot: &mut Snapshot,
+    working: &crate::memory::WorkingMemory,
     input: Input,
     cause: &Cause,
     now: DateTime<Utc>,
@@ -210,11 +211,13 @@ pub(crate) fn think(
 ) {
     snapshot.today.roll(now);
     let mind = snapshot.mind.as_mut().expect("the mind is loaded");
+    let memory = || working.view();
     let situation = Situation {
         playbook: &brain.playbook,
         persona: &brain.persona,
         me: &brain.me,
         now,
+        memory: Some(&memory),
     };
     let decisions = mind.cycle(&situation, input);
     let cycle = mind.cycles;

@@ -53,10 +53,11 @@ pub struct Condition {
     source: String,
     program: Arc<Program>,
     uses: [Keys; 3],
-    /// Whether the source mentions `event`, `persona`, `action`: CEL converts every
-    /// variable it is given on each evaluation, so the others are not given. (A mention
-    /// in a string literal only costs a conversion; an identifier is never missed.)
-    mentions: [bool; 3],
+    /// Whether the source mentions `event`, `persona`, `action`, `memory`: CEL converts
+    /// every variable it is given on each evaluation, so the others are not given. (A
+    /// mention in a string literal only costs a conversion; an identifier is never
+    /// missed.)
+    mentions: [bool; 4],
 }
 
 impl fmt::Debug for Condition {
@@ -85,6 +86,21 @@ pub struct Scope<'a> {
     pub goals: &'a dyn Lookup,
     /// Metrics' latest values.
     pub metrics: &'a dyn Lookup,
+    /// Working memory (`{tasks, recent, retrieved, tokens, budget}`), made only for a
+    /// condition that reads it.
+    pub memory: &'a dyn Lazy,
+}
+
+/// A value made only when asked for (and then kept).
+pub trait Lazy {
+    /// The value.
+    fn value(&self) -> Value;
+}
+
+impl<F: Fn() -> Value> Lazy for F {
+    fn value(&self) -> Value {
+        self()
+    }
 }
 
 /// Something keyed a condition can read.
@@ -105,7 +121,7 @@ impl Condition {
             source: source.to_string(),
             program: Arc::new(program),
             uses,
-            mentions: ["event", "persona", "action"].map(|name| source.contains(name)),
+            mentions: ["event", "persona", "action", "memory"].map(|name| source.contains(name)),
         })
     }
 
@@ -127,7 +143,10 @@ impl Condition {
     /// type mismatch), is an error naming the expression.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<bool, String> {
         let mut ctx = Context::with_env(STDLIB.clone());
-        let [event, persona, action] = self.mentions;
+        let [event, persona, action, memory] = self.mentions;
+        if memory {
+            ctx.add_variable_from_value("memory", scope.memory.value());
+        }
         if event {
             ctx.add_variable_from_value("event", scope.event.clone());
         }
@@ -288,6 +307,7 @@ mod tests {
             beliefs: empty,
             goals: empty,
             metrics: t,
+            memory: &|| Value::Null,
         }
     }
 

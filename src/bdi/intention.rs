@@ -16,8 +16,10 @@ const PROPOSALS_KEPT: usize = 256;
 pub(super) struct Seen<'a> {
     source: &'a Json,
     persona_src: &'a Persona,
+    memory_src: Option<&'a dyn Fn() -> Json>,
     event: std::cell::OnceCell<cel::Value>,
     persona: std::cell::OnceCell<cel::Value>,
+    memory: std::cell::OnceCell<cel::Value>,
 }
 
 impl<'a> Seen<'a> {
@@ -25,13 +27,15 @@ impl<'a> Seen<'a> {
         Seen {
             source: event,
             persona_src: s.persona,
+            memory_src: s.memory,
             event: std::cell::OnceCell::new(),
             persona: std::cell::OnceCell::new(),
+            memory: std::cell::OnceCell::new(),
         }
     }
 
     fn scope<'b>(
-        &self,
+        &'b self,
         beliefs: &'b beliefs::BeliefView<'b>,
         goals: &'b GoalBook,
         metrics: &'b Metrics,
@@ -46,7 +50,19 @@ impl<'a> Seen<'a> {
             beliefs,
             goals,
             metrics,
+            memory: self,
         }
+    }
+}
+
+impl super::expr::Lazy for Seen<'_> {
+    fn value(&self) -> cel::Value {
+        self.memory
+            .get_or_init(|| match self.memory_src {
+                Some(f) => json_to_cel(&f()),
+                None => cel::Value::Null,
+            })
+            .clone()
     }
 }
 

@@ -88,6 +88,9 @@ pub struct Situation<'a> {
     pub me: &'a Json,
     /// Now.
     pub now: DateTime<Utc>,
+    /// The employee's working memory as conditions see it (`memory`), made only when a
+    /// condition reads it; none where there is none (benchmarks, tests).
+    pub memory: Option<&'a dyn Fn() -> Json>,
 }
 
 impl Mind {

@@ -122,6 +122,7 @@ impl World {
             persona: &self.persona,
             me: &self.me,
             now: self.now,
+            memory: None,
         };
         self.mind.cycle(&s, input)
     }

@@ -101,7 +101,14 @@ pub struct WorkingMemory {
     /// Cached recalls, most recently used first.
     #[schema(value_type = Vec<Retrieval>)]
     pub retrieved: VecDeque<Retrieval>,
+    /// Active intentions by id (plan and goal), from the episodes observed.
+    #[serde(skip)]
+    #[schema(ignore)]
+    intentions: std::collections::BTreeMap<u64, String>,
 }
+
+/// Longest text of one interaction kept.
+const INTERACTION_CHARS: usize = 600;
 
 impl WorkingMemory {
     /// An empty working memory of `budget` tokens.
@@ -112,7 +119,57 @@ impl WorkingMemory {
             tasks: Vec::new(),
             recent: VecDeque::new(),
             retrieved: VecDeque::new(),
+            intentions: Default::default(),
         }
+    }
+
+    /// Updates from one cycle's episodes: an event is an interaction (the node's own
+    /// `empla.*` events are not); adopting an intention adds a task, ending it removes it.
+    pub fn observe(&mut self, episodes: &[crate::model::Episode]) {
+        let mut tasks_changed = false;
+        for e in episodes {
+            let p = &e.payload;
+            match (e.kind, p["decision"].as_str()) {
+                (crate::model::EpisodeKind::Event, _) if !e.summary.starts_with("empla.") => {
+                    let text = super::text::readable(&e.summary, p);
+                    self.note(text.chars().take(INTERACTION_CHARS).collect());
+                }
+                (_, Some("adopt")) => {
+                    if let Some(id) = p["intention"].as_u64() {
+                        let plan = p["plan"].as_str().unwrap_or_default();
+                        let task = match p["goal"].as_str() {
+                            Some(g) => format!("{plan} (for {g})"),
+                            None => plan.to_string(),
+                        };
+                        self.intentions.insert(id, task);
+                        tasks_changed = true;
+                    }
+                }
+                (_, Some("complete" | "fail" | "drop")) => {
+                    if let Some(id) = p["intention"].as_u64() {
+                        tasks_changed |= self.intentions.remove(&id).is_some();
+                    }
+                }
+                _ => {}
+            }
+        }
+        if tasks_changed {
+            let tasks: Vec<String> = self.intentions.values().cloned().collect();
+            self.set_tasks(tasks);
+        }
+    }
+
+    /// What a plan condition sees as `memory`: `{tasks, recent, retrieved: [{query,
+    /// items}], tokens, budget}`, texts only.
+    pub fn view(&self) -> serde_json::Value {
+        let texts = |e: &[Entry]| e.iter().map(|e| e.text.clone()).collect::<Vec<_>>();
+        serde_json::json!({
+            "tasks": texts(&self.tasks),
+            "recent": self.recent.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
+            "retrieved": self.retrieved.iter().map(|r| serde_json::json!({"query": r.query, "items": texts(&r.items)})).collect::<Vec<_>>(),
+            "tokens": self.tokens,
+            "budget": self.budget,
+        })
     }
 
     /// Sets the active tasks.

@@ -94,3 +94,57 @@ async fn working_memory_holds_recent_interactions_tasks_and_recalls_within_budge
     assert_eq!(w.retrieved[0].items.len(), 3);
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_conditions_read_working_memory() {
+    let s = sqlite().await;
+    let mut opts = options("acme");
+    // Answer someone who keeps asking the same thing: the third time, not the first.
+    let plan: empla::bdi::PlanSpec = toml::from_str(
+        r#"
+name = "answer_repeated_question"
+trigger = { event = "chat.message", when = "size(memory.recent.filter(r, r.contains('renewal quote'))) >= 2" }
+steps = [{ action = "email.reply", params = { body = "Sorry for the wait: the quote is on its way." } }]
+"#,
+    )
+    .unwrap();
+    opts.roles.get_mut("sales_ae").unwrap().plans.push(plan);
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    let id = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap()
+        .id;
+    let adopted = || async {
+        node.episodes(id, 1000, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, e)| e.summary == "adopt answer_repeated_question")
+            .count()
+    };
+    for i in 1..=3 {
+        node.submit_event(id, NewEvent {
+            kind: "chat.message".into(),
+            source: "chat".into(),
+            payload: json!({"from": "Sarah Chen", "text": format!("Any news on the renewal quote? ({i})")}),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+        eventually(10, "the message handled", || async {
+            let n = node
+                .episodes(id, 1000, None)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|(_, e)| e.summary == "chat.message")
+                .count();
+            (n == i).then_some(())
+        })
+        .await;
+        // Before the third message, working memory held fewer than two such messages.
+        assert_eq!(adopted().await, usize::from(i == 3), "after message {i}");
+    }
+    node.shutdown().await;
+}
