@@ -12,6 +12,7 @@ pub mod embed;
 pub mod extract;
 mod facts;
 mod forget;
+mod hybrid;
 mod knowledge;
 mod queue;
 mod recall;

@@ -1,23 +1,18 @@
-//! Recall: finding memories by full text, participant, time, similarity and the
-//! knowledge graph, and merging them (hybrid retrieval, seed 5.2) with reciprocal-rank
-//! fusion. Every query is bounded: text matches are ranked among the newest
-//! [`WINDOW`] that match, and every answer is paged with a limit and an offset.
+//! Recall: finding memories by full text, participant, time, similarity and cause
+//! (hybrid retrieval, which adds the knowledge graph, is in `hybrid.rs`). Every query is
+//! bounded: text matches are ranked among the newest [`WINDOW`] that match, and every
+//! answer is paged with a limit and an offset.
 
 use super::store::{Store, StoreError, with_pool};
-use super::text::{self, Query};
+use super::text;
 use super::vectors::Shelf;
 use super::{from_micros, to_micros};
 use crate::model::{EmployeeId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Matching memories ranked per query: the newest this many that match.
 pub(crate) const WINDOW: i64 = 256;
-/// Candidates each source contributes to a hybrid answer.
-const PER_SOURCE: usize = 50;
-/// Reciprocal-rank fusion constant.
-const RRF_K: f64 = 60.0;
 
 /// Who is asking: an employee, seeing its own episodes and the knowledge and facts
 /// visible to it (its own, its team's, the company's).
@@ -119,12 +114,12 @@ struct VecHit {
 }
 
 /// Filters on episodes, as bound parameters.
-struct Filters {
-    from: i64,
-    to: i64,
+pub(super) struct Filters {
+    pub(super) from: i64,
+    pub(super) to: i64,
     /// The participant, as a full-text expression on the participants' terms (a phrase
     /// in SQLite's `who` column, A-weighted lexemes in PostgreSQL's tsvector).
-    with: Option<String>,
+    pub(super) with: Option<String>,
 }
 
 impl Filters {
@@ -250,7 +245,7 @@ const PG_KNOWLEDGE_BY_SEQ: &str = concat!(
 
 /// Which full-text expression to run.
 #[derive(Clone, Copy)]
-enum Match<'a> {
+pub(super) enum Match<'a> {
     /// Every one of the terms.
     All(&'a [String]),
     /// Any of the terms.
@@ -324,7 +319,7 @@ impl Store {
     }
 
     /// Episodes (and knowledge, unless a participant is asked for) matching `m`.
-    async fn text_hits(
+    pub(super) async fn text_hits(
         &self,
         tenant: &TenantId,
         viewer: &Viewer,
@@ -395,7 +390,7 @@ impl Store {
     }
 
     /// The memories closest to `q` by embedding, with their cosine similarity.
-    async fn vector_hits(
+    pub(super) async fn vector_hits(
         &self,
         tenant: &TenantId,
         viewer: &Viewer,
@@ -472,7 +467,7 @@ impl Store {
     /// Text candidates for `terms`, ranked by BM25: those matching every term and
     /// those matching any (each the newest [`WINDOW`]), so a memory holding all the
     /// terms is never crowded out by newer ones holding one.
-    async fn ranked_text(
+    pub(super) async fn ranked_text(
         &self,
         tenant: &TenantId,
         viewer: &Viewer,
@@ -494,133 +489,10 @@ impl Store {
         }
         Ok(rank_text(hits, terms))
     }
-
-    /// Hybrid retrieval. The graph goes first: the facts around the entities the
-    /// query names give their neighbours (the account's CSM, the person's company),
-    /// which expand the full-text and vector queries. Then three ranked lists — full
-    /// text, vectors, and the graph's own (the facts, then memories naming a neighbour
-    /// and a keyword) — are fused by reciprocal rank.
-    async fn hybrid(
-        &self,
-        tenant: &TenantId,
-        viewer: &Viewer,
-        f: &Filters,
-        r: &Recall,
-        q: &Query,
-    ) -> Result<Vec<Item>, StoreError> {
-        let started = std::time::Instant::now();
-        let (by_graph, neighbours) = self.graph_hits(tenant, viewer, f, q).await?;
-        let graph_took = started.elapsed();
-        let mut terms = q.keywords.clone();
-        for n in &neighbours {
-            for t in n.split(' ') {
-                if !text::is_stopword(t) && !terms.iter().any(|k| k == t) {
-                    terms.push(t.to_string());
-                }
-            }
-        }
-        let by_text: Vec<Hit> = self
-            .ranked_text(tenant, viewer, f, &terms)
-            .await?
-            .into_iter()
-            .take(PER_SOURCE)
-            .map(|(h, _)| h)
-            .collect();
-        let text_took = started.elapsed() - graph_took;
-        let expanded = if neighbours.is_empty() {
-            r.q.clone()
-        } else {
-            format!("{} {}", r.q, neighbours.join(" "))
-        };
-        let by_vector: Vec<Hit> = self
-            .vector_hits(tenant, viewer, f, &expanded, PER_SOURCE)
-            .await?
-            .into_iter()
-            .map(|(h, _)| h)
-            .collect();
-        tracing::debug!(?graph_took, ?text_took, vector_took = ?(started.elapsed() - graph_took - text_took),
-            neighbours = neighbours.len(), terms = terms.len(), "hybrid recall");
-        let mut fused: HashMap<(String, String), (Hit, f64, Vec<Source>)> = HashMap::new();
-        for (source, list) in [
-            (Source::Text, by_text),
-            (Source::Vector, by_vector),
-            (Source::Graph, by_graph),
-        ] {
-            for (rank, hit) in list.into_iter().enumerate() {
-                let key = (hit.kind.clone(), hit.id.clone());
-                let e = fused.entry(key).or_insert_with(|| (hit, 0.0, Vec::new()));
-                e.1 += 1.0 / (RRF_K + rank as f64 + 1.0);
-                if !e.2.contains(&source) {
-                    e.2.push(source);
-                }
-            }
-        }
-        let mut items: Vec<Item> = fused
-            .into_values()
-            .map(|(h, score, sources)| item(h, score, &sources))
-            .collect();
-        sort_items(&mut items);
-        Ok(items)
-    }
-
-    /// The graph's list (the facts about the entities the query names and their
-    /// neighbours, then memories that name a neighbour and a keyword) and the
-    /// neighbours' names.
-    async fn graph_hits(
-        &self,
-        tenant: &TenantId,
-        viewer: &Viewer,
-        f: &Filters,
-        q: &Query,
-    ) -> Result<(Vec<Hit>, Vec<String>), StoreError> {
-        let mut seeds: Vec<String> = q.entities.clone();
-        for k in &q.keywords {
-            if !seeds.contains(k) {
-                seeds.push(k.clone());
-            }
-        }
-        let facts = self.graph_around(tenant, viewer, &seeds, 2).await?;
-        let mut neighbours: Vec<String> = Vec::new();
-        for fact in &facts {
-            for key in [&fact.subject_key, &fact.object_key] {
-                let named = seeds
-                    .iter()
-                    .any(|s| key == s || key.starts_with(&format!("{s} ")));
-                if !named && !key.is_empty() && !neighbours.contains(key) {
-                    neighbours.push(key.clone());
-                }
-            }
-        }
-        neighbours.truncate(16);
-        let mut hits: Vec<Hit> = if f.with.is_some() {
-            Vec::new()
-        } else {
-            facts.iter().take(PER_SOURCE).map(|f| f.as_hit()).collect()
-        };
-        if !neighbours.is_empty() {
-            let found = self
-                .text_hits(
-                    tenant,
-                    viewer,
-                    f,
-                    Match::PhrasesAndAny(&neighbours, &q.keywords),
-                )
-                .await?;
-            let mut terms = q.keywords.clone();
-            terms.extend(
-                neighbours
-                    .iter()
-                    .flat_map(|p| p.split(' ').map(String::from)),
-            );
-            hits.extend(rank_text(found, &terms).into_iter().map(|(h, _)| h));
-        }
-        hits.truncate(PER_SOURCE);
-        Ok((hits, neighbours))
-    }
 }
 
 /// Ranks text candidates by BM25 over the candidate set, newest first on ties.
-fn rank_text(hits: Vec<Hit>, keywords: &[String]) -> Vec<(Hit, f64)> {
+pub(super) fn rank_text(hits: Vec<Hit>, keywords: &[String]) -> Vec<(Hit, f64)> {
     let n = hits.len();
     // Each text is tokenised once: keyword frequencies and length.
     let counts: Vec<(Vec<usize>, usize)> = hits
@@ -653,7 +525,7 @@ fn rank_text(hits: Vec<Hit>, keywords: &[String]) -> Vec<(Hit, f64)> {
     scored
 }
 
-fn item(h: Hit, score: f64, sources: &[Source]) -> Item {
+pub(super) fn item(h: Hit, score: f64, sources: &[Source]) -> Item {
     let mut sources = sources.to_vec();
     sources.sort();
     Item {
@@ -664,15 +536,6 @@ fn item(h: Hit, score: f64, sources: &[Source]) -> Item {
         sources,
         at: from_micros(h.at),
     }
-}
-
-fn sort_items(items: &mut [Item]) {
-    items.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.at.cmp(&a.at))
-            .then(a.id.cmp(&b.id))
-    });
 }
 
 const CAUSE_CHAIN: &str = "WITH RECURSIVE chain(id, n) AS (SELECT CAST($3 AS TEXT), 0 \

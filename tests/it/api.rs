@@ -198,20 +198,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
 async fn cli_commands_drive_a_running_node() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary(dir.path());
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
-            .args(args)
-            .args(["--node", &node.base])
-            .env("EMPLA_API_TOKEN", &node.token)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let cli = |args: &[&str]| node.cli(args);
     let hired = cli(&[
         "hire",
         "--role",
@@ -324,23 +311,8 @@ async fn metrics_count_accepted_and_processed_events_and_mailbox_delay() {
 async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary(dir.path());
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
-            .args(args)
-            .args(["--node", &node.base])
-            .env("EMPLA_API_TOKEN", &node.token)
-            .output()
-            .unwrap()
-    };
-    let cli = |args: &[&str]| {
-        let out = run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |args: &[&str]| node.run_cli(args);
+    let cli = |args: &[&str]| node.cli(args);
     let (c, t) = (node.client(), &node.token);
     cli(&["hire", "--role", "sales_ae", "--name", "Pat Doe"]);
     assert!(cli(&["status", "pat.doe"]).contains("phase shadow"));

@@ -224,6 +224,27 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// Runs the `empla` CLI against this node.
+    pub fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+            .args(args)
+            .args(["--node", &self.base])
+            .env("EMPLA_API_TOKEN", &self.token)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs the `empla` CLI against this node, expecting success; returns its output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = self.run_cli(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

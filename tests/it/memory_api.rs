@@ -8,24 +8,16 @@ use serde_json::{Value, json};
 async fn memory_over_http_and_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary(dir.path());
+    // (succeeded, stdout, stderr), for the calls that are meant to fail.
     let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
-            .args(args)
-            .args(["--node", &node.base])
-            .env("EMPLA_API_TOKEN", &node.token)
-            .output()
-            .unwrap();
+        let out = node.run_cli(args);
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let ok = |args: &[&str]| {
-        let (success, out, err) = cli(args);
-        assert!(success, "{args:?}: {err}");
-        out
-    };
+    let ok = |args: &[&str]| node.cli(args);
     ok(&["hire", "--role", "sales_ae", "--name", "Jordan Lee"]);
     let send = |from: &str, subject: &str, body: &str| {
         ok(&[
