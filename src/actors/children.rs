@@ -5,8 +5,9 @@
 //! drill) to prove that its supervisor restarts it.
 
 use super::runtime::Runtime;
+use crate::capabilities::Sender;
 use crate::memory::{Completion, StoreWriter};
-use crate::model::{ActionStatus, EmployeeId, Event, NewEvent, OutboxEntry};
+use crate::model::{EmployeeId, Event, Manager, NewEvent, OutboxEntry};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::{Deserialize, Serialize};
@@ -100,33 +101,60 @@ pub enum CapabilityMsg {
 /// was cut short by a crash is still pending and runs again, with the same idempotency
 /// key for the driver.
 ///
-/// This node has no capability drivers yet: every action is answered `unsupported`,
-/// naming the capability.
+/// The capabilities themselves are reached through the interaction hub; an action
+/// whose capability this node has no driver for is answered `unsupported`.
 pub(crate) struct CapabilityActor;
+
+/// A CapabilityActor's state: whose actions it runs, and who that employee is when it
+/// writes (read at its first action).
+pub(crate) struct CapabilityState {
+    rt: Arc<Runtime>,
+    employee: EmployeeId,
+    sender: Option<(Sender, Option<Manager>)>,
+}
 
 impl Actor for CapabilityActor {
     type Msg = CapabilityMsg;
-    type State = (Arc<Runtime>, EmployeeId);
+    type State = CapabilityState;
     type Arguments = (Arc<Runtime>, EmployeeId);
 
     async fn pre_start(
         &self,
         _: ActorRef<CapabilityMsg>,
-        args: (Arc<Runtime>, EmployeeId),
+        (rt, employee): (Arc<Runtime>, EmployeeId),
     ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(args)
+        Ok(CapabilityState {
+            rt,
+            employee,
+            sender: None,
+        })
     }
 
     async fn handle(
         &self,
         _: ActorRef<CapabilityMsg>,
         msg: CapabilityMsg,
-        (rt, employee): &mut Self::State,
+        state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             CapabilityMsg::Run(entries) => {
+                if state.sender.is_none() {
+                    state.sender = super::interaction::sender_of(&state.rt, state.employee).await;
+                }
+                let CapabilityState {
+                    rt,
+                    employee,
+                    sender,
+                } = state;
+                let Some((me, manager)) = sender.as_ref() else {
+                    // Not readable now: the actions stay pending and run at the next start.
+                    return Err(
+                        format!("employee {employee} could not be read from the store").into(),
+                    );
+                };
                 for entry in entries {
-                    let (status, result) = run_action(&entry);
+                    let (status, result) =
+                        super::interaction::run_action(rt, me, manager.as_ref(), &entry).await;
                     metrics::counter!("empla_actions_total", "status" => status.as_str())
                         .increment(1);
                     let new = NewEvent {
@@ -159,15 +187,6 @@ impl Actor for CapabilityActor {
         }
         Ok(())
     }
-}
-
-/// Runs one action through its capability's driver.
-fn run_action(entry: &OutboxEntry) -> (ActionStatus, serde_json::Value) {
-    let capability = entry.kind.split('.').next().unwrap_or(&entry.kind);
-    (
-        ActionStatus::Unsupported,
-        json!({"error": format!("this node has no driver for the `{capability}` capability; the action was recorded, not carried out")}),
-    )
 }
 
 /// Messages to an A2aActor.

@@ -92,6 +92,10 @@ pub struct Snapshot {
     /// so the Registry wakes a passivated employee for it).
     #[serde(default, with = "chrono::serde::ts_microseconds_option")]
     pub wake_at: Option<DateTime<Utc>>,
+    /// Actions the node took for the employee outside its plans (chat answers, task
+    /// updates) so far; they are numbered from [`reasoning::OWN_ACTIONS`].
+    #[serde(default)]
+    pub own_actions: u64,
 }
 
 /// What an active employee reports about itself (`GET /api/v1/employees/{id}/status`).

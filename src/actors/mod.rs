@@ -17,6 +17,8 @@
 mod children;
 mod employee;
 mod employee_supervisor;
+mod humans;
+mod interaction;
 mod memory_face;
 mod node;
 mod node_supervisor;
@@ -26,10 +28,12 @@ mod registry;
 mod runtime;
 mod scheduler;
 pub mod supervision;
+mod tasks;
 
 pub use children::{A2aMsg, CapabilityMsg, FaultTarget, MemoryMsg};
 pub use employee::{EmployeeMsg, EmployeeRuntime, Snapshot};
 pub use employee_supervisor::SupervisorMsg;
+pub use humans::{ChatAnswer, HumanError};
 pub use memory_face::{MemoryError, Publish};
 pub use node::{HireError, Node, NodeError, NodeOptions, SubmitError};
 pub use node_supervisor::NodeMsg;

@@ -186,6 +186,12 @@ impl Node {
                 })?;
             playbooks.insert(id.clone(), Arc::new(book));
         }
+        let triage = opts
+            .roles
+            .iter()
+            .map(|(id, role)| (id.clone(), role.triage.clone()))
+            .collect();
+        let hub = super::interaction::Hub::local(&store, &opts.company_domain, triage);
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -193,6 +199,7 @@ impl Node {
             opts.runtime.clone(),
             opts.memory.working_memory_tokens,
             playbooks,
+            hub,
         );
         let mut bad = None;
         let loaded = rt
@@ -482,21 +489,7 @@ impl Node {
         id: EmployeeId,
         new: NewEvent,
     ) -> Result<Accepted, SubmitError> {
-        match self.rt.directory.status(id) {
-            None => return Err(ReachError::NotFound.into()),
-            Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),
-            Some(_) => {}
-        }
-        let event = Event::accept(self.rt.tenant.clone(), id, new, Utc::now());
-        // An idle employee starts waking while its event is being stored: the tree
-        // comes up during the commit, and the event is handed to it once stored.
-        registry::wake(&self.rt, id);
-        let accepted = self.rt.writer.accept(event.clone()).await?;
-        if !accepted.duplicate {
-            metrics::counter!("empla_events_accepted_total").increment(1);
-            registry::deliver(&self.rt, event);
-        }
-        Ok(accepted)
+        accept(&self.rt, id, new).await
     }
 
     /// An employee's episodes, newest first.
@@ -682,4 +675,28 @@ fn relationship_map(hires: &[NewHire], now: chrono::DateTime<Utc>) -> Vec<crate:
         }
     }
     facts
+}
+
+/// Stores an event for an employee in the durable inbox, then hands it over. The same
+/// idempotency key is accepted once.
+pub(super) async fn accept(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+    new: NewEvent,
+) -> Result<Accepted, SubmitError> {
+    match rt.directory.status(id) {
+        None => return Err(ReachError::NotFound.into()),
+        Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),
+        Some(_) => {}
+    }
+    let event = Event::accept(rt.tenant.clone(), id, new, Utc::now());
+    // An idle employee starts waking while its event is being stored: the tree comes up
+    // during the commit, and the event is handed to it once stored.
+    registry::wake(rt, id);
+    let accepted = rt.writer.accept(event.clone()).await?;
+    if !accepted.duplicate {
+        metrics::counter!("empla_events_accepted_total").increment(1);
+        registry::deliver(rt, event);
+    }
+    Ok(accepted)
 }

@@ -12,6 +12,8 @@
 //! nothing is learned from it, since it says nothing about the plan.
 
 use super::employee::Snapshot;
+use super::interaction::kinds as hub;
+use super::tasks;
 use crate::bdi::{
     Action, Decision, Disposition, Input, IntentionState, Mind, Perceived, Phase, Playbook,
     Situation,
@@ -199,7 +201,12 @@ pub(crate) struct Cause {
     pub(crate) event: Option<(EventId, EpisodeId)>,
 }
 
-/// Runs one cycle on `input` and records its decisions into `out`.
+/// Ids of the actions the node takes for an employee outside its plans (chat answers,
+/// task updates): far above any id a Mind gives its own actions.
+pub(crate) const OWN_ACTIONS: u64 = 1 << 48;
+
+/// Runs one cycle on `input` and records its decisions into `out`; then answers a
+/// human's chat message and reports on the tasks the cycle moved.
 pub(crate) fn think(
     brain: &Brain,
     snapshot: &mut Snapshot,
@@ -210,6 +217,15 @@ pub(crate) fn think(
     out: &mut Recorded,
 ) {
     snapshot.today.roll(now);
+    let (chat, assigned) = match &input {
+        Input::Event(e) if e.kind == hub::CHAT && e.payload["text"].is_string() => {
+            (Some(e.clone()), None)
+        }
+        Input::Event(e) if e.kind == hub::TASK => {
+            (None, e.payload["task_id"].as_str().map(str::to_string))
+        }
+        _ => (None, None),
+    };
     let mind = snapshot.mind.as_mut().expect("the mind is loaded");
     let memory = || working.view();
     let situation = Situation {
@@ -219,11 +235,76 @@ pub(crate) fn think(
         now,
         memory: Some(&memory),
     };
+    let mut tasks = tasks::intentions(mind);
     let decisions = mind.cycle(&situation, input);
+    tasks.extend(tasks::intentions(mind));
     let cycle = mind.cycles;
+    let answer = chat.map(|e| {
+        let who = e.payload["from"].as_str().unwrap_or("");
+        let (_, text) = mind.answer(&situation, who, e.payload["text"].as_str().unwrap_or(""));
+        (e, text)
+    });
+    let shadow = mind.phase == crate::bdi::Phase::Shadow;
+    let updates = tasks::updates(
+        &decisions,
+        &mut tasks,
+        assigned.as_deref(),
+        &brain.playbook,
+        cause.employee,
+        shadow,
+    );
     for d in decisions {
         record(d, snapshot, cause, cycle, now, out);
     }
+    if let Some((e, text)) = answer {
+        let params = json!({
+            "conversation": e.payload["conversation"].as_str().or(e.payload["from"].as_str()),
+            "to": e.payload["from"],
+            "text": text,
+            "in_reply_to": e.id,
+            "channel": e.payload["channel"],
+            "thread": e.payload["thread"],
+        });
+        own_action(snapshot, cause, "chat.reply", params, now, out);
+    }
+    for params in updates {
+        own_action(snapshot, cause, "task.update", params, now, out);
+    }
+}
+
+/// An action the node takes for the employee outside its plans: into the outbox (run
+/// once, after this cycle is stored) and recorded as an episode.
+fn own_action(
+    snapshot: &mut Snapshot,
+    cause: &Cause,
+    kind: &str,
+    params: Json,
+    now: DateTime<Utc>,
+    out: &mut Recorded,
+) {
+    snapshot.own_actions += 1;
+    let id = OWN_ACTIONS + snapshot.own_actions;
+    snapshot.outbox.insert(id);
+    snapshot.today.actions_executed += 1;
+    out.episodes.push(Episode {
+        id: EpisodeId::new(),
+        tenant: cause.tenant.clone(),
+        employee_id: cause.employee,
+        kind: EpisodeKind::Action,
+        event_id: cause.event.map(|(e, _)| e),
+        cause_id: cause.event.map(|(_, ep)| ep),
+        channel: None,
+        summary: format!("execute {kind}"),
+        payload: json!({"decision": "act", "id": id, "kind": kind, "params": params}),
+        at: now,
+    });
+    out.actions.push(OutboxEntry {
+        key: OutboxEntry::key_for(cause.employee, id),
+        employee_id: cause.employee,
+        action_id: id,
+        kind: kind.into(),
+        params,
+    });
 }
 
 fn record(
@@ -271,6 +352,15 @@ fn record(
                 if a.kind == "escalate" {
                     today.escalations += 1;
                 }
+                // A message answered no longer counts against its SLA.
+                if let Some(answered) = a.params["in_reply_to"].as_str()
+                    && let Some(m) = snapshot.mind.as_mut()
+                {
+                    m.watch
+                        .unanswered
+                        .remove(crate::model::clean_message_id(answered));
+                }
+                let today = &mut snapshot.today;
                 today.actions_executed += 1;
                 snapshot.outbox.insert(a.id);
                 out.actions.push(OutboxEntry {

@@ -20,6 +20,8 @@ pub(crate) struct Runtime {
     pub(crate) config: RuntimeConfig,
     /// Token budget of each employee's working memory.
     pub(crate) working_tokens: usize,
+    /// Mail and chat transports, triage, chat callers waiting for answers.
+    pub(crate) hub: super::interaction::Hub,
     /// Each role's compiled playbook, shared by its employees.
     playbooks: BTreeMap<String, Arc<Playbook>>,
     /// For employees whose role is no longer configured.
@@ -36,6 +38,7 @@ impl Runtime {
         config: RuntimeConfig,
         working_tokens: usize,
         playbooks: BTreeMap<String, Arc<Playbook>>,
+        hub: super::interaction::Hub,
     ) -> Arc<Self> {
         let no_playbook = Playbook::compile(&Default::default(), &[], config.max_intentions)
             .expect("an empty playbook compiles");
@@ -46,6 +49,7 @@ impl Runtime {
             directory: Directory::default(),
             config,
             working_tokens,
+            hub,
             playbooks,
             no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),

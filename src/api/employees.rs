@@ -369,7 +369,7 @@ pub(crate) async fn episodes(
     }))
 }
 
-fn reach_error(e: ReachError) -> ApiError {
+pub(super) fn reach_error(e: ReachError) -> ApiError {
     match e {
         ReachError::NotFound => ApiError::NotFound("no such employee".into()),
         ReachError::Offboarded => {

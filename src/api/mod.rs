@@ -6,6 +6,7 @@
 mod approvals;
 mod employees;
 mod error;
+mod interaction;
 mod memory;
 
 pub use error::ApiError;
@@ -62,6 +63,13 @@ pub struct ApiState {
         memory::procedures,
         memory::consolidate,
         memory::working,
+        interaction::send_mail,
+        interaction::inbox,
+        interaction::chat,
+        interaction::chat_history,
+        interaction::assign,
+        interaction::list_tasks,
+        interaction::show_task,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -98,6 +106,18 @@ pub struct ApiState {
         crate::memory::Fact,
         crate::memory::Visibility,
         crate::memory::Published,
+        crate::model::OutgoingMail,
+        crate::model::NewTask,
+        crate::model::Task,
+        crate::model::TaskStatus,
+        crate::model::Priority,
+        crate::memory::ChatMessage,
+        interaction::MailSent,
+        interaction::InboxItem,
+        interaction::ChatBody,
+        interaction::ChatReply,
+        interaction::ChatPending,
+        interaction::TaskAssigned,
     )),
     modifiers(&BearerAuth)
 )]
@@ -129,6 +149,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(employees::routes())
         .merge(approvals::routes())
         .merge(memory::routes())
+        .merge(interaction::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

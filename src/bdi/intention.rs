@@ -94,7 +94,13 @@ impl Mind {
         let event = event_json(e);
         let seen = Seen::new(s, &event);
         let bound = choice::risk_bound(s.persona);
-        let needed = choice::evidence_needed(s.persona);
+        // A persona may wait for more evidence before acting on what it notices; a
+        // message or task addressed to it by someone is acted on at once.
+        let needed = if addressed(&e.kind) {
+            1
+        } else {
+            choice::evidence_needed(s.persona)
+        };
         let mut candidates: Vec<&Plan> = Vec::new();
         let mut too_risky: Vec<&Plan> = Vec::new();
         for plan in s.playbook.plans.triggered_by(&e.kind) {
@@ -617,6 +623,14 @@ impl Mind {
         }
         Disposition::Execute
     }
+}
+
+/// Whether an event kind is something addressed to the employee (mail, chat, a task,
+/// an escalation, another agent's message) rather than something it noticed.
+fn addressed(kind: &str) -> bool {
+    ["email.", "chat.", "task.", "escalation.", "a2a."]
+        .iter()
+        .any(|p| kind.starts_with(p))
 }
 
 pub(super) fn kind_matches(pattern: &str, kind: &str) -> bool {

@@ -16,6 +16,7 @@
 
 pub mod beliefs;
 pub mod choice;
+pub mod conversation;
 mod decision;
 mod ending;
 pub mod expr;

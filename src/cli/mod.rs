@@ -3,6 +3,7 @@
 //! node's token file.
 
 mod client;
+mod interaction;
 mod memory;
 mod node;
 
@@ -110,6 +111,30 @@ pub enum Command {
         idempotency_key: Option<String>,
         #[command(flatten)]
         node: NodeArgs,
+    },
+    /// Mail on the node's built-in driver: send, read an inbox.
+    Mail {
+        /// What to do.
+        #[command(subcommand)]
+        action: MailAction,
+    },
+    /// Write to an employee in chat and print its answer.
+    Chat {
+        /// Employee id or chat handle.
+        id: String,
+        /// What to say.
+        text: String,
+        /// Who is writing.
+        #[arg(long, env = "EMPLA_USER", default_value = "operator")]
+        from: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Tasks: assign, list, show.
+    Task {
+        /// What to do.
+        #[command(subcommand)]
+        action: TaskAction,
     },
     /// Show an employee's episodes, newest first.
     Episodes {
@@ -313,6 +338,88 @@ pub enum KnowledgeAction {
         /// The publishing employee (needed for private and team).
         #[arg(long)]
         employee: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+/// `empla mail ...` (the node's built-in mail driver).
+#[derive(Debug, Subcommand)]
+#[allow(missing_docs)] // `node` fields are flattened NodeArgs, documented there
+pub enum MailAction {
+    /// Send a message, e.g. to an employee's address.
+    Send {
+        /// Sender: an address or "Name <address>".
+        #[arg(long)]
+        from: String,
+        /// Recipients, comma-separated.
+        #[arg(long)]
+        to: String,
+        /// Subject.
+        #[arg(long, default_value = "")]
+        subject: String,
+        /// Body; `-` reads it from standard input.
+        #[arg(long, default_value = "")]
+        body: String,
+        /// The Message-ID this answers.
+        #[arg(long)]
+        in_reply_to: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Read an address's inbox, newest first.
+    Inbox {
+        /// The address, e.g. alex.morgan@example.com.
+        address: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+/// `empla task ...`.
+#[derive(Debug, Subcommand)]
+#[allow(missing_docs)] // `node` fields are flattened NodeArgs, documented there
+pub enum TaskAction {
+    /// Delegate a task to an employee.
+    Assign {
+        /// Employee id or chat handle.
+        id: String,
+        /// What to do.
+        description: String,
+        /// low, medium or high.
+        #[arg(long)]
+        priority: Option<String>,
+        /// Deadline: an RFC 3339 time or a date (end of that day, UTC).
+        #[arg(long)]
+        deadline: Option<String>,
+        /// Who asks (updates go back to them): "Name <address>", an address or a handle.
+        #[arg(long)]
+        requester: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// An employee's tasks, newest first.
+    List {
+        /// Employee id or chat handle.
+        id: String,
+        /// Only tasks not ended.
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// One task.
+    Show {
+        /// Employee id or chat handle.
+        id: String,
+        /// Task id.
+        task: String,
         #[command(flatten)]
         node: NodeArgs,
     },

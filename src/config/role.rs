@@ -71,6 +71,9 @@ pub struct RoleTemplate {
     /// When an employee proposes its promotion to the next onboarding phase.
     #[serde(default)]
     pub promotion: crate::bdi::PromotionSpec,
+    /// How inbound mail is triaged (priority and intent), before the node's defaults.
+    #[serde(default)]
+    pub triage: Vec<crate::capabilities::email::TriageRule>,
     /// Plans, triggers and policies added from shared plan files: name → file.
     #[serde(skip)]
     pub added_from: BTreeMap<String, String>,
@@ -183,6 +186,11 @@ impl RoleTemplate {
                     format!("{}.{}.{}", x.section, x.plan, x.field),
                     x.message,
                 ));
+            }
+        }
+        for (i, t) in self.triage.iter().enumerate() {
+            if let Some(m) = t.problem() {
+                e.push(ConfigError::new(file, format!("triage[{i}]"), m));
             }
         }
         for (i, s) in self.schedules.iter().enumerate() {

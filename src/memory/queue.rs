@@ -98,13 +98,13 @@ impl OutboxRow {
     }
 }
 
-const INSERT_EVENT: &str = "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
 
 /// Binds an event to [`INSERT_EVENT`].
 macro_rules! insert_event {
     ($e:expr) => {
-        sqlx::query(INSERT_EVENT)
+        sqlx::query($crate::memory::queue::INSERT_EVENT)
             .bind($e.tenant.as_str())
             .bind($e.id.to_string())
             .bind($e.employee.to_string())
@@ -112,9 +112,10 @@ macro_rules! insert_event {
             .bind($e.source.as_str())
             .bind($e.payload.to_string())
             .bind($e.idempotency_key.as_deref())
-            .bind(to_micros($e.received_at))
+            .bind($crate::memory::to_micros($e.received_at))
     };
 }
+pub(crate) use insert_event;
 
 /// Runs a conditional UPDATE and, only if it changed a row, stores `event` for the
 /// employee, in one transaction. Answers whether the row was changed.
@@ -272,6 +273,25 @@ impl Store {
             .await
         })?;
         rows.into_iter().map(OutboxRow::into_record).collect()
+    }
+
+    /// One outbox action by its key.
+    pub async fn action(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<OutboxRecord>, StoreError> {
+        let row: Option<OutboxRow> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT id, employee_id, action_id, kind, params, status, result FROM outbox \
+                 WHERE tenant = $1 AND id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(OutboxRow::into_record).transpose()
     }
 
     /// Employees with actions not run yet.

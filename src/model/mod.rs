@@ -8,8 +8,10 @@ mod approval;
 mod episode;
 mod event;
 mod ids;
+mod mail;
 mod persona;
 mod profile;
+mod task;
 
 #[cfg(test)]
 pub(crate) use persona::sample as persona_sample;
@@ -18,6 +20,10 @@ pub use approval::{ActionStatus, Approval, ApprovalStatus, OutboxEntry};
 pub use episode::{Episode, EpisodeKind};
 pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent};
 pub use ids::{ApprovalId, EmployeeId, EpisodeId, EventId, TenantId};
+pub use mail::{
+    Attachment, MailMessage, OutgoingMail, bare_address, clean_message_id, display_name,
+    is_address, split_addresses,
+};
 pub use persona::{
     BehavioralTraits, BigFive, CommunicationStyle, DecisionStyle, EmojiUsage, Formality, Persona,
     Tone, Verbosity,
@@ -26,6 +32,7 @@ pub use profile::{
     AccessLevel, Comparison, EmployeeProfile, EmployeeStatus, Goal, GoalHorizon, Integration,
     Manager, Review, Skill,
 };
+pub use task::{NewTask, Priority, Task, TaskStatus};
 
 /// One problem with one field of an input, named by its dotted path.
 #[derive(Debug, Clone, PartialEq)]

@@ -216,7 +216,7 @@ async fn cli_commands_drive_a_running_node() {
         "send-event",
         "robin.park",
         "--kind",
-        "chat.message",
+        "webhook.received",
         "--payload",
         "{\"text\":\"hello\"}",
     ]);
@@ -226,7 +226,7 @@ async fn cli_commands_drive_a_running_node() {
         out.contains("hello").then_some(out)
     })
     .await;
-    assert!(eps.contains("chat.message"));
+    assert!(eps.contains("webhook.received"));
     assert!(cli(&["offboard", "robin.park"]).contains("offboarded Robin Park"));
     let completions = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
         .args(["completions", "bash"])
@@ -274,7 +274,7 @@ async fn metrics_count_accepted_and_processed_events_and_mailbox_delay() {
             .client()
             .post(node.url("/api/v1/employees/sam.rivera/events"))
             .bearer_auth(&node.token)
-            .json(&json!({"kind": "chat.message", "source": "test", "payload": {"n": n}}))
+            .json(&json!({"kind": "webhook.received", "source": "test", "payload": {"n": n}}))
             .send()
             .await
             .unwrap();

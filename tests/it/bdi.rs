@@ -164,27 +164,33 @@ async fn an_approved_reply_is_sent_once_and_a_rejected_one_never(store: Store) {
     let node = start(&store, None).await;
     let id = hire(&node).await;
     node.set_phase(id, Phase::Assisted).await.unwrap();
-    let lead = |n: u32| {
-        event(
-            "email.received",
-            json!({"from": "sarah@acme.com", "intent": "lead", "message_id": format!("<m{n}@acme.com>")}),
-        )
+    let me = node.employee(id).await.unwrap().unwrap().email;
+    let lead = |n: u32| empla::model::OutgoingMail {
+        from: "sarah@acme.com".into(),
+        to: me.clone(),
+        subject: format!("Pricing for {n}0 seats?"),
+        body: "Could you send a quote?".into(),
+        in_reply_to: None,
     };
-    node.submit_event(id, lead(1)).await.unwrap();
+    let asked = node.send_mail(lead(1)).await.unwrap();
     let queue = pending(&node, id, 1).await;
     assert_eq!(queue[0].action["kind"], "email.reply");
     assert_eq!(
-        queue[0].action["params"]["in_reply_to"], "<m1@acme.com>",
+        queue[0].action["params"]["in_reply_to"],
+        asked.as_str(),
         "templates render the event"
     );
     node.decide(queue[0].id, true, "dana", None).await.unwrap();
     assert_eq!(
         settled(&node, id, 1).await,
-        vec![("email.reply".to_string(), ActionStatus::Unsupported)]
+        vec![("email.reply".to_string(), ActionStatus::Done)]
     );
+    let inbox = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
+    assert_eq!(inbox.len(), 1, "sent once: {inbox:?}");
+    assert_eq!(inbox[0].in_reply_to.as_deref(), Some(asked.as_str()));
 
     // The next lead's reply is rejected: it never runs, and the plan learns it failed.
-    node.submit_event(id, lead(2)).await.unwrap();
+    node.send_mail(lead(2)).await.unwrap();
     let queue = pending(&node, id, 1).await;
     let rejected = node
         .decide(queue[0].id, false, "dana", Some("too pushy".into()))
@@ -325,7 +331,7 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
                 employee_id: id,
                 action_id: 5,
                 kind: "email.send".into(),
-                params: json!({"to": "sarah@acme.com"}),
+                params: json!({"to": "sarah@acme.com", "subject": "Following up", "body": "Hello Sarah"}),
             }],
         })
         .await
@@ -335,7 +341,17 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
     let node = start(&store, None).await;
     assert_eq!(
         settled(&node, id, 1).await,
-        vec![("email.send".to_string(), ActionStatus::Unsupported)]
+        vec![("email.send".to_string(), ActionStatus::Done)]
+    );
+    let inbox = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
+    assert_eq!(inbox.len(), 1, "sent once: {inbox:?}");
+    assert_eq!(
+        inbox[0].message_id,
+        empla::capabilities::email::message_id_for(
+            &empla::model::OutboxEntry::key_for(id, 5),
+            "example.com"
+        ),
+        "the Message-ID comes from the action's key"
     );
     // Its outcome reached the employee, once.
     eventually(20, "the outcome event", || async {

@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod e2e;
 mod embeddings;
+mod interaction;
 mod memory;
 mod memory_api;
 mod memory_upkeep;

@@ -110,7 +110,7 @@ async fn each_event_leaves_one_episode_newest_first(store: Store) {
         .await
         .unwrap();
     for n in 0..50 {
-        node.submit_event(p.id, ev("chat.message", n))
+        node.submit_event(p.id, ev("webhook.received", n))
             .await
             .unwrap();
     }
@@ -151,14 +151,14 @@ async fn a_panicking_child_is_restarted_and_the_employee_keeps_processing(store:
         FaultTarget::A2a,
     ] {
         for _ in 0..10 {
-            node.submit_event(p.id, ev("chat.message", sent))
+            node.submit_event(p.id, ev("webhook.received", sent))
                 .await
                 .unwrap();
             sent += 1;
         }
         node.inject_fault(p.id, target).await.unwrap();
         for _ in 0..10 {
-            node.submit_event(p.id, ev("chat.message", sent))
+            node.submit_event(p.id, ev("webhook.received", sent))
                 .await
                 .unwrap();
             sent += 1;
@@ -318,7 +318,7 @@ async fn offboarded_employee_takes_no_events_and_frees_nothing_else(store: Store
         .hire(HireRequest::new("pm", "Casey Kim"))
         .await
         .unwrap();
-    node.submit_event(p.id, ev("chat.message", 0))
+    node.submit_event(p.id, ev("webhook.received", 0))
         .await
         .unwrap();
     wait_episodes(&node, p.id, 1).await;
@@ -332,7 +332,7 @@ async fn offboarded_employee_takes_no_events_and_frees_nothing_else(store: Store
         "still known by id"
     );
     let err = node
-        .submit_event(p.id, ev("chat.message", 1))
+        .submit_event(p.id, ev("webhook.received", 1))
         .await
         .unwrap_err();
     assert!(matches!(err, SubmitError::Reach(ReachError::Offboarded)));

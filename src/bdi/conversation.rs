@@ -1,0 +1,257 @@
+//! Answers to what a human asks an employee in chat, with no language model: status
+//! questions from the intentions and the queue, goal questions from the goals and the
+//! metrics believed, greetings in the persona's style; a request is acknowledged, and
+//! anything else gets a plain statement of what the employee can answer. Pure: the
+//! same mind and words give the same answer.
+
+use super::{IntentionState, Mind, Situation, style};
+use crate::model::Comparison;
+
+/// What kind of message the human wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// Hello.
+    Greeting,
+    /// What are you working on?
+    Status,
+    /// How are your goals going? (or one metric)
+    Goals,
+    /// Please do something.
+    Request,
+    /// Anything else.
+    Other,
+}
+
+fn has_any(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| {
+        text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .collect::<Vec<_>>()
+            .windows(w.split(' ').count())
+            .any(|win| win.join(" ") == *w)
+    })
+}
+
+/// What `text` asks.
+pub fn classify(text: &str) -> Asked {
+    let t = text.to_lowercase();
+    if has_any(
+        &t,
+        &[
+            "status",
+            "working on",
+            "doing",
+            "busy",
+            "up to",
+            "update",
+            "queue",
+            "approvals",
+            "pending",
+        ],
+    ) {
+        Asked::Status
+    } else if has_any(
+        &t,
+        &[
+            "goal", "goals", "target", "targets", "progress", "on track", "metric", "metrics",
+            "quota", "numbers", "kpi", "kpis",
+        ],
+    ) {
+        Asked::Goals
+    } else if has_any(
+        &t,
+        &[
+            "please",
+            "can you",
+            "could you",
+            "would you",
+            "send",
+            "schedule",
+            "prepare",
+            "draft",
+            "follow up",
+            "remind",
+            "book",
+            "set up",
+        ],
+    ) {
+        Asked::Request
+    } else if has_any(
+        &t,
+        &[
+            "hi",
+            "hello",
+            "hey",
+            "morning",
+            "afternoon",
+            "evening",
+            "thanks",
+            "thank you",
+        ],
+    ) {
+        Asked::Greeting
+    } else {
+        Asked::Other
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e12 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+impl Mind {
+    /// The employee's answer to `text` from `who`.
+    pub fn answer(&self, s: &Situation<'_>, who: &str, text: &str) -> (Asked, String) {
+        let st = style::style(s.persona, self.style_shift);
+        let greeting = st["greeting"].as_str().unwrap_or("Hello");
+        let me = s.me["name"].as_str().unwrap_or("your colleague");
+        let first = who
+            .split(['<', '@'])
+            .next()
+            .and_then(|n| n.split_whitespace().next())
+            .unwrap_or("")
+            .trim_matches('"');
+        let hello = if first.is_empty() {
+            greeting.to_string()
+        } else {
+            format!("{greeting} {first}")
+        };
+        let asked = classify(text);
+        let body = match asked {
+            Asked::Greeting => format!(
+                "{hello}! I'm {me}, {}. Ask me what I'm working on or how my goals are going, or give me a task.",
+                s.me["job_title"].as_str().unwrap_or("here to help")
+            ),
+            Asked::Status => format!("{hello}. {}", self.status_text()),
+            Asked::Goals => format!("{hello}. {}", self.goals_text(text)),
+            Asked::Request => format!(
+                "{hello}. Noted: \"{}\". I'll take it up; for a tracked task with progress updates, assign it with `empla task assign` or the tasks API.",
+                text.trim()
+            ),
+            Asked::Other => format!(
+                "{hello}. I can't answer that without a language model. I can tell you what I'm working on and how my goals are going, and take tasks."
+            ),
+        };
+        (asked, body)
+    }
+
+    fn status_text(&self) -> String {
+        let mut parts = Vec::new();
+        if self.intentions.is_empty() {
+            parts.push("I have nothing in progress right now".to_string());
+        } else {
+            let list: Vec<String> = self
+                .intentions
+                .iter()
+                .take(5)
+                .map(|i| {
+                    let what = i.plan.replace('_', " ");
+                    match &i.state {
+                        IntentionState::AwaitingApproval { action } => {
+                            format!("{what} (waiting for approval of {})", action.kind)
+                        }
+                        IntentionState::Waiting { event, .. } => {
+                            format!("{what} (waiting for {event})")
+                        }
+                        IntentionState::AwaitingOutcome { .. } => {
+                            format!("{what} (waiting to see how it lands)")
+                        }
+                        IntentionState::AwaitingSubgoal { .. } => format!("{what} (on a sub-goal)"),
+                        IntentionState::Ready => format!("{what} (step {})", i.step + 1),
+                    }
+                })
+                .collect();
+            parts.push(format!(
+                "I'm working on {}: {}",
+                list.len(),
+                list.join("; ")
+            ));
+        }
+        let pending = self.pending_approvals().len();
+        if pending > 0 {
+            parts.push(format!("{pending} action(s) wait for approval"));
+        }
+        parts.push(format!("I'm in the {} phase", self.phase.as_str()));
+        let at_risk: Vec<&str> = self
+            .goals
+            .iter()
+            .filter(|g| g.at_risk() || g.blocked.is_some())
+            .map(|g| g.spec.description.as_str())
+            .collect();
+        if !at_risk.is_empty() {
+            parts.push(format!("needing attention: {}", at_risk.join("; ")));
+        }
+        format!("{}.", parts.join(". "))
+    }
+
+    fn goals_text(&self, text: &str) -> String {
+        let t = text.to_lowercase();
+        let mut goals: Vec<_> = self.goals.iter().collect();
+        // A question naming a metric gets that goal alone.
+        let named: Vec<_> = goals
+            .iter()
+            .copied()
+            .filter(|g| {
+                let m = g.spec.metric.replace('_', " ");
+                t.contains(&m) || t.contains(&g.spec.id.replace('_', " "))
+            })
+            .collect();
+        if !named.is_empty() {
+            goals = named;
+        }
+        if goals.is_empty() {
+            return "I have no goals set.".into();
+        }
+        let lines: Vec<String> = goals
+            .iter()
+            .map(|g| {
+                let cmp = match g.spec.comparison {
+                    Comparison::AtLeast => "≥",
+                    Comparison::Above => ">",
+                    Comparison::AtMost => "≤",
+                    Comparison::Below => "<",
+                };
+                let now = match g.current {
+                    Some(c) => format!("at {}", number(c)),
+                    None => "no figure reported yet".into(),
+                };
+                let mut line = format!(
+                    "{}: {now}, target {cmp} {} ({} there)",
+                    g.spec.description,
+                    number(g.spec.target),
+                    pct(g.progress)
+                );
+                if let Some(b) = &g.blocked {
+                    line.push_str(&format!(", blocked: {b}"));
+                } else if g.at_risk() {
+                    line.push_str(", at risk");
+                }
+                line
+            })
+            .collect();
+        format!("Where my goals stand — {}.", lines.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_are_told_apart() {
+        assert_eq!(classify("What are you working on?"), Asked::Status);
+        assert_eq!(classify("how are your goals going"), Asked::Goals);
+        assert_eq!(classify("Could you send Acme the deck?"), Asked::Request);
+        assert_eq!(classify("hey there"), Asked::Greeting);
+        assert_eq!(classify("What is the capital of Peru?"), Asked::Other);
+        // Whole words: "this" is not "hi".
+        assert_eq!(classify("this"), Asked::Other);
+    }
+}

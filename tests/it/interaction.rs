@@ -1,0 +1,398 @@
+//! Humans reach employees on the embedded default, through the real binary: mail on
+//! the built-in driver (a customer writes, the employee answers in thread), chat
+//! answered from beliefs and goals, tasks delegated and reported on — and each bad
+//! input's error. Plus, on the library, a task a plan covers runs to done with its
+//! result, and the requester hears about it by mail.
+
+use super::common::{self, eventually, start_binary};
+use empla::actors::Node;
+use empla::bdi::Phase;
+use empla::lifecycle::HireRequest;
+use empla::model::{NewTask, TaskStatus};
+use serde_json::{Value, json};
+
+async fn post(node: &common::NodeProcess, path: &str, body: Value) -> (u16, Value) {
+    let r = node
+        .client()
+        .post(node.url(path))
+        .bearer_auth(&node.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary(dir.path());
+    let profile = node.get_json("/api/v1/employees/jordan.lee").await;
+    assert_eq!(profile["email"], "jordan.lee@example.com");
+    let r = node
+        .client()
+        .put(node.url("/api/v1/employees/jordan.lee/phase"))
+        .bearer_auth(&node.token)
+        .json(&json!({"phase": "autonomous"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+
+    let (status, sent) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Sarah Chen <sarah@acme.com>", "to": "jordan.lee@example.com",
+               "subject": "Pricing for 40 seats?", "body": "Could you send me a quote for 40 seats?"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{sent}");
+    let asked = sent["message_id"].as_str().unwrap().to_string();
+
+    // The employee perceived it, triaged as a lead, and replied in the thread.
+    let reply = eventually(20, "the reply in Sarah's inbox", || async {
+        let inbox = node
+            .get_json("/api/v1/mail/inbox?address=sarah@acme.com")
+            .await;
+        inbox["items"].as_array().and_then(|i| i.first().cloned())
+    })
+    .await;
+    assert_eq!(reply["in_reply_to"], asked.as_str());
+    assert_eq!(reply["subject"], "Re: Pricing for 40 seats?");
+    assert_eq!(reply["from"], "Jordan Lee <jordan.lee@example.com>");
+    assert_eq!(reply["to"], "Sarah Chen <sarah@acme.com>");
+    assert!(
+        reply["body"].as_str().unwrap().contains("Jordan Lee"),
+        "{reply}"
+    );
+    let episodes = node
+        .get_json("/api/v1/employees/jordan.lee/episodes?limit=50")
+        .await;
+    let event = episodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"] == "email.received")
+        .expect("the mail was perceived")
+        .clone();
+    assert_eq!(event["payload"]["intent"], "lead");
+    assert_eq!(event["payload"]["priority"], "medium");
+    assert_eq!(event["payload"]["from_address"], "sarah@acme.com");
+
+    // Sarah answers the reply: for Jordan that is an `email.reply` in the same thread.
+    let (status, _) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "sarah@acme.com", "to": "jordan.lee@example.com", "subject": "Re: Pricing for 40 seats?",
+               "body": "Thanks!", "in_reply_to": reply["message_id"]}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let thread = eventually(20, "Sarah's reply perceived", || async {
+        let episodes = node
+            .get_json("/api/v1/employees/jordan.lee/episodes?limit=50")
+            .await;
+        episodes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["summary"] == "email.reply")
+            .map(|e| e["payload"]["thread"].clone())
+    })
+    .await;
+    assert_eq!(thread, asked.as_str());
+
+    // The CLI reads the same inbox.
+    let out = node.cli(&["mail", "inbox", "sarah@acme.com"]);
+    assert!(out.contains("subject: Re: Pricing for 40 seats?"), "{out}");
+    let out = node.cli(&[
+        "mail",
+        "send",
+        "--from",
+        "alex@example.com",
+        "--to",
+        "dana.wu@example.com",
+        "--subject",
+        "Hi",
+        "--body",
+        "Lunch?",
+    ]);
+    assert!(out.starts_with("sent "), "{out}");
+    assert!(
+        node.cli(&["mail", "inbox", "dana.wu@example.com"])
+            .contains("Lunch?")
+    );
+
+    // Bad input is named.
+    let (status, e) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "nobody", "to": "x@y.com"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("`from`"),
+        "{e}"
+    );
+    let (status, e) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "a@b.com", "to": "x@y.com", "cc": "z@y.com"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("cc"),
+        "{e}"
+    );
+    let r = node.get_json("/api/v1/mail/inbox").await;
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`address`"),
+        "{r}"
+    );
+    let r = node.get_json("/api/v1/mail/inbox?address=sarah").await;
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mail address"),
+        "{r}"
+    );
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_answers_status_and_goals_without_a_model_and_tasks_are_tracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary(dir.path());
+    let chat = |text: &str| {
+        post(
+            &node,
+            "/api/v1/employees/sam.rivera/chat",
+            json!({"from": "Priya Shah <priya.shah@example.com>", "text": text}),
+        )
+    };
+    let (status, r) = chat("What are you working on?").await;
+    assert_eq!(status, 200, "{r}");
+    let reply = r["reply"].as_str().unwrap();
+    assert!(reply.starts_with("Hello Priya"), "{reply}");
+    assert!(reply.contains("shadow phase"), "{reply}");
+    let (_, r) = chat("How are your goals going?").await;
+    let reply = r["reply"].as_str().unwrap();
+    assert!(
+        reply.contains("Maintain 95%+ retention rate: no figure reported yet"),
+        "{reply}"
+    );
+    let (_, r) = chat("What is the capital of Peru?").await;
+    assert!(
+        r["reply"]
+            .as_str()
+            .unwrap()
+            .contains("can't answer that without a language model"),
+        "{r}"
+    );
+    let (status, e) = chat("  ").await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("`text`"),
+        "{e}"
+    );
+    let (status, _) = post(
+        &node,
+        "/api/v1/employees/nobody.here/chat",
+        json!({"from": "x", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The CLI, and the conversation kept in the node.
+    let out = node.cli(&["chat", "sam.rivera", "hello there", "--from", "Priya"]);
+    assert!(
+        out.contains("I'm Sam Rivera, Customer Success Manager"),
+        "{out}"
+    );
+    let history = node
+        .get_json("/api/v1/employees/sam.rivera/chat?conversation=Priya")
+        .await;
+    assert_eq!(history["items"].as_array().unwrap().len(), 1, "{history}");
+
+    // A task no plan covers is acknowledged, then fails saying why.
+    let (status, t) = post(
+        &node,
+        "/api/v1/employees/sam.rivera/tasks",
+        json!({"description": "Repaint the office", "priority": "low"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{t}");
+    let id = t["id"].as_str().unwrap().to_string();
+    let task = eventually(20, "the task ended", || async {
+        let t = node
+            .get_json(&format!("/api/v1/employees/sam.rivera/tasks/{id}"))
+            .await;
+        (t["status"] == "failed").then_some(t)
+    })
+    .await;
+    assert_eq!(task["id"], id.as_str());
+    assert!(
+        task["result"]
+            .as_str()
+            .unwrap()
+            .contains("None of my plans covers this task"),
+        "{task}"
+    );
+    assert_eq!(task["progress"], 0.0);
+    let out = node.cli(&["task", "list", "sam.rivera"]);
+    assert!(
+        out.contains("Repaint the office") && out.contains("failed"),
+        "{out}"
+    );
+    let out = node.cli(&[
+        "task",
+        "assign",
+        "sam.rivera",
+        "Send the renewal summary",
+        "--priority",
+        "high",
+        "--deadline",
+        "2099-01-01",
+    ]);
+    assert!(out.contains("assigned to sam.rivera"), "{out}");
+
+    // Bad tasks.
+    let (status, e) = post(
+        &node,
+        "/api/v1/employees/sam.rivera/tasks",
+        json!({"description": ""}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`description`"),
+        "{e}"
+    );
+    let (status, e) = post(
+        &node,
+        "/api/v1/employees/sam.rivera/tasks",
+        json!({"description": "x", "deadline": "2001-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`deadline`"),
+        "{e}"
+    );
+    let (status, e) = post(
+        &node,
+        "/api/v1/employees/sam.rivera/tasks",
+        json!({"description": "x", "priority": "asap"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{e}");
+    let r = node
+        .get_json("/api/v1/employees/sam.rivera/tasks/not-a-task")
+        .await;
+    assert_eq!(r["error"]["code"], "not_found");
+    let out = node.run_cli(&["task", "assign", "sam.rivera", "x", "--deadline", "soon"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--deadline must be"));
+    node.terminate();
+}
+
+/// A role whose plan covers reporting tasks: it mails the report to the requester.
+fn roles_with_report_plan() -> std::collections::BTreeMap<String, empla::config::RoleTemplate> {
+    let mut roles = common::roles();
+    let csm = roles.get_mut("csm").unwrap();
+    let plan: empla::bdi::PlanSpec = toml::from_str(
+        r#"
+name = "send_report"
+description = "A report was asked for: write it and send it"
+trigger = { event = "task.assigned", when = "event.payload.description.contains('report')" }
+steps = [
+  { action = "email.send", params = { to = "{{ event.payload.requester }}", subject = "Your report", body = "Here is the report you asked for: {{ event.payload.description }}" } },
+]
+"#,
+    )
+    .unwrap();
+    csm.plans.push(plan);
+    roles
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_a_plan_covers_runs_to_done_and_the_requester_hears_by_mail() {
+    task_runs_to_done(common::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_runs_to_done_on_postgres() {
+    if let Some(store) = common::postgres().await {
+        task_runs_to_done(store).await;
+    }
+}
+
+async fn task_runs_to_done(store: common::TestStore) {
+    let mut opts = common::options("tasks");
+    opts.roles = roles_with_report_plan();
+    let node = Node::start_with_store(store.store.clone(), opts)
+        .await
+        .unwrap();
+    let profile = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(profile.id, Phase::Autonomous).await.unwrap();
+    let task = node
+        .assign_task(
+            profile.id,
+            NewTask {
+                description: "Weekly health report for Acme".into(),
+                priority: None,
+                deadline: None,
+                requester: Some("priya.shah@example.com".into()),
+            },
+            "api",
+            "api",
+        )
+        .await
+        .unwrap();
+    assert_eq!(task.channel, "email");
+    let done = eventually(20, "the task done", || async {
+        let t = node.task(profile.id, &task.id).await.unwrap();
+        t.status.is_final().then_some(t)
+    })
+    .await;
+    for (_, e) in node.episodes(profile.id, 50, None).await.unwrap() {
+        eprintln!("EP {} {}", e.summary, e.payload);
+    }
+    assert_eq!(done.status, TaskStatus::Done, "{done:?}");
+    assert_eq!(done.progress, 1.0);
+    assert!(
+        done.result.as_deref().unwrap().contains("Your report"),
+        "{done:?}"
+    );
+    assert!(done.intention.is_some());
+    // The report and the updates went to the requester.
+    let inbox = eventually(20, "the requester's mail", || async {
+        let m = node.mail_inbox("priya.shah@example.com", 10).await.unwrap();
+        m.iter()
+            .any(|m| m.subject.starts_with("Task update") && m.body.starts_with("Done:"))
+            .then_some(m)
+    })
+    .await;
+    assert!(inbox.iter().any(|m| m.subject == "Your report"));
+    assert!(
+        inbox
+            .iter()
+            .any(|m| m.body.contains("Taking this on (send report)")),
+        "{inbox:?}"
+    );
+    node.shutdown().await;
+}
