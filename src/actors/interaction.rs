@@ -282,18 +282,14 @@ async fn escalate(
         .unwrap_or("I need a decision on this.");
     match manager {
         Some(Manager::Human { name, email }) => {
-            let m = MailMessage {
-                message_id: email::message_id_for(&entry.key, &rt.hub.domain),
-                from: me.mailbox(),
-                to: format!("{name} <{email}>"),
-                cc: String::new(),
-                subject: format!("Escalation from {}: decision needed", me.name),
-                body: text.to_string(),
-                in_reply_to: None,
-                references: Vec::new(),
-                attachments: Vec::new(),
-                at: Utc::now(),
-            };
+            let m = own_mail(
+                rt,
+                me,
+                entry,
+                format!("{name} <{email}>"),
+                format!("Escalation from {}: decision needed", me.name),
+                text.to_string(),
+            );
             deliver_mail(rt, &m).await?;
             Ok(json!({"to": m.to, "message_id": m.message_id}))
         }
@@ -362,18 +358,14 @@ async fn update_task(
     };
     match task.channel.as_str() {
         "email" if crate::model::is_address(bare_address(&task.requester)) => {
-            let m = MailMessage {
-                message_id: email::message_id_for(&entry.key, &rt.hub.domain),
-                from: me.mailbox(),
-                to: task.requester.clone(),
-                cc: String::new(),
-                subject: format!("Task update: {}", short(&task.description)),
-                body: text.trim().to_string(),
-                in_reply_to: None,
-                references: Vec::new(),
-                attachments: Vec::new(),
-                at: Utc::now(),
-            };
+            let m = own_mail(
+                rt,
+                me,
+                entry,
+                task.requester.clone(),
+                format!("Task update: {}", short(&task.description)),
+                text.trim().to_string(),
+            );
             deliver_mail(rt, &m).await?;
         }
         "chat" => {
@@ -391,6 +383,30 @@ async fn update_task(
         _ => {}
     }
     Ok(json!({"task_id": id, "status": task.status, "progress": task.progress}))
+}
+
+/// A message the node writes for the employee on its own (an escalation, a task
+/// update), with the Message-ID of the action that sends it.
+fn own_mail(
+    rt: &Runtime,
+    me: &Sender,
+    entry: &OutboxEntry,
+    to: String,
+    subject: String,
+    body: String,
+) -> MailMessage {
+    MailMessage {
+        message_id: email::message_id_for(&entry.key, &rt.hub.domain),
+        from: me.mailbox(),
+        to,
+        cc: String::new(),
+        subject,
+        body,
+        in_reply_to: None,
+        references: Vec::new(),
+        attachments: Vec::new(),
+        at: Utc::now(),
+    }
 }
 
 /// The readable part of what an action gave: its brief, text or error, else the whole.
