@@ -161,7 +161,7 @@ impl Node {
             }),
             idempotency_key: Some(key),
         };
-        if let Err(e) = super::node::accept(&self.rt, id, new).await {
+        if let Err(e) = super::registry::accept(&self.rt, id, new).await {
             self.rt.hub.waiting.remove(&event_id);
             return Err(e.into());
         }

@@ -9,7 +9,8 @@
 //! channel the task came from. Every step can run twice after a crash without doing
 //! anything twice: messages are keyed by Message-ID and events by idempotency key.
 
-use super::node::{SubmitError, accept};
+use super::node::SubmitError;
+use super::registry::accept;
 use super::runtime::Runtime;
 use crate::capabilities::chat::{ChatTransport, LocalChat};
 use crate::capabilities::email::{self, LocalMail, MailTransport, Triage};

@@ -13,7 +13,7 @@ use crate::config::{Config, RoleTemplate, RuntimeConfig, StoreConfig, normalize_
 use crate::lifecycle::{HireRequest, address_local_part, build_profile};
 use crate::memory::{Accepted, NewHire, Store, StoreError, StoreWriter, WriteError, parse_status};
 use crate::model::{
-    EmployeeId, EmployeeProfile, EmployeeStatus, Episode, Event, FieldError, NewEvent, TenantId,
+    EmployeeId, EmployeeProfile, EmployeeStatus, Episode, FieldError, NewEvent, TenantId,
 };
 use chrono::Utc;
 use ractor::{Actor, ActorRef};
@@ -489,7 +489,7 @@ impl Node {
         id: EmployeeId,
         new: NewEvent,
     ) -> Result<Accepted, SubmitError> {
-        accept(&self.rt, id, new).await
+        registry::accept(&self.rt, id, new).await
     }
 
     /// An employee's episodes, newest first.
@@ -675,28 +675,4 @@ fn relationship_map(hires: &[NewHire], now: chrono::DateTime<Utc>) -> Vec<crate:
         }
     }
     facts
-}
-
-/// Stores an event for an employee in the durable inbox, then hands it over. The same
-/// idempotency key is accepted once.
-pub(super) async fn accept(
-    rt: &Arc<Runtime>,
-    id: EmployeeId,
-    new: NewEvent,
-) -> Result<Accepted, SubmitError> {
-    match rt.directory.status(id) {
-        None => return Err(ReachError::NotFound.into()),
-        Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),
-        Some(_) => {}
-    }
-    let event = Event::accept(rt.tenant.clone(), id, new, Utc::now());
-    // An idle employee starts waking while its event is being stored: the tree comes up
-    // during the commit, and the event is handed to it once stored.
-    registry::wake(rt, id);
-    let accepted = rt.writer.accept(event.clone()).await?;
-    if !accepted.duplicate {
-        metrics::counter!("empla_events_accepted_total").increment(1);
-        registry::deliver(rt, event);
-    }
-    Ok(accepted)
 }

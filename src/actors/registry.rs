@@ -650,3 +650,27 @@ impl Actor for Registry {
         Ok(())
     }
 }
+
+/// Stores an event for an employee in the durable inbox, then hands it over. The same
+/// idempotency key is accepted once.
+pub(crate) async fn accept(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+    new: crate::model::NewEvent,
+) -> Result<crate::memory::Accepted, super::node::SubmitError> {
+    match rt.directory.status(id) {
+        None => return Err(ReachError::NotFound.into()),
+        Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),
+        Some(_) => {}
+    }
+    let event = Event::accept(rt.tenant.clone(), id, new, chrono::Utc::now());
+    // An idle employee starts waking while its event is being stored: the tree comes up
+    // during the commit, and the event is handed to it once stored.
+    wake(rt, id);
+    let accepted = rt.writer.accept(event.clone()).await?;
+    if !accepted.duplicate {
+        metrics::counter!("empla_events_accepted_total").increment(1);
+        deliver(rt, event);
+    }
+    Ok(accepted)
+}
