@@ -575,6 +575,8 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         store,
         runtime: RuntimeConfig::default(),
         memory: Default::default(),
+        mail: Default::default(),
+        data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,
         demo_employees: Vec::new(),
     })

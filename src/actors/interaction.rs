@@ -60,9 +60,40 @@ impl Hub {
         domain: &str,
         triage: BTreeMap<String, Vec<email::TriageRule>>,
     ) -> Hub {
+        Self::new(Arc::new(LocalMail::new(store.clone())), store, domain, triage)
+    }
+
+    /// The mail driver the options name (with the mail server, for the IMAP bridge,
+    /// when it is a real one); chat on the built-in driver.
+    pub(crate) fn from_options(
+        store: &Store,
+        opts: &super::NodeOptions,
+        triage: BTreeMap<String, Vec<email::TriageRule>>,
+    ) -> Result<(Hub, Option<Arc<email::MailServer>>), String> {
+        let domain = &opts.company_domain;
+        match opts.mail.driver {
+            crate::config::MailDriver::Builtin => Ok((Hub::local(store, domain, triage), None)),
+            crate::config::MailDriver::Server => {
+                let server = Arc::new(email::MailServer::from_config(&opts.mail, &opts.data_dir)?);
+                if server.logins.all().is_empty() {
+                    tracing::warn!("mail.driver is \"server\" but the credentials file has no logins yet; employees neither send nor receive until it does");
+                }
+                let smtp = Arc::new(email::SmtpMail::new(server.clone(), store.clone()));
+                Ok((Hub::new(smtp, store, domain, triage), Some(server)))
+            }
+        }
+    }
+
+    /// `mail` carries mail; chat stays on the built-in driver.
+    pub(crate) fn new(
+        mail: Arc<dyn MailTransport>,
+        store: &Store,
+        domain: &str,
+        triage: BTreeMap<String, Vec<email::TriageRule>>,
+    ) -> Hub {
         Hub {
             domain: domain.to_string(),
-            mail: Arc::new(LocalMail::new(store.clone())),
+            mail,
             chat: Arc::new(LocalChat::new(store.clone())),
             triage: triage
                 .into_iter()
@@ -96,62 +127,73 @@ pub(crate) async fn route_mail(
         if address == sender {
             continue;
         }
-        let Some(profile) = rt
-            .store
-            .employee(&rt.tenant, id)
-            .await
-            .map_err(|e| SubmitError::Write(crate::memory::WriteError::Store(Arc::new(e))))?
-        else {
-            continue;
-        };
-        let answered = match m
-            .in_reply_to
-            .as_deref()
-            .or(m.references.last().map(String::as_str))
-        {
-            Some(prev) => rt
-                .store
-                .mail(&rt.tenant, prev)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|p| bare_address(&p.from).eq_ignore_ascii_case(&profile.email)),
-            None => false,
-        };
-        let t = rt.hub.triage(&profile.role).classify(m, &rt.hub.domain);
-        let from_employee = rt.directory.resolve(&sender).map(|e| e.to_string());
-        let payload = json!({
-            "message_id": m.message_id,
-            "from": m.from,
-            "from_address": sender,
-            "from_name": display_name(&m.from),
-            "from_employee": from_employee,
-            "internal": sender.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(&rt.hub.domain)),
-            "to": m.to,
-            "cc": m.cc,
-            "subject": m.subject,
-            "body": m.body,
-            "in_reply_to": m.in_reply_to,
-            "references": m.references,
-            "thread": m.thread(),
-            "attachments": m.attachments,
-            "priority": t.priority,
-            "intent": t.intent,
-        });
-        let new = NewEvent {
-            kind: if answered {
-                kinds::EMAIL_REPLY
-            } else {
-                kinds::EMAIL
-            }
-            .into(),
-            source: source.into(),
-            payload,
-            idempotency_key: Some(format!("mail:{}", m.message_id)),
-        };
-        reached.push((id, accept(rt, id, new).await?));
+        if let Some(accepted) = perceive_mail(rt, id, m, source).await? {
+            reached.push((id, accepted));
+        }
     }
     Ok(reached)
+}
+
+/// Commits `m` to employee `id`'s inbox as an `email.received` or `email.reply` event
+/// (triaged, its thread and sender resolved), keyed by the Message-ID. None when the
+/// employee is no longer in the store.
+pub(crate) async fn perceive_mail(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+    m: &MailMessage,
+    source: &str,
+) -> Result<Option<Accepted>, SubmitError> {
+    let store_err = |e| SubmitError::Write(crate::memory::WriteError::Store(Arc::new(e)));
+    let Some(profile) = rt.store.employee(&rt.tenant, id).await.map_err(store_err)? else {
+        return Ok(None);
+    };
+    let sender = bare_address(&m.from).to_ascii_lowercase();
+    let answered = match m
+        .in_reply_to
+        .as_deref()
+        .or(m.references.last().map(String::as_str))
+    {
+        Some(prev) => rt
+            .store
+            .mail(&rt.tenant, prev)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|p| bare_address(&p.from).eq_ignore_ascii_case(&profile.email)),
+        None => false,
+    };
+    let t = rt.hub.triage(&profile.role).classify(m, &rt.hub.domain);
+    let from_employee = rt.directory.resolve(&sender).map(|e| e.to_string());
+    let payload = json!({
+        "message_id": m.message_id,
+        "from": m.from,
+        "from_address": sender,
+        "from_name": display_name(&m.from),
+        "from_employee": from_employee,
+        "internal": sender.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(&rt.hub.domain)),
+        "to": m.to,
+        "cc": m.cc,
+        "subject": m.subject,
+        "body": m.body,
+        "in_reply_to": m.in_reply_to,
+        "references": m.references,
+        "thread": m.thread(),
+        "attachments": m.attachments,
+        "priority": t.priority,
+        "intent": t.intent,
+    });
+    let new = NewEvent {
+        kind: if answered {
+            kinds::EMAIL_REPLY
+        } else {
+            kinds::EMAIL
+        }
+        .into(),
+        source: source.into(),
+        payload,
+        idempotency_key: Some(format!("mail:{}", m.message_id)),
+    };
+    Ok(Some(accept(rt, id, new).await?))
 }
 
 /// Who an employee is when it writes, read once per CapabilityActor.

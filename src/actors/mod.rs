@@ -19,6 +19,7 @@ mod employee;
 mod employee_supervisor;
 mod humans;
 mod interaction;
+mod mailboxes;
 mod memory_face;
 mod node;
 mod node_supervisor;

@@ -37,6 +37,10 @@ pub struct NodeOptions {
     pub runtime: RuntimeConfig,
     /// Memory settings: the embedder, retention, working memory.
     pub memory: crate::config::MemoryConfig,
+    /// Mail settings: the built-in driver or a mail server.
+    pub mail: crate::config::MailConfig,
+    /// The node's data directory (mail logins, attachments).
+    pub data_dir: PathBuf,
     /// Role templates by id.
     pub roles: BTreeMap<String, RoleTemplate>,
     /// Employees to hire on start unless already hired from the same file.
@@ -53,6 +57,8 @@ impl NodeOptions {
             store: cfg.node.store.clone(),
             runtime: cfg.node.runtime.clone(),
             memory: cfg.node.memory.clone(),
+            mail: cfg.node.mail.clone(),
+            data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
                 cfg.employees.clone()
@@ -72,6 +78,9 @@ pub enum NodeError {
     /// The memory settings cannot be used (e.g. the embedding provider's key is missing).
     #[error("memory: {0}")]
     Memory(String),
+    /// The mail settings cannot be used (e.g. the CA or credentials file).
+    #[error("mail: {0}")]
+    Mail(String),
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),
@@ -146,6 +155,8 @@ pub struct Node {
     writer_task: tokio::task::JoinHandle<()>,
     /// Daily memory upkeep (consolidation, retention).
     upkeep_task: tokio::task::JoinHandle<()>,
+    /// Inbound sources (the IMAP bridge), stopped first at shutdown.
+    bridges: Vec<tokio::task::JoinHandle<()>>,
     /// Whether the node opened the store (and so closes it at shutdown).
     owns_store: bool,
 }
@@ -191,7 +202,8 @@ impl Node {
             .iter()
             .map(|(id, role)| (id.clone(), role.triage.clone()))
             .collect();
-        let hub = super::interaction::Hub::local(&store, &opts.company_domain, triage);
+        let (hub, server) = super::interaction::Hub::from_options(&store, &opts, triage)
+            .map_err(NodeError::Mail)?;
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -229,6 +241,10 @@ impl Node {
         let upkeep_task = tokio::spawn(async move {
             futures::future::join(upkeep, backfill).await;
         });
+        let bridges = server
+            .map(|server| super::mailboxes::start(rt.clone(), server, bridge_settings(&opts)))
+            .into_iter()
+            .collect();
         let node = Node {
             rt,
             supervisor,
@@ -238,6 +254,7 @@ impl Node {
             hiring: tokio::sync::Mutex::new(()),
             writer_task,
             upkeep_task,
+            bridges,
             owns_store: false,
         };
         let mut pending = node
@@ -590,6 +607,9 @@ impl Node {
     /// in the inbox and are replayed by the next start.
     pub async fn shutdown(&self) {
         let deadline = self.rt.config.shutdown_timeout;
+        for b in &self.bridges {
+            b.abort();
+        }
         let stop_all = async {
             let actors = self.rt.directory.live_actors();
             futures::future::join_all(actors.iter().map(|a| async move {
@@ -614,6 +634,14 @@ impl Node {
         if self.owns_store {
             self.rt.store.close().await;
         }
+    }
+}
+
+fn bridge_settings(opts: &NodeOptions) -> super::mailboxes::BridgeSettings {
+    super::mailboxes::BridgeSettings {
+        poll_every: opts.mail.poll_every,
+        attachment_max: opts.mail.attachment_max_bytes,
+        attachments_dir: opts.data_dir.join("attachments"),
     }
 }
 

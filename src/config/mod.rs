@@ -6,10 +6,12 @@
 //! node keys. Nothing here opens a store or starts anything.
 
 mod env;
+mod mail;
 mod memory;
 mod node;
 mod role;
 
+pub use mail::{MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security};
 pub use memory::{EmbedderKind, MemoryConfig};
 pub use node::{LogConfig, NodeConfig, NodeSection, RuntimeConfig, SqliteSync, StoreConfig};
 pub use role::{KNOWN_CAPABILITIES, RoleTemplate, Schedule, normalize_cron, role_capability_known};

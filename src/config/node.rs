@@ -19,6 +19,8 @@ pub struct NodeConfig {
     pub runtime: RuntimeConfig,
     /// `[memory]`: embeddings, retention, working memory.
     pub memory: super::MemoryConfig,
+    /// `[mail]`: the mail driver and mailbox logins.
+    pub mail: super::MailConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
 }
@@ -247,6 +249,7 @@ impl NodeConfig {
             ));
         }
         self.memory.validate(file, &mut e);
+        self.mail.validate(file, &mut e);
         let url = &self.store.url;
         if !(url.is_empty()
             || url.starts_with("sqlite:")

@@ -103,6 +103,8 @@ pub fn options(tenant: &str) -> NodeOptions {
         store: StoreConfig::default(),
         runtime: fast_runtime(),
         memory: Default::default(),
+        mail: Default::default(),
+        data_dir: std::env::temp_dir(),
         roles: roles(),
         demo_employees: Vec::new(),
     }
@@ -169,6 +171,11 @@ pub fn start_binary(data_dir: &Path) -> NodeProcess {
 
 /// As [`start_binary`]; with no token the node generates one into its data dir.
 pub fn start_binary_with_token(data_dir: &Path, token: Option<&str>) -> NodeProcess {
+    start_binary_with(data_dir, token, &[])
+}
+
+/// As [`start_binary_with_token`], with environment overrides (`EMPLA_*`).
+pub fn start_binary_with(data_dir: &Path, token: Option<&str>, env: &[(&str, String)]) -> NodeProcess {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
     cmd.args(["node", "--config"])
@@ -179,6 +186,9 @@ pub fn start_binary_with_token(data_dir: &Path, token: Option<&str>) -> NodeProc
         .env_remove("EMPLA_API_TOKEN");
     if let Some(t) = token {
         cmd.env("EMPLA_API_TOKEN", t);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let mut child = cmd
         .env("RUST_LOG", "warn")

@@ -6,10 +6,11 @@
 #   tests/mail/server.sh add-user DIR ADDRESS PASSWORD   add or update an account, live
 #   tests/mail/server.sh stop     DIR                    stop both daemons (safe to repeat)
 #   tests/mail/server.sh status   DIR                    exit 0 if both daemons run
+#   tests/mail/server.sh install                         install the packages only
 #
 # `start` prints shell-style lines on stdout (and writes them to DIR/env):
 #   SMTP_PORT=...  IMAP_PORT=...  MAIL_HOST=127.0.0.1  MAIL_DOMAIN=example.test
-#   MAIL_CA_CERT=DIR/cert.pem
+#   MAIL_OTHER_DOMAIN=customer.test  MAIL_CA_CERT=DIR/cert.pem
 # and returns once both ports answer with their greeting. Anything else goes to
 # stderr and to logs in DIR (postfix.log, dovecot.log, start.log).
 #
@@ -17,10 +18,11 @@
 # - Listens only on 127.0.0.1, on free high ports picked at each start; several
 #   servers (different DIRs) can run at once, and none of them touches the
 #   system's own Postfix or Dovecot (ports 25/143, /etc, /var/spool).
-# - Mail domain example.test. Every account is a mailbox; Postfix hands mail to
+# - Mail domains example.test (the company's) and customer.test (the world
+#   outside it, for mail from customers). Every account is a mailbox; Postfix hands mail to
 #   Dovecot over LMTP (a unix socket in DIR), Dovecot stores it as Maildir under
-#   DIR/mail/example.test/LOCALPART/Maildir, owned by the system user `mail`.
-# - An example.test address without an account is rejected at RCPT time:
+#   DIR/mail/DOMAIN/LOCALPART/Maildir, owned by the system user `mail`.
+# - An address of either domain without an account is rejected at RCPT time:
 #   "550 5.1.1 <x@example.test>: Recipient address rejected: User unknown in
 #   virtual mailbox table", so the sender learns at once (nothing bounces).
 # - Any other domain is rejected at RCPT time too: "554 5.7.1 <x@other.org>:
@@ -49,6 +51,7 @@
 set -euo pipefail
 
 DOMAIN=example.test
+OTHER_DOMAIN=customer.test
 MAIL_USER=mail                 # system user owning the mailboxes (exists on every Debian)
 SIZE_LIMIT=52428800            # 50 MiB
 PKGS=(postfix dovecot-imapd dovecot-lmtpd openssl)
@@ -372,9 +375,9 @@ append_dot_mydomain = no
 smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
 
-# Every $DOMAIN address with an account (vmailbox, made from DIR/users/) is a
-# mailbox in Dovecot; other $DOMAIN addresses are rejected at RCPT time.
-virtual_mailbox_domains = $DOMAIN
+# Every $DOMAIN or $OTHER_DOMAIN address with an account (vmailbox, made from
+# DIR/users/) is a mailbox in Dovecot; other addresses there are rejected at RCPT time.
+virtual_mailbox_domains = $DOMAIN $OTHER_DOMAIN
 virtual_mailbox_maps = hash:$PF_CONF/vmailbox
 virtual_transport = lmtp:unix:$DC_RUN/lmtp-postfix
 # Nothing leaves the machine: other domains are refused at RCPT time
@@ -382,8 +385,8 @@ virtual_transport = lmtp:unix:$DC_RUN/lmtp-postfix
 # still be queued for elsewhere, it bounces instead of being sent.
 smtpd_relay_restrictions = reject_unauth_destination
 smtpd_recipient_restrictions =
-default_transport = error:this test server delivers only to $DOMAIN
-relay_transport = error:this test server delivers only to $DOMAIN
+default_transport = error:this test server delivers only to $DOMAIN and $OTHER_DOMAIN
+relay_transport = error:this test server delivers only to $DOMAIN and $OTHER_DOMAIN
 
 # SMTP AUTH checked by Dovecot, allowed without TLS; STARTTLS offered.
 smtpd_sasl_auth_enable = yes
@@ -505,6 +508,7 @@ cmd_start() {
                 echo "IMAP_PORT=$imap_port"
                 echo "MAIL_HOST=127.0.0.1"
                 echo "MAIL_DOMAIN=$DOMAIN"
+                echo "MAIL_OTHER_DOMAIN=$OTHER_DOMAIN"
                 echo "MAIL_CA_CERT=$D/cert.pem"
             } > "$D/env"
             cat "$D/env"
@@ -539,7 +543,8 @@ cmd_add_user() {
     set_paths "$(resolve_dir "${1:-}")"
     local addr=${2:-} pass=${3:-}
     addr=${addr,,}
-    [[ $addr =~ ^[a-z0-9._+-]+@${DOMAIN//./\\.}$ ]] || die "address must be LOCAL@$DOMAIN: $addr"
+    [[ $addr =~ ^[a-z0-9._+-]+@(${DOMAIN//./\\.}|${OTHER_DOMAIN//./\\.})$ ]] \
+        || die "address must be LOCAL@$DOMAIN or LOCAL@$OTHER_DOMAIN: $addr"
     [[ -n $pass && $pass != *[:$'\n']* ]] || die "password must be non-empty, without ':' or newline"
     [[ -d $PF_CONF ]] || die "$D has no server (run start first)"
     (
@@ -565,8 +570,8 @@ cmd_add_user() {
             mv -f "$new" "$file"
         fi
         # The mailbox home, so the first delivery does not have to create it.
-        local home=$D/mail/$DOMAIN/${addr%@*}
-        mkdir -p "$home"; chown "$MAIL_USER:$MAIL_USER" "$D/mail/$DOMAIN" "$home"
+        local domain=${addr#*@} home=$D/mail/${addr#*@}/${addr%@*}
+        mkdir -p "$home"; chown "$MAIL_USER:$MAIL_USER" "$D/mail/$domain" "$home"
         write_vmailbox
     ) 9>"$D/.lock"
 }
@@ -576,5 +581,6 @@ case ${1:-} in
     stop)     cmd_stop "${2:-}" ;;
     status)   cmd_status "${2:-}" ;;
     add-user) cmd_add_user "${2:-}" "${3:-}" "${4:-}" ;;
-    *) echo "usage: $0 start|stop|status DIR | add-user DIR ADDRESS PASSWORD" >&2; exit 2 ;;
+    install)  ensure_packages ;;
+    *) echo "usage: $0 start|stop|status DIR | add-user DIR ADDRESS PASSWORD | install" >&2; exit 2 ;;
 esac

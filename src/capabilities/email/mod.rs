@@ -8,11 +8,17 @@
 //! the built-in driver, delivered) once.
 
 mod compose;
+pub mod imap;
 mod local;
+pub mod mime;
+pub mod server;
+mod smtp;
 mod triage;
 
 pub use compose::{compose, message_id_for};
 pub use local::LocalMail;
+pub use server::{Logins, MailServer};
+pub use smtp::{SmtpMail, wire_message};
 pub use triage::{Triage, TriageRule, Triaged};
 
 use super::CapabilityError;

@@ -1,0 +1,422 @@
+//! Email through a real mail server: Postfix and Dovecot started by
+//! `tests/mail/server.sh`, the real `empla` binary with `mail.driver = "server"`.
+//! A customer writes by SMTP, the employee perceives it from IMAP, answers by SMTP,
+//! and the answer is in the customer's IMAP inbox in the thread. Mail that is hard to
+//! read (damaged MIME, headers in other charsets, a 20 MB attachment) is perceived
+//! with its defined outcome; a reply to an address the server does not know fails
+//! saying so; a message read again after a crash is perceived once.
+
+use super::common::{NodeProcess, TOKEN, eventually, repo, start_binary_with};
+use empla::capabilities::email::imap::Mailbox;
+use empla::capabilities::email::{MailServer, mime};
+use empla::config::{MailConfig, MailDriver, Security};
+use empla::model::MailMessage;
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::Path;
+
+const SAM: &str = "sam.rivera@example.test";
+const SARAH: &str = "sarah@customer.test";
+const PASSWORD: &str = "correct-horse-battery";
+
+/// A private Postfix + Dovecot for one test, stopped when dropped.
+struct TestMailServer {
+    dir: tempfile::TempDir,
+    env: HashMap<String, String>,
+}
+
+impl TestMailServer {
+    fn start(accounts: &[&str]) -> TestMailServer {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("tests/mail/server.sh"))
+            .arg("start")
+            .arg(dir.path())
+            .output()
+            .expect("tests/mail/server.sh runs");
+        assert!(
+            out.status.success(),
+            "the mail server starts: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let server = TestMailServer { dir, env };
+        for a in accounts {
+            server.add_user(a);
+        }
+        server
+    }
+
+    fn add_user(&self, address: &str) {
+        let ok = std::process::Command::new("bash")
+            .arg(repo().join("tests/mail/server.sh"))
+            .args(["add-user"])
+            .arg(self.dir.path())
+            .args([address, PASSWORD])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "account {address} added");
+    }
+
+    fn port(&self, which: &str) -> u16 {
+        self.env[which].parse().unwrap()
+    }
+
+    /// The node's environment for this server; logins in `data/mail-credentials.toml`.
+    fn node_env(&self, data: &Path, employees: &[&str]) -> Vec<(&'static str, String)> {
+        let mut creds = String::new();
+        for e in employees {
+            creds.push_str(&format!("[accounts.\"{e}\"]\npassword = \"{PASSWORD}\"\n"));
+        }
+        std::fs::write(data.join("mail-credentials.toml"), creds).unwrap();
+        vec![
+            ("EMPLA_COMPANY_DOMAIN", "example.test".into()),
+            ("EMPLA_MAIL__DRIVER", "server".into()),
+            ("EMPLA_MAIL__SMTP_HOST", "127.0.0.1".into()),
+            ("EMPLA_MAIL__SMTP_PORT", self.port("SMTP_PORT").to_string()),
+            ("EMPLA_MAIL__IMAP_HOST", "127.0.0.1".into()),
+            ("EMPLA_MAIL__IMAP_PORT", self.port("IMAP_PORT").to_string()),
+            ("EMPLA_MAIL__CA_FILE", self.env["MAIL_CA_CERT"].clone()),
+            ("EMPLA_MAIL__POLL_EVERY", "1s".into()),
+        ]
+    }
+
+    /// The server as a client reaches it, with `accounts` logged in by password.
+    fn client(&self, accounts: &[&str]) -> MailServer {
+        let dir = self.dir.path().join("client");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut creds = String::new();
+        for a in accounts {
+            creds.push_str(&format!("[accounts.\"{a}\"]\npassword = \"{PASSWORD}\"\n"));
+        }
+        std::fs::write(dir.join("creds.toml"), creds).unwrap();
+        let cfg = MailConfig {
+            driver: MailDriver::Server,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: self.port("SMTP_PORT"),
+            smtp_security: Security::Starttls,
+            imap_host: "127.0.0.1".into(),
+            imap_port: self.port("IMAP_PORT"),
+            imap_security: Security::Starttls,
+            ca_file: self.env["MAIL_CA_CERT"].clone().into(),
+            credentials_file: "creds.toml".into(),
+            ..MailConfig::default()
+        };
+        MailServer::from_config(&cfg, &dir).unwrap()
+    }
+
+    /// Submits `raw` over SMTP from the loopback, as a mail client would.
+    async fn submit(&self, from: &str, to: &str, raw: &[u8]) {
+        let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+            .port(self.port("SMTP_PORT"))
+            .build();
+        let envelope =
+            Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        t.send_raw(&envelope, raw).await.expect("the server takes the message");
+    }
+}
+
+impl Drop for TestMailServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(repo().join("tests/mail/server.sh"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Every message in `address`'s IMAP inbox, parsed.
+async fn imap_inbox(server: &MailServer, address: &str) -> Vec<MailMessage> {
+    let login = server.logins.of(address).unwrap();
+    let mut mailbox = Mailbox::open(server, address, &login).await.unwrap();
+    let all = mailbox.search("ALL").await.unwrap();
+    let fetched = mailbox.fetch(&all).await.unwrap();
+    mailbox.logout().await;
+    fetched
+        .iter()
+        .map(|(_, raw)| mime::parse(raw, 1 << 30, chrono::Utc::now()).message)
+        .collect()
+}
+
+/// How many messages in `address`'s inbox are not seen.
+async fn unseen(server: &MailServer, address: &str) -> usize {
+    let login = server.logins.of(address).unwrap();
+    let mut mailbox = Mailbox::open(server, address, &login).await.unwrap();
+    let n = mailbox.unseen().await.unwrap().len();
+    mailbox.logout().await;
+    n
+}
+
+fn start_node(mail: &TestMailServer, data: &Path) -> NodeProcess {
+    let env = mail.node_env(data, &[SAM]);
+    start_binary_with(data, Some(TOKEN), &env)
+}
+
+async fn autonomous(node: &NodeProcess, who: &str) {
+    let r = node
+        .client()
+        .put(node.url(&format!("/api/v1/employees/{who}/phase")))
+        .bearer_auth(&node.token)
+        .json(&json!({"phase": "autonomous"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+fn issue_mail(from: &str, message_id: &str, subject: &str) -> Vec<u8> {
+    format!(
+        "From: Sarah Chen <{from}>\r\nTo: Sam Rivera <{SAM}>\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\nDate: Wed, 2 Dec 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe CSV export is broken since this morning; it fails with an error.\r\n"
+    )
+    .into_bytes()
+}
+
+/// Events the employee perceived from one message (by its Message-ID).
+async fn perceived(node: &NodeProcess, message_id: &str) -> Vec<Value> {
+    let episodes = node
+        .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
+        .await;
+    episodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "event" && e["payload"]["message_id"] == message_id)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_mail_by_smtp_is_answered_by_smtp_in_the_thread() {
+    let mail = TestMailServer::start(&[SAM, SARAH]);
+    let data = tempfile::tempdir().unwrap();
+    let node = start_node(&mail, data.path());
+    autonomous(&node, "sam.rivera").await;
+    let profile = node.get_json("/api/v1/employees/sam.rivera").await;
+    assert_eq!(profile["email"], SAM);
+
+    mail.submit(SARAH, SAM, &issue_mail(SARAH, "issue-1@customer.test", "Export is broken"))
+        .await;
+
+    let client = mail.client(&[SARAH, SAM]);
+    let reply = eventually(60, "Sam's reply in Sarah's IMAP inbox", || async {
+        imap_inbox(&client, SARAH).await.into_iter().next()
+    })
+    .await;
+    assert_eq!(reply.in_reply_to.as_deref(), Some("issue-1@customer.test"));
+    assert_eq!(reply.references, ["issue-1@customer.test"]);
+    assert_eq!(reply.subject, "Re: Export is broken");
+    assert_eq!(reply.from, format!("Sam Rivera <{SAM}>"));
+    assert!(reply.to.contains(SARAH), "{}", reply.to);
+    assert!(reply.body.contains("I'm on it"), "{}", reply.body);
+    assert!(reply.message_id.ends_with("@example.test"), "{}", reply.message_id);
+
+    // Perceived once, from IMAP, triaged as an issue; the message is seen on the server.
+    let events = perceived(&node, "issue-1@customer.test").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["channel"], "imap");
+    assert_eq!(event["summary"], "email.received");
+    assert_eq!(event["payload"]["intent"], "issue");
+    assert_eq!(event["payload"]["priority"], "high");
+    assert_eq!(unseen(&client, SAM).await, 0);
+
+    // Sarah answers in the thread: perceived as a reply to what Sam sent.
+    let answer = format!(
+        "From: Sarah Chen <{SARAH}>\r\nTo: {SAM}\r\nSubject: Re: Export is broken\r\nMessage-ID: <issue-2@customer.test>\r\nIn-Reply-To: <{}>\r\nReferences: <issue-1@customer.test> <{}>\r\n\r\nThanks, Sam.\r\n",
+        reply.message_id, reply.message_id
+    );
+    mail.submit(SARAH, SAM, answer.as_bytes()).await;
+    let events = eventually(30, "Sarah's answer perceived", || async {
+        let e = perceived(&node, "issue-2@customer.test").await;
+        (!e.is_empty()).then_some(e)
+    })
+    .await;
+    let event = &events[0];
+    assert_eq!(event["summary"], "email.reply");
+    assert_eq!(event["payload"]["thread"], "issue-1@customer.test");
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_that_is_hard_to_read_is_perceived_with_its_defined_outcome() {
+    let mail = TestMailServer::start(&[SAM, SARAH]);
+    let data = tempfile::tempdir().unwrap();
+    let node = start_node(&mail, data.path());
+
+    // Damaged MIME: a multipart cut off before its close delimiter.
+    let damaged = format!(
+        "From: {SARAH}\r\nTo: {SAM}\r\nSubject: cut off\r\nMessage-ID: <damaged@customer.test>\r\nContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\nthe part that made it\r\n--zz\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+    );
+    mail.submit(SARAH, SAM, damaged.as_bytes()).await;
+
+    // Headers in Latin-1: an encoded word and raw 8-bit bytes.
+    let mut latin: Vec<u8> = Vec::new();
+    latin.extend_from_slice(
+        format!("From: =?ISO-8859-1?Q?Ren=E9e_M=FCller?= <{SARAH}>\r\nTo: {SAM}\r\n").as_bytes(),
+    );
+    latin.extend_from_slice(b"Subject: =?ISO-8859-1?Q?R=E9sum=E9?= pr\xeat\r\n");
+    latin.extend_from_slice(b"Message-ID: <latin@customer.test>\r\n");
+    latin.extend_from_slice(b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nCaf\xe9\r\n");
+    mail.submit(SARAH, SAM, &latin).await;
+
+    // A 20 MB attachment.
+    let payload: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
+    let encoded = base64(&payload);
+    let mut big = format!(
+        "From: {SARAH}\r\nTo: {SAM}\r\nSubject: the logs\r\nMessage-ID: <big@customer.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nLogs attached.\r\n--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"logs.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    )
+    .into_bytes();
+    for line in encoded.as_bytes().chunks(76) {
+        big.extend_from_slice(line);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b"--b1--\r\n");
+    mail.submit(SARAH, SAM, &big).await;
+
+    let inbox = |id: &'static str| {
+        let node = &node;
+        async move {
+            let items = node
+                .get_json(&format!("/api/v1/mail/inbox?address={SAM}&limit=50"))
+                .await;
+            items["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["message_id"] == id)
+                .cloned()
+        }
+    };
+    let d = eventually(60, "the damaged message", || inbox("damaged@customer.test")).await;
+    assert!(d["body"].as_str().unwrap().contains("the part that made it"), "{d}");
+    let l = eventually(60, "the Latin-1 message", || inbox("latin@customer.test")).await;
+    assert_eq!(l["subject"], "Résumé prêt");
+    assert_eq!(l["from"], format!("Renée Müller <{SARAH}>"));
+    assert_eq!(l["body"].as_str().unwrap().trim(), "Café");
+    eventually(90, "the 20 MB message", || inbox("big@customer.test")).await;
+
+    // Attachments are files under the data dir: the original of the damaged message,
+    // and the 20 MB one, whole.
+    for (id, name) in [
+        ("damaged@customer.test", "original.eml"),
+        ("big@customer.test", "logs.bin"),
+    ] {
+        let events = eventually(60, "the message perceived", || async {
+            let e = perceived(&node, id).await;
+            (!e.is_empty()).then_some(e)
+        })
+        .await;
+        assert_eq!(events.len(), 1, "{id}: {events:?}");
+        let attachments = events[0]["payload"]["attachments"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let a = attachments.iter().find(|a| a["name"] == name).unwrap();
+        let path = a["path"].as_str().unwrap();
+        assert!(path.starts_with(&data.path().display().to_string()), "{path}");
+        let kept = std::fs::read(path).unwrap();
+        assert_eq!(a["size"], kept.len() as u64, "{a}");
+        if name == "logs.bin" {
+            assert!(kept == payload, "the attachment is kept byte for byte");
+        } else {
+            // The whole message as delivered (the server adds its trace headers).
+            let text = String::from_utf8_lossy(&kept);
+            assert!(text.contains("the part that made it") && text.contains("JVBERi0xLjQK"));
+        }
+    }
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_to_an_address_the_server_does_not_know_fails_saying_so() {
+    let mail = TestMailServer::start(&[SAM]);
+    let data = tempfile::tempdir().unwrap();
+    let node = start_node(&mail, data.path());
+    autonomous(&node, "sam.rivera").await;
+
+    // ghost@customer.test has no mailbox: the server refuses Sam's answer at RCPT.
+    mail.submit(
+        "ghost@customer.test",
+        SAM,
+        &issue_mail("ghost@customer.test", "ghost-1@customer.test", "Login is broken"),
+    )
+    .await;
+    let action = eventually(60, "the failed reply", || async {
+        let actions = node
+            .get_json("/api/v1/employees/sam.rivera/actions?limit=20")
+            .await;
+        actions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "email.reply" && a["status"] == "failed")
+            .cloned()
+    })
+    .await;
+    let error = action["result"]["error"].as_str().unwrap();
+    assert!(error.contains("refused"), "{error}");
+    assert!(error.contains("ghost@customer.test"), "{error}");
+    // The message itself was perceived, and is in the node's copy of Sam's inbox.
+    assert_eq!(perceived(&node, "ghost-1@customer.test").await.len(), 1);
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_read_again_after_a_crash_is_perceived_and_answered_once() {
+    let mail = TestMailServer::start(&[SAM, SARAH]);
+    let data = tempfile::tempdir().unwrap();
+    let node = start_node(&mail, data.path());
+    autonomous(&node, "sam.rivera").await;
+    mail.submit(SARAH, SAM, &issue_mail(SARAH, "again-1@customer.test", "Sync is broken"))
+        .await;
+    let client = mail.client(&[SARAH, SAM]);
+    eventually(60, "the first reply", || async {
+        imap_inbox(&client, SARAH).await.into_iter().next()
+    })
+    .await;
+    drop(node); // killed, no graceful stop
+
+    // As if the node had crashed after committing the message but before `\Seen`.
+    let login = client.logins.of(SAM).unwrap();
+    let mut sams = Mailbox::open(&client, SAM, &login).await.unwrap();
+    let all = sams.search("ALL").await.unwrap();
+    sams.set_seen(&all, false).await.unwrap();
+    assert_eq!(sams.unseen().await.unwrap().len(), 1);
+    sams.logout().await;
+
+    let node = start_binary_with(data.path(), Some(TOKEN), &mail.node_env(data.path(), &[SAM]));
+    eventually(60, "the message read again and seen", || async {
+        (unseen(&client, SAM).await == 0).then_some(())
+    })
+    .await;
+    // Give a wrongly repeated answer the time to arrive, then count.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(perceived(&node, "again-1@customer.test").await.len(), 1);
+    assert_eq!(imap_inbox(&client, SARAH).await.len(), 1, "answered once");
+    node.terminate();
+}
+
+/// Standard base64 with padding, for the test's attachment.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
