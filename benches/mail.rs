@@ -18,19 +18,22 @@
 //! SQLite store with the shipped roles, as `empla node` would with
 //! `mail.driver = "server"`.
 
+#[path = "../tests/it/mail_fixture.rs"]
+mod mail_fixture;
+
 use anyhow::{Context, Result, bail, ensure};
 use empla::actors::{Node, NodeOptions};
 use empla::bdi::Phase;
 use empla::capabilities::email::imap::Mailbox;
 use empla::capabilities::email::{MailServer, mime};
-use empla::config::{Config, MailConfig, MailDriver, RuntimeConfig, Security, StoreConfig};
+use empla::config::{Config, RuntimeConfig, StoreConfig};
 use empla::lifecycle::HireRequest;
 use empla::model::TenantId;
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use mail_fixture::TestMailServer;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -38,7 +41,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const EMPLOYEE: &str = "sam.rivera@example.test";
 const CUSTOMER: &str = "sarah@customer.test";
-const PASSWORD: &str = "bench-password-1";
 /// A round fails if its answers have not all arrived by then.
 const ROUND_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -62,88 +64,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The tests' mail server in a temporary directory, stopped on drop.
-struct MailServerProcess {
-    dir: tempfile::TempDir,
-    env: HashMap<String, String>,
-}
-
-impl MailServerProcess {
-    fn start() -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let out = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .context("tests/mail/server.sh runs")?;
-        ensure!(
-            out.status.success(),
-            "the mail server did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let s = MailServerProcess { dir, env };
-        for a in [EMPLOYEE, CUSTOMER] {
-            let ok = Command::new("bash")
-                .arg(script())
-                .arg("add-user")
-                .arg(s.dir.path())
-                .args([a, PASSWORD])
-                .status()?
-                .success();
-            ensure!(ok, "account {a} could not be added");
-        }
-        Ok(s)
-    }
-
-    fn port(&self, key: &str) -> u16 {
-        self.env[key].parse().expect("server.sh prints ports")
-    }
-
-    fn config(&self, credentials_file: &str) -> MailConfig {
-        MailConfig {
-            driver: MailDriver::Server,
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: self.port("SMTP_PORT"),
-            smtp_security: Security::Starttls,
-            imap_host: "127.0.0.1".into(),
-            imap_port: self.port("IMAP_PORT"),
-            imap_security: Security::Starttls,
-            ca_file: PathBuf::from(&self.env["MAIL_CA_CERT"]),
-            credentials_file: credentials_file.into(),
-            poll_every: Duration::from_secs(5),
-            ..MailConfig::default()
-        }
-    }
-}
-
-impl Drop for MailServerProcess {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(script())
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/server.sh")
-}
-
 async fn run(messages: usize, rounds: usize) -> Result<()> {
     empla::telemetry::install_crypto_provider();
-    let server = MailServerProcess::start()?;
+    let server = TestMailServer::start(&[EMPLOYEE, CUSTOMER]);
     let data = tempfile::tempdir()?;
-    let creds = format!(
-        "[accounts.\"{EMPLOYEE}\"]\npassword = \"{PASSWORD}\"\n[accounts.\"{CUSTOMER}\"]\npassword = \"{PASSWORD}\"\n"
+    TestMailServer::write_credentials(
+        &data.path().join("mail-credentials.toml"),
+        &[EMPLOYEE, CUSTOMER],
     );
-    std::fs::write(data.path().join("mail-credentials.toml"), creds)?;
     let cfg = Config::load(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/empla.toml")),
         &[],
@@ -156,7 +84,10 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         store: StoreConfig::default(),
         runtime: RuntimeConfig::default(),
         memory: Default::default(),
-        mail: server.config("mail-credentials.toml"),
+        mail: empla::config::MailConfig {
+            poll_every: Duration::from_secs(5),
+            ..server.config("mail-credentials.toml")
+        },
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,
         demo_employees: Vec::new(),
@@ -173,18 +104,22 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
 
     let client = MailServer::from_config(&opts.mail, data.path()).map_err(anyhow::Error::msg)?;
     let mut inbox = Some(Mailbox::open(&client, CUSTOMER, &client.logins.of(CUSTOMER)?).await?);
-    let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
-        .port(server.port("SMTP_PORT"))
-        .build();
-    let envelope = Envelope::new(Some(CUSTOMER.parse()?), vec![EMPLOYEE.parse()?])?;
+    let smtp = server.transport();
 
     // One message first, so connections, pools and caches are warm.
-    round(&node, &smtp, &envelope, &mut inbox, 1, "warm-up").await?;
+    round(&node, &server, &smtp, &mut inbox, 1, "warm-up").await?;
     let mut e2e_medians = Vec::new();
     let mut own_medians = Vec::new();
     for r in 0..rounds {
-        let (e2e, own, rate) =
-            round(&node, &smtp, &envelope, &mut inbox, messages, &format!("r{r}")).await?;
+        let (e2e, own, rate) = round(
+            &node,
+            &server,
+            &smtp,
+            &mut inbox,
+            messages,
+            &format!("r{r}"),
+        )
+        .await?;
         println!(
             "round {r}: {messages} in flight — end to end median {:.1} ms, p99 {:.1} ms, {:.0} messages/s; empla's own share median {:.2} ms, p99 {:.2} ms",
             ms(quantile(&e2e, 0.5)),
@@ -201,7 +136,11 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         "mail: {messages} messages in flight, median of {rounds} rounds: end to end {:.1} ms; empla's own share {:.2} ms (goal < 5 ms: {})",
         ms(quantile(&e2e_medians, 0.5)),
         ms(own),
-        if own < Duration::from_millis(5) { "met" } else { "not met" }
+        if own < Duration::from_millis(5) {
+            "met"
+        } else {
+            "not met"
+        }
     );
     println!("reproduce: cargo bench --bench mail -- {messages} {rounds}");
     if let Some(inbox) = inbox {
@@ -215,8 +154,8 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
 /// latencies, empla's own share of each, and answers per second.
 async fn round(
     node: &Node,
+    server: &TestMailServer,
     smtp: &AsyncSmtpTransport<Tokio1Executor>,
-    envelope: &Envelope,
     inbox: &mut Option<Mailbox>,
     n: usize,
     tag: &str,
@@ -224,25 +163,28 @@ async fn round(
     let mut mailbox = inbox.take().context("the customer's mailbox is open")?;
     let ids: Vec<String> = (0..n).map(|i| format!("{tag}-{i}@customer.test")).collect();
     let start = Instant::now();
-    let sent: Vec<Result<Instant>> = futures::future::join_all(ids.iter().map(|id| async move {
+    let sent: Vec<Instant> = futures::future::join_all(ids.iter().map(|id| async move {
         let raw = format!(
             "From: Sarah Chen <{CUSTOMER}>\r\nTo: Sam Rivera <{EMPLOYEE}>\r\nSubject: Export is broken ({id})\r\nMessage-ID: <{id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe CSV export fails with an error since this morning.\r\n"
         );
         let at = Instant::now();
-        smtp.send_raw(envelope, raw.as_bytes()).await?;
-        Ok(at)
+        server.submit_with(smtp, CUSTOMER, EMPLOYEE, raw.as_bytes()).await;
+        at
     }))
     .await;
     let mut sent_at: HashMap<&str, Instant> = HashMap::new();
     for (id, at) in ids.iter().zip(sent) {
-        sent_at.insert(id.as_str(), at?);
+        sent_at.insert(id.as_str(), at);
     }
     let mut arrived: HashMap<String, Instant> = HashMap::new();
     let mut replies: HashMap<String, String> = HashMap::new();
     let deadline = start + ROUND_TIMEOUT;
     while arrived.len() < n {
         if Instant::now() > deadline {
-            bail!("{} of {n} answers arrived within {ROUND_TIMEOUT:?}", arrived.len());
+            bail!(
+                "{} of {n} answers arrived within {ROUND_TIMEOUT:?}",
+                arrived.len()
+            );
         }
         let uids = mailbox.unseen().await?;
         if uids.is_empty() {
@@ -268,7 +210,11 @@ async fn round(
     let tenant = node.tenant().clone();
     for id in &ids {
         e2e.push(arrived[id].duration_since(sent_at[id.as_str()]));
-        let received = node.store().mail(&tenant, id).await?.context("original stored")?;
+        let received = node
+            .store()
+            .mail(&tenant, id)
+            .await?
+            .context("original stored")?;
         let answer = node
             .store()
             .mail(&tenant, &replies[id])

@@ -30,6 +30,11 @@ pub enum HumanError {
     /// No such task.
     #[error("no task with that id for this employee")]
     NoTask,
+    /// Mail goes through a real mail server, not the built-in driver.
+    #[error(
+        "this node carries mail through its mail server (mail.driver = \"server\"); write to employees from a mail client"
+    )]
+    MailServer,
     /// It could not be stored; nothing was accepted.
     #[error("could not be stored: {0}")]
     Store(String),
@@ -70,6 +75,9 @@ impl Node {
             return Err(HumanError::Invalid(errors));
         }
         let rt = &self.rt;
+        if !rt.hub.mail.delivers_locally() {
+            return Err(HumanError::MailServer);
+        }
         let in_reply_to = m.in_reply_to.as_deref().map(clean_message_id);
         let mut references = Vec::new();
         if let Some(id) = in_reply_to {

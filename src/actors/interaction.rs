@@ -60,7 +60,12 @@ impl Hub {
         domain: &str,
         triage: BTreeMap<String, Vec<email::TriageRule>>,
     ) -> Hub {
-        Self::new(Arc::new(LocalMail::new(store.clone())), store, domain, triage)
+        Self::new(
+            Arc::new(LocalMail::new(store.clone())),
+            store,
+            domain,
+            triage,
+        )
     }
 
     /// The mail driver the options name (with the mail server, for the IMAP bridge,
@@ -76,7 +81,9 @@ impl Hub {
             crate::config::MailDriver::Server => {
                 let server = Arc::new(email::MailServer::from_config(&opts.mail, &opts.data_dir)?);
                 if server.logins.all().is_empty() {
-                    tracing::warn!("mail.driver is \"server\" but the credentials file has no logins yet; employees neither send nor receive until it does");
+                    tracing::warn!(
+                        "mail.driver is \"server\" but the credentials file has no logins yet; employees neither send nor receive until it does"
+                    );
                 }
                 let smtp = Arc::new(email::SmtpMail::new(server.clone(), store.clone()));
                 Ok((Hub::new(smtp, store, domain, triage), Some(server)))

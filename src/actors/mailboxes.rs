@@ -73,8 +73,7 @@ pub(crate) fn start(
                 wanted.insert(id, (address.to_string(), login.clone()));
             }
             watchers.retain(|id, (login, task)| {
-                let keep = !task.is_finished()
-                    && wanted.get(id).is_some_and(|(_, l)| l == login);
+                let keep = !task.is_finished() && wanted.get(id).is_some_and(|(_, l)| l == login);
                 if !keep {
                     task.abort();
                 }
@@ -170,7 +169,10 @@ async fn take_in(
 ) -> Vec<u32> {
     let received = Utc::now();
     let results = futures::future::join_all(fetched.into_iter().map(|(uid, raw)| async move {
-        (uid, take_one(rt, settings, id, address, raw, received).await)
+        (
+            uid,
+            take_one(rt, settings, id, address, raw, received).await,
+        )
     }))
     .await;
     let mut seen = Vec::new();
@@ -217,7 +219,11 @@ async fn take_one(
         .await
         .map_err(|e| TakeError::Later(format!("attachments could not be written: {e}")))?;
     rt.store
-        .put_mail(&rt.tenant, &m, &[(address.to_ascii_lowercase(), Folder::Inbox)])
+        .put_mail(
+            &rt.tenant,
+            &m,
+            &[(address.to_ascii_lowercase(), Folder::Inbox)],
+        )
         .await
         .map_err(|e| TakeError::Later(format!("the store failed: {e}")))?;
     match perceive_mail(rt, id, &m, "imap").await {

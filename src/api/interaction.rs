@@ -43,6 +43,7 @@ fn human_error(e: HumanError) -> ApiError {
             "no task with that id for this employee; `GET /api/v1/employees/{id}/tasks` lists them"
                 .into(),
         ),
+        e @ HumanError::MailServer => ApiError::Conflict(e.to_string()),
         HumanError::Store(m) => {
             tracing::error!(error = %m, "interaction not stored");
             ApiError::Unavailable("it could not be stored and was not accepted; retry".into())

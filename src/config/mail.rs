@@ -329,8 +329,8 @@ mod tests {
         assert!(errors[0].contains("UNSET_VAR, which is not set"));
         assert!(errors[1].contains("both"));
         assert!(errors[2].contains("needs `password`"));
-        let bad = MailAccounts::parse("[accounts.\"a@x.io\"]\npassword = \"pw", |_| None)
-            .unwrap_err();
+        let bad =
+            MailAccounts::parse("[accounts.\"a@x.io\"]\npassword = \"pw", |_| None).unwrap_err();
         assert!(!bad[0].contains("pw\""), "{bad:?}");
     }
 

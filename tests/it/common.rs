@@ -175,7 +175,11 @@ pub fn start_binary_with_token(data_dir: &Path, token: Option<&str>) -> NodeProc
 }
 
 /// As [`start_binary_with_token`], with environment overrides (`EMPLA_*`).
-pub fn start_binary_with(data_dir: &Path, token: Option<&str>, env: &[(&str, String)]) -> NodeProcess {
+pub fn start_binary_with(
+    data_dir: &Path,
+    token: Option<&str>,
+    env: &[(&str, String)],
+) -> NodeProcess {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
     cmd.args(["node", "--config"])

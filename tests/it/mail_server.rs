@@ -6,131 +6,30 @@
 //! with its defined outcome; a reply to an address the server does not know fails
 //! saying so; a message read again after a crash is perceived once.
 
-use super::common::{NodeProcess, TOKEN, eventually, repo, start_binary_with};
+use super::common::{NodeProcess, TOKEN, eventually, start_binary_with};
+use super::mail_fixture::TestMailServer;
 use empla::capabilities::email::imap::Mailbox;
 use empla::capabilities::email::{MailServer, mime};
-use empla::config::{MailConfig, MailDriver, Security};
 use empla::model::MailMessage;
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::path::Path;
 
 const SAM: &str = "sam.rivera@example.test";
 const SARAH: &str = "sarah@customer.test";
-const PASSWORD: &str = "correct-horse-battery";
 
-/// A private Postfix + Dovecot for one test, stopped when dropped.
-struct TestMailServer {
-    dir: tempfile::TempDir,
-    env: HashMap<String, String>,
-}
-
-impl TestMailServer {
-    fn start(accounts: &[&str]) -> TestMailServer {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new("bash")
-            .arg(repo().join("tests/mail/server.sh"))
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .expect("tests/mail/server.sh runs");
-        assert!(
-            out.status.success(),
-            "the mail server starts: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let server = TestMailServer { dir, env };
-        for a in accounts {
-            server.add_user(a);
-        }
-        server
-    }
-
-    fn add_user(&self, address: &str) {
-        let ok = std::process::Command::new("bash")
-            .arg(repo().join("tests/mail/server.sh"))
-            .args(["add-user"])
-            .arg(self.dir.path())
-            .args([address, PASSWORD])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "account {address} added");
-    }
-
-    fn port(&self, which: &str) -> u16 {
-        self.env[which].parse().unwrap()
-    }
-
-    /// The node's environment for this server; logins in `data/mail-credentials.toml`.
-    fn node_env(&self, data: &Path, employees: &[&str]) -> Vec<(&'static str, String)> {
-        let mut creds = String::new();
-        for e in employees {
-            creds.push_str(&format!("[accounts.\"{e}\"]\npassword = \"{PASSWORD}\"\n"));
-        }
-        std::fs::write(data.join("mail-credentials.toml"), creds).unwrap();
-        vec![
-            ("EMPLA_COMPANY_DOMAIN", "example.test".into()),
-            ("EMPLA_MAIL__DRIVER", "server".into()),
-            ("EMPLA_MAIL__SMTP_HOST", "127.0.0.1".into()),
-            ("EMPLA_MAIL__SMTP_PORT", self.port("SMTP_PORT").to_string()),
-            ("EMPLA_MAIL__IMAP_HOST", "127.0.0.1".into()),
-            ("EMPLA_MAIL__IMAP_PORT", self.port("IMAP_PORT").to_string()),
-            ("EMPLA_MAIL__CA_FILE", self.env["MAIL_CA_CERT"].clone()),
-            ("EMPLA_MAIL__POLL_EVERY", "1s".into()),
-        ]
-    }
-
-    /// The server as a client reaches it, with `accounts` logged in by password.
-    fn client(&self, accounts: &[&str]) -> MailServer {
-        let dir = self.dir.path().join("client");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut creds = String::new();
-        for a in accounts {
-            creds.push_str(&format!("[accounts.\"{a}\"]\npassword = \"{PASSWORD}\"\n"));
-        }
-        std::fs::write(dir.join("creds.toml"), creds).unwrap();
-        let cfg = MailConfig {
-            driver: MailDriver::Server,
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: self.port("SMTP_PORT"),
-            smtp_security: Security::Starttls,
-            imap_host: "127.0.0.1".into(),
-            imap_port: self.port("IMAP_PORT"),
-            imap_security: Security::Starttls,
-            ca_file: self.env["MAIL_CA_CERT"].clone().into(),
-            credentials_file: "creds.toml".into(),
-            ..MailConfig::default()
-        };
-        MailServer::from_config(&cfg, &dir).unwrap()
-    }
-
-    /// Submits `raw` over SMTP from the loopback, as a mail client would.
-    async fn submit(&self, from: &str, to: &str, raw: &[u8]) {
-        let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
-            .port(self.port("SMTP_PORT"))
-            .build();
-        let envelope =
-            Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
-        t.send_raw(&envelope, raw).await.expect("the server takes the message");
-    }
-}
-
-impl Drop for TestMailServer {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .arg(repo().join("tests/mail/server.sh"))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
+/// The node's environment for `mail`; logins in `<data>/mail-credentials.toml`.
+fn node_env(mail: &TestMailServer, data: &Path, employees: &[&str]) -> Vec<(&'static str, String)> {
+    TestMailServer::write_credentials(&data.join("mail-credentials.toml"), employees);
+    vec![
+        ("EMPLA_COMPANY_DOMAIN", "example.test".into()),
+        ("EMPLA_MAIL__DRIVER", "server".into()),
+        ("EMPLA_MAIL__SMTP_HOST", "127.0.0.1".into()),
+        ("EMPLA_MAIL__SMTP_PORT", mail.port("SMTP_PORT").to_string()),
+        ("EMPLA_MAIL__IMAP_HOST", "127.0.0.1".into()),
+        ("EMPLA_MAIL__IMAP_PORT", mail.port("IMAP_PORT").to_string()),
+        ("EMPLA_MAIL__CA_FILE", mail.ca_file().to_string()),
+        ("EMPLA_MAIL__POLL_EVERY", "1s".into()),
+    ]
 }
 
 /// Every message in `address`'s IMAP inbox, parsed.
@@ -156,7 +55,7 @@ async fn unseen(server: &MailServer, address: &str) -> usize {
 }
 
 fn start_node(mail: &TestMailServer, data: &Path) -> NodeProcess {
-    let env = mail.node_env(data, &[SAM]);
+    let env = node_env(mail, data, &[SAM]);
     start_binary_with(data, Some(TOKEN), &env)
 }
 
@@ -201,9 +100,31 @@ async fn a_customer_mail_by_smtp_is_answered_by_smtp_in_the_thread() {
     autonomous(&node, "sam.rivera").await;
     let profile = node.get_json("/api/v1/employees/sam.rivera").await;
     assert_eq!(profile["email"], SAM);
+    // The built-in driver's send is not how mail reaches a node on a mail server.
+    let r = node
+        .client()
+        .post(node.url("/api/v1/mail/send"))
+        .bearer_auth(&node.token)
+        .json(&json!({"from": SARAH, "to": SAM, "subject": "hi", "body": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mail client"),
+        "{e}"
+    );
 
-    mail.submit(SARAH, SAM, &issue_mail(SARAH, "issue-1@customer.test", "Export is broken"))
-        .await;
+    mail.submit(
+        SARAH,
+        SAM,
+        &issue_mail(SARAH, "issue-1@customer.test", "Export is broken"),
+    )
+    .await;
 
     let client = mail.client(&[SARAH, SAM]);
     let reply = eventually(60, "Sam's reply in Sarah's IMAP inbox", || async {
@@ -216,7 +137,11 @@ async fn a_customer_mail_by_smtp_is_answered_by_smtp_in_the_thread() {
     assert_eq!(reply.from, format!("Sam Rivera <{SAM}>"));
     assert!(reply.to.contains(SARAH), "{}", reply.to);
     assert!(reply.body.contains("I'm on it"), "{}", reply.body);
-    assert!(reply.message_id.ends_with("@example.test"), "{}", reply.message_id);
+    assert!(
+        reply.message_id.ends_with("@example.test"),
+        "{}",
+        reply.message_id
+    );
 
     // Perceived once, from IMAP, triaged as an issue; the message is seen on the server.
     let events = perceived(&node, "issue-1@customer.test").await;
@@ -296,7 +221,13 @@ async fn mail_that_is_hard_to_read_is_perceived_with_its_defined_outcome() {
         }
     };
     let d = eventually(60, "the damaged message", || inbox("damaged@customer.test")).await;
-    assert!(d["body"].as_str().unwrap().contains("the part that made it"), "{d}");
+    assert!(
+        d["body"]
+            .as_str()
+            .unwrap()
+            .contains("the part that made it"),
+        "{d}"
+    );
     let l = eventually(60, "the Latin-1 message", || inbox("latin@customer.test")).await;
     assert_eq!(l["subject"], "Résumé prêt");
     assert_eq!(l["from"], format!("Renée Müller <{SARAH}>"));
@@ -321,7 +252,10 @@ async fn mail_that_is_hard_to_read_is_perceived_with_its_defined_outcome() {
             .clone();
         let a = attachments.iter().find(|a| a["name"] == name).unwrap();
         let path = a["path"].as_str().unwrap();
-        assert!(path.starts_with(&data.path().display().to_string()), "{path}");
+        assert!(
+            path.starts_with(&data.path().display().to_string()),
+            "{path}"
+        );
         let kept = std::fs::read(path).unwrap();
         assert_eq!(a["size"], kept.len() as u64, "{a}");
         if name == "logs.bin" {
@@ -346,7 +280,11 @@ async fn a_reply_to_an_address_the_server_does_not_know_fails_saying_so() {
     mail.submit(
         "ghost@customer.test",
         SAM,
-        &issue_mail("ghost@customer.test", "ghost-1@customer.test", "Login is broken"),
+        &issue_mail(
+            "ghost@customer.test",
+            "ghost-1@customer.test",
+            "Login is broken",
+        ),
     )
     .await;
     let action = eventually(60, "the failed reply", || async {
@@ -375,8 +313,12 @@ async fn a_message_read_again_after_a_crash_is_perceived_and_answered_once() {
     let data = tempfile::tempdir().unwrap();
     let node = start_node(&mail, data.path());
     autonomous(&node, "sam.rivera").await;
-    mail.submit(SARAH, SAM, &issue_mail(SARAH, "again-1@customer.test", "Sync is broken"))
-        .await;
+    mail.submit(
+        SARAH,
+        SAM,
+        &issue_mail(SARAH, "again-1@customer.test", "Sync is broken"),
+    )
+    .await;
     let client = mail.client(&[SARAH, SAM]);
     eventually(60, "the first reply", || async {
         imap_inbox(&client, SARAH).await.into_iter().next()
@@ -392,7 +334,11 @@ async fn a_message_read_again_after_a_crash_is_perceived_and_answered_once() {
     assert_eq!(sams.unseen().await.unwrap().len(), 1);
     sams.logout().await;
 
-    let node = start_binary_with(data.path(), Some(TOKEN), &mail.node_env(data.path(), &[SAM]));
+    let node = start_binary_with(
+        data.path(),
+        Some(TOKEN),
+        &node_env(&mail, data.path(), &[SAM]),
+    );
     eventually(60, "the message read again and seen", || async {
         (unseen(&client, SAM).await == 0).then_some(())
     })
@@ -409,7 +355,10 @@ fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);

@@ -8,6 +8,7 @@ mod config;
 mod e2e;
 mod embeddings;
 mod interaction;
+mod mail_fixture;
 mod mail_server;
 mod memory;
 mod memory_api;

@@ -121,7 +121,11 @@ async fn connect(
     let greeting = |mut c: async_imap::Client<MailStream>| async move {
         match timed(address, "greeting", c.read_response()).await? {
             Some(_) => Ok(c),
-            None => Err(service(address, "greeting", "the server closed the connection")),
+            None => Err(service(
+                address,
+                "greeting",
+                "the server closed the connection",
+            )),
         }
     };
     match e.security {
@@ -219,7 +223,11 @@ impl Mailbox {
         }
         let set = uid_set(uids);
         let address = self.address.clone();
-        let change = if seen { "+FLAGS.SILENT (\\Seen)" } else { "-FLAGS.SILENT (\\Seen)" };
+        let change = if seen {
+            "+FLAGS.SILENT (\\Seen)"
+        } else {
+            "-FLAGS.SILENT (\\Seen)"
+        };
         timed(&address, "STORE \\Seen", async {
             let stream = self.session.uid_store(&set, change).await?;
             stream.try_collect::<Vec<_>>().await
@@ -244,8 +252,12 @@ impl Mailbox {
         let mut handle = session.idle();
         timed(&address, "IDLE", handle.init()).await?;
         // Mail announced while IDLE was starting needs no wait.
-        let announced = std::iter::from_fn(|| notices.try_recv().ok())
-            .any(|n| matches!(n, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)));
+        let announced = std::iter::from_fn(|| notices.try_recv().ok()).any(|n| {
+            matches!(
+                n,
+                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+            )
+        });
         if !announced {
             let (wait, _stop) = handle.wait_with_timeout(max);
             match wait.await {

@@ -340,7 +340,11 @@ mod tests {
         assert!(m.body.contains("still readable"));
         assert!(m.message_id.ends_with("@no-message-id.invalid"));
         assert_eq!(parse(raw, 1 << 20, now()).message.message_id, m.message_id);
-        let original = m.attachments.iter().find(|a| a.name == "original.eml").unwrap();
+        let original = m
+            .attachments
+            .iter()
+            .find(|a| a.name == "original.eml")
+            .unwrap();
         assert_eq!(original.size, raw.len() as u64);
         assert_eq!(inbound.files.last().unwrap(), raw);
     }
@@ -356,6 +360,26 @@ mod tests {
         assert_eq!(a[1].name, "big.bin");
         assert!(a[1].size > 16);
         assert_eq!(inbound.kept, [0]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_become_a_message_found_again_by_its_id(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            headers in "(From|To|Subject|Message-ID|In-Reply-To|Content-Type): [ -~]{0,40}\r\n",
+        ) {
+            for input in [raw.clone(), [headers.as_bytes(), b"\r\n", &raw].concat()] {
+                let a = parse(&input, 512, now());
+                let b = parse(&input, 512, now());
+                proptest::prop_assert!(!a.message.message_id.is_empty());
+                proptest::prop_assert_eq!(&a.message.message_id, &b.message.message_id);
+                proptest::prop_assert!(!a.message.subject.contains(['\r', '\n']));
+                proptest::prop_assert_eq!(a.files.len(), a.kept.len());
+                for (i, f) in a.kept.iter().zip(&a.files) {
+                    proptest::prop_assert_eq!(a.message.attachments[*i].size, f.len() as u64);
+                }
+            }
+        }
     }
 
     #[test]

@@ -79,9 +79,9 @@ fn tls_config(roots_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, Str
             for cert in CertificateDer::pem_slice_iter(pem) {
                 let cert =
                     cert.map_err(|e| format!("mail.ca_file is not a PEM certificate file ({e})"))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("mail.ca_file holds a certificate rustls refuses ({e})"))?;
+                roots.add(cert).map_err(|e| {
+                    format!("mail.ca_file holds a certificate rustls refuses ({e})")
+                })?;
                 n += 1;
             }
             if n == 0 {
@@ -139,10 +139,7 @@ impl Logins {
 
     /// Every login now.
     pub fn all(&self) -> Arc<MailAccounts> {
-        self.current
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_default()
+        self.current.read().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// The login of `address`, or an error saying where to add it.

@@ -8,8 +8,8 @@
 //! between the server's acceptance and that store leaves the one case where the retry
 //! submits again — with the same Message-ID, which receiving clients deduplicate.)
 
-use super::server::MailServer;
 use super::MailTransport;
+use super::server::MailServer;
 use crate::capabilities::CapabilityError;
 use crate::config::Security;
 use crate::memory::{Folder, Store};
