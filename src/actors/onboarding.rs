@@ -50,31 +50,52 @@ impl Node {
         self.tell(id, kinds::PHASE, json!({"phase": phase})).await
     }
 
-    /// Feedback on the employee's latest action: a rating 0..=1 and/or a correction
-    /// ("too formal").
+    /// Feedback on the employee's latest action: a rating 0..=1, a correction ("too
+    /// formal"), and/or praise, a correction or a suggestion in words (`text`, read as
+    /// [`crate::bdi::feedback`] reads a chat message; words it does not recognise are
+    /// kept as a suggestion).
     pub async fn feedback(
         &self,
         id: EmployeeId,
         rating: Option<f64>,
         correction: Option<String>,
+        text: Option<String>,
     ) -> Result<Accepted, SubmitError> {
         let mut errors = Vec::new();
         if let Some(r) = rating {
             crate::model::check_unit(&mut errors, "rating", r);
         }
-        if rating.is_none() && correction.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        let text = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        if rating.is_none()
+            && correction.as_deref().is_none_or(|c| c.trim().is_empty())
+            && text.is_none()
+        {
             errors.push(FieldError::new(
                 "rating",
-                "give a `rating` from 0 to 1, a `correction` such as \"too formal\", or both",
+                "give a `rating` from 0 to 1, a `correction` such as \"too formal\", a `text` such as \"great job\", or several",
             ));
         }
         if !errors.is_empty() {
             return Err(SubmitError::Invalid(errors));
         }
+        let read = text.as_deref().map(|t| {
+            crate::bdi::feedback::read(t).unwrap_or(crate::bdi::feedback::ReadFeedback {
+                kind: crate::bdi::feedback::FeedbackKind::Improvement,
+                rating: None,
+                correction: Some(t.to_string()),
+            })
+        });
+        let rating = rating.or(read.as_ref().and_then(|r| r.rating));
+        let correction = correction.or(read.as_ref().and_then(|r| r.correction.clone()));
+        let kind = match (&read, rating) {
+            (Some(r), _) => r.kind,
+            (None, Some(r)) if r >= 0.5 => crate::bdi::feedback::FeedbackKind::Praise,
+            _ => crate::bdi::feedback::FeedbackKind::Correction,
+        };
         self.tell(
             id,
             kinds::FEEDBACK,
-            json!({"rating": rating, "correction": correction}),
+            json!({"rating": rating, "correction": correction, "kind": kind, "text": text}),
         )
         .await
     }

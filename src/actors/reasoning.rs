@@ -226,6 +226,17 @@ pub(crate) fn think(
         }
         _ => (None, None),
     };
+    // Coaching in a chat message, or in a colleague's reply to the employee's mail.
+    let coaching = match &input {
+        Input::Event(e) if e.kind == hub::CHAT => e.payload["text"]
+            .as_str()
+            .and_then(crate::bdi::feedback::read),
+        Input::Event(e) if e.kind == hub::EMAIL_REPLY && e.payload["internal"] == true => e.payload
+            ["body"]
+            .as_str()
+            .and_then(crate::bdi::feedback::read),
+        _ => None,
+    };
     let mind = snapshot.mind.as_mut().expect("the mind is loaded");
     let memory = || working.view();
     let situation = Situation {
@@ -236,7 +247,16 @@ pub(crate) fn think(
         memory: Some(&memory),
     };
     let mut tasks = tasks::intentions(mind);
-    let decisions = mind.cycle(&situation, input);
+    let mut decisions = mind.cycle(&situation, input);
+    if let Some(f) = coaching {
+        decisions.extend(mind.cycle(
+            &situation,
+            Input::Feedback {
+                rating: f.rating,
+                correction: f.correction,
+            },
+        ));
+    }
     tasks.extend(tasks::intentions(mind));
     let cycle = mind.cycles;
     let answer = chat.map(|e| {

@@ -264,6 +264,10 @@ pub(crate) struct FeedbackBody {
     /// A correction in words, e.g. "too formal" or "too long".
     #[serde(default)]
     correction: Option<String>,
+    /// Praise, a correction or a suggestion in words, e.g. "great job" or "next time,
+    /// mention the discount"; read as a chat message would be.
+    #[serde(default)]
+    text: Option<String>,
 }
 
 /// Feedback on the employee's latest action: a rating updates the plan's statistics, a
@@ -275,7 +279,11 @@ pub(crate) async fn feedback(
     JsonBody(body): JsonBody<FeedbackBody>,
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
     let id = resolve(&s, &key)?;
-    accepted(s.node.feedback(id, body.rating, body.correction).await)
+    accepted(
+        s.node
+            .feedback(id, body.rating, body.correction, body.text)
+            .await,
+    )
 }
 
 /// Body of `POST /employees/{id}/observations`.

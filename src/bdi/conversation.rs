@@ -18,6 +18,8 @@ pub enum Asked {
     Goals,
     /// Please do something.
     Request,
+    /// Praise, a correction or a suggestion (see [`super::feedback`]).
+    Feedback,
     /// Anything else.
     Other,
 }
@@ -34,7 +36,9 @@ fn has_any(text: &str, words: &[&str]) -> bool {
 /// What `text` asks.
 pub fn classify(text: &str) -> Asked {
     let t = text.to_lowercase();
-    if has_any(
+    if super::feedback::read(text).is_some() {
+        Asked::Feedback
+    } else if has_any(
         &t,
         &[
             "status",
@@ -135,6 +139,19 @@ impl Mind {
                 "{hello}. Noted: \"{}\". I'll take it up; for a tracked task with progress updates, assign it with `empla task assign` or the tasks API.",
                 text.trim()
             ),
+            Asked::Feedback => match super::feedback::read(text) {
+                Some(f) if f.kind == super::feedback::FeedbackKind::Praise => {
+                    format!("{hello}. Thank you — I'll keep doing it that way.")
+                }
+                Some(f) if f.kind == super::feedback::FeedbackKind::Improvement => format!(
+                    "{hello}. Thanks, noted for next time: \"{}\".",
+                    f.correction.unwrap_or_default()
+                ),
+                _ => format!(
+                    "{hello}. Understood — I'll adjust: \"{}\".",
+                    super::feedback::own_words(text)
+                ),
+            },
             Asked::Other => format!(
                 "{hello}. I can't answer that without a language model. I can tell you what I'm working on and how my goals are going, and take tasks."
             ),
@@ -251,6 +268,8 @@ mod tests {
         assert_eq!(classify("Could you send Acme the deck?"), Asked::Request);
         assert_eq!(classify("hey there"), Asked::Greeting);
         assert_eq!(classify("What is the capital of Peru?"), Asked::Other);
+        assert_eq!(classify("Great job on that reply"), Asked::Feedback);
+        assert_eq!(classify("Thanks!"), Asked::Greeting);
         // Whole words: "this" is not "hi".
         assert_eq!(classify("this"), Asked::Other);
     }

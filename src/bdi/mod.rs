@@ -20,6 +20,7 @@ pub mod conversation;
 mod decision;
 mod ending;
 pub mod expr;
+pub mod feedback;
 pub mod gate;
 pub mod goals;
 mod intention;

@@ -341,13 +341,14 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             id,
             rating,
             correction,
+            text,
             node,
         } => {
             Client::new(&node)?
                 .call(
                     Method::POST,
                     &format!("/employees/{id}/feedback"),
-                    Some(json!({"rating": rating, "correction": correction})),
+                    Some(json!({"rating": rating, "correction": correction, "text": text})),
                 )
                 .await?;
             println!("feedback for {id} recorded");

@@ -206,6 +206,8 @@ pub enum Command {
         /// A correction in words, e.g. "too formal".
         #[arg(long)]
         correction: Option<String>,
+        /// Praise, a correction or a suggestion in words, e.g. "great job".
+        text: Option<String>,
         #[command(flatten)]
         node: NodeArgs,
     },

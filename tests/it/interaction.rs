@@ -301,6 +301,98 @@ async fn chat_answers_status_and_goals_without_a_model_and_tasks_are_tracked() {
 }
 
 /// A role whose plan covers reporting tasks: it mails the report to the requester.
+/// Whether the employee's episodes show `summary` (newest 50).
+async fn has_episode(node: &common::NodeProcess, who: &str, summary: &str) -> Option<()> {
+    let v = node
+        .get_json(&format!("/api/v1/employees/{who}/episodes?limit=50"))
+        .await;
+    v["items"]
+        .as_array()?
+        .iter()
+        .any(|e| e["summary"] == summary)
+        .then_some(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coaching_in_chat_in_a_reply_and_in_words_is_learned_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary(dir.path());
+
+    // In chat: a correction is acknowledged and shifts the style.
+    let (status, r) = post(
+        &node,
+        "/api/v1/employees/jordan.lee/chat",
+        json!({"from": "Alex Morgan", "text": "That last note was too formal for a startup founder."}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert!(r["reply"].as_str().unwrap().contains("I'll adjust"), "{r}");
+    eventually(20, "the chat correction learned", || {
+        has_episode(&node, "jordan.lee", "style adjusted")
+    })
+    .await;
+
+    // In a reply to the employee's mail, from a colleague: Sam's task report goes to
+    // Priya, whose answer (own words above the quote) corrects the style.
+    let (status, t) = post(
+        &node,
+        "/api/v1/employees/sam.rivera/tasks",
+        json!({"description": "Repaint the office", "requester": "priya.shah@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{t}");
+    let report = eventually(20, "the task report in Priya's inbox", || async {
+        let inbox = node
+            .get_json("/api/v1/mail/inbox?address=priya.shah@example.com")
+            .await;
+        inbox["items"].as_array().and_then(|i| i.first().cloned())
+    })
+    .await;
+    assert!(
+        has_episode(&node, "sam.rivera", "style adjusted")
+            .await
+            .is_none()
+    );
+    let (status, _) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Priya Shah <priya.shah@example.com>", "to": "sam.rivera@example.com",
+               "subject": "Re: task", "in_reply_to": report["message_id"],
+               "body": "Thanks. Much too long though, keep these shorter.\n\nOn Wed, Sam Rivera wrote:\n> I could not finish"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    eventually(20, "the reply's correction learned", || {
+        has_episode(&node, "sam.rivera", "style adjusted")
+    })
+    .await;
+
+    // In words, through the API and the CLI: read as praise, kept as a suggestion.
+    let (status, _) = post(
+        &node,
+        "/api/v1/employees/casey.kim/feedback",
+        json!({"text": "Great job on the roadmap summary"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let learned = eventually(20, "praise in words recorded", || async {
+        let v = node
+            .get_json("/api/v1/employees/casey.kim/episodes?limit=20")
+            .await;
+        v["items"]
+            .as_array()?
+            .iter()
+            .find(|e| e["summary"] == "empla.feedback")
+            .cloned()
+    })
+    .await;
+    assert_eq!(learned["payload"]["kind"], "praise");
+    assert_eq!(learned["payload"]["rating"], 1.0);
+    let out = node.cli(&["feedback", "casey.kim", "next time, include the dates"]);
+    assert!(out.contains("recorded"), "{out}");
+    node.terminate();
+}
+
 fn roles_with_report_plan() -> std::collections::BTreeMap<String, empla::config::RoleTemplate> {
     let mut roles = common::roles();
     let csm = roles.get_mut("csm").unwrap();
