@@ -39,6 +39,8 @@ pub(crate) mod kinds {
     pub(crate) const TASK: &str = "task.assigned";
     /// Another employee escalated to this one.
     pub(crate) const ESCALATION: &str = "escalation.received";
+    /// The manager decided what this employee escalated.
+    pub(crate) const ESCALATION_DECIDED: &str = "escalation.decided";
 }
 
 /// The hub's shared parts: transports, triage per role, and callers waiting for a
@@ -169,6 +171,9 @@ pub(crate) async fn perceive_mail(
             .is_some_and(|p| bare_address(&p.from).eq_ignore_ascii_case(&profile.email)),
         None => false,
     };
+    if answered {
+        super::escalations::decide_by_reply(rt, m).await;
+    }
     let t = rt.hub.triage(&profile.role).classify(m, &rt.hub.domain);
     let from_employee = rt.directory.resolve(&sender).map(|e| e.to_string());
     let payload = json!({
@@ -227,7 +232,8 @@ pub(crate) async fn run_action(
     let done = match entry.kind.as_str() {
         "email.send" | "email.reply" => send_mail(rt, me, entry).await,
         "chat.reply" | "chat.send" => post_chat(rt, me, entry).await,
-        "escalate" => escalate(rt, me, manager, entry).await,
+        "escalate" => super::escalations::escalate(rt, me, manager, entry).await,
+        "escalation.decide" => super::escalations::decide_action(rt, me, entry).await,
         "task.update" => update_task(rt, me, entry).await,
         _ => {
             let capability = entry.kind.split('.').next().unwrap_or(&entry.kind);
@@ -318,50 +324,6 @@ async fn post_chat(
     Ok(json!({"conversation": m.conversation, "text": m.text}))
 }
 
-/// `escalate`: the message, with its context and recommendation, goes to the manager —
-/// by mail to a human manager, as an `escalation.received` event to a manager who is
-/// an employee.
-async fn escalate(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    manager: Option<&Manager>,
-    entry: &OutboxEntry,
-) -> Result<Json, CapabilityError> {
-    let text = param(&entry.params, "message")
-        .or(param(&entry.params, "text"))
-        .unwrap_or("I need a decision on this.");
-    match manager {
-        Some(Manager::Human { name, email }) => {
-            let m = own_mail(
-                rt,
-                me,
-                entry,
-                format!("{name} <{email}>"),
-                format!("Escalation from {}: decision needed", me.name),
-                text.to_string(),
-            );
-            deliver_mail(rt, &m).await?;
-            Ok(json!({"to": m.to, "message_id": m.message_id}))
-        }
-        Some(Manager::Employee { id }) => {
-            let new = NewEvent {
-                kind: kinds::ESCALATION.into(),
-                source: "escalation".into(),
-                payload: json!({"from": me.id.to_string(), "from_name": me.name, "message": text, "action": entry.key}),
-                idempotency_key: Some(format!("escalation:{}", entry.key)),
-            };
-            accept(rt, *id, new).await.map_err(|e| {
-                CapabilityError::Service(format!("the manager could not be told: {e}"))
-            })?;
-            Ok(json!({"to": id.to_string()}))
-        }
-        None => Err(CapabilityError::Invalid(
-            "this employee has no manager to escalate to; set one with `PATCH`/hire `manager`"
-                .into(),
-        )),
-    }
-}
-
 /// `task.update`: the task's status, progress and result are stored, and the requester
 /// is told on the channel the task came from.
 async fn update_task(
@@ -437,7 +399,7 @@ async fn update_task(
 
 /// A message the node writes for the employee on its own (an escalation, a task
 /// update), with the Message-ID of the action that sends it.
-fn own_mail(
+pub(crate) fn own_mail(
     rt: &Runtime,
     me: &Sender,
     entry: &OutboxEntry,

@@ -17,6 +17,7 @@
 mod children;
 mod employee;
 mod employee_supervisor;
+mod escalations;
 mod humans;
 mod interaction;
 mod mailboxes;
@@ -34,6 +35,7 @@ mod tasks;
 pub use children::{A2aMsg, CapabilityMsg, FaultTarget, MemoryMsg};
 pub use employee::{EmployeeMsg, EmployeeRuntime, Snapshot};
 pub use employee_supervisor::SupervisorMsg;
+pub use escalations::EscalationError;
 pub use humans::{ChatAnswer, HumanError};
 pub use memory_face::{MemoryError, Publish};
 pub use node::{HireError, Node, NodeError, NodeOptions, SubmitError};

@@ -6,6 +6,7 @@
 mod approvals;
 mod employees;
 mod error;
+mod escalations;
 mod interaction;
 mod memory;
 
@@ -55,6 +56,8 @@ pub struct ApiState {
         approvals::list,
         approvals::approve,
         approvals::reject,
+        escalations::list,
+        escalations::decide,
         memory::search,
         memory::facts,
         memory::why,
@@ -83,6 +86,10 @@ pub struct ApiState {
         employees::ObservationBody,
         employees::ActionView,
         approvals::DecisionBody,
+        escalations::VerdictBody,
+        crate::model::Escalation,
+        crate::model::EscalationStatus,
+        crate::model::Verdict,
         crate::model::Approval,
         crate::model::ApprovalStatus,
         crate::actors::EmployeeRuntime,
@@ -148,6 +155,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/openapi.json", get(openapi))
         .merge(employees::routes())
         .merge(approvals::routes())
+        .merge(escalations::routes())
         .merge(memory::routes())
         .merge(interaction::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));

@@ -256,6 +256,19 @@ impl Mind {
             };
             match &it.state {
                 IntentionState::Waiting { event: kind, .. } if kind_matches(kind, &e.kind) => {
+                    // A decision concerns the intention that escalated, and a declined
+                    // one ends it here.
+                    if e.kind == "escalation.decided" {
+                        if e.payload["intention"].as_u64().is_some_and(|x| x != it.id) {
+                            i += 1;
+                            continue;
+                        }
+                        if e.payload["decision"] == "reject" {
+                            let why = e.payload["reason"].as_str().unwrap_or("no reason given");
+                            self.fail(s, i, format!("the manager declined: {why}"), out);
+                            continue;
+                        }
+                    }
                     let when = match plan.steps.get(it.step) {
                         Some(Step::Wait { when, .. }) => when.clone(),
                         _ => None,
@@ -508,15 +521,31 @@ impl Mind {
                     }
                     self.intentions[i].step += 1;
                 }
-                Step::Escalate(template) => {
-                    let message = self.render(s, plan, template, i).unwrap_or_else(|e| e);
+                Step::Escalate {
+                    message,
+                    recommend,
+                    case,
+                } => {
+                    let message = self.render(s, plan, message, i).unwrap_or_else(|e| e);
+                    let recommendation = recommend
+                        .as_ref()
+                        .map(|r| self.render(s, plan, r, i).unwrap_or_else(|e| e));
+                    let it = &self.intentions[i];
+                    let context = json!({"plan": plan_name, "goal": it.goal, "event": it.event});
                     let act = Action {
                         id: self.id(),
                         intention: id,
                         plan: plan_name.clone(),
                         step: step_no,
                         kind: "escalate".into(),
-                        params: json!({"to": s.me["manager"], "message": message}),
+                        params: json!({
+                            "to": s.me["manager"],
+                            "message": message,
+                            "recommendation": recommendation,
+                            "case": case.as_deref().unwrap_or(plan_name.as_str()),
+                            "intention": id,
+                            "context": context,
+                        }),
                         variant: None,
                         disposition: Disposition::Execute,
                     };

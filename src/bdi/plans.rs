@@ -109,6 +109,13 @@ pub struct StepSpec {
     /// Escalate to the manager with this message (a template).
     #[serde(default)]
     pub escalate: Option<String>,
+    /// With `escalate`: what the employee recommends (a template).
+    #[serde(default)]
+    pub recommend: Option<String>,
+    /// With `escalate`: the kind of case, whose decisions are precedents for the next
+    /// case of that kind; the plan's name when unset.
+    #[serde(default)]
+    pub case: Option<String>,
 }
 
 /// A named variant of a step's parameters.
@@ -145,7 +152,14 @@ pub enum Step {
     /// Ask the language model.
     Llm(String),
     /// Escalate to a human.
-    Escalate(String),
+    Escalate {
+        /// Template of the message.
+        message: String,
+        /// Template of the recommendation.
+        recommend: Option<String>,
+        /// Kind of case.
+        case: Option<String>,
+    },
 }
 
 /// A compiled plan.
@@ -332,11 +346,29 @@ impl PlanLibrary {
                         prompt,
                     )));
                 } else if let Some(msg) = &s.escalate {
-                    steps.push(Step::Escalate(template(
+                    let message = template(
                         format!("{}/{i}/escalate", spec.name),
                         field("escalate"),
                         msg,
-                    )));
+                    );
+                    let recommend = s.recommend.as_deref().map(|r| {
+                        template(
+                            format!("{}/{i}/recommend", spec.name),
+                            field("recommend"),
+                            r,
+                        )
+                    });
+                    steps.push(Step::Escalate {
+                        message,
+                        recommend,
+                        case: s.case.clone(),
+                    });
+                }
+                if s.escalate.is_none() && (s.recommend.is_some() || s.case.is_some()) {
+                    errors.push(err(
+                        format!("steps[{i}]"),
+                        "sets `recommend` or `case`, which go with `escalate` only".into(),
+                    ));
                 }
             }
             let idx = lib.plans.len();

@@ -49,6 +49,15 @@ steps = [
   { action = "crm.update", params = { stage = "replied" } },
 ]
 
+[[plans]]
+name = "discount_request"
+trigger = { event = "deal.discount" }
+steps = [
+  { escalate = "Acme asks for 20% off", recommend = "Offer {{ 5 * 2 }}%", case = "discount" },
+  { wait = "escalation.decided", when = "event.payload.decision == 'approve'", timeout = "48h" },
+  { action = "crm.update", params = { discount = "10%" } },
+]
+
 [[triggers]]
 name = "pipeline_low"
 kind = "threshold"
@@ -541,4 +550,51 @@ proptest! {
         let d = w.run(Input::Tick);
         prop_assert_eq!(adopted(&d), vec!["ask_manager_for_leads".to_string()]);
     }
+}
+
+#[test]
+fn an_escalation_waits_for_its_own_decision_and_ends_when_declined() {
+    let mut w = World::new(Phase::Autonomous);
+    let d = w.run(ev("deal.discount", json!({"deal": "acme"})));
+    let asked = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "escalate" => Some(a.clone()),
+            _ => None,
+        })
+        .expect("the case is escalated");
+    assert_eq!(asked.params["case"], "discount");
+    assert_eq!(asked.params["recommendation"], "Offer 10%");
+    assert_eq!(asked.params["context"]["plan"], "discount_request");
+    assert_eq!(asked.params["intention"], asked.intention);
+    let decided = |decision: &str, intention: u64| {
+        ev(
+            "escalation.decided",
+            json!({"decision": decision, "intention": intention, "reason": "margin"}),
+        )
+    };
+    // Another intention's decision does not move this one; its own approval does.
+    assert!(acts(&w.run(decided("approve", asked.intention + 100))).is_empty());
+    assert_eq!(
+        acts(&w.run(decided("approve", asked.intention))),
+        [("crm.update".to_string(), Disposition::Execute)]
+    );
+
+    let d = w.run(ev("deal.discount", json!({"deal": "globex"})));
+    let asked = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "escalate" => Some(a.clone()),
+            _ => None,
+        })
+        .expect("the second case is escalated");
+    let d = w.run(decided("reject", asked.intention));
+    assert!(acts(&d).is_empty(), "a declined case is not acted on");
+    assert!(
+        d.iter().any(
+            |x| matches!(x, Decision::Fail { reason, .. } if reason.contains("declined: margin"))
+        ),
+        "{d:?}"
+    );
+    assert!(w.mind.intentions.is_empty());
 }

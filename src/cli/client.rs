@@ -360,9 +360,10 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Forget { .. }
         | Command::Consolidate { .. }
         | Command::Procedures { .. }) => super::memory::run(other).await?,
-        other @ (Command::Mail { .. } | Command::Chat { .. } | Command::Task { .. }) => {
-            super::interaction::run(other).await?
-        }
+        other @ (Command::Mail { .. }
+        | Command::Chat { .. }
+        | Command::Task { .. }
+        | Command::Escalation { .. }) => super::interaction::run(other).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

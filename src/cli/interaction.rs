@@ -2,7 +2,7 @@
 //! node's API.
 
 use super::client::{Client, print};
-use super::{Command, MailAction, TaskAction};
+use super::{Command, EscalationAction, MailAction, TaskAction};
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::Method;
@@ -34,6 +34,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Task { action } => task(action).await,
+        Command::Escalation { action } => escalation(action).await,
         _ => unreachable!("only interaction commands are routed here"),
     }
 }
@@ -192,4 +193,59 @@ fn print_task_line(t: &Value) {
         t["priority"].as_str().unwrap_or(""),
         t["description"].as_str().unwrap_or(""),
     );
+}
+
+async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
+    match action {
+        EscalationAction::List {
+            employee,
+            status,
+            node,
+        } => {
+            let mut path = format!("/escalations?status={status}");
+            if let Some(e) = employee {
+                path.push_str(&format!("&employee={e}"));
+            }
+            let v = Client::new(&node)?.call(Method::GET, &path, None).await?;
+            let items = v["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                println!("no {status} escalations");
+            }
+            for e in items {
+                let decided = match e["decision"].as_str() {
+                    Some(d) => format!("{d} by {}", e["decided_by"].as_str().unwrap_or("?")),
+                    None => "pending".into(),
+                };
+                println!(
+                    "{}  {:<24} {}\n    {}\n    recommends: {}",
+                    e["id"].as_str().unwrap_or(""),
+                    e["case"].as_str().unwrap_or(""),
+                    decided,
+                    e["message"].as_str().unwrap_or("").replace('\n', " "),
+                    e["recommendation"].as_str().unwrap_or("-"),
+                );
+            }
+        }
+        EscalationAction::Decide {
+            id,
+            decision,
+            reason,
+            node,
+        } => {
+            let by = std::env::var("EMPLA_USER").unwrap_or_else(|_| "cli".into());
+            let e = Client::new(&node)?
+                .call(
+                    Method::POST,
+                    &format!("/escalations/{id}/decide"),
+                    Some(json!({"decision": decision, "reason": reason, "by": by})),
+                )
+                .await?;
+            println!(
+                "escalation {} decided: {}",
+                e["id"].as_str().unwrap_or(&id),
+                e["decision"].as_str().unwrap_or(&decision)
+            );
+        }
+    }
+    Ok(())
 }

@@ -136,6 +136,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TaskAction,
     },
+    /// Escalations: list them, decide one.
+    Escalation {
+        /// What to do.
+        #[command(subcommand)]
+        action: EscalationAction,
+    },
     /// Show an employee's episodes, newest first.
     Episodes {
         /// Employee id or chat handle.
@@ -422,6 +428,36 @@ pub enum TaskAction {
         id: String,
         /// Task id.
         task: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+/// `empla escalation ...`.
+#[derive(Debug, Subcommand)]
+#[allow(missing_docs)] // `node` fields are flattened NodeArgs, documented there
+pub enum EscalationAction {
+    /// Escalations, newest first (pending by default).
+    List {
+        /// Only this employee's (id or chat handle).
+        #[arg(long)]
+        employee: Option<String>,
+        /// pending, decided or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Decide an escalation: approve or reject; the employee acts on it and decides the
+    /// next case of the same kind alike.
+    Decide {
+        /// Escalation id.
+        id: String,
+        /// approve or reject.
+        decision: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
         #[command(flatten)]
         node: NodeArgs,
     },

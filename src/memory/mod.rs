@@ -9,6 +9,7 @@
 mod backfill;
 mod consolidate;
 pub mod embed;
+mod escalations;
 pub mod extract;
 mod facts;
 mod forget;
@@ -27,6 +28,7 @@ mod writer;
 
 pub use consolidate::{Consolidated, Procedure};
 pub use embed::{Embedder, HashEmbedder};
+pub use escalations::Decided;
 pub use facts::{Fact, NewFact, Visibility};
 pub use forget::Forgotten;
 pub use knowledge::{Document, Published};

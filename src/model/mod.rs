@@ -6,6 +6,7 @@
 
 mod approval;
 mod episode;
+mod escalation;
 mod event;
 mod ids;
 mod mail;
@@ -18,6 +19,7 @@ pub(crate) use persona::sample as persona_sample;
 
 pub use approval::{ActionStatus, Approval, ApprovalStatus, OutboxEntry};
 pub use episode::{Episode, EpisodeKind};
+pub use escalation::{Escalation, EscalationStatus, Verdict};
 pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent};
 pub use ids::{ApprovalId, EmployeeId, EpisodeId, EventId, TenantId};
 pub use mail::{

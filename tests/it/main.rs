@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod e2e;
 mod embeddings;
+mod escalation;
 mod interaction;
 mod mail_fixture;
 mod mail_server;
