@@ -1,6 +1,6 @@
 //! How intentions come and go: plans adopted on triggers, steps advanced through the
-//! gate, waits matched and timed out, outcomes learned, failures handed to contingency
-//! plans, and reconsideration that keeps the employee within its bound.
+//! gate, outcomes learned, failures handed to contingency plans, and reconsideration
+//! that keeps the employee within its bound. Waits are in `waits.rs`.
 
 use super::expr::{Scope, cel_map, json_to_cel};
 use super::*;
@@ -205,96 +205,6 @@ impl Mind {
             last_action: None,
         });
         id
-    }
-
-    /// Waits past their deadline fail; outcomes past theirs count as failures.
-    pub(super) fn time_out(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
-        let mut i = 0;
-        while i < self.intentions.len() {
-            match &self.intentions[i].state {
-                IntentionState::Waiting {
-                    until: Some(u),
-                    event,
-                } if *u <= s.now => {
-                    let why = format!("no `{event}` before {u}");
-                    self.fail(s, i, why, out);
-                    continue;
-                }
-                IntentionState::AwaitingOutcome { until } if *until <= s.now => {
-                    self.finish(s, i, false, out);
-                    continue;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-    }
-
-    /// Resumes intentions waiting for `e` and completes those whose success it is.
-    pub(super) fn match_waits(
-        &mut self,
-        s: &Situation<'_>,
-        e: &Perceived,
-        out: &mut Vec<Decision>,
-    ) {
-        if !self.intentions.iter().any(|i| {
-            matches!(
-                i.state,
-                IntentionState::Waiting { .. } | IntentionState::AwaitingOutcome { .. }
-            )
-        }) {
-            return;
-        }
-        let event = event_json(e);
-        let seen = Seen::new(s, &event);
-        let mut i = 0;
-        while i < self.intentions.len() {
-            let it = &self.intentions[i];
-            let Some(plan) = s.playbook.plans.get(&it.plan) else {
-                i += 1;
-                continue;
-            };
-            match &it.state {
-                IntentionState::Waiting { event: kind, .. } if kind_matches(kind, &e.kind) => {
-                    // A decision concerns the intention that escalated, and a declined
-                    // one ends it here.
-                    if e.kind == "escalation.decided" {
-                        if e.payload["intention"].as_u64().is_some_and(|x| x != it.id) {
-                            i += 1;
-                            continue;
-                        }
-                        if e.payload["decision"] == "reject" {
-                            let why = e.payload["reason"].as_str().unwrap_or("no reason given");
-                            self.fail(s, i, format!("the manager declined: {why}"), out);
-                            continue;
-                        }
-                    }
-                    let when = match plan.steps.get(it.step) {
-                        Some(Step::Wait { when, .. }) => when.clone(),
-                        _ => None,
-                    };
-                    if self.check(s, when.as_ref(), &seen).unwrap_or(false) {
-                        let it = &mut self.intentions[i];
-                        it.state = IntentionState::Ready;
-                        it.step += 1;
-                        it.since = s.now;
-                    }
-                }
-                IntentionState::AwaitingOutcome { .. } => {
-                    if let Some(succ) = &plan.spec.success
-                        && kind_matches(&succ.event, &e.kind)
-                        && self
-                            .check(s, plan.success_when.as_ref(), &seen)
-                            .unwrap_or(false)
-                    {
-                        self.finish(s, i, true, out);
-                        continue;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
     }
 
     /// Drops intentions whose goal is met, then the lowest-priority ones past the bound.

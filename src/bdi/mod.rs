@@ -29,6 +29,7 @@ pub mod plans;
 mod playbook;
 pub mod signals;
 mod style;
+mod waits;
 
 pub use beliefs::{Belief, Beliefs, Decay};
 pub use choice::{Record, Stats};
