@@ -256,12 +256,20 @@ async fn send_mail(
     me: &Sender,
     entry: &OutboxEntry,
 ) -> Result<Json, CapabilityError> {
-    let original = match param(&entry.params, "in_reply_to") {
-        Some(id) => {
-            rt.store
-                .mail(&rt.tenant, crate::model::clean_message_id(id))
-                .await?
-        }
+    // What it answers: a Message-ID, or the employee's own earlier action (a follow-up).
+    let answered = match (
+        param(&entry.params, "in_reply_to"),
+        param(&entry.params, "follows").and_then(|a| a.parse::<u64>().ok()),
+    ) {
+        (Some(id), _) => Some(crate::model::clean_message_id(id).to_string()),
+        (None, Some(action)) => Some(email::message_id_for(
+            &OutboxEntry::key_for(me.id, action),
+            &rt.hub.domain,
+        )),
+        (None, None) => None,
+    };
+    let original = match answered {
+        Some(id) => rt.store.mail(&rt.tenant, &id).await?,
         None => None,
     };
     let m = email::compose(

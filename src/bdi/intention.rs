@@ -515,6 +515,7 @@ impl Mind {
             serde_json::Map::new()
         };
         let ctx = json!({
+            "intention": {"id": it.id, "last_action": it.last_action},
             "event": it.event,
             "me": s.me,
             "goal": goal,

@@ -102,6 +102,15 @@ pub struct StepSpec {
     /// How long to wait before the step fails, e.g. `48h`.
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<std::time::Duration>,
+    /// With `wait`: what the awaited event does — `continue` with the next step (the
+    /// default) or `finish` the plan there, successfully (a follow-up sequence stops on
+    /// the reply).
+    #[serde(default)]
+    pub on_event: Option<String>,
+    /// With `wait`: what the timeout does — `fail` the plan (the default) or `continue`
+    /// with the next step (the next touch of a follow-up sequence).
+    #[serde(default)]
+    pub on_timeout: Option<String>,
     /// Ask the language model (a template); without one configured the step records the
     /// request and continues.
     #[serde(default)]
@@ -148,6 +157,10 @@ pub enum Step {
         when: Option<Condition>,
         /// Give up after.
         timeout: Option<std::time::Duration>,
+        /// The event ends the plan (successfully) instead of going on.
+        finish_on_event: bool,
+        /// The timeout goes on with the next step instead of failing the plan.
+        continue_on_timeout: bool,
     },
     /// Ask the language model.
     Llm(String),
@@ -334,10 +347,41 @@ impl PlanLibrary {
                         errors.push(err(field("when"), m));
                         None
                     });
+                    let choice = |f: &str, v: &Option<String>, default: &str, other: &str| match v
+                        .as_deref()
+                    {
+                        None => Ok(false),
+                        Some(x) if x == default => Ok(false),
+                        Some(x) if x == other => Ok(true),
+                        Some(x) => Err(err(
+                            field(f),
+                            format!("must be \"{default}\" or \"{other}\", got {x:?}"),
+                        )),
+                    };
+                    let finish_on_event = choice("on_event", &s.on_event, "continue", "finish")
+                        .unwrap_or_else(|e| {
+                            errors.push(e);
+                            false
+                        });
+                    let continue_on_timeout =
+                        choice("on_timeout", &s.on_timeout, "fail", "continue").unwrap_or_else(
+                            |e| {
+                                errors.push(e);
+                                false
+                            },
+                        );
+                    if continue_on_timeout && s.timeout.is_none() {
+                        errors.push(err(
+                            field("on_timeout"),
+                            "needs a `timeout`, e.g. \"3d\"".into(),
+                        ));
+                    }
                     steps.push(Step::Wait {
                         event: kind.clone(),
                         when,
                         timeout: s.timeout,
+                        finish_on_event,
+                        continue_on_timeout,
                     });
                 } else if let Some(prompt) = &s.llm {
                     steps.push(Step::Llm(template(
@@ -363,6 +407,12 @@ impl PlanLibrary {
                         recommend,
                         case: s.case.clone(),
                     });
+                }
+                if s.wait.is_none() && (s.on_event.is_some() || s.on_timeout.is_some()) {
+                    errors.push(err(
+                        format!("steps[{i}]"),
+                        "sets `on_event` or `on_timeout`, which go with `wait` only".into(),
+                    ));
                 }
                 if s.escalate.is_none() && (s.recommend.is_some() || s.case.is_some()) {
                     errors.push(err(

@@ -8,7 +8,8 @@ use super::intention::{Seen, event_json, kind_matches};
 use super::*;
 
 impl Mind {
-    /// Waits past their deadline fail; outcomes past theirs count as failures.
+    /// Waits past their deadline fail (or go on, where the step says so); outcomes
+    /// past theirs count as failures.
     pub(super) fn time_out(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
         let mut i = 0;
         while i < self.intentions.len() {
@@ -17,9 +18,26 @@ impl Mind {
                     until: Some(u),
                     event,
                 } if *u <= s.now => {
-                    let why = format!("no `{event}` before {u}");
-                    self.fail(s, i, why, out);
-                    continue;
+                    let it = &self.intentions[i];
+                    let goes_on = s.playbook.plans.get(&it.plan).is_some_and(|p| {
+                        matches!(
+                            p.steps.get(it.step),
+                            Some(Step::Wait {
+                                continue_on_timeout: true,
+                                ..
+                            })
+                        )
+                    });
+                    if goes_on {
+                        let it = &mut self.intentions[i];
+                        it.state = IntentionState::Ready;
+                        it.step += 1;
+                        it.since = s.now;
+                    } else {
+                        let why = format!("no `{event}` before {u}");
+                        self.fail(s, i, why, out);
+                        continue;
+                    }
                 }
                 IntentionState::AwaitingOutcome { until } if *until <= s.now => {
                     self.finish(s, i, false, out);
@@ -70,11 +88,19 @@ impl Mind {
                             continue;
                         }
                     }
-                    let when = match plan.steps.get(it.step) {
-                        Some(Step::Wait { when, .. }) => when.clone(),
-                        _ => None,
+                    let (when, finish) = match plan.steps.get(it.step) {
+                        Some(Step::Wait {
+                            when,
+                            finish_on_event,
+                            ..
+                        }) => (when.clone(), *finish_on_event),
+                        _ => (None, false),
                     };
                     if self.check(s, when.as_ref(), &seen).unwrap_or(false) {
+                        if finish {
+                            self.finish(s, i, true, out);
+                            continue;
+                        }
                         let it = &mut self.intentions[i];
                         it.state = IntentionState::Ready;
                         it.step += 1;

@@ -300,7 +300,6 @@ async fn chat_answers_status_and_goals_without_a_model_and_tasks_are_tracked() {
     node.terminate();
 }
 
-/// A role whose plan covers reporting tasks: it mails the report to the requester.
 /// Whether the employee's episodes show `summary` (newest 50).
 async fn has_episode(node: &common::NodeProcess, who: &str, summary: &str) -> Option<()> {
     let v = node
@@ -393,6 +392,7 @@ async fn coaching_in_chat_in_a_reply_and_in_words_is_learned_from() {
     node.terminate();
 }
 
+/// A role whose plan covers reporting tasks: it mails the report to the requester.
 fn roles_with_report_plan() -> std::collections::BTreeMap<String, empla::config::RoleTemplate> {
     let mut roles = common::roles();
     let csm = roles.get_mut("csm").unwrap();
@@ -479,5 +479,101 @@ async fn task_runs_to_done(store: common::TestStore) {
             .any(|m| m.body.contains("Taking this on (send report)")),
         "{inbox:?}"
     );
+    node.shutdown().await;
+}
+
+/// A recruiter role with a quick follow-up sequence: a touch, then another after each
+/// second of silence, stopped by a reply.
+fn roles_with_follow_ups() -> std::collections::BTreeMap<String, empla::config::RoleTemplate> {
+    let mut roles = common::roles();
+    let plan: empla::bdi::plans::PlanSpec = toml::from_str(
+        r#"
+name = "trial_follow_up"
+trigger = { event = "trial.started" }
+steps = [
+  { action = "email.send", params = { to = "Sarah Chen <sarah@acme.com>", subject = "Your trial", body = "How is it going?" } },
+  { wait = "email.reply", timeout = "1s", on_event = "finish", on_timeout = "continue" },
+  { action = "email.reply", params = { follows = "{{ intention.last_action }}", body = "Just checking in." } },
+  { wait = "email.reply", timeout = "1s", on_event = "finish", on_timeout = "continue" },
+  { action = "email.reply", params = { follows = "{{ intention.last_action }}", body = "Last note from me." } },
+]
+"#,
+    )
+    .unwrap();
+    roles.get_mut("recruiter").unwrap().plans.push(plan);
+    roles
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_goes_to_the_same_person_in_the_thread_and_a_reply_stops_the_sequence() {
+    let store = common::sqlite().await;
+    let mut opts = common::options("follow-ups");
+    opts.roles = roles_with_follow_ups();
+    opts.runtime.passivation_sweep_every = std::time::Duration::from_millis(200);
+    let node = Node::start_with_store(store.store.clone(), opts)
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("recruiter", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    // Seen as many times as this persona wants evidence before acting on its own.
+    for _ in 0..3 {
+        node.submit_event(
+            sam.id,
+            empla::model::NewEvent {
+                kind: "trial.started".into(),
+                source: "test".into(),
+                payload: json!({}),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let sarahs = || async { node.mail_inbox("sarah@acme.com", 10).await.unwrap() };
+    let first = eventually(20, "the first touch", || async {
+        sarahs().await.into_iter().next()
+    })
+    .await;
+    assert_eq!(first.subject, "Your trial");
+    // A second of silence: the follow-up, to Sarah, in the thread of the first.
+    let second = eventually(20, "the follow-up", || async {
+        let m = sarahs().await;
+        (m.len() == 2).then(|| m[0].clone())
+    })
+    .await;
+    assert_eq!(second.to, "Sarah Chen <sarah@acme.com>");
+    assert_eq!(second.subject, "Re: Your trial");
+    assert_eq!(
+        second.in_reply_to.as_deref(),
+        Some(first.message_id.as_str())
+    );
+    assert_eq!(second.references, [first.message_id.clone()]);
+    assert!(second.body.contains("Just checking in"));
+
+    // Sarah answers the follow-up: the sequence stops, no third touch.
+    node.send_mail(empla::model::OutgoingMail {
+        from: "Sarah Chen <sarah@acme.com>".into(),
+        to: "sam.rivera@example.com".into(),
+        subject: "Re: Your trial".into(),
+        body: "Going well, thanks!".into(),
+        in_reply_to: Some(second.message_id.clone()),
+    })
+    .await
+    .unwrap();
+    eventually(20, "the sequence ended", || async {
+        let ended = node
+            .episodes(sam.id, 50, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .any(|(_, e)| e.summary == "completed trial_follow_up");
+        ended.then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(sarahs().await.len(), 2, "no touch after the reply");
     node.shutdown().await;
 }

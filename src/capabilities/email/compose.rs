@@ -1,7 +1,9 @@
 //! What an employee writes, from an action's parameters: `email.send` (`to`, `subject`,
 //! `body`, optional `cc`) starts a thread; `email.reply` (`in_reply_to`, `body`,
 //! optional `subject`) answers the sender of a stored message and keeps the thread's
-//! headers (In-Reply-To, References, the subject with `Re:`).
+//! headers (In-Reply-To, References, the subject with `Re:`). A reply to a message the
+//! employee sent itself — a follow-up, named by `follows` (the action that sent it) —
+//! goes to that message's recipients, in the same thread.
 
 use crate::capabilities::{CapabilityError, Sender, param};
 use crate::model::{MailMessage, bare_address, clean_message_id, is_address, split_addresses};
@@ -43,19 +45,29 @@ pub fn compose(
     };
     match kind {
         "email.reply" => {
-            let asked = param(params, "in_reply_to").ok_or_else(|| {
-                CapabilityError::Invalid(
-                    "`email.reply` needs `in_reply_to`: the Message-ID of the message answered"
-                        .into(),
-                )
-            })?;
+            let asked = param(params, "in_reply_to")
+                .or(param(params, "follows"))
+                .ok_or_else(|| {
+                    CapabilityError::Invalid(
+                        "`email.reply` needs `in_reply_to` (the Message-ID of the message answered) or `follows` (the action whose message it follows up)"
+                            .into(),
+                    )
+                })?;
             let Some(o) = original else {
                 return Err(CapabilityError::Invalid(format!(
                     "the message answered, {}, is not in this node's mail",
                     clean_message_id(asked)
                 )));
             };
-            m.to = o.from.clone();
+            if bare_address(&o.from).eq_ignore_ascii_case(&sender.email) {
+                // A follow-up of the employee's own message: to the same people.
+                m.to = o.to.clone();
+                if m.cc.is_empty() {
+                    m.cc = o.cc.clone();
+                }
+            } else {
+                m.to = o.from.clone();
+            }
             if m.subject.is_empty() {
                 m.subject = reply_subject(&o.subject);
             }
@@ -148,6 +160,36 @@ mod tests {
     }
 
     #[test]
+    fn a_follow_up_of_its_own_message_goes_to_the_same_people_in_thread() {
+        let first = MailMessage {
+            message_id: "f1@example.com".into(),
+            from: riley().mailbox(),
+            to: "Sarah Chen <sarah@acme.com>".into(),
+            cc: "ops@acme.com".into(),
+            subject: "Your trial".into(),
+            body: "How is it going?".into(),
+            in_reply_to: None,
+            references: vec![],
+            attachments: vec![],
+            at: Utc::now(),
+        };
+        let m = compose(
+            "email.reply",
+            &json!({"follows": "7", "body": "Just checking in"}),
+            &riley(),
+            Some(&first),
+            "f2@example.com".into(),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(m.to, "Sarah Chen <sarah@acme.com>");
+        assert_eq!(m.cc, "ops@acme.com");
+        assert_eq!(m.subject, "Re: Your trial");
+        assert_eq!(m.in_reply_to.as_deref(), Some("f1@example.com"));
+        assert_eq!(m.references, ["f1@example.com"]);
+    }
+
+    #[test]
     fn bad_parameters_are_named() {
         let err = |kind, p: Json, o: Option<&MailMessage>| {
             compose(kind, &p, &riley(), o, "x@y".into(), Utc::now())
@@ -161,6 +203,7 @@ mod tests {
                 .contains("not a mail address")
         );
         assert!(err("email.reply", json!({"body": "hi"}), None).contains("in_reply_to"));
+        assert!(err("email.reply", json!({"body": "hi"}), None).contains("follows"));
         assert!(
             err(
                 "email.reply",
