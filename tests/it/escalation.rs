@@ -210,3 +210,54 @@ async fn an_escalation_is_decided_by_reply_acted_on_and_the_next_alike_by_preced
     );
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_no_plan_answers_is_acknowledged_in_the_thread_and_handed_to_the_manager() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary(dir.path());
+    let r = node
+        .client()
+        .put(node.url("/api/v1/employees/sam.rivera/phase"))
+        .bearer_auth(&node.token)
+        .json(&json!({"phase": "autonomous"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let (status, sent) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Sarah Chen <sarah@acme.com>", "to": "sam.rivera@example.com",
+               "subject": "Office in Berlin?", "body": "Do you have an office in Berlin we could visit?"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let asked = sent["message_id"].as_str().unwrap().to_string();
+    let ack = eventually(20, "the acknowledgment", || async {
+        node.get_json("/api/v1/mail/inbox?address=sarah@acme.com")
+            .await["items"]
+            .as_array()
+            .and_then(|i| i.first().cloned())
+    })
+    .await;
+    assert_eq!(ack["in_reply_to"], asked.as_str());
+    assert!(
+        ack["body"].as_str().unwrap().contains("passed it on"),
+        "{ack}"
+    );
+    let handed = eventually(20, "the escalation to Priya", || async {
+        priyas_mail(&node).await.into_iter().next()
+    })
+    .await;
+    let body = handed["body"].as_str().unwrap();
+    assert!(
+        body.contains("Office in Berlin?") && body.contains("enquiry"),
+        "{body}"
+    );
+    assert!(body.contains("office in Berlin we could visit"), "{body}");
+    let pending = node
+        .get_json("/api/v1/escalations?employee=sam.rivera")
+        .await;
+    assert_eq!(pending["items"][0]["case"], "unanswered_mail");
+    node.terminate();
+}
