@@ -101,6 +101,11 @@ pub enum CapabilityMsg {
 /// was cut short by a crash is still pending and runs again, with the same idempotency
 /// key for the driver.
 ///
+/// The actions of one cycle run in order; the batches of different cycles run side by
+/// side, up to [`ACTIONS_IN_FLIGHT`] at once, so an employee answering many messages is
+/// not held up by each mail server round trip in turn. An action already running in
+/// this node (handed over again after a restart in the tree) is not started twice.
+///
 /// The capabilities themselves are reached through the interaction hub; an action
 /// whose capability this node has no driver for is answered `unsupported`.
 pub(crate) struct CapabilityActor;
@@ -110,8 +115,12 @@ pub(crate) struct CapabilityActor;
 pub(crate) struct CapabilityState {
     rt: Arc<Runtime>,
     employee: EmployeeId,
-    sender: Option<(Sender, Option<Manager>)>,
+    sender: Option<Arc<(Sender, Option<Manager>)>>,
+    slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Batches of one employee's actions running at once.
+pub(crate) const ACTIONS_IN_FLIGHT: usize = 16;
 
 impl Actor for CapabilityActor {
     type Msg = CapabilityMsg;
@@ -127,6 +136,7 @@ impl Actor for CapabilityActor {
             rt,
             employee,
             sender: None,
+            slots: Arc::new(tokio::sync::Semaphore::new(ACTIONS_IN_FLIGHT)),
         })
     }
 
@@ -139,53 +149,73 @@ impl Actor for CapabilityActor {
         match msg {
             CapabilityMsg::Run(entries) => {
                 if state.sender.is_none() {
-                    state.sender = super::interaction::sender_of(&state.rt, state.employee).await;
-                }
-                let CapabilityState {
-                    rt,
-                    employee,
-                    sender,
-                } = state;
-                let Some((me, manager)) = sender.as_ref() else {
-                    // Not readable now: the actions stay pending and run at the next start.
-                    return Err(
-                        format!("employee {employee} could not be read from the store").into(),
-                    );
-                };
-                for entry in entries {
-                    let (status, result) =
-                        super::interaction::run_action(rt, me, manager.as_ref(), &entry).await;
-                    metrics::counter!("empla_actions_total", "status" => status.as_str())
-                        .increment(1);
-                    let new = NewEvent {
-                        kind: super::reasoning::kinds::OUTCOME.into(),
-                        source: "outbox".into(),
-                        payload: json!({
-                            "action_id": entry.action_id,
-                            "key": entry.key,
-                            "kind": entry.kind,
-                            "status": status,
-                            "result": result,
-                        }),
-                        idempotency_key: Some(format!("outcome:{}", entry.key)),
-                    };
-                    let event = Event::accept(rt.tenant.clone(), *employee, new, Utc::now());
-                    match rt
-                        .store
-                        .finish_action(&entry.key, status, &result, &event)
+                    state.sender = super::interaction::sender_of(&state.rt, state.employee)
                         .await
-                    {
-                        Ok(true) => super::registry::deliver(rt, event),
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::error!(employee = %employee, action = %entry.key, error = %e, "action outcome not stored; it stays pending and runs again at the next activation");
-                        }
-                    }
+                        .map(Arc::new);
                 }
+                let Some(who) = state.sender.clone() else {
+                    // Not readable now: the actions stay pending and run at the next start.
+                    return Err(format!(
+                        "employee {} could not be read from the store",
+                        state.employee
+                    )
+                    .into());
+                };
+                // Wait for a slot here, so a flood of batches queues in the mailbox
+                // (bounded) rather than as tasks.
+                let slot = state.slots.clone().acquire_owned().await?;
+                let rt = state.rt.clone();
+                let employee = state.employee;
+                tokio::spawn(async move {
+                    run_batch(&rt, employee, &who.0, who.1.as_ref(), entries).await;
+                    drop(slot);
+                });
             }
             CapabilityMsg::InjectFault => panic!("{DRILL_PANIC}"),
         }
         Ok(())
+    }
+}
+
+/// Runs one cycle's actions in order, recording each outcome with its event.
+async fn run_batch(
+    rt: &Arc<Runtime>,
+    employee: EmployeeId,
+    me: &Sender,
+    manager: Option<&Manager>,
+    entries: Vec<OutboxEntry>,
+) {
+    for entry in entries {
+        if !rt.running.insert(entry.key.clone()) {
+            continue; // already running in this node
+        }
+        let (status, result) = super::interaction::run_action(rt, me, manager, &entry).await;
+        metrics::counter!("empla_actions_total", "status" => status.as_str()).increment(1);
+        let new = NewEvent {
+            kind: super::reasoning::kinds::OUTCOME.into(),
+            source: "outbox".into(),
+            payload: json!({
+                "action_id": entry.action_id,
+                "key": entry.key,
+                "kind": entry.kind,
+                "status": status,
+                "result": result,
+            }),
+            idempotency_key: Some(format!("outcome:{}", entry.key)),
+        };
+        let event = Event::accept(rt.tenant.clone(), employee, new, Utc::now());
+        match rt
+            .store
+            .finish_action(&entry.key, status, &result, &event)
+            .await
+        {
+            Ok(true) => super::registry::deliver(rt, event),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(employee = %employee, action = %entry.key, error = %e, "action outcome not stored; it stays pending and runs again at the next activation");
+            }
+        }
+        rt.running.remove(&entry.key);
     }
 }
 

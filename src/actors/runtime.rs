@@ -22,6 +22,8 @@ pub(crate) struct Runtime {
     pub(crate) working_tokens: usize,
     /// Mail and chat transports, triage, chat callers waiting for answers.
     pub(crate) hub: super::interaction::Hub,
+    /// Outbox keys of the actions running in this node now.
+    pub(crate) running: dashmap::DashSet<String>,
     /// Each role's compiled playbook, shared by its employees.
     playbooks: BTreeMap<String, Arc<Playbook>>,
     /// For employees whose role is no longer configured.
@@ -50,6 +52,7 @@ impl Runtime {
             config,
             working_tokens,
             hub,
+            running: dashmap::DashSet::new(),
             playbooks,
             no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),

@@ -78,13 +78,18 @@ async fn memory_over_http_and_the_cli() {
     assert_eq!(first["sources"], json!(["text"]));
     assert!(first["text"].as_str().unwrap().contains("200 seats"));
     // Participant, time range and hybrid.
-    let (_, with) = get(format!("{base}/search?with=sarah&mode=text&limit=50")).await;
-    let with: Vec<&str> = with["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["text"].as_str().unwrap())
-        .collect();
+    // Both of Sarah's mails, once the last one sent is recorded too.
+    let with = eventually(10, "both of Sarah's mails", || async {
+        let (_, v) = get(format!("{base}/search?with=sarah&mode=text&limit=50")).await;
+        let texts: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["text"].as_str().unwrap().to_string())
+            .collect();
+        (texts.len() >= 2).then_some(texts)
+    })
+    .await;
     assert_eq!(with.len(), 2, "{with:?}");
     assert!(with.iter().all(|t| t.contains("Sarah Chen")));
     let (_, future) = get(format!("{base}/search?q=pricing&from=2999-01-01")).await;
