@@ -18,6 +18,7 @@ mod children;
 mod employee;
 mod employee_supervisor;
 mod escalations;
+mod hiring;
 mod humans;
 mod interaction;
 mod mailboxes;
