@@ -89,6 +89,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         store: StoreConfig::default(),
         runtime: RuntimeConfig::default(),
         memory: Default::default(),
+        calendar: Default::default(),
         mail: empla::config::MailConfig {
             poll_every: Duration::from_secs(5),
             ..server.config("mail-credentials.toml")

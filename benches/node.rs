@@ -575,6 +575,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         store,
         runtime: RuntimeConfig::default(),
         memory: Default::default(),
+        calendar: Default::default(),
         mail: Default::default(),
         data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,

@@ -12,6 +12,7 @@
 use super::node::SubmitError;
 use super::registry::accept;
 use super::runtime::Runtime;
+use crate::capabilities::calendar::{CalendarDriver, LocalCalendar};
 use crate::capabilities::chat::{ChatTransport, LocalChat};
 use crate::capabilities::email::{self, LocalMail, MailTransport, Triage};
 use crate::capabilities::{CapabilityError, Sender, param};
@@ -49,6 +50,9 @@ pub(crate) struct Hub {
     pub(crate) domain: String,
     pub(crate) mail: Arc<dyn MailTransport>,
     pub(crate) chat: Arc<dyn ChatTransport>,
+    /// Where calendars are kept, and when people work.
+    pub(crate) calendar: Arc<dyn CalendarDriver>,
+    pub(crate) calendar_cfg: crate::config::CalendarConfig,
     triage: BTreeMap<String, Arc<Triage>>,
     default_triage: Arc<Triage>,
     /// Chat event id → callers waiting for the employee's answer.
@@ -104,6 +108,8 @@ impl Hub {
             domain: domain.to_string(),
             mail,
             chat: Arc::new(LocalChat::new(store.clone())),
+            calendar: Arc::new(LocalCalendar::new(store.clone())),
+            calendar_cfg: Default::default(),
             triage: triage
                 .into_iter()
                 .map(|(role, rules)| (role, Arc::new(Triage::new(&rules))))
@@ -235,6 +241,7 @@ pub(crate) async fn run_action(
         "escalate" => super::escalations::escalate(rt, me, manager, entry).await,
         "escalation.decide" => super::escalations::decide_action(rt, me, entry).await,
         "task.update" => update_task(rt, me, entry).await,
+        k if k.starts_with("calendar.") => super::calendar::run(rt, me, manager, entry).await,
         _ => {
             let capability = entry.kind.split('.').next().unwrap_or(&entry.kind);
             return (

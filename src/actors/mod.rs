@@ -14,6 +14,7 @@
 //! Only this module holds actor refs. Every restart follows one policy
 //! ([`supervision::RestartTracker`]).
 
+mod calendar;
 mod children;
 mod employee;
 mod employee_supervisor;

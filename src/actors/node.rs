@@ -38,6 +38,8 @@ pub struct NodeOptions {
     pub memory: crate::config::MemoryConfig,
     /// Mail settings: the built-in driver or a mail server.
     pub mail: crate::config::MailConfig,
+    /// Calendar settings: the built-in driver or a CalDAV server, working hours.
+    pub calendar: crate::config::CalendarConfig,
     /// The node's data directory (mail logins, attachments).
     pub data_dir: PathBuf,
     /// Role templates by id.
@@ -57,6 +59,7 @@ impl NodeOptions {
             runtime: cfg.node.runtime.clone(),
             memory: cfg.node.memory.clone(),
             mail: cfg.node.mail.clone(),
+            calendar: cfg.node.calendar.clone(),
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
@@ -80,6 +83,9 @@ pub enum NodeError {
     /// The mail settings cannot be used (e.g. the CA or credentials file).
     #[error("mail: {0}")]
     Mail(String),
+    /// The calendar settings cannot be used (e.g. the server URL or credentials file).
+    #[error("calendar: {0}")]
+    Calendar(String),
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),
@@ -201,8 +207,11 @@ impl Node {
             .iter()
             .map(|(id, role)| (id.clone(), role.triage.clone()))
             .collect();
-        let (hub, server) = super::interaction::Hub::from_options(&store, &opts, triage)
+        let (mut hub, server) = super::interaction::Hub::from_options(&store, &opts, triage)
             .map_err(NodeError::Mail)?;
+        hub.calendar = super::calendar::driver(&store, &opts.calendar, &opts.data_dir)
+            .map_err(NodeError::Calendar)?;
+        hub.calendar_cfg = opts.calendar.clone();
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -243,6 +252,7 @@ impl Node {
         let bridges = server
             .map(|server| super::mailboxes::start(rt.clone(), server, bridge_settings(&opts)))
             .into_iter()
+            .chain(super::calendar::start_sync(rt.clone()))
             .collect();
         let node = Node {
             rt,

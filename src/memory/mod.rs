@@ -7,6 +7,7 @@
 //! actors.
 
 mod backfill;
+mod calendar;
 mod consolidate;
 pub mod embed;
 mod escalations;

@@ -5,6 +5,7 @@
 //! returns every problem at once as [`FieldError`]s so callers can name the field.
 
 mod approval;
+mod calendar;
 mod episode;
 mod escalation;
 mod event;
@@ -18,6 +19,9 @@ mod task;
 pub(crate) use persona::sample as persona_sample;
 
 pub use approval::{ActionStatus, Approval, ApprovalStatus, OutboxEntry};
+pub use calendar::{
+    CalendarEvent, EventStatus, MAX_MEETING, NewMeeting, WorkingHours, attendee_list,
+};
 pub use episode::{Episode, EpisodeKind};
 pub use escalation::{Escalation, EscalationStatus, Verdict};
 pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent};

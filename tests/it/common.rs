@@ -103,6 +103,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         store: StoreConfig::default(),
         runtime: fast_runtime(),
         memory: Default::default(),
+        calendar: Default::default(),
         mail: Default::default(),
         data_dir: std::env::temp_dir(),
         roles: roles(),

@@ -1,0 +1,191 @@
+//! Calendar events as iCalendar (RFC 5545), the format CalDAV servers store: one
+//! VEVENT per object, times in UTC, organiser and attendees as `mailto:` addresses,
+//! priority on iCalendar's 1 (high) to 9 (low) scale. Reading accepts what calendar
+//! clients write: times with a TZID, all-day dates, folded lines, events with no
+//! priority.
+
+use crate::model::{CalendarEvent, EventStatus, Priority, bare_address, display_name};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use icalendar::{
+    Calendar, CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, Property,
+};
+
+/// The event as an iCalendar object.
+pub fn to_ics(e: &CalendarEvent, now: DateTime<Utc>) -> String {
+    let mut ev = Event::new();
+    ev.uid(&e.uid)
+        .summary(&e.title)
+        .starts(e.start)
+        .ends(e.end)
+        .sequence(e.sequence)
+        .timestamp(now)
+        .status(match e.status {
+            EventStatus::Confirmed => icalendar::EventStatus::Confirmed,
+            EventStatus::Cancelled => icalendar::EventStatus::Cancelled,
+        })
+        .add_property(
+            "PRIORITY",
+            match e.priority {
+                Priority::High => "1",
+                Priority::Medium => "5",
+                Priority::Low => "9",
+            },
+        );
+    if !e.description.is_empty() {
+        ev.description(&e.description);
+    }
+    ev.append_property(person("ORGANIZER", &e.organizer));
+    for a in &e.attendees {
+        ev.append_multi_property(person("ATTENDEE", a));
+    }
+    let mut cal = Calendar::new();
+    cal.push(ev.done());
+    cal.done().to_string()
+}
+
+fn person(key: &str, who: &str) -> Property {
+    let mut p = Property::new(key, format!("mailto:{}", bare_address(who)));
+    if let Some(name) = display_name(who) {
+        p.add_parameter("CN", name);
+    }
+    p.done()
+}
+
+/// The events in an iCalendar object. Events without a UID or a start are skipped;
+/// an event without an end lasts an hour (a day when it is all-day).
+pub fn from_ics(text: &str) -> Result<Vec<CalendarEvent>, String> {
+    let cal: Calendar = text
+        .parse()
+        .map_err(|e| format!("not an iCalendar object: {e}"))?;
+    let mut out = Vec::new();
+    for ev in cal.events() {
+        let (Some(uid), Some(start)) = (ev.get_uid(), ev.get_start().and_then(utc)) else {
+            continue;
+        };
+        let all_day = matches!(ev.get_start(), Some(DatePerhapsTime::Date(_)));
+        let end = ev.get_end().and_then(utc).unwrap_or(
+            start
+                + if all_day {
+                    Duration::days(1)
+                } else {
+                    Duration::hours(1)
+                },
+        );
+        let who = |p: &Property| {
+            let address = strip_mailto(p.value());
+            match p.params().get("CN").map(|c| c.value().trim_matches('"')) {
+                Some(name) if !name.is_empty() => format!("{name} <{address}>"),
+                _ => address.to_string(),
+            }
+        };
+        out.push(CalendarEvent {
+            uid: uid.to_string(),
+            title: ev.get_summary().unwrap_or("").to_string(),
+            description: ev.get_description().unwrap_or("").to_string(),
+            start,
+            end: end.max(start),
+            organizer: ev
+                .properties()
+                .get("ORGANIZER")
+                .map(who)
+                .unwrap_or_default(),
+            attendees: ev
+                .multi_properties()
+                .get("ATTENDEE")
+                .map(|v| v.iter().map(who).collect())
+                .unwrap_or_default(),
+            priority: match ev.get_priority() {
+                Some(1..=4) => Priority::High,
+                Some(6..=9) => Priority::Low,
+                _ => Priority::Medium,
+            },
+            status: match ev.get_status() {
+                Some(icalendar::EventStatus::Cancelled) => EventStatus::Cancelled,
+                _ => EventStatus::Confirmed,
+            },
+            sequence: ev.get_sequence().unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+fn strip_mailto(v: &str) -> &str {
+    let v = v.trim();
+    v.get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("mailto:"))
+        .map_or(v, |_| &v[7..])
+}
+
+/// A start or end in UTC: floating times are taken as UTC, dates as midnight UTC.
+fn utc(t: DatePerhapsTime) -> Option<DateTime<Utc>> {
+    match t {
+        DatePerhapsTime::DateTime(CalendarDateTime::Floating(n)) => Some(Utc.from_utc_datetime(&n)),
+        DatePerhapsTime::DateTime(dt) => dt.try_into_utc(),
+        DatePerhapsTime::Date(d) => midnight(d),
+    }
+}
+
+fn midnight(d: NaiveDate) -> Option<DateTime<Utc>> {
+    d.and_hms_opt(0, 0, 0).map(|n| Utc.from_utc_datetime(&n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CalendarEvent {
+        let start = Utc.with_ymd_and_hms(2026, 12, 8, 14, 0, 0).unwrap();
+        CalendarEvent {
+            uid: "e1@example.com".into(),
+            title: "Renewal review, Acme; Q1".into(),
+            description: "Agenda:\n1. usage\n2. pricing".into(),
+            start,
+            end: start + Duration::minutes(45),
+            organizer: "Riley Quinn <riley.quinn@example.com>".into(),
+            attendees: vec![
+                "sarah@acme.com".into(),
+                "Alex Morgan <alex@example.com>".into(),
+            ],
+            priority: Priority::High,
+            status: EventStatus::Confirmed,
+            sequence: 3,
+        }
+    }
+
+    #[test]
+    fn an_event_survives_the_round_trip_through_icalendar() {
+        let e = sample();
+        let text = to_ics(&e, Utc::now());
+        assert!(text.contains("BEGIN:VEVENT"), "{text}");
+        assert!(text.contains("PRIORITY:1"), "{text}");
+        assert_eq!(from_ics(&text).unwrap(), vec![e]);
+    }
+
+    #[test]
+    fn what_calendar_clients_write_is_read() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nBEGIN:VEVENT\r\n\
+            UID:abc\r\nDTSTAMP:20261201T100000Z\r\n\
+            DTSTART;TZID=Europe/Berlin:20261208T100000\r\nDTEND;TZID=Europe/Berlin:20261208T11\r\n 0000\r\n\
+            SUMMARY:Board\r\n  meeting\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:allday\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;VALUE=DATE:20261209\r\nSUMMARY:Offsite\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nDTSTAMP:20261201T100000Z\r\nSUMMARY:no uid\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let events = from_ics(text).unwrap();
+        assert_eq!(events.len(), 2, "{events:?}");
+        let board = &events[0];
+        assert_eq!(
+            board.start,
+            Utc.with_ymd_and_hms(2026, 12, 8, 9, 0, 0).unwrap()
+        );
+        assert_eq!(
+            board.end,
+            Utc.with_ymd_and_hms(2026, 12, 8, 10, 0, 0).unwrap()
+        );
+        assert_eq!(board.title, "Board meeting");
+        assert_eq!(board.status, EventStatus::Cancelled);
+        assert_eq!(board.priority, Priority::Medium);
+        assert_eq!(events[1].duration(), Duration::days(1));
+        assert!(
+            from_ics("not a calendar").is_err() || from_ics("not a calendar").unwrap().is_empty()
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Calendars: read someone's meetings, put a meeting in their calendar, and find the
+//! best time for several people ([`slots`]). The built-in driver of the embedded
+//! default keeps every calendar in the store; the CalDAV driver keeps them on a
+//! calendar server (one collection per person, reached with that person's login).
+//!
+//! A driver only stores and reads copies; deciding when to meet, what to move and whom
+//! to tell is the node's (`actors/calendar.rs`).
+
+pub mod caldav;
+pub mod ics;
+pub mod slots;
+
+pub use caldav::CalDav;
+
+use super::CapabilityError;
+use crate::memory::Store;
+use crate::model::{CalendarEvent, TenantId};
+use chrono::{DateTime, Utc};
+
+/// Where calendars are kept.
+#[async_trait::async_trait]
+pub trait CalendarDriver: Send + Sync {
+    /// Whether the node can read and write `owner`'s calendar.
+    fn reaches(&self, owner: &str) -> bool;
+
+    /// The calendars kept elsewhere that the node should watch for meetings others put
+    /// there (re-reading its logins first); none for calendars the node keeps itself.
+    fn owners(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The events of `owner`'s calendar overlapping `[from, to)`, by start; cancelled
+    /// ones too.
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CalendarEvent>, CapabilityError>;
+
+    /// One event of `owner`'s calendar.
+    async fn event(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        uid: &str,
+    ) -> Result<Option<CalendarEvent>, CapabilityError>;
+
+    /// Puts `e` in `owner`'s calendar, replacing an older copy with the same uid.
+    /// Putting the same copy twice changes nothing.
+    async fn put(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        e: &CalendarEvent,
+    ) -> Result<(), CapabilityError>;
+}
+
+/// The built-in driver: every address's calendar is kept in the store.
+pub struct LocalCalendar {
+    store: Store,
+}
+
+impl LocalCalendar {
+    /// A driver storing into `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait::async_trait]
+impl CalendarDriver for LocalCalendar {
+    fn reaches(&self, _owner: &str) -> bool {
+        true
+    }
+
+    async fn events(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CalendarEvent>, CapabilityError> {
+        Ok(self.store.calendar_events(tenant, owner, from, to).await?)
+    }
+
+    async fn event(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        uid: &str,
+    ) -> Result<Option<CalendarEvent>, CapabilityError> {
+        Ok(self.store.calendar_event(tenant, owner, uid).await?)
+    }
+
+    async fn put(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        e: &CalendarEvent,
+    ) -> Result<(), CapabilityError> {
+        self.store.put_calendar_event(tenant, owner, e).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! Calendars on the built-in driver: each participant's copy of a meeting, keyed by the
+//! owner's address and the event's uid. Storing a copy again with the same sequence
+//! (an action retried after a crash) changes nothing new; an older sequence never
+//! overwrites a newer one.
+
+use super::rows::parse_json;
+use super::store::{Store, StoreError, with_pool};
+use super::{from_micros, to_micros};
+use crate::model::{CalendarEvent, EventStatus, Priority, TenantId};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    uid: String,
+    title: String,
+    description: String,
+    starts_at: i64,
+    ends_at: i64,
+    organizer: String,
+    attendees: String,
+    priority: String,
+    status: String,
+    sequence: i64,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<CalendarEvent, StoreError> {
+        Ok(CalendarEvent {
+            uid: self.uid,
+            title: self.title,
+            description: self.description,
+            start: from_micros(self.starts_at),
+            end: from_micros(self.ends_at),
+            organizer: self.organizer,
+            attendees: serde_json::from_value(parse_json(&self.attendees)?)
+                .map_err(|e| StoreError::Corrupt(format!("calendar attendees: {e}")))?,
+            priority: Priority::parse(&self.priority).unwrap_or(Priority::Medium),
+            status: EventStatus::parse(&self.status).unwrap_or(EventStatus::Confirmed),
+            sequence: u32::try_from(self.sequence).unwrap_or(0),
+        })
+    }
+}
+
+/// `SELECT <event columns> FROM calendar_events <rest>`.
+macro_rules! select_events {
+    ($rest:literal) => {
+        concat!(
+            "SELECT uid, title, description, starts_at, ends_at, organizer, attendees, \
+             priority, status, sequence FROM calendar_events ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// Puts `e` in `owner`'s calendar, unless a newer copy is there. Answers whether it
+    /// was stored.
+    pub async fn put_calendar_event(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        e: &CalendarEvent,
+    ) -> Result<bool, StoreError> {
+        let attendees = serde_json::to_string(&e.attendees).expect("strings serialise");
+        let n = with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO calendar_events (tenant, owner, uid, title, description, starts_at, \
+                 ends_at, organizer, attendees, priority, status, sequence) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (tenant, owner, uid) DO UPDATE SET title = excluded.title, \
+                 description = excluded.description, starts_at = excluded.starts_at, \
+                 ends_at = excluded.ends_at, organizer = excluded.organizer, \
+                 attendees = excluded.attendees, priority = excluded.priority, \
+                 status = excluded.status, sequence = excluded.sequence \
+                 WHERE calendar_events.sequence <= excluded.sequence",
+            )
+            .bind(tenant.as_str())
+            .bind(owner.to_ascii_lowercase())
+            .bind(&e.uid)
+            .bind(&e.title)
+            .bind(&e.description)
+            .bind(to_micros(e.start))
+            .bind(to_micros(e.end))
+            .bind(&e.organizer)
+            .bind(&attendees)
+            .bind(e.priority.as_str())
+            .bind(e.status.as_str())
+            .bind(i64::from(e.sequence))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// The events of `owner`'s calendar overlapping `[from, to)`, cancelled ones too,
+    /// by start.
+    pub async fn calendar_events(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CalendarEvent>, StoreError> {
+        let rows: Vec<EventRow> = with_pool!(self, read, |pool| {
+            sqlx::query_as(select_events!(
+                "WHERE tenant = $1 AND owner = $2 AND starts_at < $3 AND ends_at > $4 \
+                 ORDER BY starts_at, uid LIMIT 5000"
+            ))
+            .bind(tenant.as_str())
+            .bind(owner.to_ascii_lowercase())
+            .bind(to_micros(to))
+            .bind(to_micros(from))
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+
+    /// One event of `owner`'s calendar.
+    pub async fn calendar_event(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        uid: &str,
+    ) -> Result<Option<CalendarEvent>, StoreError> {
+        let row: Option<EventRow> = with_pool!(self, read, |pool| {
+            sqlx::query_as(select_events!(
+                "WHERE tenant = $1 AND owner = $2 AND uid = $3"
+            ))
+            .bind(tenant.as_str())
+            .bind(owner.to_ascii_lowercase())
+            .bind(uid)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(EventRow::into_event).transpose()
+    }
+}

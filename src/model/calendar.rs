@@ -1,0 +1,286 @@
+//! Calendars: meetings and blocked time in a person's calendar, the working hours and
+//! time zone that say when someone can meet, and a request to book a meeting.
+//!
+//! A calendar is named by its owner's mail address. The same meeting is a copy in the
+//! calendar of each participant the node can reach, all with one `uid`, as CalDAV
+//! servers keep it; `sequence` grows with each change so every copy can tell the
+//! newer one.
+
+use super::{FieldError, Priority, bare_address, is_address, split_addresses};
+use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Longest meeting that can be booked.
+pub const MAX_MEETING: Duration = Duration::hours(12);
+
+/// Whether a calendar event still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// It takes place.
+    Confirmed,
+    /// Called off; kept so every copy learns of it.
+    Cancelled,
+}
+
+impl EventStatus {
+    /// Name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Confirmed => "confirmed",
+            EventStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// From a stored name.
+    pub fn parse(s: &str) -> Option<EventStatus> {
+        match s.to_ascii_lowercase().as_str() {
+            "confirmed" => Some(EventStatus::Confirmed),
+            "cancelled" | "canceled" => Some(EventStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// One meeting or block of time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CalendarEvent {
+    /// Identifier shared by every participant's copy.
+    pub uid: String,
+    /// Title.
+    pub title: String,
+    /// Agenda or notes.
+    #[serde(default)]
+    pub description: String,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End (after the start).
+    pub end: DateTime<Utc>,
+    /// Who organised it: `Name <address>` or an address.
+    pub organizer: String,
+    /// Who takes part besides the organiser.
+    #[serde(default)]
+    pub attendees: Vec<String>,
+    /// How much it matters when two meetings collide: the lower one moves.
+    pub priority: Priority,
+    /// Confirmed or cancelled.
+    pub status: EventStatus,
+    /// Grows with each change.
+    #[serde(default)]
+    pub sequence: u32,
+}
+
+impl CalendarEvent {
+    /// Everyone in it, organiser first, as bare lowercase addresses, once each.
+    pub fn participants(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in std::iter::once(&self.organizer).chain(&self.attendees) {
+            let a = bare_address(p).to_ascii_lowercase();
+            if is_address(&a) && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    /// Whether it overlaps `[start, end)` and still holds.
+    pub fn overlaps(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        self.status == EventStatus::Confirmed && self.start < end && start < self.end
+    }
+
+    /// Length.
+    pub fn duration(&self) -> Duration {
+        self.end - self.start
+    }
+}
+
+/// When someone works: days of the week and hours of the day in their time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingHours {
+    /// Time zone the hours are in.
+    pub tz: chrono_tz::Tz,
+    /// Working days.
+    pub days: Vec<Weekday>,
+    /// Start of the working day.
+    pub start: NaiveTime,
+    /// End of the working day (after the start).
+    pub end: NaiveTime,
+}
+
+impl Default for WorkingHours {
+    /// Monday to Friday, 09:00–17:00 UTC.
+    fn default() -> Self {
+        WorkingHours {
+            tz: chrono_tz::UTC,
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            start: NaiveTime::from_hms_opt(9, 0, 0).expect("09:00 is a time"),
+            end: NaiveTime::from_hms_opt(17, 0, 0).expect("17:00 is a time"),
+        }
+    }
+}
+
+/// A meeting someone asks to book: by a human through the API or CLI, or by an
+/// employee's `calendar.schedule` action.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMeeting {
+    /// Title.
+    pub title: String,
+    /// Who else takes part: addresses or `Name <address>`.
+    #[serde(default)]
+    pub attendees: Vec<String>,
+    /// Start; when unset, the best free time within `within_days` is taken.
+    #[serde(default)]
+    pub start: Option<DateTime<Utc>>,
+    /// Length in minutes.
+    pub duration_minutes: i64,
+    /// How much it matters (default medium).
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Agenda or notes.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// How many days ahead to look for a free time (default 7).
+    #[serde(default)]
+    pub within_days: Option<i64>,
+}
+
+impl NewMeeting {
+    /// Every problem, naming the field.
+    pub fn validate(&self, now: DateTime<Utc>) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        let title = self.title.trim();
+        if title.is_empty() || title.len() > 200 || title.contains(['\r', '\n']) {
+            e.push(FieldError::new(
+                "title",
+                "must be 1 to 200 characters on one line, e.g. \"Renewal review\"",
+            ));
+        }
+        for (i, a) in self.attendees.iter().enumerate() {
+            if !is_address(bare_address(a)) {
+                e.push(FieldError::new(
+                    format!("attendees[{i}]"),
+                    format!("must be a mail address or `Name <address>`, got {a:?}"),
+                ));
+            }
+        }
+        if self.duration_minutes < 5 || self.duration_minutes > MAX_MEETING.num_minutes() {
+            e.push(FieldError::new(
+                "duration_minutes",
+                format!(
+                    "must be between 5 and {} minutes, got {}",
+                    MAX_MEETING.num_minutes(),
+                    self.duration_minutes
+                ),
+            ));
+        }
+        if let Some(s) = self.start
+            && s < now - Duration::minutes(1)
+        {
+            e.push(FieldError::new(
+                "start",
+                format!("{s} is in the past; give a time from now on, or none to take the best free time"),
+            ));
+        }
+        if let Some(d) = self.within_days
+            && !(1..=90).contains(&d)
+        {
+            e.push(FieldError::new(
+                "within_days",
+                format!("must be between 1 and 90 days, got {d}"),
+            ));
+        }
+        e
+    }
+}
+
+/// Attendees given as a list or as one comma-separated string, each trimmed.
+pub fn attendee_list(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .flat_map(|s| split_addresses(s).map(str::to_string).collect::<Vec<_>>())
+            .collect(),
+        serde_json::Value::String(s) => split_addresses(s).map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(|s| s.trim().to_string())
+    .filter(|s| !s.is_empty())
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_meeting_request_names_each_bad_field() {
+        let now = Utc::now();
+        let m = NewMeeting {
+            title: " ".into(),
+            attendees: vec!["alex@example.com".into(), "not an address".into()],
+            start: Some(now - Duration::hours(2)),
+            duration_minutes: 2,
+            within_days: Some(400),
+            ..NewMeeting::default()
+        };
+        let fields: Vec<_> = m.validate(now).into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "attendees[1]",
+                "duration_minutes",
+                "start",
+                "within_days"
+            ]
+        );
+    }
+
+    #[test]
+    fn participants_are_bare_addresses_once_each_organiser_first() {
+        let now = Utc::now();
+        let e = CalendarEvent {
+            uid: "u".into(),
+            title: "t".into(),
+            description: String::new(),
+            start: now,
+            end: now + Duration::minutes(30),
+            organizer: "Riley Quinn <Riley.Quinn@example.com>".into(),
+            attendees: vec![
+                "alex@example.com".into(),
+                "riley.quinn@example.com".into(),
+                "hiring manager".into(),
+            ],
+            priority: Priority::Medium,
+            status: EventStatus::Confirmed,
+            sequence: 0,
+        };
+        assert_eq!(
+            e.participants(),
+            ["riley.quinn@example.com", "alex@example.com"]
+        );
+        assert!(e.overlaps(now + Duration::minutes(29), now + Duration::hours(1)));
+        assert!(!e.overlaps(now + Duration::minutes(30), now + Duration::hours(1)));
+    }
+
+    #[test]
+    fn attendees_come_as_a_list_or_a_comma_separated_string() {
+        assert_eq!(
+            attendee_list(&json!("a@x.io, Bo <b@x.io>")),
+            ["a@x.io", "Bo <b@x.io>"]
+        );
+        assert_eq!(attendee_list(&json!(["a@x.io", " "])), ["a@x.io"]);
+        assert!(attendee_list(&json!(3)).is_empty());
+    }
+}
