@@ -34,6 +34,7 @@ mod scheduler;
 pub mod supervision;
 mod tasks;
 
+pub use calendar::{Booked, CalendarError, Moved, Slots};
 pub use children::{A2aMsg, CapabilityMsg, FaultTarget, MemoryMsg};
 pub use employee::{EmployeeMsg, EmployeeRuntime, Snapshot};
 pub use employee_supervisor::SupervisorMsg;

@@ -40,7 +40,10 @@ fn memory_error(e: MemoryError) -> ApiError {
 
 /// A time bound: RFC 3339 (`2026-11-01T09:00:00Z`) or a date (`2026-11-01`, the start
 /// of that day in UTC; as `to`, the end of it).
-fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(super) fn time_param(
+    q: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
     let Some(v) = q.get(name) else {
         return Ok(None);
     };

@@ -4,6 +4,7 @@
 //! The app is one [`router`]; tests drive it directly or through a real listener.
 
 mod approvals;
+mod calendar;
 mod employees;
 mod error;
 mod escalations;
@@ -73,6 +74,10 @@ pub struct ApiState {
         interaction::assign,
         interaction::list_tasks,
         interaction::show_task,
+        calendar::calendar,
+        calendar::employee_calendar,
+        calendar::book,
+        calendar::slots,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -125,6 +130,14 @@ pub struct ApiState {
         interaction::ChatReply,
         interaction::ChatPending,
         interaction::TaskAssigned,
+        calendar::SlotsBody,
+        crate::model::CalendarEvent,
+        crate::model::EventStatus,
+        crate::model::NewMeeting,
+        crate::actors::Booked,
+        crate::actors::Moved,
+        crate::actors::Slots,
+        crate::capabilities::calendar::slots::Slot,
     )),
     modifiers(&BearerAuth)
 )]
@@ -158,6 +171,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(escalations::routes())
         .merge(memory::routes())
         .merge(interaction::routes())
+        .merge(calendar::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -95,8 +95,9 @@ impl Mind {
         let seen = Seen::new(s, &event);
         let bound = choice::risk_bound(s.persona);
         // A persona may wait for more evidence before acting on what it notices; a
-        // message or task addressed to it by someone is acted on at once.
-        let needed = if addressed(&e.kind) {
+        // message or task addressed to it by someone, or a time coming due (a meeting
+        // about to start), is acted on at once.
+        let needed = if addressed(&e.kind) || comes_due(s, &e.kind) {
             1
         } else {
             choice::evidence_needed(s.persona)
@@ -571,6 +572,18 @@ fn addressed(kind: &str) -> bool {
     ["email.", "chat.", "task.", "escalation.", "a2a."]
         .iter()
         .any(|p| kind.starts_with(p))
+}
+
+/// Whether `kind` is a signal of a time coming due (a calendar event, a message's
+/// SLA, a goal's milestone): it fires once, so there is no more evidence to wait for.
+fn comes_due(s: &Situation<'_>, kind: &str) -> bool {
+    use super::signals::SignalKind::{Calendar, GoalMilestone, InboxSla};
+    kind.strip_prefix("signal.").is_some_and(|name| {
+        s.playbook
+            .signals
+            .iter()
+            .any(|sig| sig.name == name && matches!(sig.kind, Calendar | InboxSla | GoalMilestone))
+    })
 }
 
 pub(super) fn kind_matches(pattern: &str, kind: &str) -> bool {

@@ -283,8 +283,12 @@ impl Mind {
                         .as_str()
                         .and_then(|t| t.parse::<DateTime<Utc>>().ok()),
                 ) {
-                    let title = e.payload["title"].as_str().unwrap_or("").to_string();
-                    self.watch.calendar.insert(id.to_string(), (start, title));
+                    if e.payload["status"].as_str() == Some("cancelled") {
+                        self.watch.calendar.remove(id);
+                    } else {
+                        let title = e.payload["title"].as_str().unwrap_or("").to_string();
+                        self.watch.calendar.insert(id.to_string(), (start, title));
+                    }
                 }
             }
             _ => {}

@@ -364,6 +364,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Chat { .. }
         | Command::Task { .. }
         | Command::Escalation { .. }) => super::interaction::run(other).await?,
+        Command::Calendar { action } => super::calendar::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -2,6 +2,7 @@
 //! running node through its HTTP API, with the token from `EMPLA_API_TOKEN` or the
 //! node's token file.
 
+mod calendar;
 mod client;
 mod interaction;
 mod memory;
@@ -135,6 +136,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: TaskAction,
+    },
+    /// Calendars: show one, book a meeting, find free times.
+    Calendar {
+        /// What to do.
+        #[command(subcommand)]
+        action: CalendarAction,
     },
     /// Escalations: list them, decide one.
     Escalation {
@@ -428,6 +435,70 @@ pub enum TaskAction {
         id: String,
         /// Task id.
         task: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+/// `empla calendar ...`.
+#[derive(Debug, Subcommand)]
+#[allow(missing_docs)] // `node` fields are flattened NodeArgs, documented there
+pub enum CalendarAction {
+    /// A calendar's meetings, by start (the next 7 days unless --from/--to).
+    Show {
+        /// An employee (id, address or handle) or a mail address.
+        owner: String,
+        /// From: an RFC 3339 time or a date.
+        #[arg(long)]
+        from: Option<String>,
+        /// Until: an RFC 3339 time or a date.
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Book a meeting with the employee as organiser (the best free time unless --start).
+    Book {
+        /// Employee id or chat handle.
+        id: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// An attendee's address (repeat for more).
+        #[arg(long)]
+        attendee: Vec<String>,
+        /// Start: an RFC 3339 time.
+        #[arg(long)]
+        start: Option<String>,
+        /// Length in minutes.
+        #[arg(long, default_value_t = 30)]
+        duration: i64,
+        /// low, medium or high.
+        #[arg(long)]
+        priority: Option<String>,
+        /// Agenda.
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The best times everyone is free within their working hours.
+    Slots {
+        /// An employee or an address (repeat for more).
+        #[arg(long, required = true)]
+        attendee: Vec<String>,
+        /// Length in minutes.
+        #[arg(long, default_value_t = 30)]
+        duration: i64,
+        /// How many days ahead to look.
+        #[arg(long, default_value_t = 7)]
+        within_days: i64,
+        /// How many times to offer.
+        #[arg(long, default_value_t = 3)]
+        count: usize,
         #[command(flatten)]
         node: NodeArgs,
     },

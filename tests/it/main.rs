@@ -3,6 +3,7 @@
 
 mod api;
 mod bdi;
+mod calendar;
 mod common;
 mod config;
 mod e2e;

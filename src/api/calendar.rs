@@ -1,0 +1,145 @@
+//! Calendars over HTTP: read an employee's or a person's calendar, book a meeting with
+//! an employee as organiser, and find the best free times for a group.
+
+use super::employees::{Items, only_params, resolve};
+use super::memory::time_param;
+use super::{ApiError, ApiState, JsonBody};
+use crate::actors::{Booked, CalendarError, Slots};
+use crate::model::{CalendarEvent, NewMeeting};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/calendar", get(calendar))
+        .route("/calendar/slots", post(slots))
+        .route(
+            "/employees/{id}/calendar",
+            get(employee_calendar).post(book),
+        )
+}
+
+fn calendar_error(e: CalendarError) -> ApiError {
+    match e {
+        e @ CalendarError::Invalid(_) => ApiError::BadRequest(e.to_string()),
+        CalendarError::NotFound => ApiError::NotFound("no such employee".into()),
+        CalendarError::Capability(crate::capabilities::CapabilityError::Invalid(m)) => {
+            ApiError::Conflict(m)
+        }
+        CalendarError::Capability(e) => {
+            tracing::warn!(error = %e, "calendar request failed");
+            ApiError::Unavailable(format!("{e}; nothing was booked; retry shortly"))
+        }
+    }
+}
+
+/// `from` and `to` from the query: now and a week on unless given.
+fn range(q: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let from = time_param(q, "from")?.unwrap_or_else(Utc::now);
+    let to = time_param(q, "to")?.unwrap_or(from + Duration::days(7));
+    if to <= from {
+        return Err(ApiError::BadRequest(
+            "query parameters `from` and `to` give an empty range: `from` must be before `to`"
+                .into(),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// A person's calendar: an employee (id, address or handle) or any address.
+#[utoipa::path(get, path = "/api/v1/calendar", params(("owner" = String, Query, description = "an employee or a mail address"), ("from" = Option<String>, Query, description = "RFC 3339 time or date; default now"), ("to" = Option<String>, Query, description = "default a week after `from`")), responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn calendar(
+    State(s): State<ApiState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Items<CalendarEvent>>, ApiError> {
+    only_params(&q, &["owner", "from", "to"])?;
+    let owner = q.get("owner").ok_or_else(|| {
+        ApiError::BadRequest(
+            "query parameter `owner` is required: an employee or a mail address, e.g. `?owner=alex.morgan@example.com`".into(),
+        )
+    })?;
+    let (from, to) = range(&q)?;
+    let items = s
+        .node
+        .calendar(owner, from, to)
+        .await
+        .map_err(calendar_error)?;
+    Ok(Json(Items { items }))
+}
+
+/// An employee's calendar, by start.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/calendar", params(("id" = String, Path), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn employee_calendar(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Items<CalendarEvent>>, ApiError> {
+    only_params(&q, &["from", "to"])?;
+    let employee = resolve(&s, &id)?;
+    let (from, to) = range(&q)?;
+    let items = s
+        .node
+        .calendar(&employee.to_string(), from, to)
+        .await
+        .map_err(calendar_error)?;
+    Ok(Json(Items { items }))
+}
+
+/// Book a meeting with the employee as organiser: at `start`, or at the best time
+/// everyone is free; meetings of lower priority the employee organised move out of
+/// the way. Human attendees are invited by mail.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, responses((status = 201, body = Booked), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub(crate) async fn book(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    JsonBody(m): JsonBody<NewMeeting>,
+) -> Result<(StatusCode, Json<Booked>), ApiError> {
+    let employee = resolve(&s, &id)?;
+    let booked = s
+        .node
+        .book_meeting(employee, m)
+        .await
+        .map_err(calendar_error)?;
+    Ok((StatusCode::CREATED, Json(booked)))
+}
+
+/// What to find free times for.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SlotsBody {
+    /// Employees or mail addresses.
+    attendees: Vec<String>,
+    /// Length in minutes.
+    duration_minutes: i64,
+    /// How many days ahead to look (default 7).
+    #[serde(default)]
+    within_days: Option<i64>,
+    /// How many times to offer (default 3).
+    #[serde(default)]
+    count: Option<usize>,
+}
+
+/// The best times everyone is free within their working hours, best first.
+#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotsBody, responses((status = 200, body = Slots), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn slots(
+    State(s): State<ApiState>,
+    JsonBody(b): JsonBody<SlotsBody>,
+) -> Result<Json<Slots>, ApiError> {
+    let found = s
+        .node
+        .free_times(
+            &b.attendees,
+            b.duration_minutes,
+            b.within_days.unwrap_or(7),
+            b.count.unwrap_or(3),
+        )
+        .await
+        .map_err(calendar_error)?;
+    Ok(Json(found))
+}

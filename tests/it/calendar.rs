@@ -1,0 +1,612 @@
+//! Calendars: booking at the best time everyone is free and inviting the humans,
+//! moving a lower-priority meeting out of a higher one's way, the EA briefing its
+//! executive before a meeting — on the built-in driver — and the same booking and
+//! sync against a real CalDAV server (Radicale, `tests/calendar/radicale.sh`). Plus,
+//! through the real binary, the calendar API and CLI and each bad input's error.
+
+use super::common::{self, eventually, start_binary};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use empla::actors::Node;
+use empla::bdi::Phase;
+use empla::lifecycle::HireRequest;
+use empla::model::{EmployeeId, EventStatus, Manager, NewMeeting, OutgoingMail, Priority};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// 10:00 UTC on the next weekday at least a day away: inside everyone's default hours.
+fn next_weekday_at_ten() -> DateTime<Utc> {
+    let mut d = (Utc::now() + Duration::days(1)).date_naive();
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d += Duration::days(1);
+    }
+    d.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap())
+        .and_utc()
+}
+
+fn meeting(title: &str, attendees: &[&str], minutes: i64) -> NewMeeting {
+    NewMeeting {
+        title: title.into(),
+        attendees: attendees.iter().map(|a| a.to_string()).collect(),
+        duration_minutes: minutes,
+        ..NewMeeting::default()
+    }
+}
+
+async fn episode_kinds(node: &Node, id: EmployeeId) -> Vec<(String, Value)> {
+    node.episodes(id, 100, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| (e.summary, e.payload))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_is_booked_when_everyone_is_free_and_the_human_is_invited() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("cal"))
+        .await
+        .unwrap();
+    let riley = node
+        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
+        .await
+        .unwrap();
+    let sarah = "Sarah Chen <sarah@acme.com>";
+    // Sarah is busy for the next two days (a meeting someone else organised).
+    let casey = node
+        .hire(HireRequest::new("ea", "Casey Park"))
+        .await
+        .unwrap();
+    let blocker = node
+        .book_meeting(
+            casey.id,
+            NewMeeting {
+                start: Some(Utc::now() + Duration::minutes(1)),
+                ..meeting("Offsite", &["sarah@acme.com"], 12 * 60)
+            },
+        )
+        .await
+        .unwrap();
+    let busy_until = blocker.event.end;
+
+    let booked = node
+        .book_meeting(riley.id, meeting("Pricing call", &[sarah], 45))
+        .await
+        .unwrap();
+    let e = &booked.event;
+    assert_eq!(e.end - e.start, Duration::minutes(45));
+    assert!(e.start >= busy_until, "{e:?} overlaps Sarah's offsite");
+    // Within the default working hours (Monday to Friday, 09:00–17:00 UTC).
+    assert!(
+        !matches!(e.start.weekday(), Weekday::Sat | Weekday::Sun),
+        "{e:?}"
+    );
+    assert!(
+        e.start.time() >= NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        "{e:?}"
+    );
+    assert!(
+        e.end.time() <= NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+        "{e:?}"
+    );
+    assert!(booked.moved.is_empty());
+
+    // A copy in both calendars, the invitation in Sarah's inbox, and Riley perceives it.
+    for owner in ["riley.quinn@example.com", "sarah@acme.com"] {
+        let cal = node
+            .calendar(owner, Utc::now(), Utc::now() + Duration::days(30))
+            .await
+            .unwrap();
+        assert!(cal.iter().any(|c| c.uid == e.uid), "{owner}: {cal:?}");
+    }
+    let inbox = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
+    assert!(
+        inbox
+            .iter()
+            .any(|m| m.subject.starts_with("Invitation: Pricing call")
+                && m.body.contains("Riley Quinn")),
+        "{inbox:?}"
+    );
+    let kinds = eventually(10, "Riley perceives the meeting", || async {
+        let k = episode_kinds(&node, riley.id).await;
+        k.iter().any(|(_, p)| p["id"] == json!(e.uid)).then_some(k)
+    })
+    .await;
+    assert!(!kinds.is_empty());
+
+    // The free times Sarah and Riley share now start after both meetings' ends… or
+    // between them, never overlapping either.
+    let slots = node
+        .free_times(
+            &["riley.quinn@example.com".into(), "sarah@acme.com".into()],
+            30,
+            7,
+            3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(slots.items.len(), 3, "{slots:?}");
+    for s in &slots.items {
+        assert!(s.start >= busy_until, "{s:?}");
+        assert!(s.end <= e.start || s.start >= e.end, "{s:?} overlaps {e:?}");
+    }
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_priority_meeting_the_employee_organised_moves_for_a_higher_one() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("bump"))
+        .await
+        .unwrap();
+    let riley = node
+        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
+        .await
+        .unwrap();
+    let at = next_weekday_at_ten();
+    let low = node
+        .book_meeting(
+            riley.id,
+            NewMeeting {
+                start: Some(at),
+                priority: Some(Priority::Low),
+                ..meeting("Pipeline review", &["alex.morgan@example.com"], 60)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(low.event.start, at);
+
+    let high = node
+        .book_meeting(
+            riley.id,
+            NewMeeting {
+                start: Some(at),
+                priority: Some(Priority::High),
+                ..meeting("Escalation call", &["sarah@acme.com"], 60)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        high.event.start, at,
+        "the high-priority meeting takes its time"
+    );
+    assert_eq!(high.moved.len(), 1, "{high:?}");
+    let moved = &high.moved[0];
+    assert_eq!(moved.uid, low.event.uid);
+    assert_eq!(moved.from, at);
+    assert!(moved.to >= at + Duration::hours(1) || moved.to + Duration::hours(1) <= at);
+    // Every copy moved, and Alex was told.
+    let alex = node
+        .calendar(
+            "alex.morgan@example.com",
+            Utc::now(),
+            Utc::now() + Duration::days(30),
+        )
+        .await
+        .unwrap();
+    let copy = alex.iter().find(|c| c.uid == low.event.uid).unwrap();
+    assert_eq!(copy.start, moved.to);
+    assert_eq!(copy.sequence, 1);
+    let inbox = node
+        .mail_inbox("alex.morgan@example.com", 10)
+        .await
+        .unwrap();
+    assert!(
+        inbox
+            .iter()
+            .any(|m| m.subject.starts_with("Moved: Pipeline review")),
+        "{inbox:?}"
+    );
+
+    // A meeting of the same priority as the one in the way does not move it: it goes
+    // to the best free time instead.
+    let same = node
+        .book_meeting(
+            riley.id,
+            NewMeeting {
+                start: Some(at),
+                priority: Some(Priority::High),
+                ..meeting("Another call", &[], 30)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(same.moved.is_empty());
+    assert!(
+        same.event.end <= at || same.event.start >= at + Duration::hours(1),
+        "{same:?}"
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ea_briefs_its_executive_before_a_meeting_with_what_it_knows() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("brief"))
+        .await
+        .unwrap();
+    let mut req = HireRequest::new("ea", "Casey Park");
+    req.manager = Some(Manager::Human {
+        name: "Alex Morgan".into(),
+        email: "alex.morgan@example.com".into(),
+    });
+    let casey = node.hire(req).await.unwrap();
+    node.set_phase(casey.id, Phase::Autonomous).await.unwrap();
+    // Something to remember about Sarah.
+    node.send_mail(OutgoingMail {
+        from: "Sarah Chen <sarah@acme.com>".into(),
+        to: casey.email.clone(),
+        subject: "Renewal terms".into(),
+        body: "We need the renewal quote for 40 seats before Friday.".into(),
+        in_reply_to: None,
+    })
+    .await
+    .unwrap();
+    // A meeting in 20 minutes: inside the EA's 30-minute `meeting_soon` trigger.
+    let booked = node
+        .book_meeting(
+            casey.id,
+            NewMeeting {
+                start: Some(Utc::now() + Duration::minutes(20)),
+                description: Some("Renewal for 40 seats".into()),
+                ..meeting("Renewal with Acme", &["Sarah Chen <sarah@acme.com>"], 30)
+            },
+        )
+        .await
+        .unwrap();
+    let brief = eventually(20, "the brief in Alex's inbox", || async {
+        node.mail_inbox("alex.morgan@example.com", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject == "Brief: Renewal with Acme")
+    })
+    .await;
+    assert!(brief.body.contains("Sarah Chen"), "{}", brief.body);
+    assert!(
+        brief.body.contains("renewal quote for 40 seats"),
+        "{}",
+        brief.body
+    );
+    assert!(
+        brief.body.contains("Renewal for 40 seats"),
+        "{}",
+        brief.body
+    );
+    // Cancelled, it is dropped from what the EA counts down to: no second brief.
+    let _ = booked;
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_api_and_cli_book_show_and_refuse_bad_input() {
+    let data = tempfile::tempdir().unwrap();
+    let node = start_binary(data.path());
+    let post = |path: &str, body: Value| {
+        let req = node
+            .client()
+            .post(node.url(path))
+            .bearer_auth(&node.token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let at = next_weekday_at_ten();
+    let (status, booked) = post(
+        "/api/v1/employees/jordan.lee/calendar",
+        json!({"title": "Demo", "attendees": ["sarah@acme.com"], "start": at, "duration_minutes": 30}),
+    )
+    .await;
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(
+        booked["event"]["start"].as_str().unwrap(),
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let listed = node
+        .get_json(&format!(
+            "/api/v1/calendar?owner=sarah@acme.com&from={}",
+            at.format("%Y-%m-%d")
+        ))
+        .await;
+    assert_eq!(listed["items"][0]["title"], "Demo", "{listed}");
+    let shown = node.cli(&[
+        "calendar",
+        "show",
+        "jordan.lee",
+        "--from",
+        &at.format("%Y-%m-%d").to_string(),
+    ]);
+    assert!(shown.contains("Demo"), "{shown}");
+    let out = node.cli(&[
+        "calendar",
+        "book",
+        "jordan.lee",
+        "--title",
+        "Follow-up",
+        "--attendee",
+        "sarah@acme.com",
+        "--duration",
+        "45",
+    ]);
+    assert!(out.starts_with("booked "), "{out}");
+    let slots = node.cli(&[
+        "calendar",
+        "slots",
+        "--attendee",
+        "jordan.lee",
+        "--attendee",
+        "sarah@acme.com",
+    ]);
+    assert_eq!(slots.lines().count(), 3, "{slots}");
+
+    // Each bad input is refused, naming what to fix.
+    for (body, field) in [
+        (json!({"title": "", "duration_minutes": 30}), "title"),
+        (
+            json!({"title": "x", "duration_minutes": 2}),
+            "duration_minutes",
+        ),
+        (
+            json!({"title": "x", "duration_minutes": 30, "attendees": ["nobody"]}),
+            "attendees[0]",
+        ),
+        (
+            json!({"title": "x", "duration_minutes": 30, "start": "2020-01-01T00:00:00Z"}),
+            "start",
+        ),
+        (
+            json!({"title": "x", "duration_minutes": 30, "room": "B"}),
+            "room",
+        ),
+    ] {
+        let (status, e) = post("/api/v1/employees/jordan.lee/calendar", body).await;
+        assert_eq!(status, 400, "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(field),
+            "{field}: {e}"
+        );
+    }
+    let (status, _) = post(
+        "/api/v1/employees/nobody/calendar",
+        json!({"title": "x", "duration_minutes": 30}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, e) = post(
+        "/api/v1/calendar/slots",
+        json!({"attendees": [], "duration_minutes": 30}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("attendees"),
+        "{e}"
+    );
+    let r = node
+        .client()
+        .get(node.url("/api/v1/calendar"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let bad = node.run_cli(&[
+        "calendar",
+        "book",
+        "jordan.lee",
+        "--title",
+        "x",
+        "--start",
+        "tomorrow",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--start must be a time"));
+    node.terminate();
+}
+
+/// A private Radicale for one test.
+struct Radicale {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+fn radicale_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/calendar/radicale.sh")
+}
+
+impl Radicale {
+    fn start(users: &[&str]) -> Radicale {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("bash")
+            .arg(radicale_script())
+            .arg("start")
+            .arg(dir.path())
+            .output()
+            .expect("tests/calendar/radicale.sh runs");
+        assert!(
+            out.status.success(),
+            "Radicale starts: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("CALDAV_URL=").map(str::to_string))
+            .expect("radicale.sh prints CALDAV_URL");
+        for u in users {
+            let ok = Command::new("bash")
+                .arg(radicale_script())
+                .args(["add-user"])
+                .arg(dir.path())
+                .args([u, "pw"])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "user {u} added");
+        }
+        Radicale { dir, url }
+    }
+
+    /// What a calendar client finds in `user`'s calendar.
+    async fn report(&self, user: &str) -> String {
+        let body = r#"<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>"#;
+        common::http()
+            .request(
+                reqwest::Method::from_bytes(b"REPORT").unwrap(),
+                format!("{}{user}/calendar/", self.url),
+            )
+            .basic_auth(user, Some("pw"))
+            .header("Depth", "1")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Puts an event in `user`'s calendar as a calendar client would (making the
+    /// calendar first when it is not there yet).
+    async fn put(&self, user: &str, uid: &str, ics: String) {
+        let made = common::http()
+            .request(
+                reqwest::Method::from_bytes(b"MKCALENDAR").unwrap(),
+                format!("{}{user}/calendar/", self.url),
+            )
+            .basic_auth(user, Some("pw"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(made.is_success() || made.as_u16() == 409, "{made}");
+        let r = common::http()
+            .put(format!("{}{user}/calendar/{uid}.ics", self.url))
+            .basic_auth(user, Some("pw"))
+            .header("Content-Type", "text/calendar")
+            .body(ics)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+}
+
+impl Drop for Radicale {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(radicale_script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meetings_are_booked_on_and_perceived_from_a_caldav_server() {
+    let riley = "riley.quinn@example.com";
+    let alex = "alex.morgan@example.com";
+    let dav = Radicale::start(&[riley, alex]);
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("calendar-credentials.toml"),
+        format!(
+            "[accounts.\"{riley}\"]\npassword = \"pw\"\n[accounts.\"{alex}\"]\npassword = \"pw\"\n"
+        ),
+    )
+    .unwrap();
+    let mut opts = common::options("caldav");
+    opts.data_dir = data.path().to_path_buf();
+    opts.calendar = empla::config::CalendarConfig {
+        driver: empla::config::CalendarDriverKind::Caldav,
+        url: dav.url.clone(),
+        sync_every: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), opts)
+        .await
+        .unwrap();
+    let hired = node
+        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
+        .await
+        .unwrap();
+    assert_eq!(hired.email, riley);
+
+    // Alex is busy for the next two days, in a calendar client.
+    let now = Utc::now();
+    let f = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let busy_until = now + Duration::days(2);
+    dav.put(
+        alex,
+        "trip",
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:trip\r\nDTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Trip\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            f(now),
+            f(now - Duration::hours(1)),
+            f(busy_until)
+        ),
+    )
+    .await;
+    let booked = node
+        .book_meeting(
+            hired.id,
+            meeting(
+                "Quarterly plan",
+                &["Alex Morgan <alex.morgan@example.com>"],
+                60,
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(booked.event.start >= busy_until, "{booked:?}");
+    assert!(booked.unreached.is_empty(), "{booked:?}");
+    // Both calendars on the server hold it.
+    for user in [riley, alex] {
+        let found = dav.report(user).await;
+        assert!(
+            found.contains(&booked.event.uid) && found.contains("Quarterly plan"),
+            "{user}: {found}"
+        );
+    }
+    // A meeting someone else puts in Riley's calendar is perceived by Riley.
+    let start = now + Duration::hours(3);
+    dav.put(
+        riley,
+        "standup",
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup-1\r\nDTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Team standup\r\nORGANIZER:mailto:{alex}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            f(now),
+            f(start),
+            f(start + Duration::minutes(15))
+        ),
+    )
+    .await;
+    eventually(20, "Riley perceives the standup", || async {
+        episode_kinds(&node, hired.id)
+            .await
+            .iter()
+            .any(|(_, p)| p["id"] == "standup-1" && p["title"] == "Team standup")
+            .then_some(())
+    })
+    .await;
+    // Read back through the node, as the API does.
+    let cal = node
+        .calendar(riley, now, now + Duration::days(7))
+        .await
+        .unwrap();
+    assert!(
+        cal.iter()
+            .any(|e| e.uid == "standup-1" && e.status == EventStatus::Confirmed)
+    );
+    node.shutdown().await;
+}
