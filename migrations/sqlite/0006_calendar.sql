@@ -17,3 +17,18 @@ CREATE TABLE calendar_events (
     PRIMARY KEY (tenant, owner, uid)
 );
 CREATE INDEX calendar_by_start ON calendar_events (tenant, owner, starts_at);
+
+-- Times an employee offered by mail ("reply with the number that suits you"), keyed by
+-- the Message-ID of the offer, so the reply that picks one can be booked.
+CREATE TABLE calendar_proposals (
+    tenant            TEXT    NOT NULL,
+    message_id        TEXT    NOT NULL,
+    employee_id       TEXT    NOT NULL,
+    title             TEXT    NOT NULL,
+    attendees         TEXT    NOT NULL,
+    duration_minutes  BIGINT  NOT NULL,
+    priority          TEXT    NOT NULL,
+    slots             TEXT    NOT NULL,
+    created_at        BIGINT  NOT NULL,
+    PRIMARY KEY (tenant, message_id)
+);

@@ -180,9 +180,21 @@ pub(crate) async fn perceive_mail(
     if answered {
         super::escalations::decide_by_reply(rt, m).await;
     }
+    // A reply to times the employee offered: which offer, so a plan can book the pick.
+    let proposal = match (answered, m.in_reply_to.as_deref()) {
+        (true, Some(offer)) => rt
+            .store
+            .proposal(&rt.tenant, offer)
+            .await
+            .ok()
+            .flatten()
+            .filter(|p| p.employee_id == id)
+            .map(|p| json!({"title": p.title, "options": p.slots.len()})),
+        _ => None,
+    };
     let t = rt.hub.triage(&profile.role).classify(m, &rt.hub.domain);
     let from_employee = rt.directory.resolve(&sender).map(|e| e.to_string());
-    let payload = json!({
+    let mut payload = json!({
         "message_id": m.message_id,
         "from": m.from,
         "from_address": sender,
@@ -200,6 +212,9 @@ pub(crate) async fn perceive_mail(
         "priority": t.priority,
         "intent": t.intent,
     });
+    if let Some(p) = proposal {
+        payload["proposal"] = p;
+    }
     let new = NewEvent {
         kind: if answered {
             kinds::EMAIL_REPLY

@@ -223,12 +223,45 @@ impl std::fmt::Debug for PlanLibrary {
     }
 }
 
+/// Names of the templates of an action's parameters end so.
+const PARAMS: &str = ".params";
+/// Auto-escaping of text going inside a JSON string.
+const JSON_STRING: &str = "json-string";
+
+/// An action's parameters are one template of their JSON (compiled once), so every
+/// value put in them lands inside a JSON string: it is escaped for that place (quotes,
+/// backslashes, newlines), so a customer's reply quoted in a parameter cannot break the
+/// JSON. Other templates (escalations, prompts) are plain text.
+fn json_string_escaping(env: &mut minijinja::Environment<'static>) {
+    use minijinja::AutoEscape;
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(PARAMS) {
+            AutoEscape::Custom(JSON_STRING.into())
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Custom(n) if n == JSON_STRING)
+            && !value.is_safe()
+        {
+            let quoted = serde_json::to_string(&value.to_string()).expect("strings serialise");
+            out.write_str(&quoted[1..quoted.len() - 1]).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+}
+
 impl PlanLibrary {
     /// Compiles `specs`; `goals` are the role's goal ids. Returns every problem found.
     pub fn compile(specs: &[PlanSpec], goals: &[&str]) -> Result<PlanLibrary, Vec<PlanError>> {
         let mut errors = Vec::new();
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+        json_string_escaping(&mut env);
         let mut lib = PlanLibrary {
             plans: Vec::new(),
             by_name: BTreeMap::new(),
@@ -328,7 +361,7 @@ impl PlanLibrary {
                         } else {
                             format!("steps[{i}].variants[{}]", vi - 1)
                         };
-                        variants.push(template(format!("{}/{i}/{vi}", spec.name), f, &src));
+                        variants.push(template(format!("{}/{i}/{vi}{PARAMS}", spec.name), f, &src));
                     }
                     steps.push(Step::Action {
                         action: action.clone(),
@@ -508,6 +541,40 @@ mod tests {
             plans: Vec<PlanSpec>,
         }
         toml::from_str::<F>(src).unwrap().plans
+    }
+
+    #[test]
+    fn text_put_in_parameters_keeps_them_json_and_other_texts_plain() {
+        let specs = parse(
+            r#"
+            [[plans]]
+            name = "quote"
+            trigger = { event = "email.received" }
+            steps = [
+              { action = "email.reply", params = { body = "You wrote: {{ event.payload.body }}", n = 2 } },
+              { escalate = "They said {{ event.payload.body }}" },
+            ]
+            "#,
+        );
+        let lib = PlanLibrary::compile(&specs, &[]).unwrap();
+        let body = "Line one \"quoted\"\n> C:\\path\t<b>";
+        let ctx = serde_json::json!({"event": {"payload": {"body": body}}});
+        let params = lib
+            .templates
+            .get_template("quote/0/0.params")
+            .unwrap()
+            .render(minijinja::value::Serde(&ctx))
+            .unwrap();
+        let params: serde_json::Value = serde_json::from_str(&params).expect("valid JSON");
+        assert_eq!(params["body"], format!("You wrote: {body}"));
+        assert_eq!(params["n"], 2);
+        let text = lib
+            .templates
+            .get_template("quote/1/escalate")
+            .unwrap()
+            .render(minijinja::value::Serde(&ctx))
+            .unwrap();
+        assert_eq!(text, format!("They said {body}"));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Calendars on the built-in driver: each participant's copy of a meeting, keyed by the
 //! owner's address and the event's uid. Storing a copy again with the same sequence
 //! (an action retried after a crash) changes nothing new; an older sequence never
-//! overwrites a newer one.
+//! overwrites a newer one. Also, on every driver, the times an employee offered by
+//! mail, keyed by the offer's Message-ID.
 
 use super::rows::parse_json;
 use super::store::{Store, StoreError, with_pool};
 use super::{from_micros, to_micros};
-use crate::model::{CalendarEvent, EventStatus, Priority, TenantId};
+use crate::model::{CalendarEvent, EventStatus, Priority, Proposal, TenantId};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
@@ -135,5 +136,79 @@ impl Store {
             .await
         })?;
         row.map(EventRow::into_event).transpose()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProposalRow {
+    message_id: String,
+    employee_id: String,
+    title: String,
+    attendees: String,
+    duration_minutes: i64,
+    priority: String,
+    slots: String,
+    created_at: i64,
+}
+
+impl Store {
+    /// Keeps the times offered in a mail (once: storing the same offer again, as a
+    /// retried action does, changes nothing).
+    pub async fn put_proposal(&self, tenant: &TenantId, p: &Proposal) -> Result<(), StoreError> {
+        let attendees = serde_json::to_string(&p.attendees).expect("strings serialise");
+        let slots = serde_json::to_string(&p.slots).expect("times serialise");
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO calendar_proposals (tenant, message_id, employee_id, title, attendees, \
+                 duration_minutes, priority, slots, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(&p.message_id)
+            .bind(p.employee_id.to_string())
+            .bind(&p.title)
+            .bind(&attendees)
+            .bind(p.duration_minutes)
+            .bind(p.priority.as_str())
+            .bind(&slots)
+            .bind(to_micros(p.created_at))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The times offered in the mail `message_id`, if it was an offer.
+    pub async fn proposal(
+        &self,
+        tenant: &TenantId,
+        message_id: &str,
+    ) -> Result<Option<Proposal>, StoreError> {
+        let row: Option<ProposalRow> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT message_id, employee_id, title, attendees, duration_minutes, priority, \
+                 slots, created_at FROM calendar_proposals WHERE tenant = $1 AND message_id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(|r| {
+            Ok(Proposal {
+                message_id: r.message_id,
+                employee_id: super::rows::parse_id(&r.employee_id)?,
+                title: r.title,
+                attendees: serde_json::from_value(parse_json(&r.attendees)?)
+                    .map_err(|e| StoreError::Corrupt(format!("proposal attendees: {e}")))?,
+                duration_minutes: r.duration_minutes,
+                priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
+                slots: serde_json::from_value(parse_json(&r.slots)?)
+                    .map_err(|e| StoreError::Corrupt(format!("proposal times: {e}")))?,
+                created_at: from_micros(r.created_at),
+            })
+        })
+        .transpose()
     }
 }

@@ -201,6 +201,88 @@ impl NewMeeting {
     }
 }
 
+/// Times an employee offered by mail, for the reply that picks one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// Message-ID of the offer.
+    pub message_id: String,
+    /// The employee who offered.
+    pub employee_id: super::EmployeeId,
+    /// What the meeting is.
+    pub title: String,
+    /// Who else takes part.
+    pub attendees: Vec<String>,
+    /// Length in minutes.
+    pub duration_minutes: i64,
+    /// Its priority.
+    pub priority: Priority,
+    /// The times offered, in the order numbered in the mail (from 1).
+    pub slots: Vec<DateTime<Utc>>,
+    /// When it was offered.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Proposal {
+    /// Which offered time a reply picks: the first number from 1 to the count in the
+    /// reply's own words (above any quoted text), else the one weekday named that
+    /// only one time falls on (in `tz`). None when the reply does not say.
+    pub fn pick(&self, reply: &str, tz: chrono_tz::Tz) -> Option<usize> {
+        let own: Vec<&str> = reply
+            .lines()
+            .take_while(|l| {
+                let t = l.trim_start();
+                !t.starts_with('>') && !(t.starts_with("On ") && t.trim_end().ends_with("wrote:"))
+            })
+            .collect();
+        let own = own.join("\n").to_lowercase();
+        let words: Vec<&str> = own
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let ordinals = ["first", "second", "third", "fourth", "fifth"];
+        for w in &words {
+            if let Ok(n) = w.parse::<usize>()
+                && (1..=self.slots.len()).contains(&n)
+            {
+                return Some(n - 1);
+            }
+            if let Some(n) = ordinals.iter().position(|o| o == w)
+                && n < self.slots.len()
+            {
+                return Some(n);
+            }
+        }
+        let days: Vec<String> = self
+            .slots
+            .iter()
+            .map(|s| {
+                use chrono::Datelike;
+                let d = s.with_timezone(&tz).weekday();
+                format!("{d:?}").to_lowercase()
+            })
+            .collect();
+        let named: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| {
+                let full = weekday_name(&days[i]);
+                words.iter().any(|w| *w == days[i] || *w == full)
+            })
+            .collect();
+        (named.len() == 1).then(|| named[0])
+    }
+}
+
+fn weekday_name(short: &str) -> &'static str {
+    match short {
+        "mon" => "monday",
+        "tue" => "tuesday",
+        "wed" => "wednesday",
+        "thu" => "thursday",
+        "fri" => "friday",
+        "sat" => "saturday",
+        _ => "sunday",
+    }
+}
+
 /// Attendees given as a list or as one comma-separated string, each trimmed.
 pub fn attendee_list(v: &serde_json::Value) -> Vec<String> {
     match v {
@@ -272,6 +354,34 @@ mod tests {
         );
         assert!(e.overlaps(now + Duration::minutes(29), now + Duration::hours(1)));
         assert!(!e.overlaps(now + Duration::minutes(30), now + Duration::hours(1)));
+    }
+
+    #[test]
+    fn a_reply_picks_a_time_by_number_ordinal_or_weekday() {
+        use chrono::TimeZone;
+        // Tuesday 8, Wednesday 9 and Thursday 10 December 2026.
+        let p = Proposal {
+            message_id: "m".into(),
+            employee_id: super::super::EmployeeId::new(),
+            title: "Interview".into(),
+            attendees: vec![],
+            duration_minutes: 45,
+            priority: Priority::Medium,
+            slots: (8..=10)
+                .map(|d| Utc.with_ymd_and_hms(2026, 12, d, 14, 0, 0).unwrap())
+                .collect(),
+            created_at: Utc::now(),
+        };
+        let utc = chrono_tz::UTC;
+        assert_eq!(p.pick("2 works for me, thanks!", utc), Some(1));
+        assert_eq!(p.pick("Option #3 please", utc), Some(2));
+        assert_eq!(p.pick("The first one is great", utc), Some(0));
+        assert_eq!(p.pick("Wednesday suits me", utc), Some(1));
+        assert_eq!(p.pick("thu is best", utc), Some(2));
+        // A number outside the list, or only in the quoted offer, picks nothing.
+        assert_eq!(p.pick("Can we do 7 instead?", utc), None);
+        assert_eq!(p.pick("Sounds good\n\n> 1. Tue 8 Dec", utc), None);
+        assert_eq!(p.pick("Any of them", utc), None);
     }
 
     #[test]

@@ -610,3 +610,82 @@ async fn meetings_are_booked_on_and_perceived_from_a_caldav_server() {
     );
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_is_offered_interview_times_and_the_one_picked_is_booked() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("hiring"))
+        .await
+        .unwrap();
+    let mut req = HireRequest::new("recruiter", "Robin Hale");
+    req.manager = Some(Manager::Human {
+        name: "Alex Morgan".into(),
+        email: "alex.morgan@example.com".into(),
+    });
+    let robin = node.hire(req).await.unwrap();
+    node.set_phase(robin.id, Phase::Autonomous).await.unwrap();
+    let dana = "dana@candidates.test";
+    let first = node
+        .send_mail(OutgoingMail {
+            from: format!("Dana Fox <{dana}>"),
+            to: robin.email.clone(),
+            subject: "The position".into(),
+            body: "Thanks for reaching out, I would love to interview for the role.".into(),
+            in_reply_to: None,
+        })
+        .await
+        .unwrap();
+    // The offer comes back in the thread, numbered.
+    let offer = eventually(20, "the interview times in Dana's inbox", || async {
+        node.mail_inbox(dana, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.in_reply_to.as_deref() == Some(first.as_str()))
+    })
+    .await;
+    let options: Vec<&str> = offer
+        .body
+        .lines()
+        .filter(|l| l.starts_with(['1', '2', '3']) && l.contains(". "))
+        .collect();
+    assert_eq!(options.len(), 3, "{}", offer.body);
+    // Dana picks the second.
+    node.send_mail(OutgoingMail {
+        from: format!("Dana Fox <{dana}>"),
+        to: robin.email.clone(),
+        subject: format!("Re: {}", offer.subject),
+        body: format!("2 works for me.\n\n> {}", options[0]),
+        in_reply_to: Some(offer.message_id.clone()),
+    })
+    .await
+    .unwrap();
+    let invitation = eventually(20, "the invitation", || async {
+        node.mail_inbox(dana, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.starts_with("Invitation: Interview: Dana Fox"))
+    })
+    .await;
+    // Booked at the time Dana picked, in the hiring manager's calendar too.
+    let alex = node
+        .calendar(
+            "alex.morgan@example.com",
+            Utc::now(),
+            Utc::now() + Duration::days(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alex.len(), 1, "{alex:?}");
+    let booked = &alex[0];
+    let picked = booked.start.format("%a %-d %b %Y, %H:%M").to_string();
+    assert!(
+        options[1].contains(&picked),
+        "{picked} is not {}",
+        options[1]
+    );
+    assert_eq!(booked.end - booked.start, Duration::minutes(45));
+    assert!(invitation.body.contains(&picked), "{}", invitation.body);
+    node.shutdown().await;
+}
