@@ -1,0 +1,318 @@
+//! Booking: who is free when, the time taken, what moves out of the way, a copy in
+//! every calendar reached, the humans invited by mail and the employees told.
+
+use super::*;
+
+/// Each person's working hours and busy times in `[from, to)`; those whose calendar
+/// cannot be reached are answered too, free within their hours.
+pub(super) async fn availability(
+    rt: &Runtime,
+    owners: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    booker: &str,
+) -> Result<(Vec<Availability>, Vec<String>), CapabilityError> {
+    let mut people = Vec::with_capacity(owners.len());
+    let mut unreached = Vec::new();
+    for o in owners {
+        let mut busy = Vec::new();
+        if rt.hub.calendar.reaches(o) {
+            for e in rt.hub.calendar.events(&rt.tenant, o, from, to).await? {
+                if e.status == EventStatus::Confirmed {
+                    busy.push(Busy {
+                        start: e.start,
+                        end: e.end,
+                        movable: !booker.is_empty()
+                            && bare_address(&e.organizer).eq_ignore_ascii_case(booker),
+                        priority: e.priority,
+                        uid: e.uid,
+                    });
+                }
+            }
+        } else {
+            unreached.push(o.clone());
+        }
+        people.push(Availability {
+            address: o.clone(),
+            hours: rt.hub.calendar_cfg.hours_of(o),
+            busy,
+        });
+    }
+    Ok((people, unreached))
+}
+
+/// Books `m` with `me` as organiser, under `uid`. `key` names what asked for it (an
+/// outbox key), so the invitations of a retry carry the same Message-ID.
+pub(crate) async fn book(
+    rt: &Arc<Runtime>,
+    me: &Sender,
+    m: &NewMeeting,
+    uid: String,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Booked, CapabilityError> {
+    let cal = &rt.hub.calendar;
+    // A retry after a crash: the meeting is booked already; make sure every copy and
+    // invitation is out, and book nothing new.
+    if let Some(e) = cal.event(&rt.tenant, &me.email, &uid).await? {
+        let unreached = put_everywhere(rt, &e).await?;
+        invite(rt, me, key, &e, "Invitation").await?;
+        return Ok(Booked {
+            event: e,
+            moved: Vec::new(),
+            unreached,
+        });
+    }
+    let (owners, _) = addresses(&json!(m.attendees), &me.email);
+    let priority = m.priority.unwrap_or(Priority::Medium);
+    let duration = Duration::minutes(m.duration_minutes);
+    let from = m.start.unwrap_or(now).max(now);
+    let within = Duration::days(m.within_days.unwrap_or(7));
+    let (people, unreached) =
+        availability(rt, &owners, from, from + within + duration, &me.email).await?;
+    let mut q = Query {
+        from,
+        to: from + within,
+        duration,
+        count: 1,
+        bump_below: None,
+    };
+    // The time asked for, if only meetings that may move are in its way; else the
+    // best free time, else the best time once meetings of lower priority move.
+    let asked = m.start.filter(|s| {
+        people.iter().all(|a| {
+            slots::conflicts(a, *s, *s + duration, Some(priority))
+                .next()
+                .is_none()
+        })
+    });
+    let start = match asked {
+        Some(s) => s,
+        None => match slots::find(&people, &q).first() {
+            Some(s) => s.start,
+            None => {
+                q.bump_below = Some(priority);
+                slots::find(&people, &q).first().map(|s| s.start).ok_or_else(|| {
+                    CapabilityError::Invalid(format!(
+                        "no time within {} days when {} are all free within their working hours; ask for a later window (`within_days`) or a shorter meeting",
+                        within.num_days(),
+                        owners.join(", ")
+                    ))
+                })?
+            }
+        },
+    };
+    let end = start + duration;
+    let event = CalendarEvent {
+        uid,
+        title: m.title.trim().to_string(),
+        description: m.description.clone().unwrap_or_default(),
+        start,
+        end,
+        organizer: me.mailbox(),
+        attendees: m.attendees.clone(),
+        priority,
+        status: EventStatus::Confirmed,
+        sequence: 0,
+    };
+    // What must move: every meeting in anyone's way (all of them movable by now).
+    let mut bumped: Vec<String> = Vec::new();
+    for a in &people {
+        for b in slots::conflicts(a, start, end, None) {
+            if !bumped.contains(&b.uid) {
+                bumped.push(b.uid.clone());
+            }
+        }
+    }
+    let mut reached = put_everywhere(rt, &event).await?;
+    invite(rt, me, key, &event, "Invitation").await?;
+    let mut moved = Vec::new();
+    for uid in bumped {
+        let Some(mut other) = cal.event(&rt.tenant, &me.email, &uid).await? else {
+            continue;
+        };
+        let Some(to) = next_free(rt, &other, now, &me.email).await? else {
+            tracing::warn!(meeting = %other.uid, "a meeting in the way could not be moved: no free time in 7 days");
+            continue;
+        };
+        let was = other.start;
+        let d = other.duration();
+        other.start = to;
+        other.end = to + d;
+        other.sequence += 1;
+        reached.extend(put_everywhere(rt, &other).await?);
+        invite(rt, me, key, &other, "Moved").await?;
+        moved.push(Moved {
+            uid,
+            title: other.title.clone(),
+            from: was,
+            to,
+        });
+    }
+    let mut unreached: Vec<String> = unreached.into_iter().chain(reached).collect();
+    unreached.sort();
+    unreached.dedup();
+    Ok(Booked {
+        event,
+        moved,
+        unreached,
+    })
+}
+
+/// The next time after `now` that suits everyone in `e` (its own slot not counting),
+/// within a week.
+pub(super) async fn next_free(
+    rt: &Runtime,
+    e: &CalendarEvent,
+    now: DateTime<Utc>,
+    booker: &str,
+) -> Result<Option<DateTime<Utc>>, CapabilityError> {
+    let owners = e.participants();
+    let from = now.max(e.start.min(now + Duration::days(1)));
+    let to = from + Duration::days(7);
+    let (mut people, _) = availability(rt, &owners, from, to + e.duration(), booker).await?;
+    for a in &mut people {
+        a.busy.retain(|b| b.uid != e.uid);
+    }
+    let q = Query {
+        from,
+        to,
+        duration: e.duration(),
+        count: 1,
+        bump_below: None,
+    };
+    Ok(slots::find(&people, &q).first().map(|s| s.start))
+}
+
+/// Puts `e` in every participant's calendar the driver reaches and tells each
+/// employee among them. Answers the participants not reached. The organiser's copy
+/// must be stored; another's failing is logged and reported as not reached.
+pub(super) async fn put_everywhere(
+    rt: &Arc<Runtime>,
+    e: &CalendarEvent,
+) -> Result<Vec<String>, CapabilityError> {
+    let organizer = bare_address(&e.organizer).to_ascii_lowercase();
+    let mut unreached = Vec::new();
+    for p in e.participants() {
+        if !rt.hub.calendar.reaches(&p) {
+            unreached.push(p);
+            continue;
+        }
+        match rt.hub.calendar.put(&rt.tenant, &p, e).await {
+            Ok(()) => {}
+            Err(err) if p != organizer => {
+                tracing::warn!(calendar = %p, error = %err, "a participant's copy of a meeting could not be stored");
+                unreached.push(p);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    for p in e.participants() {
+        if let Some(id) = rt.directory.resolve(&p) {
+            tell(rt, id, e).await.map_err(|err| {
+                CapabilityError::Service(format!("{p} could not be told of the meeting: {err}"))
+            })?;
+        }
+    }
+    Ok(unreached)
+}
+
+/// Commits a `calendar.event` for `e` to employee `id`'s inbox, once per version.
+pub(crate) async fn tell(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+    e: &CalendarEvent,
+) -> Result<(), crate::actors::node::SubmitError> {
+    let new = NewEvent {
+        kind: CALENDAR_EVENT.into(),
+        source: "calendar".into(),
+        payload: json!({
+            "id": e.uid,
+            "title": e.title,
+            "start": e.start,
+            "end": e.end,
+            "organizer": e.organizer,
+            "attendees": e.attendees,
+            "priority": e.priority,
+            "status": e.status,
+            "description": e.description,
+        }),
+        idempotency_key: Some(version_key(e)),
+    };
+    accept(rt, id, new).await.map(|_| ())
+}
+
+/// One key per version of a meeting: a change a calendar client makes without raising
+/// the sequence still counts as new.
+pub(super) fn version_key(e: &CalendarEvent) -> String {
+    format!(
+        "calendar:{}:{}:{}:{}:{}",
+        e.uid,
+        e.sequence,
+        e.start.timestamp(),
+        e.end.timestamp(),
+        e.status.as_str()
+    )
+}
+
+/// Mails the humans in `e` (not the organiser, not employees) what changed.
+pub(super) async fn invite(
+    rt: &Arc<Runtime>,
+    me: &Sender,
+    key: &str,
+    e: &CalendarEvent,
+    verb: &str,
+) -> Result<(), CapabilityError> {
+    let humans: Vec<&String> = e
+        .attendees
+        .iter()
+        .filter(|a| {
+            let b = bare_address(a);
+            !b.eq_ignore_ascii_case(&me.email) && rt.directory.resolve(b).is_none()
+        })
+        .collect();
+    if humans.is_empty() {
+        return Ok(());
+    }
+    let tz = rt.hub.calendar_cfg.hours_of(bare_address(humans[0])).tz;
+    let when = span(e.start, e.end, tz);
+    let mut body = format!(
+        "{verb}: {}\nWhen: {when}\nOrganiser: {}\nWith: {}\n",
+        e.title,
+        e.organizer,
+        e.attendees.join(", ")
+    );
+    if !e.description.is_empty() {
+        body.push_str(&format!("\n{}\n", e.description));
+    }
+    body.push_str(&format!("\n{},\n{}", "Best", me.name));
+    let m = crate::model::MailMessage {
+        message_id: message_id_for(&format!("{key}:{}", version_key(e)), &rt.hub.domain),
+        from: me.mailbox(),
+        to: humans
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        cc: String::new(),
+        subject: format!("{verb}: {} ({when})", e.title),
+        body,
+        in_reply_to: None,
+        references: Vec::new(),
+        attachments: Vec::new(),
+        at: Utc::now(),
+    };
+    deliver_mail(rt, &m).await
+}
+
+/// `Tue 8 Dec 2026, 10:00–10:45 Europe/Berlin`.
+pub(crate) fn span(start: DateTime<Utc>, end: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    let s = start.with_timezone(&tz);
+    let e = end.with_timezone(&tz);
+    let day = if s.date_naive() == e.date_naive() {
+        e.format("%H:%M").to_string()
+    } else {
+        e.format("%a %-d %b %H:%M").to_string()
+    };
+    format!("{}–{day} {tz}", s.format("%a %-d %b %Y, %H:%M"))
+}

@@ -1,0 +1,148 @@
+//! Offering times by mail and booking the one a reply picks.
+
+use super::*;
+
+/// `calendar.propose`: the best few times for everyone, offered by mail (in the thread
+/// of `in_reply_to` when given) as a numbered list; the offer is kept so the reply that
+/// picks one can be booked (`calendar.schedule` with `proposal` and `choice`).
+pub(super) async fn propose(
+    rt: &Arc<Runtime>,
+    me: &Sender,
+    entry: &OutboxEntry,
+    now: DateTime<Utc>,
+) -> Result<Json, CapabilityError> {
+    let p = &entry.params;
+    let (owners, unresolved) = addresses(&p["attendees"], &me.email);
+    let attendees: Vec<String> = attendee_list(&p["attendees"])
+        .into_iter()
+        .filter(|a| is_address(bare_address(a)) && !bare_address(a).eq_ignore_ascii_case(&me.email))
+        .collect();
+    if attendees.is_empty() {
+        return Err(CapabilityError::Invalid(format!(
+            "`{}` needs `attendees`: the addresses to offer times to",
+            entry.kind
+        )));
+    }
+    let title = param(p, "title")
+        .or(param(p, "purpose"))
+        .unwrap_or("Meeting");
+    let duration = minutes(p, 30)?;
+    // Not within the hour: the other side needs time to answer.
+    let from = now + Duration::hours(1);
+    let q = Query {
+        from,
+        to: from + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
+        duration: Duration::minutes(duration),
+        count: int(p, "count").unwrap_or(3).clamp(1, 5) as usize,
+        bump_below: None,
+    };
+    let (people, _) = availability(rt, &owners, q.from, q.to, &me.email).await?;
+    let found = slots::find(&people, &q);
+    if found.is_empty() {
+        return Err(CapabilityError::Invalid(format!(
+            "no time in the next {} days when {} are all free within their working hours",
+            (q.to - q.from).num_days(),
+            owners.join(", ")
+        )));
+    }
+    let mut offered: Vec<Slot> = found;
+    offered.sort_by_key(|s| s.start);
+    let tz = rt.hub.calendar_cfg.hours_of(bare_address(&attendees[0])).tz;
+    let list = numbered(&offered, tz);
+    let body = format!(
+        "{}\n\n{list}\n\nReply with the number of the time that suits you.\n\n{}",
+        param(p, "intro").unwrap_or("Here are some times that work for me:"),
+        param(p, "signoff")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("Best,\n{}", me.name)),
+    );
+    let message_id = message_id_for(&entry.key, &rt.hub.domain);
+    rt.store
+        .put_proposal(
+            &rt.tenant,
+            &Proposal {
+                message_id: message_id.clone(),
+                employee_id: me.id,
+                title: title.to_string(),
+                attendees: attendees.clone(),
+                duration_minutes: duration,
+                priority: param(p, "priority")
+                    .and_then(Priority::parse)
+                    .unwrap_or(Priority::Medium),
+                slots: offered.iter().map(|s| s.start).collect(),
+                created_at: now,
+            },
+        )
+        .await?;
+    let m = match param(p, "in_reply_to") {
+        Some(answered) => {
+            let original = rt
+                .store
+                .mail(&rt.tenant, clean_message_id(answered))
+                .await?;
+            email::compose(
+                "email.reply",
+                &json!({"in_reply_to": answered, "body": body}),
+                me,
+                original.as_ref(),
+                message_id.clone(),
+                now,
+            )?
+        }
+        None => email::compose(
+            "email.send",
+            &json!({"to": attendees.join(", "), "subject": format!("Times for {title}"), "body": body}),
+            me,
+            None,
+            message_id.clone(),
+            now,
+        )?,
+    };
+    deliver_mail(rt, &m).await?;
+    Ok(json!({
+        "message_id": message_id,
+        "to": m.to,
+        "slots": offered,
+        "unresolved": unresolved,
+        "text": list,
+    }))
+}
+
+/// The meeting a reply to an offer picks.
+pub(super) async fn chosen(
+    rt: &Runtime,
+    me: &Sender,
+    offer: &str,
+    reply: &str,
+    now: DateTime<Utc>,
+) -> Result<NewMeeting, CapabilityError> {
+    let prop = rt
+        .store
+        .proposal(&rt.tenant, clean_message_id(offer))
+        .await?
+        .filter(|p| p.employee_id == me.id)
+        .ok_or_else(|| {
+            CapabilityError::Invalid(format!("I offered no times in message {offer}"))
+        })?;
+    let tz = prop
+        .attendees
+        .first()
+        .map(|a| rt.hub.calendar_cfg.hours_of(bare_address(a)).tz)
+        .unwrap_or(chrono_tz::UTC);
+    let i = prop.pick(reply, tz).ok_or_else(|| {
+        CapabilityError::Invalid(format!(
+            "the reply does not say which of the {} times suits; it should name one by its number",
+            prop.slots.len()
+        ))
+    })?;
+    Ok(NewMeeting {
+        title: prop.title,
+        attendees: prop.attendees,
+        // A time already past is replaced by the best free one.
+        start: Some(prop.slots[i]).filter(|s| *s > now),
+        duration_minutes: prop.duration_minutes,
+        priority: Some(prop.priority),
+        description: None,
+        within_days: None,
+    })
+}
