@@ -44,7 +44,17 @@ async fn episode_kinds(node: &Node, id: EmployeeId) -> Vec<(String, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meeting_is_booked_when_everyone_is_free_and_the_human_is_invited() {
-    let store = common::sqlite().await;
+    booked_when_everyone_is_free(common::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_is_booked_when_everyone_is_free_on_postgres() {
+    if let Some(store) = common::postgres().await {
+        booked_when_everyone_is_free(store).await;
+    }
+}
+
+async fn booked_when_everyone_is_free(store: common::TestStore) {
     let node = Node::start_with_store(store.store.clone(), common::options("cal"))
         .await
         .unwrap();
@@ -136,7 +146,17 @@ async fn a_meeting_is_booked_when_everyone_is_free_and_the_human_is_invited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lower_priority_meeting_the_employee_organised_moves_for_a_higher_one() {
-    let store = common::sqlite().await;
+    lower_priority_moves(common::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_priority_meeting_moves_for_a_higher_one_on_postgres() {
+    if let Some(store) = common::postgres().await {
+        lower_priority_moves(store).await;
+    }
+}
+
+async fn lower_priority_moves(store: common::TestStore) {
     let node = Node::start_with_store(store.store.clone(), common::options("bump"))
         .await
         .unwrap();
@@ -687,5 +707,96 @@ async fn a_candidate_is_offered_interview_times_and_the_one_picked_is_booked() {
     );
     assert_eq!(booked.end - booked.start, Duration::minutes(45));
     assert!(invitation.body.contains(&picked), "{}", invitation.body);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("retry"))
+        .await
+        .unwrap();
+    let riley = node
+        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
+        .await
+        .unwrap();
+    node.shutdown().await;
+    // As if the node died while running a `calendar.schedule`: the action is stored
+    // and not marked done, and the meeting it booked is already in Riley's calendar.
+    let key = empla::model::OutboxEntry::key_for(riley.id, 7);
+    let uid = format!(
+        "{}@example.com",
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes())
+    );
+    let at = next_weekday_at_ten();
+    let first = empla::model::CalendarEvent {
+        uid: uid.clone(),
+        title: "Pricing call".into(),
+        description: String::new(),
+        start: at,
+        end: at + Duration::minutes(30),
+        organizer: format!("Riley Quinn <{}>", riley.email),
+        attendees: vec!["sarah@acme.com".into()],
+        priority: Priority::Medium,
+        status: EventStatus::Confirmed,
+        sequence: 0,
+    };
+    let tenant = empla::model::TenantId::new("retry");
+    store
+        .store
+        .put_calendar_event(&tenant, &riley.email, &first)
+        .await
+        .unwrap();
+    let (writer, _task) = empla::memory::StoreWriter::start(store.store.clone(), 10, 10, 1);
+    writer
+        .complete(empla::memory::Completion {
+            tenant: tenant.clone(),
+            employee: riley.id,
+            event_id: None,
+            episodes: Vec::new(),
+            snapshot: Some(
+                rmp_serde::to_vec_named(&empla::actors::Snapshot {
+                    outbox: [7].into(),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            wake_at: None,
+            approvals: Vec::new(),
+            actions: vec![empla::model::OutboxEntry {
+                key,
+                employee_id: riley.id,
+                action_id: 7,
+                kind: "calendar.schedule".into(),
+                // Asked for a time tomorrow: a second booking would land elsewhere.
+                params: json!({"title": "Pricing call", "attendees": ["sarah@acme.com"], "duration_minutes": 30}),
+            }],
+        })
+        .await
+        .unwrap();
+    writer.flush().await;
+
+    let node = Node::start_with_store(store.store.clone(), common::options("retry"))
+        .await
+        .unwrap();
+    let done = eventually(20, "the action done", || async {
+        let a = node.actions(riley.id, 10).await.unwrap();
+        a.into_iter()
+            .find(|r| r.status == empla::model::ActionStatus::Done)
+    })
+    .await;
+    assert_eq!(done.result.as_ref().unwrap()["event"]["uid"], json!(uid));
+    let cal = node
+        .calendar(
+            "sarah@acme.com",
+            Utc::now(),
+            Utc::now() + Duration::days(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cal.len(), 1, "booked once: {cal:?}");
+    assert_eq!(cal[0].start, at);
+    let invitations = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
+    assert_eq!(invitations.len(), 1, "{invitations:?}");
     node.shutdown().await;
 }

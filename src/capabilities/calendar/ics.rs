@@ -184,8 +184,7 @@ mod tests {
         assert_eq!(board.status, EventStatus::Cancelled);
         assert_eq!(board.priority, Priority::Medium);
         assert_eq!(events[1].duration(), Duration::days(1));
-        assert!(
-            from_ics("not a calendar").is_err() || from_ics("not a calendar").unwrap().is_empty()
-        );
+        let e = from_ics("not a calendar").unwrap_err();
+        assert!(e.starts_with("not an iCalendar object"), "{e}");
     }
 }
