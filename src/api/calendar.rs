@@ -5,15 +5,13 @@ use super::employees::{Items, only_params, resolve};
 use super::memory::time_param;
 use super::{ApiError, ApiState, JsonBody};
 use crate::actors::{Booked, CalendarError, Slots};
-use crate::model::{CalendarEvent, NewMeeting};
+use crate::model::{CalendarEvent, NewMeeting, SlotRequest};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
 use std::collections::HashMap;
-use utoipa::ToSchema;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -109,37 +107,12 @@ pub(crate) async fn book(
     Ok((StatusCode::CREATED, Json(booked)))
 }
 
-/// What to find free times for.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SlotsBody {
-    /// Employees or mail addresses.
-    attendees: Vec<String>,
-    /// Length in minutes.
-    duration_minutes: i64,
-    /// How many days ahead to look (default 7).
-    #[serde(default)]
-    within_days: Option<i64>,
-    /// How many times to offer (default 3).
-    #[serde(default)]
-    count: Option<usize>,
-}
-
 /// The best times everyone is free within their working hours, best first.
-#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotsBody, responses((status = 200, body = Slots), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotRequest, responses((status = 200, body = Slots), (status = 400, body = super::error::ErrorBody)))]
 pub(crate) async fn slots(
     State(s): State<ApiState>,
-    JsonBody(b): JsonBody<SlotsBody>,
+    JsonBody(r): JsonBody<SlotRequest>,
 ) -> Result<Json<Slots>, ApiError> {
-    let found = s
-        .node
-        .free_times(
-            &b.attendees,
-            b.duration_minutes,
-            b.within_days.unwrap_or(7),
-            b.count.unwrap_or(3),
-        )
-        .await
-        .map_err(calendar_error)?;
+    let found = s.node.free_times(r).await.map_err(calendar_error)?;
     Ok(Json(found))
 }

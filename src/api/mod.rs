@@ -130,7 +130,7 @@ pub struct ApiState {
         interaction::ChatReply,
         interaction::ChatPending,
         interaction::TaskAssigned,
-        calendar::SlotsBody,
+        crate::model::SlotRequest,
         crate::model::CalendarEvent,
         crate::model::EventStatus,
         crate::model::NewMeeting,

@@ -46,6 +46,7 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
             duration,
             priority,
             description,
+            between,
             node,
         } => {
             let mut m =
@@ -58,6 +59,9 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
             }
             if let Some(d) = description {
                 m["description"] = json!(d);
+            }
+            if let Some(b) = between {
+                m["between"] = json!(b);
             }
             let v = Client::new(&node)?
                 .call(Method::POST, &format!("/employees/{id}/calendar"), Some(m))
@@ -77,14 +81,19 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
             duration,
             within_days,
             count,
+            after,
+            between,
             node,
         } => {
+            let mut body = json!({"attendees": attendee, "duration_minutes": duration, "within_days": within_days, "count": count});
+            if let Some(a) = after {
+                body["after"] = json!(time(&a, "--after")?);
+            }
+            if let Some(b) = between {
+                body["between"] = json!(b);
+            }
             let v = Client::new(&node)?
-                .call(
-                    Method::POST,
-                    "/calendar/slots",
-                    Some(json!({"attendees": attendee, "duration_minutes": duration, "within_days": within_days, "count": count})),
-                )
+                .call(Method::POST, "/calendar/slots", Some(body))
                 .await?;
             let items = v["items"].as_array().cloned().unwrap_or_default();
             if items.is_empty() {

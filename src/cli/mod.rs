@@ -482,6 +482,9 @@ pub enum CalendarAction {
         /// Agenda.
         #[arg(long)]
         description: Option<String>,
+        /// Only within these hours of the day, e.g. 13:00-17:00 (the employee's time zone).
+        #[arg(long)]
+        between: Option<String>,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -499,6 +502,13 @@ pub enum CalendarAction {
         /// How many times to offer.
         #[arg(long, default_value_t = 3)]
         count: usize,
+        /// Not before: an RFC 3339 time or a date.
+        #[arg(long)]
+        after: Option<String>,
+        /// Only within these hours of the day, e.g. 13:00-17:00 (the first attendee's
+        /// time zone).
+        #[arg(long)]
+        between: Option<String>,
         #[command(flatten)]
         node: NodeArgs,
     },

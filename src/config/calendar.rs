@@ -4,7 +4,7 @@
 
 use super::ConfigError;
 use crate::model::WorkingHours;
-use chrono::{NaiveTime, Weekday};
+use chrono::Weekday;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -174,12 +174,7 @@ fn resolve(p: &PersonHours, base: &WorkingHours) -> Result<WorkingHours, (String
                 ),
             )
         };
-        let (s, e) = hours.split_once('-').ok_or_else(bad)?;
-        let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
-        let (s, e) = (t(s)?, t(e)?);
-        if e <= s {
-            return Err(bad());
-        }
+        let (s, e) = crate::model::parse_hours(hours).ok_or_else(bad)?;
         h.start = s;
         h.end = e;
     }
@@ -225,7 +220,10 @@ mod tests {
         );
         let alex = cfg.hours_of("alex@example.com");
         assert_eq!(alex.tz, chrono_tz::Europe::Berlin);
-        assert_eq!(alex.start, NaiveTime::from_hms_opt(8, 30, 0).unwrap());
+        assert_eq!(
+            alex.start,
+            chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap()
+        );
         assert_eq!(alex.days.len(), 5);
         assert_eq!(
             cfg.hours_of("sam@example.com").tz,

@@ -150,6 +150,105 @@ pub struct NewMeeting {
     /// How many days ahead to look for a free time (default 7).
     #[serde(default)]
     pub within_days: Option<i64>,
+    /// Not before this time (when no `start` is given).
+    #[serde(default)]
+    pub after: Option<DateTime<Utc>>,
+    /// Only within these hours of the day, `HH:MM-HH:MM` in the organiser's time zone
+    /// (e.g. `"13:00-17:00"` for an afternoon).
+    #[serde(default)]
+    pub between: Option<String>,
+}
+
+/// A question for free times: who, how long, and within what.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlotRequest {
+    /// Employees (id, address or handle) or mail addresses.
+    pub attendees: Vec<String>,
+    /// Length in minutes.
+    pub duration_minutes: i64,
+    /// How many days ahead to look (default 7).
+    #[serde(default)]
+    pub within_days: Option<i64>,
+    /// How many times to offer (default 3).
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// Not before this time (default now).
+    #[serde(default)]
+    pub after: Option<DateTime<Utc>>,
+    /// Only within these hours of the day, `HH:MM-HH:MM` in the first attendee's time
+    /// zone.
+    #[serde(default)]
+    pub between: Option<String>,
+}
+
+impl SlotRequest {
+    /// Every problem, naming the field (attendees are checked by whoever resolves them).
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self.attendees.is_empty() {
+            e.push(FieldError::new(
+                "attendees",
+                "must name at least one person",
+            ));
+        }
+        check_duration(&mut e, self.duration_minutes);
+        check_within(&mut e, self.within_days);
+        if let Some(c) = self.count
+            && !(1..=20).contains(&c)
+        {
+            e.push(FieldError::new(
+                "count",
+                format!("must be between 1 and 20, got {c}"),
+            ));
+        }
+        check_between(&mut e, self.between.as_deref());
+        e
+    }
+}
+
+/// `HH:MM-HH:MM` as (start, end), the end after the start.
+pub fn parse_hours(s: &str) -> Option<(NaiveTime, NaiveTime)> {
+    let (a, b) = s.split_once('-')?;
+    let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
+    let (a, b) = (t(a)?, t(b)?);
+    (b > a).then_some((a, b))
+}
+
+fn check_duration(e: &mut Vec<FieldError>, minutes: i64) {
+    if !(5..=MAX_MEETING.num_minutes()).contains(&minutes) {
+        e.push(FieldError::new(
+            "duration_minutes",
+            format!(
+                "must be between 5 and {} minutes, got {minutes}",
+                MAX_MEETING.num_minutes()
+            ),
+        ));
+    }
+}
+
+fn check_within(e: &mut Vec<FieldError>, days: Option<i64>) {
+    if let Some(d) = days
+        && !(1..=90).contains(&d)
+    {
+        e.push(FieldError::new(
+            "within_days",
+            format!("must be between 1 and 90 days, got {d}"),
+        ));
+    }
+}
+
+fn check_between(e: &mut Vec<FieldError>, between: Option<&str>) {
+    if let Some(b) = between
+        && parse_hours(b).is_none()
+    {
+        e.push(FieldError::new(
+            "between",
+            format!(
+                "{b:?} is not HH:MM-HH:MM with the end after the start; write e.g. \"13:00-17:00\""
+            ),
+        ));
+    }
 }
 
 impl NewMeeting {
@@ -171,16 +270,7 @@ impl NewMeeting {
                 ));
             }
         }
-        if self.duration_minutes < 5 || self.duration_minutes > MAX_MEETING.num_minutes() {
-            e.push(FieldError::new(
-                "duration_minutes",
-                format!(
-                    "must be between 5 and {} minutes, got {}",
-                    MAX_MEETING.num_minutes(),
-                    self.duration_minutes
-                ),
-            ));
-        }
+        check_duration(&mut e, self.duration_minutes);
         if let Some(s) = self.start
             && s < now - Duration::minutes(1)
         {
@@ -189,14 +279,8 @@ impl NewMeeting {
                 format!("{s} is in the past; give a time from now on, or none to take the best free time"),
             ));
         }
-        if let Some(d) = self.within_days
-            && !(1..=90).contains(&d)
-        {
-            e.push(FieldError::new(
-                "within_days",
-                format!("must be between 1 and 90 days, got {d}"),
-            ));
-        }
+        check_within(&mut e, self.within_days);
+        check_between(&mut e, self.between.as_deref());
         e
     }
 }
@@ -314,9 +398,12 @@ mod tests {
             start: Some(now - Duration::hours(2)),
             duration_minutes: 2,
             within_days: Some(400),
+            between: Some("17:00-09:00".into()),
             ..NewMeeting::default()
         };
         let fields: Vec<_> = m.validate(now).into_iter().map(|e| e.field).collect();
+        let ok = |s| parse_hours(s).is_some();
+        assert!(ok("13:00-17:30") && !ok("13:00") && !ok("25:00-26:00") && !ok("9-5"));
         assert_eq!(
             fields,
             [
@@ -324,7 +411,8 @@ mod tests {
                 "attendees[1]",
                 "duration_minutes",
                 "start",
-                "within_days"
+                "within_days",
+                "between"
             ]
         );
     }

@@ -20,7 +20,8 @@ pub(crate) use persona::sample as persona_sample;
 
 pub use approval::{ActionStatus, Approval, ApprovalStatus, OutboxEntry};
 pub use calendar::{
-    CalendarEvent, EventStatus, MAX_MEETING, NewMeeting, Proposal, WorkingHours, attendee_list,
+    CalendarEvent, EventStatus, MAX_MEETING, NewMeeting, Proposal, SlotRequest, WorkingHours,
+    attendee_list, parse_hours,
 };
 pub use episode::{Episode, EpisodeKind};
 pub use escalation::{Escalation, EscalationStatus, Verdict};

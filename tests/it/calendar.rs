@@ -9,7 +9,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use empla::actors::Node;
 use empla::bdi::Phase;
 use empla::lifecycle::HireRequest;
-use empla::model::{EmployeeId, EventStatus, Manager, NewMeeting, OutgoingMail, Priority};
+use empla::model::{
+    EmployeeId, EventStatus, Manager, NewMeeting, OutgoingMail, Priority, SlotRequest,
+};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,21 +127,23 @@ async fn booked_when_everyone_is_free(store: common::TestStore) {
     .await;
     assert!(!kinds.is_empty());
 
-    // The free times Sarah and Riley share now start after both meetings' ends… or
-    // between them, never overlapping either.
-    let slots = node
-        .free_times(
-            &["riley.quinn@example.com".into(), "sarah@acme.com".into()],
-            30,
-            7,
-            3,
-        )
-        .await
-        .unwrap();
+    // The free times Sarah and Riley share start after Sarah's offsite and never
+    // overlap the call; asked for afternoons only, they fall between 13:00 and 17:00.
+    let ask = SlotRequest {
+        attendees: vec!["riley.quinn".into(), "sarah@acme.com".into()],
+        duration_minutes: 30,
+        between: Some("13:00-17:00".into()),
+        ..SlotRequest::default()
+    };
+    let slots = node.free_times(ask).await.unwrap();
     assert_eq!(slots.items.len(), 3, "{slots:?}");
     for s in &slots.items {
         assert!(s.start >= busy_until, "{s:?}");
         assert!(s.end <= e.start || s.start >= e.end, "{s:?} overlaps {e:?}");
+        assert!(
+            s.start.time() >= NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+            "{s:?}"
+        );
     }
     node.shutdown().await;
 }
@@ -364,8 +368,21 @@ async fn the_calendar_api_and_cli_book_show_and_refuse_bad_input() {
         "jordan.lee",
         "--attendee",
         "sarah@acme.com",
+        "--between",
+        "09:00-12:00",
     ]);
     assert_eq!(slots.lines().count(), 3, "{slots}");
+    for line in slots.lines() {
+        let start: DateTime<Utc> = line.split(' ').next().unwrap().parse().unwrap();
+        assert!(
+            start.time() >= NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            "{line}"
+        );
+        assert!(
+            start.time() <= NaiveTime::from_hms_opt(11, 0, 0).unwrap(),
+            "{line}"
+        );
+    }
 
     // Each bad input is refused, naming what to fix.
     for (body, field) in [
@@ -385,6 +402,10 @@ async fn the_calendar_api_and_cli_book_show_and_refuse_bad_input() {
         (
             json!({"title": "x", "duration_minutes": 30, "room": "B"}),
             "room",
+        ),
+        (
+            json!({"title": "x", "duration_minutes": 30, "between": "afternoon"}),
+            "between",
         ),
     ] {
         let (status, e) = post("/api/v1/employees/jordan.lee/calendar", body).await;

@@ -72,13 +72,7 @@ pub(super) async fn block(
                 movable: false,
             });
         }
-        let q = Query {
-            from,
-            to,
-            duration: len,
-            count: 1,
-            bump_below: None,
-        };
+        let q = Query::new(from, to, len, 1);
         let Some(s) = slots::find(&people, &q).into_iter().next() else {
             break;
         };

@@ -66,17 +66,15 @@ pub(crate) async fn book(
     let (owners, _) = addresses(&json!(m.attendees), &me.email);
     let priority = m.priority.unwrap_or(Priority::Medium);
     let duration = Duration::minutes(m.duration_minutes);
-    let from = m.start.unwrap_or(now).max(now);
+    let from = m.start.or(m.after).unwrap_or(now).max(now);
     let within = Duration::days(m.within_days.unwrap_or(7));
     let (people, unreached) =
         availability(rt, &owners, from, from + within + duration, &me.email).await?;
-    let mut q = Query {
-        from,
-        to: from + within,
-        duration,
-        count: 1,
-        bump_below: None,
-    };
+    let mut q = Query::new(from, from + within, duration, 1);
+    q.window = day_window(
+        m.between.as_deref(),
+        rt.hub.calendar_cfg.hours_of(&me.email).tz,
+    )?;
     // The time asked for, if only meetings that may move are in its way; else the
     // best free time, else the best time once meetings of lower priority move.
     let asked = m.start.filter(|s| {
@@ -124,7 +122,7 @@ pub(crate) async fn book(
             }
         }
     }
-    let mut reached = put_everywhere(rt, &event).await?;
+    let mut also_unreached = put_everywhere(rt, &event).await?;
     invite(rt, me, key, &event, "Invitation").await?;
     let mut moved = Vec::new();
     for uid in bumped {
@@ -140,7 +138,7 @@ pub(crate) async fn book(
         other.start = to;
         other.end = to + d;
         other.sequence += 1;
-        reached.extend(put_everywhere(rt, &other).await?);
+        also_unreached.extend(put_everywhere(rt, &other).await?);
         invite(rt, me, key, &other, "Moved").await?;
         moved.push(Moved {
             uid,
@@ -149,7 +147,7 @@ pub(crate) async fn book(
             to,
         });
     }
-    let mut unreached: Vec<String> = unreached.into_iter().chain(reached).collect();
+    let mut unreached: Vec<String> = unreached.into_iter().chain(also_unreached).collect();
     unreached.sort();
     unreached.dedup();
     Ok(Booked {
@@ -174,13 +172,7 @@ pub(super) async fn next_free(
     for a in &mut people {
         a.busy.retain(|b| b.uid != e.uid);
     }
-    let q = Query {
-        from,
-        to,
-        duration: e.duration(),
-        count: 1,
-        bump_below: None,
-    };
+    let q = Query::new(from, to, e.duration(), 1);
     Ok(slots::find(&people, &q).first().map(|s| s.start))
 }
 
@@ -285,7 +277,7 @@ pub(super) async fn invite(
     if !e.description.is_empty() {
         body.push_str(&format!("\n{}\n", e.description));
     }
-    body.push_str(&format!("\n{},\n{}", "Best", me.name));
+    body.push_str(&format!("\nBest,\n{}", me.name));
     let m = crate::model::MailMessage {
         message_id: message_id_for(&format!("{key}:{}", version_key(e)), &rt.hub.domain),
         from: me.mailbox(),

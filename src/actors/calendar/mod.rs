@@ -30,7 +30,7 @@ use crate::actors::interaction::{deliver_mail, own_mail};
 use crate::actors::node::Node;
 use crate::actors::registry::accept;
 use crate::actors::runtime::Runtime;
-use crate::capabilities::calendar::slots::{self, Availability, Busy, Query, Slot};
+use crate::capabilities::calendar::slots::{self, Availability, Busy, DayWindow, Query, Slot};
 use crate::capabilities::calendar::{CalDav, CalendarDriver, LocalCalendar};
 use crate::capabilities::email::{self, Logins, message_id_for};
 use crate::capabilities::{CapabilityError, Sender, param};
@@ -38,7 +38,8 @@ use crate::config::{CalendarConfig, CalendarDriverKind, MailConfig};
 use crate::memory::{Recall, Store, Viewer};
 use crate::model::{
     CalendarEvent, EmployeeId, EventStatus, FieldError, Manager, NewEvent, NewMeeting, OutboxEntry,
-    Priority, Proposal, attendee_list, bare_address, clean_message_id, display_name, is_address,
+    Priority, Proposal, SlotRequest, attendee_list, bare_address, clean_message_id, display_name,
+    is_address, parse_hours,
 };
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::Serialize;
@@ -157,17 +158,12 @@ impl Node {
         Ok(book(&self.rt, &me, &m, uid, "api", now).await?)
     }
 
-    /// The best free times for `people` (addresses or employee handles).
-    pub async fn free_times(
-        &self,
-        people: &[String],
-        duration_minutes: i64,
-        within_days: i64,
-        count: usize,
-    ) -> Result<Slots, CalendarError> {
-        let mut errors = Vec::new();
+    /// The best free times for a group (employees or addresses), within the request's
+    /// constraints.
+    pub async fn free_times(&self, r: SlotRequest) -> Result<Slots, CalendarError> {
+        let mut errors = r.validate();
         let mut owners = Vec::new();
-        for (i, p) in people.iter().enumerate() {
+        for (i, p) in r.attendees.iter().enumerate() {
             match self.calendar_owner(p).await {
                 Ok(o) if !owners.contains(&o) => owners.push(o),
                 Ok(_) => {}
@@ -177,35 +173,18 @@ impl Node {
                 )),
             }
         }
-        if owners.is_empty() {
-            errors.push(FieldError::new(
-                "attendees",
-                "must name at least one person",
-            ));
-        }
-        if !(5..=slots_max_minutes()).contains(&duration_minutes) {
-            errors.push(FieldError::new(
-                "duration_minutes",
-                format!("must be between 5 and {} minutes", slots_max_minutes()),
-            ));
-        }
-        if !(1..=90).contains(&within_days) {
-            errors.push(FieldError::new("within_days", "must be between 1 and 90"));
-        }
-        if !(1..=20).contains(&count) {
-            errors.push(FieldError::new("count", "must be between 1 and 20"));
-        }
         if !errors.is_empty() {
             return Err(CalendarError::Invalid(errors));
         }
-        let now = Utc::now();
-        let q = Query {
-            from: now,
-            to: now + Duration::days(within_days),
-            duration: Duration::minutes(duration_minutes),
-            count,
-            bump_below: None,
-        };
+        let from = r.after.unwrap_or_else(Utc::now).max(Utc::now());
+        let mut q = Query::new(
+            from,
+            from + Duration::days(r.within_days.unwrap_or(7)),
+            Duration::minutes(r.duration_minutes),
+            r.count.unwrap_or(3),
+        );
+        let tz = self.rt.hub.calendar_cfg.hours_of(&owners[0]).tz;
+        q.window = day_window(r.between.as_deref(), tz)?;
         let (people, unreached) = availability(&self.rt, &owners, q.from, q.to, "").await?;
         Ok(Slots {
             items: slots::find(&people, &q),
@@ -242,6 +221,29 @@ fn slots_max_minutes() -> i64 {
     crate::model::MAX_MEETING.num_minutes()
 }
 
+/// The hours of the day `between` (`HH:MM-HH:MM`) names, in `tz`.
+fn day_window(
+    between: Option<&str>,
+    tz: chrono_tz::Tz,
+) -> Result<Option<DayWindow>, CapabilityError> {
+    let Some(b) = between else {
+        return Ok(None);
+    };
+    let (start, end) = parse_hours(b).ok_or_else(|| {
+        CapabilityError::Invalid(format!(
+            "`between` must be HH:MM-HH:MM with the end after the start, e.g. \"13:00-17:00\", got {b:?}"
+        ))
+    })?;
+    Ok(Some(DayWindow { start, end, tz }))
+}
+
+/// Earliest start: `after` when given and not past.
+fn earliest(p: &Json, now: DateTime<Utc>) -> DateTime<Utc> {
+    param(p, "after")
+        .and_then(|a| a.parse::<DateTime<Utc>>().ok())
+        .map_or(now, |a| a.max(now))
+}
+
 /// Runs one `calendar.*` action.
 pub(crate) async fn run(
     rt: &Arc<Runtime>,
@@ -271,16 +273,17 @@ async fn find_slots(
     now: DateTime<Utc>,
 ) -> Result<Json, CapabilityError> {
     let (owners, unresolved) = addresses(&p["attendees"], &me.email);
-    let q = Query {
-        from: now,
-        to: now + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
-        duration: Duration::minutes(minutes(p, 30)?),
-        count: int(p, "count").unwrap_or(3).clamp(1, 20) as usize,
-        bump_below: None,
-    };
+    let from = earliest(p, now);
+    let mut q = Query::new(
+        from,
+        from + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
+        Duration::minutes(minutes(p, 30)?),
+        int(p, "count").unwrap_or(3).clamp(1, 20) as usize,
+    );
+    let tz = rt.hub.calendar_cfg.hours_of(&me.email).tz;
+    q.window = day_window(param(p, "between"), tz)?;
     let (people, unreached) = availability(rt, &owners, q.from, q.to, &me.email).await?;
     let found = slots::find(&people, &q);
-    let tz = rt.hub.calendar_cfg.hours_of(&me.email).tz;
     let text = if found.is_empty() {
         "No time when everyone is free.".to_string()
     } else {
@@ -325,6 +328,8 @@ async fn schedule(
             priority: param(p, "priority").and_then(Priority::parse),
             description: param(p, "description").map(str::to_string),
             within_days: int(p, "within_days"),
+            after: param(p, "after").and_then(|s| s.parse().ok()),
+            between: param(p, "between").map(str::to_string),
         },
     };
     invalid_if(m.validate(now))?;

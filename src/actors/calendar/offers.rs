@@ -28,14 +28,17 @@ pub(super) async fn propose(
         .unwrap_or("Meeting");
     let duration = minutes(p, 30)?;
     // Not within the hour: the other side needs time to answer.
-    let from = now + Duration::hours(1);
-    let q = Query {
+    let from = earliest(p, now + Duration::hours(1));
+    let mut q = Query::new(
         from,
-        to: from + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
-        duration: Duration::minutes(duration),
-        count: int(p, "count").unwrap_or(3).clamp(1, 5) as usize,
-        bump_below: None,
-    };
+        from + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
+        Duration::minutes(duration),
+        int(p, "count").unwrap_or(3).clamp(1, 5) as usize,
+    );
+    q.window = day_window(
+        param(p, "between"),
+        rt.hub.calendar_cfg.hours_of(&me.email).tz,
+    )?;
     let (people, _) = availability(rt, &owners, q.from, q.to, &me.email).await?;
     let found = slots::find(&people, &q);
     if found.is_empty() {
@@ -144,5 +147,7 @@ pub(super) async fn chosen(
         priority: Some(prop.priority),
         description: None,
         within_days: None,
+        after: None,
+        between: None,
     })
 }

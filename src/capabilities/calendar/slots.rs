@@ -6,7 +6,7 @@
 //! Pure and deterministic: the busy times are given, nothing is read here.
 
 use crate::model::{Priority, WorkingHours};
-use chrono::{DateTime, Datelike, Duration, DurationRound, Utc};
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,6 +64,43 @@ pub struct Query {
     /// Meetings of lower priority than this that the booker may move count as free
     /// (`None`: nothing is moved).
     pub bump_below: Option<Priority>,
+    /// Only times within these hours of the day, in this time zone (e.g. afternoons in
+    /// the organiser's).
+    pub window: Option<DayWindow>,
+}
+
+/// Hours of the day a meeting must fall within.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayWindow {
+    /// From.
+    pub start: NaiveTime,
+    /// Until.
+    pub end: NaiveTime,
+    /// In this time zone.
+    pub tz: chrono_tz::Tz,
+}
+
+impl Query {
+    /// The best `count` times of `duration` in `[from, to)`, moving nothing, any time
+    /// of the working day.
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>, duration: Duration, count: usize) -> Query {
+        Query {
+            from,
+            to,
+            duration,
+            count,
+            bump_below: None,
+            window: None,
+        }
+    }
+
+    fn in_window(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        self.window.as_ref().is_none_or(|w| {
+            let s = start.with_timezone(&w.tz);
+            let e = end.with_timezone(&w.tz);
+            s.date_naive() == e.date_naive() && s.time() >= w.start && e.time() <= w.end
+        })
+    }
 }
 
 /// Whether `[start, end)` lies within one working day of `h`.
@@ -125,10 +162,11 @@ fn candidates(people: &[Availability], q: &Query) -> Vec<Slot> {
     let span = (q.to - q.from).num_minutes().max(1) as f64;
     while start + q.duration <= q.to {
         let end = start + q.duration;
-        let free = people.iter().all(|a| {
-            within_hours(&a.hours, start, end)
-                && conflicts(a, start, end, q.bump_below).count() == 0
-        });
+        let free = q.in_window(start, end)
+            && people.iter().all(|a| {
+                within_hours(&a.hours, start, end)
+                    && conflicts(a, start, end, q.bump_below).count() == 0
+            });
         if free {
             out.push(Slot {
                 start,
@@ -203,13 +241,7 @@ mod tests {
     }
 
     fn query(from: DateTime<Utc>, to: DateTime<Utc>, minutes: i64, count: usize) -> Query {
-        Query {
-            from,
-            to,
-            duration: Duration::minutes(minutes),
-            count,
-            bump_below: None,
-        }
+        Query::new(from, to, Duration::minutes(minutes), count)
     }
 
     #[test]
@@ -275,6 +307,23 @@ mod tests {
         // Nor one of the same priority.
         q.bump_below = Some(Priority::Low);
         assert!(find(&[person("a@x.io", chrono_tz::UTC, whole_day(true))], &q).is_empty());
+    }
+
+    #[test]
+    fn a_window_of_the_day_keeps_times_within_it_in_its_own_time_zone() {
+        let a = person("a@x.io", chrono_tz::UTC, vec![]);
+        let mut q = query(at(7, 0, 0), at(8, 0, 0), 60, 3);
+        // 14:00–17:00 in Berlin is 13:00–16:00 UTC in December.
+        q.window = Some(DayWindow {
+            start: NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+            tz: chrono_tz::Europe::Berlin,
+        });
+        let slots = find(&[a], &q);
+        assert!(!slots.is_empty());
+        for s in &slots {
+            assert!(s.start >= at(7, 13, 0) && s.end <= at(7, 16, 0), "{s:?}");
+        }
     }
 
     #[test]
