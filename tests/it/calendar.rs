@@ -379,7 +379,7 @@ async fn the_calendar_api_and_cli_book_show_and_refuse_bad_input() {
             "{line}"
         );
         assert!(
-            start.time() <= NaiveTime::from_hms_opt(11, 0, 0).unwrap(),
+            start.time() <= NaiveTime::from_hms_opt(11, 30, 0).unwrap(),
             "{line}"
         );
     }
