@@ -576,6 +576,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         runtime: RuntimeConfig::default(),
         memory: Default::default(),
         mail: Default::default(),
+        chat: Default::default(),
         data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,
         demo_employees: Vec::new(),

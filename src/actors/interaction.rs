@@ -53,6 +53,8 @@ pub(crate) struct Hub {
     default_triage: Arc<Triage>,
     /// Chat event id → callers waiting for the employee's answer.
     pub(crate) waiting: DashMap<String, Vec<oneshot::Sender<ChatMessage>>>,
+    /// The Slack driver, when `chat.driver = "slack"` (then also `chat`).
+    pub(crate) slack: Option<Arc<crate::capabilities::chat::SlackChat>>,
 }
 
 impl Hub {
@@ -110,6 +112,7 @@ impl Hub {
                 .collect(),
             default_triage: Arc::new(Triage::new(&[])),
             waiting: DashMap::new(),
+            slack: None,
         }
     }
 
@@ -319,6 +322,7 @@ async fn post_chat(
         from: me.handle.clone(),
         text: text.to_string(),
         in_reply_to: param(&entry.params, "in_reply_to").map(str::to_string),
+        thread: param(&entry.params, "thread").map(str::to_string),
         at: Utc::now(),
     };
     rt.hub.chat.post(&rt.tenant, &m).await?;
@@ -396,6 +400,7 @@ async fn update_task(
                 from: me.handle.clone(),
                 text: text.trim().to_string(),
                 in_reply_to: None,
+                thread: None,
                 at: Utc::now(),
             };
             rt.hub.chat.post(&rt.tenant, &m).await?;

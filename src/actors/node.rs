@@ -38,6 +38,8 @@ pub struct NodeOptions {
     pub memory: crate::config::MemoryConfig,
     /// Mail settings: the built-in driver or a mail server.
     pub mail: crate::config::MailConfig,
+    /// Chat settings: the built-in driver or Slack.
+    pub chat: crate::config::ChatConfig,
     /// The node's data directory (mail logins, attachments).
     pub data_dir: PathBuf,
     /// Role templates by id.
@@ -57,6 +59,7 @@ impl NodeOptions {
             runtime: cfg.node.runtime.clone(),
             memory: cfg.node.memory.clone(),
             mail: cfg.node.mail.clone(),
+            chat: cfg.node.chat.clone(),
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
@@ -80,6 +83,9 @@ pub enum NodeError {
     /// The mail settings cannot be used (e.g. the CA or credentials file).
     #[error("mail: {0}")]
     Mail(String),
+    /// The chat settings cannot be used (e.g. the Slack credentials file).
+    #[error("chat: {0}")]
+    Chat(String),
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),
@@ -201,8 +207,9 @@ impl Node {
             .iter()
             .map(|(id, role)| (id.clone(), role.triage.clone()))
             .collect();
-        let (hub, server) = super::interaction::Hub::from_options(&store, &opts, triage)
+        let (mut hub, server) = super::interaction::Hub::from_options(&store, &opts, triage)
             .map_err(NodeError::Mail)?;
+        super::slack::attach(&mut hub, &store, &opts).map_err(NodeError::Chat)?;
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -240,10 +247,11 @@ impl Node {
         let upkeep_task = tokio::spawn(async move {
             futures::future::join(upkeep, backfill).await;
         });
-        let bridges = server
+        let mut bridges: Vec<_> = server
             .map(|server| super::mailboxes::start(rt.clone(), server, bridge_settings(&opts)))
             .into_iter()
             .collect();
+        bridges.extend(super::slack::start(&rt));
         let node = Node {
             rt,
             supervisor,

@@ -5,12 +5,14 @@
 //! the key and the fix. Unknown keys are errors. `EMPLA_*` environment variables override
 //! node keys. Nothing here opens a store or starts anything.
 
+mod chat;
 mod env;
 mod mail;
 mod memory;
 mod node;
 mod role;
 
+pub use chat::{ChatConfig, ChatDriver, SlackApp, SlackApps};
 pub use mail::{MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security};
 pub use memory::{EmbedderKind, MemoryConfig};
 pub use node::{LogConfig, NodeConfig, NodeSection, RuntimeConfig, SqliteSync, StoreConfig};

@@ -21,6 +21,8 @@ pub struct NodeConfig {
     pub memory: super::MemoryConfig,
     /// `[mail]`: the mail driver and mailbox logins.
     pub mail: super::MailConfig,
+    /// `[chat]`: the chat driver and each employee's Slack app.
+    pub chat: super::ChatConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
 }
@@ -250,6 +252,7 @@ impl NodeConfig {
         }
         self.memory.validate(file, &mut e);
         self.mail.validate(file, &mut e);
+        self.chat.validate(file, &mut e);
         let url = &self.store.url;
         if !(url.is_empty()
             || url.starts_with("sqlite:")

@@ -104,6 +104,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         runtime: fast_runtime(),
         memory: Default::default(),
         mail: Default::default(),
+        chat: Default::default(),
         data_dir: std::env::temp_dir(),
         roles: roles(),
         demo_employees: Vec::new(),
