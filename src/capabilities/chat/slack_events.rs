@@ -154,6 +154,10 @@ pub fn decode(body: &[u8]) -> Result<Inbound, DecodeError> {
 /// What one event callback (from the Events API or a Socket Mode envelope) carries.
 pub fn from_callback(cb: &SlackPushEventCallback) -> Inbound {
     let base = |reach, channel: &str, user: &str, text: &str, ts: &str, thread: Option<&str>| {
+        if [channel, user, ts].iter().any(|s| s.trim().is_empty()) {
+            return Inbound::Ignored("a message without channel, user or ts");
+        }
+        let thread = thread.filter(|t| !t.trim().is_empty());
         Inbound::Message(SlackMessage {
             app_id: cb.api_app_id.0.clone(),
             team_id: cb.team_id.0.clone(),
