@@ -136,7 +136,13 @@ async fn perceive_socket_event(
     };
     match slack_events::from_callback(ev) {
         Inbound::Message(m) => match perceive(rt, app, &m).await {
-            Ok(_) => Ok(()),
+            Ok(a) => {
+                count(
+                    "socket_mode",
+                    if a.duplicate { "duplicate" } else { "accepted" },
+                );
+                Ok(())
+            }
             // Redelivery cannot help an employee that is not hired or a foreign app.
             Err(e @ (SlackError::WrongApp { .. } | SlackError::Submit(SubmitError::Reach(_)))) => {
                 tracing::warn!(employee, error = %e, "Slack event not perceived");
@@ -144,7 +150,30 @@ async fn perceive_socket_event(
             }
             Err(e) => Err(e.to_string()),
         },
-        Inbound::Challenge(_) | Inbound::Ignored(_) => Ok(()),
+        Inbound::Challenge(_) | Inbound::Ignored(_) => {
+            count("socket_mode", "ignored");
+            Ok(())
+        }
+    }
+}
+
+/// `empla_slack_events_total{via, outcome}`.
+fn count(via: &'static str, outcome: &'static str) {
+    metrics::counter!("empla_slack_events_total", "via" => via, "outcome" => outcome).increment(1);
+}
+
+fn outcome(answer: &Result<SlackAnswer, SlackError>) -> &'static str {
+    match answer {
+        Ok(SlackAnswer::Challenge(_)) => "challenge",
+        Ok(SlackAnswer::Accepted {
+            duplicate: false, ..
+        }) => "accepted",
+        Ok(SlackAnswer::Accepted {
+            duplicate: true, ..
+        }) => "duplicate",
+        Ok(SlackAnswer::Ignored(_)) => "ignored",
+        Err(SlackError::Signature(_)) => "unsigned",
+        Err(_) => "refused",
     }
 }
 
@@ -199,6 +228,20 @@ impl Node {
     /// the node's clock), then the event is answered (a challenge), perceived (stored
     /// in the inbox before this returns) or ignored, saying why.
     pub async fn slack_event(
+        &self,
+        employee: &str,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        body: &[u8],
+    ) -> Result<SlackAnswer, SlackError> {
+        let answer = self
+            .slack_event_checked(employee, signature, timestamp, body)
+            .await;
+        count("events_api", outcome(&answer));
+        answer
+    }
+
+    async fn slack_event_checked(
         &self,
         employee: &str,
         signature: Option<&str>,
