@@ -45,10 +45,26 @@ fn node_env(slack: &FakeSlack) -> Vec<(&'static str, String)> {
 }
 
 async fn start(socket_mode: bool) -> (FakeSlack, tempfile::TempDir, NodeProcess) {
-    let slack = FakeSlack::start(&[(BOT_TOKEN, SAM_BOT_USER), (APP_TOKEN, SAM_BOT_USER)]).await;
+    start_with(
+        socket_mode,
+        &[(BOT_TOKEN, SAM_BOT_USER), (APP_TOKEN, SAM_BOT_USER)],
+        &[],
+    )
+    .await
+}
+
+/// A Slack double knowing `tokens`, and the node with `env` added.
+async fn start_with(
+    socket_mode: bool,
+    tokens: &[(&str, &str)],
+    env: &[(&'static str, &str)],
+) -> (FakeSlack, tempfile::TempDir, NodeProcess) {
+    let slack = FakeSlack::start(tokens).await;
     let data = tempfile::tempdir().unwrap();
     credentials(data.path(), socket_mode);
-    let node = start_binary_with(data.path(), Some(TOKEN), &node_env(&slack));
+    let mut all = node_env(&slack);
+    all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+    let node = start_binary_with(data.path(), Some(TOKEN), &all);
     (slack, data, node)
 }
 
@@ -283,6 +299,19 @@ async fn unsigned_wrongly_signed_and_replayed_requests_are_refused_and_nothing_i
         (r.status().as_u16(), ())
     };
     assert_eq!(status, 404);
+    // Correctly signed, but an event of another Slack app than Sam's.
+    let other = event_callback(
+        "A0OTHER",
+        "Ev0OTHER",
+        app_mention(SAM_BOT_USER, "U0PRIYA", "C0SUPPORT", ts, "hello"),
+    )
+    .to_string();
+    let (status, r) = deliver(&node, &other, now(), SIGNING_SECRET).await;
+    assert_eq!(status, 400, "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("A0OTHER"),
+        "{r}"
+    );
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(perceived(&node, ts).await, 0, "nothing stored");
@@ -441,4 +470,148 @@ fn a_bad_slack_configuration_stops_the_node_at_start_naming_the_key_and_the_fix(
         &[("EMPLA_CHAT__API_URL", "slack.com/api".to_string())],
     );
     assert!(err.contains("chat.api_url"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_goes_away_when_the_employee_passivates_and_back_when_it_works() {
+    let (slack, _data, node) = start_with(
+        false,
+        &[(BOT_TOKEN, SAM_BOT_USER)],
+        &[
+            ("EMPLA_RUNTIME__IDLE_PASSIVATE_AFTER", "1s"),
+            ("EMPLA_RUNTIME__PASSIVATION_SWEEP_EVERY", "1s"),
+        ],
+    )
+    .await;
+    let presences = || {
+        slack
+            .calls("users.setPresence")
+            .into_iter()
+            .filter(|c| c.token == BOT_TOKEN)
+            .map(|c| c.body["presence"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let dm = |ts: &str, event_id: &str| {
+        event_callback(
+            APP_ID,
+            event_id,
+            direct_message("U0PRIYA", "D0PRIYA", ts, "what are you working on?"),
+        )
+        .to_string()
+    };
+    let (status, r) = deliver(
+        &node,
+        &dm("1700000300.000100", "Ev0FIRST"),
+        now(),
+        SIGNING_SECRET,
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    eventually(30, "away once Sam has answered and passivated", || async {
+        let p = presences();
+        let auto = p.iter().position(|p| p == "auto")?;
+        p[auto..].iter().any(|p| p == "away").then_some(())
+    })
+    .await;
+    let before = presences().len();
+    let (status, r) = deliver(
+        &node,
+        &dm("1700000310.000100", "Ev0WAKE"),
+        now(),
+        SIGNING_SECRET,
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    eventually(
+        30,
+        "auto again when Sam wakes for the next message",
+        || async {
+            presences()[before..]
+                .iter()
+                .any(|p| p == "auto")
+                .then_some(())
+        },
+    )
+    .await;
+    eventually(20, "both answers", || async {
+        (posts_in(&slack, "D0PRIYA").len() == 2).then_some(())
+    })
+    .await;
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_slack_refuses_fails_the_action_with_slacks_error_code() {
+    // The double knows no token of Sam's: Slack answers invalid_auth.
+    let (slack, _data, node) = start_with(false, &[], &[]).await;
+    let body = event_callback(
+        APP_ID,
+        "Ev0REVOKED",
+        app_mention(
+            SAM_BOT_USER,
+            "U0PRIYA",
+            "C0SUPPORT",
+            "1700000400.000100",
+            "hello",
+        ),
+    )
+    .to_string();
+    let (status, r) = deliver(&node, &body, now(), SIGNING_SECRET).await;
+    assert_eq!(status, 200, "{r}");
+    let failed = eventually(20, "the chat.reply failed", || async {
+        let actions = node
+            .get_json("/api/v1/employees/sam.rivera/actions?limit=50")
+            .await;
+        actions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "chat.reply" && a["status"] == "failed")
+            .cloned()
+    })
+    .await;
+    let error = failed["result"]["error"].as_str().unwrap();
+    assert!(error.contains("chat.postMessage"), "{error}");
+    assert!(error.contains("invalid_auth"), "{error}");
+    assert!(!error.contains(BOT_TOKEN), "no token in the error: {error}");
+    assert_eq!(slack.calls("chat.postMessage").len(), 1);
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_mode_only_app_refuses_events_api_requests_it_cannot_check() {
+    let slack = FakeSlack::start(&[(BOT_TOKEN, SAM_BOT_USER), (APP_TOKEN, SAM_BOT_USER)]).await;
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("slack-credentials.toml"),
+        "[apps.\"sam.rivera\"]\nbot_token_env = \"SAM_SLACK_BOT_TOKEN\"\napp_token_env = \"SAM_SLACK_APP_TOKEN\"\n",
+    )
+    .unwrap();
+    let node = start_binary_with(data.path(), Some(TOKEN), &node_env(&slack));
+    let body = event_callback(
+        APP_ID,
+        "Ev0HTTP",
+        app_mention(
+            SAM_BOT_USER,
+            "U0PRIYA",
+            "C0SUPPORT",
+            "1700000500.000100",
+            "hello",
+        ),
+    )
+    .to_string();
+    let (status, r) = deliver(&node, &body, now(), SIGNING_SECRET).await;
+    assert_eq!(status, 409, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signing_secret_env"),
+        "{r}"
+    );
+    eventually(30, "its Socket Mode connection", || async {
+        (slack.connections() > 0).then_some(())
+    })
+    .await;
+    node.terminate();
 }
