@@ -73,7 +73,8 @@ impl Hub {
     }
 
     /// The mail driver the options name (with the mail server, for the IMAP bridge,
-    /// when it is a real one); chat on the built-in driver.
+    /// when it is a real one); chat on the built-in driver (`slack::attach` puts it on
+    /// Slack when the options say so).
     pub(crate) fn from_options(
         store: &Store,
         opts: &super::NodeOptions,

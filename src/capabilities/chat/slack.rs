@@ -17,8 +17,10 @@ use crate::model::TenantId;
 use futures::future::BoxFuture;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Prefix of a Slack conversation's name; the channel id follows.
 pub const CONVERSATION_PREFIX: &str = "slack:";
@@ -35,6 +37,16 @@ pub struct SlackChat {
     apps: SlackApps,
     file: PathBuf,
     local: LocalChat,
+    /// Per employee: the presence last asked for, and one call at a time.
+    presence: BTreeMap<String, Arc<Presence>>,
+}
+
+/// An employee's presence: calls go out one at a time and each sends the latest state
+/// asked for, so quick changes (auto, away, auto) end on the last one.
+#[derive(Default)]
+struct Presence {
+    wanted: AtomicBool,
+    sending: tokio::sync::Mutex<()>,
 }
 
 impl SlackChat {
@@ -76,6 +88,10 @@ impl SlackChat {
             .with_slack_api_url(api_url.trim().trim_end_matches('/'));
         Ok(SlackChat {
             client: Arc::new(SlackClient::new(connector)),
+            presence: apps
+                .iter()
+                .map(|a| (a.employee.clone(), Arc::default()))
+                .collect(),
             apps,
             file,
             local: LocalChat::new(store),
@@ -208,17 +224,24 @@ impl SlackChat {
         SocketMode { listeners }
     }
 
-    /// Shows `activity` as the bot user's presence, in the background.
+    /// Shows `activity` as the bot user's presence (`auto` or `away`), in the
+    /// background.
     fn set_presence(&self, app: &SlackApp, activity: Activity) {
+        let Some(presence) = self.presence.get(&app.employee).cloned() else {
+            return;
+        };
+        presence
+            .wanted
+            .store(activity == Activity::Active, Ordering::SeqCst);
         let client = self.client.clone();
         let token = token(app.bot_token.expose());
         let employee = app.employee.clone();
-        let presence = match activity {
-            Activity::Active => "auto",
-            Activity::Away => "away",
-        };
         tokio::spawn(async move {
-            let req = SlackApiUsersSetPresenceRequest::new(presence.to_string());
+            let _one_at_a_time = presence.sending.lock().await;
+            let active = presence.wanted.load(Ordering::SeqCst);
+            let req = SlackApiUsersSetPresenceRequest::new(
+                if active { "auto" } else { "away" }.to_string(),
+            );
             if let Err(e) = client.open_session(&token).users_set_presence(&req).await {
                 tracing::debug!(employee = %employee, error = %describe(&e), "Slack users.setPresence failed");
             }
