@@ -162,6 +162,12 @@ impl SlackApps {
         let mut apps = BTreeMap::new();
         let mut errors = Vec::new();
         for (employee, entry) in file.apps {
+            let before = errors.len();
+            let given = (
+                entry.bot_token.is_some() || entry.bot_token_env.is_some(),
+                entry.signing_secret.is_some() || entry.signing_secret_env.is_some(),
+                entry.app_token.is_some() || entry.app_token_env.is_some(),
+            );
             let mut secret = |key: &str, value: Option<Secret>, var: Option<String>| match (
                 value, var,
             ) {
@@ -190,28 +196,19 @@ impl SlackApps {
                 entry.signing_secret_env,
             );
             let app = secret("app_token", entry.app_token, entry.app_token_env);
-            let Some(bot_token) = bot else {
-                if !errors
-                    .iter()
-                    .any(|e| e.contains(&format!("\"{employee}\".bot_token")))
-                {
-                    errors.push(format!(
-                        "`apps.\"{employee}\"` needs `bot_token_env` (or `bot_token`): the app's Bot User OAuth Token, xoxb-…"
-                    ));
-                }
-                continue;
-            };
-            if signing.is_none()
-                && app.is_none()
-                && !errors
-                    .iter()
-                    .any(|e| e.contains(&format!("\"{employee}\"")))
-            {
+            if !given.0 {
+                errors.push(format!(
+                    "`apps.\"{employee}\"` needs `bot_token_env` (or `bot_token`): the app's Bot User OAuth Token, xoxb-…"
+                ));
+            }
+            if !given.1 && !given.2 {
                 errors.push(format!(
                     "`apps.\"{employee}\"` needs `signing_secret_env` (the app's Signing Secret, for the Events API at /slack/events/{employee}) or `app_token_env` (an app-level token, xapp-…, for Socket Mode)"
                 ));
-                continue;
             }
+            let (Some(bot_token), true) = (bot, errors.len() == before) else {
+                continue;
+            };
             apps.insert(
                 employee.trim().to_ascii_lowercase(),
                 SlackApp {
@@ -300,14 +297,19 @@ mod tests {
             bot_token = "xoxb-d"
             app_token = "xapp"
             app_token_env = "D_APP"
+            [apps."e"]
+            bot_token_env = "UNSET_BOT"
         "#;
         let errors = SlackApps::parse(text, |_| None).unwrap_err();
-        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(errors.len(), 6, "{errors:?}");
         assert!(errors[0].contains("`apps.\"a\".bot_token_env` names UNSET_BOT, which is not set"));
         assert!(errors[1].contains("`apps.\"b\"` needs `signing_secret_env`"));
         assert!(errors[1].contains("/slack/events/b"));
         assert!(errors[2].contains("`apps.\"c\"` needs `bot_token_env`"));
         assert!(errors[3].contains("both `app_token` and `app_token_env`"));
+        // Every problem of one app at once.
+        assert!(errors[4].contains("`apps.\"e\".bot_token_env` names UNSET_BOT"));
+        assert!(errors[5].contains("`apps.\"e\"` needs `signing_secret_env`"));
     }
 
     #[test]
