@@ -1,5 +1,6 @@
 //! The HTTP control plane (axum): JSON, bearer-token auth on everything but `/healthz`,
-//! `/metrics` and Slack's signed `/slack/events/{employee}`, and an OpenAPI document generated from the handlers.
+//! `/metrics` and Slack's signed `/slack/events/{employee}`, and an OpenAPI document
+//! generated from the handlers.
 //!
 //! The app is one [`router`]; tests drive it directly or through a real listener.
 
