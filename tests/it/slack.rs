@@ -615,3 +615,83 @@ async fn a_socket_mode_only_app_refuses_events_api_requests_it_cannot_check() {
     .await;
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_employee_is_its_own_app_answering_with_its_own_bot_token() {
+    const CASEY_BOT: &str = "xoxb-casey-bot-token";
+    const CASEY_SECRET: &str = "casey-signing-secret-0123456789";
+    let slack = FakeSlack::start(&[(BOT_TOKEN, SAM_BOT_USER), (CASEY_BOT, "UCASEYBOT")]).await;
+    let data = tempfile::tempdir().unwrap();
+    credentials(data.path(), false);
+    let mut file = std::fs::read_to_string(data.path().join("slack-credentials.toml")).unwrap();
+    file.push_str(
+        "[apps.\"casey.kim\"]\nbot_token_env = \"CASEY_SLACK_BOT_TOKEN\"\nsigning_secret_env = \"CASEY_SLACK_SIGNING_SECRET\"\n",
+    );
+    std::fs::write(data.path().join("slack-credentials.toml"), file).unwrap();
+    let mut env = node_env(&slack);
+    env.push(("CASEY_SLACK_BOT_TOKEN", CASEY_BOT.into()));
+    env.push(("CASEY_SLACK_SIGNING_SECRET", CASEY_SECRET.into()));
+    let node = start_binary_with(data.path(), Some(TOKEN), &env);
+
+    let body = event_callback(
+        "A0CASEY",
+        "Ev0CASEY",
+        app_mention("UCASEYBOT", "U0DANA", "C0OPS", "1700000600.000100", "hello"),
+    )
+    .to_string();
+    // Sam's secret does not open Casey's door, nor Casey's Sam's.
+    let signed_by = |secret: &str, who: &str| {
+        let at = now();
+        http()
+            .post(node.url(&format!("/slack/events/{who}")))
+            .header("x-slack-request-timestamp", at.to_string())
+            .header("x-slack-signature", signature(secret, at, &body))
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(
+        signed_by(SIGNING_SECRET, "casey.kim")
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        signed_by(CASEY_SECRET, "sam.rivera")
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        signed_by(CASEY_SECRET, "casey.kim").await.unwrap().status(),
+        200
+    );
+
+    let reply = eventually(20, "Casey's reply", || async {
+        slack
+            .calls("chat.postMessage")
+            .into_iter()
+            .find(|c| c.body["channel"] == "C0OPS")
+    })
+    .await;
+    assert_eq!(reply.token, CASEY_BOT, "Casey answers as Casey's bot");
+    assert!(
+        reply.body["text"].as_str().unwrap().contains("Casey Kim"),
+        "{}",
+        reply.body
+    );
+    let casey_events = node
+        .get_json("/api/v1/employees/casey.kim/episodes?limit=100")
+        .await;
+    assert!(
+        casey_events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["payload"]["slack"]["ts"] == "1700000600.000100"),
+        "the mention reached Casey"
+    );
+    assert_eq!(perceived(&node, "1700000600.000100").await, 0, "not Sam");
+    node.terminate();
+}
