@@ -124,8 +124,8 @@ impl SlackChat {
         self.client.open_session(token)
     }
 
-    /// Posts `text` as `app` in `channel`, in `thread` when given; answers the posted
-    /// message's ts.
+    /// Posts `text` (plain, escaped here) as `app` in `channel`, in `thread` when
+    /// given; answers the posted message's ts.
     pub async fn post_message(
         &self,
         app: &SlackApp,
@@ -136,7 +136,7 @@ impl SlackChat {
         let token = token(app.bot_token.expose());
         let mut req = SlackApiChatPostMessageRequest::new(
             SlackChannelId::new(channel.to_string()),
-            SlackMessageContent::new().with_text(text.to_string()),
+            SlackMessageContent::new().with_text(super::slack_events::escape(text)),
         );
         if let Some(t) = thread {
             req = req.with_thread_ts(SlackTs::new(t.to_string()));

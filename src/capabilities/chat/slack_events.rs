@@ -218,7 +218,9 @@ pub fn from_callback(cb: &SlackPushEventCallback) -> Inbound {
     }
 }
 
-/// The text without leading user mentions (`<@U…>`), trimmed and at most [`MAX_TEXT`].
+/// The text without leading user mentions (`<@U…>`), Slack's escapes (`&lt;`, `&gt;`,
+/// `&amp;`) read back, trimmed and at most [`MAX_TEXT`]. Other markup (links, mentions
+/// within the text) is kept as Slack wrote it.
 fn clean_text(text: &str) -> String {
     let mut t = text.trim_start();
     while let Some(rest) = t.strip_prefix("<@") {
@@ -227,7 +229,11 @@ fn clean_text(text: &str) -> String {
             None => break,
         }
     }
-    let t = t.trim();
+    let unescaped = t
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let t = unescaped.trim();
     if t.len() <= MAX_TEXT {
         return t.to_string();
     }
@@ -235,7 +241,15 @@ fn clean_text(text: &str) -> String {
     while !t.is_char_boundary(end) {
         end -= 1;
     }
-    t[..end].to_string()
+    t[..end].trim_end().to_string()
+}
+
+/// `text` as Slack's message text wants it: `&`, `<` and `>` escaped, so nothing the
+/// employee writes is read as a mention, a link or a control sequence.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn short(s: &str) -> String {
@@ -405,6 +419,21 @@ mod tests {
             e.to_string().contains("not a Slack Events API request"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn slacks_escapes_are_read_back_and_written_again() {
+        assert_eq!(
+            clean_text("<@UBOT> is 3 &lt; 4 &amp;&amp; 5 &gt; 4?"),
+            "is 3 < 4 && 5 > 4?"
+        );
+        assert_eq!(clean_text("&amp;lt;"), "&lt;");
+        assert_eq!(
+            escape("Priya <priya@x.com> & co"),
+            "Priya &lt;priya@x.com&gt; &amp; co"
+        );
+        let text = "a < b & c > d &lt;";
+        assert_eq!(clean_text(&escape(text)), text);
     }
 
     #[test]
