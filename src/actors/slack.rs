@@ -102,8 +102,8 @@ pub(crate) fn start(rt: &Arc<Runtime>) -> Option<tokio::task::JoinHandle<()>> {
         })
     };
     Some(tokio::spawn(async move {
-        slack.check_tokens().await;
-        let _open = CloseOnDrop(Some(slack.start_socket_mode(sink).await));
+        let (_, socket_mode) = tokio::join!(slack.check_tokens(), slack.start_socket_mode(sink));
+        let _open = CloseOnDrop(Some(socket_mode));
         std::future::pending::<()>().await;
     }))
 }
