@@ -457,6 +457,38 @@ fn a_bad_slack_configuration_stops_the_node_at_start_naming_the_key_and_the_fix(
     );
     assert!(!err.contains("xoxb-1"), "no secret in the error: {err}");
 
+    // `empla config check` reads the credentials as the node would.
+    let data = tempfile::tempdir().unwrap();
+    credentials(data.path(), false);
+    let check = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
+        cmd.args(["config", "check", "--config"])
+            .arg(repo().join("config/empla.toml"))
+            .env("EMPLA_CHAT__DRIVER", "slack")
+            .env("EMPLA_DATA_DIR", data.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = check(&[("SAM_SLACK_SIGNING_SECRET", SIGNING_SECRET)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SAM_SLACK_BOT_TOKEN, which is not set"),
+        "{err}"
+    );
+    let out = check(&[
+        ("SAM_SLACK_SIGNING_SECRET", SIGNING_SECRET),
+        ("SAM_SLACK_BOT_TOKEN", BOT_TOKEN),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 Slack apps"));
+
     // A driver Slack does not have.
     let data = tempfile::tempdir().unwrap();
     let err = refused_start(data.path(), &[("EMPLA_CHAT__DRIVER", "teams".to_string())]);
