@@ -196,11 +196,17 @@ async fn perceive(
         .directory
         .resolve(&app.employee)
         .ok_or(SubmitError::Reach(super::registry::ReachError::NotFound))?;
+    // The person's name and address, so the employee knows who wrote (its manager, a
+    // customer); a Slack that does not say within a second leaves the mention.
+    let who = match &rt.hub.slack {
+        Some(slack) => slack.who(app, &m.user).await,
+        None => None,
+    };
     let new = crate::model::NewEvent {
         kind: kinds::CHAT.into(),
         source: "slack".into(),
         payload: json!({
-            "from": format!("<@{}>", m.user),
+            "from": who.unwrap_or_else(|| format!("<@{}>", m.user)),
             "text": m.text,
             "conversation": format!("{CONVERSATION_PREFIX}{}", m.channel),
             "channel": "slack",

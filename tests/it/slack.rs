@@ -155,10 +155,10 @@ async fn a_signed_mention_and_a_dm_are_answered_in_their_threads_and_a_retry_is_
     })
     .await;
     assert_eq!(reply["thread_ts"], ts, "{reply}");
-    assert!(
-        reply["text"].as_str().unwrap().contains("shadow phase"),
-        "{reply}"
-    );
+    let text = reply["text"].as_str().unwrap();
+    assert!(text.contains("shadow phase"), "{reply}");
+    // Slack said who wrote (users.info): the employee greets Priya by name.
+    assert!(text.starts_with("Hello Priya"), "{reply}");
 
     // Slack retries the same event (a slow answer, say): perceived once, answered once.
     let (status, r) = deliver(&node, &body, now(), SIGNING_SECRET).await;
@@ -203,6 +203,22 @@ async fn a_signed_mention_and_a_dm_are_answered_in_their_threads_and_a_retry_is_
         "its own message not answered"
     );
     assert_eq!(perceived(&node, "1700000060.000300").await, 0);
+    let episodes = node
+        .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
+        .await;
+    let event = episodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "event" && e["payload"]["slack"]["ts"] == ts)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        event["payload"]["from"],
+        "Priya Shah <priya.shah@example.com>"
+    );
+    assert_eq!(event["payload"]["slack"]["user"], "U0PRIYA");
+    assert_eq!(event["payload"]["conversation"], "slack:C0SUPPORT");
 
     // The conversation is kept in the node too, under the Slack channel.
     let history = node

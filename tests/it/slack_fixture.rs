@@ -1,13 +1,14 @@
 //! A stand-in for Slack, since the real one cannot run in a test: it speaks Slack's Web
-//! API wire format (`POST /api/<method>` with a bearer token and a JSON body, answers
-//! `{"ok": true, ...}` or `{"ok": false, "error": "invalid_auth"}`) for `auth.test`,
-//! `chat.postMessage`, `users.setPresence` and `apps.connections.open` (which hands out
+//! API wire format (`/api/<method>` with a bearer token, a JSON body or a query string,
+//! answers `{"ok": true, ...}` or `{"ok": false, "error": "invalid_auth"}`) for
+//! `auth.test`, `chat.postMessage`, `users.setPresence`, `users.info` and
+//! `apps.connections.open` (which hands out
 //! a `ws://` URL), serves Socket Mode on that websocket (a `hello`, then `events_api`
 //! envelopes, reading the acknowledgements), and signs Events API requests to the node
 //! as Slack does. It records every call for the test to inspect.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -15,6 +16,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
+
+/// The workspace's people: (user id, real name, email).
+pub const PEOPLE: &[(&str, &str, &str)] = &[
+    ("U0PRIYA", "Priya Shah", "priya.shah@example.com"),
+    ("U0DANA", "Dana Wu", "dana.wu@example.com"),
+];
 
 /// One Web API call as Slack received it.
 #[derive(Debug, Clone)]
@@ -129,6 +136,7 @@ impl Drop for FakeSlack {
 async fn web_api(
     State(s): State<Shared>,
     Path(method): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Json<Value> {
@@ -138,7 +146,8 @@ async fn web_api(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .to_string();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // POST methods carry JSON; GET methods (auth.test, users.info) a query string.
+    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| json!(query));
     s.seen.lock().unwrap().calls.push(Call {
         method: method.clone(),
         token: token.clone(),
@@ -161,6 +170,17 @@ async fn web_api(
             })
         }
         "users.setPresence" => json!({"ok": true}),
+        "users.info" => match PEOPLE.iter().find(|p| body["user"] == p.0) {
+            Some((id, name, email)) => json!({
+                "ok": true,
+                "user": {
+                    "id": id, "team_id": "T1", "name": name.split(' ').next().unwrap().to_lowercase(),
+                    "real_name": name, "deleted": false, "is_bot": false,
+                    "profile": {"real_name": name, "display_name": name.split(' ').next().unwrap(), "email": email},
+                },
+            }),
+            None => json!({"ok": false, "error": "user_not_found"}),
+        },
         "apps.connections.open" => json!({"ok": true, "url": s.ws_url}),
         _ => json!({"ok": false, "error": "unknown_method"}),
     })

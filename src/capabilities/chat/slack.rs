@@ -39,7 +39,12 @@ pub struct SlackChat {
     local: LocalChat,
     /// Per employee: the presence last asked for, and one call at a time.
     presence: BTreeMap<String, Arc<Presence>>,
+    /// Slack user id → how the person is written (`Name <address>`), once looked up.
+    people: dashmap::DashMap<String, String>,
 }
+
+/// Longest wait for `users.info` before a message is perceived without the name.
+const WHO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// An employee's presence: calls go out one at a time and each sends the latest state
 /// asked for, so quick changes (auto, away, auto) end on the last one.
@@ -92,6 +97,7 @@ impl SlackChat {
                 .iter()
                 .map(|a| (a.employee.clone(), Arc::default()))
                 .collect(),
+            people: dashmap::DashMap::new(),
             apps,
             file,
             local: LocalChat::new(store),
@@ -153,6 +159,48 @@ impl SlackChat {
                 ))
             })?;
         Ok(res.ts.0)
+    }
+
+    /// Who Slack user `user` is, as `Name <address>` (or `Name` without the
+    /// `users:read.email` scope), from `users.info` with `app`'s bot token, remembered
+    /// once known. None when Slack does not answer within a second or refuses (the
+    /// `users:read` scope missing): the message is then perceived from `<@U…>`.
+    pub async fn who(&self, app: &SlackApp, user: &str) -> Option<String> {
+        if let Some(known) = self.people.get(user) {
+            return Some(known.clone());
+        }
+        let token = token(app.bot_token.expose());
+        let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
+        let session = self.session(&token);
+        let found = match tokio::time::timeout(WHO_WAIT, session.users_info(&req)).await {
+            Ok(Ok(found)) => found.user,
+            Ok(Err(e)) => {
+                tracing::debug!(employee = %app.employee, error = %describe(&e), "Slack users.info failed");
+                return None;
+            }
+            Err(_) => return None,
+        };
+        let profile = found.profile.as_ref();
+        let name = [
+            profile.and_then(|p| p.real_name.as_deref()),
+            found.real_name.as_deref(),
+            profile.and_then(|p| p.display_name.as_deref()),
+            found.name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            n.replace(['<', '>', '\r', '\n', '"'], " ")
+                .trim()
+                .to_string()
+        })
+        .find(|n| !n.is_empty())?;
+        let written = match profile.and_then(|p| p.email.as_ref()) {
+            Some(email) => format!("{name} <{}>", email.0),
+            None => name,
+        };
+        self.people.insert(user.to_string(), written.clone());
+        Some(written)
     }
 
     /// Checks each app's bot token with `auth.test`, logging (never failing) what is
