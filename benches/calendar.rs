@@ -121,6 +121,7 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         runtime: RuntimeConfig::default(),
         memory: Default::default(),
         calendar: Default::default(),
+        chat: Default::default(),
         mail: Default::default(),
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,

@@ -94,6 +94,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
             poll_every: Duration::from_secs(5),
             ..server.config("mail-credentials.toml")
         },
+        chat: Default::default(),
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,
         demo_employees: Vec::new(),

@@ -577,6 +577,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         memory: Default::default(),
         calendar: Default::default(),
         mail: Default::default(),
+        chat: Default::default(),
         data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,
         demo_employees: Vec::new(),

@@ -247,6 +247,10 @@ impl Actor for EmployeeActor {
             .directory
             .claim_live(state.id, &myself, &state.backlog);
         resume_outbox(state).await?;
+        state.rt.hub.chat.show_activity(
+            &state.profile.chat_handle,
+            crate::capabilities::chat::Activity::Active,
+        );
         let startup = std::mem::take(&mut state.startup);
         let full_page = startup.len() as i64 >= REPLAY_PAGE;
         for event in startup.into_iter().chain(handover.events) {
@@ -317,6 +321,10 @@ impl Actor for EmployeeActor {
                 match state.rt.directory.end_passivation(state.id) {
                     Ok(()) => {
                         tracing::debug!(employee = %state.id, "passivated");
+                        state.rt.hub.chat.show_activity(
+                            &state.profile.chat_handle,
+                            crate::capabilities::chat::Activity::Away,
+                        );
                         myself.stop(StopReason::Passivated.reason());
                     }
                     Err(arrived) => {

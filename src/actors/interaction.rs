@@ -57,6 +57,8 @@ pub(crate) struct Hub {
     default_triage: Arc<Triage>,
     /// Chat event id → callers waiting for the employee's answer.
     pub(crate) waiting: DashMap<String, Vec<oneshot::Sender<ChatMessage>>>,
+    /// The Slack driver, when `chat.driver = "slack"` (then also `chat`).
+    pub(crate) slack: Option<Arc<crate::capabilities::chat::SlackChat>>,
 }
 
 impl Hub {
@@ -75,7 +77,8 @@ impl Hub {
     }
 
     /// The mail driver the options name (with the mail server, for the IMAP bridge,
-    /// when it is a real one); chat on the built-in driver.
+    /// when it is a real one); chat on the built-in driver (`slack::attach` puts it on
+    /// Slack when the options say so).
     pub(crate) fn from_options(
         store: &Store,
         opts: &super::NodeOptions,
@@ -116,6 +119,7 @@ impl Hub {
                 .collect(),
             default_triage: Arc::new(Triage::new(&[])),
             waiting: DashMap::new(),
+            slack: None,
         }
     }
 
@@ -341,6 +345,7 @@ async fn post_chat(
         from: me.handle.clone(),
         text: text.to_string(),
         in_reply_to: param(&entry.params, "in_reply_to").map(str::to_string),
+        thread: param(&entry.params, "thread").map(str::to_string),
         at: Utc::now(),
     };
     rt.hub.chat.post(&rt.tenant, &m).await?;
@@ -418,6 +423,7 @@ async fn update_task(
                 from: me.handle.clone(),
                 text: text.trim().to_string(),
                 in_reply_to: None,
+                thread: None,
                 at: Utc::now(),
             };
             rt.hub.chat.post(&rt.tenant, &m).await?;

@@ -31,6 +31,7 @@ mod reasoning;
 mod registry;
 mod runtime;
 mod scheduler;
+mod slack;
 pub mod supervision;
 mod tasks;
 
@@ -47,3 +48,4 @@ pub use onboarding::DecideError;
 pub use reasoning::{AgreementView, DayCounts, GoalView, IntentionView};
 pub use registry::{ReachError, RegistryMsg, RuntimeState};
 pub use scheduler::SchedulerMsg;
+pub use slack::{SlackAnswer, SlackError};

@@ -40,6 +40,8 @@ pub struct NodeOptions {
     pub mail: crate::config::MailConfig,
     /// Calendar settings: the built-in driver or a CalDAV server, working hours.
     pub calendar: crate::config::CalendarConfig,
+    /// Chat settings: the built-in driver or Slack.
+    pub chat: crate::config::ChatConfig,
     /// The node's data directory (mail logins, attachments).
     pub data_dir: PathBuf,
     /// Role templates by id.
@@ -60,6 +62,7 @@ impl NodeOptions {
             memory: cfg.node.memory.clone(),
             mail: cfg.node.mail.clone(),
             calendar: cfg.node.calendar.clone(),
+            chat: cfg.node.chat.clone(),
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
@@ -86,6 +89,9 @@ pub enum NodeError {
     /// The calendar settings cannot be used (e.g. the server URL or credentials file).
     #[error("calendar: {0}")]
     Calendar(String),
+    /// The chat settings cannot be used (e.g. the Slack credentials file).
+    #[error("chat: {0}")]
+    Chat(String),
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),
@@ -212,6 +218,7 @@ impl Node {
         hub.calendar = super::calendar::driver(&store, &opts.calendar, &opts.data_dir)
             .map_err(NodeError::Calendar)?;
         hub.calendar_cfg = opts.calendar.clone();
+        super::slack::attach(&mut hub, &store, &opts).map_err(NodeError::Chat)?;
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -249,11 +256,12 @@ impl Node {
         let upkeep_task = tokio::spawn(async move {
             futures::future::join(upkeep, backfill).await;
         });
-        let bridges = server
+        let mut bridges: Vec<_> = server
             .map(|server| super::mailboxes::start(rt.clone(), server, bridge_settings(&opts)))
             .into_iter()
             .chain(super::calendar::start_sync(rt.clone()))
             .collect();
+        bridges.extend(super::slack::start(&rt));
         let node = Node {
             rt,
             supervisor,

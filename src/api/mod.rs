@@ -1,5 +1,6 @@
-//! The HTTP control plane (axum): JSON, bearer-token auth on everything but `/healthz`
-//! and `/metrics`, and an OpenAPI document generated from the handlers.
+//! The HTTP control plane (axum): JSON, bearer-token auth on everything but `/healthz`,
+//! `/metrics` and Slack's signed `/slack/events/{employee}`, and an OpenAPI document
+//! generated from the handlers.
 //!
 //! The app is one [`router`]; tests drive it directly or through a real listener.
 
@@ -10,6 +11,7 @@ mod error;
 mod escalations;
 mod interaction;
 mod memory;
+mod slack;
 
 pub use error::ApiError;
 
@@ -176,6 +178,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(slack::routes())
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such route; see /api/v1/openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -129,8 +129,9 @@ pub(crate) fn check(config: Option<PathBuf>) -> anyhow::Result<()> {
     let path = config.unwrap_or_else(|| PathBuf::from("config/empla.toml"));
     match Config::load(&path, &std::env::vars().collect::<Vec<_>>()) {
         Ok(cfg) => {
+            let slack = slack_apps(&cfg)?;
             println!(
-                "{}: OK — {} role templates ({}), {} demo employees",
+                "{}: OK — {} role templates ({}), {} demo employees{slack}",
                 path.display(),
                 cfg.roles.len(),
                 cfg.roles.keys().cloned().collect::<Vec<_>>().join(", "),
@@ -143,6 +144,25 @@ pub(crate) fn check(config: Option<PathBuf>) -> anyhow::Result<()> {
                 eprintln!("error: {e}");
             }
             anyhow::bail!("{} problem(s) in the configuration", errors.0.len())
+        }
+    }
+}
+
+/// With `chat.driver = "slack"`: the Slack apps read as the node reads them at start
+/// (", N Slack apps"), or every problem printed and an error.
+fn slack_apps(cfg: &Config) -> anyhow::Result<String> {
+    if cfg.node.chat.driver != crate::config::ChatDriver::Slack {
+        return Ok(String::new());
+    }
+    let file = crate::config::MailConfig::resolve(
+        &cfg.node.node.data_dir,
+        &cfg.node.chat.credentials_file,
+    );
+    match crate::config::SlackApps::load(&file) {
+        Ok(apps) => Ok(format!(", {} Slack apps", apps.len())),
+        Err(e) => {
+            eprintln!("error: {e}");
+            anyhow::bail!("the Slack credentials cannot be used")
         }
     }
 }

@@ -6,6 +6,7 @@
 //! node keys. Nothing here opens a store or starts anything.
 
 mod calendar;
+mod chat;
 mod env;
 mod mail;
 mod memory;
@@ -13,6 +14,7 @@ mod node;
 mod role;
 
 pub use calendar::{CalendarConfig, CalendarDriverKind, PersonHours};
+pub use chat::{ChatConfig, ChatDriver, SlackApp, SlackApps};
 pub use mail::{MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security};
 pub use memory::{EmbedderKind, MemoryConfig};
 pub use node::{LogConfig, NodeConfig, NodeSection, RuntimeConfig, SqliteSync, StoreConfig};

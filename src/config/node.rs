@@ -23,6 +23,8 @@ pub struct NodeConfig {
     pub mail: super::MailConfig,
     /// `[calendar]`: where calendars are kept and when people work.
     pub calendar: super::CalendarConfig,
+    /// `[chat]`: the chat driver and each employee's Slack app.
+    pub chat: super::ChatConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
 }
@@ -253,6 +255,7 @@ impl NodeConfig {
         self.memory.validate(file, &mut e);
         self.mail.validate(file, &mut e);
         self.calendar.validate(file, &mut e);
+        self.chat.validate(file, &mut e);
         let url = &self.store.url;
         if !(url.is_empty()
             || url.starts_with("sqlite:")

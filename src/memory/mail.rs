@@ -89,6 +89,10 @@ pub struct ChatMessage {
     /// The event (for a human's message) or the message it answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
+    /// The thread within the conversation (Slack: the `thread_ts` answered in); not
+    /// kept in the store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -113,6 +117,7 @@ impl ChatRow {
             from: self.sender,
             text: self.text,
             in_reply_to: self.in_reply_to,
+            thread: None,
             at: from_micros(self.at),
         })
     }

@@ -105,6 +105,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         memory: Default::default(),
         calendar: Default::default(),
         mail: Default::default(),
+        chat: Default::default(),
         data_dir: std::env::temp_dir(),
         roles: roles(),
         demo_employees: Vec::new(),

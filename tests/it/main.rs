@@ -16,5 +16,7 @@ mod memory;
 mod memory_api;
 mod memory_upkeep;
 mod runtime;
+mod slack;
+mod slack_fixture;
 mod store;
 mod working;

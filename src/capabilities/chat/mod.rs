@@ -3,15 +3,34 @@
 //! `POST /api/v1/employees/{id}/chat` read the answers; the Slack driver posts them
 //! with `chat.postMessage` in the employee's thread.
 
+pub mod slack;
+pub mod slack_events;
+
 use super::CapabilityError;
 use crate::memory::{ChatMessage, Store};
 use crate::model::TenantId;
+
+pub use slack::SlackChat;
+
+/// What an employee is doing, as its chat shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// At work: its actor is running (it perceives, reasons, acts).
+    Active,
+    /// Passivated: nothing to do until the next event.
+    Away,
+}
 
 /// Carries an employee's chat messages.
 #[async_trait::async_trait]
 pub trait ChatTransport: Send + Sync {
     /// Posts `m` in its conversation.
     async fn post(&self, tenant: &TenantId, m: &ChatMessage) -> Result<(), CapabilityError>;
+
+    /// Shows that the employee with chat handle `handle` is now `activity`, where the
+    /// chat has presence. Returns at once (any call runs in the background); the
+    /// built-in driver has no presence.
+    fn show_activity(&self, _handle: &str, _activity: Activity) {}
 }
 
 /// The built-in chat driver: conversations are stored in the node.

@@ -1,0 +1,80 @@
+//! Slack's Events API: `POST /slack/events/{employee}`, the Request URL of each
+//! employee's Slack app. Outside the bearer-token API, since Slack signs its requests
+//! instead: a request whose signature or timestamp does not check out is answered 401
+//! and nothing is stored. A message is in the employee's inbox before the 200 goes
+//! back; a failure to store answers 503, so Slack retries.
+
+use super::ApiState;
+use crate::actors::{ReachError, SlackAnswer, SlackError, SubmitError};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new().route("/slack/events/{employee}", post(events))
+}
+
+async fn events(
+    State(s): State<ApiState>,
+    Path(employee): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let answer = s
+        .node
+        .slack_event(
+            &employee,
+            header("x-slack-signature"),
+            header("x-slack-request-timestamp"),
+            &body,
+        )
+        .await;
+    match answer {
+        Ok(SlackAnswer::Challenge(c)) => axum::Json(json!({"challenge": c})).into_response(),
+        Ok(SlackAnswer::Accepted {
+            event_id,
+            duplicate,
+        }) => axum::Json(json!({"event_id": event_id, "duplicate": duplicate})).into_response(),
+        Ok(SlackAnswer::Ignored(why)) => axum::Json(json!({"ignored": why})).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+fn refused(e: SlackError) -> Response {
+    let (status, code) = match &e {
+        SlackError::Signature(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        SlackError::NotSlack | SlackError::NoApp(_) => (StatusCode::NOT_FOUND, "not_found"),
+        SlackError::Submit(SubmitError::Reach(ReachError::NotFound)) => {
+            (StatusCode::NOT_FOUND, "not_found")
+        }
+        SlackError::Submit(SubmitError::Reach(ReachError::Offboarded)) => {
+            (StatusCode::GONE, "offboarded")
+        }
+        SlackError::NoSigningSecret(_) => (StatusCode::CONFLICT, "conflict"),
+        SlackError::Decode(_)
+        | SlackError::WrongApp { .. }
+        | SlackError::Submit(SubmitError::Invalid(_)) => (StatusCode::BAD_REQUEST, "bad_request"),
+        SlackError::Submit(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    let message = match &e {
+        SlackError::Submit(SubmitError::Write(w)) => {
+            tracing::error!(error = %w, "Slack event not stored");
+            "the event could not be stored and was not accepted; Slack will retry".to_string()
+        }
+        SlackError::Signature(_) => {
+            tracing::warn!(error = %e, "Slack event refused");
+            e.to_string()
+        }
+        _ => e.to_string(),
+    };
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}

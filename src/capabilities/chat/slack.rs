@@ -1,0 +1,357 @@
+//! The Slack chat driver: each employee is its own Slack app, and speaks with its bot
+//! token through slack-morphism's Web API client — `chat.postMessage` in the thread of
+//! the message it answers, `users.setPresence` to follow whether it is at work, and
+//! `auth.test` at start to check each token. Socket Mode connections (one per app with
+//! an app-level token) hand events to the node, which acknowledges each envelope only
+//! once its message is in the employee's durable inbox.
+//!
+//! Conversations on Slack are named `slack:<channel id>`; any other conversation is a
+//! built-in one and is kept in the node as [`LocalChat`] does. A token never reaches a
+//! log line or an error.
+
+use super::{Activity, ChatTransport, LocalChat};
+use crate::capabilities::CapabilityError;
+use crate::config::{ChatConfig, MailConfig, SlackApp, SlackApps};
+use crate::memory::{ChatMessage, Store};
+use crate::model::TenantId;
+use futures::future::BoxFuture;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Prefix of a Slack conversation's name; the channel id follows.
+pub const CONVERSATION_PREFIX: &str = "slack:";
+
+/// Called with (employee as the credentials file names it, event) for each Socket Mode
+/// event; the envelope is acknowledged when it answers Ok.
+pub type SocketSink = Arc<
+    dyn Fn(String, SlackPushEventCallback) -> BoxFuture<'static, Result<(), String>> + Send + Sync,
+>;
+
+/// The Slack driver.
+pub struct SlackChat {
+    client: Arc<SlackHyperClient>,
+    apps: SlackApps,
+    file: PathBuf,
+    local: LocalChat,
+    /// Per employee: the presence last asked for, and one call at a time.
+    presence: BTreeMap<String, Arc<Presence>>,
+    /// Slack user id → how the person is written (`Name <address>`), once looked up.
+    people: dashmap::DashMap<String, String>,
+}
+
+/// Longest wait for `users.info` before a message is perceived without the name.
+const WHO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An employee's presence: calls go out one at a time and each sends the latest state
+/// asked for, so quick changes (auto, away, auto) end on the last one.
+#[derive(Default)]
+struct Presence {
+    wanted: AtomicBool,
+    sending: tokio::sync::Mutex<()>,
+}
+
+impl SlackChat {
+    /// From `[chat]`, with the credentials file taken from `data_dir` when relative.
+    /// Fails naming the file, the app and the key when the credentials cannot be used.
+    pub fn from_config(
+        cfg: &ChatConfig,
+        data_dir: &Path,
+        store: Store,
+    ) -> Result<SlackChat, String> {
+        let file = MailConfig::resolve(data_dir, &cfg.credentials_file);
+        let apps = SlackApps::load(&file)?;
+        Self::new(&cfg.api_url, apps, file, store)
+    }
+
+    /// A driver for `apps` talking to the Web API at `api_url`.
+    pub fn new(
+        api_url: &str,
+        apps: SlackApps,
+        file: PathBuf,
+        store: Store,
+    ) -> Result<SlackChat, String> {
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS settings for Slack: {e}"))?
+        .with_root_certificates(rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        })
+        .with_no_client_auth();
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let connector = SlackClientHyperConnector::with_connector(https)
+            .with_slack_api_url(api_url.trim().trim_end_matches('/'));
+        Ok(SlackChat {
+            client: Arc::new(SlackClient::new(connector)),
+            presence: apps
+                .iter()
+                .map(|a| (a.employee.clone(), Arc::default()))
+                .collect(),
+            people: dashmap::DashMap::new(),
+            apps,
+            file,
+            local: LocalChat::new(store),
+        })
+    }
+
+    /// The app of `employee` (its handle, address or id as the credentials file has it).
+    pub fn app(&self, employee: &str) -> Option<&SlackApp> {
+        self.apps.get(employee)
+    }
+
+    /// Every app.
+    pub fn apps(&self) -> &SlackApps {
+        &self.apps
+    }
+
+    fn app_of_sender(&self, handle: &str) -> Result<&SlackApp, CapabilityError> {
+        self.apps.get(handle).ok_or_else(|| {
+            CapabilityError::Invalid(format!(
+                "employee `{handle}` has no Slack app; add [apps.\"{handle}\"] with bot_token_env to {}",
+                self.file.display()
+            ))
+        })
+    }
+
+    fn session<'a>(
+        &'a self,
+        token: &'a SlackApiToken,
+    ) -> SlackClientSession<'a, SlackClientHyperHttpsConnector> {
+        self.client.open_session(token)
+    }
+
+    /// Posts `text` (plain, escaped here) as `app` in `channel`, in `thread` when
+    /// given; answers the posted message's ts.
+    pub async fn post_message(
+        &self,
+        app: &SlackApp,
+        channel: &str,
+        text: &str,
+        thread: Option<&str>,
+    ) -> Result<String, CapabilityError> {
+        let token = token(app.bot_token.expose());
+        let mut req = SlackApiChatPostMessageRequest::new(
+            SlackChannelId::new(channel.to_string()),
+            SlackMessageContent::new().with_text(super::slack_events::escape(text)),
+        );
+        if let Some(t) = thread {
+            req = req.with_thread_ts(SlackTs::new(t.to_string()));
+        }
+        let res = self
+            .session(&token)
+            .chat_post_message(&req)
+            .await
+            .map_err(|e| {
+                CapabilityError::Service(format!(
+                    "Slack chat.postMessage for `{}` in {channel} failed: {}",
+                    app.employee,
+                    describe(&e)
+                ))
+            })?;
+        Ok(res.ts.0)
+    }
+
+    /// Who Slack user `user` is, as `Name <address>` (or `Name` without the
+    /// `users:read.email` scope), from `users.info` with `app`'s bot token, remembered
+    /// once known. None when Slack does not answer within a second or refuses (the
+    /// `users:read` scope missing): the message is then perceived from `<@U…>`.
+    pub async fn who(&self, app: &SlackApp, user: &str) -> Option<String> {
+        if let Some(known) = self.people.get(user) {
+            return Some(known.clone());
+        }
+        let token = token(app.bot_token.expose());
+        let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
+        let session = self.session(&token);
+        let found = match tokio::time::timeout(WHO_WAIT, session.users_info(&req)).await {
+            Ok(Ok(found)) => found.user,
+            Ok(Err(e)) => {
+                tracing::debug!(employee = %app.employee, error = %describe(&e), "Slack users.info failed");
+                return None;
+            }
+            Err(_) => return None,
+        };
+        let profile = found.profile.as_ref();
+        let name = [
+            profile.and_then(|p| p.real_name.as_deref()),
+            found.real_name.as_deref(),
+            profile.and_then(|p| p.display_name.as_deref()),
+            found.name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            n.replace(['<', '>', '\r', '\n', '"'], " ")
+                .trim()
+                .to_string()
+        })
+        .find(|n| !n.is_empty())?;
+        let written = match profile.and_then(|p| p.email.as_ref()) {
+            Some(email) => format!("{name} <{}>", email.0),
+            None => name,
+        };
+        self.people.insert(user.to_string(), written.clone());
+        Some(written)
+    }
+
+    /// Checks each app's bot token with `auth.test`, logging (never failing) what is
+    /// wrong, so a revoked or mistyped token shows at start rather than at first reply.
+    pub async fn check_tokens(&self) {
+        for app in self.apps.iter() {
+            let token = token(app.bot_token.expose());
+            match self.session(&token).auth_test().await {
+                Ok(who) => tracing::info!(
+                    employee = %app.employee,
+                    bot_user = %who.user_id.0,
+                    team = %who.team_id.0,
+                    "Slack app ready"
+                ),
+                Err(e) => tracing::warn!(
+                    employee = %app.employee,
+                    error = %describe(&e),
+                    "Slack auth.test failed for this employee's bot token; check bot_token_env in {}",
+                    self.file.display()
+                ),
+            }
+        }
+    }
+
+    /// Opens a Socket Mode connection for each app with an app-level token; each event
+    /// goes to `sink` and its envelope is acknowledged when `sink` answers Ok (an error
+    /// leaves it unacknowledged, so Slack delivers it again).
+    pub async fn start_socket_mode(&self, sink: SocketSink) -> SocketMode {
+        let mut listeners = Vec::new();
+        for app in self.apps.iter() {
+            let Some(app_token) = &app.app_token else {
+                continue;
+            };
+            let env = Arc::new(
+                SlackClientEventsListenerEnvironment::new(self.client.clone())
+                    .with_error_handler(unacknowledged),
+            );
+            let mut callbacks = SlackSocketModeListenerCallbacks::new();
+            let employee = app.employee.clone();
+            let sink = sink.clone();
+            callbacks.push_events_callback = Box::new(
+                move |ev: SlackPushEventCallback,
+                      _client: Arc<SlackHyperClient>,
+                      _state: SlackClientEventsUserState| {
+                    let done = sink(employee.clone(), ev);
+                    async move {
+                        done.await
+                            .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
+                    }
+                },
+            );
+            let config = SlackClientSocketModeConfig::new()
+                .with_max_connections_count(1)
+                .with_reconnect_timeout_in_seconds(5);
+            let listener = SlackClientSocketModeListener::new(&config, env, callbacks);
+            match listener.listen_for(&token(app_token.expose())).await {
+                Ok(()) => {
+                    listener.start().await;
+                    tracing::info!(employee = %app.employee, "Slack Socket Mode started");
+                    listeners.push(listener);
+                }
+                Err(e) => tracing::warn!(
+                    employee = %app.employee,
+                    error = %describe(&e),
+                    "Slack Socket Mode could not start for this employee; check app_token_env"
+                ),
+            }
+        }
+        SocketMode { listeners }
+    }
+
+    /// Shows `activity` as the bot user's presence (`auto` or `away`), in the
+    /// background.
+    fn set_presence(&self, app: &SlackApp, activity: Activity) {
+        let Some(presence) = self.presence.get(&app.employee).cloned() else {
+            return;
+        };
+        presence
+            .wanted
+            .store(activity == Activity::Active, Ordering::SeqCst);
+        let client = self.client.clone();
+        let token = token(app.bot_token.expose());
+        let employee = app.employee.clone();
+        tokio::spawn(async move {
+            let _one_at_a_time = presence.sending.lock().await;
+            let active = presence.wanted.load(Ordering::SeqCst);
+            let req = SlackApiUsersSetPresenceRequest::new(
+                if active { "auto" } else { "away" }.to_string(),
+            );
+            if let Err(e) = client.open_session(&token).users_set_presence(&req).await {
+                tracing::debug!(employee = %employee, error = %describe(&e), "Slack users.setPresence failed");
+            }
+        });
+    }
+}
+
+/// The running Socket Mode connections.
+pub struct SocketMode {
+    listeners: Vec<SlackClientSocketModeListener<SlackClientHyperHttpsConnector>>,
+}
+
+impl SocketMode {
+    /// Closes every connection.
+    pub async fn shutdown(&self) {
+        for l in &self.listeners {
+            l.shutdown().await;
+        }
+    }
+}
+
+/// A Socket Mode event whose message could not be stored stays unacknowledged.
+fn unacknowledged(
+    err: Box<dyn std::error::Error + Send + Sync>,
+    _client: Arc<SlackHyperClient>,
+    _state: SlackClientEventsUserState,
+) -> axum::http::StatusCode {
+    tracing::warn!(error = %err, "a Slack Socket Mode event was not stored; Slack will deliver it again");
+    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+}
+
+fn token(value: &str) -> SlackApiToken {
+    SlackApiToken::new(SlackApiTokenValue::new(value.to_string()))
+}
+
+/// What went wrong in a call, without anything of the request (tokens stay out).
+fn describe(e: &SlackClientError) -> String {
+    match e {
+        SlackClientError::ApiError(api) => format!("Slack answered `{}`", api.code),
+        SlackClientError::HttpError(h) => format!("HTTP {}", h.status_code),
+        SlackClientError::RateLimitError(_) => "rate limited by Slack".into(),
+        other => {
+            let s = other.to_string();
+            s.chars().take(300).collect()
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatTransport for SlackChat {
+    async fn post(&self, tenant: &TenantId, m: &ChatMessage) -> Result<(), CapabilityError> {
+        if let Some(channel) = m.conversation.strip_prefix(CONVERSATION_PREFIX) {
+            let app = self.app_of_sender(&m.from)?;
+            self.post_message(app, channel, &m.text, m.thread.as_deref())
+                .await?;
+        }
+        self.local.post(tenant, m).await
+    }
+
+    fn show_activity(&self, handle: &str, activity: Activity) {
+        if let Some(app) = self.apps.get(handle) {
+            self.set_presence(app, activity);
+        }
+    }
+}
