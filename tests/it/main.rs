@@ -3,6 +3,7 @@
 
 mod api;
 mod bdi;
+mod caldav_fixture;
 mod calendar;
 mod common;
 mod config;
