@@ -14,6 +14,8 @@ CREATE TABLE calendar_events (
     priority     TEXT    NOT NULL,
     status       TEXT    NOT NULL,
     sequence     BIGINT  NOT NULL,
+    -- Time kept free for focused work, not a meeting.
+    focus        BOOLEAN NOT NULL,
     PRIMARY KEY (tenant, owner, uid)
 );
 CREATE INDEX calendar_by_start ON calendar_events (tenant, owner, starts_at);

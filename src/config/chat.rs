@@ -83,6 +83,8 @@ struct AppEntry {
     app_token: Option<Secret>,
     app_token_env: Option<String>,
     app_id: Option<String>,
+    user_token: Option<Secret>,
+    user_token_env: Option<String>,
 }
 
 /// One employee's Slack app.
@@ -99,6 +101,10 @@ pub struct SlackApp {
     pub app_token: Option<Secret>,
     /// The app's id (`A…`); when set, events for another app are refused.
     pub app_id: Option<String>,
+    /// A user token (`xoxp-…`) with `users.profile:write` of the Slack account the
+    /// employee appears as: sets its status text (in a meeting, focusing, active). A bot
+    /// user has no status of its own.
+    pub user_token: Option<Secret>,
 }
 
 /// Each employee's Slack app, from the credentials file:
@@ -109,6 +115,7 @@ pub struct SlackApp {
 /// signing_secret_env = "SAM_SLACK_SIGNING_SECRET"   # Events API
 /// app_token_env = "SAM_SLACK_APP_TOKEN"      # Socket Mode (optional)
 /// app_id = "A0123456789"                     # optional: refuse other apps' events
+/// user_token_env = "SAM_SLACK_USER_TOKEN"    # optional: status text (xoxp-…)
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SlackApps {
@@ -151,7 +158,7 @@ impl SlackApps {
         let file: AppsFile = toml::from_str(text).map_err(|e| {
             // The message of a TOML error may quote the line, and so a secret.
             vec![format!(
-                "is not a valid Slack credentials file ({}); it holds [apps.\"<handle>\"] tables with bot_token_env, signing_secret_env, app_token_env and app_id",
+                "is not a valid Slack credentials file ({}); it holds [apps.\"<handle>\"] tables with bot_token_env, signing_secret_env, app_token_env, app_id and user_token_env",
                 e.message()
                     .split('\n')
                     .next()
@@ -196,6 +203,7 @@ impl SlackApps {
                 entry.signing_secret_env,
             );
             let app = secret("app_token", entry.app_token, entry.app_token_env);
+            let user = secret("user_token", entry.user_token, entry.user_token_env);
             if !given.0 {
                 errors.push(format!(
                     "`apps.\"{employee}\"` needs `bot_token_env` (or `bot_token`): the app's Bot User OAuth Token, xoxb-…"
@@ -217,6 +225,7 @@ impl SlackApps {
                     signing_secret: signing,
                     app_token: app,
                     app_id: entry.app_id.map(|a| a.trim().to_string()),
+                    user_token: user,
                 },
             );
         }

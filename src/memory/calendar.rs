@@ -22,6 +22,7 @@ struct EventRow {
     priority: String,
     status: String,
     sequence: i64,
+    focus: bool,
 }
 
 impl EventRow {
@@ -38,6 +39,7 @@ impl EventRow {
             priority: Priority::parse(&self.priority).unwrap_or(Priority::Medium),
             status: EventStatus::parse(&self.status).unwrap_or(EventStatus::Confirmed),
             sequence: u32::try_from(self.sequence).unwrap_or(0),
+            focus: self.focus,
         })
     }
 }
@@ -47,7 +49,7 @@ macro_rules! select_events {
     ($rest:literal) => {
         concat!(
             "SELECT uid, title, description, starts_at, ends_at, organizer, attendees, \
-             priority, status, sequence FROM calendar_events ",
+             priority, status, sequence, focus FROM calendar_events ",
             $rest
         )
     };
@@ -66,13 +68,13 @@ impl Store {
         let n = with_pool!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO calendar_events (tenant, owner, uid, title, description, starts_at, \
-                 ends_at, organizer, attendees, priority, status, sequence) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ends_at, organizer, attendees, priority, status, sequence, focus) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (tenant, owner, uid) DO UPDATE SET title = excluded.title, \
                  description = excluded.description, starts_at = excluded.starts_at, \
                  ends_at = excluded.ends_at, organizer = excluded.organizer, \
                  attendees = excluded.attendees, priority = excluded.priority, \
-                 status = excluded.status, sequence = excluded.sequence \
+                 status = excluded.status, sequence = excluded.sequence, focus = excluded.focus \
                  WHERE calendar_events.sequence <= excluded.sequence",
             )
             .bind(tenant.as_str())
@@ -87,6 +89,7 @@ impl Store {
             .bind(e.priority.as_str())
             .bind(e.status.as_str())
             .bind(i64::from(e.sequence))
+            .bind(e.focus)
             .execute(pool)
             .await?
             .rows_affected()

@@ -69,6 +69,9 @@ pub struct CalendarEvent {
     /// Grows with each change.
     #[serde(default)]
     pub sequence: u32,
+    /// Time kept free for focused work (a `calendar.block`), not a meeting.
+    #[serde(default)]
+    pub focus: bool,
 }
 
 impl CalendarEvent {
@@ -435,6 +438,7 @@ mod tests {
             priority: Priority::Medium,
             status: EventStatus::Confirmed,
             sequence: 0,
+            focus: false,
         };
         assert_eq!(
             e.participants(),

@@ -664,6 +664,7 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
         priority: Priority::Medium,
         status: EventStatus::Confirmed,
         sequence: 0,
+        focus: false,
     };
     let tenant = empla::model::TenantId::new("retry");
     store

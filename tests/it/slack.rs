@@ -743,3 +743,53 @@ async fn each_employee_is_its_own_app_answering_with_its_own_bot_token() {
     assert_eq!(perceived(&node, "1700000600.000100").await, 0, "not Sam");
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_user_token_the_status_text_follows_the_calendar() {
+    const USER_TOKEN: &str = "xoxp-sam-user-token";
+    let slack = FakeSlack::start(&[(BOT_TOKEN, SAM_BOT_USER), (USER_TOKEN, "USAM")]).await;
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("slack-credentials.toml"),
+        "[apps.\"sam.rivera\"]\nbot_token_env = \"SAM_SLACK_BOT_TOKEN\"\nsigning_secret_env = \"SAM_SLACK_SIGNING_SECRET\"\nuser_token_env = \"SAM_SLACK_USER_TOKEN\"\n",
+    )
+    .unwrap();
+    let mut env = node_env(&slack);
+    env.push(("SAM_SLACK_USER_TOKEN", USER_TOKEN.into()));
+    env.push(("EMPLA_CALENDAR__SYNC_EVERY", "1s".into()));
+    let node = start_binary_with(data.path(), Some(TOKEN), &env);
+    let statuses = || {
+        slack
+            .calls("users.profile.set")
+            .into_iter()
+            .map(|c| {
+                assert_eq!(c.token, USER_TOKEN, "the status is set with the user token");
+                c.body["profile"]["status_text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    // A meeting from now on: Sam is shown in it.
+    let r = http()
+        .post(node.url("/api/v1/employees/sam.rivera/calendar"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"title": "Pipeline review", "start": chrono::Utc::now(), "duration_minutes": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    eventually(20, "the status in a meeting", || async {
+        statuses().iter().any(|s| s == "In a meeting").then_some(())
+    })
+    .await;
+    // The bot's own token never sets a profile, and presence stays on.
+    assert!(
+        slack
+            .calls("users.setPresence")
+            .iter()
+            .all(|c| c.token == BOT_TOKEN)
+    );
+    node.terminate();
+}

@@ -1,7 +1,7 @@
 //! A stand-in for Slack, since the real one cannot run in a test: it speaks Slack's Web
 //! API wire format (`/api/<method>` with a bearer token, a JSON body or a query string,
 //! answers `{"ok": true, ...}` or `{"ok": false, "error": "invalid_auth"}`) for
-//! `auth.test`, `chat.postMessage`, `users.setPresence`, `users.info` and
+//! `auth.test`, `chat.postMessage`, `users.setPresence`, `users.profile.set`, `users.info` and
 //! `apps.connections.open` (which hands out
 //! a `ws://` URL), serves Socket Mode on that websocket (a `hello`, then `events_api`
 //! envelopes, reading the acknowledgements), and signs Events API requests to the node
@@ -170,6 +170,7 @@ async fn web_api(
             })
         }
         "users.setPresence" => json!({"ok": true}),
+        "users.profile.set" => json!({"ok": true, "profile": body["profile"]}),
         "users.info" => match PEOPLE.iter().find(|p| body["user"] == p.0) {
             Some((id, name, email)) => json!({
                 "ok": true,

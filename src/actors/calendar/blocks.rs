@@ -98,6 +98,7 @@ pub(super) async fn block(
             priority: Priority::Low,
             status: EventStatus::Confirmed,
             sequence: 0,
+            focus: true,
         };
         put_everywhere(rt, &e).await?;
         remaining -= len;

@@ -112,6 +112,7 @@ pub(crate) async fn book(
         priority,
         status: EventStatus::Confirmed,
         sequence: 0,
+        focus: false,
     };
     // What must move: every meeting in anyone's way (all of them movable by now).
     let mut bumped: Vec<String> = Vec::new();

@@ -10,6 +10,9 @@ use icalendar::{
     Calendar, CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, Property,
 };
 
+/// The category that marks time kept free for focused work.
+const FOCUS: &str = "FOCUS";
+
 /// The event as an iCalendar object.
 pub fn to_ics(e: &CalendarEvent, now: DateTime<Utc>) -> String {
     let mut ev = Event::new();
@@ -33,6 +36,9 @@ pub fn to_ics(e: &CalendarEvent, now: DateTime<Utc>) -> String {
         );
     if !e.description.is_empty() {
         ev.description(&e.description);
+    }
+    if e.focus {
+        ev.add_property("CATEGORIES", FOCUS);
     }
     ev.append_property(person("ORGANIZER", &e.organizer));
     for a in &e.attendees {
@@ -104,6 +110,9 @@ pub fn from_ics(text: &str) -> Result<Vec<CalendarEvent>, String> {
                 _ => EventStatus::Confirmed,
             },
             sequence: ev.get_sequence().unwrap_or(0),
+            focus: ev
+                .get_categories()
+                .is_some_and(|c| c.iter().any(|c| c.eq_ignore_ascii_case(FOCUS))),
         });
     }
     Ok(out)
@@ -149,15 +158,20 @@ mod tests {
             priority: Priority::High,
             status: EventStatus::Confirmed,
             sequence: 3,
+            focus: false,
         }
     }
 
     #[test]
     fn an_event_survives_the_round_trip_through_icalendar() {
-        let e = sample();
+        let mut e = sample();
         let text = to_ics(&e, Utc::now());
         assert!(text.contains("BEGIN:VEVENT"), "{text}");
         assert!(text.contains("PRIORITY:1"), "{text}");
+        assert_eq!(from_ics(&text).unwrap(), vec![e.clone()]);
+        e.focus = true;
+        let text = to_ics(&e, Utc::now());
+        assert!(text.contains("CATEGORIES:FOCUS"), "{text}");
         assert_eq!(from_ics(&text).unwrap(), vec![e]);
     }
 

@@ -21,6 +21,15 @@ pub enum Activity {
     Away,
 }
 
+/// What an employee's calendar has it doing now, as its chat status shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occupied {
+    /// In a meeting.
+    Meeting,
+    /// In time kept free for focused work.
+    Focus,
+}
+
 /// Carries an employee's chat messages.
 #[async_trait::async_trait]
 pub trait ChatTransport: Send + Sync {
@@ -31,6 +40,16 @@ pub trait ChatTransport: Send + Sync {
     /// chat has presence. Returns at once (any call runs in the background); the
     /// built-in driver has no presence.
     fn show_activity(&self, _handle: &str, _activity: Activity) {}
+
+    /// Shows that the employee with chat handle `handle` is now in a meeting, focusing,
+    /// or neither (`None`), where the chat has a status. Returns at once.
+    fn show_occupied(&self, _handle: &str, _occupied: Option<Occupied>) {}
+
+    /// The chat handles whose status follows their calendar (none on the built-in
+    /// driver).
+    fn with_status(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The built-in chat driver: conversations are stored in the node.

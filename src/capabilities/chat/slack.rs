@@ -1,7 +1,9 @@
 //! The Slack chat driver: each employee is its own Slack app, and speaks with its bot
 //! token through slack-morphism's Web API client — `chat.postMessage` in the thread of
-//! the message it answers, `users.setPresence` to follow whether it is at work, and
-//! `auth.test` at start to check each token. Socket Mode connections (one per app with
+//! the message it answers, `users.setPresence` to follow whether it is at work,
+//! `users.profile.set` (with the employee's user token, where given) for a status text
+//! that follows its calendar — in a meeting, focusing, active — and `auth.test` at
+//! start to check each token. Socket Mode connections (one per app with
 //! an app-level token) hand events to the node, which acknowledges each envelope only
 //! once its message is in the employee's durable inbox.
 //!
@@ -9,7 +11,7 @@
 //! built-in one and is kept in the node as [`LocalChat`] does. A token never reaches a
 //! log line or an error.
 
-use super::{Activity, ChatTransport, LocalChat};
+use super::{Activity, ChatTransport, LocalChat, Occupied};
 use crate::capabilities::CapabilityError;
 use crate::config::{ChatConfig, MailConfig, SlackApp, SlackApps};
 use crate::memory::{ChatMessage, Store};
@@ -20,7 +22,6 @@ use slack_morphism::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Prefix of a Slack conversation's name; the channel id follows.
 pub const CONVERSATION_PREFIX: &str = "slack:";
@@ -46,12 +47,43 @@ pub struct SlackChat {
 /// Longest wait for `users.info` before a message is perceived without the name.
 const WHO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// An employee's presence: calls go out one at a time and each sends the latest state
-/// asked for, so quick changes (auto, away, auto) end on the last one.
+/// An employee's presence and status: calls go out one at a time and each sends the
+/// latest state asked for, so quick changes (auto, away, auto) end on the last one.
 #[derive(Default)]
 struct Presence {
-    wanted: AtomicBool,
-    sending: tokio::sync::Mutex<()>,
+    wanted: std::sync::Mutex<Shown>,
+    /// What Slack was last told, held while telling it.
+    sending: tokio::sync::Mutex<Option<Shown>>,
+}
+
+/// What an employee's chat shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Shown {
+    /// Its actor runs.
+    active: bool,
+    /// What its calendar has it doing.
+    occupied: Option<Occupied>,
+}
+
+impl Shown {
+    /// `users.setPresence`: away only when passivated and not in a meeting or focusing.
+    fn presence(self) -> &'static str {
+        if self.active || self.occupied.is_some() {
+            "auto"
+        } else {
+            "away"
+        }
+    }
+
+    /// The status text and emoji.
+    fn status(self) -> (&'static str, &'static str) {
+        match (self.occupied, self.active) {
+            (Some(Occupied::Meeting), _) => ("In a meeting", ":spiral_calendar_pad:"),
+            (Some(Occupied::Focus), _) => ("Focusing", ":headphones:"),
+            (None, true) => ("Active", ":large_green_circle:"),
+            (None, false) => ("", ""),
+        }
+    }
 }
 
 impl SlackChat {
@@ -272,27 +304,45 @@ impl SlackChat {
         SocketMode { listeners }
     }
 
-    /// Shows `activity` as the bot user's presence (`auto` or `away`), in the
-    /// background.
-    fn set_presence(&self, app: &SlackApp, activity: Activity) {
+    /// Shows what `change` leaves the employee doing: the bot user's presence and,
+    /// with a user token, the status text — in the background, one call at a time.
+    fn show(&self, app: &SlackApp, change: impl FnOnce(&mut Shown)) {
         let Some(presence) = self.presence.get(&app.employee).cloned() else {
             return;
         };
-        presence
-            .wanted
-            .store(activity == Activity::Active, Ordering::SeqCst);
+        if let Ok(mut wanted) = presence.wanted.lock() {
+            change(&mut wanted);
+        }
         let client = self.client.clone();
-        let token = token(app.bot_token.expose());
+        let bot = token(app.bot_token.expose());
+        let user = app.user_token.as_ref().map(|t| token(t.expose()));
         let employee = app.employee.clone();
         tokio::spawn(async move {
-            let _one_at_a_time = presence.sending.lock().await;
-            let active = presence.wanted.load(Ordering::SeqCst);
-            let req = SlackApiUsersSetPresenceRequest::new(
-                if active { "auto" } else { "away" }.to_string(),
-            );
-            if let Err(e) = client.open_session(&token).users_set_presence(&req).await {
-                tracing::debug!(employee = %employee, error = %describe(&e), "Slack users.setPresence failed");
+            let mut last = presence.sending.lock().await;
+            let Some(now) = presence.wanted.lock().ok().map(|w| *w) else {
+                return;
+            };
+            if last.is_some_and(|l| l.presence() == now.presence()) {
+                // Unchanged presence: nothing to send for it.
+            } else {
+                let req = SlackApiUsersSetPresenceRequest::new(now.presence().to_string());
+                if let Err(e) = client.open_session(&bot).users_set_presence(&req).await {
+                    tracing::debug!(employee = %employee, error = %describe(&e), "Slack users.setPresence failed");
+                }
             }
+            if let Some(user) = user
+                && last.is_none_or(|l| l.status() != now.status())
+            {
+                let (text, emoji) = now.status();
+                let profile = SlackUserProfile::new()
+                    .with_status_text(text.to_string())
+                    .with_status_emoji(SlackEmoji::new(emoji.to_string()));
+                let req = SlackApiUsersProfileSetRequest::new(profile);
+                if let Err(e) = client.open_session(&user).users_profile_set(&req).await {
+                    tracing::debug!(employee = %employee, error = %describe(&e), "Slack users.profile.set failed");
+                }
+            }
+            *last = Some(now);
         });
     }
 }
@@ -351,7 +401,17 @@ impl ChatTransport for SlackChat {
 
     fn show_activity(&self, handle: &str, activity: Activity) {
         if let Some(app) = self.apps.get(handle) {
-            self.set_presence(app, activity);
+            self.show(app, |s| s.active = activity == Activity::Active);
         }
+    }
+
+    fn show_occupied(&self, handle: &str, occupied: Option<Occupied>) {
+        if let Some(app) = self.apps.get(handle) {
+            self.show(app, |s| s.occupied = occupied);
+        }
+    }
+
+    fn with_status(&self) -> Vec<String> {
+        self.apps.iter().map(|a| a.employee.clone()).collect()
     }
 }
