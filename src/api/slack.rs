@@ -47,15 +47,18 @@ async fn events(
 
 fn refused(e: SlackError) -> Response {
     let (status, code) = match &e {
-        SlackError::Signature(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-        SlackError::NotSlack | SlackError::NoApp(_) => (StatusCode::NOT_FOUND, "not_found"),
+        // Nothing about the node's apps is told before a signature is checked: the
+        // reason is logged for the operator, the caller only hears 401.
+        SlackError::Signature(_)
+        | SlackError::NotSlack
+        | SlackError::NoApp(_)
+        | SlackError::NoSigningSecret(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
         SlackError::Submit(SubmitError::Reach(ReachError::NotFound)) => {
             (StatusCode::NOT_FOUND, "not_found")
         }
         SlackError::Submit(SubmitError::Reach(ReachError::Offboarded)) => {
             (StatusCode::GONE, "offboarded")
         }
-        SlackError::NoSigningSecret(_) => (StatusCode::CONFLICT, "conflict"),
         SlackError::Decode(_)
         | SlackError::WrongApp { .. }
         | SlackError::Submit(SubmitError::Invalid(_)) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -69,6 +72,10 @@ fn refused(e: SlackError) -> Response {
         SlackError::Signature(_) => {
             tracing::warn!(error = %e, "Slack event refused");
             e.to_string()
+        }
+        SlackError::NotSlack | SlackError::NoApp(_) | SlackError::NoSigningSecret(_) => {
+            tracing::warn!(error = %e, "Slack event refused");
+            "the request is not signed by a Slack app of this node that can be checked; see the node's log for why".to_string()
         }
         _ => e.to_string(),
     };

@@ -178,6 +178,12 @@ impl SlackApps {
             let mut secret = |key: &str, value: Option<Secret>, var: Option<String>| match (
                 value, var,
             ) {
+                (Some(s), None) if s.expose().trim().is_empty() => {
+                    errors.push(format!(
+                        "`apps.\"{employee}\".{key}` is empty; give the secret itself (or `{key}_env`)"
+                    ));
+                    None
+                }
                 (Some(s), None) => Some(s),
                 (None, Some(var)) => match env(&var) {
                     Some(s) if !s.trim().is_empty() => Some(Secret::new(s.trim())),
@@ -308,9 +314,12 @@ mod tests {
             app_token_env = "D_APP"
             [apps."e"]
             bot_token_env = "UNSET_BOT"
+            [apps."f"]
+            bot_token = "xoxb-f"
+            signing_secret = "  "
         "#;
         let errors = SlackApps::parse(text, |_| None).unwrap_err();
-        assert_eq!(errors.len(), 6, "{errors:?}");
+        assert_eq!(errors.len(), 7, "{errors:?}");
         assert!(errors[0].contains("`apps.\"a\".bot_token_env` names UNSET_BOT, which is not set"));
         assert!(errors[1].contains("`apps.\"b\"` needs `signing_secret_env`"));
         assert!(errors[1].contains("/slack/events/b"));
@@ -319,6 +328,8 @@ mod tests {
         // Every problem of one app at once.
         assert!(errors[4].contains("`apps.\"e\".bot_token_env` names UNSET_BOT"));
         assert!(errors[5].contains("`apps.\"e\"` needs `signing_secret_env`"));
+        // An empty signing secret would let anyone sign.
+        assert!(errors[6].contains("`apps.\"f\".signing_secret` is empty"));
     }
 
     #[test]

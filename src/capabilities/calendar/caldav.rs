@@ -59,11 +59,7 @@ impl CalDav {
     }
 
     fn login(&self, owner: &str) -> Result<MailAccount, CapabilityError> {
-        self.logins.all().get(owner).cloned().ok_or_else(|| {
-            CapabilityError::Invalid(format!(
-                "{owner} has no calendar login; add [accounts.\"{owner}\"] with `password` or `password_env` to the calendar credentials file"
-            ))
-        })
+        self.logins.of(owner)
     }
 
     fn collection_url(&self, login: &MailAccount) -> Url {
@@ -103,7 +99,7 @@ impl CalDav {
             ))
         })?;
         let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
+        let text = read_capped(resp).await?;
         match status {
             StatusCode::UNAUTHORIZED => Err(CapabilityError::Invalid(format!(
                 "the calendar server refused the login of {} (401); check its password in the calendar credentials file",
@@ -119,6 +115,26 @@ impl CalDav {
                 url.path()
             ))),
             _ => Ok((status, text)),
+        }
+    }
+
+    /// Where the server says an object of `login`'s collection is: only within that
+    /// collection on the same server, so an answer cannot send the login elsewhere.
+    fn object_url(&self, login: &MailAccount, href: &str) -> Result<Url, CapabilityError> {
+        let collection = self.collection_url(login);
+        let url = collection.join(href).map_err(|err| {
+            CapabilityError::Service(format!("the calendar server named {href:?}: {err}"))
+        })?;
+        let within = url.origin() == collection.origin()
+            && percent_decoded(url.path()).starts_with(&percent_decoded(collection.path()));
+        if within {
+            Ok(url)
+        } else {
+            Err(CapabilityError::Service(format!(
+                "the calendar server named {href:?} for an event of {}, which is outside {}; refusing to send the login there",
+                login.username,
+                collection.path()
+            )))
         }
     }
 
@@ -259,16 +275,18 @@ impl CalendarDriver for CalDav {
             .iter()
             .find(|o| o.events.iter().any(|x| x.uid == e.uid));
         if let Some(c) = current
-            && c.events
+            && let Some(newer) = c
+                .events
                 .iter()
-                .any(|x| x.uid == e.uid && x.sequence > e.sequence)
+                .find(|x| x.uid == e.uid && x.sequence > e.sequence)
         {
-            return Ok(());
+            return Err(CapabilityError::Invalid(format!(
+                "{owner}'s calendar already has a newer version of \"{}\" (sequence {} > {}); read it again before changing it",
+                newer.title, newer.sequence, e.sequence
+            )));
         }
         let url = match current {
-            Some(c) => self.base.join(&c.href).map_err(|err| {
-                CapabilityError::Service(format!("the calendar server named {:?}: {err}", c.href))
-            })?,
+            Some(c) => self.object_url(&login, &c.href)?,
             None => {
                 let mut u = self.collection_url(&login);
                 if let Ok(mut p) = u.path_segments_mut() {
@@ -296,6 +314,29 @@ impl CalendarDriver for CalDav {
         }
         Ok(())
     }
+}
+
+/// Longest answer read from the calendar server.
+const MAX_ANSWER: usize = 16 << 20;
+
+/// The answer's text, refused past [`MAX_ANSWER`] bytes.
+async fn read_capped(mut resp: reqwest::Response) -> Result<String, CapabilityError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        CapabilityError::Service(format!(
+            "the calendar server's answer broke off: {}",
+            e.without_url()
+        ))
+    })? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(CapabilityError::Service(format!(
+                "the calendar server answered more than {} MiB; ask for a shorter time range",
+                MAX_ANSWER >> 20
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 fn uid_filter(uid: &str) -> String {
@@ -335,6 +376,27 @@ fn multistatus(xml: &str) -> Result<Vec<Found>, String> {
         }
     }
     Ok(out)
+}
+
+/// `s` with `%XX` escapes read (Radicale writes `@` as `%40` in its answers).
+fn percent_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn xml_text(s: &str) -> String {
@@ -390,5 +452,12 @@ END:VCALENDAR
             "http://127.0.0.1:5232/alex@x.io/calendar/"
         );
         assert!(CalDav::new("not a url", "c", Logins::fixed(Default::default())).is_err());
+        // Objects the server names are taken only within the person's collection.
+        let ok = |href: &str| dav.object_url(&login, href).is_ok();
+        assert!(ok("/alex%40x.io/calendar/a.ics"));
+        assert!(ok("a.ics"));
+        assert!(!ok("https://elsewhere.example/alex@x.io/calendar/a.ics"));
+        assert!(!ok("/sam@x.io/calendar/a.ics"));
+        assert!(!ok("/alex@x.io/calendar/../../sam@x.io/calendar/a.ics"));
     }
 }

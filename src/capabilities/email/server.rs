@@ -146,7 +146,7 @@ impl Logins {
     pub fn of(&self, address: &str) -> Result<MailAccount, CapabilityError> {
         self.all().get(address).cloned().ok_or_else(|| {
             CapabilityError::Invalid(format!(
-                "{address} has no mailbox login; add [accounts.\"{address}\"] with `password` or `password_env` to {}",
+                "{address} has no login in {}; add [accounts.\"{address}\"] with `password` or `password_env` there",
                 self.path.display()
             ))
         })
