@@ -10,6 +10,9 @@ use super::{from_micros, to_micros};
 use crate::model::{CalendarEvent, EventStatus, Priority, Proposal, TenantId};
 use chrono::{DateTime, Utc};
 
+/// The longest an event in a calendar is taken to last (a month-long leave at most).
+pub(crate) const LONGEST: chrono::Duration = chrono::Duration::days(32);
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     uid: String,
@@ -98,7 +101,8 @@ impl Store {
     }
 
     /// The events of `owner`'s calendar overlapping `[from, to)`, cancelled ones too,
-    /// by start.
+    /// by start. Only events that start at most [`LONGEST`] before `from` are looked
+    /// at, so the index on the start bounds the read on both sides.
     pub async fn calendar_events(
         &self,
         tenant: &TenantId,
@@ -108,13 +112,14 @@ impl Store {
     ) -> Result<Vec<CalendarEvent>, StoreError> {
         let rows: Vec<EventRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(select_events!(
-                "WHERE tenant = $1 AND owner = $2 AND starts_at < $3 AND ends_at > $4 \
-                 ORDER BY starts_at, uid LIMIT 5000"
+                "WHERE tenant = $1 AND owner = $2 AND starts_at < $3 AND starts_at > $5 \
+                 AND ends_at > $4 ORDER BY starts_at, uid"
             ))
             .bind(tenant.as_str())
             .bind(owner.to_ascii_lowercase())
             .bind(to_micros(to))
             .bind(to_micros(from))
+            .bind(to_micros(from - LONGEST))
             .fetch_all(pool)
             .await
         })?;

@@ -2,9 +2,10 @@
 
 use super::*;
 
-/// `calendar.block`: `hours` of focus time in blocks of up to two hours, in the free
-/// working time of this or next week, in the calendar of `for` (by default the
-/// employee's human manager, else the employee's own).
+/// `calendar.block`: `hours` of focus time in blocks of up to two hours, at most one a
+/// day, in the free working time of this or next week, in the calendar of `for` — the
+/// employee itself or its human manager (the default when it has one); anyone else's
+/// is refused.
 pub(super) async fn block(
     rt: &Arc<Runtime>,
     me: &Sender,
@@ -22,15 +23,19 @@ pub(super) async fn block(
             "`hours` must be between 0.25 and 40, got {hours}"
         )));
     }
-    let owner = param(p, "for")
-        .map(|f| bare_address(f).to_ascii_lowercase())
-        .or_else(|| {
-            manager.and_then(|m| match m {
-                Manager::Human { email, .. } => Some(email.to_ascii_lowercase()),
-                Manager::Employee { .. } => None,
-            })
-        })
-        .unwrap_or_else(|| me.email.clone());
+    let managers = manager.and_then(|m| match m {
+        Manager::Human { email, .. } => Some(email.to_ascii_lowercase()),
+        Manager::Employee { .. } => None,
+    });
+    let owner = match param(p, "for").map(|f| bare_address(f).to_ascii_lowercase()) {
+        Some(f) if f == me.email || Some(&f) == managers.as_ref() => f,
+        Some(f) => {
+            return Err(CapabilityError::Invalid(format!(
+                "I keep time only in my own calendar or my manager's, not {f}'s"
+            )));
+        }
+        None => managers.unwrap_or_else(|| me.email.clone()),
+    };
     let title = param(p, "title").unwrap_or("Focus time");
     let hours_of = rt.hub.calendar_cfg.hours_of(&owner);
     let local_today = now.with_timezone(&hours_of.tz).date_naive();
@@ -44,66 +49,79 @@ pub(super) async fn block(
             )));
         }
     };
+    // Local midnight, or the first hour of the day where a clock change skips it.
     let midnight = |d: chrono::NaiveDate| {
-        d.and_time(NaiveTime::MIN)
-            .and_local_timezone(hours_of.tz)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(now)
+        [
+            NaiveTime::MIN,
+            NaiveTime::from_hms_opt(1, 0, 0).expect("01:00 is a time"),
+        ]
+        .into_iter()
+        .find_map(|t| d.and_time(t).and_local_timezone(hours_of.tz).earliest())
+        .map_or(now, |t| t.with_timezone(&Utc))
     };
     let from = midnight(week_start).max(now);
     let to = midnight(week_start + Duration::days(7));
+    let (mut people, _) =
+        availability(rt, std::slice::from_ref(&owner), from, to, &me.email).await?;
     let mut remaining = Duration::minutes((hours * 60.0).round() as i64);
-    let mut booked = Vec::new();
-    let mut n = 0;
-    while remaining > Duration::zero() && n < 40 {
-        let len = remaining.min(Duration::hours(2)).max(Duration::minutes(15));
-        let (mut people, _) =
-            availability(rt, std::slice::from_ref(&owner), from, to, &me.email).await?;
-        // One block a day: spread focus over the week.
-        for d in &booked {
-            let d: &CalendarEvent = d;
-            let day = d.start.with_timezone(&hours_of.tz).date_naive();
-            people[0].busy.push(Busy {
-                start: midnight(day),
-                end: midnight(day + Duration::days(1)),
-                uid: String::new(),
-                priority: Priority::High,
-                movable: false,
-            });
-        }
-        let q = Query::new(from, to, len, 1);
-        let Some(s) = slots::find(&people, &q).into_iter().next() else {
+    let mut booked: Vec<CalendarEvent> = Vec::new();
+    for n in 0..40 {
+        if remaining <= Duration::zero() {
             break;
-        };
-        let e = CalendarEvent {
-            uid: format!(
-                "{}@{}",
-                uuid::Uuid::new_v5(
-                    &uuid::Uuid::NAMESPACE_OID,
-                    format!("{}:{n}", entry.key).as_bytes()
-                ),
-                rt.hub.domain
+        }
+        let uid = format!(
+            "{}@{}",
+            uuid::Uuid::new_v5(
+                &uuid::Uuid::NAMESPACE_OID,
+                format!("{}:{n}", entry.key).as_bytes()
             ),
-            title: title.to_string(),
-            description: format!("Blocked by {} to keep time free for focused work.", me.name),
-            start: s.start,
-            end: s.end,
-            organizer: me.mailbox(),
-            attendees: if owner == me.email {
-                Vec::new()
-            } else {
-                vec![owner.clone()]
-            },
-            priority: Priority::Low,
-            status: EventStatus::Confirmed,
-            sequence: 0,
-            focus: true,
+            rt.hub.domain
+        );
+        // A retry keeps the blocks the first run made.
+        let e = match rt.hub.calendar.event(&rt.tenant, &me.email, &uid).await? {
+            Some(made) => made,
+            None => {
+                let len = remaining.min(Duration::hours(2)).max(Duration::minutes(15));
+                let Some(s) = slots::find(&people, &Query::new(from, to, len, 1))
+                    .into_iter()
+                    .next()
+                else {
+                    break;
+                };
+                CalendarEvent {
+                    uid,
+                    title: title.to_string(),
+                    description: format!(
+                        "Blocked by {} to keep time free for focused work.",
+                        me.name
+                    ),
+                    start: s.start,
+                    end: s.end,
+                    organizer: me.mailbox(),
+                    attendees: if owner == me.email {
+                        Vec::new()
+                    } else {
+                        vec![owner.clone()]
+                    },
+                    priority: Priority::Low,
+                    status: EventStatus::Confirmed,
+                    sequence: 0,
+                    focus: true,
+                }
+            }
         };
         put_everywhere(rt, &e).await?;
-        remaining -= len;
+        remaining -= e.duration();
+        // One block a day: spread focus over the week.
+        let day = e.start.with_timezone(&hours_of.tz).date_naive();
+        people[0].busy.push(Busy {
+            start: midnight(day),
+            end: midnight(day + Duration::days(1)),
+            uid: String::new(),
+            priority: Priority::High,
+            movable: false,
+        });
         booked.push(e);
-        n += 1;
     }
     let blocked: Duration = booked.iter().map(CalendarEvent::duration).sum();
     Ok(json!({

@@ -126,10 +126,10 @@ impl Node {
         to: DateTime<Utc>,
     ) -> Result<Vec<CalendarEvent>, CalendarError> {
         let owner = self.calendar_owner(owner).await?;
-        if to <= from {
+        if to <= from || to - from > Duration::days(366) {
             return Err(CalendarError::Invalid(vec![FieldError::new(
                 "to",
-                "must be after `from`",
+                "must be after `from`, and at most a year after it",
             )]));
         }
         Ok(self
