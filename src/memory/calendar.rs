@@ -43,6 +43,7 @@ impl EventRow {
             status: EventStatus::parse(&self.status).unwrap_or(EventStatus::Confirmed),
             sequence: u32::try_from(self.sequence).unwrap_or(0),
             focus: self.focus,
+            recurring: false,
         })
     }
 }

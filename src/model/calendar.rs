@@ -72,6 +72,10 @@ pub struct CalendarEvent {
     /// Time kept free for focused work (a `calendar.block`), not a meeting.
     #[serde(default)]
     pub focus: bool,
+    /// One of a recurring series (a calendar client's weekly 1:1, say): it counts as
+    /// busy, and only the calendar client changes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recurring: bool,
 }
 
 impl CalendarEvent {
@@ -439,6 +443,7 @@ mod tests {
             status: EventStatus::Confirmed,
             sequence: 0,
             focus: false,
+            recurring: false,
         };
         assert_eq!(
             e.participants(),

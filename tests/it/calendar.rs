@@ -543,6 +543,26 @@ async fn meetings_are_booked_on_and_perceived_from_a_caldav_server() {
             .then_some(())
     })
     .await;
+    // A series Alex keeps in a calendar client (all day, every day, from yesterday)
+    // counts on every day it recurs: no time is left in the week.
+    dav.put(
+        alex,
+        "daily",
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:daily\r\nDTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nRRULE:FREQ=DAILY\r\nSUMMARY:Deep work\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            f(now),
+            f(now - Duration::days(1) - Duration::hours(12)),
+            f(now - Duration::days(1) + Duration::hours(12)),
+        ),
+    )
+    .await;
+    let ask = SlotRequest {
+        attendees: vec![alex.into()],
+        duration_minutes: 30,
+        ..SlotRequest::default()
+    };
+    let free = node.free_times(ask).await.unwrap();
+    assert!(free.items.is_empty(), "{free:?}");
     // Read back through the node, as the API does.
     let cal = node
         .calendar(riley, now, now + Duration::days(7))
@@ -665,6 +685,7 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
         status: EventStatus::Confirmed,
         sequence: 0,
         focus: false,
+        recurring: false,
     };
     let tenant = empla::model::TenantId::new("retry");
     store

@@ -107,6 +107,7 @@ pub(super) async fn block(
                     status: EventStatus::Confirmed,
                     sequence: 0,
                     focus: true,
+                    recurring: false,
                 }
             }
         };

@@ -23,6 +23,7 @@ pub(super) async fn availability(
                         start: e.start,
                         end: e.end,
                         movable: !booker.is_empty()
+                            && !e.recurring
                             && bare_address(&e.organizer).eq_ignore_ascii_case(booker),
                         priority: e.priority,
                         uid: e.uid,
@@ -113,6 +114,7 @@ pub(crate) async fn book(
         status: EventStatus::Confirmed,
         sequence: 0,
         focus: false,
+        recurring: false,
     };
     // What must move: every meeting in anyone's way (all of them movable by now).
     let mut bumped: Vec<String> = Vec::new();

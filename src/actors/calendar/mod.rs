@@ -63,7 +63,11 @@ pub(crate) fn driver(
         CalendarDriverKind::Builtin => Arc::new(LocalCalendar::new(store.clone())),
         CalendarDriverKind::Caldav => {
             let logins = Logins::open(MailConfig::resolve(data_dir, &cfg.credentials_file))?;
-            Arc::new(CalDav::new(&cfg.url, &cfg.collection, logins)?)
+            let zones = cfg.clone();
+            Arc::new(
+                CalDav::new(&cfg.url, &cfg.collection, logins)?
+                    .with_zones(Arc::new(move |owner| zones.hours_of(owner).tz)),
+            )
         }
     })
 }
@@ -365,6 +369,12 @@ async fn change(
         return Err(CapabilityError::Invalid(format!(
             "{} organised \"{}\"; only the organiser changes it",
             e.organizer, e.title
+        )));
+    }
+    if e.recurring {
+        return Err(CapabilityError::Invalid(format!(
+            "\"{}\" is one of a recurring series; change the series in a calendar client",
+            e.title
         )));
     }
     let was = e.start;

@@ -157,6 +157,7 @@ mod tests {
             status: EventStatus::Confirmed,
             sequence: 0,
             focus,
+            recurring: false,
         };
         assert_eq!(occupied_at(&[at(-5, 5, true)], now), Some(Occupied::Focus));
         assert_eq!(

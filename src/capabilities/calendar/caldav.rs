@@ -14,6 +14,7 @@ use crate::model::{CalendarEvent, TenantId};
 use chrono::{DateTime, Utc};
 use dashmap::DashSet;
 use reqwest::{Method, StatusCode, Url};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A calendar server.
@@ -24,7 +25,12 @@ pub struct CalDav {
     http: reqwest::Client,
     /// Collections known to exist.
     made: DashSet<String>,
+    /// Each owner's time zone, for times that carry none.
+    zones: Zones,
 }
+
+/// A calendar owner's time zone.
+pub type Zones = Arc<dyn Fn(&str) -> chrono_tz::Tz + Send + Sync>;
 
 /// One object of a calendar-query answer: where it is and what it holds.
 struct Found {
@@ -55,7 +61,15 @@ impl CalDav {
             logins,
             http,
             made: DashSet::new(),
+            zones: Arc::new(|_| chrono_tz::UTC),
         })
+    }
+
+    /// Reads times that carry no zone of their own (floating times, all-day dates,
+    /// unknown TZIDs) in each owner's zone from `zones` (UTC otherwise).
+    pub fn with_zones(mut self, zones: Zones) -> CalDav {
+        self.zones = zones;
+        self
     }
 
     fn login(&self, owner: &str) -> Result<MailAccount, CapabilityError> {
@@ -176,12 +190,17 @@ impl CalDav {
     }
 
     /// A calendar-query REPORT with `filter` inside the VEVENT comp-filter.
-    async fn query(&self, owner: &str, filter: String) -> Result<Vec<Found>, CapabilityError> {
+    async fn query(
+        &self,
+        owner: &str,
+        data: &str,
+        filter: String,
+    ) -> Result<Vec<Found>, CapabilityError> {
         let login = self.login(owner)?;
         let url = self.ensure(&login).await?;
         let body = format!(
             r#"<?xml version="1.0" encoding="utf-8"?>
-<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">{filter}</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>{data}</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">{filter}</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
         );
         let report = Method::from_bytes(b"REPORT").expect("REPORT is a method name");
         let (status, text) = self
@@ -206,7 +225,7 @@ impl CalDav {
                 short(&text)
             )));
         }
-        multistatus(&text).map_err(CapabilityError::Service)
+        multistatus(&text, (self.zones)(owner)).map_err(CapabilityError::Service)
     }
 }
 
@@ -235,10 +254,13 @@ impl CalendarDriver for CalDav {
         to: DateTime<Utc>,
     ) -> Result<Vec<CalendarEvent>, CapabilityError> {
         let f = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+        // Recurring series come back as their instances in the range (RFC 4791 §9.6.5).
+        let range = format!(r#"start="{}" end="{}""#, f(from), f(to));
         let found = self
             .query(
                 owner,
-                format!(r#"<C:time-range start="{}" end="{}"/>"#, f(from), f(to)),
+                &format!("<C:calendar-data><C:expand {range}/></C:calendar-data>"),
+                format!("<C:time-range {range}/>"),
             )
             .await?;
         let mut events: Vec<CalendarEvent> = found
@@ -256,7 +278,7 @@ impl CalendarDriver for CalDav {
         owner: &str,
         uid: &str,
     ) -> Result<Option<CalendarEvent>, CapabilityError> {
-        let found = self.query(owner, uid_filter(uid)).await?;
+        let found = self.query(owner, WHOLE, uid_filter(uid)).await?;
         Ok(found
             .into_iter()
             .flat_map(|o| o.events)
@@ -270,7 +292,7 @@ impl CalendarDriver for CalDav {
         e: &CalendarEvent,
     ) -> Result<(), CapabilityError> {
         let login = self.login(owner)?;
-        let existing = self.query(owner, uid_filter(&e.uid)).await?;
+        let existing = self.query(owner, WHOLE, uid_filter(&e.uid)).await?;
         let current = existing
             .iter()
             .find(|o| o.events.iter().any(|x| x.uid == e.uid));
@@ -316,6 +338,9 @@ impl CalendarDriver for CalDav {
     }
 }
 
+/// Calendar data as stored (a series with its rule, not its instances).
+const WHOLE: &str = "<C:calendar-data/>";
+
 /// Longest answer read from the calendar server.
 const MAX_ANSWER: usize = 16 << 20;
 
@@ -347,7 +372,7 @@ fn uid_filter(uid: &str) -> String {
 }
 
 /// The objects of a 207 Multi-Status answer that carry calendar data.
-fn multistatus(xml: &str) -> Result<Vec<Found>, String> {
+fn multistatus(xml: &str, tz: chrono_tz::Tz) -> Result<Vec<Found>, String> {
     let doc = roxmltree::Document::parse(xml)
         .map_err(|e| format!("the calendar server's answer is not XML: {e}"))?;
     let mut out = Vec::new();
@@ -367,7 +392,7 @@ fn multistatus(xml: &str) -> Result<Vec<Found>, String> {
             .find(|n| n.tag_name().name() == "calendar-data")
             .and_then(|n| n.text());
         if let Some(data) = data {
-            match ics::from_ics(data) {
+            match ics::from_ics(data, tz) {
                 Ok(events) => out.push(Found { href, events }),
                 Err(e) => {
                     tracing::warn!(%href, error = %e, "skipped a calendar object that is not iCalendar")
@@ -428,11 +453,11 @@ SUMMARY:Sync &amp; plan
 END:VEVENT
 END:VCALENDAR
 </C:calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"#;
-        let found = multistatus(xml).unwrap();
+        let found = multistatus(xml, chrono_tz::UTC).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].href, "/alex%40x.io/calendar/a.ics");
         assert_eq!(found[0].events[0].title, "Sync & plan");
-        assert!(multistatus("<not xml").is_err());
+        assert!(multistatus("<not xml", chrono_tz::UTC).is_err());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! priority.
 
 use crate::model::{CalendarEvent, EventStatus, Priority, bare_address, display_name};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use icalendar::{
     Calendar, CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, Property,
 };
@@ -57,14 +58,18 @@ fn person(key: &str, who: &str) -> Property {
     p.done()
 }
 
-/// The events in an iCalendar object. Events without a UID or a start are skipped;
-/// an event without an end lasts an hour (a day when it is all-day).
-pub fn from_ics(text: &str) -> Result<Vec<CalendarEvent>, String> {
+/// The events in an iCalendar object, whose times without a zone of their own (floating
+/// times, all-day dates, a TZID no time-zone database knows) are in `tz`, the
+/// calendar owner's. Events without a UID or a start are skipped; an event without an
+/// end lasts an hour (a day when it is all-day). An event of a recurring series (a rule,
+/// extra dates, or an instance the server expanded) is marked `recurring`.
+pub fn from_ics(text: &str, tz: Tz) -> Result<Vec<CalendarEvent>, String> {
     let cal: Calendar = text
         .parse()
         .map_err(|e| format!("not an iCalendar object: {e}"))?;
     let mut out = Vec::new();
     for ev in cal.events() {
+        let utc = |t| utc(t, tz);
         let (Some(uid), Some(start)) = (ev.get_uid(), ev.get_start().and_then(utc)) else {
             continue;
         };
@@ -113,6 +118,9 @@ pub fn from_ics(text: &str) -> Result<Vec<CalendarEvent>, String> {
             focus: ev
                 .get_categories()
                 .is_some_and(|c| c.iter().any(|c| c.eq_ignore_ascii_case(FOCUS))),
+            recurring: ["RRULE", "RDATE", "RECURRENCE-ID"].iter().any(|k| {
+                ev.properties().contains_key(*k) || ev.multi_properties().contains_key(*k)
+            }),
         });
     }
     Ok(out)
@@ -125,17 +133,30 @@ fn strip_mailto(v: &str) -> &str {
         .map_or(v, |_| &v[7..])
 }
 
-/// A start or end in UTC: floating times are taken as UTC, dates as midnight UTC.
-fn utc(t: DatePerhapsTime) -> Option<DateTime<Utc>> {
+/// A start or end in UTC; what carries no zone of its own is in `tz`.
+fn utc(t: DatePerhapsTime, tz: Tz) -> Option<DateTime<Utc>> {
+    let local = |n: NaiveDateTime, zone: Tz| {
+        zone.from_local_datetime(&n)
+            .earliest()
+            // In a clock change's gap: the hour after.
+            .or_else(|| {
+                zone.from_local_datetime(&(n + Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&Utc))
+    };
     match t {
-        DatePerhapsTime::DateTime(CalendarDateTime::Floating(n)) => Some(Utc.from_utc_datetime(&n)),
-        DatePerhapsTime::DateTime(dt) => dt.try_into_utc(),
-        DatePerhapsTime::Date(d) => midnight(d),
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(t)) => Some(t),
+        DatePerhapsTime::DateTime(CalendarDateTime::Floating(n)) => local(n, tz),
+        DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) => {
+            let zone = tzid.parse::<Tz>().unwrap_or_else(|_| {
+                tracing::debug!(%tzid, "an unknown TZID is read in the calendar owner's time zone");
+                tz
+            });
+            local(date_time, zone)
+        }
+        DatePerhapsTime::Date(d) => local(d.and_time(NaiveTime::MIN), tz),
     }
-}
-
-fn midnight(d: NaiveDate) -> Option<DateTime<Utc>> {
-    d.and_hms_opt(0, 0, 0).map(|n| Utc.from_utc_datetime(&n))
 }
 
 #[cfg(test)]
@@ -159,6 +180,7 @@ mod tests {
             status: EventStatus::Confirmed,
             sequence: 3,
             focus: false,
+            recurring: false,
         }
     }
 
@@ -168,11 +190,11 @@ mod tests {
         let text = to_ics(&e, Utc::now());
         assert!(text.contains("BEGIN:VEVENT"), "{text}");
         assert!(text.contains("PRIORITY:1"), "{text}");
-        assert_eq!(from_ics(&text).unwrap(), vec![e.clone()]);
+        assert_eq!(from_ics(&text, chrono_tz::UTC).unwrap(), vec![e.clone()]);
         e.focus = true;
         let text = to_ics(&e, Utc::now());
         assert!(text.contains("CATEGORIES:FOCUS"), "{text}");
-        assert_eq!(from_ics(&text).unwrap(), vec![e]);
+        assert_eq!(from_ics(&text, chrono_tz::UTC).unwrap(), vec![e]);
     }
 
     #[test]
@@ -183,7 +205,7 @@ mod tests {
             SUMMARY:Board\r\n  meeting\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n\
             BEGIN:VEVENT\r\nUID:allday\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;VALUE=DATE:20261209\r\nSUMMARY:Offsite\r\nEND:VEVENT\r\n\
             BEGIN:VEVENT\r\nDTSTAMP:20261201T100000Z\r\nSUMMARY:no uid\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-        let events = from_ics(text).unwrap();
+        let events = from_ics(text, chrono_tz::UTC).unwrap();
         assert_eq!(events.len(), 2, "{events:?}");
         let board = &events[0];
         assert_eq!(
@@ -198,7 +220,34 @@ mod tests {
         assert_eq!(board.status, EventStatus::Cancelled);
         assert_eq!(board.priority, Priority::Medium);
         assert_eq!(events[1].duration(), Duration::days(1));
-        let e = from_ics("not a calendar").unwrap_err();
+        let e = from_ics("not a calendar", chrono_tz::UTC).unwrap_err();
         assert!(e.starts_with("not an iCalendar object"), "{e}");
+    }
+
+    #[test]
+    fn times_without_a_known_zone_are_the_owners_and_series_are_marked() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n\
+            BEGIN:VEVENT\r\nUID:allday\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;VALUE=DATE:20261209\r\nSUMMARY:Offsite\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:floating\r\nDTSTAMP:20261201T100000Z\r\nDTSTART:20261209T090000\r\nDTEND:20261209T100000\r\nSUMMARY:Call\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:outlook\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;TZID=W. Europe Standard Time:20261209T140000\r\nDTEND;TZID=W. Europe Standard Time:20261209T150000\r\nSUMMARY:Sync\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20261201T100000Z\r\nDTSTART:20261201T160000Z\r\nDTEND:20261201T163000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:1:1\r\nEND:VEVENT\r\n\
+            END:VCALENDAR\r\n";
+        // Los Angeles is UTC-8 in December.
+        let events = from_ics(text, chrono_tz::America::Los_Angeles).unwrap();
+        let at = |h| Utc.with_ymd_and_hms(2026, 12, 9, h, 0, 0).unwrap();
+        assert_eq!(
+            events[0].start,
+            at(8),
+            "the all-day event starts at local midnight"
+        );
+        assert_eq!(events[0].end, at(8) + Duration::days(1));
+        assert_eq!(events[1].start, at(17));
+        assert_eq!(
+            events[2].start,
+            at(22),
+            "an unknown TZID is read as the owner's"
+        );
+        assert!(!events[2].recurring);
+        assert!(events[3].recurring);
     }
 }
