@@ -16,6 +16,8 @@ CREATE TABLE calendar_events (
     sequence     BIGINT  NOT NULL,
     -- Time kept free for focused work, not a meeting.
     focus        BOOLEAN NOT NULL,
+    -- The action (outbox key) that made this version, for its retries.
+    changed_by   TEXT,
     PRIMARY KEY (tenant, owner, uid)
 );
 CREATE INDEX calendar_by_start ON calendar_events (tenant, owner, starts_at);

@@ -57,6 +57,9 @@ pub(crate) struct Hub {
     default_triage: Arc<Triage>,
     /// Chat event id → callers waiting for the employee's answer.
     pub(crate) waiting: DashMap<String, Vec<oneshot::Sender<ChatMessage>>>,
+    /// Held from reading calendars to writing a booking, so two bookings on this node
+    /// never take the same free time.
+    pub(crate) booking: tokio::sync::Mutex<()>,
     /// The Slack driver, when `chat.driver = "slack"` (then also `chat`).
     pub(crate) slack: Option<Arc<crate::capabilities::chat::SlackChat>>,
 }
@@ -119,6 +122,7 @@ impl Hub {
                 .collect(),
             default_triage: Arc::new(Triage::new(&[])),
             waiting: DashMap::new(),
+            booking: tokio::sync::Mutex::new(()),
             slack: None,
         }
     }

@@ -26,6 +26,7 @@ struct EventRow {
     status: String,
     sequence: i64,
     focus: bool,
+    changed_by: Option<String>,
 }
 
 impl EventRow {
@@ -44,6 +45,7 @@ impl EventRow {
             sequence: u32::try_from(self.sequence).unwrap_or(0),
             focus: self.focus,
             recurring: false,
+            changed_by: self.changed_by,
         })
     }
 }
@@ -53,7 +55,7 @@ macro_rules! select_events {
     ($rest:literal) => {
         concat!(
             "SELECT uid, title, description, starts_at, ends_at, organizer, attendees, \
-             priority, status, sequence, focus FROM calendar_events ",
+             priority, status, sequence, focus, changed_by FROM calendar_events ",
             $rest
         )
     };
@@ -72,13 +74,14 @@ impl Store {
         let n = with_pool!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO calendar_events (tenant, owner, uid, title, description, starts_at, \
-                 ends_at, organizer, attendees, priority, status, sequence, focus) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 ends_at, organizer, attendees, priority, status, sequence, focus, changed_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (tenant, owner, uid) DO UPDATE SET title = excluded.title, \
                  description = excluded.description, starts_at = excluded.starts_at, \
                  ends_at = excluded.ends_at, organizer = excluded.organizer, \
                  attendees = excluded.attendees, priority = excluded.priority, \
-                 status = excluded.status, sequence = excluded.sequence, focus = excluded.focus \
+                 status = excluded.status, sequence = excluded.sequence, focus = excluded.focus, \
+                 changed_by = excluded.changed_by \
                  WHERE calendar_events.sequence <= excluded.sequence",
             )
             .bind(tenant.as_str())
@@ -94,6 +97,7 @@ impl Store {
             .bind(e.status.as_str())
             .bind(i64::from(e.sequence))
             .bind(e.focus)
+            .bind(e.changed_by.as_deref())
             .execute(pool)
             .await?
             .rows_affected()

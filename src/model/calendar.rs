@@ -76,6 +76,10 @@ pub struct CalendarEvent {
     /// busy, and only the calendar client changes it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recurring: bool,
+    /// The action (outbox key) that made this version, so a retried action knows it
+    /// has already run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
 }
 
 impl CalendarEvent {
@@ -444,6 +448,7 @@ mod tests {
             sequence: 0,
             focus: false,
             recurring: false,
+            changed_by: None,
         };
         assert_eq!(
             e.participants(),

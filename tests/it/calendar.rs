@@ -686,6 +686,7 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
         sequence: 0,
         focus: false,
         recurring: false,
+        changed_by: None,
     };
     let tenant = empla::model::TenantId::new("retry");
     store
@@ -693,45 +694,22 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
         .put_calendar_event(&tenant, &riley.email, &first)
         .await
         .unwrap();
-    let (writer, _task) = empla::memory::StoreWriter::start(store.store.clone(), 10, 10, 1);
-    writer
-        .complete(empla::memory::Completion {
-            tenant: tenant.clone(),
-            employee: riley.id,
-            event_id: None,
-            episodes: Vec::new(),
-            snapshot: Some(
-                rmp_serde::to_vec_named(&empla::actors::Snapshot {
-                    outbox: [7].into(),
-                    ..Default::default()
-                })
-                .unwrap(),
-            ),
-            wake_at: None,
-            approvals: Vec::new(),
-            actions: vec![empla::model::OutboxEntry {
-                key,
-                employee_id: riley.id,
-                action_id: 7,
-                kind: "calendar.schedule".into(),
-                // Asked for a time tomorrow: a second booking would land elsewhere.
-                params: json!({"title": "Pricing call", "attendees": ["sarah@acme.com"], "duration_minutes": 30}),
-            }],
-        })
-        .await
-        .unwrap();
-    writer.flush().await;
+    // Asked for no time: a second booking would land at the best free one, not `at`.
+    stored_not_run(
+        &store,
+        &tenant,
+        riley.id,
+        7,
+        "calendar.schedule",
+        json!({"title": "Pricing call", "attendees": ["sarah@acme.com"], "duration_minutes": 30}),
+    )
+    .await;
 
     let node = Node::start_with_store(store.store.clone(), common::options("retry"))
         .await
         .unwrap();
-    let done = eventually(20, "the action done", || async {
-        let a = node.actions(riley.id, 10).await.unwrap();
-        a.into_iter()
-            .find(|r| r.status == empla::model::ActionStatus::Done)
-    })
-    .await;
-    assert_eq!(done.result.as_ref().unwrap()["event"]["uid"], json!(uid));
+    let done = done_action(&node, riley.id, 7).await;
+    assert_eq!(done["event"]["uid"], json!(uid));
     let cal = node
         .calendar(
             "sarah@acme.com",
@@ -744,5 +722,176 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
     assert_eq!(cal[0].start, at);
     let invitations = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
     assert_eq!(invitations.len(), 1, "{invitations:?}");
+    node.shutdown().await;
+
+    // A cancel that died after changing Riley's copy: the retry finishes Sarah's copy
+    // and tells her once, without changing the meeting again.
+    let key = empla::model::OutboxEntry::key_for(riley.id, 8);
+    let cancelled = empla::model::CalendarEvent {
+        status: EventStatus::Cancelled,
+        sequence: 1,
+        changed_by: Some(key),
+        ..first
+    };
+    store
+        .store
+        .put_calendar_event(&tenant, &riley.email, &cancelled)
+        .await
+        .unwrap();
+    stored_not_run(
+        &store,
+        &tenant,
+        riley.id,
+        8,
+        "calendar.cancel",
+        json!({"event_id": uid}),
+    )
+    .await;
+    let node = Node::start_with_store(store.store.clone(), common::options("retry"))
+        .await
+        .unwrap();
+    assert_eq!(done_action(&node, riley.id, 8).await["sequence"], 1);
+    let sarah = node
+        .calendar(
+            "sarah@acme.com",
+            Utc::now(),
+            Utc::now() + Duration::days(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (sarah[0].status, sarah[0].sequence),
+        (EventStatus::Cancelled, 1)
+    );
+    let mails = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
+    let told: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.starts_with("Cancelled:"))
+        .collect();
+    assert_eq!(told.len(), 1, "{mails:?}");
+    node.shutdown().await;
+}
+
+/// As if the node died right after committing a decision: action `id` of `employee`
+/// is stored (and named in its snapshot) but never ran.
+async fn stored_not_run(
+    store: &common::TestStore,
+    tenant: &empla::model::TenantId,
+    employee: EmployeeId,
+    id: u64,
+    kind: &str,
+    params: Value,
+) {
+    let (writer, _task) = empla::memory::StoreWriter::start(store.store.clone(), 10, 10, 1);
+    writer
+        .complete(empla::memory::Completion {
+            tenant: tenant.clone(),
+            employee,
+            event_id: None,
+            episodes: Vec::new(),
+            snapshot: Some(
+                rmp_serde::to_vec_named(&empla::actors::Snapshot {
+                    outbox: [id].into(),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            wake_at: None,
+            approvals: Vec::new(),
+            actions: vec![empla::model::OutboxEntry {
+                key: empla::model::OutboxEntry::key_for(employee, id),
+                employee_id: employee,
+                action_id: id,
+                kind: kind.into(),
+                params,
+            }],
+        })
+        .await
+        .unwrap();
+    writer.flush().await;
+}
+
+/// The result of action `id` once it ran (done).
+async fn done_action(node: &Node, employee: EmployeeId, id: u64) -> Value {
+    eventually(20, "the action done", || async {
+        node.actions(employee, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.entry.action_id == id && r.status == empla::model::ActionStatus::Done)
+            .and_then(|r| r.result)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ea_keeps_focus_time_in_its_executives_next_week_once_approved() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("focus"))
+        .await
+        .unwrap();
+    let mut req = HireRequest::new("ea", "Casey Park");
+    req.manager = Some(Manager::Human {
+        name: "Alex Morgan".into(),
+        email: "alex.morgan@example.com".into(),
+    });
+    let casey = node.hire(req).await.unwrap();
+    node.set_phase(casey.id, Phase::Autonomous).await.unwrap();
+    // Focus time fell below 10 h a week twice: the EA waits for a second sign before
+    // acting on what it notices.
+    for value in [6.0, 12.0, 5.5] {
+        node.submit_event(
+            casey.id,
+            empla::model::NewEvent {
+                kind: "metric".into(),
+                source: "test".into(),
+                payload: json!({"metric": "executive_focus_hours_per_week", "value": value}),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // Changing the executive's calendar waits for approval, even for an autonomous EA.
+    let pending = eventually(20, "the block waiting for approval", || async {
+        let a = node
+            .approvals(
+                Some(casey.id),
+                Some(empla::model::ApprovalStatus::Pending),
+                10,
+            )
+            .await
+            .unwrap();
+        a.into_iter().find(|a| a.action["kind"] == "calendar.block")
+    })
+    .await;
+    node.decide(pending.id, true, "alex", None).await.unwrap();
+    let blocks = eventually(20, "focus blocks in Alex's calendar", || async {
+        let cal = node
+            .calendar(
+                "alex.morgan@example.com",
+                Utc::now(),
+                Utc::now() + Duration::days(15),
+            )
+            .await
+            .unwrap();
+        (!cal.is_empty()).then_some(cal)
+    })
+    .await;
+    let total: Duration = blocks.iter().map(|b| b.end - b.start).sum();
+    assert_eq!(total, Duration::hours(4), "{blocks:?}");
+    let mut days: Vec<_> = blocks.iter().map(|b| b.start.date_naive()).collect();
+    days.dedup();
+    assert_eq!(days.len(), blocks.len(), "one block a day: {blocks:?}");
+    let next_monday = {
+        let today = Utc::now().date_naive();
+        today + Duration::days(7 - today.weekday().num_days_from_monday() as i64)
+    };
+    for b in &blocks {
+        assert!(b.focus && b.title == "Focus time", "{b:?}");
+        assert!(b.end - b.start <= Duration::hours(2), "{b:?}");
+        assert!(b.start.date_naive() >= next_monday, "next week: {b:?}");
+        assert!(b.organizer.contains("casey.park@example.com"), "{b:?}");
+    }
     node.shutdown().await;
 }

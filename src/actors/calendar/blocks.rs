@@ -37,6 +37,7 @@ pub(super) async fn block(
         None => managers.unwrap_or_else(|| me.email.clone()),
     };
     let title = param(p, "title").unwrap_or("Focus time");
+    let _one_booking_at_a_time = rt.hub.booking.lock().await;
     let hours_of = rt.hub.calendar_cfg.hours_of(&owner);
     let local_today = now.with_timezone(&hours_of.tz).date_naive();
     let monday = local_today - Duration::days(local_today.weekday().num_days_from_monday() as i64);
@@ -108,6 +109,7 @@ pub(super) async fn block(
                     sequence: 0,
                     focus: true,
                     recurring: false,
+                    changed_by: None,
                 }
             }
         };

@@ -43,7 +43,9 @@ pub(super) async fn availability(
 }
 
 /// Books `m` with `me` as organiser, under `uid`. `key` names what asked for it (an
-/// outbox key), so the invitations of a retry carry the same Message-ID.
+/// outbox key), so the invitations of a retry carry the same Message-ID. A retry after
+/// a crash finds the meeting already booked: it books nothing new, and finishes what
+/// the first run may not have (copies, invitation, meetings still in the way).
 pub(crate) async fn book(
     rt: &Arc<Runtime>,
     me: &Sender,
@@ -52,18 +54,63 @@ pub(crate) async fn book(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Booked, CapabilityError> {
-    let cal = &rt.hub.calendar;
-    // A retry after a crash: the meeting is booked already; make sure every copy and
-    // invitation is out, and book nothing new.
-    if let Some(e) = cal.event(&rt.tenant, &me.email, &uid).await? {
-        let unreached = put_everywhere(rt, &e).await?;
-        invite(rt, me, key, &e, "Invitation").await?;
-        return Ok(Booked {
-            event: e,
-            moved: Vec::new(),
-            unreached,
+    let _one_booking_at_a_time = rt.hub.booking.lock().await;
+    let (event, mut unreached) = match rt.hub.calendar.event(&rt.tenant, &me.email, &uid).await? {
+        Some(booked) => (booked, Vec::new()),
+        None => choose_time(rt, me, m, uid, now).await?,
+    };
+    // Meetings in the way move to their next free time; each is known to have one
+    // before anything is written.
+    let mut moves = Vec::new();
+    for other in in_the_way(rt, &event, &me.email).await? {
+        let to = next_free(rt, &other, now, &me.email, Some((event.start, event.end)))
+            .await?
+            .ok_or_else(|| {
+                CapabilityError::Invalid(format!(
+                    "booking \"{}\" at {} would move \"{}\", which has no other free time in the next 7 days; ask for another time",
+                    event.title, event.start, other.title
+                ))
+            })?;
+        moves.push((other, to));
+    }
+    unreached.extend(put_everywhere(rt, &event).await?);
+    invite(rt, me, key, &event, "Invitation").await?;
+    let mut moved = Vec::new();
+    for (mut other, to) in moves {
+        let was = other.start;
+        let d = other.duration();
+        other.start = to;
+        other.end = to + d;
+        other.sequence += 1;
+        other.changed_by = Some(key.to_string());
+        unreached.extend(put_everywhere(rt, &other).await?);
+        invite(rt, me, key, &other, "Moved").await?;
+        moved.push(Moved {
+            uid: other.uid,
+            title: other.title,
+            from: was,
+            to,
         });
     }
+    unreached.sort();
+    unreached.dedup();
+    Ok(Booked {
+        event,
+        moved,
+        unreached,
+    })
+}
+
+/// The meeting `m` becomes: at the time asked for, if only meetings that may move are
+/// in its way; else at the best free time, else at the best time once meetings of
+/// lower priority move. Answers it with the participants whose calendar is not reached.
+async fn choose_time(
+    rt: &Runtime,
+    me: &Sender,
+    m: &NewMeeting,
+    uid: String,
+    now: DateTime<Utc>,
+) -> Result<(CalendarEvent, Vec<String>), CapabilityError> {
     let (owners, _) = addresses(&json!(m.attendees), &me.email);
     let priority = m.priority.unwrap_or(Priority::Medium);
     let duration = Duration::minutes(m.duration_minutes);
@@ -76,8 +123,6 @@ pub(crate) async fn book(
         m.between.as_deref(),
         rt.hub.calendar_cfg.hours_of(&me.email).tz,
     )?;
-    // The time asked for, if only meetings that may move are in its way; else the
-    // best free time, else the best time once meetings of lower priority move.
     let asked = m.start.filter(|s| {
         people.iter().all(|a| {
             slots::conflicts(a, *s, *s + duration, Some(priority))
@@ -101,13 +146,12 @@ pub(crate) async fn book(
             }
         },
     };
-    let end = start + duration;
     let event = CalendarEvent {
         uid,
         title: m.title.trim().to_string(),
         description: m.description.clone().unwrap_or_default(),
         start,
-        end,
+        end: start + duration,
         organizer: me.mailbox(),
         attendees: m.attendees.clone(),
         priority,
@@ -115,58 +159,44 @@ pub(crate) async fn book(
         sequence: 0,
         focus: false,
         recurring: false,
+        changed_by: None,
     };
-    // What must move: every meeting in anyone's way (all of them movable by now).
-    let mut bumped: Vec<String> = Vec::new();
+    Ok((event, unreached))
+}
+
+/// The meetings overlapping `e` that its organiser may move for it: its own, of lower
+/// priority, not a recurring series.
+async fn in_the_way(
+    rt: &Runtime,
+    e: &CalendarEvent,
+    booker: &str,
+) -> Result<Vec<CalendarEvent>, CapabilityError> {
+    let (people, _) = availability(rt, &e.participants(), e.start, e.end, booker).await?;
+    let mut uids: Vec<String> = Vec::new();
     for a in &people {
-        for b in slots::conflicts(a, start, end, None) {
-            if !bumped.contains(&b.uid) {
-                bumped.push(b.uid.clone());
+        for b in slots::conflicts(a, e.start, e.end, None) {
+            if b.uid != e.uid && b.movable && b.priority < e.priority && !uids.contains(&b.uid) {
+                uids.push(b.uid.clone());
             }
         }
     }
-    let mut also_unreached = put_everywhere(rt, &event).await?;
-    invite(rt, me, key, &event, "Invitation").await?;
-    let mut moved = Vec::new();
-    for uid in bumped {
-        let Some(mut other) = cal.event(&rt.tenant, &me.email, &uid).await? else {
-            continue;
-        };
-        let Some(to) = next_free(rt, &other, now, &me.email).await? else {
-            tracing::warn!(meeting = %other.uid, "a meeting in the way could not be moved: no free time in 7 days");
-            continue;
-        };
-        let was = other.start;
-        let d = other.duration();
-        other.start = to;
-        other.end = to + d;
-        other.sequence += 1;
-        also_unreached.extend(put_everywhere(rt, &other).await?);
-        invite(rt, me, key, &other, "Moved").await?;
-        moved.push(Moved {
-            uid,
-            title: other.title.clone(),
-            from: was,
-            to,
-        });
+    let mut out = Vec::new();
+    for uid in uids {
+        if let Some(other) = rt.hub.calendar.event(&rt.tenant, booker, &uid).await? {
+            out.push(other);
+        }
     }
-    let mut unreached: Vec<String> = unreached.into_iter().chain(also_unreached).collect();
-    unreached.sort();
-    unreached.dedup();
-    Ok(Booked {
-        event,
-        moved,
-        unreached,
-    })
+    Ok(out)
 }
 
-/// The next time after `now` that suits everyone in `e` (its own slot not counting),
-/// within a week.
+/// The next time after `now` that suits everyone in `e` (its own slot not counting,
+/// and `also_busy` counting for all of them), within a week.
 pub(super) async fn next_free(
     rt: &Runtime,
     e: &CalendarEvent,
     now: DateTime<Utc>,
     booker: &str,
+    also_busy: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Option<DateTime<Utc>>, CapabilityError> {
     let owners = e.participants();
     let from = now.max(e.start.min(now + Duration::days(1)));
@@ -174,6 +204,15 @@ pub(super) async fn next_free(
     let (mut people, _) = availability(rt, &owners, from, to + e.duration(), booker).await?;
     for a in &mut people {
         a.busy.retain(|b| b.uid != e.uid);
+        if let Some((start, end)) = also_busy {
+            a.busy.push(Busy {
+                start,
+                end,
+                uid: String::new(),
+                priority: Priority::High,
+                movable: false,
+            });
+        }
     }
     let q = Query::new(from, to, e.duration(), 1);
     Ok(slots::find(&people, &q).first().map(|s| s.start))

@@ -355,8 +355,9 @@ async fn schedule(
 }
 
 /// `calendar.reschedule` (to `start`, or the next time that suits everyone) and
-/// `calendar.cancel`: only the organiser changes a meeting; every copy changes and the
-/// humans in it are told.
+/// `calendar.cancel`: only the organiser changes a meeting, never a recurring series;
+/// every copy changes and the humans in it are told. The new version names the action,
+/// so a retried action changes nothing more and tells no one twice.
 async fn change(
     rt: &Arc<Runtime>,
     me: &Sender,
@@ -364,6 +365,7 @@ async fn change(
     now: DateTime<Utc>,
 ) -> Result<Json, CapabilityError> {
     let p = &entry.params;
+    let _one_booking_at_a_time = rt.hub.booking.lock().await;
     let mut e = own_event(rt, me, &entry.kind, p).await?;
     if !bare_address(&e.organizer).eq_ignore_ascii_case(&me.email) {
         return Err(CapabilityError::Invalid(format!(
@@ -377,34 +379,38 @@ async fn change(
             e.title
         )));
     }
-    let was = e.start;
-    let verb = if entry.kind == "calendar.cancel" {
-        e.status = EventStatus::Cancelled;
-        "Cancelled"
-    } else {
-        let start = match param(p, "start").and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
-            Some(s) => s,
-            None => next_free(rt, &e, now, &me.email).await?.ok_or_else(|| {
-                CapabilityError::Invalid(format!(
-                    "no time in the next 7 days suits everyone in \"{}\"",
-                    e.title
-                ))
-            })?,
-        };
-        let d = e.duration();
-        e.start = start;
-        e.end = start + d;
-        "Moved"
-    };
-    e.sequence += 1;
+    let cancel = entry.kind == "calendar.cancel";
+    if e.changed_by.as_deref() != Some(entry.key.as_str()) {
+        if cancel {
+            e.status = EventStatus::Cancelled;
+        } else {
+            let start = match param(p, "start").and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
+                Some(s) => s,
+                None => next_free(rt, &e, now, &me.email, None)
+                    .await?
+                    .ok_or_else(|| {
+                        CapabilityError::Invalid(format!(
+                            "no time in the next 7 days suits everyone in \"{}\"",
+                            e.title
+                        ))
+                    })?,
+            };
+            let d = e.duration();
+            e.start = start;
+            e.end = start + d;
+        }
+        e.sequence += 1;
+        e.changed_by = Some(entry.key.clone());
+    }
     let unreached = put_everywhere(rt, &e).await?;
+    let verb = if cancel { "Cancelled" } else { "Moved" };
     invite(rt, me, &entry.key, &e, verb).await?;
     Ok(json!({
         "event_id": e.uid,
         "status": e.status,
-        "from": was,
         "start": e.start,
         "end": e.end,
+        "sequence": e.sequence,
         "unreached": unreached,
     }))
 }

@@ -27,29 +27,59 @@ pub(super) async fn propose(
         .or(param(p, "purpose"))
         .unwrap_or("Meeting");
     let duration = minutes(p, 30)?;
-    // Not within the hour: the other side needs time to answer.
-    let from = earliest(p, now + Duration::hours(1));
-    let mut q = Query::new(
-        from,
-        from + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
-        Duration::minutes(duration),
-        int(p, "count").unwrap_or(3).clamp(1, 5) as usize,
-    );
-    q.window = day_window(
-        param(p, "between"),
-        rt.hub.calendar_cfg.hours_of(&me.email).tz,
-    )?;
-    let (people, _) = availability(rt, &owners, q.from, q.to, &me.email).await?;
-    let found = slots::find(&people, &q);
-    if found.is_empty() {
-        return Err(CapabilityError::Invalid(format!(
-            "no time in the next {} days when {} are all free within their working hours",
-            (q.to - q.from).num_days(),
-            owners.join(", ")
-        )));
-    }
-    let mut offered: Vec<Slot> = found;
-    offered.sort_by_key(|s| s.start);
+    let message_id = message_id_for(&entry.key, &rt.hub.domain);
+    // A retry offers the times the first run kept, whatever the calendars say now.
+    let offer = match rt.store.proposal(&rt.tenant, &message_id).await? {
+        Some(kept) => kept,
+        None => {
+            // Not within the hour: the other side needs time to answer.
+            let from = earliest(p, now + Duration::hours(1));
+            let mut q = Query::new(
+                from,
+                from + Duration::days(int(p, "within_days").unwrap_or(7).clamp(1, 90)),
+                Duration::minutes(duration),
+                int(p, "count").unwrap_or(3).clamp(1, 5) as usize,
+            );
+            q.window = day_window(
+                param(p, "between"),
+                rt.hub.calendar_cfg.hours_of(&me.email).tz,
+            )?;
+            let (people, _) = availability(rt, &owners, q.from, q.to, &me.email).await?;
+            let mut found = slots::find(&people, &q);
+            if found.is_empty() {
+                return Err(CapabilityError::Invalid(format!(
+                    "no time in the next {} days when {} are all free within their working hours",
+                    (q.to - q.from).num_days(),
+                    owners.join(", ")
+                )));
+            }
+            found.sort_by_key(|s| s.start);
+            let offer = Proposal {
+                message_id: message_id.clone(),
+                employee_id: me.id,
+                title: title.to_string(),
+                attendees: attendees.clone(),
+                duration_minutes: duration,
+                priority: param(p, "priority")
+                    .and_then(Priority::parse)
+                    .unwrap_or(Priority::Medium),
+                slots: found.iter().map(|s| s.start).collect(),
+                created_at: now,
+            };
+            rt.store.put_proposal(&rt.tenant, &offer).await?;
+            offer
+        }
+    };
+    let length = Duration::minutes(offer.duration_minutes);
+    let offered: Vec<Slot> = offer
+        .slots
+        .iter()
+        .map(|&start| Slot {
+            start,
+            end: start + length,
+            score: 0.0,
+        })
+        .collect();
     let tz = rt.hub.calendar_cfg.hours_of(bare_address(&attendees[0])).tz;
     let list = numbered(&offered, tz);
     let body = format!(
@@ -59,24 +89,6 @@ pub(super) async fn propose(
             .map(str::to_string)
             .unwrap_or_else(|| format!("Best,\n{}", me.name)),
     );
-    let message_id = message_id_for(&entry.key, &rt.hub.domain);
-    rt.store
-        .put_proposal(
-            &rt.tenant,
-            &Proposal {
-                message_id: message_id.clone(),
-                employee_id: me.id,
-                title: title.to_string(),
-                attendees: attendees.clone(),
-                duration_minutes: duration,
-                priority: param(p, "priority")
-                    .and_then(Priority::parse)
-                    .unwrap_or(Priority::Medium),
-                slots: offered.iter().map(|s| s.start).collect(),
-                created_at: now,
-            },
-        )
-        .await?;
     let m = match param(p, "in_reply_to") {
         Some(answered) => {
             let original = rt
@@ -105,7 +117,7 @@ pub(super) async fn propose(
     Ok(json!({
         "message_id": message_id,
         "to": m.to,
-        "slots": offered,
+        "slots": offer.slots,
         "unresolved": unresolved,
         "text": list,
     }))

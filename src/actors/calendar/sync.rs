@@ -158,6 +158,7 @@ mod tests {
             sequence: 0,
             focus,
             recurring: false,
+            changed_by: None,
         };
         assert_eq!(occupied_at(&[at(-5, 5, true)], now), Some(Occupied::Focus));
         assert_eq!(

@@ -11,6 +11,9 @@ use icalendar::{
     Calendar, CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, Property,
 };
 
+/// The property naming the action that made a version.
+const CHANGED_BY: &str = "X-EMPLA-ACTION";
+
 /// The category that marks time kept free for focused work.
 const FOCUS: &str = "FOCUS";
 
@@ -40,6 +43,9 @@ pub fn to_ics(e: &CalendarEvent, now: DateTime<Utc>) -> String {
     }
     if e.focus {
         ev.add_property("CATEGORIES", FOCUS);
+    }
+    if let Some(key) = &e.changed_by {
+        ev.add_property(CHANGED_BY, key);
     }
     ev.append_property(person("ORGANIZER", &e.organizer));
     for a in &e.attendees {
@@ -118,6 +124,7 @@ pub fn from_ics(text: &str, tz: Tz) -> Result<Vec<CalendarEvent>, String> {
             focus: ev
                 .get_categories()
                 .is_some_and(|c| c.iter().any(|c| c.eq_ignore_ascii_case(FOCUS))),
+            changed_by: ev.property_value(CHANGED_BY).map(str::to_string),
             recurring: ["RRULE", "RDATE", "RECURRENCE-ID"].iter().any(|k| {
                 ev.properties().contains_key(*k) || ev.multi_properties().contains_key(*k)
             }),
@@ -181,12 +188,14 @@ mod tests {
             sequence: 3,
             focus: false,
             recurring: false,
+            changed_by: None,
         }
     }
 
     #[test]
     fn an_event_survives_the_round_trip_through_icalendar() {
         let mut e = sample();
+        e.changed_by = Some("0194:12".into());
         let text = to_ics(&e, Utc::now());
         assert!(text.contains("BEGIN:VEVENT"), "{text}");
         assert!(text.contains("PRIORITY:1"), "{text}");
