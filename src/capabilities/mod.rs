@@ -51,6 +51,19 @@ impl From<crate::memory::StoreError> for CapabilityError {
     }
 }
 
+/// `s` with `&`, `<` and `>` written as entities, as XML text and Slack message text
+/// need them.
+pub(crate) fn escape_markup(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The first 200 characters of `s`: enough of a peer's answer to say what went wrong.
+pub(crate) fn excerpt(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
 /// The text of a string parameter, if set and not blank.
 pub(crate) fn param<'a>(params: &'a Json, key: &str) -> Option<&'a str> {
     params[key]

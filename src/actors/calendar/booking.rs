@@ -12,12 +12,25 @@ pub(super) async fn availability(
     to: DateTime<Utc>,
     booker: &str,
 ) -> Result<(Vec<Availability>, Vec<String>), CapabilityError> {
+    // Everyone's calendar is read at once.
+    let calendars = futures::future::try_join_all(owners.iter().map(|o| async move {
+        if rt.hub.calendar.reaches(o) {
+            rt.hub
+                .calendar
+                .events(&rt.tenant, o, from, to)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }))
+    .await?;
     let mut people = Vec::with_capacity(owners.len());
     let mut unreached = Vec::new();
-    for o in owners {
+    for (o, events) in owners.iter().zip(calendars) {
         let mut busy = Vec::new();
-        if rt.hub.calendar.reaches(o) {
-            for e in rt.hub.calendar.events(&rt.tenant, o, from, to).await? {
+        if let Some(events) = events {
+            for e in events {
                 if e.status == EventStatus::Confirmed {
                     busy.push(Busy {
                         start: e.start,

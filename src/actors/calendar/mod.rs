@@ -171,10 +171,11 @@ impl Node {
             match self.calendar_owner(p).await {
                 Ok(o) if !owners.contains(&o) => owners.push(o),
                 Ok(_) => {}
-                Err(_) => errors.push(FieldError::new(
+                Err(CalendarError::Invalid(_)) => errors.push(FieldError::new(
                     format!("attendees[{i}]"),
                     format!("must be a mail address or an employee, got {p:?}"),
                 )),
+                Err(other) => return Err(other),
             }
         }
         if !errors.is_empty() {
@@ -457,11 +458,7 @@ fn invalid_if(errors: Vec<FieldError>) -> Result<(), CapabilityError> {
         Ok(())
     } else {
         Err(CapabilityError::Invalid(
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
+            CalendarError::Invalid(errors).to_string(),
         ))
     }
 }

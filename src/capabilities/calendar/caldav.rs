@@ -7,8 +7,8 @@
 //! for that uid (an event a calendar client made keeps its own file name).
 
 use super::{CalendarDriver, ics};
-use crate::capabilities::CapabilityError;
 use crate::capabilities::email::Logins;
+use crate::capabilities::{CapabilityError, escape_markup, excerpt};
 use crate::config::MailAccount;
 use crate::model::{CalendarEvent, TenantId};
 use chrono::{DateTime, Utc};
@@ -161,7 +161,7 @@ impl CalDav {
         let body = format!(
             r#"<?xml version="1.0" encoding="utf-8"?>
 <C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>{}</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#,
-            xml_text(&self.collection)
+            escape_markup(&self.collection)
         );
         let mk = Method::from_bytes(b"MKCALENDAR").expect("MKCALENDAR is a method name");
         let (status, text) = self
@@ -182,7 +182,7 @@ impl CalDav {
             return Err(CapabilityError::Service(format!(
                 "the calendar server would not make {} ({status}): {}",
                 url.path(),
-                short(&text)
+                excerpt(&text)
             )));
         }
         self.made.insert(url.as_str().to_string());
@@ -222,7 +222,7 @@ impl CalDav {
             return Err(CapabilityError::Service(format!(
                 "the calendar server answered a calendar query on {} with {status}, not 207: {}",
                 url.path(),
-                short(&text)
+                excerpt(&text)
             )));
         }
         multistatus(&text, (self.zones)(owner)).map_err(CapabilityError::Service)
@@ -331,7 +331,7 @@ impl CalendarDriver for CalDav {
             return Err(CapabilityError::Service(format!(
                 "the calendar server would not store {} ({status}): {}",
                 url.path(),
-                short(&text)
+                excerpt(&text)
             )));
         }
         Ok(())
@@ -367,7 +367,7 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<String, CapabilityEr
 fn uid_filter(uid: &str) -> String {
     format!(
         r#"<C:prop-filter name="UID"><C:text-match collation="i;octet">{}</C:text-match></C:prop-filter>"#,
-        xml_text(uid)
+        escape_markup(uid)
     )
 }
 
@@ -422,16 +422,6 @@ fn percent_decoded(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn xml_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn short(s: &str) -> String {
-    s.chars().take(200).collect()
 }
 
 #[cfg(test)]

@@ -131,6 +131,9 @@ pub fn find(people: &[Availability], q: &Query) -> Vec<Slot> {
     let mut all = candidates(people, q);
     all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.start.cmp(&b.start)));
     let mut picked: Vec<Slot> = Vec::new();
+    // Days as the first participant (the organiser) lives them.
+    let tz = people.first().map_or(chrono_tz::UTC, |a| a.hours.tz);
+    let day = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
     // First one per day, then fill up with the rest.
     for same_day_ok in [false, true] {
         for s in &all {
@@ -138,10 +141,8 @@ pub fn find(people: &[Availability], q: &Query) -> Vec<Slot> {
                 break;
             }
             let clash = picked.iter().any(|p| p.start < s.end && s.start < p.end);
-            let same_day = picked
-                .iter()
-                .any(|p| p.start.date_naive() == s.start.date_naive());
-            if !clash && (same_day_ok || !same_day) && !picked.contains(s) {
+            let same_day = picked.iter().any(|p| day(p.start) == day(s.start));
+            if !clash && (same_day_ok || !same_day) {
                 picked.push(s.clone());
             }
         }

@@ -142,8 +142,8 @@ pub struct DecodeError(String);
 
 /// Decodes an Events API request body.
 pub fn decode(body: &[u8]) -> Result<Inbound, DecodeError> {
-    let event: SlackPushEvent =
-        serde_json::from_slice(body).map_err(|e| DecodeError(short(&e.to_string())))?;
+    let event: SlackPushEvent = serde_json::from_slice(body)
+        .map_err(|e| DecodeError(crate::capabilities::excerpt(&e.to_string())))?;
     Ok(match event {
         SlackPushEvent::UrlVerification(v) => Inbound::Challenge(v.challenge),
         SlackPushEvent::EventCallback(cb) => from_callback(&cb),
@@ -247,13 +247,7 @@ fn clean_text(text: &str) -> String {
 /// `text` as Slack's message text wants it: `&`, `<` and `>` escaped, so nothing the
 /// employee writes is read as a mention, a link or a control sequence.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn short(s: &str) -> String {
-    s.chars().take(200).collect()
+    crate::capabilities::escape_markup(text)
 }
 
 #[cfg(test)]
