@@ -25,6 +25,21 @@ fn next_weekday_at_ten() -> DateTime<Utc> {
         .and_utc()
 }
 
+/// A node on `store` for `tenant`, with Riley Quinn, a Sales AE, hired.
+async fn with_riley(
+    store: &common::TestStore,
+    tenant: &str,
+) -> (Node, empla::model::EmployeeProfile) {
+    let node = Node::start_with_store(store.store.clone(), common::options(tenant))
+        .await
+        .unwrap();
+    let riley = node
+        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
+        .await
+        .unwrap();
+    (node, riley)
+}
+
 fn meeting(title: &str, attendees: &[&str], minutes: i64) -> NewMeeting {
     NewMeeting {
         title: title.into(),
@@ -56,13 +71,7 @@ async fn a_meeting_is_booked_when_everyone_is_free_on_postgres() {
 }
 
 async fn booked_when_everyone_is_free(store: common::TestStore) {
-    let node = Node::start_with_store(store.store.clone(), common::options("cal"))
-        .await
-        .unwrap();
-    let riley = node
-        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
-        .await
-        .unwrap();
+    let (node, riley) = with_riley(&store, "cal").await;
     let sarah = "Sarah Chen <sarah@acme.com>";
     // Sarah is busy for the next two days (a meeting someone else organised).
     let casey = node
@@ -160,13 +169,7 @@ async fn a_lower_priority_meeting_moves_for_a_higher_one_on_postgres() {
 }
 
 async fn lower_priority_moves(store: common::TestStore) {
-    let node = Node::start_with_store(store.store.clone(), common::options("bump"))
-        .await
-        .unwrap();
-    let riley = node
-        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
-        .await
-        .unwrap();
+    let (node, riley) = with_riley(&store, "bump").await;
     let at = next_weekday_at_ten();
     let low = node
         .book_meeting(
@@ -657,13 +660,7 @@ async fn a_candidate_is_offered_interview_times_and_the_one_picked_is_booked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
     let store = common::sqlite().await;
-    let node = Node::start_with_store(store.store.clone(), common::options("retry"))
-        .await
-        .unwrap();
-    let riley = node
-        .hire(HireRequest::new("sales_ae", "Riley Quinn"))
-        .await
-        .unwrap();
+    let (node, riley) = with_riley(&store, "retry").await;
     node.shutdown().await;
     // As if the node died while running a `calendar.schedule`: the action is stored
     // and not marked done, and the meeting it booked is already in Riley's calendar.
@@ -866,18 +863,24 @@ async fn the_ea_keeps_focus_time_in_its_executives_next_week_once_approved() {
     })
     .await;
     node.decide(pending.id, true, "alex", None).await.unwrap();
-    let blocks = eventually(20, "focus blocks in Alex's calendar", || async {
-        let cal = node
-            .calendar(
-                "alex.morgan@example.com",
-                Utc::now(),
-                Utc::now() + Duration::days(15),
-            )
+    eventually(20, "the block done", || async {
+        node.actions(casey.id, 20)
             .await
-            .unwrap();
-        (!cal.is_empty()).then_some(cal)
+            .unwrap()
+            .into_iter()
+            .find(|r| {
+                r.entry.kind == "calendar.block" && r.status == empla::model::ActionStatus::Done
+            })
     })
     .await;
+    let blocks = node
+        .calendar(
+            "alex.morgan@example.com",
+            Utc::now(),
+            Utc::now() + Duration::days(15),
+        )
+        .await
+        .unwrap();
     let total: Duration = blocks.iter().map(|b| b.end - b.start).sum();
     assert_eq!(total, Duration::hours(4), "{blocks:?}");
     let mut days: Vec<_> = blocks.iter().map(|b| b.start.date_naive()).collect();
