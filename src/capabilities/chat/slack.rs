@@ -42,7 +42,13 @@ pub struct SlackChat {
     presence: BTreeMap<String, Arc<Presence>>,
     /// Slack user id → how the person is written (`Name <address>`), once looked up.
     people: dashmap::DashMap<String, String>,
+    /// Slack user ids whose look-up failed, and when: not asked again for a while, so a
+    /// missing scope does not hold up every event.
+    unknown: dashmap::DashMap<String, std::time::Instant>,
 }
+
+/// How long a failed look-up is not repeated.
+const UNKNOWN_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Longest wait for `users.info` before a message is perceived without the name.
 const WHO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -130,6 +136,7 @@ impl SlackChat {
                 .map(|a| (a.employee.clone(), Arc::default()))
                 .collect(),
             people: dashmap::DashMap::new(),
+            unknown: dashmap::DashMap::new(),
             apps,
             file,
             local: LocalChat::new(store),
@@ -196,10 +203,18 @@ impl SlackChat {
     /// Who Slack user `user` is, as `Name <address>` (or `Name` without the
     /// `users:read.email` scope), from `users.info` with `app`'s bot token, remembered
     /// once known. None when Slack does not answer within a second or refuses (the
-    /// `users:read` scope missing): the message is then perceived from `<@U…>`.
+    /// `users:read` scope missing): the message is then perceived from `<@U…>`, and the
+    /// same person is not looked up again for ten minutes.
     pub async fn who(&self, app: &SlackApp, user: &str) -> Option<String> {
         if let Some(known) = self.people.get(user) {
             return Some(known.clone());
+        }
+        if self
+            .unknown
+            .get(user)
+            .is_some_and(|at| at.elapsed() < UNKNOWN_FOR)
+        {
+            return None;
         }
         let token = token(app.bot_token.expose());
         let req = SlackApiUsersInfoRequest::new(SlackUserId::new(user.to_string()));
@@ -208,9 +223,15 @@ impl SlackChat {
             Ok(Ok(found)) => found.user,
             Ok(Err(e)) => {
                 tracing::debug!(employee = %app.employee, error = %describe(&e), "Slack users.info failed");
+                self.unknown
+                    .insert(user.to_string(), std::time::Instant::now());
                 return None;
             }
-            Err(_) => return None,
+            Err(_) => {
+                self.unknown
+                    .insert(user.to_string(), std::time::Instant::now());
+                return None;
+            }
         };
         let profile = found.profile.as_ref();
         let name = [
