@@ -239,19 +239,26 @@ pub(super) async fn put_everywhere(
     e: &CalendarEvent,
 ) -> Result<Vec<String>, CapabilityError> {
     let organizer = bare_address(&e.organizer).to_ascii_lowercase();
-    let mut unreached = Vec::new();
-    for p in e.participants() {
-        if !rt.hub.calendar.reaches(&p) {
-            unreached.push(p);
-            continue;
+    let participants = e.participants();
+    // Every copy is written at once.
+    let stored = futures::future::join_all(participants.iter().map(|p| async move {
+        if rt.hub.calendar.reaches(p) {
+            Some(rt.hub.calendar.put(&rt.tenant, p, e).await)
+        } else {
+            None
         }
-        match rt.hub.calendar.put(&rt.tenant, &p, e).await {
-            Ok(()) => {}
-            Err(err) if p != organizer => {
-                tracing::warn!(calendar = %p, error = %err, "a participant's copy of a meeting could not be stored");
+    }))
+    .await;
+    let mut unreached = Vec::new();
+    for (p, result) in participants.into_iter().zip(stored) {
+        match result {
+            None => unreached.push(p),
+            Some(Ok(())) => {}
+            Some(Err(err)) if p != organizer => {
+                tracing::warn!(calendar = %p, meeting = %e.uid, error = %err, "a participant's copy of a meeting could not be stored");
                 unreached.push(p);
             }
-            Err(err) => return Err(err),
+            Some(Err(err)) => return Err(err),
         }
     }
     for p in e.participants() {
