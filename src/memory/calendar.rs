@@ -62,47 +62,50 @@ macro_rules! select_events {
 }
 
 impl Store {
-    /// Puts `e` in `owner`'s calendar, unless a newer copy is there. Answers whether it
-    /// was stored.
-    pub async fn put_calendar_event(
+    /// Puts `e` in each of `owners`' calendars in one transaction, except where a newer
+    /// copy is there.
+    pub async fn put_calendar_events(
         &self,
         tenant: &TenantId,
-        owner: &str,
+        owners: &[String],
         e: &CalendarEvent,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let attendees = serde_json::to_string(&e.attendees).expect("strings serialise");
-        let n = with_pool!(self, write, |pool| {
-            sqlx::query(
-                "INSERT INTO calendar_events (tenant, owner, uid, title, description, starts_at, \
-                 ends_at, organizer, attendees, priority, status, sequence, focus, changed_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT (tenant, owner, uid) DO UPDATE SET title = excluded.title, \
-                 description = excluded.description, starts_at = excluded.starts_at, \
-                 ends_at = excluded.ends_at, organizer = excluded.organizer, \
-                 attendees = excluded.attendees, priority = excluded.priority, \
-                 status = excluded.status, sequence = excluded.sequence, focus = excluded.focus, \
-                 changed_by = excluded.changed_by \
-                 WHERE calendar_events.sequence <= excluded.sequence",
-            )
-            .bind(tenant.as_str())
-            .bind(owner.to_ascii_lowercase())
-            .bind(&e.uid)
-            .bind(&e.title)
-            .bind(&e.description)
-            .bind(to_micros(e.start))
-            .bind(to_micros(e.end))
-            .bind(&e.organizer)
-            .bind(&attendees)
-            .bind(e.priority.as_str())
-            .bind(e.status.as_str())
-            .bind(i64::from(e.sequence))
-            .bind(e.focus)
-            .bind(e.changed_by.as_deref())
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(n == 1)
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for owner in owners {
+                sqlx::query(
+                    "INSERT INTO calendar_events (tenant, owner, uid, title, description, starts_at, \
+                     ends_at, organizer, attendees, priority, status, sequence, focus, changed_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     ON CONFLICT (tenant, owner, uid) DO UPDATE SET title = excluded.title, \
+                     description = excluded.description, starts_at = excluded.starts_at, \
+                     ends_at = excluded.ends_at, organizer = excluded.organizer, \
+                     attendees = excluded.attendees, priority = excluded.priority, \
+                     status = excluded.status, sequence = excluded.sequence, focus = excluded.focus, \
+                     changed_by = excluded.changed_by \
+                     WHERE calendar_events.sequence <= excluded.sequence",
+                )
+                .bind(tenant.as_str())
+                .bind(owner.to_ascii_lowercase())
+                .bind(&e.uid)
+                .bind(&e.title)
+                .bind(&e.description)
+                .bind(to_micros(e.start))
+                .bind(to_micros(e.end))
+                .bind(&e.organizer)
+                .bind(&attendees)
+                .bind(e.priority.as_str())
+                .bind(e.status.as_str())
+                .bind(i64::from(e.sequence))
+                .bind(e.focus)
+                .bind(e.changed_by.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
     }
 
     /// The events of `owner`'s calendar overlapping `[from, to)`, cancelled ones too,

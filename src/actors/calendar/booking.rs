@@ -239,26 +239,20 @@ pub(super) async fn put_everywhere(
     e: &CalendarEvent,
 ) -> Result<Vec<String>, CapabilityError> {
     let organizer = bare_address(&e.organizer).to_ascii_lowercase();
-    let participants = e.participants();
+    let (reached, mut unreached): (Vec<String>, Vec<String>) = e
+        .participants()
+        .into_iter()
+        .partition(|p| rt.hub.calendar.reaches(p));
     // Every copy is written at once.
-    let stored = futures::future::join_all(participants.iter().map(|p| async move {
-        if rt.hub.calendar.reaches(p) {
-            Some(rt.hub.calendar.put(&rt.tenant, p, e).await)
-        } else {
-            None
-        }
-    }))
-    .await;
-    let mut unreached = Vec::new();
-    for (p, result) in participants.into_iter().zip(stored) {
+    let stored = rt.hub.calendar.put_all(&rt.tenant, &reached, e).await;
+    for (p, result) in reached.into_iter().zip(stored) {
         match result {
-            None => unreached.push(p),
-            Some(Ok(())) => {}
-            Some(Err(err)) if p != organizer => {
+            Ok(()) => {}
+            Err(err) if p != organizer => {
                 tracing::warn!(calendar = %p, meeting = %e.uid, error = %err, "a participant's copy of a meeting could not be stored");
                 unreached.push(p);
             }
-            Some(Err(err)) => return Err(err),
+            Err(err) => return Err(err),
         }
     }
     for p in e.participants() {

@@ -55,6 +55,17 @@ pub trait CalendarDriver: Send + Sync {
         owner: &str,
         e: &CalendarEvent,
     ) -> Result<(), CapabilityError>;
+
+    /// Puts `e` in each of `owners`' calendars, all at once; answers each one's outcome
+    /// in order.
+    async fn put_all(
+        &self,
+        tenant: &TenantId,
+        owners: &[String],
+        e: &CalendarEvent,
+    ) -> Vec<Result<(), CapabilityError>> {
+        futures::future::join_all(owners.iter().map(|o| self.put(tenant, o, e))).await
+    }
 }
 
 /// The built-in driver: every address's calendar is kept in the store.
@@ -100,7 +111,25 @@ impl CalendarDriver for LocalCalendar {
         owner: &str,
         e: &CalendarEvent,
     ) -> Result<(), CapabilityError> {
-        self.store.put_calendar_event(tenant, owner, e).await?;
+        self.store
+            .put_calendar_events(tenant, &[owner.to_string()], e)
+            .await?;
         Ok(())
+    }
+
+    /// Every copy in one transaction.
+    async fn put_all(
+        &self,
+        tenant: &TenantId,
+        owners: &[String],
+        e: &CalendarEvent,
+    ) -> Vec<Result<(), CapabilityError>> {
+        match self.store.put_calendar_events(tenant, owners, e).await {
+            Ok(()) => owners.iter().map(|_| Ok(())).collect(),
+            Err(err) => owners
+                .iter()
+                .map(|_| Err(CapabilityError::Service(format!("the store failed: {err}"))))
+                .collect(),
+        }
     }
 }
