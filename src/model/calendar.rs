@@ -326,7 +326,7 @@ impl Proposal {
             .lines()
             .take_while(|l| {
                 let t = l.trim_start();
-                !t.starts_with('>') && !(t.starts_with("On ") && t.trim_end().ends_with("wrote:"))
+                !(t.starts_with('>') || t.starts_with("On ") && t.trim_end().ends_with("wrote:"))
             })
             .collect();
         let own = own.join("\n").to_lowercase();

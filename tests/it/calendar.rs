@@ -688,7 +688,7 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
     let tenant = empla::model::TenantId::new("retry");
     store
         .store
-        .put_calendar_events(&tenant, &[riley.email.clone()], &first)
+        .put_calendar_events(&tenant, std::slice::from_ref(&riley.email), &first)
         .await
         .unwrap();
     // Asked for no time: a second booking would land at the best free one, not `at`.
@@ -732,7 +732,7 @@ async fn a_booking_retried_after_a_crash_books_the_meeting_once() {
     };
     store
         .store
-        .put_calendar_events(&tenant, &[riley.email.clone()], &cancelled)
+        .put_calendar_events(&tenant, std::slice::from_ref(&riley.email), &cancelled)
         .await
         .unwrap();
     stored_not_run(

@@ -550,7 +550,7 @@ async fn a_follow_up_goes_to_the_same_person_in_the_thread_and_a_reply_stops_the
         second.in_reply_to.as_deref(),
         Some(first.message_id.as_str())
     );
-    assert_eq!(second.references, [first.message_id.clone()]);
+    assert_eq!(second.references, std::slice::from_ref(&first.message_id));
     assert!(second.body.contains("Just checking in"));
 
     // Sarah answers the follow-up: the sequence stops, no third touch.

@@ -114,12 +114,12 @@ pub fn within_hours(h: &WorkingHours, start: DateTime<Utc>, end: DateTime<Utc>) 
 }
 
 /// The busy stretches of `a` that `[start, end)` collides with, given what may move.
-pub fn conflicts<'a>(
-    a: &'a Availability,
+pub fn conflicts(
+    a: &Availability,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     bump_below: Option<Priority>,
-) -> impl Iterator<Item = &'a Busy> {
+) -> impl Iterator<Item = &Busy> {
     a.busy.iter().filter(move |b| {
         b.start < end && start < b.end && !(b.movable && bump_below.is_some_and(|p| b.priority < p))
     })

@@ -90,7 +90,7 @@ pub fn parse(raw: &[u8], attachment_max: u64, now: DateTime<Utc>) -> Inbound {
         to: addresses(root.to()),
         cc: addresses(root.cc()),
         subject: one_line(root.subject().unwrap_or("")),
-        body: body(&root),
+        body: body(root),
         in_reply_to,
         references,
         attachments: Vec::new(),
