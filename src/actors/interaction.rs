@@ -350,6 +350,7 @@ async fn post_chat(
         text: text.to_string(),
         in_reply_to: param(&entry.params, "in_reply_to").map(str::to_string),
         thread: param(&entry.params, "thread").map(str::to_string),
+        action: Some(entry.key.clone()),
         at: Utc::now(),
     };
     rt.hub.chat.post(&rt.tenant, &m).await?;
@@ -428,6 +429,7 @@ async fn update_task(
                 text: text.trim().to_string(),
                 in_reply_to: None,
                 thread: None,
+                action: Some(entry.key.clone()),
                 at: Utc::now(),
             };
             rt.hub.chat.post(&rt.tenant, &m).await?;

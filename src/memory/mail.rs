@@ -93,6 +93,9 @@ pub struct ChatMessage {
     /// kept in the store.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread: Option<String>,
+    /// The action (outbox key) that posts it, for the employee's own messages.
+    #[serde(skip)]
+    pub action: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -105,6 +108,7 @@ struct ChatRow {
     sender: String,
     text: String,
     in_reply_to: Option<String>,
+    action: Option<String>,
     at: i64,
 }
 
@@ -118,6 +122,7 @@ impl ChatRow {
             text: self.text,
             in_reply_to: self.in_reply_to,
             thread: None,
+            action: self.action,
             at: from_micros(self.at),
         })
     }
@@ -225,8 +230,8 @@ impl Store {
     pub async fn put_chat(&self, tenant: &TenantId, m: &ChatMessage) -> Result<i64, StoreError> {
         let (seq,): (i64,) = with_pool!(self, write, |pool| {
             sqlx::query_as(
-                "INSERT INTO chat_messages (tenant, employee_id, conversation, sender, text, in_reply_to, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+                "INSERT INTO chat_messages (tenant, employee_id, conversation, sender, text, in_reply_to, action, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
             )
             .bind(tenant.as_str())
             .bind(m.employee_id.to_string())
@@ -234,11 +239,44 @@ impl Store {
             .bind(&m.from)
             .bind(&m.text)
             .bind(m.in_reply_to.as_deref())
+            .bind(m.action.as_deref())
             .bind(to_micros(m.at))
             .fetch_one(pool)
             .await
         })?;
         Ok(seq)
+    }
+
+    /// The message action `key` stored before posting it, if it did.
+    pub async fn chat_by_action(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let row: Option<ChatRow> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT seq, employee_id, conversation, sender, text, in_reply_to, action, at FROM chat_messages \
+                 WHERE tenant = $1 AND action = $2 ORDER BY seq LIMIT 1",
+            )
+            .bind(tenant.as_str())
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(ChatRow::into_message).transpose()
+    }
+
+    /// Removes chat message `seq` (one that could not be posted after all).
+    pub async fn delete_chat(&self, tenant: &TenantId, seq: i64) -> Result<(), StoreError> {
+        with_pool!(self, write, |pool| {
+            sqlx::query("DELETE FROM chat_messages WHERE tenant = $1 AND seq = $2")
+                .bind(tenant.as_str())
+                .bind(seq)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 
     /// The employee's answers to `in_reply_to` (a human's chat event), oldest first.
@@ -249,7 +287,7 @@ impl Store {
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows: Vec<ChatRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT seq, employee_id, conversation, sender, text, in_reply_to, at FROM chat_messages \
+                "SELECT seq, employee_id, conversation, sender, text, in_reply_to, action, at FROM chat_messages \
                  WHERE tenant = $1 AND in_reply_to = $2 ORDER BY seq",
             )
             .bind(tenant.as_str())
@@ -270,7 +308,7 @@ impl Store {
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows: Vec<ChatRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT seq, employee_id, conversation, sender, text, in_reply_to, at FROM chat_messages \
+                "SELECT seq, employee_id, conversation, sender, text, in_reply_to, action, at FROM chat_messages \
                  WHERE tenant = $1 AND employee_id = $2 AND ($3 IS NULL OR conversation = $3) \
                  ORDER BY seq DESC LIMIT $4",
             )

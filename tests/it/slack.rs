@@ -795,3 +795,110 @@ async fn with_a_user_token_the_status_text_follows_the_calendar() {
     );
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
+    let (slack, data, node) = start(false).await;
+    let sam: empla::model::EmployeeId = node.get_json("/api/v1/employees/sam.rivera").await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    node.terminate();
+    // As if the node died twice while posting replies in a thread: each action had
+    // kept its message (it had begun to post) but was not recorded done. The first
+    // reply reached Slack; the second did not.
+    let store = empla::memory::Store::connect(
+        &format!("sqlite://{}", data.path().join("empla.db").display()),
+        &empla::config::StoreConfig::default(),
+    )
+    .await
+    .unwrap();
+    let tenant = empla::model::TenantId::new("default");
+    let thread = "1700000000.000100";
+    let (writer, _task) = empla::memory::StoreWriter::start(store.clone(), 10, 10, 1);
+    let mut actions = Vec::new();
+    for (id, text) in [(5u64, "On it."), (6, "Done: the invoice is fixed.")] {
+        let key = empla::model::OutboxEntry::key_for(sam, id);
+        store
+            .put_chat(
+                &tenant,
+                &empla::memory::ChatMessage {
+                    seq: 0,
+                    employee_id: sam,
+                    conversation: "slack:C0SUPPORT".into(),
+                    from: "sam.rivera".into(),
+                    text: text.into(),
+                    in_reply_to: None,
+                    thread: None,
+                    action: Some(key.clone()),
+                    at: chrono::Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+        actions.push(empla::model::OutboxEntry {
+            key,
+            employee_id: sam,
+            action_id: id,
+            kind: "chat.reply".into(),
+            params: json!({"conversation": "slack:C0SUPPORT", "thread": thread, "text": text}),
+        });
+    }
+    writer
+        .complete(empla::memory::Completion {
+            tenant: tenant.clone(),
+            employee: sam,
+            event_id: None,
+            episodes: Vec::new(),
+            snapshot: Some(
+                rmp_serde::to_vec_named(&empla::actors::Snapshot {
+                    outbox: [5, 6].into(),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            wake_at: None,
+            approvals: Vec::new(),
+            actions,
+        })
+        .await
+        .unwrap();
+    writer.flush().await;
+    store.close().await;
+    slack.seed_message("C0SUPPORT", Some(thread), "On it.", SAM_BOT_USER);
+
+    let mut env = node_env(&slack);
+    env.push(("EMPLA_RUNTIME__IDLE_PASSIVATE_AFTER", "1h".into()));
+    let node = start_binary_with(data.path(), Some(TOKEN), &env);
+    // Activity wakes Sam, who runs what its outbox holds.
+    let r = http()
+        .post(node.url("/api/v1/employees/sam.rivera/events"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"kind": "webhook.received", "source": "test", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    eventually(20, "both replies done", || async {
+        let actions = node.get_json("/api/v1/employees/sam.rivera/actions").await;
+        let done = actions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "chat.reply" && a["status"] == "done")
+            .count();
+        (done == 2).then_some(())
+    })
+    .await;
+    let posts = posts_in(&slack, "C0SUPPORT");
+    assert_eq!(
+        posts.len(),
+        1,
+        "only the reply Slack did not have: {posts:?}"
+    );
+    assert_eq!(posts[0]["text"], "Done: the invoice is fixed.");
+    assert_eq!(posts[0]["thread_ts"], thread);
+    assert!(!slack.calls("conversations.replies").is_empty());
+    node.terminate();
+}

@@ -34,6 +34,8 @@ pub struct Call {
 #[derive(Default)]
 struct Seen {
     calls: Vec<Call>,
+    /// Messages in conversations: (channel, thread ts, ts, text, bot user).
+    messages: Vec<(String, Option<String>, String, String, String)>,
     acks: Vec<String>,
     connections: usize,
 }
@@ -86,6 +88,19 @@ impl FakeSlack {
             envelopes,
             tasks: vec![web, socket],
         }
+    }
+
+    /// A message `bot_user` posted in `channel` (in `thread`) before the test began.
+    pub fn seed_message(&self, channel: &str, thread: Option<&str>, text: &str, bot_user: &str) {
+        let mut seen = self.seen.lock().unwrap();
+        let ts = format!("{}.000100", chrono::Utc::now().timestamp());
+        seen.messages.push((
+            channel.into(),
+            thread.map(str::to_string),
+            ts,
+            text.into(),
+            bot_user.into(),
+        ));
     }
 
     /// Every call of `method` so far.
@@ -162,7 +177,18 @@ async fn web_api(
             "team_id": "T1", "user_id": user, "bot_id": format!("B{user}"),
         }),
         "chat.postMessage" => {
-            let ts = format!("1700001000.{:06}", s.seen.lock().unwrap().calls.len());
+            let ts = format!(
+                "{}.{:06}",
+                chrono::Utc::now().timestamp(),
+                s.seen.lock().unwrap().calls.len()
+            );
+            s.seen.lock().unwrap().messages.push((
+                body["channel"].as_str().unwrap_or("").to_string(),
+                body["thread_ts"].as_str().map(str::to_string),
+                ts.clone(),
+                body["text"].as_str().unwrap_or("").to_string(),
+                user.clone(),
+            ));
             json!({
                 "ok": true, "channel": body["channel"], "ts": ts,
                 "message": {"type": "message", "text": body["text"], "user": user,
@@ -170,6 +196,31 @@ async fn web_api(
             })
         }
         "users.setPresence" => json!({"ok": true}),
+        // The conversation as Slack keeps it: a channel's messages, or a thread's.
+        "conversations.history" | "conversations.replies" => {
+            let oldest: f64 = body["oldest"]
+                .as_str()
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0.0);
+            let messages: Vec<Value> = s
+                .seen
+                .lock()
+                .unwrap()
+                .messages
+                .iter()
+                .filter(|(channel, thread, ts, _, _)| {
+                    body["channel"] == channel.as_str()
+                        && ts.parse::<f64>().unwrap_or(0.0) >= oldest
+                        && (method == "conversations.history"
+                            || thread.as_deref() == body["ts"].as_str())
+                })
+                .map(|(_, thread, ts, text, bot)| {
+                    json!({"type": "message", "text": text, "ts": ts, "user": bot,
+                           "bot_id": format!("B{bot}"), "thread_ts": thread})
+                })
+                .collect();
+            json!({"ok": true, "messages": messages, "has_more": false})
+        }
         "users.profile.set" => json!({"ok": true, "profile": body["profile"]}),
         "users.info" => match PEOPLE.iter().find(|p| body["user"] == p.0) {
             Some((id, name, email)) => json!({

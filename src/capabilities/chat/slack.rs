@@ -38,6 +38,7 @@ pub struct SlackChat {
     apps: SlackApps,
     file: PathBuf,
     local: LocalChat,
+    store: Store,
     /// Per employee: the presence last asked for, and one call at a time.
     presence: BTreeMap<String, Arc<Presence>>,
     /// Slack user id → how the person is written (`Name <address>`), once looked up.
@@ -139,7 +140,8 @@ impl SlackChat {
             unknown: dashmap::DashMap::new(),
             apps,
             file,
-            local: LocalChat::new(store),
+            local: LocalChat::new(store.clone()),
+            store,
         })
     }
 
@@ -198,6 +200,56 @@ impl SlackChat {
                 ))
             })?;
         Ok(res.ts.0)
+    }
+
+    /// Whether a bot posted `text` in `channel` (in `thread`, when given) since `since`:
+    /// what a retried action looks for before posting again.
+    async fn posted_since(
+        &self,
+        app: &SlackApp,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, CapabilityError> {
+        let token = token(app.bot_token.expose());
+        let session = self.session(&token);
+        let channel_id = SlackChannelId::new(channel.to_string());
+        let oldest = SlackTs::new(format!("{}.000000", since.timestamp() - 1));
+        let read = match thread {
+            Some(t) => session
+                .conversations_replies(
+                    &SlackApiConversationsRepliesRequest::new(
+                        channel_id,
+                        SlackTs::new(t.to_string()),
+                    )
+                    .with_oldest(oldest)
+                    .with_limit(200),
+                )
+                .await
+                .map(|r| r.messages),
+            None => session
+                .conversations_history(
+                    &SlackApiConversationsHistoryRequest::new()
+                        .with_channel(channel_id)
+                        .with_oldest(oldest)
+                        .with_limit(200),
+                )
+                .await
+                .map(|r| r.messages),
+        };
+        let messages = read.map_err(|e| {
+            CapabilityError::Service(format!(
+                "Slack conversations.{} for `{}` in {channel} failed, so it is not known whether the message went out before: {}",
+                if thread.is_some() { "replies" } else { "history" },
+                app.employee,
+                describe(&e)
+            ))
+        })?;
+        let escaped = super::slack_events::escape(text);
+        Ok(messages.iter().any(|msg| {
+            msg.sender.bot_id.is_some() && msg.content.text.as_deref() == Some(escaped.as_str())
+        }))
     }
 
     /// Who Slack user `user` is, as `Name <address>` (or `Name` without the
@@ -411,13 +463,41 @@ fn describe(e: &SlackClientError) -> String {
 
 #[async_trait::async_trait]
 impl ChatTransport for SlackChat {
+    /// An employee's message in a Slack conversation is kept in the node before it is
+    /// posted: if its action runs again (the node stopped before recording it done),
+    /// the conversation is read first, and a message already there is not posted twice.
     async fn post(&self, tenant: &TenantId, m: &ChatMessage) -> Result<(), CapabilityError> {
-        if let Some(channel) = m.conversation.strip_prefix(CONVERSATION_PREFIX) {
-            let app = self.app_of_sender(&m.from)?;
-            self.post_message(app, channel, &m.text, m.thread.as_deref())
-                .await?;
+        let Some(channel) = m.conversation.strip_prefix(CONVERSATION_PREFIX) else {
+            return self.local.post(tenant, m).await;
+        };
+        let app = self.app_of_sender(&m.from)?;
+        let tried = match &m.action {
+            Some(key) => self.store.chat_by_action(tenant, key).await?,
+            None => None,
+        };
+        let kept = match &tried {
+            Some(first) => {
+                if self
+                    .posted_since(app, channel, m.thread.as_deref(), &m.text, first.at)
+                    .await?
+                {
+                    return Ok(());
+                }
+                None
+            }
+            None => Some(self.store.put_chat(tenant, m).await?),
+        };
+        if let Err(e) = self
+            .post_message(app, channel, &m.text, m.thread.as_deref())
+            .await
+        {
+            // Not posted: the kept copy goes, so the conversation shows what Slack has.
+            if let Some(seq) = kept {
+                self.store.delete_chat(tenant, seq).await?;
+            }
+            return Err(e);
         }
-        self.local.post(tenant, m).await
+        Ok(())
     }
 
     fn show_activity(&self, handle: &str, activity: Activity) {
