@@ -40,6 +40,22 @@ async fn with_riley(
     (node, riley)
 }
 
+/// An autonomous `role` employee hired as `name`, reporting to Alex Morgan.
+async fn autonomous_under_alex(
+    node: &Node,
+    role: &str,
+    name: &str,
+) -> empla::model::EmployeeProfile {
+    let mut req = HireRequest::new(role, name);
+    req.manager = Some(Manager::Human {
+        name: "Alex Morgan".into(),
+        email: "alex.morgan@example.com".into(),
+    });
+    let hired = node.hire(req).await.unwrap();
+    node.set_phase(hired.id, Phase::Autonomous).await.unwrap();
+    hired
+}
+
 fn meeting(title: &str, attendees: &[&str], minutes: i64) -> NewMeeting {
     NewMeeting {
         title: title.into(),
@@ -254,13 +270,7 @@ async fn the_ea_briefs_its_executive_before_a_meeting_with_what_it_knows() {
     let node = Node::start_with_store(store.store.clone(), common::options("brief"))
         .await
         .unwrap();
-    let mut req = HireRequest::new("ea", "Casey Park");
-    req.manager = Some(Manager::Human {
-        name: "Alex Morgan".into(),
-        email: "alex.morgan@example.com".into(),
-    });
-    let casey = node.hire(req).await.unwrap();
-    node.set_phase(casey.id, Phase::Autonomous).await.unwrap();
+    let casey = autonomous_under_alex(&node, "ea", "Casey Park").await;
     // Something to remember about Sarah.
     node.send_mail(OutgoingMail {
         from: "Sarah Chen <sarah@acme.com>".into(),
@@ -584,13 +594,7 @@ async fn a_candidate_is_offered_interview_times_and_the_one_picked_is_booked() {
     let node = Node::start_with_store(store.store.clone(), common::options("hiring"))
         .await
         .unwrap();
-    let mut req = HireRequest::new("recruiter", "Robin Hale");
-    req.manager = Some(Manager::Human {
-        name: "Alex Morgan".into(),
-        email: "alex.morgan@example.com".into(),
-    });
-    let robin = node.hire(req).await.unwrap();
-    node.set_phase(robin.id, Phase::Autonomous).await.unwrap();
+    let robin = autonomous_under_alex(&node, "recruiter", "Robin Hale").await;
     let dana = "dana@candidates.test";
     let first = node
         .send_mail(OutgoingMail {
@@ -827,13 +831,7 @@ async fn the_ea_keeps_focus_time_in_its_executives_next_week_once_approved() {
     let node = Node::start_with_store(store.store.clone(), common::options("focus"))
         .await
         .unwrap();
-    let mut req = HireRequest::new("ea", "Casey Park");
-    req.manager = Some(Manager::Human {
-        name: "Alex Morgan".into(),
-        email: "alex.morgan@example.com".into(),
-    });
-    let casey = node.hire(req).await.unwrap();
-    node.set_phase(casey.id, Phase::Autonomous).await.unwrap();
+    let casey = autonomous_under_alex(&node, "ea", "Casey Park").await;
     // Focus time fell below 10 h a week twice: the EA waits for a second sign before
     // acting on what it notices.
     for value in [6.0, 12.0, 5.5] {
