@@ -91,17 +91,25 @@ pub(crate) async fn employee_calendar(
 
 /// Book a meeting with the employee as organiser: at `start`, or at the best time
 /// everyone is free; meetings of lower priority the employee organised move out of
-/// the way. Human attendees are invited by mail.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, responses((status = 201, body = Booked), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+/// the way. Human attendees are invited by mail. With an `Idempotency-Key` header, a
+/// repeated request answers the meeting the first one booked.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key books nothing new")), responses((status = 201, body = Booked), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
 pub(crate) async fn book(
     State(s): State<ApiState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     JsonBody(m): JsonBody<NewMeeting>,
 ) -> Result<(StatusCode, Json<Booked>), ApiError> {
     let employee = resolve(&s, &id)?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::BadRequest("header `Idempotency-Key` must be visible ASCII text".into())
+        })?),
+        None => None,
+    };
     let booked = s
         .node
-        .book_meeting(employee, m)
+        .book_meeting_once(employee, m, key)
         .await
         .map_err(calendar_error)?;
     Ok((StatusCode::CREATED, Json(booked)))

@@ -353,6 +353,32 @@ async fn the_calendar_api_and_cli_book_show_and_refuse_bad_input() {
         ))
         .await;
     assert_eq!(listed["items"][0]["title"], "Demo", "{listed}");
+    // A client retrying with the same Idempotency-Key books once.
+    let mut uids = Vec::new();
+    for _ in 0..2 {
+        let r = node
+            .client()
+            .post(node.url("/api/v1/employees/jordan.lee/calendar"))
+            .bearer_auth(&node.token)
+            .header("Idempotency-Key", "demo-follow-up-1")
+            .json(&json!({"title": "Retry me", "attendees": ["sarah@acme.com"], "duration_minutes": 30}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        uids.push(r.json::<Value>().await.unwrap()["event"]["uid"].clone());
+    }
+    assert_eq!(uids[0], uids[1]);
+    let sarah = node
+        .get_json("/api/v1/calendar?owner=sarah@acme.com&to=2027-12-01")
+        .await;
+    let retried = sarah["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["title"] == "Retry me")
+        .count();
+    assert_eq!(retried, 1, "{sarah}");
     let shown = node.cli(&[
         "calendar",
         "show",

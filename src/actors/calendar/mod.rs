@@ -150,7 +150,27 @@ impl Node {
         id: EmployeeId,
         m: NewMeeting,
     ) -> Result<Booked, CalendarError> {
+        self.book_meeting_once(id, m, None).await
+    }
+
+    /// As [`Node::book_meeting`]; a request repeated with the same `idempotency_key`
+    /// (a client retrying) answers the meeting the first one booked, and books nothing
+    /// new.
+    pub async fn book_meeting_once(
+        &self,
+        id: EmployeeId,
+        m: NewMeeting,
+        idempotency_key: Option<&str>,
+    ) -> Result<Booked, CalendarError> {
         let now = Utc::now();
+        if let Some(k) = idempotency_key
+            && (k.trim().is_empty() || k.len() > 200)
+        {
+            return Err(CalendarError::Invalid(vec![FieldError::new(
+                "Idempotency-Key",
+                "must be 1 to 200 characters",
+            )]));
+        }
         let errors = m.validate(now);
         if !errors.is_empty() {
             return Err(CalendarError::Invalid(errors));
@@ -158,7 +178,14 @@ impl Node {
         let (me, _) = super::interaction::sender_of(&self.rt, id)
             .await
             .ok_or(CalendarError::NotFound)?;
-        let uid = format!("{}@{}", uuid::Uuid::now_v7(), self.rt.hub.domain);
+        let uid = match idempotency_key {
+            Some(k) => uuid::Uuid::new_v5(
+                &uuid::Uuid::NAMESPACE_OID,
+                format!("{}:{id}:meeting:{}", self.rt.tenant.as_str(), k.trim()).as_bytes(),
+            ),
+            None => uuid::Uuid::now_v7(),
+        };
+        let uid = format!("{uid}@{}", self.rt.hub.domain);
         Ok(book(&self.rt, &me, &m, uid, "api", now).await?)
     }
 
