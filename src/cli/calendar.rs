@@ -2,8 +2,7 @@
 
 use super::CalendarAction;
 use super::client::{Client, print};
-use anyhow::bail;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveTime;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -130,17 +129,5 @@ fn line(e: &Value) -> String {
 
 /// An RFC 3339 time, or a date meaning its midnight (UTC).
 fn time(s: &str, flag: &str) -> anyhow::Result<String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc).to_rfc3339());
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            .to_rfc3339());
-    }
-    bail!(
-        "{flag} must be a time such as 2026-12-08T14:00:00Z or a date such as 2026-12-08, got {s:?}"
-    )
+    super::interaction::time_arg(s, flag, NaiveTime::MIN)
 }

@@ -4,7 +4,7 @@
 use super::client::{Client, print};
 use super::{Command, EscalationAction, MailAction, TaskAction};
 use anyhow::{Context, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::io::Read;
@@ -117,15 +117,24 @@ fn indent(s: &str) -> String {
 
 /// A deadline as RFC 3339: given so, or a date meaning the end of that day (UTC).
 fn deadline(s: &str) -> anyhow::Result<String> {
+    time_arg(
+        s,
+        "--deadline",
+        NaiveTime::from_hms_opt(23, 59, 59).expect("a valid time"),
+    )
+}
+
+/// The value of time flag `flag` as RFC 3339: given so, or a date meaning `at` on that
+/// day (UTC).
+pub(super) fn time_arg(s: &str, flag: &str, at: NaiveTime) -> anyhow::Result<String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc).to_rfc3339());
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let end = d.and_hms_opt(23, 59, 59).expect("a valid time").and_utc();
-        return Ok(end.to_rfc3339());
+        return Ok(d.and_time(at).and_utc().to_rfc3339());
     }
     bail!(
-        "--deadline must be a time such as 2026-12-04T17:00:00Z or a date such as 2026-12-04, got {s:?}"
+        "{flag} must be a time such as 2026-12-04T17:00:00Z or a date such as 2026-12-04, got {s:?}"
     )
 }
 

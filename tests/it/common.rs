@@ -240,6 +240,32 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// `employee`'s outbox actions of `kind` with `status`, once there are `n` of them
+    /// (waiting up to `secs`).
+    pub async fn actions_when(
+        &self,
+        employee: &str,
+        kind: &str,
+        status: &str,
+        n: usize,
+        secs: u64,
+    ) -> Vec<serde_json::Value> {
+        eventually(secs, &format!("{n} {kind} actions {status}"), || async {
+            let actions = self
+                .get_json(&format!("/api/v1/employees/{employee}/actions?limit=100"))
+                .await;
+            let found: Vec<_> = actions["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["kind"] == kind && a["status"] == status)
+                .cloned()
+                .collect();
+            (found.len() >= n).then_some(found)
+        })
+        .await
+    }
+
     /// Runs the `empla` CLI against this node.
     pub fn run_cli(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_empla"))

@@ -287,18 +287,10 @@ async fn a_reply_to_an_address_the_server_does_not_know_fails_saying_so() {
         ),
     )
     .await;
-    let action = eventually(60, "the failed reply", || async {
-        let actions = node
-            .get_json("/api/v1/employees/sam.rivera/actions?limit=20")
-            .await;
-        actions["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["kind"] == "email.reply" && a["status"] == "failed")
-            .cloned()
-    })
-    .await;
+    let action = node
+        .actions_when("sam.rivera", "email.reply", "failed", 1, 60)
+        .await
+        .remove(0);
     let error = action["result"]["error"].as_str().unwrap();
     assert!(error.contains("refused"), "{error}");
     assert!(error.contains("ghost@customer.test"), "{error}");

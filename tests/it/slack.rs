@@ -608,18 +608,10 @@ async fn a_reply_slack_refuses_fails_the_action_with_slacks_error_code() {
     .to_string();
     let (status, r) = deliver(&node, &body, now(), SIGNING_SECRET).await;
     assert_eq!(status, 200, "{r}");
-    let failed = eventually(20, "the chat.reply failed", || async {
-        let actions = node
-            .get_json("/api/v1/employees/sam.rivera/actions?limit=50")
-            .await;
-        actions["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["kind"] == "chat.reply" && a["status"] == "failed")
-            .cloned()
-    })
-    .await;
+    let failed = node
+        .actions_when("sam.rivera", "chat.reply", "failed", 1, 20)
+        .await
+        .remove(0);
     let error = failed["result"]["error"].as_str().unwrap();
     assert!(error.contains("chat.postMessage"), "{error}");
     assert!(error.contains("invalid_auth"), "{error}");
@@ -880,17 +872,8 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 202);
-    eventually(20, "both replies done", || async {
-        let actions = node.get_json("/api/v1/employees/sam.rivera/actions").await;
-        let done = actions["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["kind"] == "chat.reply" && a["status"] == "done")
-            .count();
-        (done == 2).then_some(())
-    })
-    .await;
+    node.actions_when("sam.rivera", "chat.reply", "done", 2, 20)
+        .await;
     let posts = posts_in(&slack, "C0SUPPORT");
     assert_eq!(
         posts.len(),

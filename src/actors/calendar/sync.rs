@@ -107,25 +107,31 @@ async fn follow_status(rt: Arc<Runtime>) {
     let mut every = tokio::time::interval(period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut shown: HashMap<String, Option<Occupied>> = HashMap::new();
+    // An employee's address never changes: read once per handle.
+    let mut addresses: HashMap<String, String> = HashMap::new();
     loop {
         every.tick().await;
         let now = Utc::now();
         for handle in rt.hub.chat.with_status() {
-            let Some(id) = rt.directory.resolve(&handle) else {
-                continue;
-            };
-            let Ok(Some(profile)) = rt.store.employee(&rt.tenant, id).await else {
-                continue;
-            };
+            if !addresses.contains_key(&handle) {
+                let Some(id) = rt.directory.resolve(&handle) else {
+                    continue;
+                };
+                let Ok(Some(profile)) = rt.store.employee(&rt.tenant, id).await else {
+                    continue;
+                };
+                addresses.insert(handle.clone(), profile.email);
+            }
+            let email = &addresses[&handle];
             let events = match rt
                 .hub
                 .calendar
-                .events(&rt.tenant, &profile.email, now, now + Duration::minutes(1))
+                .events(&rt.tenant, email, now, now + Duration::minutes(1))
                 .await
             {
                 Ok(events) => events,
                 Err(e) => {
-                    tracing::debug!(calendar = %profile.email, error = %e, "calendar not read for the chat status");
+                    tracing::debug!(calendar = %email, error = %e, "calendar not read for the chat status");
                     continue;
                 }
             };
