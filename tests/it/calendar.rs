@@ -922,3 +922,54 @@ async fn the_ea_keeps_focus_time_in_its_executives_next_week_once_approved() {
     }
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rescheduled_meeting_moves_in_every_calendar_and_its_people_are_told() {
+    let store = common::sqlite().await;
+    let (node, riley) = with_riley(&store, "moves").await;
+    let at = next_weekday_at_ten();
+    let booked = node
+        .book_meeting(
+            riley.id,
+            NewMeeting {
+                start: Some(at),
+                ..meeting("Pricing call", &["sarah@acme.com"], 30)
+            },
+        )
+        .await
+        .unwrap();
+    node.shutdown().await;
+    let later = at + Duration::days(1);
+    stored_not_run(
+        &store,
+        &empla::model::TenantId::new("moves"),
+        riley.id,
+        3,
+        "calendar.reschedule",
+        json!({"event_id": booked.event.uid, "start": later}),
+    )
+    .await;
+    let node = Node::start_with_store(store.store.clone(), common::options("moves"))
+        .await
+        .unwrap();
+    assert_eq!(done_action(&node, riley.id, 3).await["start"], json!(later));
+    for owner in [riley.email.as_str(), "sarah@acme.com"] {
+        let cal = node
+            .calendar(owner, Utc::now(), Utc::now() + Duration::days(30))
+            .await
+            .unwrap();
+        assert_eq!(
+            (cal[0].start, cal[0].sequence),
+            (later, 1),
+            "{owner}: {cal:?}"
+        );
+    }
+    let mails = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.starts_with("Moved: Pricing call")),
+        "{mails:?}"
+    );
+    node.shutdown().await;
+}
