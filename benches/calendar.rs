@@ -14,11 +14,11 @@
 
 use anyhow::Result;
 use chrono::{Duration, DurationRound, TimeZone, Utc};
-use empla::actors::{Node, NodeOptions};
 use empla::capabilities::calendar::slots::{self, Availability, Busy, Query};
 use empla::config::{Config, RuntimeConfig, StoreConfig};
 use empla::lifecycle::HireRequest;
 use empla::model::{NewMeeting, Priority, TenantId, WorkingHours};
+use empla::node::{Node, NodeOptions};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;

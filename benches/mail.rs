@@ -25,13 +25,13 @@
 mod mail_fixture;
 
 use anyhow::{Context, Result, bail, ensure};
-use empla::actors::{Node, NodeOptions};
 use empla::bdi::Phase;
 use empla::capabilities::email::imap::Mailbox;
 use empla::capabilities::email::{MailServer, mime};
 use empla::config::{Config, RuntimeConfig, StoreConfig};
 use empla::lifecycle::HireRequest;
 use empla::model::TenantId;
+use empla::node::{Node, NodeOptions};
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use mail_fixture::TestMailServer;
 use std::collections::HashMap;

@@ -18,10 +18,9 @@
 
 use anyhow::{Context, Result, bail};
 use empla::config::StoreConfig;
-use empla::memory::{
-    Completion, Mode, NewFact, NewHire, Recall, Store, StoreWriter, Viewer, Visibility,
-};
+use empla::memory::{Mode, NewFact, Recall, Viewer, Visibility};
 use empla::model::{Episode, EpisodeId, EpisodeKind, TenantId};
+use empla::store::{Completion, NewHire, Store, StoreWriter};
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -128,8 +127,8 @@ fn store_schema(id: &uuid::Uuid) -> String {
 
 fn kind(store: &Store) -> &'static str {
     match store.kind() {
-        empla::memory::StoreKind::Sqlite => "SQLite",
-        empla::memory::StoreKind::Postgres => "PostgreSQL",
+        empla::store::StoreKind::Sqlite => "SQLite",
+        empla::store::StoreKind::Postgres => "PostgreSQL",
     }
 }
 

@@ -23,11 +23,12 @@
 //! the Prometheus recorder installed, as `empla node` does.
 
 use anyhow::{Context, Result, bail, ensure};
-use empla::actors::{Node, NodeOptions, ReachError, SubmitError};
+use empla::actors::ReachError;
 use empla::config::{Config, RoleTemplate, RuntimeConfig, SqliteSync, StoreConfig};
 use empla::lifecycle::HireRequest;
-use empla::memory::Store;
 use empla::model::{EmployeeId, EmployeeProfile, NewEvent, TenantId};
+use empla::node::{Node, NodeOptions, SubmitError};
+use empla::store::Store;
 use futures::{StreamExt, TryStreamExt, stream};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::BTreeMap;

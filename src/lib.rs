@@ -5,9 +5,12 @@
 //! - [`config`]: node config, role templates and employee specs, validated.
 //! - [`lifecycle`]: hiring from a role template plus overrides.
 //! - [`bdi`]: the pure reasoning core — beliefs, goals, plans, intentions, choice, gate.
-//! - [`memory`]: the store (SQLite or PostgreSQL through sqlx) and its group committer.
-//! - [`capabilities`]: the employee's hands (drivers come with later issues).
-//! - [`actors`]: the supervised actor tree and [`actors::Node`], the library API.
+//! - [`store`]: persistence (SQLite or PostgreSQL through sqlx) and its group committer.
+//! - [`memory`]: what employees remember — episodes, facts, knowledge, procedures,
+//!   working memory — with recall and consolidation.
+//! - [`capabilities`]: the employee's hands, one component each (email, chat, calendar).
+//! - [`actors`]: the supervised actor tree, and only that.
+//! - [`node`]: [`node::Node`], the library API the HTTP API, the CLI and tests drive.
 //! - [`api`]: the HTTP control plane (axum), with bearer-token auth and OpenAPI.
 //! - [`cli`]: the `empla` command line.
 #![warn(missing_docs, unreachable_pub)]
@@ -21,4 +24,6 @@ pub mod config;
 pub mod lifecycle;
 pub mod memory;
 pub mod model;
+pub mod node;
+pub mod store;
 pub mod telemetry;

@@ -3,7 +3,9 @@
 //! The Prometheus recorder is process-wide and installed once; every node in the
 //! process reports through it.
 
+use crate::config::ConfigError;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -48,4 +50,36 @@ pub fn init_logging(filter: &str) {
 /// linked in, so rustls cannot pick one by itself.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Log filter (tracing's EnvFilter syntax); `RUST_LOG` takes precedence.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info".into(),
+        }
+    }
+}
+
+impl LogConfig {
+    /// Checks the section, pushing an error naming each bad key.
+    pub(crate) fn validate(&self, file: &str, e: &mut Vec<ConfigError>) {
+        if tracing_subscriber::EnvFilter::try_new(&self.filter).is_err() {
+            e.push(ConfigError::new(
+                file,
+                "log.filter",
+                format!(
+                    "is not a valid log filter: {:?}; use e.g. \"info\" or \"empla=debug\"",
+                    self.filter
+                ),
+            ));
+        }
+    }
 }

@@ -4,9 +4,9 @@
 //! stops on purpose (passivated, offboarded, shut down) the supervisor stops with it.
 
 use super::employee::{EmployeeActor, EmployeeArgs, EmployeeMsg, Preloaded};
-use super::registry::Run;
-use super::runtime::Runtime;
-use super::supervision::{RestartDecision, RestartTracker, StopReason};
+use crate::actors::registry::Run;
+use crate::actors::runtime::Runtime;
+use crate::actors::supervision::{RestartDecision, RestartTracker, StopReason};
 use crate::model::EmployeeId;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::sync::Arc;

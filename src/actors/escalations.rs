@@ -12,15 +12,15 @@
 //! is told and may overrule.
 
 use super::interaction::{deliver_mail, kinds, own_mail};
-use super::node::Node;
 use super::registry::{self, accept};
 use super::runtime::Runtime;
 use crate::capabilities::{CapabilityError, Sender, param};
-use crate::memory::{Decided, StoreError};
 use crate::model::{
     EmployeeId, Escalation, EscalationStatus, Event, Manager, NewEvent, OutboxEntry, Verdict,
     bare_address,
 };
+use crate::node::Node;
+use crate::store::{Decided, StoreError};
 use chrono::Utc;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;

@@ -9,18 +9,18 @@
 //! channel the task came from. Every step can run twice after a crash without doing
 //! anything twice: messages are keyed by Message-ID and events by idempotency key.
 
-use super::node::SubmitError;
 use super::registry::accept;
 use super::runtime::Runtime;
 use crate::capabilities::calendar::{CalendarDriver, LocalCalendar};
 use crate::capabilities::chat::{ChatTransport, LocalChat};
 use crate::capabilities::email::{self, LocalMail, MailTransport, Triage};
 use crate::capabilities::{CapabilityError, Sender, param};
-use crate::memory::{Accepted, ChatMessage, Store, TaskUpdate};
 use crate::model::{
     ActionStatus, EmployeeId, MailMessage, Manager, NewEvent, OutboxEntry, TaskStatus,
     bare_address, display_name,
 };
+use crate::node::SubmitError;
+use crate::store::{Accepted, ChatMessage, Store, TaskUpdate};
 use chrono::Utc;
 use dashmap::DashMap;
 use serde_json::{Value as Json, json};
@@ -84,7 +84,7 @@ impl Hub {
     /// Slack when the options say so).
     pub(crate) fn from_options(
         store: &Store,
-        opts: &super::NodeOptions,
+        opts: &crate::node::NodeOptions,
         triage: BTreeMap<String, Vec<email::TriageRule>>,
     ) -> Result<(Hub, Option<Arc<email::MailServer>>), String> {
         let domain = &opts.company_domain;
@@ -166,7 +166,7 @@ pub(crate) async fn perceive_mail(
     m: &MailMessage,
     source: &str,
 ) -> Result<Option<Accepted>, SubmitError> {
-    let store_err = |e| SubmitError::Write(crate::memory::WriteError::Store(Arc::new(e)));
+    let store_err = |e| SubmitError::Write(crate::store::WriteError::Store(Arc::new(e)));
     let Some(profile) = rt.store.employee(&rt.tenant, id).await.map_err(store_err)? else {
         return Ok(None);
     };

@@ -11,15 +11,15 @@
 //! why (never the password) and reconnects with backoff.
 
 use super::interaction::perceive_mail;
-use super::node::SubmitError;
 use super::registry::ReachError;
 use super::runtime::Runtime;
 use crate::capabilities::CapabilityError;
 use crate::capabilities::email::imap::Mailbox;
 use crate::capabilities::email::{MailServer, mime};
 use crate::config::MailAccount;
-use crate::memory::Folder;
 use crate::model::{EmployeeId, EmployeeStatus};
+use crate::node::SubmitError;
+use crate::store::Folder;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::path::PathBuf;

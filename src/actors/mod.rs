@@ -1,4 +1,4 @@
-//! The runtime: ractor actors and their messages.
+//! The runtime: ractor actors and their messages, and only those.
 //!
 //! ```text
 //! NodeSupervisor
@@ -11,41 +11,31 @@
 //!  └─ Scheduler           one cron job per distinct expression, fanned out
 //! ```
 //!
-//! Only this module holds actor refs. Every restart follows one policy
-//! ([`supervision::RestartTracker`]).
+//! Only this module and [`crate::node`] hold actor refs. Every restart follows one
+//! policy ([`supervision::RestartTracker`]).
 
-mod calendar;
-mod children;
-mod employee;
-mod employee_supervisor;
-mod escalations;
-mod hiring;
-mod humans;
-mod interaction;
-mod mailboxes;
-mod memory_face;
-mod node;
-mod node_supervisor;
-mod onboarding;
-mod reasoning;
-mod registry;
-mod runtime;
-mod scheduler;
-mod slack;
+mod config;
+pub(crate) mod employee;
+pub(crate) mod employee_supervisor;
+pub(crate) mod node_supervisor;
+pub(crate) mod registry;
+pub(crate) mod runtime;
+pub(crate) mod scheduler;
 pub mod supervision;
-mod tasks;
 
-pub use calendar::{Booked, CalendarError, Moved, Slots};
-pub use children::{A2aMsg, CapabilityMsg, FaultTarget, MemoryMsg};
-pub use employee::{EmployeeMsg, EmployeeRuntime, Snapshot};
+pub use config::RuntimeConfig;
+pub use employee::{
+    A2aMsg, AgreementView, CapabilityMsg, DayCounts, EmployeeMsg, EmployeeRuntime, FaultTarget,
+    GoalView, IntentionView, MemoryMsg, Snapshot,
+};
 pub use employee_supervisor::SupervisorMsg;
-pub use escalations::EscalationError;
-pub use humans::{ChatAnswer, HumanError};
-pub use memory_face::{MemoryError, Publish};
-pub use node::{HireError, Node, NodeError, NodeOptions, SubmitError};
 pub use node_supervisor::NodeMsg;
-pub use onboarding::DecideError;
-pub use reasoning::{AgreementView, DayCounts, GoalView, IntentionView};
 pub use registry::{ReachError, RegistryMsg, RuntimeState};
 pub use scheduler::SchedulerMsg;
-pub use slack::{SlackAnswer, SlackError};
+
+// Use-case code still here until it moves to its capability.
+pub(crate) mod calendar;
+pub(crate) mod escalations;
+pub(crate) mod interaction;
+pub(crate) mod mailboxes;
+pub(crate) mod slack;

@@ -516,7 +516,7 @@ async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
             .employee_with_state(&rt.tenant, id)
             .await?
             .ok_or_else(|| {
-                crate::memory::StoreError::Corrupt(format!(
+                crate::store::StoreError::Corrupt(format!(
                     "employee {id} is in the directory but not the store"
                 ))
             })?;
@@ -524,7 +524,7 @@ async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
             .store
             .pending_events(&rt.tenant, id, super::employee::REPLAY_PAGE)
             .await?;
-        Ok::<_, crate::memory::StoreError>(Preloaded {
+        Ok::<_, crate::store::StoreError>(Preloaded {
             profile,
             snapshot,
             pending,
@@ -657,7 +657,7 @@ pub(crate) async fn accept(
     rt: &Arc<Runtime>,
     id: EmployeeId,
     new: crate::model::NewEvent,
-) -> Result<crate::memory::Accepted, super::node::SubmitError> {
+) -> Result<crate::store::Accepted, crate::node::SubmitError> {
     match rt.directory.status(id) {
         None => return Err(ReachError::NotFound.into()),
         Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),

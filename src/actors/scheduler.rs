@@ -122,7 +122,7 @@ pub(crate) async fn fan_out(
     rt: &Arc<Runtime>,
     cron: &str,
     at: DateTime<Utc>,
-) -> Result<usize, crate::memory::StoreError> {
+) -> Result<usize, crate::store::StoreError> {
     let subscribers = rt.store.subscribers(&rt.tenant, cron).await?;
     let n = subscribers.len();
     futures::stream::iter(subscribers)

@@ -7,13 +7,13 @@
 //! Nothing here posts to Slack: the capability does, when the action runs.
 
 use super::interaction::{Hub, kinds};
-use super::node::{Node, NodeOptions, SubmitError};
 use super::runtime::Runtime;
 use crate::capabilities::chat::SlackChat;
 use crate::capabilities::chat::slack::{CONVERSATION_PREFIX, SocketMode, SocketSink};
 use crate::capabilities::chat::slack_events::{self, Inbound, Reach, SignatureError, SlackMessage};
 use crate::config::{ChatDriver, SlackApp};
-use crate::memory::{Accepted, Store};
+use crate::node::{Node, NodeOptions, SubmitError};
+use crate::store::{Accepted, Store};
 use serde_json::json;
 use slack_morphism::prelude::SlackPushEventCallback;
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 
 use super::employees::{Items, int_param, only_params, resolve};
 use super::{ApiError, ApiState};
-use crate::actors::DecideError;
 use crate::model::{Approval, ApprovalId, ApprovalStatus};
+use crate::node::DecideError;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};

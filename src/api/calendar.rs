@@ -4,8 +4,8 @@
 use super::employees::{Items, only_params, resolve};
 use super::memory::time_param;
 use super::{ApiError, ApiState, JsonBody};
-use crate::actors::{Booked, CalendarError, Slots};
 use crate::model::{CalendarEvent, NewMeeting, SlotRequest};
+use crate::node::{Booked, CalendarError, Slots};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};

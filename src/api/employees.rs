@@ -2,10 +2,11 @@
 //! employee's status, phase, feedback and the mentor's observations.
 
 use super::{ApiError, ApiState, JsonBody};
-use crate::actors::{EmployeeRuntime, HireError, ReachError, RuntimeState, SubmitError};
+use crate::actors::{EmployeeRuntime, ReachError, RuntimeState};
 use crate::bdi::Phase;
 use crate::lifecycle::HireRequest;
 use crate::model::{EmployeeId, EmployeeProfile, Episode, EventId, NewEvent};
+use crate::node::{HireError, SubmitError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -140,7 +141,7 @@ pub(crate) async fn hire(
         Err(e @ (HireError::UnknownRole { .. } | HireError::Invalid(_))) => {
             Err(ApiError::BadRequest(e.to_string()))
         }
-        Err(HireError::Store(crate::memory::StoreError::Conflict { field })) => {
+        Err(HireError::Store(crate::store::StoreError::Conflict { field })) => {
             Err(ApiError::Conflict(format!(
                 "`{field}` is already taken by another employee; retry or choose another name"
             )))
@@ -187,7 +188,7 @@ pub(crate) async fn post_event(
 }
 
 fn accepted(
-    r: Result<crate::memory::Accepted, SubmitError>,
+    r: Result<crate::store::Accepted, SubmitError>,
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
     match r {
         Ok(a) => Ok((

@@ -61,8 +61,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::memory::StoreError> for ApiError {
-    fn from(e: crate::memory::StoreError) -> Self {
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
         tracing::error!(error = %e, "store error answering an API call");
         ApiError::Unavailable("the store is unavailable; nothing was changed; retry shortly".into())
     }

@@ -3,8 +3,8 @@
 
 use super::employees::{Items, int_param, only_params, resolve};
 use super::{ApiError, ApiState};
-use crate::actors::EscalationError;
 use crate::model::{Escalation, EscalationStatus, Verdict};
+use crate::node::EscalationError;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};

@@ -4,9 +4,9 @@
 
 use super::employees::{Items, int_param, only_params, reach_error, resolve};
 use super::{ApiError, ApiState, JsonBody};
-use crate::actors::HumanError;
-use crate::memory::ChatMessage;
 use crate::model::{NewTask, OutgoingMail, Task};
+use crate::node::HumanError;
+use crate::store::ChatMessage;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

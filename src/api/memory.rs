@@ -3,11 +3,11 @@
 
 use super::employees::{Items, int_param, only_params, resolve};
 use super::{ApiError, ApiState, JsonBody};
-use crate::actors::{MemoryError, Publish};
 use crate::memory::{
     Consolidated, Fact, Forgotten, Item, Mode, Procedure, Published, Recall, Visibility,
 };
 use crate::model::{Episode, EpisodeId};
+use crate::node::{MemoryError, Publish};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};

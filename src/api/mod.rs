@@ -15,7 +15,7 @@ mod slack;
 
 pub use error::ApiError;
 
-use crate::actors::Node;
+use crate::node::Node;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -125,7 +125,7 @@ pub struct ApiState {
         crate::model::Task,
         crate::model::TaskStatus,
         crate::model::Priority,
-        crate::memory::ChatMessage,
+        crate::store::ChatMessage,
         interaction::MailSent,
         interaction::InboxItem,
         interaction::ChatBody,
@@ -136,9 +136,9 @@ pub struct ApiState {
         crate::model::CalendarEvent,
         crate::model::EventStatus,
         crate::model::NewMeeting,
-        crate::actors::Booked,
-        crate::actors::Moved,
-        crate::actors::Slots,
+        crate::node::Booked,
+        crate::node::Moved,
+        crate::node::Slots,
         crate::capabilities::calendar::slots::Slot,
     )),
     modifiers(&BearerAuth)

@@ -5,7 +5,8 @@
 //! back; a failure to store answers 503, so Slack retries.
 
 use super::ApiState;
-use crate::actors::{ReachError, SlackAnswer, SlackError, SubmitError};
+use crate::actors::ReachError;
+use crate::node::{SlackAnswer, SlackError, SubmitError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

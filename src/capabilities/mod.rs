@@ -45,8 +45,8 @@ pub enum CapabilityError {
     Service(String),
 }
 
-impl From<crate::memory::StoreError> for CapabilityError {
-    fn from(e: crate::memory::StoreError) -> Self {
+impl From<crate::store::StoreError> for CapabilityError {
+    fn from(e: crate::store::StoreError) -> Self {
         CapabilityError::Service(format!("the store failed: {e}"))
     }
 }

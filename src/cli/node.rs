@@ -1,8 +1,8 @@
 //! `empla node` and `empla config check`.
 
-use crate::actors::{Node, NodeOptions};
 use crate::api::{ApiState, serve};
 use crate::config::Config;
+use crate::node::{Node, NodeOptions};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

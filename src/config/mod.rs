@@ -1,23 +1,30 @@
 //! Configuration: the node file (`config/empla.toml`), role templates
 //! (`config/roles/*.toml`) and employee specs (`config/employees/*.toml`).
 //!
+//! The node file is assembled from each component's own section, defined beside the
+//! component (as Vector's sources and sinks carry their config): `[store]` in
+//! [`crate::store`], `[runtime]` in [`crate::actors`], `[memory]` in [`crate::memory`],
+//! `[mail]`, `[chat]` and `[calendar]` in their capabilities, `[log]` in
+//! [`crate::telemetry`]. Only `[node]` itself lives here.
+//!
 //! Loading validates everything and reports every problem at once, each naming the file,
 //! the key and the fix. Unknown keys are errors. `EMPLA_*` environment variables override
 //! node keys. Nothing here opens a store or starts anything.
 
-mod calendar;
-mod chat;
 mod env;
-mod mail;
-mod memory;
 mod node;
 mod role;
 
-pub use calendar::{CalendarConfig, CalendarDriverKind, PersonHours};
-pub use chat::{ChatConfig, ChatDriver, SlackApp, SlackApps};
-pub use mail::{MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security};
-pub use memory::{EmbedderKind, MemoryConfig};
-pub use node::{LogConfig, NodeConfig, NodeSection, RuntimeConfig, SqliteSync, StoreConfig};
+pub use crate::actors::RuntimeConfig;
+pub use crate::capabilities::calendar::{CalendarConfig, CalendarDriverKind, PersonHours};
+pub use crate::capabilities::chat::{ChatConfig, ChatDriver, SlackApp, SlackApps};
+pub use crate::capabilities::email::{
+    MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security,
+};
+pub use crate::memory::{EmbedderKind, MemoryConfig};
+pub use crate::store::{SqliteSync, StoreConfig};
+pub use crate::telemetry::LogConfig;
+pub use node::{NodeConfig, NodeSection};
 pub use role::{KNOWN_CAPABILITIES, RoleTemplate, Schedule, normalize_cron, role_capability_known};
 
 use crate::lifecycle::HireRequest;

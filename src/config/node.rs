@@ -5,7 +5,6 @@ use super::{ConfigError, ConfigErrors, env};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Everything in `config/empla.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -14,19 +13,19 @@ pub struct NodeConfig {
     /// `[node]`: identity, addresses, files.
     pub node: NodeSection,
     /// `[store]`: the database.
-    pub store: StoreConfig,
+    pub store: crate::store::StoreConfig,
     /// `[runtime]`: actors, passivation, supervision.
-    pub runtime: RuntimeConfig,
+    pub runtime: crate::actors::RuntimeConfig,
     /// `[memory]`: embeddings, retention, working memory.
-    pub memory: super::MemoryConfig,
+    pub memory: crate::memory::MemoryConfig,
     /// `[mail]`: the mail driver and mailbox logins.
-    pub mail: super::MailConfig,
+    pub mail: crate::capabilities::email::MailConfig,
     /// `[calendar]`: where calendars are kept and when people work.
-    pub calendar: super::CalendarConfig,
+    pub calendar: crate::capabilities::calendar::CalendarConfig,
     /// `[chat]`: the chat driver and each employee's Slack app.
-    pub chat: super::ChatConfig,
+    pub chat: crate::capabilities::chat::ChatConfig,
     /// `[log]`: logging.
-    pub log: LogConfig,
+    pub log: crate::telemetry::LogConfig,
 }
 
 /// `[node]`.
@@ -67,117 +66,6 @@ impl Default for NodeSection {
             employees_dir: PathBuf::from("employees"),
             plans_dir: PathBuf::from("plans"),
             hire_demo_employees: true,
-        }
-    }
-}
-
-/// How hard SQLite pushes each commit to disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SqliteSync {
-    /// fsync on every commit: survives power loss.
-    Full,
-    /// fsync at checkpoints: survives a process crash, not a power loss.
-    Normal,
-}
-
-/// `[store]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// `sqlite://PATH` or `postgres://...`; empty means `sqlite://<data_dir>/empla.db`.
-    pub url: String,
-    /// Largest number of pooled connections.
-    pub max_connections: u32,
-    /// SQLite durability of a commit.
-    pub sqlite_synchronous: SqliteSync,
-    /// Most writes committed together in one transaction (group commit).
-    pub write_batch_max: usize,
-    /// Capacity of the queue in front of the group committer; a full queue slows
-    /// submitters down instead of growing memory.
-    pub write_queue: usize,
-    /// Group committers running at once on PostgreSQL (SQLite always uses one).
-    pub writers: usize,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        Self {
-            url: String::new(),
-            max_connections: 8,
-            sqlite_synchronous: SqliteSync::Full,
-            write_batch_max: 2048,
-            write_queue: 16384,
-            writers: 4,
-        }
-    }
-}
-
-/// `[runtime]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RuntimeConfig {
-    /// An employee idle this long with nothing pending persists its state and stops.
-    #[serde(with = "humantime_serde")]
-    pub idle_passivate_after: Duration,
-    /// How often idle employees are looked for.
-    #[serde(with = "humantime_serde")]
-    pub passivation_sweep_every: Duration,
-    /// Most delivered-but-unhandled events an employee's mailbox holds; beyond it,
-    /// events wait in the store and the employee catches up from there.
-    pub mailbox_capacity: usize,
-    /// Restarts of one actor allowed within `restart_window` before giving up.
-    pub max_restarts: u32,
-    /// Window over which restarts are counted.
-    #[serde(with = "humantime_serde")]
-    pub restart_window: Duration,
-    /// Delay before the first restart; doubles with each further restart.
-    #[serde(with = "humantime_serde")]
-    pub restart_backoff_initial: Duration,
-    /// Longest delay before a restart.
-    #[serde(with = "humantime_serde")]
-    pub restart_backoff_max: Duration,
-    /// Time allowed for a graceful shutdown.
-    #[serde(with = "humantime_serde")]
-    pub shutdown_timeout: Duration,
-    /// How often an active employee reasons on its own, without an event: signals,
-    /// timed-out waits, at-risk goals.
-    #[serde(with = "humantime_serde")]
-    pub reflection_interval: Duration,
-    /// Most intentions an employee pursues at once; reconsideration drops the
-    /// lowest-priority ones beyond it.
-    pub max_intentions: usize,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        Self {
-            idle_passivate_after: Duration::from_secs(300),
-            passivation_sweep_every: Duration::from_secs(15),
-            mailbox_capacity: 1024,
-            max_restarts: 5,
-            restart_window: Duration::from_secs(60),
-            restart_backoff_initial: Duration::from_millis(100),
-            restart_backoff_max: Duration::from_secs(10),
-            shutdown_timeout: Duration::from_secs(10),
-            reflection_interval: Duration::from_secs(900),
-            max_intentions: 8,
-        }
-    }
-}
-
-/// `[log]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// Log filter (tracing's EnvFilter syntax); `RUST_LOG` takes precedence.
-    pub filter: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            filter: "info".into(),
         }
     }
 }
@@ -252,92 +140,13 @@ impl NodeConfig {
                 "must be at least 16 characters; leave it empty to have the node generate one",
             ));
         }
+        self.store.validate(file, &mut e);
+        self.runtime.validate(file, &mut e);
         self.memory.validate(file, &mut e);
         self.mail.validate(file, &mut e);
         self.calendar.validate(file, &mut e);
         self.chat.validate(file, &mut e);
-        let url = &self.store.url;
-        if !(url.is_empty()
-            || url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            e.push(ConfigError::new(file, "store.url", format!("must start with sqlite: or postgres:// (or be empty for the embedded SQLite store), got {url:?}")));
-        }
-        if self.store.max_connections == 0 {
-            e.push(ConfigError::new(
-                file,
-                "store.max_connections",
-                "must be at least 1",
-            ));
-        }
-        if self.runtime.max_intentions == 0 {
-            e.push(ConfigError::new(
-                file,
-                "runtime.max_intentions",
-                "must be at least 1",
-            ));
-        }
-        if self.runtime.reflection_interval < Duration::from_secs(1) {
-            e.push(ConfigError::new(
-                file,
-                "runtime.reflection_interval",
-                "must be at least 1s, e.g. \"15m\"",
-            ));
-        }
-        if self.store.writers == 0 {
-            e.push(ConfigError::new(
-                file,
-                "store.writers",
-                "must be at least 1",
-            ));
-        }
-        if self.store.write_batch_max == 0 || self.store.write_queue == 0 {
-            e.push(ConfigError::new(
-                file,
-                "store.write_batch_max",
-                "and `store.write_queue` must be at least 1",
-            ));
-        }
-        let r = &self.runtime;
-        if r.idle_passivate_after.is_zero() {
-            e.push(ConfigError::new(
-                file,
-                "runtime.idle_passivate_after",
-                "must be longer than 0s, e.g. \"5m\"",
-            ));
-        }
-        if r.passivation_sweep_every.is_zero() {
-            e.push(ConfigError::new(
-                file,
-                "runtime.passivation_sweep_every",
-                "must be longer than 0s, e.g. \"15s\"",
-            ));
-        }
-        if r.mailbox_capacity == 0 {
-            e.push(ConfigError::new(
-                file,
-                "runtime.mailbox_capacity",
-                "must be at least 1, e.g. 1024",
-            ));
-        }
-        if r.restart_backoff_initial > r.restart_backoff_max {
-            e.push(ConfigError::new(
-                file,
-                "runtime.restart_backoff_initial",
-                "must not exceed `runtime.restart_backoff_max`",
-            ));
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
-            e.push(ConfigError::new(
-                file,
-                "log.filter",
-                format!(
-                    "is not a valid log filter: {:?}; use e.g. \"info\" or \"empla=debug\"",
-                    self.log.filter
-                ),
-            ));
-        }
+        self.log.validate(file, &mut e);
         e
     }
 

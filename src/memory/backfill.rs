@@ -2,9 +2,9 @@
 //! knowledge are stored (and searchable by full text) at once, and get their vectors
 //! when the provider answers. The local embedder never needs this.
 
-use super::store::{Store, StoreError, with_pool};
-use super::writer::hex;
 use crate::model::TenantId;
+use crate::store::hex;
+use crate::store::{Store, StoreError, with_pool};
 
 const PENDING_EPISODES: &str = "SELECT seq, employee_id, text FROM episodes WHERE tenant = $1 AND sig IS NULL ORDER BY seq LIMIT $2";
 const PENDING_KNOWLEDGE: &str =
@@ -41,7 +41,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        let sqlite = self.kind() == super::StoreKind::Sqlite;
+        let sqlite = self.kind() == crate::store::StoreKind::Sqlite;
         let mut done = 0;
         let batches: [(Vec<(i64, String)>, &str); 2] = [
             (

@@ -5,9 +5,10 @@
 //! it writes is keyed by the employee and the day, so running it again changes nothing.
 
 use super::facts::{NewFact, Visibility};
-use super::store::{Store, StoreError, with_pool};
-use super::{extract, text, to_micros};
+use super::{extract, text};
 use crate::model::{EmployeeId, Episode, EpisodeId, EpisodeKind, TenantId};
+use crate::store::to_micros;
+use crate::store::{Store, StoreError, with_pool};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -113,8 +114,8 @@ impl Store {
         if !procedures.is_empty() {
             let body = serde_json::to_string(&procedures).expect("procedures serialise");
             let sql = match self.kind() {
-                super::StoreKind::Sqlite => SQLITE_PUT_PROCEDURE,
-                super::StoreKind::Postgres => PG_PUT_PROCEDURE,
+                crate::store::StoreKind::Sqlite => SQLITE_PUT_PROCEDURE,
+                crate::store::StoreKind::Postgres => PG_PUT_PROCEDURE,
             };
             with_pool!(self, write, |pool| {
                 sqlx::query(sql)

@@ -3,9 +3,9 @@
 //! recursive queries (the same SQL on SQLite and PostgreSQL).
 
 use super::recall::visible;
-use super::store::{Store, StoreError, with_pool};
-use super::{from_micros, to_micros};
 use crate::model::{EmployeeId, TenantId};
+use crate::store::{Store, StoreError, with_pool};
+use crate::store::{from_micros, to_micros};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -192,8 +192,8 @@ impl Store {
             })
             .collect();
         let sql = match self.kind() {
-            super::StoreKind::Sqlite => SQLITE_PUT,
-            super::StoreKind::Postgres => PG_PUT,
+            crate::store::StoreKind::Sqlite => SQLITE_PUT,
+            crate::store::StoreKind::Postgres => PG_PUT,
         };
         let body = serde_json::to_string(&rows).expect("facts serialise");
         with_pool!(self, write, |pool| {
@@ -215,8 +215,8 @@ impl Store {
     ) -> Result<Vec<Fact>, StoreError> {
         let sql = match (seeds.is_empty(), self.kind()) {
             (true, _) => ALL_FACTS,
-            (false, super::StoreKind::Sqlite) => SQLITE_WALK,
-            (false, super::StoreKind::Postgres) => PG_WALK,
+            (false, crate::store::StoreKind::Sqlite) => SQLITE_WALK,
+            (false, crate::store::StoreKind::Postgres) => PG_WALK,
         };
         let seeds_json =
             (!seeds.is_empty()).then(|| serde_json::to_string(seeds).expect("strings serialise"));

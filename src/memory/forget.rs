@@ -1,9 +1,9 @@
 //! Retention and the right to be forgotten: deleting episodes past the tenant's
 //! retention, and everything about one person from every kind of memory.
 
-use super::store::{Store, StoreError, with_pool};
 use super::text;
 use crate::model::{EmployeeId, TenantId};
+use crate::store::{Store, StoreError, with_pool};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -79,7 +79,7 @@ impl Store {
             return Ok(out);
         }
         let phrases: Vec<String> = keys.iter().map(|k| text::term_string(k)).collect();
-        let sqlite = self.kind() == super::StoreKind::Sqlite;
+        let sqlite = self.kind() == crate::store::StoreKind::Sqlite;
         // Episodes naming them: participants' names and addresses are in the text too.
         let mut seqs: Vec<i64> = Vec::new();
         let mut chunks: Vec<i64> = Vec::new();
@@ -174,7 +174,7 @@ impl Store {
                 sqlx::query_scalar(OLD_EPISODES)
                     .bind(tenant.as_str())
                     .bind(employee.to_string())
-                    .bind(super::to_micros(before))
+                    .bind(crate::store::to_micros(before))
                     .bind(BATCH)
                     .fetch_all(pool)
                     .await?
@@ -201,7 +201,7 @@ impl Store {
         seqs: &[i64],
     ) -> Result<(u64, u64), StoreError> {
         let json = serde_json::to_string(seqs).expect("numbers serialise");
-        let sqlite = self.kind() == super::StoreKind::Sqlite;
+        let sqlite = self.kind() == crate::store::StoreKind::Sqlite;
         Ok(with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let [events, episodes] = if sqlite { SQLITE_DELETE } else { PG_DELETE };

@@ -4,9 +4,9 @@
 //! rank, each result saying which lists found it.
 
 use super::recall::{Filters, Hit, Item, Match, Recall, Source, Viewer, item, rank_text};
-use super::store::{Store, StoreError};
 use super::text::{self, Query};
 use crate::model::TenantId;
+use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
 /// Candidates each source contributes to a hybrid answer.

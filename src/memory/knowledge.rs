@@ -4,10 +4,11 @@
 //! never sees another's.
 
 use super::facts::{NewFact, Visibility};
-use super::store::{Store, StoreError, with_pool};
-use super::writer::hex;
-use super::{embed, extract, text, to_micros};
+use super::{embed, extract, text};
 use crate::model::{EmployeeId, TenantId};
+use crate::store::hex;
+use crate::store::to_micros;
+use crate::store::{Store, StoreError, with_pool};
 use chrono::{DateTime, Utc};
 
 /// Target size of a chunk, in characters; paragraphs are kept whole where they fit.
@@ -104,7 +105,7 @@ impl Store {
             })
             .collect();
         let body = serde_json::to_string(&rows).expect("chunks serialise");
-        let sqlite = self.kind() == super::StoreKind::Sqlite;
+        let sqlite = self.kind() == crate::store::StoreKind::Sqlite;
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             if sqlite {

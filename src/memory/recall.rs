@@ -3,11 +3,11 @@
 //! bounded: text matches are ranked among the newest [`WINDOW`] that match, and every
 //! answer is paged with a limit and an offset.
 
-use super::store::{Store, StoreError, with_pool};
 use super::text;
 use super::vectors::Shelf;
-use super::{from_micros, to_micros};
 use crate::model::{EmployeeId, TenantId};
+use crate::store::{Store, StoreError, with_pool};
+use crate::store::{from_micros, to_micros};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -123,15 +123,15 @@ pub(super) struct Filters {
 }
 
 impl Filters {
-    fn of(r: &Recall, kind: super::StoreKind) -> Self {
+    fn of(r: &Recall, kind: crate::store::StoreKind) -> Self {
         let with = r
             .with
             .as_deref()
             .map(|w| text::term_string(&text::person_key(w)))
             .filter(|w| !w.is_empty())
             .map(|w| match kind {
-                super::StoreKind::Sqlite => format!("who : \"{w}\""),
-                super::StoreKind::Postgres => w
+                crate::store::StoreKind::Sqlite => format!("who : \"{w}\""),
+                crate::store::StoreKind::Postgres => w
                     .split(' ')
                     .map(|t| format!("{t}:A"))
                     .collect::<Vec<_>>()
@@ -327,8 +327,10 @@ impl Store {
         m: Match<'_>,
     ) -> Result<Vec<Hit>, StoreError> {
         let (expr, ep_sql, kn_sql) = match self.kind() {
-            super::StoreKind::Sqlite => (m.fts5(), SQLITE_EPISODES_TEXT, SQLITE_KNOWLEDGE_TEXT),
-            super::StoreKind::Postgres => (m.tsquery(), PG_EPISODES_TEXT, PG_KNOWLEDGE_TEXT),
+            crate::store::StoreKind::Sqlite => {
+                (m.fts5(), SQLITE_EPISODES_TEXT, SQLITE_KNOWLEDGE_TEXT)
+            }
+            crate::store::StoreKind::Postgres => (m.tsquery(), PG_EPISODES_TEXT, PG_KNOWLEDGE_TEXT),
         };
         let mut hits: Vec<Hit> = with_pool!(self, read, |pool| {
             sqlx::query_as(ep_sql)
@@ -370,9 +372,9 @@ impl Store {
         offset: usize,
     ) -> Result<Vec<Hit>, StoreError> {
         let sql = match (self.kind(), f.with.is_some()) {
-            (super::StoreKind::Sqlite, true) => SQLITE_EPISODES_WITH,
-            (super::StoreKind::Sqlite, false) => SQLITE_EPISODES_LISTED,
-            (super::StoreKind::Postgres, _) => PG_EPISODES_LISTED,
+            (crate::store::StoreKind::Sqlite, true) => SQLITE_EPISODES_WITH,
+            (crate::store::StoreKind::Sqlite, false) => SQLITE_EPISODES_LISTED,
+            (crate::store::StoreKind::Postgres, _) => PG_EPISODES_LISTED,
         };
         Ok(with_pool!(self, read, |pool| {
             sqlx::query_as(sql)
@@ -413,8 +415,8 @@ impl Store {
             .nearest_signatures(tenant, Shelf::Episodes(viewer.employee), &query, candidates)
             .await?;
         let (ep_sql, kn_sql) = match self.kind() {
-            super::StoreKind::Sqlite => (SQLITE_EPISODES_BY_SEQ, SQLITE_KNOWLEDGE_BY_SEQ),
-            super::StoreKind::Postgres => (PG_EPISODES_BY_SEQ, PG_KNOWLEDGE_BY_SEQ),
+            crate::store::StoreKind::Sqlite => (SQLITE_EPISODES_BY_SEQ, SQLITE_KNOWLEDGE_BY_SEQ),
+            crate::store::StoreKind::Postgres => (PG_EPISODES_BY_SEQ, PG_KNOWLEDGE_BY_SEQ),
         };
         let mut hits: Vec<VecHit> = with_pool!(self, read, |pool| {
             sqlx::query_as(ep_sql)
@@ -554,7 +556,7 @@ impl Store {
         employee: EmployeeId,
         episode: crate::model::EpisodeId,
     ) -> Result<Vec<crate::model::Episode>, StoreError> {
-        let rows: Vec<super::rows::EpisodeRow> = with_pool!(self, read, |pool| {
+        let rows: Vec<crate::store::rows::EpisodeRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(CAUSE_CHAIN)
                 .bind(tenant.as_str())
                 .bind(employee.to_string())

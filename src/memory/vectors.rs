@@ -7,8 +7,8 @@
 //! sequence number; deleting memories drops the tenant's shelves.
 
 use super::embed::{Embedder, HashEmbedder};
-use super::store::{Store, StoreError, with_pool};
 use crate::model::{EmployeeId, TenantId};
+use crate::store::{Store, StoreError, with_pool};
 use dashmap::DashMap;
 use std::collections::BinaryHeap;
 use std::sync::Arc;

@@ -4,11 +4,12 @@
 //! PostgreSQL.
 
 use super::common::{eventually, options};
-use empla::actors::{EmployeeRuntime, Node};
+use empla::actors::EmployeeRuntime;
 use empla::bdi::Phase;
 use empla::lifecycle::HireRequest;
-use empla::memory::Store;
 use empla::model::{ActionStatus, Approval, ApprovalStatus, EmployeeId, EpisodeKind, NewEvent};
+use empla::node::Node;
+use empla::store::Store;
 use serde_json::json;
 
 crate::on_every_store!(
@@ -312,13 +313,13 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
     node.shutdown().await;
     // As if the node died right after committing a decision to send an email: the
     // outbox row and the snapshot naming it are stored, the capability never ran.
-    let (writer, _task) = empla::memory::StoreWriter::start(store.clone(), 10, 10, 1);
+    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), 10, 10, 1);
     let snapshot = empla::actors::Snapshot {
         outbox: [5].into(),
         ..Default::default()
     };
     writer
-        .complete(empla::memory::Completion {
+        .complete(empla::store::Completion {
             tenant: empla::model::TenantId::new("acme"),
             employee: id,
             event_id: None,
@@ -379,7 +380,7 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
 }
 
 /// Options whose Sales AE expects an answer within 1.5 seconds.
-fn short_sla() -> empla::actors::NodeOptions {
+fn short_sla() -> empla::node::NodeOptions {
     let mut opts = options("acme");
     let ae = opts.roles.get_mut("sales_ae").unwrap();
     let sla = ae

@@ -7,12 +7,12 @@
 use super::caldav_fixture::Radicale;
 use super::common::{self, eventually, start_binary};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
-use empla::actors::Node;
 use empla::bdi::Phase;
 use empla::lifecycle::HireRequest;
 use empla::model::{
     EmployeeId, EventStatus, Manager, NewMeeting, OutgoingMail, Priority, SlotRequest,
 };
+use empla::node::Node;
 use serde_json::{Value, json};
 
 /// 10:00 UTC on the next weekday at least a day away: inside everyone's default hours.
@@ -809,9 +809,9 @@ async fn stored_not_run(
     kind: &str,
     params: Value,
 ) {
-    let (writer, _task) = empla::memory::StoreWriter::start(store.store.clone(), 10, 10, 1);
+    let (writer, _task) = empla::store::StoreWriter::start(store.store.clone(), 10, 10, 1);
     writer
-        .complete(empla::memory::Completion {
+        .complete(empla::store::Completion {
             tenant: tenant.clone(),
             employee,
             event_id: None,

@@ -1,11 +1,11 @@
 //! Shared test setup: stores on SQLite and PostgreSQL, node options, profiles, the
 //! real binary, and polling helpers.
 
-use empla::actors::NodeOptions;
 use empla::config::{Config, RoleTemplate, RuntimeConfig, StoreConfig};
 use empla::lifecycle::{HireRequest, build_profile};
-use empla::memory::Store;
 use empla::model::{EmployeeId, EmployeeProfile, TenantId};
+use empla::node::NodeOptions;
+use empla::store::Store;
 use sqlx::postgres::PgConnectOptions;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,11 +7,12 @@ use super::common::{eventually, options, sqlite};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use empla::actors::Node;
 use empla::config::EmbedderKind;
 use empla::lifecycle::HireRequest;
-use empla::memory::{HashEmbedder, Mode, Recall, Store};
+use empla::memory::{HashEmbedder, Mode, Recall};
 use empla::model::NewEvent;
+use empla::node::Node;
+use empla::store::Store;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 

@@ -5,10 +5,10 @@
 //! result, and the requester hears about it by mail.
 
 use super::common::{self, eventually, start_binary};
-use empla::actors::Node;
 use empla::bdi::Phase;
 use empla::lifecycle::HireRequest;
 use empla::model::{NewTask, TaskStatus};
+use empla::node::Node;
 use serde_json::{Value, json};
 
 async fn post(node: &common::NodeProcess, path: &str, body: Value) -> (u16, Value) {

@@ -2,11 +2,9 @@
 //! knowledge with visibility; the same answers on SQLite and PostgreSQL.
 
 use super::common::{postgres, profile, sqlite};
-use empla::memory::{
-    Completion, Document, Item, Mode, NewFact, NewHire, Recall, Source, Store, StoreWriter, Viewer,
-    Visibility,
-};
+use empla::memory::{Document, Item, Mode, NewFact, Recall, Source, Viewer, Visibility};
 use empla::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind};
+use empla::store::{Completion, NewHire, Store, StoreWriter};
 use serde_json::{Value, json};
 
 crate::on_every_store!(

@@ -2,8 +2,9 @@
 //! SQLite and PostgreSQL.
 
 use super::memory::{corpus, episode, hire, recall, remember, t0, texts, viewer};
-use empla::memory::{Document, Mode, Store, Visibility};
+use empla::memory::{Document, Mode, Visibility};
 use empla::model::EpisodeKind;
+use empla::store::Store;
 use serde_json::{Value, json};
 
 crate::on_every_store!(

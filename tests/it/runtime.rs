@@ -2,11 +2,12 @@
 //! inbox, supervision, passivation, cron, offboarding and replay on start.
 
 use super::common::{eventually, options};
-use empla::actors::{FaultTarget, HireError, Node, ReachError, RuntimeState, SubmitError};
+use empla::actors::{FaultTarget, ReachError, RuntimeState};
 use empla::config::RuntimeConfig;
 use empla::lifecycle::HireRequest;
-use empla::memory::{Store, StoreWriter};
 use empla::model::{EmployeeId, EmployeeStatus, Event, NewEvent};
+use empla::node::{HireError, Node, SubmitError};
+use empla::store::{Store, StoreWriter};
 use std::time::Duration;
 
 crate::on_every_store!(

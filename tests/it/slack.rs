@@ -800,7 +800,7 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
     // As if the node died twice while posting replies in a thread: each action had
     // kept its message (it had begun to post) but was not recorded done. The first
     // reply reached Slack; the second did not.
-    let store = empla::memory::Store::connect(
+    let store = empla::store::Store::connect(
         &format!("sqlite://{}", data.path().join("empla.db").display()),
         &empla::config::StoreConfig::default(),
     )
@@ -808,14 +808,14 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
     .unwrap();
     let tenant = empla::model::TenantId::new("default");
     let thread = "1700000000.000100";
-    let (writer, _task) = empla::memory::StoreWriter::start(store.clone(), 10, 10, 1);
+    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), 10, 10, 1);
     let mut actions = Vec::new();
     for (id, text) in [(5u64, "On it."), (6, "Done: the invoice is fixed.")] {
         let key = empla::model::OutboxEntry::key_for(sam, id);
         store
             .put_chat(
                 &tenant,
-                &empla::memory::ChatMessage {
+                &empla::store::ChatMessage {
                     seq: 0,
                     employee_id: sam,
                     conversation: "slack:C0SUPPORT".into(),
@@ -838,7 +838,7 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
         });
     }
     writer
-        .complete(empla::memory::Completion {
+        .complete(empla::store::Completion {
             tenant: tenant.clone(),
             employee: sam,
             event_id: None,

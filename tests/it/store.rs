@@ -1,11 +1,11 @@
 //! The store conformance suite: the same tests on SQLite and on PostgreSQL.
 
 use super::common::profile;
-use empla::memory::{Completion, NewHire, Store, StoreError, StoreWriter};
 use empla::model::{
     ActionStatus, Approval, ApprovalId, ApprovalStatus, EmployeeId, Episode, EpisodeId,
     EpisodeKind, Event, NewEvent, OutboxEntry, TenantId,
 };
+use empla::store::{Completion, NewHire, Store, StoreError, StoreWriter};
 
 crate::on_every_store!(
     migrations_store_and_read_back_every_table,

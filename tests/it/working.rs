@@ -2,10 +2,10 @@
 //! tasks and what it recalled, within the configured token budget.
 
 use super::common::{eventually, options, sqlite};
-use empla::actors::Node;
 use empla::lifecycle::HireRequest;
 use empla::memory::{Mode, Recall};
 use empla::model::NewEvent;
+use empla::node::Node;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

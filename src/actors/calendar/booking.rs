@@ -270,7 +270,7 @@ pub(crate) async fn tell(
     rt: &Arc<Runtime>,
     id: EmployeeId,
     e: &CalendarEvent,
-) -> Result<(), crate::actors::node::SubmitError> {
+) -> Result<(), crate::node::SubmitError> {
     let new = NewEvent {
         kind: CALENDAR_EVENT.into(),
         source: "calendar".into(),

@@ -27,7 +27,6 @@ use offers::{chosen, propose};
 pub(crate) use sync::start_sync;
 
 use crate::actors::interaction::{deliver_mail, own_mail};
-use crate::actors::node::Node;
 use crate::actors::registry::accept;
 use crate::actors::runtime::Runtime;
 use crate::capabilities::calendar::slots::{self, Availability, Busy, DayWindow, Query, Slot};
@@ -35,12 +34,14 @@ use crate::capabilities::calendar::{CalDav, CalendarDriver, LocalCalendar};
 use crate::capabilities::email::{self, Logins, message_id_for};
 use crate::capabilities::{CapabilityError, Sender, param};
 use crate::config::{CalendarConfig, CalendarDriverKind, MailConfig};
-use crate::memory::{Recall, Store, Viewer};
+use crate::memory::{Recall, Viewer};
 use crate::model::{
     CalendarEvent, EmployeeId, EventStatus, FieldError, Manager, NewEvent, NewMeeting, OutboxEntry,
     Priority, Proposal, SlotRequest, attendee_list, bare_address, clean_message_id, display_name,
     is_address, parse_hours,
 };
+use crate::node::Node;
+use crate::store::Store;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::Serialize;
 use serde_json::{Value as Json, json};

@@ -7,14 +7,16 @@
 //! to tell is the node's (`actors/calendar.rs`).
 
 pub mod caldav;
+mod config;
 pub mod ics;
 pub mod slots;
 
 pub use caldav::CalDav;
+pub use config::{CalendarConfig, CalendarDriverKind, PersonHours};
 
 use super::CapabilityError;
-use crate::memory::Store;
 use crate::model::{CalendarEvent, TenantId};
+use crate::store::Store;
 use chrono::{DateTime, Utc};
 
 /// Where calendars are kept.

@@ -3,13 +3,15 @@
 //! `POST /api/v1/employees/{id}/chat` read the answers; the Slack driver posts them
 //! with `chat.postMessage` in the employee's thread.
 
+mod config;
 pub mod slack;
 pub mod slack_events;
 
 use super::CapabilityError;
-use crate::memory::{ChatMessage, Store};
 use crate::model::TenantId;
+use crate::store::{ChatMessage, Store};
 
+pub use config::{ChatConfig, ChatDriver, SlackApp, SlackApps};
 pub use slack::SlackChat;
 
 /// What an employee is doing, as its chat shows it.

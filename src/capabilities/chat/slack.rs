@@ -14,8 +14,8 @@
 use super::{Activity, ChatTransport, LocalChat, Occupied};
 use crate::capabilities::CapabilityError;
 use crate::config::{ChatConfig, MailConfig, SlackApp, SlackApps};
-use crate::memory::{ChatMessage, Store};
 use crate::model::TenantId;
+use crate::store::{ChatMessage, Store};
 use futures::future::BoxFuture;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;

@@ -6,8 +6,8 @@
 
 use super::MailTransport;
 use crate::capabilities::CapabilityError;
-use crate::memory::{Folder, Store};
 use crate::model::{MailMessage, TenantId, bare_address};
+use crate::store::{Folder, Store};
 
 /// Delivers mail into the node's store.
 pub struct LocalMail {

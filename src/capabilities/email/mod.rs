@@ -8,6 +8,7 @@
 //! the built-in driver, delivered) once.
 
 mod compose;
+mod config;
 pub mod imap;
 mod local;
 pub mod mime;
@@ -16,6 +17,7 @@ mod smtp;
 mod triage;
 
 pub use compose::{compose, message_id_for};
+pub use config::{MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security};
 pub use local::LocalMail;
 pub use server::{Logins, MailServer};
 pub use smtp::{SmtpMail, wire_message};

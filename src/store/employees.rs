@@ -1,232 +1,13 @@
-//! The [`Store`]: connection pools, migrations and the queries of the foundation —
-//! employees, the directory loaded at start, state snapshots, the inbox, episodes and
-//! cron subscriptions.
+//! Employees in the store: hiring, profiles, the directory loaded at start, state
+//! snapshots and cron subscriptions.
 
-use super::rows::{EpisodeRow, EventRow, parse_id, parse_json};
+use super::rows::{parse_id, parse_json};
 use super::to_micros;
-use crate::config::{SqliteSync, StoreConfig};
-use crate::model::{EmployeeId, EmployeeProfile, EmployeeStatus, Episode, Event, TenantId};
+use super::{Backend, DirectoryRow, NewHire, Store, StoreError, with_pool};
+use crate::model::{EmployeeId, EmployeeProfile, EmployeeStatus, TenantId};
 use futures::TryStreamExt;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
-use std::str::FromStr;
-use std::time::Duration;
-
-/// What went wrong in the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database could not be reached or refused the operation.
-    #[error("store unavailable: {0}")]
-    Database(#[from] sqlx::Error),
-    /// The schema could not be brought up to date.
-    #[error("store migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A unique value is taken; the field names which.
-    #[error("`{field}` is already taken")]
-    Conflict {
-        /// The field whose value is taken, e.g. `email`.
-        field: &'static str,
-    },
-    /// The embedding provider failed.
-    #[error("cannot embed: {0}")]
-    Embedder(String),
-    /// Stored data could not be read back.
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    /// The store URL is not usable.
-    #[error("store URL {url:?} is not usable: {reason}")]
-    BadUrl {
-        /// The URL given.
-        url: String,
-        /// Why it cannot be used.
-        reason: String,
-    },
-}
-
-/// Which database a store runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreKind {
-    /// Embedded SQLite file.
-    Sqlite,
-    /// PostgreSQL server.
-    Postgres,
-}
-
-#[derive(Clone)]
-pub(crate) enum Backend {
-    /// SQLite allows one writer at a time: writes go through a single connection, reads
-    /// through a pool.
-    Sqlite {
-        read: SqlitePool,
-        write: SqlitePool,
-    },
-    Postgres(PgPool),
-}
-
-/// The node's database: one handle, cheap to clone.
-#[derive(Clone)]
-pub struct Store {
-    pub(crate) backend: Backend,
-    /// The embedder memories and queries are embedded with, and the vector index.
-    pub(crate) mem: std::sync::Arc<super::vectors::Memory>,
-}
-
-/// Runs `$body` with `$p` bound to the read or write pool of whichever backend the store
-/// uses. The body is the same SQL for both: queries use `$N` placeholders, which SQLite
-/// and PostgreSQL both accept.
-macro_rules! with_pool {
-    ($store:expr, $which:ident, |$p:ident| $body:expr) => {
-        match &$store.backend {
-            $crate::memory::store::Backend::Sqlite { $which: $p, .. } => $body,
-            $crate::memory::store::Backend::Postgres($p) => $body,
-        }
-    };
-}
-pub(crate) use with_pool;
-
-/// A new employee to store: its profile, the config file it came from (demo employees
-/// are hired once per file), and its cron subscriptions (name, 6-field expression).
-#[derive(Debug, Clone)]
-pub struct NewHire {
-    /// The profile.
-    pub profile: EmployeeProfile,
-    /// Config key (file name) for employees hired from config.
-    pub config_key: Option<String>,
-    /// Cron subscriptions.
-    pub schedules: Vec<(String, String)>,
-}
-
-/// One employee's entry in the node directory, as loaded at start.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DirectoryRow {
-    /// Employee id.
-    pub id: String,
-    /// Email address.
-    pub email: String,
-    /// Chat handle.
-    pub chat_handle: String,
-    /// Employment status name.
-    pub status: String,
-}
 
 impl Store {
-    /// Connects to `url` (`sqlite://PATH` or `postgres://...`) and runs the migrations.
-    pub async fn connect(url: &str, cfg: &StoreConfig) -> Result<Store, StoreError> {
-        let backend = if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::BadUrl {
-                    url: url.into(),
-                    reason: e.to_string(),
-                })?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(match cfg.sqlite_synchronous {
-                    SqliteSync::Full => SqliteSynchronous::Full,
-                    SqliteSync::Normal => SqliteSynchronous::Normal,
-                })
-                .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-16000")
-                // Statement journals (ON CONFLICT inside a transaction) stay in memory.
-                .pragma("temp_store", "memory")
-                // Checkpoint less often: pages written many times are copied once.
-                .pragma("wal_autocheckpoint", "8000");
-            if let Some(dir) = opts.get_filename().parent()
-                && !dir.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl {
-                    url: url.into(),
-                    reason: format!("cannot create directory {}: {e}", dir.display()),
-                })?;
-            }
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                // The single writer keeps the hot index pages cached (64 MiB).
-                .connect_with(opts.clone().pragma("cache_size", "-65536"))
-                .await?;
-            sqlx::migrate!("migrations/sqlite").run(&write).await?;
-            let read = SqlitePoolOptions::new()
-                .max_connections(cfg.max_connections.max(1))
-                .connect_with(opts.read_only(true))
-                .await?;
-            Backend::Sqlite { read, write }
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
-                url: url.into(),
-                reason: e.to_string(),
-            })?;
-            Self::postgres_backend(opts, cfg).await?
-        } else {
-            return Err(StoreError::BadUrl {
-                url: url.into(),
-                reason: "use sqlite://PATH or postgres://...".into(),
-            });
-        };
-        Ok(Store {
-            backend,
-            mem: Default::default(),
-        })
-    }
-
-    /// This store with `embedder` for memories and queries (the built-in one otherwise).
-    /// Set it before anything is written: vectors of different embedders do not mix.
-    pub fn with_embedder(mut self, embedder: std::sync::Arc<dyn super::Embedder>) -> Store {
-        self.mem = std::sync::Arc::new(super::vectors::Memory::new(embedder));
-        self
-    }
-
-    /// The embedder memories are embedded with.
-    pub fn embedder(&self) -> &std::sync::Arc<dyn super::Embedder> {
-        &self.mem.embedder
-    }
-
-    /// Connects to PostgreSQL with explicit options (e.g. a test schema as search path).
-    pub async fn connect_postgres(
-        opts: PgConnectOptions,
-        cfg: &StoreConfig,
-    ) -> Result<Store, StoreError> {
-        Ok(Store {
-            backend: Self::postgres_backend(opts, cfg).await?,
-            mem: Default::default(),
-        })
-    }
-
-    async fn postgres_backend(
-        opts: PgConnectOptions,
-        cfg: &StoreConfig,
-    ) -> Result<Backend, StoreError> {
-        // Every group committer holds a connection while it commits; reads need some too.
-        let wanted = cfg.max_connections.max(cfg.writers as u32 + 2);
-        // Memory's graph walks are estimated expensive but run in a millisecond; JIT
-        // compiling them would take tens.
-        let opts = opts.options([("jit", "off")]);
-        let pool = PgPoolOptions::new()
-            .max_connections(wanted)
-            .connect_with(opts)
-            .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Backend::Postgres(pool))
-    }
-
-    /// Which database this is.
-    pub fn kind(&self) -> StoreKind {
-        match self.backend {
-            Backend::Sqlite { .. } => StoreKind::Sqlite,
-            Backend::Postgres(_) => StoreKind::Postgres,
-        }
-    }
-
-    /// Closes every connection.
-    pub async fn close(&self) {
-        match &self.backend {
-            Backend::Sqlite { read, write } => {
-                read.close().await;
-                write.close().await;
-            }
-            Backend::Postgres(p) => p.close().await,
-        }
-    }
-
     // ---- employees ----
 
     /// Stores new employees with their cron subscriptions, all or nothing. A taken
@@ -443,121 +224,30 @@ impl Store {
         Ok(row.map(|(s,)| s))
     }
 
-    // ---- inbox ----
+    // ---- wake-ups ----
 
-    /// An employee's unprocessed events, oldest first, at most `limit`.
-    pub async fn pending_events(
+    /// Employees that must reason on their own by `now` (a wait's deadline, a
+    /// message's SLA, a calendar trigger), at most `limit`.
+    pub async fn due_employees(
         &self,
         tenant: &TenantId,
-        id: EmployeeId,
+        now: chrono::DateTime<chrono::Utc>,
         limit: i64,
-    ) -> Result<Vec<Event>, StoreError> {
-        let rows: Vec<EventRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(
-                "SELECT id, employee_id, kind, source, payload, idempotency_key, received_at FROM inbox \
-                 WHERE tenant = $1 AND employee_id = $2 AND processed_at IS NULL ORDER BY seq LIMIT $3",
-            )
-            .bind(tenant.as_str())
-            .bind(id.to_string())
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        })?;
-        rows.into_iter().map(|r| r.into_event(tenant)).collect()
-    }
-
-    /// Employees with at least one unprocessed event.
-    pub async fn employees_with_pending(
-        &self,
-        tenant: &TenantId,
     ) -> Result<Vec<EmployeeId>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT DISTINCT employee_id FROM inbox WHERE tenant = $1 AND processed_at IS NULL",
+                "SELECT s.employee_id FROM employee_state s \
+                 JOIN employees e ON e.tenant = s.tenant AND e.id = s.employee_id \
+                 WHERE s.tenant = $1 AND s.wake_at IS NOT NULL AND s.wake_at <= $2 AND e.status <> 'offboarded' \
+                 ORDER BY s.wake_at LIMIT $3",
             )
             .bind(tenant.as_str())
+            .bind(to_micros(now))
+            .bind(limit)
             .fetch_all(pool)
             .await
         })?;
         rows.iter().map(|(id,)| parse_id(id)).collect()
-    }
-
-    /// One event by id, with whether it has been processed.
-    pub async fn event(
-        &self,
-        tenant: &TenantId,
-        id: crate::model::EventId,
-    ) -> Result<Option<(Event, bool)>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            processed_at: Option<i64>,
-            #[sqlx(flatten)]
-            event: EventRow,
-        }
-        let row: Option<Row> = with_pool!(self, read, |pool| {
-            sqlx::query_as(
-                "SELECT id, employee_id, kind, source, payload, idempotency_key, received_at, processed_at \
-                 FROM inbox WHERE tenant = $1 AND id = $2",
-            )
-            .bind(tenant.as_str())
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await
-        })?;
-        row.map(|r| Ok((r.event.into_event(tenant)?, r.processed_at.is_some())))
-            .transpose()
-    }
-
-    // ---- episodes ----
-
-    /// An employee's episodes, newest first, at most `limit`, older than `before_seq`
-    /// when given. Returns each with its sequence number for paging.
-    pub async fn episodes(
-        &self,
-        tenant: &TenantId,
-        id: EmployeeId,
-        limit: i64,
-        before_seq: Option<i64>,
-    ) -> Result<Vec<(i64, Episode)>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            seq: i64,
-            #[sqlx(flatten)]
-            episode: EpisodeRow,
-        }
-        let rows: Vec<Row> = with_pool!(self, read, |pool| {
-            sqlx::query_as(
-                "SELECT seq, id, employee_id, kind, event_id, cause_id, channel, summary, payload, at FROM episodes \
-                 WHERE tenant = $1 AND employee_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4",
-            )
-            .bind(tenant.as_str())
-            .bind(id.to_string())
-            .bind(before_seq.unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        })?;
-        rows.into_iter()
-            .map(|r| Ok((r.seq, r.episode.into_episode(tenant)?)))
-            .collect()
-    }
-
-    /// Number of episodes of `kind` an employee has.
-    pub async fn count_episodes(
-        &self,
-        tenant: &TenantId,
-        id: EmployeeId,
-        kind: &str,
-    ) -> Result<i64, StoreError> {
-        let (n,): (i64,) = with_pool!(self, read, |pool| {
-            sqlx::query_as("SELECT COUNT(*) FROM episodes WHERE tenant = $1 AND employee_id = $2 AND kind = $3")
-                .bind(tenant.as_str())
-                .bind(id.to_string())
-                .bind(kind)
-                .fetch_one(pool)
-                .await
-        })?;
-        Ok(n)
     }
 
     // ---- cron subscriptions ----

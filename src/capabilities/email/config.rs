@@ -3,7 +3,7 @@
 //! each employee's mailbox login, read from a credentials file that never reaches a
 //! log line.
 
-use super::ConfigError;
+use crate::config::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,7 +1,7 @@
 //! `[memory]`: how employees remember — the embedder behind similarity search, how long
 //! episodes are kept, and the working-memory budget.
 
-use super::ConfigError;
+use crate::config::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -100,7 +100,7 @@ impl MemoryConfig {
                 ),
             ));
         }
-        if let Err(why) = super::normalize_cron(&self.consolidate_at) {
+        if let Err(why) = crate::config::normalize_cron(&self.consolidate_at) {
             e.push(ConfigError::new(file, "memory.consolidate_at", why));
         }
         if self.working_memory_tokens < 256 {

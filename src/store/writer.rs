@@ -5,8 +5,8 @@
 //! committed, so "accepted" always means "stored". The queue in front of the task is
 //! bounded: when the store falls behind, submitters wait instead of memory growing.
 
-use super::store::{Store, StoreError, with_pool};
 use super::to_micros;
+use super::{Store, StoreError, with_pool};
 use crate::model::{Approval, EmployeeId, Episode, Event, EventId, OutboxEntry, TenantId};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -59,7 +59,7 @@ pub struct StoreWriter {
     /// One group committer per shard; an employee's writes always go to the same one,
     /// so they stay in order.
     shards: Arc<[mpsc::Sender<Op>]>,
-    embedder: Arc<dyn super::Embedder>,
+    embedder: Arc<dyn crate::memory::Embedder>,
 }
 
 /// What makes one episode findable: its readable text, full-text terms, participants
@@ -78,14 +78,18 @@ impl Findable {
     pub(crate) fn of(
         summary: &str,
         payload: &serde_json::Value,
-        embedder: &dyn super::Embedder,
+        embedder: &dyn crate::memory::Embedder,
     ) -> Self {
-        let text = super::text::readable(summary, payload);
-        let terms = super::text::term_string(&text);
+        let text = crate::memory::text::readable(summary, payload);
+        let terms = crate::memory::text::term_string(&text);
         let v = embedder.embed_now(&text);
         Findable {
-            who: super::text::term_string(&super::text::participants(payload).join(" ; ")),
-            sig: v.as_deref().map(|v| hex(&super::embed::signature(v))),
+            who: crate::memory::text::term_string(
+                &crate::memory::text::participants(payload).join(" ; "),
+            ),
+            sig: v
+                .as_deref()
+                .map(|v| hex(&crate::memory::embed::signature(v))),
             terms,
             text,
         }
@@ -113,8 +117,8 @@ impl StoreWriter {
         shards: usize,
     ) -> (StoreWriter, tokio::task::JoinHandle<()>) {
         let shards = match store.kind() {
-            crate::memory::StoreKind::Sqlite => 1,
-            crate::memory::StoreKind::Postgres => shards.max(1),
+            crate::store::StoreKind::Sqlite => 1,
+            crate::store::StoreKind::Postgres => shards.max(1),
         };
         let (senders, tasks): (Vec<_>, Vec<_>) = (0..shards)
             .map(|_| {
@@ -471,7 +475,7 @@ async fn commit(
             r: to_micros(e.received_at),
         })
         .collect();
-    let sqlite = store.kind() == crate::memory::StoreKind::Sqlite;
+    let sqlite = store.kind() == crate::store::StoreKind::Sqlite;
     let findable: Vec<&Findable> = completions.iter().flat_map(|(_, f)| f.iter()).collect();
     let mut episodes: Vec<EpisodeRow> = completions
         .iter()
@@ -545,8 +549,8 @@ async fn commit(
         .map(|((t, e), (s, w))| StateRow { t, e, s: hex(s), w })
         .collect();
     let (sql, processed_sql) = match store.kind() {
-        crate::memory::StoreKind::Sqlite => (&SQLITE_BATCH, SQLITE_PROCESSED),
-        crate::memory::StoreKind::Postgres => (&POSTGRES_BATCH, POSTGRES_PROCESSED),
+        crate::store::StoreKind::Sqlite => (&SQLITE_BATCH, SQLITE_PROCESSED),
+        crate::store::StoreKind::Postgres => (&POSTGRES_BATCH, POSTGRES_PROCESSED),
     };
 
     let inserted = with_pool!(store, write, |pool| {

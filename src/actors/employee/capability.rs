@@ -1,91 +1,14 @@
-//! The employee's child actors: MemoryActor (records and, later, recalls memory),
-//! CapabilityActor (executes actions through the outbox) and A2aActor (talks to other
-//! agents). The foundation defines their messages; the memory, capability and A2A
-//! issues fill in their work. Each can be made to panic on purpose (a supervision
-//! drill) to prove that its supervisor restarts it.
+//! The CapabilityActor: runs its employee's actions from the outbox through the
+//! capabilities, and records each outcome with the event that tells the employee.
 
-use super::runtime::Runtime;
+use super::DRILL_PANIC;
+use crate::actors::runtime::Runtime;
 use crate::capabilities::Sender;
-use crate::memory::{Completion, StoreWriter};
 use crate::model::{EmployeeId, Event, Manager, NewEvent, OutboxEntry};
 use chrono::Utc;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use serde::{Deserialize, Serialize};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::json;
 use std::sync::Arc;
-
-/// Which actor of an employee's tree a drill targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultTarget {
-    /// The EmployeeActor itself.
-    Employee,
-    /// Its MemoryActor.
-    Memory,
-    /// Its CapabilityActor.
-    Capability,
-    /// Its A2aActor.
-    A2a,
-}
-
-/// The panic message of a supervision drill.
-pub(crate) const DRILL_PANIC: &str = "supervision drill: panicking on purpose";
-
-/// Messages to a MemoryActor.
-pub enum MemoryMsg {
-    /// Store what the employee did with one event (group-committed).
-    Record(Box<Completion>),
-    /// Answer once everything recorded so far is committed.
-    Flush(RpcReplyPort<()>),
-    /// Once everything recorded so far is committed, hand these outbox actions to the
-    /// CapabilityActor: an action never runs before the decision that made it is stored.
-    AfterCommit(ActorRef<CapabilityMsg>, Vec<OutboxEntry>),
-    /// Panic on purpose (supervision drill).
-    InjectFault,
-}
-
-/// Writes one employee's memory through the group committer.
-pub(crate) struct MemoryActor;
-
-impl Actor for MemoryActor {
-    type Msg = MemoryMsg;
-    type State = StoreWriter;
-    type Arguments = StoreWriter;
-
-    async fn pre_start(
-        &self,
-        _: ActorRef<MemoryMsg>,
-        writer: StoreWriter,
-    ) -> Result<StoreWriter, ActorProcessingErr> {
-        Ok(writer)
-    }
-
-    async fn handle(
-        &self,
-        _: ActorRef<MemoryMsg>,
-        msg: MemoryMsg,
-        writer: &mut StoreWriter,
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            MemoryMsg::Record(c) => writer.complete(*c).await?,
-            MemoryMsg::Flush(reply) => {
-                writer.flush().await;
-                let _ = reply.send(());
-            }
-            MemoryMsg::AfterCommit(capability, entries) => {
-                // Waiting here would hold up this employee's next records; the flush is
-                // queued behind what was recorded, which is all it must follow.
-                let writer = writer.clone();
-                tokio::spawn(async move {
-                    writer.flush().await;
-                    let _ = capability.send_message(CapabilityMsg::Run(entries));
-                });
-            }
-            MemoryMsg::InjectFault => panic!("{DRILL_PANIC}"),
-        }
-        Ok(())
-    }
-}
 
 /// Messages to a CapabilityActor.
 pub enum CapabilityMsg {
@@ -149,7 +72,7 @@ impl Actor for CapabilityActor {
         match msg {
             CapabilityMsg::Run(entries) => {
                 if state.sender.is_none() {
-                    state.sender = super::interaction::sender_of(&state.rt, state.employee)
+                    state.sender = crate::actors::interaction::sender_of(&state.rt, state.employee)
                         .await
                         .map(Arc::new);
                 }
@@ -189,7 +112,8 @@ async fn run_batch(
         if !rt.running.insert(entry.key.clone()) {
             continue; // already running in this node
         }
-        let (status, result) = super::interaction::run_action(rt, me, manager, &entry).await;
+        let (status, result) =
+            crate::actors::interaction::run_action(rt, me, manager, &entry).await;
         metrics::counter!("empla_actions_total", "status" => status.as_str()).increment(1);
         let new = NewEvent {
             kind: super::reasoning::kinds::OUTCOME.into(),
@@ -209,58 +133,12 @@ async fn run_batch(
             .finish_action(&entry.key, status, &result, &event)
             .await
         {
-            Ok(true) => super::registry::deliver(rt, event),
+            Ok(true) => crate::actors::registry::deliver(rt, event),
             Ok(false) => {}
             Err(e) => {
                 tracing::error!(employee = %employee, action = %entry.key, error = %e, "action outcome not stored; it stays pending and runs again at the next activation");
             }
         }
         rt.running.remove(&entry.key);
-    }
-}
-
-/// Messages to an A2aActor.
-pub enum A2aMsg {
-    /// Send a message to another agent (an employee id or an agent card URL).
-    Send {
-        /// Recipient.
-        to: String,
-        /// Message body.
-        message: serde_json::Value,
-        /// Whether it was sent.
-        reply: RpcReplyPort<Result<(), String>>,
-    },
-    /// Panic on purpose (supervision drill).
-    InjectFault,
-}
-
-/// Talks to other agents for its employee. Until the A2A face exists, sending answers
-/// that no route to agents is configured.
-pub(crate) struct A2aActor;
-
-impl Actor for A2aActor {
-    type Msg = A2aMsg;
-    type State = ();
-    type Arguments = ();
-
-    async fn pre_start(&self, _: ActorRef<A2aMsg>, _: ()) -> Result<(), ActorProcessingErr> {
-        Ok(())
-    }
-
-    async fn handle(
-        &self,
-        _: ActorRef<A2aMsg>,
-        msg: A2aMsg,
-        _: &mut (),
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            A2aMsg::Send { to, reply, .. } => {
-                let _ = reply.send(Err(format!(
-                    "no A2A route to {to} is configured on this node"
-                )));
-            }
-            A2aMsg::InjectFault => panic!("{DRILL_PANIC}"),
-        }
-        Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! result is what its last action gave). A task no plan takes up fails at once, saying
 //! so, rather than waiting forever.
 
-use super::interaction::kinds::TASK;
+use crate::actors::interaction::kinds::TASK;
 use crate::bdi::{Decision, Disposition, Mind, Playbook};
 use crate::model::{EmployeeId, OutboxEntry};
 use serde_json::{Value as Json, json};

@@ -12,24 +12,51 @@
 //! caused by the event's episode, approvals queued, actions put in the outbox. Actions
 //! run only after that commit, through the CapabilityActor.
 
-use super::children::{
-    A2aActor, A2aMsg, CapabilityActor, CapabilityMsg, DRILL_PANIC, FaultTarget, MemoryActor,
-    MemoryMsg,
-};
-use super::reasoning::{self, AgreementView, Brain, Cause, DayCounts, GoalView, IntentionView};
-use super::registry::Backlog;
-use super::runtime::Runtime;
-use super::supervision::{RestartDecision, RestartTracker, StopReason};
+mod a2a;
+mod capability;
+mod memory;
+pub(crate) mod reasoning;
+pub(crate) mod tasks;
+
+pub use a2a::A2aMsg;
+pub use capability::CapabilityMsg;
+pub use memory::MemoryMsg;
+pub use reasoning::{AgreementView, DayCounts, GoalView, IntentionView};
+
+use crate::actors::registry::Backlog;
+use crate::actors::runtime::Runtime;
+use crate::actors::supervision::{RestartDecision, RestartTracker, StopReason};
 use crate::bdi::{Input, Mind, Phase};
-use crate::memory::Completion;
 use crate::memory::WorkingMemory;
 use crate::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId};
+use crate::store::Completion;
+use a2a::A2aActor;
+use capability::CapabilityActor;
 use chrono::{DateTime, Utc};
+use memory::MemoryActor;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use reasoning::{Brain, Cause};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Which actor of an employee's tree a drill targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultTarget {
+    /// The EmployeeActor itself.
+    Employee,
+    /// Its MemoryActor.
+    Memory,
+    /// Its CapabilityActor.
+    Capability,
+    /// Its A2aActor.
+    A2a,
+}
+
+/// The panic message of a supervision drill.
+pub(crate) const DRILL_PANIC: &str = "supervision drill: panicking on purpose";
 
 /// Unprocessed events loaded per page when replaying.
 pub(crate) const REPLAY_PAGE: i64 = 1000;

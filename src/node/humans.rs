@@ -2,14 +2,14 @@
 //! with an employee (wait a few seconds for its answer), and tasks delegated to
 //! employees (assign, read, list). The HTTP API and the CLI call these.
 
-use super::interaction::{self, kinds};
-use super::node::{Node, SubmitError};
-use super::registry::ReachError;
-use crate::memory::{ChatMessage, StoreError};
+use super::{Node, SubmitError};
+use crate::actors::interaction::{self, kinds};
+use crate::actors::registry::ReachError;
 use crate::model::{
     EmployeeId, Event, FieldError, MailMessage, NewEvent, NewTask, OutgoingMail, Priority, Task,
     TaskStatus, bare_address, clean_message_id, is_address,
 };
+use crate::store::{ChatMessage, StoreError};
 use chrono::Utc;
 use serde_json::json;
 use std::time::Duration;
@@ -120,7 +120,7 @@ impl Node {
         Ok(self
             .rt
             .store
-            .mail_folder(&self.rt.tenant, a, crate::memory::Folder::Inbox, limit)
+            .mail_folder(&self.rt.tenant, a, crate::store::Folder::Inbox, limit)
             .await?)
     }
 
@@ -169,7 +169,7 @@ impl Node {
             }),
             idempotency_key: Some(key),
         };
-        if let Err(e) = super::registry::accept(&self.rt, id, new).await {
+        if let Err(e) = crate::actors::registry::accept(&self.rt, id, new).await {
             self.rt.hub.waiting.remove(&event_id);
             return Err(e.into());
         }
@@ -263,13 +263,13 @@ impl Node {
             },
             now,
         );
-        super::registry::wake(&self.rt, id);
+        crate::actors::registry::wake(&self.rt, id);
         self.rt
             .store
             .assign_task(&self.rt.tenant, &task, &event)
             .await?;
         metrics::counter!("empla_events_accepted_total").increment(1);
-        super::registry::deliver(&self.rt, event);
+        crate::actors::registry::deliver(&self.rt, event);
         Ok(task)
     }
 

@@ -11,9 +11,9 @@
 //! outcome is recorded (outbox, episode, status) and the intention carries on, but
 //! nothing is learned from it, since it says nothing about the plan.
 
-use super::employee::Snapshot;
-use super::interaction::kinds as hub;
+use super::Snapshot;
 use super::tasks;
+use crate::actors::interaction::kinds as hub;
 use crate::bdi::{
     Action, Decision, Disposition, Input, IntentionState, Mind, Perceived, Phase, Playbook,
     Situation,

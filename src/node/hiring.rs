@@ -1,12 +1,12 @@
 //! Hiring on a node: one employee or many, demo employees from config (once per file),
 //! free addresses, and the relationship map each hire adds to the company's facts.
 
-use super::node::{HireError, Node, NodeError};
-use super::registry;
-use super::scheduler::SchedulerMsg;
+use super::{HireError, Node, NodeError};
+use crate::actors::registry;
+use crate::actors::scheduler::SchedulerMsg;
 use crate::lifecycle::{HireRequest, address_local_part, build_profile};
-use crate::memory::NewHire;
 use crate::model::{EmployeeId, EmployeeProfile};
+use crate::store::NewHire;
 use chrono::Utc;
 use std::collections::HashSet;
 use std::path::PathBuf;

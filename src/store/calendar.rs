@@ -5,7 +5,7 @@
 //! mail, keyed by the offer's Message-ID.
 
 use super::rows::parse_json;
-use super::store::{Store, StoreError, with_pool};
+use super::{Store, StoreError, with_pool};
 use super::{from_micros, to_micros};
 use crate::model::{CalendarEvent, EventStatus, Priority, Proposal, TenantId};
 use chrono::{DateTime, Utc};

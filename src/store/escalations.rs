@@ -3,9 +3,9 @@
 //! transaction as the `escalation.decided` event that tells its employee, and happens
 //! once — except that a human may overrule a decision taken by precedent.
 
-use super::queue::insert_event;
+use super::insert_event;
 use super::rows::{parse_id, parse_json};
-use super::store::{Store, StoreError, with_pool};
+use super::{Store, StoreError, with_pool};
 use super::{from_micros, to_micros};
 use crate::model::{EmployeeId, Escalation, EscalationStatus, Event, TenantId, Verdict};
 use chrono::{DateTime, Utc};

@@ -1,11 +1,10 @@
 //! The node's face onto employees' memory: recall, the facts they know, why they did
 //! something, and the knowledge the company shares.
 
-use super::node::Node;
-use crate::memory::{
-    Document, Fact, Forgotten, Item, Published, Recall, StoreError, Viewer, Visibility,
-};
+use super::Node;
+use crate::memory::{Document, Fact, Forgotten, Item, Published, Recall, Viewer, Visibility};
 use crate::model::{EmployeeId, Episode, EpisodeId};
+use crate::store::StoreError;
 
 /// Why a memory request could not be answered.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +55,7 @@ impl Node {
         // not woken for it).
         if !r.q.trim().is_empty()
             && self.rt.directory.runtime_state(id) == Some(super::RuntimeState::Active)
-            && let Ok(actor) = super::registry::live_actor(&self.rt, id).await
+            && let Ok(actor) = crate::actors::registry::live_actor(&self.rt, id).await
         {
             let texts = items.iter().map(|i| i.text.clone()).collect();
             let _ = actor.send_message(super::EmployeeMsg::Retrieved(r.q.clone(), texts));
@@ -70,7 +69,7 @@ impl Node {
         id: EmployeeId,
     ) -> Result<crate::memory::WorkingMemory, MemoryError> {
         self.viewer(id).await?;
-        let actor = super::registry::live_actor(&self.rt, id)
+        let actor = crate::actors::registry::live_actor(&self.rt, id)
             .await
             .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
         ractor::call_t!(actor, super::EmployeeMsg::Working, 10_000)
@@ -184,8 +183,8 @@ impl Node {
 
 /// The node's daily memory upkeep: at `memory.consolidate_at`, every employee's
 /// previous day is consolidated and episodes past `memory.retention` are deleted.
-pub(super) async fn upkeep(
-    store: crate::memory::Store,
+pub(crate) async fn upkeep(
+    store: crate::store::Store,
     tenant: crate::model::TenantId,
     cfg: crate::config::MemoryConfig,
 ) {
@@ -239,7 +238,7 @@ pub(super) async fn upkeep(
 
 /// Fills in vectors from a remote embedding provider in the background (a local
 /// embedder needs none of this and the task ends at once).
-pub(super) async fn embed_backfill(store: crate::memory::Store, tenant: crate::model::TenantId) {
+pub(crate) async fn embed_backfill(store: crate::store::Store, tenant: crate::model::TenantId) {
     if store.embedder().embed_now("").is_some() {
         return;
     }

@@ -1,19 +1,32 @@
-//! The node: the NodeSupervisor actor at the root of the tree (Registry and Scheduler
-//! under it, employee trees under the Registry), and [`Node`], the library API that the
-//! HTTP API, the CLI and tests drive.
+//! [`Node`]: the library API that the HTTP API, the CLI and tests drive — hiring,
+//! events, status, approvals, mail, chat, tasks, calendars, memory. It starts the actor
+//! tree (the NodeSupervisor at its root) and is, besides [`crate::actors`], the one
+//! place that holds actor refs.
 
-use super::children::FaultTarget;
-use super::employee::{EmployeeMsg, EmployeeRuntime};
-use super::node_supervisor::{NodeMsg, NodeSupervisor};
-use super::registry::{self, ReachError, RegistryMsg, RuntimeState};
-use super::runtime::Runtime;
-use super::supervision::StopReason;
+mod hiring;
+mod humans;
+mod memory;
+mod onboarding;
+
+pub use crate::actors::calendar::{Booked, CalendarError, Moved, Slots};
+pub use crate::actors::escalations::EscalationError;
+pub use crate::actors::slack::{SlackAnswer, SlackError};
+pub use humans::{ChatAnswer, HumanError};
+pub use memory::{MemoryError, Publish};
+pub use onboarding::DecideError;
+
+use crate::actors::employee::FaultTarget;
+use crate::actors::employee::{EmployeeMsg, EmployeeRuntime};
+use crate::actors::node_supervisor::{NodeMsg, NodeSupervisor};
+use crate::actors::registry::{self, ReachError, RegistryMsg, RuntimeState};
+use crate::actors::runtime::Runtime;
+use crate::actors::supervision::StopReason;
 use crate::config::{Config, RoleTemplate, RuntimeConfig, StoreConfig, normalize_cron};
 use crate::lifecycle::HireRequest;
-use crate::memory::{Accepted, Store, StoreError, StoreWriter, WriteError, parse_status};
 use crate::model::{
     EmployeeId, EmployeeProfile, EmployeeStatus, Episode, FieldError, NewEvent, TenantId,
 };
+use crate::store::{Accepted, Store, StoreError, StoreWriter, WriteError, parse_status};
 use chrono::Utc;
 use ractor::{Actor, ActorRef};
 use std::collections::BTreeMap;
@@ -213,12 +226,13 @@ impl Node {
             .iter()
             .map(|(id, role)| (id.clone(), role.triage.clone()))
             .collect();
-        let (mut hub, server) = super::interaction::Hub::from_options(&store, &opts, triage)
-            .map_err(NodeError::Mail)?;
-        hub.calendar = super::calendar::driver(&store, &opts.calendar, &opts.data_dir)
+        let (mut hub, server) =
+            crate::actors::interaction::Hub::from_options(&store, &opts, triage)
+                .map_err(NodeError::Mail)?;
+        hub.calendar = crate::actors::calendar::driver(&store, &opts.calendar, &opts.data_dir)
             .map_err(NodeError::Calendar)?;
         hub.calendar_cfg = opts.calendar.clone();
-        super::slack::attach(&mut hub, &store, &opts).map_err(NodeError::Chat)?;
+        crate::actors::slack::attach(&mut hub, &store, &opts).map_err(NodeError::Chat)?;
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -250,18 +264,19 @@ impl Node {
         let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
             .await
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
-        let upkeep =
-            super::memory_face::upkeep(rt.store.clone(), rt.tenant.clone(), opts.memory.clone());
-        let backfill = super::memory_face::embed_backfill(rt.store.clone(), rt.tenant.clone());
+        let upkeep = memory::upkeep(rt.store.clone(), rt.tenant.clone(), opts.memory.clone());
+        let backfill = memory::embed_backfill(rt.store.clone(), rt.tenant.clone());
         let upkeep_task = tokio::spawn(async move {
             futures::future::join(upkeep, backfill).await;
         });
         let mut bridges: Vec<_> = server
-            .map(|server| super::mailboxes::start(rt.clone(), server, bridge_settings(&opts)))
+            .map(|server| {
+                crate::actors::mailboxes::start(rt.clone(), server, bridge_settings(&opts))
+            })
             .into_iter()
-            .chain(super::calendar::start_sync(rt.clone()))
+            .chain(crate::actors::calendar::start_sync(rt.clone()))
             .collect();
-        bridges.extend(super::slack::start(&rt));
+        bridges.extend(crate::actors::slack::start(&rt));
         let node = Node {
             rt,
             supervisor,
@@ -448,7 +463,7 @@ impl Node {
         if !registry::begin_activation(&self.rt, id)? {
             return Ok(());
         }
-        let pre = super::employee::Preloaded {
+        let pre = crate::actors::employee::Preloaded {
             profile,
             snapshot: None,
             pending: Vec::new(),
@@ -477,7 +492,7 @@ impl Node {
         cron: &str,
         at: chrono::DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        super::scheduler::fan_out(&self.rt, cron, at).await
+        crate::actors::scheduler::fan_out(&self.rt, cron, at).await
     }
 
     /// Asks every active employee to passivate if idle (the Registry does this on its
@@ -534,8 +549,8 @@ impl Node {
     }
 }
 
-fn bridge_settings(opts: &NodeOptions) -> super::mailboxes::BridgeSettings {
-    super::mailboxes::BridgeSettings {
+fn bridge_settings(opts: &NodeOptions) -> crate::actors::mailboxes::BridgeSettings {
+    crate::actors::mailboxes::BridgeSettings {
         poll_every: opts.mail.poll_every,
         attachment_max: opts.mail.attachment_max_bytes,
         attachments_dir: opts.data_dir.join("attachments"),

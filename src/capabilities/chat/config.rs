@@ -8,8 +8,8 @@
 //! (`/slack/events/<handle>`), and a Socket Mode connection is opened per app with an
 //! app-level token.
 
-use super::ConfigError;
-use super::mail::Secret;
+use crate::capabilities::email::Secret;
+use crate::config::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,9 +2,9 @@
 //! tells its employee about it, so an acknowledged task is never lost and never
 //! assigned twice; its status, progress and result are updated as the employee works.
 
-use super::queue::insert_event;
+use super::insert_event;
 use super::rows::parse_id;
-use super::store::{Store, StoreError, with_pool};
+use super::{Store, StoreError, with_pool};
 use super::{from_micros, to_micros};
 use crate::model::{EmployeeId, Event, Priority, Task, TaskStatus, TenantId};
 

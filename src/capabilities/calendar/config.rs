@@ -2,7 +2,7 @@
 //! a CalDAV server with each person's login — and when people work: a default time
 //! zone, hours and days, and those of particular people by address.
 
-use super::ConfigError;
+use crate::config::ConfigError;
 use crate::model::WorkingHours;
 use chrono::Weekday;
 use serde::{Deserialize, Serialize};

@@ -2,14 +2,14 @@
 //! phase, feedback, the mentor's observations, and the outbox. What concerns an
 //! employee reaches it as one of the node's own `empla.*` events, through the inbox.
 
-use super::node::{Node, SubmitError};
-use super::reasoning::kinds;
-use super::registry::{self, RegistryMsg};
+use super::{Node, SubmitError};
+use crate::actors::employee::reasoning::kinds;
+use crate::actors::registry::{self, RegistryMsg};
 use crate::bdi::Phase;
-use crate::memory::{Accepted, StoreError};
 use crate::model::{
     Approval, ApprovalId, ApprovalStatus, EmployeeId, Event, EventId, FieldError, NewEvent,
 };
+use crate::store::{Accepted, StoreError};
 use chrono::Utc;
 use serde_json::json;
 
@@ -193,7 +193,7 @@ impl Node {
         &self,
         id: EmployeeId,
         limit: i64,
-    ) -> Result<Vec<crate::memory::OutboxRecord>, StoreError> {
+    ) -> Result<Vec<crate::store::OutboxRecord>, StoreError> {
         self.rt.store.actions(&self.rt.tenant, id, limit).await
     }
 
