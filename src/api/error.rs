@@ -22,6 +22,8 @@ pub enum ApiError {
     TooLarge(String),
     /// 503: the store or the employee is unavailable; nothing was accepted.
     Unavailable(String),
+    /// 503: the request took longer than `api.request_timeout` and was abandoned.
+    TimedOut(String),
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -50,6 +52,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            ApiError::TimedOut(m) => (StatusCode::SERVICE_UNAVAILABLE, "timeout", m),
         };
         (
             status,

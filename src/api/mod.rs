@@ -2,32 +2,38 @@
 //! `/metrics` and Slack's signed `/slack/events/{employee}`, and an OpenAPI document
 //! generated from the handlers.
 //!
-//! The app is one [`router`]; tests drive it directly or through a real listener.
+//! The app is one [`router`]; tests drive it directly or through a real listener, and
+//! [`serve`] runs it with the limits of `[api]` ([`ApiConfig`]): header-read and request
+//! timeouts, a bound on open connections and on body size.
 
 mod approvals;
 mod calendar;
+mod config;
 mod employees;
 mod error;
 mod escalations;
 mod interaction;
 mod memory;
+mod server;
 mod slack;
 
+pub use config::ApiConfig;
 pub use error::ApiError;
+#[cfg(unix)]
+pub use server::raise_open_file_limit;
+pub use server::{OpenFileLimit, serve};
 
 use crate::node::Node;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
+use std::time::Duration;
 use utoipa::OpenApi;
-
-/// Largest accepted request body.
-pub const MAX_BODY: usize = 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -164,8 +170,8 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole API.
-pub fn router(state: ApiState) -> Router {
+/// The whole API, with `config`'s body limit and request timeout.
+pub fn router(state: ApiState, config: &ApiConfig) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .merge(employees::routes())
@@ -181,8 +187,36 @@ pub fn router(state: ApiState) -> Router {
         .merge(slack::routes())
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such route; see /api/v1/openapi.json".into()) })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(Extension(BodyLimit(config.max_body_bytes)))
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            within_request_timeout,
+        ))
         .with_state(state)
+}
+
+/// The body limit in force, for the message of a refused body.
+#[derive(Clone, Copy)]
+struct BodyLimit(usize);
+
+/// Answers `503 timeout` when a request (reading its body and the handler's work) takes
+/// longer than `limit`; the handler is dropped where it stands.
+async fn within_request_timeout(
+    State(limit): State<Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::TimedOut(format!(
+            "the request took longer than {} (`api.request_timeout`) and was abandoned; \
+             it may or may not have taken effect: retry, with the same idempotency key \
+             where the call takes one",
+            humantime::format_duration(limit)
+        ))
+        .into_response(),
+    }
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -233,10 +267,22 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         use axum::extract::rejection::JsonRejection;
+        let limit = req.extensions().get::<BodyLimit>().copied();
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::TooLarge(format!(
-                "request body is larger than {MAX_BODY} bytes; send less"
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::TooLarge(match limit {
+                    Some(BodyLimit(n)) => format!(
+                        "request body is larger than {n} bytes (`api.max_body_bytes`); send less"
+                    ),
+                    None => "request body is too large; send less".into(),
+                }))
+            }
+            Err(JsonRejection::BytesRejection(e)) => Err(ApiError::BadRequest(format!(
+                "the request body could not be read: {}",
+                e.body_text()
             ))),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
                 "send the body as JSON with `Content-Type: application/json`".into(),
@@ -248,15 +294,4 @@ where
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
-}
-
-/// Serves `router` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: ApiState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
 }

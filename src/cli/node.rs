@@ -26,6 +26,8 @@ pub(crate) async fn run(
         cfg.node.node.listen = l;
     }
     crate::telemetry::init_logging(&cfg.node.log.filter);
+    #[cfg(unix)]
+    raise_open_file_limit(cfg.node.api.max_connections);
     let metrics = crate::telemetry::metrics_handle();
     let data = cfg.node.node.data_dir.clone();
     std::fs::create_dir_all(&data)
@@ -52,11 +54,40 @@ pub(crate) async fn run(
         token: token.into(),
         metrics,
     };
-    serve(listener, state, shutdown_signal()).await?;
+    serve(listener, state, &cfg.node.api, shutdown_signal()).await;
     tracing::info!("shutting down");
     // Connections still closing may hold the API state; the node shuts down regardless.
     node.shutdown().await;
     Ok(())
+}
+
+/// Raises the open-file limit to the hard limit, so the API can hold
+/// `api.max_connections` connections; logs both, and warns when the limit stays too low.
+#[cfg(unix)]
+fn raise_open_file_limit(max_connections: u32) {
+    match crate::api::raise_open_file_limit() {
+        Ok(limit) => {
+            tracing::info!(
+                before = limit.before,
+                now = limit.now,
+                hard = limit.hard,
+                "open-file limit raised to the hard limit"
+            );
+            if limit.now <= u64::from(max_connections) {
+                tracing::warn!(
+                    open_files = limit.now,
+                    max_connections,
+                    "the open-file limit is below `api.max_connections`; connections past it \
+                     fail to be accepted: raise the hard limit (ulimit -Hn, LimitNOFILE=) or \
+                     lower `api.max_connections`"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "cannot raise the open-file limit; the API may refuse connections under load"
+        ),
+    }
 }
 
 /// The token clients must send: configured (file or `EMPLA_API_TOKEN`), or generated on

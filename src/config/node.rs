@@ -12,6 +12,8 @@ use std::path::PathBuf;
 pub struct NodeConfig {
     /// `[node]`: identity, addresses, files.
     pub node: NodeSection,
+    /// `[api]`: the HTTP server's timeouts and limits.
+    pub api: crate::api::ApiConfig,
     /// `[store]`: the database.
     pub store: crate::store::StoreConfig,
     /// `[runtime]`: actors, passivation, supervision.
@@ -140,6 +142,7 @@ impl NodeConfig {
                 "must be at least 16 characters; leave it empty to have the node generate one",
             ));
         }
+        self.api.validate(file, &mut e);
         self.store.validate(file, &mut e);
         self.runtime.validate(file, &mut e);
         self.memory.validate(file, &mut e);
@@ -204,6 +207,31 @@ mod tests {
         assert_eq!(c.node.listen.port(), 9000);
         assert_eq!(c.runtime.max_restarts, 9);
         assert_eq!(c.node.tenant, "1234");
+    }
+
+    #[test]
+    fn api_limits_are_read_from_the_file_and_the_environment() {
+        let vars = vec![(
+            "EMPLA_API__HEADER_READ_TIMEOUT".to_string(),
+            "1s".to_string(),
+        )];
+        let c = NodeConfig::parse(
+            "t.toml",
+            "[api]\nmax_connections = 256\nmax_body_bytes = 4096\n",
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(c.api.header_read_timeout, std::time::Duration::from_secs(1));
+        assert_eq!(c.api.request_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(c.api.max_connections, 256);
+        assert_eq!(c.api.max_body_bytes, 4096);
+        let err =
+            NodeConfig::parse("t.toml", "[api]\nheader_read_timeout = \"0s\"\n", &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("t.toml: `api.header_read_timeout` must be longer than 0s"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -63,6 +63,18 @@ fn first_error(file: &str, edit: impl FnOnce(String) -> String) -> empla::config
 }
 
 #[test]
+fn the_shipped_api_section_states_the_defaults_and_reads_headers_within_5s() {
+    let api = super::common::shipped().node.api;
+    assert_eq!(api, empla::api::ApiConfig::default());
+    assert!(api.header_read_timeout <= std::time::Duration::from_secs(5));
+    let e = first_error("empla.toml", |t| {
+        t.replace("max_connections = 1024", "max_connections = 0")
+    });
+    assert_eq!(e.key, "api.max_connections");
+    assert!(e.message.contains("at least 1"), "{}", e.message);
+}
+
+#[test]
 fn unknown_key_in_node_config_is_named() {
     let e = first_error("empla.toml", |t| t.replace("listen = ", "lisen = "));
     assert!(e.file.ends_with("empla.toml"));

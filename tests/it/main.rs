@@ -2,6 +2,7 @@
 //! by `EMPLA_TEST_POSTGRES_URL`, and the real `empla` binary.
 
 mod api;
+mod api_limits;
 mod bdi;
 mod caldav_fixture;
 mod calendar;
