@@ -32,10 +32,3 @@ pub use employee_supervisor::SupervisorMsg;
 pub use node_supervisor::NodeMsg;
 pub use registry::{ReachError, RegistryMsg, RuntimeState};
 pub use scheduler::SchedulerMsg;
-
-// Use-case code still here until it moves to its capability.
-pub(crate) mod calendar;
-pub(crate) mod escalations;
-pub(crate) mod interaction;
-pub(crate) mod mailboxes;
-pub(crate) mod slack;

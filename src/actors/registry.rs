@@ -10,6 +10,7 @@
 use super::employee::{EmployeeMsg, Preloaded};
 use super::employee_supervisor::{EmployeeSupervisor, SupervisorArgs};
 use super::runtime::Runtime;
+use crate::capabilities::{Perceive, PerceiveError};
 use crate::model::{EmployeeId, EmployeeStatus, Event};
 use dashmap::DashMap;
 use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, SupervisionEvent};
@@ -657,10 +658,10 @@ pub(crate) async fn accept(
     rt: &Arc<Runtime>,
     id: EmployeeId,
     new: crate::model::NewEvent,
-) -> Result<crate::store::Accepted, crate::node::SubmitError> {
+) -> Result<crate::store::Accepted, PerceiveError> {
     match rt.directory.status(id) {
-        None => return Err(ReachError::NotFound.into()),
-        Some(EmployeeStatus::Offboarded) => return Err(ReachError::Offboarded.into()),
+        None => return Err(PerceiveError::NotFound),
+        Some(EmployeeStatus::Offboarded) => return Err(PerceiveError::Offboarded),
         Some(_) => {}
     }
     let event = Event::accept(rt.tenant.clone(), id, new, chrono::Utc::now());
@@ -673,4 +674,53 @@ pub(crate) async fn accept(
         deliver(rt, event);
     }
     Ok(accepted)
+}
+
+/// The runtime's side of the capabilities' [`Perceive`] port.
+pub(crate) struct Port(pub(crate) std::sync::Weak<Runtime>);
+
+#[async_trait::async_trait]
+impl Perceive for Port {
+    fn resolve(&self, key: &str) -> Option<EmployeeId> {
+        self.0.upgrade()?.directory.resolve(key)
+    }
+
+    fn offboarded(&self, employee: EmployeeId) -> bool {
+        self.0.upgrade().is_none_or(|rt| {
+            rt.directory
+                .status(employee)
+                .is_none_or(|s| s == EmployeeStatus::Offboarded)
+        })
+    }
+
+    async fn perceive(
+        &self,
+        employee: EmployeeId,
+        event: crate::model::NewEvent,
+    ) -> Result<crate::store::Accepted, PerceiveError> {
+        let rt = self
+            .0
+            .upgrade()
+            .ok_or(PerceiveError::Write(crate::store::WriteError::Closed))?;
+        accept(&rt, employee, event).await
+    }
+
+    fn wake(&self, employee: EmployeeId) {
+        if let Some(rt) = self.0.upgrade() {
+            wake(&rt, employee);
+        }
+    }
+
+    fn deliver(&self, event: Event) {
+        if let Some(rt) = self.0.upgrade() {
+            deliver(&rt, event);
+        }
+    }
+
+    async fn answered(&self, reply: &crate::model::MailMessage) -> bool {
+        match self.0.upgrade() {
+            Some(rt) => crate::lifecycle::escalations::decide_by_reply(&rt.hands, reply).await,
+            None => false,
+        }
+    }
 }

@@ -1,15 +1,33 @@
 //! What every actor of a node shares: the tenant, the store and its group-commit writer,
-//! the directory, the runtime settings, and the cells of the long-lived actors.
+//! the directory, the runtime settings, the node's hands (its capabilities), and the
+//! cells of the long-lived actors.
 
+use super::config::RuntimeConfig;
 use super::registry::Directory;
+use super::registry::Port;
 use super::scheduler::SchedulerMsg;
 use crate::bdi::Playbook;
-use crate::config::RuntimeConfig;
+use crate::capabilities::{ActionRegistry, Hands, calendar, chat, email};
 use crate::model::TenantId;
 use crate::store::{Store, StoreWriter};
 use ractor::{ActorCell, ActorRef};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
+
+/// The capabilities a node is started with (the port to its employees is added by the
+/// runtime).
+pub(crate) struct Tools {
+    /// Domain of employees' addresses.
+    pub(crate) domain: String,
+    /// Mail.
+    pub(crate) mail: email::Mail,
+    /// Chat.
+    pub(crate) chat: chat::Chat,
+    /// Calendars.
+    pub(crate) calendar: calendar::Calendars,
+    /// Every action kind.
+    pub(crate) actions: ActionRegistry,
+}
 
 /// Shared by all actors of one node.
 pub(crate) struct Runtime {
@@ -20,8 +38,8 @@ pub(crate) struct Runtime {
     pub(crate) config: RuntimeConfig,
     /// Token budget of each employee's working memory.
     pub(crate) working_tokens: usize,
-    /// Mail and chat transports, triage, chat callers waiting for answers.
-    pub(crate) hub: super::interaction::Hub,
+    /// The node's capabilities, and the port through which they reach employees.
+    pub(crate) hands: Arc<Hands>,
     /// Outbox keys of the actions running in this node now.
     pub(crate) running: dashmap::DashSet<String>,
     /// Each role's compiled playbook, shared by its employees.
@@ -40,18 +58,27 @@ impl Runtime {
         config: RuntimeConfig,
         working_tokens: usize,
         playbooks: BTreeMap<String, Arc<Playbook>>,
-        hub: super::interaction::Hub,
+        tools: Tools,
     ) -> Arc<Self> {
         let no_playbook = Playbook::compile(&Default::default(), &[], config.max_intentions)
             .expect("an empty playbook compiles");
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
+            hands: Arc::new(Hands {
+                tenant: tenant.clone(),
+                store: store.clone(),
+                domain: tools.domain,
+                employees: Arc::new(Port(me.clone())),
+                mail: tools.mail,
+                chat: tools.chat,
+                calendar: tools.calendar,
+                actions: tools.actions,
+            }),
             tenant,
             store,
             writer,
             directory: Directory::default(),
             config,
             working_tokens,
-            hub,
             running: dashmap::DashSet::new(),
             playbooks,
             no_playbook: Arc::new(no_playbook),

@@ -5,8 +5,8 @@
 //! back; a failure to store answers 503, so Slack retries.
 
 use super::ApiState;
-use crate::actors::ReachError;
-use crate::node::{SlackAnswer, SlackError, SubmitError};
+use crate::capabilities::PerceiveError;
+use crate::node::{SlackAnswer, SlackError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -54,19 +54,17 @@ fn refused(e: SlackError) -> Response {
         | SlackError::NotSlack
         | SlackError::NoApp(_)
         | SlackError::NoSigningSecret(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-        SlackError::Submit(SubmitError::Reach(ReachError::NotFound)) => {
-            (StatusCode::NOT_FOUND, "not_found")
+        SlackError::Perceive(PerceiveError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
+        SlackError::Perceive(PerceiveError::Offboarded) => (StatusCode::GONE, "offboarded"),
+        SlackError::Decode(_) | SlackError::WrongApp { .. } => {
+            (StatusCode::BAD_REQUEST, "bad_request")
         }
-        SlackError::Submit(SubmitError::Reach(ReachError::Offboarded)) => {
-            (StatusCode::GONE, "offboarded")
+        SlackError::Perceive(PerceiveError::Write(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
         }
-        SlackError::Decode(_)
-        | SlackError::WrongApp { .. }
-        | SlackError::Submit(SubmitError::Invalid(_)) => (StatusCode::BAD_REQUEST, "bad_request"),
-        SlackError::Submit(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     };
     let message = match &e {
-        SlackError::Submit(SubmitError::Write(w)) => {
+        SlackError::Perceive(PerceiveError::Write(w)) => {
             tracing::error!(error = %w, "Slack event not stored");
             "the event could not be stored and was not accepted; Slack will retry".to_string()
         }

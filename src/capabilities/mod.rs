@@ -1,18 +1,77 @@
-//! The employee's hands. Each capability is a trait with a driver for the embedded
-//! default (built into the node, storing what it does) and, where one exists, a real
-//! driver (SMTP and IMAP for email, Slack for chat, CalDAV for calendars). Actions
-//! reach them through the outbox and the CapabilityActor; a capability never imports
-//! actors, and routes nothing itself: it answers what it did, and the node's
-//! interaction hub tells the employees concerned.
+//! The employee's hands, one component each: email, chat, calendar, tasks, and the
+//! CRM, documents and research declared ahead of their drivers. Each capability is laid
+//! out the same way: its config (its section of the node file), its driver trait with
+//! the built-in driver of the embedded default and the real ones (SMTP and IMAP, Slack,
+//! CalDAV), its **actions** (declared in the one [`ActionRegistry`], run by its
+//! executor), its intake (what it turns into events) and its tests.
+//!
+//! A capability reaches employees only through the narrow [`Perceive`] port, which the
+//! runtime implements; it never imports actors. [`Hands`] is what every action and
+//! intake is given: the tenant, the store, the drivers, the registry and that port.
 //!
 //! An action the node has no driver for is answered `unsupported`, naming the
 //! capability; it is recorded, never carried out.
 
 pub mod calendar;
 pub mod chat;
+pub mod crm;
+pub mod documents;
 pub mod email;
+mod port;
+pub mod registry;
+pub mod research;
+pub mod tasks;
 
+pub use port::{Perceive, PerceiveError};
+pub use registry::{
+    Act, ActionKind, ActionRegistry, CustomAction, Finding, Param, ParamType, RunAction,
+};
+
+use crate::model::{EmployeeId, Manager, TenantId};
+use crate::store::Store;
 use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// The node's hands: what every action and intake works with.
+pub struct Hands {
+    /// Tenant stamped on every row.
+    pub tenant: TenantId,
+    /// The store.
+    pub store: Store,
+    /// Domain of employees' addresses.
+    pub domain: String,
+    /// The port to the node's employees.
+    pub employees: Arc<dyn Perceive>,
+    /// Mail: transport, triage, the mail server when there is one.
+    pub mail: email::Mail,
+    /// Chat: transport, Slack when configured, callers waiting for answers.
+    pub chat: chat::Chat,
+    /// Calendars: driver, working hours, the booking lock.
+    pub calendar: calendar::Calendars,
+    /// Every action kind the node knows.
+    pub actions: ActionRegistry,
+}
+
+impl Hands {
+    /// Who an employee is when it writes, and its manager; `None` when it is not in the
+    /// store.
+    pub async fn sender(
+        &self,
+        id: EmployeeId,
+    ) -> Result<Option<(Sender, Option<Manager>)>, crate::store::StoreError> {
+        Ok(self.store.employee(&self.tenant, id).await?.map(|p| {
+            (
+                Sender {
+                    id,
+                    name: p.name,
+                    email: p.email,
+                    handle: p.chat_handle,
+                },
+                p.manager,
+            )
+        }))
+    }
+}
 
 /// Who is acting: the employee whose action runs, as its messages are signed.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,11 @@
 //! The employee lifecycle: hiring (a profile from a role template plus overrides, with a
-//! provisioned email address, chat handle and calendar) and offboarding. Onboarding
-//! phases and reviews come with the reasoning issue.
+//! provisioned email address, chat handle and calendar), the onboarding phases and the
+//! approvals that gate an employee's actions, and escalations to its manager.
 
+pub mod approvals;
+pub mod escalations;
 mod hiring;
+pub mod onboarding;
 
+pub use escalations::EscalationError;
 pub use hiring::{HireRequest, address_local_part, build_profile};

@@ -13,6 +13,38 @@ const MAX_NAME_LEN: usize = 128;
 /// changes, feedback, observations); they come only through their own endpoints.
 pub const INTERNAL_KIND_PREFIX: &str = "empla.";
 
+/// The kinds of events the node itself produces, by the component that produces them.
+pub mod kinds {
+    /// A mail message arrived.
+    pub const EMAIL: &str = "email.received";
+    /// A mail answering one the employee sent.
+    pub const EMAIL_REPLY: &str = "email.reply";
+    /// A human wrote in chat.
+    pub const CHAT: &str = "chat.message";
+    /// A task was delegated.
+    pub const TASK: &str = "task.assigned";
+    /// Another employee escalated to this one.
+    pub const ESCALATION: &str = "escalation.received";
+    /// The manager decided what this employee escalated.
+    pub const ESCALATION_DECIDED: &str = "escalation.decided";
+    /// A meeting in the employee's calendar (booked, moved, cancelled, or due soon).
+    pub const CALENDAR_EVENT: &str = "calendar.event";
+    /// A cron schedule ticked.
+    pub const CRON_TICK: &str = "cron.tick";
+    /// A human approved or rejected an approval.
+    pub const APPROVAL: &str = "empla.approval";
+    /// An outbox action ended.
+    pub const OUTCOME: &str = "empla.outcome";
+    /// The manager set the onboarding phase.
+    pub const PHASE: &str = "empla.phase";
+    /// Feedback on the employee's latest action.
+    pub const FEEDBACK: &str = "empla.feedback";
+    /// In shadow: what the mentor actually did for an event.
+    pub const OBSERVATION: &str = "empla.observation";
+    /// An event the employee could not handle was set aside (dead-lettered).
+    pub const SET_ASIDE: &str = "empla.set_aside";
+}
+
 /// Longest accepted idempotency key.
 const MAX_KEY_LEN: usize = 256;
 

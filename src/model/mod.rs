@@ -25,7 +25,7 @@ pub use calendar::{
 };
 pub use episode::{Episode, EpisodeKind};
 pub use escalation::{Escalation, EscalationStatus, Verdict};
-pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent};
+pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent, kinds};
 pub use ids::{ApprovalId, EmployeeId, EpisodeId, EventId, TenantId};
 pub use mail::{
     Attachment, MailMessage, OutgoingMail, bare_address, clean_message_id, display_name,

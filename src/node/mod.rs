@@ -3,24 +3,30 @@
 //! tree (the NodeSupervisor at its root) and is, besides [`crate::actors`], the one
 //! place that holds actor refs.
 
+mod calendar;
+mod chat;
+mod escalations;
 mod hiring;
-mod humans;
+mod mail;
 mod memory;
 mod onboarding;
+mod slack;
+mod tasks;
 
-pub use crate::actors::calendar::{Booked, CalendarError, Moved, Slots};
-pub use crate::actors::escalations::EscalationError;
-pub use crate::actors::slack::{SlackAnswer, SlackError};
-pub use humans::{ChatAnswer, HumanError};
+pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
+pub use crate::capabilities::chat::{SlackAnswer, SlackError};
+pub use crate::lifecycle::approvals::DecideError;
+pub use crate::lifecycle::escalations::EscalationError;
+pub use chat::ChatAnswer;
 pub use memory::{MemoryError, Publish};
-pub use onboarding::DecideError;
 
 use crate::actors::employee::FaultTarget;
 use crate::actors::employee::{EmployeeMsg, EmployeeRuntime};
 use crate::actors::node_supervisor::{NodeMsg, NodeSupervisor};
 use crate::actors::registry::{self, ReachError, RegistryMsg, RuntimeState};
-use crate::actors::runtime::Runtime;
+use crate::actors::runtime::{Runtime, Tools};
 use crate::actors::supervision::StopReason;
+use crate::capabilities::{self, ActionRegistry};
 use crate::config::{Config, RoleTemplate, RuntimeConfig, StoreConfig, normalize_cron};
 use crate::lifecycle::HireRequest;
 use crate::model::{
@@ -153,6 +159,55 @@ pub enum HireError {
     Store(#[from] StoreError),
 }
 
+impl From<crate::capabilities::PerceiveError> for SubmitError {
+    fn from(e: crate::capabilities::PerceiveError) -> Self {
+        use crate::capabilities::PerceiveError;
+        match e {
+            PerceiveError::NotFound => SubmitError::Reach(ReachError::NotFound),
+            PerceiveError::Offboarded => SubmitError::Reach(ReachError::Offboarded),
+            PerceiveError::Write(w) => SubmitError::Write(w),
+        }
+    }
+}
+
+/// Why a request from a human (mail, chat, a task) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HumanError {
+    /// The request is invalid; each error names its field.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// No such employee, or it cannot take messages.
+    #[error(transparent)]
+    Reach(#[from] ReachError),
+    /// No such task.
+    #[error("no task with that id for this employee")]
+    NoTask,
+    /// Mail goes through a real mail server, not the built-in driver.
+    #[error(
+        "this node carries mail through its mail server (mail.driver = \"server\"); write to employees from a mail client"
+    )]
+    MailServer,
+    /// It could not be stored; nothing was accepted.
+    #[error("could not be stored: {0}")]
+    Store(String),
+}
+
+impl From<StoreError> for HumanError {
+    fn from(e: StoreError) -> Self {
+        HumanError::Store(e.to_string())
+    }
+}
+
+impl From<SubmitError> for HumanError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Invalid(v) => HumanError::Invalid(v),
+            SubmitError::Reach(r) => HumanError::Reach(r),
+            SubmitError::Write(w) => HumanError::Store(w.to_string()),
+        }
+    }
+}
+
 /// Why an event was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -226,13 +281,25 @@ impl Node {
             .iter()
             .map(|(id, role)| (id.clone(), role.triage.clone()))
             .collect();
-        let (mut hub, server) =
-            crate::actors::interaction::Hub::from_options(&store, &opts, triage)
-                .map_err(NodeError::Mail)?;
-        hub.calendar = crate::actors::calendar::driver(&store, &opts.calendar, &opts.data_dir)
-            .map_err(NodeError::Calendar)?;
-        hub.calendar_cfg = opts.calendar.clone();
-        crate::actors::slack::attach(&mut hub, &store, &opts).map_err(NodeError::Chat)?;
+        let tools = Tools {
+            domain: opts.company_domain.clone(),
+            mail: capabilities::email::Mail::from_config(
+                &opts.mail,
+                &opts.data_dir,
+                &store,
+                triage,
+            )
+            .map_err(NodeError::Mail)?,
+            chat: capabilities::chat::Chat::from_config(&opts.chat, &opts.data_dir, &store)
+                .map_err(NodeError::Chat)?,
+            calendar: capabilities::calendar::Calendars::from_config(
+                &opts.calendar,
+                &opts.data_dir,
+                &store,
+            )
+            .map_err(NodeError::Calendar)?,
+            actions: ActionRegistry::builtin(),
+        };
         let rt = Runtime::new(
             opts.tenant.clone(),
             store,
@@ -240,7 +307,7 @@ impl Node {
             opts.runtime.clone(),
             opts.memory.working_memory_tokens,
             playbooks,
-            hub,
+            tools,
         );
         let mut bad = None;
         let loaded = rt
@@ -269,14 +336,11 @@ impl Node {
         let upkeep_task = tokio::spawn(async move {
             futures::future::join(upkeep, backfill).await;
         });
-        let mut bridges: Vec<_> = server
-            .map(|server| {
-                crate::actors::mailboxes::start(rt.clone(), server, bridge_settings(&opts))
-            })
+        let mut bridges: Vec<_> = capabilities::email::bridge::start(rt.hands.clone())
             .into_iter()
-            .chain(crate::actors::calendar::start_sync(rt.clone()))
+            .chain(capabilities::calendar::sync::start(rt.hands.clone()))
             .collect();
-        bridges.extend(crate::actors::slack::start(&rt));
+        bridges.extend(capabilities::chat::intake::start(&rt.hands));
         let node = Node {
             rt,
             supervisor,
@@ -418,7 +482,7 @@ impl Node {
         id: EmployeeId,
         new: NewEvent,
     ) -> Result<Accepted, SubmitError> {
-        registry::accept(&self.rt, id, new).await
+        Ok(registry::accept(&self.rt, id, new).await?)
     }
 
     /// An employee's episodes, newest first.
@@ -546,14 +610,6 @@ impl Node {
         if self.owns_store {
             self.rt.store.close().await;
         }
-    }
-}
-
-fn bridge_settings(opts: &NodeOptions) -> crate::actors::mailboxes::BridgeSettings {
-    crate::actors::mailboxes::BridgeSettings {
-        poll_every: opts.mail.poll_every,
-        attachment_max: opts.mail.attachment_max_bytes,
-        attachments_dir: opts.data_dir.join("attachments"),
     }
 }
 

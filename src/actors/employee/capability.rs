@@ -3,7 +3,7 @@
 
 use super::DRILL_PANIC;
 use crate::actors::runtime::Runtime;
-use crate::capabilities::Sender;
+use crate::capabilities::{Act, Sender};
 use crate::model::{EmployeeId, Event, Manager, NewEvent, OutboxEntry};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -29,8 +29,10 @@ pub enum CapabilityMsg {
 /// not held up by each mail server round trip in turn. An action already running in
 /// this node (handed over again after a restart in the tree) is not started twice.
 ///
-/// The capabilities themselves are reached through the interaction hub; an action
-/// whose capability this node has no driver for is answered `unsupported`.
+/// Each action is run by the executor of the node's [`ActionRegistry`]; an action whose
+/// capability this node has no driver for is answered `unsupported`.
+///
+/// [`ActionRegistry`]: crate::capabilities::ActionRegistry
 pub(crate) struct CapabilityActor;
 
 /// A CapabilityActor's state: whose actions it runs, and who that employee is when it
@@ -72,8 +74,13 @@ impl Actor for CapabilityActor {
         match msg {
             CapabilityMsg::Run(entries) => {
                 if state.sender.is_none() {
-                    state.sender = crate::actors::interaction::sender_of(&state.rt, state.employee)
+                    state.sender = state
+                        .rt
+                        .hands
+                        .sender(state.employee)
                         .await
+                        .ok()
+                        .flatten()
                         .map(Arc::new);
                 }
                 let Some(who) = state.sender.clone() else {
@@ -112,8 +119,16 @@ async fn run_batch(
         if !rt.running.insert(entry.key.clone()) {
             continue; // already running in this node
         }
-        let (status, result) =
-            crate::actors::interaction::run_action(rt, me, manager, &entry).await;
+        let (status, result) = rt
+            .hands
+            .actions
+            .execute(&Act {
+                hands: &rt.hands,
+                me,
+                manager,
+                entry: &entry,
+            })
+            .await;
         metrics::counter!("empla_actions_total", "status" => status.as_str()).increment(1);
         let new = NewEvent {
             kind: super::reasoning::kinds::OUTCOME.into(),

@@ -274,7 +274,7 @@ impl Actor for EmployeeActor {
             .directory
             .claim_live(state.id, &myself, &state.backlog);
         resume_outbox(state).await?;
-        state.rt.hub.chat.show_activity(
+        state.rt.hands.chat.transport.show_activity(
             &state.profile.chat_handle,
             crate::capabilities::chat::Activity::Active,
         );
@@ -348,7 +348,7 @@ impl Actor for EmployeeActor {
                 match state.rt.directory.end_passivation(state.id) {
                     Ok(()) => {
                         tracing::debug!(employee = %state.id, "passivated");
-                        state.rt.hub.chat.show_activity(
+                        state.rt.hands.chat.transport.show_activity(
                             &state.profile.chat_handle,
                             crate::capabilities::chat::Activity::Away,
                         );

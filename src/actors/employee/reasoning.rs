@@ -13,11 +13,11 @@
 
 use super::Snapshot;
 use super::tasks;
-use crate::actors::interaction::kinds as hub;
 use crate::bdi::{
     Action, Decision, Disposition, Input, IntentionState, Mind, Perceived, Phase, Playbook,
     Situation,
 };
+use crate::model::kinds as hub;
 use crate::model::{
     Approval, ApprovalId, ApprovalStatus, EmployeeId, EmployeeProfile, Episode, EpisodeId,
     EpisodeKind, Event, EventId, Manager, OutboxEntry, TenantId,
@@ -28,19 +28,7 @@ use serde_json::{Value as Json, json};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-/// Kinds of the node's own events.
-pub(crate) mod kinds {
-    /// A human approved or rejected an approval.
-    pub(crate) const APPROVAL: &str = "empla.approval";
-    /// An outbox action ended.
-    pub(crate) const OUTCOME: &str = "empla.outcome";
-    /// The manager set the onboarding phase.
-    pub(crate) const PHASE: &str = "empla.phase";
-    /// Feedback on the employee's latest action.
-    pub(crate) const FEEDBACK: &str = "empla.feedback";
-    /// In shadow: what the mentor actually did for an event.
-    pub(crate) const OBSERVATION: &str = "empla.observation";
-}
+pub(crate) use crate::model::kinds;
 
 /// What a Mind needs from the employee besides itself: the role's playbook, the
 /// persona, and who the employee is (for templates).

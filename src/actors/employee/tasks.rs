@@ -5,8 +5,8 @@
 //! result is what its last action gave). A task no plan takes up fails at once, saying
 //! so, rather than waiting forever.
 
-use crate::actors::interaction::kinds::TASK;
 use crate::bdi::{Decision, Disposition, Mind, Playbook};
+use crate::model::kinds::TASK;
 use crate::model::{EmployeeId, OutboxEntry};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;

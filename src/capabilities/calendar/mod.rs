@@ -4,12 +4,18 @@
 //! calendar server (one collection per person, reached with that person's login).
 //!
 //! A driver only stores and reads copies; deciding when to meet, what to move and whom
-//! to tell is the node's (`actors/calendar.rs`).
+//! to tell is the calendar actions' ([`actions`]). With the CalDAV driver, [`sync`]
+//! reads employees' calendars every `calendar.sync_every`, so a meeting someone else
+//! put there is perceived too.
 
+pub(crate) mod actions;
 pub mod caldav;
 mod config;
 pub mod ics;
 pub mod slots;
+pub(crate) mod sync;
+
+pub use actions::{Booked, CalendarError, Moved, Slots};
 
 pub use caldav::CalDav;
 pub use config::{CalendarConfig, CalendarDriverKind, PersonHours};
@@ -18,6 +24,60 @@ use super::CapabilityError;
 use crate::model::{CalendarEvent, TenantId};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The node's calendars: where they are kept, when people work, and the lock bookings
+/// take turns on.
+pub struct Calendars {
+    /// Where calendars are kept.
+    pub driver: Arc<dyn CalendarDriver>,
+    /// `[calendar]`: working hours, sync, look-ahead.
+    pub config: CalendarConfig,
+    /// Held from reading calendars to writing a booking, so two bookings on this node
+    /// never take the same free time.
+    pub booking: tokio::sync::Mutex<()>,
+}
+
+impl Calendars {
+    /// The driver `[calendar]` names.
+    pub fn from_config(
+        cfg: &CalendarConfig,
+        data_dir: &Path,
+        store: &Store,
+    ) -> Result<Calendars, String> {
+        let driver: Arc<dyn CalendarDriver> = match cfg.driver {
+            CalendarDriverKind::Builtin => Arc::new(LocalCalendar::new(store.clone())),
+            CalendarDriverKind::Caldav => {
+                let logins = crate::capabilities::email::Logins::open(
+                    crate::capabilities::email::MailConfig::resolve(
+                        data_dir,
+                        &cfg.credentials_file,
+                    ),
+                )?;
+                let zones = cfg.clone();
+                Arc::new(
+                    CalDav::new(&cfg.url, &cfg.collection, logins)?
+                        .with_zones(Arc::new(move |owner| zones.hours_of(owner).tz)),
+                )
+            }
+        };
+        Ok(Calendars {
+            driver,
+            config: cfg.clone(),
+            booking: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Calendars kept in the store, with default working hours.
+    pub fn local(store: &Store) -> Calendars {
+        Calendars {
+            driver: Arc::new(LocalCalendar::new(store.clone())),
+            config: CalendarConfig::default(),
+            booking: tokio::sync::Mutex::new(()),
+        }
+    }
+}
 
 /// Where calendars are kept.
 #[async_trait::async_trait]

@@ -3,16 +3,60 @@
 //! `POST /api/v1/employees/{id}/chat` read the answers; the Slack driver posts them
 //! with `chat.postMessage` in the employee's thread.
 
+pub(crate) mod actions;
 mod config;
+pub(crate) mod intake;
 pub mod slack;
 pub mod slack_events;
 
 use super::CapabilityError;
 use crate::model::TenantId;
 use crate::store::{ChatMessage, Store};
+use dashmap::DashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::oneshot;
 
 pub use config::{ChatConfig, ChatDriver, SlackApp, SlackApps};
+pub use intake::{SlackAnswer, SlackError};
 pub use slack::SlackChat;
+
+/// The node's chat: the transport that carries it (Slack when configured), and the
+/// callers waiting for an employee's answer.
+pub struct Chat {
+    /// Carries employees' messages.
+    pub transport: Arc<dyn ChatTransport>,
+    /// The Slack driver, when `chat.driver = "slack"` (then also `transport`).
+    pub slack: Option<Arc<SlackChat>>,
+    /// Chat event id → callers waiting for the employee's answer.
+    pub waiting: DashMap<String, Vec<oneshot::Sender<ChatMessage>>>,
+}
+
+impl Chat {
+    /// The driver `[chat]` names.
+    pub fn from_config(cfg: &ChatConfig, data_dir: &Path, store: &Store) -> Result<Chat, String> {
+        match cfg.driver {
+            ChatDriver::Builtin => Ok(Chat::local(store)),
+            ChatDriver::Slack => {
+                let slack = Arc::new(SlackChat::from_config(cfg, data_dir, store.clone())?);
+                Ok(Chat {
+                    transport: slack.clone(),
+                    slack: Some(slack),
+                    waiting: DashMap::new(),
+                })
+            }
+        }
+    }
+
+    /// The built-in driver: conversations kept in the store.
+    pub fn local(store: &Store) -> Chat {
+        Chat {
+            transport: Arc::new(LocalChat::new(store.clone())),
+            slack: None,
+            waiting: DashMap::new(),
+        }
+    }
+}
 
 /// What an employee is doing, as its chat shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,14 +6,14 @@ use super::*;
 /// participant, what the company knows about them, and what else the employee
 /// remembers about the subject.
 pub(super) async fn brief(
-    rt: &Runtime,
+    hands: &Hands,
     me: &Sender,
     e: &CalendarEvent,
 ) -> Result<String, CapabilityError> {
-    let tz = rt.hub.calendar_cfg.hours_of(&me.email).tz;
-    let team = rt
+    let tz = hands.calendar.config.hours_of(&me.email).tz;
+    let team = hands
         .store
-        .employee(&rt.tenant, me.id)
+        .employee(&hands.tenant, me.id)
         .await?
         .map(|p| p.team)
         .unwrap_or_default();
@@ -48,7 +48,7 @@ pub(super) async fn brief(
             limit: 3,
             ..Recall::default()
         };
-        let items = rt.store.recall(&rt.tenant, &viewer, &r).await?;
+        let items = hands.store.recall(&hands.tenant, &viewer, &r).await?;
         if items.is_empty() {
             out.push_str("- nothing in my memory with them yet\n");
         }
@@ -67,7 +67,11 @@ pub(super) async fn brief(
             seeds.push(crate::memory::text::term_string(org));
         }
         seeds.retain(|s| !s.is_empty());
-        for f in rt.store.facts(&rt.tenant, &viewer, &seeds, 1, 5, 0).await? {
+        for f in hands
+            .store
+            .facts(&hands.tenant, &viewer, &seeds, 1, 5, 0)
+            .await?
+        {
             out.push_str(&format!("- {}\n", f.sentence()));
         }
     }
@@ -76,9 +80,9 @@ pub(super) async fn brief(
         limit: 5,
         ..Recall::default()
     };
-    let related: Vec<_> = rt
+    let related: Vec<_> = hands
         .store
-        .recall(&rt.tenant, &viewer, &r)
+        .recall(&hands.tenant, &viewer, &r)
         .await?
         .into_iter()
         .filter(|i| !seen.contains(&i.id))

@@ -3,57 +3,59 @@
 //! perceived too; and where the chat shows a status (Slack with a user token), it
 //! follows each employee's calendar — in a meeting, focusing, or neither.
 
-use super::*;
+use super::actions::{tell, version_key};
+use super::{CalendarConfig, CalendarDriverKind};
+use crate::capabilities::Hands;
 use crate::capabilities::chat::Occupied;
-use std::collections::HashMap;
+use crate::model::{CalendarEvent, EventStatus};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::task::JoinHandle;
 
 /// The background tasks calendars need on this node.
-pub(crate) fn start_sync(rt: Arc<Runtime>) -> Vec<JoinHandle<()>> {
+pub(crate) fn start(hands: Arc<Hands>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
-    if rt.hub.calendar_cfg.driver == CalendarDriverKind::Caldav {
-        tasks.push(tokio::spawn(follow_calendars(rt.clone())));
+    if hands.calendar.config.driver == CalendarDriverKind::Caldav {
+        tasks.push(tokio::spawn(follow_calendars(hands.clone())));
     }
-    if !rt.hub.chat.with_status().is_empty() {
-        tasks.push(tokio::spawn(follow_status(rt)));
+    if !hands.chat.transport.with_status().is_empty() {
+        tasks.push(tokio::spawn(follow_status(hands)));
     }
     tasks
 }
 
 /// Reads each employee's calendar every `sync_every` and tells it of meetings it has
 /// not perceived yet (someone else booked, moved or cancelled them).
-async fn follow_calendars(rt: Arc<Runtime>) {
-    let cfg = rt.hub.calendar_cfg.clone();
+async fn follow_calendars(hands: Arc<Hands>) {
+    let cfg = hands.calendar.config.clone();
     let mut told: HashSet<String> = HashSet::new();
     let mut every = tokio::time::interval(cfg.sync_every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        told = sync_once(&rt, &cfg, &told).await;
+        told = sync_once(&hands, &cfg, &told).await;
     }
 }
 
 /// One pass over every employee calendar the driver has a login for. Answers the
 /// versions seen in this pass (what was told before and is still upcoming), so the
 /// set stays as small as the calendars.
-async fn sync_once(
-    rt: &Arc<Runtime>,
-    cfg: &CalendarConfig,
-    told: &HashSet<String>,
-) -> HashSet<String> {
+async fn sync_once(hands: &Hands, cfg: &CalendarConfig, told: &HashSet<String>) -> HashSet<String> {
     let now = Utc::now();
     let ahead = Duration::from_std(cfg.look_ahead).unwrap_or(Duration::days(7));
     let mut seen = HashSet::new();
-    for address in rt.hub.calendar.owners() {
-        let Some(id) = rt.directory.resolve(&address) else {
+    for address in hands.calendar.driver.owners() {
+        let Some(id) = hands.employees.resolve(&address) else {
             continue;
         };
-        if rt.directory.status(id) == Some(crate::model::EmployeeStatus::Offboarded) {
+        if hands.employees.offboarded(id) {
             continue;
         }
-        let events = match rt
-            .hub
+        let events = match hands
             .calendar
-            .events(&rt.tenant, &address, now, now + ahead)
+            .driver
+            .events(&hands.tenant, &address, now, now + ahead)
             .await
         {
             Ok(events) => events,
@@ -68,7 +70,7 @@ async fn sync_once(
                 seen.insert(key);
                 continue;
             }
-            match tell(rt, id, &e).await {
+            match tell(hands, id, &e).await {
                 Ok(()) => {
                     seen.insert(key);
                 }
@@ -98,10 +100,10 @@ fn occupied_at(events: &[CalendarEvent], now: DateTime<Utc>) -> Option<Occupied>
 
 /// Every `sync_every` (at most every 30 s), shows in chat whether each employee whose
 /// chat has a status is in a meeting or focusing; only changes are sent.
-async fn follow_status(rt: Arc<Runtime>) {
-    let period = rt
-        .hub
-        .calendar_cfg
+async fn follow_status(hands: Arc<Hands>) {
+    let period = hands
+        .calendar
+        .config
         .sync_every
         .min(std::time::Duration::from_secs(30));
     let mut every = tokio::time::interval(period);
@@ -112,21 +114,21 @@ async fn follow_status(rt: Arc<Runtime>) {
     loop {
         every.tick().await;
         let now = Utc::now();
-        for handle in rt.hub.chat.with_status() {
+        for handle in hands.chat.transport.with_status() {
             if !addresses.contains_key(&handle) {
-                let Some(id) = rt.directory.resolve(&handle) else {
+                let Some(id) = hands.employees.resolve(&handle) else {
                     continue;
                 };
-                let Ok(Some(profile)) = rt.store.employee(&rt.tenant, id).await else {
+                let Ok(Some(profile)) = hands.store.employee(&hands.tenant, id).await else {
                     continue;
                 };
                 addresses.insert(handle.clone(), profile.email);
             }
             let email = &addresses[&handle];
-            let events = match rt
-                .hub
+            let events = match hands
                 .calendar
-                .events(&rt.tenant, email, now, now + Duration::minutes(1))
+                .driver
+                .events(&hands.tenant, email, now, now + Duration::minutes(1))
                 .await
             {
                 Ok(events) => events,
@@ -137,7 +139,7 @@ async fn follow_status(rt: Arc<Runtime>) {
             };
             let occupied = occupied_at(&events, now);
             if shown.get(&handle) != Some(&occupied) {
-                rt.hub.chat.show_occupied(&handle, occupied);
+                hands.chat.transport.show_occupied(&handle, occupied);
                 shown.insert(handle, occupied);
             }
         }
@@ -147,6 +149,7 @@ async fn follow_status(rt: Arc<Runtime>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Priority;
 
     #[test]
     fn a_meeting_now_outweighs_focus_time_and_nothing_now_is_neither() {

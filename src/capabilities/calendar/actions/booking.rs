@@ -5,8 +5,8 @@ use super::*;
 
 /// Each person's working hours and busy times in `[from, to)`; those whose calendar
 /// cannot be reached are answered too, free within their hours.
-pub(super) async fn availability(
-    rt: &Runtime,
+pub(crate) async fn availability(
+    hands: &Hands,
     owners: &[String],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -14,10 +14,11 @@ pub(super) async fn availability(
 ) -> Result<(Vec<Availability>, Vec<String>), CapabilityError> {
     // Everyone's calendar is read at once.
     let calendars = futures::future::try_join_all(owners.iter().map(|o| async move {
-        if rt.hub.calendar.reaches(o) {
-            rt.hub
+        if hands.calendar.driver.reaches(o) {
+            hands
                 .calendar
-                .events(&rt.tenant, o, from, to)
+                .driver
+                .events(&hands.tenant, o, from, to)
                 .await
                 .map(Some)
         } else {
@@ -48,7 +49,7 @@ pub(super) async fn availability(
         }
         people.push(Availability {
             address: o.clone(),
-            hours: rt.hub.calendar_cfg.hours_of(o),
+            hours: hands.calendar.config.hours_of(o),
             busy,
         });
     }
@@ -60,23 +61,28 @@ pub(super) async fn availability(
 /// a crash finds the meeting already booked: it books nothing new, and finishes what
 /// the first run may not have (copies, invitation, meetings still in the way).
 pub(crate) async fn book(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     me: &Sender,
     m: &NewMeeting,
     uid: String,
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Booked, CapabilityError> {
-    let _one_booking_at_a_time = rt.hub.booking.lock().await;
-    let (event, mut unreached) = match rt.hub.calendar.event(&rt.tenant, &me.email, &uid).await? {
+    let _one_booking_at_a_time = hands.calendar.booking.lock().await;
+    let (event, mut unreached) = match hands
+        .calendar
+        .driver
+        .event(&hands.tenant, &me.email, &uid)
+        .await?
+    {
         Some(booked) => (booked, Vec::new()),
-        None => choose_time(rt, me, m, uid, now).await?,
+        None => choose_time(hands, me, m, uid, now).await?,
     };
     // Meetings in the way move to their next free time; each is known to have one
     // before anything is written.
     let mut moves = Vec::new();
-    for other in in_the_way(rt, &event, &me.email).await? {
-        let to = next_free(rt, &other, now, &me.email, Some((event.start, event.end)))
+    for other in in_the_way(hands, &event, &me.email).await? {
+        let to = next_free(hands, &other, now, &me.email, Some((event.start, event.end)))
             .await?
             .ok_or_else(|| {
                 CapabilityError::Invalid(format!(
@@ -86,8 +92,8 @@ pub(crate) async fn book(
             })?;
         moves.push((other, to));
     }
-    unreached.extend(put_everywhere(rt, &event).await?);
-    invite(rt, me, key, &event, "Invitation").await?;
+    unreached.extend(put_everywhere(hands, &event).await?);
+    invite(hands, me, key, &event, "Invitation").await?;
     let mut moved = Vec::new();
     for (mut other, to) in moves {
         let was = other.start;
@@ -96,8 +102,8 @@ pub(crate) async fn book(
         other.end = to + d;
         other.sequence += 1;
         other.changed_by = Some(key.to_string());
-        unreached.extend(put_everywhere(rt, &other).await?);
-        invite(rt, me, key, &other, "Moved").await?;
+        unreached.extend(put_everywhere(hands, &other).await?);
+        invite(hands, me, key, &other, "Moved").await?;
         moved.push(Moved {
             uid: other.uid,
             title: other.title,
@@ -118,7 +124,7 @@ pub(crate) async fn book(
 /// in its way; else at the best free time, else at the best time once meetings of
 /// lower priority move. Answers it with the participants whose calendar is not reached.
 async fn choose_time(
-    rt: &Runtime,
+    hands: &Hands,
     me: &Sender,
     m: &NewMeeting,
     uid: String,
@@ -130,11 +136,11 @@ async fn choose_time(
     let from = m.start.or(m.after).unwrap_or(now).max(now);
     let within = Duration::days(m.within_days.unwrap_or(7));
     let (people, unreached) =
-        availability(rt, &owners, from, from + within + duration, &me.email).await?;
+        availability(hands, &owners, from, from + within + duration, &me.email).await?;
     let mut q = Query::new(from, from + within, duration, 1);
     q.window = day_window(
         m.between.as_deref(),
-        rt.hub.calendar_cfg.hours_of(&me.email).tz,
+        hands.calendar.config.hours_of(&me.email).tz,
     )?;
     let asked = m.start.filter(|s| {
         people.iter().all(|a| {
@@ -180,11 +186,11 @@ async fn choose_time(
 /// The meetings overlapping `e` that its organiser may move for it: its own, of lower
 /// priority, not a recurring series.
 async fn in_the_way(
-    rt: &Runtime,
+    hands: &Hands,
     e: &CalendarEvent,
     booker: &str,
 ) -> Result<Vec<CalendarEvent>, CapabilityError> {
-    let (people, _) = availability(rt, &e.participants(), e.start, e.end, booker).await?;
+    let (people, _) = availability(hands, &e.participants(), e.start, e.end, booker).await?;
     let mut uids: Vec<String> = Vec::new();
     for a in &people {
         for b in slots::conflicts(a, e.start, e.end, None) {
@@ -195,7 +201,12 @@ async fn in_the_way(
     }
     let mut out = Vec::new();
     for uid in uids {
-        if let Some(other) = rt.hub.calendar.event(&rt.tenant, booker, &uid).await? {
+        if let Some(other) = hands
+            .calendar
+            .driver
+            .event(&hands.tenant, booker, &uid)
+            .await?
+        {
             out.push(other);
         }
     }
@@ -205,7 +216,7 @@ async fn in_the_way(
 /// The next time after `now` that suits everyone in `e` (its own slot not counting,
 /// and `also_busy` counting for all of them), within a week.
 pub(super) async fn next_free(
-    rt: &Runtime,
+    hands: &Hands,
     e: &CalendarEvent,
     now: DateTime<Utc>,
     booker: &str,
@@ -214,7 +225,7 @@ pub(super) async fn next_free(
     let owners = e.participants();
     let from = now.max(e.start.min(now + Duration::days(1)));
     let to = from + Duration::days(7);
-    let (mut people, _) = availability(rt, &owners, from, to + e.duration(), booker).await?;
+    let (mut people, _) = availability(hands, &owners, from, to + e.duration(), booker).await?;
     for a in &mut people {
         a.busy.retain(|b| b.uid != e.uid);
         if let Some((start, end)) = also_busy {
@@ -235,16 +246,20 @@ pub(super) async fn next_free(
 /// employee among them. Answers the participants not reached. The organiser's copy
 /// must be stored; another's failing is logged and reported as not reached.
 pub(super) async fn put_everywhere(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     e: &CalendarEvent,
 ) -> Result<Vec<String>, CapabilityError> {
     let organizer = bare_address(&e.organizer).to_ascii_lowercase();
     let (reached, mut unreached): (Vec<String>, Vec<String>) = e
         .participants()
         .into_iter()
-        .partition(|p| rt.hub.calendar.reaches(p));
+        .partition(|p| hands.calendar.driver.reaches(p));
     // Every copy is written at once.
-    let stored = rt.hub.calendar.put_all(&rt.tenant, &reached, e).await;
+    let stored = hands
+        .calendar
+        .driver
+        .put_all(&hands.tenant, &reached, e)
+        .await;
     for (p, result) in reached.into_iter().zip(stored) {
         match result {
             Ok(()) => {}
@@ -256,8 +271,8 @@ pub(super) async fn put_everywhere(
         }
     }
     for p in e.participants() {
-        if let Some(id) = rt.directory.resolve(&p) {
-            tell(rt, id, e).await.map_err(|err| {
+        if let Some(id) = hands.employees.resolve(&p) {
+            tell(hands, id, e).await.map_err(|err| {
                 CapabilityError::Service(format!("{p} could not be told of the meeting: {err}"))
             })?;
         }
@@ -267,10 +282,10 @@ pub(super) async fn put_everywhere(
 
 /// Commits a `calendar.event` for `e` to employee `id`'s inbox, once per version.
 pub(crate) async fn tell(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     id: EmployeeId,
     e: &CalendarEvent,
-) -> Result<(), crate::node::SubmitError> {
+) -> Result<(), crate::capabilities::PerceiveError> {
     let new = NewEvent {
         kind: CALENDAR_EVENT.into(),
         source: "calendar".into(),
@@ -287,12 +302,12 @@ pub(crate) async fn tell(
         }),
         idempotency_key: Some(version_key(e)),
     };
-    accept(rt, id, new).await.map(|_| ())
+    hands.employees.perceive(id, new).await.map(|_| ())
 }
 
 /// One key per version of a meeting: a change a calendar client makes without raising
 /// the sequence still counts as new.
-pub(super) fn version_key(e: &CalendarEvent) -> String {
+pub(crate) fn version_key(e: &CalendarEvent) -> String {
     format!(
         "calendar:{}:{}:{}:{}:{}",
         e.uid,
@@ -305,7 +320,7 @@ pub(super) fn version_key(e: &CalendarEvent) -> String {
 
 /// Mails the humans in `e` (not the organiser, not employees) what changed.
 pub(super) async fn invite(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     me: &Sender,
     key: &str,
     e: &CalendarEvent,
@@ -316,13 +331,13 @@ pub(super) async fn invite(
         .iter()
         .filter(|a| {
             let b = bare_address(a);
-            !b.eq_ignore_ascii_case(&me.email) && rt.directory.resolve(b).is_none()
+            !b.eq_ignore_ascii_case(&me.email) && hands.employees.resolve(b).is_none()
         })
         .collect();
     if humans.is_empty() {
         return Ok(());
     }
-    let tz = rt.hub.calendar_cfg.hours_of(bare_address(humans[0])).tz;
+    let tz = hands.calendar.config.hours_of(bare_address(humans[0])).tz;
     let when = span(e.start, e.end, tz);
     let mut body = format!(
         "{verb}: {}\nWhen: {when}\nOrganiser: {}\nWith: {}\n",
@@ -335,7 +350,7 @@ pub(super) async fn invite(
     }
     body.push_str(&format!("\nBest,\n{}", me.name));
     let m = crate::model::MailMessage {
-        message_id: message_id_for(&format!("{key}:{}", version_key(e)), &rt.hub.domain),
+        message_id: message_id_for(&format!("{key}:{}", version_key(e)), &hands.domain),
         from: me.mailbox(),
         to: humans
             .iter()
@@ -350,7 +365,7 @@ pub(super) async fn invite(
         attachments: Vec::new(),
         at: Utc::now(),
     };
-    deliver_mail(rt, &m).await
+    deliver_mail(hands, &m).await
 }
 
 /// `Tue 8 Dec 2026, 10:00–10:45 Europe/Berlin`.

@@ -6,14 +6,12 @@
 //! The employee's answer goes back as a `chat.reply` action in the same thread.
 //! Nothing here posts to Slack: the capability does, when the action runs.
 
-use super::interaction::{Hub, kinds};
-use super::runtime::Runtime;
-use crate::capabilities::chat::SlackChat;
-use crate::capabilities::chat::slack::{CONVERSATION_PREFIX, SocketMode, SocketSink};
-use crate::capabilities::chat::slack_events::{self, Inbound, Reach, SignatureError, SlackMessage};
-use crate::config::{ChatDriver, SlackApp};
-use crate::node::{Node, NodeOptions, SubmitError};
-use crate::store::{Accepted, Store};
+use super::SlackApp;
+use super::slack::{CONVERSATION_PREFIX, SocketMode, SocketSink};
+use super::slack_events::{self, Inbound, Reach, SignatureError, SlackMessage};
+use crate::capabilities::{Hands, PerceiveError};
+use crate::model::kinds;
+use crate::store::Accepted;
 use serde_json::json;
 use slack_morphism::prelude::SlackPushEventCallback;
 use std::sync::Arc;
@@ -72,33 +70,18 @@ pub enum SlackError {
     },
     /// The employee is not hired (or was offboarded), or the event could not be stored.
     #[error(transparent)]
-    Submit(#[from] SubmitError),
-}
-
-/// With `chat.driver = "slack"`: the Slack driver carries the hub's chat.
-pub(crate) fn attach(hub: &mut Hub, store: &Store, opts: &NodeOptions) -> Result<(), String> {
-    if opts.chat.driver != ChatDriver::Slack {
-        return Ok(());
-    }
-    let slack = Arc::new(SlackChat::from_config(
-        &opts.chat,
-        &opts.data_dir,
-        store.clone(),
-    )?);
-    hub.chat = slack.clone();
-    hub.slack = Some(slack);
-    Ok(())
+    Perceive(#[from] PerceiveError),
 }
 
 /// Checks the apps' tokens and opens their Socket Mode connections, in a task the node
 /// aborts at shutdown (which closes the connections). None without Slack.
-pub(crate) fn start(rt: &Arc<Runtime>) -> Option<tokio::task::JoinHandle<()>> {
-    let slack = rt.hub.slack.clone()?;
+pub(crate) fn start(hands: &Arc<Hands>) -> Option<tokio::task::JoinHandle<()>> {
+    let slack = hands.chat.slack.clone()?;
     let sink: SocketSink = {
-        let rt = rt.clone();
+        let hands = hands.clone();
         Arc::new(move |employee: String, ev: SlackPushEventCallback| {
-            let rt = rt.clone();
-            Box::pin(async move { perceive_socket_event(&rt, &employee, &ev).await })
+            let hands = hands.clone();
+            Box::pin(async move { perceive_socket_event(&hands, &employee, &ev).await })
         })
     };
     Some(tokio::spawn(async move {
@@ -124,18 +107,18 @@ impl Drop for CloseOnDrop {
 /// A Socket Mode event: Ok (acknowledge) once stored or when there is nothing to
 /// perceive; Err leaves it unacknowledged for Slack to deliver again.
 async fn perceive_socket_event(
-    rt: &Arc<Runtime>,
+    hands: &Arc<Hands>,
     employee: &str,
     ev: &SlackPushEventCallback,
 ) -> Result<(), String> {
-    let Some(slack) = &rt.hub.slack else {
+    let Some(slack) = &hands.chat.slack else {
         return Ok(());
     };
     let Some(app) = slack.app(employee) else {
         return Ok(());
     };
     match slack_events::from_callback(ev) {
-        Inbound::Message(m) => match perceive(rt, app, &m).await {
+        Inbound::Message(m) => match perceive(hands, app, &m).await {
             Ok(a) => {
                 count(
                     "socket_mode",
@@ -144,7 +127,10 @@ async fn perceive_socket_event(
                 Ok(())
             }
             // Redelivery cannot help an employee that is not hired or a foreign app.
-            Err(e @ (SlackError::WrongApp { .. } | SlackError::Submit(SubmitError::Reach(_)))) => {
+            Err(
+                e @ (SlackError::WrongApp { .. }
+                | SlackError::Perceive(PerceiveError::NotFound | PerceiveError::Offboarded)),
+            ) => {
                 tracing::warn!(employee, error = %e, "Slack event not perceived");
                 Ok(())
             }
@@ -178,11 +164,7 @@ fn outcome(answer: &Result<SlackAnswer, SlackError>) -> &'static str {
 }
 
 /// Commits `m` to the inbox of `app`'s employee as a `chat.message` event.
-async fn perceive(
-    rt: &Arc<Runtime>,
-    app: &SlackApp,
-    m: &SlackMessage,
-) -> Result<Accepted, SlackError> {
+async fn perceive(hands: &Hands, app: &SlackApp, m: &SlackMessage) -> Result<Accepted, SlackError> {
     if let Some(expected) = &app.app_id
         && *expected != m.app_id
     {
@@ -192,13 +174,13 @@ async fn perceive(
             given: m.app_id.clone(),
         });
     }
-    let id = rt
-        .directory
+    let id = hands
+        .employees
         .resolve(&app.employee)
-        .ok_or(SubmitError::Reach(super::registry::ReachError::NotFound))?;
+        .ok_or(PerceiveError::NotFound)?;
     // The person's name and address, so the employee knows who wrote (its manager, a
     // customer); a Slack that does not say within a second leaves the mention.
-    let who = match &rt.hub.slack {
+    let who = match &hands.chat.slack {
         Some(slack) => slack.who(app, &m.user).await,
         None => None,
     };
@@ -226,59 +208,55 @@ async fn perceive(
         }),
         idempotency_key: Some(m.idempotency_key()),
     };
-    Ok(super::registry::accept(rt, id, new).await?)
+    Ok(hands.employees.perceive(id, new).await?)
 }
 
-impl Node {
-    /// An Events API request for `employee`'s Slack app: the signature is checked (at
-    /// the node's clock), then the event is answered (a challenge), perceived (stored
-    /// in the inbox before this returns) or ignored, saying why.
-    pub async fn slack_event(
-        &self,
-        employee: &str,
-        signature: Option<&str>,
-        timestamp: Option<&str>,
-        body: &[u8],
-    ) -> Result<SlackAnswer, SlackError> {
-        let answer = self
-            .slack_event_checked(employee, signature, timestamp, body)
-            .await;
-        count("events_api", outcome(&answer));
-        answer
-    }
+/// An Events API request for `employee`'s Slack app: the signature is checked (at the
+/// node's clock), then the event is answered (a challenge), perceived (stored in the
+/// inbox before this returns) or ignored, saying why.
+pub(crate) async fn events_api(
+    hands: &Hands,
+    employee: &str,
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    body: &[u8],
+) -> Result<SlackAnswer, SlackError> {
+    let answer = events_api_checked(hands, employee, signature, timestamp, body).await;
+    count("events_api", outcome(&answer));
+    answer
+}
 
-    async fn slack_event_checked(
-        &self,
-        employee: &str,
-        signature: Option<&str>,
-        timestamp: Option<&str>,
-        body: &[u8],
-    ) -> Result<SlackAnswer, SlackError> {
-        let slack = self.rt.hub.slack.as_ref().ok_or(SlackError::NotSlack)?;
-        let app = slack
-            .app(employee)
-            .ok_or_else(|| SlackError::NoApp(employee.to_string()))?;
-        let secret = app
-            .signing_secret
-            .as_ref()
-            .ok_or_else(|| SlackError::NoSigningSecret(app.employee.clone()))?;
-        slack_events::verify(
-            secret.expose().as_bytes(),
-            signature,
-            timestamp,
-            body,
-            chrono::Utc::now().timestamp(),
-        )?;
-        match slack_events::decode(body)? {
-            Inbound::Challenge(c) => Ok(SlackAnswer::Challenge(c)),
-            Inbound::Ignored(why) => Ok(SlackAnswer::Ignored(why)),
-            Inbound::Message(m) => {
-                let a = perceive(&self.rt, app, &m).await?;
-                Ok(SlackAnswer::Accepted {
-                    event_id: a.event_id.to_string(),
-                    duplicate: a.duplicate,
-                })
-            }
+async fn events_api_checked(
+    hands: &Hands,
+    employee: &str,
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    body: &[u8],
+) -> Result<SlackAnswer, SlackError> {
+    let slack = hands.chat.slack.as_ref().ok_or(SlackError::NotSlack)?;
+    let app = slack
+        .app(employee)
+        .ok_or_else(|| SlackError::NoApp(employee.to_string()))?;
+    let secret = app
+        .signing_secret
+        .as_ref()
+        .ok_or_else(|| SlackError::NoSigningSecret(app.employee.clone()))?;
+    slack_events::verify(
+        secret.expose().as_bytes(),
+        signature,
+        timestamp,
+        body,
+        chrono::Utc::now().timestamp(),
+    )?;
+    match slack_events::decode(body)? {
+        Inbound::Challenge(c) => Ok(SlackAnswer::Challenge(c)),
+        Inbound::Ignored(why) => Ok(SlackAnswer::Ignored(why)),
+        Inbound::Message(m) => {
+            let a = perceive(hands, app, &m).await?;
+            Ok(SlackAnswer::Accepted {
+                event_id: a.event_id.to_string(),
+                duplicate: a.duplicate,
+            })
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Calendars on a node: the employees' `calendar.*` actions, booking for humans through
+//! The calendar actions: the employees' `calendar.*` kinds, booking for humans through
 //! the API, and telling employees about the meetings in their calendars.
 //!
 //! Booking finds the best time every participant is free within their working hours
@@ -10,68 +10,33 @@
 //! told. A booking's uid comes from the outbox key of its action, so an action retried
 //! after a crash finds its meeting already booked and books nothing twice.
 //!
-//! With the CalDAV driver, a sync task reads employees' calendars every
-//! `calendar.sync_every`, so a meeting someone else put there is perceived too.
-
 mod blocks;
 mod booking;
 mod briefs;
 mod offers;
-mod sync;
 
 use blocks::block;
-pub(crate) use booking::tell;
-use booking::{availability, book, invite, next_free, put_everywhere, span, version_key};
+pub(crate) use booking::{availability, book, span, tell, version_key};
+use booking::{invite, next_free, put_everywhere};
 use briefs::brief;
 use offers::{chosen, propose};
-pub(crate) use sync::start_sync;
 
-use crate::actors::interaction::{deliver_mail, own_mail};
-use crate::actors::registry::accept;
-use crate::actors::runtime::Runtime;
 use crate::capabilities::calendar::slots::{self, Availability, Busy, DayWindow, Query, Slot};
-use crate::capabilities::calendar::{CalDav, CalendarDriver, LocalCalendar};
-use crate::capabilities::email::{self, Logins, message_id_for};
-use crate::capabilities::{CapabilityError, Sender, param};
-use crate::config::{CalendarConfig, CalendarDriverKind, MailConfig};
+use crate::capabilities::email::actions::{deliver_mail, own_mail};
+use crate::capabilities::email::message_id_for;
+use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
+use crate::capabilities::{CapabilityError, Hands, Sender, param};
 use crate::memory::{Recall, Viewer};
 use crate::model::{
-    CalendarEvent, EmployeeId, EventStatus, FieldError, Manager, NewEvent, NewMeeting, OutboxEntry,
-    Priority, Proposal, SlotRequest, attendee_list, bare_address, clean_message_id, display_name,
-    is_address, parse_hours,
+    CalendarEvent, EmployeeId, EventStatus, FieldError, Manager, NewEvent, NewMeeting, Priority,
+    Proposal, attendee_list, bare_address, clean_message_id, display_name, is_address,
+    kinds::CALENDAR_EVENT, parse_hours,
 };
-use crate::node::Node;
-use crate::store::Store;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::collections::HashSet;
-use std::path::Path;
-use std::sync::Arc;
-use tokio::task::JoinHandle;
 use utoipa::ToSchema;
-
-/// The event kind an employee perceives a meeting in its calendar by.
-pub(crate) const CALENDAR_EVENT: &str = "calendar.event";
-
-/// The driver `[calendar]` names.
-pub(crate) fn driver(
-    store: &Store,
-    cfg: &CalendarConfig,
-    data_dir: &Path,
-) -> Result<Arc<dyn CalendarDriver>, String> {
-    Ok(match cfg.driver {
-        CalendarDriverKind::Builtin => Arc::new(LocalCalendar::new(store.clone())),
-        CalendarDriverKind::Caldav => {
-            let logins = Logins::open(MailConfig::resolve(data_dir, &cfg.credentials_file))?;
-            let zones = cfg.clone();
-            Arc::new(
-                CalDav::new(&cfg.url, &cfg.collection, logins)?
-                    .with_zones(Arc::new(move |owner| zones.hours_of(owner).tz)),
-            )
-        }
-    })
-}
 
 /// A meeting booked, and what was moved for it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -121,141 +86,12 @@ pub enum CalendarError {
     Capability(#[from] CapabilityError),
 }
 
-impl Node {
-    /// The events of a calendar (an employee's, or any address's) overlapping
-    /// `[from, to)`, by start.
-    pub async fn calendar(
-        &self,
-        owner: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<CalendarEvent>, CalendarError> {
-        let owner = self.calendar_owner(owner).await?;
-        if to <= from || to - from > Duration::days(366) {
-            return Err(CalendarError::Invalid(vec![FieldError::new(
-                "to",
-                "must be after `from`, and at most a year after it",
-            )]));
-        }
-        Ok(self
-            .rt
-            .hub
-            .calendar
-            .events(&self.rt.tenant, &owner, from, to)
-            .await?)
-    }
-
-    /// A meeting an employee books for a human: at `m.start`, or the best free time.
-    pub async fn book_meeting(
-        &self,
-        id: EmployeeId,
-        m: NewMeeting,
-    ) -> Result<Booked, CalendarError> {
-        self.book_meeting_once(id, m, None).await
-    }
-
-    /// As [`Node::book_meeting`]; a request repeated with the same `idempotency_key`
-    /// (a client retrying) answers the meeting the first one booked, and books nothing
-    /// new.
-    pub async fn book_meeting_once(
-        &self,
-        id: EmployeeId,
-        m: NewMeeting,
-        idempotency_key: Option<&str>,
-    ) -> Result<Booked, CalendarError> {
-        let now = Utc::now();
-        if let Some(k) = idempotency_key
-            && (k.trim().is_empty() || k.len() > 200)
-        {
-            return Err(CalendarError::Invalid(vec![FieldError::new(
-                "Idempotency-Key",
-                "must be 1 to 200 characters",
-            )]));
-        }
-        let errors = m.validate(now);
-        if !errors.is_empty() {
-            return Err(CalendarError::Invalid(errors));
-        }
-        let (me, _) = super::interaction::sender_of(&self.rt, id)
-            .await
-            .ok_or(CalendarError::NotFound)?;
-        let uid = match idempotency_key {
-            Some(k) => uuid::Uuid::new_v5(
-                &uuid::Uuid::NAMESPACE_OID,
-                format!("{}:{id}:meeting:{}", self.rt.tenant.as_str(), k.trim()).as_bytes(),
-            ),
-            None => uuid::Uuid::now_v7(),
-        };
-        let uid = format!("{uid}@{}", self.rt.hub.domain);
-        Ok(book(&self.rt, &me, &m, uid, "api", now).await?)
-    }
-
-    /// The best free times for a group (employees or addresses), within the request's
-    /// constraints.
-    pub async fn free_times(&self, r: SlotRequest) -> Result<Slots, CalendarError> {
-        let mut errors = r.validate();
-        let mut owners = Vec::new();
-        for (i, p) in r.attendees.iter().enumerate() {
-            match self.calendar_owner(p).await {
-                Ok(o) if !owners.contains(&o) => owners.push(o),
-                Ok(_) => {}
-                Err(CalendarError::Invalid(_)) => errors.push(FieldError::new(
-                    format!("attendees[{i}]"),
-                    format!("must be a mail address or an employee, got {p:?}"),
-                )),
-                Err(other) => return Err(other),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(CalendarError::Invalid(errors));
-        }
-        let from = r.after.unwrap_or_else(Utc::now).max(Utc::now());
-        let mut q = Query::new(
-            from,
-            from + Duration::days(r.within_days.unwrap_or(7)),
-            Duration::minutes(r.duration_minutes),
-            r.count.unwrap_or(3),
-        );
-        let tz = self.rt.hub.calendar_cfg.hours_of(&owners[0]).tz;
-        q.window = day_window(r.between.as_deref(), tz)?;
-        let (people, unreached) = availability(&self.rt, &owners, q.from, q.to, "").await?;
-        Ok(Slots {
-            items: slots::find(&people, &q),
-            unreached,
-        })
-    }
-
-    /// The calendar owner `key` names: an employee (id, address or handle) or an address.
-    async fn calendar_owner(&self, key: &str) -> Result<String, CalendarError> {
-        let key = key.trim();
-        if let Some(id) = self.resolve(key)
-            && let Some(p) = self
-                .rt
-                .store
-                .employee(&self.rt.tenant, id)
-                .await
-                .map_err(CapabilityError::from)?
-        {
-            return Ok(p.email);
-        }
-        let a = bare_address(key).to_ascii_lowercase();
-        if is_address(&a) {
-            Ok(a)
-        } else {
-            Err(CalendarError::Invalid(vec![FieldError::new(
-                "owner",
-                format!("{key:?} is neither an employee nor a mail address"),
-            )]))
-        }
-    }
-}
-
-fn slots_max_minutes() -> i64 {
+pub(crate) fn slots_max_minutes() -> i64 {
     crate::model::MAX_MEETING.num_minutes()
 }
 
 /// The hours of the day `between` (`HH:MM-HH:MM`) names, in `tz`.
-fn day_window(
+pub(crate) fn day_window(
     between: Option<&str>,
     tz: chrono_tz::Tz,
 ) -> Result<Option<DayWindow>, CapabilityError> {
@@ -277,34 +113,128 @@ fn earliest(p: &Json, now: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(now, |a| a.max(now))
 }
 
-/// Runs one `calendar.*` action.
-pub(crate) async fn run(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    manager: Option<&Manager>,
-    entry: &OutboxEntry,
-) -> Result<Json, CapabilityError> {
-    let now = Utc::now();
-    match entry.kind.as_str() {
-        "calendar.find_slots" => find_slots(rt, me, &entry.params, now).await,
-        "calendar.propose" | "calendar.propose_meetings" => propose(rt, me, entry, now).await,
-        "calendar.schedule" => schedule(rt, me, entry, now).await,
-        "calendar.reschedule" | "calendar.cancel" => change(rt, me, entry, now).await,
-        "calendar.block" => block(rt, me, manager, entry, now).await,
-        "calendar.brief" => brief_action(rt, me, entry).await,
-        other => Err(CapabilityError::Invalid(format!(
-            "`{other}` is not a calendar action; use calendar.find_slots, calendar.propose, calendar.schedule, calendar.reschedule, calendar.cancel, calendar.block or calendar.brief"
-        ))),
-    }
+/// The calendar action kinds.
+pub(crate) fn kinds() -> Vec<ActionKind> {
+    use ParamType::*;
+    let finding = || {
+        vec![
+            Param::optional("attendees", Recipients),
+            Param::optional("duration_minutes", Integer),
+            Param::optional("within_days", Integer),
+            Param::optional("after", Text),
+            Param::optional("between", Text),
+        ]
+    };
+    let with = |mut base: Vec<Param>, more: Vec<Param>| {
+        base.extend(more);
+        base
+    };
+    vec![
+        ActionKind::new(
+            "calendar.find_slots",
+            "Finds the best times the employee and its attendees are all free.",
+            false,
+            |a| Box::pin(find_slots(a)),
+        )
+        .params(with(finding(), vec![Param::optional("count", Integer)])),
+        ActionKind::new(
+            "calendar.propose",
+            "Offers times by mail; the pick in the reply is booked with `calendar.schedule`.",
+            true,
+            |a| Box::pin(propose(a)),
+        )
+        .params(with(
+            finding(),
+            vec![
+                Param::optional("title", Text),
+                Param::optional("purpose", Text),
+                Param::optional("count", Integer),
+                Param::optional("priority", Text),
+                Param::optional("in_reply_to", Text),
+                Param::optional("intro", Text),
+                Param::optional("signoff", Text),
+            ],
+        )),
+        ActionKind::new(
+            "calendar.propose_meetings",
+            "Offers times by mail (as `calendar.propose`), named by their purpose.",
+            true,
+            |a| Box::pin(propose(a)),
+        )
+        .params(with(
+            finding(),
+            vec![
+                Param::optional("title", Text),
+                Param::optional("purpose", Text),
+                Param::optional("count", Integer),
+                Param::optional("priority", Text),
+                Param::optional("in_reply_to", Text),
+                Param::optional("intro", Text),
+                Param::optional("signoff", Text),
+            ],
+        )),
+        ActionKind::new(
+            "calendar.schedule",
+            "Books a meeting at the best time (or the time asked, or the pick a reply made).",
+            true,
+            |a| Box::pin(schedule(a)),
+        )
+        .params(with(
+            finding(),
+            vec![
+                Param::optional("title", Text),
+                Param::optional("start", Text),
+                Param::optional("priority", Text),
+                Param::optional("description", Text),
+                Param::optional("proposal", Text),
+                Param::optional("choice", Text),
+            ],
+        )),
+        ActionKind::new(
+            "calendar.reschedule",
+            "Moves a meeting the employee organised, telling everyone in it.",
+            true,
+            |a| Box::pin(change(a)),
+        )
+        .params(vec![
+            Param::required("event_id", Text),
+            Param::optional("start", Text),
+        ]),
+        ActionKind::new(
+            "calendar.cancel",
+            "Cancels a meeting the employee organised, telling everyone in it.",
+            true,
+            |a| Box::pin(change(a)),
+        )
+        .params(vec![Param::required("event_id", Text)]),
+        ActionKind::new(
+            "calendar.block",
+            "Keeps time free for focused work in the employee's (or its manager's) calendar.",
+            true,
+            |a| Box::pin(block(a)),
+        )
+        .params(vec![
+            Param::optional("title", Text),
+            Param::optional("hours", Number),
+            Param::optional("week", Text),
+            Param::optional("for", Recipients),
+        ]),
+        ActionKind::new(
+            "calendar.brief",
+            "Writes the brief of a meeting (who, what was said before), mailed to `send_to`.",
+            false,
+            |a| Box::pin(brief_action(a)),
+        )
+        .params(vec![
+            Param::required("event_id", Text),
+            Param::optional("send_to", Recipients),
+        ]),
+    ]
 }
 
 /// `calendar.find_slots`: the best times for the employee and `attendees`.
-async fn find_slots(
-    rt: &Runtime,
-    me: &Sender,
-    p: &Json,
-    now: DateTime<Utc>,
-) -> Result<Json, CapabilityError> {
+async fn find_slots(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, p, now) = (a.hands, a.me, &a.entry.params, Utc::now());
     let (owners, unresolved) = addresses(&p["attendees"], &me.email);
     let from = earliest(p, now);
     let mut q = Query::new(
@@ -313,9 +243,9 @@ async fn find_slots(
         Duration::minutes(minutes(p, 30)?),
         int(p, "count").unwrap_or(3).clamp(1, 20) as usize,
     );
-    let tz = rt.hub.calendar_cfg.hours_of(&me.email).tz;
+    let tz = hands.calendar.config.hours_of(&me.email).tz;
     q.window = day_window(param(p, "between"), tz)?;
-    let (people, unreached) = availability(rt, &owners, q.from, q.to, &me.email).await?;
+    let (people, unreached) = availability(hands, &owners, q.from, q.to, &me.email).await?;
     let found = slots::find(&people, &q);
     let text = if found.is_empty() {
         "No time when everyone is free.".to_string()
@@ -343,16 +273,12 @@ fn numbered(slots: &[Slot], tz: chrono_tz::Tz) -> String {
 
 /// `calendar.schedule`: the meeting the parameters describe, or the time a reply to
 /// an offer picked (`proposal`, `choice`), booked under a uid from the outbox key.
-async fn schedule(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    entry: &OutboxEntry,
-    now: DateTime<Utc>,
-) -> Result<Json, CapabilityError> {
+async fn schedule(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, entry, now) = (a.hands, a.me, a.entry, Utc::now());
     let p = &entry.params;
     let (owners, unresolved) = addresses(&p["attendees"], &me.email);
     let m = match param(p, "proposal") {
-        Some(offer) => chosen(rt, me, offer, param(p, "choice").unwrap_or(""), now).await?,
+        Some(offer) => chosen(hands, me, offer, param(p, "choice").unwrap_or(""), now).await?,
         None => NewMeeting {
             title: param(p, "title").unwrap_or("Meeting").to_string(),
             attendees: owners.into_iter().filter(|a| a != &me.email).collect(),
@@ -369,10 +295,10 @@ async fn schedule(
     let uid = format!(
         "{}@{}",
         uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, entry.key.as_bytes()),
-        rt.hub.domain
+        hands.domain
     );
-    let b = book(rt, me, &m, uid, &entry.key, now).await?;
-    let tz = rt.hub.calendar_cfg.hours_of(&me.email).tz;
+    let b = book(hands, me, &m, uid, &entry.key, now).await?;
+    let tz = hands.calendar.config.hours_of(&me.email).tz;
     let mut out = serde_json::to_value(&b).expect("a booking serialises");
     out["unresolved"] = json!(unresolved);
     out["text"] = json!(format!(
@@ -387,15 +313,11 @@ async fn schedule(
 /// `calendar.cancel`: only the organiser changes a meeting, never a recurring series;
 /// every copy changes and the humans in it are told. The new version names the action,
 /// so a retried action changes nothing more and tells no one twice.
-async fn change(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    entry: &OutboxEntry,
-    now: DateTime<Utc>,
-) -> Result<Json, CapabilityError> {
+async fn change(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, entry, now) = (a.hands, a.me, a.entry, Utc::now());
     let p = &entry.params;
-    let _one_booking_at_a_time = rt.hub.booking.lock().await;
-    let mut e = own_event(rt, me, &entry.kind, p).await?;
+    let _one_booking_at_a_time = hands.calendar.booking.lock().await;
+    let mut e = own_event(hands, me, &entry.kind, p).await?;
     if !bare_address(&e.organizer).eq_ignore_ascii_case(&me.email) {
         return Err(CapabilityError::Invalid(format!(
             "{} organised \"{}\"; only the organiser changes it",
@@ -415,7 +337,7 @@ async fn change(
         } else {
             let start = match param(p, "start").and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
                 Some(s) => s,
-                None => next_free(rt, &e, now, &me.email, None)
+                None => next_free(hands, &e, now, &me.email, None)
                     .await?
                     .ok_or_else(|| {
                         CapabilityError::Invalid(format!(
@@ -431,9 +353,9 @@ async fn change(
         e.sequence += 1;
         e.changed_by = Some(entry.key.clone());
     }
-    let unreached = put_everywhere(rt, &e).await?;
+    let unreached = put_everywhere(hands, &e).await?;
     let verb = if cancel { "Cancelled" } else { "Moved" };
-    invite(rt, me, &entry.key, &e, verb).await?;
+    invite(hands, me, &entry.key, &e, verb).await?;
     Ok(json!({
         "event_id": e.uid,
         "status": e.status,
@@ -446,35 +368,33 @@ async fn change(
 
 /// `calendar.brief`: the brief of a meeting in the employee's calendar, mailed to
 /// `send_to` when that is an address.
-async fn brief_action(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    entry: &OutboxEntry,
-) -> Result<Json, CapabilityError> {
+async fn brief_action(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, entry) = (a.hands, a.me, a.entry);
     let p = &entry.params;
-    let e = own_event(rt, me, &entry.kind, p).await?;
-    let text = brief(rt, me, &e).await?;
+    let e = own_event(hands, me, &entry.kind, p).await?;
+    let text = brief(hands, me, &e).await?;
     let to = param(p, "send_to").map(str::to_string);
     if let Some(to) = to.as_deref().filter(|t| is_address(bare_address(t))) {
         let subject = format!("Brief: {}", e.title);
-        let m = own_mail(rt, me, entry, to.to_string(), subject, text.clone());
-        deliver_mail(rt, &m).await?;
+        let m = own_mail(hands, me, entry, to.to_string(), subject, text.clone());
+        deliver_mail(hands, &m).await?;
     }
     Ok(json!({"event_id": e.uid, "brief": text, "sent_to": to}))
 }
 
 /// The meeting `event_id` names in the employee's own calendar.
 async fn own_event(
-    rt: &Runtime,
+    hands: &Hands,
     me: &Sender,
     kind: &str,
     p: &Json,
 ) -> Result<CalendarEvent, CapabilityError> {
     let uid = param(p, "event_id")
         .ok_or_else(|| CapabilityError::Invalid(format!("`{kind}` needs `event_id`")))?;
-    rt.hub
+    hands
         .calendar
-        .event(&rt.tenant, &me.email, uid)
+        .driver
+        .event(&hands.tenant, &me.email, uid)
         .await?
         .ok_or_else(|| {
             CapabilityError::Invalid(format!("there is no meeting {uid} in my calendar"))

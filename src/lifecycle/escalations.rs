@@ -11,19 +11,16 @@
 //! kind before, the new case is decided alike at once (by `precedent`), and the manager
 //! is told and may overrule.
 
-use super::interaction::{deliver_mail, kinds, own_mail};
-use super::registry::{self, accept};
-use super::runtime::Runtime;
-use crate::capabilities::{CapabilityError, Sender, param};
+use crate::capabilities::email::actions::{deliver_mail, own_mail};
+use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
+use crate::capabilities::{CapabilityError, Hands, Sender, param};
 use crate::model::{
-    EmployeeId, Escalation, EscalationStatus, Event, Manager, NewEvent, OutboxEntry, Verdict,
-    bare_address,
+    Escalation, EscalationStatus, Event, Manager, NewEvent, OutboxEntry, Verdict, bare_address,
+    kinds,
 };
-use crate::node::Node;
 use crate::store::{Decided, StoreError};
 use chrono::Utc;
 use serde_json::{Value as Json, json};
-use std::sync::Arc;
 
 /// Why an escalation could not be decided.
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +36,41 @@ pub enum EscalationError {
     Store(#[from] StoreError),
 }
 
+/// The escalation action kinds.
+pub(crate) fn kinds() -> Vec<ActionKind> {
+    use ParamType::*;
+    vec![
+        ActionKind::new(
+            "escalate",
+            "Hands a case to the manager with a recommendation and waits for the decision.",
+            true,
+            |a| Box::pin(escalate(a)),
+        )
+        .params(vec![
+            Param::optional("message", Text),
+            Param::optional("text", Text),
+            Param::optional("recommendation", Text),
+            Param::optional("case", Text),
+            Param::optional("context", Any),
+            Param::optional("intention", Integer),
+        ]),
+        ActionKind::new(
+            "escalation.decide",
+            "A manager who is an employee decides a case escalated to it.",
+            false,
+            |a| Box::pin(decide_action(a)),
+        )
+        .params(vec![
+            Param::required("escalation_id", Text),
+            Param::required("decision", Text),
+            Param::optional("reason", Text),
+        ]),
+    ]
+}
+
 /// `escalate`: raises the case and asks the manager, or decides it by precedent.
-pub(crate) async fn escalate(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    manager: Option<&Manager>,
-    entry: &OutboxEntry,
-) -> Result<Json, CapabilityError> {
+async fn escalate(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, manager, entry) = (a.hands, a.me, a.manager, a.entry);
     let p = &entry.params;
     let message = param(p, "message")
         .or(param(p, "text"))
@@ -78,17 +103,17 @@ pub(crate) async fn escalate(
         created_at: Utc::now(),
         decided_at: None,
     };
-    rt.store.raise_escalation(&rt.tenant, &raised).await?;
-    let e = rt
+    hands.store.raise_escalation(&hands.tenant, &raised).await?;
+    let e = hands
         .store
-        .escalation(&rt.tenant, &raised.id)
+        .escalation(&hands.tenant, &raised.id)
         .await?
         .unwrap_or(raised);
     if e.status == EscalationStatus::Decided {
         // Run again after a crash: decided meanwhile; nothing more to ask.
         return Ok(json!({"escalation_id": e.id, "decision": e.decision}));
     }
-    if let Some(before) = rt.store.precedent(&rt.tenant, me.id, &e.case).await? {
+    if let Some(before) = hands.store.precedent(&hands.tenant, me.id, &e.case).await? {
         let verdict = before.decision.unwrap_or(Verdict::Reject);
         let reason = format!(
             "decided as {} decided on {}: {}",
@@ -100,7 +125,7 @@ pub(crate) async fn escalate(
             before.reason.as_deref().unwrap_or("no reason given")
         );
         decide(
-            rt,
+            hands,
             &e.id,
             verdict,
             Some(&reason),
@@ -125,7 +150,7 @@ pub(crate) async fn escalate(
             e.id
         );
         ask(
-            rt,
+            hands,
             me,
             manager,
             entry,
@@ -145,14 +170,14 @@ pub(crate) async fn escalate(
         e.id
     ));
     let subject = format!("Escalation from {}: decision needed", me.name);
-    let to = ask(rt, me, manager, entry, &e, &subject, &text).await?;
+    let to = ask(hands, me, manager, entry, &e, &subject, &text).await?;
     Ok(json!({"escalation_id": e.id, "to": to, "status": "pending"}))
 }
 
 /// Tells the manager about `e`: by mail to a human (remembering the Message-ID, so a
 /// reply decides it), by an event to an employee.
 async fn ask(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     me: &Sender,
     manager: Option<&Manager>,
     entry: &OutboxEntry,
@@ -163,17 +188,18 @@ async fn ask(
     match manager {
         Some(Manager::Human { .. }) => {
             let m = own_mail(
-                rt,
+                hands,
                 me,
                 entry,
                 e.manager.clone(),
                 subject.into(),
                 text.into(),
             );
-            rt.store
-                .set_escalation_mail(&rt.tenant, &e.id, &m.message_id)
+            hands
+                .store
+                .set_escalation_mail(&hands.tenant, &e.id, &m.message_id)
                 .await?;
-            deliver_mail(rt, &m).await?;
+            deliver_mail(hands, &m).await?;
             Ok(m.to)
         }
         Some(Manager::Employee { id }) => {
@@ -187,7 +213,7 @@ async fn ask(
                 }),
                 idempotency_key: Some(format!("escalation:{}:{}", e.id, e.status.as_str())),
             };
-            accept(rt, *id, new).await.map_err(|err| {
+            hands.employees.perceive(*id, new).await.map_err(|err| {
                 CapabilityError::Service(format!("the manager could not be told: {err}"))
             })?;
             Ok(id.to_string())
@@ -198,22 +224,22 @@ async fn ask(
 
 /// Decides escalation `id` and tells its employee, in one transaction.
 pub(crate) async fn decide(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     id: &str,
     verdict: Verdict,
     reason: Option<&str>,
     by: &str,
     precedent: Option<&str>,
 ) -> Result<Escalation, EscalationError> {
-    let e = rt
+    let e = hands
         .store
-        .escalation(&rt.tenant, id)
+        .escalation(&hands.tenant, id)
         .await?
         .ok_or(EscalationError::NotFound)?;
     let overrule = e.decided_by.as_deref() == Some("precedent") && by != "precedent";
     let now = Utc::now();
     let event = Event::accept(
-        rt.tenant.clone(),
+        hands.tenant.clone(),
         e.employee_id,
         NewEvent {
             kind: kinds::ESCALATION_DECIDED.into(),
@@ -238,15 +264,15 @@ pub(crate) async fn decide(
         precedent,
         at: now,
     };
-    registry::wake(rt, e.employee_id);
-    if !rt
+    hands.employees.wake(e.employee_id);
+    if !hands
         .store
-        .decide_escalation(&rt.tenant, id, &d, &event)
+        .decide_escalation(&hands.tenant, id, &d, &event)
         .await?
     {
-        let e = rt
+        let e = hands
             .store
-            .escalation(&rt.tenant, id)
+            .escalation(&hands.tenant, id)
             .await?
             .ok_or(EscalationError::NotFound)?;
         return Err(EscalationError::AlreadyDecided(
@@ -255,16 +281,17 @@ pub(crate) async fn decide(
         ));
     }
     metrics::counter!("empla_escalations_decided_total", "by" => if by == "precedent" { "precedent" } else { "human" }).increment(1);
-    registry::deliver(rt, event);
-    rt.store
-        .escalation(&rt.tenant, id)
+    hands.employees.deliver(event);
+    hands
+        .store
+        .escalation(&hands.tenant, id)
         .await?
         .ok_or(EscalationError::NotFound)
 }
 
 /// A manager's reply to an escalation mail, opening with APPROVE or REJECT, decides
 /// it. Answers whether it did.
-pub(crate) async fn decide_by_reply(rt: &Arc<Runtime>, m: &crate::model::MailMessage) -> bool {
+pub(crate) async fn decide_by_reply(hands: &Hands, m: &crate::model::MailMessage) -> bool {
     let Some(asked) = m
         .in_reply_to
         .as_deref()
@@ -272,7 +299,7 @@ pub(crate) async fn decide_by_reply(rt: &Arc<Runtime>, m: &crate::model::MailMes
     else {
         return false;
     };
-    let Ok(Some(e)) = rt.store.escalation_by_mail(&rt.tenant, asked).await else {
+    let Ok(Some(e)) = hands.store.escalation_by_mail(&hands.tenant, asked).await else {
         return false;
     };
     if !bare_address(&e.manager).eq_ignore_ascii_case(bare_address(&m.from)) {
@@ -283,7 +310,7 @@ pub(crate) async fn decide_by_reply(rt: &Arc<Runtime>, m: &crate::model::MailMes
         return false;
     };
     let by = bare_address(&m.from).to_ascii_lowercase();
-    match decide(rt, &e.id, verdict, Some(&words), &by, None).await {
+    match decide(hands, &e.id, verdict, Some(&words), &by, None).await {
         Ok(_) => true,
         Err(err) => {
             tracing::info!(escalation = %e.id, error = %err, "a reply to an escalation did not decide it");
@@ -294,11 +321,8 @@ pub(crate) async fn decide_by_reply(rt: &Arc<Runtime>, m: &crate::model::MailMes
 
 /// `escalation.decide` (a manager who is an employee decides): `escalation_id`,
 /// `decision` (approve or reject), optional `reason`.
-pub(crate) async fn decide_action(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    entry: &OutboxEntry,
-) -> Result<Json, CapabilityError> {
+async fn decide_action(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, entry) = (a.hands, a.me, a.entry);
     let p = &entry.params;
     let id = param(p, "escalation_id").ok_or_else(|| {
         CapabilityError::Invalid("`escalation.decide` needs `escalation_id`".into())
@@ -311,7 +335,7 @@ pub(crate) async fn decide_action(
             )
         })?;
     let e = decide(
-        rt,
+        hands,
         id,
         verdict,
         param(p, "reason"),
@@ -321,34 +345,4 @@ pub(crate) async fn decide_action(
     .await
     .map_err(|e| CapabilityError::Invalid(e.to_string()))?;
     Ok(json!({"escalation_id": e.id, "decision": e.decision}))
-}
-
-impl Node {
-    /// Escalations, newest first, optionally of one employee and one status.
-    pub async fn escalations(
-        &self,
-        employee: Option<EmployeeId>,
-        status: Option<EscalationStatus>,
-        limit: i64,
-    ) -> Result<Vec<Escalation>, StoreError> {
-        self.rt
-            .store
-            .escalations(&self.rt.tenant, employee, status, limit)
-            .await
-    }
-
-    /// A human decides an escalation (or overrules a decision taken by precedent).
-    pub async fn decide_escalation(
-        &self,
-        id: &str,
-        verdict: Verdict,
-        reason: Option<&str>,
-        by: &str,
-    ) -> Result<Escalation, EscalationError> {
-        let by = match by.trim() {
-            "" | "precedent" => "api",
-            by => by,
-        };
-        decide(&self.rt, id, verdict, reason, by, None).await
-    }
 }

@@ -1,16 +1,13 @@
 //! Offering times by mail and booking the one a reply picks.
 
 use super::*;
+use crate::capabilities::email;
 
 /// `calendar.propose`: the best few times for everyone, offered by mail (in the thread
 /// of `in_reply_to` when given) as a numbered list; the offer is kept so the reply that
 /// picks one can be booked (`calendar.schedule` with `proposal` and `choice`).
-pub(super) async fn propose(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    entry: &OutboxEntry,
-    now: DateTime<Utc>,
-) -> Result<Json, CapabilityError> {
+pub(super) async fn propose(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, entry, now) = (a.hands, a.me, a.entry, Utc::now());
     let p = &entry.params;
     let (owners, unresolved) = addresses(&p["attendees"], &me.email);
     let attendees: Vec<String> = attendee_list(&p["attendees"])
@@ -27,9 +24,9 @@ pub(super) async fn propose(
         .or(param(p, "purpose"))
         .unwrap_or("Meeting");
     let duration = minutes(p, 30)?;
-    let message_id = message_id_for(&entry.key, &rt.hub.domain);
+    let message_id = message_id_for(&entry.key, &hands.domain);
     // A retry offers the times the first run kept, whatever the calendars say now.
-    let offer = match rt.store.proposal(&rt.tenant, &message_id).await? {
+    let offer = match hands.store.proposal(&hands.tenant, &message_id).await? {
         Some(kept) => kept,
         None => {
             // Not within the hour: the other side needs time to answer.
@@ -42,9 +39,9 @@ pub(super) async fn propose(
             );
             q.window = day_window(
                 param(p, "between"),
-                rt.hub.calendar_cfg.hours_of(&me.email).tz,
+                hands.calendar.config.hours_of(&me.email).tz,
             )?;
-            let (people, _) = availability(rt, &owners, q.from, q.to, &me.email).await?;
+            let (people, _) = availability(hands, &owners, q.from, q.to, &me.email).await?;
             let mut found = slots::find(&people, &q);
             if found.is_empty() {
                 return Err(CapabilityError::Invalid(format!(
@@ -66,7 +63,7 @@ pub(super) async fn propose(
                 slots: found.iter().map(|s| s.start).collect(),
                 created_at: now,
             };
-            rt.store.put_proposal(&rt.tenant, &offer).await?;
+            hands.store.put_proposal(&hands.tenant, &offer).await?;
             offer
         }
     };
@@ -80,7 +77,11 @@ pub(super) async fn propose(
             score: 0.0,
         })
         .collect();
-    let tz = rt.hub.calendar_cfg.hours_of(bare_address(&attendees[0])).tz;
+    let tz = hands
+        .calendar
+        .config
+        .hours_of(bare_address(&attendees[0]))
+        .tz;
     let list = numbered(&offered, tz);
     let body = format!(
         "{}\n\n{list}\n\nReply with the number of the time that suits you.\n\n{}",
@@ -91,9 +92,9 @@ pub(super) async fn propose(
     );
     let m = match param(p, "in_reply_to") {
         Some(answered) => {
-            let original = rt
+            let original = hands
                 .store
-                .mail(&rt.tenant, clean_message_id(answered))
+                .mail(&hands.tenant, clean_message_id(answered))
                 .await?;
             email::compose(
                 "email.reply",
@@ -113,7 +114,7 @@ pub(super) async fn propose(
             now,
         )?,
     };
-    deliver_mail(rt, &m).await?;
+    deliver_mail(hands, &m).await?;
     Ok(json!({
         "message_id": message_id,
         "to": m.to,
@@ -125,15 +126,15 @@ pub(super) async fn propose(
 
 /// The meeting a reply to an offer picks.
 pub(super) async fn chosen(
-    rt: &Runtime,
+    hands: &Hands,
     me: &Sender,
     offer: &str,
     reply: &str,
     now: DateTime<Utc>,
 ) -> Result<NewMeeting, CapabilityError> {
-    let prop = rt
+    let prop = hands
         .store
-        .proposal(&rt.tenant, clean_message_id(offer))
+        .proposal(&hands.tenant, clean_message_id(offer))
         .await?
         .filter(|p| p.employee_id == me.id)
         .ok_or_else(|| {
@@ -142,7 +143,7 @@ pub(super) async fn chosen(
     let tz = prop
         .attendees
         .first()
-        .map(|a| rt.hub.calendar_cfg.hours_of(bare_address(a)).tz)
+        .map(|a| hands.calendar.config.hours_of(bare_address(a)).tz)
         .unwrap_or(chrono_tz::UTC);
     let i = prop.pick(reply, tz).ok_or_else(|| {
         CapabilityError::Invalid(format!(

@@ -10,19 +10,13 @@
 //! theirs, a changed password restarts it. A watcher that loses its connection logs
 //! why (never the password) and reconnects with backoff.
 
-use super::interaction::perceive_mail;
-use super::registry::ReachError;
-use super::runtime::Runtime;
-use crate::capabilities::CapabilityError;
-use crate::capabilities::email::imap::Mailbox;
-use crate::capabilities::email::{MailServer, mime};
-use crate::config::MailAccount;
-use crate::model::{EmployeeId, EmployeeStatus};
-use crate::node::SubmitError;
-use crate::store::Folder;
+use super::imap::Mailbox;
+use super::intake::{IntakeError, Route, take_in};
+use super::{IntakeSettings, MailAccount, MailServer, mime};
+use crate::capabilities::{CapabilityError, Hands, PerceiveError};
+use crate::model::EmployeeId;
 use chrono::Utc;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -32,24 +26,11 @@ const BATCH: usize = 32;
 /// Longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// How the bridge works.
-#[derive(Debug, Clone)]
-pub(crate) struct BridgeSettings {
-    /// Poll interval without IDLE, longest IDLE, and how often logins are re-read.
-    pub(crate) poll_every: Duration,
-    /// Attachments over this are recorded, not kept.
-    pub(crate) attachment_max: u64,
-    /// Where attachments are kept.
-    pub(crate) attachments_dir: PathBuf,
-}
-
-/// Runs the bridge until aborted.
-pub(crate) fn start(
-    rt: Arc<Runtime>,
-    server: Arc<MailServer>,
-    settings: BridgeSettings,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
+/// Runs the bridge until aborted; none without a mail server.
+pub(crate) fn start(hands: Arc<Hands>) -> Option<JoinHandle<()>> {
+    let server = hands.mail.server.clone()?;
+    let settings = hands.mail.intake.clone();
+    Some(tokio::spawn(async move {
         let mut watchers: HashMap<EmployeeId, (MailAccount, JoinHandle<()>)> = HashMap::new();
         let mut reported = None;
         loop {
@@ -64,10 +45,10 @@ pub(crate) fn start(
             let logins = server.logins.all();
             let mut wanted = HashMap::new();
             for (address, login) in logins.iter() {
-                let Some(id) = rt.directory.resolve(address) else {
+                let Some(id) = hands.employees.resolve(address) else {
                     continue;
                 };
-                if rt.directory.status(id) == Some(EmployeeStatus::Offboarded) {
+                if hands.employees.offboarded(id) {
                     continue;
                 }
                 wanted.insert(id, (address.to_string(), login.clone()));
@@ -84,7 +65,7 @@ pub(crate) fn start(
                     continue;
                 }
                 let task = tokio::spawn(watch(
-                    rt.clone(),
+                    hands.clone(),
                     server.clone(),
                     settings.clone(),
                     id,
@@ -96,21 +77,30 @@ pub(crate) fn start(
             metrics::gauge!("empla_mail_mailboxes_watched").set(watchers.len() as f64);
             tokio::time::sleep(settings.poll_every).await;
         }
-    })
+    }))
 }
 
 /// Watches one mailbox for as long as it runs, reconnecting with backoff.
 async fn watch(
-    rt: Arc<Runtime>,
+    hands: Arc<Hands>,
     server: Arc<MailServer>,
-    settings: BridgeSettings,
+    settings: IntakeSettings,
     id: EmployeeId,
     address: String,
     login: MailAccount,
 ) {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let err = session(&rt, &server, &settings, id, &address, &login, &mut backoff).await;
+        let err = session(
+            &hands,
+            &server,
+            &settings,
+            id,
+            &address,
+            &login,
+            &mut backoff,
+        )
+        .await;
         metrics::counter!("empla_mail_imap_errors_total").increment(1);
         tracing::warn!(employee = %id, %address, error = %err, retry_in = ?backoff, "mailbox watch interrupted");
         tokio::time::sleep(backoff).await;
@@ -121,9 +111,9 @@ async fn watch(
 /// One connection: read what is unseen, commit it, mark it seen, wait for more.
 /// Returns only on an error.
 async fn session(
-    rt: &Arc<Runtime>,
+    hands: &Hands,
     server: &MailServer,
-    settings: &BridgeSettings,
+    settings: &IntakeSettings,
     id: EmployeeId,
     address: &str,
     login: &MailAccount,
@@ -144,7 +134,7 @@ async fn session(
                 Ok(f) => f,
                 Err(e) => return e,
             };
-            let taken = take_in(rt, settings, id, address, fetched).await;
+            let taken = take_fetched(hands, settings, id, address, fetched).await;
             if let Err(e) = mailbox.mark_seen(&taken).await {
                 return e;
             }
@@ -160,9 +150,9 @@ async fn session(
 
 /// Parses, stores and commits the fetched messages (together, so the group commit
 /// takes them in one transaction); answers the UIDs that may be marked seen.
-async fn take_in(
-    rt: &Arc<Runtime>,
-    settings: &BridgeSettings,
+async fn take_fetched(
+    hands: &Hands,
+    settings: &IntakeSettings,
     id: EmployeeId,
     address: &str,
     fetched: Vec<(u32, Vec<u8>)>,
@@ -171,7 +161,7 @@ async fn take_in(
     let results = futures::future::join_all(fetched.into_iter().map(|(uid, raw)| async move {
         (
             uid,
-            take_one(rt, settings, id, address, raw, received).await,
+            take_one(hands, settings, id, address, raw, received).await,
         )
     }))
     .await;
@@ -203,8 +193,8 @@ enum TakeError {
 }
 
 async fn take_one(
-    rt: &Arc<Runtime>,
-    settings: &BridgeSettings,
+    hands: &Hands,
+    settings: &IntakeSettings,
     id: EmployeeId,
     address: &str,
     raw: Vec<u8>,
@@ -218,20 +208,15 @@ async fn take_one(
         .save(&settings.attachments_dir)
         .await
         .map_err(|e| TakeError::Later(format!("attachments could not be written: {e}")))?;
-    rt.store
-        .put_mail(
-            &rt.tenant,
-            &m,
-            &[(address.to_ascii_lowercase(), Folder::Inbox)],
-        )
-        .await
-        .map_err(|e| TakeError::Later(format!("the store failed: {e}")))?;
-    match perceive_mail(rt, id, &m, "imap").await {
+    let route = Route::Mailbox {
+        employee: id,
+        address,
+    };
+    match take_in(hands, &m, route, "imap").await {
         Ok(_) => Ok(()),
-        Err(SubmitError::Reach(ReachError::Offboarded | ReachError::NotFound)) => Err(
+        Err(IntakeError::Perceive(PerceiveError::Offboarded | PerceiveError::NotFound)) => Err(
             TakeError::Refused(format!("{address} is no longer an employee here")),
         ),
-        Err(SubmitError::Invalid(e)) => Err(TakeError::Refused(format!("{e:?}"))),
         Err(e) => Err(TakeError::Later(e.to_string())),
     }
 }

@@ -6,13 +6,8 @@ use super::*;
 /// day, in the free working time of this or next week, in the calendar of `for` — the
 /// employee itself or its human manager (the default when it has one); anyone else's
 /// is refused.
-pub(super) async fn block(
-    rt: &Arc<Runtime>,
-    me: &Sender,
-    manager: Option<&Manager>,
-    entry: &OutboxEntry,
-    now: DateTime<Utc>,
-) -> Result<Json, CapabilityError> {
+pub(super) async fn block(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, me, manager, entry, now) = (a.hands, a.me, a.manager, a.entry, Utc::now());
     let p = &entry.params;
     let hours = p["hours"]
         .as_f64()
@@ -37,8 +32,8 @@ pub(super) async fn block(
         None => managers.unwrap_or_else(|| me.email.clone()),
     };
     let title = param(p, "title").unwrap_or("Focus time");
-    let _one_booking_at_a_time = rt.hub.booking.lock().await;
-    let hours_of = rt.hub.calendar_cfg.hours_of(&owner);
+    let _one_booking_at_a_time = hands.calendar.booking.lock().await;
+    let hours_of = hands.calendar.config.hours_of(&owner);
     let local_today = now.with_timezone(&hours_of.tz).date_naive();
     let monday = local_today - Duration::days(local_today.weekday().num_days_from_monday() as i64);
     let week_start = match param(p, "week") {
@@ -63,7 +58,7 @@ pub(super) async fn block(
     let from = midnight(week_start).max(now);
     let to = midnight(week_start + Duration::days(7));
     let (mut people, _) =
-        availability(rt, std::slice::from_ref(&owner), from, to, &me.email).await?;
+        availability(hands, std::slice::from_ref(&owner), from, to, &me.email).await?;
     let mut remaining = Duration::minutes((hours * 60.0).round() as i64);
     let mut booked: Vec<CalendarEvent> = Vec::new();
     for n in 0..40 {
@@ -76,10 +71,15 @@ pub(super) async fn block(
                 &uuid::Uuid::NAMESPACE_OID,
                 format!("{}:{n}", entry.key).as_bytes()
             ),
-            rt.hub.domain
+            hands.domain
         );
         // A retry keeps the blocks the first run made.
-        let e = match rt.hub.calendar.event(&rt.tenant, &me.email, &uid).await? {
+        let e = match hands
+            .calendar
+            .driver
+            .event(&hands.tenant, &me.email, &uid)
+            .await?
+        {
             Some(made) => made,
             None => {
                 let len = remaining.min(Duration::hours(2)).max(Duration::minutes(15));
@@ -113,7 +113,7 @@ pub(super) async fn block(
                 }
             }
         };
-        put_everywhere(rt, &e).await?;
+        put_everywhere(hands, &e).await?;
         remaining -= e.duration();
         // One block a day: spread focus over the week.
         let day = e.start.with_timezone(&hours_of.tz).date_naive();
