@@ -279,9 +279,10 @@ impl ActionRegistry {
         );
     }
 
-    /// This registry with a role's own kinds added, or what is wrong with them (each
-    /// message naming the kind's index in `actions`).
-    pub fn with_custom(&self, custom: &[CustomAction]) -> Result<Self, Vec<(usize, String)>> {
+    /// This registry with a role's own kinds added, and what is wrong with any of them
+    /// (each message naming the kind's index in `actions`; the well-formed ones are
+    /// added all the same).
+    pub fn with_custom(&self, custom: &[CustomAction]) -> (Self, Vec<(usize, String)>) {
         let mut r = self.clone();
         let mut errors = Vec::new();
         for (i, c) in custom.iter().enumerate() {
@@ -297,6 +298,14 @@ impl ActionRegistry {
                     i,
                     format!(
                         "`kind` must be `namespace.verb` in letters, digits, `_` or `-`, e.g. `acme.open_ticket`; got {:?}",
+                        c.kind
+                    ),
+                ));
+            } else if r.kinds.get(&c.kind).is_some_and(|k| k.custom) {
+                errors.push((
+                    i,
+                    format!(
+                        "`{}` is declared twice; keep one `[[actions]]` table for it",
                         c.kind
                     ),
                 ));
@@ -323,11 +332,7 @@ impl ActionRegistry {
                 );
             }
         }
-        if errors.is_empty() {
-            Ok(r)
-        } else {
-            Err(errors)
-        }
+        (r, errors)
     }
 
     /// The declaration of `kind`.
@@ -658,7 +663,8 @@ mod tests {
             params: vec![Param::required("title", ParamType::Text)],
             side_effect: true,
         };
-        let with = r.with_custom(std::slice::from_ref(&own)).unwrap();
+        let (with, errors) = r.with_custom(std::slice::from_ref(&own));
+        assert!(errors.is_empty(), "{errors:?}");
         let f = with.check_step("acme.open_ticket", &step(&[]));
         assert!(
             f.iter()
@@ -674,7 +680,7 @@ mod tests {
             kind: "email.send".into(),
             ..own
         };
-        let errs = r.with_custom(&[shadow]).unwrap_err();
+        let (_, errs) = r.with_custom(&[shadow]);
         assert!(errs[0].1.contains("built-in"), "{errs:?}");
     }
 }

@@ -25,7 +25,9 @@ pub use crate::memory::{EmbedderKind, MemoryConfig};
 pub use crate::store::{SqliteSync, StoreConfig};
 pub use crate::telemetry::LogConfig;
 pub use node::{NodeConfig, NodeSection};
-pub use role::{KNOWN_CAPABILITIES, RoleTemplate, Schedule, normalize_cron, role_capability_known};
+pub use role::{
+    KNOWN_CAPABILITIES, RoleTemplate, Schedule, StepFinding, normalize_cron, role_capability_known,
+};
 
 use crate::lifecycle::HireRequest;
 use crate::model::FieldError;
@@ -99,6 +101,9 @@ pub struct Config {
     pub roles: BTreeMap<String, RoleTemplate>,
     /// Demo employees to hire on start, with the file each came from.
     pub employees: Vec<(PathBuf, HireRequest)>,
+    /// What loads but deserves a look, each naming file, key and what to do: plan
+    /// steps whose action has no driver yet, recipients that are placeholders.
+    pub warnings: Vec<ConfigError>,
 }
 
 impl Config {
@@ -116,10 +121,12 @@ impl Config {
         let node = NodeConfig::parse(&file, &text, env)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
         let roles = role::load_dir(
             &base.join(&node.node.roles_dir),
             &base.join(&node.node.plans_dir),
             &mut errors,
+            &mut warnings,
         );
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
         if errors.is_empty() {
@@ -128,6 +135,7 @@ impl Config {
                 node,
                 roles,
                 employees,
+                warnings,
             })
         } else {
             Err(ConfigErrors(errors))
@@ -148,6 +156,7 @@ impl Config {
                 node: NodeConfig::parse("(built-in defaults)", "", &env)?,
                 roles: BTreeMap::new(),
                 employees: Vec::new(),
+                warnings: Vec::new(),
             }),
         }
     }

@@ -74,9 +74,16 @@ pub struct RoleTemplate {
     /// How inbound mail is triaged (priority and intent), before the node's defaults.
     #[serde(default)]
     pub triage: Vec<crate::capabilities::email::TriageRule>,
+    /// Action kinds of the role's own, for its plans (recorded, not carried out, until
+    /// a driver takes them).
+    #[serde(default)]
+    pub actions: Vec<crate::capabilities::CustomAction>,
     /// Plans, triggers and policies added from shared plan files: name → file.
     #[serde(skip)]
     pub added_from: BTreeMap<String, String>,
+    /// The file the template was read from (empty when built in code).
+    #[serde(skip)]
+    pub file: String,
 }
 
 /// A shared plan file (`config/plans/*.toml`): plans, triggers and policies added to
@@ -129,7 +136,94 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
     Ok(six)
 }
 
+/// What checking a role's plan steps and policies against the action registry found:
+/// one problem, where it is and what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepFinding {
+    /// The file the plan or policy is written in (the role's, or a shared plan file).
+    pub file: String,
+    /// Dotted key, e.g. `plans.prospect.steps[1]`.
+    pub key: String,
+    /// Role, plan, step and kind, then what is wrong and the fix.
+    pub message: String,
+    /// An error refuses the configuration; a warning is said.
+    pub error: bool,
+}
+
+impl StepFinding {
+    /// As a configuration problem.
+    pub fn to_config_error(&self) -> ConfigError {
+        ConfigError::new(&self.file, &self.key, &self.message)
+    }
+}
+
 impl RoleTemplate {
+    /// Checks every plan step and policy against the action registry (with the role's
+    /// own `[[actions]]`): an unknown kind, a missing required parameter or a parameter
+    /// the kind does not take is an error; a kind without a driver yet, or a recipient
+    /// that is a placeholder rather than an address, team or query, is a warning.
+    /// `file` is the role's template; plans added from a shared plan file are reported
+    /// there.
+    pub fn check_actions(
+        &self,
+        file: &str,
+        builtin: &crate::capabilities::ActionRegistry,
+    ) -> Vec<StepFinding> {
+        let mut found = Vec::new();
+        let (registry, errors) = builtin.with_custom(&self.actions);
+        for (i, message) in errors {
+            found.push(StepFinding {
+                file: file.to_string(),
+                key: format!("actions[{i}].kind"),
+                message,
+                error: true,
+            });
+        }
+        for plan in &self.plans {
+            let from = self.added_from.get(&plan.name);
+            let (where_, role) = match from {
+                Some(f) => (f.as_str(), format!(" (added to role `{}`)", self.id)),
+                None => (file, String::new()),
+            };
+            for (i, step) in plan.steps.iter().enumerate() {
+                let Some(kind) = &step.action else { continue };
+                let mut sets = vec![step.params.clone()];
+                for v in &step.variants {
+                    let mut merged = step.params.clone();
+                    merged.extend(v.params.clone());
+                    sets.push(merged);
+                }
+                for f in registry.check_step(kind, &sets) {
+                    found.push(StepFinding {
+                        file: where_.to_string(),
+                        key: format!("plans.{}.steps[{i}]", plan.name),
+                        message: format!("`{kind}`{role}: {}", f.message),
+                        error: f.error,
+                    });
+                }
+            }
+        }
+        for (i, policy) in self.policies.iter().enumerate() {
+            if registry.get(&policy.action).is_none() {
+                let where_ = self
+                    .added_from
+                    .get(&policy.action)
+                    .map_or(file, String::as_str);
+                found.push(StepFinding {
+                    file: where_.to_string(),
+                    key: format!("policies[{i}].action"),
+                    message: format!(
+                        "policy on `{}`: {}; a policy on an unknown kind never applies",
+                        policy.action,
+                        registry.unknown(&policy.action)
+                    ),
+                    error: true,
+                });
+            }
+        }
+        found
+    }
+
     /// The role's plans, triggers, policies and promotion criteria.
     pub fn playbook_spec(&self) -> crate::bdi::PlaybookSpec {
         crate::bdi::PlaybookSpec {
@@ -210,11 +304,13 @@ impl RoleTemplate {
 }
 
 /// Loads every role template of `dir`, keyed by file stem, adds the shared plan files
-/// of `plans_dir` to the roles they name, and validates each role.
+/// of `plans_dir` to the roles they name, and validates each role (its plan steps
+/// against the action registry too: errors into `errors`, warnings into `warnings`).
 pub(crate) fn load_dir(
     dir: &Path,
     plans_dir: &Path,
     errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
 ) -> BTreeMap<String, RoleTemplate> {
     let mut roles = BTreeMap::new();
     let mut files = BTreeMap::new();
@@ -236,8 +332,19 @@ pub(crate) fn load_dir(
             }
         }
     }
-    for (id, role) in &roles {
-        errors.extend(role.validate(&files[id]));
+    let registry = crate::capabilities::ActionRegistry::builtin();
+    for (id, role) in &mut roles {
+        role.file = files[id].clone();
+    }
+    for role in roles.values() {
+        errors.extend(role.validate(&role.file));
+        for f in role.check_actions(&role.file, &registry) {
+            if f.error {
+                errors.push(f.to_config_error());
+            } else {
+                warnings.push(f.to_config_error());
+            }
+        }
     }
     roles
 }

@@ -262,6 +262,8 @@ impl Node {
             opts.store.write_queue,
             opts.store.writers,
         );
+        let builtin = ActionRegistry::builtin();
+        let mut actions = builtin.clone();
         let mut playbooks = BTreeMap::new();
         for (id, role) in &opts.roles {
             let book = role
@@ -274,6 +276,30 @@ impl Node {
                         .collect::<Vec<_>>()
                         .join("; "),
                 })?;
+            // A plan naming an action nobody declared would only ever be `unsupported`:
+            // the node refuses it, as `empla config check` does.
+            let file = if role.file.is_empty() {
+                format!("role `{id}`")
+            } else {
+                role.file.clone()
+            };
+            let found = role.check_actions(&file, &builtin);
+            let errors: Vec<String> = found
+                .iter()
+                .filter(|f| f.error)
+                .map(|f| f.to_config_error().to_string())
+                .collect();
+            if !errors.is_empty() {
+                return Err(NodeError::Playbook {
+                    role: id.clone(),
+                    errors: errors.join("; "),
+                });
+            }
+            for f in found.iter().filter(|f| !f.error) {
+                tracing::warn!(role = %id, "{}", f.to_config_error());
+            }
+            // Roles may share a kind of their own; the first declaration serves all.
+            actions = actions.with_custom(&role.actions).0;
             playbooks.insert(id.clone(), Arc::new(book));
         }
         let triage = opts
@@ -298,7 +324,7 @@ impl Node {
                 &store,
             )
             .map_err(NodeError::Calendar)?,
-            actions: ActionRegistry::builtin(),
+            actions,
         };
         let rt = Runtime::new(
             opts.tenant.clone(),

@@ -261,3 +261,168 @@ fn the_shipped_sales_playbook_compiles() {
         ["prospect_for_pipeline"]
     );
 }
+
+fn config_check(config: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["config", "check", "--config"])
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_step_and_fix() {
+    let (dir, r) = load_edited("roles/sales_ae.toml", |t| {
+        t.replace("action = \"crm.find_leads\"", "action = \"crm.find_lead\"")
+            .replace(
+                "subject = \"Quick idea for your team\"",
+                "subjet = \"Quick idea\"",
+            )
+    });
+    let errors = r
+        .expect_err("an unknown kind and a misspelt parameter are errors")
+        .0;
+    let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let kind = errors
+        .iter()
+        .find(|e| e.message.contains("`crm.find_lead`"))
+        .unwrap_or_else(|| panic!("{texts:#?}"));
+    assert!(kind.file.ends_with("roles/sales_ae.toml"), "{}", kind.file);
+    assert_eq!(kind.key, "plans.prospect_for_pipeline.steps[0]");
+    assert!(
+        kind.message.contains("did you mean `crm.find_leads`"),
+        "{}",
+        kind.message
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("plans.prospect_for_pipeline.steps[1]")
+                && t.contains("needs `subject`")),
+        "{texts:#?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("no parameter `subjet`") && t.contains("did you mean `subject`")),
+        "{texts:#?}"
+    );
+
+    let out = config_check(&dir.path().join("empla.toml"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().any(|l| l.starts_with("error: ")
+            && l.contains("roles/sales_ae.toml")
+            && l.contains("plans.prospect_for_pipeline.steps[0]")
+            && l.contains("crm.find_lead")),
+        "{err}"
+    );
+}
+
+#[test]
+fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_own_line() {
+    let out = config_check(&repo().join("config/empla.toml"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let warnings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    // Each names the role file, the plan and step, and the kind.
+    let no_driver = warnings
+        .iter()
+        .find(|l| l.contains("crm.find_leads"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(no_driver.contains("roles/sales_ae.toml"), "{no_driver}");
+    assert!(
+        no_driver.contains("plans.prospect_for_pipeline.steps[0]"),
+        "{no_driver}"
+    );
+    assert!(no_driver.contains("no driver yet"), "{no_driver}");
+    let placeholder = warnings
+        .iter()
+        .find(|l| l.contains("\"prospects\""))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(placeholder.contains("placeholder"), "{placeholder}");
+    assert!(
+        placeholder.contains("plans.prospect_for_pipeline.steps[1]"),
+        "{placeholder}"
+    );
+    assert!(placeholder.contains("`email.send`"), "{placeholder}");
+    // The email triage, documents and research kinds, and the PM's "product team".
+    for kind in [
+        "email.triage",
+        "documents.collect",
+        "research.search_profiles",
+    ] {
+        assert!(
+            warnings
+                .iter()
+                .any(|l| l.contains(kind) && l.contains("no driver yet")),
+            "{kind}: {stdout}"
+        );
+    }
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("\"product team\"") && l.contains("roles/pm.toml")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_role_may_declare_an_action_of_its_own_for_its_plans() {
+    let (_d, r) = load_edited("roles/ea.toml", |t| {
+        t.replacen(
+            "[[plans]]",
+            "[[actions]]\nkind = \"acme.open_ticket\"\nsummary = \"Opens a helpdesk ticket\"\nparams = [{ name = \"title\", type = \"text\", required = true }]\n\n[[plans]]",
+            1,
+        )
+        .replacen(
+            "action = \"email.triage\", params = { older_than_hours = 2 }",
+            "action = \"acme.open_ticket\", params = { title = \"Inbox backlog\" }",
+            1,
+        )
+    });
+    let cfg = r.expect("a declared kind of the role's own is valid in its plans");
+    assert!(
+        cfg.warnings.iter().any(
+            |w| w.message.contains("`acme.open_ticket`") && w.message.contains("no driver yet")
+        ),
+        "{:#?}",
+        cfg.warnings
+    );
+}
+
+#[tokio::test]
+async fn a_node_refuses_to_start_with_a_plan_naming_an_unknown_action() {
+    let mut roles = super::common::shipped().roles;
+    let sales = roles.get_mut("sales_ae").unwrap();
+    let step = sales
+        .plans
+        .iter_mut()
+        .flat_map(|p| p.steps.iter_mut())
+        .find(|s| s.action.as_deref() == Some("crm.find_leads"))
+        .unwrap();
+    step.action = Some("crm.find_lead".into());
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = super::common::options("refuse");
+    opts.store_url = format!("sqlite://{}", dir.path().join("e.db").display());
+    opts.roles = roles;
+    let err = empla::node::Node::start(opts)
+        .await
+        .err()
+        .expect("the node must refuse the role");
+    let text = err.to_string();
+    assert!(
+        text.contains("sales_ae")
+            && text.contains("crm.find_lead")
+            && text.contains("did you mean"),
+        "{text}"
+    );
+}
