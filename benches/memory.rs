@@ -319,7 +319,7 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
         })
         .collect();
     store.put_facts(&tenant, &facts).await?;
-    let (writer, _task) = StoreWriter::start(store.clone(), 2048, 16384, 4);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let start = chrono::Utc::now() - chrono::Duration::days(365);
     let completions = n / PER_COMPLETION;
     let begun = Instant::now();
@@ -351,16 +351,19 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
                     })
                     .collect();
                 writer
-                    .complete(Completion {
-                        tenant: profile.tenant.clone(),
-                        employee: profile.id,
-                        event_id: None,
-                        episodes,
-                        snapshot: None,
-                        wake_at: None,
-                        approvals: Vec::new(),
-                        actions: Vec::new(),
-                    })
+                    .complete(
+                        Completion {
+                            tenant: profile.tenant.clone(),
+                            employee: profile.id,
+                            event_id: None,
+                            episodes,
+                            snapshot: None,
+                            wake_at: None,
+                            approvals: Vec::new(),
+                            actions: Vec::new(),
+                        },
+                        None,
+                    )
                     .await
             }
         })

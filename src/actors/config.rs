@@ -20,6 +20,9 @@ pub struct RuntimeConfig {
     pub mailbox_capacity: usize,
     /// Restarts of one actor allowed within `restart_window` before giving up.
     pub max_restarts: u32,
+    /// Times an event may crash its employee before it is set aside (dead-lettered) so
+    /// the employee goes on with the rest of its inbox.
+    pub max_event_attempts: u32,
     /// Window over which restarts are counted.
     #[serde(with = "humantime_serde")]
     pub restart_window: Duration,
@@ -48,6 +51,7 @@ impl Default for RuntimeConfig {
             passivation_sweep_every: Duration::from_secs(15),
             mailbox_capacity: 1024,
             max_restarts: 5,
+            max_event_attempts: 3,
             restart_window: Duration::from_secs(60),
             restart_backoff_initial: Duration::from_millis(100),
             restart_backoff_max: Duration::from_secs(10),
@@ -95,6 +99,13 @@ impl RuntimeConfig {
                 file,
                 "runtime.mailbox_capacity",
                 "must be at least 1, e.g. 1024",
+            ));
+        }
+        if r.max_event_attempts == 0 {
+            e.push(ConfigError::new(
+                file,
+                "runtime.max_event_attempts",
+                "must be at least 1, e.g. 3",
             ));
         }
         if r.restart_backoff_initial > r.restart_backoff_max {

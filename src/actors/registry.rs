@@ -87,7 +87,9 @@ pub(crate) struct Slot {
 }
 
 /// A snapshot of one employee's runtime state, for status and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RuntimeState {
     /// No actors running; activated by the next event or call.
@@ -224,6 +226,26 @@ impl Directory {
         DirectoryCounts {
             by_status: EmployeeStatus::ALL.iter().copied().zip(by_status).collect(),
             by_runtime: runs.iter().copied().zip(by_run).collect(),
+        }
+    }
+
+    /// Employees that crashed too often and are not running.
+    pub(crate) fn failed(&self) -> Vec<EmployeeId> {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.run, Run::Failed))
+            .map(|s| *s.key())
+            .collect()
+    }
+
+    /// Makes a failed employee activatable again; false when it is not failed.
+    pub(crate) fn unfail(&self, id: EmployeeId) -> bool {
+        match self.slots.get_mut(&id) {
+            Some(mut slot) if matches!(slot.run, Run::Failed) => {
+                slot.run = Run::Idle;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -511,6 +533,10 @@ async fn wake_due(rt: &Arc<Runtime>) {
 /// Loads an employee and spawns its tree under the Registry.
 async fn activate(rt: Arc<Runtime>, id: EmployeeId) {
     let started = std::time::Instant::now();
+    if rt.writer.resume(id).await {
+        // What it did last could not be stored: settle what was queued before reading.
+        rt.writer.flush().await;
+    }
     let loaded = async {
         let (profile, snapshot) = rt
             .store

@@ -14,6 +14,30 @@ use ractor::{ActorCell, ActorRef};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+/// The outbox keys of the actions claimed to run in this node: an action is claimed
+/// from before its batch starts until its outcome is stored, so no two runs of it
+/// overlap.
+#[derive(Default)]
+pub(crate) struct Claims(dashmap::DashSet<String>);
+
+impl Claims {
+    /// Claims each entry; answers those not claimed already, in order.
+    pub(crate) fn claim(
+        &self,
+        entries: Vec<crate::model::OutboxEntry>,
+    ) -> Vec<crate::model::OutboxEntry> {
+        entries
+            .into_iter()
+            .filter(|e| self.0.insert(e.key.clone()))
+            .collect()
+    }
+
+    /// Releases the claim on `key`.
+    pub(crate) fn release(&self, key: &str) {
+        self.0.remove(key);
+    }
+}
+
 /// The capabilities a node is started with (the port to its employees is added by the
 /// runtime).
 pub(crate) struct Tools {
@@ -40,8 +64,8 @@ pub(crate) struct Runtime {
     pub(crate) working_tokens: usize,
     /// The node's capabilities, and the port through which they reach employees.
     pub(crate) hands: Arc<Hands>,
-    /// Outbox keys of the actions running in this node now.
-    pub(crate) running: dashmap::DashSet<String>,
+    /// The actions claimed to run in this node now.
+    pub(crate) claims: Claims,
     /// Each role's compiled playbook, shared by its employees.
     playbooks: BTreeMap<String, Arc<Playbook>>,
     /// For employees whose role is no longer configured.
@@ -79,7 +103,7 @@ impl Runtime {
             directory: Directory::default(),
             config,
             working_tokens,
-            running: dashmap::DashSet::new(),
+            claims: Claims::default(),
             playbooks,
             no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),

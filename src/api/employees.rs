@@ -206,6 +206,9 @@ fn accepted(
                 .join("; "),
         )),
         Err(SubmitError::Reach(e)) => Err(reach_error(e)),
+        Err(SubmitError::Write(e @ crate::store::WriteError::TooLarge { .. })) => Err(
+            ApiError::TooLarge(format!("the event was not accepted: {e}")),
+        ),
         Err(SubmitError::Write(e)) => {
             tracing::error!(error = %e, "event not stored");
             Err(ApiError::Unavailable(

@@ -16,12 +16,14 @@ mod interaction;
 mod memory;
 mod server;
 mod slack;
+mod supervision;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
 #[cfg(unix)]
 pub use server::raise_open_file_limit;
 pub use server::{OpenFileLimit, serve};
+pub use supervision::{DeadLetterView, DeadLetters, Restarted, Retried};
 
 use crate::node::Node;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -62,6 +64,10 @@ pub struct ApiState {
         employees::feedback,
         employees::observe,
         employees::actions,
+        supervision::restart,
+        supervision::list,
+        supervision::retry,
+        supervision::drop_one,
         approvals::list,
         approvals::approve,
         approvals::reject,
@@ -175,6 +181,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .merge(employees::routes())
+        .merge(supervision::routes())
         .merge(approvals::routes())
         .merge(escalations::routes())
         .merge(memory::routes())
@@ -224,7 +231,7 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
-    s.node.record_gauges();
+    s.node.record_gauges().await;
     s.metrics.run_upkeep();
     (
         [(
@@ -268,25 +275,49 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         use axum::extract::rejection::JsonRejection;
         let limit = req.extensions().get::<BodyLimit>().copied();
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::TooLarge(match limit {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::BadRequest(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::TooLarge(match limit {
                     Some(BodyLimit(n)) => format!(
                         "request body is larger than {n} bytes (`api.max_body_bytes`); send less"
                     ),
                     None => "request body is too large; send less".into(),
-                }))
+                }));
             }
-            Err(JsonRejection::BytesRejection(e)) => Err(ApiError::BadRequest(format!(
-                "the request body could not be read: {}",
-                e.body_text()
-            ))),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
-                "send the body as JSON with `Content-Type: application/json`".into(),
-            )),
+            Err(e) => {
+                return Err(ApiError::BadRequest(format!(
+                    "the request body could not be read: {}",
+                    e.body_text()
+                )));
+            }
+        };
+        if let Some(field) = nul_field(&bytes) {
+            return Err(ApiError::BadRequest(format!(
+                "`{field}` contains a NUL character (\\u0000), which the store cannot keep as text; remove it"
+            )));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(e @ JsonRejection::JsonSyntaxError(_)) => Err(ApiError::BadRequest(format!(
                 "malformed JSON: {}",
                 e.body_text()
@@ -294,4 +325,45 @@ where
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
+}
+
+/// Where in a JSON body a NUL character is, as a dotted path (`payload.text`), if
+/// anywhere. Cheap for the usual body: only one holding the text `u0000` is parsed.
+fn nul_field(body: &[u8]) -> Option<String> {
+    if !body.windows(5).any(|w| w == b"u0000") {
+        return None;
+    }
+    fn find(v: &serde_json::Value, path: &mut Vec<String>) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
+                path.push(format!("[{i}]"));
+                let hit = find(x, path);
+                if !hit {
+                    path.pop();
+                }
+                hit
+            }),
+            serde_json::Value::Object(o) => o.iter().any(|(k, x)| {
+                path.push(k.clone());
+                let hit = k.contains('\0') || find(x, path);
+                if !hit {
+                    path.pop();
+                }
+                hit
+            }),
+            _ => false,
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let mut path = Vec::new();
+    find(&v, &mut path).then(|| {
+        path.iter().fold(String::new(), |mut acc, p| {
+            if !acc.is_empty() && !p.starts_with('[') {
+                acc.push('.');
+            }
+            acc.push_str(p);
+            acc
+        })
+    })
 }

@@ -298,6 +298,63 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 print_status(&v);
             }
         }
+        Command::Restart { id, node } => {
+            let v = Client::new(&node)?
+                .call(Method::POST, &format!("/employees/{id}/restart"), None)
+                .await?;
+            let r: crate::api::Restarted = serde_json::from_value(v)?;
+            println!(
+                "restarting {id}: {}",
+                serde_json::to_value(r.state)?.as_str().unwrap_or("")
+            );
+        }
+        Command::DeadLetters {
+            id,
+            retry,
+            drop,
+            node,
+        } => {
+            let client = Client::new(&node)?;
+            if let Some(event) = retry {
+                let v = client
+                    .call(
+                        Method::POST,
+                        &format!("/employees/{id}/dead-letters/{event}/retry"),
+                        None,
+                    )
+                    .await?;
+                let r: crate::api::Retried = serde_json::from_value(v)?;
+                println!("handed {} to {id} again", r.event_id);
+            } else if let Some(event) = drop {
+                client
+                    .call(
+                        Method::DELETE,
+                        &format!("/employees/{id}/dead-letters/{event}"),
+                        None,
+                    )
+                    .await?;
+                println!("dropped {event}");
+            } else {
+                let v = client
+                    .call(Method::GET, &format!("/employees/{id}/dead-letters"), None)
+                    .await?;
+                let list: crate::api::DeadLetters = serde_json::from_value(v)?;
+                if list.items.is_empty() {
+                    println!("no events set aside for {id}");
+                }
+                for d in list.items {
+                    println!(
+                        "{}  {}  {}  {} attempts  set aside {}\n    {}",
+                        d.event_id,
+                        d.kind,
+                        d.source,
+                        d.attempts,
+                        d.set_aside_at.format("%Y-%m-%d %H:%M:%S"),
+                        d.reason
+                    );
+                }
+            }
+        }
         Command::Approvals {
             employee,
             status,

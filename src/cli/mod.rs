@@ -169,6 +169,28 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Restart an employee: a failed one is started again from the store, a running
+    /// one reloads its state from the store and replays what is unprocessed.
+    Restart {
+        /// Employee id or chat handle.
+        id: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Events set aside after crashing their employee again and again: list them, or
+    /// retry or drop one.
+    DeadLetters {
+        /// Employee id or chat handle.
+        id: String,
+        /// Hand this event to the employee again.
+        #[arg(long, value_name = "EVENT_ID", conflicts_with = "drop")]
+        retry: Option<String>,
+        /// Drop this event: it stays stored, as handled, and is no longer listed.
+        #[arg(long, value_name = "EVENT_ID")]
+        drop: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// List the approval queue (pending by default).
     Approvals {
         /// Only this employee's (id or chat handle).

@@ -80,6 +80,14 @@ impl NewEvent {
         }
         check_name(&mut e, "source", &self.source);
         if let Some(k) = &self.idempotency_key
+            && k.chars().any(char::is_control)
+        {
+            e.push(FieldError::new(
+                "idempotency_key",
+                "must not contain control characters (such as NUL or a line break)",
+            ));
+        }
+        if let Some(k) = &self.idempotency_key
             && (k.is_empty() || k.len() > MAX_KEY_LEN)
         {
             e.push(FieldError::new(

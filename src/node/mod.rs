@@ -11,6 +11,7 @@ mod mail;
 mod memory;
 mod onboarding;
 mod slack;
+mod supervision;
 mod tasks;
 
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
@@ -19,6 +20,7 @@ pub use crate::lifecycle::approvals::DecideError;
 pub use crate::lifecycle::escalations::EscalationError;
 pub use chat::ChatAnswer;
 pub use memory::{MemoryError, Publish};
+pub use supervision::DeadLetterError;
 
 use crate::actors::employee::FaultTarget;
 use crate::actors::employee::{EmployeeMsg, EmployeeRuntime};
@@ -238,6 +240,8 @@ pub struct Node {
     bridges: Vec<tokio::task::JoinHandle<()>>,
     /// Whether the node opened the store (and so closes it at shutdown).
     owns_store: bool,
+    /// Failed employees whose backlog `/metrics` shows.
+    failed_shown: tokio::sync::Mutex<Vec<EmployeeId>>,
 }
 
 impl Node {
@@ -256,12 +260,7 @@ impl Node {
 
     /// As [`Node::start`], on a store already opened (left open at shutdown).
     pub async fn start_with_store(store: Store, opts: NodeOptions) -> Result<Node, NodeError> {
-        let (writer, writer_task) = StoreWriter::start(
-            store.clone(),
-            opts.store.write_batch_max,
-            opts.store.write_queue,
-            opts.store.writers,
-        );
+        let (writer, writer_task) = StoreWriter::start(store.clone(), &opts.store);
         let builtin = ActionRegistry::builtin();
         let mut actions = builtin.clone();
         let mut playbooks = BTreeMap::new();
@@ -295,8 +294,9 @@ impl Node {
                     errors: errors.join("; "),
                 });
             }
-            for f in found.iter().filter(|f| !f.error) {
-                tracing::warn!(role = %id, "{}", f.to_config_error());
+            let warnings = found.iter().filter(|f| !f.error).count();
+            if warnings > 0 {
+                tracing::info!(role = %id, warnings, "some plan steps name actions without a driver yet or placeholder recipients; `empla config check` lists them");
             }
             // Roles may share a kind of their own; the first declaration serves all.
             actions = actions.with_custom(&role.actions).0;
@@ -378,6 +378,7 @@ impl Node {
             upkeep_task,
             bridges,
             owns_store: false,
+            failed_shown: Default::default(),
         };
         let mut pending = node
             .rt
@@ -530,7 +531,11 @@ impl Node {
         // attempt activates it afresh.
         let mut last = None;
         for _ in 0..3 {
-            let actor = registry::live_actor(&self.rt, id).await?;
+            let actor = match registry::live_actor(&self.rt, id).await {
+                Ok(a) => a,
+                Err(ReachError::Failed) => return self.failed_status(id).await,
+                Err(e) => return Err(e),
+            };
             match ractor::call_t!(actor, EmployeeMsg::Status, 10_000) {
                 Ok(status) => return Ok(status),
                 Err(e) => last = Some(e.to_string()),
@@ -593,8 +598,10 @@ impl Node {
         }
     }
 
-    /// Sets the Prometheus gauges that are counted from the directory.
-    pub fn record_gauges(&self) {
+    /// Sets the Prometheus gauges that are counted from the directory, and each failed
+    /// employee's backlog.
+    pub async fn record_gauges(&self) {
+        self.record_failed_backlogs().await;
         let counts = self.rt.directory.counts();
         for (status, n) in counts.by_status {
             metrics::gauge!("empla_employees", "status" => status.as_str()).set(n as f64);

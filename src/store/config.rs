@@ -29,6 +29,12 @@ pub struct StoreConfig {
     /// Capacity of the queue in front of the group committer; a full queue slows
     /// submitters down instead of growing memory.
     pub write_queue: usize,
+    /// Most bytes of rows committed together in one transaction; a single write larger
+    /// than this is refused, naming its size.
+    pub write_batch_bytes: usize,
+    /// Most bytes of writes waiting in the queue in front of the group committer;
+    /// beyond it, submitters wait.
+    pub write_queue_bytes: usize,
     /// Group committers running at once on PostgreSQL (SQLite always uses one).
     pub writers: usize,
 }
@@ -41,6 +47,8 @@ impl Default for StoreConfig {
             sqlite_synchronous: SqliteSync::Full,
             write_batch_max: 2048,
             write_queue: 16384,
+            write_batch_bytes: 32 << 20,
+            write_queue_bytes: 256 << 20,
             writers: 4,
         }
     }
@@ -69,6 +77,26 @@ impl StoreConfig {
                 file,
                 "store.writers",
                 "must be at least 1",
+            ));
+        }
+        if self.write_batch_bytes < 64 * 1024 {
+            e.push(ConfigError::new(
+                file,
+                "store.write_batch_bytes",
+                format!(
+                    "must be at least 65536 (64 KiB), got {}; the default is 33554432 (32 MiB)",
+                    self.write_batch_bytes
+                ),
+            ));
+        }
+        if self.write_queue_bytes < self.write_batch_bytes {
+            e.push(ConfigError::new(
+                file,
+                "store.write_queue_bytes",
+                format!(
+                    "must be at least `store.write_batch_bytes` ({}), got {}",
+                    self.write_batch_bytes, self.write_queue_bytes
+                ),
             ));
         }
         if self.write_batch_max == 0 || self.write_queue == 0 {

@@ -11,9 +11,11 @@
 //! actors.
 
 mod approvals;
+mod batch;
 mod calendar;
 mod chat;
 mod config;
+mod dead_letters;
 mod employees;
 mod escalations;
 pub(crate) mod inbox;
@@ -23,16 +25,17 @@ pub(crate) mod rows;
 mod tasks;
 mod writer;
 
+pub(crate) use batch::hex;
 pub use chat::ChatMessage;
 pub use config::{SqliteSync, StoreConfig};
+pub use dead_letters::DeadLetter;
 pub(crate) use employees::parse_status;
 pub use escalations::Decided;
 pub(crate) use inbox::insert_event;
 pub use mail::Folder;
 pub use outbox::OutboxRecord;
 pub use tasks::TaskUpdate;
-pub(crate) use writer::hex;
-pub use writer::{Accepted, Completion, StoreWriter, WriteError};
+pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.
 pub(crate) fn to_micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
@@ -69,6 +72,10 @@ pub enum StoreError {
     /// The embedding provider failed.
     #[error("cannot embed: {0}")]
     Embedder(String),
+    /// The write was not taken: it would not fit, or an earlier write it depends on
+    /// failed.
+    #[error("write refused: {0}")]
+    Refused(String),
     /// Stored data could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

@@ -118,6 +118,31 @@ impl Store {
         row.map(OutboxRow::into_record).transpose()
     }
 
+    /// Which of `keys` are still pending.
+    pub async fn pending_among(
+        &self,
+        tenant: &TenantId,
+        keys: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let list = serde_json::to_string(keys).expect("keys serialise");
+        let sql = match self.kind() {
+            super::StoreKind::Sqlite => {
+                "SELECT id FROM outbox WHERE tenant = $1 AND status = 'pending'                  AND id IN (SELECT value FROM json_each($2))"
+            }
+            super::StoreKind::Postgres => {
+                "SELECT id FROM outbox WHERE tenant = $1 AND status = 'pending'                  AND id IN (SELECT jsonb_array_elements_text($2::jsonb))"
+            }
+        };
+        let rows: Vec<(String,)> = with_pool!(self, read, |pool| {
+            sqlx::query_as(sql)
+                .bind(tenant.as_str())
+                .bind(&list)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows.into_iter().map(|(k,)| k).collect())
+    }
+
     /// Employees with actions not run yet.
     pub async fn employees_with_pending_actions(
         &self,

@@ -149,20 +149,23 @@ impl Store {
         rows.into_iter().map(TaskRow::into_task).collect()
     }
 
-    /// Applies `u` to a task that has not ended; answers the task as it now is, or
-    /// none when it had already ended (or does not exist).
+    /// Applies `u`, made by action `by`, to a task that has not ended — or that `by`
+    /// itself changed last (the same update retried after a crash, whose requester must
+    /// still be told); answers the task as it now is, or none when it had already
+    /// ended (or does not exist).
     pub async fn update_task(
         &self,
         tenant: &TenantId,
         id: &str,
         u: &TaskUpdate,
+        by: &str,
     ) -> Result<Option<Task>, StoreError> {
         let now = to_micros(chrono::Utc::now());
         let changed = with_pool!(self, write, |pool| {
             sqlx::query(
                 "UPDATE tasks SET status = COALESCE($1, status), progress = COALESCE($2, progress), \
-                 result = COALESCE($3, result), intention = COALESCE($4, intention), updated_at = $5 \
-                 WHERE tenant = $6 AND id = $7 AND status IN ('accepted', 'in_progress')",
+                 result = COALESCE($3, result), intention = COALESCE($4, intention), updated_at = $5, updated_by = $8 \
+                 WHERE tenant = $6 AND id = $7 AND (status IN ('accepted', 'in_progress') OR updated_by = $8)",
             )
             .bind(u.status.map(|s| s.as_str()))
             .bind(u.progress)
@@ -171,6 +174,7 @@ impl Store {
             .bind(now)
             .bind(tenant.as_str())
             .bind(id)
+            .bind(by)
             .execute(pool)
             .await
             .map(|r| r.rows_affected())

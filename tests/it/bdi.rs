@@ -313,7 +313,7 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
     node.shutdown().await;
     // As if the node died right after committing a decision to send an email: the
     // outbox row and the snapshot naming it are stored, the capability never ran.
-    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), 10, 10, 1);
+    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), &Default::default());
     let snapshot = empla::actors::Snapshot {
         outbox: [5].into(),
         ..Default::default()
@@ -334,7 +334,7 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
                 kind: "email.send".into(),
                 params: json!({"to": "sarah@acme.com", "subject": "Following up", "body": "Hello Sarah"}),
             }],
-        })
+        }, None)
         .await
         .unwrap();
     writer.flush().await;

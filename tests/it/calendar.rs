@@ -809,30 +809,34 @@ async fn stored_not_run(
     kind: &str,
     params: Value,
 ) {
-    let (writer, _task) = empla::store::StoreWriter::start(store.store.clone(), 10, 10, 1);
+    let (writer, _task) =
+        empla::store::StoreWriter::start(store.store.clone(), &Default::default());
     writer
-        .complete(empla::store::Completion {
-            tenant: tenant.clone(),
-            employee,
-            event_id: None,
-            episodes: Vec::new(),
-            snapshot: Some(
-                rmp_serde::to_vec_named(&empla::actors::Snapshot {
-                    outbox: [id].into(),
-                    ..Default::default()
-                })
-                .unwrap(),
-            ),
-            wake_at: None,
-            approvals: Vec::new(),
-            actions: vec![empla::model::OutboxEntry {
-                key: empla::model::OutboxEntry::key_for(employee, id),
-                employee_id: employee,
-                action_id: id,
-                kind: kind.into(),
-                params,
-            }],
-        })
+        .complete(
+            empla::store::Completion {
+                tenant: tenant.clone(),
+                employee,
+                event_id: None,
+                episodes: Vec::new(),
+                snapshot: Some(
+                    rmp_serde::to_vec_named(&empla::actors::Snapshot {
+                        outbox: [id].into(),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                ),
+                wake_at: None,
+                approvals: Vec::new(),
+                actions: vec![empla::model::OutboxEntry {
+                    key: empla::model::OutboxEntry::key_for(employee, id),
+                    employee_id: employee,
+                    action_id: id,
+                    kind: kind.into(),
+                    params,
+                }],
+            },
+            None,
+        )
         .await
         .unwrap();
     writer.flush().await;

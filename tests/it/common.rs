@@ -28,7 +28,49 @@ pub fn roles() -> BTreeMap<String, RoleTemplate> {
 /// A store under test and what keeps it alive.
 pub struct TestStore {
     pub store: Store,
+    /// How to reach the same database outside the store (to set a test up).
+    pub admin: Admin,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// The database under a [`TestStore`], reached directly.
+pub enum Admin {
+    /// The SQLite URL.
+    Sqlite(String),
+    /// The PostgreSQL URL and the test's schema.
+    Postgres(String, String),
+}
+
+impl TestStore {
+    /// Runs `sql` (one statement) on the test's database, as an administrator would.
+    pub async fn exec(&self, sql: &str) {
+        match &self.admin {
+            Admin::Sqlite(url) => {
+                let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Admin::Postgres(url, schema) => {
+                let opts = PgConnectOptions::from_str(url)
+                    .unwrap()
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::PgPool::connect_with(opts).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// Whether it is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.admin, Admin::Postgres(..))
+    }
 }
 
 pub async fn sqlite() -> TestStore {
@@ -37,6 +79,7 @@ pub async fn sqlite() -> TestStore {
     let store = Store::connect(&url, &StoreConfig::default()).await.unwrap();
     TestStore {
         store,
+        admin: Admin::Sqlite(url),
         _dir: Some(dir),
     }
 }
@@ -63,7 +106,33 @@ pub async fn postgres() -> Option<TestStore> {
     let store = Store::connect_postgres(opts, &StoreConfig::default())
         .await
         .unwrap();
-    Some(TestStore { store, _dir: None })
+    Some(TestStore {
+        store,
+        admin: Admin::Postgres(url, schema),
+        _dir: None,
+    })
+}
+
+/// Runs a test body, given the whole [`TestStore`], on SQLite and, when configured, on
+/// PostgreSQL.
+#[macro_export]
+macro_rules! on_every_test_store {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let s = $crate::common::sqlite().await;
+                super::$name(&s).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(s) = $crate::common::postgres().await else { return };
+                super::$name(&s).await;
+            })*
+        }
+    };
 }
 
 /// Runs a test body on SQLite and, when configured, on PostgreSQL.

@@ -62,19 +62,22 @@ pub(super) fn episode(
 
 /// Writes `episodes` through the group committer, as employees do.
 pub(super) async fn remember(store: &Store, episodes: Vec<Episode>) {
-    let (writer, _task) = StoreWriter::start(store.clone(), 256, 1024, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     for e in episodes {
         writer
-            .complete(Completion {
-                tenant: e.tenant.clone(),
-                employee: e.employee_id,
-                event_id: None,
-                episodes: vec![e],
-                snapshot: None,
-                wake_at: None,
-                approvals: Vec::new(),
-                actions: Vec::new(),
-            })
+            .complete(
+                Completion {
+                    tenant: e.tenant.clone(),
+                    employee: e.employee_id,
+                    event_id: None,
+                    episodes: vec![e],
+                    snapshot: None,
+                    wake_at: None,
+                    approvals: Vec::new(),
+                    actions: Vec::new(),
+                },
+                None,
+            )
             .await
             .unwrap();
     }

@@ -224,14 +224,17 @@ async fn repeated_crashes_mark_the_employee_failed(store: Store) {
         None
     })
     .await;
-    assert!(matches!(
-        node.employee_runtime(p.id).await,
-        Err(ReachError::Failed)
-    ));
-    // An event to a failed employee is still stored, not lost.
+    let status = node
+        .employee_runtime(p.id)
+        .await
+        .expect("a failed employee's status is read from the store");
+    assert_eq!(status.state, RuntimeState::Failed);
+    assert_eq!(status.backlog, Some(0));
+    // An event to a failed employee is still stored, not lost, and shows in its backlog.
     node.submit_event(p.id, ev("email.received", 1))
         .await
         .unwrap();
+    assert_eq!(node.employee_runtime(p.id).await.unwrap().backlog, Some(1));
     assert_eq!(
         node.store()
             .pending_events(node.tenant(), p.id, 10)
@@ -356,7 +359,7 @@ async fn a_node_start_replays_unprocessed_events(store: Store) {
         .unwrap();
     node.shutdown().await;
     // Events stored while no node runs (as a crash between accept and delivery leaves them).
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let tenant = empla::model::TenantId::new("acme");
     for n in 0..25 {
         writer
@@ -424,7 +427,7 @@ async fn restarts_are_counted_in_the_metrics() {
             .then_some(())
     })
     .await;
-    node.record_gauges();
+    node.record_gauges().await;
     assert!(
         metrics
             .render()

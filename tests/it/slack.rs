@@ -808,7 +808,7 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
     .unwrap();
     let tenant = empla::model::TenantId::new("default");
     let thread = "1700000000.000100";
-    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), 10, 10, 1);
+    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), &Default::default());
     let mut actions = Vec::new();
     for (id, text) in [(5u64, "On it."), (6, "Done: the invoice is fixed.")] {
         let key = empla::model::OutboxEntry::key_for(sam, id);
@@ -838,22 +838,25 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
         });
     }
     writer
-        .complete(empla::store::Completion {
-            tenant: tenant.clone(),
-            employee: sam,
-            event_id: None,
-            episodes: Vec::new(),
-            snapshot: Some(
-                rmp_serde::to_vec_named(&empla::actors::Snapshot {
-                    outbox: [5, 6].into(),
-                    ..Default::default()
-                })
-                .unwrap(),
-            ),
-            wake_at: None,
-            approvals: Vec::new(),
-            actions,
-        })
+        .complete(
+            empla::store::Completion {
+                tenant: tenant.clone(),
+                employee: sam,
+                event_id: None,
+                episodes: Vec::new(),
+                snapshot: Some(
+                    rmp_serde::to_vec_named(&empla::actors::Snapshot {
+                        outbox: [5, 6].into(),
+                        ..Default::default()
+                    })
+                    .unwrap(),
+                ),
+                wake_at: None,
+                approvals: Vec::new(),
+                actions,
+            },
+            None,
+        )
         .await
         .unwrap();
     writer.flush().await;

@@ -75,14 +75,17 @@ async fn migrations_store_and_read_back_every_table(store: Store) {
         vec![(p.id, "daily".to_string())]
     );
 
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let e = ev(&t, p.id, None);
     assert!(!writer.accept(e.clone()).await.unwrap().duplicate);
     assert_eq!(
         store.pending_events(&t, p.id, 10).await.unwrap(),
         vec![e.clone()]
     );
-    writer.complete(completion(&e, b"state-1")).await.unwrap();
+    writer
+        .complete(completion(&e, b"state-1"), None)
+        .await
+        .unwrap();
     writer.flush().await;
     let eps = store.episodes(&t, p.id, 10, None).await.unwrap();
     assert_eq!(eps.len(), 1);
@@ -102,12 +105,15 @@ async fn no_query_returns_another_tenants_rows(store: Store) {
         .insert_employees(&[hire(pa.clone(), Some("k")), hire(pb.clone(), Some("k"))])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let eb = ev(&b, pb.id, None);
     writer.accept(eb.clone()).await.unwrap();
     let eb2 = ev(&b, pb.id, None);
     writer.accept(eb2.clone()).await.unwrap();
-    writer.complete(completion(&eb2, b"b-state")).await.unwrap();
+    writer
+        .complete(completion(&eb2, b"b-state"), None)
+        .await
+        .unwrap();
     writer.flush().await;
 
     // Tenant A sees its own employee and nothing of B's.
@@ -196,7 +202,7 @@ async fn an_event_id_given_twice_is_stored_once(store: Store) {
         .insert_employees(&[hire(p.clone(), None)])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let first = writer.accept(ev(&t, p.id, Some("order-42"))).await.unwrap();
     let again = writer.accept(ev(&t, p.id, Some("order-42"))).await.unwrap();
     assert!(!first.duplicate);
@@ -220,12 +226,12 @@ async fn completion_records_episode_marks_processed_and_saves_state_together(sto
         .insert_employees(&[hire(p.clone(), None)])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let e = ev(&t, p.id, None);
     writer.accept(e.clone()).await.unwrap();
-    writer.complete(completion(&e, b"one")).await.unwrap();
+    writer.complete(completion(&e, b"one"), None).await.unwrap();
     // Completing again (a replay after a crash) records nothing twice.
-    writer.complete(completion(&e, b"one")).await.unwrap();
+    writer.complete(completion(&e, b"one"), None).await.unwrap();
     writer.flush().await;
     assert_eq!(store.count_episodes(&t, p.id, "event").await.unwrap(), 1);
     assert!(store.pending_events(&t, p.id, 10).await.unwrap().is_empty());
@@ -240,7 +246,7 @@ async fn approvals_and_outbox_are_stored_with_the_decision_and_settled_once(stor
         .insert_employees(&[hire(p.clone(), None)])
         .await
         .unwrap();
-    let (writer, _task) = StoreWriter::start(store.clone(), 100, 100, 2);
+    let (writer, _task) = StoreWriter::start(store.clone(), &Default::default());
     let e = ev(&t, p.id, None);
     writer.accept(e.clone()).await.unwrap();
     let approval = Approval {
@@ -264,9 +270,9 @@ async fn approvals_and_outbox_are_stored_with_the_decision_and_settled_once(stor
     let mut c = completion(&e, b"s");
     c.approvals.push(approval.clone());
     c.actions.push(entry.clone());
-    writer.complete(c.clone()).await.unwrap();
+    writer.complete(c.clone(), None).await.unwrap();
     // The same decision recorded twice (a replay) queues one approval and one action.
-    writer.complete(c).await.unwrap();
+    writer.complete(c, None).await.unwrap();
     writer.flush().await;
 
     let queued = store

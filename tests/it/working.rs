@@ -104,7 +104,7 @@ async fn plan_conditions_read_working_memory() {
         r#"
 name = "answer_repeated_question"
 trigger = { event = "chat.message", when = "size(memory.recent.filter(r, r.contains('renewal quote'))) >= 2" }
-steps = [{ action = "email.reply", params = { body = "Sorry for the wait: the quote is on its way." } }]
+steps = [{ action = "chat.reply", params = { conversation = "{{ event.payload.from }}", text = "Sorry for the wait: the quote is on its way." } }]
 "#,
     )
     .unwrap();

@@ -12,8 +12,11 @@ use std::sync::Arc;
 
 /// Messages to a CapabilityActor.
 pub enum CapabilityMsg {
-    /// Run actions committed to the outbox, in order, each at most once.
+    /// Run actions just committed to the outbox, in order, each at most once.
     Run(Vec<OutboxEntry>),
+    /// Run actions read back from the outbox as still pending (after a crash or a
+    /// restart in the tree); any another run is finishing or has finished are left.
+    Resume(Vec<OutboxEntry>),
     /// Panic on purpose (supervision drill).
     InjectFault,
 }
@@ -26,8 +29,14 @@ pub enum CapabilityMsg {
 ///
 /// The actions of one cycle run in order; the batches of different cycles run side by
 /// side, up to [`ACTIONS_IN_FLIGHT`] at once, so an employee answering many messages is
-/// not held up by each mail server round trip in turn. An action already running in
-/// this node (handed over again after a restart in the tree) is not started twice.
+/// not held up by each mail server round trip in turn.
+///
+/// One mechanism keeps an action from running twice at once: its claim on the node
+/// ([`crate::actors::runtime::Claims`]), taken for a whole batch before its first action
+/// starts and released once each outcome is stored. A CapabilityActor started again
+/// therefore cannot run what the previous one is still finishing, and actions read back
+/// from the store are claimed, then checked still pending. The outcome itself is the
+/// one write to an action's outbox state (`Store::finish_action`, only while pending).
 ///
 /// Each action is run by the executor of the node's [`ActionRegistry`]; an action whose
 /// capability this node has no driver for is answered `unsupported`.
@@ -72,7 +81,13 @@ impl Actor for CapabilityActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            CapabilityMsg::Run(entries) => {
+            CapabilityMsg::Run(entries) | CapabilityMsg::Resume(entries) if entries.is_empty() => {}
+            msg @ (CapabilityMsg::Run(_) | CapabilityMsg::Resume(_)) => {
+                let (entries, resumed) = match msg {
+                    CapabilityMsg::Run(e) => (e, false),
+                    CapabilityMsg::Resume(e) => (e, true),
+                    CapabilityMsg::InjectFault => unreachable!("matched above"),
+                };
                 if state.sender.is_none() {
                     state.sender = state
                         .rt
@@ -96,8 +111,14 @@ impl Actor for CapabilityActor {
                 let slot = state.slots.clone().acquire_owned().await?;
                 let rt = state.rt.clone();
                 let employee = state.employee;
+                let claimed = rt.claims.claim(entries);
+                let claimed = if resumed {
+                    still_pending(&rt, claimed).await
+                } else {
+                    claimed
+                };
                 tokio::spawn(async move {
-                    run_batch(&rt, employee, &who.0, who.1.as_ref(), entries).await;
+                    run_batch(&rt, employee, &who.0, who.1.as_ref(), claimed).await;
                     drop(slot);
                 });
             }
@@ -116,9 +137,6 @@ async fn run_batch(
     entries: Vec<OutboxEntry>,
 ) {
     for entry in entries {
-        if !rt.running.insert(entry.key.clone()) {
-            continue; // already running in this node
-        }
         let (status, result) = rt
             .hands
             .actions
@@ -154,6 +172,32 @@ async fn run_batch(
                 tracing::error!(employee = %employee, action = %entry.key, error = %e, "action outcome not stored; it stays pending and runs again at the next activation");
             }
         }
-        rt.running.remove(&entry.key);
+        rt.claims.release(&entry.key);
+    }
+}
+
+/// Of actions read back from the store and claimed, those still pending there (an
+/// earlier run may have finished them since they were read); the others' claims are
+/// released. On a store error all are kept: the executor's own checks stand.
+async fn still_pending(rt: &Runtime, entries: Vec<OutboxEntry>) -> Vec<OutboxEntry> {
+    if entries.is_empty() {
+        return entries;
+    }
+    let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    match rt.store.pending_among(&rt.tenant, &keys).await {
+        Ok(pending) => entries
+            .into_iter()
+            .filter(|e| {
+                let keep = pending.contains(&e.key);
+                if !keep {
+                    rt.claims.release(&e.key);
+                }
+                keep
+            })
+            .collect(),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not check which resumed actions are still pending");
+            entries
+        }
     }
 }

@@ -28,7 +28,9 @@ use crate::actors::runtime::Runtime;
 use crate::actors::supervision::{RestartDecision, RestartTracker, StopReason};
 use crate::bdi::{Input, Mind, Phase};
 use crate::memory::WorkingMemory;
-use crate::model::{EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId};
+use crate::model::{
+    EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId, OutboxEntry,
+};
 use crate::store::Completion;
 use a2a::A2aActor;
 use capability::CapabilityActor;
@@ -91,6 +93,19 @@ pub enum EmployeeMsg {
     Stop(StopReason, RpcReplyPort<()>),
     /// Restart a child that failed, then resynchronise from the store.
     RestartChild(FaultTarget),
+    /// Load the state the store holds again and replay what it has not seen processed
+    /// (an operator's restart of a running employee).
+    Reload,
+    /// What a cycle decided is committed: run its actions.
+    Committed(Vec<OutboxEntry>),
+    /// What the employee did with an event (or on its own cadence) could not be
+    /// stored: it fails, and resumes from what the store holds.
+    CommitFailed {
+        /// The event it handled, if any.
+        event: Option<EventId>,
+        /// Why.
+        error: String,
+    },
     /// Panic on purpose in this actor or a child (supervision drill).
     InjectFault(FaultTarget),
 }
@@ -148,6 +163,12 @@ pub struct EmployeeRuntime {
     pub events_handled: u64,
     /// When the last one was handled.
     pub last_event_at: Option<DateTime<Utc>>,
+    /// Where its actor tree is: `active` when it answered itself; `failed` when it
+    /// crashed too often and this status was read from the store.
+    pub state: super::registry::RuntimeState,
+    /// Events waiting for it; counted when it is not running (failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u64>,
 }
 
 /// What activation loaded, so the tree can start without touching the store.
@@ -165,6 +186,27 @@ pub(crate) struct EmployeeArgs {
     pub(crate) rt: Arc<Runtime>,
     pub(crate) id: EmployeeId,
     pub(crate) preloaded: Option<Preloaded>,
+    /// Where the employee says which event it is handling, so its supervisor knows
+    /// what a crash was handling.
+    pub(crate) handling: Arc<Handling>,
+}
+
+/// The event an employee is handling (or whose record failed), read by its supervisor
+/// when it crashes: an event that crashes it again and again is set aside.
+#[derive(Debug, Default)]
+pub(crate) struct Handling(std::sync::Mutex<Option<EventId>>);
+
+impl Handling {
+    fn set(&self, event: Option<EventId>) {
+        if let Ok(mut h) = self.0.lock() {
+            *h = event;
+        }
+    }
+
+    /// The event handled when the employee stopped, taken.
+    pub(crate) fn take(&self) -> Option<EventId> {
+        self.0.lock().ok().and_then(|mut h| h.take())
+    }
 }
 
 /// The EmployeeActor.
@@ -174,6 +216,8 @@ pub(crate) struct EmployeeActor;
 pub(crate) struct EmployeeState {
     rt: Arc<Runtime>,
     id: EmployeeId,
+    /// The event being handled, for the supervisor to read after a crash.
+    handling: Arc<Handling>,
     profile: EmployeeProfile,
     snapshot: Snapshot,
     brain: Brain,
@@ -212,10 +256,20 @@ impl Actor for EmployeeActor {
         myself: ActorRef<EmployeeMsg>,
         args: EmployeeArgs,
     ) -> Result<EmployeeState, ActorProcessingErr> {
-        let EmployeeArgs { rt, id, preloaded } = args;
+        let EmployeeArgs {
+            rt,
+            id,
+            preloaded,
+            handling,
+        } = args;
         let cell = myself.get_cell();
-        let (memory, _) =
-            Actor::spawn_linked(None, MemoryActor, rt.writer.clone(), cell.clone()).await?;
+        let (memory, _) = Actor::spawn_linked(
+            None,
+            MemoryActor,
+            (rt.writer.clone(), myself.clone()),
+            cell.clone(),
+        )
+        .await?;
         let (capability, _) =
             Actor::spawn_linked(None, CapabilityActor, (rt.clone(), id), cell.clone()).await?;
         let (a2a, _) = Actor::spawn_linked(None, A2aActor, (), cell).await?;
@@ -228,6 +282,9 @@ impl Actor for EmployeeActor {
                 // event is either in what we read or delivered to us afterwards.
                 let handover = rt.directory.claim_live(id, &myself, &backlog);
                 catch_up = handover.catch_up;
+                // If what it did last could not be stored, its writes are taken again
+                // from here; everything queued before is settled before reading.
+                rt.writer.resume(id).await;
                 rt.writer.flush().await;
                 let (profile, snapshot) = rt
                     .store
@@ -245,6 +302,7 @@ impl Actor for EmployeeActor {
             working: WorkingMemory::new(rt.working_tokens),
             rt,
             id,
+            handling,
             profile,
             snapshot,
             brain,
@@ -373,10 +431,14 @@ impl Actor for EmployeeActor {
                 let cell = myself.get_cell();
                 match which {
                     FaultTarget::Memory => {
-                        state.memory =
-                            Actor::spawn_linked(None, MemoryActor, state.rt.writer.clone(), cell)
-                                .await?
-                                .0;
+                        state.memory = Actor::spawn_linked(
+                            None,
+                            MemoryActor,
+                            (state.rt.writer.clone(), myself.clone()),
+                            cell,
+                        )
+                        .await?
+                        .0;
                     }
                     FaultTarget::Capability => {
                         state.capability = Actor::spawn_linked(
@@ -398,6 +460,23 @@ impl Actor for EmployeeActor {
                     // What the failed CapabilityActor had not finished is still pending.
                     resume_outbox(state).await?;
                 }
+            }
+            EmployeeMsg::Reload => {
+                resync(&myself, state).await?;
+                resume_outbox(state).await?;
+            }
+            EmployeeMsg::Committed(actions) => {
+                state.capability.send_message(CapabilityMsg::Run(actions))?;
+            }
+            EmployeeMsg::CommitFailed { event, error } => {
+                state.handling.set(event);
+                metrics::counter!("empla_commit_failures_total").increment(1);
+                return Err(format!(
+                    "what employee {} did with {} could not be stored ({error}); it resumes from the store",
+                    state.id,
+                    event.map_or("its own cadence".into(), |e| format!("event {e}"))
+                )
+                .into());
             }
             EmployeeMsg::InjectFault(target) => match target {
                 FaultTarget::Employee => panic!("{DRILL_PANIC}"),
@@ -460,7 +539,7 @@ fn child_name(which: FaultTarget) -> &'static str {
     }
 }
 
-fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot {
+pub(crate) fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot {
     let mut snapshot: Snapshot = match bytes.map(rmp_serde::from_slice) {
         None => Snapshot::default(),
         Some(Ok(s)) => s,
@@ -478,10 +557,24 @@ fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot 
 
 /// The status an employee reports.
 fn status(state: &EmployeeState) -> EmployeeRuntime {
-    let mind = state.snapshot.mind.as_ref().expect("the mind is loaded");
+    status_of(&state.profile, &state.snapshot)
+}
+
+/// The status a snapshot shows: what a running employee reports, and what is read
+/// from the store for one that is not running.
+pub(crate) fn status_of(profile: &EmployeeProfile, snapshot: &Snapshot) -> EmployeeRuntime {
+    let state = snapshot;
+    let fresh;
+    let mind = match state.mind.as_ref() {
+        Some(m) => m,
+        None => {
+            fresh = reasoning::new_mind(profile);
+            &fresh
+        }
+    };
     let (intentions, goals, pending_approvals, agreement) = reasoning::mind_status(mind);
     EmployeeRuntime {
-        role: state.profile.role.clone(),
+        role: profile.role.clone(),
         phase: mind.phase,
         blocked_goals: goals
             .iter()
@@ -492,9 +585,11 @@ fn status(state: &EmployeeState) -> EmployeeRuntime {
         goals,
         pending_approvals,
         agreement,
-        today: state.snapshot.today.clone(),
-        events_handled: state.snapshot.events_handled,
-        last_event_at: state.snapshot.last_event_at,
+        today: state.today.clone(),
+        events_handled: state.events_handled,
+        last_event_at: state.last_event_at,
+        state: super::registry::RuntimeState::Active,
+        backlog: None,
     }
 }
 
@@ -511,7 +606,9 @@ async fn resume_outbox(state: &mut EmployeeState) -> Result<(), ActorProcessingE
         .pending_actions(&state.rt.tenant, state.id)
         .await?;
     if !pending.is_empty() {
-        state.capability.send_message(CapabilityMsg::Run(pending))?;
+        state
+            .capability
+            .send_message(CapabilityMsg::Resume(pending))?;
     }
     Ok(())
 }
@@ -534,16 +631,11 @@ fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::
     };
     if state
         .memory
-        .send_message(MemoryMsg::Record(Box::new(completion)))
+        .send_message(MemoryMsg::Record(Box::new(completion), actions))
         .is_ok()
         && event_id.is_some()
     {
         metrics::counter!("empla_events_processed_total").increment(1);
-    }
-    if !actions.is_empty() {
-        let _ = state
-            .memory
-            .send_message(MemoryMsg::AfterCommit(state.capability.clone(), actions));
     }
 }
 
@@ -588,6 +680,7 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
         state.recent.pop_front();
     }
     state.recent.push_back(event.id);
+    state.handling.set(Some(event.id));
     let now = Utc::now();
     let delay = (now - event.received_at).to_std().unwrap_or_default();
     metrics::histogram!("empla_mailbox_delay_seconds").record(delay.as_secs_f64());
@@ -626,6 +719,7 @@ async fn perceive(state: &mut EmployeeState, event: Event) {
     );
     state.snapshot.today.events += 1;
     commit(state, Some(event.id), rec);
+    state.handling.set(None);
 }
 
 /// Handles every unprocessed event in the store, page by page.

@@ -113,6 +113,12 @@ impl LocalChat {
 #[async_trait::async_trait]
 impl ChatTransport for LocalChat {
     async fn post(&self, tenant: &TenantId, m: &ChatMessage) -> Result<(), CapabilityError> {
+        // An action retried after a crash finds what it posted before.
+        if let Some(action) = &m.action
+            && self.store.chat_by_action(tenant, action).await?.is_some()
+        {
+            return Ok(());
+        }
         self.store.put_chat(tenant, m).await?;
         Ok(())
     }

@@ -2,7 +2,10 @@
 //! over by API, CLI, mail or chat; it reaches the employee as a `task.assigned` event
 //! stored with the task, and the employee reports on it with `task.update` actions —
 //! the task's status, progress and result stored, and the requester told on the channel
-//! the task came from.
+//! the task came from. The update names its action, so one retried after a crash
+//! between storing the update and telling the requester still tells them — once, since
+//! the notice carries the action's Message-ID (mail) or is stored naming the action
+//! (chat).
 
 use crate::capabilities::email::actions::{deliver_mail, own_mail};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
@@ -54,7 +57,11 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
         result,
         intention: p["intention"].as_u64(),
     };
-    let Some(task) = hands.store.update_task(&hands.tenant, id, &u).await? else {
+    let Some(task) = hands
+        .store
+        .update_task(&hands.tenant, id, &u, &entry.key)
+        .await?
+    else {
         return Ok(json!({"task_id": id, "skipped": "the task had already ended"}));
     };
     let note = param(p, "note").unwrap_or("");
