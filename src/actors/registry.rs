@@ -87,7 +87,9 @@ pub(crate) struct Slot {
 }
 
 /// A snapshot of one employee's runtime state, for status and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RuntimeState {
     /// No actors running; activated by the next event or call.
