@@ -1,16 +1,15 @@
 //! `/api/v1/approvals`: the queue of actions (and promotions) waiting for a human.
 
-use super::employees::{Items, int_param, only_params, resolve};
+use super::employees::resolve;
+use super::params::{FromParams, Params, QueryString};
+use super::wire::{ApprovalsQuery, DecisionBody, Items};
 use super::{ApiError, ApiState};
 use crate::model::{Approval, ApprovalId, ApprovalStatus};
 use crate::node::DecideError;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use std::collections::HashMap;
-use utoipa::ToSchema;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -19,31 +18,26 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/approvals/{id}/reject", post(reject))
 }
 
-/// The optional body of a decision.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct DecisionBody {
-    /// Why: shown in the queue and, for a rejection, learned from.
-    #[serde(default)]
-    reason: Option<String>,
-    /// Who decides (default `api`).
-    #[serde(default)]
-    by: Option<String>,
+impl FromParams for ApprovalsQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["employee", "status", "limit"])?;
+        Ok(Self {
+            employee: p.text("employee"),
+            status: p.text("status"),
+            limit: p.whole("limit", 1, 1000)?,
+        })
+    }
 }
 
 /// The approval queue, oldest first.
-#[utoipa::path(get, path = "/api/v1/approvals", params(
-    ("employee" = Option<String>, Query, description = "employee id or chat handle"),
-    ("status" = Option<String>, Query, description = "pending, approved or rejected; all when unset"),
-    ("limit" = Option<i64>, Query, description = "1..=1000, default 100")),
-    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/approvals", params(ApprovalsQuery),
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<ApprovalsQuery>,
 ) -> Result<Json<Items<Approval>>, ApiError> {
-    only_params(&q, &["employee", "status", "limit"])?;
-    let employee = q.get("employee").map(|k| resolve(&s, k)).transpose()?;
-    let status = match q.get("status").map(String::as_str) {
+    let employee = q.employee.map(|k| resolve(&s, &k)).transpose()?;
+    let status = match q.status.as_deref() {
         None | Some("all") => None,
         Some(v) => Some(ApprovalStatus::parse(v).ok_or_else(|| {
             ApiError::BadRequest(format!(
@@ -51,14 +45,16 @@ pub(crate) async fn list(
             ))
         })?),
     };
-    let limit = int_param(&q, "limit", 100, 1000)?;
-    let items = s.node.approvals(employee, status, limit).await?;
+    let items = s
+        .node
+        .approvals(employee, status, q.limit.unwrap_or(100))
+        .await?;
     Ok(Json(Items { items }))
 }
 
 /// Approve: the action runs (or the promotion takes effect).
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", params(("id" = String, Path)), request_body(content = DecisionBody, description = "optional"),
-    responses((status = 200, body = Approval), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Approval), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
 pub(crate) async fn approve(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -69,7 +65,7 @@ pub(crate) async fn approve(
 
 /// Reject: the action never runs; the employee learns from the rejection.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", params(("id" = String, Path)), request_body(content = DecisionBody, description = "optional"),
-    responses((status = 200, body = Approval), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Approval), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
 pub(crate) async fn reject(
     State(s): State<ApiState>,
     Path(id): Path<String>,

@@ -1,17 +1,17 @@
 //! Calendars over HTTP: read an employee's or a person's calendar, book a meeting with
 //! an employee as organiser, and find the best free times for a group.
 
-use super::employees::{Items, only_params, resolve};
-use super::memory::time_param;
+use super::employees::resolve;
+use super::params::{FromParams, Params, QueryString, time_bound};
+use super::wire::{CalendarQuery, EmployeeCalendarQuery, Items};
 use super::{ApiError, ApiState, JsonBody};
 use crate::model::{CalendarEvent, NewMeeting, SlotRequest};
 use crate::node::{Booked, CalendarError, Slots};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -37,10 +37,34 @@ fn calendar_error(e: CalendarError) -> ApiError {
     }
 }
 
-/// `from` and `to` from the query: now and a week on unless given.
-fn range(q: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let from = time_param(q, "from")?.unwrap_or_else(Utc::now);
-    let to = time_param(q, "to")?.unwrap_or(from + Duration::days(7));
+impl FromParams for CalendarQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["owner", "from", "to"])?;
+        Ok(Self {
+            owner: p.required(
+                "owner",
+                "query parameter `owner` is required: an employee or a mail address, e.g. `?owner=alex.morgan@example.com`",
+            )?,
+            from: p.text("from"),
+            to: p.text("to"),
+        })
+    }
+}
+
+impl FromParams for EmployeeCalendarQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["from", "to"])?;
+        Ok(Self {
+            from: p.text("from"),
+            to: p.text("to"),
+        })
+    }
+}
+
+/// `from` and `to` of a query: now and a week on unless given.
+fn range(from: Option<&str>, to: Option<&str>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let from = time_bound("from", from)?.unwrap_or_else(Utc::now);
+    let to = time_bound("to", to)?.unwrap_or(from + Duration::days(7));
     if to <= from {
         return Err(ApiError::BadRequest(
             "query parameters `from` and `to` give an empty range: `from` must be before `to`"
@@ -51,36 +75,29 @@ fn range(q: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTime<Utc>), 
 }
 
 /// A person's calendar: an employee (id, address or handle) or any address.
-#[utoipa::path(get, path = "/api/v1/calendar", params(("owner" = String, Query, description = "an employee or a mail address"), ("from" = Option<String>, Query, description = "RFC 3339 time or date; default now"), ("to" = Option<String>, Query, description = "default a week after `from`")), responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/calendar", params(CalendarQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn calendar(
     State(s): State<ApiState>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<CalendarQuery>,
 ) -> Result<Json<Items<CalendarEvent>>, ApiError> {
-    only_params(&q, &["owner", "from", "to"])?;
-    let owner = q.get("owner").ok_or_else(|| {
-        ApiError::BadRequest(
-            "query parameter `owner` is required: an employee or a mail address, e.g. `?owner=alex.morgan@example.com`".into(),
-        )
-    })?;
-    let (from, to) = range(&q)?;
+    let (from, to) = range(q.from.as_deref(), q.to.as_deref())?;
     let items = s
         .node
-        .calendar(owner, from, to)
+        .calendar(&q.owner, from, to)
         .await
         .map_err(calendar_error)?;
     Ok(Json(Items { items }))
 }
 
 /// An employee's calendar, by start.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/calendar", params(("id" = String, Path), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/calendar", params(("id" = String, Path), EmployeeCalendarQuery), responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn employee_calendar(
     State(s): State<ApiState>,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<EmployeeCalendarQuery>,
 ) -> Result<Json<Items<CalendarEvent>>, ApiError> {
-    only_params(&q, &["from", "to"])?;
     let employee = resolve(&s, &id)?;
-    let (from, to) = range(&q)?;
+    let (from, to) = range(q.from.as_deref(), q.to.as_deref())?;
     let items = s
         .node
         .calendar(&employee.to_string(), from, to)
@@ -93,7 +110,7 @@ pub(crate) async fn employee_calendar(
 /// everyone is free; meetings of lower priority the employee organised move out of
 /// the way. Human attendees are invited by mail. With an `Idempotency-Key` header, a
 /// repeated request answers the meeting the first one booked.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key books nothing new")), responses((status = 201, body = Booked), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key books nothing new")), responses((status = 201, body = Booked), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
 pub(crate) async fn book(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -116,7 +133,7 @@ pub(crate) async fn book(
 }
 
 /// The best times everyone is free within their working hours, best first.
-#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotRequest, responses((status = 200, body = Slots), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotRequest, responses((status = 200, body = Slots), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn slots(
     State(s): State<ApiState>,
     JsonBody(r): JsonBody<SlotRequest>,

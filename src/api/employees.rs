@@ -1,19 +1,21 @@
 //! `/api/v1/employees`: hire, list, show, offboard; post events; read episodes; the
 //! employee's status, phase, feedback and the mentor's observations.
 
+use super::params::{FromParams, Params, QueryString};
+use super::wire::{
+    ActionView, ActionsQuery, EmployeeView, EmployeesQuery, EpisodePage, EpisodesQuery,
+    EventAccepted, FeedbackBody, Items, ObservationBody, PhaseBody,
+};
 use super::{ApiError, ApiState, JsonBody};
 use crate::actors::{EmployeeRuntime, ReachError, RuntimeState};
 use crate::bdi::Phase;
 use crate::lifecycle::HireRequest;
-use crate::model::{EmployeeId, EmployeeProfile, Episode, EventId, NewEvent};
+use crate::model::{EmployeeId, EmployeeProfile, NewEvent};
 use crate::node::{HireError, SubmitError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use utoipa::ToSchema;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -26,38 +28,6 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/employees/{id}/feedback", axum::routing::post(feedback))
         .route("/employees/{id}/observations", axum::routing::post(observe))
         .route("/employees/{id}/actions", get(actions))
-}
-
-/// An employee's profile with its runtime state.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct EmployeeView {
-    #[serde(flatten)]
-    profile: EmployeeProfile,
-    /// idle, active, failed, ...
-    runtime: RuntimeState,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Items<T> {
-    pub(crate) items: Vec<T>,
-}
-
-/// Answer to an accepted event.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct EventAccepted {
-    /// The stored event's id.
-    event_id: EventId,
-    /// True when the idempotency key was seen before: nothing new was stored.
-    duplicate: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct EpisodePage {
-    /// Newest first.
-    items: Vec<Episode>,
-    /// Pass as `before` to get the next (older) page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_before: Option<i64>,
 }
 
 fn view(s: &ApiState, profile: EmployeeProfile) -> EmployeeView {
@@ -76,53 +46,44 @@ pub(super) fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, ApiError> {
     })
 }
 
-/// Parses an optional numeric query parameter within bounds, naming it on error.
-pub(super) fn int_param(
-    q: &HashMap<String, String>,
-    name: &str,
-    default: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    match q.get(name) {
-        None => Ok(default),
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadRequest(format!(
-                "query parameter `{name}` must be a whole number from 1 to {max}, got {v:?}"
-            ))),
-        },
+impl FromParams for EmployeesQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["limit", "offset"])?;
+        Ok(Self {
+            limit: p.whole("limit", 1, 1000)?,
+            offset: p.at_least("offset", 0)?,
+        })
     }
 }
 
-pub(super) fn only_params(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
-    match q.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(ApiError::BadRequest(format!(
-            "unknown query parameter `{k}`; this endpoint takes {}",
-            known.join(", ")
-        ))),
-        None => Ok(()),
+impl FromParams for EpisodesQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["limit", "before"])?;
+        Ok(Self {
+            limit: p.whole("limit", 1, 1000)?,
+            before: p.whole("before", 1, i64::MAX)?,
+        })
+    }
+}
+
+impl FromParams for ActionsQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["limit"])?;
+        Ok(Self {
+            limit: p.whole("limit", 1, 1000)?,
+        })
     }
 }
 
 /// List employees in hiring order.
-#[utoipa::path(get, path = "/api/v1/employees", params(("limit" = Option<i64>, Query, description = "1..=1000, default 100"), ("offset" = Option<i64>, Query)), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/employees", params(EmployeesQuery), responses((status = 200, body = Object)))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<EmployeesQuery>,
 ) -> Result<Json<Items<EmployeeView>>, ApiError> {
-    only_params(&q, &["limit", "offset"])?;
-    let limit = int_param(&q, "limit", 100, 1000)?;
-    let offset = match q.get("offset") {
-        None => 0,
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "query parameter `offset` must be a whole number ≥ 0, got {v:?}"
-            ))
-        })?,
-    };
     let items = s
         .node
-        .employees(limit, offset)
+        .employees(q.limit.unwrap_or(100), q.offset.unwrap_or(0))
         .await?
         .into_iter()
         .map(|p| view(&s, p))
@@ -131,7 +92,7 @@ pub(crate) async fn list(
 }
 
 /// Hire an employee from a role template.
-#[utoipa::path(post, path = "/api/v1/employees", request_body = HireRequest, responses((status = 201, body = EmployeeView), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees", request_body = HireRequest, responses((status = 201, body = EmployeeView), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn hire(
     State(s): State<ApiState>,
     JsonBody(req): JsonBody<HireRequest>,
@@ -151,7 +112,7 @@ pub(crate) async fn hire(
 }
 
 /// Show one employee (by id or chat handle).
-#[utoipa::path(get, path = "/api/v1/employees/{id}", params(("id" = String, Path, description = "id or chat handle")), responses((status = 200, body = EmployeeView), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}", params(("id" = String, Path, description = "id or chat handle")), responses((status = 200, body = EmployeeView), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn show(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -166,7 +127,7 @@ pub(crate) async fn show(
 }
 
 /// Offboard an employee: actors stopped, addresses no longer routed, memory kept.
-#[utoipa::path(delete, path = "/api/v1/employees/{id}", params(("id" = String, Path)), responses((status = 200, body = EmployeeView), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/employees/{id}", params(("id" = String, Path)), responses((status = 200, body = EmployeeView), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn offboard(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -177,7 +138,7 @@ pub(crate) async fn offboard(
 }
 
 /// Send an employee a perception event. Answered once the event is stored.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/events", params(("id" = String, Path)), request_body = NewEvent, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/events", params(("id" = String, Path)), request_body = NewEvent, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 413, body = super::wire::ErrorBody)))]
 pub(crate) async fn post_event(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -220,7 +181,7 @@ fn accepted(
 
 /// The employee's status: phase, intentions with their step, goals with progress,
 /// blocked goals, pending approvals, agreement and today's counts. Activates it if idle.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/status", params(("id" = String, Path)), responses((status = 200, body = EmployeeRuntime), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/status", params(("id" = String, Path)), responses((status = 200, body = EmployeeRuntime), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn status(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -233,16 +194,8 @@ pub(crate) async fn status(
         .map_err(reach_error)
 }
 
-/// Body of `PUT /employees/{id}/phase`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PhaseBody {
-    /// shadow, assisted or autonomous.
-    phase: String,
-}
-
 /// The manager sets the onboarding phase. Applied in order with the employee's events.
-#[utoipa::path(put, path = "/api/v1/employees/{id}/phase", params(("id" = String, Path)), request_body = PhaseBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/employees/{id}/phase", params(("id" = String, Path)), request_body = PhaseBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn set_phase(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -258,25 +211,9 @@ pub(crate) async fn set_phase(
     accepted(s.node.set_phase(id, phase).await)
 }
 
-/// Body of `POST /employees/{id}/feedback`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FeedbackBody {
-    /// 0 (bad) to 1 (good), for the latest action.
-    #[serde(default)]
-    rating: Option<f64>,
-    /// A correction in words, e.g. "too formal" or "too long".
-    #[serde(default)]
-    correction: Option<String>,
-    /// Praise, a correction or a suggestion in words, e.g. "great job" or "next time,
-    /// mention the discount"; read as a chat message would be.
-    #[serde(default)]
-    text: Option<String>,
-}
-
 /// Feedback on the employee's latest action: a rating updates the plan's statistics, a
 /// correction shifts its communication style.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/feedback", params(("id" = String, Path)), request_body = FeedbackBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/feedback", params(("id" = String, Path)), request_body = FeedbackBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn feedback(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -290,19 +227,9 @@ pub(crate) async fn feedback(
     )
 }
 
-/// Body of `POST /employees/{id}/observations`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ObservationBody {
-    /// The event the mentor acted on.
-    event_id: EventId,
-    /// The action kind the mentor took, e.g. `email.send`.
-    action: String,
-}
-
 /// In shadow: the mentor's real action for an event; the employee's proposal for the
 /// same event is scored against it.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/observations", params(("id" = String, Path)), request_body = ObservationBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/observations", params(("id" = String, Path)), request_body = ObservationBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn observe(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -312,36 +239,17 @@ pub(crate) async fn observe(
     accepted(s.node.observe(id, body.event_id, body.action).await)
 }
 
-/// One outbox entry as the API shows it.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ActionView {
-    /// The action's number within the employee.
-    id: u64,
-    /// `capability.operation`.
-    kind: String,
-    /// Its parameters.
-    #[schema(value_type = Object)]
-    params: serde_json::Value,
-    /// pending, done, failed or unsupported.
-    status: String,
-    /// What the capability returned.
-    #[schema(value_type = Option<Object>)]
-    result: Option<serde_json::Value>,
-}
-
 /// The employee's outbox: actions executed or waiting to run, newest first.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/actions", params(("id" = String, Path), ("limit" = Option<i64>, Query, description = "1..=1000, default 50")), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/actions", params(("id" = String, Path), ActionsQuery), responses((status = 200, body = Object)))]
 pub(crate) async fn actions(
     State(s): State<ApiState>,
     Path(key): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<ActionsQuery>,
 ) -> Result<Json<Items<ActionView>>, ApiError> {
-    only_params(&q, &["limit"])?;
     let id = resolve(&s, &key)?;
-    let limit = int_param(&q, "limit", 50, 1000)?;
     let items = s
         .node
-        .actions(id, limit)
+        .actions(id, q.limit.unwrap_or(50))
         .await?
         .into_iter()
         .map(|r| ActionView {
@@ -356,20 +264,15 @@ pub(crate) async fn actions(
 }
 
 /// An employee's episodes, newest first.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/episodes", params(("id" = String, Path), ("limit" = Option<i64>, Query, description = "1..=1000, default 50"), ("before" = Option<i64>, Query, description = "next_before of the previous page")), responses((status = 200, body = EpisodePage)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/episodes", params(("id" = String, Path), EpisodesQuery), responses((status = 200, body = EpisodePage)))]
 pub(crate) async fn episodes(
     State(s): State<ApiState>,
     Path(key): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<EpisodesQuery>,
 ) -> Result<Json<EpisodePage>, ApiError> {
-    only_params(&q, &["limit", "before"])?;
     let id = resolve(&s, &key)?;
-    let limit = int_param(&q, "limit", 50, 1000)?;
-    let before = match q.get("before") {
-        None => None,
-        Some(_) => Some(int_param(&q, "before", 0, i64::MAX)?),
-    };
-    let rows = s.node.episodes(id, limit, before).await?;
+    let limit = q.limit.unwrap_or(50);
+    let rows = s.node.episodes(id, limit, q.before).await?;
     let next_before = if rows.len() as i64 == limit {
         rows.last().map(|(seq, _)| *seq)
     } else {

@@ -2,10 +2,10 @@
 //! `code`, a message that says what was wrong and what to do, and the status code that
 //! fits. Internal error text never reaches a client.
 
+use super::wire::ErrorBody;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 /// An API error.
 #[derive(Debug)]
@@ -26,19 +26,6 @@ pub enum ApiError {
     TimedOut(String),
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ErrorDetail {
-    /// Stable machine-readable code.
-    code: &'static str,
-    /// What was wrong and what to do.
-    message: String,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
@@ -54,13 +41,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             ApiError::TimedOut(m) => (StatusCode::SERVICE_UNAVAILABLE, "timeout", m),
         };
-        (
-            status,
-            Json(ErrorBody {
-                error: ErrorDetail { code, message },
-            }),
-        )
-            .into_response()
+        (status, Json(ErrorBody::new(code, message))).into_response()
     }
 }
 

@@ -1,16 +1,15 @@
 //! `/api/v1/escalations`: cases employees handed to their managers, and the decisions
 //! on them (which become precedents for the next case of the same kind).
 
-use super::employees::{Items, int_param, only_params, resolve};
+use super::employees::resolve;
+use super::params::{FromParams, Params, QueryString};
+use super::wire::{EscalationsQuery, Items, VerdictBody};
 use super::{ApiError, ApiState};
 use crate::model::{Escalation, EscalationStatus, Verdict};
 use crate::node::EscalationError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use std::collections::HashMap;
-use utoipa::ToSchema;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -18,33 +17,26 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/escalations/{id}/decide", post(decide))
 }
 
-/// Body of a decision.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct VerdictBody {
-    /// `approve` or `reject`.
-    decision: String,
-    /// Why: told to the employee and kept with the precedent.
-    #[serde(default)]
-    reason: Option<String>,
-    /// Who decides (default `api`).
-    #[serde(default)]
-    by: Option<String>,
+impl FromParams for EscalationsQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["employee", "status", "limit"])?;
+        Ok(Self {
+            employee: p.text("employee"),
+            status: p.text("status"),
+            limit: p.whole("limit", 1, 1000)?,
+        })
+    }
 }
 
 /// Escalations, newest first.
-#[utoipa::path(get, path = "/api/v1/escalations", params(
-    ("employee" = Option<String>, Query, description = "employee id or chat handle"),
-    ("status" = Option<String>, Query, description = "pending or decided; all when unset"),
-    ("limit" = Option<i64>, Query, description = "1..=1000, default 100")),
-    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/escalations", params(EscalationsQuery),
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
-    Query(q): Query<HashMap<String, String>>,
+    QueryString(q): QueryString<EscalationsQuery>,
 ) -> Result<Json<Items<Escalation>>, ApiError> {
-    only_params(&q, &["employee", "status", "limit"])?;
-    let employee = q.get("employee").map(|k| resolve(&s, k)).transpose()?;
-    let status = match q.get("status").map(String::as_str) {
+    let employee = q.employee.map(|k| resolve(&s, &k)).transpose()?;
+    let status = match q.status.as_deref() {
         None | Some("all") => None,
         Some(v) => Some(EscalationStatus::parse(v).ok_or_else(|| {
             ApiError::BadRequest(format!(
@@ -52,14 +44,16 @@ pub(crate) async fn list(
             ))
         })?),
     };
-    let limit = int_param(&q, "limit", 100, 1000)?;
-    let items = s.node.escalations(employee, status, limit).await?;
+    let items = s
+        .node
+        .escalations(employee, status, q.limit.unwrap_or(100))
+        .await?;
     Ok(Json(Items { items }))
 }
 
 /// Decide an escalation (or overrule one decided by precedent); the employee is told.
 #[utoipa::path(post, path = "/api/v1/escalations/{id}/decide", params(("id" = String, Path)), request_body = VerdictBody,
-    responses((status = 200, body = Escalation), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Escalation), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
 pub(crate) async fn decide(
     State(s): State<ApiState>,
     Path(id): Path<String>,

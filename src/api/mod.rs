@@ -4,7 +4,8 @@
 //!
 //! The app is one [`router`]; tests drive it directly or through a real listener, and
 //! [`serve`] runs it with the limits of `[api]` ([`ApiConfig`]): header-read and request
-//! timeouts, a bound on open connections and on body size.
+//! timeouts, a bound on open connections and on body size. The shapes it reads and
+//! answers are the [`wire`] types, which the `empla` CLI uses too.
 
 mod approvals;
 mod calendar;
@@ -14,16 +15,17 @@ mod error;
 mod escalations;
 mod interaction;
 mod memory;
+mod params;
 mod server;
 mod slack;
 mod supervision;
+pub mod wire;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
 #[cfg(unix)]
 pub use server::raise_open_file_limit;
 pub use server::{OpenFileLimit, serve};
-pub use supervision::{DeadLetterView, DeadLetters, Restarted, Retried};
 
 use crate::node::Node;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -98,14 +100,15 @@ pub struct ApiState {
         crate::model::EmployeeProfile,
         crate::model::NewEvent,
         crate::model::Episode,
-        employees::EmployeeView,
-        employees::EventAccepted,
-        employees::PhaseBody,
-        employees::FeedbackBody,
-        employees::ObservationBody,
-        employees::ActionView,
-        approvals::DecisionBody,
-        escalations::VerdictBody,
+        wire::EmployeeView,
+        wire::EpisodePage,
+        wire::EventAccepted,
+        wire::PhaseBody,
+        wire::FeedbackBody,
+        wire::ObservationBody,
+        wire::ActionView,
+        wire::DecisionBody,
+        wire::VerdictBody,
         crate::model::Escalation,
         crate::model::EscalationStatus,
         crate::model::Verdict,
@@ -117,10 +120,11 @@ pub struct ApiState {
         crate::actors::AgreementView,
         crate::actors::DayCounts,
         crate::bdi::Phase,
-        error::ErrorBody,
-        memory::PublishBody,
-        memory::ForgetBody,
-        memory::ConsolidateBody,
+        wire::ErrorBody,
+        wire::ErrorDetail,
+        wire::PublishBody,
+        wire::ForgetBody,
+        wire::ConsolidateBody,
         crate::memory::Consolidated,
         crate::memory::Procedure,
         crate::memory::WorkingMemory,
@@ -138,12 +142,12 @@ pub struct ApiState {
         crate::model::TaskStatus,
         crate::model::Priority,
         crate::store::ChatMessage,
-        interaction::MailSent,
-        interaction::InboxItem,
-        interaction::ChatBody,
-        interaction::ChatReply,
-        interaction::ChatPending,
-        interaction::TaskAssigned,
+        wire::MailSent,
+        wire::InboxItem,
+        wire::ChatBody,
+        wire::ChatReply,
+        wire::ChatPending,
+        wire::TaskAssigned,
         crate::model::SlotRequest,
         crate::model::CalendarEvent,
         crate::model::EventStatus,
@@ -227,7 +231,9 @@ async fn within_request_timeout(
 }
 
 async fn healthz() -> impl IntoResponse {
-    axum::Json(serde_json::json!({"status": "ok"}))
+    axum::Json(wire::Health {
+        status: "ok".into(),
+    })
 }
 
 async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
@@ -366,4 +372,78 @@ fn nul_field(body: &[u8]) -> Option<String> {
             acc
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names of the parameters the OpenAPI document gives `method path`.
+    fn parameters(doc: &serde_json::Value, path: &str, method: &str) -> Vec<String> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has no parameters"))
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} in {}",
+                    p["name"].as_str().unwrap(),
+                    p["in"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_openapi_document_lists_the_query_parameters_of_the_wire_types() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let q = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| format!("{n} in query"))
+                .collect::<Vec<_>>()
+        };
+        let with_id = |names: &[&str]| {
+            let mut v = vec!["id in path".to_string()];
+            v.extend(q(names));
+            v
+        };
+        assert_eq!(
+            parameters(&doc, "/api/v1/employees", "get"),
+            q(&["limit", "offset"])
+        );
+        assert_eq!(
+            parameters(&doc, "/api/v1/employees/{id}/episodes", "get"),
+            with_id(&["limit", "before"])
+        );
+        assert_eq!(
+            parameters(&doc, "/api/v1/employees/{id}/memory/search", "get"),
+            with_id(&["q", "from", "to", "with", "mode", "limit", "offset"])
+        );
+        assert_eq!(
+            parameters(&doc, "/api/v1/approvals", "get"),
+            q(&["employee", "status", "limit"])
+        );
+        assert_eq!(
+            parameters(&doc, "/api/v1/employees/{id}/tasks", "get"),
+            with_id(&["open", "limit"])
+        );
+        let inbox = &doc["paths"]["/api/v1/mail/inbox"]["get"]["parameters"][0];
+        assert_eq!(
+            (inbox["name"].as_str(), inbox["required"].as_bool()),
+            (Some("address"), Some(true))
+        );
+        for schema in [
+            "EventAccepted",
+            "ErrorBody",
+            "EmployeeView",
+            "EpisodePage",
+            "ChatReply",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} is not in the document"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! back; a failure to store answers 503, so Slack retries.
 
 use super::ApiState;
+use super::wire::{ErrorBody, EventAccepted, SlackChallenge, SlackIgnored};
 use crate::capabilities::PerceiveError;
 use crate::node::{SlackAnswer, SlackError};
 use axum::Router;
@@ -13,7 +14,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde_json::json;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new().route("/slack/events/{employee}", post(events))
@@ -36,12 +36,21 @@ async fn events(
         )
         .await;
     match answer {
-        Ok(SlackAnswer::Challenge(c)) => axum::Json(json!({"challenge": c})).into_response(),
+        Ok(SlackAnswer::Challenge(challenge)) => {
+            axum::Json(SlackChallenge { challenge }).into_response()
+        }
         Ok(SlackAnswer::Accepted {
             event_id,
             duplicate,
-        }) => axum::Json(json!({"event_id": event_id, "duplicate": duplicate})).into_response(),
-        Ok(SlackAnswer::Ignored(why)) => axum::Json(json!({"ignored": why})).into_response(),
+        }) => axum::Json(EventAccepted {
+            event_id,
+            duplicate,
+        })
+        .into_response(),
+        Ok(SlackAnswer::Ignored(why)) => axum::Json(SlackIgnored {
+            ignored: why.into(),
+        })
+        .into_response(),
         Err(e) => refused(e),
     }
 }
@@ -78,9 +87,5 @@ fn refused(e: SlackError) -> Response {
         }
         _ => e.to_string(),
     };
-    (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
+    (status, axum::Json(ErrorBody::new(code, message))).into_response()
 }

@@ -2,40 +2,42 @@
 //! (`POST /api/v1/employees/{id}/restart`), and the events set aside after crashing
 //! their employee (`/api/v1/employees/{id}/dead-letters`: list, retry, drop).
 
-use super::employees::{int_param, reach_error, resolve};
+use super::employees::{reach_error, resolve};
+use super::params::{FromParams, Params, QueryString};
+use super::wire::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Items, Restarted};
 use super::{ApiError, ApiState};
-use crate::actors::RuntimeState;
 use crate::model::EventId;
 use crate::node::DeadLetterError;
 use crate::store::DeadLetter;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use utoipa::ToSchema;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
         .route("/employees/{id}/restart", post(restart))
         .route("/employees/{id}/dead-letters", get(list))
         .route("/employees/{id}/dead-letters/{event_id}/retry", post(retry))
-        .route("/employees/{id}/dead-letters/{event_id}", delete(drop_one))
+        .route(
+            "/employees/{id}/dead-letters/{event_id}",
+            axum::routing::delete(drop_one),
+        )
 }
 
-/// Answer of `POST /employees/{id}/restart`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Restarted {
-    /// Where the employee's actor tree is now (`active`, `activating`, ...).
-    pub state: RuntimeState,
+impl FromParams for DeadLettersQuery {
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
+        p.only(&["limit"])?;
+        Ok(Self {
+            limit: p.whole("limit", 1, 1000)?,
+        })
+    }
 }
 
 /// Restarts an employee: a failed one is started again from the store; a running one
 /// reloads its state from the store and replays what is unprocessed; an idle one is
 /// activated.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/restart", params(("id" = String, Path)), responses((status = 202, body = Restarted), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/restart", params(("id" = String, Path)), responses((status = 202, body = Restarted), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn restart(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -45,104 +47,74 @@ pub(crate) async fn restart(
     Ok((StatusCode::ACCEPTED, Json(Restarted { state })))
 }
 
-/// An event set aside after crashing its employee.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DeadLetterView {
-    /// The event's id (for retry and drop).
-    #[schema(value_type = String)]
-    pub event_id: EventId,
-    /// Its kind.
-    pub kind: String,
-    /// Where it came from.
-    pub source: String,
-    /// Its content.
-    pub payload: serde_json::Value,
-    /// When it was accepted.
-    pub received_at: DateTime<Utc>,
-    /// How many times it failed the employee.
-    pub attempts: u32,
-    /// Why it was set aside.
-    pub reason: String,
-    /// When it was set aside.
-    pub set_aside_at: DateTime<Utc>,
-}
-
-impl From<DeadLetter> for DeadLetterView {
-    fn from(d: DeadLetter) -> Self {
-        DeadLetterView {
-            event_id: d.event.id,
-            kind: d.event.kind,
-            source: d.event.source,
-            payload: d.event.payload,
-            received_at: d.event.received_at,
-            attempts: d.attempts,
-            reason: d.reason,
-            set_aside_at: d.set_aside_at,
-        }
+fn view(d: DeadLetter) -> DeadLetterView {
+    DeadLetterView {
+        event_id: d.event.id,
+        kind: d.event.kind,
+        source: d.event.source,
+        payload: d.event.payload,
+        received_at: d.event.received_at,
+        attempts: d.attempts,
+        reason: d.reason,
+        set_aside_at: d.set_aside_at,
     }
 }
 
-/// A list of set-aside events.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DeadLetters {
-    /// Oldest first.
-    pub items: Vec<DeadLetterView>,
-}
-
-/// The employee's events set aside, oldest first (`limit`, default 100).
-#[utoipa::path(get, path = "/api/v1/employees/{id}/dead-letters", params(("id" = String, Path), ("limit" = Option<i64>, Query)), responses((status = 200, body = DeadLetters), (status = 404, body = super::error::ErrorBody)))]
+/// The employee's events set aside after crashing it, oldest first.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/dead-letters", params(("id" = String, Path), DeadLettersQuery), responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     Path(key): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<DeadLetters>, ApiError> {
+    QueryString(q): QueryString<DeadLettersQuery>,
+) -> Result<Json<Items<DeadLetterView>>, ApiError> {
     let id = resolve(&s, &key)?;
-    let limit = int_param(&q, "limit", 100, 1000)?;
     let items = s
         .node
-        .dead_letters(id, limit)
+        .dead_letters(id, q.limit.unwrap_or(100))
         .await
         .map_err(dead_letter_error)?;
-    Ok(Json(DeadLetters {
-        items: items.into_iter().map(DeadLetterView::from).collect(),
+    Ok(Json(Items {
+        items: items.into_iter().map(view).collect(),
     }))
 }
 
-/// Answer of a retry.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Retried {
-    /// The event handed to the employee again.
-    #[schema(value_type = String)]
-    pub event_id: EventId,
-}
-
 /// Retries a set-aside event: it is pending again and handed to the employee.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/dead-letters/{event_id}/retry", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 202, body = Retried), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/dead-letters/{event_id}/retry", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 202, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn retry(
     State(s): State<ApiState>,
     Path((key, event)): Path<(String, String)>,
-) -> Result<(StatusCode, Json<Retried>), ApiError> {
+) -> Result<(StatusCode, Json<DeadLetterDone>), ApiError> {
     let id = resolve(&s, &key)?;
     let event_id = event_id(&event)?;
     s.node
         .retry_dead_letter(id, event_id)
         .await
         .map_err(dead_letter_error)?;
-    Ok((StatusCode::ACCEPTED, Json(Retried { event_id })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(DeadLetterDone {
+            event_id,
+            done: "retried".into(),
+        }),
+    ))
 }
 
 /// Drops a set-aside event: it stays stored, as handled, and is no longer listed.
-#[utoipa::path(delete, path = "/api/v1/employees/{id}/dead-letters/{event_id}", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 204), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/employees/{id}/dead-letters/{event_id}", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 200, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn drop_one(
     State(s): State<ApiState>,
     Path((key, event)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<DeadLetterDone>, ApiError> {
     let id = resolve(&s, &key)?;
+    let event_id = event_id(&event)?;
     s.node
-        .drop_dead_letter(id, event_id(&event)?)
+        .drop_dead_letter(id, event_id)
         .await
         .map_err(dead_letter_error)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(DeadLetterDone {
+        event_id,
+        done: "dropped".into(),
+    }))
 }
 
 fn event_id(s: &str) -> Result<EventId, ApiError> {

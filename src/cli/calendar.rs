@@ -1,10 +1,12 @@
 //! `empla calendar show|book|slots`, through the node's API.
 
 use super::CalendarAction;
-use super::client::{Client, print};
-use chrono::NaiveTime;
-use reqwest::Method;
-use serde_json::{Value, json};
+use super::client::{Client, choice, print, read, when};
+use crate::api::wire::{CalendarQuery, Items};
+use crate::model::{CalendarEvent, EventStatus, NewMeeting, SlotRequest};
+use crate::node::{Booked, Slots};
+use chrono::{DateTime, NaiveTime, Utc};
+use serde_json::Value;
 
 pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
     match action {
@@ -15,26 +17,32 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
             json,
             node,
         } => {
-            let mut q = vec![("owner", owner.clone())];
-            if let Some(f) = from {
-                q.push(("from", time(&f, "--from")?));
-            }
-            if let Some(t) = to {
-                q.push(("to", time(&t, "--to")?));
-            }
-            let v = Client::new(&node)?
-                .call_with(Method::GET, "/calendar", &q, None)
+            let q = CalendarQuery {
+                owner: owner.clone(),
+                from: from
+                    .map(|f| time(&f, "--from"))
+                    .transpose()?
+                    .map(|t| t.to_rfc3339()),
+                to: to
+                    .map(|t| time(&t, "--to"))
+                    .transpose()?
+                    .map(|t| t.to_rfc3339()),
+            };
+            let v: Value = Client::new(&node)?
+                .get("/calendar")
+                .query(&q)
+                .answer()
                 .await?;
             if json {
                 print(&v);
                 return Ok(());
             }
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            let calendar: Items<CalendarEvent> = read(v)?;
+            if calendar.items.is_empty() {
                 println!("{owner}: nothing in the calendar");
             }
-            for e in items {
-                println!("{}", line(&e));
+            for e in &calendar.items {
+                println!("{}", line(e));
             }
         }
         CalendarAction::Book {
@@ -48,30 +56,30 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
             between,
             node,
         } => {
-            let mut m =
-                json!({"title": title, "attendees": attendee, "duration_minutes": duration});
-            if let Some(s) = start {
-                m["start"] = json!(time(&s, "--start")?);
-            }
-            if let Some(p) = priority {
-                m["priority"] = json!(p);
-            }
-            if let Some(d) = description {
-                m["description"] = json!(d);
-            }
-            if let Some(b) = between {
-                m["between"] = json!(b);
-            }
-            let v = Client::new(&node)?
-                .call(Method::POST, &format!("/employees/{id}/calendar"), Some(m))
+            let meeting = NewMeeting {
+                title,
+                attendees: attendee,
+                start: start.map(|s| time(&s, "--start")).transpose()?,
+                duration_minutes: duration,
+                priority: priority
+                    .map(|p| choice("--priority", &p, "low, medium or high"))
+                    .transpose()?,
+                description,
+                between,
+                ..NewMeeting::default()
+            };
+            let booked: Booked = Client::new(&node)?
+                .post(&format!("/employees/{id}/calendar"))
+                .json(&meeting)
+                .answer()
                 .await?;
-            println!("booked {}", line(&v["event"]));
-            for moved in v["moved"].as_array().into_iter().flatten() {
+            println!("booked {}", line(&booked.event));
+            for moved in &booked.moved {
                 println!(
                     "moved \"{}\" from {} to {}",
-                    moved["title"].as_str().unwrap_or(""),
-                    moved["from"].as_str().unwrap_or(""),
-                    moved["to"].as_str().unwrap_or("")
+                    moved.title,
+                    when(&moved.from),
+                    when(&moved.to)
                 );
             }
         }
@@ -84,26 +92,28 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
             between,
             node,
         } => {
-            let mut body = json!({"attendees": attendee, "duration_minutes": duration, "within_days": within_days, "count": count});
-            if let Some(a) = after {
-                body["after"] = json!(time(&a, "--after")?);
-            }
-            if let Some(b) = between {
-                body["between"] = json!(b);
-            }
-            let v = Client::new(&node)?
-                .call(Method::POST, "/calendar/slots", Some(body))
+            let request = SlotRequest {
+                attendees: attendee,
+                duration_minutes: duration,
+                within_days: Some(within_days),
+                count: Some(count),
+                after: after.map(|a| time(&a, "--after")).transpose()?,
+                between,
+            };
+            let slots: Slots = Client::new(&node)?
+                .post("/calendar/slots")
+                .json(&request)
+                .answer()
                 .await?;
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            if slots.items.is_empty() {
                 println!("no time when everyone is free");
             }
-            for s in items {
+            for s in &slots.items {
                 println!(
                     "{} – {}  (score {:.2})",
-                    s["start"].as_str().unwrap_or(""),
-                    s["end"].as_str().unwrap_or(""),
-                    s["score"].as_f64().unwrap_or(0.0)
+                    when(&s.start),
+                    when(&s.end),
+                    s.score
                 );
             }
         }
@@ -111,23 +121,23 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn line(e: &Value) -> String {
+fn line(e: &CalendarEvent) -> String {
     format!(
         "{} – {}  {}{}  [{}]  {}",
-        e["start"].as_str().unwrap_or(""),
-        e["end"].as_str().unwrap_or(""),
-        e["title"].as_str().unwrap_or(""),
-        if e["status"] == "cancelled" {
+        when(&e.start),
+        when(&e.end),
+        e.title,
+        if e.status == EventStatus::Cancelled {
             " (cancelled)"
         } else {
             ""
         },
-        e["priority"].as_str().unwrap_or(""),
-        e["uid"].as_str().unwrap_or(""),
+        e.priority.as_str(),
+        e.uid,
     )
 }
 
 /// An RFC 3339 time, or a date meaning its midnight (UTC).
-fn time(s: &str, flag: &str) -> anyhow::Result<String> {
+fn time(s: &str, flag: &str) -> anyhow::Result<DateTime<Utc>> {
     super::interaction::time_arg(s, flag, NaiveTime::MIN)
 }

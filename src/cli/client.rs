@@ -1,9 +1,23 @@
-//! The client commands: they call a running node's HTTP API.
+//! The client commands: they call a running node's HTTP API with the API's own wire
+//! types ([`crate::api::wire`] and the model types it answers with), serialising the
+//! requests from them and reading the answers into them; only `--json` output and the
+//! commands that print an answer whole keep the JSON as the node sent it.
 
 use super::{Command, NodeArgs};
+use crate::actors::EmployeeRuntime;
+use crate::api::wire::{
+    self, ApprovalsQuery, DecisionBody, EmployeeView, EmployeesQuery, EpisodesQuery, ErrorBody,
+    EventAccepted, FeedbackBody, Items, PhaseBody,
+};
 use crate::config::Config;
+use crate::lifecycle::HireRequest;
+use crate::model::{Approval, Manager, NewEvent};
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use chrono::{DateTime, SecondsFormat, Utc};
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 pub(super) struct Client {
     http: reqwest::Client,
@@ -20,50 +34,106 @@ impl Client {
         })
     }
 
-    pub(super) async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        self.call_with(method, path, &[], body).await
+    /// A `GET` of `/api/v1{path}`.
+    pub(super) fn get(&self, path: &str) -> Call {
+        self.request(Method::GET, path)
     }
 
-    /// Calls with query parameters (encoded here).
-    pub(super) async fn call_with(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
+    /// A `POST` to `/api/v1{path}`.
+    pub(super) fn post(&self, path: &str) -> Call {
+        self.request(Method::POST, path)
+    }
+
+    /// A `PUT` to `/api/v1{path}`.
+    pub(super) fn put(&self, path: &str) -> Call {
+        self.request(Method::PUT, path)
+    }
+
+    /// A `DELETE` of `/api/v1{path}`.
+    pub(super) fn delete(&self, path: &str) -> Call {
+        self.request(Method::DELETE, path)
+    }
+
+    fn request(&self, method: Method, path: &str) -> Call {
         let url = format!("{}/api/v1{path}", self.base);
-        let mut req = self
-            .http
-            .request(method, &url)
-            .bearer_auth(&self.token)
-            .query(query);
-        if let Some(b) = body {
-            req = req.json(&b);
+        Call {
+            request: self.http.request(method, url).bearer_auth(&self.token),
+            base: self.base.clone(),
         }
-        let resp = req.send().await.with_context(|| {
+    }
+}
+
+/// One API call being built: a query string and a body from wire types, then
+/// [`Call::answer`].
+pub(super) struct Call {
+    request: reqwest::RequestBuilder,
+    base: String,
+}
+
+impl Call {
+    /// Sends `query` as the query string.
+    pub(super) fn query(self, query: &impl Serialize) -> Self {
+        Self {
+            request: self.request.query(query),
+            ..self
+        }
+    }
+
+    /// Sends `body` as JSON.
+    pub(super) fn json(self, body: &impl Serialize) -> Self {
+        Self {
+            request: self.request.json(body),
+            ..self
+        }
+    }
+
+    /// Sends the call and reads a successful answer as `R` (`serde_json::Value` keeps
+    /// it as sent); an error answer becomes an error with the node's message.
+    pub(super) async fn answer<R: DeserializeOwned>(self) -> anyhow::Result<R> {
+        let resp = self.request.send().await.with_context(|| {
             format!(
                 "cannot reach the node at {}; is `empla node` running?",
                 self.base
             )
         })?;
         let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(body)
-        } else {
-            let msg = body
-                .pointer("/error/message")
-                .and_then(Value::as_str)
-                .unwrap_or("no details");
+        let body = resp.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            let msg = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|e| e.error.message)
+                .unwrap_or_else(|_| "no details".into());
             bail!("{status}: {msg}")
         }
+        serde_json::from_slice(&body).with_context(|| {
+            format!(
+                "the node at {} answered {status} with a body this empla cannot read; are the node and the CLI the same version?",
+                self.base
+            )
+        })
     }
+}
+
+/// Reads an answer kept as JSON (for `--json`) as its wire type.
+pub(super) fn read<R: DeserializeOwned>(v: Value) -> anyhow::Result<R> {
+    serde_json::from_value(v).context(
+        "the node answered with a body this empla cannot read; are the node and the CLI the same version?",
+    )
+}
+
+/// A time as the API writes it (RFC 3339, as many fractional digits as needed).
+pub(super) fn when(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A flag's value as the API's type for it (an enum such as a priority or a visibility),
+/// or an error naming the flag and the values it takes.
+pub(super) fn choice<T: DeserializeOwned>(
+    flag: &str,
+    value: &str,
+    takes: &str,
+) -> anyhow::Result<T> {
+    serde_json::from_value(Value::String(value.to_string()))
+        .map_err(|_| anyhow::anyhow!("{flag} must be {takes}, got {value:?}"))
 }
 
 /// `EMPLA_API_TOKEN`, else the token file in the node's data dir.
@@ -90,13 +160,24 @@ fn token(args: &NodeArgs) -> anyhow::Result<String> {
     Ok(t.trim().to_string())
 }
 
-fn manager(s: &str) -> Value {
+/// `--manager`: "Name <address>" or an address is a human; anything else names an
+/// employee (id or handle), looked up for its id.
+async fn manager(c: &Client, s: &str) -> anyhow::Result<Manager> {
     if let (Some(open), Some(close)) = (s.find('<'), s.rfind('>')) {
-        json!({"kind": "human", "name": s[..open].trim(), "email": s[open + 1..close].trim()})
+        Ok(Manager::Human {
+            name: s[..open].trim().to_string(),
+            email: s[open + 1..close].trim().to_string(),
+        })
     } else if s.contains('@') {
-        json!({"kind": "human", "name": s, "email": s})
+        Ok(Manager::Human {
+            name: s.to_string(),
+            email: s.to_string(),
+        })
     } else {
-        json!({"kind": "employee", "id": s})
+        let found: EmployeeView = c.get(&format!("/employees/{s}")).answer().await?;
+        Ok(Manager::Employee {
+            id: found.profile.id,
+        })
     }
 }
 
@@ -110,79 +191,70 @@ async fn decide(
     verb: &str,
     reason: Option<String>,
 ) -> anyhow::Result<()> {
-    let a = Client::new(node)?
-        .call(
-            reqwest::Method::POST,
-            &format!("/approvals/{id}/{verb}"),
-            Some(json!({"reason": reason, "by": "cli"})),
-        )
+    let a: Approval = Client::new(node)?
+        .post(&format!("/approvals/{id}/{verb}"))
+        .json(&DecisionBody {
+            reason,
+            by: Some("cli".into()),
+        })
+        .answer()
         .await?;
     println!(
         "{} {} for employee {}",
-        a["status"].as_str().unwrap_or(""),
-        a["action"]["kind"].as_str().unwrap_or(""),
-        a["employee_id"].as_str().unwrap_or("")
+        a.status.as_str(),
+        a.action_kind(),
+        a.employee_id
     );
     Ok(())
 }
 
 /// The status as a short report.
-fn print_status(v: &Value) {
-    let num = |x: &Value| x.as_f64().map(|f| format!("{f}")).unwrap_or("-".into());
+fn print_status(v: &EmployeeRuntime) {
+    let num = |x: Option<f64>| x.map(|f| format!("{f}")).unwrap_or("-".into());
     println!(
         "{} · phase {} · {} pending approval(s) · agreement {}/{}",
-        v["role"].as_str().unwrap_or(""),
-        v["phase"].as_str().unwrap_or(""),
-        v["pending_approvals"],
-        v["agreement"]["agreed"],
-        v["agreement"]["scored"]
+        v.role,
+        v.phase.as_str(),
+        v.pending_approvals,
+        v.agreement.agreed,
+        v.agreement.scored
     );
     println!("intentions:");
-    let intentions = v["intentions"].as_array().cloned().unwrap_or_default();
-    if intentions.is_empty() {
+    if v.intentions.is_empty() {
         println!("  none");
     }
-    for i in intentions {
-        println!(
-            "  {:<28} step {:<3} {}",
-            i["plan"].as_str().unwrap_or(""),
-            i["step"],
-            i["state"].as_str().unwrap_or("")
-        );
+    for i in &v.intentions {
+        // The step is unpadded, as it always printed.
+        println!("  {:<28} step {} {}", i.plan, i.step, i.state);
     }
     println!("goals:");
-    for g in v["goals"].as_array().into_iter().flatten() {
+    for g in &v.goals {
         let mut flags = String::new();
-        if g["blocked"] == json!(true) {
+        if g.blocked {
             flags.push_str(&format!(
                 "  BLOCKED: {}",
-                g["blocked_reason"].as_str().unwrap_or("")
+                g.blocked_reason.as_deref().unwrap_or("")
             ));
         }
-        if g["at_risk"] == json!(true) {
+        if g.at_risk {
             flags.push_str("  AT RISK");
         }
         println!(
             "  {:<20} {:>5.0}%  current {} / target {}{flags}",
-            g["id"].as_str().unwrap_or(""),
-            g["progress"].as_f64().unwrap_or(0.0) * 100.0,
-            num(&g["current"]),
-            num(&g["target"]),
+            g.id,
+            g.progress * 100.0,
+            num(g.current),
+            num(Some(g.target)),
         );
     }
-    let t = &v["today"];
+    let t = &v.today;
     println!(
         "today: {} events, {} actions executed, {} proposed, {} approvals asked, {} escalations",
-        t["events"],
-        t["actions_executed"],
-        t["actions_proposed"],
-        t["approvals_requested"],
-        t["escalations"]
+        t.events, t.actions_executed, t.actions_proposed, t.approvals_requested, t.escalations
     );
 }
 
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
-    use reqwest::Method;
     match cmd {
         Command::Hire {
             role,
@@ -192,65 +264,56 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             node,
         } => {
             let c = Client::new(&node)?;
-            let mut body = json!({"role": role, "name": name});
+            let mut body = HireRequest::new(role, name);
             if let Some(m) = m {
-                let mut mv = manager(&m);
-                if mv["kind"] == "employee" {
-                    // A handle is resolved to the manager's id.
-                    let found = c
-                        .call(Method::GET, &format!("/employees/{m}"), None)
-                        .await?;
-                    mv = json!({"kind": "employee", "id": found["id"]});
-                }
-                body["manager"] = mv;
+                body.manager = Some(manager(&c, &m).await?);
             }
-            if let Some(t) = team {
-                body["team"] = json!(t);
-            }
-            let p = c.call(Method::POST, "/employees", Some(body)).await?;
+            body.team = team;
+            let p: EmployeeView = c.post("/employees").json(&body).answer().await?;
+            let p = p.profile;
             println!(
                 "hired {} <{}> as {} (id {})",
-                p["name"].as_str().unwrap_or(""),
-                p["email"].as_str().unwrap_or(""),
-                p["job_title"].as_str().unwrap_or(""),
-                p["id"].as_str().unwrap_or("")
+                p.name, p.email, p.job_title, p.id
             );
         }
         Command::List { limit, node } => {
-            let v = Client::new(&node)?
-                .call(Method::GET, &format!("/employees?limit={limit}"), None)
+            let v: Items<EmployeeView> = Client::new(&node)?
+                .get("/employees")
+                .query(&EmployeesQuery {
+                    limit: Some(limit.into()),
+                    offset: None,
+                })
+                .answer()
                 .await?;
             println!(
                 "{:<38} {:<24} {:<34} {:<12} {:<10} RUNTIME",
                 "ID", "NAME", "EMAIL", "ROLE", "STATUS"
             );
-            for e in v["items"].as_array().into_iter().flatten() {
-                let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+            for e in v.items {
+                let p = &e.profile;
                 println!(
                     "{:<38} {:<24} {:<34} {:<12} {:<10} {}",
-                    s("id"),
-                    s("name"),
-                    s("email"),
-                    s("role"),
-                    s("status"),
-                    s("runtime")
+                    p.id.to_string(),
+                    p.name,
+                    p.email,
+                    p.role,
+                    p.status.as_str(),
+                    e.runtime.as_str()
                 );
             }
         }
         Command::Show { id, node } => print(
             &Client::new(&node)?
-                .call(Method::GET, &format!("/employees/{id}"), None)
+                .get(&format!("/employees/{id}"))
+                .answer()
                 .await?,
         ),
         Command::Offboard { id, node } => {
-            let p = Client::new(&node)?
-                .call(Method::DELETE, &format!("/employees/{id}"), None)
+            let p: EmployeeView = Client::new(&node)?
+                .delete(&format!("/employees/{id}"))
+                .answer()
                 .await?;
-            println!(
-                "offboarded {} ({})",
-                p["name"].as_str().unwrap_or(""),
-                p["id"].as_str().unwrap_or("")
-            );
+            println!("offboarded {} ({})", p.profile.name, p.profile.id);
         }
         Command::SendEvent {
             id,
@@ -262,47 +325,50 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         } => {
             let payload: Value =
                 serde_json::from_str(&payload).context("--payload is not valid JSON")?;
-            let mut body = json!({"kind": kind, "source": source, "payload": payload});
-            if let Some(k) = idempotency_key {
-                body["idempotency_key"] = json!(k);
-            }
-            let v = Client::new(&node)?
-                .call(Method::POST, &format!("/employees/{id}/events"), Some(body))
+            let event = NewEvent {
+                kind,
+                source,
+                payload,
+                idempotency_key,
+            };
+            let v: EventAccepted = Client::new(&node)?
+                .post(&format!("/employees/{id}/events"))
+                .json(&event)
+                .answer()
                 .await?;
-            let dup = if v["duplicate"] == json!(true) {
+            let dup = if v.duplicate {
                 " (duplicate: already accepted)"
             } else {
                 ""
             };
-            println!(
-                "accepted event {}{dup}",
-                v["event_id"].as_str().unwrap_or("")
-            );
+            println!("accepted event {}{dup}", v.event_id);
         }
         Command::Episodes { id, limit, node } => print(
             &Client::new(&node)?
-                .call(
-                    Method::GET,
-                    &format!("/employees/{id}/episodes?limit={limit}"),
-                    None,
-                )
+                .get(&format!("/employees/{id}/episodes"))
+                .query(&EpisodesQuery {
+                    limit: Some(limit.into()),
+                    before: None,
+                })
+                .answer()
                 .await?,
         ),
         Command::Status { id, json, node } => {
-            let v = Client::new(&node)?
-                .call(Method::GET, &format!("/employees/{id}/status"), None)
+            let v: Value = Client::new(&node)?
+                .get(&format!("/employees/{id}/status"))
+                .answer()
                 .await?;
             if json {
                 print(&v);
             } else {
-                print_status(&v);
+                print_status(&read(v)?);
             }
         }
         Command::Restart { id, node } => {
-            let v = Client::new(&node)?
-                .call(Method::POST, &format!("/employees/{id}/restart"), None)
+            let r: wire::Restarted = Client::new(&node)?
+                .post(&format!("/employees/{id}/restart"))
+                .answer()
                 .await?;
-            let r: crate::api::Restarted = serde_json::from_value(v)?;
             println!(
                 "restarting {id}: {}",
                 serde_json::to_value(r.state)?.as_str().unwrap_or("")
@@ -316,29 +382,22 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         } => {
             let client = Client::new(&node)?;
             if let Some(event) = retry {
-                let v = client
-                    .call(
-                        Method::POST,
-                        &format!("/employees/{id}/dead-letters/{event}/retry"),
-                        None,
-                    )
+                let r: wire::DeadLetterDone = client
+                    .post(&format!("/employees/{id}/dead-letters/{event}/retry"))
+                    .answer()
                     .await?;
-                let r: crate::api::Retried = serde_json::from_value(v)?;
                 println!("handed {} to {id} again", r.event_id);
             } else if let Some(event) = drop {
-                client
-                    .call(
-                        Method::DELETE,
-                        &format!("/employees/{id}/dead-letters/{event}"),
-                        None,
-                    )
+                let r: wire::DeadLetterDone = client
+                    .delete(&format!("/employees/{id}/dead-letters/{event}"))
+                    .answer()
                     .await?;
-                println!("dropped {event}");
+                println!("dropped {}", r.event_id);
             } else {
-                let v = client
-                    .call(Method::GET, &format!("/employees/{id}/dead-letters"), None)
+                let list: wire::Items<wire::DeadLetterView> = client
+                    .get(&format!("/employees/{id}/dead-letters"))
+                    .answer()
                     .await?;
-                let list: crate::api::DeadLetters = serde_json::from_value(v)?;
                 if list.items.is_empty() {
                     println!("no events set aside for {id}");
                 }
@@ -349,7 +408,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                         d.kind,
                         d.source,
                         d.attempts,
-                        d.set_aside_at.format("%Y-%m-%d %H:%M:%S"),
+                        when(&d.set_aside_at),
                         d.reason
                     );
                 }
@@ -360,25 +419,27 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             status,
             node,
         } => {
-            let mut path = format!("/approvals?status={status}");
-            if let Some(e) = employee {
-                path.push_str(&format!("&employee={e}"));
-            }
-            let v = Client::new(&node)?.call(Method::GET, &path, None).await?;
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            let v: Items<Approval> = Client::new(&node)?
+                .get("/approvals")
+                .query(&ApprovalsQuery {
+                    employee,
+                    status: Some(status.clone()),
+                    limit: None,
+                })
+                .answer()
+                .await?;
+            if v.items.is_empty() {
                 println!("no {status} approvals");
             }
-            for a in items {
-                let act = &a["action"];
+            for a in v.items {
                 println!(
                     "{}  {:<9} {:<20} employee {}\n    {}\n    {}",
-                    a["id"].as_str().unwrap_or(""),
-                    a["status"].as_str().unwrap_or(""),
-                    act["kind"].as_str().unwrap_or(""),
-                    a["employee_id"].as_str().unwrap_or(""),
-                    a["reason"].as_str().unwrap_or(""),
-                    act.get("params").unwrap_or(act),
+                    a.id,
+                    a.status.as_str(),
+                    a.action_kind(),
+                    a.employee_id,
+                    a.reason,
+                    a.action_params(),
                 );
             }
         }
@@ -386,11 +447,11 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Reject { id, reason, node } => decide(&node, &id, "reject", reason).await?,
         Command::Phase { id, phase, node } => {
             Client::new(&node)?
-                .call(
-                    Method::PUT,
-                    &format!("/employees/{id}/phase"),
-                    Some(json!({"phase": phase})),
-                )
+                .put(&format!("/employees/{id}/phase"))
+                .json(&PhaseBody {
+                    phase: phase.clone(),
+                })
+                .answer::<EventAccepted>()
                 .await?;
             println!("phase of {id} set to {phase}");
         }
@@ -402,11 +463,13 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             node,
         } => {
             Client::new(&node)?
-                .call(
-                    Method::POST,
-                    &format!("/employees/{id}/feedback"),
-                    Some(json!({"rating": rating, "correction": correction, "text": text})),
-                )
+                .post(&format!("/employees/{id}/feedback"))
+                .json(&FeedbackBody {
+                    rating,
+                    correction,
+                    text,
+                })
+                .answer::<EventAccepted>()
                 .await?;
             println!("feedback for {id} recorded");
         }
@@ -427,4 +490,33 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_as_the_api_writes_them() {
+        for t in [
+            "2026-12-04T17:00:00Z",
+            "2026-12-04T17:00:00.5Z",
+            "2026-12-04T17:00:00.123456Z",
+            "2026-12-04T17:00:00.123456789Z",
+        ] {
+            let t: DateTime<Utc> = t.parse().unwrap();
+            assert_eq!(serde_json::to_value(t).unwrap(), Value::String(when(&t)));
+        }
+    }
+
+    #[test]
+    fn a_flag_outside_its_choices_is_named_with_them() {
+        let p: crate::model::Priority =
+            choice("--priority", "high", "low, medium or high").unwrap();
+        assert_eq!(p, crate::model::Priority::High);
+        let e = choice::<crate::model::Priority>("--priority", "urgent", "low, medium or high")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "--priority must be low, medium or high, got \"urgent\"");
+    }
 }

@@ -1,12 +1,16 @@
 //! `empla mail send|inbox`, `empla chat` and `empla task assign|list|show`, through the
 //! node's API.
 
-use super::client::{Client, print};
+use super::client::{Client, choice, print, read, when};
 use super::{Command, EscalationAction, MailAction, TaskAction};
+use crate::api::wire::{
+    ChatAnswer, ChatBody, EscalationsQuery, InboxItem, InboxQuery, Items, MailSent, TaskAssigned,
+    TasksQuery, VerdictBody,
+};
+use crate::model::{Escalation, NewTask, OutgoingMail, Task};
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Read;
 
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
@@ -18,16 +22,14 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             from,
             node,
         } => {
-            let v = Client::new(&node)?
-                .call(
-                    Method::POST,
-                    &format!("/employees/{id}/chat"),
-                    Some(json!({"from": from, "text": text})),
-                )
+            let answer: ChatAnswer = Client::new(&node)?
+                .post(&format!("/employees/{id}/chat"))
+                .json(&ChatBody { from, text })
+                .answer()
                 .await?;
-            match v["reply"].as_str() {
-                Some(r) => println!("{r}"),
-                None => println!(
+            match answer {
+                ChatAnswer::Reply(r) => println!("{}", r.reply),
+                ChatAnswer::Pending(_) => println!(
                     "{id} has your message and will answer in the conversation (`GET /api/v1/employees/{id}/chat`)"
                 ),
             }
@@ -58,14 +60,19 @@ async fn mail(action: MailAction) -> anyhow::Result<()> {
             } else {
                 body
             };
-            let mut m = json!({"from": from, "to": to, "subject": subject, "body": body});
-            if let Some(r) = in_reply_to {
-                m["in_reply_to"] = json!(r);
-            }
-            let v = Client::new(&node)?
-                .call(Method::POST, "/mail/send", Some(m))
+            let mail = OutgoingMail {
+                from,
+                to,
+                subject,
+                body,
+                in_reply_to,
+            };
+            let sent: MailSent = Client::new(&node)?
+                .post("/mail/send")
+                .json(&mail)
+                .answer()
                 .await?;
-            println!("sent {}", v["message_id"].as_str().unwrap_or(""));
+            println!("sent {}", sent.message_id);
         }
         MailAction::Inbox {
             address,
@@ -73,34 +80,33 @@ async fn mail(action: MailAction) -> anyhow::Result<()> {
             json,
             node,
         } => {
-            let v = Client::new(&node)?
-                .call_with(
-                    Method::GET,
-                    "/mail/inbox",
-                    &[("address", address.clone()), ("limit", limit.to_string())],
-                    None,
-                )
+            let v: Value = Client::new(&node)?
+                .get("/mail/inbox")
+                .query(&InboxQuery {
+                    address: address.clone(),
+                    limit: Some(limit.into()),
+                })
+                .answer()
                 .await?;
             if json {
                 print(&v);
                 return Ok(());
             }
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            let inbox: Items<InboxItem> = read(v)?;
+            if inbox.items.is_empty() {
                 println!("{address}: no mail");
             }
-            for m in items {
+            for m in inbox.items {
                 println!(
                     "{}  from {}\n  subject: {}\n  message-id: {}{}\n\n{}\n",
-                    m["at"].as_str().unwrap_or(""),
-                    m["from"].as_str().unwrap_or(""),
-                    m["subject"].as_str().unwrap_or(""),
-                    m["message_id"].as_str().unwrap_or(""),
-                    m["in_reply_to"]
-                        .as_str()
+                    when(&m.at),
+                    m.from,
+                    m.subject,
+                    m.message_id,
+                    m.in_reply_to
                         .map(|r| format!("\n  in reply to: {r}"))
                         .unwrap_or_default(),
-                    indent(m["body"].as_str().unwrap_or("")),
+                    indent(&m.body),
                 );
             }
         }
@@ -115,8 +121,8 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
-/// A deadline as RFC 3339: given so, or a date meaning the end of that day (UTC).
-fn deadline(s: &str) -> anyhow::Result<String> {
+/// A deadline: given as RFC 3339, or a date meaning the end of that day (UTC).
+fn deadline(s: &str) -> anyhow::Result<DateTime<Utc>> {
     time_arg(
         s,
         "--deadline",
@@ -124,14 +130,14 @@ fn deadline(s: &str) -> anyhow::Result<String> {
     )
 }
 
-/// The value of time flag `flag` as RFC 3339: given so, or a date meaning `at` on that
+/// The value of time flag `flag`: given as RFC 3339, or a date meaning `at` on that
 /// day (UTC).
-pub(super) fn time_arg(s: &str, flag: &str, at: NaiveTime) -> anyhow::Result<String> {
+pub(super) fn time_arg(s: &str, flag: &str, at: NaiveTime) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc).to_rfc3339());
+        return Ok(t.with_timezone(&Utc));
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_time(at).and_utc().to_rfc3339());
+        return Ok(d.and_time(at).and_utc());
     }
     bail!(
         "{flag} must be a time such as 2026-12-04T17:00:00Z or a date such as 2026-12-04, got {s:?}"
@@ -148,44 +154,44 @@ async fn task(action: TaskAction) -> anyhow::Result<()> {
             requester,
             node,
         } => {
-            let mut body = json!({"description": description});
-            if let Some(p) = priority {
-                body["priority"] = json!(p);
-            }
-            if let Some(d) = dl {
-                body["deadline"] = json!(deadline(&d)?);
-            }
-            if let Some(r) = requester {
-                body["requester"] = json!(r);
-            }
-            let v = Client::new(&node)?
-                .call(Method::POST, &format!("/employees/{id}/tasks"), Some(body))
+            let task = NewTask {
+                description,
+                priority: priority
+                    .map(|p| choice("--priority", &p, "low, medium or high"))
+                    .transpose()?,
+                deadline: dl.map(|d| deadline(&d)).transpose()?,
+                requester,
+            };
+            let assigned: TaskAssigned = Client::new(&node)?
+                .post(&format!("/employees/{id}/tasks"))
+                .json(&task)
+                .answer()
                 .await?;
-            println!("task {} assigned to {id}", v["id"].as_str().unwrap_or(""));
+            println!("task {} assigned to {id}", assigned.id);
         }
         TaskAction::List { id, open, node } => {
-            let v = Client::new(&node)?
-                .call_with(
-                    Method::GET,
-                    &format!("/employees/{id}/tasks"),
-                    &[("open", open.to_string())],
-                    None,
-                )
+            let tasks: Items<Task> = Client::new(&node)?
+                .get(&format!("/employees/{id}/tasks"))
+                .query(&TasksQuery {
+                    open: Some(open),
+                    limit: None,
+                })
+                .answer()
                 .await?;
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            if tasks.items.is_empty() {
                 println!("no tasks");
             }
-            for t in items {
-                print_task_line(&t);
+            for t in &tasks.items {
+                print_task_line(t);
             }
         }
         TaskAction::Show { id, task, node } => {
-            let v = Client::new(&node)?
-                .call(Method::GET, &format!("/employees/{id}/tasks/{task}"), None)
+            let t: Task = Client::new(&node)?
+                .get(&format!("/employees/{id}/tasks/{task}"))
+                .answer()
                 .await?;
-            print_task_line(&v);
-            if let Some(r) = v["result"].as_str() {
+            print_task_line(&t);
+            if let Some(r) = &t.result {
                 println!("\n{}", indent(r));
             }
         }
@@ -193,14 +199,14 @@ async fn task(action: TaskAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_task_line(t: &Value) {
+fn print_task_line(t: &Task) {
     println!(
         "{}  {:<11} {:>4.0}%  {:<6}  {}",
-        t["id"].as_str().unwrap_or(""),
-        t["status"].as_str().unwrap_or(""),
-        t["progress"].as_f64().unwrap_or(0.0) * 100.0,
-        t["priority"].as_str().unwrap_or(""),
-        t["description"].as_str().unwrap_or(""),
+        t.id,
+        t.status.as_str(),
+        t.progress * 100.0,
+        t.priority.as_str(),
+        t.description,
     );
 }
 
@@ -211,27 +217,34 @@ async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
             status,
             node,
         } => {
-            let mut path = format!("/escalations?status={status}");
-            if let Some(e) = employee {
-                path.push_str(&format!("&employee={e}"));
-            }
-            let v = Client::new(&node)?.call(Method::GET, &path, None).await?;
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            let v: Items<Escalation> = Client::new(&node)?
+                .get("/escalations")
+                .query(&EscalationsQuery {
+                    employee,
+                    status: Some(status.clone()),
+                    limit: None,
+                })
+                .answer()
+                .await?;
+            if v.items.is_empty() {
                 println!("no {status} escalations");
             }
-            for e in items {
-                let decided = match e["decision"].as_str() {
-                    Some(d) => format!("{d} by {}", e["decided_by"].as_str().unwrap_or("?")),
+            for e in v.items {
+                let decided = match e.decision {
+                    Some(d) => format!(
+                        "{} by {}",
+                        d.as_str(),
+                        e.decided_by.as_deref().unwrap_or("?")
+                    ),
                     None => "pending".into(),
                 };
                 println!(
                     "{}  {:<24} {}\n    {}\n    recommends: {}",
-                    e["id"].as_str().unwrap_or(""),
-                    e["case"].as_str().unwrap_or(""),
+                    e.id,
+                    e.case,
                     decided,
-                    e["message"].as_str().unwrap_or("").replace('\n', " "),
-                    e["recommendation"].as_str().unwrap_or("-"),
+                    e.message.replace('\n', " "),
+                    e.recommendation,
                 );
             }
         }
@@ -242,17 +255,19 @@ async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
             node,
         } => {
             let by = std::env::var("EMPLA_USER").unwrap_or_else(|_| "cli".into());
-            let e = Client::new(&node)?
-                .call(
-                    Method::POST,
-                    &format!("/escalations/{id}/decide"),
-                    Some(json!({"decision": decision, "reason": reason, "by": by})),
-                )
+            let e: Escalation = Client::new(&node)?
+                .post(&format!("/escalations/{id}/decide"))
+                .json(&VerdictBody {
+                    decision: decision.clone(),
+                    reason,
+                    by: Some(by),
+                })
+                .answer()
                 .await?;
             println!(
                 "escalation {} decided: {}",
-                e["id"].as_str().unwrap_or(&id),
-                e["decision"].as_str().unwrap_or(&decision)
+                e.id,
+                e.decision.map_or(decision.as_str(), |d| d.as_str())
             );
         }
     }

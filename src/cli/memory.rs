@@ -1,12 +1,16 @@
 //! Memory commands: `empla recall`, `facts`, `why`, `knowledge ingest|publish` and
 //! `forget`, through the node's API.
 
-use super::client::{Client, print};
+use super::client::{Client, choice, print, read, when};
 use super::{Command, KnowledgeAction, NodeArgs};
+use crate::api::wire::{
+    ConsolidateBody, FactsQuery, ForgetBody, Items, ProceduresQuery, PublishBody, RecallQuery,
+};
+use crate::memory::{Consolidated, Fact, Forgotten, Item, Procedure, Published, Visibility};
+use crate::model::Episode;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
@@ -22,34 +26,29 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             json,
             node,
         } => {
-            let mut params = vec![("q", query), ("mode", mode), ("limit", limit.to_string())];
             let (from, to) = match since.as_deref() {
                 Some(s) => range(s, Utc::now())?,
                 None => (None, None),
             };
-            if let Some(f) = from {
-                params.push(("from", f.to_rfc3339()));
-            }
-            match (until, to) {
-                (Some(u), _) => params.push(("to", u)),
-                (None, Some(t)) => params.push(("to", t.to_rfc3339())),
-                (None, None) => {}
-            }
-            if let Some(w) = with {
-                params.push(("with", w));
-            }
-            let v = Client::new(&node)?
-                .call_with(
-                    Method::GET,
-                    &format!("/employees/{id}/memory/search"),
-                    &params,
-                    None,
-                )
+            let q = RecallQuery {
+                q: Some(query),
+                from: from.map(|f| f.to_rfc3339()),
+                // `--until` goes as given: the node reads a date as the whole day.
+                to: until.or_else(|| to.map(|t| t.to_rfc3339())),
+                with,
+                mode: Some(mode),
+                limit: Some(limit.into()),
+                offset: None,
+            };
+            let v: Value = Client::new(&node)?
+                .get(&format!("/employees/{id}/memory/search"))
+                .query(&q)
+                .answer()
                 .await?;
             if json {
                 print(&v);
             } else {
-                print_items(&v);
+                print_items(&read::<Items<Item>>(v)?.items);
             }
         }
         Command::Facts {
@@ -58,57 +57,44 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             depth,
             node,
         } => {
-            let mut params = vec![("depth", depth.to_string())];
-            if let Some(s) = subject {
-                params.push(("subject", s));
-            }
-            let v = Client::new(&node)?
-                .call_with(
-                    Method::GET,
-                    &format!("/employees/{id}/memory/facts"),
-                    &params,
-                    None,
-                )
+            let facts: Items<Fact> = Client::new(&node)?
+                .get(&format!("/employees/{id}/memory/facts"))
+                .query(&FactsQuery {
+                    subject,
+                    depth: Some(depth.into()),
+                    ..FactsQuery::default()
+                })
+                .answer()
                 .await?;
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            if facts.items.is_empty() {
                 println!("no facts");
             }
-            for f in items {
+            for f in facts.items {
                 println!(
                     "{}{} —{}→ {}   ({:.2}, {}, {})",
-                    "  ".repeat(f["depth"].as_u64().unwrap_or(1).saturating_sub(1) as usize),
-                    f["subject"].as_str().unwrap_or(""),
-                    f["predicate"].as_str().unwrap_or(""),
-                    f["object"].as_str().unwrap_or(""),
-                    f["confidence"].as_f64().unwrap_or(0.0),
-                    f["source"].as_str().unwrap_or(""),
-                    f["visibility"].as_str().unwrap_or(""),
+                    "  ".repeat(usize::try_from(f.depth - 1).unwrap_or(0)),
+                    f.subject,
+                    f.predicate,
+                    f.object,
+                    f.confidence,
+                    f.source,
+                    f.visibility,
                 );
             }
         }
         Command::Why { id, episode, node } => {
-            let v = Client::new(&node)?
-                .call(
-                    Method::GET,
-                    &format!("/employees/{id}/memory/why/{episode}"),
-                    None,
-                )
+            let chain: Items<Episode> = Client::new(&node)?
+                .get(&format!("/employees/{id}/memory/why/{episode}"))
+                .answer()
                 .await?;
-            for (i, e) in v["items"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
+            for (i, e) in chain.items.iter().enumerate() {
                 println!(
                     "{}{} {} {}  {}",
                     if i == 0 { "" } else { "  ← because of " },
-                    e["at"].as_str().unwrap_or(""),
-                    e["kind"].as_str().unwrap_or(""),
-                    e["summary"].as_str().unwrap_or(""),
-                    e["id"].as_str().unwrap_or(""),
+                    when(&e.at),
+                    e.kind.as_str(),
+                    e.summary,
+                    e.id,
                 );
             }
         }
@@ -137,18 +123,21 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             } else {
                 text
             };
-            let v = Client::new(&node)?
-                .call(
-                    Method::POST,
-                    "/knowledge",
-                    Some(json!({"title": title, "text": text, "visibility": visibility, "employee": employee})),
-                )
+            let body = PublishBody {
+                title,
+                text,
+                source: None,
+                visibility: Some(visibility_arg(&visibility)?),
+                employee,
+            };
+            let p: Published = Client::new(&node)?
+                .post("/knowledge")
+                .json(&body)
+                .answer()
                 .await?;
             println!(
                 "published {} ({} chunks, {} facts)",
-                v["id"].as_str().unwrap_or(""),
-                v["chunks"],
-                v["facts"]
+                p.id, p.chunks, p.facts
             );
         }
         Command::Forget { person, yes, node } => {
@@ -158,65 +147,63 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                      run again with --yes to do it"
                 );
             }
-            let v = Client::new(&node)?
-                .call(
-                    Method::POST,
-                    "/memory/forget",
-                    Some(json!({"person": person})),
-                )
+            let f: Forgotten = Client::new(&node)?
+                .post("/memory/forget")
+                .json(&ForgetBody {
+                    person: person.clone(),
+                })
+                .answer()
                 .await?;
             println!(
                 "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks",
-                v["episodes"], v["events"], v["facts"], v["knowledge"]
+                f.episodes, f.events, f.facts, f.knowledge
             );
         }
         Command::Consolidate { id, day, node } => {
-            let body = day.map(|d| json!({"day": d}));
-            let v = Client::new(&node)?
-                .call(
-                    Method::POST,
-                    &format!("/employees/{id}/memory/consolidate"),
-                    body,
-                )
-                .await?;
+            let day = day
+                .map(|d| {
+                    NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                        anyhow::anyhow!("--day must be a date such as 2026-11-30, got {d:?}")
+                    })
+                })
+                .transpose()?;
+            let mut call = Client::new(&node)?.post(&format!("/employees/{id}/memory/consolidate"));
+            if day.is_some() {
+                call = call.json(&ConsolidateBody { day });
+            }
+            let c: Consolidated = call.answer().await?;
             println!(
                 "consolidated {}: {} episodes, {} facts promoted, {} workflows{}",
-                v["day"].as_str().unwrap_or(""),
-                v["episodes"],
-                v["facts"],
-                v["procedures"],
-                v["summary"]
-                    .as_str()
+                c.day.map(|d| d.to_string()).unwrap_or_default(),
+                c.episodes,
+                c.facts,
+                c.procedures,
+                c.summary
                     .map(|s| format!("; summary {s}"))
                     .unwrap_or_default()
             );
         }
         Command::Procedures { id, task, node } => {
-            let params: Vec<(&str, String)> = task.map(|t| vec![("task", t)]).unwrap_or_default();
-            let v = Client::new(&node)?
-                .call_with(
-                    Method::GET,
-                    &format!("/employees/{id}/memory/procedures"),
-                    &params,
-                    None,
-                )
+            let procedures: Items<Procedure> = Client::new(&node)?
+                .get(&format!("/employees/{id}/memory/procedures"))
+                .query(&ProceduresQuery { task })
+                .answer()
                 .await?;
-            let items = v["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
+            if procedures.items.is_empty() {
                 println!("no outcomes consolidated yet");
             }
-            for p in items {
+            for p in procedures.items {
+                // The counts are unpadded, as they always printed.
                 println!(
-                    "{:<24} {:<28} {:>4} ok {:>4} failed  ({:.0}%)  {}",
-                    p["task"].as_str().unwrap_or(""),
-                    p["workflow"].as_str().unwrap_or(""),
-                    p["successes"],
-                    p["failures"],
-                    p["success_rate"].as_f64().unwrap_or(0.0) * 100.0,
-                    p["failure_patterns"]
-                        .as_array()
-                        .and_then(|a| a.first())
-                        .map(|f| format!("most often: {} ({})", f[0].as_str().unwrap_or(""), f[1]))
+                    "{:<24} {:<28} {} ok {} failed  ({:.0}%)  {}",
+                    p.task,
+                    p.workflow,
+                    p.successes,
+                    p.failures,
+                    p.success_rate * 100.0,
+                    p.failure_patterns
+                        .first()
+                        .map(|(why, n)| format!("most often: {why} ({n})"))
                         .unwrap_or_default()
                 );
             }
@@ -226,33 +213,34 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_items(v: &Value) {
-    let items = v["items"].as_array().cloned().unwrap_or_default();
+fn print_items(items: &[Item]) {
     if items.is_empty() {
         println!("nothing found");
     }
     for i in items {
-        let text = i["text"].as_str().unwrap_or("");
-        let short: String = text.chars().take(160).collect();
-        let sources: Vec<&str> = i["sources"]
-            .as_array()
-            .map(|s| s.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let short: String = i.text.chars().take(160).collect();
+        let sources: Vec<&str> = i.sources.iter().map(|s| s.as_str()).collect();
+        let at = when(&i.at);
         println!(
             "{:.4}  {}  {:<9} [{}]  {}\n        {}{}",
-            i["score"].as_f64().unwrap_or(0.0),
-            i["at"].as_str().unwrap_or("").get(..16).unwrap_or(""),
-            i["kind"].as_str().unwrap_or(""),
+            i.score,
+            at.get(..16).unwrap_or(""),
+            i.kind,
             sources.join(","),
-            i["id"].as_str().unwrap_or(""),
+            i.id,
             short,
-            if text.chars().count() > 160 {
+            if i.text.chars().count() > 160 {
                 "…"
             } else {
                 ""
             },
         );
     }
+}
+
+/// `--visibility` as the API's type.
+fn visibility_arg(v: &str) -> anyhow::Result<Visibility> {
+    choice("--visibility", v, "private, team or company")
 }
 
 /// Publishes every `.md`, `.markdown` and `.txt` file under `dir`, each as one
@@ -263,6 +251,7 @@ async fn ingest(
     employee: Option<String>,
     node: &NodeArgs,
 ) -> anyhow::Result<()> {
+    let visibility = visibility_arg(visibility)?;
     let mut files = Vec::new();
     collect(dir, &mut files).with_context(|| format!("reading {}", dir.display()))?;
     files.sort();
@@ -287,17 +276,22 @@ async fn ingest(
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default()
             });
-        let v = client
-            .call(
-                Method::POST,
-                "/knowledge",
-                Some(json!({"title": title, "text": text, "source": rel, "visibility": visibility, "employee": employee})),
-            )
+        let body = PublishBody {
+            title,
+            text,
+            source: Some(rel.clone()),
+            visibility: Some(visibility),
+            employee: employee.clone(),
+        };
+        let p: Published = client
+            .post("/knowledge")
+            .json(&body)
+            .answer()
             .await
             .with_context(|| format!("publishing {}", f.display()))?;
-        chunks += v["chunks"].as_u64().unwrap_or(0);
-        facts += v["facts"].as_u64().unwrap_or(0);
-        println!("{rel}: {} chunks, {} facts", v["chunks"], v["facts"]);
+        chunks += p.chunks;
+        facts += p.facts;
+        println!("{rel}: {} chunks, {} facts", p.chunks, p.facts);
     }
     println!(
         "ingested {} documents: {chunks} chunks, {facts} facts",

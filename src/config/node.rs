@@ -86,9 +86,7 @@ impl NodeConfig {
                 format!("is not valid TOML: {}", e.message().trim()),
             )])
         })?;
-        let defaults =
-            toml::Value::try_from(NodeConfig::default()).expect("defaults serialise to TOML");
-        let mut errors = env::apply_overrides(&mut value, &defaults, vars);
+        let mut errors = env::apply_overrides::<NodeConfig>(&mut value, vars);
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -232,6 +230,180 @@ mod tests {
                 .contains("t.toml: `api.header_read_timeout` must be longer than 0s"),
             "{err}"
         );
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Every section takes an override of its optional keys (unset by default, so absent
+    /// from the serialised defaults) and of any other key, each read as its key's type.
+    /// Only `[memory]` has optional keys today; every other section is given a key of a
+    /// different type.
+    #[test]
+    fn every_section_takes_env_overrides_of_optional_and_other_keys() {
+        let vars = env(&[
+            ("EMPLA_NODE__HIRE_DEMO_EMPLOYEES", "false"),
+            ("EMPLA_NODE__PLANS_DIR", "shared-plans"),
+            ("EMPLA_API__MAX_BODY_BYTES", "65536"),
+            ("EMPLA_STORE__SQLITE_SYNCHRONOUS", "normal"),
+            ("EMPLA_STORE__WRITERS", "2"),
+            ("EMPLA_RUNTIME__REFLECTION_INTERVAL", "2m"),
+            ("EMPLA_MEMORY__EMBEDDINGS_URL", "http://127.0.0.1:9/v1"),
+            ("EMPLA_MEMORY__DIMENSIONS", "1536"),
+            ("EMPLA_MEMORY__EMBEDDINGS_API_KEY_ENV", "EMBEDDINGS_KEY"),
+            ("EMPLA_MEMORY__RETENTION", "30d"),
+            ("EMPLA_MAIL__IMAP_PORT", "993"),
+            ("EMPLA_MAIL__IMAP_SECURITY", "tls"),
+            ("EMPLA_CALENDAR__WORKING_DAYS", r#"["mon", "tue"]"#),
+            ("EMPLA_CALENDAR__TIMEZONE", "Europe/Berlin"),
+            ("EMPLA_CHAT__API_URL", "http://127.0.0.1:9/api"),
+            ("EMPLA_LOG__FILTER", "empla=debug"),
+        ]);
+        let c = NodeConfig::parse("t.toml", "", &vars).unwrap();
+        assert!(!c.node.hire_demo_employees);
+        assert_eq!(c.node.plans_dir, PathBuf::from("shared-plans"));
+        assert_eq!(c.api.max_body_bytes, 65536);
+        assert_eq!(c.store.sqlite_synchronous, crate::store::SqliteSync::Normal);
+        assert_eq!(c.store.writers, 2);
+        assert_eq!(
+            c.runtime.reflection_interval,
+            std::time::Duration::from_secs(120)
+        );
+        assert_eq!(
+            c.memory.embeddings_url.as_deref(),
+            Some("http://127.0.0.1:9/v1")
+        );
+        assert_eq!(c.memory.dimensions, Some(1536));
+        assert_eq!(
+            c.memory.embeddings_api_key_env.as_deref(),
+            Some("EMBEDDINGS_KEY")
+        );
+        assert_eq!(
+            c.memory.retention,
+            Some(std::time::Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(c.mail.imap_port, 993);
+        assert_eq!(
+            c.mail.imap_security,
+            crate::capabilities::email::Security::Tls
+        );
+        assert_eq!(c.calendar.working_days, ["mon", "tue"]);
+        assert_eq!(c.calendar.timezone, "Europe/Berlin");
+        assert_eq!(c.chat.api_url, "http://127.0.0.1:9/api");
+        assert_eq!(c.log.filter, "empla=debug");
+    }
+
+    #[test]
+    fn an_optional_key_set_in_the_file_is_replaced_by_the_environment() {
+        let c = NodeConfig::parse(
+            "t.toml",
+            "[memory]\nembedder = \"openai\"\ndimensions = 8\nembeddings_url = \"http://a/v1\"\n",
+            &env(&[
+                ("EMPLA_MEMORY__DIMENSIONS", "1536"),
+                ("EMPLA_MEMORY__EMBEDDINGS_URL", "http://b/v1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.memory.dimensions, Some(1536));
+        assert_eq!(c.memory.embeddings_url.as_deref(), Some("http://b/v1"));
+    }
+
+    #[test]
+    fn a_string_key_takes_the_value_as_written_even_when_it_reads_as_toml() {
+        let c = NodeConfig::parse(
+            "t.toml",
+            "",
+            &env(&[
+                ("EMPLA_NODE__API_TOKEN", "1234567890123456789"),
+                ("EMPLA_CALENDAR__COLLECTION", "\"team\""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.node.api_token, "1234567890123456789");
+        assert_eq!(c.calendar.collection, "\"team\"");
+    }
+
+    #[test]
+    fn a_table_key_takes_an_inline_toml_table() {
+        let c = NodeConfig::parse(
+            "t.toml",
+            "",
+            &env(&[(
+                "EMPLA_CALENDAR__PEOPLE",
+                r#"{ "alex.morgan@example.com" = { timezone = "Europe/Berlin" } }"#,
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.calendar.people["alex.morgan@example.com"]
+                .timezone
+                .as_deref(),
+            Some("Europe/Berlin")
+        );
+    }
+
+    #[test]
+    fn an_env_override_of_the_wrong_type_names_the_variable_the_key_and_why() {
+        for (name, raw, key, why) in [
+            (
+                "EMPLA_RUNTIME__MAX_RESTARTS",
+                "many",
+                "runtime.max_restarts",
+                "expected u32",
+            ),
+            (
+                "EMPLA_MEMORY__DIMENSIONS",
+                "-1",
+                "memory.dimensions",
+                "expected usize",
+            ),
+            (
+                "EMPLA_MEMORY__RETENTION",
+                "forever",
+                "memory.retention",
+                "forever",
+            ),
+            (
+                "EMPLA_MAIL__DRIVER",
+                "pigeon",
+                "mail.driver",
+                "unknown variant `pigeon`",
+            ),
+        ] {
+            let err = NodeConfig::parse("t.toml", "", &env(&[(name, raw)])).unwrap_err();
+            assert_eq!(err.0.len(), 1, "{err}");
+            let e = &err.0[0];
+            assert_eq!((e.file.as_str(), e.key.as_str()), ("environment", key));
+            assert!(
+                e.message.contains(name) && e.message.contains(why),
+                "{name}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn an_override_naming_no_key_is_refused_whatever_its_value() {
+        for (name, raw) in [
+            ("EMPLA_MEMORY__EMBEDINGS_URL", "http://127.0.0.1:9/v1"),
+            ("EMPLA_MEMORY__DIMENSION", "1536"),
+            ("EMPLA_MEMROY__RETENTION", "30d"),
+            ("EMPLA_CALENDAR__PEOPLE__TIMEZONE", "UTC"),
+            ("EMPLA_NODE__LISEN", r#"{ port = 1 }"#),
+        ] {
+            let err = NodeConfig::parse("t.toml", "", &env(&[(name, raw)])).unwrap_err();
+            let e = &err.0[0];
+            assert_eq!(e.file, "environment");
+            assert!(
+                e.message.contains("is not a node config key") && e.message.contains(name),
+                "{name}: {}",
+                e.message
+            );
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ type Tally<R> = (i64, i64, R);
 const HIGHLIGHTS: usize = 3;
 
 /// What consolidating one day did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Consolidated {
     /// The day.
     #[schema(value_type = String)]
@@ -38,7 +38,7 @@ pub struct Consolidated {
 }
 
 /// One workflow's record for one kind of task.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Procedure {
     /// The kind of task (the event that starts it).
     pub task: String,

@@ -57,7 +57,7 @@ pub struct NewFact {
 }
 
 /// A stored fact, as recall and the facts endpoint answer it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Fact {
     /// Fact id.
     pub id: String,
@@ -98,6 +98,12 @@ impl From<i64> for Micros {
 impl Serialize for Micros {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Micros {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        DateTime::<Utc>::deserialize(d).map(Micros)
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 const BATCH: i64 = 2000;
 
 /// What forgetting a person removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Forgotten {
     /// Episodes (with their full-text and participant rows).
     pub episodes: u64,

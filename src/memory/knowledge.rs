@@ -35,7 +35,7 @@ pub struct Document {
 }
 
 /// What publishing stored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Published {
     /// Document id (the same for every version from one source).
     pub id: String,

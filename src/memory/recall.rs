@@ -68,7 +68,19 @@ pub struct Recall {
 }
 
 /// Where a result was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// Full-text search.
@@ -79,8 +91,19 @@ pub enum Source {
     Graph,
 }
 
+impl Source {
+    /// The name as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Text => "text",
+            Source::Vector => "vector",
+            Source::Graph => "graph",
+        }
+    }
+}
+
 /// One recalled memory.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Item {
     /// Episode, knowledge chunk or fact id.
     pub id: String,

@@ -66,6 +66,23 @@ pub struct Approval {
     pub decision_reason: Option<String>,
 }
 
+impl Approval {
+    /// The kind of the action waiting (e.g. `email.send`, or `promotion`); empty if the
+    /// stored action names none.
+    pub fn action_kind(&self) -> &str {
+        self.action
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    }
+
+    /// The parameters of the action waiting, or the whole action when it has none (a
+    /// promotion).
+    pub fn action_params(&self) -> &serde_json::Value {
+        self.action.get("params").unwrap_or(&self.action)
+    }
+}
+
 /// An action to run through a capability, as persisted in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {

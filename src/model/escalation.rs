@@ -93,7 +93,7 @@ impl Verdict {
 }
 
 /// One escalation.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Escalation {
     /// Its id: the outbox key of the `escalate` action that raised it.
     pub id: String,

@@ -170,6 +170,69 @@ fn config_check_command_exits_nonzero_and_names_the_problem() {
     );
 }
 
+/// `config/empla.toml` as shipped before keys could be set from the environment
+/// (commit 09aa311), copied verbatim: a node file of that release loads unchanged
+/// beside today's roles and employees, and (stating only defaults, as it does) gives
+/// the built-in defaults.
+#[test]
+fn a_node_file_from_the_previous_release_loads_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["roles", "employees", "plans"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for f in std::fs::read_dir(repo().join("config").join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dir.path().join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let file = dir.path().join("empla.toml");
+    std::fs::copy(repo().join("tests/fixtures/empla-09aa311.toml"), &file).unwrap();
+    let cfg = Config::load(&file, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.roles.len(), 5);
+    assert_eq!(cfg.employees.len(), 3);
+    let settings = |c: &empla::config::NodeConfig| toml::Value::try_from(c).unwrap();
+    assert_eq!(
+        settings(&cfg.node),
+        settings(&empla::config::NodeConfig::default())
+    );
+}
+
+/// `empla config check` reads the environment as the node does: an optional key
+/// (unset by default) can be set there, and a misspelt one is refused by name.
+#[test]
+fn config_check_takes_optional_keys_from_the_environment_and_refuses_a_typo() {
+    let check = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
+        cmd.args(["config", "check", "--config"])
+            .arg(repo().join("config/empla.toml"))
+            .env("EMPLA_MEMORY__EMBEDDER", "openai");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The openai embedder needs two keys that are unset by default.
+    let (ok, err) = check(&[]);
+    assert!(!ok && err.contains("memory.embeddings_url"), "{err}");
+    let (ok, err) = check(&[
+        ("EMPLA_MEMORY__EMBEDDINGS_URL", "http://127.0.0.1:9/v1"),
+        ("EMPLA_MEMORY__DIMENSIONS", "1536"),
+    ]);
+    assert!(ok, "{err}");
+    let (ok, err) = check(&[
+        ("EMPLA_MEMORY__EMBEDINGS_URL", "http://127.0.0.1:9/v1"),
+        ("EMPLA_MEMORY__DIMENSIONS", "1536"),
+    ]);
+    assert!(!ok, "a misspelt key must be refused");
+    assert!(
+        err.contains("environment: `memory.embedings_url` is not a node config key, so EMPLA_MEMORY__EMBEDINGS_URL cannot set it"),
+        "{err}"
+    );
+}
+
 #[test]
 fn missing_config_file_says_how_to_fix() {
     let r = Config::load(Path::new("/nonexistent/empla.toml"), &[]);

@@ -141,7 +141,7 @@ pub struct Snapshot {
 }
 
 /// What an active employee reports about itself (`GET /api/v1/employees/{id}/status`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct EmployeeRuntime {
     /// The role the running employee works in.
     pub role: String,

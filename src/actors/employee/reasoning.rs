@@ -446,7 +446,7 @@ fn act_summary(a: &Action) -> String {
 }
 
 /// One intention as the status shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IntentionView {
     /// Id within the employee.
     pub id: u64,
@@ -466,7 +466,7 @@ pub struct IntentionView {
 }
 
 /// One goal as the status shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GoalView {
     /// Goal id.
     pub id: String,
@@ -490,7 +490,7 @@ pub struct GoalView {
 }
 
 /// How the employee's judgement matches its humans' in this phase.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AgreementView {
     /// Decisions that agreed or were approved.
     pub agreed: u32,

@@ -40,7 +40,7 @@ pub struct Availability {
 }
 
 /// A free time.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Slot {
     /// Start.
     pub start: DateTime<Utc>,

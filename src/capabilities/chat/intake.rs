@@ -24,7 +24,7 @@ pub enum SlackAnswer {
     /// A message stored in the employee's inbox (`duplicate`: it already was).
     Accepted {
         /// The event's id.
-        event_id: String,
+        event_id: crate::model::EventId,
         /// Slack delivered it before.
         duplicate: bool,
     },
@@ -254,7 +254,7 @@ async fn events_api_checked(
         Inbound::Message(m) => {
             let a = perceive(hands, app, &m).await?;
             Ok(SlackAnswer::Accepted {
-                event_id: a.event_id.to_string(),
+                event_id: a.event_id,
                 duplicate: a.duplicate,
             })
         }

@@ -33,13 +33,13 @@ use crate::model::{
     kinds::CALENDAR_EVENT, parse_hours,
 };
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::HashSet;
 use utoipa::ToSchema;
 
 /// A meeting booked, and what was moved for it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Booked {
     /// The meeting.
     pub event: CalendarEvent,
@@ -51,7 +51,7 @@ pub struct Booked {
 }
 
 /// A meeting moved to make room.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Moved {
     /// Its uid.
     pub uid: String,
@@ -64,7 +64,7 @@ pub struct Moved {
 }
 
 /// Free times for a group.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Slots {
     /// Best first.
     pub items: Vec<Slot>,
