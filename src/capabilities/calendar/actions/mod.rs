@@ -129,6 +129,20 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         base.extend(more);
         base
     };
+    let offering = || {
+        with(
+            finding(),
+            vec![
+                Param::optional("title", Text),
+                Param::optional("purpose", Text),
+                Param::optional("count", Integer),
+                Param::optional("priority", Text),
+                Param::optional("in_reply_to", Text),
+                Param::optional("intro", Text),
+                Param::optional("signoff", Text),
+            ],
+        )
+    };
     vec![
         ActionKind::new(
             "calendar.find_slots",
@@ -143,36 +157,14 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             true,
             |a| Box::pin(propose(a)),
         )
-        .params(with(
-            finding(),
-            vec![
-                Param::optional("title", Text),
-                Param::optional("purpose", Text),
-                Param::optional("count", Integer),
-                Param::optional("priority", Text),
-                Param::optional("in_reply_to", Text),
-                Param::optional("intro", Text),
-                Param::optional("signoff", Text),
-            ],
-        )),
+        .params(offering()),
         ActionKind::new(
             "calendar.propose_meetings",
             "Offers times by mail (as `calendar.propose`), named by their purpose.",
             true,
             |a| Box::pin(propose(a)),
         )
-        .params(with(
-            finding(),
-            vec![
-                Param::optional("title", Text),
-                Param::optional("purpose", Text),
-                Param::optional("count", Integer),
-                Param::optional("priority", Text),
-                Param::optional("in_reply_to", Text),
-                Param::optional("intro", Text),
-                Param::optional("signoff", Text),
-            ],
-        )),
+        .params(offering()),
         ActionKind::new(
             "calendar.schedule",
             "Books a meeting at the best time (or the time asked, or the pick a reply made).",
