@@ -6,7 +6,9 @@
 //!
 //! ```text
 //! cargo bench --bench node -- baseline [N]       N bare ractor actors (default 100000)
-//! cargo bench --bench node -- spawn [N]          N active employees, 5 actors each (10000)
+//! cargo bench --bench node -- spawn [N]          N active employees, 5 actors each, against
+//!                                                N bare trees of 5; each phase in its own
+//!                                                process (10000)
 //! cargo bench --bench node -- passivated [N]     N hired, idle employees (1000000)
 //! cargo bench --bench node -- throughput [EVENTS] [EMPLOYEES] [--postgres URL]
 //!                                                events through a node (200000 1000)
@@ -77,6 +79,9 @@ fn run(args: &[String]) -> Result<()> {
     if scenario == "all" {
         return all();
     }
+    if scenario == "spawn" {
+        return spawn(number(rest, 0, 10_000)?);
+    }
     empla::telemetry::install_crypto_provider();
     empla::telemetry::init_logging("warn");
     let _ = empla::telemetry::metrics_handle();
@@ -86,7 +91,10 @@ fn run(args: &[String]) -> Result<()> {
     let reproduce = runtime.block_on(async {
         match scenario.as_str() {
             "baseline" => baseline(number(rest, 0, 100_000)?).await,
-            "spawn" => spawn(number(rest, 0, 10_000)?).await,
+            "spawn-phase" => {
+                let phase = rest.first().context("spawn-phase needs a phase")?;
+                spawn_phase(phase, number(&rest[1..], 0, 10_000)?).await
+            }
             "passivated" => passivated(number(rest, 0, 1_000_000)?).await,
             "throughput" => {
                 throughput(
@@ -215,13 +223,44 @@ async fn baseline(n: usize) -> Result<String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// spawn: active employees
+// spawn: active employees, against bare trees built the same way
 
-async fn spawn(n: usize) -> Result<String> {
-    let bare = measure_bare(n).await?;
-    print_bare(n, &bare);
-    let five_bare = 5.0 * bare.kib_each;
+/// Actors in one employee's tree: EmployeeSupervisor, EmployeeActor and its three
+/// children.
+const TREE_ACTORS: usize = 5;
 
+/// `n` bare trees shaped as employees' are — a supervisor linked under one root, an
+/// actor under it, three children under that — spawned `concurrency` at a time: what
+/// ractor itself costs for as many actors as `n` employees have.
+async fn bare_trees(n: usize, concurrency: usize) -> Result<(f64, f64)> {
+    let (root, root_done) = Actor::spawn(None, Bare, ()).await?;
+    let root_cell = root.get_cell();
+    let before = settled_rss_kib();
+    let started = Instant::now();
+    stream::iter(0..n)
+        .map(Ok::<_, anyhow::Error>)
+        .try_for_each_concurrent(concurrency, |_| {
+            let root_cell = root_cell.clone();
+            async move {
+                let (sup, _) = Actor::spawn_linked(None, Bare, (), root_cell).await?;
+                let (emp, _) = Actor::spawn_linked(None, Bare, (), sup.get_cell()).await?;
+                for _ in 0..3 {
+                    Actor::spawn_linked(None, Bare, (), emp.get_cell()).await?;
+                }
+                Ok(())
+            }
+        })
+        .await?;
+    let elapsed = started.elapsed();
+    let after = rss_kib();
+    root.stop(None);
+    root_done.await?;
+    Ok((rate(n, elapsed), per(after - before, n * TREE_ACTORS)))
+}
+
+/// `n` employees activated `concurrency` at a time on a fresh node: (employees/s,
+/// KiB per employee).
+async fn employee_trees(n: usize, concurrency: usize) -> Result<(f64, f64)> {
     let bench = Bench::sqlite(StoreConfig::default())?;
     let node = bench.start().await?;
     let hired = hire_profiles(&node, n).await?;
@@ -231,29 +270,80 @@ async fn spawn(n: usize) -> Result<String> {
     let profiles = hired.clone();
     let before = rss_kib();
     let started = Instant::now();
-    activate_all(&node, profiles, ACTIVATE_CONCURRENCY).await?;
+    activate_all(&node, profiles, concurrency).await?;
     let elapsed = started.elapsed();
     let after = rss_kib();
-    let tree = per(after - before, n);
-    println!(
-        "spawn N={n}: {} employees/s; {tree:.1} KiB per employee = {:.2} x 5 bare actors ({five_bare:.1} KiB) \
-         [goal >= 20000/s, <= 1.3x]",
-        thousands(rate(n, elapsed)),
-        tree / five_bare,
-    );
     println!(
         "  (plus {:.1} KiB per employee for the profile copy it holds, in memory before activation)",
         per(before - hired_rss, n)
     );
     drop(hired);
     node.shutdown().await;
+    Ok((rate(n, elapsed), per(after - before, n)))
+}
 
-    let serial = n.min(10_000);
+/// One phase of `spawn` in this process, printed as `phase <rate> <kib>` for the
+/// parent to read.
+async fn spawn_phase(phase: &str, n: usize) -> Result<String> {
+    let (rate, kib) = match phase {
+        "bare" => bare_trees(n, ACTIVATE_CONCURRENCY).await?,
+        "concurrent" => employee_trees(n, ACTIVATE_CONCURRENCY).await?,
+        "serial" => employee_trees(n, 1).await?,
+        other => bail!("unknown spawn phase {other:?}; use bare, concurrent or serial"),
+    };
+    println!("phase {phase} {rate} {kib}");
+    Ok(format!("spawn-phase {phase} {n}"))
+}
+
+/// Runs each phase of `spawn` in a fresh process — bare trees, employees 64 at once,
+/// employees one after another — so none starts on memory another freed, and reports
+/// rates and memory side by side.
+fn spawn(n: usize) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    let serial_n = n.min(10_000);
+    let mut figures = Vec::new();
+    for (phase, count) in [("bare", n), ("concurrent", n), ("serial", serial_n)] {
+        let out = Command::new(&exe)
+            .args(["spawn-phase", phase, &count.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        ensure!(out.status.success(), "the {phase} phase failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines().filter(|l| l.starts_with("  (")) {
+            println!("{line}");
+        }
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("phase "))
+            .with_context(|| format!("the {phase} phase printed no figures"))?;
+        let nums: Vec<f64> = line
+            .split_whitespace()
+            .skip(2)
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        figures.push((nums[0], nums[1]));
+    }
+    let (bare_rate, bare_kib) = figures[0];
+    let (conc_rate, tree_kib) = figures[1];
+    let (serial_rate, _) = figures[2];
+    let five_bare = TREE_ACTORS as f64 * bare_kib;
     println!(
-        "spawn serial N={serial}: {} employees/s [goal >= 20000/s]",
-        thousands(spawn_serially(serial).await?)
+        "bare trees N={n}: {} trees/s ({} actors/s); {bare_kib:.2} KiB per bare actor, {five_bare:.1} KiB per tree of {TREE_ACTORS}",
+        thousands(bare_rate),
+        thousands(bare_rate * TREE_ACTORS as f64),
     );
-    Ok(format!("spawn {n}"))
+    println!(
+        "spawn N={n}: {} employees/s, {ACTIVATE_CONCURRENCY} at once; {tree_kib:.1} KiB per employee = {:.2} x {TREE_ACTORS} bare actors ({five_bare:.1} KiB) \
+         [goal >= 30000/s, <= 1.3x]",
+        thousands(conc_rate),
+        tree_kib / five_bare,
+    );
+    println!(
+        "spawn serial N={serial_n}: {} employees/s one after another [goal: concurrent not slower]",
+        thousands(serial_rate)
+    );
+    println!("reproduce: cargo bench --bench node -- spawn {n}");
+    Ok(())
 }
 
 /// Activates every profile, `concurrency` at a time.
@@ -266,22 +356,6 @@ async fn activate_all(
         .try_for_each_concurrent(concurrency, |p| node.activate_with_profile(p))
         .await?;
     Ok(())
-}
-
-/// Employees per second activated one after another, on a fresh node.
-async fn spawn_serially(n: usize) -> Result<f64> {
-    let bench = Bench::sqlite(StoreConfig::default())?;
-    let node = bench.start().await?;
-    let profiles = hire_profiles(&node, n).await?;
-    // Like the concurrent run, start on fresh pages rather than on what it freed.
-    trim_heap();
-    let started = Instant::now();
-    for profile in profiles {
-        node.activate_with_profile(profile).await?;
-    }
-    let elapsed = started.elapsed();
-    node.shutdown().await;
-    Ok(rate(n, elapsed))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -65,8 +65,15 @@ impl Actor for EmployeeSupervisor {
             preloaded,
             handling: handling.clone(),
         };
-        let (employee, _) =
-            Actor::spawn_linked(None, EmployeeActor, emp_args, myself.get_cell()).await?;
+        // Boxed: the spawn future holds the employee's start-up arguments and state;
+        // inline, it would be moved through every enclosing future.
+        let (employee, _) = Box::pin(Actor::spawn_linked(
+            None,
+            EmployeeActor,
+            emp_args,
+            myself.get_cell(),
+        ))
+        .await?;
         let restarts = RestartTracker::new(&rt.config);
         Ok(SupervisorState {
             rt,
@@ -92,7 +99,16 @@ impl Actor for EmployeeSupervisor {
                     preloaded: None,
                     handling: state.handling.clone(),
                 };
-                match Actor::spawn_linked(None, EmployeeActor, args, myself.get_cell()).await {
+                // Boxed: inline, this rare restart's spawn future would be part of the
+                // supervisor's message loop, allocated for its whole life.
+                match Box::pin(Actor::spawn_linked(
+                    None,
+                    EmployeeActor,
+                    args,
+                    myself.get_cell(),
+                ))
+                .await
+                {
                     Ok((employee, _)) => state.employee = Some(employee),
                     Err(e) => on_failure(&myself, state, &e.to_string()),
                 }
@@ -112,7 +128,8 @@ impl Actor for EmployeeSupervisor {
                 state.employee = None;
                 let err = err.to_string();
                 if let Some(event) = state.handling.take() {
-                    strike(state, event, &err).await;
+                    // Boxed, like every rare path: the loop future stays small.
+                    Box::pin(strike(state, event, &err)).await;
                 }
                 on_failure(&myself, state, &err);
             }

@@ -26,6 +26,7 @@ pub(crate) async fn run(
         cfg.node.node.listen = l;
     }
     crate::telemetry::init_logging(&cfg.node.log.filter);
+    let stop = shutdown_signal();
     #[cfg(unix)]
     raise_open_file_limit(cfg.node.api.max_connections);
     let metrics = crate::telemetry::metrics_handle();
@@ -54,7 +55,7 @@ pub(crate) async fn run(
         token: token.into(),
         metrics,
     };
-    serve(listener, state, &cfg.node.api, shutdown_signal()).await;
+    serve(listener, state, &cfg.node.api, stop).await;
     tracing::info!("shutting down");
     // Connections still closing may hold the API state; the node shuts down regardless.
     node.shutdown().await;
@@ -136,22 +137,35 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when it is
+/// first awaited, so a signal that arrives while the node starts stops it gracefully
+/// instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = interrupt.recv() => {},
+                    }
+                }
+                _ => {
+                    tracing::warn!(
+                        "signal handlers could not be installed; stop the node with Ctrl-C"
+                    );
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

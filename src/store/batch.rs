@@ -104,6 +104,13 @@ const SQLITE_BATCH: BatchSql = BatchSql {
              FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
 };
 
+/// [`SQLITE_BATCH`]'s inbox statement in its own transaction, in one statement list.
+const SQLITE_ACCEPT_ONLY: &str = "BEGIN IMMEDIATE; \
+    INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
+    SELECT value->>'t', value->>'i', value->>'e', value->>'k', value->>'s', value->'p', value->>'key', value->>'r' \
+    FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING RETURNING id; \
+    COMMIT;";
+
 const POSTGRES_BATCH: BatchSql = BatchSql {
     inbox: "INSERT INTO inbox (tenant, id, employee_id, kind, source, payload, idempotency_key, received_at) \
             SELECT x->>'t', x->>'i', x->>'e', x->>'k', x->>'s', x->>'p', x->>'key', (x->>'r')::bigint \
@@ -374,6 +381,11 @@ pub(super) async fn commit(
         crate::store::StoreKind::Postgres => (&POSTGRES_BATCH, POSTGRES_PROCESSED),
     };
 
+    if completions.is_empty()
+        && let super::Backend::Sqlite { write, .. } = &store.backend
+    {
+        return accept_only_sqlite(write, &inbox).await;
+    }
     let inserted = with_pool!(store, write, |pool| {
         let mut tx = pool.begin().await?;
         let mut inserted = HashSet::new();
@@ -461,6 +473,30 @@ pub(super) async fn commit(
         Ok::<_, sqlx::Error>(inserted)
     })?;
     Ok(inserted)
+}
+
+/// SQLite: a batch of accepts alone is one round trip to the connection's thread —
+/// the transaction, the insert and the commit in one statement list — since someone
+/// waits on each of them. A failure rolls back.
+async fn accept_only_sqlite(
+    pool: &sqlx::SqlitePool,
+    inbox: &[InboxRow<'_>],
+) -> Result<HashSet<String>, StoreError> {
+    if inbox.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut conn = pool.acquire().await?;
+    let rows: Result<Vec<(String,)>, sqlx::Error> = sqlx::query_as(SQLITE_ACCEPT_ONLY)
+        .bind(to_json(inbox))
+        .fetch_all(&mut *conn)
+        .await;
+    match rows {
+        Ok(rows) => Ok(rows.into_iter().map(|(id,)| id).collect()),
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(e.into())
+        }
+    }
 }
 
 impl Store {

@@ -186,6 +186,8 @@ impl Store {
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                // An in-process connection does not go away: no ping before each use.
+                .test_before_acquire(false)
                 // The single writer keeps the hot index pages cached (64 MiB).
                 .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await?;

@@ -172,9 +172,32 @@ impl StoreWriter {
     }
 
     /// Queues `op` of `bytes` for `employee`'s group committer, holding its bytes in the
-    /// queue until it is answered.
+    /// queue until it is answered. Without waiting when the queue has room (almost
+    /// always), so the future stays small — and so does every actor loop awaiting it;
+    /// a full queue is waited on in a boxed future, in order with the other waiting
+    /// senders (tokio hands freed room to waiters first).
     async fn queue(&self, employee: EmployeeId, op: Op, bytes: usize) -> Result<(), WriteError> {
         let shard = self.shard(employee);
+        let permits = bytes.min(u32::MAX as usize) as u32;
+        if let Ok(held) = shard.room.clone().try_acquire_many_owned(permits) {
+            let queued = Queued {
+                op,
+                bytes,
+                _held: Some(held),
+            };
+            return match shard.tx.try_send(queued) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Full(q)) => Box::pin(shard.tx.send(q))
+                    .await
+                    .map_err(|_| WriteError::Closed),
+                Err(mpsc::error::TrySendError::Closed(_)) => Err(WriteError::Closed),
+            };
+        }
+        Box::pin(self.queue_waiting(shard, op, bytes)).await
+    }
+
+    /// [`StoreWriter::queue`] when the queue is full of bytes: wait for room.
+    async fn queue_waiting(&self, shard: &Shard, op: Op, bytes: usize) -> Result<(), WriteError> {
         let held = shard
             .room
             .clone()
@@ -271,8 +294,36 @@ impl StoreWriter {
     }
 }
 
+/// How long completions may wait for a transaction of their own while accepts — which
+/// someone is waiting on — commit first. Their actions start at most this much later.
+const HOLD: Duration = Duration::from_millis(5);
+
+/// Completions held back while accepts commit first.
+struct Held {
+    ops: Vec<Queued>,
+    bytes: usize,
+    since: tokio::time::Instant,
+}
+
+impl Held {
+    fn due(&self, limits: Limits) -> bool {
+        !self.ops.is_empty()
+            && (self.since.elapsed() >= HOLD
+                || self.ops.len() >= limits.batch_max
+                || self.bytes >= limits.batch_bytes)
+    }
+
+    fn take(&mut self) -> Vec<Queued> {
+        self.bytes = 0;
+        std::mem::take(&mut self.ops)
+    }
+}
+
 /// One group committer: gathers what is queued into batches, bounded in writes and
-/// bytes, and commits each.
+/// bytes, and commits each. Accepts go first: they commit on their own at once, and
+/// completions wait (at most [`HOLD`], or until a batch of them is full) to commit
+/// together — so a caller waiting for its event to be stored never waits behind an
+/// employee's bookkeeping. A flush commits everything queued before it.
 async fn run(
     store: Store,
     mut rx: mpsc::Receiver<Queued>,
@@ -280,13 +331,29 @@ async fn run(
     poisoned: Arc<DashSet<EmployeeId>>,
 ) {
     let mut carried: Option<Queued> = None;
+    let mut held = Held {
+        ops: Vec::new(),
+        bytes: 0,
+        since: tokio::time::Instant::now(),
+    };
     loop {
         let first = match carried.take() {
-            Some(q) => q,
-            None => match rx.recv().await {
-                Some(q) => q,
-                None => return,
+            Some(q) => Some(q),
+            None if held.ops.is_empty() => rx.recv().await,
+            None => match tokio::time::timeout_at(held.since + HOLD, rx.recv()).await {
+                Ok(q) => q,
+                Err(_) => {
+                    settle(&store, held.take(), &poisoned).await;
+                    continue;
+                }
             },
+        };
+        let Some(first) = first else {
+            // Closed: what is held is committed before the committer ends.
+            if !held.ops.is_empty() {
+                settle(&store, held.take(), &poisoned).await;
+            }
+            return;
         };
         let mut bytes = 0;
         let mut batch = Vec::with_capacity(limits.batch_max.min(256));
@@ -316,10 +383,40 @@ async fn run(
         if batch.is_empty() {
             continue;
         }
-        metrics::histogram!("empla_store_batch_size").record(batch.len() as f64);
-        metrics::histogram!("empla_store_batch_bytes").record(bytes as f64);
-        settle(&store, batch, &poisoned).await;
+        if batch.iter().any(|q| matches!(q.op, Op::Flush(_))) {
+            // Everything before a flush is committed before it is answered.
+            if !held.ops.is_empty() {
+                settle(&store, held.take(), &poisoned).await;
+            }
+            record(&batch, bytes);
+            settle(&store, batch, &poisoned).await;
+            continue;
+        }
+        let (completions, now): (Vec<Queued>, Vec<Queued>) = batch
+            .into_iter()
+            .partition(|q| matches!(q.op, Op::Complete(..)));
+        let now_bytes: usize = now.iter().map(|q| q.bytes).sum();
+        if !now.is_empty() {
+            record(&now, now_bytes);
+            settle(&store, now, &poisoned).await;
+        }
+        if held.ops.is_empty() {
+            held.since = tokio::time::Instant::now();
+        }
+        held.bytes += bytes - now_bytes;
+        held.ops.extend(completions);
+        if held.due(limits) {
+            let ops = held.take();
+            let b = ops.iter().map(|q| q.bytes).sum();
+            record(&ops, b);
+            settle(&store, ops, &poisoned).await;
+        }
     }
+}
+
+fn record(batch: &[Queued], bytes: usize) {
+    metrics::histogram!("empla_store_batch_size").record(batch.len() as f64);
+    metrics::histogram!("empla_store_batch_bytes").record(bytes as f64);
 }
 
 /// A later completion of an employee whose earlier one failed.

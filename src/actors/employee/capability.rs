@@ -89,10 +89,8 @@ impl Actor for CapabilityActor {
                     CapabilityMsg::InjectFault => unreachable!("matched above"),
                 };
                 if state.sender.is_none() {
-                    state.sender = state
-                        .rt
-                        .hands
-                        .sender(state.employee)
+                    // Boxed: read once per life; inline it would enlarge the loop future.
+                    state.sender = Box::pin(state.rt.hands.sender(state.employee))
                         .await
                         .ok()
                         .flatten()
@@ -113,7 +111,7 @@ impl Actor for CapabilityActor {
                 let employee = state.employee;
                 let claimed = rt.claims.claim(entries);
                 let claimed = if resumed {
-                    still_pending(&rt, claimed).await
+                    Box::pin(still_pending(&rt, claimed)).await
                 } else {
                     claimed
                 };

@@ -72,7 +72,8 @@ impl Actor for MemoryActor {
                 }
             }
             MemoryMsg::Flush(reply) => {
-                state.writer.flush().await;
+                // Boxed: rare, and its future is larger than the recording path's.
+                Box::pin(state.writer.flush()).await;
                 let _ = reply.send(());
             }
             MemoryMsg::InjectFault => panic!("{DRILL_PANIC}"),

@@ -366,11 +366,6 @@ impl Actor for EmployeeActor {
                     state.skip_until = None;
                 }
             }
-            EmployeeMsg::CatchUp => {
-                if state.backlog.take_overflow() {
-                    replay(&myself, state).await?;
-                }
-            }
             EmployeeMsg::Status(reply) => {
                 let _ = reply.send(status(state));
             }
@@ -399,72 +394,6 @@ impl Actor for EmployeeActor {
                     myself.send_message(EmployeeMsg::FinishPassivation)?;
                 }
             }
-            EmployeeMsg::FinishPassivation => {
-                // Everything routed before begin_passivation has been handled (mailbox
-                // order); commit it, then either stop or take what arrived meanwhile.
-                ractor::call!(state.memory, MemoryMsg::Flush)?;
-                match state.rt.directory.end_passivation(state.id) {
-                    Ok(()) => {
-                        tracing::debug!(employee = %state.id, "passivated");
-                        state.rt.hands.chat.transport.show_activity(
-                            &state.profile.chat_handle,
-                            crate::capabilities::chat::Activity::Away,
-                        );
-                        myself.stop(StopReason::Passivated.reason());
-                    }
-                    Err(arrived) => {
-                        for event in arrived {
-                            perceive(state, event).await;
-                        }
-                        if state.backlog.take_overflow() {
-                            replay(&myself, state).await?;
-                        }
-                    }
-                }
-            }
-            EmployeeMsg::Stop(reason, reply) => {
-                ractor::call!(state.memory, MemoryMsg::Flush)?;
-                myself.stop(reason.reason());
-                let _ = reply.send(());
-            }
-            EmployeeMsg::RestartChild(which) => {
-                let cell = myself.get_cell();
-                match which {
-                    FaultTarget::Memory => {
-                        state.memory = Actor::spawn_linked(
-                            None,
-                            MemoryActor,
-                            (state.rt.writer.clone(), myself.clone()),
-                            cell,
-                        )
-                        .await?
-                        .0;
-                    }
-                    FaultTarget::Capability => {
-                        state.capability = Actor::spawn_linked(
-                            None,
-                            CapabilityActor,
-                            (state.rt.clone(), state.id),
-                            cell,
-                        )
-                        .await?
-                        .0
-                    }
-                    FaultTarget::A2a => {
-                        state.a2a = Actor::spawn_linked(None, A2aActor, (), cell).await?.0
-                    }
-                    FaultTarget::Employee => {}
-                }
-                resync(&myself, state).await?;
-                if which == FaultTarget::Capability {
-                    // What the failed CapabilityActor had not finished is still pending.
-                    resume_outbox(state).await?;
-                }
-            }
-            EmployeeMsg::Reload => {
-                resync(&myself, state).await?;
-                resume_outbox(state).await?;
-            }
             EmployeeMsg::Committed(actions) => {
                 state.capability.send_message(CapabilityMsg::Run(actions))?;
             }
@@ -486,6 +415,9 @@ impl Actor for EmployeeActor {
                 }
                 FaultTarget::A2a => state.a2a.send_message(A2aMsg::InjectFault)?,
             },
+            // Rare and heavy (store reads, replays, spawning children): boxed, so the
+            // message loop's future, allocated for the actor's whole life, stays small.
+            rare => Box::pin(handle_rare(myself, rare, state)).await?,
         }
         Ok(())
     }
@@ -515,6 +447,90 @@ impl Actor for EmployeeActor {
             }
         }
     }
+}
+
+/// The messages an employee gets rarely, whose handling awaits much: replays, flushes,
+/// restarting a child, reloading from the store.
+async fn handle_rare(
+    myself: ActorRef<EmployeeMsg>,
+    msg: EmployeeMsg,
+    state: &mut EmployeeState,
+) -> Result<(), ActorProcessingErr> {
+    match msg {
+        EmployeeMsg::CatchUp => {
+            if state.backlog.take_overflow() {
+                replay(&myself, state).await?;
+            }
+        }
+        EmployeeMsg::FinishPassivation => {
+            // Everything routed before begin_passivation has been handled (mailbox
+            // order); commit it, then either stop or take what arrived meanwhile.
+            ractor::call!(state.memory, MemoryMsg::Flush)?;
+            match state.rt.directory.end_passivation(state.id) {
+                Ok(()) => {
+                    tracing::debug!(employee = %state.id, "passivated");
+                    state.rt.hands.chat.transport.show_activity(
+                        &state.profile.chat_handle,
+                        crate::capabilities::chat::Activity::Away,
+                    );
+                    myself.stop(StopReason::Passivated.reason());
+                }
+                Err(arrived) => {
+                    for event in arrived {
+                        perceive(state, event).await;
+                    }
+                    if state.backlog.take_overflow() {
+                        replay(&myself, state).await?;
+                    }
+                }
+            }
+        }
+        EmployeeMsg::Stop(reason, reply) => {
+            ractor::call!(state.memory, MemoryMsg::Flush)?;
+            myself.stop(reason.reason());
+            let _ = reply.send(());
+        }
+        EmployeeMsg::RestartChild(which) => {
+            let cell = myself.get_cell();
+            match which {
+                FaultTarget::Memory => {
+                    state.memory = Actor::spawn_linked(
+                        None,
+                        MemoryActor,
+                        (state.rt.writer.clone(), myself.clone()),
+                        cell,
+                    )
+                    .await?
+                    .0;
+                }
+                FaultTarget::Capability => {
+                    state.capability = Actor::spawn_linked(
+                        None,
+                        CapabilityActor,
+                        (state.rt.clone(), state.id),
+                        cell,
+                    )
+                    .await?
+                    .0
+                }
+                FaultTarget::A2a => {
+                    state.a2a = Actor::spawn_linked(None, A2aActor, (), cell).await?.0
+                }
+                FaultTarget::Employee => {}
+            }
+            resync(&myself, state).await?;
+            if which == FaultTarget::Capability {
+                // What the failed CapabilityActor had not finished is still pending.
+                resume_outbox(state).await?;
+            }
+        }
+        EmployeeMsg::Reload => {
+            resync(&myself, state).await?;
+            resume_outbox(state).await?;
+        }
+        _ => unreachable!("handled in EmployeeActor::handle"),
+    }
+    Ok(())
 }
 
 fn child_kind(state: &EmployeeState, cell: &ActorCell) -> Option<FaultTarget> {
