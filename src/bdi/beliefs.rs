@@ -94,6 +94,33 @@ impl Beliefs {
         self.map.iter()
     }
 
+    /// How many beliefs have keys starting with `prefix`.
+    pub fn count_prefix(&self, prefix: &str) -> usize {
+        self.map
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .count()
+    }
+
+    /// Of the beliefs whose key `candidate` accepts, keeps the `n` formed most recently.
+    pub(super) fn keep_newest(&mut self, n: usize, candidate: impl Fn(&str) -> bool) {
+        let mut chosen: BTreeMap<String, Belief> = BTreeMap::new();
+        let mut rest = BTreeMap::new();
+        for (k, b) in std::mem::take(&mut self.map) {
+            if candidate(&k) {
+                chosen.insert(k, b);
+            } else {
+                rest.insert(k, b);
+            }
+        }
+        super::bounds::keep_top(&mut chosen, n, |_, b| b.at);
+        rest.append(&mut chosen);
+        self.map = rest;
+    }
+
     /// Drops beliefs whose confidence has faded below `floor`.
     pub fn prune(&mut self, now: DateTime<Utc>, decay: &Decay, floor: f64) -> usize {
         let before = self.map.len();

@@ -538,6 +538,16 @@ impl Mind {
             }
             Phase::Autonomous => {}
         }
+        if kind == "email.reply"
+            && matches!(&params["reply_all"], Json::Bool(true))
+                | matches!(&params["reply_all"], Json::String(v) if v.trim().eq_ignore_ascii_case("true"))
+        {
+            return Disposition::AwaitApproval {
+                reason:
+                    "a reply to everyone on the thread, not just its sender, is approved by a human"
+                        .into(),
+            };
+        }
         let view = self.beliefs.view(s.now, &s.playbook.decay);
         let seen = Seen::new(s, &Json::Null);
         for p in s.playbook.policies.iter().filter(|p| p.spec.action == kind) {

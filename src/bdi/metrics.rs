@@ -26,6 +26,38 @@ impl Metrics {
         s.push_back((at, value));
     }
 
+    /// Number of metrics with a series.
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Whether no metric has a series.
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// Of the metrics `kept` does not protect, keeps the `n` reported most recently;
+    /// returns the names of those forgotten.
+    pub(super) fn keep_newest(&mut self, n: usize, kept: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut free: BTreeMap<String, VecDeque<(DateTime<Utc>, f64)>> = BTreeMap::new();
+        let all = std::mem::take(&mut self.series);
+        for (m, s) in all {
+            if kept(&m) {
+                self.series.insert(m, s);
+            } else {
+                free.insert(m, s);
+            }
+        }
+        let names: Vec<String> = free.keys().cloned().collect();
+        super::bounds::keep_top(&mut free, n, |_, s| s.back().map(|p| p.0));
+        let gone = names
+            .into_iter()
+            .filter(|m| !free.contains_key(m))
+            .collect();
+        self.series.append(&mut free);
+        gone
+    }
+
     /// The latest value.
     pub fn latest(&self, metric: &str) -> Option<f64> {
         self.series.get(metric)?.back().map(|p| p.1)

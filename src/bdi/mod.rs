@@ -15,6 +15,7 @@
 //! waits or ends.
 
 pub mod beliefs;
+pub mod bounds;
 pub mod choice;
 pub mod conversation;
 mod decision;
@@ -242,6 +243,7 @@ impl Mind {
                 decisions: self.agreement.scored,
             });
         }
+        self.bound(&s.playbook.signals, s.now);
         out
     }
 
@@ -267,7 +269,7 @@ impl Mind {
             "belief" => {
                 if let Some(k) = e.payload["key"].as_str() {
                     let mut b = belief(
-                        e.payload["value"].clone(),
+                        bounds::bounded_value(&e.payload["value"]),
                         e.payload["kind"].as_str().unwrap_or("fact"),
                     );
                     if let Some(c) = e.payload["confidence"].as_f64() {
@@ -305,10 +307,7 @@ impl Mind {
         {
             self.watch.unanswered.remove(id);
         }
-        self.beliefs.set(
-            format!("last.{}", e.kind),
-            belief(e.payload.clone(), "event"),
-        );
+        self.set_last(&e.kind, belief(bounds::bounded_value(&e.payload), "event"));
     }
 
     /// A human approved or rejected a queued action.

@@ -138,6 +138,35 @@ pub struct Watch {
 pub type Raised = (String, serde_json::Value);
 
 impl Watch {
+    /// How many signals (or signal:item pairs) are firing.
+    pub(super) fn firing_len(&self) -> usize {
+        self.firing.len()
+    }
+
+    /// Forgets firing marks of signals no longer in the playbook and of messages and
+    /// calendar events no longer watched.
+    pub(super) fn forget_stale_firing(&mut self, specs: &[SignalSpec]) {
+        let (unanswered, calendar) = (&self.unanswered, &self.calendar);
+        self.firing.retain(|f| {
+            specs.iter().any(|s| {
+                if *f == s.name {
+                    return true;
+                }
+                let Some(item) = f
+                    .strip_prefix(s.name.as_str())
+                    .and_then(|r| r.strip_prefix(':'))
+                else {
+                    return false;
+                };
+                match s.kind {
+                    SignalKind::InboxSla => unanswered.contains_key(item),
+                    SignalKind::Calendar => calendar.contains_key(item),
+                    _ => true,
+                }
+            })
+        });
+    }
+
     /// The next time a time-based signal (inbox SLA, calendar) will start to hold with
     /// no new event, if any: when the employee must reason again on its own.
     pub fn next_due(&self, specs: &[SignalSpec], now: DateTime<Utc>) -> Option<DateTime<Utc>> {

@@ -43,11 +43,7 @@ pub fn readable(summary: &str, payload: &Value) -> String {
     let mut out = String::from(summary);
     collect_strings(payload, &mut out);
     if out.len() > MAX_TEXT {
-        let mut end = MAX_TEXT;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
+        out.truncate(out.floor_char_boundary(MAX_TEXT));
     }
     out
 }

@@ -37,8 +37,78 @@ pub struct MailMessage {
     /// Attachments, stored as files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// The headers that say how a message came to be sent, as written (RFC 3834's
+    /// `Auto-Submitted`, `Precedence`, `List-Id`, and the node's own [`LOOP_HEADER`]):
+    /// what decides whether an employee may answer it on its own.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
     /// When it was sent or received.
     pub at: DateTime<Utc>,
+}
+
+/// The header every message an employee writes carries: how many messages in a row,
+/// counting this one, employees have written in its thread with no human between. A
+/// node that receives one at [`LOOP_LIMIT`] answers it with nothing on its own.
+pub const LOOP_HEADER: &str = "X-Empla-Loop";
+/// Messages in a row written by employees, after which no employee answers on its own.
+pub const LOOP_LIMIT: u32 = 6;
+/// The headers kept from inbound mail (see [`MailMessage::headers`]).
+pub const KEPT_HEADERS: [&str; 4] = ["Auto-Submitted", "Precedence", "List-Id", LOOP_HEADER];
+
+impl MailMessage {
+    /// Why no employee may answer this message on its own (RFC 3834), if it may not:
+    /// it was sent automatically (`Auto-Submitted` other than `no`), to many
+    /// (`Precedence: bulk|list|junk`, `List-Id`), by a mail system (MAILER-DAEMON,
+    /// postmaster), or employees have written [`LOOP_LIMIT`] messages in a row in its
+    /// thread.
+    pub fn no_automatic_reply(&self) -> Option<String> {
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+        };
+        if let Some(v) = header("Auto-Submitted")
+            && !v.eq_ignore_ascii_case("no")
+            && !v.to_ascii_lowercase().starts_with("no;")
+        {
+            return Some(format!("it was sent automatically (Auto-Submitted: {v})"));
+        }
+        if let Some(v) = header("Precedence")
+            && ["bulk", "list", "junk"].contains(&v.to_ascii_lowercase().as_str())
+        {
+            return Some(format!("it was sent to many (Precedence: {v})"));
+        }
+        if let Some(v) = header("List-Id") {
+            return Some(format!("it came from a mailing list (List-Id: {v})"));
+        }
+        let local = bare_address(&self.from)
+            .rsplit_once('@')
+            .map_or(bare_address(&self.from), |(l, _)| l);
+        if local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster") {
+            return Some(format!(
+                "it came from a mail system ({})",
+                bare_address(&self.from)
+            ));
+        }
+        if self.loop_count() >= LOOP_LIMIT {
+            return Some(format!(
+                "employees have written {} messages in a row in its thread ({LOOP_HEADER})",
+                self.loop_count()
+            ));
+        }
+        None
+    }
+
+    /// Messages in a row employees have written in this thread, counting this one (its
+    /// [`LOOP_HEADER`]; 0 when a human wrote it).
+    pub fn loop_count(&self) -> u32 {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(LOOP_HEADER))
+            .and_then(|(_, v)| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// An attachment kept beside the message.
@@ -252,6 +322,7 @@ mod tests {
             in_reply_to: Some("b@x".into()),
             references: vec!["a@x".into(), "b@x".into()],
             attachments: vec![],
+            headers: Default::default(),
             at: Utc::now(),
         };
         assert_eq!(m.thread(), "a@x");

@@ -28,8 +28,8 @@ pub use escalation::{Escalation, EscalationStatus, Verdict};
 pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent, kinds};
 pub use ids::{ApprovalId, EmployeeId, EpisodeId, EventId, TenantId};
 pub use mail::{
-    Attachment, MailMessage, OutgoingMail, bare_address, clean_message_id, display_name,
-    is_address, split_addresses,
+    Attachment, KEPT_HEADERS, LOOP_HEADER, LOOP_LIMIT, MailMessage, OutgoingMail, bare_address,
+    clean_message_id, display_name, is_address, split_addresses,
 };
 pub use persona::{
     BehavioralTraits, BigFive, CommunicationStyle, DecisionStyle, EmojiUsage, Formality, Persona,

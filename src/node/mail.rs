@@ -38,6 +38,7 @@ impl Node {
             in_reply_to: in_reply_to.map(str::to_string),
             references,
             attachments: Vec::new(),
+            headers: Default::default(),
             at: Utc::now(),
         };
         crate::capabilities::email::actions::deliver_mail(&rt.hands, &message)

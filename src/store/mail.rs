@@ -38,6 +38,7 @@ struct MailRow {
     refs: String,
     attachments: String,
     at: i64,
+    headers: String,
 }
 
 impl MailRow {
@@ -53,6 +54,12 @@ impl MailRow {
             references: self.refs.split_whitespace().map(str::to_string).collect(),
             attachments: serde_json::from_value(parse_json(&self.attachments)?)
                 .map_err(|e| StoreError::Corrupt(format!("mail attachments: {e}")))?,
+            headers: if self.headers.is_empty() {
+                Default::default()
+            } else {
+                serde_json::from_str(&self.headers)
+                    .map_err(|e| StoreError::Corrupt(format!("mail headers: {e}")))?
+            },
             at: from_micros(self.at),
         })
     }
@@ -63,7 +70,7 @@ macro_rules! select_mail {
     ($rest:literal) => {
         concat!(
             "SELECT m.message_id, m.sender, m.recipients, m.cc, m.subject, m.body, m.in_reply_to, \
-             m.refs, m.attachments, m.at FROM mail m ",
+             m.refs, m.attachments, m.at, m.headers FROM mail m ",
             $rest
         )
     };
@@ -80,12 +87,17 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let attachments = serde_json::to_string(&m.attachments).expect("attachments serialise");
         let refs = m.references.join(" ");
+        let headers = if m.headers.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&m.headers).expect("headers serialise")
+        };
         let inserted = with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let new = sqlx::query(
                 "INSERT INTO mail (tenant, message_id, sender, recipients, cc, subject, body, \
-                 in_reply_to, refs, thread, attachments, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+                 in_reply_to, refs, thread, attachments, at, headers) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
             )
             .bind(tenant.as_str())
             .bind(&m.message_id)
@@ -99,6 +111,7 @@ impl Store {
             .bind(m.thread())
             .bind(&attachments)
             .bind(to_micros(m.at))
+            .bind(&headers)
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -143,6 +156,29 @@ impl Store {
         row.map(MailRow::into_message).transpose()
     }
 
+    /// How many messages `address` sent in `thread` since `since`.
+    pub async fn sent_in_thread(
+        &self,
+        tenant: &TenantId,
+        address: &str,
+        thread: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let (n,): (i64,) = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT COUNT(*) FROM mail m JOIN mailbox b ON b.tenant = m.tenant AND b.mail_seq = m.seq \
+                 WHERE b.tenant = $1 AND b.address = $2 AND b.folder = 'sent' AND m.thread = $3 AND m.at >= $4",
+            )
+            .bind(tenant.as_str())
+            .bind(address.to_ascii_lowercase())
+            .bind(thread)
+            .bind(to_micros(since))
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(n.max(0) as u64)
+    }
+
     /// An address's messages in `folder`, newest first.
     pub async fn mail_folder(
         &self,
@@ -165,5 +201,72 @@ impl Store {
             .await
         })?;
         rows.into_iter().map(MailRow::into_message).collect()
+    }
+}
+
+/// Where IMAP intake stands in one mailbox (see the `mail_cursors` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailCursor {
+    /// The mailbox's UIDVALIDITY when the cursor was set.
+    pub uid_validity: u32,
+    /// The first UID not yet taken in.
+    pub next_uid: u32,
+}
+
+impl Store {
+    /// Where intake stands in `mailbox` of employee `id`, if it has read it before.
+    pub async fn mail_cursor(
+        &self,
+        tenant: &TenantId,
+        id: crate::model::EmployeeId,
+        mailbox: &str,
+    ) -> Result<Option<MailCursor>, StoreError> {
+        let row: Option<(i64, i64)> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT uid_validity, next_uid FROM mail_cursors \
+                 WHERE tenant = $1 AND employee_id = $2 AND mailbox = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .bind(mailbox)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|(v, n)| {
+            Ok(MailCursor {
+                uid_validity: u32::try_from(v)
+                    .map_err(|_| StoreError::Corrupt(format!("mail cursor uid_validity {v}")))?,
+                next_uid: u32::try_from(n)
+                    .map_err(|_| StoreError::Corrupt(format!("mail cursor next_uid {n}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records where intake stands in `mailbox` of employee `id`.
+    pub async fn set_mail_cursor(
+        &self,
+        tenant: &TenantId,
+        id: crate::model::EmployeeId,
+        mailbox: &str,
+        cursor: MailCursor,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO mail_cursors (tenant, employee_id, mailbox, uid_validity, next_uid, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, employee_id, mailbox) \
+                 DO UPDATE SET uid_validity = excluded.uid_validity, next_uid = excluded.next_uid, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .bind(mailbox)
+            .bind(i64::from(cursor.uid_validity))
+            .bind(i64::from(cursor.next_uid))
+            .bind(to_micros(chrono::Utc::now()))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 }

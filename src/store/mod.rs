@@ -32,7 +32,7 @@ pub use dead_letters::DeadLetter;
 pub(crate) use employees::parse_status;
 pub use escalations::Decided;
 pub(crate) use inbox::insert_event;
-pub use mail::Folder;
+pub use mail::{Folder, MailCursor};
 pub use outbox::OutboxRecord;
 pub use tasks::TaskUpdate;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};

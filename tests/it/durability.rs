@@ -20,6 +20,7 @@ crate::on_every_test_store!(
     an_action_whose_decision_was_not_stored_never_runs_and_its_event_is_set_aside,
     a_task_update_retried_after_a_crash_still_tells_the_requester_once,
     a_chat_answer_resumed_after_a_crash_is_stored_once,
+    an_employee_flooded_with_mail_and_event_kinds_keeps_a_bounded_state,
 );
 
 /// Makes the database refuse every insert into `table` whose `column` mentions
@@ -663,4 +664,77 @@ async fn status_id(node: &super::common::NodeProcess) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// The stated bound on one employee's stored state after any flood (see
+/// `empla::bdi::bounds`).
+const STATE_BOUND: usize = 128 * 1024;
+
+/// 20,000 mails from distinct senders, none answered, and events of 500 distinct kinds
+/// to one employee: its stored state stays under [`STATE_BOUND`], keeping the newest.
+async fn an_employee_flooded_with_mail_and_event_kinds_keeps_a_bounded_state(s: &TestStore) {
+    use futures::StreamExt;
+    let kind = |k: usize| NewEvent {
+        kind: format!("custom.kind{k}"),
+        source: "test".into(),
+        payload: json!({"n": k, "note": "é".repeat(5_000)}),
+        idempotency_key: None,
+    };
+    let node = start_node(s).await;
+    let id = node
+        .hire(HireRequest::new("csm", "Riley Park"))
+        .await
+        .unwrap()
+        .id;
+    let t = node.tenant().clone();
+    let events = (0..20_000)
+        .map(|i| NewEvent {
+            kind: "email.received".into(),
+            source: "email".into(),
+            payload: json!({
+                "from": format!("customer{i}@client{i}.example"),
+                "message_id": format!("<m{i}.{}@client{i}.example>", "x".repeat(24)),
+                "subject": format!("Question {i}"),
+                "body": "Could you tell me where my renewal stands?",
+            }),
+            idempotency_key: None,
+        })
+        .chain((0..499).map(kind));
+    let accepted: Vec<_> = futures::stream::iter(events)
+        .map(|e| node.submit_event(id, e))
+        .buffered(64)
+        .collect()
+        .await;
+    assert!(accepted.iter().all(Result::is_ok));
+    // The last one after all the others, so it is handled last.
+    node.submit_event(id, kind(499)).await.unwrap();
+    // Handled when the last event's payload is what the employee last saw of its kind.
+    let (state, mind) = eventually(300, "the flood was handled", || async {
+        let state = s.store.snapshot(&t, id).await.unwrap()?;
+        let snap: empla::actors::Snapshot = rmp_serde::from_slice(&state).unwrap();
+        let mind = snap.mind?;
+        mind.beliefs.get("last.custom.kind499")?;
+        Some((state, mind))
+    })
+    .await;
+    node.shutdown().await;
+    eprintln!("stored state after the flood: {} bytes", state.len());
+    assert!(
+        state.len() < STATE_BOUND,
+        "the stored state is {} bytes, over {STATE_BOUND}",
+        state.len()
+    );
+    let unanswered = &mind.watch.unanswered;
+    assert!(unanswered.len() <= empla::bdi::bounds::UNANSWERED_KEPT);
+    assert!(
+        unanswered.contains_key(&format!("<m19999.{}@client19999.example>", "x".repeat(24))),
+        "the newest unanswered mail is still watched"
+    );
+    assert!(mind.beliefs.count_prefix("last.") <= empla::bdi::bounds::EVENT_BELIEFS_KEPT);
+    let last = mind.beliefs.get("last.custom.kind499").unwrap();
+    assert!(
+        last.value["note"].as_str().unwrap().len() <= 1024,
+        "a big payload is cut"
+    );
+    assert_eq!(last.value["n"], 499);
 }

@@ -237,11 +237,7 @@ fn clean_text(text: &str) -> String {
     if t.len() <= MAX_TEXT {
         return t.to_string();
     }
-    let mut end = MAX_TEXT;
-    while !t.is_char_boundary(end) {
-        end -= 1;
-    }
-    t[..end].trim_end().to_string()
+    t[..t.floor_char_boundary(MAX_TEXT)].trim_end().to_string()
 }
 
 /// `text` as Slack's message text wants it: `&`, `<` and `>` escaped, so nothing the

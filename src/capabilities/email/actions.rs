@@ -8,7 +8,7 @@
 use super::{compose, message_id_for};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, Hands, Sender, param};
-use crate::model::{MailMessage, OutboxEntry};
+use crate::model::{LOOP_HEADER, MailMessage, OutboxEntry, bare_address};
 use chrono::Utc;
 use serde_json::{Value as Json, json};
 
@@ -30,7 +30,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         ]),
         ActionKind::new(
             "email.reply",
-            "Answers a stored message (`in_reply_to`) or follows up the employee's own (`follows`), in its thread.",
+            "Answers a stored message (`in_reply_to`) or follows up the employee's own (`follows`), in its thread: to the sender only, or with `reply_all` (which a human approves) to everyone on it; `auto_reply` marks an acknowledgement `Auto-Submitted: auto-replied`.",
             true,
             |a| Box::pin(send_mail(a)),
         )
@@ -40,6 +40,8 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("cc", Recipients),
             Param::optional("subject", Text),
             Param::required("body", Text),
+            Param::optional("reply_all", Boolean),
+            Param::optional("auto_reply", Boolean),
         ])
         .one_of(&["in_reply_to", "follows"]),
         ActionKind::without_driver(
@@ -50,15 +52,56 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
     ]
 }
 
+/// Most messages an employee sends in one thread in a day on its own; past it, replies
+/// in that thread wait for a human (a loop with a mail robot the headers do not reveal
+/// stops here).
+pub(crate) const THREAD_CAP: u64 = 8;
+
+/// What an action would send: the message, or why it must not be sent.
+#[derive(Debug)]
+pub(crate) enum Prepared {
+    /// The message, ready to go.
+    Send(MailMessage),
+    /// Not sent, and why (RFC 3834: the original must not be answered automatically).
+    Withheld(String),
+}
+
 /// `email.send` / `email.reply`: composed, sent with the Message-ID of the action, and
-/// on the built-in driver handed to the employees it is addressed to.
+/// on the built-in driver handed to the employees it is addressed to. A reply the
+/// employee must not send on its own (see [`prepare`]) is withheld and says why.
 async fn send_mail(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let (hands, me, entry) = (a.hands, a.me, a.entry);
+    let id = message_id_for(&entry.key, &hands.domain);
+    let m = match prepare(hands, me, &entry.kind, &entry.params, id).await? {
+        Prepared::Send(m) => m,
+        Prepared::Withheld(why) => {
+            tracing::info!(employee = %me.id, action = %entry.key, %why, "reply withheld");
+            metrics::counter!("empla_mail_withheld_total").increment(1);
+            return Ok(json!({"sent": false, "withheld": why}));
+        }
+    };
+    deliver_mail(hands, &m).await?;
+    Ok(json!({"message_id": m.message_id, "to": m.to, "cc": m.cc, "subject": m.subject}))
+}
+
+/// The message an `email.send` or `email.reply` action would send, with the headers a
+/// good mail robot writes (RFC 3834): every message counts the employees' messages in a
+/// row in its thread ([`LOOP_HEADER`]); an acknowledgement (`auto_reply = true`) says
+/// `Auto-Submitted: auto-replied`; correspondence a plan composes is otherwise
+/// unmarked. A reply is withheld when the message it answers was sent automatically, to
+/// a list or by a mail system, came from the employee's own address to itself, ends a
+/// loop of employees' messages, or when the employee has already written
+/// [`THREAD_CAP`] messages in the thread today.
+pub(crate) async fn prepare(
+    hands: &Hands,
+    me: &Sender,
+    kind: &str,
+    params: &Json,
+    message_id: String,
+) -> Result<Prepared, CapabilityError> {
     // What it answers: a Message-ID, or the employee's own earlier action (a follow-up).
-    let answered = match (
-        param(&entry.params, "in_reply_to"),
-        param(&entry.params, "follows").and_then(|a| a.parse::<u64>().ok()),
-    ) {
+    let follows = param(params, "follows").and_then(|a| a.parse::<u64>().ok());
+    let answered = match (param(params, "in_reply_to"), follows) {
         (Some(id), _) => Some(crate::model::clean_message_id(id).to_string()),
         (None, Some(action)) => Some(message_id_for(
             &OutboxEntry::key_for(me.id, action),
@@ -70,16 +113,48 @@ async fn send_mail(a: &Act<'_>) -> Result<Json, CapabilityError> {
         Some(id) => hands.store.mail(&hands.tenant, &id).await?,
         None => None,
     };
-    let m = compose(
-        &entry.kind,
-        &entry.params,
-        me,
-        original.as_ref(),
-        message_id_for(&entry.key, &hands.domain),
-        Utc::now(),
-    )?;
-    deliver_mail(hands, &m).await?;
-    Ok(json!({"message_id": m.message_id, "to": m.to, "subject": m.subject}))
+    if let Some(o) = original.as_ref().filter(|_| kind == "email.reply") {
+        let mine = bare_address(&o.from).eq_ignore_ascii_case(&me.email);
+        if !mine && let Some(why) = o.no_automatic_reply() {
+            return Ok(Prepared::Withheld(format!("no reply on its own: {why}")));
+        }
+        if mine && o.recipients().contains(&me.email.to_ascii_lowercase()) {
+            return Ok(Prepared::Withheld(
+                "no reply on its own: it came from the employee's own address to itself".into(),
+            ));
+        }
+        let since = Utc::now() - chrono::Duration::days(1);
+        let sent = hands
+            .store
+            .sent_in_thread(&hands.tenant, &me.email, o.thread(), since)
+            .await?;
+        if sent >= THREAD_CAP {
+            return Ok(Prepared::Withheld(format!(
+                "no reply on its own: it has written {sent} messages in this thread in the last day; a human continues it"
+            )));
+        }
+    }
+    let mut m = compose(kind, params, me, original.as_ref(), message_id, Utc::now())?;
+    let count = match &original {
+        Some(o) if bare_address(&o.from).eq_ignore_ascii_case(&me.email) => o.loop_count().max(1),
+        Some(o) => o.loop_count() + 1,
+        None => 1,
+    };
+    m.headers.insert(LOOP_HEADER.into(), count.to_string());
+    if flag(params, "auto_reply") {
+        m.headers
+            .insert("Auto-Submitted".into(), "auto-replied".into());
+    }
+    Ok(Prepared::Send(m))
+}
+
+/// A boolean parameter: `true` or `"true"`.
+pub(crate) fn flag(params: &Json, name: &str) -> bool {
+    match &params[name] {
+        Json::Bool(b) => *b,
+        Json::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 /// Sends a composed message and, on the built-in driver, routes it to employees.
@@ -115,6 +190,12 @@ pub(crate) fn own_mail(
         in_reply_to: None,
         references: Vec::new(),
         attachments: Vec::new(),
+        // A notice the node writes on its own: no mail robot answers it (RFC 3834).
+        headers: [
+            ("Auto-Submitted".to_string(), "auto-generated".to_string()),
+            (LOOP_HEADER.to_string(), "1".to_string()),
+        ]
+        .into(),
         at: Utc::now(),
     }
 }

@@ -1,6 +1,7 @@
 //! What an employee writes, from an action's parameters: `email.send` (`to`, `subject`,
 //! `body`, optional `cc`) starts a thread; `email.reply` (`in_reply_to`, `body`,
-//! optional `subject`) answers the sender of a stored message and keeps the thread's
+//! optional `subject`, `reply_all`) answers the sender of a stored message (with
+//! `reply_all`, everyone else on it in copy) and keeps the thread's
 //! headers (In-Reply-To, References, the subject with `Re:`). A reply to a message the
 //! employee sent itself — a follow-up, named by `follows` (the action that sent it) —
 //! goes to that message's recipients, in the same thread.
@@ -41,6 +42,7 @@ pub fn compose(
         in_reply_to: None,
         references: Vec::new(),
         attachments: Vec::new(),
+        headers: Default::default(),
         at: now,
     };
     match kind {
@@ -66,7 +68,22 @@ pub fn compose(
                     m.cc = o.cc.clone();
                 }
             } else {
+                // To the sender only; with `reply_all`, everyone else on it in copy.
                 m.to = o.from.clone();
+                if super::actions::flag(params, "reply_all") {
+                    let skip = [bare_address(&o.from), sender.email.as_str()];
+                    let mut cc: Vec<&str> = split_addresses(&m.cc).collect();
+                    for a in split_addresses(&o.to).chain(split_addresses(&o.cc)) {
+                        let bare = bare_address(a);
+                        let seen = cc
+                            .iter()
+                            .any(|c| bare_address(c).eq_ignore_ascii_case(bare));
+                        if !seen && !skip.iter().any(|s| s.eq_ignore_ascii_case(bare)) {
+                            cc.push(a);
+                        }
+                    }
+                    m.cc = cc.join(", ");
+                }
             }
             if m.subject.is_empty() {
                 m.subject = reply_subject(&o.subject);
@@ -134,6 +151,7 @@ mod tests {
             in_reply_to: Some("m1@acme.com".into()),
             references: vec!["m1@acme.com".into()],
             attachments: vec![],
+            headers: Default::default(),
             at: Utc::now(),
         }
     }
@@ -171,6 +189,7 @@ mod tests {
             in_reply_to: None,
             references: vec![],
             attachments: vec![],
+            headers: Default::default(),
             at: Utc::now(),
         };
         let m = compose(

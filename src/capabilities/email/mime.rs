@@ -51,6 +51,7 @@ pub fn parse(raw: &[u8], attachment_max: u64, now: DateTime<Utc>) -> Inbound {
                 in_reply_to: None,
                 references: Vec::new(),
                 attachments: Vec::new(),
+                headers: Default::default(),
                 at: now,
             },
             files: Vec::new(),
@@ -84,6 +85,13 @@ pub fn parse(raw: &[u8], attachment_max: u64, now: DateTime<Utc>) -> Inbound {
     {
         references.push(r.clone());
     }
+    let headers = crate::model::KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let v = root.header_raw(*name)?;
+            Some((name.to_string(), one_line(v.trim())))
+        })
+        .collect();
     let mut message = MailMessage {
         message_id,
         from: addresses(root.from()),
@@ -94,6 +102,7 @@ pub fn parse(raw: &[u8], attachment_max: u64, now: DateTime<Utc>) -> Inbound {
         in_reply_to,
         references,
         attachments: Vec::new(),
+        headers,
         at: now,
     };
     let mut files = Vec::new();
@@ -211,10 +220,7 @@ fn body(root: &Message<'_>) -> String {
     if text.len() <= MAX_INBOUND_BODY {
         return text;
     }
-    let mut cut = MAX_INBOUND_BODY;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let cut = text.floor_char_boundary(MAX_INBOUND_BODY);
     format!(
         "{}\n[… {} more bytes not kept]",
         &text[..cut],
@@ -274,8 +280,12 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
+/// The longest attachment file name kept, in bytes.
+const NAME_BYTES: usize = 200;
+
 /// A file name that stays inside its folder: no separators, no leading dots, no
-/// control characters, at most 120 characters.
+/// control characters, at most [`NAME_BYTES`] bytes (file systems count a name's bytes:
+/// 255 on most, and the saved file adds a number and a temporary extension).
 fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
@@ -288,7 +298,7 @@ fn safe_file_name(name: &str) -> String {
         })
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
-    cleaned.chars().take(120).collect()
+    cleaned[..cleaned.floor_char_boundary(NAME_BYTES)].to_string()
 }
 
 #[cfg(test)]
@@ -380,6 +390,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_long_file_name_is_cut_by_bytes_on_a_character_boundary() {
+        // 150 characters of three bytes each: 450 bytes, past what a file system takes.
+        let long = "報".repeat(150) + ".pdf";
+        let name = safe_file_name(&long);
+        assert!(name.len() <= NAME_BYTES, "{} bytes", name.len());
+        assert!(name.starts_with("報報") && name.chars().all(|c| c == '報'));
+        assert_eq!(safe_file_name("../q3 report.pdf"), "_q3 report.pdf");
     }
 
     #[test]

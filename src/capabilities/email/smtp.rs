@@ -15,7 +15,10 @@ use crate::config::Security;
 use crate::model::{MailMessage, TenantId, bare_address, split_addresses};
 use crate::store::{Folder, Store};
 use dashmap::DashMap;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{
+    Mailbox,
+    header::{ContentType, HeaderName, HeaderValue},
+};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -118,6 +121,11 @@ pub fn wire_message(m: &MailMessage) -> Result<lettre::Message, CapabilityError>
         let refs: Vec<String> = m.references.iter().map(|r| format!("<{r}>")).collect();
         b = b.references(refs.join(" "));
     }
+    for (name, value) in &m.headers {
+        let name = HeaderName::new_from_ascii(name.clone())
+            .map_err(|e| CapabilityError::Invalid(format!("header {name:?}: {e}")))?;
+        b = b.raw_header(HeaderValue::new(name, value.clone()));
+    }
     b.header(ContentType::TEXT_PLAIN)
         .body(m.body.clone())
         .map_err(|e| CapabilityError::Invalid(format!("the message cannot be built: {e}")))
@@ -173,6 +181,7 @@ mod tests {
             in_reply_to: Some("m2@customer.test".into()),
             references: vec!["m1@customer.test".into(), "m2@customer.test".into()],
             attachments: vec![],
+            headers: Default::default(),
             at: Utc::now(),
         };
         let wire = String::from_utf8(wire_message(&m).unwrap().formatted()).unwrap();

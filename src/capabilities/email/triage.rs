@@ -220,6 +220,7 @@ mod tests {
             in_reply_to: None,
             references: vec![],
             attachments: vec![],
+            headers: Default::default(),
             at: Utc::now(),
         }
     }

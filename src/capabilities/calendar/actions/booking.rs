@@ -363,6 +363,7 @@ pub(super) async fn invite(
         in_reply_to: None,
         references: Vec::new(),
         attachments: Vec::new(),
+        headers: Default::default(),
         at: Utc::now(),
     };
     deliver_mail(hands, &m).await
