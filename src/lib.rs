@@ -21,6 +21,7 @@ pub mod bdi;
 pub mod capabilities;
 pub mod cli;
 pub mod config;
+pub mod failpoints;
 pub mod lifecycle;
 pub mod memory;
 pub mod model;

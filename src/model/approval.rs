@@ -64,6 +64,25 @@ pub struct Approval {
     /// The reason the human gave.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision_reason: Option<String>,
+    /// For mail (`email.send`, `email.reply`): who it would go to, worked out as it
+    /// would be sent (a reply's recipients come from the message it answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<FinalRecipients>,
+}
+
+/// The final recipients of the mail an approval would send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FinalRecipients {
+    /// To, as written (`Name <address>`, comma-separated).
+    pub to: String,
+    /// Copies; empty when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cc: String,
+    /// Why it would not be sent after all, if it would not (RFC 3834: its original
+    /// must not be answered on the employee's own), or why its recipients cannot be
+    /// worked out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 impl Approval {

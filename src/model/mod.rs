@@ -18,7 +18,7 @@ mod task;
 #[cfg(test)]
 pub(crate) use persona::sample as persona_sample;
 
-pub use approval::{ActionStatus, Approval, ApprovalStatus, OutboxEntry};
+pub use approval::{ActionStatus, Approval, ApprovalStatus, FinalRecipients, OutboxEntry};
 pub use calendar::{
     CalendarEvent, EventStatus, MAX_MEETING, NewMeeting, Proposal, SlotRequest, WorkingHours,
     attendee_list, parse_hours,

@@ -47,10 +47,15 @@ impl Node {
         status: Option<ApprovalStatus>,
         limit: i64,
     ) -> Result<Vec<Approval>, StoreError> {
-        self.rt
+        let mut list = self
+            .rt
             .store
             .approvals(&self.rt.tenant, employee, status, limit)
-            .await
+            .await?;
+        for a in &mut list {
+            a.recipients = crate::capabilities::email::final_recipients(&self.rt.hands, a).await?;
+        }
+        Ok(list)
     }
 
     /// A human approves or rejects a pending approval. The decision and the event that

@@ -36,6 +36,7 @@ impl ApprovalRow {
             decided_at: self.decided_at.map(from_micros),
             decided_by: self.decided_by,
             decision_reason: self.decision_reason,
+            recipients: None,
         })
     }
 }

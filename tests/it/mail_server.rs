@@ -137,6 +137,10 @@ async fn a_customer_mail_by_smtp_is_answered_by_smtp_in_the_thread() {
     assert_eq!(reply.from, format!("Sam Rivera <{SAM}>"));
     assert!(reply.to.contains(SARAH), "{}", reply.to);
     assert!(reply.body.contains("I'm on it"), "{}", reply.body);
+    // An acknowledgement: marked so no mail robot answers it (RFC 3834), with the
+    // node's loop count.
+    assert_eq!(reply.headers["Auto-Submitted"], "auto-replied");
+    assert_eq!(reply.headers["X-Empla-Loop"], "1");
     assert!(
         reply.message_id.ends_with("@example.test"),
         "{}",
@@ -318,7 +322,15 @@ async fn a_message_read_again_after_a_crash_is_perceived_and_answered_once() {
     .await;
     drop(node); // killed, no graceful stop
 
-    // As if the node had crashed after committing the message but before `\Seen`.
+    // As if the node had crashed after committing the message but before `\Seen` and
+    // before intake's cursor moved past it.
+    let db = format!("sqlite://{}", data.path().join("empla.db").display());
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::query("UPDATE mail_cursors SET next_uid = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
     let login = client.logins.of(SAM).unwrap();
     let mut sams = Mailbox::open(&client, SAM, &login).await.unwrap();
     let all = sams.search("ALL").await.unwrap();
@@ -360,4 +372,118 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_cannot_be_stored_is_parked_and_intake_goes_on() {
+    let mail = TestMailServer::start(&[SAM, SARAH]);
+    let data = tempfile::tempdir().unwrap();
+    let mut env = node_env(&mail, data.path(), &[SAM]);
+    env.push(("EMPLA_MAIL__PARK_AFTER", "3".into()));
+    env.push(("EMPLA_MAIL__PARK_FOLDER", "Needs a human".into()));
+    let node = start_binary_with(data.path(), Some(TOKEN), &env);
+    // The store refuses this one every time (the test-only failpoint); the next one is
+    // an ordinary message behind it.
+    mail.submit(
+        SARAH,
+        SAM,
+        &issue_mail(SARAH, "stuck-1@customer.test", "[failpoint:mail-store] Export"),
+    )
+    .await;
+    mail.submit(
+        SARAH,
+        SAM,
+        &issue_mail(SARAH, "behind-1@customer.test", "Sync is broken"),
+    )
+    .await;
+    eventually(60, "the message behind it taken in", || async {
+        (perceived(&node, "behind-1@customer.test").await.len() == 1).then_some(())
+    })
+    .await;
+    // Tried three times (1 s, then 2 s apart), then flagged and moved for a human.
+    let client = mail.client(&[SARAH, SAM]);
+    let login = client.logins.of(SAM).unwrap();
+    eventually(60, "the stuck message parked", || async {
+        let mut sams = Mailbox::open(&client, SAM, &login).await.unwrap();
+        let inbox = sams.search("ALL").await.unwrap().len();
+        let parked = match sams.select("Needs a human").await {
+            Ok(()) => sams.search("FLAGGED").await.unwrap().len(),
+            Err(_) => 0,
+        };
+        sams.logout().await;
+        (inbox == 1 && parked == 1).then_some(())
+    })
+    .await;
+    // The employee was told; the parked message was never perceived as mail.
+    let episodes = node
+        .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
+        .await;
+    let told: Vec<&Value> = episodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["payload"]["folder"] == "Needs a human")
+        .collect();
+    assert_eq!(told.len(), 1, "{episodes}");
+    assert!(
+        told[0]["payload"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("failpoint"),
+        "{}",
+        told[0]
+    );
+    assert!(perceived(&node, "stuck-1@customer.test").await.is_empty());
+    let metrics = node.client().get(node.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(metrics.contains("empla_mail_parked_total 1"), "{metrics}");
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_another_client_marked_read_is_still_taken_in() {
+    let mail = TestMailServer::start(&[SAM, SARAH]);
+    let data = tempfile::tempdir().unwrap();
+    let node = start_node(&mail, data.path());
+    mail.submit(
+        SARAH,
+        SAM,
+        &issue_mail(SARAH, "first-1@customer.test", "Export"),
+    )
+    .await;
+    eventually(60, "the first message taken in", || async {
+        (perceived(&node, "first-1@customer.test").await.len() == 1).then_some(())
+    })
+    .await;
+    node.terminate();
+
+    // While the node is down a human reads the next message in another client.
+    mail.submit(
+        SARAH,
+        SAM,
+        &issue_mail(SARAH, "read-1@customer.test", "Sync is broken"),
+    )
+    .await;
+    let client = mail.client(&[SARAH, SAM]);
+    let login = client.logins.of(SAM).unwrap();
+    eventually(30, "the second message delivered", || async {
+        let mut sams = Mailbox::open(&client, SAM, &login).await.unwrap();
+        let all = sams.search("ALL").await.unwrap();
+        let delivered = all.len() == 2;
+        if delivered {
+            sams.set_seen(&all, true).await.unwrap();
+        }
+        sams.logout().await;
+        delivered.then_some(())
+    })
+    .await;
+    assert_eq!(unseen(&client, SAM).await, 0);
+
+    let node = start_node(&mail, data.path());
+    eventually(60, "the message read elsewhere taken in", || async {
+        (perceived(&node, "read-1@customer.test").await.len() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(perceived(&node, "first-1@customer.test").await.len(), 1);
+    node.terminate();
 }

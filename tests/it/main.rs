@@ -14,6 +14,7 @@ mod embeddings;
 mod escalation;
 mod interaction;
 mod mail_fixture;
+mod mail_robot;
 mod mail_server;
 mod memory;
 mod memory_api;

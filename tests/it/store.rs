@@ -259,6 +259,7 @@ async fn approvals_and_outbox_are_stored_with_the_decision_and_settled_once(stor
         decided_at: None,
         decided_by: None,
         decision_reason: None,
+        recipients: None,
     };
     let entry = OutboxEntry {
         key: OutboxEntry::key_for(p.id, 8),

@@ -392,6 +392,7 @@ fn record(
                     decided_at: None,
                     decided_by: None,
                     decision_reason: None,
+                    recipients: None,
                 });
             }
         },
@@ -418,6 +419,7 @@ fn record(
                 decided_at: None,
                 decided_by: None,
                 decision_reason: None,
+                recipients: None,
             });
         }
         _ => {}

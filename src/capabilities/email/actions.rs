@@ -148,6 +148,45 @@ pub(crate) async fn prepare(
     Ok(Prepared::Send(m))
 }
 
+/// Who the mail an approval would send goes to, worked out as [`prepare`] would when it
+/// runs; none when the approval is not for mail.
+pub async fn final_recipients(
+    hands: &Hands,
+    approval: &crate::model::Approval,
+) -> Result<Option<crate::model::FinalRecipients>, crate::store::StoreError> {
+    let kind = approval.action_kind();
+    if kind != "email.send" && kind != "email.reply" {
+        return Ok(None);
+    }
+    let Some((me, _)) = hands.sender(approval.employee_id).await? else {
+        return Ok(None);
+    };
+    let params = approval.action_params();
+    let preview = format!("approval-{}@{}", approval.id, hands.domain);
+    Ok(Some(match prepare(hands, &me, kind, params, preview).await {
+        Ok(Prepared::Send(m)) => crate::model::FinalRecipients {
+            to: m.to,
+            cc: m.cc,
+            withheld: None,
+        },
+        Ok(Prepared::Withheld(why)) => crate::model::FinalRecipients {
+            to: String::new(),
+            cc: String::new(),
+            withheld: Some(why),
+        },
+        Err(e @ CapabilityError::Service(_)) => crate::model::FinalRecipients {
+            to: String::new(),
+            cc: String::new(),
+            withheld: Some(format!("recipients not known now: {e}")),
+        },
+        Err(e) => crate::model::FinalRecipients {
+            to: String::new(),
+            cc: String::new(),
+            withheld: Some(e.to_string()),
+        },
+    }))
+}
+
 /// A boolean parameter: `true` or `"true"`.
 pub(crate) fn flag(params: &Json, name: &str) -> bool {
     match &params[name] {

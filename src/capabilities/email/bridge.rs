@@ -1,9 +1,15 @@
 //! The IMAP bridge: with `mail.driver = "server"`, one watcher per employee mailbox
-//! that has a login in the credentials file. A watcher fetches what is unseen, parses
-//! it, keeps its attachments as files, stores the message and commits it to the
-//! employee's durable inbox — and only then sets `\Seen` on the server. A crash before
-//! that re-reads the message at the next start, and its Message-ID makes the second
-//! read change nothing.
+//! that has a login in the credentials file. A watcher reads INBOX by UID from where
+//! intake stands (a cursor stored per mailbox with its UIDVALIDITY, so a message
+//! another client marked read is still taken in), parses each message, keeps its
+//! attachments as files, stores it and commits it to the employee's durable inbox —
+//! and only then sets `\Seen` and moves the cursor. A crash before that re-reads the
+//! message at the next start, and its Message-ID makes the second read change nothing.
+//!
+//! A message that cannot be taken in is tried again with backoff (1 s, 2 s, 4 s, …) while
+//! the rest of the mailbox goes on; after `mail.park_after` tries it is flagged, moved
+//! to `mail.park_folder` and reported (log, `empla_mail_parked_total`, an
+//! `email.parked` event to the employee), so intake never loops on one message.
 //!
 //! Every `poll_every` the bridge re-reads the credentials file and the directory:
 //! new hires with a login get a watcher, offboarded employees and removed logins lose
@@ -14,15 +20,20 @@ use super::imap::Mailbox;
 use super::intake::{IntakeError, Route, take_in};
 use super::{IntakeSettings, MailAccount, MailServer, mime};
 use crate::capabilities::{CapabilityError, Hands, PerceiveError};
-use crate::model::EmployeeId;
+use crate::model::{EmployeeId, NewEvent, kinds};
+use crate::store::MailCursor;
 use chrono::Utc;
-use std::collections::HashMap;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 use tokio::task::JoinHandle;
 
 /// Most messages fetched and committed together.
 const BATCH: usize = 32;
+/// The folder intake reads.
+const INBOX: &str = "INBOX";
 /// Longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -80,6 +91,10 @@ pub(crate) fn start(hands: Arc<Hands>) -> Option<JoinHandle<()>> {
     }))
 }
 
+/// Messages that could not be taken in yet, by UID: tries so far and when to try next.
+/// Kept across reconnections of one watcher.
+type Failing = BTreeMap<u32, (u32, Instant)>;
+
 /// Watches one mailbox for as long as it runs, reconnecting with backoff.
 async fn watch(
     hands: Arc<Hands>,
@@ -90,6 +105,7 @@ async fn watch(
     login: MailAccount,
 ) {
     let mut backoff = Duration::from_secs(1);
+    let mut failing = Failing::new();
     loop {
         let err = session(
             &hands,
@@ -99,6 +115,7 @@ async fn watch(
             &address,
             &login,
             &mut backoff,
+            &mut failing,
         )
         .await;
         metrics::counter!("empla_mail_imap_errors_total").increment(1);
@@ -108,8 +125,10 @@ async fn watch(
     }
 }
 
-/// One connection: read what is unseen, commit it, mark it seen, wait for more.
-/// Returns only on an error.
+/// One connection: take in what arrived since the cursor, mark it seen, park what
+/// cannot be taken in after its tries, move the cursor, wait for more. Returns only on
+/// an error.
+#[allow(clippy::too_many_arguments)]
 async fn session(
     hands: &Hands,
     server: &MailServer,
@@ -118,29 +137,88 @@ async fn session(
     address: &str,
     login: &MailAccount,
     backoff: &mut Duration,
+    failing: &mut Failing,
 ) -> CapabilityError {
     let mut mailbox = match Mailbox::open(server, address, login).await {
         Ok(m) => m,
         Err(e) => return e,
     };
     *backoff = Duration::from_secs(1);
+    let stored = match hands.store.mail_cursor(&hands.tenant, id, INBOX).await {
+        Ok(c) => c,
+        Err(e) => return CapabilityError::Service(format!("the mail cursor of {address} could not be read: {e}")),
+    };
+    // Under the same UIDVALIDITY, on from where intake stood; under a new one, from the
+    // start (Message-IDs keep what was taken in before from being taken in twice); the
+    // first time, from the oldest message not yet read (what arrived before the node
+    // watched this mailbox and was read by a human is left alone).
+    let mut cursor = match stored {
+        Some(c) if c.uid_validity == mailbox.uid_validity => c.next_uid,
+        Some(_) => {
+            failing.clear();
+            1
+        }
+        None => match mailbox.unseen().await {
+            Ok(unseen) => unseen.first().copied().unwrap_or(mailbox.uid_next),
+            Err(e) => return e,
+        },
+    };
+    let mut saved = stored.filter(|c| c.uid_validity == mailbox.uid_validity);
     loop {
-        let unseen = match mailbox.unseen().await {
+        let fresh = match mailbox.since(cursor).await {
             Ok(u) => u,
             Err(e) => return e,
         };
-        for chunk in unseen.chunks(BATCH) {
+        // A message gone from the server (moved or deleted by someone) is not retried.
+        failing.retain(|uid, _| fresh.binary_search(uid).is_ok());
+        let now = Instant::now();
+        let due: Vec<u32> = fresh
+            .iter()
+            .copied()
+            .filter(|uid| failing.get(uid).is_none_or(|(_, at)| *at <= now))
+            .collect();
+        for chunk in due.chunks(BATCH) {
             let fetched = match mailbox.fetch(chunk).await {
                 Ok(f) => f,
                 Err(e) => return e,
             };
-            let taken = take_fetched(hands, settings, id, address, fetched).await;
-            if let Err(e) = mailbox.mark_seen(&taken).await {
+            let (seen, park) = take_fetched(hands, settings, id, address, fetched, failing).await;
+            if let Err(e) = mailbox.mark_seen(&seen).await {
                 return e;
             }
+            for (uid, why) in park {
+                if let Err(e) = mailbox.park(uid, &settings.park_folder).await {
+                    return e;
+                }
+                failing.remove(&uid);
+                report_parked(hands, settings, id, address, uid, &why).await;
+            }
         }
-        if unseen.is_empty() {
-            mailbox = match mailbox.wait(settings.poll_every).await {
+        // Intake stands at the oldest message still to be taken in, or past the newest.
+        let next = failing
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or_else(|| fresh.last().map_or(cursor, |u| u + 1));
+        cursor = next;
+        let want = MailCursor {
+            uid_validity: mailbox.uid_validity,
+            next_uid: cursor,
+        };
+        if saved != Some(want) {
+            if let Err(e) = hands.store.set_mail_cursor(&hands.tenant, id, INBOX, want).await {
+                return CapabilityError::Service(format!("the mail cursor of {address} could not be stored: {e}"));
+            }
+            saved = Some(want);
+        }
+        if due.is_empty() {
+            // Nothing new to take in: wait for mail, or until the next retry is due.
+            let retry = failing
+                .values()
+                .map(|(_, at)| at.saturating_duration_since(Instant::now()))
+                .min();
+            let wait = retry.map_or(settings.poll_every, |r| r.min(settings.poll_every));
+            mailbox = match mailbox.wait(wait.max(Duration::from_millis(50))).await {
                 Ok(m) => m,
                 Err(e) => return e,
             };
@@ -149,14 +227,17 @@ async fn session(
 }
 
 /// Parses, stores and commits the fetched messages (together, so the group commit
-/// takes them in one transaction); answers the UIDs that may be marked seen.
+/// takes them in one transaction). Answers the UIDs that may be marked seen, and those
+/// to park (with why) because they failed their last try; the others that failed wait
+/// in `failing` for their next try.
 async fn take_fetched(
     hands: &Hands,
     settings: &IntakeSettings,
     id: EmployeeId,
     address: &str,
     fetched: Vec<(u32, Vec<u8>)>,
-) -> Vec<u32> {
+    failing: &mut Failing,
+) -> (Vec<u32>, Vec<(u32, String)>) {
     let received = Utc::now();
     let results = futures::future::join_all(fetched.into_iter().map(|(uid, raw)| async move {
         (
@@ -166,23 +247,63 @@ async fn take_fetched(
     }))
     .await;
     let mut seen = Vec::new();
+    let mut park = Vec::new();
     for (uid, r) in results {
         match r {
-            Ok(()) => seen.push(uid),
+            Ok(()) => {
+                failing.remove(&uid);
+                seen.push(uid);
+            }
             // The employee cannot take it: it stays on the server, seen, and is said.
             Err(TakeError::Refused(why)) => {
                 tracing::error!(employee = %id, %address, uid, error = %why, "a message was not taken in; it stays in the mailbox, marked seen");
                 metrics::counter!("empla_mail_refused_total").increment(1);
+                failing.remove(&uid);
                 seen.push(uid);
             }
-            // Left unseen: read again on the next round.
             Err(TakeError::Later(why)) => {
-                tracing::warn!(employee = %id, %address, uid, error = %why, "a message will be read again");
+                let tries = failing.get(&uid).map_or(0, |(t, _)| *t) + 1;
+                if tries >= settings.park_after {
+                    park.push((uid, why));
+                } else {
+                    let wait = Duration::from_secs(1 << (tries - 1).min(6));
+                    tracing::warn!(employee = %id, %address, uid, tries, retry_in = ?wait, error = %why, "a message could not be taken in; it will be tried again");
+                    failing.insert(uid, (tries, Instant::now() + wait));
+                }
             }
         }
     }
     metrics::counter!("empla_mail_received_total").increment(seen.len() as u64);
-    seen
+    (seen, park)
+}
+
+/// Says that a message was parked: in the log, in `/metrics`, and to the employee (an
+/// `email.parked` event, so it is in its timeline and a plan can hand it to a human).
+async fn report_parked(
+    hands: &Hands,
+    settings: &IntakeSettings,
+    id: EmployeeId,
+    address: &str,
+    uid: u32,
+    why: &str,
+) {
+    tracing::error!(employee = %id, %address, uid, folder = %settings.park_folder, error = %why, "a message that could not be taken in was parked");
+    metrics::counter!("empla_mail_parked_total").increment(1);
+    let event = NewEvent {
+        kind: kinds::EMAIL_PARKED.into(),
+        source: "imap".into(),
+        payload: json!({
+            "address": address,
+            "uid": uid,
+            "folder": settings.park_folder,
+            "tries": settings.park_after,
+            "error": why,
+        }),
+        idempotency_key: None,
+    };
+    if let Err(e) = hands.employees.perceive(id, event).await {
+        tracing::warn!(employee = %id, error = %e, "the employee could not be told of the parked message");
+    }
 }
 
 enum TakeError {

@@ -64,6 +64,11 @@ pub struct MailConfig {
     pub poll_every: Duration,
     /// Attachments larger than this are recorded (name, type, size) but not kept.
     pub attachment_max_bytes: u64,
+    /// The IMAP folder a message that cannot be taken in is moved to (flagged), made
+    /// when missing.
+    pub park_folder: String,
+    /// Tries (with backoff from one second, doubling) before such a message is parked.
+    pub park_after: u32,
 }
 
 impl Default for MailConfig {
@@ -80,6 +85,8 @@ impl Default for MailConfig {
             credentials_file: PathBuf::from("mail-credentials.toml"),
             poll_every: Duration::from_secs(30),
             attachment_max_bytes: 25 << 20,
+            park_folder: "Parked".into(),
+            park_after: 5,
         }
     }
 }
@@ -120,6 +127,23 @@ impl MailConfig {
                     "must be at least 1s, got {}",
                     humantime::format_duration(self.poll_every)
                 ),
+            ));
+        }
+        if self.park_folder.trim().is_empty() || self.park_folder.contains(['\r', '\n', '"']) {
+            e.push(ConfigError::new(
+                file,
+                "mail.park_folder",
+                format!(
+                    "must name an IMAP folder, e.g. \"Parked\", got {:?}",
+                    self.park_folder
+                ),
+            ));
+        }
+        if self.park_after == 0 {
+            e.push(ConfigError::new(
+                file,
+                "mail.park_after",
+                "must be at least 1: the tries before a message that cannot be taken in is parked",
             ));
         }
         if self.attachment_max_bytes == 0 {

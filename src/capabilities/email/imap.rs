@@ -76,7 +76,12 @@ type Session = async_imap::Session<MailStream>;
 pub struct Mailbox {
     session: Session,
     idle: bool,
+    can_move: bool,
     address: String,
+    /// INBOX's UIDVALIDITY: UIDs read under another are not this mailbox's.
+    pub uid_validity: u32,
+    /// INBOX's UIDNEXT when selected: the UID the next message will get.
+    pub uid_next: u32,
 }
 
 fn service(address: &str, what: &str, e: impl std::fmt::Display) -> CapabilityError {
@@ -169,12 +174,70 @@ impl Mailbox {
         })?;
         let caps = timed(address, "CAPABILITY", session.capabilities()).await?;
         let idle = caps.has_str("IDLE");
-        timed(address, "SELECT INBOX", session.select("INBOX")).await?;
+        let can_move = caps.has_str("MOVE");
+        let inbox = timed(address, "SELECT INBOX", session.select("INBOX")).await?;
         Ok(Mailbox {
             session,
             idle,
+            can_move,
             address: address.to_string(),
+            uid_validity: inbox.uid_validity.unwrap_or(0),
+            uid_next: inbox.uid_next.unwrap_or(1),
         })
+    }
+
+    /// Selects `folder` in place of INBOX (what a human's client does to look elsewhere).
+    pub async fn select(&mut self, folder: &str) -> Result<(), CapabilityError> {
+        let address = self.address.clone();
+        let selected = timed(
+            &address,
+            "SELECT",
+            self.session.select(format!("\"{folder}\"")),
+        )
+        .await?;
+        self.uid_validity = selected.uid_validity.unwrap_or(0);
+        self.uid_next = selected.uid_next.unwrap_or(1);
+        Ok(())
+    }
+
+    /// UIDs from `first` on, oldest first: what arrived since intake stood there,
+    /// whatever its `\Seen` flag (another client may have read it).
+    pub async fn since(&mut self, first: u32) -> Result<Vec<u32>, CapabilityError> {
+        let mut uids = self.search(&format!("UID {}:*", first.max(1))).await?;
+        // `n:*` names the last message even when its UID is below n.
+        uids.retain(|u| *u >= first);
+        Ok(uids)
+    }
+
+    /// Parks the message `uid`: flags it and moves it to `folder` (made when missing),
+    /// so a human finds it and intake passes it.
+    pub async fn park(&mut self, uid: u32, folder: &str) -> Result<(), CapabilityError> {
+        let address = self.address.clone();
+        let set = uid.to_string();
+        timed(&address, "STORE \\Flagged", async {
+            let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Flagged)").await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        let quoted = format!("\"{folder}\"");
+        // Made once; "already exists" is the usual answer after that.
+        let _ = timed(&address, "CREATE", self.session.create(&quoted)).await;
+        if self.can_move {
+            timed(&address, "MOVE", self.session.uid_mv(&set, &quoted)).await?;
+        } else {
+            timed(&address, "COPY", self.session.uid_copy(&set, &quoted)).await?;
+            timed(&address, "STORE \\Deleted", async {
+                let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            timed(&address, "EXPUNGE", async {
+                let stream = self.session.uid_expunge(&set).await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// UIDs of the messages not yet seen, oldest first.
@@ -247,7 +310,10 @@ impl Mailbox {
         let Mailbox {
             session,
             idle,
+            can_move,
             address,
+            uid_validity,
+            uid_next,
         } = self;
         let mut handle = session.idle();
         timed(&address, "IDLE", handle.init()).await?;
@@ -270,7 +336,10 @@ impl Mailbox {
         Ok(Mailbox {
             session,
             idle,
+            can_move,
             address,
+            uid_validity,
+            uid_next,
         })
     }
 

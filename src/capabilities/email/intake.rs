@@ -56,6 +56,8 @@ pub(crate) async fn take_in(
             .filter_map(|a| hands.employees.resolve(&a))
             .collect(),
         Route::Mailbox { employee, address } => {
+            crate::failpoints::hit("mail-store", &m.subject)
+                .map_err(|e| IntakeError::Store(StoreError::Refused(e)))?;
             hands
                 .store
                 .put_mail(

@@ -19,6 +19,7 @@ pub mod server;
 mod smtp;
 mod triage;
 
+pub use actions::final_recipients;
 pub use compose::{compose, message_id_for};
 pub use config::{MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security};
 pub use local::LocalMail;
@@ -56,6 +57,10 @@ pub struct IntakeSettings {
     pub attachment_max: u64,
     /// Where attachments are kept.
     pub attachments_dir: PathBuf,
+    /// Where a message that cannot be taken in is moved.
+    pub park_folder: String,
+    /// Tries before it is.
+    pub park_after: u32,
 }
 
 impl Mail {
@@ -87,6 +92,8 @@ impl Mail {
             poll_every: cfg.poll_every,
             attachment_max: cfg.attachment_max_bytes,
             attachments_dir: data_dir.join("attachments"),
+            park_folder: cfg.park_folder.clone(),
+            park_after: cfg.park_after,
         };
         Ok(mail)
     }
@@ -103,6 +110,8 @@ impl Mail {
                 poll_every: Duration::from_secs(30),
                 attachment_max: 10 * 1024 * 1024,
                 attachments_dir: PathBuf::from("data/attachments"),
+                park_folder: "Parked".into(),
+                park_after: 5,
             },
             triage: triage
                 .into_iter()
