@@ -58,15 +58,67 @@ impl Belief {
 }
 
 /// Every belief of an employee, by key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Beliefs {
     map: BTreeMap<String, Belief>,
+    /// The bytes of every key and value (as JSON), once counted; kept up to date from
+    /// then on (see [`Beliefs::bytes`]).
+    #[serde(skip)]
+    bytes: Option<usize>,
+}
+
+impl PartialEq for Beliefs {
+    fn eq(&self, other: &Self) -> bool {
+        self.map == other.map
+    }
+}
+
+/// What one belief counts towards [`Beliefs::bytes`].
+fn size(key: &str, b: &Belief) -> usize {
+    key.len() + super::bounds::json_size(&b.value, usize::MAX)
 }
 
 impl Beliefs {
     /// Sets (or confirms) a belief.
     pub fn set(&mut self, key: impl Into<String>, belief: Belief) {
-        self.map.insert(key.into(), belief);
+        let key = key.into();
+        if let Some(n) = &mut self.bytes {
+            *n += size(&key, &belief);
+            if let Some(old) = self.map.get(&key) {
+                *n -= size(&key, old);
+            }
+        }
+        self.map.insert(key, belief);
+    }
+
+    /// The bytes of every key and value, as JSON: counted once, then kept up to date.
+    pub fn bytes(&mut self) -> usize {
+        *self
+            .bytes
+            .get_or_insert_with(|| self.map.iter().map(|(k, b)| size(k, b)).sum())
+    }
+
+    /// Forgets the beliefs formed longest ago until keys and values take at most
+    /// `target` bytes.
+    pub(super) fn shed_bytes(&mut self, target: usize) {
+        let mut total = self.bytes();
+        if total <= target {
+            return;
+        }
+        let mut by_age: Vec<(DateTime<Utc>, usize, String)> = self
+            .map
+            .iter()
+            .map(|(k, b)| (b.at, size(k, b), k.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, n, k) in by_age {
+            if total <= target {
+                break;
+            }
+            self.map.remove(&k);
+            total -= n;
+        }
+        self.bytes = Some(total);
     }
 
     /// A belief by key.
@@ -76,7 +128,11 @@ impl Beliefs {
 
     /// Forgets a belief.
     pub fn remove(&mut self, key: &str) -> Option<Belief> {
-        self.map.remove(key)
+        let gone = self.map.remove(key);
+        if let (Some(n), Some(b)) = (&mut self.bytes, &gone) {
+            *n -= size(key, b);
+        }
+        gone
     }
 
     /// Number of beliefs.
@@ -119,12 +175,14 @@ impl Beliefs {
         super::bounds::keep_top(&mut chosen, n, |_, b| b.at);
         rest.append(&mut chosen);
         self.map = rest;
+        self.bytes = None;
     }
 
     /// Drops beliefs whose confidence has faded below `floor`.
     pub fn prune(&mut self, now: DateTime<Utc>, decay: &Decay, floor: f64) -> usize {
         let before = self.map.len();
         self.map.retain(|_, b| b.confidence_at(now, decay) >= floor);
+        self.bytes = None;
         before - self.map.len()
     }
 

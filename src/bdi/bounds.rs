@@ -8,7 +8,7 @@
 //! | calendar events watched     | upcoming ones, the [`CALENDAR_KEPT`] soonest         |
 //! | firing signals              | only those whose message or event is still watched   |
 //! | `last.<kind>` beliefs       | the [`EVENT_BELIEFS_KEPT`] most recently seen kinds  |
-//! | beliefs in all              | the [`BELIEFS_KEPT`] most recently formed            |
+//! | beliefs in all              | the [`BELIEFS_KEPT`] most recently formed, their keys and values within [`BELIEF_BYTES`] |
 //! | a belief's value            | at most [`VALUE_BYTES`] of JSON, strings cut by bytes |
 //! | metric series               | every goal's and signal's, and [`METRICS_KEPT`] more |
 //!
@@ -29,8 +29,10 @@ pub const UNANSWERED_KEPT: usize = 256;
 pub const CALENDAR_KEPT: usize = 256;
 /// `last.<kind>` beliefs: the payload of the last event of each kind.
 pub const EVENT_BELIEFS_KEPT: usize = 64;
-/// Beliefs in all.
-pub const BELIEFS_KEPT: usize = 512;
+/// Beliefs in all (the scale the reasoning core is built and measured for).
+pub const BELIEFS_KEPT: usize = 10_000;
+/// The bytes beliefs' keys and values may take in all, as JSON.
+pub const BELIEF_BYTES: usize = 512 * 1024;
 /// Metric series beyond those goals and signals read.
 pub const METRICS_KEPT: usize = 128;
 /// The JSON size a belief's value may have; bigger values keep their shape with long
@@ -78,6 +80,9 @@ impl Mind {
         }
         if self.beliefs.len() > BELIEFS_KEPT {
             self.beliefs.keep_newest(target(BELIEFS_KEPT), |_| true);
+        }
+        if self.beliefs.bytes() > BELIEF_BYTES {
+            self.beliefs.shed_bytes(target(BELIEF_BYTES));
         }
         let goal_metrics: BTreeSet<&str> = self
             .goals
@@ -186,7 +191,7 @@ fn shrink(v: &Json, budget: &mut usize) -> Json {
 }
 
 /// The approximate JSON size of `v`, counted only up to `limit`.
-fn json_size(v: &Json, limit: usize) -> usize {
+pub(super) fn json_size(v: &Json, limit: usize) -> usize {
     fn walk(v: &Json, n: &mut usize, limit: usize) {
         if *n > limit {
             return;

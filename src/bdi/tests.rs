@@ -690,3 +690,37 @@ steps = [
         "{text:?}"
     );
 }
+
+#[test]
+fn whatever_arrives_the_state_stays_within_its_bounds_and_keeps_what_goals_read() {
+    let mut w = World::new(Phase::Shadow);
+    w.run(metric(0.5));
+    for i in 0..2_000 {
+        w.now += Duration::seconds(1);
+        w.run(ev("metric", json!({"metric": format!("m{i}"), "value": i})));
+        w.run(ev(
+            "belief",
+            json!({"key": format!("fact.{i}"), "value": "x".repeat(10_000)}),
+        ));
+        w.run(ev(&format!("custom.k{i}"), json!({"i": i})));
+    }
+    let m = &w.mind;
+    // The goal's metric is kept however many others come; the newest others stay.
+    assert_eq!(m.metrics.latest("pipeline_coverage"), Some(0.5));
+    assert!(
+        m.metrics.len() <= bounds::METRICS_KEPT + 1,
+        "{}",
+        m.metrics.len()
+    );
+    assert_eq!(m.metrics.latest("m1999"), Some(1999.0));
+    assert!(m.beliefs.len() <= bounds::BELIEFS_KEPT);
+    assert!(w.mind.beliefs.clone().bytes() <= bounds::BELIEF_BYTES);
+    assert!(m.beliefs.count_prefix("last.") <= bounds::EVENT_BELIEFS_KEPT);
+    assert!(m.beliefs.get("last.custom.k1999").is_some());
+    // A metric forgotten takes its belief with it.
+    assert!(m.beliefs.get("metric.m0").is_none());
+    let fact = m.beliefs.get("fact.1999").expect("the newest fact is kept");
+    assert!(serde_json::to_string(&fact.value).unwrap().len() <= bounds::VALUE_BYTES);
+    let bytes = rmp_serde::to_vec(m).unwrap().len();
+    assert!(bytes < 512 * 1024, "{bytes} bytes");
+}

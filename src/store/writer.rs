@@ -480,6 +480,26 @@ fn busy(e: &StoreError) -> bool {
     matches!(e, StoreError::Database(db) if is_transient(db))
 }
 
+impl StoreError {
+    /// Whether the store is busy or out of reach, rather than refusing this one write:
+    /// any write would fail now, and trying later may succeed.
+    pub fn is_outage(&self) -> bool {
+        busy(self)
+    }
+}
+
+impl WriteError {
+    /// Whether any write would fail now (the store is out of reach, the node is
+    /// stopping), rather than this one being refused.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            WriteError::Store(e) => e.is_outage(),
+            WriteError::Closed => true,
+            WriteError::TooLarge { .. } => false,
+        }
+    }
+}
+
 /// Commits `ops`, giving a busy or briefly unreachable database a few more tries.
 async fn commit_with_retries(store: &Store, ops: &[Queued]) -> Result<HashSet<String>, StoreError> {
     let accepts: Vec<&Event> = ops

@@ -116,7 +116,9 @@ async fn outcome(node: &Node, sam: EmployeeId, message_id: &str) -> serde_json::
             .await
             .unwrap()
             .into_iter()
-            .find(|a| a.entry.params["in_reply_to"] == message_id && a.status != ActionStatus::Pending)
+            .find(|a| {
+                a.entry.params["in_reply_to"] == message_id && a.status != ActionStatus::Pending
+            })
             .map(|a| {
                 assert_eq!(a.status, ActionStatus::Done, "{:?}", a.result);
                 a.result.unwrap()
@@ -160,26 +162,76 @@ async fn an_acknowledgement_goes_to_the_sender_alone_marked_auto_replied() {
     let reply = node.mail_inbox("sarah@acme.com", 10).await.unwrap();
     assert_eq!(reply.len(), 1);
     assert_eq!(reply[0].to, "Sarah Chen <sarah@acme.com>");
-    assert_eq!(reply[0].cc, "", "an automatic reply goes to the sender only");
+    assert_eq!(
+        reply[0].cc, "",
+        "an automatic reply goes to the sender only"
+    );
     assert_eq!(reply[0].headers["Auto-Submitted"], "auto-replied");
     assert_eq!(reply[0].headers["X-Empla-Loop"], "1");
-    assert!(node.mail_inbox("lee@acme.com", 10).await.unwrap().is_empty());
+    assert!(
+        node.mail_inbox("lee@acme.com", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     node.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_automatic_reply_to_robots_lists_bulk_mail_systems_or_loops() {
     let (node, sam, _store) = start().await;
-    let cases: [(&str, &str, &[(&str, &str)], &str); 6] = [
-        ("ooo@acme.com", "Kim <kim@acme.com>", &[("Auto-Submitted", "auto-replied")], "Auto-Submitted"),
-        ("news@acme.com", "News <news@acme.com>", &[("Precedence", "bulk")], "Precedence: bulk"),
-        ("list@acme.com", "Dev list <dev@lists.acme.com>", &[("List-Id", "<dev.lists.acme.com>")], "List-Id"),
-        ("bounce@acme.com", "Mail Delivery System <MAILER-DAEMON@acme.com>", &[], "mail system"),
-        ("loop@other.com", "Bot <bot@other.com>", &[("X-Empla-Loop", "6")], "in a row"),
-        ("self@example.com", "Sam Rivera <sam.rivera@example.com>", &[], "own address"),
+    // (message, from, headers, what the withheld reply says)
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 6] = [
+        (
+            "ooo@acme.com",
+            "Kim <kim@acme.com>",
+            &[("Auto-Submitted", "auto-replied")],
+            "Auto-Submitted",
+        ),
+        (
+            "news@acme.com",
+            "News <news@acme.com>",
+            &[("Precedence", "bulk")],
+            "Precedence: bulk",
+        ),
+        (
+            "list@acme.com",
+            "Dev list <dev@lists.acme.com>",
+            &[("List-Id", "<dev.lists.acme.com>")],
+            "List-Id",
+        ),
+        (
+            "bounce@acme.com",
+            "Mail Delivery System <MAILER-DAEMON@acme.com>",
+            &[],
+            "mail system",
+        ),
+        (
+            "loop@other.com",
+            "Bot <bot@other.com>",
+            &[("X-Empla-Loop", "6")],
+            "in a row",
+        ),
+        (
+            "self@example.com",
+            "Sam Rivera <sam.rivera@example.com>",
+            &[],
+            "own address",
+        ),
     ];
     for (id, from, headers, _) in &cases {
-        arrives(&node, sam, Inbound { id, from, headers, ..Default::default() }).await;
+        arrives(
+            &node,
+            sam,
+            Inbound {
+                id,
+                from,
+                headers,
+                ..Default::default()
+            },
+        )
+        .await;
     }
     // A person who says the message is not automatic is answered.
     arrives(
@@ -200,7 +252,10 @@ async fn no_automatic_reply_to_robots_lists_bulk_mail_systems_or_loops() {
         assert!(withheld.contains(why), "{id}: {withheld}");
         let address = empla::model::bare_address(from);
         if address != SAM {
-            assert!(node.mail_inbox(address, 10).await.unwrap().is_empty(), "{id}");
+            assert!(
+                node.mail_inbox(address, 10).await.unwrap().is_empty(),
+                "{id}"
+            );
         }
     }
     assert!(outcome(&node, sam, "person@acme.com").await["message_id"].is_string());
@@ -214,7 +269,11 @@ async fn a_thread_gets_so_many_messages_from_an_employee_a_day_then_a_human_cont
     // Carol writes nine times in one thread; Sam answers eight, then stops.
     let ids: Vec<String> = (0..9).map(|i| format!("c{i}@acme.com")).collect();
     for (i, id) in ids.iter().enumerate() {
-        let refs: Vec<&str> = if i == 0 { vec![] } else { vec![ids[0].as_str()] };
+        let refs: Vec<&str> = if i == 0 {
+            vec![]
+        } else {
+            vec![ids[0].as_str()]
+        };
         arrives(
             &node,
             sam,
@@ -228,10 +287,16 @@ async fn a_thread_gets_so_many_messages_from_an_employee_a_day_then_a_human_cont
         .await;
         outcome(&node, sam, id).await;
     }
-    assert_eq!(node.mail_inbox("carol@acme.com", 20).await.unwrap().len(), 8);
+    assert_eq!(
+        node.mail_inbox("carol@acme.com", 20).await.unwrap().len(),
+        8
+    );
     let last = outcome(&node, sam, &ids[8]).await;
     assert!(
-        last["withheld"].as_str().unwrap().contains("8 messages in this thread"),
+        last["withheld"]
+            .as_str()
+            .unwrap()
+            .contains("8 messages in this thread"),
         "{last}"
     );
     node.shutdown().await;
@@ -259,19 +324,37 @@ async fn a_reply_to_everyone_waits_for_a_human_whose_approval_shows_who_it_goes_
             .next()
     })
     .await;
-    let to = approval.recipients.clone().expect("mail shows its recipients");
+    let to = approval
+        .recipients
+        .clone()
+        .expect("mail shows its recipients");
     assert_eq!(to.to, "Sarah Chen <sarah@acme.com>");
-    assert_eq!(to.cc, "Lee Park <lee@acme.com>", "everyone else, not Sam himself");
+    assert_eq!(
+        to.cc, "Lee Park <lee@acme.com>",
+        "everyone else, not Sam himself"
+    );
     assert_eq!(to.withheld, None);
-    assert!(node.mail_inbox("lee@acme.com", 10).await.unwrap().is_empty());
+    assert!(
+        node.mail_inbox("lee@acme.com", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     node.decide(approval.id, true, "manager@example.com", None)
         .await
         .unwrap();
     let lee = eventually(20, "the approved reply reached Lee", || async {
-        node.mail_inbox("lee@acme.com", 10).await.unwrap().into_iter().next()
+        node.mail_inbox("lee@acme.com", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
     })
     .await;
     assert_eq!(lee.subject, "Re: Plan for everyone");
-    assert_eq!(node.mail_inbox("sarah@acme.com", 10).await.unwrap().len(), 1);
+    assert_eq!(
+        node.mail_inbox("sarah@acme.com", 10).await.unwrap().len(),
+        1
+    );
     node.shutdown().await;
 }

@@ -387,7 +387,11 @@ async fn a_message_that_cannot_be_stored_is_parked_and_intake_goes_on() {
     mail.submit(
         SARAH,
         SAM,
-        &issue_mail(SARAH, "stuck-1@customer.test", "[failpoint:mail-store] Export"),
+        &issue_mail(
+            SARAH,
+            "stuck-1@customer.test",
+            "[failpoint:mail-store] Export",
+        ),
     )
     .await;
     mail.submit(
@@ -434,7 +438,12 @@ async fn a_message_that_cannot_be_stored_is_parked_and_intake_goes_on() {
         told[0]
     );
     assert!(perceived(&node, "stuck-1@customer.test").await.is_empty());
-    let metrics = node.client().get(node.url("/metrics")).send().await.unwrap();
+    let metrics = node
+        .client()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
     let metrics = metrics.text().await.unwrap();
     assert!(metrics.contains("empla_mail_parked_total 1"), "{metrics}");
     node.terminate();

@@ -61,7 +61,7 @@ pub(crate) const THREAD_CAP: u64 = 8;
 #[derive(Debug)]
 pub(crate) enum Prepared {
     /// The message, ready to go.
-    Send(MailMessage),
+    Send(Box<MailMessage>),
     /// Not sent, and why (RFC 3834: the original must not be answered automatically).
     Withheld(String),
 }
@@ -145,7 +145,7 @@ pub(crate) async fn prepare(
         m.headers
             .insert("Auto-Submitted".into(), "auto-replied".into());
     }
-    Ok(Prepared::Send(m))
+    Ok(Prepared::Send(Box::new(m)))
 }
 
 /// Who the mail an approval would send goes to, worked out as [`prepare`] would when it
@@ -163,28 +163,30 @@ pub async fn final_recipients(
     };
     let params = approval.action_params();
     let preview = format!("approval-{}@{}", approval.id, hands.domain);
-    Ok(Some(match prepare(hands, &me, kind, params, preview).await {
-        Ok(Prepared::Send(m)) => crate::model::FinalRecipients {
-            to: m.to,
-            cc: m.cc,
-            withheld: None,
+    Ok(Some(
+        match prepare(hands, &me, kind, params, preview).await {
+            Ok(Prepared::Send(m)) => crate::model::FinalRecipients {
+                to: m.to.clone(),
+                cc: m.cc.clone(),
+                withheld: None,
+            },
+            Ok(Prepared::Withheld(why)) => crate::model::FinalRecipients {
+                to: String::new(),
+                cc: String::new(),
+                withheld: Some(why),
+            },
+            Err(e @ CapabilityError::Service(_)) => crate::model::FinalRecipients {
+                to: String::new(),
+                cc: String::new(),
+                withheld: Some(format!("recipients not known now: {e}")),
+            },
+            Err(e) => crate::model::FinalRecipients {
+                to: String::new(),
+                cc: String::new(),
+                withheld: Some(e.to_string()),
+            },
         },
-        Ok(Prepared::Withheld(why)) => crate::model::FinalRecipients {
-            to: String::new(),
-            cc: String::new(),
-            withheld: Some(why),
-        },
-        Err(e @ CapabilityError::Service(_)) => crate::model::FinalRecipients {
-            to: String::new(),
-            cc: String::new(),
-            withheld: Some(format!("recipients not known now: {e}")),
-        },
-        Err(e) => crate::model::FinalRecipients {
-            to: String::new(),
-            cc: String::new(),
-            withheld: Some(e.to_string()),
-        },
-    }))
+    ))
 }
 
 /// A boolean parameter: `true` or `"true"`.

@@ -27,8 +27,8 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// Most messages fetched and committed together.
 const BATCH: usize = 32;
@@ -146,7 +146,11 @@ async fn session(
     *backoff = Duration::from_secs(1);
     let stored = match hands.store.mail_cursor(&hands.tenant, id, INBOX).await {
         Ok(c) => c,
-        Err(e) => return CapabilityError::Service(format!("the mail cursor of {address} could not be read: {e}")),
+        Err(e) => {
+            return CapabilityError::Service(format!(
+                "the mail cursor of {address} could not be read: {e}"
+            ));
+        }
     };
     // Under the same UIDVALIDITY, on from where intake stood; under a new one, from the
     // start (Message-IDs keep what was taken in before from being taken in twice); the
@@ -182,7 +186,8 @@ async fn session(
                 Ok(f) => f,
                 Err(e) => return e,
             };
-            let (seen, park) = take_fetched(hands, settings, id, address, fetched, failing).await;
+            let taken = take_fetched(hands, settings, id, address, fetched, failing).await;
+            let (seen, park) = (taken.seen, taken.park);
             if let Err(e) = mailbox.mark_seen(&seen).await {
                 return e;
             }
@@ -192,6 +197,11 @@ async fn session(
                 }
                 failing.remove(&uid);
                 report_parked(hands, settings, id, address, uid, &why).await;
+            }
+            // The store is out of reach: no message is at fault; the whole mailbox waits
+            // (reconnecting with backoff) and nothing counts towards parking.
+            if let Some(why) = taken.outage {
+                return CapabilityError::Service(format!("the store is out of reach: {why}"));
             }
         }
         // Intake stands at the oldest message still to be taken in, or past the newest.
@@ -206,8 +216,14 @@ async fn session(
             next_uid: cursor,
         };
         if saved != Some(want) {
-            if let Err(e) = hands.store.set_mail_cursor(&hands.tenant, id, INBOX, want).await {
-                return CapabilityError::Service(format!("the mail cursor of {address} could not be stored: {e}"));
+            if let Err(e) = hands
+                .store
+                .set_mail_cursor(&hands.tenant, id, INBOX, want)
+                .await
+            {
+                return CapabilityError::Service(format!(
+                    "the mail cursor of {address} could not be stored: {e}"
+                ));
             }
             saved = Some(want);
         }
@@ -226,10 +242,19 @@ async fn session(
     }
 }
 
+/// What became of a fetched chunk.
+struct Taken {
+    /// UIDs that may be marked seen.
+    seen: Vec<u32>,
+    /// UIDs to park, with why: they failed their last try.
+    park: Vec<(u32, String)>,
+    /// The store was out of reach (any write would have failed), if it was.
+    outage: Option<String>,
+}
+
 /// Parses, stores and commits the fetched messages (together, so the group commit
-/// takes them in one transaction). Answers the UIDs that may be marked seen, and those
-/// to park (with why) because they failed their last try; the others that failed wait
-/// in `failing` for their next try.
+/// takes them in one transaction). The messages that failed and are not to be parked
+/// wait in `failing` for their next try; a store out of reach counts against none.
 async fn take_fetched(
     hands: &Hands,
     settings: &IntakeSettings,
@@ -237,7 +262,7 @@ async fn take_fetched(
     address: &str,
     fetched: Vec<(u32, Vec<u8>)>,
     failing: &mut Failing,
-) -> (Vec<u32>, Vec<(u32, String)>) {
+) -> Taken {
     let received = Utc::now();
     let results = futures::future::join_all(fetched.into_iter().map(|(uid, raw)| async move {
         (
@@ -248,6 +273,7 @@ async fn take_fetched(
     .await;
     let mut seen = Vec::new();
     let mut park = Vec::new();
+    let mut outage = None;
     for (uid, r) in results {
         match r {
             Ok(()) => {
@@ -261,6 +287,7 @@ async fn take_fetched(
                 failing.remove(&uid);
                 seen.push(uid);
             }
+            Err(TakeError::Outage(why)) => outage = Some(why),
             Err(TakeError::Later(why)) => {
                 let tries = failing.get(&uid).map_or(0, |(t, _)| *t) + 1;
                 if tries >= settings.park_after {
@@ -274,7 +301,7 @@ async fn take_fetched(
         }
     }
     metrics::counter!("empla_mail_received_total").increment(seen.len() as u64);
-    (seen, park)
+    Taken { seen, park, outage }
 }
 
 /// Says that a message was parked: in the log, in `/metrics`, and to the employee (an
@@ -309,8 +336,10 @@ async fn report_parked(
 enum TakeError {
     /// Will not work however often it is tried.
     Refused(String),
-    /// May work next time.
+    /// This message failed; it may work next time.
     Later(String),
+    /// The store is out of reach: no message is at fault.
+    Outage(String),
 }
 
 async fn take_one(
@@ -338,6 +367,10 @@ async fn take_one(
         Err(IntakeError::Perceive(PerceiveError::Offboarded | PerceiveError::NotFound)) => Err(
             TakeError::Refused(format!("{address} is no longer an employee here")),
         ),
+        Err(IntakeError::Store(e)) if e.is_outage() => Err(TakeError::Outage(e.to_string())),
+        Err(IntakeError::Perceive(PerceiveError::Write(e))) if e.is_outage() => {
+            Err(TakeError::Outage(e.to_string()))
+        }
         Err(e) => Err(TakeError::Later(e.to_string())),
     }
 }

@@ -215,7 +215,10 @@ impl Mailbox {
         let address = self.address.clone();
         let set = uid.to_string();
         timed(&address, "STORE \\Flagged", async {
-            let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Flagged)").await?;
+            let stream = self
+                .session
+                .uid_store(&set, "+FLAGS.SILENT (\\Flagged)")
+                .await?;
             stream.try_collect::<Vec<_>>().await
         })
         .await?;
@@ -227,7 +230,10 @@ impl Mailbox {
         } else {
             timed(&address, "COPY", self.session.uid_copy(&set, &quoted)).await?;
             timed(&address, "STORE \\Deleted", async {
-                let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?;
+                let stream = self
+                    .session
+                    .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                    .await?;
                 stream.try_collect::<Vec<_>>().await
             })
             .await?;
