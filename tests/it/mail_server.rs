@@ -419,23 +419,25 @@ async fn a_message_that_cannot_be_stored_is_parked_and_intake_goes_on() {
     })
     .await;
     // The employee was told; the parked message was never perceived as mail.
-    let episodes = node
-        .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
-        .await;
-    let told: Vec<&Value> = episodes["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["payload"]["folder"] == "Needs a human")
-        .collect();
-    assert_eq!(told.len(), 1, "{episodes}");
+    let told = eventually(30, "the employee told of the parked message", || async {
+        let episodes = node
+            .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
+            .await;
+        episodes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["payload"]["folder"] == "Needs a human")
+            .cloned()
+    })
+    .await;
+    assert_eq!(told["summary"], "email.parked", "{told}");
     assert!(
-        told[0]["payload"]["error"]
+        told["payload"]["error"]
             .as_str()
             .unwrap()
             .contains("failpoint"),
-        "{}",
-        told[0]
+        "{told}"
     );
     assert!(perceived(&node, "stuck-1@customer.test").await.is_empty());
     let metrics = node
