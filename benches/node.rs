@@ -404,6 +404,17 @@ async fn passivated(n: usize) -> Result<String> {
         millis(median(&activate)),
         millis(p99(&activate)),
     );
+    // The same for employees already active: what the accept and the handling cost
+    // without an activation beside them.
+    let (accept, handled) = event_latencies(&node, by_call).await?;
+    println!(
+        "event to an active employee N={}: submit to handled median {} ms, p99 {} ms (accepted/stored: median {} ms, p99 {} ms)",
+        by_call.len(),
+        millis(median(&handled)),
+        millis(p99(&handled)),
+        millis(median(&accept)),
+        millis(p99(&accept)),
+    );
     node.shutdown().await;
     Ok(format!("passivated {n}"))
 }

@@ -89,6 +89,9 @@ enum Op {
     /// the group committer only writes).
     Complete(Completion, Vec<Findable>, Option<OnCommit>),
     Flush(oneshot::Sender<()>),
+    /// Answered once every write of this employee queued before it is committed:
+    /// at once when none waits, else as a [`Op::Flush`].
+    FlushOf(EmployeeId, oneshot::Sender<()>),
     /// The employee resumed from the store: its completions are taken again.
     Resume(EmployeeId),
 }
@@ -277,6 +280,16 @@ impl StoreWriter {
         }
     }
 
+    /// Returns once every write of `employee` queued before this call is committed (or
+    /// failed). Costs no commit when none is waiting, so an employee waking up does not
+    /// make an event being accepted wait behind others' bookkeeping.
+    pub async fn flush_employee(&self, employee: EmployeeId) {
+        let (reply, rx) = oneshot::channel();
+        if self.queue(employee, Op::FlushOf(employee, reply), 0).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
     /// Returns once everything queued before this call is committed (or failed).
     pub async fn flush(&self) {
         futures::future::join_all(self.shards.iter().map(|shard| async move {
@@ -370,6 +383,19 @@ async fn run(
                 }
                 Op::Complete(c, _, on_commit) if poisoned.contains(&c.employee) => {
                     refuse(on_commit, &c);
+                }
+                Op::FlushOf(e, reply) => {
+                    let waiting = held.ops.iter().chain(&batch).any(
+                        |w| matches!(&w.op, Op::Complete(c, ..) if c.employee == e),
+                    );
+                    if waiting {
+                        batch.push(Queued {
+                            op: Op::Flush(reply),
+                            ..q
+                        });
+                    } else {
+                        let _ = reply.send(());
+                    }
                 }
                 op => {
                     bytes += q.bytes;
@@ -565,7 +591,7 @@ fn answer(
                     f(outcome.as_ref().map(|_| ()).map_err(Arc::clone));
                 }
             }
-            Op::Flush(reply) => {
+            Op::Flush(reply) | Op::FlushOf(_, reply) => {
                 let _ = reply.send(());
             }
             Op::Resume(_) => {}

@@ -285,7 +285,7 @@ impl Actor for EmployeeActor {
                 // If what it did last could not be stored, its writes are taken again
                 // from here; everything queued before is settled before reading.
                 rt.writer.resume(id).await;
-                rt.writer.flush().await;
+                rt.writer.flush_employee(id).await;
                 let (profile, snapshot) = rt
                     .store
                     .employee_with_state(&rt.tenant, id)
