@@ -441,6 +441,15 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                     a.reason,
                     a.action_params(),
                 );
+                match &a.recipients {
+                    Some(r) if r.withheld.is_some() => println!(
+                        "    would not be sent: {}",
+                        r.withheld.as_deref().unwrap_or_default()
+                    ),
+                    Some(r) if r.cc.is_empty() => println!("    to: {}", r.to),
+                    Some(r) => println!("    to: {}\n    cc: {}", r.to, r.cc),
+                    None => {}
+                }
             }
         }
         Command::Approve { id, reason, node } => decide(&node, &id, "approve", reason).await?,

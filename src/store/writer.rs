@@ -285,7 +285,11 @@ impl StoreWriter {
     /// make an event being accepted wait behind others' bookkeeping.
     pub async fn flush_employee(&self, employee: EmployeeId) {
         let (reply, rx) = oneshot::channel();
-        if self.queue(employee, Op::FlushOf(employee, reply), 0).await.is_ok() {
+        if self
+            .queue(employee, Op::FlushOf(employee, reply), 0)
+            .await
+            .is_ok()
+        {
             let _ = rx.await;
         }
     }
@@ -385,9 +389,11 @@ async fn run(
                     refuse(on_commit, &c);
                 }
                 Op::FlushOf(e, reply) => {
-                    let waiting = held.ops.iter().chain(&batch).any(
-                        |w| matches!(&w.op, Op::Complete(c, ..) if c.employee == e),
-                    );
+                    let waiting = held
+                        .ops
+                        .iter()
+                        .chain(&batch)
+                        .any(|w| matches!(&w.op, Op::Complete(c, ..) if c.employee == e));
                     if waiting {
                         batch.push(Queued {
                             op: Op::Flush(reply),

@@ -367,6 +367,15 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
     })
     .await;
     let email = q["items"][0]["id"].as_str().unwrap();
+    // The approval shows where the mail would go: this plan's placeholder recipient is
+    // no address, which the approver sees before deciding.
+    let shown = q["items"][0]["recipients"]["withheld"].as_str().unwrap();
+    assert!(shown.contains("\"prospects\" is not a mail address"), "{q}");
+    let listed = cli(&["approvals"]);
+    assert!(
+        listed.contains("would not be sent:") && listed.contains("prospects"),
+        "{listed}"
+    );
     let r = c
         .post(node.url(&format!("/api/v1/approvals/{email}/reject")))
         .bearer_auth(t)
