@@ -651,3 +651,26 @@ mod size {
         ROW + episodes + approvals + actions + c.snapshot.as_ref().map_or(0, |s| 2 * s.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_is_told_apart_from_a_refused_write() {
+        let db = |e| WriteError::Store(Arc::new(StoreError::Database(e)));
+        assert!(db(sqlx::Error::PoolTimedOut).is_outage());
+        assert!(db(sqlx::Error::Io(std::io::Error::other("connection reset"))).is_outage());
+        assert!(WriteError::Closed.is_outage());
+        // This write is at fault, not the store: it is tried towards parking.
+        assert!(!WriteError::Store(Arc::new(StoreError::Refused("failpoint".into()))).is_outage());
+        assert!(!db(sqlx::Error::RowNotFound).is_outage());
+        assert!(
+            !WriteError::TooLarge {
+                bytes: 10,
+                limit: 1
+            }
+            .is_outage()
+        );
+    }
+}
