@@ -84,6 +84,9 @@ impl Mind {
         if self.beliefs.bytes() > BELIEF_BYTES {
             self.beliefs.shed_bytes(target(BELIEF_BYTES));
         }
+        if self.metrics.len() <= METRICS_KEPT {
+            return;
+        }
         let goal_metrics: BTreeSet<&str> = self
             .goals
             .iter()
