@@ -214,14 +214,7 @@ impl Mailbox {
     pub async fn park(&mut self, uid: u32, folder: &str) -> Result<(), CapabilityError> {
         let address = self.address.clone();
         let set = uid.to_string();
-        timed(&address, "STORE \\Flagged", async {
-            let stream = self
-                .session
-                .uid_store(&set, "+FLAGS.SILENT (\\Flagged)")
-                .await?;
-            stream.try_collect::<Vec<_>>().await
-        })
-        .await?;
+        self.store_flags(&set, "+FLAGS.SILENT (\\Flagged)").await?;
         let quoted = format!("\"{folder}\"");
         // Made once; "already exists" is the usual answer after that.
         let _ = timed(&address, "CREATE", self.session.create(&quoted)).await;
@@ -229,14 +222,7 @@ impl Mailbox {
             timed(&address, "MOVE", self.session.uid_mv(&set, &quoted)).await?;
         } else {
             timed(&address, "COPY", self.session.uid_copy(&set, &quoted)).await?;
-            timed(&address, "STORE \\Deleted", async {
-                let stream = self
-                    .session
-                    .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
-                    .await?;
-                stream.try_collect::<Vec<_>>().await
-            })
-            .await?;
+            self.store_flags(&set, "+FLAGS.SILENT (\\Deleted)").await?;
             timed(&address, "EXPUNGE", async {
                 let stream = self.session.uid_expunge(&set).await?;
                 stream.try_collect::<Vec<_>>().await
@@ -290,15 +276,19 @@ impl Mailbox {
         if uids.is_empty() {
             return Ok(());
         }
-        let set = uid_set(uids);
-        let address = self.address.clone();
         let change = if seen {
             "+FLAGS.SILENT (\\Seen)"
         } else {
             "-FLAGS.SILENT (\\Seen)"
         };
-        timed(&address, "STORE \\Seen", async {
-            let stream = self.session.uid_store(&set, change).await?;
+        self.store_flags(&uid_set(uids), change).await
+    }
+
+    /// `UID STORE set change`, e.g. `+FLAGS.SILENT (\\Flagged)`.
+    async fn store_flags(&mut self, set: &str, change: &str) -> Result<(), CapabilityError> {
+        let address = self.address.clone();
+        timed(&address, &format!("STORE {change}"), async {
+            let stream = self.session.uid_store(set, change).await?;
             stream.try_collect::<Vec<_>>().await
         })
         .await?;
