@@ -367,13 +367,13 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
     })
     .await;
     let email = q["items"][0]["id"].as_str().unwrap();
-    // The approval shows where the mail would go: this plan's placeholder recipient is
-    // no address, which the approver sees before deciding.
+    // The approval shows where the mail would go: no lead was found (there is no CRM
+    // driver yet), so it would go nowhere, which the approver sees before deciding.
     let shown = q["items"][0]["recipients"]["withheld"].as_str().unwrap();
-    assert!(shown.contains("\"prospects\" is not a mail address"), "{q}");
+    assert!(shown.contains("needs `to`"), "{q}");
     let listed = cli(&["approvals"]);
     assert!(
-        listed.contains("would not be sent:") && listed.contains("prospects"),
+        listed.contains("would not be sent:") && listed.contains("needs `to`"),
         "{listed}"
     );
     let r = c

@@ -407,10 +407,24 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         "{no_driver}"
     );
     assert!(no_driver.contains("no driver yet"), "{no_driver}");
-    let placeholder = warnings
-        .iter()
-        .find(|l| l.contains("\"prospects\""))
-        .unwrap_or_else(|| panic!("{stdout}"));
+    // The shipped plans mail no placeholder; a role that falls back to one is warned.
+    assert!(
+        !warnings.iter().any(|l| l.contains("`email.send`")),
+        "{stdout}"
+    );
+    let (dir, _) = load_edited("roles/sales_ae.toml", |t| {
+        t.replace(
+            "to = \"{{ event.payload.lead }}\"",
+            "to = \"{{ event.payload.lead | default('prospects') }}\"",
+        )
+    });
+    let out = config_check(&dir.path().join("empla.toml"));
+    assert!(out.status.success());
+    let edited = String::from_utf8_lossy(&out.stdout);
+    let placeholder = edited
+        .lines()
+        .find(|l| l.starts_with("warning: ") && l.contains("\"prospects\""))
+        .unwrap_or_else(|| panic!("{edited}"));
     assert!(placeholder.contains("placeholder"), "{placeholder}");
     assert!(
         placeholder.contains("plans.prospect_for_pipeline.steps[1]"),

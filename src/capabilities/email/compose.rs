@@ -94,7 +94,9 @@ pub fn compose(
         }
         _ => {
             m.to = param(params, "to")
-                .ok_or_else(|| CapabilityError::Invalid("`email.send` needs `to`".into()))?
+                .ok_or_else(|| CapabilityError::Invalid(
+                        "`email.send` needs `to`, an address to write to; the plan gave none (its event named no one)".into(),
+                    ))?
                 .to_string();
         }
     }
