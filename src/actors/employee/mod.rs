@@ -6,7 +6,7 @@
 //! resynchronises from the store — state snapshot plus unprocessed events — so a crash
 //! loses nothing and does nothing twice.
 //!
-//! Every event runs one reasoning cycle of the employee's [`Mind`] (see
+//! Every event runs one reasoning cycle of the employee's [`Mind`](crate::bdi::Mind) (see
 //! [`super::reasoning`]); so does the employee's own cadence (`reflection_interval`).
 //! The cycle's decisions are recorded in the same transaction as the event: episodes
 //! caused by the event's episode, approvals queued, actions put in the outbox. Actions
@@ -16,17 +16,20 @@ mod a2a;
 mod capability;
 mod memory;
 pub(crate) mod reasoning;
+pub(crate) mod snapshot;
 pub(crate) mod tasks;
 
 pub use a2a::A2aMsg;
 pub use capability::CapabilityMsg;
 pub use memory::MemoryMsg;
 pub use reasoning::{AgreementView, DayCounts, GoalView, IntentionView};
+pub use snapshot::{EmployeeRuntime, Snapshot};
+pub(crate) use snapshot::{decode_snapshot, status_of};
 
 use crate::actors::registry::Backlog;
 use crate::actors::runtime::Runtime;
 use crate::actors::supervision::{RestartDecision, RestartTracker, StopReason};
-use crate::bdi::{Input, Mind, Phase};
+use crate::bdi::Input;
 use crate::memory::WorkingMemory;
 use crate::model::{
     EmployeeId, EmployeeProfile, Episode, EpisodeId, EpisodeKind, Event, EventId, OutboxEntry,
@@ -39,7 +42,7 @@ use memory::MemoryActor;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use reasoning::{Brain, Cause};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -108,67 +111,6 @@ pub enum EmployeeMsg {
     },
     /// Panic on purpose in this actor or a child (supervision drill).
     InjectFault(FaultTarget),
-}
-
-/// The part of an employee's state that is persisted with every event it handles.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// Events handled over the employee's life.
-    pub events_handled: u64,
-    /// When the last one was handled.
-    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
-    pub last_event_at: Option<DateTime<Utc>>,
-    /// The reasoning state; created at the first event.
-    #[serde(default)]
-    pub mind: Option<Mind>,
-    /// Actions in the outbox whose outcome has not come back yet.
-    #[serde(default)]
-    pub outbox: BTreeSet<u64>,
-    /// Today's counts.
-    #[serde(default)]
-    pub today: DayCounts,
-    /// When the last reasoning cycle ran.
-    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
-    pub last_cycle_at: Option<DateTime<Utc>>,
-    /// When the employee must next reason on its own (also stored beside the snapshot,
-    /// so the Registry wakes a passivated employee for it).
-    #[serde(default, with = "chrono::serde::ts_microseconds_option")]
-    pub wake_at: Option<DateTime<Utc>>,
-    /// Actions the node took for the employee outside its plans (chat answers, task
-    /// updates) so far; they are numbered from [`reasoning::OWN_ACTIONS`].
-    #[serde(default)]
-    pub own_actions: u64,
-}
-
-/// What an active employee reports about itself (`GET /api/v1/employees/{id}/status`).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct EmployeeRuntime {
-    /// The role the running employee works in.
-    pub role: String,
-    /// Onboarding phase: shadow, assisted or autonomous.
-    pub phase: Phase,
-    /// Intentions being pursued, oldest first, with their step and state.
-    pub intentions: Vec<IntentionView>,
-    /// Goals with progress; blocked ones say why.
-    pub goals: Vec<GoalView>,
-    /// Ids of blocked goals.
-    pub blocked_goals: Vec<String>,
-    /// Approvals this employee waits for (actions and a promotion).
-    pub pending_approvals: usize,
-    /// Agreement with its humans in this phase.
-    pub agreement: AgreementView,
-    /// Today's counts.
-    pub today: DayCounts,
-    /// Events handled over the employee's life.
-    pub events_handled: u64,
-    /// When the last one was handled.
-    pub last_event_at: Option<DateTime<Utc>>,
-    /// Where its actor tree is: `active` when it answered itself; `failed` when it
-    /// crashed too often and this status was read from the store.
-    pub state: super::registry::RuntimeState,
-    /// Events waiting for it; counted when it is not running (failed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backlog: Option<u64>,
 }
 
 /// What activation loaded, so the tree can start without touching the store.
@@ -555,58 +497,9 @@ fn child_name(which: FaultTarget) -> &'static str {
     }
 }
 
-pub(crate) fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot {
-    let mut snapshot: Snapshot = match bytes.map(rmp_serde::from_slice) {
-        None => Snapshot::default(),
-        Some(Ok(s)) => s,
-        Some(Err(e)) => {
-            tracing::error!(employee = %profile.id, error = %e, "state snapshot unreadable; starting from a fresh mind");
-            Snapshot::default()
-        }
-    };
-    match snapshot.mind.as_mut() {
-        Some(m) => m.restore(&profile.goals, Utc::now()),
-        None => snapshot.mind = Some(reasoning::new_mind(profile)),
-    }
-    snapshot
-}
-
 /// The status an employee reports.
 fn status(state: &EmployeeState) -> EmployeeRuntime {
     status_of(&state.profile, &state.snapshot)
-}
-
-/// The status a snapshot shows: what a running employee reports, and what is read
-/// from the store for one that is not running.
-pub(crate) fn status_of(profile: &EmployeeProfile, snapshot: &Snapshot) -> EmployeeRuntime {
-    let state = snapshot;
-    let fresh;
-    let mind = match state.mind.as_ref() {
-        Some(m) => m,
-        None => {
-            fresh = reasoning::new_mind(profile);
-            &fresh
-        }
-    };
-    let (intentions, goals, pending_approvals, agreement) = reasoning::mind_status(mind);
-    EmployeeRuntime {
-        role: profile.role.clone(),
-        phase: mind.phase,
-        blocked_goals: goals
-            .iter()
-            .filter(|g| g.blocked)
-            .map(|g| g.id.clone())
-            .collect(),
-        intentions,
-        goals,
-        pending_approvals,
-        agreement,
-        today: state.today.clone(),
-        events_handled: state.events_handled,
-        last_event_at: state.last_event_at,
-        state: super::registry::RuntimeState::Active,
-        backlog: None,
-    }
 }
 
 /// Hands the actions left pending in the outbox (by a crash or a failed

@@ -1,0 +1,132 @@
+//! Steps that wait: escalations waiting for their decision, follow-up sequences
+//! waiting for a reply.
+
+use super::*;
+
+#[test]
+fn an_escalation_waits_for_its_own_decision_and_ends_when_declined() {
+    let mut w = World::new(Phase::Autonomous);
+    let d = w.run(ev("deal.discount", json!({"deal": "acme"})));
+    let asked = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "escalate" => Some(a.clone()),
+            _ => None,
+        })
+        .expect("the case is escalated");
+    assert_eq!(asked.params["case"], "discount");
+    assert_eq!(asked.params["recommendation"], "Offer 10%");
+    assert_eq!(asked.params["context"]["plan"], "discount_request");
+    assert_eq!(asked.params["intention"], asked.intention);
+    let decided = |decision: &str, intention: u64| {
+        ev(
+            "escalation.decided",
+            json!({"decision": decision, "intention": intention, "reason": "margin"}),
+        )
+    };
+    // Another intention's decision does not move this one; its own approval does.
+    assert!(acts(&w.run(decided("approve", asked.intention + 100))).is_empty());
+    assert_eq!(
+        acts(&w.run(decided("approve", asked.intention))),
+        [("crm.update".to_string(), Disposition::Execute)]
+    );
+
+    let d = w.run(ev("deal.discount", json!({"deal": "globex"})));
+    let asked = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "escalate" => Some(a.clone()),
+            _ => None,
+        })
+        .expect("the second case is escalated");
+    let d = w.run(decided("reject", asked.intention));
+    assert!(acts(&d).is_empty(), "a declined case is not acted on");
+    assert!(
+        d.iter().any(
+            |x| matches!(x, Decision::Fail { reason, .. } if reason.contains("declined: margin"))
+        ),
+        "{d:?}"
+    );
+    assert!(w.mind.intentions.is_empty());
+}
+
+fn sent(d: &[Decision]) -> Vec<(String, Json, u64)> {
+    d.iter()
+        .filter_map(|x| match x {
+            Decision::Act(a) => Some((a.kind.clone(), a.params.clone(), a.id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_follow_up_sequence_touches_again_after_each_silence_and_stops_on_the_reply() {
+    let mut w = World::new(Phase::Autonomous);
+    let first = sent(&w.run(ev("trial.started", json!({}))));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0, "email.send");
+    // Nothing for two days: nothing more.
+    w.now += Duration::days(2);
+    assert!(sent(&w.run(Input::Tick)).is_empty());
+    // Silence past the first wait: the second touch follows up the first message.
+    w.now += Duration::days(1) + Duration::minutes(1);
+    let second = sent(&w.run(Input::Tick));
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].0, "email.reply");
+    assert_eq!(second[0].1["follows"], first[0].2.to_string());
+    // The reply stops the sequence: no third touch, ever.
+    let d = w.run(ev("email.reply", json!({"from": "sarah@acme.example"})));
+    assert!(sent(&d).is_empty());
+    assert!(
+        d.iter()
+            .any(|x| matches!(x, Decision::Complete { success: true, .. }))
+    );
+    w.now += Duration::days(10);
+    assert!(sent(&w.run(Input::Tick)).is_empty());
+    assert!(w.mind.intentions.is_empty());
+
+    // With no reply at all, every touch goes out once, and the sequence then ends.
+    let mut touches = sent(&w.run(ev("trial.started", json!({"again": true}))));
+    for _ in 0..4 {
+        w.now += Duration::days(4) + Duration::minutes(1);
+        touches.extend(sent(&w.run(Input::Tick)));
+    }
+    let kinds: Vec<&str> = touches.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(kinds, ["email.send", "email.reply", "email.reply"]);
+    assert_eq!(touches[2].1["follows"], touches[1].2.to_string());
+    assert!(w.mind.intentions.is_empty());
+}
+
+#[test]
+fn follow_up_options_are_checked() {
+    let spec: PlaybookSpec = toml::from_str(
+        r#"
+[[plans]]
+name = "bad"
+trigger = { event = "x" }
+steps = [
+  { wait = "email.reply", on_event = "stop" },
+  { wait = "email.reply", on_timeout = "continue" },
+  { action = "crm.update", on_timeout = "continue" },
+]
+"#,
+    )
+    .unwrap();
+    let errors = Playbook::compile(&spec, &[], 4).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("steps[0].on_event") && e.contains("\"finish\"")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("steps[1].on_timeout") && e.contains("timeout")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("steps[2]") && e.contains("`wait` only")),
+        "{text:?}"
+    );
+}
