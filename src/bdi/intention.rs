@@ -538,10 +538,7 @@ impl Mind {
             }
             Phase::Autonomous => {}
         }
-        if kind == "email.reply"
-            && matches!(&params["reply_all"], Json::Bool(true))
-                | matches!(&params["reply_all"], Json::String(v) if v.trim().eq_ignore_ascii_case("true"))
-        {
+        if kind == "email.reply" && crate::model::truthy(&params["reply_all"]) {
             return Disposition::AwaitApproval {
                 reason:
                     "a reply to everyone on the thread, not just its sender, is approved by a human"

@@ -64,8 +64,8 @@ pub struct Approval {
     /// The reason the human gave.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision_reason: Option<String>,
-    /// For mail (`email.send`, `email.reply`): who it would go to, worked out as it
-    /// would be sent (a reply's recipients come from the message it answers).
+    /// For mail (`email.send`, `email.reply`) still pending: who it would go to, worked
+    /// out as it would be sent (a reply's recipients come from the message it answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipients: Option<FinalRecipients>,
 }

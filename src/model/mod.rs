@@ -81,3 +81,12 @@ pub(crate) fn check_unit(errors: &mut Vec<FieldError>, field: &str, value: f64) 
         ));
     }
 }
+
+/// Whether a parameter says yes: `true`, or the text `"true"` a template renders.
+pub fn truthy(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}

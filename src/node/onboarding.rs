@@ -52,7 +52,12 @@ impl Node {
             .store
             .approvals(&self.rt.tenant, employee, status, limit)
             .await?;
-        for a in &mut list {
+        // Worked out for what still waits for a decision (a decided mail's recipients
+        // are in its outcome).
+        for a in list
+            .iter_mut()
+            .filter(|a| a.status == ApprovalStatus::Pending)
+        {
             a.recipients = crate::capabilities::email::final_recipients(&self.rt.hands, a).await?;
         }
         Ok(list)

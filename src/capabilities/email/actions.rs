@@ -141,7 +141,7 @@ pub(crate) async fn prepare(
         None => 1,
     };
     m.headers.insert(LOOP_HEADER.into(), count.to_string());
-    if flag(params, "auto_reply") {
+    if crate::model::truthy(&params["auto_reply"]) {
         m.headers
             .insert("Auto-Submitted".into(), "auto-replied".into());
     }
@@ -187,15 +187,6 @@ pub async fn final_recipients(
             },
         },
     ))
-}
-
-/// A boolean parameter: `true` or `"true"`.
-pub(crate) fn flag(params: &Json, name: &str) -> bool {
-    match &params[name] {
-        Json::Bool(b) => *b,
-        Json::String(s) => s.trim().eq_ignore_ascii_case("true"),
-        _ => false,
-    }
 }
 
 /// Sends a composed message and, on the built-in driver, routes it to employees.

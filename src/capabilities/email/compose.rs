@@ -70,7 +70,7 @@ pub fn compose(
             } else {
                 // To the sender only; with `reply_all`, everyone else on it in copy.
                 m.to = o.from.clone();
-                if super::actions::flag(params, "reply_all") {
+                if crate::model::truthy(&params["reply_all"]) {
                     let skip = [bare_address(&o.from), sender.email.as_str()];
                     let mut cc: Vec<&str> = split_addresses(&m.cc).collect();
                     for a in split_addresses(&o.to).chain(split_addresses(&o.cc)) {
