@@ -122,6 +122,8 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         memory: Default::default(),
         calendar: Default::default(),
         chat: Default::default(),
+        crm: Default::default(),
+        demo_crm: None,
         mail: Default::default(),
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,

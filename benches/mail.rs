@@ -95,6 +95,8 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
             ..server.config("mail-credentials.toml")
         },
         chat: Default::default(),
+        crm: Default::default(),
+        demo_crm: None,
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,
         demo_employees: Vec::new(),

@@ -664,6 +664,8 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         calendar: Default::default(),
         mail: Default::default(),
         chat: Default::default(),
+        crm: Default::default(),
+        demo_crm: None,
         data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,
         demo_employees: Vec::new(),

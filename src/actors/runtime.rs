@@ -49,6 +49,8 @@ pub(crate) struct Tools {
     pub(crate) chat: chat::Chat,
     /// Calendars.
     pub(crate) calendar: calendar::Calendars,
+    /// The CRM.
+    pub(crate) crm: crate::capabilities::crm::Crm,
     /// Every action kind.
     pub(crate) actions: ActionRegistry,
 }
@@ -95,6 +97,7 @@ impl Runtime {
                 mail: tools.mail,
                 chat: tools.chat,
                 calendar: tools.calendar,
+                crm: tools.crm,
                 actions: tools.actions,
             }),
             tenant,

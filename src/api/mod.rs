@@ -10,6 +10,7 @@
 mod approvals;
 mod calendar;
 mod config;
+mod crm;
 mod employees;
 mod error;
 mod escalations;
@@ -94,6 +95,24 @@ pub struct ApiState {
         calendar::employee_calendar,
         calendar::book,
         calendar::slots,
+        crm::accounts,
+        crm::create_account,
+        crm::account,
+        crm::update_account,
+        crm::delete_account,
+        crm::contacts,
+        crm::create_contact,
+        crm::contact,
+        crm::update_contact,
+        crm::delete_contact,
+        crm::deals,
+        crm::create_deal,
+        crm::deal,
+        crm::update_deal,
+        crm::delete_deal,
+        crm::activities,
+        crm::log_activity,
+        crm::import_csv,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -156,6 +175,18 @@ pub struct ApiState {
         crate::node::Moved,
         crate::node::Slots,
         crate::capabilities::calendar::slots::Slot,
+        crate::capabilities::crm::Account,
+        crate::capabilities::crm::NewAccount,
+        crate::capabilities::crm::AccountPatch,
+        crate::capabilities::crm::Contact,
+        crate::capabilities::crm::NewContact,
+        crate::capabilities::crm::ContactPatch,
+        crate::capabilities::crm::Deal,
+        crate::capabilities::crm::NewDeal,
+        crate::capabilities::crm::DealPatch,
+        crate::capabilities::crm::Activity,
+        crate::capabilities::crm::NewActivity,
+        wire::Imported,
     )),
     modifiers(&BearerAuth)
 )]
@@ -191,6 +222,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(memory::routes())
         .merge(interaction::routes())
         .merge(calendar::routes())
+        .merge(crm::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -53,11 +53,11 @@ pub struct Condition {
     source: String,
     program: Arc<Program>,
     uses: [Keys; 3],
-    /// Whether the source mentions `event`, `persona`, `action`, `memory`: CEL converts
+    /// Whether the source mentions `event`, `persona`, `action`, `memory`, `trigger`: CEL converts
     /// every variable it is given on each evaluation, so the others are not given. (A
     /// mention in a string literal only costs a conversion; an identifier is never
     /// missed.)
-    mentions: [bool; 4],
+    mentions: [bool; 5],
 }
 
 impl fmt::Debug for Condition {
@@ -76,6 +76,8 @@ impl PartialEq for Condition {
 pub struct Scope<'a> {
     /// The event being handled, as a CEL map, or null.
     pub event: Value,
+    /// The event that started the intention a wait belongs to, as a CEL map, or null.
+    pub trigger: Value,
     /// The persona's traits, as a CEL map.
     pub persona: Value,
     /// The action a policy is judging (`{kind, params}`), or null.
@@ -121,7 +123,8 @@ impl Condition {
             source: source.to_string(),
             program: Arc::new(program),
             uses,
-            mentions: ["event", "persona", "action", "memory"].map(|name| source.contains(name)),
+            mentions: ["event", "persona", "action", "memory", "trigger"]
+                .map(|name| source.contains(name)),
         })
     }
 
@@ -143,7 +146,10 @@ impl Condition {
     /// type mismatch), is an error naming the expression.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<bool, String> {
         let mut ctx = Context::with_env(STDLIB.clone());
-        let [event, persona, action, memory] = self.mentions;
+        let [event, persona, action, memory, trigger] = self.mentions;
+        if trigger {
+            ctx.add_variable_from_value("trigger", scope.trigger.clone());
+        }
         if memory {
             ctx.add_variable_from_value("memory", scope.memory.value());
         }
@@ -302,6 +308,7 @@ mod tests {
     fn scope<'a>(t: &'a Table, empty: &'a Table) -> Scope<'a> {
         Scope {
             event: cel_map([("kind", Value::String(Arc::new("metric".into())))]),
+            trigger: Value::Null,
             persona: Value::Null,
             action: Value::Null,
             beliefs: empty,

@@ -15,6 +15,8 @@ const PROPOSALS_KEPT: usize = 256;
 /// (and not at all when no condition is evaluated).
 pub(super) struct Seen<'a> {
     source: &'a Json,
+    /// The event that started the intention whose wait is checked.
+    trigger_src: Option<&'a Json>,
     persona_src: &'a Persona,
     memory_src: Option<&'a dyn Fn() -> Json>,
     event: std::cell::OnceCell<cel::Value>,
@@ -26,10 +28,24 @@ impl<'a> Seen<'a> {
     pub(super) fn new(s: &Situation<'a>, event: &'a Json) -> Seen<'a> {
         Seen {
             source: event,
+            trigger_src: None,
             persona_src: s.persona,
             memory_src: s.memory,
             event: std::cell::OnceCell::new(),
             persona: std::cell::OnceCell::new(),
+            memory: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The same, for the wait of an intention started by `trigger`.
+    pub(super) fn for_intention(&self, trigger: &'a Json) -> Seen<'a> {
+        Seen {
+            source: self.source,
+            trigger_src: Some(trigger),
+            persona_src: self.persona_src,
+            memory_src: self.memory_src,
+            event: self.event.clone(),
+            persona: self.persona.clone(),
             memory: std::cell::OnceCell::new(),
         }
     }
@@ -42,6 +58,10 @@ impl<'a> Seen<'a> {
     ) -> Scope<'b> {
         Scope {
             event: self.event.get_or_init(|| json_to_cel(self.source)).clone(),
+            trigger: self
+                .trigger_src
+                .map(json_to_cel)
+                .unwrap_or(cel::Value::Null),
             persona: self
                 .persona
                 .get_or_init(|| persona_cel(self.persona_src))
@@ -106,7 +126,17 @@ impl Mind {
         let mut too_risky: Vec<&Plan> = Vec::new();
         for plan in s.playbook.plans.triggered_by(&e.kind) {
             let name = &plan.spec.name;
-            if self.intentions.iter().any(|i| &i.plan == name) {
+            let instance = |ev: &Json| {
+                plan.spec
+                    .per
+                    .as_deref()
+                    .map(|path| at_path(ev, path).clone())
+            };
+            if self
+                .intentions
+                .iter()
+                .any(|i| &i.plan == name && instance(&i.event) == instance(&event))
+            {
                 continue;
             }
             let ok = self.check(s, plan.when.as_ref(), &seen).and_then(|t| {
@@ -573,12 +603,25 @@ impl Mind {
     }
 }
 
+/// The value at a dotted `path` in `v` (null when absent).
+fn at_path<'v>(v: &'v Json, path: &str) -> &'v Json {
+    path.split('.').fold(v, |v, key| &v[key])
+}
+
 /// Whether an event kind is something addressed to the employee (mail, chat, a task,
-/// an escalation, another agent's message) rather than something it noticed.
+/// an escalation, another agent's message, a lead its own search found) rather than
+/// something it noticed.
 fn addressed(kind: &str) -> bool {
-    ["email.", "chat.", "task.", "escalation.", "a2a."]
-        .iter()
-        .any(|p| kind.starts_with(p))
+    [
+        "email.",
+        "chat.",
+        "task.",
+        "escalation.",
+        "a2a.",
+        "crm.lead",
+    ]
+    .iter()
+    .any(|p| kind.starts_with(p))
 }
 
 /// Whether `kind` is a signal of a time coming due (a calendar event, a message's

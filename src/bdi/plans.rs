@@ -41,6 +41,11 @@ pub struct PlanSpec {
     /// Plan to run when this one fails.
     #[serde(default)]
     pub contingency: Option<String>,
+    /// Runs once for each distinct value of this path in the triggering event (e.g.
+    /// `payload.contact`: one outreach sequence per lead at a time); without it, one
+    /// intention of the plan at a time.
+    #[serde(default)]
+    pub per: Option<String>,
     /// What it does, in order.
     pub steps: Vec<StepSpec>,
 }

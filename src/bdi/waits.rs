@@ -96,7 +96,11 @@ impl Mind {
                         }) => (when.clone(), *finish_on_event),
                         _ => (None, false),
                     };
-                    if self.check(s, when.as_ref(), &seen).unwrap_or(false) {
+                    let trigger = it.event.clone();
+                    if self
+                        .check(s, when.as_ref(), &seen.for_intention(&trigger))
+                        .unwrap_or(false)
+                    {
                         if finish {
                             self.finish(s, i, true, out);
                             continue;
@@ -111,7 +115,11 @@ impl Mind {
                     if let Some(succ) = &plan.spec.success
                         && kind_matches(&succ.event, &e.kind)
                         && self
-                            .check(s, plan.success_when.as_ref(), &seen)
+                            .check(
+                                s,
+                                plan.success_when.as_ref(),
+                                &seen.for_intention(&it.event.clone()),
+                            )
                             .unwrap_or(false)
                     {
                         self.finish(s, i, true, out);

@@ -48,6 +48,8 @@ pub struct Hands {
     pub chat: chat::Chat,
     /// Calendars: driver, working hours, the booking lock.
     pub calendar: calendar::Calendars,
+    /// The CRM: its driver and pipeline.
+    pub crm: crm::Crm,
     /// Every action kind the node knows.
     pub actions: ActionRegistry,
 }

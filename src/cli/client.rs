@@ -79,6 +79,17 @@ impl Call {
         }
     }
 
+    /// Sends `text` as a CSV file.
+    pub(super) fn csv(self, text: String) -> Self {
+        Self {
+            request: self
+                .request
+                .header(reqwest::header::CONTENT_TYPE, "text/csv")
+                .body(text),
+            ..self
+        }
+    }
+
     /// Sends `body` as JSON.
     pub(super) fn json(self, body: &impl Serialize) -> Self {
         Self {
@@ -494,6 +505,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Task { .. }
         | Command::Escalation { .. }) => super::interaction::run(other).await?,
         Command::Calendar { action } => super::calendar::run(action).await?,
+        Command::Crm { action } => super::crm::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -4,6 +4,7 @@
 
 mod calendar;
 mod client;
+mod crm;
 mod interaction;
 mod memory;
 mod node;
@@ -142,6 +143,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: CalendarAction,
+    },
+    /// The CRM: accounts, contacts, deals, activities, CSV imports.
+    Crm {
+        /// What to do.
+        #[command(subcommand)]
+        action: crm::CrmAction,
     },
     /// Escalations: list them, decide one.
     Escalation {

@@ -26,6 +26,8 @@ pub struct NodeConfig {
     pub calendar: crate::capabilities::calendar::CalendarConfig,
     /// `[chat]`: the chat driver and each employee's Slack app.
     pub chat: crate::capabilities::chat::ChatConfig,
+    /// `[crm]`: the CRM driver and the deal pipeline.
+    pub crm: crate::capabilities::crm::CrmConfig,
     /// `[log]`: logging.
     pub log: crate::telemetry::LogConfig,
 }
@@ -54,6 +56,9 @@ pub struct NodeSection {
     pub plans_dir: PathBuf,
     /// Hire the employees of `employees_dir` on start when not hired yet.
     pub hire_demo_employees: bool,
+    /// The demo book of business (`accounts.csv`, `contacts.csv`, `deals.csv`), relative
+    /// to the node file: imported into an empty CRM with the demo hires.
+    pub demo_dir: PathBuf,
 }
 
 impl Default for NodeSection {
@@ -68,6 +73,7 @@ impl Default for NodeSection {
             employees_dir: PathBuf::from("employees"),
             plans_dir: PathBuf::from("plans"),
             hire_demo_employees: true,
+            demo_dir: PathBuf::from("demo"),
         }
     }
 }
@@ -147,6 +153,7 @@ impl NodeConfig {
         self.mail.validate(file, &mut e);
         self.calendar.validate(file, &mut e);
         self.chat.validate(file, &mut e);
+        self.crm.validate(file, &mut e);
         self.log.validate(file, &mut e);
         e
     }

@@ -5,6 +5,7 @@
 
 mod calendar;
 mod chat;
+mod crm;
 mod escalations;
 mod hiring;
 mod mail;
@@ -63,12 +64,16 @@ pub struct NodeOptions {
     pub calendar: crate::config::CalendarConfig,
     /// Chat settings: the built-in driver or Slack.
     pub chat: crate::config::ChatConfig,
+    /// CRM settings: the driver and the deal pipeline.
+    pub crm: crate::capabilities::crm::CrmConfig,
     /// The node's data directory (mail logins, attachments).
     pub data_dir: PathBuf,
     /// Role templates by id.
     pub roles: BTreeMap<String, RoleTemplate>,
     /// Employees to hire on start unless already hired from the same file.
     pub demo_employees: Vec<(PathBuf, HireRequest)>,
+    /// The demo book of business to import into an empty CRM after the demo hires.
+    pub demo_crm: Option<PathBuf>,
 }
 
 impl NodeOptions {
@@ -84,6 +89,7 @@ impl NodeOptions {
             mail: cfg.node.mail.clone(),
             calendar: cfg.node.calendar.clone(),
             chat: cfg.node.chat.clone(),
+            crm: cfg.node.crm.clone(),
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
@@ -91,6 +97,11 @@ impl NodeOptions {
             } else {
                 Vec::new()
             },
+            demo_crm: cfg.node.node.hire_demo_employees.then(|| {
+                let base = cfg.path.as_deref().and_then(|p| p.parent());
+                base.unwrap_or(std::path::Path::new("."))
+                    .join(&cfg.node.node.demo_dir)
+            }),
         }
     }
 }
@@ -140,6 +151,9 @@ pub enum NodeError {
         /// Why.
         error: HireError,
     },
+    /// The demo book of business could not be imported.
+    #[error("could not import the demo book of business: {0}")]
+    DemoCrm(String),
 }
 
 /// Why a hire was refused.
@@ -324,6 +338,7 @@ impl Node {
                 &store,
             )
             .map_err(NodeError::Calendar)?,
+            crm: capabilities::crm::Crm::new(&opts.crm, &opts.tenant, &store),
             actions,
         };
         let rt = Runtime::new(
@@ -403,6 +418,12 @@ impl Node {
             "node started"
         );
         node.hire_demo_employees(&opts.demo_employees).await?;
+        if let Some(dir) = &opts.demo_crm {
+            let n = node.load_demo_crm(dir).await.map_err(NodeError::DemoCrm)?;
+            if n > 0 {
+                tracing::info!(records = n, dir = %dir.display(), "demo book of business imported");
+            }
+        }
         Ok(node)
     }
 

@@ -1,8 +1,8 @@
 //! Persistence behind one [`Store`]: sqlx on SQLite (the embedded default) and
 //! PostgreSQL (production), with the same migrations and the same queries on both.
 //! The rows of the runtime and of the capabilities live here: employees and their
-//! state snapshots, the inbox, the outbox, approvals, mail, chat, calendars, tasks and
-//! escalations. What employees remember (episodes, facts, knowledge, procedures) is
+//! state snapshots, the inbox, the outbox, approvals, mail, chat, calendars, tasks,
+//! escalations and the built-in CRM. What employees remember (episodes, facts, knowledge, procedures) is
 //! [`crate::memory`]'s, on the same Store.
 //!
 //! Writes on the hot path (accepting events, recording what an employee did with them)
@@ -15,6 +15,7 @@ mod batch;
 mod calendar;
 mod chat;
 mod config;
+mod crm;
 mod dead_letters;
 mod employees;
 mod escalations;
@@ -28,6 +29,7 @@ mod writer;
 pub(crate) use batch::hex;
 pub use chat::ChatMessage;
 pub use config::{SqliteSync, StoreConfig};
+pub use crm::{AccountFilter, ActivityFilter, DealFilter, Page};
 pub use dead_letters::DeadLetter;
 pub(crate) use employees::parse_status;
 pub use escalations::Decided;

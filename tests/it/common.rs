@@ -175,6 +175,8 @@ pub fn options(tenant: &str) -> NodeOptions {
         calendar: Default::default(),
         mail: Default::default(),
         chat: Default::default(),
+        crm: Default::default(),
+        demo_crm: None,
         data_dir: std::env::temp_dir(),
         roles: roles(),
         demo_employees: Vec::new(),

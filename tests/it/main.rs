@@ -8,6 +8,7 @@ mod caldav_fixture;
 mod calendar;
 mod common;
 mod config;
+mod crm;
 mod durability;
 mod e2e;
 mod embeddings;

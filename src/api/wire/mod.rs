@@ -14,6 +14,7 @@
 //! as usual, and read by the API with errors naming the parameter (`api::params`).
 
 mod calendar;
+mod crm;
 mod decisions;
 mod employees;
 mod interaction;
@@ -22,6 +23,7 @@ mod slack;
 mod supervision;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
+pub use crm::{AccountsQuery, ActivitiesQuery, ContactsQuery, DealsQuery, ImportQuery, Imported};
 pub use decisions::{ApprovalsQuery, DecisionBody, EscalationsQuery, VerdictBody};
 pub use employees::{
     ActionView, ActionsQuery, EmployeeView, EmployeesQuery, EpisodePage, EpisodesQuery,

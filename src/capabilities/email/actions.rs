@@ -192,6 +192,7 @@ pub async fn final_recipients(
 /// Sends a composed message and, on the built-in driver, routes it to employees.
 pub(crate) async fn deliver_mail(hands: &Hands, m: &MailMessage) -> Result<(), CapabilityError> {
     hands.mail.transport.send(&hands.tenant, m).await?;
+    crate::capabilities::crm::log_mail(hands, m, true).await;
     if hands.mail.transport.delivers_locally() {
         super::intake::take_in(hands, m, super::intake::Route::Delivered, "mail")
             .await

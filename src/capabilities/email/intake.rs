@@ -75,6 +75,9 @@ pub(crate) async fn take_in(
             reached.push((id, accepted));
         }
     }
+    if !reached.is_empty() {
+        crate::capabilities::crm::log_mail(hands, m, false).await;
+    }
     Ok(reached)
 }
 

@@ -1,0 +1,82 @@
+//! `[crm]`: which CRM employees work in — the built-in one in the node's store (the
+//! embedded default) — and the stages a deal moves through.
+
+use super::records::DEFAULT_PIPELINE;
+use crate::config::ConfigError;
+use serde::{Deserialize, Serialize};
+
+/// Which driver keeps the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmDriverKind {
+    /// In the node's store (SQLite or PostgreSQL). The default.
+    Builtin,
+}
+
+/// `[crm]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrmConfig {
+    /// `builtin`.
+    pub driver: CrmDriverKind,
+    /// The stages of the deal pipeline, in order; a deal is closed in a stage whose
+    /// name starts with `closed` (`closed_won`, `closed_lost`).
+    pub pipeline: Vec<String>,
+}
+
+impl Default for CrmConfig {
+    fn default() -> Self {
+        Self {
+            driver: CrmDriverKind::Builtin,
+            pipeline: DEFAULT_PIPELINE.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl CrmConfig {
+    pub(crate) fn validate(&self, file: &str, e: &mut Vec<ConfigError>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &self.pipeline {
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                e.push(ConfigError::new(
+                    file,
+                    "crm.pipeline",
+                    format!(
+                        "stage {s:?} must be lower-case letters, digits and `_`, e.g. \"discovery\""
+                    ),
+                ));
+            }
+            if !seen.insert(s) {
+                e.push(ConfigError::new(
+                    file,
+                    "crm.pipeline",
+                    format!("stage {s:?} is listed twice"),
+                ));
+            }
+        }
+        for needed in ["closed_won", "closed_lost"] {
+            if !self.pipeline.iter().any(|s| s == needed) {
+                e.push(ConfigError::new(
+                    file,
+                    "crm.pipeline",
+                    format!("must include {needed:?}: won and lost deals are counted by it"),
+                ));
+            }
+        }
+        if self
+            .pipeline
+            .first()
+            .is_some_and(|s| s.starts_with("closed"))
+        {
+            e.push(ConfigError::new(
+                file,
+                "crm.pipeline",
+                "must start with an open stage (new deals start there), e.g. \"prospecting\"",
+            ));
+        }
+    }
+}
