@@ -358,7 +358,8 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    // The plan moves on: its email waits now, and is rejected over HTTP without a body.
+    // Leads from the demo book of business: each one's outreach waits now, and one is
+    // rejected over HTTP without a body.
     let q = super::common::eventually(20, "the email in the queue", || async {
         let q: Value = node
             .get_json("/api/v1/approvals?status=pending&employee=pat.doe")
@@ -367,15 +368,12 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
     })
     .await;
     let email = q["items"][0]["id"].as_str().unwrap();
-    // The approval shows where the mail would go: no lead was found (there is no CRM
-    // driver yet), so it would go nowhere, which the approver sees before deciding.
-    let shown = q["items"][0]["recipients"]["withheld"].as_str().unwrap();
-    assert!(shown.contains("needs `to`"), "{q}");
+    // The approval shows where the mail would go: a real person at the lead's company.
+    let to = q["items"][0]["recipients"]["to"].as_str().unwrap();
+    assert!(to.contains(".example>"), "{q}");
+    assert!(q["items"][0]["recipients"]["withheld"].is_null(), "{q}");
     let listed = cli(&["approvals"]);
-    assert!(
-        listed.contains("would not be sent:") && listed.contains("needs `to`"),
-        "{listed}"
-    );
+    assert!(listed.contains(to), "{listed}");
     let r = c
         .post(node.url(&format!("/api/v1/approvals/{email}/reject")))
         .bearer_auth(t)
@@ -391,7 +389,7 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a["kind"] == "crm.find_leads" && a["status"] == "unsupported"))
+            .any(|a| a["kind"] == "crm.find_leads" && a["status"] == "done"))
         .then_some(v)
     })
     .await;

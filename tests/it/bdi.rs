@@ -85,6 +85,26 @@ async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(
     let node = start(&store, None).await;
     let id = hire(&node).await;
     node.set_phase(id, Phase::Assisted).await.unwrap();
+    // One prospect in the CRM that fits the plan's profile.
+    let crm = node.crm();
+    let northwind = crm
+        .create_account(empla::capabilities::crm::NewAccount {
+            name: "Northwind Analytics".into(),
+            industry: Some("software".into()),
+            employees: Some(420),
+            signals: vec!["Hiring 12 sales reps".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(empla::capabilities::crm::NewContact {
+        name: "Ana Torres".into(),
+        email: "ana.torres@northwind.example".into(),
+        account: Some(northwind.id),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     node.submit_event(
         id,
         event(
@@ -125,8 +145,7 @@ async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(
     let s = status(&node, id).await;
     assert_eq!(s.intentions[0].state, "awaiting_approval");
 
-    // Approved: it runs once (this node has no CRM driver, so it is recorded as
-    // unsupported), and the plan moves on to its email, which waits in turn.
+    // Approved: it runs once and finds the lead, whose outreach waits in turn.
     let decided = node
         .decide(queue[0].id, true, "dana", Some("go ahead".into()))
         .await
@@ -138,12 +157,23 @@ async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(
     );
     assert_eq!(
         settled(&node, id, 1).await,
-        vec![("crm.find_leads".to_string(), ActionStatus::Unsupported)]
+        vec![("crm.find_leads".to_string(), ActionStatus::Done)]
     );
     let queue = pending(&node, id, 1).await;
     assert_eq!(queue[0].action["kind"], "email.send");
+    assert_eq!(queue[0].action["plan"], "reach_out_to_lead");
+    assert_eq!(
+        queue[0].action["params"]["to"],
+        "Ana Torres <ana.torres@northwind.example>"
+    );
     let s = status(&node, id).await;
-    assert_eq!(s.intentions[0].step, 1);
+    assert_eq!(
+        s.intentions.len(),
+        1,
+        "prospecting is done: {:?}",
+        s.intentions
+    );
+    assert_eq!(s.intentions[0].plan, "reach_out_to_lead");
     assert_eq!(s.today.approvals_requested, 2);
 
     // Every decision is in episodic memory, caused by the event that led to it.

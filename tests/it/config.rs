@@ -338,7 +338,7 @@ fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_ste
     let (dir, r) = load_edited("roles/sales_ae.toml", |t| {
         t.replace("action = \"crm.find_leads\"", "action = \"crm.find_lead\"")
             .replace(
-                "subject = \"Quick idea for your team\"",
+                "subject = \"{{ event.payload.company }}: a quick idea\"",
                 "subjet = \"Quick idea\"",
             )
     });
@@ -358,10 +358,9 @@ fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_ste
         kind.message
     );
     assert!(
-        texts
-            .iter()
-            .any(|t| t.contains("plans.prospect_for_pipeline.steps[1]")
-                && t.contains("needs `subject`")),
+        texts.iter().any(
+            |t| t.contains("plans.reach_out_to_lead.steps[0]") && t.contains("needs `subject`")
+        ),
         "{texts:#?}"
     );
     assert!(
@@ -399,14 +398,19 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
     // Each names the role file, the plan and step, and the kind.
     let no_driver = warnings
         .iter()
-        .find(|l| l.contains("crm.find_leads"))
+        .find(|l| l.contains("crm.accounts_below"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(no_driver.contains("roles/sales_ae.toml"), "{no_driver}");
+    assert!(no_driver.contains("roles/csm.toml"), "{no_driver}");
     assert!(
-        no_driver.contains("plans.prospect_for_pipeline.steps[0]"),
+        no_driver.contains("plans.adoption_outreach.steps[0]"),
         "{no_driver}"
     );
     assert!(no_driver.contains("no driver yet"), "{no_driver}");
+    // Every Sales AE plan has its hands now.
+    assert!(
+        !warnings.iter().any(|l| l.contains("roles/sales_ae.toml")),
+        "{stdout}"
+    );
     // The shipped plans mail no placeholder; a role that falls back to one is warned.
     assert!(
         !warnings.iter().any(|l| l.contains("`email.send`")),
@@ -427,7 +431,7 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         .unwrap_or_else(|| panic!("{edited}"));
     assert!(placeholder.contains("placeholder"), "{placeholder}");
     assert!(
-        placeholder.contains("plans.prospect_for_pipeline.steps[1]"),
+        placeholder.contains("plans.reach_out_to_lead.steps[0]"),
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");
