@@ -9,6 +9,7 @@ mod calendar;
 mod common;
 mod config;
 mod crm;
+mod crm_api;
 mod durability;
 mod e2e;
 mod embeddings;
