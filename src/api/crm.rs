@@ -326,7 +326,7 @@ pub(crate) async fn delete_deal(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    match s.node.crm().driver().delete_deal(&id).await? {
+    match s.node.crm().delete_deal(&id).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(missing("deal", &id)),
     }

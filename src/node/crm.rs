@@ -9,7 +9,7 @@ use std::path::Path;
 impl Node {
     /// The CRM: records checked, owners resolved, handed to the driver.
     pub fn crm(&self) -> Books<'_> {
-        self.rt.hands.crm.books(self.rt.hands.employees.as_ref())
+        Books::of(&self.rt.hands)
     }
 
     /// Imports the demo book of business from `dir` (`accounts.csv`, `contacts.csv`,

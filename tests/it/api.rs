@@ -73,7 +73,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
 
     // Malformed JSON.
     let r = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .header("content-type", "application/json")
         .body("{\"kind\": ")
@@ -92,7 +92,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
 
     // Missing and invalid fields are named.
     let r = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .json(&json!({"source": "y"}))
         .send()
@@ -105,7 +105,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
         "{body}"
     );
     let r = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .json(&json!({"kind": "has space", "source": "y"}))
         .send()
@@ -114,7 +114,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("`kind`"));
     let r = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .json(&json!({"kind": "a", "source": "y", "colour": 1}))
         .send()
@@ -131,7 +131,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
             .contains("persona.personality.openness")
     );
     let r = c
-        .get(node.url("/api/v1/employees/jordan.lee/episodes?limit=abc"))
+        .get(node.url("/api/v1/employees/casey.kim/episodes?limit=abc"))
         .bearer_auth(t)
         .send()
         .await
@@ -142,7 +142,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     // Oversized body.
     let big = json!({"kind": "a", "source": "b", "payload": {"blob": "x".repeat(1_100_000)}});
     let r = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .json(&big)
         .send()
@@ -151,13 +151,13 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(r.status(), 413);
 
     // None of that stored anything.
-    let eps: Value = node.get_json("/api/v1/employees/jordan.lee/episodes").await;
+    let eps: Value = node.get_json("/api/v1/employees/casey.kim/episodes").await;
     assert_eq!(eps["items"].as_array().unwrap().len(), 0);
 
     // A duplicate event id is accepted once.
     let ev = json!({"kind": "email.received", "source": "test", "payload": {"n": 1}, "idempotency_key": "msg-1"});
     let first: Value = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .json(&ev)
         .send()
@@ -167,7 +167,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
         .await
         .unwrap();
     let r = c
-        .post(events("jordan.lee"))
+        .post(events("casey.kim"))
         .bearer_auth(t)
         .json(&ev)
         .send()
@@ -179,7 +179,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
     assert_eq!(first["duplicate"], false);
     assert_eq!(second["duplicate"], true);
     let eps = super::common::eventually(10, "the episode", || async {
-        let v: Value = node.get_json("/api/v1/employees/jordan.lee/episodes").await;
+        let v: Value = node.get_json("/api/v1/employees/casey.kim/episodes").await;
         (!v["items"].as_array().unwrap().is_empty()).then_some(v)
     })
     .await;
@@ -268,7 +268,16 @@ async fn a_generated_token_is_owner_only_kept_across_restarts_and_read_by_the_cl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_accepted_and_processed_events_and_mailbox_delay() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start_binary(dir.path());
+    // Without the demo book of business, whose deals would tell the Sales AE its
+    // metrics: the only events are the test's.
+    let node = super::common::start_binary_with(
+        dir.path(),
+        Some(super::common::TOKEN),
+        &[(
+            "EMPLA_NODE__DEMO_DIR",
+            dir.path().join("no-demo").display().to_string(),
+        )],
+    );
     for n in 0..5 {
         let r = node
             .client()

@@ -92,7 +92,7 @@ async fn with_2000_connections_stalled_mid_header_healthz_and_events_still_answe
     let event = tokio::time::timeout(
         Duration::from_secs(3),
         http()
-            .post(node.url("/api/v1/employees/jordan.lee/events"))
+            .post(node.url("/api/v1/employees/casey.kim/events"))
             .bearer_auth(&node.token)
             .json(&json!({"kind": "webhook.received", "source": "test"}))
             .send(),
@@ -173,7 +173,7 @@ async fn a_body_that_stalls_past_the_request_timeout_is_answered_503_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let node = start(dir.path(), &[("EMPLA_API__REQUEST_TIMEOUT", "1s")]);
     let head = format!(
-        "POST /api/v1/employees/jordan.lee/events HTTP/1.1\r\nHost: node\r\n\
+        "POST /api/v1/employees/casey.kim/events HTTP/1.1\r\nHost: node\r\n\
          Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n\
          Content-Length: 100\r\n\r\n"
     );
@@ -191,7 +191,7 @@ async fn a_body_that_stalls_past_the_request_timeout_is_answered_503_timeout() {
     assert!(message.contains("`api.request_timeout`"), "{message}");
     assert!(asked.elapsed() >= Duration::from_secs(1));
     // Nothing was stored.
-    let eps = node.get_json("/api/v1/employees/jordan.lee/episodes").await;
+    let eps = node.get_json("/api/v1/employees/casey.kim/episodes").await;
     assert_eq!(eps["items"].as_array().unwrap().len(), 0, "{eps}");
 }
 
@@ -199,7 +199,7 @@ async fn a_body_that_stalls_past_the_request_timeout_is_answered_503_timeout() {
 async fn a_body_over_max_body_bytes_is_answered_413_naming_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let node = start(dir.path(), &[("EMPLA_API__MAX_BODY_BYTES", "4096")]);
-    let events = node.url("/api/v1/employees/jordan.lee/events");
+    let events = node.url("/api/v1/employees/casey.kim/events");
     let big = json!({"kind": "a", "source": "b", "payload": {"blob": "x".repeat(5000)}});
     let r = http()
         .post(&events)

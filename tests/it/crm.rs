@@ -17,6 +17,7 @@ use serde_json::json;
 crate::on_every_test_store!(
     records_are_checked_stored_changed_and_listed,
     an_import_with_one_bad_row_imports_nothing_and_names_each_problem,
+    goal_metrics_are_computed_from_deals_and_drive_the_triggers,
 );
 
 fn fields(e: CrmError) -> Vec<String> {
@@ -411,19 +412,10 @@ async fn prospecting_writes_to_real_contacts_about_their_company_and_logs_it() {
     node.hire(HireRequest::new("csm", "Sam Rivera"))
         .await
         .unwrap();
-    node.load_demo_crm(&demo_dir()).await.unwrap();
     node.set_phase(jordan.id, Phase::Autonomous).await.unwrap();
-    node.submit_event(
-        jordan.id,
-        empla::model::NewEvent {
-            kind: "signal.pipeline_low".into(),
-            source: "test".into(),
-            payload: json!({}),
-            idempotency_key: None,
-        },
-    )
-    .await
-    .unwrap();
+    // Jordan's deals in the demo book: 207,000 won this quarter against a 500,000 quota,
+    // 168,000 open. Coverage 0.57 is below 3x: the employee starts prospecting.
+    node.load_demo_crm(&demo_dir()).await.unwrap();
 
     // The mid-market accounts in the profile without an open deal: Northwind, Cobalt
     // and Orchard. Each hears from Jordan, by name, about their own company.
@@ -509,5 +501,95 @@ async fn prospecting_writes_to_real_contacts_about_their_company_and_logs_it() {
         Some(jordan.id.to_string().as_str())
     );
     assert_eq!(sent.subject, ana.subject);
+    node.shutdown().await;
+}
+
+/// The current value of each goal of `id`, once `ready` holds for them.
+async fn goals_when(
+    node: &Node,
+    id: empla::model::EmployeeId,
+    what: &str,
+    ready: impl Fn(&std::collections::BTreeMap<String, Option<f64>>) -> bool,
+) -> std::collections::BTreeMap<String, Option<f64>> {
+    eventually(20, what, || async {
+        let s = node.employee_runtime(id).await.unwrap();
+        let goals: std::collections::BTreeMap<String, Option<f64>> =
+            s.goals.into_iter().map(|g| (g.id, g.current)).collect();
+        ready(&goals).then_some(goals)
+    })
+    .await
+}
+
+async fn goal_metrics_are_computed_from_deals_and_drive_the_triggers(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-metrics"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    let crm = node.crm();
+    let deal = |name: &str, amount: f64| NewDeal {
+        name: name.into(),
+        amount,
+        owner: Some("jordan.lee".into()),
+        ..Default::default()
+    };
+    let open = crm.create_deal(deal("Open", 100_000.0)).await.unwrap();
+    let won = crm.create_deal(deal("Won", 200_000.0)).await.unwrap();
+    crm.update_deal(
+        &won.id,
+        DealPatch {
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Quota 500,000 (the quarterly_revenue goal), 200,000 won this quarter: coverage is
+    // 100,000 open over 300,000 left.
+    let goals = goals_when(&node, jordan.id, "computed metrics", |g| {
+        g["quarterly_revenue"] == Some(200_000.0) && g["pipeline_coverage"] == Some(0.33)
+    })
+    .await;
+    assert_eq!(goals["win_rate"], Some(1.0));
+    // Coverage below 3x raised the pipeline_low signal, and prospecting started.
+    eventually(20, "prospecting adopted", || async {
+        let eps = node.episodes(jordan.id, 100, None).await.unwrap();
+        eps.iter()
+            .any(|(_, e)| e.summary == "adopt prospect_for_pipeline")
+            .then_some(())
+    })
+    .await;
+
+    // A posted value and a computed one share the timeline: the latest wins.
+    node.submit_event(
+        jordan.id,
+        empla::model::NewEvent {
+            kind: "metric".into(),
+            source: "test".into(),
+            payload: json!({"metric": "pipeline_coverage", "value": 3.5}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    goals_when(&node, jordan.id, "the posted value", |g| {
+        g["pipeline_coverage"] == Some(3.5)
+    })
+    .await;
+    crm.update_deal(
+        &open.id,
+        DealPatch {
+            amount: Some(150_000.0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    goals_when(&node, jordan.id, "the computed value again", |g| {
+        g["pipeline_coverage"] == Some(0.5)
+    })
+    .await;
     node.shutdown().await;
 }

@@ -10,12 +10,22 @@ async fn the_crm_over_http_and_the_cli() {
     let node = start_binary(dir.path());
     let (c, t) = (node.client(), node.token.clone());
     let post = |path: &str, body: Value| c.post(node.url(path)).bearer_auth(&t).json(&body).send();
-    let patch = |path: &str, body: Value| c.patch(node.url(path)).bearer_auth(&t).json(&body).send();
-    let message = |v: &Value| v["error"]["message"].as_str().unwrap_or_default().to_string();
+    let patch =
+        |path: &str, body: Value| c.patch(node.url(path)).bearer_auth(&t).json(&body).send();
+    let message = |v: &Value| {
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
 
     // The demo book of business was imported with the demo hires.
     let accounts: Value = node.get_json("/api/v1/crm/accounts?limit=100").await;
-    assert_eq!(accounts["items"].as_array().unwrap().len(), 11, "{accounts}");
+    assert_eq!(
+        accounts["items"].as_array().unwrap().len(),
+        11,
+        "{accounts}"
+    );
     let jordans: Value = node.get_json("/api/v1/crm/deals?owner=jordan.lee").await;
     assert_eq!(jordans["items"].as_array().unwrap().len(), 5, "{jordans}");
     let proposals: Value = node.get_json("/api/v1/crm/deals?stage=proposal").await;
@@ -46,26 +56,50 @@ async fn the_crm_over_http_and_the_cli() {
     assert_eq!(r.status(), 201);
     let rita: Value = r.json().await.unwrap();
     // Unique per email: the 409 names the contact that has it.
-    let r = post("/api/v1/crm/contacts", json!({"name": "R. Vogel", "email": "RITA@acme.example"}))
-        .await
-        .unwrap();
+    let r = post(
+        "/api/v1/crm/contacts",
+        json!({"name": "R. Vogel", "email": "RITA@acme.example"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 409);
     let m = message(&r.json().await.unwrap());
-    assert!(m.contains(rita["id"].as_str().unwrap()) && m.contains("Rita Vogel"), "{m}");
+    assert!(
+        m.contains(rita["id"].as_str().unwrap()) && m.contains("Rita Vogel"),
+        "{m}"
+    );
 
     // Bad input, each naming what is wrong.
-    let r = post("/api/v1/crm/deals", json!({"name": "", "amount": -1, "stage": "won"}))
+    let r = post(
+        "/api/v1/crm/deals",
+        json!({"name": "", "amount": -1, "stage": "won"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let m = message(&r.json().await.unwrap());
+    assert!(
+        m.contains("name") && m.contains("amount") && m.contains("closed_won"),
+        "{m}"
+    );
+    let r = post("/api/v1/crm/accounts", json!({"name": "X", "size": 3}))
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    let m = message(&r.json().await.unwrap());
-    assert!(m.contains("name") && m.contains("amount") && m.contains("closed_won"), "{m}");
-    let r = post("/api/v1/crm/accounts", json!({"name": "X", "size": 3})).await.unwrap();
-    assert_eq!(r.status(), 400);
     assert!(message(&r.json().await.unwrap()).contains("size"));
-    let r = c.get(node.url("/api/v1/crm/deals?stage=won")).bearer_auth(&t).send().await.unwrap();
+    let r = c
+        .get(node.url("/api/v1/crm/deals?stage=won"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = c.get(node.url("/api/v1/crm/activities")).bearer_auth(&t).send().await.unwrap();
+    let r = c
+        .get(node.url("/api/v1/crm/activities"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
     // A deal moves through the pipeline; a patch with null clears a field.
@@ -79,12 +113,19 @@ async fn the_crm_over_http_and_the_cli() {
     let deal: Value = r.json().await.unwrap();
     assert_eq!(deal["stage"], "prospecting");
     let path = format!("/api/v1/crm/deals/{}", deal["id"].as_str().unwrap());
-    let r = patch(&path, json!({"stage": "closed_won", "close_date": null})).await.unwrap();
+    let r = patch(&path, json!({"stage": "closed_won", "close_date": null}))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let won: Value = r.json().await.unwrap();
-    assert_eq!((won["stage"].as_str(), won["close_date"].is_null()), (Some("closed_won"), true));
+    assert_eq!(
+        (won["stage"].as_str(), won["close_date"].is_null()),
+        (Some("closed_won"), true)
+    );
     assert!(won["closed_at"].is_string());
-    let r = patch("/api/v1/crm/deals/nope", json!({"stage": "demo"})).await.unwrap();
+    let r = patch("/api/v1/crm/deals/nope", json!({"stage": "demo"}))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 
     // Activities: logged against the contact, listed by account.
@@ -95,27 +136,55 @@ async fn the_crm_over_http_and_the_cli() {
     .await
     .unwrap();
     assert_eq!(r.status(), 201);
-    let acts: Value = node.get_json(&format!("/api/v1/crm/activities?account={acme_id}")).await;
+    let acts: Value = node
+        .get_json(&format!("/api/v1/crm/activities?account={acme_id}"))
+        .await;
     assert_eq!(acts["items"][0]["subject"], "Pricing call");
     let out = node.cli(&["crm", "activities", "--account", &acme_id]);
     assert!(out.contains("call  Pricing call"), "{out}");
 
     // The CLI lists and imports; a file with a bad row imports nothing and says where.
     let out = node.cli(&["crm", "deals", "--owner", "jordan.lee"]);
-    assert!(out.contains("Quarry Fintech — annual plan") && out.contains("proposal"), "{out}");
+    assert!(
+        out.contains("Quarry Fintech — annual plan") && out.contains("proposal"),
+        "{out}"
+    );
     let good = dir.path().join("contacts.csv");
-    std::fs::write(&good, "name,email,title,account\nSven Holm,sven@acme.example,CTO,acme.example\n").unwrap();
-    let out = node.cli(&["crm", "import", good.to_str().unwrap(), "--kind", "contacts"]);
+    std::fs::write(
+        &good,
+        "name,email,title,account\nSven Holm,sven@acme.example,CTO,acme.example\n",
+    )
+    .unwrap();
+    let out = node.cli(&[
+        "crm",
+        "import",
+        good.to_str().unwrap(),
+        "--kind",
+        "contacts",
+    ]);
     assert!(out.starts_with("imported 1 contacts"), "{out}");
     let bad = dir.path().join("bad.csv");
-    std::fs::write(&bad, "name,email\nUna,una@acme.example\nVic,not-an-address\n").unwrap();
+    std::fs::write(
+        &bad,
+        "name,email\nUna,una@acme.example\nVic,not-an-address\n",
+    )
+    .unwrap();
     let out = node.run_cli(&["crm", "import", bad.to_str().unwrap(), "--kind", "contacts"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 3, column `email`") && err.contains("nothing was imported"), "{err}");
-    let una: Value = node.get_json(&format!("/api/v1/crm/contacts?account={acme_id}")).await;
     assert!(
-        !una["items"].as_array().unwrap().iter().any(|c| c["name"] == "Una"),
+        err.contains("line 3, column `email`") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    let una: Value = node
+        .get_json(&format!("/api/v1/crm/contacts?account={acme_id}"))
+        .await;
+    assert!(
+        !una["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "Una"),
         "nothing of a refused file is stored: {una}"
     );
     let r = c
@@ -130,9 +199,19 @@ async fn the_crm_over_http_and_the_cli() {
 
     // Deleting answers 204, then 404.
     let acme_path = format!("/api/v1/crm/accounts/{acme_id}");
-    let r = c.delete(node.url(&acme_path)).bearer_auth(&t).send().await.unwrap();
+    let r = c
+        .delete(node.url(&acme_path))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = c.get(node.url(&acme_path)).bearer_auth(&t).send().await.unwrap();
+    let r = c
+        .get(node.url(&acme_path))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     node.terminate();
 }

@@ -122,7 +122,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
 }
 
 fn books<'a>(a: &'a Act<'a>) -> Books<'a> {
-    a.hands.crm.books(a.hands.employees.as_ref())
+    Books::of(a.hands)
 }
 
 impl From<CrmError> for CapabilityError {

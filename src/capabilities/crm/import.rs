@@ -373,5 +373,5 @@ pub async fn import(books: &Books<'_>, kind: ImportKind, text: &str) -> Result<u
         errors.truncate(MAX_ERRORS);
         return Err(ImportError::Rows(errors));
     }
-    Ok(books.driver().import(batch).await?)
+    Ok(books.import(batch).await?)
 }

@@ -14,6 +14,7 @@ mod builtin;
 mod config;
 pub mod import;
 pub mod leads;
+pub mod metrics;
 mod records;
 
 pub use config::{CrmConfig, CrmDriverKind};
@@ -22,8 +23,8 @@ pub use records::{
     DEFAULT_PIPELINE, Deal, DealPatch, NewAccount, NewActivity, NewContact, NewDeal, is_closed,
 };
 
-use crate::capabilities::Perceive;
-use crate::model::{FieldError, TenantId};
+use crate::capabilities::{Hands, Perceive};
+use crate::model::{EmployeeId, FieldError, TenantId};
 use crate::store::{AccountFilter, ActivityFilter, DealFilter, Page, Store, StoreError};
 use std::sync::Arc;
 
@@ -108,11 +109,13 @@ pub trait CrmDriver: Send + Sync {
     ) -> Result<Vec<Account>, CrmError>;
 }
 
-/// The node's CRM: its driver and its pipeline.
+/// The node's CRM: its driver, its pipeline, and the metrics last told to each
+/// employee.
 #[derive(Clone)]
 pub struct Crm {
     driver: Arc<dyn CrmDriver>,
     pipeline: Vec<String>,
+    told: Arc<dashmap::DashMap<(EmployeeId, &'static str), f64>>,
 }
 
 impl Crm {
@@ -131,27 +134,35 @@ impl Crm {
         Crm {
             driver,
             pipeline: cfg.pipeline.clone(),
+            told: Default::default(),
         }
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &dyn CrmDriver {
+        self.driver.as_ref()
+    }
+
+    fn last_published(&self, employee: EmployeeId, metric: &'static str) -> Option<f64> {
+        self.told.get(&(employee, metric)).map(|v| *v)
+    }
+
+    fn published(&self, employee: EmployeeId, metric: &'static str, value: f64) {
+        self.told.insert((employee, metric), value);
     }
 
     /// The pipeline's stages, in order.
     pub fn pipeline(&self) -> &[String] {
         &self.pipeline
     }
-
-    /// The CRM as `employees` see it: owners named by id or handle.
-    pub fn books<'a>(&'a self, employees: &'a dyn Perceive) -> Books<'a> {
-        Books {
-            crm: self,
-            employees,
-        }
-    }
 }
 
-/// The CRM's front: checks, resolves and hands over to the driver.
+/// The CRM's front: checks, resolves and hands over to the driver, and tells owners
+/// the metrics their deals changed.
 pub struct Books<'a> {
     crm: &'a Crm,
     employees: &'a dyn Perceive,
+    hands: &'a Hands,
 }
 
 fn check(errors: Vec<FieldError>) -> Result<(), CrmError> {
@@ -162,7 +173,24 @@ fn check(errors: Vec<FieldError>) -> Result<(), CrmError> {
     }
 }
 
-impl Books<'_> {
+impl<'a> Books<'a> {
+    /// The CRM of the node these hands belong to.
+    pub fn of(hands: &'a Hands) -> Books<'a> {
+        Books {
+            crm: &hands.crm,
+            employees: hands.employees.as_ref(),
+            hands,
+        }
+    }
+
+    /// Tells the owners of changed deals their metrics.
+    async fn deals_changed(
+        &self,
+        owners: impl IntoIterator<Item = Option<String>>,
+    ) -> Result<(), CrmError> {
+        metrics::publish(self.hands, owners.into_iter().flatten().collect()).await
+    }
+
     /// The driver, for reads that need no checks.
     pub fn driver(&self) -> &dyn CrmDriver {
         self.crm.driver.as_ref()
@@ -250,7 +278,28 @@ impl Books<'_> {
         check(d.validate(self.pipeline()))?;
         d.owner = self.owner(d.owner)?;
         d.account = self.account_ref(d.account).await?;
-        self.driver().create_deal(d).await
+        let deal = self.driver().create_deal(d).await?;
+        self.deals_changed([deal.owner.clone()]).await?;
+        Ok(deal)
+    }
+
+    /// Deletes a deal; false when there was none.
+    pub async fn delete_deal(&self, id: &str) -> Result<bool, CrmError> {
+        let Some(deal) = self.driver().deal(id).await? else {
+            return Ok(false);
+        };
+        let deleted = self.driver().delete_deal(id).await?;
+        self.deals_changed([deal.owner]).await?;
+        Ok(deleted)
+    }
+
+    /// Stores every record of an import, or none; the owners of imported deals are told
+    /// their metrics.
+    pub async fn import(&self, batch: import::Batch) -> Result<usize, CrmError> {
+        let owners: Vec<Option<String>> = batch.deals.iter().map(|d| d.owner.clone()).collect();
+        let n = self.driver().import(batch).await?;
+        self.deals_changed(owners).await?;
+        Ok(n)
     }
 
     /// Changes a deal.
@@ -262,10 +311,19 @@ impl Books<'_> {
         if let Some(a) = p.account.take() {
             p.account = Some(self.account_ref(a).await?);
         }
-        self.driver()
+        let before = self
+            .driver()
+            .deal(id)
+            .await?
+            .ok_or_else(|| not_found("deal", id))?;
+        let after = self
+            .driver()
             .update_deal(id, p)
             .await?
-            .ok_or_else(|| not_found("deal", id))
+            .ok_or_else(|| not_found("deal", id))?;
+        self.deals_changed([before.owner, after.owner.clone()])
+            .await?;
+        Ok(after)
     }
 
     /// Logs an activity; the account is taken from the contact or deal when not given.
@@ -361,7 +419,7 @@ pub(crate) async fn log_mail(hands: &super::Hands, m: &crate::model::MailMessage
             .map(|id| (id, from.clone()))
             .collect()
     };
-    let books = hands.crm.books(hands.employees.as_ref());
+    let books = Books::of(hands);
     for (employee, counterpart) in pairs {
         let logged = books
             .log_mail(&MailActivity {
