@@ -1,0 +1,71 @@
+//! The built-in CRM's rows: accounts, contacts, deals and activities, tenant on every
+//! row. Records are written whole (the CRM merges a patch into the record it read);
+//! lists are newest first. A contact's email is unique per tenant without case; an
+//! activity with a key is stored once; an import is stored in one transaction.
+
+mod accounts;
+mod contacts;
+mod deals;
+mod import;
+mod rows;
+
+/// Which accounts to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountFilter {
+    /// Owned by this employee (id).
+    pub owner: Option<String>,
+    /// With a health score below this.
+    pub health_below: Option<f64>,
+    /// Customers only (a plan is set).
+    pub customers: bool,
+}
+
+/// Which deals to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DealFilter {
+    /// In this stage.
+    pub stage: Option<String>,
+    /// Owned by this employee (id).
+    pub owner: Option<String>,
+    /// Of this account (id).
+    pub account: Option<String>,
+    /// Open ones only (not closed won or lost).
+    pub open: bool,
+}
+
+/// Which activities to list: those of an account, a contact or a deal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityFilter {
+    /// Of this account.
+    pub account: Option<String>,
+    /// Of this contact.
+    pub contact: Option<String>,
+    /// Of this deal.
+    pub deal: Option<String>,
+}
+
+/// A page of a list: at most `limit`, after skipping `offset`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Page {
+    /// At most this many.
+    pub limit: i64,
+    /// Skipping this many.
+    pub offset: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            limit: 100,
+            offset: 0,
+        }
+    }
+}
+
+impl Page {
+    /// Everything (for the CRM's own reckoning).
+    pub const ALL: Page = Page {
+        limit: i64::MAX,
+        offset: 0,
+    };
+}
