@@ -155,8 +155,8 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             println!(
-                "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks",
-                f.episodes, f.events, f.facts, f.knowledge
+                "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities",
+                f.episodes, f.events, f.facts, f.knowledge, f.crm_contacts, f.crm_activities
             );
         }
         Command::Consolidate { id, day, node } => {

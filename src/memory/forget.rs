@@ -21,6 +21,12 @@ pub struct Forgotten {
     pub facts: u64,
     /// Knowledge chunks naming the person.
     pub knowledge: u64,
+    /// CRM contacts of the person (by address, or by name when no address is given).
+    #[serde(default)]
+    pub crm_contacts: u64,
+    /// CRM activities logged against those contacts.
+    #[serde(default)]
+    pub crm_activities: u64,
 }
 
 const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN episodes e \

@@ -154,7 +154,11 @@ impl Node {
                 "`person` is empty; give a name, an address or \"Name <address>\"".into(),
             ));
         }
-        Ok(self.rt.store.forget(&self.rt.tenant, person).await?)
+        let mut forgotten = self.rt.store.forget(&self.rt.tenant, person).await?;
+        let (contacts, activities) = self.rt.store.forget_contacts(&self.rt.tenant, person).await?;
+        forgotten.crm_contacts = contacts;
+        forgotten.crm_activities = activities;
+        Ok(forgotten)
     }
 }
 

@@ -289,6 +289,15 @@ async fn records_are_checked_stored_changed_and_listed(s: &TestStore) {
     assert_eq!(d.contact(&ana.id).await.unwrap().unwrap().account, None);
     assert_eq!(d.deal(&deal.id).await.unwrap().unwrap().account, None);
     assert!(!d.delete_account(&northwind.id).await.unwrap());
+
+    // Forgetting a person removes their contact and what was logged against it.
+    let forgotten = node.forget("Ana Torres <ANA.TORRES@northwind.example>").await.unwrap();
+    assert_eq!((forgotten.crm_contacts, forgotten.crm_activities), (1, 1));
+    assert!(d.contact(&ana.id).await.unwrap().is_none());
+    assert!(d.activities(&ActivityFilter { contact: Some(ana.id.clone()), ..Default::default() }, Page::default())
+        .await
+        .unwrap()
+        .is_empty());
     node.shutdown().await;
 }
 

@@ -164,4 +164,39 @@ impl Store {
         })?;
         Ok(deleted)
     }
+
+    /// Deletes the CRM contacts of a person — by address when `person` holds one
+    /// (`Name <address>` too), else by name without case — and the activities logged
+    /// against them. Answers how many contacts and activities went.
+    pub async fn forget_contacts(&self, tenant: &TenantId, person: &str) -> Result<(u64, u64), StoreError> {
+        let address = crate::model::bare_address(person).to_lowercase();
+        let (by, key) = if crate::model::is_address(&address) {
+            ("email_key", address)
+        } else {
+            ("lower(name)", person.trim().to_lowercase())
+        };
+        let gone = with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let activities = sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM crm_activities WHERE tenant = $1 AND contact IN \
+                 (SELECT id FROM crm_contacts WHERE tenant = $1 AND {by} = $2)"
+            )))
+            .bind(tenant.as_str())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let contacts = sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM crm_contacts WHERE tenant = $1 AND {by} = $2"
+            )))
+            .bind(tenant.as_str())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>((contacts, activities))
+        })?;
+        Ok(gone)
+    }
 }
