@@ -6,6 +6,7 @@ use super::wire::{
     AccountsQuery, ActivitiesQuery, ContactsQuery, DealsQuery, ImportQuery, Imported, Items,
 };
 use super::{ApiError, ApiState, JsonBody};
+use crate::capabilities::crm::health::{AccountHealth, MetricValues};
 use crate::capabilities::crm::import::{ImportError, ImportKind, import};
 use crate::capabilities::crm::{
     Account, AccountPatch, Activity, Contact, ContactPatch, CrmError, Deal, DealPatch, NewAccount,
@@ -36,6 +37,7 @@ pub(super) fn routes() -> Router<ApiState> {
         )
         .route("/crm/activities", get(activities).post(log_activity))
         .route("/crm/import", post(import_csv))
+        .route("/crm/accounts/{id}/metrics", post(account_metrics))
 }
 
 impl From<CrmError> for ApiError {
@@ -403,4 +405,16 @@ pub(crate) async fn import_csv(
             imported,
         }),
     ))
+}
+
+/// Stores an account's metric values (usage, engagement, NPS, adoption; idempotent on
+/// metric, feature and time), computes its health again, and tells its owner when it is
+/// at risk.
+#[utoipa::path(post, path = "/api/v1/crm/accounts/{id}/metrics", params(("id" = String, Path)), request_body = MetricValues, responses((status = 200, body = AccountHealth), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+pub(crate) async fn account_metrics(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    JsonBody(values): JsonBody<MetricValues>,
+) -> Result<Json<AccountHealth>, ApiError> {
+    Ok(Json(s.node.crm().record_metrics(&id, values).await?))
 }

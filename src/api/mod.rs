@@ -113,6 +113,7 @@ pub struct ApiState {
         crm::activities,
         crm::log_activity,
         crm::import_csv,
+        crm::account_metrics,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -187,6 +188,9 @@ pub struct ApiState {
         crate::capabilities::crm::Activity,
         crate::capabilities::crm::NewActivity,
         wire::Imported,
+        crate::capabilities::crm::health::MetricValues,
+        crate::capabilities::crm::health::MetricValue,
+        crate::capabilities::crm::health::AccountHealth,
     )),
     modifiers(&BearerAuth)
 )]

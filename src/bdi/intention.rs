@@ -115,8 +115,8 @@ impl Mind {
         let seen = Seen::new(s, &event);
         let bound = choice::risk_bound(s.persona);
         // A persona may wait for more evidence before acting on what it notices; a
-        // message or task addressed to it by someone, or a time coming due (a meeting
-        // about to start), is acted on at once.
+        // message or task addressed to it by someone, or a signal (which fires once, when
+        // its condition starts to hold), is acted on at once.
         let needed = if addressed(&e.kind) || comes_due(s, &e.kind) {
             1
         } else {
@@ -609,31 +609,20 @@ fn at_path<'v>(v: &'v Json, path: &str) -> &'v Json {
 }
 
 /// Whether an event kind is something addressed to the employee (mail, chat, a task,
-/// an escalation, another agent's message, a lead its own search found) rather than
+/// an escalation, another agent's message, a lead or an account the CRM hands it) rather than
 /// something it noticed.
 fn addressed(kind: &str) -> bool {
-    [
-        "email.",
-        "chat.",
-        "task.",
-        "escalation.",
-        "a2a.",
-        "crm.lead",
-    ]
-    .iter()
-    .any(|p| kind.starts_with(p))
+    ["email.", "chat.", "task.", "escalation.", "a2a.", "crm."]
+        .iter()
+        .any(|p| kind.starts_with(p))
 }
 
-/// Whether `kind` is a signal of a time coming due (a calendar event, a message's
-/// SLA, a goal's milestone): it fires once, so there is no more evidence to wait for.
+/// Whether `kind` is one of the playbook's signals (a threshold passed, a trend, an
+/// anomaly, a time coming due, a goal at risk): a signal fires once, when its condition
+/// starts to hold, so there is no more evidence to wait for — the condition is it.
 fn comes_due(s: &Situation<'_>, kind: &str) -> bool {
-    use super::signals::SignalKind::{Calendar, GoalMilestone, InboxSla};
-    kind.strip_prefix("signal.").is_some_and(|name| {
-        s.playbook
-            .signals
-            .iter()
-            .any(|sig| sig.name == name && matches!(sig.kind, Calendar | InboxSla | GoalMilestone))
-    })
+    kind.strip_prefix("signal.")
+        .is_some_and(|name| s.playbook.signals.iter().any(|sig| sig.name == name))
 }
 
 pub(super) fn kind_matches(pattern: &str, kind: &str) -> bool {

@@ -155,7 +155,11 @@ impl Node {
             ));
         }
         let mut forgotten = self.rt.store.forget(&self.rt.tenant, person).await?;
-        let (contacts, activities) = self.rt.store.forget_contacts(&self.rt.tenant, person).await?;
+        let (contacts, activities) = self
+            .rt
+            .store
+            .forget_contacts(&self.rt.tenant, person)
+            .await?;
         forgotten.crm_contacts = contacts;
         forgotten.crm_activities = activities;
         Ok(forgotten)

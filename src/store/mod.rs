@@ -29,7 +29,7 @@ mod writer;
 pub(crate) use batch::hex;
 pub use chat::ChatMessage;
 pub use config::{SqliteSync, StoreConfig};
-pub use crm::{AccountFilter, ActivityFilter, DealFilter, Page};
+pub use crm::{AccountFilter, ActivityFilter, DealFilter, Page, Point};
 pub use dead_letters::DeadLetter;
 pub(crate) use employees::parse_status;
 pub use escalations::Decided;

@@ -398,17 +398,19 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
     // Each names the role file, the plan and step, and the kind.
     let no_driver = warnings
         .iter()
-        .find(|l| l.contains("crm.accounts_below"))
+        .find(|l| l.contains("documents.collect"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(no_driver.contains("roles/csm.toml"), "{no_driver}");
+    assert!(no_driver.contains("roles/pm.toml"), "{no_driver}");
     assert!(
-        no_driver.contains("plans.adoption_outreach.steps[0]"),
+        no_driver.contains("plans.roadmap_review.steps[0]"),
         "{no_driver}"
     );
     assert!(no_driver.contains("no driver yet"), "{no_driver}");
-    // Every Sales AE plan has its hands now.
+    // Every Sales AE and CSM plan has its hands now.
     assert!(
-        !warnings.iter().any(|l| l.contains("roles/sales_ae.toml")),
+        !warnings
+            .iter()
+            .any(|l| l.contains("roles/sales_ae.toml") || l.contains("roles/csm.toml")),
         "{stdout}"
     );
     // The shipped plans mail no placeholder; a role that falls back to one is warned.

@@ -5,6 +5,7 @@
 
 use super::common::{self, TestStore, eventually};
 use empla::bdi::Phase;
+use empla::capabilities::crm::health::{MetricValue, MetricValues};
 use empla::capabilities::crm::import::{ImportError, ImportKind, import};
 use empla::capabilities::crm::{
     AccountPatch, CrmError, DealPatch, NewAccount, NewActivity, NewContact, NewDeal,
@@ -18,6 +19,7 @@ crate::on_every_test_store!(
     records_are_checked_stored_changed_and_listed,
     an_import_with_one_bad_row_imports_nothing_and_names_each_problem,
     goal_metrics_are_computed_from_deals_and_drive_the_triggers,
+    account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs,
 );
 
 fn fields(e: CrmError) -> Vec<String> {
@@ -291,13 +293,24 @@ async fn records_are_checked_stored_changed_and_listed(s: &TestStore) {
     assert!(!d.delete_account(&northwind.id).await.unwrap());
 
     // Forgetting a person removes their contact and what was logged against it.
-    let forgotten = node.forget("Ana Torres <ANA.TORRES@northwind.example>").await.unwrap();
+    let forgotten = node
+        .forget("Ana Torres <ANA.TORRES@northwind.example>")
+        .await
+        .unwrap();
     assert_eq!((forgotten.crm_contacts, forgotten.crm_activities), (1, 1));
     assert!(d.contact(&ana.id).await.unwrap().is_none());
-    assert!(d.activities(&ActivityFilter { contact: Some(ana.id.clone()), ..Default::default() }, Page::default())
+    assert!(
+        d.activities(
+            &ActivityFilter {
+                contact: Some(ana.id.clone()),
+                ..Default::default()
+            },
+            Page::default()
+        )
         .await
         .unwrap()
-        .is_empty());
+        .is_empty()
+    );
     node.shutdown().await;
 }
 
@@ -600,5 +613,168 @@ async fn goal_metrics_are_computed_from_deals_and_drive_the_triggers(s: &TestSto
         g["pipeline_coverage"] == Some(0.5)
     })
     .await;
+    node.shutdown().await;
+}
+
+fn values(items: &[(&str, f64, i64)]) -> MetricValues {
+    let now = chrono::Utc::now();
+    MetricValues {
+        items: items
+            .iter()
+            .map(|(metric, value, days_ago)| MetricValue {
+                metric: metric.to_string(),
+                value: *value,
+                at: now - chrono::Duration::days(*days_ago),
+                feature: None,
+            })
+            .collect(),
+    }
+}
+
+async fn account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs(
+    s: &TestStore,
+) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-health"))
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let meridian = crm
+        .create_account(NewAccount {
+            name: "Meridian Travel".into(),
+            plan: Some("growth".into()),
+            owner: Some("sam.rivera".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(NewContact {
+        name: "Jonas Berg".into(),
+        email: "jonas.berg@meridian.example".into(),
+        account: Some(meridian.id.clone()),
+        role: Some("champion".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    // A steady run: healthy.
+    let steady = values(&[
+        ("usage", 0.8, 6),
+        ("usage", 0.82, 5),
+        ("usage", 0.79, 4),
+        ("usage", 0.81, 3),
+        ("usage", 0.8, 2),
+        ("engagement", 0.7, 2),
+        ("nps", 40.0, 2),
+    ]);
+    let h = crm
+        .record_metrics(&meridian.id, steady.clone())
+        .await
+        .unwrap();
+    assert_eq!((h.stored, h.churn_risk.as_str()), (7, "low"));
+    let healthy = h.health.unwrap();
+    assert!(healthy > 70.0, "{h:?}");
+    // The same values again change nothing.
+    let again = crm.record_metrics(&meridian.id, steady).await.unwrap();
+    assert_eq!(again.health, Some(healthy));
+    assert_eq!(
+        crm.driver()
+            .account(&meridian.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .health,
+        Some(healthy)
+    );
+
+    // Bad values name their item.
+    match crm
+        .record_metrics(&meridian.id, values(&[("nps", 150.0, 0)]))
+        .await
+    {
+        Err(CrmError::Invalid(f)) => assert_eq!(f[0].field, "items[0].value"),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+
+    // Usage collapses and NPS turns negative: health falls below 60, the owner is told,
+    // and Sam checks in with the account's champion (customer mail waits for approval).
+    let fall = crm
+        .record_metrics(
+            &meridian.id,
+            values(&[("usage", 0.1, 1), ("nps", -30.0, 1), ("engagement", 0.2, 1)]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        fall.health.unwrap() < 60.0 && fall.usage_z.unwrap() < -2.0,
+        "{fall:?}"
+    );
+    assert_eq!(fall.previous, Some(healthy));
+    assert_eq!(fall.churn_risk, "high");
+    let pending = eventually(20, "the check-in", || async {
+        let a = node
+            .approvals(
+                Some(sam.id),
+                Some(empla::model::ApprovalStatus::Pending),
+                10,
+            )
+            .await
+            .unwrap();
+        a.into_iter().find(|a| a.action["kind"] == "email.send")
+    })
+    .await;
+    assert_eq!(
+        pending.action["params"]["to"],
+        "Jonas Berg <jonas.berg@meridian.example>"
+    );
+    assert!(
+        pending.action["params"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Meridian Travel"),
+        "{:?}",
+        pending.action
+    );
+
+    // Adoption 40%: Sam's feature_adoption goal (the mean over its customers) falls
+    // below 60%, and the walkthrough offer to Jonas names the account's own figure.
+    crm.record_metrics(&meridian.id, values(&[("feature_adoption", 0.4, 0)]))
+        .await
+        .unwrap();
+    let offer = eventually(20, "the walkthrough offer", || async {
+        let a = node
+            .approvals(
+                Some(sam.id),
+                Some(empla::model::ApprovalStatus::Pending),
+                10,
+            )
+            .await
+            .unwrap();
+        a.into_iter()
+            .find(|a| a.action["plan"] == "offer_walkthrough")
+    })
+    .await;
+    assert_eq!(
+        offer.action["params"]["to"],
+        "Jonas Berg <jonas.berg@meridian.example>"
+    );
+    assert!(
+        offer.action["params"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("about 40%"),
+        "{:?}",
+        offer.action
+    );
+    let goals = goals_when(&node, sam.id, "adoption told", |g| {
+        g["feature_adoption"] == Some(0.4)
+    })
+    .await;
+    assert_eq!(goals["nps"], Some(-30.0));
     node.shutdown().await;
 }

@@ -197,6 +197,50 @@ async fn the_crm_over_http_and_the_cli() {
     assert_eq!(r.status(), 400);
     assert!(message(&r.json().await.unwrap()).contains("text/csv"));
 
+    // Account metrics feed the health score; sending them again changes nothing.
+    let meridian = accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Meridian Travel")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let metrics_path = format!("/api/v1/crm/accounts/{meridian}/metrics");
+    let body = json!({"items": [
+        {"metric": "usage", "value": 0.9, "at": "2026-12-01T00:00:00Z"},
+        {"metric": "nps", "value": 60, "at": "2026-12-01T00:00:00Z"},
+        {"metric": "feature_adoption", "value": 0.7, "at": "2026-12-01T00:00:00Z", "feature": "reports"},
+    ]});
+    for _ in 0..2 {
+        let r = post(&metrics_path, body.clone()).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let h: Value = r.json().await.unwrap();
+        assert_eq!(
+            (h["stored"].as_u64(), h["churn_risk"].as_str()),
+            (Some(3), Some("low")),
+            "{h}"
+        );
+        assert!(h["health"].as_f64().unwrap() > 80.0, "{h}");
+    }
+    let shown: Value = node
+        .get_json(&format!("/api/v1/crm/accounts/{meridian}"))
+        .await;
+    assert!(shown["health"].as_f64().unwrap() > 80.0, "{shown}");
+    let r = post(
+        &metrics_path,
+        json!({"items": [{"metric": "nps", "value": 150, "at": "2026-12-01T00:00:00Z"}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(message(&r.json().await.unwrap()).contains("items[0].value"));
+    let r = post("/api/v1/crm/accounts/nope/metrics", body)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
     // Deleting answers 204, then 404.
     let acme_path = format!("/api/v1/crm/accounts/{acme_id}");
     let r = c

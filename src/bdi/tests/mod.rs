@@ -366,9 +366,11 @@ fn different_personas_choose_differently_in_the_same_situation() {
         "the blitz (risk 0.9) is above 0.28"
     );
 
+    // A deliberate employee gathers evidence on what it merely notices; a signal (which
+    // fires once) it acts on at once.
     let mut slow = World::new(Phase::Autonomous);
     slow.persona.decision.decision_speed = 0.0;
-    let d = slow.run(metric(2.0));
+    let d = slow.run(ev("trial.started", json!({})));
     assert!(adopted(&d).is_empty());
     assert!(d.iter().any(|x| matches!(
         x,
@@ -378,6 +380,9 @@ fn different_personas_choose_differently_in_the_same_situation() {
             ..
         }
     )));
+    let mut slow = World::new(Phase::Autonomous);
+    slow.persona.decision.decision_speed = 0.0;
+    assert_eq!(adopted(&slow.run(metric(2.0))), ["prospect_for_pipeline"]);
 }
 
 #[test]

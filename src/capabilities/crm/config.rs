@@ -22,6 +22,8 @@ pub struct CrmConfig {
     /// The stages of the deal pipeline, in order; a deal is closed in a stage whose
     /// name starts with `closed` (`closed_won`, `closed_lost`).
     pub pipeline: Vec<String>,
+    /// `[crm.health]`: how account health is scored.
+    pub health: super::health::HealthConfig,
 }
 
 impl Default for CrmConfig {
@@ -29,6 +31,7 @@ impl Default for CrmConfig {
         Self {
             driver: CrmDriverKind::Builtin,
             pipeline: DEFAULT_PIPELINE.iter().map(|s| s.to_string()).collect(),
+            health: Default::default(),
         }
     }
 }
@@ -66,6 +69,37 @@ impl CrmConfig {
                     format!("must include {needed:?}: won and lost deals are counted by it"),
                 ));
             }
+        }
+        let h = &self.health;
+        for (key, w) in [
+            ("usage", h.usage),
+            ("engagement", h.engagement),
+            ("support", h.support),
+            ("nps", h.nps),
+        ] {
+            if !(0.0..=1.0).contains(&w) {
+                e.push(ConfigError::new(
+                    file,
+                    format!("crm.health.{key}"),
+                    "must be a weight from 0 to 1",
+                ));
+            }
+        }
+        if h.usage + h.engagement + h.support + h.nps <= 0.0 {
+            e.push(ConfigError::new(
+                file,
+                "crm.health",
+                "at least one weight must be above 0",
+            ));
+        }
+        if !(0.0..=100.0).contains(&h.critical_below)
+            || !(h.critical_below..=100.0).contains(&h.at_risk_below)
+        {
+            e.push(ConfigError::new(
+                file,
+                "crm.health",
+                "`critical_below` and `at_risk_below` are scores from 0 to 100, critical below at risk",
+            ));
         }
         if self
             .pipeline

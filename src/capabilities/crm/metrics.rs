@@ -84,30 +84,35 @@ pub(crate) async fn publish(hands: &Hands, owners: BTreeSet<String>) -> Result<(
         };
         let deals = hands.crm.driver().deals(&mine, Page::ALL).await?;
         for (metric, value) in figures(&deals, quota, today) {
-            if hands.crm.last_published(id, metric) == Some(value) {
-                continue;
-            }
-            let told = hands
-                .employees
-                .perceive(
-                    id,
-                    NewEvent {
-                        kind: "metric".into(),
-                        source: "crm".into(),
-                        payload: serde_json::json!({"metric": metric, "value": value}),
-                        idempotency_key: None,
-                    },
-                )
-                .await;
-            match told {
-                Ok(_) => hands.crm.published(id, metric, value),
-                Err(e) => {
-                    tracing::warn!(error = %e, employee = %id, metric, "a CRM metric could not be told")
-                }
-            }
+            tell(hands, id, metric, value).await;
         }
     }
     Ok(())
+}
+
+/// Tells employee `id` a metric's value, unless it was told that value last.
+pub(crate) async fn tell(hands: &Hands, id: EmployeeId, metric: &'static str, value: f64) {
+    if hands.crm.last_published(id, metric) == Some(value) {
+        return;
+    }
+    let told = hands
+        .employees
+        .perceive(
+            id,
+            NewEvent {
+                kind: "metric".into(),
+                source: "crm".into(),
+                payload: serde_json::json!({"metric": metric, "value": value}),
+                idempotency_key: None,
+            },
+        )
+        .await;
+    match told {
+        Ok(_) => hands.crm.published(id, metric, value),
+        Err(e) => {
+            tracing::warn!(error = %e, employee = %id, metric, "a CRM metric could not be told")
+        }
+    }
 }
 
 #[cfg(test)]

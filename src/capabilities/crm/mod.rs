@@ -12,10 +12,13 @@
 pub mod actions;
 mod builtin;
 mod config;
+mod customers;
+pub mod health;
 pub mod import;
 pub mod leads;
 pub mod metrics;
 mod records;
+mod review;
 
 pub use config::{CrmConfig, CrmDriverKind};
 pub use records::{
@@ -115,6 +118,7 @@ pub trait CrmDriver: Send + Sync {
 pub struct Crm {
     driver: Arc<dyn CrmDriver>,
     pipeline: Vec<String>,
+    health: health::HealthConfig,
     told: Arc<dashmap::DashMap<(EmployeeId, &'static str), f64>>,
 }
 
@@ -134,6 +138,7 @@ impl Crm {
         Crm {
             driver,
             pipeline: cfg.pipeline.clone(),
+            health: cfg.health.clone(),
             told: Default::default(),
         }
     }

@@ -168,7 +168,11 @@ impl Store {
     /// Deletes the CRM contacts of a person — by address when `person` holds one
     /// (`Name <address>` too), else by name without case — and the activities logged
     /// against them. Answers how many contacts and activities went.
-    pub async fn forget_contacts(&self, tenant: &TenantId, person: &str) -> Result<(u64, u64), StoreError> {
+    pub async fn forget_contacts(
+        &self,
+        tenant: &TenantId,
+        person: &str,
+    ) -> Result<(u64, u64), StoreError> {
         let address = crate::model::bare_address(person).to_lowercase();
         let (by, key) = if crate::model::is_address(&address) {
             ("email_key", address)

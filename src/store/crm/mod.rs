@@ -8,6 +8,9 @@ mod contacts;
 mod deals;
 mod import;
 mod rows;
+mod series;
+
+pub use series::Point;
 
 /// Which accounts to list.
 #[derive(Debug, Clone, Default, PartialEq)]
