@@ -4,17 +4,14 @@
 //! to that person; the others log activities, create and move deals, log issues and
 //! review the pipeline for the manager.
 
-use super::leads::{Icp, rank};
+use super::leads::Icp;
 use super::{Account, Books, Contact, CrmError, Deal, DealPatch, NewActivity, NewDeal, is_closed};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, param};
 use crate::model::{NewEvent, bare_address};
-use crate::store::{ActivityFilter, DealFilter, Page};
-use chrono::{Duration, NaiveDate, Utc};
+use crate::store::{DealFilter, Page};
+use chrono::NaiveDate;
 use serde_json::{Value as Json, json};
-
-/// Accounts touched (any activity) this recently are not offered as new leads.
-const RECENTLY_TOUCHED_DAYS: i64 = 30;
 
 /// The crm action kinds.
 pub(crate) fn kinds() -> Vec<ActionKind> {
@@ -205,46 +202,9 @@ async fn find_leads(a: &Act<'_>) -> Result<Json, CapabilityError> {
             })? as usize,
     };
     let b = books(a);
-    let candidates = b
-        .driver()
-        .prospects(
-            &icp.industries,
-            &icp.regions,
-            (icp.employees_min, icp.employees_max),
-        )
-        .await?;
-    let considered = candidates.len();
-    let cutoff = Utc::now() - Duration::days(RECENTLY_TOUCHED_DAYS);
-    let (mut leads, mut no_contact, mut recently_touched) = (Vec::new(), 0, 0);
-    for s in rank(&icp, candidates) {
-        if leads.len() == count {
-            break;
-        }
-        let latest = b
-            .driver()
-            .activities(
-                &ActivityFilter {
-                    account: Some(s.account.id.clone()),
-                    ..Default::default()
-                },
-                Page {
-                    limit: 1,
-                    offset: 0,
-                },
-            )
-            .await?;
-        if latest.first().is_some_and(|act| act.at >= cutoff) {
-            recently_touched += 1;
-            continue;
-        }
-        let contacts = b
-            .driver()
-            .contacts(Some(&s.account.id), Page::default())
-            .await?;
-        let Some(contact) = best_contact(&contacts) else {
-            no_contact += 1;
-            continue;
-        };
+    let found = super::leads::find(&b, &icp, count).await?;
+    let mut leads = Vec::new();
+    for (s, contact) in found.leads {
         // The signal that made it fit, else the newest one seen.
         let signal = s
             .reasons
@@ -278,8 +238,8 @@ async fn find_leads(a: &Act<'_>) -> Result<Json, CapabilityError> {
         leads.push(payload);
     }
     Ok(json!({
-        "count": leads.len(), "leads": leads, "considered": considered,
-        "skipped": {"no_contact": no_contact, "recently_touched": recently_touched},
+        "count": leads.len(), "leads": leads, "considered": found.considered,
+        "skipped": {"no_contact": found.no_contact, "recently_touched": found.recently_touched},
     }))
 }
 

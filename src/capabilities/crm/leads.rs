@@ -8,7 +8,9 @@
 //! signal), and up to 0.2 from how near the head count is to the middle of the
 //! segment's band.
 
-use super::Account;
+use super::{Account, Books, Contact, CrmError};
+use crate::store::{ActivityFilter, Page};
+use chrono::{Duration, Utc};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -170,6 +172,78 @@ pub fn rank(icp: &Icp, accounts: Vec<Account>) -> Vec<Scored> {
     // A stable sort keeps the store's newest-first order among equal scores.
     scored.sort_by(|a, b| b.score.total_cmp(&a.score));
     scored
+}
+
+/// Accounts touched (any activity) this recently are not offered as new leads.
+const RECENTLY_TOUCHED_DAYS: i64 = 30;
+
+/// What a search found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The leads, best first: the account scored, and the contact to write to.
+    pub leads: Vec<(Scored, Contact)>,
+    /// Accounts that passed the filters.
+    pub considered: usize,
+    /// Of the best ones, skipped for having no contact.
+    pub no_contact: usize,
+    /// Of the best ones, skipped for having been touched in the last 30 days.
+    pub recently_touched: usize,
+}
+
+/// The best `count` leads for `icp`: ranked candidates, skipping an account touched in
+/// the last 30 days or without a contact; the contact is the one to write to.
+pub async fn find(b: &Books<'_>, icp: &Icp, count: usize) -> Result<Found, CrmError> {
+    let candidates = b
+        .driver()
+        .prospects(
+            &icp.industries,
+            &icp.regions,
+            (icp.employees_min, icp.employees_max),
+        )
+        .await?;
+    let considered = candidates.len();
+    let cutoff = Utc::now() - Duration::days(RECENTLY_TOUCHED_DAYS);
+    let mut found = Found {
+        leads: Vec::new(),
+        considered,
+        no_contact: 0,
+        recently_touched: 0,
+    };
+    for s in rank(icp, candidates) {
+        if found.leads.len() == count {
+            break;
+        }
+        let one = Page {
+            limit: 1,
+            offset: 0,
+        };
+        let latest = b
+            .driver()
+            .activities(
+                &ActivityFilter {
+                    account: Some(s.account.id.clone()),
+                    ..Default::default()
+                },
+                one,
+            )
+            .await?;
+        if latest.first().is_some_and(|act| act.at >= cutoff) {
+            found.recently_touched += 1;
+            continue;
+        }
+        let contacts = b
+            .driver()
+            .contacts(Some(&s.account.id), Page::default())
+            .await?;
+        match super::actions::best_contact(&contacts) {
+            Some(c) => {
+                let c = c.clone();
+                found.leads.push((s, c));
+            }
+            None => found.no_contact += 1,
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
