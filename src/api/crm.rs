@@ -47,6 +47,10 @@ impl From<CrmError> for ApiError {
             CrmError::NotFound(m) => ApiError::NotFound(m),
             CrmError::Conflict(m) => ApiError::Conflict(m),
             CrmError::Store(e) => e.into(),
+            CrmError::Service(m) => {
+                tracing::warn!(error = %m, "the CRM failed");
+                ApiError::Unavailable(format!("{m}; nothing was changed; retry shortly"))
+            }
         }
     }
 }

@@ -151,6 +151,9 @@ pub enum NodeError {
         /// Why.
         error: HireError,
     },
+    /// The CRM settings cannot be used (e.g. the HubSpot token is not set).
+    #[error("crm: {0}")]
+    Crm(String),
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),
@@ -338,7 +341,10 @@ impl Node {
                 &store,
             )
             .map_err(NodeError::Calendar)?,
-            crm: capabilities::crm::Crm::new(&opts.crm, &opts.tenant, &store),
+            crm: capabilities::crm::Crm::new(&opts.crm, &opts.tenant, &store, |k| {
+                std::env::var(k).ok()
+            })
+            .map_err(NodeError::Crm)?,
             actions,
         };
         let rt = Runtime::new(

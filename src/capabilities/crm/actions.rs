@@ -130,6 +130,7 @@ impl From<CrmError> for CapabilityError {
     fn from(e: CrmError) -> Self {
         match e {
             CrmError::Store(e) => e.into(),
+            CrmError::Service(m) => CapabilityError::Service(m),
             e => CapabilityError::Invalid(e.to_string()),
         }
     }

@@ -11,14 +11,22 @@ use serde::{Deserialize, Serialize};
 pub enum CrmDriverKind {
     /// In the node's store (SQLite or PostgreSQL). The default.
     Builtin,
+    /// A HubSpot portal, through its CRM v3 API.
+    Hubspot,
 }
 
 /// `[crm]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrmConfig {
-    /// `builtin`.
+    /// `builtin` or `hubspot`.
     pub driver: CrmDriverKind,
+    /// With `hubspot`: the environment variable holding the private app's token.
+    pub token_env: String,
+    /// With `hubspot`: the API's base URL (a test double or a proxy may stand in).
+    pub base_url: String,
+    /// With `hubspot`: each stage's id in the portal's deal pipeline.
+    pub stage_ids: std::collections::BTreeMap<String, String>,
     /// The stages of the deal pipeline, in order; a deal is closed in a stage whose
     /// name starts with `closed` (`closed_won`, `closed_lost`).
     pub pipeline: Vec<String>,
@@ -30,6 +38,20 @@ impl Default for CrmConfig {
     fn default() -> Self {
         Self {
             driver: CrmDriverKind::Builtin,
+            token_env: "HUBSPOT_TOKEN".into(),
+            base_url: "https://api.hubapi.com".into(),
+            stage_ids: [
+                ("prospecting", "appointmentscheduled"),
+                ("discovery", "qualifiedtobuy"),
+                ("demo", "presentationscheduled"),
+                ("proposal", "decisionmakerboughtin"),
+                ("negotiation", "contractsent"),
+                ("closed_won", "closedwon"),
+                ("closed_lost", "closedlost"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
             pipeline: DEFAULT_PIPELINE.iter().map(|s| s.to_string()).collect(),
             health: Default::default(),
         }
@@ -68,6 +90,24 @@ impl CrmConfig {
                     "crm.pipeline",
                     format!("must include {needed:?}: won and lost deals are counted by it"),
                 ));
+            }
+        }
+        if self.driver == CrmDriverKind::Hubspot {
+            let url = self.base_url.trim();
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                e.push(ConfigError::new(
+                    file,
+                    "crm.base_url",
+                    format!("must be an http(s) URL, e.g. \"https://api.hubapi.com\", got {url:?}"),
+                ));
+            }
+            if self.token_env.trim().is_empty() {
+                e.push(ConfigError::new(file, "crm.token_env", "is needed with driver = \"hubspot\": the environment variable holding the private app's token, e.g. \"HUBSPOT_TOKEN\""));
+            }
+            for s in &self.pipeline {
+                if !self.stage_ids.contains_key(s) {
+                    e.push(ConfigError::new(file, "crm.stage_ids", format!("has no id for stage {s:?}: give the id of that stage in the portal's pipeline")));
+                }
             }
         }
         let h = &self.health;

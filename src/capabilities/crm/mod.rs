@@ -14,6 +14,7 @@ mod builtin;
 mod config;
 mod customers;
 pub mod health;
+mod hubspot;
 pub mod import;
 pub mod leads;
 pub mod metrics;
@@ -46,6 +47,9 @@ pub enum CrmError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The CRM service failed or could not be reached.
+    #[error("{0}")]
+    Service(String),
 }
 
 impl CrmError {
@@ -123,24 +127,45 @@ pub struct Crm {
 }
 
 impl Crm {
-    /// The CRM `cfg` asks for.
-    pub fn new(cfg: &CrmConfig, tenant: &TenantId, store: &Store) -> Crm {
+    /// The CRM `cfg` asks for; `env` gives the environment (for the HubSpot token).
+    pub fn new(
+        cfg: &CrmConfig,
+        tenant: &TenantId,
+        store: &Store,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Crm, String> {
+        let first_stage = cfg
+            .pipeline
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "prospecting".into());
         let driver: Arc<dyn CrmDriver> = match cfg.driver {
             CrmDriverKind::Builtin => Arc::new(builtin::Builtin::new(
                 tenant.clone(),
                 store.clone(),
-                cfg.pipeline
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "prospecting".into()),
+                first_stage,
             )),
+            CrmDriverKind::Hubspot => {
+                let token = env(&cfg.token_env).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+                    format!(
+                        "crm.driver is \"hubspot\" but the environment variable {} (crm.token_env) is not set; set it to the private app's access token",
+                        cfg.token_env
+                    )
+                })?;
+                Arc::new(hubspot::HubSpot::new(
+                    &cfg.base_url,
+                    token,
+                    cfg.stage_ids.clone(),
+                    first_stage,
+                )?)
+            }
         };
-        Crm {
+        Ok(Crm {
             driver,
             pipeline: cfg.pipeline.clone(),
             health: cfg.health.clone(),
             told: Default::default(),
-        }
+        })
     }
 
     /// The driver.
