@@ -20,6 +20,7 @@ crate::on_every_test_store!(
     an_import_with_one_bad_row_imports_nothing_and_names_each_problem,
     goal_metrics_are_computed_from_deals_and_drive_the_triggers,
     account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs,
+    won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged,
 );
 
 fn fields(e: CrmError) -> Vec<String> {
@@ -776,5 +777,198 @@ async fn account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkth
     })
     .await;
     assert_eq!(goals["nps"], Some(-30.0));
+    node.shutdown().await;
+}
+
+async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-follow-ups"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    for id in [jordan.id, sam.id] {
+        node.set_phase(id, Phase::Autonomous).await.unwrap();
+    }
+    let crm = node.crm();
+    let account = |name: &str, domain: &str, owner: &str, plan: Option<&str>| NewAccount {
+        name: name.into(),
+        domain: Some(domain.into()),
+        owner: Some(owner.into()),
+        plan: plan.map(Into::into),
+        ..Default::default()
+    };
+    let meridian = crm
+        .create_account(account(
+            "Meridian Travel",
+            "meridian.example",
+            "sam.rivera",
+            Some("growth"),
+        ))
+        .await
+        .unwrap();
+    let bluefin = crm
+        .create_account(account(
+            "Bluefin Logistics",
+            "bluefin.example",
+            "jordan.lee",
+            None,
+        ))
+        .await
+        .unwrap();
+    for (name, email, at, role) in [
+        (
+            "Jonas Berg",
+            "jonas.berg@meridian.example",
+            &meridian.id,
+            Some("champion"),
+        ),
+        (
+            "Kara Singh",
+            "kara.singh@meridian.example",
+            &meridian.id,
+            None,
+        ),
+        (
+            "Chloe Martin",
+            "chloe.martin@bluefin.example",
+            &bluefin.id,
+            Some("champion"),
+        ),
+    ] {
+        crm.create_contact(NewContact {
+            name: name.into(),
+            email: email.into(),
+            account: Some(at.clone()),
+            role: role.map(Into::into),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    let deal = |name: &str, at: &str| NewDeal {
+        name: name.into(),
+        account: Some(at.into()),
+        amount: 60_000.0,
+        stage: Some("negotiation".into()),
+        owner: Some("jordan.lee".into()),
+        ..Default::default()
+    };
+    let expansion = crm
+        .create_deal(deal("Meridian — expansion", &meridian.id))
+        .await
+        .unwrap();
+    let quiet = crm
+        .create_deal(deal("Bluefin — platform", &bluefin.id))
+        .await
+        .unwrap();
+
+    // Won: the account's CSM offers its people times for the onboarding kickoff.
+    crm.update_deal(
+        &expansion.id,
+        DealPatch {
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for address in ["jonas.berg@meridian.example", "kara.singh@meridian.example"] {
+        let offer = eventually(20, "the onboarding kickoff offered", || async {
+            node.mail_inbox(address, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .next()
+        })
+        .await;
+        assert!(
+            offer
+                .subject
+                .contains("Onboarding kickoff: Meridian Travel"),
+            "{}",
+            offer.subject
+        );
+        assert!(
+            offer.from.contains("sam.rivera@example.com"),
+            "{}",
+            offer.from
+        );
+    }
+    eventually(20, "the milestones tracked", || async {
+        let acts = crm
+            .driver()
+            .activities(
+                &ActivityFilter {
+                    account: Some(meridian.id.clone()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        acts.iter()
+            .any(|a| a.kind == "task" && a.subject.contains("go-live"))
+            .then_some(())
+    })
+    .await;
+
+    // Usage crosses 90% of the plan: the CSM tells the seller who won the account.
+    crm.record_metrics(&meridian.id, values(&[("usage", 0.5, 3)]))
+        .await
+        .unwrap();
+    crm.record_metrics(&meridian.id, values(&[("usage", 0.95, 1)]))
+        .await
+        .unwrap();
+    let upsell = eventually(20, "the upsell signal", || async {
+        let inbox = node.mail_inbox("jordan.lee@example.com", 20).await.unwrap();
+        inbox
+            .into_iter()
+            .find(|m| m.subject.starts_with("Upsell signal"))
+    })
+    .await;
+    assert_eq!(
+        upsell.subject,
+        "Upsell signal: Meridian Travel at 95% of its plan"
+    );
+    assert!(upsell.body.contains("Jonas Berg"), "{}", upsell.body);
+
+    // A deal quiet for 20 days: the morning sweep writes to its contact.
+    let mut stale = crm.driver().deal(&quiet.id).await.unwrap().unwrap();
+    stale.updated_at = chrono::Utc::now() - chrono::Duration::days(20);
+    node.store()
+        .update_deal(node.tenant(), &stale)
+        .await
+        .unwrap();
+    node.submit_event(
+        jordan.id,
+        empla::model::NewEvent {
+            kind: "cron.tick".into(),
+            source: "scheduler".into(),
+            payload: json!({"schedule": "daily_priority_review"}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let nudge = eventually(20, "the follow-up of the quiet deal", || async {
+        node.mail_inbox("chloe.martin@bluefin.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(nudge.subject, "Bluefin Logistics: next steps");
+    assert!(
+        nudge.body.starts_with("Hi Chloe,") && nudge.body.contains("20 days"),
+        "{}",
+        nudge.body
+    );
     node.shutdown().await;
 }

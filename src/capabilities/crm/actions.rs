@@ -92,6 +92,13 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("quota", Number),
         ]),
         ActionKind::new(
+            "crm.follow_up_stale_deals",
+            "Finds the employee's open deals without activity for `days` (14) and hands each to it with the account's contact (`crm.deal_stale` events).",
+            false,
+            |a| Box::pin(super::followups::follow_up_stale_deals(a)),
+        )
+        .params(vec![Param::optional("days", Integer)]),
+        ActionKind::new(
             "crm.log_issue",
             "Logs a customer's issue against their account (by id, domain, or a contact's address).",
             true,

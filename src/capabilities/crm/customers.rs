@@ -2,14 +2,54 @@
 //! (`crm.accounts_below`) or detractors by NPS (`crm.detractors`). Each one found is
 //! handed to the employee as an event naming the contact to write to.
 
-use super::Account;
 use super::actions::{best_contact, books, first_name};
+use super::{Account, Books, CrmError};
+use crate::capabilities::Hands;
 use crate::capabilities::registry::Act;
 use crate::capabilities::{CapabilityError, param};
-use crate::model::NewEvent;
+use crate::model::{EmployeeId, NewEvent};
 use crate::store::Page;
 use chrono::{Duration, Utc};
 use serde_json::{Value as Json, json};
+
+/// What an event about `account` carries: the account, and its best contact to write
+/// to (`lead`, `name`, `first_name`, `email`) and all its people (`contacts`, one
+/// comma-separated line); the flag says whether it has a contact.
+pub(super) async fn about(b: &Books<'_>, account: &Account) -> Result<(Json, bool), CrmError> {
+    let contacts = b
+        .driver()
+        .contacts(Some(&account.id), Page::default())
+        .await?;
+    let contact = best_contact(&contacts);
+    let payload = json!({
+        "account": account.id, "company": account.name, "plan": account.plan, "health": account.health,
+        "contact": contact.map(|c| &c.id), "name": contact.map(|c| &c.name),
+        "first_name": contact.map(|c| first_name(&c.name)),
+        "email": contact.map(|c| c.email.to_lowercase()),
+        "lead": contact.map(|c| format!("{} <{}>", c.name, c.email)),
+        "contacts": contacts.iter().map(|c| format!("{} <{}>", c.name, c.email)).collect::<Vec<_>>().join(", "),
+    });
+    Ok((payload, contact.is_some()))
+}
+
+/// Tells employee `to` a `kind` event the CRM raised; a failure is reported, not fatal.
+pub(super) async fn tell(
+    hands: &Hands,
+    to: EmployeeId,
+    kind: &str,
+    payload: Json,
+    key: Option<String>,
+) {
+    let new = NewEvent {
+        kind: kind.into(),
+        source: "crm".into(),
+        payload,
+        idempotency_key: key,
+    };
+    if let Err(e) = hands.employees.perceive(to, new).await {
+        tracing::warn!(error = %e, employee = %to, kind, "the CRM could not tell an employee");
+    }
+}
 
 /// Hands each of `found` (an account and its value) to the acting employee as a `kind`
 /// event naming the contact to write to; answers what was handed over.
@@ -22,23 +62,13 @@ async fn hand_over(
     let b = books(a);
     let mut out = Vec::new();
     for (account, value) in found {
-        let contacts = b
-            .driver()
-            .contacts(Some(&account.id), Page::default())
-            .await?;
-        let contact = best_contact(&contacts);
-        let mut payload = json!({
-            "account": account.id, "company": account.name, "plan": account.plan, "value": value,
-            "percent": (value * 100.0).round() as i64, "health": account.health,
-            "contact": contact.map(|c| &c.id), "name": contact.map(|c| &c.name),
-            "first_name": contact.map(|c| first_name(&c.name)),
-            "email": contact.map(|c| c.email.to_lowercase()),
-            "lead": contact.map(|c| format!("{} <{}>", c.name, c.email)),
-        });
+        let (mut payload, reachable) = about(&b, &account).await?;
+        payload["value"] = json!(value);
+        payload["percent"] = json!((value * 100.0).round() as i64);
         if let (Json::Object(p), Json::Object(e)) = (&mut payload, &extra) {
             p.extend(e.clone());
         }
-        if contact.is_some() {
+        if reachable {
             a.hands
                 .employees
                 .perceive(

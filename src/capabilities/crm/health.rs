@@ -13,10 +13,11 @@
 //! the last 30 days (five or more count as the worst).
 
 use super::{Account, Books, CrmError, metrics};
-use crate::model::{EmployeeId, FieldError, NewEvent};
+use crate::model::{EmployeeId, FieldError};
 use crate::store::{ActivityFilter, Page, Point};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
@@ -302,6 +303,16 @@ impl Books<'_> {
         if let Some(owner) = &account.owner {
             self.tell_owner_means(owner).await?;
         }
+        // Usage crossed into the plan's last tenth: an upsell signal.
+        let near = super::followups::NEAR_LIMIT;
+        let crossed = match usage.as_slice() {
+            [.., before, now] => *now >= near && *before < near,
+            [now] => *now >= near,
+            [] => false,
+        };
+        if crossed {
+            self.near_limit(&account, usage[usage.len() - 1]).await?;
+        }
         Ok(AccountHealth {
             account: id.into(),
             stored: points.len(),
@@ -328,11 +339,7 @@ impl Books<'_> {
         else {
             return Ok(());
         };
-        let contacts = self
-            .driver()
-            .contacts(Some(&account.id), Page::default())
-            .await?;
-        let contact = super::actions::best_contact(&contacts);
+        let (mut payload, _) = super::customers::about(self, account).await?;
         let mut reasons = Vec::new();
         if let Some(h) = health {
             reasons.push(format!("health {h:.0} of 100"));
@@ -340,30 +347,12 @@ impl Books<'_> {
         if usage_z.is_some_and(|z| z <= -2.0) {
             reasons.push("usage fell well below its recent run".to_string());
         }
-        let payload = serde_json::json!({
-            "account": account.id, "company": account.name, "health": health, "previous": account.health,
-            "critical": health.is_some_and(|h| h < cfg.critical_below), "churn_risk": churn_risk,
-            "reasons": reasons, "contact": contact.map(|c| &c.id), "name": contact.map(|c| &c.name),
-            "first_name": contact.map(|c| c.name.split_whitespace().next().unwrap_or(&c.name)),
-            "email": contact.map(|c| c.email.to_lowercase()),
-            "lead": contact.map(|c| format!("{} <{}>", c.name, c.email)),
-        });
-        let told = self
-            .hands
-            .employees
-            .perceive(
-                owner,
-                NewEvent {
-                    kind: "crm.account_at_risk".into(),
-                    source: "crm".into(),
-                    payload,
-                    idempotency_key: None,
-                },
-            )
-            .await;
-        if let Err(e) = told {
-            tracing::warn!(error = %e, account = %account.id, "the owner of an account at risk could not be told");
-        }
+        payload["health"] = json!(health);
+        payload["previous"] = json!(account.health);
+        payload["critical"] = json!(health.is_some_and(|h| h < cfg.critical_below));
+        payload["churn_risk"] = json!(churn_risk);
+        payload["reasons"] = json!(reasons);
+        super::customers::tell(self.hands, owner, "crm.account_at_risk", payload, None).await;
         Ok(())
     }
 

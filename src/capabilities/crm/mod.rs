@@ -13,6 +13,7 @@ pub mod actions;
 mod builtin;
 mod config;
 mod customers;
+mod followups;
 pub mod health;
 mod hubspot;
 pub mod import;
@@ -351,6 +352,9 @@ impl<'a> Books<'a> {
             .update_deal(id, p)
             .await?
             .ok_or_else(|| not_found("deal", id))?;
+        if after.stage == "closed_won" && before.stage != after.stage {
+            self.deal_won(&after).await?;
+        }
         self.deals_changed([before.owner, after.owner.clone()])
             .await?;
         Ok(after)

@@ -1,0 +1,163 @@
+//! What the CRM tells employees so nothing goes quiet: deals without activity for a
+//! while (`crm.follow_up_stale_deals` hands each one over as `crm.deal_stale`), a deal
+//! won (its account's owner hears `crm.deal_won`, to onboard the customer), and usage
+//! near the plan's limit (the account's owner hears `crm.upsell_signal`, naming the
+//! seller of its last won deal).
+
+use super::actions::books;
+use super::customers::{about, tell};
+use super::{Account, Books, CrmError, Deal};
+use crate::capabilities::CapabilityError;
+use crate::capabilities::registry::Act;
+use crate::model::EmployeeId;
+use crate::store::{ActivityFilter, DealFilter, Page};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value as Json, json};
+
+/// Usage at or above this share of the plan is an upsell signal.
+pub(super) const NEAR_LIMIT: f64 = 0.9;
+
+/// When `deal` or its account last saw an activity (its last change when none).
+async fn last_touch(b: &Books<'_>, deal: &Deal) -> Result<DateTime<Utc>, CrmError> {
+    let one = Page {
+        limit: 1,
+        offset: 0,
+    };
+    let mut last = deal.updated_at;
+    let by_deal = ActivityFilter {
+        deal: Some(deal.id.clone()),
+        ..Default::default()
+    };
+    let mut filters = vec![by_deal];
+    if let Some(a) = &deal.account {
+        filters.push(ActivityFilter {
+            account: Some(a.clone()),
+            ..Default::default()
+        });
+    }
+    for f in filters {
+        if let Some(act) = b.driver().activities(&f, one).await?.first() {
+            last = last.max(act.at);
+        }
+    }
+    Ok(last)
+}
+
+/// `crm.follow_up_stale_deals`: the employee's open deals quiet for `days` (14), each
+/// handed over with the account's contact.
+pub(super) async fn follow_up_stale_deals(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let days = a.entry.params["days"].as_i64().unwrap_or(14).clamp(1, 365);
+    let b = books(a);
+    let mine = DealFilter {
+        owner: Some(a.me.id.to_string()),
+        open: true,
+        ..Default::default()
+    };
+    let cutoff = Utc::now() - Duration::days(days);
+    let mut stale = Vec::new();
+    for deal in b.driver().deals(&mine, Page::ALL).await? {
+        let last = last_touch(&b, &deal).await?;
+        if last >= cutoff {
+            continue;
+        }
+        let Some(account) = (match &deal.account {
+            Some(id) => b.driver().account(id).await?,
+            None => None,
+        }) else {
+            continue;
+        };
+        let (mut payload, reachable) = about(&b, &account).await?;
+        payload["deal"] = json!(deal.id);
+        payload["deal_name"] = json!(deal.name);
+        payload["stage"] = json!(deal.stage);
+        payload["next_step"] = json!(deal.next_step);
+        payload["days_quiet"] = json!((Utc::now() - last).num_days());
+        if reachable {
+            let key = format!("{}:stale:{}", a.entry.key, deal.id);
+            tell(
+                a.hands,
+                a.me.id,
+                "crm.deal_stale",
+                payload.clone(),
+                Some(key),
+            )
+            .await;
+        }
+        stale.push(payload);
+    }
+    Ok(json!({"days": days, "count": stale.len(), "deals": stale}))
+}
+
+impl Books<'_> {
+    /// A deal reached `closed_won`: its account's owner hears of it, to onboard the
+    /// customer.
+    pub(super) async fn deal_won(&self, deal: &Deal) -> Result<(), CrmError> {
+        let Some(account) = (match &deal.account {
+            Some(id) => self.driver().account(id).await?,
+            None => None,
+        }) else {
+            return Ok(());
+        };
+        let Some(owner) = account
+            .owner
+            .as_deref()
+            .and_then(|o| o.parse::<EmployeeId>().ok())
+        else {
+            return Ok(());
+        };
+        let (mut payload, _) = about(self, &account).await?;
+        payload["deal"] = json!(deal.id);
+        payload["deal_name"] = json!(deal.name);
+        payload["amount"] = json!(deal.amount);
+        let key = Some(format!("deal_won:{}", deal.id));
+        tell(self.hands, owner, "crm.deal_won", payload, key).await;
+        Ok(())
+    }
+
+    /// Usage reached `NEAR_LIMIT` of the account's plan: its owner hears of it, with the
+    /// seller of its newest won deal to bring in.
+    pub(super) async fn near_limit(&self, account: &Account, usage: f64) -> Result<(), CrmError> {
+        let Some(owner) = account
+            .owner
+            .as_deref()
+            .and_then(|o| o.parse::<EmployeeId>().ok())
+        else {
+            return Ok(());
+        };
+        let won = DealFilter {
+            account: Some(account.id.clone()),
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        };
+        let seller = match self
+            .driver()
+            .deals(
+                &won,
+                Page {
+                    limit: 1,
+                    offset: 0,
+                },
+            )
+            .await?
+            .first()
+        {
+            Some(d) => match d
+                .owner
+                .as_deref()
+                .and_then(|o| o.parse::<EmployeeId>().ok())
+            {
+                Some(id) => self.hands.sender(id).await?.map(|(s, _)| s.mailbox()),
+                None => None,
+            },
+            None => None,
+        };
+        let (mut payload, _) = about(self, account).await?;
+        payload["usage"] = json!(usage);
+        payload["percent"] = json!((usage * 100.0).round() as i64);
+        if let Some(seller) = seller {
+            payload["seller"] = json!(seller);
+        }
+        tell(self.hands, owner, "crm.upsell_signal", payload, None).await;
+        Ok(())
+    }
+}
