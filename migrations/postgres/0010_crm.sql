@@ -1,7 +1,8 @@
 -- The built-in CRM (seed 2.8): accounts, contacts, deals and the activities (mail,
 -- meetings, calls, tasks, notes, issues) logged against them. Times are microseconds
 -- since the epoch; `owner` and `employee` are employee ids. A contact's email is unique
--- per tenant, compared without case.
+-- per tenant, compared without case. Each list's index also holds its order (newest
+-- first), so a list by owner or account reads only its own rows.
 CREATE TABLE crm_accounts (
     tenant TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -19,8 +20,10 @@ CREATE TABLE crm_accounts (
     PRIMARY KEY (tenant, id)
 );
 CREATE INDEX crm_accounts_newest ON crm_accounts (tenant, created_at, id);
-CREATE INDEX crm_accounts_by_owner ON crm_accounts (tenant, owner);
+CREATE INDEX crm_accounts_by_owner ON crm_accounts (tenant, owner, created_at, id);
 CREATE INDEX crm_accounts_by_domain ON crm_accounts (tenant, domain);
+-- Lead searches narrow by head count first.
+CREATE INDEX crm_accounts_by_size ON crm_accounts (tenant, employees);
 
 CREATE TABLE crm_contacts (
     tenant TEXT NOT NULL,
@@ -37,7 +40,7 @@ CREATE TABLE crm_contacts (
     UNIQUE (tenant, email_key)
 );
 CREATE INDEX crm_contacts_newest ON crm_contacts (tenant, created_at, id);
-CREATE INDEX crm_contacts_by_account ON crm_contacts (tenant, account);
+CREATE INDEX crm_contacts_by_account ON crm_contacts (tenant, account, created_at, id);
 
 CREATE TABLE crm_deals (
     tenant TEXT NOT NULL,
@@ -55,8 +58,8 @@ CREATE TABLE crm_deals (
     PRIMARY KEY (tenant, id)
 );
 CREATE INDEX crm_deals_newest ON crm_deals (tenant, created_at, id);
-CREATE INDEX crm_deals_by_account ON crm_deals (tenant, account);
-CREATE INDEX crm_deals_by_owner ON crm_deals (tenant, owner, stage);
+CREATE INDEX crm_deals_by_account ON crm_deals (tenant, account, created_at, id);
+CREATE INDEX crm_deals_by_owner ON crm_deals (tenant, owner, created_at, id);
 
 -- `key` makes logging idempotent: the same mail (by Message-ID and direction) or the
 -- same action is logged once.
@@ -76,6 +79,6 @@ CREATE TABLE crm_activities (
     PRIMARY KEY (tenant, id)
 );
 CREATE UNIQUE INDEX crm_activities_by_key ON crm_activities (tenant, key);
-CREATE INDEX crm_activities_by_account ON crm_activities (tenant, account, at);
-CREATE INDEX crm_activities_by_contact ON crm_activities (tenant, contact, at);
-CREATE INDEX crm_activities_by_deal ON crm_activities (tenant, deal, at);
+CREATE INDEX crm_activities_by_account ON crm_activities (tenant, account, at, id);
+CREATE INDEX crm_activities_by_contact ON crm_activities (tenant, contact, at, id);
+CREATE INDEX crm_activities_by_deal ON crm_activities (tenant, deal, at, id);

@@ -108,6 +108,31 @@ fn or_dash(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("-")
 }
 
+/// Lists `path` with query `q`: the JSON answer with `--json`, else one line per item
+/// (`what` when there is none).
+async fn list<T: serde::de::DeserializeOwned>(
+    node: &NodeArgs,
+    path: &str,
+    q: &impl serde::Serialize,
+    json: bool,
+    what: &str,
+    line: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
+    let v: Value = Client::new(node)?.get(path).query(q).answer().await?;
+    if json {
+        print(&v);
+        return Ok(());
+    }
+    let list: Items<T> = read(v)?;
+    if list.items.is_empty() {
+        println!("no {what}");
+    }
+    for item in &list.items {
+        println!("{}", line(item));
+    }
+    Ok(())
+}
+
 pub(super) async fn run(action: CrmAction) -> anyhow::Result<()> {
     match action {
         CrmAction::Accounts {
@@ -122,38 +147,33 @@ pub(super) async fn run(action: CrmAction) -> anyhow::Result<()> {
                 limit,
                 offset,
             };
-            let v: Value = Client::new(&node)?
-                .get("/crm/accounts")
-                .query(&q)
-                .answer()
-                .await?;
-            if json {
-                print(&v);
-                return Ok(());
-            }
-            let list: Items<Account> = read(v)?;
-            if list.items.is_empty() {
-                println!("no accounts");
-            }
-            for a in &list.items {
-                let size = a
-                    .employees
-                    .map(|n| format!("{n} people"))
-                    .unwrap_or_else(|| "-".into());
-                let plan = a
-                    .plan
-                    .as_deref()
-                    .map(|p| format!(" customer ({p})"))
-                    .unwrap_or_default();
-                println!(
-                    "{}  {}  {}  {}  {size}  {}{plan}",
-                    a.id,
-                    a.name,
-                    or_dash(&a.domain),
-                    or_dash(&a.industry),
-                    or_dash(&a.region)
-                );
-            }
+            list(
+                &node,
+                "/crm/accounts",
+                &q,
+                json,
+                "accounts",
+                |a: &Account| {
+                    let size = a
+                        .employees
+                        .map(|n| format!("{n} people"))
+                        .unwrap_or_else(|| "-".into());
+                    let plan = a
+                        .plan
+                        .as_deref()
+                        .map(|p| format!(" customer ({p})"))
+                        .unwrap_or_default();
+                    format!(
+                        "{}  {}  {}  {}  {size}  {}{plan}",
+                        a.id,
+                        a.name,
+                        or_dash(&a.domain),
+                        or_dash(&a.industry),
+                        or_dash(&a.region)
+                    )
+                },
+            )
+            .await?;
         }
         CrmAction::Contacts {
             account,
@@ -167,29 +187,24 @@ pub(super) async fn run(action: CrmAction) -> anyhow::Result<()> {
                 limit,
                 offset,
             };
-            let v: Value = Client::new(&node)?
-                .get("/crm/contacts")
-                .query(&q)
-                .answer()
-                .await?;
-            if json {
-                print(&v);
-                return Ok(());
-            }
-            let list: Items<Contact> = read(v)?;
-            if list.items.is_empty() {
-                println!("no contacts");
-            }
-            for c in &list.items {
-                println!(
-                    "{}  {} <{}>  {}  {}",
-                    c.id,
-                    c.name,
-                    c.email,
-                    or_dash(&c.title),
-                    or_dash(&c.role)
-                );
-            }
+            list(
+                &node,
+                "/crm/contacts",
+                &q,
+                json,
+                "contacts",
+                |c: &Contact| {
+                    format!(
+                        "{}  {} <{}>  {}  {}",
+                        c.id,
+                        c.name,
+                        c.email,
+                        or_dash(&c.title),
+                        or_dash(&c.role)
+                    )
+                },
+            )
+            .await?;
         }
         CrmAction::Deals {
             stage,
@@ -207,33 +222,21 @@ pub(super) async fn run(action: CrmAction) -> anyhow::Result<()> {
                 limit,
                 offset,
             };
-            let v: Value = Client::new(&node)?
-                .get("/crm/deals")
-                .query(&q)
-                .answer()
-                .await?;
-            if json {
-                print(&v);
-                return Ok(());
-            }
-            let list: Items<Deal> = read(v)?;
-            if list.items.is_empty() {
-                println!("no deals");
-            }
-            for d in &list.items {
+            list(&node, "/crm/deals", &q, json, "deals", |d: &Deal| {
                 let close = d
                     .close_date
                     .map(|c| c.to_string())
                     .unwrap_or_else(|| "-".into());
-                println!(
+                format!(
                     "{}  {}  {}  ${:.0}  close {close}  next: {}",
                     d.id,
                     d.name,
                     d.stage,
                     d.amount,
                     or_dash(&d.next_step)
-                );
-            }
+                )
+            })
+            .await?;
         }
         CrmAction::Activities {
             account,
@@ -253,28 +256,23 @@ pub(super) async fn run(action: CrmAction) -> anyhow::Result<()> {
                 limit,
                 offset: None,
             };
-            let v: Value = Client::new(&node)?
-                .get("/crm/activities")
-                .query(&q)
-                .answer()
-                .await?;
-            if json {
-                print(&v);
-                return Ok(());
-            }
-            let list: Items<Activity> = read(v)?;
-            if list.items.is_empty() {
-                println!("no activities");
-            }
-            for a in &list.items {
-                println!(
-                    "{}  {}  {}  (logged by {})",
-                    when(&a.at),
-                    a.kind,
-                    a.subject,
-                    a.logged_by
-                );
-            }
+            list(
+                &node,
+                "/crm/activities",
+                &q,
+                json,
+                "activities",
+                |a: &Activity| {
+                    format!(
+                        "{}  {}  {}  (logged by {})",
+                        when(&a.at),
+                        a.kind,
+                        a.subject,
+                        a.logged_by
+                    )
+                },
+            )
+            .await?;
         }
         CrmAction::Import { file, kind, node } => {
             let text = std::fs::read_to_string(&file)

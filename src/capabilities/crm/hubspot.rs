@@ -432,6 +432,30 @@ impl HubSpot {
         })
     }
 
+    /// Changes a record's properties; none when there is no such record.
+    async fn patch(&self, kind: &str, id: &str, body: &Json) -> Result<Option<Json>, CrmError> {
+        self.call(
+            Method::PATCH,
+            &format!("/crm/v3/objects/{kind}/{id}"),
+            &[],
+            Some(body),
+        )
+        .await
+    }
+
+    /// Archives (deletes) a record; false when there was none.
+    async fn archive(&self, kind: &str, id: &str) -> Result<bool, CrmError> {
+        Ok(self
+            .call(
+                Method::DELETE,
+                &format!("/crm/v3/objects/{kind}/{id}"),
+                &[],
+                None,
+            )
+            .await?
+            .is_some())
+    }
+
     async fn create(
         &self,
         kind: &str,
@@ -537,27 +561,12 @@ impl CrmDriver for HubSpot {
             props.insert("empla_signals".into(), json!(s.join(";")));
         }
         let body = json!({"properties": props});
-        let o = self
-            .call(
-                Method::PATCH,
-                &format!("/crm/v3/objects/companies/{id}"),
-                &[],
-                Some(&body),
-            )
-            .await?;
+        let o = self.patch("companies", id, &body).await?;
         Ok(o.map(|o| self.account_of(&o)))
     }
 
     async fn delete_account(&self, id: &str) -> Result<bool, CrmError> {
-        Ok(self
-            .call(
-                Method::DELETE,
-                &format!("/crm/v3/objects/companies/{id}"),
-                &[],
-                None,
-            )
-            .await?
-            .is_some())
+        self.archive("companies", id).await
     }
 
     async fn create_contact(&self, c: NewContact) -> Result<Contact, CrmError> {
@@ -654,13 +663,7 @@ impl CrmDriver for HubSpot {
         let title = p.title.clone().map(tidy).unwrap_or(before.title.clone());
         let role = p.role.clone().map(tidy).unwrap_or(before.role.clone());
         let body = json!({"properties": Self::contact_props(&name, &email, title.as_deref(), role.as_deref())});
-        self.call(
-            Method::PATCH,
-            &format!("/crm/v3/objects/contacts/{id}"),
-            &[],
-            Some(&body),
-        )
-        .await?;
+        self.patch("contacts", id, &body).await?;
         if let Some(to) = &p.account {
             self.reassociate(
                 "contacts",
@@ -675,15 +678,7 @@ impl CrmDriver for HubSpot {
     }
 
     async fn delete_contact(&self, id: &str) -> Result<bool, CrmError> {
-        Ok(self
-            .call(
-                Method::DELETE,
-                &format!("/crm/v3/objects/contacts/{id}"),
-                &[],
-                None,
-            )
-            .await?
-            .is_some())
+        self.archive("contacts", id).await
     }
 
     async fn create_deal(&self, d: NewDeal) -> Result<Deal, CrmError> {
@@ -784,13 +779,7 @@ impl CrmDriver for HubSpot {
             props.insert("hs_next_step".into(), prop(tidy(n)));
         }
         let body = json!({"properties": props});
-        self.call(
-            Method::PATCH,
-            &format!("/crm/v3/objects/deals/{id}"),
-            &[],
-            Some(&body),
-        )
-        .await?;
+        self.patch("deals", id, &body).await?;
         if let Some(to) = &p.account {
             self.reassociate(
                 "deals",
@@ -805,15 +794,7 @@ impl CrmDriver for HubSpot {
     }
 
     async fn delete_deal(&self, id: &str) -> Result<bool, CrmError> {
-        Ok(self
-            .call(
-                Method::DELETE,
-                &format!("/crm/v3/objects/deals/{id}"),
-                &[],
-                None,
-            )
-            .await?
-            .is_some())
+        self.archive("deals", id).await
     }
 
     async fn log_activity(

@@ -1,7 +1,7 @@
 //! Accounts.
 
 use super::rows::{ACCOUNT_COLUMNS, AccountRow, signals_json};
-use super::{AccountFilter, Page};
+use super::{AccountFilter, Conditions, Page};
 use crate::capabilities::crm::Account;
 use crate::model::TenantId;
 use crate::store::{Store, StoreError, to_micros, with_pool};
@@ -66,7 +66,7 @@ impl Store {
         domain: &str,
     ) -> Result<Option<Account>, StoreError> {
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM crm_accounts WHERE tenant = $1 AND lower(domain) = $2 \
+            "SELECT {ACCOUNT_COLUMNS} FROM crm_accounts WHERE tenant = $1 AND domain = $2 \
              ORDER BY created_at, id LIMIT 1"
         );
         let row: Option<AccountRow> = with_pool!(self, read, |pool| {
@@ -86,21 +86,22 @@ impl Store {
         f: &AccountFilter,
         page: Page,
     ) -> Result<Vec<Account>, StoreError> {
+        let below = f.health_below.map(|h| format!("health < {h:?}"));
+        let c = Conditions::new()
+            .eq("owner", f.owner.as_deref())
+            .and(below.as_deref().unwrap_or(""), below.is_some())
+            .and("plan IS NOT NULL", f.customers);
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM crm_accounts WHERE tenant = $1 \
-             AND ($2 IS NULL OR owner = $2) AND ($3 IS NULL OR health < $3) AND ($4 = 0 OR plan IS NOT NULL) \
-             ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6"
+            "SELECT {ACCOUNT_COLUMNS} FROM crm_accounts WHERE {} ORDER BY created_at DESC, id DESC {}",
+            c.sql,
+            c.page()
         );
         let rows: Vec<AccountRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(f.owner.as_deref())
-                .bind(f.health_below)
-                .bind(i32::from(f.customers))
-                .bind(page.limit)
-                .bind(page.offset)
-                .fetch_all(pool)
-                .await
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+            for t in &c.texts {
+                q = q.bind(t.as_str());
+            }
+            q.bind(page.limit).bind(page.offset).fetch_all(pool).await
         })?;
         rows.into_iter().map(AccountRow::into_account).collect()
     }

@@ -1,8 +1,8 @@
 //! Contacts, and deleting a contact or a deal (their activities stay, unlinked).
 
-use super::Page;
 use super::import::is_unique_violation;
 use super::rows::{CONTACT_COLUMNS, ContactRow};
+use super::{Conditions, Page};
 use crate::capabilities::crm::Contact;
 use crate::model::TenantId;
 use crate::store::{Store, StoreError, to_micros, with_pool};
@@ -108,18 +108,18 @@ impl Store {
         account: Option<&str>,
         page: Page,
     ) -> Result<Vec<Contact>, StoreError> {
+        let c = Conditions::new().eq("account", account);
         let sql = format!(
-            "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE tenant = $1 AND ($2 IS NULL OR account = $2) \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+            "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE {} ORDER BY created_at DESC, id DESC {}",
+            c.sql,
+            c.page()
         );
         let rows: Vec<ContactRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(account)
-                .bind(page.limit)
-                .bind(page.offset)
-                .fetch_all(pool)
-                .await
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+            for t in &c.texts {
+                q = q.bind(t.as_str());
+            }
+            q.bind(page.limit).bind(page.offset).fetch_all(pool).await
         })?;
         Ok(rows.into_iter().map(Contact::from).collect())
     }

@@ -1,7 +1,7 @@
 //! Deals and activities.
 
 use super::rows::{ACTIVITY_COLUMNS, ActivityRow, DEAL_COLUMNS, DealRow};
-use super::{ActivityFilter, DealFilter, Page};
+use super::{ActivityFilter, Conditions, DealFilter, Page};
 use crate::capabilities::crm::{Activity, Deal};
 use crate::model::TenantId;
 use crate::store::{Store, StoreError, to_micros, with_pool};
@@ -60,22 +60,22 @@ impl Store {
         f: &DealFilter,
         page: Page,
     ) -> Result<Vec<Deal>, StoreError> {
+        let c = Conditions::new()
+            .eq("stage", f.stage.as_deref())
+            .eq("owner", f.owner.as_deref())
+            .eq("account", f.account.as_deref())
+            .and("stage NOT LIKE 'closed%'", f.open);
         let sql = format!(
-            "SELECT {DEAL_COLUMNS} FROM crm_deals WHERE tenant = $1 AND ($2 IS NULL OR stage = $2) \
-             AND ($3 IS NULL OR owner = $3) AND ($4 IS NULL OR account = $4) AND ($5 = 0 OR stage NOT LIKE 'closed%') \
-             ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
+            "SELECT {DEAL_COLUMNS} FROM crm_deals WHERE {} ORDER BY created_at DESC, id DESC {}",
+            c.sql,
+            c.page()
         );
         let rows: Vec<DealRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(f.stage.as_deref())
-                .bind(f.owner.as_deref())
-                .bind(f.account.as_deref())
-                .bind(i32::from(f.open))
-                .bind(page.limit)
-                .bind(page.offset)
-                .fetch_all(pool)
-                .await
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+            for t in &c.texts {
+                q = q.bind(t.as_str());
+            }
+            q.bind(page.limit).bind(page.offset).fetch_all(pool).await
         })?;
         rows.into_iter().map(DealRow::into_deal).collect()
     }
@@ -118,21 +118,21 @@ impl Store {
         f: &ActivityFilter,
         page: Page,
     ) -> Result<Vec<Activity>, StoreError> {
+        let c = Conditions::new()
+            .eq("account", f.account.as_deref())
+            .eq("contact", f.contact.as_deref())
+            .eq("deal", f.deal.as_deref());
         let sql = format!(
-            "SELECT {ACTIVITY_COLUMNS} FROM crm_activities WHERE tenant = $1 \
-             AND ($2 IS NULL OR account = $2) AND ($3 IS NULL OR contact = $3) AND ($4 IS NULL OR deal = $4) \
-             ORDER BY at DESC, id DESC LIMIT $5 OFFSET $6"
+            "SELECT {ACTIVITY_COLUMNS} FROM crm_activities WHERE {} ORDER BY at DESC, id DESC {}",
+            c.sql,
+            c.page()
         );
         let rows: Vec<ActivityRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(f.account.as_deref())
-                .bind(f.contact.as_deref())
-                .bind(f.deal.as_deref())
-                .bind(page.limit)
-                .bind(page.offset)
-                .fetch_all(pool)
-                .await
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+            for t in &c.texts {
+                q = q.bind(t.as_str());
+            }
+            q.bind(page.limit).bind(page.offset).fetch_all(pool).await
         })?;
         Ok(rows.into_iter().map(Activity::from).collect())
     }

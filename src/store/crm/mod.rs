@@ -72,3 +72,45 @@ impl Page {
         offset: 0,
     };
 }
+
+/// The conditions of a list: `tenant = $1`, then `column = $n` for each filter that is
+/// set — only those, so the database can use the index of each — and the page's
+/// placeholders after them.
+pub(super) struct Conditions {
+    pub(super) sql: String,
+    pub(super) texts: Vec<String>,
+}
+
+impl Conditions {
+    pub(super) fn new() -> Self {
+        Conditions {
+            sql: "tenant = $1".into(),
+            texts: Vec::new(),
+        }
+    }
+
+    /// `column = value`, when a value is given.
+    pub(super) fn eq(mut self, column: &str, value: Option<&str>) -> Self {
+        if let Some(v) = value {
+            self.texts.push(v.to_string());
+            self.sql
+                .push_str(&format!(" AND {column} = ${}", self.texts.len() + 1));
+        }
+        self
+    }
+
+    /// A fixed condition, when `on`.
+    pub(super) fn and(mut self, condition: &str, on: bool) -> Self {
+        if on {
+            self.sql.push_str(" AND ");
+            self.sql.push_str(condition);
+        }
+        self
+    }
+
+    /// `LIMIT $n OFFSET $n+1`, after the conditions' placeholders.
+    pub(super) fn page(&self) -> String {
+        let n = self.texts.len() + 2;
+        format!("LIMIT ${n} OFFSET ${}", n + 1)
+    }
+}
