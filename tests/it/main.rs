@@ -11,6 +11,8 @@ mod config;
 mod crm;
 mod crm_api;
 mod crm_hubspot;
+mod crm_sales;
+mod crm_success;
 mod durability;
 mod e2e;
 mod embeddings;

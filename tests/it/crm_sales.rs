@@ -1,0 +1,193 @@
+//! The Sales AE with the CRM: goal metrics computed from its deals drive its triggers;
+//! it prospects the demo book of business and writes to real contacts about their own
+//! company.
+
+use super::common::{self, TestStore, eventually};
+use super::crm::{demo_dir, goals_when};
+use empla::bdi::Phase;
+use empla::capabilities::crm::{DealPatch, NewDeal};
+use empla::lifecycle::HireRequest;
+use empla::node::Node;
+use empla::store::{ActivityFilter, Page};
+use serde_json::json;
+
+crate::on_every_test_store!(goal_metrics_are_computed_from_deals_and_drive_the_triggers);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prospecting_writes_to_real_contacts_about_their_company_and_logs_it() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("prospecting"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    node.hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(jordan.id, Phase::Autonomous).await.unwrap();
+    // Jordan's deals in the demo book: 207,000 won this quarter against a 500,000 quota,
+    // 168,000 open. Coverage 0.57 is below 3x: the employee starts prospecting.
+    node.load_demo_crm(&demo_dir()).await.unwrap();
+
+    // The mid-market accounts in the profile without an open deal: Northwind, Cobalt
+    // and Orchard. Each hears from Jordan, by name, about their own company.
+    let ana = eventually(20, "outreach to Northwind's champion", || async {
+        node.mail_inbox("ana.torres@northwind.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(ana.to, "Ana Torres <ana.torres@northwind.example>");
+    assert!(ana.body.starts_with("Hi Ana,"), "{}", ana.body);
+    assert!(ana.body.contains("Northwind Analytics"), "{}", ana.body);
+    assert!(
+        ana.body.contains("Hiring 12 sales reps") || ana.body.contains("Opened a Chicago office"),
+        "{}",
+        ana.body
+    );
+    let ivy = eventually(20, "outreach to Cobalt", || async {
+        node.mail_inbox("ivy.chen@cobalt.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        ivy.body.starts_with("Hi Ivy,") && ivy.body.contains("Cobalt Security"),
+        "{}",
+        ivy.body
+    );
+    eventually(20, "outreach to Orchard", || async {
+        node.mail_inbox("hugo.laurent@orchard.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    // Not a customer, not an account with an open deal, not outside the segment.
+    for address in [
+        "jonas.berg@meridian.example",
+        "chloe.martin@bluefin.example",
+        "felix.wagner@tidewater.example",
+        "grace.liu@lumen.example",
+    ] {
+        assert!(
+            node.mail_inbox(address, 10).await.unwrap().is_empty(),
+            "{address} was written to"
+        );
+    }
+
+    // The mail is in the CRM against Ana, with the task of the outreach.
+    let crm = node.crm();
+    let contact = crm
+        .driver()
+        .contact_by_email("ana.torres@northwind.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let logged = eventually(20, "the outreach logged", || async {
+        let acts = crm
+            .driver()
+            .activities(
+                &ActivityFilter {
+                    contact: Some(contact.id.clone()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        (acts.len() >= 2).then_some(acts)
+    })
+    .await;
+    let mut kinds: Vec<&str> = logged.iter().map(|a| a.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["email_sent", "task"]);
+    let sent = logged.iter().find(|a| a.kind == "email_sent").unwrap();
+    assert_eq!(
+        sent.employee.as_deref(),
+        Some(jordan.id.to_string().as_str())
+    );
+    assert_eq!(sent.subject, ana.subject);
+    node.shutdown().await;
+}
+
+async fn goal_metrics_are_computed_from_deals_and_drive_the_triggers(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-metrics"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    let crm = node.crm();
+    let deal = |name: &str, amount: f64| NewDeal {
+        name: name.into(),
+        amount,
+        owner: Some("jordan.lee".into()),
+        ..Default::default()
+    };
+    let open = crm.create_deal(deal("Open", 100_000.0)).await.unwrap();
+    let won = crm.create_deal(deal("Won", 200_000.0)).await.unwrap();
+    crm.update_deal(
+        &won.id,
+        DealPatch {
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Quota 500,000 (the quarterly_revenue goal), 200,000 won this quarter: coverage is
+    // 100,000 open over 300,000 left.
+    let goals = goals_when(&node, jordan.id, "computed metrics", |g| {
+        g["quarterly_revenue"] == Some(200_000.0) && g["pipeline_coverage"] == Some(0.33)
+    })
+    .await;
+    assert_eq!(goals["win_rate"], Some(1.0));
+    // Coverage below 3x raised the pipeline_low signal, and prospecting started.
+    eventually(20, "prospecting adopted", || async {
+        let eps = node.episodes(jordan.id, 100, None).await.unwrap();
+        eps.iter()
+            .any(|(_, e)| e.summary == "adopt prospect_for_pipeline")
+            .then_some(())
+    })
+    .await;
+
+    // A posted value and a computed one share the timeline: the latest wins.
+    node.submit_event(
+        jordan.id,
+        empla::model::NewEvent {
+            kind: "metric".into(),
+            source: "test".into(),
+            payload: json!({"metric": "pipeline_coverage", "value": 3.5}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    goals_when(&node, jordan.id, "the posted value", |g| {
+        g["pipeline_coverage"] == Some(3.5)
+    })
+    .await;
+    crm.update_deal(
+        &open.id,
+        DealPatch {
+            amount: Some(150_000.0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    goals_when(&node, jordan.id, "the computed value again", |g| {
+        g["pipeline_coverage"] == Some(0.5)
+    })
+    .await;
+    node.shutdown().await;
+}

@@ -1,0 +1,357 @@
+//! The CSM with the CRM: account health falls and it checks in, offers walkthroughs where
+//! adoption is low; a won deal is onboarded, a quiet deal followed up, an upsell flagged.
+
+use super::common::{self, TestStore, eventually};
+use super::crm::{goals_when, values};
+use empla::bdi::Phase;
+use empla::capabilities::crm::{CrmError, DealPatch, NewAccount, NewContact, NewDeal};
+use empla::lifecycle::HireRequest;
+use empla::node::Node;
+use empla::store::{ActivityFilter, Page};
+use serde_json::json;
+
+crate::on_every_test_store!(
+    account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs,
+    won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged,
+);
+
+async fn account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs(
+    s: &TestStore,
+) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-health"))
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let meridian = crm
+        .create_account(NewAccount {
+            name: "Meridian Travel".into(),
+            plan: Some("growth".into()),
+            owner: Some("sam.rivera".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(NewContact {
+        name: "Jonas Berg".into(),
+        email: "jonas.berg@meridian.example".into(),
+        account: Some(meridian.id.clone()),
+        role: Some("champion".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    // A steady run: healthy.
+    let steady = values(&[
+        ("usage", 0.8, 6),
+        ("usage", 0.82, 5),
+        ("usage", 0.79, 4),
+        ("usage", 0.81, 3),
+        ("usage", 0.8, 2),
+        ("engagement", 0.7, 2),
+        ("nps", 40.0, 2),
+    ]);
+    let h = crm
+        .record_metrics(&meridian.id, steady.clone())
+        .await
+        .unwrap();
+    assert_eq!((h.stored, h.churn_risk.as_str()), (7, "low"));
+    let healthy = h.health.unwrap();
+    assert!(healthy > 70.0, "{h:?}");
+    // The same values again change nothing.
+    let again = crm.record_metrics(&meridian.id, steady).await.unwrap();
+    assert_eq!(again.health, Some(healthy));
+    assert_eq!(
+        crm.driver()
+            .account(&meridian.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .health,
+        Some(healthy)
+    );
+
+    // Bad values name their item.
+    match crm
+        .record_metrics(&meridian.id, values(&[("nps", 150.0, 0)]))
+        .await
+    {
+        Err(CrmError::Invalid(f)) => assert_eq!(f[0].field, "items[0].value"),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+
+    // Usage collapses and NPS turns negative: health falls below 60, the owner is told,
+    // and Sam checks in with the account's champion (customer mail waits for approval).
+    let fall = crm
+        .record_metrics(
+            &meridian.id,
+            values(&[("usage", 0.1, 1), ("nps", -30.0, 1), ("engagement", 0.2, 1)]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        fall.health.unwrap() < 60.0 && fall.usage_z.unwrap() < -2.0,
+        "{fall:?}"
+    );
+    assert_eq!(fall.previous, Some(healthy));
+    assert_eq!(fall.churn_risk, "high");
+    let pending = eventually(20, "the check-in", || async {
+        let a = node
+            .approvals(
+                Some(sam.id),
+                Some(empla::model::ApprovalStatus::Pending),
+                10,
+            )
+            .await
+            .unwrap();
+        a.into_iter().find(|a| a.action["kind"] == "email.send")
+    })
+    .await;
+    assert_eq!(
+        pending.action["params"]["to"],
+        "Jonas Berg <jonas.berg@meridian.example>"
+    );
+    assert!(
+        pending.action["params"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Meridian Travel"),
+        "{:?}",
+        pending.action
+    );
+
+    // Adoption 40%: Sam's feature_adoption goal (the mean over its customers) falls
+    // below 60%, and the walkthrough offer to Jonas names the account's own figure.
+    crm.record_metrics(&meridian.id, values(&[("feature_adoption", 0.4, 0)]))
+        .await
+        .unwrap();
+    let offer = eventually(20, "the walkthrough offer", || async {
+        let a = node
+            .approvals(
+                Some(sam.id),
+                Some(empla::model::ApprovalStatus::Pending),
+                10,
+            )
+            .await
+            .unwrap();
+        a.into_iter()
+            .find(|a| a.action["plan"] == "offer_walkthrough")
+    })
+    .await;
+    assert_eq!(
+        offer.action["params"]["to"],
+        "Jonas Berg <jonas.berg@meridian.example>"
+    );
+    assert!(
+        offer.action["params"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("about 40%"),
+        "{:?}",
+        offer.action
+    );
+    let goals = goals_when(&node, sam.id, "adoption told", |g| {
+        g["feature_adoption"] == Some(0.4)
+    })
+    .await;
+    assert_eq!(goals["nps"], Some(-30.0));
+    node.shutdown().await;
+}
+
+async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-follow-ups"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    for id in [jordan.id, sam.id] {
+        node.set_phase(id, Phase::Autonomous).await.unwrap();
+    }
+    let crm = node.crm();
+    let account = |name: &str, domain: &str, owner: &str, plan: Option<&str>| NewAccount {
+        name: name.into(),
+        domain: Some(domain.into()),
+        owner: Some(owner.into()),
+        plan: plan.map(Into::into),
+        ..Default::default()
+    };
+    let meridian = crm
+        .create_account(account(
+            "Meridian Travel",
+            "meridian.example",
+            "sam.rivera",
+            Some("growth"),
+        ))
+        .await
+        .unwrap();
+    let bluefin = crm
+        .create_account(account(
+            "Bluefin Logistics",
+            "bluefin.example",
+            "jordan.lee",
+            None,
+        ))
+        .await
+        .unwrap();
+    for (name, email, at, role) in [
+        (
+            "Jonas Berg",
+            "jonas.berg@meridian.example",
+            &meridian.id,
+            Some("champion"),
+        ),
+        (
+            "Kara Singh",
+            "kara.singh@meridian.example",
+            &meridian.id,
+            None,
+        ),
+        (
+            "Chloe Martin",
+            "chloe.martin@bluefin.example",
+            &bluefin.id,
+            Some("champion"),
+        ),
+    ] {
+        crm.create_contact(NewContact {
+            name: name.into(),
+            email: email.into(),
+            account: Some(at.clone()),
+            role: role.map(Into::into),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    let deal = |name: &str, at: &str| NewDeal {
+        name: name.into(),
+        account: Some(at.into()),
+        amount: 60_000.0,
+        stage: Some("negotiation".into()),
+        owner: Some("jordan.lee".into()),
+        ..Default::default()
+    };
+    let expansion = crm
+        .create_deal(deal("Meridian — expansion", &meridian.id))
+        .await
+        .unwrap();
+    let quiet = crm
+        .create_deal(deal("Bluefin — platform", &bluefin.id))
+        .await
+        .unwrap();
+
+    // Won: the account's CSM offers its people times for the onboarding kickoff.
+    crm.update_deal(
+        &expansion.id,
+        DealPatch {
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for address in ["jonas.berg@meridian.example", "kara.singh@meridian.example"] {
+        let offer = eventually(20, "the onboarding kickoff offered", || async {
+            node.mail_inbox(address, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .next()
+        })
+        .await;
+        assert!(
+            offer
+                .subject
+                .contains("Onboarding kickoff: Meridian Travel"),
+            "{}",
+            offer.subject
+        );
+        assert!(
+            offer.from.contains("sam.rivera@example.com"),
+            "{}",
+            offer.from
+        );
+    }
+    eventually(20, "the milestones tracked", || async {
+        let acts = crm
+            .driver()
+            .activities(
+                &ActivityFilter {
+                    account: Some(meridian.id.clone()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        acts.iter()
+            .any(|a| a.kind == "task" && a.subject.contains("go-live"))
+            .then_some(())
+    })
+    .await;
+
+    // Usage crosses 90% of the plan: the CSM tells the seller who won the account.
+    crm.record_metrics(&meridian.id, values(&[("usage", 0.5, 3)]))
+        .await
+        .unwrap();
+    crm.record_metrics(&meridian.id, values(&[("usage", 0.95, 1)]))
+        .await
+        .unwrap();
+    let upsell = eventually(20, "the upsell signal", || async {
+        let inbox = node.mail_inbox("jordan.lee@example.com", 20).await.unwrap();
+        inbox
+            .into_iter()
+            .find(|m| m.subject.starts_with("Upsell signal"))
+    })
+    .await;
+    assert_eq!(
+        upsell.subject,
+        "Upsell signal: Meridian Travel at 95% of its plan"
+    );
+    assert!(upsell.body.contains("Jonas Berg"), "{}", upsell.body);
+
+    // A deal quiet for 20 days: the morning sweep writes to its contact.
+    let mut stale = crm.driver().deal(&quiet.id).await.unwrap().unwrap();
+    stale.updated_at = chrono::Utc::now() - chrono::Duration::days(20);
+    node.store()
+        .update_deal(node.tenant(), &stale)
+        .await
+        .unwrap();
+    node.submit_event(
+        jordan.id,
+        empla::model::NewEvent {
+            kind: "cron.tick".into(),
+            source: "scheduler".into(),
+            payload: json!({"schedule": "daily_priority_review"}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let nudge = eventually(20, "the follow-up of the quiet deal", || async {
+        node.mail_inbox("chloe.martin@bluefin.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(nudge.subject, "Bluefin Logistics: next steps");
+    assert!(
+        nudge.body.starts_with("Hi Chloe,") && nudge.body.contains("20 days"),
+        "{}",
+        nudge.body
+    );
+    node.shutdown().await;
+}
