@@ -13,6 +13,7 @@ use serde_json::json;
 crate::on_every_test_store!(
     account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs,
     won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged,
+    a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent,
 );
 
 async fn account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs(
@@ -352,6 +353,104 @@ async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: 
         nudge.body.starts_with("Hi Chloe,") && nudge.body.contains("20 days"),
         "{}",
         nudge.body
+    );
+    node.shutdown().await;
+}
+
+async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent(s: &TestStore) {
+    let mut opts = common::options("crm-promise");
+    // The promise is "within four hours"; the test keeps it within a second.
+    let csm = opts.roles.get_mut("csm").unwrap();
+    let plan = csm
+        .plans
+        .iter_mut()
+        .find(|p| p.name == "answer_customer_issue")
+        .unwrap();
+    let wait = plan.steps.iter_mut().find(|s| s.wait.is_some()).unwrap();
+    wait.timeout = Some(std::time::Duration::from_secs(1));
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let meridian = crm
+        .create_account(NewAccount {
+            name: "Meridian Travel".into(),
+            domain: Some("meridian.example".into()),
+            plan: Some("growth".into()),
+            owner: Some("sam.rivera".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(NewContact {
+        name: "Jonas Berg".into(),
+        email: "jonas.berg@meridian.example".into(),
+        account: Some(meridian.id.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let asked = node
+        .send_mail(empla::model::OutgoingMail {
+            from: "Jonas Berg <jonas.berg@meridian.example>".into(),
+            to: "sam.rivera@example.com".into(),
+            subject: "Sync is broken".into(),
+            body: "Our calendar sync is not working since this morning.".into(),
+            in_reply_to: None,
+        })
+        .await
+        .unwrap();
+    let answers = eventually(
+        20,
+        "the acknowledgement and the promised update",
+        || async {
+            let mut inbox = node
+                .mail_inbox("jonas.berg@meridian.example", 10)
+                .await
+                .unwrap();
+            inbox.reverse();
+            (inbox.len() == 2).then_some(inbox)
+        },
+    )
+    .await;
+    assert!(
+        answers[0].body.contains("update you within four hours"),
+        "{}",
+        answers[0].body
+    );
+    assert!(
+        answers[1]
+            .body
+            .contains("Here is the update I promised on \"Sync is broken\""),
+        "{}",
+        answers[1].body
+    );
+    for a in &answers {
+        assert_eq!(
+            a.in_reply_to.as_deref(),
+            Some(asked.as_str()),
+            "in the thread"
+        );
+    }
+    let issues = crm
+        .driver()
+        .activities(
+            &ActivityFilter {
+                account: Some(meridian.id.clone()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        issues
+            .iter()
+            .any(|a| a.kind == "issue" && a.subject == "Sync is broken"),
+        "{issues:?}"
     );
     node.shutdown().await;
 }

@@ -100,7 +100,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         .params(vec![Param::optional("days", Integer)]),
         ActionKind::new(
             "crm.log_issue",
-            "Logs a customer's issue against their account (by id, domain, or a contact's address).",
+            "Logs a customer's issue against their account (by id, domain, or a contact's address); a sender the CRM does not know is answered `logged: false`.",
             true,
             |a| Box::pin(log_issue(a)),
         )
@@ -408,11 +408,11 @@ async fn log_issue(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
     let b = books(a);
     let key = param(p, "account").unwrap_or("");
-    let account = account_named(&b, key).await?.ok_or_else(|| {
-        CapabilityError::Invalid(format!(
-            "no account {key:?} in the CRM; name one by id, domain or a contact's address"
-        ))
-    })?;
+    // A sender the CRM does not know yet: nothing to log against, and the plan goes on
+    // (the customer is still answered).
+    let Some(account) = account_named(&b, key).await? else {
+        return Ok(json!({"logged": false, "reason": format!("no account {key:?} in the CRM")}));
+    };
     let contact = contact_named(&b, key).await?;
     let logged = b
         .log_activity(
