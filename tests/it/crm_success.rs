@@ -22,30 +22,8 @@ async fn account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkth
     let node = Node::start_with_store(s.store.clone(), common::options("crm-health"))
         .await
         .unwrap();
-    let sam = node
-        .hire(HireRequest::new("csm", "Sam Rivera"))
-        .await
-        .unwrap();
-    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let (sam, meridian) = sam_and_meridian(&node).await;
     let crm = node.crm();
-    let meridian = crm
-        .create_account(NewAccount {
-            name: "Meridian Travel".into(),
-            plan: Some("growth".into()),
-            owner: Some("sam.rivera".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    crm.create_contact(NewContact {
-        name: "Jonas Berg".into(),
-        email: "jonas.berg@meridian.example".into(),
-        account: Some(meridian.id.clone()),
-        role: Some("champion".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
 
     // A steady run: healthy.
     let steady = values(&[
@@ -369,30 +347,8 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
     let wait = plan.steps.iter_mut().find(|s| s.wait.is_some()).unwrap();
     wait.timeout = Some(std::time::Duration::from_secs(1));
     let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
-    let sam = node
-        .hire(HireRequest::new("csm", "Sam Rivera"))
-        .await
-        .unwrap();
-    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let (_, meridian) = sam_and_meridian(&node).await;
     let crm = node.crm();
-    let meridian = crm
-        .create_account(NewAccount {
-            name: "Meridian Travel".into(),
-            domain: Some("meridian.example".into()),
-            plan: Some("growth".into()),
-            owner: Some("sam.rivera".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    crm.create_contact(NewContact {
-        name: "Jonas Berg".into(),
-        email: "jonas.berg@meridian.example".into(),
-        account: Some(meridian.id.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     let asked = node
         .send_mail(empla::model::OutgoingMail {
             from: "Jonas Berg <jonas.berg@meridian.example>".into(),
@@ -453,4 +409,40 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
         "{issues:?}"
     );
     node.shutdown().await;
+}
+
+/// Sam Rivera, CSM, autonomous, and Meridian Travel (a customer Sam owns) with Jonas Berg
+/// as its champion.
+async fn sam_and_meridian(
+    node: &Node,
+) -> (
+    empla::model::EmployeeProfile,
+    empla::capabilities::crm::Account,
+) {
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let meridian = crm
+        .create_account(NewAccount {
+            name: "Meridian Travel".into(),
+            domain: Some("meridian.example".into()),
+            plan: Some("growth".into()),
+            owner: Some("sam.rivera".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(NewContact {
+        name: "Jonas Berg".into(),
+        email: "jonas.berg@meridian.example".into(),
+        account: Some(meridian.id.clone()),
+        role: Some("champion".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    (sam, meridian)
 }
