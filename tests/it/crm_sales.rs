@@ -11,7 +11,10 @@ use empla::node::Node;
 use empla::store::{ActivityFilter, Page};
 use serde_json::json;
 
-crate::on_every_test_store!(goal_metrics_are_computed_from_deals_and_drive_the_triggers);
+crate::on_every_test_store!(
+    goal_metrics_are_computed_from_deals_and_drive_the_triggers,
+    response_time_runs_from_the_mail_a_contact_waited_on_to_the_answer,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prospecting_writes_to_real_contacts_about_their_company_and_logs_it() {
@@ -189,5 +192,55 @@ async fn goal_metrics_are_computed_from_deals_and_drive_the_triggers(s: &TestSto
         g["pipeline_coverage"] == Some(0.5)
     })
     .await;
+    node.shutdown().await;
+}
+
+async fn response_time_runs_from_the_mail_a_contact_waited_on_to_the_answer(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-response"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    node.set_phase(jordan.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let ana = crm
+        .create_contact(empla::capabilities::crm::NewContact {
+            name: "Ana Torres".into(),
+            email: "ana.torres@northwind.example".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Ana wrote three hours ago and nobody answered; now she asks again.
+    crm.log_activity(
+        empla::capabilities::crm::NewActivity {
+            kind: "email_received".into(),
+            subject: "Question about onboarding".into(),
+            contact: Some(ana.id.clone()),
+            at: Some(chrono::Utc::now() - chrono::Duration::hours(3)),
+            ..Default::default()
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    node.send_mail(empla::model::OutgoingMail {
+        from: "Ana Torres <ana.torres@northwind.example>".into(),
+        to: "jordan.lee@example.com".into(),
+        subject: "Pricing for 40 seats?".into(),
+        body: "Could you send me pricing for 40 seats?".into(),
+        in_reply_to: None,
+    })
+    .await
+    .unwrap();
+    // Jordan answers at once: the answer came three hours after the first mail waiting.
+    let goals = goals_when(&node, jordan.id, "the response time", |g| {
+        g["response_time"].is_some()
+    })
+    .await;
+    let hours = goals["response_time"].unwrap();
+    assert!((2.99..3.05).contains(&hours), "{hours}");
     node.shutdown().await;
 }

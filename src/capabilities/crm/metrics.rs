@@ -9,7 +9,9 @@
 //! - `pipeline_coverage`: open pipeline ÷ remaining quota, where the quota is the target
 //!   of the employee's goal on `closed_revenue_usd` and the remaining quota that target
 //!   minus closed-won this quarter (open deals without a close date count). Not
-//!   published once the quota is met.
+//!   published once the quota is met;
+//! - `response_time_hours`: told when the employee answers a contact, the hours from the
+//!   earliest of the contact's mails since the last answer.
 
 use super::{CrmError, Deal, is_closed};
 use crate::capabilities::Hands;
@@ -24,6 +26,8 @@ pub const REVENUE: &str = "closed_revenue_usd";
 pub const COVERAGE: &str = "pipeline_coverage";
 /// Won over closed.
 pub const WIN_RATE: &str = "win_rate";
+/// Hours from a contact's mail to the employee's answer.
+pub const RESPONSE_TIME: &str = "response_time_hours";
 
 /// The first day of the quarter holding `day`.
 pub fn quarter_start(day: NaiveDate) -> NaiveDate {

@@ -404,7 +404,8 @@ impl<'a> Books<'a> {
             "email_received"
         };
         let body: String = m.body.chars().take(4000).collect();
-        self.driver()
+        let logged = self
+            .driver()
             .log_activity(
                 NewActivity {
                     kind: kind.into(),
@@ -426,7 +427,55 @@ impl<'a> Books<'a> {
                 },
                 "mail",
             )
-            .await
+            .await?;
+        if m.sent && logged.is_some() {
+            self.tell_response_time(m.employee, &contact.id, m.at)
+                .await?;
+        }
+        Ok(logged)
+    }
+
+    /// A mail sent at `at` to a contact answers the mail they sent since the last one
+    /// they were sent: the employee is told `response_time_hours`, from the earliest of
+    /// those to this answer.
+    async fn tell_response_time(
+        &self,
+        employee: EmployeeId,
+        contact: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), CrmError> {
+        let recent = self
+            .driver()
+            .activities(
+                &ActivityFilter {
+                    contact: Some(contact.into()),
+                    ..Default::default()
+                },
+                Page {
+                    limit: 50,
+                    offset: 0,
+                },
+            )
+            .await?;
+        let mut asked = None;
+        // Newest first: skip this answer, then take the waiting messages back to the
+        // previous answer.
+        for a in recent
+            .iter()
+            .filter(|a| a.at <= at)
+            .skip_while(|a| a.kind == "email_sent")
+        {
+            match a.kind.as_str() {
+                "email_received" => asked = Some(a.at),
+                "email_sent" => break,
+                _ => {}
+            }
+        }
+        if let Some(asked) = asked {
+            let hours = ((at - asked).num_seconds().max(0) as f64 / 3600.0 * 100.0).round() / 100.0;
+            metrics::tell(self.hands, employee, metrics::RESPONSE_TIME, hours).await;
+        }
+        Ok(())
     }
 }
 
