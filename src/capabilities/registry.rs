@@ -259,7 +259,7 @@ impl ActionRegistry {
             .chain(super::chat::actions::kinds())
             .chain(super::calendar::actions::kinds())
             .chain(super::tasks::kinds())
-            .chain(super::crm::kinds())
+            .chain(super::crm::actions::kinds())
             .chain(super::documents::kinds())
             .chain(super::research::kinds())
             .chain(crate::lifecycle::escalations::kinds())

@@ -19,13 +19,7 @@ impl Node {
         let crm = self.crm();
         let any = crm
             .driver()
-            .accounts(
-                &Default::default(),
-                crate::store::Page {
-                    limit: 1,
-                    offset: 0,
-                },
-            )
+            .accounts(&Default::default(), crate::store::Page::FIRST)
             .await
             .map_err(|e| e.to_string())?;
         if !any.is_empty() {

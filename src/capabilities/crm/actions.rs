@@ -146,19 +146,26 @@ impl From<CrmError> for CapabilityError {
 /// The account a parameter names: its id, its domain, or the address of one of its
 /// contacts (`Name <address>` too).
 async fn account_named(b: &Books<'_>, key: &str) -> Result<Option<Account>, CrmError> {
+    Ok(named(b, key).await?.0)
+}
+
+/// The account a parameter names (see [`account_named`]), and the contact when it names
+/// one by address.
+async fn named(b: &Books<'_>, key: &str) -> Result<(Option<Account>, Option<Contact>), CrmError> {
     let key = key.trim();
     if let Some(a) = b.driver().account(key).await? {
-        return Ok(Some(a));
+        return Ok((Some(a), None));
     }
     let address = bare_address(key);
     if let Some(c) = b.driver().contact_by_email(address).await? {
-        return match c.account {
-            Some(id) => b.driver().account(&id).await,
-            None => Ok(None),
+        let account = match &c.account {
+            Some(id) => b.driver().account(id).await?,
+            None => None,
         };
+        return Ok((account, Some(c)));
     }
     let domain = address.rsplit('@').next().unwrap_or(address);
-    b.driver().account_by_domain(domain).await
+    Ok((b.driver().account_by_domain(domain).await?, None))
 }
 
 /// The contact a parameter names: its id or its address.
@@ -199,18 +206,16 @@ pub(super) fn first_name(name: &str) -> &str {
 async fn find_leads(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
     let icp = Icp::from_params(p).map_err(CapabilityError::Invalid)?;
-    let count = match &p["count"] {
-        Json::Null => 10,
-        v => v
-            .as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| {
-                CapabilityError::Invalid("`count` must be a whole number from 1 to 100".into())
-            })? as usize,
-    };
+    let count = super::leads::whole(&p["count"], "count")
+        .map_err(CapabilityError::Invalid)?
+        .unwrap_or(10);
+    if !(1..=100).contains(&count) {
+        return Err(CapabilityError::Invalid(
+            "`count` must be a whole number from 1 to 100".into(),
+        ));
+    }
     let b = books(a);
-    let found = super::leads::find(&b, &icp, count).await?;
+    let found = super::leads::find(&b, &icp, count as usize).await?;
     let mut leads = Vec::new();
     for (s, contact) in found.leads {
         // The signal that made it fit, else the newest one seen.
@@ -301,10 +306,7 @@ async fn open_deal(b: &Books<'_>, account: &str) -> Result<Option<Deal>, CrmErro
                 open: true,
                 ..Default::default()
             },
-            Page {
-                limit: 1,
-                offset: 0,
-            },
+            Page::FIRST,
         )
         .await?;
     Ok(deals.into_iter().next())
@@ -410,10 +412,9 @@ async fn log_issue(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let key = param(p, "account").unwrap_or("");
     // A sender the CRM does not know yet: nothing to log against, and the plan goes on
     // (the customer is still answered).
-    let Some(account) = account_named(&b, key).await? else {
+    let (Some(account), contact) = named(&b, key).await? else {
         return Ok(json!({"logged": false, "reason": format!("no account {key:?} in the CRM")}));
     };
-    let contact = contact_named(&b, key).await?;
     let logged = b
         .log_activity(
             NewActivity {

@@ -14,15 +14,15 @@ use crate::store::{ActivityFilter, DealFilter, Page};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value as Json, json};
 
+/// An open deal without activity on it or its account for this long is quiet: the
+/// morning sweep follows it up and a pipeline review lists it.
+pub(super) const STALE_DAYS: i64 = 14;
+
 /// Usage at or above this share of the plan is an upsell signal.
 pub(super) const NEAR_LIMIT: f64 = 0.9;
 
 /// When `deal` or its account last saw an activity (its last change when none).
-async fn last_touch(b: &Books<'_>, deal: &Deal) -> Result<DateTime<Utc>, CrmError> {
-    let one = Page {
-        limit: 1,
-        offset: 0,
-    };
+pub(super) async fn last_touch(b: &Books<'_>, deal: &Deal) -> Result<DateTime<Utc>, CrmError> {
     let mut last = deal.updated_at;
     let by_deal = ActivityFilter {
         deal: Some(deal.id.clone()),
@@ -36,7 +36,7 @@ async fn last_touch(b: &Books<'_>, deal: &Deal) -> Result<DateTime<Utc>, CrmErro
         });
     }
     for f in filters {
-        if let Some(act) = b.driver().activities(&f, one).await?.first() {
+        if let Some(act) = b.driver().activities(&f, Page::FIRST).await?.first() {
             last = last.max(act.at);
         }
     }
@@ -46,7 +46,10 @@ async fn last_touch(b: &Books<'_>, deal: &Deal) -> Result<DateTime<Utc>, CrmErro
 /// `crm.follow_up_stale_deals`: the employee's open deals quiet for `days` (14), each
 /// handed over with the account's contact.
 pub(super) async fn follow_up_stale_deals(a: &Act<'_>) -> Result<Json, CapabilityError> {
-    let days = a.entry.params["days"].as_i64().unwrap_or(14).clamp(1, 365);
+    let days = a.entry.params["days"]
+        .as_i64()
+        .unwrap_or(STALE_DAYS)
+        .clamp(1, 365);
     let b = books(a);
     let mine = DealFilter {
         owner: Some(a.me.id.to_string()),
@@ -129,18 +132,7 @@ impl Books<'_> {
             stage: Some("closed_won".into()),
             ..Default::default()
         };
-        let seller = match self
-            .driver()
-            .deals(
-                &won,
-                Page {
-                    limit: 1,
-                    offset: 0,
-                },
-            )
-            .await?
-            .first()
-        {
+        let seller = match self.driver().deals(&won, Page::FIRST).await?.first() {
             Some(d) => match d
                 .owner
                 .as_deref()

@@ -57,7 +57,7 @@ fn texts(v: &Json, field: &str) -> Result<Vec<String>, String> {
     }
 }
 
-fn whole(v: &Json, field: &str) -> Result<Option<i64>, String> {
+pub(super) fn whole(v: &Json, field: &str) -> Result<Option<i64>, String> {
     match v {
         Json::Null => Ok(None),
         Json::Number(n) => n
@@ -213,10 +213,6 @@ pub async fn find(b: &Books<'_>, icp: &Icp, count: usize) -> Result<Found, CrmEr
         if found.leads.len() == count {
             break;
         }
-        let one = Page {
-            limit: 1,
-            offset: 0,
-        };
         let latest = b
             .driver()
             .activities(
@@ -224,7 +220,7 @@ pub async fn find(b: &Books<'_>, icp: &Icp, count: usize) -> Result<Found, CrmEr
                     account: Some(s.account.id.clone()),
                     ..Default::default()
                 },
-                one,
+                Page::FIRST,
             )
             .await?;
         if latest.first().is_some_and(|act| act.at >= cutoff) {

@@ -542,8 +542,3 @@ pub struct MailActivity<'a> {
 fn not_found(what: &str, id: &str) -> CrmError {
     CrmError::NotFound(format!("no {what} with id {id:?}"))
 }
-
-/// The crm action kinds.
-pub(crate) fn kinds() -> Vec<super::registry::ActionKind> {
-    actions::kinds()
-}

@@ -2,17 +2,16 @@
 //! the period, quiet for two weeks or more — mailed to its manager.
 
 use super::actions::books;
+use super::followups::{STALE_DAYS, last_touch};
+use super::metrics::{self, COVERAGE, REVENUE};
 use super::{Deal, is_closed};
 use crate::capabilities::email::actions::{deliver_mail, own_mail};
 use crate::capabilities::registry::Act;
 use crate::capabilities::{CapabilityError, param};
 use crate::model::Manager;
-use crate::store::{ActivityFilter, DealFilter, Page};
+use crate::store::{DealFilter, Page};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde_json::{Value as Json, json};
-
-/// An open deal without activity for this long is stale in a pipeline review.
-const STALE_DAYS: i64 = 14;
 
 /// The first and last day of the period `name` (`week`, `month`, `quarter`, `year`)
 /// that holds `today`.
@@ -33,12 +32,11 @@ fn period(name: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), Capabi
             (start, next - Duration::days(1))
         }
         "quarter" => {
-            let first = (today.month0() / 3) * 3 + 1;
-            let start = ymd(today.year(), first, 1);
-            let next = if first == 10 {
-                ymd(today.year() + 1, 1, 1)
+            let start = super::metrics::quarter_start(today);
+            let next = if start.month() == 10 {
+                ymd(start.year() + 1, 1, 1)
             } else {
-                ymd(today.year(), first + 3, 1)
+                ymd(start.year(), start.month() + 3, 1)
             };
             (start, next - Duration::days(1))
         }
@@ -98,13 +96,28 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
         open.len(),
         money(won)
     ));
-    let quota = p["quota"].as_f64();
-    let coverage = quota
-        .map(|q| (q - won).max(0.0))
-        .filter(|r| *r > 0.0)
-        .map(|remaining| open_total / remaining);
+    // Coverage as the goal metric has it: against the quota left this quarter (the
+    // `quota` parameter, else the target of the employee's revenue goal).
+    let quota = match p["quota"].as_f64() {
+        Some(q) => Some(q),
+        None => a
+            .hands
+            .store
+            .employee(&a.hands.tenant, a.me.id)
+            .await?
+            .and_then(|e| {
+                e.goals
+                    .iter()
+                    .find(|g| g.metric == REVENUE)
+                    .map(|g| g.target)
+            }),
+    };
+    let coverage = metrics::figures(&deals, quota, today)
+        .into_iter()
+        .find(|(m, _)| *m == COVERAGE)
+        .map(|(_, v)| v);
     if let Some(c) = coverage {
-        lines.push(format!("Coverage of the remaining quota: {c:.1}x"));
+        lines.push(format!("Coverage of the quota left this quarter: {c:.1}x"));
     }
     lines.push(String::new());
     for stage in b.pipeline().iter().filter(|s| !is_closed(s)) {
@@ -122,20 +135,7 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
         if d.close_date.is_some_and(|c| c >= start && c <= end) {
             closing.push(json!({"deal": d.id, "name": d.name, "amount": d.amount, "close_date": d.close_date, "next_step": d.next_step}));
         }
-        let last = b
-            .driver()
-            .activities(
-                &ActivityFilter {
-                    deal: Some(d.id.clone()),
-                    ..Default::default()
-                },
-                Page {
-                    limit: 1,
-                    offset: 0,
-                },
-            )
-            .await?;
-        let last_at = last.first().map(|x| x.at).unwrap_or(d.updated_at);
+        let last_at = last_touch(&b, d).await?;
         if last_at < stale_before {
             stale.push(json!({"deal": d.id, "name": d.name, "amount": d.amount, "days_quiet": (Utc::now() - last_at).num_days()}));
         }

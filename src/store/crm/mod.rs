@@ -66,6 +66,12 @@ impl Default for Page {
 }
 
 impl Page {
+    /// The first (newest) only.
+    pub const FIRST: Page = Page {
+        limit: 1,
+        offset: 0,
+    };
+
     /// Everything (for the CRM's own reckoning).
     pub const ALL: Page = Page {
         limit: i64::MAX,

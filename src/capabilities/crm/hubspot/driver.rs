@@ -437,17 +437,7 @@ impl CrmDriver for HubSpot {
                 open: true,
                 ..Default::default()
             };
-            if self
-                .deals(
-                    &open,
-                    Page {
-                        limit: 1,
-                        offset: 0,
-                    },
-                )
-                .await?
-                .is_empty()
-            {
+            if self.deals(&open, Page::FIRST).await?.is_empty() {
                 out.push(account);
             }
         }
