@@ -347,7 +347,7 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
     let wait = plan.steps.iter_mut().find(|s| s.wait.is_some()).unwrap();
     wait.timeout = Some(std::time::Duration::from_secs(1));
     let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
-    let (_, meridian) = sam_and_meridian(&node).await;
+    let (sam, meridian) = sam_and_meridian(&node).await;
     let crm = node.crm();
     let asked = node
         .send_mail(empla::model::OutgoingMail {
@@ -391,6 +391,22 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
             "in the thread"
         );
     }
+    // What the update says is so: the manager was asked to see it through.
+    let asked_manager = eventually(20, "the issue handed to the manager", || async {
+        let all = node.escalations(Some(sam.id), None, 10).await.unwrap();
+        all.into_iter().find(|e| e.case == "customer_issue")
+    })
+    .await;
+    assert!(
+        asked_manager.message.contains("Sync is broken"),
+        "{}",
+        asked_manager.message
+    );
+    assert!(
+        asked_manager.manager.contains("priya.shah@example.com"),
+        "{}",
+        asked_manager.manager
+    );
     let issues = crm
         .driver()
         .activities(
@@ -411,7 +427,7 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
     node.shutdown().await;
 }
 
-/// Sam Rivera, CSM, autonomous, and Meridian Travel (a customer Sam owns) with Jonas Berg
+/// Sam Rivera, CSM (managed by Priya Shah), autonomous, and Meridian Travel (a customer Sam owns) with Jonas Berg
 /// as its champion.
 async fn sam_and_meridian(
     node: &Node,
@@ -419,10 +435,12 @@ async fn sam_and_meridian(
     empla::model::EmployeeProfile,
     empla::capabilities::crm::Account,
 ) {
-    let sam = node
-        .hire(HireRequest::new("csm", "Sam Rivera"))
-        .await
-        .unwrap();
+    let mut hire = HireRequest::new("csm", "Sam Rivera");
+    hire.manager = Some(empla::model::Manager::Human {
+        name: "Priya Shah".into(),
+        email: "priya.shah@example.com".into(),
+    });
+    let sam = node.hire(hire).await.unwrap();
     node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
     let crm = node.crm();
     let meridian = crm
