@@ -447,3 +447,16 @@ async fn an_import_with_one_bad_row_imports_nothing_and_names_each_problem(s: &T
     );
     node.shutdown().await;
 }
+
+/// The last day of this quarter.
+pub(super) fn quarter_end() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let first = today.month0() / 3 * 3 + 1;
+    let next = if first == 10 {
+        chrono::NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(today.year(), first + 3, 1)
+    };
+    next.unwrap() - chrono::Duration::days(1)
+}

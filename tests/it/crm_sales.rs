@@ -14,6 +14,7 @@ use serde_json::json;
 crate::on_every_test_store!(
     goal_metrics_are_computed_from_deals_and_drive_the_triggers,
     response_time_runs_from_the_mail_a_contact_waited_on_to_the_answer,
+    the_weekly_pipeline_review_reaches_the_manager_with_coverage_and_quiet_deals,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,5 +243,106 @@ async fn response_time_runs_from_the_mail_a_contact_waited_on_to_the_answer(s: &
     .await;
     let hours = goals["response_time"].unwrap();
     assert!((2.99..3.05).contains(&hours), "{hours}");
+    node.shutdown().await;
+}
+
+async fn the_weekly_pipeline_review_reaches_the_manager_with_coverage_and_quiet_deals(
+    s: &TestStore,
+) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-review"))
+        .await
+        .unwrap();
+    let mut hire = HireRequest::new("sales_ae", "Jordan Lee");
+    hire.manager = Some(empla::model::Manager::Human {
+        name: "Alex Morgan".into(),
+        email: "alex.morgan@example.com".into(),
+    });
+    let jordan = node.hire(hire).await.unwrap();
+    node.set_phase(jordan.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let close = crate::crm::quarter_end();
+    let deal = |name: &str, amount: f64, stage: &str| empla::capabilities::crm::NewDeal {
+        name: name.into(),
+        amount,
+        stage: Some(stage.into()),
+        close_date: Some(close),
+        owner: Some("jordan.lee".into()),
+        next_step: Some("Send the order form".into()),
+        ..Default::default()
+    };
+    crm.create_deal(deal("Quarry — annual plan", 100_000.0, "negotiation"))
+        .await
+        .unwrap();
+    crm.create_deal(deal("Helios — pilot", 50_000.0, "discovery"))
+        .await
+        .unwrap();
+    let won = crm
+        .create_deal(deal("Pinecrest — enterprise", 200_000.0, "proposal"))
+        .await
+        .unwrap();
+    crm.update_deal(
+        &won.id,
+        DealPatch {
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Helios has been quiet for three weeks.
+    let helios = crm
+        .driver()
+        .deals(
+            &empla::store::DealFilter {
+                stage: Some("discovery".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let mut quiet = helios.clone();
+    quiet.updated_at = chrono::Utc::now() - chrono::Duration::days(21);
+    node.store()
+        .update_deal(node.tenant(), &quiet)
+        .await
+        .unwrap();
+
+    node.submit_event(
+        jordan.id,
+        empla::model::NewEvent {
+            kind: "cron.tick".into(),
+            source: "scheduler".into(),
+            payload: json!({"schedule": "weekly_strategic_planning"}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let review = eventually(20, "the pipeline review", || async {
+        let inbox = node
+            .mail_inbox("alex.morgan@example.com", 10)
+            .await
+            .unwrap();
+        inbox
+            .into_iter()
+            .find(|m| m.subject.starts_with("Pipeline review"))
+    })
+    .await;
+    // 150,000 open against 500,000 − 200,000 won: 0.5x.
+    for line in [
+        "Open pipeline: $150,000 in 2 deals; closed won this quarter: $200,000",
+        "Coverage of the quota left this quarter: 0.5x",
+        "negotiation: 1 deals, $100,000",
+        "- Quarry — annual plan ($100,000)",
+        "- Helios — pilot ($50,000), quiet 21 days",
+    ] {
+        assert!(
+            review.body.contains(line),
+            "{line:?} missing from:\n{}",
+            review.body
+        );
+    }
     node.shutdown().await;
 }
