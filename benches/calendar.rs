@@ -123,6 +123,8 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         calendar: Default::default(),
         chat: Default::default(),
         crm: Default::default(),
+        documents: Default::default(),
+        templates_dir: None,
         demo_crm: None,
         mail: Default::default(),
         data_dir: data.path().to_path_buf(),

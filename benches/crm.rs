@@ -108,6 +108,8 @@ async fn leads_bench(n: usize) -> Result<()> {
         calendar: Default::default(),
         chat: Default::default(),
         crm: Default::default(),
+        documents: Default::default(),
+        templates_dir: None,
         demo_crm: None,
         mail: Default::default(),
         data_dir: data.path().to_path_buf(),

@@ -665,6 +665,8 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         mail: Default::default(),
         chat: Default::default(),
         crm: Default::default(),
+        documents: Default::default(),
+        templates_dir: None,
         demo_crm: None,
         data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,

@@ -51,6 +51,8 @@ pub(crate) struct Tools {
     pub(crate) calendar: calendar::Calendars,
     /// The CRM.
     pub(crate) crm: crate::capabilities::crm::Crm,
+    /// Documents.
+    pub(crate) documents: crate::capabilities::documents::Documents,
     /// Every action kind.
     pub(crate) actions: ActionRegistry,
 }
@@ -98,6 +100,7 @@ impl Runtime {
                 chat: tools.chat,
                 calendar: tools.calendar,
                 crm: tools.crm,
+                documents: tools.documents,
                 actions: tools.actions,
             }),
             tenant,

@@ -115,6 +115,7 @@ pub(crate) async fn inbox(
             subject: m.subject,
             body: m.body,
             in_reply_to: m.in_reply_to,
+            attachments: m.attachments,
             at: m.at,
         })
         .collect();

@@ -11,6 +11,7 @@ mod approvals;
 mod calendar;
 mod config;
 mod crm;
+mod documents;
 mod employees;
 mod error;
 mod escalations;
@@ -114,6 +115,9 @@ pub struct ApiState {
         crm::log_activity,
         crm::import_csv,
         crm::account_metrics,
+        documents::documents,
+        documents::document,
+        documents::content,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -177,6 +181,7 @@ pub struct ApiState {
         crate::node::Slots,
         crate::capabilities::calendar::slots::Slot,
         crate::capabilities::crm::Account,
+        crate::store::Document,
         crate::capabilities::crm::NewAccount,
         crate::capabilities::crm::AccountPatch,
         crate::capabilities::crm::Contact,
@@ -227,6 +232,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(interaction::routes())
         .merge(calendar::routes())
         .merge(crm::routes())
+        .merge(documents::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -269,4 +269,7 @@ pub struct Intention {
     pub variants: Vec<String>,
     /// The last action it took.
     pub last_action: Option<u64>,
+    /// The event its last wait accepted (templates read it as `awaited`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaited: Option<Json>,
 }

@@ -234,6 +234,7 @@ impl Mind {
             parent,
             variants: Vec::new(),
             last_action: None,
+            awaited: None,
         });
         id
     }
@@ -433,10 +434,30 @@ impl Mind {
                         }
                     }
                 }
-                Step::Wait { event, timeout, .. } => {
-                    let until = timeout
+                Step::Wait {
+                    event,
+                    timeout,
+                    until: at,
+                    ..
+                } => {
+                    let mut until = timeout
                         .and_then(|t| chrono::Duration::from_std(t).ok())
                         .map(|t| s.now + t);
+                    if let Some(at) = at {
+                        match self.render(s, plan, at, i).and_then(|t| {
+                            chrono::DateTime::parse_from_rfc3339(t.trim())
+                                .map(|t| t.with_timezone(&Utc))
+                                .map_err(|e| {
+                                    format!("plan `{plan_name}`: `until` rendered {t:?}, not a time such as 2027-01-15T10:00:00Z ({e})")
+                                })
+                        }) {
+                            Ok(t) => until = Some(until.map_or(t, |u| u.min(t))),
+                            Err(message) => out.push(Decision::Error {
+                                plan: plan_name.clone(),
+                                message,
+                            }),
+                        }
+                    }
                     out.push(Decision::Wait {
                         intention: id,
                         event: event.clone(),
@@ -548,6 +569,7 @@ impl Mind {
         let ctx = json!({
             "intention": {"id": it.id, "last_action": it.last_action},
             "event": it.event,
+            "awaited": it.awaited,
             "me": s.me,
             "goal": goal,
             "beliefs": beliefs,

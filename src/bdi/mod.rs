@@ -29,7 +29,7 @@ pub mod metrics;
 pub mod plans;
 mod playbook;
 pub mod signals;
-mod style;
+pub(crate) mod style;
 mod waits;
 
 pub use beliefs::{Belief, Beliefs, Decay};

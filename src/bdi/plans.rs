@@ -116,6 +116,11 @@ pub struct StepSpec {
     /// with the next step (the next touch of a follow-up sequence).
     #[serde(default)]
     pub on_timeout: Option<String>,
+    /// With `wait`: a time (a template rendering RFC 3339, e.g. `{{ awaited.payload.end
+    /// }}`, the end of a meeting an earlier wait saw booked) at which the plan goes on
+    /// with the next step if the event has not come by then.
+    #[serde(default)]
+    pub until: Option<String>,
     /// Ask the language model (a template); without one configured the step records the
     /// request and continues.
     #[serde(default)]
@@ -166,6 +171,8 @@ pub enum Step {
         finish_on_event: bool,
         /// The timeout goes on with the next step instead of failing the plan.
         continue_on_timeout: bool,
+        /// Template of the time the wait ends and the plan goes on.
+        until: Option<String>,
     },
     /// Ask the language model.
     Llm(String),
@@ -381,6 +388,9 @@ impl PlanLibrary {
                     }
                     steps.push(Step::Subgoal(g.clone()));
                 } else if let Some(kind) = &s.wait {
+                    let until = s.until.as_ref().map(|u| {
+                        template(format!("{}/{i}/until", spec.name), field("until"), u)
+                    });
                     let when = Condition::compile_optional(s.when.as_deref()).unwrap_or_else(|m| {
                         errors.push(err(field("when"), m));
                         None
@@ -408,7 +418,8 @@ impl PlanLibrary {
                                 false
                             },
                         );
-                    if continue_on_timeout && s.timeout.is_none() {
+                    let continue_on_timeout = continue_on_timeout || until.is_some();
+                    if continue_on_timeout && s.timeout.is_none() && until.is_none() {
                         errors.push(err(
                             field("on_timeout"),
                             "needs a `timeout`, e.g. \"3d\"".into(),
@@ -420,6 +431,7 @@ impl PlanLibrary {
                         timeout: s.timeout,
                         finish_on_event,
                         continue_on_timeout,
+                        until,
                     });
                 } else if let Some(prompt) = &s.llm {
                     steps.push(Step::Llm(template(

@@ -109,6 +109,7 @@ impl Mind {
                         it.state = IntentionState::Ready;
                         it.step += 1;
                         it.since = s.now;
+                        it.awaited = Some(event.clone());
                     }
                 }
                 IntentionState::AwaitingOutcome { .. } => {

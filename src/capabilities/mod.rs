@@ -50,6 +50,8 @@ pub struct Hands {
     pub calendar: calendar::Calendars,
     /// The CRM: its driver and pipeline.
     pub crm: crm::Crm,
+    /// Documents: templates, fonts, the price list.
+    pub documents: documents::Documents,
     /// Every action kind the node knows.
     pub actions: ActionRegistry,
 }

@@ -124,6 +124,28 @@ impl Call {
     }
 }
 
+impl Call {
+    /// Sends the call and answers the body of a successful answer as it came (a
+    /// document's PDF); an error answer becomes an error with the node's message.
+    pub(super) async fn bytes(self) -> anyhow::Result<Vec<u8>> {
+        let resp = self.request.send().await.with_context(|| {
+            format!(
+                "cannot reach the node at {}; is `empla node` running?",
+                self.base
+            )
+        })?;
+        let status = resp.status();
+        let body = resp.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            let msg = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|e| e.error.message)
+                .unwrap_or_else(|_| "no details".into());
+            bail!("{status}: {msg}")
+        }
+        Ok(body.to_vec())
+    }
+}
+
 /// Reads an answer kept as JSON (for `--json`) as its wire type.
 pub(super) fn read<R: DeserializeOwned>(v: Value) -> anyhow::Result<R> {
     serde_json::from_value(v).context(
@@ -506,6 +528,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Escalation { .. }) => super::interaction::run(other).await?,
         Command::Calendar { action } => super::calendar::run(action).await?,
         Command::Crm { action } => super::crm::run(action).await?,
+        Command::Documents { action } => super::documents::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -110,7 +110,7 @@ fn or_dash(v: &Option<String>) -> &str {
 
 /// Lists `path` with query `q`: the JSON answer with `--json`, else one line per item
 /// (`what` when there is none).
-async fn list<T: serde::de::DeserializeOwned>(
+pub(super) async fn list<T: serde::de::DeserializeOwned>(
     node: &NodeArgs,
     path: &str,
     q: &impl serde::Serialize,

@@ -97,8 +97,16 @@ async fn mail(action: MailAction) -> anyhow::Result<()> {
                 println!("{address}: no mail");
             }
             for m in inbox.items {
+                let attached: String = m
+                    .attachments
+                    .iter()
+                    .map(|a| match &a.document {
+                        Some(d) => format!("\n  attached: {} (`empla documents get {d}`)", a.name),
+                        None => format!("\n  attached: {} ({} bytes)", a.name, a.size),
+                    })
+                    .collect();
                 println!(
-                    "{}  from {}\n  subject: {}\n  message-id: {}{}\n\n{}\n",
+                    "{}  from {}\n  subject: {}\n  message-id: {}{}{attached}\n\n{}\n",
                     when(&m.at),
                     m.from,
                     m.subject,

@@ -155,8 +155,8 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             println!(
-                "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities",
-                f.episodes, f.events, f.facts, f.knowledge, f.crm_contacts, f.crm_activities
+                "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities, {} documents",
+                f.episodes, f.events, f.facts, f.knowledge, f.crm_contacts, f.crm_activities, f.documents
             );
         }
         Command::Consolidate { id, day, node } => {

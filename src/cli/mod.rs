@@ -5,6 +5,7 @@
 mod calendar;
 mod client;
 mod crm;
+mod documents;
 mod interaction;
 mod memory;
 mod node;
@@ -149,6 +150,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: crm::CrmAction,
+    },
+    /// Documents employees wrote: list them, show one, save one as PDF, DOCX or Markdown.
+    Documents {
+        /// What to do.
+        #[command(subcommand)]
+        action: documents::DocumentsAction,
     },
     /// Escalations: list them, decide one.
     Escalation {

@@ -28,6 +28,8 @@ pub struct NodeConfig {
     pub chat: crate::capabilities::chat::ChatConfig,
     /// `[crm]`: the CRM driver and the deal pipeline.
     pub crm: crate::capabilities::crm::CrmConfig,
+    /// `[documents]`: the price list, terms, templates and fonts.
+    pub documents: crate::capabilities::documents::DocumentsConfig,
     /// `[log]`: logging.
     pub log: crate::telemetry::LogConfig,
 }
@@ -154,6 +156,7 @@ impl NodeConfig {
         self.calendar.validate(file, &mut e);
         self.chat.validate(file, &mut e);
         self.crm.validate(file, &mut e);
+        self.documents.validate(file, &mut e);
         self.log.validate(file, &mut e);
         e
     }

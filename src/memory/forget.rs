@@ -27,6 +27,9 @@ pub struct Forgotten {
     /// CRM activities logged against those contacts.
     #[serde(default)]
     pub crm_activities: u64,
+    /// Documents written for those contacts.
+    #[serde(default)]
+    pub documents: u64,
 }
 
 const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN episodes e \

@@ -123,6 +123,10 @@ pub struct Attachment {
     /// Where the node stored it; none when it was over the size limit and not kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The document it is, when an employee attached one of its documents
+    /// (`GET /api/v1/documents/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 impl MailMessage {

@@ -155,13 +155,14 @@ impl Node {
             ));
         }
         let mut forgotten = self.rt.store.forget(&self.rt.tenant, person).await?;
-        let (contacts, activities) = self
+        let (contacts, activities, documents) = self
             .rt
             .store
             .forget_contacts(&self.rt.tenant, person)
             .await?;
         forgotten.crm_contacts = contacts;
         forgotten.crm_activities = activities;
+        forgotten.documents = documents;
         Ok(forgotten)
     }
 }

@@ -6,6 +6,7 @@
 mod calendar;
 mod chat;
 mod crm;
+mod documents;
 mod escalations;
 mod hiring;
 mod mail;
@@ -66,6 +67,10 @@ pub struct NodeOptions {
     pub chat: crate::config::ChatConfig,
     /// CRM settings: the driver and the deal pipeline.
     pub crm: crate::capabilities::crm::CrmConfig,
+    /// Documents settings: the price list, terms, fonts.
+    pub documents: crate::capabilities::documents::DocumentsConfig,
+    /// Where the operator's document templates are (resolved against the node file).
+    pub templates_dir: Option<PathBuf>,
     /// The node's data directory (mail logins, attachments).
     pub data_dir: PathBuf,
     /// Role templates by id.
@@ -90,6 +95,14 @@ impl NodeOptions {
             calendar: cfg.node.calendar.clone(),
             chat: cfg.node.chat.clone(),
             crm: cfg.node.crm.clone(),
+            documents: cfg.node.documents.clone(),
+            templates_dir: Some(
+                cfg.path
+                    .as_deref()
+                    .and_then(|p| p.parent())
+                    .unwrap_or(std::path::Path::new("."))
+                    .join(&cfg.node.documents.templates_dir),
+            ),
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
@@ -154,6 +167,9 @@ pub enum NodeError {
     /// The CRM settings cannot be used (e.g. the HubSpot token is not set).
     #[error("crm: {0}")]
     Crm(String),
+    /// The documents settings cannot be used (e.g. a template does not compile).
+    #[error("documents: {0}")]
+    Documents(String),
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),
@@ -345,6 +361,11 @@ impl Node {
                 std::env::var(k).ok()
             })
             .map_err(NodeError::Crm)?,
+            documents: capabilities::documents::Documents::new(
+                &opts.documents,
+                opts.templates_dir.as_deref(),
+            )
+            .map_err(NodeError::Documents)?,
             actions,
         };
         let rt = Runtime::new(

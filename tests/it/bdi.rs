@@ -199,8 +199,8 @@ async fn an_approved_reply_is_sent_once_and_a_rejected_one_never(store: Store) {
     let lead = |n: u32| empla::model::OutgoingMail {
         from: "sarah@acme.com".into(),
         to: me.clone(),
-        subject: format!("Pricing for {n}0 seats?"),
-        body: "Could you send a quote?".into(),
+        subject: format!("Question {n}"),
+        body: "Could you send us a quote?".into(),
         in_reply_to: None,
     };
     let asked = node.send_mail(lead(1)).await.unwrap();
@@ -233,7 +233,7 @@ async fn an_approved_reply_is_sent_once_and_a_rejected_one_never(store: Store) {
         let eps = node.episodes(id, 200, None).await.unwrap();
         eps.iter()
             .any(|(_, e)| {
-                e.summary == "failed answer_prospect"
+                e.summary == "failed ask_quote_details"
                     && e.payload["reason"].as_str() == Some("rejected: too pushy")
             })
             .then_some(())
@@ -263,7 +263,7 @@ async fn in_shadow_actions_are_proposed_and_scored_against_the_mentor(store: Sto
             id,
             event(
                 "email.received",
-                json!({"from": "sarah@acme.com", "intent": "lead", "message_id": "<m1@acme.com>"}),
+                json!({"from": "sarah@acme.com", "intent": "quote", "internal": false, "message_id": "<m1@acme.com>"}),
             ),
         )
         .await
@@ -306,7 +306,7 @@ async fn agreement_leads_to_a_promotion_the_manager_approves_in_the_queue(store:
                 id,
                 event(
                     "email.received",
-                    json!({"intent": "lead", "message_id": format!("<m{n}@acme.com>")}),
+                    json!({"intent": "quote", "internal": false, "message_id": format!("<m{n}@acme.com>")}),
                 ),
             )
             .await

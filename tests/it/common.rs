@@ -176,6 +176,8 @@ pub fn options(tenant: &str) -> NodeOptions {
         mail: Default::default(),
         chat: Default::default(),
         crm: Default::default(),
+        documents: Default::default(),
+        templates_dir: None,
         demo_crm: None,
         data_dir: std::env::temp_dir(),
         roles: roles(),

@@ -57,7 +57,7 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
     assert_eq!(status, 202, "{sent}");
     let asked = sent["message_id"].as_str().unwrap().to_string();
 
-    // The employee perceived it, triaged as a lead, and replied in the thread.
+    // The employee perceived it, triaged as a quote request, and replied in the thread.
     let reply = eventually(20, "the reply in Sarah's inbox", || async {
         let inbox = node
             .get_json("/api/v1/mail/inbox?address=sarah@acme.com")
@@ -83,9 +83,62 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
         .find(|e| e["summary"] == "email.received")
         .expect("the mail was perceived")
         .clone();
-    assert_eq!(event["payload"]["intent"], "lead");
-    assert_eq!(event["payload"]["priority"], "medium");
+    // The Sales AE's own triage: a quote request, high priority; the quantity read.
+    assert_eq!(event["payload"]["intent"], "quote");
+    assert_eq!(event["payload"]["priority"], "high");
     assert_eq!(event["payload"]["from_address"], "sarah@acme.com");
+    assert_eq!(event["payload"]["quote"]["summary"], "40 seats");
+
+    // The reply carries the proposal, listed and served by the API in each format.
+    let document = reply["attachments"][0]["document"]
+        .as_str()
+        .expect("the proposal is attached")
+        .to_string();
+    let listed = node
+        .get_json("/api/v1/documents?employee=jordan.lee&kind=proposal")
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["items"][0]["id"], document.as_str());
+    let record = node.get_json(&format!("/api/v1/documents/{document}")).await;
+    assert_eq!(record["kind"], "proposal");
+    assert_eq!(record["title"], "Proposal for Acme: 40 seats");
+    assert!(record["account"].is_string() && record["created_at"].is_string(), "{record}");
+    let fetch = |format: &'static str| {
+        let url = node.url(&format!("/api/v1/documents/{document}/content?format={format}"));
+        let request = node.client().get(url).bearer_auth(&node.token);
+        async move { request.send().await.unwrap() }
+    };
+    let pdf = fetch("pdf").await;
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let text = crate::documents::pdf_text(&pdf.bytes().await.unwrap());
+    assert!(text.contains("$19,200.00"), "{text}");
+    let docx = fetch("docx").await;
+    assert_eq!(docx.status(), 200);
+    let words = crate::documents::docx_text(&docx.bytes().await.unwrap());
+    assert!(words.contains("$19,200.00"), "{words}");
+    let md = fetch("md").await.text().await.unwrap();
+    assert!(md.contains("| **Total (USD)** | | | **$19,200.00** |"), "{md}");
+    let bad = fetch("xls").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("`format` must be `pdf`, `docx` or `md`"));
+    let r = node
+        .client()
+        .get(node.url("/api/v1/documents/no-such-document"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // And the CLI: listed, saved as a PDF poppler reads.
+    let out = node.cli(&["documents", "list", "--employee", "jordan.lee"]);
+    assert!(out.contains(&document) && out.contains("proposal  v1  Proposal for Acme: 40 seats"), "{out}");
+    let saved = tempfile::tempdir().unwrap();
+    let file = saved.path().join("quote.pdf");
+    let out = node.cli(&["documents", "get", &document, "--output", file.to_str().unwrap()]);
+    assert!(out.starts_with("wrote "), "{out}");
+    let text = crate::documents::pdf_text(&std::fs::read(&file).unwrap());
+    assert!(text.contains("$19,200.00"), "{text}");
 
     // Sarah answers the reply: for Jordan that is an `email.reply` in the same thread.
     let (status, _) = post(
@@ -113,6 +166,7 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
     // The CLI reads the same inbox.
     let out = node.cli(&["mail", "inbox", "sarah@acme.com"]);
     assert!(out.contains("subject: Re: Pricing for 40 seats?"), "{out}");
+    assert!(out.contains(&format!("attached: Proposal for Acme 40 seats.pdf (`empla documents get {document}`)")), "{out}");
     let out = node.cli(&[
         "mail",
         "send",

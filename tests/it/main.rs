@@ -13,6 +13,7 @@ mod crm_api;
 mod crm_hubspot;
 mod crm_sales;
 mod crm_success;
+mod documents;
 mod durability;
 mod e2e;
 mod embeddings;

@@ -93,3 +93,33 @@ pub struct Imported {
     /// How many records were stored.
     pub imported: usize,
 }
+
+/// Query of `GET /api/v1/documents`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentsQuery {
+    /// Written by this employee (id or handle).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employee: Option<String>,
+    /// About this CRM account (id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Of this kind: `proposal`, `qbr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// At most this many (1 to 1000; default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Skip this many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+}
+
+/// Query of `GET /api/v1/documents/{id}/content`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContentQuery {
+    /// `pdf` (the default: as it was sent), `docx` or `md`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}

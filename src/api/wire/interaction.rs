@@ -40,6 +40,10 @@ pub struct InboxItem {
     pub body: String,
     /// The Message-ID it answers.
     pub in_reply_to: Option<String>,
+    /// Its attachments; a document an employee attached names it (`document`, read
+    /// with `GET /api/v1/documents/{id}/content`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::model::Attachment>,
     /// When it was sent.
     pub at: DateTime<Utc>,
 }

@@ -23,7 +23,10 @@ mod slack;
 mod supervision;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
-pub use crm::{AccountsQuery, ActivitiesQuery, ContactsQuery, DealsQuery, ImportQuery, Imported};
+pub use crm::{
+    AccountsQuery, ActivitiesQuery, ContactsQuery, ContentQuery, DealsQuery, DocumentsQuery,
+    ImportQuery, Imported,
+};
 pub use decisions::{ApprovalsQuery, DecisionBody, EscalationsQuery, VerdictBody};
 pub use employees::{
     ActionView, ActionsQuery, EmployeeView, EmployeesQuery, EpisodePage, EpisodesQuery,

@@ -5,7 +5,10 @@
 //! review the pipeline for the manager.
 
 use super::leads::Icp;
-use super::{Account, Books, Contact, CrmError, Deal, DealPatch, NewActivity, NewDeal, is_closed};
+use super::{
+    Account, Books, Contact, CrmError, Deal, DealPatch, NewAccount, NewActivity, NewContact, NewDeal,
+    is_closed,
+};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, param};
 use crate::model::{NewEvent, bare_address};
@@ -49,7 +52,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         .one_of(&["account", "contact", "deal"]),
         ActionKind::new(
             "crm.create_deal",
-            "Opens a deal with an account (or the account of a contact); answers the open deal it already has instead of opening a second.",
+            "Opens a deal with an account (or the account of a contact); answers the open deal it already has instead of opening a second, moved forward to `stage` when it was earlier. A sender not in the CRM (`contact` an address) gets an account (`company`, or named after their domain) and a contact first.",
             true,
             |a| Box::pin(create_deal(a)),
         )
@@ -57,6 +60,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("name", Text),
             Param::optional("account", Text),
             Param::optional("contact", Text),
+            Param::optional("company", Text),
             Param::optional("amount", Number),
             Param::optional("stage", Text),
             Param::optional("close_date", Text),
@@ -151,7 +155,7 @@ async fn account_named(b: &Books<'_>, key: &str) -> Result<Option<Account>, CrmE
 
 /// The account a parameter names (see [`account_named`]), and the contact when it names
 /// one by address.
-async fn named(b: &Books<'_>, key: &str) -> Result<(Option<Account>, Option<Contact>), CrmError> {
+pub(crate) async fn named(b: &Books<'_>, key: &str) -> Result<(Option<Account>, Option<Contact>), CrmError> {
     let key = key.trim();
     if let Some(a) = b.driver().account(key).await? {
         return Ok((Some(a), None));
@@ -169,7 +173,7 @@ async fn named(b: &Books<'_>, key: &str) -> Result<(Option<Account>, Option<Cont
 }
 
 /// The contact a parameter names: its id or its address.
-async fn contact_named(b: &Books<'_>, key: &str) -> Result<Option<Contact>, CrmError> {
+pub(crate) async fn contact_named(b: &Books<'_>, key: &str) -> Result<Option<Contact>, CrmError> {
     if let Some(c) = b.driver().contact(key.trim()).await? {
         return Ok(Some(c));
     }
@@ -198,7 +202,7 @@ pub(super) fn best_contact(contacts: &[Contact]) -> Option<&Contact> {
     contacts.iter().min_by_key(|c| rank(c))
 }
 
-pub(super) fn first_name(name: &str) -> &str {
+pub(crate) fn first_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
 }
 
@@ -297,7 +301,7 @@ async fn log_activity(a: &Act<'_>) -> Result<Json, CapabilityError> {
 }
 
 /// The open deal of an account, the newest if several.
-async fn open_deal(b: &Books<'_>, account: &str) -> Result<Option<Deal>, CrmError> {
+pub(crate) async fn open_deal(b: &Books<'_>, account: &str) -> Result<Option<Deal>, CrmError> {
     let deals = b
         .driver()
         .deals(
@@ -336,12 +340,127 @@ fn date(p: &Json) -> Result<Option<NaiveDate>, CapabilityError> {
         .transpose()
 }
 
-/// `crm.create_deal`.
+/// Mail providers whose domain says nothing about the company a sender works for.
+const PERSONAL_MAIL: &[&str] = &[
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
+    "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
+];
+
+/// The account and contact of someone who wrote in and is not in the CRM yet: the
+/// account named by `company` or after the address's domain, the contact by the name
+/// they signed their mail with; both owned by the acting employee.
+async fn new_prospect(
+    a: &Act<'_>,
+    b: &Books<'_>,
+    who: &str,
+    company: Option<&str>,
+) -> Result<(Account, Contact), CapabilityError> {
+    let address = bare_address(who).to_lowercase();
+    let Some((local, domain)) = address.split_once('@') else {
+        return Err(CapabilityError::Invalid(format!(
+            "no account {who:?} in the CRM; name one by id or domain, or the sender's address to open one"
+        )));
+    };
+    let personal = PERSONAL_MAIL.contains(&domain);
+    let name = crate::model::display_name(who)
+        .filter(|n| !n.trim().is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| local.replace(['.', '_'], " "));
+    let company = company.map(str::to_string).unwrap_or_else(|| {
+        if personal {
+            name.clone()
+        } else {
+            let label = domain.split('.').next().unwrap_or(domain);
+            let mut c = label.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    });
+    let account = match (!personal).then_some(domain) {
+        Some(d) => b.driver().account_by_domain(d).await?,
+        None => None,
+    };
+    let account = match account {
+        Some(acc) => acc,
+        None => {
+            b.create_account(NewAccount {
+                name: company,
+                domain: (!personal).then(|| domain.to_string()),
+                owner: Some(a.me.id.to_string()),
+                ..Default::default()
+            })
+            .await?
+        }
+    };
+    // Someone already a contact, with no account yet, joins the new one.
+    let contact = match b.driver().contact_by_email(&address).await? {
+        Some(c) => {
+            let patch = super::ContactPatch {
+                account: Some(Some(account.id.clone())),
+                ..Default::default()
+            };
+            b.update_contact(&c.id, patch).await?
+        }
+        None => {
+            b.create_contact(NewContact {
+                name,
+                email: address,
+                account: Some(account.id.clone()),
+                ..Default::default()
+            })
+            .await?
+        }
+    };
+    Ok((account, contact))
+}
+
+/// `crm.create_deal`: a new deal for an account, or the account's open deal — moved
+/// forward to `stage` when it was earlier. Someone who wrote in and is not in the CRM
+/// (`contact` an address, `account` unknown) gets an account and a contact first.
 async fn create_deal(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
     let b = books(a);
-    let account = deal_account(&b, p).await?;
+    let key = param(p, "account").or_else(|| param(p, "contact")).unwrap_or("");
+    let account = match named(&b, key).await? {
+        (Some(acc), Some(_)) => acc,
+        (Some(acc), None) => {
+            // A new person at a known account is added to it.
+            if let Some(who) = param(p, "contact")
+                && crate::model::is_address(bare_address(who))
+                && contact_named(&b, who).await?.is_none()
+            {
+                b.create_contact(NewContact {
+                    name: crate::model::display_name(who)
+                        .unwrap_or(bare_address(who))
+                        .to_string(),
+                    email: bare_address(who).to_lowercase(),
+                    account: Some(acc.id.clone()),
+                    ..Default::default()
+                })
+                .await?;
+            }
+            acc
+        }
+        (None, _) => new_prospect(a, &b, key, param(p, "company")).await?.0,
+    };
     if let Some(d) = open_deal(&b, &account.id).await? {
+        let pipeline = b.pipeline();
+        let at = |s: &str| pipeline.iter().position(|x| x == s);
+        let forward = param(p, "stage")
+            .filter(|s| !is_closed(s))
+            .filter(|s| matches!((at(s), at(&d.stage)), (Some(to), Some(from)) if to > from));
+        let d = match forward {
+            Some(stage) => {
+                let patch = DealPatch {
+                    stage: Some(stage.to_string()),
+                    next_step: param(p, "next_step").map(|s| Some(s.to_string())),
+                    ..Default::default()
+                };
+                b.update_deal(&d.id, patch).await?
+            }
+            None => d,
+        };
         return Ok(
             json!({"deal": d.id, "stage": d.stage, "created": false, "account": account.id}),
         );

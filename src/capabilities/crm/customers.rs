@@ -15,7 +15,7 @@ use serde_json::{Value as Json, json};
 /// What an event about `account` carries: the account, and its best contact to write
 /// to (`lead`, `name`, `first_name`, `email`) and all its people (`contacts`, one
 /// comma-separated line); the flag says whether it has a contact.
-pub(super) async fn about(b: &Books<'_>, account: &Account) -> Result<(Json, bool), CrmError> {
+pub(crate) async fn about(b: &Books<'_>, account: &Account) -> Result<(Json, bool), CrmError> {
     let contacts = b
         .driver()
         .contacts(Some(&account.id), Page::default())
@@ -33,7 +33,7 @@ pub(super) async fn about(b: &Books<'_>, account: &Account) -> Result<(Json, boo
 }
 
 /// Tells employee `to` a `kind` event the CRM raised; a failure is reported, not fatal.
-pub(super) async fn tell(
+pub(crate) async fn tell(
     hands: &Hands,
     to: EmployeeId,
     kind: &str,

@@ -23,6 +23,7 @@ mod records;
 mod review;
 
 pub use config::{CrmConfig, CrmDriverKind};
+pub(crate) use customers::{about as about_account, tell as tell_employee};
 pub use records::{
     ACTIVITY_KINDS, Account, AccountPatch, Activity, Change, Contact, ContactPatch,
     DEFAULT_PIPELINE, Deal, DealPatch, NewAccount, NewActivity, NewContact, NewDeal, is_closed,
@@ -185,6 +186,11 @@ impl Crm {
     /// The pipeline's stages, in order.
     pub fn pipeline(&self) -> &[String] {
         &self.pipeline
+    }
+
+    /// How account health is scored and banded.
+    pub fn health_config(&self) -> &health::HealthConfig {
+        &self.health
     }
 }
 

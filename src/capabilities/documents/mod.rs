@@ -1,12 +1,271 @@
-//! Documents (seed 2.7): reports, collections and running documents an employee writes.
-//! Its action kinds are declared here so plans can name them and `empla config check`
-//! can check them; until its drivers land, the node records them `unsupported`.
+//! Documents (seed 2.6): the proposals, QBR decks and reports employees write. Each is
+//! rendered from a minijinja template (the built-in ones, or the operator's in
+//! `[documents] templates_dir`) to Markdown, set from that as PDF (genpdf) and DOCX
+//! (docx-rs), and stored per tenant as a new version of its series — attributable to
+//! the employee, the account, the deal and the contact it was written for. Mail carries
+//! a document as a PDF attachment (`email.reply` with `attach` or `attach_from`).
+//!
+//! The PM's running documents (`documents.status_report`, `documents.collect`,
+//! `documents.append`) are declared here ahead of their drivers.
+
+mod actions;
+pub mod config;
+pub mod docx;
+pub mod markup;
+pub mod pdf;
+pub mod quote;
+mod qbr;
+
+pub use config::{DocumentsConfig, PriceItem};
+pub use crate::store::{Document, DocumentFilter};
 
 use super::registry::ActionKind;
+use crate::model::TenantId;
+use crate::store::{NewDocument, Store, StoreError};
+use minijinja::Environment;
+use serde_json::Value as Json;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
-/// The documents action kinds, declared ahead of their drivers.
+/// The built-in templates, by file name; a file of the same name in the templates
+/// directory replaces one.
+const BUILT_IN: [(&str, &str); 2] = [
+    (
+        "proposal.md.j2",
+        include_str!("../../../config/documents/proposal.md.j2"),
+    ),
+    ("qbr.md.j2", include_str!("../../../config/documents/qbr.md.j2")),
+];
+
+/// The formats a document is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// As it was sent.
+    Pdf,
+    /// For editing in a word processor.
+    Docx,
+    /// The text it was rendered from.
+    Md,
+}
+
+impl Format {
+    /// `pdf`, `docx` or `md`.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "pdf" => Some(Format::Pdf),
+            "docx" => Some(Format::Docx),
+            "md" => Some(Format::Md),
+            _ => None,
+        }
+    }
+
+    /// The MIME type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Pdf => "application/pdf",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            Format::Md => "text/markdown; charset=utf-8",
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Docx => "docx",
+            Format::Md => "md",
+        }
+    }
+}
+
+/// Why a document could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// What was asked for is unusable; asking again will not help.
+    #[error("{0}")]
+    Invalid(String),
+    /// A template or the fonts could not be used (the operator's to fix).
+    #[error("{0}")]
+    Setup(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DocumentError> for super::CapabilityError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Invalid(m) => super::CapabilityError::Invalid(m),
+            DocumentError::Setup(m) => super::CapabilityError::Service(m),
+            DocumentError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The node's documents: its settings, templates and fonts.
+#[derive(Clone)]
+pub struct Documents {
+    cfg: Arc<DocumentsConfig>,
+    templates: Arc<Environment<'static>>,
+    fonts: Arc<OnceLock<Result<pdf::Fonts, String>>>,
+}
+
+/// A document to write: what it is, who it is about, and its template's context.
+pub struct Draft {
+    /// `proposal`, `qbr`, `report`.
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// The series this is a version of.
+    pub series: String,
+    /// Account, deal and contact ids.
+    pub account: Option<String>,
+    /// The deal.
+    pub deal: Option<String>,
+    /// The contact.
+    pub contact: Option<String>,
+    /// The template's context.
+    pub context: Json,
+    /// Its figures, kept with it.
+    pub facts: Json,
+}
+
+impl Documents {
+    /// The documents `cfg` describes, with templates from `templates_dir` (when it
+    /// exists) over the built-in ones.
+    pub fn new(cfg: &DocumentsConfig, templates_dir: Option<&Path>) -> Result<Documents, String> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        for (name, text) in BUILT_IN {
+            let own = templates_dir
+                .map(|d| d.join(name))
+                .filter(|p| p.is_file());
+            let source = match &own {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+                None => text.to_string(),
+            };
+            env.add_template_owned(name, source).map_err(|e| {
+                format!(
+                    "the template {} does not compile: {e}",
+                    own.map_or(format!("{name} (built in)"), |p| p.display().to_string())
+                )
+            })?;
+        }
+        Ok(Documents {
+            cfg: Arc::new(cfg.clone()),
+            templates: Arc::new(env),
+            fonts: Arc::new(OnceLock::new()),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &DocumentsConfig {
+        &self.cfg
+    }
+
+    /// The fonts, loaded at the first PDF.
+    fn fonts(&self) -> Result<&pdf::Fonts, DocumentError> {
+        self.fonts
+            .get_or_init(|| pdf::Fonts::load(&self.cfg.font_dir))
+            .as_ref()
+            .map_err(|e| DocumentError::Setup(e.clone()))
+    }
+
+    /// `template` rendered with `context`: the document's Markdown.
+    pub fn markdown(&self, template: &str, context: &Json) -> Result<String, DocumentError> {
+        let t = self
+            .templates
+            .get_template(template)
+            .map_err(|e| DocumentError::Setup(format!("no template {template}: {e}")))?;
+        t.render(minijinja::value::Serde(context))
+            .map_err(|e| DocumentError::Setup(format!("the template {template} failed: {e}")))
+    }
+
+    /// Markdown set as a PDF titled `title`.
+    pub fn pdf(&self, title: &str, markdown: &str) -> Result<Vec<u8>, DocumentError> {
+        pdf::render(self.fonts()?, title, &markup::blocks(markdown)).map_err(DocumentError::Setup)
+    }
+
+    /// Renders `draft` with `template`, sets it as PDF and stores it as the next
+    /// version of its series (or answers what `action_key` already wrote).
+    pub async fn write(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        employee: crate::model::EmployeeId,
+        action_key: Option<&str>,
+        template: &str,
+        draft: Draft,
+    ) -> Result<Document, DocumentError> {
+        let markdown = self.markdown(template, &draft.context)?;
+        let pdf = self.pdf(&draft.title, &markdown)?;
+        Ok(store
+            .put_document(
+                tenant,
+                &NewDocument {
+                    kind: draft.kind.into(),
+                    title: draft.title,
+                    series: draft.series,
+                    employee,
+                    account: draft.account,
+                    deal: draft.deal,
+                    contact: draft.contact,
+                    action_key: action_key.map(str::to_string),
+                    markdown,
+                    pdf,
+                    facts: draft.facts,
+                },
+            )
+            .await?)
+    }
+
+    /// A stored document in `format`; none when there is no such document.
+    pub async fn content(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        id: &str,
+        format: Format,
+    ) -> Result<Option<Vec<u8>>, DocumentError> {
+        let Some((markdown, pdf)) = store.document_content(tenant, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(match format {
+            Format::Pdf => pdf,
+            Format::Md => markdown.into_bytes(),
+            Format::Docx => docx::render(&markup::blocks(&markdown)).map_err(DocumentError::Setup)?,
+        }))
+    }
+}
+
+/// A file name for `title` in `format`: its letters, digits, `-` and `_`, words
+/// separated by single spaces.
+pub fn file_name(title: &str, format: Format) -> String {
+    let kept: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let base = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!(
+        "{}.{}",
+        if base.is_empty() { "document" } else { &base },
+        format.extension()
+    )
+}
+
+/// The documents action kinds.
 pub(crate) fn kinds() -> Vec<ActionKind> {
-    vec![
+    let mut k = actions::kinds();
+    k.extend([
         ActionKind::without_driver(
             "documents.status_report",
             "Writes a status report for a scope.",
@@ -22,5 +281,6 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             "Appends an entry to a running document.",
             true,
         ),
-    ]
+    ]);
+    k
 }

@@ -8,7 +8,8 @@
 use super::{compose, message_id_for};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, Hands, Sender, param};
-use crate::model::{LOOP_HEADER, MailMessage, OutboxEntry, bare_address};
+use crate::capabilities::documents::{Format, file_name};
+use crate::model::{Attachment, LOOP_HEADER, MailMessage, OutboxEntry, bare_address};
 use chrono::Utc;
 use serde_json::{Value as Json, json};
 
@@ -18,7 +19,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
     vec![
         ActionKind::new(
             "email.send",
-            "Sends a new message, starting a thread.",
+            "Sends a new message, starting a thread; `attach` (document ids) or `attach_from` (the action that wrote a document) attach documents as PDF.",
             true,
             |a| Box::pin(send_mail(a)),
         )
@@ -27,6 +28,8 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("cc", Recipients),
             Param::required("subject", Text),
             Param::required("body", Text),
+            Param::optional("attach", List),
+            Param::optional("attach_from", Text),
         ]),
         ActionKind::new(
             "email.reply",
@@ -42,6 +45,8 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::required("body", Text),
             Param::optional("reply_all", Boolean),
             Param::optional("auto_reply", Boolean),
+            Param::optional("attach", List),
+            Param::optional("attach_from", Text),
         ])
         .one_of(&["in_reply_to", "follows"]),
         ActionKind::without_driver(
@@ -135,6 +140,7 @@ pub(crate) async fn prepare(
         }
     }
     let mut m = compose(kind, params, me, original.as_ref(), message_id, Utc::now())?;
+    m.attachments = attachments(hands, me, params).await?;
     let count = match &original {
         Some(o) if bare_address(&o.from).eq_ignore_ascii_case(&me.email) => o.loop_count().max(1),
         Some(o) => o.loop_count() + 1,
@@ -231,4 +237,93 @@ pub(crate) fn own_mail(
         .into(),
         at: Utc::now(),
     }
+}
+
+/// The documents a message carries, as PDF files beside the node's attachments: those
+/// `attach` names by id, and the one the action `attach_from` names wrote (a
+/// `documents.proposal` earlier in the plan: `attach_from = "{{ intention.last_action }}"`).
+pub(crate) async fn attachments(
+    hands: &Hands,
+    me: &Sender,
+    params: &Json,
+) -> Result<Vec<Attachment>, CapabilityError> {
+    let mut ids: Vec<String> = match &params["attach"] {
+        Json::Array(a) => a.iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
+        Json::String(s) => s.split(',').map(|s| s.trim().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    ids.retain(|s| !s.is_empty());
+    if let Some(action) = param(params, "attach_from") {
+        let number = action.parse::<u64>().map_err(|_| {
+            CapabilityError::Invalid(format!(
+                "`attach_from` names an action by its number, e.g. \"{{{{ intention.last_action }}}}\"; got {action:?}"
+            ))
+        })?;
+        let key = OutboxEntry::key_for(me.id, number);
+        let record = hands.store.action(&hands.tenant, &key).await?;
+        let written = record
+            .as_ref()
+            .and_then(|r| r.result.as_ref())
+            .and_then(|r| r["document"].as_str())
+            .map(str::to_string);
+        match (written, record) {
+            (Some(id), _) => ids.push(id),
+            (None, Some(r)) => {
+                return Err(CapabilityError::Invalid(format!(
+                    "action {action} ({}) wrote no document: it is {}{}",
+                    r.entry.kind,
+                    r.status.as_str(),
+                    r.result
+                        .as_ref()
+                        .map(|x| format!(" ({x})"))
+                        .unwrap_or_default()
+                )));
+            }
+            (None, None) => {
+                return Err(CapabilityError::Invalid(format!(
+                    "`attach_from` names action {action}, which this employee has not taken"
+                )));
+            }
+        }
+    }
+    let dir = hands.mail.intake.attachments_dir.join("documents");
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let doc = hands
+            .store
+            .document(&hands.tenant, &id)
+            .await?
+            .ok_or_else(|| CapabilityError::Invalid(format!("no document with id {id:?} to attach")))?;
+        let path = dir.join(format!("{id}.pdf"));
+        let size = match std::fs::metadata(&path) {
+            Ok(m) => m.len(),
+            Err(_) => {
+                let Some((_, pdf)) = hands.store.document_content(&hands.tenant, &id).await? else {
+                    return Err(CapabilityError::Invalid(format!("no document with id {id:?} to attach")));
+                };
+                write_file(&path, &pdf).map_err(|e| {
+                    CapabilityError::Service(format!("the attachment {} could not be written: {e}", path.display()))
+                })?;
+                pdf.len() as u64
+            }
+        };
+        out.push(Attachment {
+            name: file_name(&doc.title, Format::Pdf),
+            content_type: Format::Pdf.content_type().into(),
+            size,
+            path: Some(path.display().to_string()),
+            document: Some(doc.id),
+        });
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` whole (a temporary file renamed into place).
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }

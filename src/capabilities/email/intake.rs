@@ -126,6 +126,7 @@ async fn perceive_mail(
         "from": m.from,
         "from_address": sender,
         "from_name": display_name(&m.from),
+        "from_first_name": display_name(&m.from).and_then(|n| n.split_whitespace().next()),
         "from_employee": from_employee,
         "internal": sender.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(&hands.domain)),
         "to": m.to,
@@ -141,6 +142,18 @@ async fn perceive_mail(
     });
     if let Some(p) = proposal {
         payload["proposal"] = p;
+    }
+    // What on the price list the message asks about, and how many: "a quote for 40
+    // seats?" (so a plan can tell a quote it can price from one it must ask about).
+    let asked = crate::capabilities::documents::quote::read_request(
+        hands.documents.config(),
+        &format!("{}\n{}", m.subject, m.body),
+    );
+    if !asked.is_empty() {
+        payload["quote"] = crate::capabilities::documents::quote::described(
+            hands.documents.config(),
+            &asked,
+        );
     }
     let new = NewEvent {
         kind: if answered {

@@ -131,6 +131,7 @@ pub fn parse(raw: &[u8], attachment_max: u64, now: DateTime<Utc>) -> Inbound {
             content_type,
             size,
             path: None,
+            document: None,
         });
     }
     let mut inbound = Inbound {
@@ -156,6 +157,7 @@ impl Inbound {
             content_type: "message/rfc822".into(),
             size,
             path: None,
+            document: None,
         });
     }
 

@@ -16,7 +16,7 @@ use crate::model::{MailMessage, TenantId, bare_address, split_addresses};
 use crate::store::{Folder, Store};
 use dashmap::DashMap;
 use lettre::message::{
-    Mailbox,
+    Attachment, Mailbox, MultiPart, SinglePart,
     header::{ContentType, HeaderName, HeaderValue},
 };
 use lettre::transport::smtp::authentication::Credentials;
@@ -126,9 +126,23 @@ pub fn wire_message(m: &MailMessage) -> Result<lettre::Message, CapabilityError>
             .map_err(|e| CapabilityError::Invalid(format!("header {name:?}: {e}")))?;
         b = b.raw_header(HeaderValue::new(name, value.clone()));
     }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(m.body.clone())
-        .map_err(|e| CapabilityError::Invalid(format!("the message cannot be built: {e}")))
+    let built = if m.attachments.is_empty() {
+        b.header(ContentType::TEXT_PLAIN).body(m.body.clone())
+    } else {
+        // The text, then each attachment kept as a file.
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(m.body.clone()));
+        for a in &m.attachments {
+            let Some(path) = &a.path else { continue };
+            let bytes = std::fs::read(path).map_err(|e| {
+                CapabilityError::Service(format!("the attachment {path} cannot be read: {e}"))
+            })?;
+            let kind = ContentType::parse(&a.content_type)
+                .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("a MIME type"));
+            parts = parts.singlepart(Attachment::new(a.name.clone()).body(bytes, kind));
+        }
+        b.multipart(parts)
+    };
+    built.map_err(|e| CapabilityError::Invalid(format!("the message cannot be built: {e}")))
 }
 
 #[async_trait::async_trait]

@@ -167,12 +167,13 @@ impl Store {
 
     /// Deletes the CRM contacts of a person — by address when `person` holds one
     /// (`Name <address>` too), else by name without case — and the activities logged
-    /// against them. Answers how many contacts and activities went.
+    /// against them and the documents written for them. Answers how many contacts,
+    /// activities and documents went.
     pub async fn forget_contacts(
         &self,
         tenant: &TenantId,
         person: &str,
-    ) -> Result<(u64, u64), StoreError> {
+    ) -> Result<(u64, u64, u64), StoreError> {
         let address = crate::model::bare_address(person).to_lowercase();
         let (by, key) = if crate::model::is_address(&address) {
             ("email_key", address)
@@ -190,6 +191,15 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            let documents = sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM documents WHERE tenant = $1 AND contact IN \
+                 (SELECT id FROM crm_contacts WHERE tenant = $1 AND {by} = $2)"
+            )))
+            .bind(tenant.as_str())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             let contacts = sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM crm_contacts WHERE tenant = $1 AND {by} = $2"
             )))
@@ -199,7 +209,7 @@ impl Store {
             .await?
             .rows_affected();
             tx.commit().await?;
-            Ok::<_, sqlx::Error>((contacts, activities))
+            Ok::<_, sqlx::Error>((contacts, activities, documents))
         })?;
         Ok(gone)
     }

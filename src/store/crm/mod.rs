@@ -82,13 +82,13 @@ impl Page {
 /// The conditions of a list: `tenant = $1`, then `column = $n` for each filter that is
 /// set — only those, so the database can use the index of each — and the page's
 /// placeholders after them.
-pub(super) struct Conditions {
-    pub(super) sql: String,
-    pub(super) texts: Vec<String>,
+pub(in crate::store) struct Conditions {
+    pub(in crate::store) sql: String,
+    pub(in crate::store) texts: Vec<String>,
 }
 
 impl Conditions {
-    pub(super) fn new() -> Self {
+    pub(in crate::store) fn new() -> Self {
         Conditions {
             sql: "tenant = $1".into(),
             texts: Vec::new(),
@@ -96,7 +96,7 @@ impl Conditions {
     }
 
     /// `column = value`, when a value is given.
-    pub(super) fn eq(mut self, column: &str, value: Option<&str>) -> Self {
+    pub(in crate::store) fn eq(mut self, column: &str, value: Option<&str>) -> Self {
         if let Some(v) = value {
             self.texts.push(v.to_string());
             self.sql
@@ -106,7 +106,7 @@ impl Conditions {
     }
 
     /// A fixed condition, when `on`.
-    pub(super) fn and(mut self, condition: &str, on: bool) -> Self {
+    pub(in crate::store) fn and(mut self, condition: &str, on: bool) -> Self {
         if on {
             self.sql.push_str(" AND ");
             self.sql.push_str(condition);
@@ -115,7 +115,7 @@ impl Conditions {
     }
 
     /// `LIMIT $n OFFSET $n+1`, after the conditions' placeholders.
-    pub(super) fn page(&self) -> String {
+    pub(in crate::store) fn page(&self) -> String {
         let n = self.texts.len() + 2;
         format!("LIMIT ${n} OFFSET ${}", n + 1)
     }

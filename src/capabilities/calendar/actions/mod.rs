@@ -140,6 +140,8 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
                 Param::optional("in_reply_to", Text),
                 Param::optional("intro", Text),
                 Param::optional("signoff", Text),
+                Param::optional("attach", List),
+                Param::optional("attach_from", Text),
             ],
         )
     };

@@ -90,7 +90,7 @@ pub(super) async fn propose(a: &Act<'_>) -> Result<Json, CapabilityError> {
             .map(str::to_string)
             .unwrap_or_else(|| format!("Best,\n{}", me.name)),
     );
-    let m = match param(p, "in_reply_to") {
+    let mut m = match param(p, "in_reply_to") {
         Some(answered) => {
             let original = hands
                 .store
@@ -114,6 +114,8 @@ pub(super) async fn propose(a: &Act<'_>) -> Result<Json, CapabilityError> {
             now,
         )?,
     };
+    // A document to go through in the meeting (a QBR deck) goes with the offer.
+    m.attachments = crate::capabilities::email::actions::attachments(hands, me, p).await?;
     deliver_mail(hands, &m).await?;
     Ok(json!({
         "message_id": message_id,

@@ -1,0 +1,211 @@
+//! The documents actions: `documents.proposal` prices a quote from the price list and
+//! writes it for a contact at an account (the account's open deal takes its total),
+//! `documents.qbr` builds an account's quarterly business review deck from its data.
+
+use super::quote::{self, Quote, money};
+use super::{Document, Draft};
+use crate::capabilities::crm::actions::{contact_named, first_name, named, open_deal};
+use crate::capabilities::crm::{Account, Books, Contact, Deal, DealPatch, NewActivity};
+use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
+use crate::capabilities::{CapabilityError, param};
+use chrono::Utc;
+use serde_json::{Value as Json, json};
+
+/// The stage a deal is in once it has a proposal.
+const PROPOSAL_STAGE: &str = "proposal";
+
+/// The documents action kinds that have drivers.
+pub(super) fn kinds() -> Vec<ActionKind> {
+    use ParamType::*;
+    vec![
+        ActionKind::new(
+            "documents.proposal",
+            "Writes a proposal: a quote priced from the price list (`items`, `item` with `quantity`, or the customer's own `request`, e.g. \"40 seats\"), less `discount` percent, for `contact` (an address) or `account`; the account's open deal (or `deal`) takes its total and moves to the proposal stage. Attach it with `email.reply` `attach_from`.",
+            true,
+            |a| Box::pin(proposal(a)),
+        )
+        .params(vec![
+            Param::optional("contact", Text),
+            Param::optional("account", Text),
+            Param::optional("deal", Text),
+            Param::optional("request", Text),
+            Param::optional("items", List),
+            Param::optional("item", Text),
+            Param::optional("quantity", Integer),
+            Param::optional("discount", Number),
+            Param::optional("note", Text),
+        ])
+        .one_of(&["contact", "account"]),
+        ActionKind::new(
+            "documents.qbr",
+            "Writes the quarterly business review deck (a PDF page per slide: health and usage over the quarter, commercials, issues, action items) of `account`, or of every customer account the employee owns; each deck tells the employee `documents.qbr_ready`.",
+            true,
+            |a| Box::pin(super::qbr::qbr(a)),
+        )
+        .params(vec![
+            Param::optional("account", Text),
+            Param::optional("period", Text),
+        ]),
+    ]
+}
+
+/// The writer as documents show them: name, title, address, and the persona's style.
+pub(super) async fn author(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let profile = a.hands.store.employee(&a.hands.tenant, a.me.id).await?;
+    Ok(match profile {
+        Some(p) => json!({
+            "name": p.name, "email": p.email, "job_title": p.job_title, "team": p.team,
+            "style": crate::bdi::style::style(&p.persona, (0, 0)),
+        }),
+        None => json!({"name": a.me.name, "email": a.me.email, "job_title": "", "team": ""}),
+    })
+}
+
+/// The account and contact a proposal is for.
+async fn recipient(
+    b: &Books<'_>,
+    p: &Json,
+) -> Result<(Account, Option<Contact>), CapabilityError> {
+    let key = param(p, "contact").or_else(|| param(p, "account")).unwrap_or("");
+    let (account, mut contact) = named(b, key).await?;
+    if contact.is_none()
+        && let Some(c) = param(p, "contact")
+    {
+        contact = contact_named(b, c).await?;
+    }
+    let account = account.ok_or_else(|| {
+        CapabilityError::Invalid(format!(
+            "no account {key:?} in the CRM to write the proposal for; name one by id, domain or a contact's address, or open a deal for the sender first with `crm.create_deal`"
+        ))
+    })?;
+    Ok((account, contact))
+}
+
+/// `documents.proposal`.
+async fn proposal(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let p = &a.entry.params;
+    let docs = &a.hands.documents;
+    let cfg = docs.config();
+    let asked = quote::asked(cfg, p).map_err(CapabilityError::Invalid)?;
+    let discount = match &p["discount"] {
+        Json::Null => 0.0,
+        v => v
+            .as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().trim_end_matches('%').parse().ok()))
+            .ok_or_else(|| {
+                CapabilityError::Invalid(format!("`discount` must be a percentage such as 10, got {v}"))
+            })?,
+    };
+    let q = quote::price(cfg, &asked, discount).map_err(CapabilityError::Invalid)?;
+    let b = Books::of(a.hands);
+    let (account, contact) = recipient(&b, p).await?;
+    let deal = match param(p, "deal") {
+        Some(id) => Some(b.driver().deal(id).await?.ok_or_else(|| {
+            CapabilityError::Invalid(format!("no deal with id {id:?}"))
+        })?),
+        None => open_deal(&b, &account.id).await?,
+    };
+    let today = Utc::now().date_naive();
+    let summary = q
+        .lines
+        .iter()
+        .map(|l| format!("{} {}", l.quantity, l.unit))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let title = format!("Proposal for {}: {summary}", account.name);
+    let context = json!({
+        "title": title,
+        "account": account,
+        "contact": contact.as_ref().map(|c| json!({"name": c.name, "first_name": first_name(&c.name), "title": c.title, "email": c.email})),
+        "me": author(a).await?,
+        "date": today.format("%-d %B %Y").to_string(),
+        "valid_until": (today + chrono::Duration::days(cfg.valid_days.into())).format("%-d %B %Y").to_string(),
+        "note": param(p, "note"),
+        "terms": cfg.terms,
+        "lines": q.lines.iter().map(|l| json!({
+            "name": l.name, "quantity": l.quantity, "unit": l.unit, "period": l.period,
+            "unit_price": money(l.unit_cents, &q.currency), "amount": money(l.amount_cents, &q.currency),
+        })).collect::<Vec<_>>(),
+        "subtotal": money(q.subtotal_cents, &q.currency),
+        "discounted": q.discount_cents > 0,
+        "discount_percent": format!("{}", q.discount_percent),
+        "discount": money(q.discount_cents, &q.currency),
+        "total": money(q.total_cents, &q.currency),
+        "currency": q.currency,
+    });
+    let series = format!("proposal:{}", deal.as_ref().map_or(&account.id, |d| &d.id));
+    let doc = docs
+        .write(
+            &a.hands.store,
+            &a.hands.tenant,
+            a.me.id,
+            Some(&a.entry.key),
+            "proposal.md.j2",
+            Draft {
+                kind: "proposal",
+                title,
+                series,
+                account: Some(account.id.clone()),
+                deal: deal.as_ref().map(|d| d.id.clone()),
+                contact: contact.as_ref().map(|c| c.id.clone()),
+                context,
+                facts: serde_json::to_value(&q).unwrap_or_default(),
+            },
+        )
+        .await?;
+    let stage = match &deal {
+        Some(d) => Some(record_on_deal(a, &b, d, &q, &doc).await?),
+        None => None,
+    };
+    Ok(json!({
+        "document": doc.id, "version": doc.version, "title": doc.title,
+        "total": q.total(), "total_text": money(q.total_cents, &q.currency),
+        "account": account.id, "deal": deal.map(|d| d.id), "stage": stage,
+    }))
+}
+
+/// The deal takes the proposal's total, moves to the proposal stage when it was
+/// earlier in the pipeline, and has the proposal logged against it.
+async fn record_on_deal(
+    a: &Act<'_>,
+    b: &Books<'_>,
+    deal: &Deal,
+    q: &Quote,
+    doc: &Document,
+) -> Result<String, CapabilityError> {
+    let pipeline = b.pipeline();
+    let at = |s: &str| pipeline.iter().position(|x| x == s);
+    let stage = match (at(&deal.stage), at(PROPOSAL_STAGE)) {
+        (Some(now), Some(proposal)) if now < proposal => Some(PROPOSAL_STAGE.to_string()),
+        _ => None,
+    };
+    let updated = b
+        .update_deal(
+            &deal.id,
+            DealPatch {
+                amount: Some(q.total()),
+                stage,
+                ..Default::default()
+            },
+        )
+        .await?;
+    b.log_activity(
+        NewActivity {
+            kind: "note".into(),
+            subject: format!(
+                "Proposal v{} written: {} ({})",
+                doc.version,
+                money(q.total_cents, &q.currency),
+                doc.title
+            ),
+            body: format!("Document {}", doc.id),
+            deal: Some(deal.id.clone()),
+            employee: Some(a.me.id.to_string()),
+            key: Some(format!("document:{}", doc.id)),
+            ..Default::default()
+        },
+        &a.me.id.to_string(),
+    )
+    .await?;
+    Ok(updated.stage)
+}
