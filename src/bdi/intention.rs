@@ -452,10 +452,18 @@ impl Mind {
                                 })
                         }) {
                             Ok(t) => until = Some(until.map_or(t, |u| u.min(t))),
-                            Err(message) => out.push(Decision::Error {
-                                plan: plan_name.clone(),
-                                message,
-                            }),
+                            Err(message) => {
+                                out.push(Decision::Error {
+                                    plan: plan_name.clone(),
+                                    message: message.clone(),
+                                });
+                                // With no timeout to fall back on, the wait could
+                                // last for ever: the plan fails here instead.
+                                if until.is_none() {
+                                    self.fail(s, i, message, out);
+                                    continue;
+                                }
+                            }
                         }
                     }
                     out.push(Decision::Wait {
@@ -631,20 +639,23 @@ fn at_path<'v>(v: &'v Json, path: &str) -> &'v Json {
 }
 
 /// Whether an event kind is something addressed to the employee (mail, chat, a task,
-/// an escalation, another agent's message, a lead or an account the CRM hands it) rather than
-/// something it noticed.
+/// an escalation, another agent's message, a lead or an account the CRM hands it, a
+/// document written for it to send) rather than something it noticed.
 fn addressed(kind: &str) -> bool {
-    ["email.", "chat.", "task.", "escalation.", "a2a.", "crm."]
+    ["email.", "chat.", "task.", "escalation.", "a2a.", "crm.", "documents."]
         .iter()
         .any(|p| kind.starts_with(p))
 }
 
 /// Whether `kind` is one of the playbook's signals (a threshold passed, a trend, an
-/// anomaly, a time coming due, a goal at risk): a signal fires once, when its condition
-/// starts to hold, so there is no more evidence to wait for — the condition is it.
+/// anomaly, a time coming due, a goal at risk) or a schedule's tick: each fires once,
+/// when its condition starts to hold or its time comes, so there is no more evidence
+/// to wait for — the condition is it.
 fn comes_due(s: &Situation<'_>, kind: &str) -> bool {
-    kind.strip_prefix("signal.")
-        .is_some_and(|name| s.playbook.signals.iter().any(|sig| sig.name == name))
+    kind == "cron.tick"
+        || kind
+            .strip_prefix("signal.")
+            .is_some_and(|name| s.playbook.signals.iter().any(|sig| sig.name == name))
 }
 
 pub(super) fn kind_matches(pattern: &str, kind: &str) -> bool {

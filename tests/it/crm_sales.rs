@@ -346,3 +346,165 @@ async fn the_weekly_pipeline_review_reaches_the_manager_with_coverage_and_quiet_
     }
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_outreach_open_a_deal_and_book_a_call_or_end_the_sequence() {
+    let store = common::sqlite().await;
+    let node = Node::start_with_store(store.store.clone(), common::options("replies"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    node.set_phase(jordan.id, Phase::Autonomous).await.unwrap();
+    node.hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    node.load_demo_crm(&demo_dir()).await.unwrap();
+    let outreach = |address: &'static str| {
+        let node = &node;
+        async move {
+            eventually(20, "the outreach", || async {
+                node.mail_inbox(address, 10).await.unwrap().into_iter().next()
+            })
+            .await
+        }
+    };
+    let ana = "ana.torres@northwind.example";
+    let ivy = "ivy.chen@cobalt.example";
+    let to_ana = outreach(ana).await;
+    let to_ivy = outreach(ivy).await;
+
+    // Ana is interested: the deal opens at discovery and she is offered times, in the
+    // thread; the time she picks is booked.
+    let answer = node
+        .send_mail(empla::model::OutgoingMail {
+            from: format!("Ana Torres <{ana}>"),
+            to: jordan.email.clone(),
+            subject: format!("Re: {}", to_ana.subject),
+            body: "Sounds interesting, happy to chat next week.".into(),
+            in_reply_to: Some(to_ana.message_id.clone()),
+        })
+        .await
+        .unwrap();
+    let offer = eventually(20, "the times offered to Ana", || async {
+        node.mail_inbox(ana, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.in_reply_to.as_deref() == Some(answer.as_str()))
+    })
+    .await;
+    assert!(offer.body.starts_with("Hi Ana,"), "{}", offer.body);
+    assert!(offer.body.contains("1. "), "numbered times: {}", offer.body);
+    let crm = node.crm();
+    let northwind = crm
+        .driver()
+        .account_by_domain("northwind.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let deals = crm
+        .driver()
+        .deals(
+            &empla::store::DealFilter {
+                account: Some(northwind.id.clone()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deals.len(), 1, "{deals:?}");
+    assert_eq!(deals[0].stage, "discovery");
+    assert_eq!(deals[0].next_step.as_deref(), Some("Discovery call"));
+    assert_eq!(deals[0].owner.as_deref(), Some(jordan.id.to_string().as_str()));
+    node.send_mail(empla::model::OutgoingMail {
+        from: format!("Ana Torres <{ana}>"),
+        to: jordan.email.clone(),
+        subject: format!("Re: {}", offer.subject),
+        body: "2 works.".into(),
+        in_reply_to: Some(offer.message_id.clone()),
+    })
+    .await
+    .unwrap();
+    let invitation = eventually(20, "the invitation", || async {
+        node.mail_inbox(ana, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.starts_with("Invitation: Discovery call: Ana Torres and Jordan Lee"))
+    })
+    .await;
+    assert!(invitation.body.contains("Discovery call"), "{}", invitation.body);
+    eventually(20, "the call logged", || async {
+        crm.driver()
+            .activities(
+                &ActivityFilter {
+                    account: Some(northwind.id.clone()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.kind == "meeting" && a.subject.ends_with("booked"))
+    })
+    .await;
+
+    // Ivy says no: thanked, noted, and the follow-up sequence to her ends.
+    let no = node
+        .send_mail(empla::model::OutgoingMail {
+            from: format!("Ivy Chen <{ivy}>"),
+            to: jordan.email.clone(),
+            subject: format!("Re: {}", to_ivy.subject),
+            body: "Thanks, but we're not interested.".into(),
+            in_reply_to: Some(to_ivy.message_id.clone()),
+        })
+        .await
+        .unwrap();
+    let closing = eventually(20, "the close-out", || async {
+        node.mail_inbox(ivy, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.in_reply_to.as_deref() == Some(no.as_str()))
+    })
+    .await;
+    assert!(closing.body.contains("I won't follow up"), "{}", closing.body);
+    let cobalt = crm
+        .driver()
+        .account_by_domain("cobalt.example")
+        .await
+        .unwrap()
+        .unwrap();
+    eventually(20, "the no noted", || async {
+        crm.driver()
+            .activities(
+                &ActivityFilter {
+                    account: Some(cobalt.id.clone()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.kind == "note" && a.subject.starts_with("Not interested"))
+    })
+    .await;
+    let sequences = eventually(20, "the sequences to Ana and Ivy ended", || async {
+        let s = node.employee_runtime(jordan.id).await.unwrap();
+        let left: Vec<_> = s
+            .intentions
+            .into_iter()
+            .filter(|i| i.plan == "reach_out_to_lead")
+            .collect();
+        (left.len() == 1).then_some(left)
+    })
+    .await;
+    assert_eq!(sequences.len(), 1, "only Orchard's sequence goes on");
+    node.shutdown().await;
+}

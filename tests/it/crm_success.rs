@@ -240,6 +240,7 @@ async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: 
     )
     .await
     .unwrap();
+    let mut offers = Vec::new();
     for address in ["jonas.berg@meridian.example", "kara.singh@meridian.example"] {
         let offer = eventually(20, "the onboarding kickoff offered", || async {
             node.mail_inbox(address, 10)
@@ -261,7 +262,26 @@ async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: 
             "{}",
             offer.from
         );
+        offers.push(offer);
     }
+    // Jonas picks the first time: the kickoff is booked and its invitation goes out.
+    node.send_mail(empla::model::OutgoingMail {
+        from: "Jonas Berg <jonas.berg@meridian.example>".into(),
+        to: "sam.rivera@example.com".into(),
+        subject: format!("Re: {}", offers[0].subject),
+        body: "1 is good for us.".into(),
+        in_reply_to: Some(offers[0].message_id.clone()),
+    })
+    .await
+    .unwrap();
+    eventually(20, "the kickoff invitation", || async {
+        node.mail_inbox("jonas.berg@meridian.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.starts_with("Invitation: Onboarding kickoff: Meridian Travel"))
+    })
+    .await;
     eventually(20, "the milestones tracked", || async {
         let acts = crm
             .driver()

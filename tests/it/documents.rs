@@ -368,3 +368,188 @@ steps = [
     assert!(text.contains("$16,320.00"), "{text}");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_times_and_booked() {
+    let s = common::sqlite().await;
+    let node = Node::start_with_store(s.store.clone(), common::options("qbr"))
+        .await
+        .unwrap();
+    let mut hire = HireRequest::new("csm", "Sam Rivera");
+    hire.manager = Some(empla::model::Manager::Human {
+        name: "Priya Shah".into(),
+        email: "priya.shah@example.com".into(),
+    });
+    let sam = node.hire(hire).await.unwrap();
+    node.set_phase(sam.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let meridian = crm
+        .create_account(empla::capabilities::crm::NewAccount {
+            name: "Meridian Travel".into(),
+            domain: Some("meridian.example".into()),
+            plan: Some("growth".into()),
+            owner: Some("sam.rivera".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for (name, email, title) in [
+        ("Jonas Berg", "jonas.berg@meridian.example", "Head of Operations"),
+        ("Kara Singh", "kara.singh@meridian.example", "CFO"),
+    ] {
+        crm.create_contact(empla::capabilities::crm::NewContact {
+            name: name.into(),
+            email: email.into(),
+            title: Some(title.into()),
+            account: Some(meridian.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    crm.create_deal(empla::capabilities::crm::NewDeal {
+        name: "Meridian — expansion".into(),
+        account: Some(meridian.id.clone()),
+        amount: 36_000.0,
+        stage: Some("negotiation".into()),
+        owner: Some("sam.rivera".into()),
+        next_step: Some("Agree the seat count for the EMEA team".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    crm.log_activity(
+        empla::capabilities::crm::NewActivity {
+            kind: "issue".into(),
+            subject: "Exports fail for large itineraries".into(),
+            account: Some(meridian.id.clone()),
+            ..Default::default()
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    // Usage fell over the quarter.
+    let today = chrono::Utc::now().date_naive();
+    let quarter = empla::capabilities::crm::metrics::quarter_start(today);
+    let days_in = (today - quarter).num_days();
+    crm.record_metrics(
+        &meridian.id,
+        crate::crm::values(&[
+            ("usage", 0.8, days_in + 3),
+            ("usage", 0.62, 1),
+            ("engagement", 0.6, 1),
+            ("nps", 20.0, 1),
+        ]),
+    )
+    .await
+    .unwrap();
+
+    // The quarterly review comes round.
+    node.submit_event(
+        sam.id,
+        empla::model::NewEvent {
+            kind: "cron.tick".into(),
+            source: "test".into(),
+            payload: serde_json::json!({"schedule": "quarterly_business_review"}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let jonas = "jonas.berg@meridian.example";
+    let offer = eventually(30, "the review offered with its deck", || async {
+        node.mail_inbox(jonas, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.attachments.iter().any(|a| a.document.is_some()))
+    })
+    .await;
+    assert!(
+        offer.subject.contains("Quarterly business review: Meridian Travel"),
+        "{}",
+        offer.subject
+    );
+    assert!(offer.to.contains("kara.singh@meridian.example"), "every stakeholder: {}", offer.to);
+    assert!(offer.body.contains("The deck is attached"), "{}", offer.body);
+    let deck = the_document(&node, &offer).await;
+    assert_eq!(deck.kind, "qbr");
+    assert_eq!(deck.account.as_deref(), Some(meridian.id.as_str()));
+    let pdf = node
+        .document_content(&deck.id, Format::Pdf)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = pdf_text(&pdf);
+    // A page per slide: title, where it stands, commercials, support, action items.
+    assert_eq!(text.matches('\u{c}').count(), 5, "{text}");
+    assert!(text.contains("Meridian Travel: Quarterly Business Review"), "{text}");
+    assert!(text.contains("For Kara Singh (CFO), Jonas Berg (Head of Operations)"), "{text}");
+    assert!(text.contains("Product usage"), "{text}");
+    assert!(text.contains("80%") && text.contains("62%") && text.contains("-18 pts"), "{text}");
+    assert!(text.contains("Meridian — expansion") && text.contains("$36,000.00"), "{text}");
+    assert!(text.contains("Exports fail for large itineraries"), "{text}");
+    assert!(text.contains("Agree the seat count for the EMEA team"), "action item: {text}");
+    assert!(text.contains("run an adoption workshop"), "action item: {text}");
+
+    // Jonas picks a time: the review is booked, in Sam's calendar, and logged.
+    let first = offer
+        .body
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .expect("numbered times")
+        .to_string();
+    node.send_mail(OutgoingMail {
+        from: format!("Jonas Berg <{jonas}>"),
+        to: sam.email.clone(),
+        subject: format!("Re: {}", offer.subject),
+        body: "1 works for us.".into(),
+        in_reply_to: Some(offer.message_id.clone()),
+    })
+    .await
+    .unwrap();
+    let invitation = eventually(20, "the invitation", || async {
+        node.mail_inbox(jonas, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.starts_with("Invitation: Quarterly business review"))
+    })
+    .await;
+    let now = chrono::Utc::now();
+    let booked = node
+        .calendar(&sam.email, now, now + chrono::Duration::days(40))
+        .await
+        .unwrap();
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    let picked = booked[0].start.format("%a %-d %b %Y, %H:%M").to_string();
+    assert!(first.contains(&picked), "{picked} is not {first}");
+    assert!(invitation.body.contains(&picked), "{}", invitation.body);
+    // Sam now waits for the review to end to send the action items.
+    let waiting = eventually(20, "the follow-up waiting for the review's end", || async {
+        let s = node.employee_runtime(sam.id).await.unwrap();
+        s.intentions
+            .into_iter()
+            .find(|i| i.plan == "hold_quarterly_review" && i.state == "waiting")
+    })
+    .await;
+    assert_eq!(waiting.plan, "hold_quarterly_review");
+    let logged = eventually(20, "the meeting logged", || async {
+        let a = crm
+            .driver()
+            .activities(
+                &ActivityFilter {
+                    account: Some(meridian.id.clone()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        a.into_iter().find(|x| x.kind == "meeting")
+    })
+    .await;
+    assert_eq!(logged.subject, "Quarterly business review: Meridian Travel booked");
+    node.shutdown().await;
+}

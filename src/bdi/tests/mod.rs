@@ -79,6 +79,16 @@ below = 3.0
 action = "email.send"
 when = "has(action.params.to) && action.params.to.endsWith('@prospect.example')"
 reason = "email to a prospect needs approval"
+
+[[plans]]
+name = "follow_up_after_meeting"
+trigger = { event = "review.prepared" }
+steps = [
+  { action = "calendar.propose", params = { title = "Review" } },
+  { wait = "calendar.event", when = "event.payload.title == 'Review'", timeout = "30d" },
+  { wait = "time", until = "{{ awaited.payload.end }}" },
+  { action = "email.reply", params = { follows = "{{ intention.last_action }}", body = "Thanks; the review ended at {{ awaited.payload.end }}" } },
+]
 "#;
 
 fn role() -> RoleTemplate {

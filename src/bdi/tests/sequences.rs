@@ -130,3 +130,39 @@ steps = [
         "{text:?}"
     );
 }
+
+#[test]
+fn a_wait_until_a_time_goes_on_then_with_the_event_the_last_wait_saw() {
+    let mut w = World::new(Phase::Autonomous);
+    let offered = sent(&w.run(ev("review.prepared", json!({}))));
+    assert_eq!(offered.len(), 1);
+    // Another meeting does not end the wait; the review's booking does.
+    assert!(sent(&w.run(ev("calendar.event", json!({"title": "Standup"})))).is_empty());
+    let end = w.now + Duration::days(3);
+    let booked = json!({"title": "Review", "end": end.to_rfc3339()});
+    assert!(sent(&w.run(ev("calendar.event", booked))).is_empty());
+    // Nothing before the review ends; the follow-up when it has.
+    w.now += Duration::days(2);
+    assert!(sent(&w.run(Input::Tick)).is_empty());
+    w.now = end + Duration::minutes(1);
+    let after = sent(&w.run(Input::Tick));
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].0, "email.reply");
+    assert_eq!(after[0].1["follows"], offered[0].2.to_string());
+    assert_eq!(
+        after[0].1["body"],
+        format!("Thanks; the review ended at {}", end.to_rfc3339())
+    );
+    assert!(w.mind.intentions.is_empty());
+
+    // A time that is no time is reported, and with no timeout to fall back on the plan
+    // fails rather than wait for ever.
+    sent(&w.run(ev("review.prepared", json!({"again": true}))));
+    let d = w.run(ev("calendar.event", json!({"title": "Review", "end": "soon"})));
+    assert!(
+        d.iter().any(|x| matches!(x, Decision::Error { message, .. } if message.contains("`until` rendered \"soon\", not a time"))),
+        "{d:?}"
+    );
+    assert!(d.iter().any(|x| matches!(x, Decision::Fail { .. })), "{d:?}");
+    assert!(w.mind.intentions.is_empty());
+}
