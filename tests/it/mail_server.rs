@@ -498,3 +498,53 @@ async fn a_message_another_client_marked_read_is_still_taken_in() {
     assert_eq!(perceived(&node, "first-1@customer.test").await.len(), 1);
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_request_by_smtp_is_answered_with_the_proposal_pdf_attached() {
+    const JORDAN: &str = "jordan.lee@example.test";
+    let mail = TestMailServer::start(&[JORDAN, SARAH]);
+    let data = tempfile::tempdir().unwrap();
+    let env = node_env(&mail, data.path(), &[JORDAN]);
+    let node = start_binary_with(data.path(), Some(TOKEN), &env);
+    autonomous(&node, "jordan.lee").await;
+    let ask = format!(
+        "From: Sarah Chen <{SARAH}>\r\nTo: Jordan Lee <{JORDAN}>\r\nSubject: A quote for 40 seats?\r\nMessage-ID: <quote-1@customer.test>\r\nDate: Sat, 5 Dec 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Jordan, could you send us a quote for 40 seats?\r\n"
+    );
+    mail.submit(SARAH, JORDAN, ask.as_bytes()).await;
+
+    // The reply comes over SMTP to Sarah's IMAP inbox, with the PDF as a MIME part.
+    let client = mail.client(&[SARAH, JORDAN]);
+    let login = client.logins.of(SARAH).unwrap();
+    let raw = eventually(60, "Jordan's reply in Sarah's IMAP inbox", || async {
+        let mut mailbox = Mailbox::open(&client, SARAH, &login).await.unwrap();
+        let all = mailbox.search("ALL").await.unwrap();
+        let fetched = mailbox.fetch(&all).await.unwrap();
+        mailbox.logout().await;
+        fetched.into_iter().map(|(_, raw)| raw).next()
+    })
+    .await;
+    let kept = tempfile::tempdir().unwrap();
+    let reply = mime::parse(&raw, 1 << 30, chrono::Utc::now())
+        .save(kept.path())
+        .await
+        .unwrap();
+    assert_eq!(reply.in_reply_to.as_deref(), Some("quote-1@customer.test"));
+    assert!(reply.body.contains("proposal for 40 seats"), "{}", reply.body);
+    assert_eq!(reply.attachments.len(), 1, "{:?}", reply.attachments);
+    assert_eq!(reply.attachments[0].content_type, "application/pdf");
+    assert!(reply.attachments[0].name.starts_with("Proposal for Customer"), "{}", reply.attachments[0].name);
+    let pdf = std::fs::read(reply.attachments[0].path.as_ref().unwrap()).unwrap();
+    let text = crate::documents::pdf_text(&pdf);
+    assert!(text.contains("Sarah Chen"), "{text}");
+    assert!(text.contains("$19,200.00"), "{text}");
+    // The same proposal is the node's document, and the deal took its total.
+    let listed = node.get_json("/api/v1/documents?kind=proposal").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let account = listed["items"][0]["account"].as_str().unwrap().to_string();
+    let deals = node
+        .get_json(&format!("/api/v1/crm/deals?account={account}"))
+        .await;
+    assert_eq!(deals["items"][0]["stage"], "proposal");
+    assert_eq!(deals["items"][0]["amount"], 19200.0);
+    node.terminate();
+}

@@ -4,7 +4,7 @@
 
 use super::quote::{self, Quote, money};
 use super::{Document, Draft};
-use crate::capabilities::crm::actions::{contact_named, first_name, named, open_deal};
+use crate::capabilities::crm::actions::{contact_named, named, open_deal};
 use crate::capabilities::crm::{Account, Books, Contact, Deal, DealPatch, NewActivity};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, param};
@@ -105,34 +105,17 @@ async fn proposal(a: &Act<'_>) -> Result<Json, CapabilityError> {
         })?),
         None => open_deal(&b, &account.id).await?,
     };
-    let today = Utc::now().date_naive();
-    let summary = q
-        .lines
-        .iter()
-        .map(|l| format!("{} {}", l.quantity, l.unit))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let title = format!("Proposal for {}: {summary}", account.name);
-    let context = json!({
-        "title": title,
-        "account": account,
-        "contact": contact.as_ref().map(|c| json!({"name": c.name, "first_name": first_name(&c.name), "title": c.title, "email": c.email})),
-        "me": author(a).await?,
-        "date": today.format("%-d %B %Y").to_string(),
-        "valid_until": (today + chrono::Duration::days(cfg.valid_days.into())).format("%-d %B %Y").to_string(),
-        "note": param(p, "note"),
-        "terms": cfg.terms,
-        "lines": q.lines.iter().map(|l| json!({
-            "name": l.name, "quantity": l.quantity, "unit": l.unit, "period": l.period,
-            "unit_price": money(l.unit_cents, &q.currency), "amount": money(l.amount_cents, &q.currency),
-        })).collect::<Vec<_>>(),
-        "subtotal": money(q.subtotal_cents, &q.currency),
-        "discounted": q.discount_cents > 0,
-        "discount_percent": format!("{}", q.discount_percent),
-        "discount": money(q.discount_cents, &q.currency),
-        "total": money(q.total_cents, &q.currency),
-        "currency": q.currency,
-    });
+    let title = super::proposal_title(&account.name, &q);
+    let context = super::proposal_context(
+        cfg,
+        &q,
+        &title,
+        &account,
+        contact.as_ref(),
+        author(a).await?,
+        param(p, "note"),
+        Utc::now().date_naive(),
+    );
     let series = format!("proposal:{}", deal.as_ref().map_or(&account.id, |d| &d.id));
     let doc = docs
         .write(

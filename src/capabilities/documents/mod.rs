@@ -241,6 +241,56 @@ impl Documents {
     }
 }
 
+/// A proposal's title: "Proposal for Acme: 40 seats".
+pub fn proposal_title(account: &str, q: &quote::Quote) -> String {
+    let summary = q
+        .lines
+        .iter()
+        .map(|l| format!("{} {}", l.quantity, l.unit))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("Proposal for {account}: {summary}")
+}
+
+/// What the proposal template sees (see `config/documents/proposal.md.j2`).
+#[allow(clippy::too_many_arguments)]
+pub fn proposal_context(
+    cfg: &DocumentsConfig,
+    q: &quote::Quote,
+    title: &str,
+    account: &crate::capabilities::crm::Account,
+    contact: Option<&crate::capabilities::crm::Contact>,
+    me: Json,
+    note: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Json {
+    use quote::money;
+    let day = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    serde_json::json!({
+        "title": title,
+        "account": account,
+        "contact": contact.map(|c| serde_json::json!({
+            "name": c.name, "first_name": crate::capabilities::crm::actions::first_name(&c.name),
+            "title": c.title, "email": c.email,
+        })),
+        "me": me,
+        "date": day(today),
+        "valid_until": day(today + chrono::Duration::days(cfg.valid_days.into())),
+        "note": note,
+        "terms": cfg.terms,
+        "lines": q.lines.iter().map(|l| serde_json::json!({
+            "name": l.name, "quantity": l.quantity, "unit": l.unit, "period": l.period,
+            "unit_price": money(l.unit_cents, &q.currency), "amount": money(l.amount_cents, &q.currency),
+        })).collect::<Vec<_>>(),
+        "subtotal": money(q.subtotal_cents, &q.currency),
+        "discounted": q.discount_cents > 0,
+        "discount_percent": format!("{}", q.discount_percent),
+        "discount": money(q.discount_cents, &q.currency),
+        "total": money(q.total_cents, &q.currency),
+        "currency": q.currency,
+    })
+}
+
 /// A file name for `title` in `format`: its letters, digits, `-` and `_`, words
 /// separated by single spaces.
 pub fn file_name(title: &str, format: Format) -> String {
