@@ -124,6 +124,7 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         chat: Default::default(),
         crm: Default::default(),
         documents: Default::default(),
+        research: Default::default(),
         templates_dir: None,
         demo_crm: None,
         mail: Default::default(),

@@ -109,6 +109,7 @@ async fn leads_bench(n: usize) -> Result<()> {
         chat: Default::default(),
         crm: Default::default(),
         documents: Default::default(),
+        research: Default::default(),
         templates_dir: None,
         demo_crm: None,
         mail: Default::default(),

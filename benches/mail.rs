@@ -97,6 +97,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         chat: Default::default(),
         crm: Default::default(),
         documents: Default::default(),
+        research: Default::default(),
         templates_dir: None,
         demo_crm: None,
         data_dir: data.path().to_path_buf(),

@@ -53,6 +53,8 @@ pub(crate) struct Tools {
     pub(crate) crm: crate::capabilities::crm::Crm,
     /// Documents.
     pub(crate) documents: crate::capabilities::documents::Documents,
+    /// Research.
+    pub(crate) research: crate::capabilities::research::Research,
     /// Every action kind.
     pub(crate) actions: ActionRegistry,
 }
@@ -101,6 +103,7 @@ impl Runtime {
                 calendar: tools.calendar,
                 crm: tools.crm,
                 documents: tools.documents,
+                research: tools.research,
                 actions: tools.actions,
             }),
             tenant,

@@ -52,6 +52,8 @@ pub struct Hands {
     pub crm: crm::Crm,
     /// Documents: templates, fonts, the price list.
     pub documents: documents::Documents,
+    /// Research: the page reader and the search provider.
+    pub research: research::Research,
     /// Every action kind the node knows.
     pub actions: ActionRegistry,
 }

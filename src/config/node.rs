@@ -30,6 +30,8 @@ pub struct NodeConfig {
     pub crm: crate::capabilities::crm::CrmConfig,
     /// `[documents]`: the price list, terms, templates and fonts.
     pub documents: crate::capabilities::documents::DocumentsConfig,
+    /// `[research]`: the search provider and the limits of page fetches.
+    pub research: crate::capabilities::research::ResearchConfig,
     /// `[log]`: logging.
     pub log: crate::telemetry::LogConfig,
 }
@@ -157,6 +159,7 @@ impl NodeConfig {
         self.chat.validate(file, &mut e);
         self.crm.validate(file, &mut e);
         self.documents.validate(file, &mut e);
+        self.research.validate(file, &mut e);
         self.log.validate(file, &mut e);
         e
     }

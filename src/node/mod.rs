@@ -69,6 +69,8 @@ pub struct NodeOptions {
     pub crm: crate::capabilities::crm::CrmConfig,
     /// Documents settings: the price list, terms, fonts.
     pub documents: crate::capabilities::documents::DocumentsConfig,
+    /// Research settings: the search provider, the limits of page fetches.
+    pub research: crate::capabilities::research::ResearchConfig,
     /// Where the operator's document templates are (resolved against the node file).
     pub templates_dir: Option<PathBuf>,
     /// The node's data directory (mail logins, attachments).
@@ -96,6 +98,7 @@ impl NodeOptions {
             chat: cfg.node.chat.clone(),
             crm: cfg.node.crm.clone(),
             documents: cfg.node.documents.clone(),
+            research: cfg.node.research.clone(),
             templates_dir: Some(
                 cfg.path
                     .as_deref()
@@ -366,6 +369,8 @@ impl Node {
                 opts.templates_dir.as_deref(),
             )
             .map_err(NodeError::Documents)?,
+            research: capabilities::research::Research::new(&opts.research)
+                .map_err(NodeError::Documents)?,
             actions,
         };
         let rt = Runtime::new(

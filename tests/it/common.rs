@@ -177,6 +177,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         chat: Default::default(),
         crm: Default::default(),
         documents: Default::default(),
+        research: Default::default(),
         templates_dir: None,
         demo_crm: None,
         data_dir: std::env::temp_dir(),

@@ -197,6 +197,8 @@ async fn goal_metrics_are_computed_from_deals_and_drive_the_triggers(s: &TestSto
 }
 
 async fn response_time_runs_from_the_mail_a_contact_waited_on_to_the_answer(s: &TestStore) {
+    // The question asks for a quote: the answer carries a proposal PDF.
+    crate::documents::readers();
     let node = Node::start_with_store(s.store.clone(), common::options("crm-response"))
         .await
         .unwrap();

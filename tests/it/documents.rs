@@ -14,8 +14,27 @@ use std::process::Command;
 
 crate::on_every_test_store!(a_quote_request_is_answered_with_a_proposal_that_adds_up,);
 
+/// Installs the readers (and the fonts) once per run when missing:
+/// `tests/documents/readers.sh install`.
+pub fn readers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/documents/readers.sh");
+        let out = Command::new("bash")
+            .args([script, "install"])
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{script} install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
 /// `pdf` as text, as poppler's `pdftotext -layout` reads it.
 pub fn pdf_text(pdf: &[u8]) -> String {
+    readers();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("doc.pdf");
     std::fs::write(&file, pdf).unwrap();
@@ -32,6 +51,7 @@ pub fn pdf_text(pdf: &[u8]) -> String {
 /// `docx` as python-docx reads it: each paragraph as `STYLE: text`, then each table
 /// cell's text.
 pub fn docx_text(docx: &[u8]) -> String {
+    readers();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("doc.docx");
     std::fs::write(&file, docx).unwrap();
@@ -59,6 +79,7 @@ for t in d.tables:
 }
 
 async fn autonomous_ae(node: &Node) -> (EmployeeId, String) {
+    readers();
     let mut hire = HireRequest::new("sales_ae", "Jordan Lee");
     hire.manager = Some(empla::model::Manager::Human {
         name: "Alex Morgan".into(),
@@ -371,6 +392,7 @@ steps = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_times_and_booked() {
+    readers();
     let s = common::sqlite().await;
     let node = Node::start_with_store(s.store.clone(), common::options("qbr"))
         .await

@@ -33,6 +33,7 @@ async fn refused(node: &common::NodeProcess, path: &str, body: Value) -> String 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
+    crate::documents::readers();
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary(dir.path());
     let profile = node.get_json("/api/v1/employees/jordan.lee").await;

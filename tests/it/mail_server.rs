@@ -502,6 +502,7 @@ async fn a_message_another_client_marked_read_is_still_taken_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quote_request_by_smtp_is_answered_with_the_proposal_pdf_attached() {
     const JORDAN: &str = "jordan.lee@example.test";
+    crate::documents::readers();
     let mail = TestMailServer::start(&[JORDAN, SARAH]);
     let data = tempfile::tempdir().unwrap();
     let env = node_env(&mail, data.path(), &[JORDAN]);

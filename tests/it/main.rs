@@ -26,6 +26,7 @@ mod mail_server;
 mod memory;
 mod memory_api;
 mod memory_upkeep;
+mod research;
 mod runtime;
 mod slack;
 mod slack_fixture;
