@@ -140,7 +140,9 @@ fn proposal_bench(n: usize) -> Result<()> {
         docx_times.push(started.elapsed());
     }
     docx_times.sort();
-    println!("proposal: {n} renders of a two-line quote (template → Markdown → PDF), one after another");
+    println!(
+        "proposal: {n} renders of a two-line quote (template → Markdown → PDF), one after another"
+    );
     println!(
         "  PDF render: median {:.2} ms, p99 {:.2} ms; {} KiB per PDF",
         ms(percentile(&times, 0.5)),

@@ -62,7 +62,12 @@ pub(crate) async fn documents(
 ) -> Result<Json<Items<Document>>, ApiError> {
     let employee = q
         .employee
-        .map(|w| s.node.crm().employee("employee", &w).map_err(ApiError::from))
+        .map(|w| {
+            s.node
+                .crm()
+                .employee("employee", &w)
+                .map_err(ApiError::from)
+        })
         .transpose()?;
     let f = DocumentFilter {
         employee,
@@ -88,7 +93,11 @@ pub(crate) async fn document(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<Json<Document>, ApiError> {
-    s.node.document(&id).await?.map(Json).ok_or_else(|| missing(&id))
+    s.node
+        .document(&id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| missing(&id))
 }
 
 /// A document's content: `?format=pdf` (the default, as it was sent), `docx` or `md`.

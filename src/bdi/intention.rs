@@ -642,9 +642,17 @@ fn at_path<'v>(v: &'v Json, path: &str) -> &'v Json {
 /// an escalation, another agent's message, a lead or an account the CRM hands it, a
 /// document written for it to send) rather than something it noticed.
 fn addressed(kind: &str) -> bool {
-    ["email.", "chat.", "task.", "escalation.", "a2a.", "crm.", "documents."]
-        .iter()
-        .any(|p| kind.starts_with(p))
+    [
+        "email.",
+        "chat.",
+        "task.",
+        "escalation.",
+        "a2a.",
+        "crm.",
+        "documents.",
+    ]
+    .iter()
+    .any(|p| kind.starts_with(p))
 }
 
 /// Whether `kind` is one of the playbook's signals (a threshold passed, a trend, an

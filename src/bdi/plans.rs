@@ -388,9 +388,10 @@ impl PlanLibrary {
                     }
                     steps.push(Step::Subgoal(g.clone()));
                 } else if let Some(kind) = &s.wait {
-                    let until = s.until.as_ref().map(|u| {
-                        template(format!("{}/{i}/until", spec.name), field("until"), u)
-                    });
+                    let until = s
+                        .until
+                        .as_ref()
+                        .map(|u| template(format!("{}/{i}/until", spec.name), field("until"), u));
                     let when = Condition::compile_optional(s.when.as_deref()).unwrap_or_else(|m| {
                         errors.push(err(field("when"), m));
                         None

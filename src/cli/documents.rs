@@ -76,16 +76,23 @@ pub(super) async fn run(action: DocumentsAction) -> anyhow::Result<()> {
                 limit,
                 offset,
             };
-            super::crm::list(&node, "/documents", &q, json, "documents", |d: &Document| {
-                format!(
-                    "{}  {}  {}  v{}  {}",
-                    d.id,
-                    when(&d.created_at),
-                    d.kind,
-                    d.version,
-                    d.title
-                )
-            })
+            super::crm::list(
+                &node,
+                "/documents",
+                &q,
+                json,
+                "documents",
+                |d: &Document| {
+                    format!(
+                        "{}  {}  {}  v{}  {}",
+                        d.id,
+                        when(&d.created_at),
+                        d.kind,
+                        d.version,
+                        d.title
+                    )
+                },
+            )
             .await
         }
         DocumentsAction::Show { id, node } => {

@@ -156,7 +156,13 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .await?;
             println!(
                 "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities, {} documents",
-                f.episodes, f.events, f.facts, f.knowledge, f.crm_contacts, f.crm_activities, f.documents
+                f.episodes,
+                f.events,
+                f.facts,
+                f.knowledge,
+                f.crm_contacts,
+                f.crm_activities,
+                f.documents
             );
         }
         Command::Consolidate { id, day, node } => {

@@ -217,13 +217,11 @@ impl Store {
         id: &str,
     ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         Ok(with_pool!(self, read, |pool| {
-            sqlx::query_as(
-                "SELECT markdown, pdf FROM documents WHERE tenant = $1 AND id = $2",
-            )
-            .bind(tenant.as_str())
-            .bind(id)
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as("SELECT markdown, pdf FROM documents WHERE tenant = $1 AND id = $2")
+                .bind(tenant.as_str())
+                .bind(id)
+                .fetch_optional(pool)
+                .await
         })?)
     }
 

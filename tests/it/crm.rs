@@ -45,6 +45,24 @@ pub(super) async fn goals_when(
     .await
 }
 
+/// The activities logged against an account, newest first.
+pub(super) async fn account_activities(
+    node: &Node,
+    account: &str,
+) -> Vec<empla::capabilities::crm::Activity> {
+    node.crm()
+        .driver()
+        .activities(
+            &ActivityFilter {
+                account: Some(account.to_string()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap()
+}
+
 pub(super) fn values(items: &[(&str, f64, i64)]) -> MetricValues {
     let now = chrono::Utc::now();
     MetricValues {

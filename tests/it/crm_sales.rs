@@ -368,7 +368,11 @@ async fn replies_to_outreach_open_a_deal_and_book_a_call_or_end_the_sequence() {
         let node = &node;
         async move {
             eventually(20, "the outreach", || async {
-                node.mail_inbox(address, 10).await.unwrap().into_iter().next()
+                node.mail_inbox(address, 10)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .next()
             })
             .await
         }
@@ -421,7 +425,10 @@ async fn replies_to_outreach_open_a_deal_and_book_a_call_or_end_the_sequence() {
     assert_eq!(deals.len(), 1, "{deals:?}");
     assert_eq!(deals[0].stage, "discovery");
     assert_eq!(deals[0].next_step.as_deref(), Some("Discovery call"));
-    assert_eq!(deals[0].owner.as_deref(), Some(jordan.id.to_string().as_str()));
+    assert_eq!(
+        deals[0].owner.as_deref(),
+        Some(jordan.id.to_string().as_str())
+    );
     node.send_mail(empla::model::OutgoingMail {
         from: format!("Ana Torres <{ana}>"),
         to: jordan.email.clone(),
@@ -436,21 +443,20 @@ async fn replies_to_outreach_open_a_deal_and_book_a_call_or_end_the_sequence() {
             .await
             .unwrap()
             .into_iter()
-            .find(|m| m.subject.starts_with("Invitation: Discovery call: Ana Torres and Jordan Lee"))
+            .find(|m| {
+                m.subject
+                    .starts_with("Invitation: Discovery call: Ana Torres and Jordan Lee")
+            })
     })
     .await;
-    assert!(invitation.body.contains("Discovery call"), "{}", invitation.body);
+    assert!(
+        invitation.body.contains("Discovery call"),
+        "{}",
+        invitation.body
+    );
     eventually(20, "the call logged", || async {
-        crm.driver()
-            .activities(
-                &ActivityFilter {
-                    account: Some(northwind.id.clone()),
-                    ..Default::default()
-                },
-                Page::default(),
-            )
+        crate::crm::account_activities(&node, &northwind.id)
             .await
-            .unwrap()
             .into_iter()
             .find(|a| a.kind == "meeting" && a.subject.ends_with("booked"))
     })
@@ -475,7 +481,11 @@ async fn replies_to_outreach_open_a_deal_and_book_a_call_or_end_the_sequence() {
             .find(|m| m.in_reply_to.as_deref() == Some(no.as_str()))
     })
     .await;
-    assert!(closing.body.contains("I won't follow up"), "{}", closing.body);
+    assert!(
+        closing.body.contains("I won't follow up"),
+        "{}",
+        closing.body
+    );
     let cobalt = crm
         .driver()
         .account_by_domain("cobalt.example")
@@ -483,16 +493,8 @@ async fn replies_to_outreach_open_a_deal_and_book_a_call_or_end_the_sequence() {
         .unwrap()
         .unwrap();
     eventually(20, "the no noted", || async {
-        crm.driver()
-            .activities(
-                &ActivityFilter {
-                    account: Some(cobalt.id.clone()),
-                    ..Default::default()
-                },
-                Page::default(),
-            )
+        crate::crm::account_activities(&node, &cobalt.id)
             .await
-            .unwrap()
             .into_iter()
             .find(|a| a.kind == "note" && a.subject.starts_with("Not interested"))
     })

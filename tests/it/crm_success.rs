@@ -7,7 +7,6 @@ use empla::bdi::Phase;
 use empla::capabilities::crm::{CrmError, DealPatch, NewAccount, NewContact, NewDeal};
 use empla::lifecycle::HireRequest;
 use empla::node::Node;
-use empla::store::{ActivityFilter, Page};
 use serde_json::json;
 
 crate::on_every_test_store!(
@@ -279,21 +278,14 @@ async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: 
             .await
             .unwrap()
             .into_iter()
-            .find(|m| m.subject.starts_with("Invitation: Onboarding kickoff: Meridian Travel"))
+            .find(|m| {
+                m.subject
+                    .starts_with("Invitation: Onboarding kickoff: Meridian Travel")
+            })
     })
     .await;
     eventually(20, "the milestones tracked", || async {
-        let acts = crm
-            .driver()
-            .activities(
-                &ActivityFilter {
-                    account: Some(meridian.id.clone()),
-                    ..Default::default()
-                },
-                Page::default(),
-            )
-            .await
-            .unwrap();
+        let acts = crate::crm::account_activities(&node, &meridian.id).await;
         acts.iter()
             .any(|a| a.kind == "task" && a.subject.contains("go-live"))
             .then_some(())
@@ -368,7 +360,6 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
     wait.timeout = Some(std::time::Duration::from_secs(1));
     let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
     let (sam, meridian) = sam_and_meridian(&node).await;
-    let crm = node.crm();
     let asked = node
         .send_mail(empla::model::OutgoingMail {
             from: "Jonas Berg <jonas.berg@meridian.example>".into(),
@@ -427,17 +418,7 @@ async fn a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent
         "{}",
         asked_manager.manager
     );
-    let issues = crm
-        .driver()
-        .activities(
-            &ActivityFilter {
-                account: Some(meridian.id.clone()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let issues = crate::crm::account_activities(&node, &meridian.id).await;
     assert!(
         issues
             .iter()

@@ -9,7 +9,7 @@ use empla::capabilities::documents::{Document, DocumentFilter, Format};
 use empla::lifecycle::HireRequest;
 use empla::model::{ApprovalStatus, EmployeeId, MailMessage, OutgoingMail};
 use empla::node::Node;
-use empla::store::{ActivityFilter, DealFilter, Page};
+use empla::store::{DealFilter, Page};
 use std::process::Command;
 
 crate::on_every_test_store!(a_quote_request_is_answered_with_a_proposal_that_adds_up,);
@@ -44,7 +44,11 @@ pub fn pdf_text(pdf: &[u8]) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (Debian poppler-utils) is installed");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -128,7 +132,11 @@ async fn a_quote_request_is_answered_with_a_proposal_that_adds_up(s: &TestStore)
         .unwrap();
     let reply = reply_with_document(&node, sarah, &asked).await;
     assert!(reply.body.starts_with("Hi Sarah,"), "{}", reply.body);
-    assert!(reply.body.contains("proposal for 40 seats"), "{}", reply.body);
+    assert!(
+        reply.body.contains("proposal for 40 seats"),
+        "{}",
+        reply.body
+    );
     assert_eq!(reply.attachments.len(), 1, "{:?}", reply.attachments);
     let attached = &reply.attachments[0];
     assert_eq!(attached.content_type, "application/pdf");
@@ -149,14 +157,21 @@ async fn a_quote_request_is_answered_with_a_proposal_that_adds_up(s: &TestStore)
         .unwrap()
         .unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
-    assert_eq!(pdf.len() as u64, attached.size, "the file sent is the one stored");
+    assert_eq!(
+        pdf.len() as u64,
+        attached.size,
+        "the file sent is the one stored"
+    );
     let text = pdf_text(&pdf);
     assert!(text.contains("Proposal for Acme-robotics"), "{text}");
     assert!(text.contains("Sarah Chen"), "{text}");
     assert!(text.contains("40 seats"), "{text}");
     assert!(text.contains("$480.00"), "{text}");
     assert!(text.contains("$19,200.00"), "{text}");
-    assert!(!text.contains("Discount"), "list price has no discount line: {text}");
+    assert!(
+        !text.contains("Discount"),
+        "list price has no discount line: {text}"
+    );
     // python-docx reads the same figures out of the DOCX, with Word's heading style.
     let docx = node
         .document_content(&doc.id, Format::Docx)
@@ -164,14 +179,21 @@ async fn a_quote_request_is_answered_with_a_proposal_that_adds_up(s: &TestStore)
         .unwrap()
         .unwrap();
     let words = docx_text(&docx);
-    assert!(words.contains("Heading 1: Proposal for Acme-robotics"), "{words}");
+    assert!(
+        words.contains("Heading 1: Proposal for Acme-robotics"),
+        "{words}"
+    );
     assert!(words.contains("$19,200.00"), "{words}");
     let md = node
         .document_content(&doc.id, Format::Md)
         .await
         .unwrap()
         .unwrap();
-    assert!(String::from_utf8(md).unwrap().starts_with("# Proposal for Acme-robotics"));
+    assert!(
+        String::from_utf8(md)
+            .unwrap()
+            .starts_with("# Proposal for Acme-robotics")
+    );
 
     // The CRM: Sarah and her company are in it, and the deal took the proposal.
     let crm = node.crm();
@@ -194,17 +216,7 @@ async fn a_quote_request_is_answered_with_a_proposal_that_adds_up(s: &TestStore)
     assert_eq!(deals[0].amount, 19_200.0);
     assert_eq!(deals[0].owner.as_deref(), Some(jordan.to_string().as_str()));
     let logged = eventually(20, "the reply logged against Sarah", || async {
-        let a = crm
-            .driver()
-            .activities(
-                &ActivityFilter {
-                    account: Some(account.clone()),
-                    ..Default::default()
-                },
-                Page::default(),
-            )
-            .await
-            .unwrap();
+        let a = crate::crm::account_activities(&node, &account).await;
         a.iter().any(|x| x.kind == "email_sent").then_some(a)
     })
     .await;
@@ -256,7 +268,11 @@ async fn a_quote_without_a_number_is_asked_about_and_the_answer_gets_the_proposa
             .find(|m| m.in_reply_to.as_deref() == Some(asked.as_str()))
     })
     .await;
-    assert!(question.body.contains("How many seats"), "{}", question.body);
+    assert!(
+        question.body.contains("How many seats"),
+        "{}",
+        question.body
+    );
     assert!(question.attachments.is_empty());
     // Raj answers in the thread; the proposal follows, priced as he asked.
     let answer = node
@@ -271,7 +287,9 @@ async fn a_quote_without_a_number_is_asked_about_and_the_answer_gets_the_proposa
         .unwrap();
     let reply = reply_with_document(&node, raj, &answer).await;
     assert!(
-        reply.body.contains("proposal for 25 seats and 1 onboarding package"),
+        reply
+            .body
+            .contains("proposal for 25 seats and 1 onboarding package"),
         "{}",
         reply.body
     );
@@ -384,7 +402,10 @@ steps = [
             .unwrap(),
     );
     assert!(text.contains("Discount (15%)"), "{text}");
-    assert!(text.contains("Prepared for Acme Robotics\n"), "one line each: {text}");
+    assert!(
+        text.contains("Prepared for Acme Robotics\n"),
+        "one line each: {text}"
+    );
     assert!(text.contains("-$2,880.00"), "{text}");
     assert!(text.contains("$16,320.00"), "{text}");
     node.shutdown().await;
@@ -416,7 +437,11 @@ async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_t
         .await
         .unwrap();
     for (name, email, title) in [
-        ("Jonas Berg", "jonas.berg@meridian.example", "Head of Operations"),
+        (
+            "Jonas Berg",
+            "jonas.berg@meridian.example",
+            "Head of Operations",
+        ),
         ("Kara Singh", "kara.singh@meridian.example", "CFO"),
     ] {
         crm.create_contact(empla::capabilities::crm::NewContact {
@@ -489,12 +514,22 @@ async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_t
     })
     .await;
     assert!(
-        offer.subject.contains("Quarterly business review: Meridian Travel"),
+        offer
+            .subject
+            .contains("Quarterly business review: Meridian Travel"),
         "{}",
         offer.subject
     );
-    assert!(offer.to.contains("kara.singh@meridian.example"), "every stakeholder: {}", offer.to);
-    assert!(offer.body.contains("The deck is attached"), "{}", offer.body);
+    assert!(
+        offer.to.contains("kara.singh@meridian.example"),
+        "every stakeholder: {}",
+        offer.to
+    );
+    assert!(
+        offer.body.contains("The deck is attached"),
+        "{}",
+        offer.body
+    );
     let deck = the_document(&node, &offer).await;
     assert_eq!(deck.kind, "qbr");
     assert_eq!(deck.account.as_deref(), Some(meridian.id.as_str()));
@@ -506,14 +541,35 @@ async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_t
     let text = pdf_text(&pdf);
     // A page per slide: title, where it stands, commercials, support, action items.
     assert_eq!(text.matches('\u{c}').count(), 5, "{text}");
-    assert!(text.contains("Meridian Travel: Quarterly Business Review"), "{text}");
-    assert!(text.contains("For Kara Singh (CFO), Jonas Berg (Head of Operations)"), "{text}");
+    assert!(
+        text.contains("Meridian Travel: Quarterly Business Review"),
+        "{text}"
+    );
+    assert!(
+        text.contains("For Kara Singh (CFO), Jonas Berg (Head of Operations)"),
+        "{text}"
+    );
     assert!(text.contains("Product usage"), "{text}");
-    assert!(text.contains("80%") && text.contains("62%") && text.contains("-18 pts"), "{text}");
-    assert!(text.contains("Meridian — expansion") && text.contains("$36,000.00"), "{text}");
-    assert!(text.contains("Exports fail for large itineraries"), "{text}");
-    assert!(text.contains("Agree the seat count for the EMEA team"), "action item: {text}");
-    assert!(text.contains("run an adoption workshop"), "action item: {text}");
+    assert!(
+        text.contains("80%") && text.contains("62%") && text.contains("-18 pts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Meridian — expansion") && text.contains("$36,000.00"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Exports fail for large itineraries"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Agree the seat count for the EMEA team"),
+        "action item: {text}"
+    );
+    assert!(
+        text.contains("run an adoption workshop"),
+        "action item: {text}"
+    );
 
     // Jonas picks a time: the review is booked, in Sam's calendar, and logged.
     let first = offer
@@ -536,7 +592,10 @@ async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_t
             .await
             .unwrap()
             .into_iter()
-            .find(|m| m.subject.starts_with("Invitation: Quarterly business review"))
+            .find(|m| {
+                m.subject
+                    .starts_with("Invitation: Quarterly business review")
+            })
     })
     .await;
     let now = chrono::Utc::now();
@@ -558,20 +617,13 @@ async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_t
     .await;
     assert_eq!(waiting.plan, "hold_quarterly_review");
     let logged = eventually(20, "the meeting logged", || async {
-        let a = crm
-            .driver()
-            .activities(
-                &ActivityFilter {
-                    account: Some(meridian.id.clone()),
-                    ..Default::default()
-                },
-                Page::default(),
-            )
-            .await
-            .unwrap();
+        let a = crate::crm::account_activities(&node, &meridian.id).await;
         a.into_iter().find(|x| x.kind == "meeting")
     })
     .await;
-    assert_eq!(logged.subject, "Quarterly business review: Meridian Travel booked");
+    assert_eq!(
+        logged.subject,
+        "Quarterly business review: Meridian Travel booked"
+    );
     node.shutdown().await;
 }

@@ -100,12 +100,19 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
         .await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed["items"][0]["id"], document.as_str());
-    let record = node.get_json(&format!("/api/v1/documents/{document}")).await;
+    let record = node
+        .get_json(&format!("/api/v1/documents/{document}"))
+        .await;
     assert_eq!(record["kind"], "proposal");
     assert_eq!(record["title"], "Proposal for Acme: 40 seats");
-    assert!(record["account"].is_string() && record["created_at"].is_string(), "{record}");
+    assert!(
+        record["account"].is_string() && record["created_at"].is_string(),
+        "{record}"
+    );
     let fetch = |format: &'static str| {
-        let url = node.url(&format!("/api/v1/documents/{document}/content?format={format}"));
+        let url = node.url(&format!(
+            "/api/v1/documents/{document}/content?format={format}"
+        ));
         let request = node.client().get(url).bearer_auth(&node.token);
         async move { request.send().await.unwrap() }
     };
@@ -119,10 +126,18 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
     let words = crate::documents::docx_text(&docx.bytes().await.unwrap());
     assert!(words.contains("$19,200.00"), "{words}");
     let md = fetch("md").await.text().await.unwrap();
-    assert!(md.contains("| **Total (USD)** | | | **$19,200.00** |"), "{md}");
+    assert!(
+        md.contains("| **Total (USD)** | | | **$19,200.00** |"),
+        "{md}"
+    );
     let bad = fetch("xls").await;
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("`format` must be `pdf`, `docx` or `md`"));
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("`format` must be `pdf`, `docx` or `md`")
+    );
     let r = node
         .client()
         .get(node.url("/api/v1/documents/no-such-document"))
@@ -133,10 +148,19 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
     assert_eq!(r.status(), 404);
     // And the CLI: listed, saved as a PDF poppler reads.
     let out = node.cli(&["documents", "list", "--employee", "jordan.lee"]);
-    assert!(out.contains(&document) && out.contains("proposal  v1  Proposal for Acme: 40 seats"), "{out}");
+    assert!(
+        out.contains(&document) && out.contains("proposal  v1  Proposal for Acme: 40 seats"),
+        "{out}"
+    );
     let saved = tempfile::tempdir().unwrap();
     let file = saved.path().join("quote.pdf");
-    let out = node.cli(&["documents", "get", &document, "--output", file.to_str().unwrap()]);
+    let out = node.cli(&[
+        "documents",
+        "get",
+        &document,
+        "--output",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.starts_with("wrote "), "{out}");
     let text = crate::documents::pdf_text(&std::fs::read(&file).unwrap());
     assert!(text.contains("$19,200.00"), "{text}");
@@ -167,7 +191,12 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
     // The CLI reads the same inbox.
     let out = node.cli(&["mail", "inbox", "sarah@acme.com"]);
     assert!(out.contains("subject: Re: Pricing for 40 seats?"), "{out}");
-    assert!(out.contains(&format!("attached: Proposal for Acme 40 seats.pdf (`empla documents get {document}`)")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "attached: Proposal for Acme 40 seats.pdf (`empla documents get {document}`)"
+        )),
+        "{out}"
+    );
     let out = node.cli(&[
         "mail",
         "send",

@@ -530,10 +530,20 @@ async fn a_quote_request_by_smtp_is_answered_with_the_proposal_pdf_attached() {
         .await
         .unwrap();
     assert_eq!(reply.in_reply_to.as_deref(), Some("quote-1@customer.test"));
-    assert!(reply.body.contains("proposal for 40 seats"), "{}", reply.body);
+    assert!(
+        reply.body.contains("proposal for 40 seats"),
+        "{}",
+        reply.body
+    );
     assert_eq!(reply.attachments.len(), 1, "{:?}", reply.attachments);
     assert_eq!(reply.attachments[0].content_type, "application/pdf");
-    assert!(reply.attachments[0].name.starts_with("Proposal for Customer"), "{}", reply.attachments[0].name);
+    assert!(
+        reply.attachments[0]
+            .name
+            .starts_with("Proposal for Customer"),
+        "{}",
+        reply.attachments[0].name
+    );
     let pdf = std::fs::read(reply.attachments[0].path.as_ref().unwrap()).unwrap();
     let text = crate::documents::pdf_text(&pdf);
     assert!(text.contains("Sarah Chen"), "{text}");

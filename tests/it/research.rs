@@ -108,11 +108,7 @@ steps = [{ action = "research.search", params = { query = "{{ event.payload.quer
         .clone()
         .try_into()
         .unwrap();
-    opts.roles
-        .get_mut("sales_ae")
-        .unwrap()
-        .plans
-        .extend(plans);
+    opts.roles.get_mut("sales_ae").unwrap().plans.extend(plans);
     opts
 }
 
@@ -183,7 +179,10 @@ async fn a_page_is_read_politely_and_what_it_says_about_an_account_is_kept() {
     assert_eq!(r["title"], "Acme Robotics raises $40M Series B");
     let text = r["text"].as_str().unwrap();
     assert!(text.contains("Northstar Ventures"), "{text}");
-    assert!(!text.contains("Copyright Example News"), "the chrome is dropped: {text}");
+    assert!(
+        !text.contains("Copyright Example News"),
+        "the chrome is dropped: {text}"
+    );
     let topics: Vec<&str> = r["facts"]
         .as_array()
         .unwrap()
@@ -209,21 +208,36 @@ async fn a_page_is_read_politely_and_what_it_says_about_an_account_is_kept() {
         let node = &node;
         let base = base.clone();
         async move {
-            let (status, r) = run(node, jordan, "read", json!({"url": format!("{base}{path}")})).await;
+            let (status, r) = run(
+                node,
+                jordan,
+                "read",
+                json!({"url": format!("{base}{path}")}),
+            )
+            .await;
             assert_eq!(status, ActionStatus::Failed, "{path}: {r}");
             r["error"].as_str().unwrap_or(&r.to_string()).to_string()
         }
     };
     let why = refused("/private/plans").await;
-    assert!(why.contains("robots.txt does not let empla-research read /private/plans"), "{why}");
+    assert!(
+        why.contains("robots.txt does not let empla-research read /private/plans"),
+        "{why}"
+    );
     let why = refused("/report.pdf").await;
-    assert!(why.contains("is application/pdf; research reads HTML and plain-text pages"), "{why}");
+    assert!(
+        why.contains("is application/pdf; research reads HTML and plain-text pages"),
+        "{why}"
+    );
     let why = refused("/big").await;
     assert!(why.contains("larger than 200000 bytes"), "{why}");
     let why = refused("/loop").await;
     assert!(why.contains("redirects more than 3 times"), "{why}");
     let why = refused("/slow").await;
-    assert!(why.contains("took longer than 2 s") || why.contains("could not be read"), "{why}");
+    assert!(
+        why.contains("took longer than 2 s") || why.contains("could not be read"),
+        "{why}"
+    );
     node.shutdown().await;
 }
 
@@ -235,12 +249,26 @@ async fn private_addresses_and_other_schemes_are_refused_by_default() {
     opts.research.allow_private = false;
     let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
     let jordan = ae(&node).await;
-    let (status, r) = run(&node, jordan, "read", json!({"url": format!("{base}/news/acme")})).await;
+    let (status, r) = run(
+        &node,
+        jordan,
+        "read",
+        json!({"url": format!("{base}/news/acme")}),
+    )
+    .await;
     assert_eq!(status, ActionStatus::Failed);
-    assert!(r.to_string().contains("a private address; research reads public pages only"), "{r}");
+    assert!(
+        r.to_string()
+            .contains("a private address; research reads public pages only"),
+        "{r}"
+    );
     let (status, r) = run(&node, jordan, "read", json!({"url": "file:///etc/passwd"})).await;
     assert_eq!(status, ActionStatus::Failed);
-    assert!(r.to_string().contains("research reads http and https pages only"), "{r}");
+    assert!(
+        r.to_string()
+            .contains("research reads http and https pages only"),
+        "{r}"
+    );
     node.shutdown().await;
 }
 
@@ -252,11 +280,20 @@ async fn search_asks_searxng_or_says_it_searched_only_the_crm_and_memory() {
         .await
         .unwrap();
     let jordan = ae(&node).await;
-    let (status, r) = run(&node, jordan, "search", json!({"query": "Acme Robotics funding"})).await;
+    let (status, r) = run(
+        &node,
+        jordan,
+        "search",
+        json!({"query": "Acme Robotics funding"}),
+    )
+    .await;
     assert_eq!(status, ActionStatus::Done, "{r}");
     assert_eq!(r["provider"], "searxng");
     assert_eq!(r["results"][0]["url"], "https://news.example/acme-series-b");
-    assert_eq!(r["results"][0]["snippet"], "The Series B will fund European expansion.");
+    assert_eq!(
+        r["results"][0]["snippet"],
+        "The Series B will fund European expansion."
+    );
     let q = asked.lock().unwrap()[0].clone();
     assert_eq!(q["q"], "Acme Robotics funding");
     assert_eq!(q["format"], "json");
@@ -280,9 +317,25 @@ async fn search_asks_searxng_or_says_it_searched_only_the_crm_and_memory() {
     let (status, r) = run(&node, jordan, "search", json!({"query": "acme"})).await;
     assert_eq!(status, ActionStatus::Done, "{r}");
     assert_eq!(r["provider"], "none");
-    assert!(r["note"].as_str().unwrap().contains("no web search is configured"), "{r}");
+    assert!(
+        r["note"]
+            .as_str()
+            .unwrap()
+            .contains("no web search is configured"),
+        "{r}"
+    );
     assert_eq!(r["results"][0]["title"], "Acme Robotics");
-    assert!(r["results"][0]["url"].as_str().unwrap().starts_with("crm:account/"));
-    assert!(r["results"][0]["snippet"].as_str().unwrap().contains("Raised a Series B"));
+    assert!(
+        r["results"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("crm:account/")
+    );
+    assert!(
+        r["results"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("Raised a Series B")
+    );
     node.shutdown().await;
 }

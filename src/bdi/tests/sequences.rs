@@ -158,11 +158,17 @@ fn a_wait_until_a_time_goes_on_then_with_the_event_the_last_wait_saw() {
     // A time that is no time is reported, and with no timeout to fall back on the plan
     // fails rather than wait for ever.
     sent(&w.run(ev("review.prepared", json!({"again": true}))));
-    let d = w.run(ev("calendar.event", json!({"title": "Review", "end": "soon"})));
+    let d = w.run(ev(
+        "calendar.event",
+        json!({"title": "Review", "end": "soon"}),
+    ));
     assert!(
         d.iter().any(|x| matches!(x, Decision::Error { message, .. } if message.contains("`until` rendered \"soon\", not a time"))),
         "{d:?}"
     );
-    assert!(d.iter().any(|x| matches!(x, Decision::Fail { .. })), "{d:?}");
+    assert!(
+        d.iter().any(|x| matches!(x, Decision::Fail { .. })),
+        "{d:?}"
+    );
     assert!(w.mind.intentions.is_empty());
 }

@@ -6,8 +6,8 @@
 
 use super::leads::Icp;
 use super::{
-    Account, Books, Contact, CrmError, Deal, DealPatch, NewAccount, NewActivity, NewContact, NewDeal,
-    is_closed,
+    Account, Books, Contact, CrmError, Deal, DealPatch, NewAccount, NewActivity, NewContact,
+    NewDeal, is_closed,
 };
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, param};
@@ -155,7 +155,10 @@ async fn account_named(b: &Books<'_>, key: &str) -> Result<Option<Account>, CrmE
 
 /// The account a parameter names (see [`account_named`]), and the contact when it names
 /// one by address.
-pub(crate) async fn named(b: &Books<'_>, key: &str) -> Result<(Option<Account>, Option<Contact>), CrmError> {
+pub(crate) async fn named(
+    b: &Books<'_>,
+    key: &str,
+) -> Result<(Option<Account>, Option<Contact>), CrmError> {
     let key = key.trim();
     if let Some(a) = b.driver().account(key).await? {
         return Ok((Some(a), None));
@@ -342,8 +345,19 @@ fn date(p: &Json) -> Result<Option<NaiveDate>, CapabilityError> {
 
 /// Mail providers whose domain says nothing about the company a sender works for.
 const PERSONAL_MAIL: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
-    "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
 ];
 
 /// The account and contact of someone who wrote in and is not in the CRM yet: the
@@ -421,7 +435,9 @@ async fn new_prospect(
 async fn create_deal(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
     let b = books(a);
-    let key = param(p, "account").or_else(|| param(p, "contact")).unwrap_or("");
+    let key = param(p, "account")
+        .or_else(|| param(p, "contact"))
+        .unwrap_or("");
     let account = match named(&b, key).await? {
         (Some(acc), Some(_)) => acc,
         (Some(acc), None) => {

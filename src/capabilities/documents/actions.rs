@@ -62,11 +62,10 @@ pub(super) async fn author(a: &Act<'_>) -> Result<Json, CapabilityError> {
 }
 
 /// The account and contact a proposal is for.
-async fn recipient(
-    b: &Books<'_>,
-    p: &Json,
-) -> Result<(Account, Option<Contact>), CapabilityError> {
-    let key = param(p, "contact").or_else(|| param(p, "account")).unwrap_or("");
+async fn recipient(b: &Books<'_>, p: &Json) -> Result<(Account, Option<Contact>), CapabilityError> {
+    let key = param(p, "contact")
+        .or_else(|| param(p, "account"))
+        .unwrap_or("");
     let (account, mut contact) = named(b, key).await?;
     if contact.is_none()
         && let Some(c) = param(p, "contact")
@@ -91,18 +90,26 @@ async fn proposal(a: &Act<'_>) -> Result<Json, CapabilityError> {
         Json::Null => 0.0,
         v => v
             .as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().trim_end_matches('%').parse().ok()))
+            .or_else(|| {
+                v.as_str()
+                    .and_then(|s| s.trim().trim_end_matches('%').parse().ok())
+            })
             .ok_or_else(|| {
-                CapabilityError::Invalid(format!("`discount` must be a percentage such as 10, got {v}"))
+                CapabilityError::Invalid(format!(
+                    "`discount` must be a percentage such as 10, got {v}"
+                ))
             })?,
     };
     let q = quote::price(cfg, &asked, discount).map_err(CapabilityError::Invalid)?;
     let b = Books::of(a.hands);
     let (account, contact) = recipient(&b, p).await?;
     let deal = match param(p, "deal") {
-        Some(id) => Some(b.driver().deal(id).await?.ok_or_else(|| {
-            CapabilityError::Invalid(format!("no deal with id {id:?}"))
-        })?),
+        Some(id) => Some(
+            b.driver()
+                .deal(id)
+                .await?
+                .ok_or_else(|| CapabilityError::Invalid(format!("no deal with id {id:?}")))?,
+        ),
         None => open_deal(&b, &account.id).await?,
     };
     let title = super::proposal_title(&account.name, &q);

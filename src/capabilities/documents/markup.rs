@@ -44,6 +44,9 @@ pub fn plain(spans: &[Span]) -> String {
     spans.iter().map(|s| s.text.as_str()).collect()
 }
 
+/// A table being read: header, rows, right-aligned columns.
+type TableParts = (Vec<Vec<Span>>, Vec<Vec<Vec<Span>>>, Vec<bool>);
+
 /// The blocks of Markdown `text`. Anything else Markdown can say (links, code, quotes)
 /// is kept as its text.
 pub fn blocks(text: &str) -> Vec<Block> {
@@ -52,13 +55,16 @@ pub fn blocks(text: &str) -> Vec<Block> {
     let (mut bold, mut italic) = (0u32, 0u32);
     let mut heading: Option<u8> = None;
     let mut list: Option<Vec<Vec<Span>>> = None;
-    let mut table: Option<(Vec<Vec<Span>>, Vec<Vec<Vec<Span>>>, Vec<bool>)> = None;
+    let mut table: Option<TableParts> = None;
     let mut row: Vec<Vec<Span>> = Vec::new();
     for event in Parser::new_ext(text, Options::ENABLE_TABLES) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => heading = Some(level as u8),
             Event::End(TagEnd::Heading(_)) => {
-                out.push(Block::Heading(heading.take().unwrap_or(1), take(&mut spans)));
+                out.push(Block::Heading(
+                    heading.take().unwrap_or(1),
+                    take(&mut spans),
+                ));
             }
             Event::Start(Tag::Strong) => bold += 1,
             Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
@@ -76,11 +82,9 @@ pub fn blocks(text: &str) -> Vec<Block> {
                     items.push(item);
                 }
             }
-            Event::End(TagEnd::Paragraph) => {
-                // A paragraph inside a list item belongs to the item.
-                if list.is_none() {
-                    out.push(Block::Paragraph(take(&mut spans)));
-                }
+            // A paragraph inside a list item belongs to the item.
+            Event::End(TagEnd::Paragraph) if list.is_none() => {
+                out.push(Block::Paragraph(take(&mut spans)));
             }
             Event::Start(Tag::Table(align)) => {
                 let right = align
@@ -146,15 +150,37 @@ mod tests {
         let b = blocks(
             "# Proposal for Acme\n\nPrepared for **Sarah Chen**, *Acme*.\n\n- one\n- two\n\n| Item | Amount |\n|---|---:|\n| Seats | $19,200.00 |\n\n---\n\n## Next\n",
         );
-        assert_eq!(plain(match &b[0] {
-            Block::Heading(1, s) => s,
-            other => panic!("{other:?}"),
-        }), "Proposal for Acme");
+        assert_eq!(
+            plain(match &b[0] {
+                Block::Heading(1, s) => s,
+                other => panic!("{other:?}"),
+            }),
+            "Proposal for Acme"
+        );
         let Block::Paragraph(p) = &b[1] else { panic!() };
         assert!(p.iter().any(|s| s.bold && s.text == "Sarah Chen"));
         assert!(p.iter().any(|s| s.italic && s.text == "Acme"));
-        assert_eq!(b[2], Block::List(vec![vec![Span { text: "one".into(), ..Default::default() }], vec![Span { text: "two".into(), ..Default::default() }]]));
-        let Block::Table { header, rows, right } = &b[3] else { panic!("{:?}", b[3]) };
+        assert_eq!(
+            b[2],
+            Block::List(vec![
+                vec![Span {
+                    text: "one".into(),
+                    ..Default::default()
+                }],
+                vec![Span {
+                    text: "two".into(),
+                    ..Default::default()
+                }]
+            ])
+        );
+        let Block::Table {
+            header,
+            rows,
+            right,
+        } = &b[3]
+        else {
+            panic!("{:?}", b[3])
+        };
         assert_eq!(plain(&header[1]), "Amount");
         assert_eq!(plain(&rows[0][1]), "$19,200.00");
         assert_eq!(right, &vec![false, true]);

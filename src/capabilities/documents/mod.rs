@@ -13,11 +13,11 @@ pub mod config;
 pub mod docx;
 pub mod markup;
 pub mod pdf;
-pub mod quote;
 mod qbr;
+pub mod quote;
 
-pub use config::{DocumentsConfig, PriceItem};
 pub use crate::store::{Document, DocumentFilter};
+pub use config::{DocumentsConfig, PriceItem};
 
 use super::registry::ActionKind;
 use crate::model::TenantId;
@@ -34,7 +34,10 @@ const BUILT_IN: [(&str, &str); 2] = [
         "proposal.md.j2",
         include_str!("../../../config/documents/proposal.md.j2"),
     ),
-    ("qbr.md.j2", include_str!("../../../config/documents/qbr.md.j2")),
+    (
+        "qbr.md.j2",
+        include_str!("../../../config/documents/qbr.md.j2"),
+    ),
 ];
 
 /// The formats a document is served in.
@@ -139,12 +142,11 @@ impl Documents {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         for (name, text) in BUILT_IN {
-            let own = templates_dir
-                .map(|d| d.join(name))
-                .filter(|p| p.is_file());
+            let own = templates_dir.map(|d| d.join(name)).filter(|p| p.is_file());
             let source = match &own {
-                Some(path) => std::fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?,
+                Some(path) => {
+                    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+                }
                 None => text.to_string(),
             };
             env.add_template_owned(name, source).map_err(|e| {
@@ -236,7 +238,9 @@ impl Documents {
         Ok(Some(match format {
             Format::Pdf => pdf,
             Format::Md => markdown.into_bytes(),
-            Format::Docx => docx::render(&markup::blocks(&markdown)).map_err(DocumentError::Setup)?,
+            Format::Docx => {
+                docx::render(&markup::blocks(&markdown)).map_err(DocumentError::Setup)?
+            }
         }))
     }
 }

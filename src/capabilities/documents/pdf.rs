@@ -132,20 +132,26 @@ fn table(
         if right.get(i).copied().unwrap_or(false) {
             p.set_alignment(Alignment::Right);
         }
-        let style = if bold { Style::new().bold() } else { Style::new() };
+        let style = if bold {
+            Style::new().bold()
+        } else {
+            Style::new()
+        };
         p.styled(style).padded(1)
     };
     let mut r = t.row();
     for (i, h) in header.iter().enumerate() {
         r.push_element(cell(h, i, true));
     }
-    r.push().map_err(|e| format!("a table header could not be set: {e}"))?;
+    r.push()
+        .map_err(|e| format!("a table header could not be set: {e}"))?;
     for row in rows {
         let mut r = t.row();
         for i in 0..columns {
             r.push_element(cell(row.get(i).map_or(&[][..], |c| c), i, false));
         }
-        r.push().map_err(|e| format!("a table row could not be set: {e}"))?;
+        r.push()
+            .map_err(|e| format!("a table row could not be set: {e}"))?;
     }
     Ok(t)
 }

@@ -238,10 +238,12 @@ async fn deck(
     told["document"] = json!(doc.id);
     told["title"] = json!(doc.title);
     told["period"] = json!(period);
-    told["action_items"] = json!(items
-        .iter()
-        .map(|i| format!("- {i}"))
-        .collect::<Vec<_>>()
-        .join("\n"));
+    told["action_items"] = json!(
+        items
+            .iter()
+            .map(|i| format!("- {i}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     Ok((doc, told))
 }

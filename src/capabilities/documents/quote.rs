@@ -68,7 +68,11 @@ pub fn price(
         let item = cfg.price_list.get(id).ok_or_else(|| {
             format!(
                 "{id:?} is not on the price list; it has: {}",
-                cfg.price_list.keys().cloned().collect::<Vec<_>>().join(", ")
+                cfg.price_list
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
         if *quantity == 0 {
@@ -109,9 +113,9 @@ pub fn asked(cfg: &DocumentsConfig, params: &Json) -> Result<Vec<(String, u64)>,
         return items
             .iter()
             .map(|i| {
-                let id = i["item"].as_str().ok_or_else(|| {
-                    "each of `items` needs `item`, a price list id".to_string()
-                })?;
+                let id = i["item"]
+                    .as_str()
+                    .ok_or_else(|| "each of `items` needs `item`, a price list id".to_string())?;
                 let q = quantity(&i["quantity"])
                     .ok_or_else(|| format!("the `quantity` of {id:?} must be a whole number"))?;
                 Ok((id.to_string(), q))
@@ -149,8 +153,18 @@ pub fn described(cfg: &DocumentsConfig, asked: &[(String, u64)]) -> Json {
     let words: Vec<String> = asked
         .iter()
         .map(|(id, n)| {
-            let unit = cfg.price_list.get(id).map_or(id.as_str(), |i| i.unit.as_str());
-            format!("{n} {}", if *n == 1 { unit.to_string() } else { plural(unit) })
+            let unit = cfg
+                .price_list
+                .get(id)
+                .map_or(id.as_str(), |i| i.unit.as_str());
+            format!(
+                "{n} {}",
+                if *n == 1 {
+                    unit.to_string()
+                } else {
+                    plural(unit)
+                }
+            )
         })
         .collect();
     let summary = match words.split_last() {
@@ -166,8 +180,10 @@ pub fn described(cfg: &DocumentsConfig, asked: &[(String, u64)]) -> Json {
 
 /// A whole number from a JSON number or a numeric string.
 fn quantity(v: &Json) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().replace(',', "").parse().ok()))
+    v.as_u64().or_else(|| {
+        v.as_str()
+            .and_then(|s| s.trim().replace(',', "").parse().ok())
+    })
 }
 
 /// Quantities named in `text`: "40 seats", "1,200 users", "40 more licenses"; a unit
@@ -222,9 +238,11 @@ fn item_named<'a>(cfg: &'a DocumentsConfig, words: &[String]) -> Option<&'a str>
             .any(|name| {
                 let parts: Vec<&str> = name.split_whitespace().collect();
                 parts.len() <= words.len()
-                    && parts.iter().zip(words).enumerate().all(|(k, (p, w))| {
-                        w == p || (k == parts.len() - 1 && *w == plural(p))
-                    })
+                    && parts
+                        .iter()
+                        .zip(words)
+                        .enumerate()
+                        .all(|(k, (p, w))| w == p || (k == parts.len() - 1 && *w == plural(p)))
             })
             .then_some(id.as_str())
     })
@@ -247,7 +265,11 @@ pub fn plural(unit: &str) -> String {
     } else {
         format!("{last}s")
     };
-    if head.is_empty() { last } else { format!("{head} {last}") }
+    if head.is_empty() {
+        last
+    } else {
+        format!("{head} {last}")
+    }
 }
 
 /// `cents` as money in `currency`: `$19,200.00`, `€1,250.50`, `1,250.00 CHF`.
@@ -283,7 +305,10 @@ mod tests {
         );
         assert_eq!(
             read_request(&cfg, "Pricing for 1,200 users, plus onboarding."),
-            vec![("business".to_string(), 1200), ("onboarding".to_string(), 1)]
+            vec![
+                ("business".to_string(), 1200),
+                ("onboarding".to_string(), 1)
+            ]
         );
         assert_eq!(
             read_request(&cfg, "We need 25 more licenses"),
@@ -300,13 +325,20 @@ mod tests {
         assert_eq!(q.total_cents, 40 * 48_000);
         assert_eq!(money(q.total_cents, "USD"), "$19,200.00");
         assert_eq!(q.lines[0].unit, "seats");
-        let d = price(&cfg, &[("business".into(), 40), ("onboarding".into(), 1)], 12.5).unwrap();
+        let d = price(
+            &cfg,
+            &[("business".into(), 40), ("onboarding".into(), 1)],
+            12.5,
+        )
+        .unwrap();
         assert_eq!(d.subtotal_cents, 1_920_000 + 250_000);
         assert_eq!(d.discount_cents, 271_250);
         assert_eq!(d.total_cents, 2_170_000 - 271_250);
-        assert!(price(&cfg, &[("gold".into(), 1)], 0.0)
-            .unwrap_err()
-            .contains("not on the price list"));
+        assert!(
+            price(&cfg, &[("gold".into(), 1)], 0.0)
+                .unwrap_err()
+                .contains("not on the price list")
+        );
         assert!(price(&cfg, &[("business".into(), 1)], 100.0).is_err());
     }
 

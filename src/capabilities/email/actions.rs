@@ -6,9 +6,9 @@
 //! through the one mail intake.
 
 use super::{compose, message_id_for};
+use crate::capabilities::documents::{Format, file_name};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, Hands, Sender, param};
-use crate::capabilities::documents::{Format, file_name};
 use crate::model::{Attachment, LOOP_HEADER, MailMessage, OutboxEntry, bare_address};
 use chrono::Utc;
 use serde_json::{Value as Json, json};
@@ -248,7 +248,11 @@ pub(crate) async fn attachments(
     params: &Json,
 ) -> Result<Vec<Attachment>, CapabilityError> {
     let mut ids: Vec<String> = match &params["attach"] {
-        Json::Array(a) => a.iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
+        Json::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(str::to_string)
+            .collect(),
         Json::String(s) => s.split(',').map(|s| s.trim().to_string()).collect(),
         _ => Vec::new(),
     };
@@ -293,16 +297,23 @@ pub(crate) async fn attachments(
             .store
             .document(&hands.tenant, &id)
             .await?
-            .ok_or_else(|| CapabilityError::Invalid(format!("no document with id {id:?} to attach")))?;
+            .ok_or_else(|| {
+                CapabilityError::Invalid(format!("no document with id {id:?} to attach"))
+            })?;
         let path = dir.join(format!("{id}.pdf"));
         let size = match std::fs::metadata(&path) {
             Ok(m) => m.len(),
             Err(_) => {
                 let Some((_, pdf)) = hands.store.document_content(&hands.tenant, &id).await? else {
-                    return Err(CapabilityError::Invalid(format!("no document with id {id:?} to attach")));
+                    return Err(CapabilityError::Invalid(format!(
+                        "no document with id {id:?} to attach"
+                    )));
                 };
                 write_file(&path, &pdf).map_err(|e| {
-                    CapabilityError::Service(format!("the attachment {} could not be written: {e}", path.display()))
+                    CapabilityError::Service(format!(
+                        "the attachment {} could not be written: {e}",
+                        path.display()
+                    ))
                 })?;
                 pdf.len() as u64
             }

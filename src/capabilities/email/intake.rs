@@ -150,10 +150,8 @@ async fn perceive_mail(
         &format!("{}\n{}", m.subject, m.body),
     );
     if !asked.is_empty() {
-        payload["quote"] = crate::capabilities::documents::quote::described(
-            hands.documents.config(),
-            &asked,
-        );
+        payload["quote"] =
+            crate::capabilities::documents::quote::described(hands.documents.config(), &asked);
     }
     let new = NewEvent {
         kind: if answered {

@@ -136,8 +136,9 @@ pub fn wire_message(m: &MailMessage) -> Result<lettre::Message, CapabilityError>
             let bytes = std::fs::read(path).map_err(|e| {
                 CapabilityError::Service(format!("the attachment {path} cannot be read: {e}"))
             })?;
-            let kind = ContentType::parse(&a.content_type)
-                .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("a MIME type"));
+            let kind = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
+                ContentType::parse("application/octet-stream").expect("a MIME type")
+            });
             parts = parts.singlepart(Attachment::new(a.name.clone()).body(bytes, kind));
         }
         b.multipart(parts)

@@ -47,7 +47,8 @@ pub(super) fn kinds() -> Vec<ActionKind> {
 /// `research.fetch`.
 async fn fetch(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
-    let url = param(p, "url").ok_or_else(|| CapabilityError::Invalid("`research.fetch` needs `url`".into()))?;
+    let url = param(p, "url")
+        .ok_or_else(|| CapabilityError::Invalid("`research.fetch` needs `url`".into()))?;
     let account = match param(p, "account") {
         Some(key) => Some(named(&Books::of(a.hands), key).await?.0.ok_or_else(|| {
             CapabilityError::Invalid(format!(
@@ -99,7 +100,8 @@ async fn fetch(a: &Act<'_>) -> Result<Json, CapabilityError> {
 /// `research.search`.
 async fn search(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
-    let q = param(p, "query").ok_or_else(|| CapabilityError::Invalid("`research.search` needs `query`".into()))?;
+    let q = param(p, "query")
+        .ok_or_else(|| CapabilityError::Invalid("`research.search` needs `query`".into()))?;
     let count = p["count"]
         .as_u64()
         .or_else(|| param(p, "count").and_then(|c| c.parse().ok()))
@@ -128,7 +130,11 @@ async fn search(a: &Act<'_>) -> Result<Json, CapabilityError> {
         limit: count,
         ..Default::default()
     };
-    let remembered = a.hands.store.recall(&a.hands.tenant, &viewer, &recall).await?;
+    let remembered = a
+        .hands
+        .store
+        .recall(&a.hands.tenant, &viewer, &recall)
+        .await?;
     hits.extend(remembered.into_iter().map(|i| Hit {
         title: i.text.chars().take(80).collect(),
         url: format!("memory:{}/{}", i.kind, i.id),
@@ -168,7 +174,9 @@ async fn crm_hits(a: &Act<'_>, q: &str, count: usize) -> Result<Vec<Hit>, Capabi
             snippet: format!(
                 "{}{}{}",
                 acc.industry.as_deref().unwrap_or("company"),
-                acc.employees.map(|n| format!(", {n} people")).unwrap_or_default(),
+                acc.employees
+                    .map(|n| format!(", {n} people"))
+                    .unwrap_or_default(),
                 if acc.signals.is_empty() {
                     String::new()
                 } else {

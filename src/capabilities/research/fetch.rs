@@ -37,7 +37,9 @@ fn private(ip: IpAddr) -> bool {
                 || v6.is_unspecified()
                 || (v6.segments()[0] & 0xfe00) == 0xfc00
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| private(IpAddr::V4(v4)))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| private(IpAddr::V4(v4)))
         }
     }
 }
@@ -128,7 +130,9 @@ impl Reader {
         robots.set_query(None);
         robots.set_fragment(None);
         let resp = self.http.get(robots.clone()).send().await.map_err(|e| {
-            ResearchError::Unreachable(format!("{robots} could not be read ({e}); nothing on the site is fetched without it"))
+            ResearchError::Unreachable(format!(
+                "{robots} could not be read ({e}); nothing on the site is fetched without it"
+            ))
         })?;
         let status = resp.status();
         if status.is_client_error() {
@@ -139,9 +143,10 @@ impl Reader {
                 "{robots} answered {status}; nothing on the site is fetched until it can be read"
             )));
         }
-        let body = resp.bytes().await.map_err(|e| {
-            ResearchError::Unreachable(format!("{robots} could not be read: {e}"))
-        })?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| ResearchError::Unreachable(format!("{robots} could not be read: {e}")))?;
         let parsed = texting_robots::Robot::new(&self.cfg.user_agent, &body);
         match parsed {
             Ok(r) if !r.allowed(u.as_str()) => Err(ResearchError::Refused(format!(
@@ -197,7 +202,11 @@ impl Reader {
             if !html && kind != "text/plain" {
                 return Err(ResearchError::Refused(format!(
                     "{landed} is {}; research reads HTML and plain-text pages",
-                    if kind.is_empty() { "of no stated type" } else { &kind }
+                    if kind.is_empty() {
+                        "of no stated type"
+                    } else {
+                        &kind
+                    }
                 )));
             }
             if let Some(n) = resp.content_length()
@@ -265,7 +274,9 @@ pub fn readable(html: &str, url: &str) -> Page {
         None => Page {
             url: url.to_string(),
             title: url.to_string(),
-            text: mail_parser::decoders::html::html_to_text(html).trim().to_string(),
+            text: mail_parser::decoders::html::html_to_text(html)
+                .trim()
+                .to_string(),
         },
     }
 }

@@ -5,15 +5,49 @@
 const TOPICS: [(&str, &[&str]); 3] = [
     (
         "funding",
-        &["raised", "raises", "funding", "series a", "series b", "series c", "series d", "investment", "valuation", "ipo"],
+        &[
+            "raised",
+            "raises",
+            "funding",
+            "series a",
+            "series b",
+            "series c",
+            "series d",
+            "investment",
+            "valuation",
+            "ipo",
+        ],
     ),
     (
         "hiring",
-        &["hiring", "is hiring", "hires", "open roles", "recruiting", "headcount", "new vp", "appointed", "appoints", "joins as"],
+        &[
+            "hiring",
+            "is hiring",
+            "hires",
+            "open roles",
+            "recruiting",
+            "headcount",
+            "new vp",
+            "appointed",
+            "appoints",
+            "joins as",
+        ],
     ),
     (
         "news",
-        &["launched", "launches", "acquired", "acquires", "acquisition", "partnership", "partners with", "opened", "opens", "expands", "expansion"],
+        &[
+            "launched",
+            "launches",
+            "acquired",
+            "acquires",
+            "acquisition",
+            "partnership",
+            "partners with",
+            "opened",
+            "opens",
+            "expands",
+            "expansion",
+        ],
     ),
 ];
 
@@ -30,7 +64,8 @@ pub fn about(company: &str, title: &str, text: &str, limit: usize) -> Vec<(&'sta
     let mut out: Vec<(&'static str, String)> = Vec::new();
     for sentence in sentences(text) {
         let lower = sentence.to_lowercase();
-        let names = lower.contains(&name) || (!first_word.is_empty() && lower.contains(&first_word));
+        let names =
+            lower.contains(&name) || (!first_word.is_empty() && lower.contains(&first_word));
         if !(names || page_is_about) {
             continue;
         }
@@ -50,7 +85,10 @@ pub fn about(company: &str, title: &str, text: &str, limit: usize) -> Vec<(&'sta
 
 fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| {
-        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let before = text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
         let after = text[i + word.len()..]
             .chars()
             .next()

@@ -35,7 +35,12 @@ struct SearxResult {
 }
 
 /// Up to `count` web results for `q` from the SearXNG instance at `base`.
-pub async fn searx(reader: &Reader, base: &str, q: &str, count: usize) -> Result<Vec<Hit>, ResearchError> {
+pub async fn searx(
+    reader: &Reader,
+    base: &str,
+    q: &str,
+    count: usize,
+) -> Result<Vec<Hit>, ResearchError> {
     let url = format!("{}/search", base.trim_end_matches('/'));
     let resp = reader
         .http()
@@ -43,7 +48,11 @@ pub async fn searx(reader: &Reader, base: &str, q: &str, count: usize) -> Result
         .query(&[("q", q), ("format", "json")])
         .send()
         .await
-        .map_err(|e| ResearchError::Unreachable(format!("the search provider at {base} could not be reached: {e}")))?;
+        .map_err(|e| {
+            ResearchError::Unreachable(format!(
+                "the search provider at {base} could not be reached: {e}"
+            ))
+        })?;
     let status = resp.status();
     if !status.is_success() {
         return Err(ResearchError::Unreachable(format!(
@@ -66,7 +75,11 @@ pub async fn searx(reader: &Reader, base: &str, q: &str, count: usize) -> Result
         .filter(|r| !r.url.is_empty())
         .take(count)
         .map(|r| Hit {
-            title: if r.title.is_empty() { r.url.clone() } else { r.title },
+            title: if r.title.is_empty() {
+                r.url.clone()
+            } else {
+                r.title
+            },
             url: r.url,
             snippet: r.content,
         })
