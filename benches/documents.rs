@@ -1,13 +1,16 @@
 //! Documents: how long a proposal takes to render, and the memory one render takes.
 //!
 //! ```text
-//! cargo bench --bench documents -- proposal 300    # 300 proposals, one after another
+//! cargo bench --bench documents -- proposal 300          # 300 proposals, one after another
+//! cargo bench --bench documents -- proposal-unicode 100  # a name beyond Latin-1: DejaVu embedded
 //! ```
 //!
 //! A render is what `documents.proposal` does between pricing the quote and storing the
 //! result: the template rendered to Markdown, the Markdown read into blocks, the PDF
-//! set with genpdf in DejaVu Sans (the fonts are loaded once per node, before the
-//! first render, and not timed). The DOCX, set on demand when asked for, is timed
+//! set with genpdf in the PDF standard Helvetica measured with Liberation Sans (the
+//! text is Latin-1; the fonts are loaded once per node, before the first render, and
+//! not timed). `proposal-unicode` sets the same proposal for a contact whose name goes
+//! beyond Latin-1, which embeds DejaVu Sans. The DOCX, set on demand when asked for, is timed
 //! apart. Memory is counted by the allocator: the most bytes live at once during a
 //! render above what was live before it, and the bytes allocated in all.
 
@@ -54,7 +57,10 @@ fn main() -> Result<()> {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300);
-    proposal_bench(n)
+    match args.first().map(String::as_str).unwrap_or("proposal") {
+        "proposal-unicode" => proposal_bench(n, "Łukasz Nowak"),
+        _ => proposal_bench(n, "Sarah Chen"),
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -65,7 +71,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn proposal_bench(n: usize) -> Result<()> {
+fn proposal_bench(n: usize, contact_name: &str) -> Result<()> {
     let cfg = DocumentsConfig::default();
     let docs = Documents::new(&cfg, None).map_err(anyhow::Error::msg)?;
     let account = Account {
@@ -84,7 +90,7 @@ fn proposal_bench(n: usize) -> Result<()> {
     };
     let contact = Contact {
         id: "con-1".into(),
-        name: "Sarah Chen".into(),
+        name: contact_name.into(),
         email: "sarah.chen@acme-robotics.example".into(),
         title: Some("VP Operations".into()),
         account: Some(account.id.clone()),
@@ -127,7 +133,7 @@ fn proposal_bench(n: usize) -> Result<()> {
         times.push(started.elapsed());
         peaks.push(PEAK.load(Relaxed) - before);
         totals.push(TOTAL.load(Relaxed) - total);
-        assert_eq!(pdf.len(), first.len(), "every render sets the same PDF");
+        assert!(pdf.starts_with(b"%PDF-"), "a PDF");
     }
     times.sort();
     peaks.sort();

@@ -101,30 +101,15 @@ impl Call {
     /// Sends the call and reads a successful answer as `R` (`serde_json::Value` keeps
     /// it as sent); an error answer becomes an error with the node's message.
     pub(super) async fn answer<R: DeserializeOwned>(self) -> anyhow::Result<R> {
-        let resp = self.request.send().await.with_context(|| {
-            format!(
-                "cannot reach the node at {}; is `empla node` running?",
-                self.base
-            )
-        })?;
-        let status = resp.status();
-        let body = resp.bytes().await.unwrap_or_default();
-        if !status.is_success() {
-            let msg = serde_json::from_slice::<ErrorBody>(&body)
-                .map(|e| e.error.message)
-                .unwrap_or_else(|_| "no details".into());
-            bail!("{status}: {msg}")
-        }
+        let base = self.base.clone();
+        let body = self.bytes().await?;
         serde_json::from_slice(&body).with_context(|| {
             format!(
-                "the node at {} answered {status} with a body this empla cannot read; are the node and the CLI the same version?",
-                self.base
+                "the node at {base} answered with a body this empla cannot read; are the node and the CLI the same version?"
             )
         })
     }
-}
 
-impl Call {
     /// Sends the call and answers the body of a successful answer as it came (a
     /// document's PDF); an error answer becomes an error with the node's message.
     pub(super) async fn bytes(self) -> anyhow::Result<Vec<u8>> {

@@ -2,7 +2,9 @@
 # What the document tests read documents back with, and what PDFs are set in:
 #   - pdftotext (Debian poppler-utils) reads PDFs;
 #   - python-docx (PyPI) reads DOCX;
-#   - DejaVu Sans (Debian fonts-dejavu-core), the font the node sets PDFs in.
+#   - the fonts the node sets PDFs in: Liberation Sans (Debian fonts-liberation2), the
+#     metrics of the PDF standard Helvetica for Latin-1 text, and DejaVu Sans (Debian
+#     fonts-dejavu-core), embedded for any other text.
 #
 #   tests/documents/readers.sh install    install whatever is missing (idempotent)
 set -euo pipefail
@@ -13,6 +15,7 @@ install() {
     local pkgs=()
     command -v pdftotext >/dev/null || pkgs+=(poppler-utils)
     [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || pkgs+=(fonts-dejavu-core)
+    [[ -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ]] || pkgs+=(fonts-liberation2)
     if ((${#pkgs[@]})); then
         echo "readers.sh: installing ${pkgs[*]} (apt-get)" >&2
         local apt=(apt-get -y -q -o Dpkg::Use-Pty=0 install --no-install-recommends "${pkgs[@]}")

@@ -10,6 +10,7 @@ use empla::node::Node;
 use serde_json::json;
 
 crate::on_every_test_store!(
+    a_won_new_customer_is_handed_to_the_csm_with_the_fewest_customers_who_onboards_it,
     account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs,
     won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged,
     a_customer_issue_is_acknowledged_logged_and_the_promised_update_is_sent,
@@ -284,13 +285,25 @@ async fn won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged(s: 
             })
     })
     .await;
-    eventually(20, "the milestones tracked", || async {
+    let milestones = eventually(20, "the milestones tracked", || async {
         let acts = crate::crm::account_activities(&node, &meridian.id).await;
-        acts.iter()
-            .any(|a| a.kind == "task" && a.subject.contains("go-live"))
-            .then_some(())
+        let mut tasks: Vec<String> = acts
+            .into_iter()
+            .filter(|a| a.kind == "task" && a.subject.starts_with("Onboarding Meridian Travel"))
+            .map(|a| a.subject)
+            .collect();
+        tasks.sort();
+        (tasks.len() == 4).then_some(tasks)
     })
     .await;
+    assert!(
+        milestones[0].ends_with("1/4: kickoff meeting"),
+        "{milestones:?}"
+    );
+    assert!(
+        milestones[3].ends_with("4/4: go-live review"),
+        "{milestones:?}"
+    );
 
     // Usage crosses 90% of the plan: the CSM tells the seller who won the account.
     crm.record_metrics(&meridian.id, values(&[("usage", 0.5, 3)]))
@@ -464,4 +477,86 @@ async fn sam_and_meridian(
     .await
     .unwrap();
     (sam, meridian)
+}
+
+async fn a_won_new_customer_is_handed_to_the_csm_with_the_fewest_customers_who_onboards_it(
+    s: &TestStore,
+) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-handover"))
+        .await
+        .unwrap();
+    let jordan = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap();
+    node.set_phase(jordan.id, Phase::Autonomous).await.unwrap();
+    // Sam already looks after a customer; Casey after none.
+    let (_sam, _meridian) = sam_and_meridian(&node).await;
+    let casey = node
+        .hire(HireRequest::new("csm", "Casey Kim"))
+        .await
+        .unwrap();
+    node.set_phase(casey.id, Phase::Autonomous).await.unwrap();
+    let crm = node.crm();
+    let acme = crm
+        .create_account(NewAccount {
+            name: "Acme Robotics".into(),
+            domain: Some("acme-robotics.example".into()),
+            owner: Some("jordan.lee".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(NewContact {
+        name: "Sarah Chen".into(),
+        email: "sarah.chen@acme-robotics.example".into(),
+        account: Some(acme.id.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let deal = crm
+        .create_deal(NewDeal {
+            name: "Acme Robotics — new business".into(),
+            account: Some(acme.id.clone()),
+            amount: 19_200.0,
+            stage: Some("proposal".into()),
+            owner: Some("jordan.lee".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.update_deal(
+        &deal.id,
+        DealPatch {
+            stage: Some("closed_won".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Acme is a customer now, Casey's, and Casey offers its people the kickoff.
+    let offer = eventually(20, "the kickoff offered by Casey", || async {
+        node.mail_inbox("sarah.chen@acme-robotics.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.contains("Onboarding kickoff: Acme Robotics"))
+    })
+    .await;
+    assert!(offer.from.contains(&casey.email), "{}", offer.from);
+    let handed = crm.driver().account(&acme.id).await.unwrap().unwrap();
+    assert_eq!(handed.owner.as_deref(), Some(casey.id.to_string().as_str()));
+    assert_eq!(handed.plan.as_deref(), Some("customer"));
+    let notes = crate::crm::account_activities(&node, &acme.id).await;
+    assert!(
+        notes.iter().any(
+            |a| a.kind == "note" && a.subject == "New customer: handed to Casey Kim to onboard"
+        ),
+        "{notes:?}"
+    );
+    // The seller's won deal still counts for the seller.
+    let won = crm.driver().deal(&deal.id).await.unwrap().unwrap();
+    assert_eq!(won.owner.as_deref(), Some(jordan.id.to_string().as_str()));
+    node.shutdown().await;
 }

@@ -627,3 +627,40 @@ async fn the_quarterly_review_deck_is_written_from_the_accounts_data_sent_with_t
     );
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latin_text_is_set_in_the_standard_fonts_and_other_text_embeds_dejavu() {
+    readers();
+    let docs = empla::capabilities::documents::Documents::new(&Default::default(), None).unwrap();
+    let latin = docs
+        .pdf(
+            "Proposal",
+            "# Proposal for Café Müller — 40 seats\n\nTotal: €19,200.00\n",
+        )
+        .unwrap();
+    assert!(
+        latin.len() < 20_000,
+        "no font embedded: {} bytes",
+        latin.len()
+    );
+    let text = pdf_text(&latin);
+    assert!(
+        text.contains("Proposal for Café Müller — 40 seats"),
+        "{text}"
+    );
+    assert!(text.contains("€19,200.00"), "{text}");
+    let wide = docs
+        .pdf(
+            "Proposal",
+            "# Proposal for Łukasz Nowak\n\nΣύνολο: 19.200,00 €\n",
+        )
+        .unwrap();
+    assert!(
+        wide.len() > 100_000,
+        "DejaVu Sans embedded: {} bytes",
+        wide.len()
+    );
+    let text = pdf_text(&wide);
+    assert!(text.contains("Proposal for Łukasz Nowak"), "{text}");
+    assert!(text.contains("Σύνολο: 19.200,00 €"), "{text}");
+}

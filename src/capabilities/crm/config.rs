@@ -32,6 +32,10 @@ pub struct CrmConfig {
     pub pipeline: Vec<String>,
     /// `[crm.health]`: how account health is scored.
     pub health: super::health::HealthConfig,
+    /// The role that looks after customers: a new customer's account (a deal won with
+    /// an account that had no plan) is handed to the employee of this role with the
+    /// fewest customers. Empty: accounts stay with whoever owns them.
+    pub customer_role: String,
 }
 
 impl Default for CrmConfig {
@@ -54,6 +58,7 @@ impl Default for CrmConfig {
             .collect(),
             pipeline: DEFAULT_PIPELINE.iter().map(|s| s.to_string()).collect(),
             health: Default::default(),
+            customer_role: "csm".into(),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::{Account, Books, CrmError, Deal};
 use crate::capabilities::CapabilityError;
 use crate::capabilities::registry::Act;
 use crate::model::EmployeeId;
-use crate::store::{ActivityFilter, DealFilter, Page};
+use crate::store::{AccountFilter, ActivityFilter, DealFilter, Page};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value as Json, json};
 
@@ -95,12 +95,15 @@ impl Books<'_> {
     /// A deal reached `closed_won`: its account's owner hears of it, to onboard the
     /// customer.
     pub(super) async fn deal_won(&self, deal: &Deal) -> Result<(), CrmError> {
-        let Some(account) = (match &deal.account {
+        let Some(mut account) = (match &deal.account {
             Some(id) => self.driver().account(id).await?,
             None => None,
         }) else {
             return Ok(());
         };
+        if account.plan.is_none() {
+            account = self.hand_over_new_customer(account, deal).await?;
+        }
         let Some(owner) = account
             .owner
             .as_deref()
@@ -115,6 +118,71 @@ impl Books<'_> {
         let key = Some(format!("deal_won:{}", deal.id));
         tell(self.hands, owner, "crm.deal_won", payload, key).await;
         Ok(())
+    }
+
+    /// A new customer: the account is marked a customer (`plan` "customer" until its
+    /// plan is recorded) and handed to the employee of `[crm] customer_role` with the
+    /// fewest customers (the earliest hired on a tie), with a note saying so.
+    async fn hand_over_new_customer(
+        &self,
+        account: Account,
+        deal: &Deal,
+    ) -> Result<Account, CrmError> {
+        let role = self.crm.customer_role.as_str();
+        let mut to: Option<(usize, EmployeeId, String)> = None;
+        if !role.is_empty() {
+            let staff = self
+                .hands
+                .store
+                .employees(&self.hands.tenant, 10_000, 0)
+                .await?;
+            for e in staff.into_iter().filter(|e| {
+                e.role == role
+                    && matches!(
+                        e.status,
+                        crate::model::EmployeeStatus::Active
+                            | crate::model::EmployeeStatus::Onboarding
+                    )
+            }) {
+                let mine = AccountFilter {
+                    owner: Some(e.id.to_string()),
+                    customers: true,
+                    ..Default::default()
+                };
+                let n = self.driver().accounts(&mine, Page::ALL).await?.len();
+                if to.as_ref().is_none_or(|(least, _, _)| n < *least) {
+                    to = Some((n, e.id, e.name));
+                }
+            }
+        }
+        let patch = super::AccountPatch {
+            plan: Some(Some("customer".into())),
+            owner: to.as_ref().map(|(_, id, _)| Some(id.to_string())),
+            ..Default::default()
+        };
+        let updated = self
+            .driver()
+            .update_account(&account.id, patch)
+            .await?
+            .unwrap_or(account);
+        if let Some((_, id, name)) = to {
+            self.driver()
+                .log_activity(
+                    super::NewActivity {
+                        kind: "note".into(),
+                        subject: format!("New customer: handed to {name} to onboard"),
+                        body: format!("{} was won.", deal.name),
+                        account: Some(updated.id.clone()),
+                        deal: Some(deal.id.clone()),
+                        employee: Some(id.to_string()),
+                        key: Some(format!("handover:{}", deal.id)),
+                        ..Default::default()
+                    },
+                    "crm",
+                )
+                .await?;
+        }
+        Ok(updated)
     }
 
     /// Usage reached `NEAR_LIMIT` of the account's plan: its owner hears of it, with the

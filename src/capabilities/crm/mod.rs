@@ -125,6 +125,7 @@ pub struct Crm {
     driver: Arc<dyn CrmDriver>,
     pipeline: Vec<String>,
     health: health::HealthConfig,
+    customer_role: String,
     told: Arc<dashmap::DashMap<(EmployeeId, &'static str), f64>>,
 }
 
@@ -166,6 +167,7 @@ impl Crm {
             driver,
             pipeline: cfg.pipeline.clone(),
             health: cfg.health.clone(),
+            customer_role: cfg.customer_role.trim().to_string(),
             told: Default::default(),
         })
     }

@@ -16,8 +16,13 @@ pub struct DocumentsConfig {
     pub templates_dir: PathBuf,
     /// Directory holding DejaVu Sans (`DejaVuSans.ttf`, `DejaVuSans-Bold.ttf`,
     /// `DejaVuSans-Oblique.ttf`, `DejaVuSans-BoldOblique.ttf`; Debian's
-    /// `fonts-dejavu-core`), which PDFs are set in.
+    /// `fonts-dejavu-core`), embedded in PDFs whose text goes beyond Latin-1.
     pub font_dir: PathBuf,
+    /// Directory holding Liberation Sans (`LiberationSans-Regular.ttf`, `-Bold`,
+    /// `-Italic`, `-BoldItalic`; Debian's `fonts-liberation2`): PDFs whose text is all
+    /// Latin-1 are set in the PDF standard Helvetica, measured with it, and embed no
+    /// font. Without it every PDF embeds DejaVu Sans.
+    pub standard_font_dir: PathBuf,
     /// ISO currency code of the price list, e.g. `USD`.
     pub currency: String,
     /// Terms printed on every quote.
@@ -51,6 +56,7 @@ impl Default for DocumentsConfig {
         Self {
             templates_dir: PathBuf::from("documents"),
             font_dir: PathBuf::from("/usr/share/fonts/truetype/dejavu"),
+            standard_font_dir: PathBuf::from("/usr/share/fonts/truetype/liberation2"),
             currency: "USD".into(),
             terms: "Prices are per year, billed annually in advance. Payment within 30 days of invoice.".into(),
             valid_days: 30,

@@ -171,7 +171,7 @@ impl Documents {
     /// The fonts, loaded at the first PDF.
     fn fonts(&self) -> Result<&pdf::Fonts, DocumentError> {
         self.fonts
-            .get_or_init(|| pdf::Fonts::load(&self.cfg.font_dir))
+            .get_or_init(|| pdf::Fonts::load(&self.cfg.font_dir, &self.cfg.standard_font_dir))
             .as_ref()
             .map_err(|e| DocumentError::Setup(e.clone()))
     }
