@@ -10,6 +10,7 @@ use empla::node::Node;
 use serde_json::json;
 
 crate::on_every_test_store!(
+    falling_nps_finds_the_detractors_and_offers_them_a_health_check,
     a_won_new_customer_is_handed_to_the_csm_with_the_fewest_customers_who_onboards_it,
     account_health_falls_with_usage_and_the_csm_checks_in_and_offers_walkthroughs,
     won_deals_are_onboarded_quiet_deals_followed_up_and_upsells_flagged,
@@ -558,5 +559,62 @@ async fn a_won_new_customer_is_handed_to_the_csm_with_the_fewest_customers_who_o
     // The seller's won deal still counts for the seller.
     let won = crm.driver().deal(&deal.id).await.unwrap().unwrap();
     assert_eq!(won.owner.as_deref(), Some(jordan.id.to_string().as_str()));
+    node.shutdown().await;
+}
+
+async fn falling_nps_finds_the_detractors_and_offers_them_a_health_check(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crm-nps"))
+        .await
+        .unwrap();
+    let (_sam, meridian) = sam_and_meridian(&node).await;
+    let crm = node.crm();
+    // NPS falls survey after survey, to a detractor's score.
+    for (i, nps) in [40.0, 25.0, 5.0, -20.0].into_iter().enumerate() {
+        crm.record_metrics(&meridian.id, values(&[("nps", nps, 4 - i as i64)]))
+            .await
+            .unwrap();
+    }
+    let offer = eventually(20, "the health check offered to the champion", || async {
+        node.mail_inbox("jonas.berg@meridian.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.contains("Health check: Meridian Travel"))
+    })
+    .await;
+    assert!(
+        offer.from.contains("sam.rivera@example.com"),
+        "{}",
+        offer.from
+    );
+    assert!(offer.body.contains("1. "), "numbered times: {}", offer.body);
+    // Jonas picks a time: booked, and the meeting logged on the account.
+    node.send_mail(empla::model::OutgoingMail {
+        from: "Jonas Berg <jonas.berg@meridian.example>".into(),
+        to: "sam.rivera@example.com".into(),
+        subject: format!("Re: {}", offer.subject),
+        body: "2".into(),
+        in_reply_to: Some(offer.message_id.clone()),
+    })
+    .await
+    .unwrap();
+    eventually(20, "the health check booked", || async {
+        node.mail_inbox("jonas.berg@meridian.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| {
+                m.subject
+                    .starts_with("Invitation: Health check: Meridian Travel")
+            })
+    })
+    .await;
+    eventually(20, "the meeting logged", || async {
+        crate::crm::account_activities(&node, &meridian.id)
+            .await
+            .into_iter()
+            .find(|a| a.kind == "meeting" && a.subject == "Health check: Meridian Travel booked")
+    })
+    .await;
     node.shutdown().await;
 }
