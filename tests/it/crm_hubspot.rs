@@ -153,7 +153,11 @@ async fn the_crm_on_hubspot_speaks_its_wire_format() {
     let note = hs
         .requests()
         .into_iter()
-        .find(|r| r.method == "POST" && r.path == "/crm/v3/objects/notes")
+        .find(|r| {
+            r.method == "POST"
+                && r.path == "/crm/v3/objects/notes"
+                && r.body["properties"]["empla_subject"] == "Pricing call"
+        })
         .unwrap()
         .body;
     assert_eq!(note["properties"]["empla_kind"], "call");
@@ -178,5 +182,75 @@ async fn the_crm_on_hubspot_speaks_its_wire_format() {
         .get_json(&format!("/api/v1/crm/activities?contact={ana_id}"))
         .await;
     assert_eq!(acts["items"][0]["subject"], "Pricing call", "{acts}");
+
+    // Prospecting on HubSpot: a new Sales AE's coverage is low; the accounts without an
+    // open deal are found with one companies search, one open-deals search and one batch
+    // read of their deals — not a request per company — and their people hear from it.
+    let r = c
+        .post(node.url("/api/v1/employees"))
+        .bearer_auth(&t)
+        .json(&json!({"role": "sales_ae", "name": "Riley Quinn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = c
+        .put(node.url("/api/v1/employees/riley.quinn/phase"))
+        .bearer_auth(&t)
+        .json(&json!({"phase": "autonomous"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let r = c
+        .post(node.url("/api/v1/employees/riley.quinn/events"))
+        .bearer_auth(&t)
+        .json(&json!({"kind": "signal.pipeline_low", "source": "test", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let batch =
+        super::common::eventually(30, "the batch read of the candidates' deals", || async {
+            hs.requests().into_iter().find(|r| {
+                r.method == "POST" && r.path == "/crm/v4/associations/companies/deals/batch/read"
+            })
+        })
+        .await;
+    let asked = batch.body["inputs"].as_array().unwrap().len();
+    assert!(asked >= 3, "the candidates in one batch: {}", batch.body);
+    // Northwind was touched today (the pricing call above): Riley writes to the others.
+    let outreach =
+        super::common::eventually(30, "Riley's outreach to Cobalt's champion", || async {
+            let inbox = node
+                .get_json("/api/v1/mail/inbox?address=ivy.chen@cobalt.example")
+                .await;
+            inbox["items"].as_array().and_then(|i| i.first().cloned())
+        })
+        .await;
+    assert!(
+        outreach["from"].as_str().unwrap().contains("riley.quinn"),
+        "{outreach}"
+    );
+    assert!(
+        outreach["body"]
+            .as_str()
+            .unwrap()
+            .contains("Cobalt Security"),
+        "{outreach}"
+    );
+    let per_company = hs
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path.starts_with("/crm/v3/objects/companies/")
+                && r.path.ends_with("/associations/deals")
+        })
+        .count();
+    assert!(
+        per_company < asked,
+        "{per_company} per-company deal reads for {asked} candidates"
+    );
     node.terminate();
 }

@@ -160,6 +160,25 @@ async fn handle(
         .to_rfc3339()
     };
     match (method.as_str(), parts.as_slice()) {
+        // v4: the associations of many records at once.
+        ("POST", ["", "crm", "v4", "associations", from, to, "batch", "read"]) => {
+            let results: Vec<Value> = body["inputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["id"].as_str())
+                .map(|id| {
+                    let linked: Vec<Value> = p
+                        .links
+                        .iter()
+                        .filter(|(k, i, t, _)| k == from && i == id && t == to)
+                        .map(|(_, _, _, t)| json!({"toObjectId": t.parse::<u64>().unwrap(), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 342, "label": null}]}))
+                        .collect();
+                    json!({"from": {"id": id}, "to": linked})
+                })
+                .collect();
+            Json(json!({"status": "COMPLETE", "results": results})).into_response()
+        }
         ("POST", [kind, "search"]) => {
             if *kind == "companies" && !p.limited {
                 p.limited = true;

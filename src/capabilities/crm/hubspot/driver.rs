@@ -429,18 +429,43 @@ impl CrmDriver for HubSpot {
         let found = self
             .search("companies", filters, COMPANY, 0, usize::MAX)
             .await?;
-        let mut out = Vec::new();
-        for o in &found {
-            let account = self.account_of(o);
-            let open = DealFilter {
-                account: Some(account.id.clone()),
-                open: true,
-                ..Default::default()
-            };
-            if self.deals(&open, Page::FIRST).await?.is_empty() {
-                out.push(account);
+        // Three kinds of call whatever the number of companies, not one per company: the
+        // open deals (one search), and which companies they belong to (batch reads).
+        let closed: Vec<String> = self
+            .stages
+            .iter()
+            .filter(|(o, _)| is_closed(o))
+            .map(|(_, t)| t.clone())
+            .collect();
+        let open: std::collections::HashSet<String> = self
+            .search(
+                "deals",
+                vec![json!({"propertyName": "dealstage", "operator": "NOT_IN", "values": closed})],
+                &["dealname"],
+                0,
+                usize::MAX,
+            )
+            .await?
+            .iter()
+            .filter_map(|o| o["id"].as_str().map(str::to_string))
+            .collect();
+        let ids: Vec<String> = found
+            .iter()
+            .filter_map(|o| o["id"].as_str().map(str::to_string))
+            .collect();
+        let mut busy = std::collections::HashSet::new();
+        if !open.is_empty() {
+            for (company, deals) in self.batch_associations("companies", &ids, "deals").await? {
+                if deals.iter().any(|d| open.contains(d)) {
+                    busy.insert(company);
+                }
             }
         }
+        let out: Vec<Account> = found
+            .iter()
+            .map(|o| self.account_of(o))
+            .filter(|a| !busy.contains(&a.id))
+            .collect();
         Ok(out)
     }
 }

@@ -61,6 +61,8 @@ pub(super) const NOTE_TO_COMPANY: u32 = 190;
 pub(super) const NOTE_TO_DEAL: u32 = 214;
 /// Records per page of a search (HubSpot's most).
 pub(super) const PAGE: usize = 100;
+/// Records per associations batch read.
+pub(super) const BATCH: usize = 1000;
 /// Tries of one call while HubSpot answers 429.
 pub(super) const TRIES: usize = 3;
 
@@ -265,6 +267,48 @@ impl HubSpot {
     }
 
     /// The ids of the `to` records associated with `kind` record `id`, every page.
+    /// For each of `ids` (records of `kind`), the ids of the `to` records associated
+    /// with it, read in batches (HubSpot's v4 associations batch read).
+    pub(super) async fn batch_associations(
+        &self,
+        kind: &str,
+        ids: &[String],
+        to: &str,
+    ) -> Result<Vec<(String, Vec<String>)>, CrmError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let inputs: Vec<Json> = chunk.iter().map(|id| json!({"id": id})).collect();
+            let Some(answer) = self
+                .call(
+                    Method::POST,
+                    &format!("/crm/v4/associations/{kind}/{to}/batch/read"),
+                    &[],
+                    Some(&json!({"inputs": inputs})),
+                )
+                .await?
+            else {
+                continue;
+            };
+            for r in answer["results"].as_array().into_iter().flatten() {
+                let from = match &r["from"]["id"] {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let linked = r["to"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| match &t["toObjectId"] {
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                out.push((from, linked));
+            }
+        }
+        Ok(out)
+    }
+
     pub(super) async fn associations(
         &self,
         kind: &str,
