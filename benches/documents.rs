@@ -147,7 +147,7 @@ fn proposal_bench(n: usize, contact_name: &str) -> Result<()> {
     }
     docx_times.sort();
     println!(
-        "proposal: {n} renders of a two-line quote (template → Markdown → PDF), one after another"
+        "proposal for {contact_name}: {n} renders of a two-line quote (template → Markdown → PDF), one after another"
     );
     println!(
         "  PDF render: median {:.2} ms, p99 {:.2} ms; {} KiB per PDF",
