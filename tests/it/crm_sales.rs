@@ -336,7 +336,7 @@ async fn the_weekly_pipeline_review_reaches_the_manager_with_coverage_and_quiet_
     for line in [
         "Open pipeline: $150,000 in 2 deals; closed won this quarter: $200,000",
         "Coverage of the quota left this quarter: 0.5x",
-        "negotiation: 1 deals, $100,000",
+        "negotiation: 1 deal, $100,000 (Quarry — annual plan)",
         "- Quarry — annual plan ($100,000)",
         "- Helios — pilot ($50,000), quiet 21 days",
     ] {

@@ -27,6 +27,7 @@ mod memory;
 mod memory_api;
 mod memory_upkeep;
 mod research;
+mod roles_e2e;
 mod runtime;
 mod slack;
 mod slack_fixture;

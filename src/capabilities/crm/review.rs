@@ -63,6 +63,15 @@ fn money(v: f64) -> String {
     format!("{}${out}", if whole < 0 { "-" } else { "" })
 }
 
+/// "1 deal", "3 deals".
+fn deals_count(n: usize) -> String {
+    if n == 1 {
+        "1 deal".into()
+    } else {
+        format!("{n} deals")
+    }
+}
+
 /// `crm.review_pipeline`.
 pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
@@ -91,9 +100,9 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
     }
     lines.push(String::new());
     lines.push(format!(
-        "Open pipeline: {} in {} deals; closed won this {period_name}: {}",
+        "Open pipeline: {} in {}; closed won this {period_name}: {}",
         money(open_total),
-        open.len(),
+        deals_count(open.len()),
         money(won)
     ));
     // Coverage as the goal metric has it: against the quota left this quarter (the
@@ -117,7 +126,13 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
         .find(|(m, _)| *m == COVERAGE)
         .map(|(_, v)| v);
     if let Some(c) = coverage {
-        lines.push(format!("Coverage of the quota left this quarter: {c:.1}x"));
+        // One decimal, or two under 0.1 (0.04x is not nothing).
+        let shown = if c > 0.0 && c < 0.1 {
+            format!("{c:.2}")
+        } else {
+            format!("{c:.1}")
+        };
+        lines.push(format!("Coverage of the quota left this quarter: {shown}x"));
     }
     lines.push(String::new());
     for stage in b.pipeline().iter().filter(|s| !is_closed(s)) {
@@ -127,7 +142,19 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
         }
         let sum: f64 = here.iter().map(|d| d.amount).sum();
         by_stage.insert(stage.clone(), json!({"deals": here.len(), "amount": sum}));
-        lines.push(format!("{stage}: {} deals, {}", here.len(), money(sum)));
+        let names: Vec<&str> = here.iter().take(5).map(|d| d.name.as_str()).collect();
+        let more = here.len().saturating_sub(names.len());
+        lines.push(format!(
+            "{stage}: {}, {} ({}{})",
+            deals_count(here.len()),
+            money(sum),
+            names.join("; "),
+            if more > 0 {
+                format!("; {more} more")
+            } else {
+                String::new()
+            }
+        ));
     }
     let stale_before = Utc::now() - Duration::days(STALE_DAYS);
     let (mut closing, mut stale) = (Vec::new(), Vec::new());

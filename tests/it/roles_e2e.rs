@@ -1,0 +1,306 @@
+//! The Sales AE and the CSM at work through the real binary on the demo book of
+//! business, driven only through the HTTP API, as a company would: a new Sales AE
+//! prospects, a prospect answers, a call is booked, a quote is asked for and sent, the
+//! pipeline is reviewed for the manager; the CSM checks in on an account whose usage
+//! fell and sends each customer its quarterly review deck.
+
+use super::common::{NodeProcess, TOKEN, eventually, start_binary_with};
+use serde_json::{Value, json};
+
+async fn send(node: &NodeProcess, path: &str, body: Value) -> Value {
+    let r = node
+        .client()
+        .post(node.url(path))
+        .bearer_auth(&node.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{path}: {status} {v}");
+    v
+}
+
+async fn phase(node: &NodeProcess, who: &str, phase: &str) {
+    let r = node
+        .client()
+        .put(node.url(&format!("/api/v1/employees/{who}/phase")))
+        .bearer_auth(&node.token)
+        .json(&json!({"phase": phase}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+/// The first message in `address`'s inbox that `pick` accepts.
+async fn mail(
+    node: &NodeProcess,
+    address: &str,
+    what: &str,
+    pick: impl Fn(&Value) -> bool,
+) -> Value {
+    eventually(30, what, || async {
+        let inbox = node
+            .get_json(&format!("/api/v1/mail/inbox?address={address}"))
+            .await;
+        inbox["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|m| pick(m)).cloned())
+    })
+    .await
+}
+
+fn from(m: &Value, who: &str) -> bool {
+    m["from"].as_str().unwrap_or("").contains(who)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sales_ae_prospects_books_a_call_and_sends_the_quote_asked_for() {
+    crate::documents::readers();
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    send(
+        &node,
+        "/api/v1/employees",
+        json!({"role": "sales_ae", "name": "Riley Quinn", "manager": {"kind": "human", "name": "Alex Morgan", "email": "alex.morgan@example.com"}}),
+    )
+    .await;
+    phase(&node, "riley.quinn", "autonomous").await;
+    // Riley has no pipeline against its quota: prospecting starts.
+    send(
+        &node,
+        "/api/v1/employees/riley.quinn/events",
+        json!({"kind": "signal.pipeline_low", "source": "test", "payload": {}}),
+    )
+    .await;
+    let ivy = "ivy.chen@cobalt.example";
+    let outreach = mail(&node, ivy, "Riley's outreach to Cobalt", |m| {
+        from(m, "riley.quinn")
+    })
+    .await;
+    assert!(
+        outreach["body"].as_str().unwrap().starts_with("Hi Ivy,"),
+        "{outreach}"
+    );
+    assert!(
+        outreach["body"]
+            .as_str()
+            .unwrap()
+            .contains("Cobalt Security"),
+        "{outreach}"
+    );
+
+    // Ivy is interested: times for a discovery call come back in the thread.
+    let answer = send(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": format!("Ivy Chen <{ivy}>"), "to": "riley.quinn@example.com",
+               "subject": format!("Re: {}", outreach["subject"].as_str().unwrap()),
+               "body": "Sounds interesting, happy to chat.", "in_reply_to": outreach["message_id"]}),
+    )
+    .await;
+    let asked = answer["message_id"].as_str().unwrap().to_string();
+    let offer = mail(&node, ivy, "the times offered", |m| {
+        m["in_reply_to"] == asked.as_str()
+    })
+    .await;
+    let accounts = node.get_json("/api/v1/crm/accounts?limit=100").await;
+    let cobalt = accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["domain"] == "cobalt.example")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deals = node
+        .get_json(&format!("/api/v1/crm/deals?account={cobalt}"))
+        .await;
+    assert_eq!(deals["items"][0]["stage"], "discovery", "{deals}");
+    // She picks the first time: booked, and the invitation reaches her.
+    send(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": ivy, "to": "riley.quinn@example.com", "subject": format!("Re: {}", offer["subject"].as_str().unwrap()),
+               "body": "1 works.", "in_reply_to": offer["message_id"]}),
+    )
+    .await;
+    mail(&node, ivy, "the invitation", |m| {
+        m["subject"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Invitation: Discovery call")
+    })
+    .await;
+
+    // After the call she asks for a quote: the proposal comes attached, the deal takes it.
+    let quote = send(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": format!("Ivy Chen <{ivy}>"), "to": "riley.quinn@example.com",
+               "subject": "Quote", "body": "Thanks for the call. Could you send a quote for 40 seats?"}),
+    )
+    .await;
+    let quote_id = quote["message_id"].as_str().unwrap().to_string();
+    let proposal = mail(&node, ivy, "the proposal", |m| {
+        m["in_reply_to"] == quote_id.as_str()
+    })
+    .await;
+    let document = proposal["attachments"][0]["document"].as_str().unwrap();
+    let pdf = node
+        .client()
+        .get(node.url(&format!("/api/v1/documents/{document}/content")))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = crate::documents::pdf_text(&pdf);
+    assert!(
+        text.contains("Proposal for Cobalt Security") && text.contains("$19,200.00"),
+        "{text}"
+    );
+    let deals = node
+        .get_json(&format!("/api/v1/crm/deals?account={cobalt}"))
+        .await;
+    assert_eq!(deals["items"][0]["stage"], "proposal", "{deals}");
+    assert_eq!(deals["items"][0]["amount"], 19200.0, "{deals}");
+
+    // Monday's planning: the pipeline review reaches the manager.
+    send(
+        &node,
+        "/api/v1/employees/riley.quinn/events",
+        json!({"kind": "cron.tick", "source": "scheduler", "payload": {"schedule": "weekly_strategic_planning"}}),
+    )
+    .await;
+    let review = mail(
+        &node,
+        "alex.morgan@example.com",
+        "the pipeline review",
+        |m| {
+            from(m, "riley.quinn")
+                && m["subject"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("Pipeline review")
+        },
+    )
+    .await;
+    let body = review["body"].as_str().unwrap();
+    assert!(body.contains("Open pipeline: $19,200 in 1 deal;"), "{body}");
+    assert!(
+        body.contains("Coverage of the quota left this quarter: 0.04x"),
+        "{body}"
+    );
+    assert!(body.contains("proposal: 1 deal, $19,200 (Cobalt"), "{body}");
+    node.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_review() {
+    crate::documents::readers();
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    phase(&node, "sam.rivera", "autonomous").await;
+    let accounts = node.get_json("/api/v1/crm/accounts?limit=100").await;
+    let meridian = accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["domain"] == "meridian.example")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Usage had been steady, then drops.
+    let day = |n: i64| (chrono::Utc::now() - chrono::Duration::days(n)).to_rfc3339();
+    let mut items: Vec<Value> = (2..8)
+        .map(|n| json!({"metric": "usage", "value": 0.8, "at": day(n)}))
+        .collect();
+    items.push(json!({"metric": "engagement", "value": 0.6, "at": day(2)}));
+    items.push(json!({"metric": "nps", "value": 30, "at": day(2)}));
+    send(
+        &node,
+        &format!("/api/v1/crm/accounts/{meridian}/metrics"),
+        json!({"items": items}),
+    )
+    .await;
+    send(
+        &node,
+        &format!("/api/v1/crm/accounts/{meridian}/metrics"),
+        json!({"items": [{"metric": "usage", "value": 0.3, "at": day(0)}]}),
+    )
+    .await;
+    // Mail to a customer waits for the manager (the CSM's policy): approved here.
+    let pending = eventually(30, "the check-in awaiting approval", || async {
+        let q = node
+            .get_json("/api/v1/approvals?employee=sam.rivera&status=pending")
+            .await;
+        q["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|a| a["action"]["kind"] == "email.send")
+                .cloned()
+        })
+    })
+    .await;
+    send(
+        &node,
+        &format!(
+            "/api/v1/approvals/{}/approve",
+            pending["id"].as_str().unwrap()
+        ),
+        json!({"by": "priya.shah"}),
+    )
+    .await;
+    let check_in = mail(
+        &node,
+        "jonas.berg@meridian.example",
+        "Sam's check-in",
+        |m| from(m, "sam.rivera"),
+    )
+    .await;
+    assert!(
+        check_in["body"].as_str().unwrap().contains("Jonas"),
+        "{check_in}"
+    );
+
+    // The quarterly reviews come round: each customer's people get their deck and times.
+    send(
+        &node,
+        "/api/v1/employees/sam.rivera/events",
+        json!({"kind": "cron.tick", "source": "scheduler", "payload": {"schedule": "quarterly_business_review"}}),
+    )
+    .await;
+    let deck = mail(
+        &node,
+        "jonas.berg@meridian.example",
+        "Meridian's QBR deck",
+        |m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Quarterly business review: Meridian Travel")
+        },
+    )
+    .await;
+    let document = deck["attachments"][0]["document"].as_str().unwrap();
+    let record = node
+        .get_json(&format!("/api/v1/documents/{document}"))
+        .await;
+    assert_eq!(record["kind"], "qbr");
+    assert_eq!(record["account"], meridian.as_str());
+    let listed = node
+        .get_json("/api/v1/documents?kind=qbr&employee=sam.rivera")
+        .await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        3,
+        "a deck for each of Sam's three customers: {listed}"
+    );
+    node.terminate();
+}
