@@ -202,6 +202,23 @@ async fn a_page_is_read_politely_and_what_it_says_about_an_account_is_kept() {
         .expect("the funding is remembered");
     assert!(funding.object.contains("$40M"), "{funding:?}");
     assert_eq!(funding.source, format!("{base}/news/acme"));
+    // And the account's buying signals, which lead scoring and outreach read.
+    let signals = node
+        .crm()
+        .driver()
+        .account(&acme.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .signals;
+    assert!(
+        signals.iter().any(|s| s == "Acme Robotics raised $40M in a Series B round led by Northstar Ventures"),
+        "{signals:?}"
+    );
+    assert!(
+        signals.iter().all(|s| s.chars().count() <= 91),
+        "{signals:?}"
+    );
 
     // What a polite reader does not read, each with its reason.
     let refused = |path: &'static str| {

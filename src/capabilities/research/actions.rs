@@ -16,6 +16,24 @@ use serde_json::{Value as Json, json};
 const TEXT_KEPT: usize = 4000;
 /// Facts kept from one page at most.
 const FACTS_PER_PAGE: usize = 8;
+/// Buying signals an account keeps at most.
+const MAX_SIGNALS: usize = 8;
+/// Longest signal, in characters.
+const SIGNAL_CHARS: usize = 90;
+
+/// A sentence as a buying signal: its first clause, at most [`SIGNAL_CHARS`].
+fn signal_of(sentence: &str) -> String {
+    let clause = sentence.split([',', ';']).next().unwrap_or(sentence).trim();
+    if clause.chars().count() <= SIGNAL_CHARS {
+        clause.to_string()
+    } else {
+        let cut: String = clause.chars().take(SIGNAL_CHARS).collect();
+        match cut.rsplit_once(' ') {
+            Some((head, _)) => format!("{head}…"),
+            None => cut,
+        }
+    }
+}
 
 /// The research action kinds that have drivers.
 pub(super) fn kinds() -> Vec<ActionKind> {
@@ -23,7 +41,7 @@ pub(super) fn kinds() -> Vec<ActionKind> {
     vec![
         ActionKind::new(
             "research.fetch",
-            "Reads a web page (robots.txt obeyed; HTML or plain text; size, time and redirect limits); with `account`, what it says about the account's funding, hiring and news is kept as facts with the page as their source.",
+            "Reads a web page (robots.txt obeyed; HTML or plain text; size, time and redirect limits); with `account`, what it says about the account's funding, hiring and news is kept as facts with the page as their source, and as the account's buying signals.",
             false,
             |a| Box::pin(fetch(a)),
         )
@@ -82,6 +100,27 @@ async fn fetch(a: &Act<'_>) -> Result<Json, CapabilityError> {
             })
             .collect();
         a.hands.store.put_facts(&a.hands.tenant, &facts).await?;
+        // What was learnt is also the account's buying signals, which lead scoring and
+        // outreach read: each topic's first sentence, shortened, once.
+        let mut signals = acc.signals.clone();
+        for f in &facts {
+            let short = signal_of(&f.object);
+            if !signals.iter().any(|s| s.eq_ignore_ascii_case(&short))
+                && signals.len() < MAX_SIGNALS
+            {
+                signals.push(short);
+            }
+        }
+        if signals != acc.signals {
+            let patch = crate::capabilities::crm::AccountPatch {
+                signals: Some(signals),
+                ..Default::default()
+            };
+            Books::of(a.hands)
+                .driver()
+                .update_account(&acc.id, patch)
+                .await?;
+        }
         learned = facts
             .into_iter()
             .map(|f| json!({"subject": f.subject, "predicate": f.predicate, "object": f.object, "source": f.source}))
