@@ -38,6 +38,9 @@ pub enum Input {
         action: u64,
         /// Whether it worked.
         success: bool,
+        /// The outcome as a wait sees it: an `empla.outcome` event with the action's
+        /// `action_id`, `kind`, `status` and `result`.
+        event: Perceived,
     },
     /// Explicit feedback on the latest action: a rating 0..=1 and/or a correction such
     /// as "too formal".

@@ -163,6 +163,7 @@ impl Mind {
             StdRng::seed_from_u64(self.seed ^ self.cycles.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut out = Vec::new();
         let mut agenda: Vec<Perceived> = Vec::new();
+        let mut outcomes: Vec<Perceived> = Vec::new();
         match input {
             Input::Event(e) => {
                 self.perceive(&e, s);
@@ -174,7 +175,13 @@ impl Mind {
                 approved,
                 reason,
             } => self.decided(s, action, approved, reason, &mut out),
-            Input::Outcome { action, success } => {
+            Input::Outcome {
+                action,
+                success,
+                event,
+            } => {
+                // A plan may wait for an action's outcome to read its result.
+                outcomes.push(event);
                 if let Some(i) = self
                     .intentions
                     .iter()
@@ -225,6 +232,9 @@ impl Mind {
             });
         }
         self.time_out(s, &mut out);
+        for event in &outcomes {
+            self.match_waits(s, event, &mut out);
+        }
         for event in &agenda {
             self.match_waits(s, event, &mut out);
             self.adopt_triggered(s, event, &mut rng, &mut out);

@@ -159,6 +159,22 @@ async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(
         settled(&node, id, 1).await,
         vec![("crm.find_leads".to_string(), ActionStatus::Done)]
     );
+    // The outreach researches the company and logs the task first; in the assisted
+    // phase each step waits for the manager in turn.
+    for kind in ["research.search", "crm.log_activity"] {
+        let queue = pending(&node, id, 1).await;
+        assert_eq!(queue[0].action["kind"], kind);
+        node.decide(queue[0].id, true, "dana", None).await.unwrap();
+        eventually(20, &format!("{kind} to run"), || async {
+            let q = node
+                .approvals(Some(id), Some(ApprovalStatus::Pending), 10)
+                .await
+                .unwrap();
+            (q.first().map(|a| a.action["kind"].clone()) != Some(serde_json::json!(kind)))
+                .then_some(())
+        })
+        .await;
+    }
     let queue = pending(&node, id, 1).await;
     assert_eq!(queue[0].action["kind"], "email.send");
     assert_eq!(queue[0].action["plan"], "reach_out_to_lead");
@@ -174,7 +190,7 @@ async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(
         s.intentions
     );
     assert_eq!(s.intentions[0].plan, "reach_out_to_lead");
-    assert_eq!(s.today.approvals_requested, 2);
+    assert_eq!(s.today.approvals_requested, 4);
 
     // Every decision is in episodic memory, caused by the event that led to it.
     let eps = node.episodes(id, 200, None).await.unwrap();

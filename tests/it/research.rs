@@ -29,6 +29,9 @@ const ARTICLE: &str = r#"<!doctype html><html><head><title>Acme Robotics raises 
 async fn site() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let seen = asked.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let article = format!("{base}/news/acme");
     let app = Router::new()
         .route(
             "/robots.txt",
@@ -60,6 +63,7 @@ async fn site() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
             "/search",
             get(move |Query(q): Query<HashMap<String, String>>| {
                 let seen = seen.clone();
+                let article = article.clone();
                 async move {
                     seen.lock().unwrap().push(q.clone());
                     if q.get("format").map(String::as_str) != Some("json") {
@@ -69,7 +73,7 @@ async fn site() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
                         "query": q.get("q"),
                         "number_of_results": 2,
                         "results": [
-                            {"url": "https://news.example/acme-series-b", "title": "Acme Robotics raises $40M", "content": "The Series B will fund European expansion.", "engine": "duckduckgo", "score": 1.0},
+                            {"url": article, "title": "Acme Robotics raises $40M", "content": "The Series B will fund European expansion.", "engine": "duckduckgo", "score": 1.0},
                             {"url": "https://acme.example/careers", "title": "Careers at Acme", "content": "30 open roles in engineering.", "engine": "bing", "score": 0.5}
                         ],
                         "answers": [], "suggestions": []
@@ -78,8 +82,6 @@ async fn site() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (base, asked)
 }
@@ -306,7 +308,7 @@ async fn search_asks_searxng_or_says_it_searched_only_the_crm_and_memory() {
     .await;
     assert_eq!(status, ActionStatus::Done, "{r}");
     assert_eq!(r["provider"], "searxng");
-    assert_eq!(r["results"][0]["url"], "https://news.example/acme-series-b");
+    assert_eq!(r["results"][0]["url"], format!("{base}/news/acme"));
     assert_eq!(
         r["results"][0]["snippet"],
         "The Series B will fund European expansion."
@@ -353,6 +355,79 @@ async fn search_asks_searxng_or_says_it_searched_only_the_crm_and_memory() {
             .as_str()
             .unwrap()
             .contains("Raised a Series B")
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outreach_names_what_research_found_about_the_company() {
+    let (base, _) = site().await;
+    let s = common::sqlite().await;
+    let node = Node::start_with_store(s.store.clone(), options("research-outreach", &base))
+        .await
+        .unwrap();
+    let jordan = ae(&node).await;
+    let crm = node.crm();
+    let acme = crm
+        .create_account(empla::capabilities::crm::NewAccount {
+            name: "Acme Robotics".into(),
+            domain: Some("acme-robotics.example".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sarah = crm
+        .create_contact(empla::capabilities::crm::NewContact {
+            name: "Sarah Chen".into(),
+            email: "sarah.chen@acme-robotics.example".into(),
+            account: Some(acme.id.clone()),
+            role: Some("champion".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // A lead with no signal in the CRM: the research finds one before Jordan writes.
+    node.submit_event(
+        jordan,
+        NewEvent {
+            kind: "crm.lead".into(),
+            source: "crm".into(),
+            payload: json!({
+                "lead": "Sarah Chen <sarah.chen@acme-robotics.example>", "name": "Sarah Chen",
+                "first_name": "Sarah", "email": "sarah.chen@acme-robotics.example",
+                "contact": sarah.id, "company": "Acme Robotics", "account": acme.id,
+                "signal": null, "score": 0.8,
+            }),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let outreach = eventually(20, "the outreach", || async {
+        node.mail_inbox("sarah.chen@acme-robotics.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        outreach.body.contains(
+            "I noticed the news at Acme Robotics (Acme Robotics raised $40M in a Series B round led by Northstar Ventures)"
+        ),
+        "{}",
+        outreach.body
+    );
+    let signals = crm
+        .driver()
+        .account(&acme.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .signals;
+    assert!(
+        !signals.is_empty(),
+        "the research joined the account's signals"
     );
     node.shutdown().await;
 }

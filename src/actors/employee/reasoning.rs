@@ -140,14 +140,22 @@ pub(crate) fn input_for(event: &Event, snapshot: &mut Snapshot) -> Input {
                 return Input::Tick;
             };
             snapshot.outbox.remove(&action);
+            let perceived = Perceived {
+                id: event.id.to_string(),
+                kind: event.kind.clone(),
+                source: event.source.clone(),
+                payload: event.payload.clone(),
+            };
             match p["status"].as_str() {
                 Some("done") => Input::Outcome {
                     action,
                     success: true,
+                    event: perceived,
                 },
                 Some("failed") => Input::Outcome {
                     action,
                     success: false,
+                    event: perceived,
                 },
                 _ => Input::Tick,
             }

@@ -1,10 +1,11 @@
 //! `research.fetch` (a page read, what it says about an account kept as facts) and
 //! `research.search` (the web, or the CRM and memory when no provider is configured).
 
+use super::fetch::Page as WebPage;
 use super::learn;
 use super::search::{Hit, searx};
-use crate::capabilities::crm::Books;
 use crate::capabilities::crm::actions::named;
+use crate::capabilities::crm::{Account, Books};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::{CapabilityError, param};
 use crate::memory::{Mode, NewFact, Recall, Viewer, Visibility};
@@ -51,81 +52,104 @@ pub(super) fn kinds() -> Vec<ActionKind> {
         ]),
         ActionKind::new(
             "research.search",
-            "Searches the web through the configured SearXNG instance; with none, the CRM, shared knowledge and the employee's memory (and says so).",
+            "Searches the web through the configured SearXNG instance (with `account`, the best results are read and what they say about the account kept, as `research.fetch` does; `signal` answers the account's newest buying signal); with none, or with it unreachable, the CRM, shared knowledge and the employee's memory (and says so).",
             false,
             |a| Box::pin(search(a)),
         )
         .params(vec![
             Param::required("query", Text),
             Param::optional("count", Integer),
+            Param::optional("account", Text),
         ]),
     ]
 }
 
+/// The account a research action names by `account`, if it names one.
+async fn account_param(a: &Act<'_>) -> Result<Option<Account>, CapabilityError> {
+    match param(&a.entry.params, "account") {
+        Some(key) => Ok(Some(named(&Books::of(a.hands), key).await?.0.ok_or_else(
+            || {
+                CapabilityError::Invalid(format!(
+                    "no account {key:?} in the CRM; name one by id, domain or a contact's address"
+                ))
+            },
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// What `page` says about `acc`, kept: facts in semantic memory (source: the page) and
+/// each topic's first clause among the account's buying signals, which lead scoring
+/// and outreach read. Answers the facts kept and the signals added.
+async fn learn_from(
+    a: &Act<'_>,
+    acc: &mut Account,
+    page: &WebPage,
+) -> Result<(Vec<Json>, Vec<String>), CapabilityError> {
+    let team = a
+        .hands
+        .store
+        .employee(&a.hands.tenant, a.me.id)
+        .await?
+        .map(|e| e.team);
+    let now = Utc::now();
+    let facts: Vec<NewFact> = learn::about(&acc.name, &page.title, &page.text, FACTS_PER_PAGE)
+        .into_iter()
+        .map(|(topic, sentence)| NewFact {
+            subject: acc.name.clone(),
+            predicate: topic.to_string(),
+            object: sentence,
+            confidence: 0.7,
+            source: page.url.clone(),
+            visibility: Visibility::Company,
+            owner: Some(a.me.id),
+            team: team.clone(),
+            at: now,
+        })
+        .collect();
+    a.hands.store.put_facts(&a.hands.tenant, &facts).await?;
+    let mut added = Vec::new();
+    for f in &facts {
+        let short = signal_of(&f.object);
+        let known = acc
+            .signals
+            .iter()
+            .chain(&added)
+            .any(|s| s.eq_ignore_ascii_case(&short));
+        if !known && acc.signals.len() + added.len() < MAX_SIGNALS {
+            added.push(short);
+        }
+    }
+    if !added.is_empty() {
+        let mut signals = acc.signals.clone();
+        signals.extend(added.iter().cloned());
+        let patch = crate::capabilities::crm::AccountPatch {
+            signals: Some(signals.clone()),
+            ..Default::default()
+        };
+        Books::of(a.hands)
+            .driver()
+            .update_account(&acc.id, patch)
+            .await?;
+        acc.signals = signals;
+    }
+    let kept = facts
+        .into_iter()
+        .map(|f| json!({"subject": f.subject, "predicate": f.predicate, "object": f.object, "source": f.source}))
+        .collect();
+    Ok((kept, added))
+}
+
 /// `research.fetch`.
 async fn fetch(a: &Act<'_>) -> Result<Json, CapabilityError> {
-    let p = &a.entry.params;
-    let url = param(p, "url")
+    let url = param(&a.entry.params, "url")
         .ok_or_else(|| CapabilityError::Invalid("`research.fetch` needs `url`".into()))?;
-    let account = match param(p, "account") {
-        Some(key) => Some(named(&Books::of(a.hands), key).await?.0.ok_or_else(|| {
-            CapabilityError::Invalid(format!(
-                "no account {key:?} in the CRM; name one by id, domain or a contact's address"
-            ))
-        })?),
-        None => None,
-    };
+    let mut account = account_param(a).await?;
     let page = a.hands.research.reader().fetch(url).await?;
-    let mut learned = Vec::new();
-    if let Some(acc) = &account {
-        let now = Utc::now();
-        let team = a
-            .hands
-            .store
-            .employee(&a.hands.tenant, a.me.id)
-            .await?
-            .map(|e| e.team);
-        let facts: Vec<NewFact> = learn::about(&acc.name, &page.title, &page.text, FACTS_PER_PAGE)
-            .into_iter()
-            .map(|(topic, sentence)| NewFact {
-                subject: acc.name.clone(),
-                predicate: topic.to_string(),
-                object: sentence,
-                confidence: 0.7,
-                source: page.url.clone(),
-                visibility: Visibility::Company,
-                owner: Some(a.me.id),
-                team: team.clone(),
-                at: now,
-            })
-            .collect();
-        a.hands.store.put_facts(&a.hands.tenant, &facts).await?;
-        // What was learnt is also the account's buying signals, which lead scoring and
-        // outreach read: each topic's first sentence, shortened, once.
-        let mut signals = acc.signals.clone();
-        for f in &facts {
-            let short = signal_of(&f.object);
-            if !signals.iter().any(|s| s.eq_ignore_ascii_case(&short))
-                && signals.len() < MAX_SIGNALS
-            {
-                signals.push(short);
-            }
-        }
-        if signals != acc.signals {
-            let patch = crate::capabilities::crm::AccountPatch {
-                signals: Some(signals),
-                ..Default::default()
-            };
-            Books::of(a.hands)
-                .driver()
-                .update_account(&acc.id, patch)
-                .await?;
-        }
-        learned = facts
-            .into_iter()
-            .map(|f| json!({"subject": f.subject, "predicate": f.predicate, "object": f.object, "source": f.source}))
-            .collect();
-    }
+    let learned = match account.as_mut() {
+        Some(acc) => learn_from(a, acc, &page).await?.0,
+        None => Vec::new(),
+    };
     Ok(json!({
         "url": page.url,
         "title": page.title,
@@ -136,7 +160,14 @@ async fn fetch(a: &Act<'_>) -> Result<Json, CapabilityError> {
     }))
 }
 
-/// `research.search`.
+/// Web results read for an account, at most.
+const PAGES_READ: usize = 2;
+
+/// `research.search`. With `account` and a web provider, the best results are read
+/// (politely) and what they say about the account is kept; the answer's `signal` is the
+/// account's newest buying signal, for the outreach that follows. A provider that
+/// cannot be reached is reported in `note`, and the search falls back on what the node
+/// has: research informs the work, it does not stop it.
 async fn search(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let p = &a.entry.params;
     let q = param(p, "query")
@@ -146,11 +177,31 @@ async fn search(a: &Act<'_>) -> Result<Json, CapabilityError> {
         .or_else(|| param(p, "count").and_then(|c| c.parse().ok()))
         .unwrap_or(5)
         .clamp(1, 50) as usize;
+    let mut account = account_param(a).await?;
     let reader = a.hands.research.reader();
     let base = reader.config().search_url.trim();
+    let mut unreachable = None;
     if !base.is_empty() {
-        let hits = searx(reader, base, q, count).await?;
-        return Ok(json!({"query": q, "provider": "searxng", "results": hits}));
+        match searx(reader, base, q, count).await {
+            Ok(hits) => {
+                let (mut learnt, mut skipped) = (Vec::new(), Vec::new());
+                if let Some(acc) = account.as_mut() {
+                    for hit in hits.iter().take(PAGES_READ) {
+                        match reader.fetch(&hit.url).await {
+                            Ok(page) => learnt.extend(learn_from(a, acc, &page).await?.1),
+                            Err(e) => skipped.push(json!({"url": hit.url, "why": e.to_string()})),
+                        }
+                    }
+                }
+                return Ok(json!({
+                    "query": q, "provider": "searxng", "results": hits,
+                    "learnt": learnt, "skipped": skipped,
+                    "signal": account.as_ref().and_then(|acc| acc.signals.last()),
+                }));
+            }
+            Err(e @ super::ResearchError::Unreachable(_)) => unreachable = Some(e.to_string()),
+            Err(e) => return Err(e.into()),
+        }
     }
     let mut hits = crm_hits(a, q, count).await?;
     let viewer = Viewer {
@@ -180,11 +231,16 @@ async fn search(a: &Act<'_>) -> Result<Json, CapabilityError> {
         snippet: i.text,
     }));
     hits.truncate(count);
+    let note = match unreachable {
+        Some(why) => format!("{why}; this searched the CRM, shared knowledge and memory only"),
+        None => "no web search is configured (`[research] search_url`); this searched the CRM, shared knowledge and memory only".into(),
+    };
     Ok(json!({
         "query": q,
         "provider": "none",
-        "note": "no web search is configured (`[research] search_url`); this searched the CRM, shared knowledge and memory only",
+        "note": note,
         "results": hits,
+        "signal": account.as_ref().and_then(|acc| acc.signals.last()),
     }))
 }
 
