@@ -172,3 +172,51 @@ fn a_wait_until_a_time_goes_on_then_with_the_event_the_last_wait_saw() {
     );
     assert!(w.mind.intentions.is_empty());
 }
+
+#[test]
+fn the_shipped_outreach_researches_first_and_its_follow_ups_follow_the_outreach() {
+    let r = role();
+    let spec = PlaybookSpec {
+        plans: r.plans.clone(),
+        triggers: r.triggers.clone(),
+        policies: r.policies.clone(),
+        promotion: Default::default(),
+    };
+    let goals: Vec<&str> = r.goals.iter().map(|g| g.id.as_str()).collect();
+    let mut w = World::new(Phase::Autonomous);
+    w.pb = Playbook::compile(&spec, &goals, 8).expect("the shipped role compiles");
+    let lead = json!({
+        "lead": "Sarah Chen <sarah@acme.example>", "first_name": "Sarah", "name": "Sarah Chen",
+        "email": "sarah@acme.example", "contact": "c1", "company": "Acme", "account": "a1",
+        "signal": "Hiring 12 sales reps", "score": 0.8,
+    });
+    let first = sent(&w.run(ev("crm.lead", lead)));
+    assert_eq!(first.len(), 1, "research comes first: {first:?}");
+    assert_eq!(first[0].0, "research.search");
+    // The research found news: the outreach names it, after the task is logged.
+    let outcome = Perceived {
+        id: "o1".into(),
+        kind: "empla.outcome".into(),
+        source: "outbox".into(),
+        payload: json!({"action_id": first[0].2, "kind": "research.search", "status": "done",
+            "result": {"query": "Acme", "learnt": ["Acme raised $40M"]}}),
+    };
+    let next = sent(&w.run(Input::Outcome {
+        action: first[0].2,
+        success: true,
+        event: outcome,
+    }));
+    let kinds: Vec<&str> = next.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(kinds, ["crm.log_activity", "email.send"]);
+    let body = next[1].1["body"].as_str().unwrap();
+    assert!(
+        body.contains("I noticed the news at Acme (Acme raised $40M)"),
+        "{body}"
+    );
+    // Silence: the follow-up answers the outreach itself, in its thread.
+    w.now += Duration::days(3) + Duration::minutes(1);
+    let touch = sent(&w.run(Input::Tick));
+    assert_eq!(touch.len(), 1, "{touch:?}");
+    assert_eq!(touch[0].0, "email.reply");
+    assert_eq!(touch[0].1["follows"], next[1].2.to_string());
+}
