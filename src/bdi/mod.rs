@@ -210,6 +210,19 @@ impl Mind {
             }
             Input::SetPhase(p) => {
                 if p != self.phase {
+                    // What was adopted while shadowing only ever proposed: out of the
+                    // shadow the employee starts afresh, and the signals that hold
+                    // fire again for it to act on.
+                    if self.phase == Phase::Shadow {
+                        for it in std::mem::take(&mut self.intentions) {
+                            out.push(Decision::Drop {
+                                intention: it.id,
+                                plan: it.plan,
+                                reason: "adopted while shadowing, its actions only proposed; the employee starts afresh out of the shadow".into(),
+                            });
+                        }
+                        self.watch.rearm();
+                    }
                     self.phase = p;
                     self.agreement = Agreement::default();
                 }

@@ -138,6 +138,11 @@ pub struct Watch {
 pub type Raised = (String, serde_json::Value);
 
 impl Watch {
+    /// Forgets which signals are firing, so those whose condition holds fire again.
+    pub fn rearm(&mut self) {
+        self.firing.clear();
+    }
+
     /// How many signals (or signal:item pairs) are firing.
     pub(super) fn firing_len(&self) -> usize {
         self.firing.len()

@@ -220,3 +220,31 @@ fn the_shipped_outreach_researches_first_and_its_follow_ups_follow_the_outreach(
     assert_eq!(touch[0].0, "email.reply");
     assert_eq!(touch[0].1["follows"], next[1].2.to_string());
 }
+
+#[test]
+fn out_of_the_shadow_the_employee_starts_afresh_on_what_still_holds() {
+    let mut w = World::new(Phase::Shadow);
+    w.run(metric(3.4));
+    let shadowed = acts(&w.run(metric(2.1)));
+    assert!(
+        shadowed.iter().all(|(_, d)| *d == Disposition::Propose),
+        "{shadowed:?}"
+    );
+    assert!(!w.mind.intentions.is_empty());
+    // Promoted: the proposals' intentions go, and the low coverage is acted on for real.
+    let d = w.run(Input::SetPhase(Phase::Autonomous));
+    assert!(
+        d.iter()
+            .any(|x| matches!(x, Decision::Drop { plan, .. } if plan == "prospect_for_pipeline")),
+        "{d:?}"
+    );
+    assert!(
+        d.iter()
+            .any(|x| matches!(x, Decision::Signal { kind, .. } if kind == "signal.pipeline_low")),
+        "{d:?}"
+    );
+    assert_eq!(
+        acts(&d).first(),
+        Some(&("crm.find_leads".to_string(), Disposition::Execute))
+    );
+}
