@@ -251,6 +251,8 @@ async fn response_time_runs_from_the_mail_a_contact_waited_on_to_the_answer(s: &
 async fn the_weekly_pipeline_review_reaches_the_manager_with_coverage_and_quiet_deals(
     s: &TestStore,
 ) {
+    // The review is a PDF too (fonts and readers installed once).
+    crate::documents::readers();
     let node = Node::start_with_store(s.store.clone(), common::options("crm-review"))
         .await
         .unwrap();
@@ -346,6 +348,27 @@ async fn the_weekly_pipeline_review_reaches_the_manager_with_coverage_and_quiet_
             review.body
         );
     }
+    // The same review is a report document, attached as a PDF.
+    let document = review.attachments[0]
+        .document
+        .clone()
+        .expect("the report attached");
+    let record = node.document(&document).await.unwrap().unwrap();
+    assert_eq!(record.kind, "report");
+    let pdf = node
+        .document_content(&document, empla::capabilities::documents::Format::Pdf)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = crate::documents::pdf_text(&pdf);
+    assert!(
+        text.contains("Coverage of the quota left this quarter: 0.5x"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Helios — pilot ($50,000), quiet 21 days"),
+        "{text}"
+    );
     node.shutdown().await;
 }
 

@@ -193,6 +193,34 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
         }
     }
     let report = lines.join("\n");
+    // The review is also a report document, attached to the manager's mail.
+    let title = format!("Pipeline review: {period_name} to {end}");
+    let doc = a
+        .hands
+        .documents
+        .write(
+            &a.hands.store,
+            &a.hands.tenant,
+            a.me.id,
+            Some(&a.entry.key),
+            "report.md.j2",
+            crate::capabilities::documents::Draft {
+                kind: "report",
+                title: title.clone(),
+                series: format!("pipeline_review:{}", a.me.id),
+                account: None,
+                deal: None,
+                contact: None,
+                context: json!({
+                    "title": title,
+                    "me": crate::capabilities::documents::author(a).await?,
+                    "date": today.format("%-d %B %Y").to_string(),
+                    "body": crate::capabilities::documents::report_markdown(&report),
+                }),
+                facts: json!({"open_amount": open_total, "closed_won": won, "coverage": coverage}),
+            },
+        )
+        .await?;
     let sent_to = match a.manager {
         Some(Manager::Human { name, email }) => Some(format!("{name} <{email}>")),
         Some(Manager::Employee { id }) => a.hands.sender(*id).await?.map(|(s, _)| s.mailbox()),
@@ -200,18 +228,17 @@ pub(super) async fn review_pipeline(a: &Act<'_>) -> Result<Json, CapabilityError
     };
     if let Some(to) = &sent_to {
         let body = format!("Hi,\n\n{report}\n\n{}", a.me.name);
-        let m = own_mail(
+        let mut m = own_mail(a.hands, a.me, a.entry, to.clone(), title.clone(), body);
+        m.attachments = crate::capabilities::email::actions::attachments(
             a.hands,
             a.me,
-            a.entry,
-            to.clone(),
-            format!("Pipeline review: {period_name} to {end}"),
-            body,
-        );
+            &json!({"attach": [doc.id]}),
+        )
+        .await?;
         deliver_mail(a.hands, &m).await?;
     }
     Ok(json!({
-        "period": period_name, "from": start, "to": end, "open_deals": open.len(), "open_amount": open_total,
+        "document": doc.id, "period": period_name, "from": start, "to": end, "open_deals": open.len(), "open_amount": open_total,
         "closed_won": won, "coverage": coverage, "by_stage": by_stage, "closing": closing, "stale": stale,
         "report": report, "sent_to": sent_to,
     }))

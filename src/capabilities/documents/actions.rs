@@ -50,7 +50,7 @@ pub(super) fn kinds() -> Vec<ActionKind> {
 }
 
 /// The writer as documents show them: name, title, address, and the persona's style.
-pub(super) async fn author(a: &Act<'_>) -> Result<Json, CapabilityError> {
+pub(crate) async fn author(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let profile = a.hands.store.employee(&a.hands.tenant, a.me.id).await?;
     Ok(match profile {
         Some(p) => json!({

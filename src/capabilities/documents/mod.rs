@@ -17,6 +17,7 @@ mod qbr;
 pub mod quote;
 
 pub use crate::store::{Document, DocumentFilter};
+pub(crate) use actions::author;
 pub use config::{DocumentsConfig, PriceItem};
 
 use super::registry::ActionKind;
@@ -29,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The built-in templates, by file name; a file of the same name in the templates
 /// directory replaces one.
-const BUILT_IN: [(&str, &str); 2] = [
+const BUILT_IN: [(&str, &str); 3] = [
     (
         "proposal.md.j2",
         include_str!("../../../config/documents/proposal.md.j2"),
@@ -38,7 +39,29 @@ const BUILT_IN: [(&str, &str); 2] = [
         "qbr.md.j2",
         include_str!("../../../config/documents/qbr.md.j2"),
     ),
+    (
+        "report.md.j2",
+        include_str!("../../../config/documents/report.md.j2"),
+    ),
 ];
+
+/// Plain report text as Markdown: each line its own paragraph, `- ` lines a list.
+pub fn report_markdown(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("- ") {
+            out.push_str(line);
+            out.push('\n');
+        } else if !line.trim().is_empty() {
+            if out.ends_with('\n') && !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            out.push_str(line);
+            out.push_str("\n\n");
+        }
+    }
+    out
+}
 
 /// The formats a document is served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
