@@ -94,6 +94,22 @@ type Row = (
     i64,
 );
 
+/// A [`Row`] and the document's Markdown.
+type RowWithText = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    String,
+);
+
 fn document(r: Row) -> Result<Document, StoreError> {
     Ok(Document {
         id: r.0,
@@ -223,6 +239,32 @@ impl Store {
                 .fetch_optional(pool)
                 .await
         })?)
+    }
+
+    /// The newest version of a series: its record and Markdown.
+    pub async fn latest_in_series(
+        &self,
+        tenant: &TenantId,
+        series: &str,
+    ) -> Result<Option<(Document, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, markdown FROM documents WHERE tenant = $1 AND series = $2 \
+             ORDER BY version DESC LIMIT 1"
+        );
+        let found: Option<RowWithText> = with_pool!(self, read, |pool| {
+            sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(tenant.as_str())
+                .bind(series)
+                .fetch_optional(pool)
+                .await
+        })?;
+        found
+            .map(|r| {
+                let markdown = r.11.clone();
+                document((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))
+                    .map(|d| (d, markdown))
+            })
+            .transpose()
     }
 
     /// Documents, newest first.

@@ -28,6 +28,7 @@ mod memory_api;
 mod memory_upkeep;
 mod research;
 mod roles_e2e;
+mod running_documents;
 mod runtime;
 mod slack;
 mod slack_fixture;

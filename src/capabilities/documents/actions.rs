@@ -37,6 +37,16 @@ pub(super) fn kinds() -> Vec<ActionKind> {
         ])
         .one_of(&["contact", "account"]),
         ActionKind::new(
+            "documents.append",
+            "Appends a dated entry to a running document (e.g. \"feature requests\"), started on its first entry; each entry is a new version.",
+            true,
+            |a| Box::pin(append(a)),
+        )
+        .params(vec![
+            Param::required("document", Text),
+            Param::required("entry", Text),
+        ]),
+        ActionKind::new(
             "documents.qbr",
             "Writes the quarterly business review deck (a PDF page per slide: health and usage over the quarter, commercials, issues, action items) of `account`, or of every customer account the employee owns; each deck tells the employee `documents.qbr_ready`.",
             true,
@@ -198,4 +208,54 @@ async fn record_on_deal(
     )
     .await?;
     Ok(updated.stage)
+}
+
+/// `documents.append`.
+async fn append(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let p = &a.entry.params;
+    let name = param(p, "document").ok_or_else(|| {
+        CapabilityError::Invalid(
+            "`documents.append` needs `document`, the running document's name".into(),
+        )
+    })?;
+    let entry = param(p, "entry").ok_or_else(|| {
+        CapabilityError::Invalid("`documents.append` needs `entry`, the text to add".into())
+    })?;
+    let (hands, tenant) = (a.hands, &a.hands.tenant);
+    let series = format!("running:{}", name.to_lowercase());
+    let previous = hands.store.latest_in_series(tenant, &series).await?;
+    let mut markdown = match &previous {
+        Some((_, text)) => text.trim_end().to_string(),
+        None => format!("# {name}\n"),
+    };
+    // One line per entry: its date and who added it, then the text on one line.
+    let line = entry.split_whitespace().collect::<Vec<_>>().join(" ");
+    markdown.push_str(&format!(
+        "\n- {}, {}: {line}",
+        Utc::now().date_naive(),
+        a.me.name
+    ));
+    markdown.push('\n');
+    let entries = markdown.lines().filter(|l| l.starts_with("- ")).count();
+    let pdf = hands.documents.pdf(name, &markdown)?;
+    let doc = hands
+        .store
+        .put_document(
+            tenant,
+            &crate::store::NewDocument {
+                kind: "log".into(),
+                title: name.to_string(),
+                series,
+                employee: a.me.id,
+                account: None,
+                deal: None,
+                contact: None,
+                action_key: Some(a.entry.key.clone()),
+                markdown,
+                pdf,
+                facts: json!({"entries": entries}),
+            },
+        )
+        .await?;
+    Ok(json!({"document": doc.id, "version": doc.version, "entries": entries}))
 }

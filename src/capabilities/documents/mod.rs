@@ -5,8 +5,10 @@
 //! the employee, the account, the deal and the contact it was written for. Mail carries
 //! a document as a PDF attachment (`email.reply` with `attach` or `attach_from`).
 //!
-//! The PM's running documents (`documents.status_report`, `documents.collect`,
-//! `documents.append`) are declared here ahead of their drivers.
+//! Running documents (`documents.append`: a log such as "feature requests", one dated
+//! entry per line) are kept the same way, each entry a new version. The PM's
+//! `documents.status_report` and `documents.collect` are declared here ahead of their
+//! drivers.
 
 mod actions;
 pub mod config;
@@ -351,11 +353,6 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         ActionKind::without_driver(
             "documents.collect",
             "Collects what sources say over a period into one document.",
-            true,
-        ),
-        ActionKind::without_driver(
-            "documents.append",
-            "Appends an entry to a running document.",
             true,
         ),
     ]);
