@@ -616,7 +616,10 @@ mod tests {
     #[test]
     fn a_kind_without_a_driver_and_a_placeholder_recipient_are_warnings() {
         let r = ActionRegistry::builtin();
-        let f = r.check_step("research.company", &step(&[("name", json!("Northwind"))]));
+        let f = r.check_step(
+            "documents.collect",
+            &step(&[("sources", json!(["customer feedback"]))]),
+        );
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(!f[0].error && f[0].message.starts_with("no driver yet"));
         let f = r.check_step(

@@ -101,6 +101,11 @@ trigger = { event = "manual.read" }
 steps = [{ action = "research.fetch", params = { url = "{{ event.payload.url }}", account = "{{ event.payload.account | default('') }}" } }]
 
 [[plans]]
+name = "about_company"
+trigger = { event = "manual.company" }
+steps = [{ action = "research.company", params = { name = "{{ event.payload.name }}" } }]
+
+[[plans]]
 name = "look_up"
 trigger = { event = "manual.search" }
 steps = [{ action = "research.search", params = { query = "{{ event.payload.query }}", count = 5 } }]
@@ -221,6 +226,27 @@ async fn a_page_is_read_politely_and_what_it_says_about_an_account_is_kept() {
         signals.iter().all(|s| s.chars().count() <= 91),
         "{signals:?}"
     );
+    // What is known about Acme, gathered: the CRM record and the facts with sources.
+    let (status, known) = run(&node, jordan, "company", json!({"name": "acme robotics"})).await;
+    assert_eq!(status, ActionStatus::Done, "{known}");
+    assert_eq!(known["name"], "Acme Robotics");
+    assert_eq!(known["account"]["id"], acme.id.as_str());
+    assert!(
+        known["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["predicate"] == "funding" && f["source"] == format!("{base}/news/acme")),
+        "{known}"
+    );
+    assert!(
+        known["web"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("no web search is configured")
+    );
+    let (_, unknown) = run(&node, jordan, "company", json!({"name": "Globex"})).await;
+    assert_eq!(unknown["known"], false, "{unknown}");
 
     // What a polite reader does not read, each with its reason.
     let refused = |path: &'static str| {

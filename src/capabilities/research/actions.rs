@@ -51,6 +51,13 @@ pub(super) fn kinds() -> Vec<ActionKind> {
             Param::optional("account", Text),
         ]),
         ActionKind::new(
+            "research.company",
+            "What is known about a company (`name`: its name, domain, or a contact's address): its CRM record, people and open deals, the facts remembered about it with their sources, and the web's latest when a search provider is configured.",
+            false,
+            |a| Box::pin(company(a)),
+        )
+        .params(vec![Param::required("name", Text)]),
+        ActionKind::new(
             "research.search",
             "Searches the web through the configured SearXNG instance (with `account`, the best results are read and what they say about the account kept, as `research.fetch` does; `signal` answers the account's newest buying signal); with none, or with it unreachable, the CRM, shared knowledge and the employee's memory (and says so).",
             false,
@@ -282,4 +289,77 @@ async fn crm_hits(a: &Act<'_>, q: &str, count: usize) -> Result<Vec<Hit>, Capabi
             title: acc.name,
         })
         .collect())
+}
+
+/// `research.company`.
+async fn company(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let key = param(&a.entry.params, "name")
+        .ok_or_else(|| CapabilityError::Invalid("`research.company` needs `name`".into()))?;
+    let b = Books::of(a.hands);
+    let mut account = named(&b, key).await?.0;
+    if account.is_none() {
+        // By name, without case.
+        let wanted = key.trim().to_lowercase();
+        account = b
+            .driver()
+            .accounts(&AccountFilter::default(), Page::ALL)
+            .await?
+            .into_iter()
+            .find(|x| x.name.to_lowercase() == wanted);
+    }
+    let name = account
+        .as_ref()
+        .map_or(key.trim().to_string(), |x| x.name.clone());
+    let (people, deals) = match &account {
+        Some(acc) => (
+            b.driver().contacts(Some(&acc.id), Page::default()).await?,
+            b.driver()
+                .deals(
+                    &crate::store::DealFilter {
+                        account: Some(acc.id.clone()),
+                        open: true,
+                        ..Default::default()
+                    },
+                    Page::default(),
+                )
+                .await?,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let team = a
+        .hands
+        .store
+        .employee(&a.hands.tenant, a.me.id)
+        .await?
+        .map(|e| e.team)
+        .unwrap_or_default();
+    let viewer = Viewer {
+        employee: a.me.id,
+        team,
+    };
+    let seeds = vec![crate::memory::text::term_string(&name)];
+    let facts = a
+        .hands
+        .store
+        .facts(&a.hands.tenant, &viewer, &seeds, 1, 50, 0)
+        .await?;
+    let reader = a.hands.research.reader();
+    let base = reader.config().search_url.trim();
+    let web = if base.is_empty() {
+        json!({"note": "no web search is configured (`[research] search_url`)"})
+    } else {
+        match searx(reader, base, &name, 5).await {
+            Ok(hits) => json!({"results": hits}),
+            Err(e) => json!({"note": e.to_string()}),
+        }
+    };
+    Ok(json!({
+        "name": name,
+        "known": account.is_some() || !facts.is_empty(),
+        "account": account,
+        "people": people.iter().map(|c| json!({"name": c.name, "title": c.title, "email": c.email, "role": c.role})).collect::<Vec<_>>(),
+        "open_deals": deals.iter().map(|d| json!({"name": d.name, "stage": d.stage, "amount": d.amount})).collect::<Vec<_>>(),
+        "facts": facts.iter().map(|f| json!({"predicate": f.predicate, "object": f.object, "source": f.source})).collect::<Vec<_>>(),
+        "web": web,
+    }))
 }

@@ -6,8 +6,10 @@
 //! configured; with none it searches the CRM, shared knowledge and the employee's
 //! memory, and says so.
 //!
-//! `research.search_profiles` and `research.company` (the recruiter's and others'
-//! lookups) are declared here ahead of their drivers.
+//! `research.company` gathers what is known about a company: its CRM record, people and
+//! deals, the facts remembered about it (with their sources), and — with a provider —
+//! the web's latest. `research.search_profiles` (the recruiter's) is declared here
+//! ahead of its driver.
 
 mod actions;
 pub mod config;
@@ -67,17 +69,10 @@ impl Research {
 /// The research action kinds.
 pub(crate) fn kinds() -> Vec<ActionKind> {
     let mut k = actions::kinds();
-    k.extend([
-        ActionKind::without_driver(
-            "research.search_profiles",
-            "Searches for profiles matching a role.",
-            false,
-        ),
-        ActionKind::without_driver(
-            "research.company",
-            "Looks up what is known about a company.",
-            false,
-        ),
-    ]);
+    k.extend([ActionKind::without_driver(
+        "research.search_profiles",
+        "Searches for profiles matching a role.",
+        false,
+    )]);
     k
 }
