@@ -302,5 +302,131 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
         3,
         "a deck for each of Sam's three customers: {listed}"
     );
+
+    // Sagebrush is in a bad way: Sam writes (approved) and escalates to its manager.
+    let id_of = |domain: &'static str| {
+        let accounts = accounts.clone();
+        move || {
+            accounts["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["domain"] == domain)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let sagebrush = id_of("sagebrush.example")();
+    send(
+        &node,
+        &format!("/api/v1/crm/accounts/{sagebrush}/metrics"),
+        json!({"items": [
+            {"metric": "usage", "value": 0.1, "at": day(1)},
+            {"metric": "engagement", "value": 0.05, "at": day(1)},
+            {"metric": "nps", "value": -80, "at": day(1)}
+        ]}),
+    )
+    .await;
+    let pending = eventually(30, "the critical check-in awaiting approval", || async {
+        let q = node
+            .get_json("/api/v1/approvals?employee=sam.rivera&status=pending")
+            .await;
+        q["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|a| {
+                    a["action"]["params"]["subject"]
+                        .as_str()
+                        .is_some_and(|s| s.contains("Sagebrush"))
+                })
+                .cloned()
+        })
+    })
+    .await;
+    send(
+        &node,
+        &format!(
+            "/api/v1/approvals/{}/approve",
+            pending["id"].as_str().unwrap()
+        ),
+        json!({"by": "priya.shah"}),
+    )
+    .await;
+    let escalation = eventually(30, "the escalation to Priya", || async {
+        let e = node
+            .get_json("/api/v1/escalations?employee=sam.rivera")
+            .await;
+        e["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|x| {
+                    x["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("Sagebrush Media is critical")
+                })
+                .cloned()
+        })
+    })
+    .await;
+    assert!(
+        escalation["recommendation"]
+            .as_str()
+            .unwrap_or("")
+            .contains("executive sponsor"),
+        "{escalation}"
+    );
+
+    // Pinecrest nears its plan's limit: Jordan, who won it, hears of the upsell.
+    let pinecrest = id_of("pinecrest.example")();
+    for (value, days) in [(0.5, 2), (0.95, 0)] {
+        send(
+            &node,
+            &format!("/api/v1/crm/accounts/{pinecrest}/metrics"),
+            json!({"items": [{"metric": "usage", "value": value, "at": day(days)}]}),
+        )
+        .await;
+    }
+    let upsell = mail(&node, "jordan.lee@example.com", "the upsell signal", |m| {
+        m["subject"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Upsell signal: Pinecrest Bank")
+    })
+    .await;
+    assert!(from(&upsell, "sam.rivera"), "{upsell}");
+
+    // Jordan wins Quarry, a new customer: handed to Sam, whose kickoff offer reaches Elena.
+    let quarry = id_of("quarry.example")();
+    let deals = node
+        .get_json(&format!("/api/v1/crm/deals?account={quarry}"))
+        .await;
+    let deal = deals["items"][0]["id"].as_str().unwrap().to_string();
+    let r = node
+        .client()
+        .patch(node.url(&format!("/api/v1/crm/deals/{deal}")))
+        .bearer_auth(&node.token)
+        .json(&json!({"stage": "closed_won"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let kickoff = mail(
+        &node,
+        "elena.rossi@quarry.example",
+        "the onboarding kickoff",
+        |m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Onboarding kickoff: Quarry Fintech")
+        },
+    )
+    .await;
+    assert!(from(&kickoff, "sam.rivera"), "{kickoff}");
+    let account = node
+        .get_json(&format!("/api/v1/crm/accounts/{quarry}"))
+        .await;
+    assert_eq!(account["plan"], "customer");
     node.terminate();
 }
