@@ -428,5 +428,51 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
         .get_json(&format!("/api/v1/crm/accounts/{quarry}"))
         .await;
     assert_eq!(account["plan"], "customer");
+
+    // A customer reports an issue: acknowledged, logged, and the promised update sent
+    // (here at once: the fix's status came in before the four hours were up).
+    let jonas = "jonas.berg@meridian.example";
+    let issue = send(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": format!("Jonas Berg <{jonas}>"), "to": "sam.rivera@example.com",
+               "subject": "Sync is broken", "body": "Our calendar sync is not working since this morning."}),
+    )
+    .await;
+    let asked = issue["message_id"].as_str().unwrap().to_string();
+    let ack = mail(&node, jonas, "the acknowledgement", |m| {
+        m["in_reply_to"] == asked.as_str()
+            && m["body"]
+                .as_str()
+                .unwrap_or("")
+                .contains("within four hours")
+    })
+    .await;
+    assert!(from(&ack, "sam.rivera"), "{ack}");
+    send(
+        &node,
+        "/api/v1/employees/sam.rivera/events",
+        json!({"kind": "issue.update", "source": "support", "payload": {"status": "fix deploying"}}),
+    )
+    .await;
+    mail(&node, jonas, "the promised update", |m| {
+        m["in_reply_to"] == asked.as_str()
+            && m["body"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Here is the update I promised on \"Sync is broken\"")
+    })
+    .await;
+    let issues = node
+        .get_json(&format!("/api/v1/crm/activities?account={meridian}"))
+        .await;
+    assert!(
+        issues["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "issue" && a["subject"] == "Sync is broken"),
+        "{issues}"
+    );
     node.terminate();
 }
