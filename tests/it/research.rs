@@ -43,6 +43,7 @@ async fn site() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
         )
         .route("/moved", get(|| async { Redirect::permanent("/news/acme") }))
         .route("/loop", get(|| async { Redirect::temporary("/loop") }))
+        .route("/sneaky", get(|| async { Redirect::temporary("/private/plans") }))
         .route("/private/plans", get(|| async { "secret" }))
         .route(
             "/report.pdf",
@@ -265,6 +266,12 @@ async fn a_page_is_read_politely_and_what_it_says_about_an_account_is_kept() {
         }
     };
     let why = refused("/private/plans").await;
+    assert!(
+        why.contains("robots.txt does not let empla-research read /private/plans"),
+        "{why}"
+    );
+    // A redirect is checked before it is followed: into a disallowed path, it is not.
+    let why = refused("/sneaky").await;
     assert!(
         why.contains("robots.txt does not let empla-research read /private/plans"),
         "{why}"

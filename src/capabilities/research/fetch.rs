@@ -90,19 +90,13 @@ pub struct Reader {
 impl Reader {
     /// A reader keeping `cfg`'s limits.
     pub fn new(cfg: &ResearchConfig) -> Result<Reader, String> {
-        let max = cfg.max_redirects;
         crate::telemetry::install_crypto_provider();
+        // Redirects are followed by hand, each hop's address checked before it is asked.
         let http = reqwest::Client::builder()
             .user_agent(cfg.user_agent.clone())
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > max {
-                    attempt.error(format!("more than {max} redirects"))
-                } else {
-                    attempt.follow()
-                }
-            }))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("research: the HTTP client cannot be built: {e}"))?;
         Ok(Reader {
@@ -135,7 +129,8 @@ impl Reader {
             ))
         })?;
         let status = resp.status();
-        if status.is_client_error() {
+        // Missing (4xx), or moved elsewhere (3xx, not followed): as good as none.
+        if status.is_client_error() || status.is_redirection() {
             return Ok(());
         }
         if !status.is_success() {
@@ -166,22 +161,36 @@ impl Reader {
         let u = check_url(&self.cfg, url).await?;
         let work = async {
             self.robots_allow(&u).await?;
-            let mut resp = self.http.get(u.clone()).send().await.map_err(|e| {
-                if e.is_redirect() {
-                    ResearchError::Refused(format!(
+            let mut landed = u.clone();
+            let mut hops = 0;
+            let mut resp = loop {
+                let resp = self.http.get(landed.clone()).send().await.map_err(|e| {
+                    ResearchError::Unreachable(format!("{landed} could not be read: {e}"))
+                })?;
+                if !resp.status().is_redirection() {
+                    break resp;
+                }
+                let Some(next) = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| landed.join(l).ok())
+                else {
+                    break resp;
+                };
+                hops += 1;
+                if hops > self.cfg.max_redirects {
+                    return Err(ResearchError::Refused(format!(
                         "{u} redirects more than {} times; not followed",
                         self.cfg.max_redirects
-                    ))
-                } else {
-                    ResearchError::Unreachable(format!("{u} could not be read: {e}"))
+                    )));
                 }
-            })?;
-            let landed = resp.url().clone();
-            if landed.host_str() != u.host_str() {
-                // A redirect to another site: that site's address and robots.txt count.
-                check_url(&self.cfg, landed.as_str()).await?;
-                self.robots_allow(&landed).await?;
-            }
+                // Each hop is checked before it is asked: its address, and its site's
+                // robots.txt for its path.
+                check_url(&self.cfg, next.as_str()).await?;
+                self.robots_allow(&next).await?;
+                landed = next;
+            };
             let status = resp.status();
             if !status.is_success() {
                 return Err(ResearchError::Unreachable(format!(
@@ -278,5 +287,38 @@ pub fn readable(html: &str, url: &str) -> Page {
                 .trim()
                 .to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn private_addresses_are_refused_unless_allowed() {
+        let cfg = ResearchConfig::default();
+        for url in [
+            "http://127.0.0.1/admin",
+            "http://10.0.0.5/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://100.64.0.1/",
+        ] {
+            let e = check_url(&cfg, url).await.unwrap_err().to_string();
+            assert!(e.contains("a private address"), "{url}: {e}");
+        }
+        let open = ResearchConfig {
+            allow_private: true,
+            ..Default::default()
+        };
+        assert!(check_url(&open, "http://127.0.0.1/admin").await.is_ok());
+        let e = check_url(&cfg, "ftp://example.com/x")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("http and https pages only"), "{e}");
+        assert!(!private("8.8.8.8".parse().unwrap()), "a public address");
     }
 }
