@@ -137,7 +137,7 @@ impl From<DocumentError> for super::CapabilityError {
 pub struct Documents {
     cfg: Arc<DocumentsConfig>,
     templates: Arc<Environment<'static>>,
-    fonts: Arc<OnceLock<Result<pdf::Fonts, String>>>,
+    fonts: Arc<OnceLock<pdf::Fonts>>,
 }
 
 /// A document to write: what it is, who it is about, and its template's context.
@@ -193,12 +193,15 @@ impl Documents {
         &self.cfg
     }
 
-    /// The fonts, loaded at the first PDF.
+    /// The fonts, loaded at the first PDF (and tried again at the next while they are
+    /// missing, so installing them needs no restart).
     fn fonts(&self) -> Result<&pdf::Fonts, DocumentError> {
-        self.fonts
-            .get_or_init(|| pdf::Fonts::load(&self.cfg.font_dir, &self.cfg.standard_font_dir))
-            .as_ref()
-            .map_err(|e| DocumentError::Setup(e.clone()))
+        if let Some(f) = self.fonts.get() {
+            return Ok(f);
+        }
+        let loaded = pdf::Fonts::load(&self.cfg.font_dir, &self.cfg.standard_font_dir)
+            .map_err(DocumentError::Setup)?;
+        Ok(self.fonts.get_or_init(|| loaded))
     }
 
     /// `template` rendered with `context`: the document's Markdown.
