@@ -81,6 +81,30 @@ pub async fn check_url(cfg: &ResearchConfig, url: &str) -> Result<Url, ResearchE
     Ok(u)
 }
 
+/// A resolver that answers a name's public addresses only, and an error naming it when
+/// it has none: pages on the company's side of the network stay out of reach even when
+/// a name is made to point there after it was checked.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let all: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> =
+                all.into_iter().filter(|a| !private(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!(
+                    "{host} has only private addresses; research reads public pages only"
+                )
+                .into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// The reader: one HTTP client with the limits of `[research]`.
 pub struct Reader {
     http: reqwest::Client,
@@ -96,7 +120,15 @@ impl Reader {
             .user_agent(cfg.user_agent.clone())
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // Names are resolved once, at connection, to public addresses only: what was
+        // checked is what is connected to.
+        let http = if cfg.allow_private {
+            http
+        } else {
+            http.dns_resolver(std::sync::Arc::new(PublicOnly))
+        };
+        let http = http
             .build()
             .map_err(|e| format!("research: the HTTP client cannot be built: {e}"))?;
         Ok(Reader {
@@ -320,5 +352,17 @@ mod tests {
             .to_string();
         assert!(e.contains("http and https pages only"), "{e}");
         assert!(!private("8.8.8.8".parse().unwrap()), "a public address");
+    }
+
+    #[tokio::test]
+    async fn the_resolver_answers_public_addresses_only() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let e = PublicOnly
+            .resolve(name)
+            .await
+            .err()
+            .expect("localhost is private");
+        assert!(e.to_string().contains("has only private addresses"), "{e}");
     }
 }
