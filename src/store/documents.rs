@@ -136,7 +136,7 @@ impl Store {
         d: &NewDocument,
     ) -> Result<Document, StoreError> {
         if let Some(key) = &d.action_key
-            && let Some(done) = self.document_by_action(tenant, key).await?
+            && let Some(done) = self.document_where(tenant, "action_key", key).await?
         {
             return Ok(done);
         }
@@ -193,16 +193,19 @@ impl Store {
         })
     }
 
-    async fn document_by_action(
+    /// The document whose `column` (its `id`, or the `action_key` that wrote it) is
+    /// `value`.
+    async fn document_where(
         &self,
         tenant: &TenantId,
-        key: &str,
+        column: &'static str,
+        value: &str,
     ) -> Result<Option<Document>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM documents WHERE tenant = $1 AND action_key = $2");
+        let sql = format!("SELECT {COLUMNS} FROM documents WHERE tenant = $1 AND {column} = $2");
         let row: Option<Row> = with_pool!(self, read, |pool| {
             sqlx::query_as(AssertSqlSafe(sql.as_str()))
                 .bind(tenant.as_str())
-                .bind(key)
+                .bind(value)
                 .fetch_optional(pool)
                 .await
         })?;
@@ -215,15 +218,7 @@ impl Store {
         tenant: &TenantId,
         id: &str,
     ) -> Result<Option<Document>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM documents WHERE tenant = $1 AND id = $2");
-        let row: Option<Row> = with_pool!(self, read, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-        })?;
-        row.map(document).transpose()
+        self.document_where(tenant, "id", id).await
     }
 
     /// One document's Markdown and PDF.

@@ -52,6 +52,26 @@ async fn mail(
     .await
 }
 
+/// Approves, as the manager, the first of `who`'s pending approvals that `pick` accepts.
+async fn approve(node: &NodeProcess, who: &str, what: &str, pick: impl Fn(&Value) -> bool) {
+    let pending = eventually(30, what, || async {
+        let q = node
+            .get_json(&format!("/api/v1/approvals?employee={who}&status=pending"))
+            .await;
+        q["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|a| pick(a)).cloned())
+    })
+    .await;
+    let id = pending["id"].as_str().unwrap();
+    send(
+        node,
+        &format!("/api/v1/approvals/{id}/approve"),
+        json!({"by": "manager"}),
+    )
+    .await;
+}
+
 fn from(m: &Value, who: &str) -> bool {
     m["from"].as_str().unwrap_or("").contains(who)
 }
@@ -237,25 +257,9 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
     )
     .await;
     // Mail to a customer waits for the manager (the CSM's policy): approved here.
-    let pending = eventually(30, "the check-in awaiting approval", || async {
-        let q = node
-            .get_json("/api/v1/approvals?employee=sam.rivera&status=pending")
-            .await;
-        q["items"].as_array().and_then(|i| {
-            i.iter()
-                .find(|a| a["action"]["kind"] == "email.send")
-                .cloned()
-        })
+    approve(&node, "sam.rivera", "the check-in awaiting approval", |a| {
+        a["action"]["kind"] == "email.send"
     })
-    .await;
-    send(
-        &node,
-        &format!(
-            "/api/v1/approvals/{}/approve",
-            pending["id"].as_str().unwrap()
-        ),
-        json!({"by": "priya.shah"}),
-    )
     .await;
     let check_in = mail(
         &node,
@@ -329,28 +333,15 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
         ]}),
     )
     .await;
-    let pending = eventually(30, "the critical check-in awaiting approval", || async {
-        let q = node
-            .get_json("/api/v1/approvals?employee=sam.rivera&status=pending")
-            .await;
-        q["items"].as_array().and_then(|i| {
-            i.iter()
-                .find(|a| {
-                    a["action"]["params"]["subject"]
-                        .as_str()
-                        .is_some_and(|s| s.contains("Sagebrush"))
-                })
-                .cloned()
-        })
-    })
-    .await;
-    send(
+    approve(
         &node,
-        &format!(
-            "/api/v1/approvals/{}/approve",
-            pending["id"].as_str().unwrap()
-        ),
-        json!({"by": "priya.shah"}),
+        "sam.rivera",
+        "the critical check-in awaiting approval",
+        |a| {
+            a["action"]["params"]["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("Sagebrush"))
+        },
     )
     .await;
     let escalation = eventually(30, "the escalation to Priya", || async {
