@@ -239,6 +239,34 @@ async fn a_quote_request_is_answered_with_a_proposal_that_adds_up(s: &TestStore)
         .await
         .unwrap();
     assert_eq!(listed, vec![doc]);
+
+    // The reply offered a call to go through it: asked for, times come in the thread.
+    let call = node
+        .send_mail(OutgoingMail {
+            from: format!("Sarah Chen <{sarah}>"),
+            to: me.clone(),
+            subject: format!("Re: {}", reply.subject),
+            body:
+                "Thanks! A call to go through it would help.\n\n> Here is the proposal for 40 seats"
+                    .into(),
+            in_reply_to: Some(reply.message_id.clone()),
+        })
+        .await
+        .unwrap();
+    let times = eventually(20, "the times for a call", || async {
+        node.mail_inbox(sarah, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.in_reply_to.as_deref() == Some(call.as_str()))
+    })
+    .await;
+    assert!(times.body.contains("1. "), "numbered times: {}", times.body);
+    assert!(
+        times.attachments.is_empty(),
+        "no second proposal: {:?}",
+        times.attachments
+    );
     node.shutdown().await;
 }
 

@@ -147,7 +147,7 @@ async fn perceive_mail(
     // seats?" (so a plan can tell a quote it can price from one it must ask about).
     let asked = crate::capabilities::documents::quote::read_request(
         hands.documents.config(),
-        &format!("{}\n{}", m.subject, m.body),
+        &super::triage::own_words(m),
     );
     if !asked.is_empty() {
         payload["quote"] =

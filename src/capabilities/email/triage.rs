@@ -147,7 +147,7 @@ impl Triage {
 
     /// Priority and intent of `m`, received by an employee of `company_domain`.
     pub fn classify(&self, m: &MailMessage, company_domain: &str) -> Triaged {
-        let text = format!("{}\n{}", m.subject, m.body).to_lowercase();
+        let text = own_words(m).to_lowercase();
         let from = bare_address(&m.from).to_ascii_lowercase();
         let internal = from
             .rsplit_once('@')
@@ -173,6 +173,28 @@ impl Triage {
                 priority: Priority::Medium,
                 intent: "enquiry".into(),
             })
+    }
+}
+
+/// What a message itself says: its subject and body, or — for a reply in a thread
+/// ("Re: …") — its body without the quoted lines of earlier messages, since the subject
+/// and the quotes are the thread's, not this message's.
+pub(crate) fn own_words(m: &MailMessage) -> String {
+    let reply = m.in_reply_to.is_some()
+        && m.subject
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("re:");
+    let body: String = m
+        .body
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if reply {
+        body
+    } else {
+        format!("{}\n{body}", m.subject)
     }
 }
 
@@ -223,6 +245,22 @@ mod tests {
             headers: Default::default(),
             at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn a_reply_is_read_by_its_own_words_not_the_thread_it_answers() {
+        let t = Triage::new(&[]);
+        let mut m = mail(
+            "sarah@acme.com",
+            "Re: A quote for 40 seats?",
+            "Thanks, see you Tuesday.\n\n> Here is the proposal for 40 seats",
+        );
+        m.in_reply_to = Some("p@example.com".into());
+        assert_eq!(own_words(&m).trim(), "Thanks, see you Tuesday.");
+        assert_eq!(t.classify(&m, "example.com").intent, "enquiry");
+        // A new message is read whole, subject and all.
+        m.in_reply_to = None;
+        assert_eq!(t.classify(&m, "example.com").intent, "lead");
     }
 
     #[test]
