@@ -467,3 +467,89 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
     );
     node.terminate();
 }
+
+/// The actions of `kind` that `who` has carried out, newest first.
+async fn done(node: &NodeProcess, who: &str, kind: &str) -> Vec<Value> {
+    let actions = node
+        .get_json(&format!("/api/v1/employees/{who}/actions?limit=200"))
+        .await;
+    actions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == kind && a["status"] == "done")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_gone_quiet_for_three_weeks_gets_one_follow_up_to_its_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    phase(&node, "jordan.lee", "autonomous").await;
+    let deals = node
+        .get_json("/api/v1/crm/deals?owner=jordan.lee&stage=demo")
+        .await;
+    let bluefin = deals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"].as_str().unwrap().starts_with("Bluefin"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    node.terminate();
+
+    // Three weeks pass without a word on the Bluefin deal (the store is aged while the
+    // node is down; the other demo deals stay fresh).
+    let url = format!("sqlite://{}", dir.path().join("empla.db").display());
+    let store = empla::store::Store::connect(&url, &Default::default())
+        .await
+        .unwrap();
+    let tenant = empla::model::TenantId::new("default");
+    let mut deal = store.deal(&tenant, &bluefin).await.unwrap().unwrap();
+    deal.updated_at = chrono::Utc::now() - chrono::Duration::days(21);
+    assert!(store.update_deal(&tenant, &deal).await.unwrap());
+    store.close().await;
+
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    let morning = json!({"kind": "cron.tick", "source": "scheduler", "payload": {"schedule": "daily_priority_review"}});
+    send(
+        &node,
+        "/api/v1/employees/jordan.lee/events",
+        morning.clone(),
+    )
+    .await;
+    let nudge = mail(
+        &node,
+        "chloe.martin@bluefin.example",
+        "the follow-up of the quiet deal",
+        |m| from(m, "jordan.lee"),
+    )
+    .await;
+    assert_eq!(nudge["subject"], "Bluefin Logistics: next steps", "{nudge}");
+    let body = nudge["body"].as_str().unwrap();
+    assert!(body.starts_with("Hi Chloe,"), "{body}");
+    assert!(body.contains("21 days"), "{body}");
+    assert!(
+        body.contains("The next step we had in mind was: Demo for the operations team."),
+        "{body}"
+    );
+    let sweep = done(&node, "jordan.lee", "crm.follow_up_stale_deals").await;
+    assert_eq!(sweep[0]["result"]["count"], 1, "{sweep:?}");
+
+    // The follow-up is logged against Bluefin: the next morning's sweep finds nothing quiet.
+    send(&node, "/api/v1/employees/jordan.lee/events", morning).await;
+    let sweeps = eventually(30, "the second morning's sweep", || async {
+        let s = done(&node, "jordan.lee", "crm.follow_up_stale_deals").await;
+        (s.len() == 2).then_some(s)
+    })
+    .await;
+    assert_eq!(sweeps[0]["result"]["count"], 0, "{sweeps:?}");
+    let inbox = node
+        .get_json("/api/v1/mail/inbox?address=chloe.martin@bluefin.example")
+        .await;
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 1, "{inbox}");
+    node.terminate();
+}
