@@ -1,6 +1,7 @@
 //! Answers to what a human asks an employee in chat, with no language model: status
 //! questions from the intentions and the queue, goal questions from the goals and the
-//! metrics believed, greetings in the persona's style; a request is acknowledged, and
+//! metrics believed, greetings in the persona's style; a request is pointed to the
+//! task route (a chat message alone sets nothing in motion), and
 //! anything else gets a plain statement of what the employee can answer. Pure: the
 //! same mind and words give the same answer.
 
@@ -135,10 +136,13 @@ impl Mind {
             ),
             Asked::Status => format!("{hello}. {}", self.status_text()),
             Asked::Goals => format!("{hello}. {}", self.goals_text(text)),
-            Asked::Request => format!(
-                "{hello}. Noted: \"{}\". I'll take it up; for a tracked task with progress updates, assign it with `empla task assign` or the tasks API.",
-                text.trim()
-            ),
+            Asked::Request => {
+                let handle = s.me["chat_handle"].as_str().unwrap_or("<handle>");
+                format!(
+                    "{hello}. I can't act on a request made in chat: without a language model I act only through my plans and the tasks I'm given, so nothing would follow from this message. To have it done, assign it to me as a task and I'll track it to done and report back: `empla task assign {handle} \"{}\"` (or `POST /api/v1/employees/{handle}/tasks`).",
+                    text.trim().replace('"', "'")
+                )
+            }
             Asked::Feedback => match super::feedback::read(text) {
                 Some(f) if f.kind == super::feedback::FeedbackKind::Praise => {
                     format!("{hello}. Thank you — I'll keep doing it that way.")

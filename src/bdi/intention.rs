@@ -591,11 +591,16 @@ impl Mind {
     pub(super) fn gate(&self, s: &Situation<'_>, kind: &str, params: &Json) -> Disposition {
         match self.phase {
             Phase::Shadow => return Disposition::Propose,
-            Phase::Assisted => {
+            // Reading changes nothing a human must answer for: it runs (within policy);
+            // everything that acts on the world waits for approval.
+            Phase::Assisted if !s.playbook.reads.contains(kind) => {
                 return Disposition::AwaitApproval {
-                    reason: "assisted phase: every action is approved by a human".into(),
+                    reason:
+                        "assisted phase: every action that changes something is approved by a human"
+                            .into(),
                 };
             }
+            Phase::Assisted => {}
             Phase::Autonomous => {}
         }
         if kind == "email.reply" && crate::model::truthy(&params["reply_all"]) {

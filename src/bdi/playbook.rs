@@ -38,6 +38,9 @@ pub struct Playbook {
     pub decay: Decay,
     /// An intention waiting longer than this blocks its goal.
     pub wait_limit: chrono::Duration,
+    /// Action kinds that only read (the CRM, the web) and change nothing outside the
+    /// node: in the assisted phase they run without waiting for a human.
+    pub reads: std::collections::BTreeSet<String>,
 }
 
 impl Playbook {
@@ -84,6 +87,7 @@ impl Playbook {
                 max_intentions: max_intentions.max(1),
                 decay: Decay::default(),
                 wait_limit: chrono::Duration::days(3),
+                reads: Default::default(),
             }),
             _ => Err(errors),
         }

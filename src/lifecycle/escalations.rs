@@ -3,7 +3,8 @@
 //! case of the same kind is decided alike.
 //!
 //! The `escalate` action raises the case (once, keyed by the action) and asks the
-//! manager: a human by mail ("reply APPROVE or REJECT"), a manager who is an employee
+//! manager: a human by mail ("reply APPROVE or REJECT" when it recommends something;
+//! "reply with your answer" when it asks a question), a manager who is an employee
 //! by an `escalation.received` event. The decision comes back through the API or CLI,
 //! a reply to that mail, or the manager employee's `escalation.decide` action, and
 //! reaches the employee as an `escalation.decided` event stored with it: a plan waiting
@@ -57,7 +58,8 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         ActionKind::new(
             "escalation.decide",
             "A manager who is an employee decides a case escalated to it.",
-            false,
+            // Another employee acts on the decision.
+            true,
             |a| Box::pin(decide_action(a)),
         )
         .params(vec![
@@ -113,7 +115,13 @@ async fn escalate(a: &Act<'_>) -> Result<Json, CapabilityError> {
         // Run again after a crash: decided meanwhile; nothing more to ask.
         return Ok(json!({"escalation_id": e.id, "decision": e.decision}));
     }
-    if let Some(before) = hands.store.precedent(&hands.tenant, me.id, &e.case).await? {
+    // A question (no recommendation to approve) is answered each time: a past answer
+    // about other facts decides nothing.
+    let precedent = match e.is_question() {
+        true => None,
+        false => hands.store.precedent(&hands.tenant, me.id, &e.case).await?,
+    };
+    if let Some(before) = precedent {
         let verdict = before.decision.unwrap_or(Verdict::Reject);
         let reason = format!(
             "decided as {} decided on {}: {}",
@@ -162,14 +170,20 @@ async fn escalate(a: &Act<'_>) -> Result<Json, CapabilityError> {
         return Ok(json!({"escalation_id": e.id, "decision": verdict, "precedent": before.id}));
     }
     let mut text = e.message.clone();
-    if !e.recommendation.is_empty() {
+    let subject = if e.is_question() {
+        text.push_str(&format!(
+            "\n\nReply to this mail with your answer, or run `empla escalation decide {} approve --reason \"<your answer>\"`. If you can't help, reply REJECT.",
+            e.id
+        ));
+        format!("Question from {}", me.name)
+    } else {
         text.push_str(&format!("\n\nMy recommendation: {}", e.recommendation));
-    }
-    text.push_str(&format!(
-        "\n\nReply APPROVE or REJECT (with a reason, if you like), or run `empla escalation decide {} approve|reject`.",
-        e.id
-    ));
-    let subject = format!("Escalation from {}: decision needed", me.name);
+        text.push_str(&format!(
+            "\n\nReply APPROVE or REJECT (with a reason, if you like), or run `empla escalation decide {} approve|reject`.",
+            e.id
+        ));
+        format!("Escalation from {}: decision needed", me.name)
+    };
     let to = ask(hands, me, manager, entry, &e, &subject, &text).await?;
     Ok(json!({"escalation_id": e.id, "to": to, "status": "pending"}))
 }
@@ -306,8 +320,11 @@ pub(crate) async fn decide_by_reply(hands: &Hands, m: &crate::model::MailMessage
         return false;
     }
     let words = crate::bdi::feedback::own_words(&m.body);
-    let Some(verdict) = Verdict::read(&words) else {
-        return false;
+    // A question is answered by whatever the reply says; only REJECT declines it.
+    let verdict = match Verdict::read(&words) {
+        Some(v) => v,
+        None if e.is_question() && !words.trim().is_empty() => Verdict::Approve,
+        None => return false,
     };
     let by = bare_address(&m.from).to_ascii_lowercase();
     match decide(hands, &e.id, verdict, Some(&words), &by, None).await {

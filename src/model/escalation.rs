@@ -132,6 +132,14 @@ pub struct Escalation {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+impl Escalation {
+    /// Whether it asks a question (no recommendation to approve or reject): the
+    /// manager answers in words, and no earlier answer stands in for a new one.
+    pub fn is_question(&self) -> bool {
+        self.recommendation.trim().is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

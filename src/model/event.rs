@@ -81,6 +81,16 @@ impl NewEvent {
             ));
         }
         check_name(&mut e, "source", &self.source);
+        if self.kind == kinds::CHAT
+            && !self.payload["text"]
+                .as_str()
+                .is_some_and(|t| !t.trim().is_empty())
+        {
+            e.push(FieldError::new(
+                "payload.text",
+                "a `chat.message` needs the message's text, e.g. {\"text\": \"How is the pipeline?\", \"from\": \"Alex Morgan\"}",
+            ));
+        }
         if let Some(k) = &self.idempotency_key
             && k.chars().any(char::is_control)
         {

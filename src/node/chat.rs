@@ -11,6 +11,31 @@ use tokio::sync::oneshot;
 /// Longest chat message accepted, in bytes.
 const MAX_CHAT: usize = 8 * 1024;
 
+/// A chat message submitted as an event without saying where it was written is
+/// answered in the node's own chat, in a conversation named after the writer (`api`
+/// when unnamed), which `GET /api/v1/employees/{id}/chat` reads back.
+pub(super) fn addressed(mut new: NewEvent) -> NewEvent {
+    if new.kind != kinds::CHAT {
+        return new;
+    }
+    let Some(p) = new.payload.as_object_mut() else {
+        return new;
+    };
+    let from = p
+        .get("from")
+        .and_then(|f| f.as_str())
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .unwrap_or("api")
+        .to_string();
+    p.entry("from").or_insert_with(|| json!(from));
+    if !p.contains_key("conversation") && !p.contains_key("to") {
+        p.insert("conversation".into(), json!(from));
+        p.entry("channel").or_insert_with(|| json!("local"));
+    }
+    new
+}
+
 /// What a chat message came back with.
 #[derive(Debug, Clone)]
 pub struct ChatAnswer {

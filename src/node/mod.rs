@@ -163,7 +163,7 @@ impl Node {
         let mut actions = builtin.clone();
         let mut playbooks = BTreeMap::new();
         for (id, role) in &opts.roles {
-            let book = role
+            let mut book = role
                 .playbook(opts.runtime.max_intentions)
                 .map_err(|errors| NodeError::Playbook {
                     role: id.clone(),
@@ -198,6 +198,11 @@ impl Node {
             }
             // Roles may share a kind of their own; the first declaration serves all.
             actions = actions.with_custom(&role.actions).0;
+            book.reads = actions
+                .kinds()
+                .filter(|k| !k.side_effect)
+                .map(|k| k.kind.clone())
+                .collect();
             playbooks.insert(id.clone(), Arc::new(book));
         }
         let triage = opts
@@ -414,7 +419,7 @@ impl Node {
         if !errors.is_empty() {
             return Err(SubmitError::Invalid(errors));
         }
-        self.accept(id, new).await
+        self.accept(id, chat::addressed(new)).await
     }
 
     /// Stores and delivers an event without validating its kind: the node's own

@@ -27,6 +27,22 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
         metrics.contains("empla_employees{status=\"onboarding\"} 3"),
         "{metrics}"
     );
+    // Every metric says what it means, and the restart counter is there before any crash.
+    assert!(
+        metrics.contains("# HELP empla_actor_restarts_total Actors restarted"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("empla_actor_restarts_total{actor=\"employee\"} 0"),
+        "{metrics}"
+    );
+    for line in metrics.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split_whitespace().nth(2).unwrap();
+        assert!(
+            metrics.contains(&format!("# HELP {name} ")),
+            "{name} has no # HELP line:\n{metrics}"
+        );
+    }
 
     // No token, wrong token.
     let r = c.get(node.url("/api/v1/employees")).send().await.unwrap();
@@ -334,69 +350,46 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
         "--payload",
         r#"{"metric":"pipeline_coverage","value":2.1}"#,
     ]);
-    let listed = super::common::eventually(20, "the approval in the queue", || async {
-        let out = cli(&["approvals"]);
-        out.contains("crm.find_leads").then_some(out)
+    // Finding leads in the demo book and researching them only read, and run; each
+    // lead's outreach mail waits for a human.
+    let q = super::common::eventually(30, "the outreach mails in the queue", || async {
+        let q: Value = node
+            .get_json("/api/v1/approvals?status=pending&employee=pat.doe")
+            .await;
+        let items = q["items"].as_array().unwrap();
+        (items.len() == 3 && items.iter().all(|a| a["action"]["kind"] == "email.send")).then_some(q)
     })
     .await;
-    let approval_id = listed.split_whitespace().next().unwrap().to_string();
     let status = cli(&["status", "pat.doe"]);
     assert!(status.contains("phase assisted"), "{status}");
-    assert!(status.contains("prospect_for_pipeline"), "{status}");
+    assert!(status.contains("reach_out_to_lead"), "{status}");
     assert!(status.contains("awaiting_approval"), "{status}");
-    assert!(status.contains("1 pending approval"), "{status}");
+    assert!(status.contains("3 pending approval"), "{status}");
 
-    // The queue's JSON shape.
-    let q: Value = node.get_json("/api/v1/approvals?status=pending").await;
+    // The queue's JSON shape; the approval shows where the mail would go: a real person
+    // at the lead's company.
     let item = &q["items"][0];
-    assert_eq!(item["id"], json!(approval_id));
     assert_eq!(item["status"], "pending");
-    assert_eq!(item["action"]["kind"], "crm.find_leads");
     assert!(item["reason"].is_string() && item["created_at"].is_string());
     assert!(item["employee_id"].is_string());
+    let to = item["recipients"]["to"].as_str().unwrap();
+    assert!(to.contains(".example>"), "{q}");
+    assert!(item["recipients"]["withheld"].is_null(), "{q}");
+    let listed = cli(&["approvals"]);
+    assert!(listed.contains(to), "{listed}");
 
-    let approved = cli(&["approve", &approval_id, "--reason", "go"]);
-    assert!(
-        approved.starts_with("approved crm.find_leads"),
-        "{approved}"
-    );
-    let again = run(&["approve", &approval_id]);
+    let approval_id = item["id"].as_str().unwrap();
+    let approved = cli(&["approve", approval_id, "--reason", "go"]);
+    assert!(approved.starts_with("approved email.send"), "{approved}");
+    let again = run(&["approve", approval_id]);
     assert!(!again.status.success());
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("already approved"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    // Leads from the demo book of business: each one's outreach waits now, and one is
-    // rejected over HTTP without a body.
-    // (Before writing, the outreach researches the company and logs the task: in the
-    // assisted phase each waits for approval, and is approved here.)
-    let q = super::common::eventually(30, "the email in the queue", || async {
-        let q: Value = node
-            .get_json("/api/v1/approvals?status=pending&employee=pat.doe")
-            .await;
-        let first = &q["items"][0];
-        if first["action"]["kind"] == "research.search"
-            || first["action"]["kind"] == "crm.log_activity"
-        {
-            let id = first["id"].as_str().unwrap();
-            c.post(node.url(&format!("/api/v1/approvals/{id}/approve")))
-                .bearer_auth(t)
-                .send()
-                .await
-                .unwrap();
-            return None;
-        }
-        (first["action"]["kind"] == "email.send").then_some(q)
-    })
-    .await;
-    let email = q["items"][0]["id"].as_str().unwrap();
-    // The approval shows where the mail would go: a real person at the lead's company.
-    let to = q["items"][0]["recipients"]["to"].as_str().unwrap();
-    assert!(to.contains(".example>"), "{q}");
-    assert!(q["items"][0]["recipients"]["withheld"].is_null(), "{q}");
-    let listed = cli(&["approvals"]);
-    assert!(listed.contains(to), "{listed}");
+    // Another is rejected over HTTP without a body.
+    let email = q["items"][1]["id"].as_str().unwrap();
     let r = c
         .post(node.url(&format!("/api/v1/approvals/{email}/reject")))
         .bearer_auth(t)
@@ -406,24 +399,25 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "rejected");
-    let actions: Value = super::common::eventually(20, "the outbox", || async {
+    let actions: Value = super::common::eventually(20, "the approved mail sent", || async {
         let v: Value = node.get_json("/api/v1/employees/pat.doe/actions").await;
         (v["items"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a["kind"] == "crm.find_leads" && a["status"] == "done"))
+            .any(|a| a["kind"] == "email.send" && a["status"] == "done"))
         .then_some(v)
     })
     .await;
-    assert!(
-        actions["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["kind"] != "email.send"),
-        "a rejected email never runs: {actions}"
-    );
+    let sent: Vec<&Value> = actions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "email.send")
+        .collect();
+    assert_eq!(sent.len(), 1, "the rejected mail never runs: {actions}");
+    let recipient = q["items"][0]["action"]["params"]["to"].as_str().unwrap();
+    assert_eq!(sent[0]["params"]["to"], recipient, "{actions}");
 
     // Bad input, each with a clear error.
     let bad = |r: reqwest::Response, status: u16, needle: &'static str| async move {

@@ -84,17 +84,14 @@ pub async fn sqlite() -> TestStore {
     }
 }
 
-/// A fresh schema on the test PostgreSQL server, or None (with a note) when
-/// `EMPLA_TEST_POSTGRES_URL` is unset.
+/// A fresh schema on the test PostgreSQL server, or None when there is none (see
+/// [`super::postgres_server`]: the run's end counts what did not run).
 pub async fn postgres() -> Option<TestStore> {
-    let Ok(url) = std::env::var("EMPLA_TEST_POSTGRES_URL") else {
-        eprintln!("not run on PostgreSQL: EMPLA_TEST_POSTGRES_URL is unset (.ci/run sets it)");
-        return None;
-    };
+    let url = super::postgres_server::database()?;
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&url)
         .await
-        .expect("EMPLA_TEST_POSTGRES_URL is reachable");
+        .expect("the test PostgreSQL database is reachable");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin)
         .await

@@ -255,9 +255,39 @@ async fn mail_no_plan_answers_is_acknowledged_in_the_thread_and_handed_to_the_ma
         "{body}"
     );
     assert!(body.contains("office in Berlin we could visit"), "{body}");
+    // A question, not a decision: the options are to answer it.
+    assert_eq!(handed["subject"], "Question from Sam Rivera");
+    assert!(
+        body.contains("Reply to this mail with your answer") && !body.contains("APPROVE"),
+        "{body}"
+    );
     let pending = node
         .get_json("/api/v1/escalations?employee=sam.rivera")
         .await;
     assert_eq!(pending["items"][0]["case"], "unanswered_mail");
+    // Priya answers in words: the answer decides it and is kept as given.
+    let (status, _) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Priya Shah <priya.shah@example.com>", "to": "sam.rivera@example.com",
+               "subject": format!("Re: {}", handed["subject"].as_str().unwrap()),
+               "body": "Our nearest office is Amsterdam; offer a visit there.",
+               "in_reply_to": handed["message_id"]}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let answered = eventually(20, "the answer recorded", || async {
+        let e = node
+            .get_json("/api/v1/escalations?employee=sam.rivera")
+            .await["items"][0]
+            .clone();
+        (e["status"] == "decided").then_some(e)
+    })
+    .await;
+    assert_eq!(answered["decision"], "approve", "{answered}");
+    assert_eq!(
+        answered["reason"], "Our nearest office is Amsterdam; offer a visit there.",
+        "{answered}"
+    );
     node.terminate();
 }

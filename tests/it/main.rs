@@ -1,5 +1,6 @@
-//! Integration tests against real components: SQLite files, the PostgreSQL server named
-//! by `EMPLA_TEST_POSTGRES_URL`, and the real `empla` binary.
+//! Integration tests against real components: SQLite files, a PostgreSQL server (the
+//! one `EMPLA_TEST_POSTGRES_URL` names, else the one at 127.0.0.1:5432; see
+//! `postgres_server.rs`), and the real `empla` binary.
 
 mod api;
 mod api_limits;
@@ -26,6 +27,7 @@ mod mail_server;
 mod memory;
 mod memory_api;
 mod memory_upkeep;
+mod postgres_server;
 mod research;
 mod roles_e2e;
 mod running_documents;

@@ -228,6 +228,17 @@ fn low_pipeline_coverage_starts_prospecting_and_the_gate_follows_the_phase() {
         "the first action waits for approval before the next step"
     );
     assert!(matches!(a[0].1, Disposition::AwaitApproval { .. }));
+
+    // What only reads runs in assisted; what changes something still waits.
+    let mut assisted = World::new(Phase::Assisted);
+    assisted.pb.reads.insert("crm.find_leads".into());
+    assisted.run(metric(3.4));
+    let a = acts(&assisted.run(metric(2.1)));
+    assert_eq!(a[0], ("crm.find_leads".into(), Disposition::Execute));
+    assert!(
+        matches!(a[1].1, Disposition::AwaitApproval { .. }),
+        "the outreach mail waits: {a:?}"
+    );
 }
 
 #[test]

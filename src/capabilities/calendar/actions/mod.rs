@@ -216,7 +216,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         ActionKind::new(
             "calendar.brief",
             "Writes the brief of a meeting (who, what was said before), mailed to `send_to`.",
-            false,
+            true,
             |a| Box::pin(brief_action(a)),
         )
         .params(vec![
