@@ -28,7 +28,6 @@ pub(super) fn addressed(mut new: NewEvent) -> NewEvent {
         .filter(|f| !f.is_empty())
         .unwrap_or("api")
         .to_string();
-    p.entry("from").or_insert_with(|| json!(from));
     if !p.contains_key("conversation") && !p.contains_key("to") {
         p.insert("conversation".into(), json!(from));
         p.entry("channel").or_insert_with(|| json!("local"));

@@ -35,4 +35,5 @@ mod runtime;
 mod slack;
 mod slack_fixture;
 mod store;
+mod tour;
 mod working;
