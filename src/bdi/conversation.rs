@@ -137,7 +137,7 @@ impl Mind {
             Asked::Status => format!("{hello}. {}", self.status_text()),
             Asked::Goals => format!("{hello}. {}", self.goals_text(text)),
             Asked::Request => {
-                let handle = s.me["chat_handle"].as_str().unwrap_or("<handle>");
+                let handle = s.me["handle"].as_str().unwrap_or("<handle>");
                 format!(
                     "{hello}. I can't act on a request made in chat: without a language model I act only through my plans and the tasks I'm given, so nothing would follow from this message. To have it done, assign it to me as a task and I'll track it to done and report back: `empla task assign {handle} \"{}\"` (or `POST /api/v1/employees/{handle}/tasks`).",
                     text.trim().replace('"', "'")

@@ -88,7 +88,7 @@ pub struct Situation<'a> {
     pub playbook: &'a Playbook,
     /// The persona.
     pub persona: &'a Persona,
-    /// `{name, email, job_title, manager}` for templates.
+    /// `{name, handle, email, job_title, manager}` for templates.
     pub me: &'a Json,
     /// Now.
     pub now: DateTime<Utc>,

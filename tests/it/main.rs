@@ -7,6 +7,7 @@ mod api_limits;
 mod bdi;
 mod caldav_fixture;
 mod calendar;
+mod chat_api;
 mod common;
 mod config;
 mod crm;

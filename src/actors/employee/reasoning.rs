@@ -50,6 +50,7 @@ impl Brain {
             persona: profile.persona.clone(),
             me: json!({
                 "name": profile.name,
+                "handle": profile.chat_handle,
                 "email": profile.email,
                 "job_title": profile.job_title,
                 "manager": manager,
