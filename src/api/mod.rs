@@ -18,6 +18,7 @@ mod escalations;
 mod interaction;
 mod memory;
 mod params;
+mod reviews;
 mod server;
 mod slack;
 mod supervision;
@@ -118,9 +119,16 @@ pub struct ApiState {
         documents::documents,
         documents::document,
         documents::content,
+        reviews::run,
+        reviews::list,
+        reviews::show,
+        reviews::note,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
+        crate::model::Review,
+        wire::ReviewBody,
+        wire::NoteBody,
         crate::model::EmployeeProfile,
         crate::model::NewEvent,
         crate::model::Episode,
@@ -233,6 +241,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(calendar::routes())
         .merge(crm::routes())
         .merge(documents::routes())
+        .merge(reviews::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -77,7 +77,8 @@ pub fn satisfies(c: Comparison, value: f64, target: f64) -> bool {
 }
 
 /// Progress towards `target`, 0..=1.
-fn progress(c: Comparison, value: f64, target: f64) -> f64 {
+/// How far `value` is towards `target` under `c`, 0..=1 (1 once it is met).
+pub fn progress(c: Comparison, value: f64, target: f64) -> f64 {
     if satisfies(c, value, target) {
         return 1.0;
     }

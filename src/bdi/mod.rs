@@ -37,7 +37,7 @@ pub use choice::{Record, Stats};
 pub use decision::{Action, Decision, Input, Intention, IntentionState, Perceived};
 pub use expr::Condition;
 pub use gate::{Agreement, Disposition, Phase, Policy, PolicySpec, PromotionSpec};
-pub use goals::{GoalBook, GoalState};
+pub use goals::{GoalBook, GoalState, period_end, progress as goal_progress};
 pub use metrics::Metrics;
 pub use plans::{Plan, PlanError, PlanLibrary, PlanSpec, Step};
 pub use playbook::{Playbook, PlaybookSpec};

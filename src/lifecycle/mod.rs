@@ -6,6 +6,8 @@ pub mod approvals;
 pub mod escalations;
 mod hiring;
 pub mod onboarding;
+pub mod review_mail;
+pub mod reviews;
 
 pub use escalations::EscalationError;
 pub use hiring::{HireRequest, address_local_part, build_profile};

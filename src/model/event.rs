@@ -82,9 +82,9 @@ impl NewEvent {
         }
         check_name(&mut e, "source", &self.source);
         if self.kind == kinds::CHAT
-            && !self.payload["text"]
+            && self.payload["text"]
                 .as_str()
-                .is_some_and(|t| !t.trim().is_empty())
+                .is_none_or(|t| t.trim().is_empty())
         {
             e.push(FieldError::new(
                 "payload.text",

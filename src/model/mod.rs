@@ -13,6 +13,7 @@ mod ids;
 mod mail;
 mod persona;
 mod profile;
+mod review;
 mod task;
 
 #[cfg(test)]
@@ -37,8 +38,9 @@ pub use persona::{
 };
 pub use profile::{
     AccessLevel, Comparison, EmployeeProfile, EmployeeStatus, Goal, GoalHorizon, Integration,
-    Manager, Review, Skill,
+    Manager, ReviewSummary, Skill,
 };
+pub use review::{FeedbackNote, GoalReached, PlanRecord, Review, ReviewNote, SkillLevel};
 pub use task::{NewTask, Priority, Task, TaskStatus};
 
 /// One problem with one field of an input, named by its dotted path.

@@ -161,7 +161,7 @@ fn half() -> f64 {
 /// One performance review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Review {
+pub struct ReviewSummary {
     /// When it was written.
     pub at: DateTime<Utc>,
     /// Who wrote it.
@@ -222,7 +222,7 @@ pub struct EmployeeProfile {
     /// Current goals.
     pub goals: Vec<Goal>,
     /// Past reviews.
-    pub performance_history: Vec<Review>,
+    pub performance_history: Vec<ReviewSummary>,
     /// Personality and styles.
     pub persona: Persona,
     /// When the employee was hired.

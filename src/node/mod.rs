@@ -13,6 +13,7 @@ mod hiring;
 mod mail;
 mod memory;
 mod onboarding;
+mod reviews;
 mod slack;
 mod supervision;
 mod tasks;
@@ -24,6 +25,7 @@ pub use crate::lifecycle::escalations::EscalationError;
 pub use chat::ChatAnswer;
 pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use memory::{MemoryError, Publish};
+pub use reviews::ReviewError;
 pub use supervision::DeadLetterError;
 
 use crate::actors::employee::FaultTarget;
@@ -273,8 +275,9 @@ impl Node {
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
         let upkeep = memory::upkeep(rt.store.clone(), rt.tenant.clone(), opts.memory.clone());
         let backfill = memory::embed_backfill(rt.store.clone(), rt.tenant.clone());
+        let reviews = reviews::monthly(rt.hands.clone());
         let upkeep_task = tokio::spawn(async move {
-            futures::future::join(upkeep, backfill).await;
+            futures::future::join3(upkeep, backfill, reviews).await;
         });
         let mut bridges: Vec<_> = capabilities::email::bridge::start(rt.hands.clone())
             .into_iter()

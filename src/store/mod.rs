@@ -23,6 +23,7 @@ mod escalations;
 pub(crate) mod inbox;
 mod mail;
 mod outbox;
+mod reviews;
 pub(crate) mod rows;
 mod tasks;
 mod writer;
@@ -38,6 +39,7 @@ pub use escalations::Decided;
 pub(crate) use inbox::insert_event;
 pub use mail::{Folder, MailCursor};
 pub use outbox::OutboxRecord;
+pub use reviews::ReviewKey;
 pub use tasks::TaskUpdate;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 

@@ -30,6 +30,7 @@ mod memory_api;
 mod memory_upkeep;
 mod postgres_server;
 mod research;
+mod reviews;
 mod roles_e2e;
 mod running_documents;
 mod runtime;

@@ -393,7 +393,10 @@ impl Perceive for Port {
 
     async fn answered(&self, reply: &crate::model::MailMessage) -> bool {
         match self.0.upgrade() {
-            Some(rt) => crate::lifecycle::escalations::decide_by_reply(&rt.hands, reply).await,
+            Some(rt) => {
+                crate::lifecycle::escalations::decide_by_reply(&rt.hands, reply).await
+                    || crate::lifecycle::review_mail::note_by_reply(&rt.hands, reply).await
+            }
             None => false,
         }
     }

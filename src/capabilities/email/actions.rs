@@ -219,8 +219,21 @@ pub(crate) fn own_mail(
     subject: String,
     body: String,
 ) -> MailMessage {
+    notice(hands, me, &entry.key, to, subject, body)
+}
+
+/// A message the node writes for the employee on its own, its Message-ID derived from
+/// `key` (the same message however often it is written).
+pub(crate) fn notice(
+    hands: &Hands,
+    me: &Sender,
+    key: &str,
+    to: String,
+    subject: String,
+    body: String,
+) -> MailMessage {
     MailMessage {
-        message_id: message_id_for(&entry.key, &hands.domain),
+        message_id: message_id_for(key, &hands.domain),
         from: me.mailbox(),
         to,
         cc: String::new(),

@@ -1,0 +1,221 @@
+//! Performance reviews through the node: computed from the store, kept, mailed to the
+//! manager, and handed to the employee (`review.completed`) to act on; monthly for
+//! every employee, or now on request.
+
+use super::Node;
+use crate::capabilities::Hands;
+use crate::lifecycle::review_mail;
+use crate::lifecycle::reviews::{Period, PeriodError, compute};
+use crate::model::{EmployeeId, EmployeeStatus, Manager, NewEvent, Review, ReviewNote, TenantId};
+use crate::store::{ReviewKey, Store, StoreError};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use serde_json::json;
+
+/// Metric readings from before a period looked at for each goal's standing.
+const EARLIER_READINGS: i64 = 1000;
+
+/// Why a review could not be made or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// No such employee.
+    #[error("no employee with that id")]
+    NoEmployee,
+    /// No such review of this employee.
+    #[error(
+        "no review with that id for this employee; `GET /api/v1/employees/{{id}}/reviews` lists them"
+    )]
+    NoReview,
+    /// The period asked for cannot be reviewed.
+    #[error(transparent)]
+    Period(#[from] PeriodError),
+    /// A note needs words.
+    #[error("`text` must say something: the note to add to the review")]
+    EmptyNote,
+    /// The store failed; nothing was changed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Computes and stores `id`'s review of `period` (this month when none) as of `now`.
+pub(crate) async fn review(
+    store: &Store,
+    tenant: &TenantId,
+    id: EmployeeId,
+    period: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Review, ReviewError> {
+    let profile = store
+        .employee(tenant, id)
+        .await?
+        .ok_or(ReviewError::NoEmployee)?;
+    let period = Period::month(period, profile.start_date, now)?;
+    let episodes = store
+        .episodes_between(tenant, id, period.from, period.to)
+        .await?;
+    let earlier = store
+        .metric_readings_before(tenant, id, period.from, EARLIER_READINGS)
+        .await?;
+    let past = store.reviews(tenant, id, 24).await?;
+    let same = past.iter().find(|r| r.period == period.name);
+    let previous = past.iter().find(|r| r.period < period.name);
+    let review_id = same.map_or_else(|| uuid::Uuid::now_v7().to_string(), |r| r.id.clone());
+    let r = compute(
+        &profile, &period, &episodes, &earlier, previous, review_id, now,
+    );
+    Ok(store.save_review(tenant, &r).await?)
+}
+
+/// Mails `r` to the employee's manager and hands it to the employee to act on; a
+/// failure is logged (the review is stored either way).
+async fn deliver(hands: &Hands, r: &Review) {
+    let mut manager_address = None;
+    match hands.sender(r.employee_id).await {
+        Ok(Some((me, manager))) => {
+            if let Some(Manager::Human { name, email }) = &manager {
+                manager_address = Some(format!("{name} <{email}>"));
+            }
+            if let Err(e) = review_mail::send(hands, &me, manager.as_ref(), r).await {
+                tracing::warn!(error = %e, review = %r.id, "the review could not be mailed to the manager");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, review = %r.id, "the review's employee could not be read")
+        }
+    }
+    let mut event = NewEvent {
+        kind: "review.completed".into(),
+        source: "reviews".into(),
+        payload: json!({
+            "review": r.id,
+            "period": r.period,
+            "goal_completion": r.goal_completion,
+            "task_success_rate": r.task_success_rate,
+            "development_areas": r.development_areas,
+            "improvement_plan": r.improvement_plan,
+            "weak_plans": r.weak_plans(),
+            "weak_goals": r.weak_goals(),
+        }),
+        idempotency_key: Some(format!(
+            "review:{}:{}",
+            r.id,
+            r.created_at.timestamp_micros()
+        )),
+    };
+    if let Some(m) = manager_address {
+        event.payload["manager"] = json!(m);
+    }
+    if let Err(e) = hands.employees.perceive(r.employee_id, event).await {
+        tracing::warn!(error = %e, review = %r.id, "the employee could not be told of its review");
+    }
+}
+
+impl Node {
+    /// Reviews employee `id` over `period` (`2026-11`; this month so far when none):
+    /// the review is stored (replacing an earlier one of the same period, notes kept),
+    /// mailed to a human manager, and handed to the employee to act on.
+    pub async fn run_review(
+        &self,
+        id: EmployeeId,
+        period: Option<&str>,
+    ) -> Result<Review, ReviewError> {
+        let r = review(&self.rt.store, &self.rt.tenant, id, period, Utc::now()).await?;
+        deliver(&self.rt.hands, &r).await;
+        Ok(r)
+    }
+
+    /// An employee's reviews, newest first.
+    pub async fn reviews(&self, id: EmployeeId, limit: i64) -> Result<Vec<Review>, ReviewError> {
+        self.rt
+            .store
+            .employee(&self.rt.tenant, id)
+            .await?
+            .ok_or(ReviewError::NoEmployee)?;
+        Ok(self.rt.store.reviews(&self.rt.tenant, id, limit).await?)
+    }
+
+    /// One of `id`'s reviews.
+    pub async fn review(&self, id: EmployeeId, review: &str) -> Result<Review, ReviewError> {
+        self.rt
+            .store
+            .review(&self.rt.tenant, ReviewKey::Id(review))
+            .await?
+            .filter(|r| r.employee_id == id)
+            .ok_or(ReviewError::NoReview)
+    }
+
+    /// Adds the manager's note to one of `id`'s reviews.
+    pub async fn add_review_note(
+        &self,
+        id: EmployeeId,
+        review: &str,
+        by: &str,
+        text: &str,
+    ) -> Result<Review, ReviewError> {
+        if text.trim().is_empty() {
+            return Err(ReviewError::EmptyNote);
+        }
+        self.review(id, review).await?;
+        let note = ReviewNote {
+            by: by.trim().to_string(),
+            text: text.trim().to_string(),
+            at: Utc::now(),
+        };
+        self.rt
+            .store
+            .add_review_note(&self.rt.tenant, review, &note)
+            .await?
+            .ok_or(ReviewError::NoReview)
+    }
+}
+
+/// The node's monthly reviews: on the first of each month at 06:00 UTC, every employee
+/// not offboarded is reviewed for the month before.
+pub(crate) async fn monthly(hands: std::sync::Arc<Hands>) {
+    loop {
+        let now = Utc::now();
+        let first = |d: chrono::NaiveDate| {
+            Utc.from_utc_datetime(
+                &d.with_day(1)
+                    .unwrap_or(d)
+                    .and_hms_opt(6, 0, 0)
+                    .unwrap_or_default(),
+            )
+        };
+        let this = first(now.date_naive());
+        let next = match now < this {
+            true => this,
+            false => first(
+                now.date_naive()
+                    .with_day(1)
+                    .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+                    .unwrap_or(now.date_naive()),
+            ),
+        };
+        tokio::time::sleep((next - now).to_std().unwrap_or_default()).await;
+        let month = Period::last_month(Utc::now());
+        let ids = match hands.store.employee_ids(&hands.tenant).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "monthly reviews could not list employees");
+                continue;
+            }
+        };
+        let mut done = 0;
+        for id in ids {
+            match hands.store.employee(&hands.tenant, id).await {
+                Ok(Some(p)) if p.status != EmployeeStatus::Offboarded => {}
+                _ => continue,
+            }
+            match review(&hands.store, &hands.tenant, id, Some(&month), Utc::now()).await {
+                Ok(r) => {
+                    deliver(&hands, &r).await;
+                    done += 1;
+                }
+                Err(ReviewError::Period(_)) => {}
+                Err(e) => tracing::error!(error = %e, employee = %id, %month, "review failed"),
+            }
+        }
+        tracing::info!(%month, reviewed = done, "monthly reviews done");
+    }
+}

@@ -1,0 +1,203 @@
+//! Performance reviews through the real binary on the demo employees: a review run now
+//! is stored, mailed to the manager and acted on (the employee asks for coaching on the
+//! goal it misses); the manager's reply and notes are kept; bad requests are refused.
+
+use super::common::{NodeProcess, TOKEN, eventually, start_binary_with};
+use serde_json::{Value, json};
+
+async fn post(node: &NodeProcess, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut r = node.client().post(node.url(path)).bearer_auth(&node.token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn alex_mail(node: &NodeProcess, subject: &str) -> Value {
+    eventually(30, subject, || async {
+        let inbox = node
+            .get_json("/api/v1/mail/inbox?address=alex.morgan@example.com")
+            .await;
+        inbox["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|m| m["subject"].as_str().unwrap_or("").starts_with(subject))
+                .cloned()
+        })
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_is_kept_mailed_to_the_manager_and_acted_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    let r = node
+        .client()
+        .put(node.url("/api/v1/employees/jordan.lee/phase"))
+        .bearer_auth(&node.token)
+        .json(&json!({"phase": "autonomous"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let (status, _) = post(
+        &node,
+        "/api/v1/employees/jordan.lee/feedback",
+        Some(json!({"rating": 0.8, "text": "great job on the Bluefin demo"})),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+
+    // Run now: the month so far, once the feedback is in the employee's memory.
+    let review = eventually(30, "a review with the feedback", || async {
+        let (status, r) = post(&node, "/api/v1/employees/jordan.lee/reviews", None).await;
+        assert_eq!(status, 201, "{r}");
+        (r["feedback_score"] == 0.8).then_some(r)
+    })
+    .await;
+    assert_eq!(review["period"], month.as_str());
+    for field in [
+        "goal_completion",
+        "goals",
+        "task_success_rate",
+        "tasks_per_day",
+        "avg_task_duration",
+        "improvement_rate",
+        "skills",
+        "team_feedback",
+        "development_areas",
+        "improvement_plan",
+        "notes",
+    ] {
+        assert!(review.get(field).is_some(), "{field} missing: {review}");
+    }
+    // Jordan's pipeline (the demo deals against the quota left) is short of 3x.
+    let coverage = review["goals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "pipeline_coverage")
+        .unwrap()
+        .clone();
+    assert!(coverage["reached"].as_f64().unwrap() < 1.5, "{coverage}");
+    assert!(
+        review["development_areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a
+                .as_str()
+                .unwrap()
+                .starts_with("Maintain 3x pipeline coverage")),
+        "{review}"
+    );
+    assert_eq!(
+        review["team_feedback"][0]["text"],
+        "great job on the Bluefin demo"
+    );
+    let id = review["id"].as_str().unwrap().to_string();
+
+    // The manager reads it, and Jordan asks for coaching on what it misses.
+    let mailed = alex_mail(
+        &node,
+        &format!("Performance review: Jordan Lee for {month}"),
+    )
+    .await;
+    let body = mailed["body"].as_str().unwrap();
+    assert!(body.contains("Maintain 3x pipeline coverage"), "{body}");
+    assert!(
+        body.contains("Reply to this mail to add your notes"),
+        "{body}"
+    );
+    let coaching = alex_mail(&node, &format!("Coaching for {month}")).await;
+    assert!(
+        coaching["body"].as_str().unwrap().contains("coach me on")
+            && coaching["body"]
+                .as_str()
+                .unwrap()
+                .contains("Maintain 3x pipeline coverage: at"),
+        "{coaching}"
+    );
+
+    // A reply to the review mail is kept as the manager's note; so is one by API.
+    let (status, _) = post(
+        &node,
+        "/api/v1/mail/send",
+        Some(
+            json!({"from": "Alex Morgan <alex.morgan@example.com>", "to": "jordan.lee@example.com",
+               "subject": format!("Re: {}", mailed["subject"].as_str().unwrap()),
+               "body": "Solid month. Spend more time on enterprise accounts.",
+               "in_reply_to": mailed["message_id"]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let noted = eventually(20, "the reply kept as a note", || async {
+        let r = node
+            .get_json(&format!("/api/v1/employees/jordan.lee/reviews/{id}"))
+            .await;
+        (r["notes"].as_array().is_some_and(|n| !n.is_empty())).then_some(r)
+    })
+    .await;
+    assert_eq!(noted["notes"][0]["by"], "alex.morgan@example.com");
+    assert_eq!(
+        noted["notes"][0]["text"],
+        "Solid month. Spend more time on enterprise accounts."
+    );
+    let (status, r) = post(
+        &node,
+        &format!("/api/v1/employees/jordan.lee/reviews/{id}/notes"),
+        Some(json!({"text": "Discussed in our 1:1."})),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["notes"].as_array().unwrap().len(), 2, "{r}");
+
+    // Run again for the month: the same review, its notes kept; listed newest first.
+    let (_, again) = post(
+        &node,
+        "/api/v1/employees/jordan.lee/reviews",
+        Some(json!({"period": month})),
+    )
+    .await;
+    assert_eq!(again["id"], id.as_str());
+    assert_eq!(again["notes"].as_array().unwrap().len(), 2, "{again}");
+    let list = node.get_json("/api/v1/employees/jordan.lee/reviews").await;
+    assert_eq!(list["items"][0]["id"], id.as_str());
+
+    // Bad requests, each with what to do.
+    for (body, needle) in [
+        (json!({"period": "2026-13"}), "YYYY-MM"),
+        (json!({"period": "2999-01"}), "has not started"),
+        (json!({"period": "2020-01"}), "hired on"),
+        (json!({"month": "2026-11"}), "malformed body"),
+    ] {
+        let (status, e) = post(&node, "/api/v1/employees/jordan.lee/reviews", Some(body)).await;
+        assert_eq!(status, 400, "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(needle),
+            "{e} should mention {needle}"
+        );
+    }
+    let (status, _) = post(
+        &node,
+        &format!("/api/v1/employees/jordan.lee/reviews/{id}/notes"),
+        Some(json!({"text": "  "})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = post(&node, "/api/v1/employees/nobody.here/reviews", None).await;
+    assert_eq!(status, 404);
+    let missing = node
+        .client()
+        .get(node.url("/api/v1/employees/jordan.lee/reviews/no-such-review"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    node.terminate();
+}
