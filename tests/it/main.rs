@@ -25,6 +25,7 @@ mod mail_robot;
 mod mail_server;
 mod memory;
 mod memory_api;
+mod memory_people;
 mod memory_upkeep;
 mod research;
 mod roles_e2e;
