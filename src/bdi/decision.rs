@@ -157,6 +157,23 @@ pub enum Decision {
         /// Contingency adopted next, if any.
         contingency: Option<String>,
     },
+    /// An intention that only proposed its actions (shadow) ended: its steps ran out,
+    /// or it stopped where it would have failed. Nothing it proposed was carried out,
+    /// so this is no outcome of its plan: nothing is learned, and it counts as neither
+    /// a success nor a failure.
+    Proposed {
+        /// Intention.
+        intention: u64,
+        /// Plan.
+        plan: String,
+        /// The kind of task: the event that started it.
+        #[serde(default)]
+        task: String,
+        /// Why it stopped, if it did not run to its end.
+        stopped: Option<String>,
+        /// Contingency adopted next, if any.
+        contingency: Option<String>,
+    },
     /// Reconsideration dropped an intention.
     Drop {
         /// Intention.
@@ -272,7 +289,12 @@ pub struct Intention {
     pub variants: Vec<String>,
     /// The last action it took.
     pub last_action: Option<u64>,
-    /// The event its last wait accepted (templates read it as `awaited`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The event its last wait accepted (templates read it as `awaited`). Always
+    /// written, even when none: a Mind is stored with its fields by position.
+    #[serde(default)]
     pub awaited: Option<Json>,
+    /// Whether it only proposed an action (shadow): then what it did was not carried
+    /// out, and how it ends is no outcome of its plan.
+    #[serde(default)]
+    pub proposed: bool,
 }

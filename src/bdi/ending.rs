@@ -1,6 +1,8 @@
 //! How intentions end: success or failure learned for the plan and its variants, a
 //! parent resumed, a contingency plan adopted, and goals marked blocked when their
-//! intentions wait too long.
+//! intentions wait too long. An intention that only proposed its actions (shadow)
+//! learns nothing when it ends: what it proposed was never carried out, so its end is
+//! recorded as a proposal's, not as a success or failure of its plan.
 
 use super::*;
 
@@ -25,13 +27,23 @@ impl Mind {
         out: &mut Vec<Decision>,
     ) {
         let it = self.intentions.remove(i);
-        self.learn(&it, success, out);
-        out.push(Decision::Complete {
-            intention: it.id,
-            plan: it.plan.clone(),
-            task: it.context.clone(),
-            success,
-        });
+        if it.proposed {
+            out.push(Decision::Proposed {
+                intention: it.id,
+                plan: it.plan.clone(),
+                task: it.context.clone(),
+                stopped: (!success).then(|| "its success criterion was not met in time".into()),
+                contingency: None,
+            });
+        } else {
+            self.learn(&it, success, out);
+            out.push(Decision::Complete {
+                intention: it.id,
+                plan: it.plan.clone(),
+                task: it.context.clone(),
+                success,
+            });
+        }
         if let Some(parent) = it.parent
             && let Some(p) = self.intentions.iter_mut().find(|p| p.id == parent)
         {
@@ -50,19 +62,29 @@ impl Mind {
         out: &mut Vec<Decision>,
     ) {
         let it = self.intentions.remove(i);
-        self.learn(&it, false, out);
         let contingency = s
             .playbook
             .plans
             .get(&it.plan)
             .and_then(|p| p.spec.contingency.clone());
-        out.push(Decision::Fail {
-            intention: it.id,
-            plan: it.plan.clone(),
-            task: it.context.clone(),
-            reason,
-            contingency: contingency.clone(),
-        });
+        if it.proposed {
+            out.push(Decision::Proposed {
+                intention: it.id,
+                plan: it.plan.clone(),
+                task: it.context.clone(),
+                stopped: Some(reason),
+                contingency: contingency.clone(),
+            });
+        } else {
+            self.learn(&it, false, out);
+            out.push(Decision::Fail {
+                intention: it.id,
+                plan: it.plan.clone(),
+                task: it.context.clone(),
+                reason,
+                contingency: contingency.clone(),
+            });
+        }
         match contingency.as_deref().and_then(|c| s.playbook.plans.get(c)) {
             Some(c) if !self.intentions.iter().any(|x| x.plan == c.spec.name) => {
                 let new = self.adopt(s, c, it.context.clone(), it.event.clone(), it.parent, out);

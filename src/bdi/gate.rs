@@ -3,13 +3,17 @@
 //!
 //! - `shadow`: recorded as proposed, never executed; the mentor's real action for the
 //!   same event is compared with it and the agreement scored.
-//! - `assisted`: waits in the approval queue; a rejection is feedback.
+//! - `assisted`: waits in the approval queue (an action that only reads runs); a
+//!   rejection is feedback.
 //! - `autonomous`: executed, unless a policy says it needs approval.
 //!
 //! Escalations to a human pass in every phase: asking for help is never held back.
 
-use super::expr::Condition;
+use super::expr::{Condition, cel_map, json_to_cel};
+use super::intention::Seen;
+use super::{Mind, Situation};
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 /// Onboarding phase.
 #[derive(
@@ -147,5 +151,56 @@ impl Agreement {
     /// Whether the criteria for promotion are met (and not yet proposed).
     pub fn ready(&self, spec: &PromotionSpec) -> bool {
         !self.proposed && self.scored >= spec.min_decisions && self.rate() >= spec.min_agreement
+    }
+}
+
+impl Mind {
+    /// The gate: phase first, then policies.
+    pub(super) fn gate(&self, s: &Situation<'_>, kind: &str, params: &Json) -> Disposition {
+        match self.phase {
+            Phase::Shadow => return Disposition::Propose,
+            // Reading changes nothing a human must answer for: it runs (within policy);
+            // everything that acts on the world waits for approval.
+            Phase::Assisted if !s.playbook.reads.contains(kind) => {
+                return Disposition::AwaitApproval {
+                    reason:
+                        "assisted phase: every action that changes something is approved by a human"
+                            .into(),
+                };
+            }
+            Phase::Assisted | Phase::Autonomous => {}
+        }
+        if kind == "email.reply" && crate::model::truthy(&params["reply_all"]) {
+            return Disposition::AwaitApproval {
+                reason:
+                    "a reply to everyone on the thread, not just its sender, is approved by a human"
+                        .into(),
+            };
+        }
+        let view = self.beliefs.view(s.now, &s.playbook.decay);
+        let seen = Seen::new(s, &Json::Null);
+        for p in s.playbook.policies.iter().filter(|p| p.spec.action == kind) {
+            let holds = match &p.when {
+                None => true,
+                Some(c) => {
+                    let mut scope = seen.scope(&view, &self.goals, &self.metrics);
+                    scope.action = cel_map([
+                        (
+                            "kind",
+                            cel::Value::String(std::sync::Arc::new(kind.to_string())),
+                        ),
+                        ("params", json_to_cel(params)),
+                    ]);
+                    // A policy that cannot be evaluated errs on the side of asking.
+                    c.eval(&scope).unwrap_or(true)
+                }
+            };
+            if holds {
+                return Disposition::AwaitApproval {
+                    reason: p.spec.reason.clone(),
+                };
+            }
+        }
+        Disposition::Execute
     }
 }

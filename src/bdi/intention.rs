@@ -50,7 +50,7 @@ impl<'a> Seen<'a> {
         }
     }
 
-    fn scope<'b>(
+    pub(super) fn scope<'b>(
         &'b self,
         beliefs: &'b beliefs::BeliefView<'b>,
         goals: &'b GoalBook,
@@ -235,6 +235,7 @@ impl Mind {
             variants: Vec::new(),
             last_action: None,
             awaited: None,
+            proposed: false,
         });
         id
     }
@@ -374,19 +375,25 @@ impl Mind {
                         variant,
                         disposition: disposition.clone(),
                     };
-                    self.last_action =
-                        Some((plan_name.clone(), self.intentions[i].variants.clone()));
-                    if disposition == Disposition::Propose {
-                        let event_id = self.intentions[i].event["id"]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_string();
-                        if !event_id.is_empty() {
-                            if self.proposals.len() >= PROPOSALS_KEPT {
-                                self.proposals.pop_first();
+                    match &disposition {
+                        // What feedback is about from now on.
+                        Disposition::Execute => self.carried_out(&act),
+                        // Kept to score against the mentor's action; the intention's
+                        // end will be no outcome of its plan.
+                        Disposition::Propose => {
+                            self.intentions[i].proposed = true;
+                            let event_id = self.intentions[i].event["id"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_string();
+                            if !event_id.is_empty() {
+                                if self.proposals.len() >= PROPOSALS_KEPT {
+                                    self.proposals.pop_first();
+                                }
+                                self.proposals.insert(event_id, action.clone());
                             }
-                            self.proposals.insert(event_id, action.clone());
                         }
+                        Disposition::AwaitApproval { .. } => {}
                     }
                     out.push(Decision::Act(act.clone()));
                     let it = &mut self.intentions[i];
@@ -519,6 +526,8 @@ impl Mind {
                         variant: None,
                         disposition: Disposition::Execute,
                     };
+                    // Escalations pass the gate in every phase: this one is carried out.
+                    self.carried_out(&act);
                     out.push(Decision::Act(act));
                     self.intentions[i].step += 1;
                 }
@@ -585,56 +594,6 @@ impl Mind {
         });
         t.render(minijinja::value::Serde(&ctx))
             .map_err(|e| format!("plan `{}`: {e}", plan.spec.name))
-    }
-
-    /// The gate: phase first, then policies.
-    pub(super) fn gate(&self, s: &Situation<'_>, kind: &str, params: &Json) -> Disposition {
-        match self.phase {
-            Phase::Shadow => return Disposition::Propose,
-            // Reading changes nothing a human must answer for: it runs (within policy);
-            // everything that acts on the world waits for approval.
-            Phase::Assisted if !s.playbook.reads.contains(kind) => {
-                return Disposition::AwaitApproval {
-                    reason:
-                        "assisted phase: every action that changes something is approved by a human"
-                            .into(),
-                };
-            }
-            Phase::Assisted => {}
-            Phase::Autonomous => {}
-        }
-        if kind == "email.reply" && crate::model::truthy(&params["reply_all"]) {
-            return Disposition::AwaitApproval {
-                reason:
-                    "a reply to everyone on the thread, not just its sender, is approved by a human"
-                        .into(),
-            };
-        }
-        let view = self.beliefs.view(s.now, &s.playbook.decay);
-        let seen = Seen::new(s, &Json::Null);
-        for p in s.playbook.policies.iter().filter(|p| p.spec.action == kind) {
-            let holds = match &p.when {
-                None => true,
-                Some(c) => {
-                    let mut scope = seen.scope(&view, &self.goals, &self.metrics);
-                    scope.action = cel_map([
-                        (
-                            "kind",
-                            cel::Value::String(std::sync::Arc::new(kind.to_string())),
-                        ),
-                        ("params", json_to_cel(params)),
-                    ]);
-                    // A policy that cannot be evaluated errs on the side of asking.
-                    c.eval(&scope).unwrap_or(true)
-                }
-            };
-            if holds {
-                return Disposition::AwaitApproval {
-                    reason: p.spec.reason.clone(),
-                };
-            }
-        }
-        Disposition::Execute
     }
 }
 

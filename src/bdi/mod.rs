@@ -18,6 +18,7 @@ pub mod beliefs;
 pub mod bounds;
 pub mod choice;
 pub mod conversation;
+mod credit;
 mod decision;
 mod ending;
 pub mod expr;
@@ -76,9 +77,13 @@ pub struct Mind {
     pub cycles: u64,
     evidence: BTreeMap<String, u32>,
     proposals: BTreeMap<String, String>,
-    last_action: Option<(String, Vec<String>)>,
+    /// Where older snapshots kept what feedback was about (now `carried`).
+    retired: credit::Retired,
     seed: u64,
     next_id: u64,
+    /// The latest action carried out, which feedback is about.
+    #[serde(default)]
+    carried: Option<credit::Carried>,
 }
 
 /// What a cycle needs besides the Mind: the role's playbook, the persona and who the
@@ -113,9 +118,10 @@ impl Mind {
             cycles: 0,
             evidence: BTreeMap::new(),
             proposals: BTreeMap::new(),
-            last_action: None,
+            retired: credit::Retired,
             seed,
             next_id: 1,
+            carried: None,
         }
     }
 
@@ -182,6 +188,7 @@ impl Mind {
             } => {
                 // A plan may wait for an action's outcome to read its result.
                 outcomes.push(event);
+                self.credit_outcome(action, success, &mut out);
                 if let Some(i) = self
                     .intentions
                     .iter()
@@ -358,6 +365,7 @@ impl Mind {
         };
         if approved {
             act.disposition = Disposition::Execute;
+            self.carried_out(&act);
             out.push(Decision::Act(act));
             let it = &mut self.intentions[i];
             it.step += 1;
@@ -371,7 +379,8 @@ impl Mind {
         }
     }
 
-    /// A rating learns; a correction moves the communication style.
+    /// A rating is learned for the latest action carried out (see `credit.rs`); a
+    /// correction moves the communication style.
     fn feedback(
         &mut self,
         rating: Option<f64>,
@@ -379,12 +388,8 @@ impl Mind {
         s: &Situation<'_>,
         out: &mut Vec<Decision>,
     ) {
-        if let (Some(r), Some((plan, variants))) = (rating, self.last_action.clone()) {
-            let success = r >= 0.5;
-            for key in std::iter::once(Stats::plan_key(&plan, "feedback")).chain(variants) {
-                self.stats.record(&key, success);
-                out.push(Decision::Learned { key, success });
-            }
+        if let Some(r) = rating {
+            self.credit_rating(r, out);
         }
         if let Some(c) = correction {
             let c = c.to_lowercase();

@@ -310,6 +310,9 @@ struct ProcedureRow {
 }
 
 /// The day's outcomes per (task, workflow): completions, failures and their reasons.
+/// Only intentions that carried their actions out have outcomes: one that only
+/// proposed them (shadow) ends with a `proposed` decision, which is no outcome of its
+/// workflow and is not counted.
 fn outcomes(rows: &[DayRow]) -> Vec<ProcedureRow> {
     let mut by: BTreeMap<(String, String), Tally<BTreeMap<String, i64>>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.kind == "outcome") {

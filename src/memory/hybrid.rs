@@ -1,8 +1,10 @@
-//! Hybrid retrieval (seed 5.2, "agentic RAG" without a language model): the query's
-//! entities are looked up in the knowledge graph, their neighbours expand the
-//! full-text and vector queries, and the three ranked lists are fused by reciprocal
+//! Hybrid retrieval (seed 5.2, "agentic RAG" without a language model): the people the
+//! query names are resolved among the employee's correspondents (`people.rs`), the
+//! query's entities are looked up in the knowledge graph, their neighbours expand the
+//! full-text and vector queries, and the four ranked lists are fused by reciprocal
 //! rank, each result saying which lists found it.
 
+use super::people::Correspondents;
 use super::recall::{Filters, Hit, Item, Match, Recall, Source, Viewer, item, rank_text};
 use super::text::{self, Query};
 use crate::model::TenantId;
@@ -15,11 +17,14 @@ const PER_SOURCE: usize = 50;
 const RRF_K: f64 = 60.0;
 
 impl Store {
-    /// Hybrid retrieval. The graph goes first: the facts around the entities the
-    /// query names give their neighbours (the account's CSM, the person's company),
-    /// which expand the full-text and vector queries. Then three ranked lists — full
-    /// text, vectors, and the graph's own (the facts, then memories naming a neighbour
-    /// and a keyword) — are fused by reciprocal rank.
+    /// Hybrid retrieval. The people the query names are looked for among those the
+    /// employee has corresponded with: their correspondence with it is a list of its
+    /// own, and the graph is entered by their full names. The graph goes next: the
+    /// facts around the entities the query names give their neighbours (the account's
+    /// CSM, the person's company), which expand the full-text and vector queries. Then
+    /// four ranked lists — full text, vectors, the graph's own (the facts, then
+    /// memories naming a neighbour and a keyword) and the people's — are fused by
+    /// reciprocal rank.
     pub(super) async fn hybrid(
         &self,
         tenant: &TenantId,
@@ -29,7 +34,8 @@ impl Store {
         q: &Query,
     ) -> Result<Vec<Item>, StoreError> {
         let started = std::time::Instant::now();
-        let (by_graph, neighbours) = self.graph_hits(tenant, viewer, f, q).await?;
+        let people = self.correspondents(tenant, viewer, f, q).await?;
+        let (by_graph, neighbours) = self.graph_hits(tenant, viewer, f, q, &people).await?;
         let graph_took = started.elapsed();
         let mut terms = q.keywords.clone();
         for n in &neighbours {
@@ -59,12 +65,15 @@ impl Store {
             .map(|(h, _)| h)
             .collect();
         tracing::debug!(?graph_took, ?text_took, vector_took = ?(started.elapsed() - graph_took - text_took),
-            neighbours = neighbours.len(), terms = terms.len(), "hybrid recall");
+            neighbours = neighbours.len(), terms = terms.len(), people = people.hits.len(), "hybrid recall");
+        let mut by_people = people.hits;
+        by_people.truncate(PER_SOURCE);
         let mut fused: HashMap<(String, String), (Hit, f64, Vec<Source>)> = HashMap::new();
         for (source, list) in [
             (Source::Text, by_text),
             (Source::Vector, by_vector),
             (Source::Graph, by_graph),
+            (Source::People, by_people),
         ] {
             for (rank, hit) in list.into_iter().enumerate() {
                 let key = (hit.kind.clone(), hit.id.clone());
@@ -92,13 +101,9 @@ impl Store {
         viewer: &Viewer,
         f: &Filters,
         q: &Query,
+        people: &Correspondents,
     ) -> Result<(Vec<Hit>, Vec<String>), StoreError> {
-        let mut seeds: Vec<String> = q.entities.clone();
-        for k in &q.keywords {
-            if !seeds.contains(k) {
-                seeds.push(k.clone());
-            }
-        }
+        let seeds = people.graph_seeds(q);
         let facts = self.graph_around(tenant, viewer, &seeds, 2).await?;
         let mut neighbours: Vec<String> = Vec::new();
         for fact in &facts {

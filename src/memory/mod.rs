@@ -18,6 +18,7 @@ mod facts;
 mod forget;
 mod hybrid;
 mod knowledge;
+mod people;
 mod recall;
 pub mod text;
 pub(crate) mod vectors;

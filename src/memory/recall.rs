@@ -89,6 +89,8 @@ pub enum Source {
     Vector,
     /// The knowledge graph.
     Graph,
+    /// The employee's correspondence with the people the query names.
+    People,
 }
 
 impl Source {
@@ -98,6 +100,7 @@ impl Source {
             Source::Text => "text",
             Source::Vector => "vector",
             Source::Graph => "graph",
+            Source::People => "people",
         }
     }
 }
@@ -147,24 +150,31 @@ pub(super) struct Filters {
 
 impl Filters {
     fn of(r: &Recall, kind: crate::store::StoreKind) -> Self {
-        let with = r
-            .with
-            .as_deref()
-            .map(|w| text::term_string(&text::person_key(w)))
-            .filter(|w| !w.is_empty())
-            .map(|w| match kind {
-                crate::store::StoreKind::Sqlite => format!("who : \"{w}\""),
-                crate::store::StoreKind::Postgres => w
-                    .split(' ')
-                    .map(|t| format!("{t}:A"))
-                    .collect::<Vec<_>>()
-                    .join(" <-> "),
-            });
+        let with = r.with.as_deref().and_then(|w| Filters::who(w, kind));
         Filters {
             from: r.from.map(to_micros).unwrap_or(i64::MIN),
             to: r.to.map(to_micros).unwrap_or(i64::MAX),
             with,
         }
+    }
+}
+
+impl Filters {
+    /// The full-text expression finding episodes that involve `person` (a name or an
+    /// address), for `with`; none when it has no terms.
+    pub(super) fn who(person: &str, kind: crate::store::StoreKind) -> Option<String> {
+        let w = text::term_string(&text::person_key(person));
+        if w.is_empty() {
+            return None;
+        }
+        Some(match kind {
+            crate::store::StoreKind::Sqlite => format!("who : \"{w}\""),
+            crate::store::StoreKind::Postgres => w
+                .split(' ')
+                .map(|t| format!("{t}:A"))
+                .collect::<Vec<_>>()
+                .join(" <-> "),
+        })
     }
 }
 
@@ -194,6 +204,7 @@ macro_rules! episode_filters {
          AND (CAST($6 AS TEXT) IS NULL OR e.terms @@ to_tsquery('simple', $6))"
     };
 }
+pub(super) use episode_filters;
 
 const SQLITE_EPISODES_TEXT: &str = concat!(
     "SELECT e.seq, e.id, e.kind, e.text, e.at FROM episodes_fts CROSS JOIN episodes e ON e.seq = episodes_fts.rowid \

@@ -70,58 +70,103 @@ fn collect_strings(v: &Value, out: &mut String) {
 /// `with=sarah@acme.com` all find "Sarah Chen <sarah@acme.com>". Keys are lowercase.
 pub fn participants(payload: &Value) -> Vec<String> {
     let mut keys = Vec::new();
-    find_people(payload, 0, &mut keys);
+    for p in people(payload) {
+        p.keys(&mut keys);
+    }
     keys.sort();
     keys.dedup();
     keys
 }
 
-fn find_people(v: &Value, depth: usize, keys: &mut Vec<String>) {
-    let Value::Object(map) = v else { return };
-    for (k, v) in map {
-        if matches!(k.as_str(), "from" | "to" | "participants" | "cc") {
-            person_keys(v, keys);
-        } else if depth < 3 && v.is_object() {
-            find_people(v, depth + 1, keys);
+/// One person a memory involves, as [`people`] finds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// The words of the name, lowercase, separated by single spaces; empty when only
+    /// an address was given.
+    pub name: String,
+    /// The address, lowercase.
+    pub address: Option<String>,
+}
+
+impl Person {
+    /// Whether `key` (as [`person_key`] gives it) names this person: the address, the
+    /// whole name, or one word of it ("sarah" names Sarah Chen).
+    pub fn named_by(&self, key: &str) -> bool {
+        !key.is_empty()
+            && (self.address.as_deref() == Some(key)
+                || self.name == key
+                || self.name.split(' ').any(|w| w == key))
+    }
+
+    fn keys(&self, keys: &mut Vec<String>) {
+        if let Some(a) = &self.address {
+            keys.push(a.clone());
+        }
+        if !self.name.is_empty() {
+            if self.name.contains(' ') {
+                keys.push(self.name.clone());
+            }
+            keys.extend(self.name.split(' ').map(String::from));
         }
     }
 }
 
-fn person_keys(v: &Value, keys: &mut Vec<String>) {
+/// The people a memory involves (see [`participants`]), in the order found.
+pub fn people(payload: &Value) -> Vec<Person> {
+    let mut found = Vec::new();
+    find_people(payload, 0, &mut found);
+    found
+}
+
+fn find_people(v: &Value, depth: usize, found: &mut Vec<Person>) {
+    let Value::Object(map) = v else { return };
+    for (k, v) in map {
+        if matches!(k.as_str(), "from" | "to" | "participants" | "cc") {
+            person_values(v, found);
+        } else if depth < 3 && v.is_object() {
+            find_people(v, depth + 1, found);
+        }
+    }
+}
+
+fn person_values(v: &Value, found: &mut Vec<Person>) {
     match v {
         Value::String(s) => {
             for one in s.split([',', ';']) {
-                one_person(one, keys);
+                found.extend(one_person(one));
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| person_keys(i, keys)),
+        Value::Array(items) => items.iter().for_each(|i| person_values(i, found)),
         Value::Object(map) => {
+            // One person: the name with the address beside it.
+            let mut one: Option<Person> = None;
             for f in ["name", "email", "address"] {
-                if let Some(Value::String(s)) = map.get(f) {
-                    one_person(s, keys);
+                let Some(p) = map.get(f).and_then(Value::as_str).and_then(one_person) else {
+                    continue;
+                };
+                match &mut one {
+                    Some(o) if o.address.is_none() && p.name.is_empty() => o.address = p.address,
+                    Some(_) => found.push(p),
+                    None => one = Some(p),
                 }
             }
+            found.extend(one);
         }
         _ => {}
     }
 }
 
-fn one_person(s: &str, keys: &mut Vec<String>) {
+fn one_person(s: &str) -> Option<Person> {
     let (name, address) = match (s.find('<'), s.rfind('>')) {
         (Some(a), Some(b)) if a < b => (s[..a].trim().trim_matches('"'), Some(s[a + 1..b].trim())),
         _ if s.contains('@') => ("", Some(s.trim())),
         _ => (s.trim(), None),
     };
-    if let Some(a) = address.filter(|a| !a.is_empty()) {
-        keys.push(a.to_lowercase());
-    }
-    let words: Vec<String> = terms(name).collect();
-    if !words.is_empty() {
-        if words.len() > 1 {
-            keys.push(words.join(" "));
-        }
-        keys.extend(words);
-    }
+    let person = Person {
+        name: terms(name).collect::<Vec<_>>().join(" "),
+        address: address.filter(|a| !a.is_empty()).map(str::to_lowercase),
+    };
+    (!person.name.is_empty() || person.address.is_some()).then_some(person)
 }
 
 /// A participant as a query gives it, in the form [`participants`] stores.
@@ -286,6 +331,17 @@ mod tests {
             assert!(keys.contains(&k.to_string()), "{k} missing from {keys:?}");
         }
         assert_eq!(person_key("  Sarah   Chen "), "sarah chen");
+        let found = people(&p);
+        let sarah = found.iter().find(|p| p.name == "sarah chen").unwrap();
+        assert_eq!(sarah.address.as_deref(), Some("sarah@acme.com"));
+        let raj = found.iter().find(|p| p.name == "raj patel").unwrap();
+        assert_eq!(raj.address.as_deref(), Some("raj@acme.com"), "{found:?}");
+        for key in ["sarah", "chen", "sarah chen", "sarah@acme.com"] {
+            assert!(sarah.named_by(key), "{key}");
+        }
+        for key in ["acme", "sarah kim", "sar", ""] {
+            assert!(!sarah.named_by(key), "{key}");
+        }
         assert_eq!(person_key("Sarah@Acme.com"), "sarah@acme.com");
     }
 

@@ -145,7 +145,7 @@ impl WorkingMemory {
                         tasks_changed = true;
                     }
                 }
-                (_, Some("complete" | "fail" | "drop")) => {
+                (_, Some("complete" | "fail" | "proposed" | "drop")) => {
                     if let Some(id) = p["intention"].as_u64() {
                         tasks_changed |= self.intentions.remove(&id).is_some();
                     }

@@ -304,6 +304,39 @@ async fn in_shadow_actions_are_proposed_and_scored_against_the_mentor(store: Sto
     })
     .await;
     assert_eq!(s.agreement.agreed, 1);
+
+    // The plan's one step was proposed, so it ended as a proposal: not a completion,
+    // nothing learned, and no success in procedural memory — not even after praise.
+    let proposed = eventually(20, "the plan's end recorded", || async {
+        let eps = node.episodes(id, 50, None).await.unwrap();
+        eps.iter()
+            .any(|(_, e)| e.summary == "proposed ask_quote_details")
+            .then_some(eps)
+    })
+    .await;
+    node.feedback(id, Some(1.0), None, None).await.unwrap();
+    eventually(20, "the praise handled", || async {
+        (status(&node, id).await.events_handled >= 3).then_some(())
+    })
+    .await;
+    let eps = node.episodes(id, 50, None).await.unwrap();
+    for (_, e) in proposed.iter().chain(&eps) {
+        assert!(
+            e.kind != EpisodeKind::Outcome && !e.summary.starts_with("learned"),
+            "{} {}",
+            e.summary,
+            e.payload
+        );
+    }
+    assert_eq!(status(&node, id).await.today.completed, 0);
+    node.consolidate(id, chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
+    let procedures = node.procedures(id, None).await.unwrap();
+    assert!(
+        procedures.iter().all(|p| p.successes == 0),
+        "{procedures:#?}"
+    );
     node.shutdown().await;
 }
 

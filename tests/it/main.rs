@@ -27,6 +27,7 @@ mod mail_robot;
 mod mail_server;
 mod memory;
 mod memory_api;
+mod memory_people;
 mod memory_upkeep;
 mod postgres_server;
 mod research;

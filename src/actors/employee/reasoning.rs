@@ -261,14 +261,12 @@ pub(crate) fn think(
         let (_, text) = mind.answer(&situation, who, e.payload["text"].as_str().unwrap_or(""));
         (e, text)
     });
-    let shadow = mind.phase == crate::bdi::Phase::Shadow;
     let updates = tasks::updates(
         &decisions,
         &mut tasks,
         assigned.as_deref(),
         &brain.playbook,
         cause.employee,
-        shadow,
     );
     for d in decisions {
         record(d, snapshot, cause, cycle, now, out);
@@ -353,6 +351,8 @@ fn record(
             today.failed += 1;
             (EpisodeKind::Outcome, format!("failed {plan}"))
         }
+        // Not an outcome of the plan: its actions were proposed, never carried out.
+        Decision::Proposed { plan, .. } => (EpisodeKind::Decision, format!("proposed {plan}")),
         Decision::Drop { plan, .. } => (EpisodeKind::Decision, format!("drop {plan}")),
         Decision::Blocked { goal, .. } => (EpisodeKind::Decision, format!("blocked {goal}")),
         Decision::Learned { key, .. } => (EpisodeKind::Decision, format!("learned {key}")),

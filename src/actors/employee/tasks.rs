@@ -42,7 +42,6 @@ pub(crate) fn updates(
     assigned: Option<&str>,
     playbook: &Playbook,
     employee: EmployeeId,
-    shadow: bool,
 ) -> Vec<Json> {
     let mut out = Vec::new();
     let mut taken = false;
@@ -102,14 +101,6 @@ pub(crate) fn updates(
                 intention, success, ..
             } => {
                 if let Some(t) = tasks.get(intention) {
-                    if shadow {
-                        // Nothing was carried out: the steps were proposals.
-                        out.push(json!({
-                            "task_id": t.task_id, "status": "failed", "progress": 1.0,
-                            "result": "I am in shadow: I proposed each step to my mentor and carried nothing out.",
-                        }));
-                        continue;
-                    }
                     let mut u = json!({
                         "task_id": t.task_id,
                         "status": if *success { "done" } else { "failed" },
@@ -121,6 +112,19 @@ pub(crate) fn updates(
                             json!("The plan ran but its success criterion was not met in time.");
                     }
                     out.push(u);
+                }
+            }
+            Decision::Proposed {
+                intention,
+                contingency: None,
+                ..
+            } => {
+                if let Some(t) = tasks.get(intention) {
+                    // Nothing was carried out: the steps were proposals.
+                    out.push(json!({
+                        "task_id": t.task_id, "status": "failed", "progress": 1.0,
+                        "result": "I am in shadow: I proposed each step to my mentor and carried nothing out.",
+                    }));
                 }
             }
             Decision::Fail {

@@ -40,6 +40,15 @@ steps = [
 ]
 
 [[plans]]
+name = "quote_reply"
+trigger = { event = "quote.asked" }
+success = { event = "email.reply", within = "48h" }
+contingency = "ask_manager_for_leads"
+steps = [
+  { action = "email.reply", params = { body = "base" }, variants = [{ name = "formal", params = { body = "Please find our quote attached." } }] },
+]
+
+[[plans]]
 name = "await_reply"
 trigger = { event = "deal.stalled" }
 contingency = "ask_manager_for_leads"
@@ -156,6 +165,29 @@ impl World {
         };
         self.mind.cycle(&s, input)
     }
+}
+
+/// The outcome of action `action` coming back.
+fn outcome(action: u64, success: bool) -> Input {
+    Input::Outcome {
+        action,
+        success,
+        event: Perceived {
+            id: format!("outcome-{action}"),
+            kind: "empla.outcome".into(),
+            source: "capability".into(),
+            payload: json!({"action_id": action, "status": if success { "done" } else { "failed" }}),
+        },
+    }
+}
+
+fn learned(d: &[Decision]) -> Vec<(String, bool)> {
+    d.iter()
+        .filter_map(|x| match x {
+            Decision::Learned { key, success } => Some((key.clone(), *success)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn acts(d: &[Decision]) -> Vec<(String, Disposition)> {
@@ -424,7 +456,8 @@ fn the_better_variant_wins_most_choices_after_enough_outcomes() {
         if n >= 200 {
             *chosen.entry(v.clone()).or_default() += 1;
         }
-        // The outcome: "short" answers get good ratings 80% of the time, "long" 20%.
+        // The reply is sent; "short" answers get good ratings 80% of the time, "long" 20%.
+        w.run(outcome(a.id, true));
         let good = if v == "short" { n % 5 != 0 } else { n % 5 == 0 };
         w.run(Input::Feedback {
             rating: Some(if good { 1.0 } else { 0.0 }),
@@ -493,5 +526,6 @@ fn shadow_agreement_leads_to_a_promotion_proposal() {
     assert_eq!(w.mind.agreement.rate(), 1.0);
 }
 
+mod credit;
 mod sequences;
 mod state;
