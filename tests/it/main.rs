@@ -6,6 +6,7 @@ mod api_limits;
 mod bdi;
 mod caldav_fixture;
 mod calendar;
+mod cli;
 mod common;
 mod config;
 mod crm;
