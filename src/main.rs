@@ -13,6 +13,8 @@ async fn main() -> std::process::ExitCode {
     let cli = empla::cli::Cli::parse();
     match empla::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of the output went away (`empla list | head`): it has what it wanted.
+        Err(e) if empla::cli::is_stdout_closed(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -34,15 +34,15 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if json {
-                print(&v);
+                print(&v)?;
                 return Ok(());
             }
             let calendar: Items<CalendarEvent> = read(v)?;
             if calendar.items.is_empty() {
-                println!("{owner}: nothing in the calendar");
+                outln!("{owner}: nothing in the calendar");
             }
             for e in &calendar.items {
-                println!("{}", line(e));
+                outln!("{}", line(e));
             }
         }
         CalendarAction::Book {
@@ -73,9 +73,9 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
                 .json(&meeting)
                 .answer()
                 .await?;
-            println!("booked {}", line(&booked.event));
+            outln!("booked {}", line(&booked.event));
             for moved in &booked.moved {
-                println!(
+                outln!(
                     "moved \"{}\" from {} to {}",
                     moved.title,
                     when(&moved.from),
@@ -106,10 +106,10 @@ pub(super) async fn run(action: CalendarAction) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if slots.items.is_empty() {
-                println!("no time when everyone is free");
+                outln!("no time when everyone is free");
             }
             for s in &slots.items {
-                println!(
+                outln!(
                     "{} – {}  (score {:.2})",
                     when(&s.start),
                     when(&s.end),

@@ -4,21 +4,17 @@
 //! commands that print an answer whole keep the JSON as the node sent it.
 
 use super::{Command, NodeArgs};
-use crate::actors::EmployeeRuntime;
-use crate::api::wire::{
-    self, ApprovalsQuery, DecisionBody, EmployeeView, EmployeesQuery, EpisodesQuery, ErrorBody,
-    EventAccepted, FeedbackBody, Items, PhaseBody,
-};
+use crate::api::wire::{self, EmployeeView, ErrorBody, EventAccepted, FeedbackBody, PhaseBody};
 use crate::config::Config;
-use crate::lifecycle::HireRequest;
-use crate::model::{Approval, Manager, NewEvent};
+use crate::model::{Manager, NewEvent};
 use anyhow::{Context, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+#[derive(Clone)]
 pub(super) struct Client {
     http: reqwest::Client,
     base: String,
@@ -56,9 +52,24 @@ impl Client {
 
     fn request(&self, method: Method, path: &str) -> Call {
         let url = format!("{}/api/v1{path}", self.base);
+        let employee = match path.trim_start_matches('/').split('/').collect::<Vec<_>>()[..] {
+            ["employees", key, ..] if !key.is_empty() => Some(key.to_string()),
+            _ => None,
+        };
         Call {
             request: self.http.request(method, url).bearer_auth(&self.token),
-            base: self.base.clone(),
+            client: self.clone(),
+            path: path.to_string(),
+            employee,
+        }
+    }
+
+    /// Whether the node knows employee `key`; when it cannot tell, it is taken as known.
+    async fn knows(&self, key: &str) -> bool {
+        let url = format!("{}/api/v1/employees/{key}", self.base);
+        match self.http.get(url).bearer_auth(&self.token).send().await {
+            Ok(r) => r.status() != StatusCode::NOT_FOUND,
+            Err(_) => true,
         }
     }
 }
@@ -67,7 +78,11 @@ impl Client {
 /// [`Call::answer`].
 pub(super) struct Call {
     request: reqwest::RequestBuilder,
-    base: String,
+    client: Client,
+    /// The path under `/api/v1`, to say what was not found.
+    path: String,
+    /// The employee (id or handle) the call is about, to say when it is not hired.
+    employee: Option<String>,
 }
 
 impl Call {
@@ -75,6 +90,15 @@ impl Call {
     pub(super) fn query(self, query: &impl Serialize) -> Self {
         Self {
             request: self.request.query(query),
+            ..self
+        }
+    }
+
+    /// Marks the call as being about employee `key` (given in the query string), so a
+    /// "not found" says when there is no such employee.
+    pub(super) fn about(self, key: Option<&str>) -> Self {
+        Self {
+            employee: key.map(str::to_string).or(self.employee),
             ..self
         }
     }
@@ -101,7 +125,7 @@ impl Call {
     /// Sends the call and reads a successful answer as `R` (`serde_json::Value` keeps
     /// it as sent); an error answer becomes an error with the node's message.
     pub(super) async fn answer<R: DeserializeOwned>(self) -> anyhow::Result<R> {
-        let base = self.base.clone();
+        let base = self.client.base.clone();
         let body = self.bytes().await?;
         serde_json::from_slice(&body).with_context(|| {
             format!(
@@ -111,13 +135,12 @@ impl Call {
     }
 
     /// Sends the call and answers the body of a successful answer as it came (a
-    /// document's PDF); an error answer becomes an error with the node's message.
+    /// document's PDF); an error answer becomes an error with the node's message, and
+    /// "not found" one that says what is missing and which command lists what there is.
     pub(super) async fn bytes(self) -> anyhow::Result<Vec<u8>> {
+        let base = &self.client.base;
         let resp = self.request.send().await.with_context(|| {
-            format!(
-                "cannot reach the node at {}; is `empla node` running?",
-                self.base
-            )
+            format!("cannot reach the node at {base}; is `empla node` running?")
         })?;
         let status = resp.status();
         let body = resp.bytes().await.unwrap_or_default();
@@ -125,10 +148,59 @@ impl Call {
             let msg = serde_json::from_slice::<ErrorBody>(&body)
                 .map(|e| e.error.message)
                 .unwrap_or_else(|_| "no details".into());
+            if status == StatusCode::NOT_FOUND {
+                let employee_missing = match &self.employee {
+                    Some(key) if self.path == format!("/employees/{key}") => true,
+                    Some(key) => !self.client.knows(key).await,
+                    None => false,
+                };
+                if let Some(missing) = missing(
+                    &self.path,
+                    self.employee.as_deref().filter(|_| employee_missing),
+                    &msg,
+                    base,
+                ) {
+                    bail!("{missing}")
+                }
+            }
             bail!("{status}: {msg}")
         }
         Ok(body.to_vec())
     }
+}
+
+/// What a "not found" on `path` means at the command line: which employee, approval,
+/// escalation, task or episode there is not, and the command that lists them; `None`
+/// when the node's own message says it best. `employee` is the employee the call is
+/// about when the node does not know it.
+fn missing(path: &str, employee: Option<&str>, node_says: &str, base: &str) -> Option<String> {
+    if let Some(key) = employee {
+        return Some(format!(
+            "no employee `{key}`; `empla list` shows who is hired"
+        ));
+    }
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    Some(match segments[..] {
+        ["employees", key, "tasks", task, ..] => {
+            format!("{key} has no task `{task}`; `empla task list {key}` shows its tasks")
+        }
+        ["employees", key, "memory", "why", episode] => {
+            format!("{key} has no episode `{episode}`; `empla episodes {key}` shows its episodes")
+        }
+        ["employees", key, "dead-letters", event, ..] => {
+            format!("{key} has no event `{event}` set aside; `empla dead-letters {key}` lists them")
+        }
+        ["approvals", id, ..] => {
+            format!("no approval `{id}`; `empla approvals --status all` lists the queue")
+        }
+        ["escalations", id, ..] => {
+            format!("no escalation `{id}`; `empla escalation list --status all` lists them")
+        }
+        _ if node_says.starts_with("no such route") => format!(
+            "the node at {base} does not know this request; are the node and the CLI the same version?"
+        ),
+        _ => return None,
+    })
 }
 
 /// Reads an answer kept as JSON (for `--json`) as its wire type.
@@ -180,7 +252,7 @@ fn token(args: &NodeArgs) -> anyhow::Result<String> {
 
 /// `--manager`: "Name <address>" or an address is a human; anything else names an
 /// employee (id or handle), looked up for its id.
-async fn manager(c: &Client, s: &str) -> anyhow::Result<Manager> {
+pub(super) async fn manager(c: &Client, s: &str) -> anyhow::Result<Manager> {
     if let (Some(open), Some(close)) = (s.find('<'), s.rfind('>')) {
         Ok(Manager::Human {
             name: s[..open].trim().to_string(),
@@ -199,140 +271,14 @@ async fn manager(c: &Client, s: &str) -> anyhow::Result<Manager> {
     }
 }
 
-pub(super) fn print(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-}
-
-async fn decide(
-    node: &NodeArgs,
-    id: &str,
-    verb: &str,
-    reason: Option<String>,
-) -> anyhow::Result<()> {
-    let a: Approval = Client::new(node)?
-        .post(&format!("/approvals/{id}/{verb}"))
-        .json(&DecisionBody {
-            reason,
-            by: Some("cli".into()),
-        })
-        .answer()
-        .await?;
-    println!(
-        "{} {} for employee {}",
-        a.status.as_str(),
-        a.action_kind(),
-        a.employee_id
-    );
+/// Prints an answer kept as JSON, indented.
+pub(super) fn print(v: &Value) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     Ok(())
-}
-
-/// The status as a short report.
-fn print_status(v: &EmployeeRuntime) {
-    let num = |x: Option<f64>| x.map(|f| format!("{f}")).unwrap_or("-".into());
-    println!(
-        "{} · phase {} · {} pending approval(s) · agreement {}/{}",
-        v.role,
-        v.phase.as_str(),
-        v.pending_approvals,
-        v.agreement.agreed,
-        v.agreement.scored
-    );
-    println!("intentions:");
-    if v.intentions.is_empty() {
-        println!("  none");
-    }
-    for i in &v.intentions {
-        // The step is unpadded, as it always printed.
-        println!("  {:<28} step {} {}", i.plan, i.step, i.state);
-    }
-    println!("goals:");
-    for g in &v.goals {
-        let mut flags = String::new();
-        if g.blocked {
-            flags.push_str(&format!(
-                "  BLOCKED: {}",
-                g.blocked_reason.as_deref().unwrap_or("")
-            ));
-        }
-        if g.at_risk {
-            flags.push_str("  AT RISK");
-        }
-        println!(
-            "  {:<20} {:>5.0}%  current {} / target {}{flags}",
-            g.id,
-            g.progress * 100.0,
-            num(g.current),
-            num(Some(g.target)),
-        );
-    }
-    let t = &v.today;
-    println!(
-        "today: {} events, {} actions executed, {} proposed, {} approvals asked, {} escalations",
-        t.events, t.actions_executed, t.actions_proposed, t.approvals_requested, t.escalations
-    );
 }
 
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Hire {
-            role,
-            name,
-            manager: m,
-            team,
-            node,
-        } => {
-            let c = Client::new(&node)?;
-            let mut body = HireRequest::new(role, name);
-            if let Some(m) = m {
-                body.manager = Some(manager(&c, &m).await?);
-            }
-            body.team = team;
-            let p: EmployeeView = c.post("/employees").json(&body).answer().await?;
-            let p = p.profile;
-            println!(
-                "hired {} <{}> as {} (id {})",
-                p.name, p.email, p.job_title, p.id
-            );
-        }
-        Command::List { limit, node } => {
-            let v: Items<EmployeeView> = Client::new(&node)?
-                .get("/employees")
-                .query(&EmployeesQuery {
-                    limit: Some(limit.into()),
-                    offset: None,
-                })
-                .answer()
-                .await?;
-            println!(
-                "{:<38} {:<24} {:<34} {:<12} {:<10} RUNTIME",
-                "ID", "NAME", "EMAIL", "ROLE", "STATUS"
-            );
-            for e in v.items {
-                let p = &e.profile;
-                println!(
-                    "{:<38} {:<24} {:<34} {:<12} {:<10} {}",
-                    p.id.to_string(),
-                    p.name,
-                    p.email,
-                    p.role,
-                    p.status.as_str(),
-                    e.runtime.as_str()
-                );
-            }
-        }
-        Command::Show { id, node } => print(
-            &Client::new(&node)?
-                .get(&format!("/employees/{id}"))
-                .answer()
-                .await?,
-        ),
-        Command::Offboard { id, node } => {
-            let p: EmployeeView = Client::new(&node)?
-                .delete(&format!("/employees/{id}"))
-                .answer()
-                .await?;
-            println!("offboarded {} ({})", p.profile.name, p.profile.id);
-        }
         Command::SendEvent {
             id,
             kind,
@@ -359,35 +305,14 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             } else {
                 ""
             };
-            println!("accepted event {}{dup}", v.event_id);
-        }
-        Command::Episodes { id, limit, node } => print(
-            &Client::new(&node)?
-                .get(&format!("/employees/{id}/episodes"))
-                .query(&EpisodesQuery {
-                    limit: Some(limit.into()),
-                    before: None,
-                })
-                .answer()
-                .await?,
-        ),
-        Command::Status { id, json, node } => {
-            let v: Value = Client::new(&node)?
-                .get(&format!("/employees/{id}/status"))
-                .answer()
-                .await?;
-            if json {
-                print(&v);
-            } else {
-                print_status(&read(v)?);
-            }
+            outln!("accepted event {}{dup}", v.event_id);
         }
         Command::Restart { id, node } => {
             let r: wire::Restarted = Client::new(&node)?
                 .post(&format!("/employees/{id}/restart"))
                 .answer()
                 .await?;
-            println!(
+            outln!(
                 "restarting {id}: {}",
                 serde_json::to_value(r.state)?.as_str().unwrap_or("")
             );
@@ -404,23 +329,23 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                     .post(&format!("/employees/{id}/dead-letters/{event}/retry"))
                     .answer()
                     .await?;
-                println!("handed {} to {id} again", r.event_id);
+                outln!("handed {} to {id} again", r.event_id);
             } else if let Some(event) = drop {
                 let r: wire::DeadLetterDone = client
                     .delete(&format!("/employees/{id}/dead-letters/{event}"))
                     .answer()
                     .await?;
-                println!("dropped {}", r.event_id);
+                outln!("dropped {}", r.event_id);
             } else {
                 let list: wire::Items<wire::DeadLetterView> = client
                     .get(&format!("/employees/{id}/dead-letters"))
                     .answer()
                     .await?;
                 if list.items.is_empty() {
-                    println!("no events set aside for {id}");
+                    outln!("no events set aside for {id}");
                 }
                 for d in list.items {
-                    println!(
+                    outln!(
                         "{}  {}  {}  {} attempts  set aside {}\n    {}",
                         d.event_id,
                         d.kind,
@@ -432,46 +357,6 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Approvals {
-            employee,
-            status,
-            node,
-        } => {
-            let v: Items<Approval> = Client::new(&node)?
-                .get("/approvals")
-                .query(&ApprovalsQuery {
-                    employee,
-                    status: Some(status.clone()),
-                    limit: None,
-                })
-                .answer()
-                .await?;
-            if v.items.is_empty() {
-                println!("no {status} approvals");
-            }
-            for a in v.items {
-                println!(
-                    "{}  {:<9} {:<20} employee {}\n    {}\n    {}",
-                    a.id,
-                    a.status.as_str(),
-                    a.action_kind(),
-                    a.employee_id,
-                    a.reason,
-                    a.action_params(),
-                );
-                match &a.recipients {
-                    Some(r) if r.withheld.is_some() => println!(
-                        "    would not be sent: {}",
-                        r.withheld.as_deref().unwrap_or_default()
-                    ),
-                    Some(r) if r.cc.is_empty() => println!("    to: {}", r.to),
-                    Some(r) => println!("    to: {}\n    cc: {}", r.to, r.cc),
-                    None => {}
-                }
-            }
-        }
-        Command::Approve { id, reason, node } => decide(&node, &id, "approve", reason).await?,
-        Command::Reject { id, reason, node } => decide(&node, &id, "reject", reason).await?,
         Command::Phase { id, phase, node } => {
             Client::new(&node)?
                 .put(&format!("/employees/{id}/phase"))
@@ -480,7 +365,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 })
                 .answer::<EventAccepted>()
                 .await?;
-            println!("phase of {id} set to {phase}");
+            outln!("phase of {id} set to {phase}");
         }
         Command::Feedback {
             id,
@@ -498,7 +383,16 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 })
                 .answer::<EventAccepted>()
                 .await?;
-            println!("feedback for {id} recorded");
+            outln!("feedback for {id} recorded");
+        }
+        other @ (Command::Hire { .. }
+        | Command::List { .. }
+        | Command::Show { .. }
+        | Command::Offboard { .. }
+        | Command::Episodes { .. }
+        | Command::Status { .. }) => super::employees::run(other).await?,
+        other @ (Command::Approvals { .. } | Command::Approve { .. } | Command::Reject { .. }) => {
+            super::approvals::run(other).await?
         }
         other @ (Command::Recall { .. }
         | Command::Facts { .. }
@@ -547,5 +441,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "--priority must be low, medium or high, got \"urgent\"");
+    }
+
+    #[test]
+    fn not_found_says_what_is_missing_and_which_command_lists_it() {
+        let m = |path: &str, employee: Option<&str>, says: &str| {
+            missing(path, employee, says, "http://127.0.0.1:7700")
+        };
+        assert_eq!(
+            m(
+                "/employees/nobody",
+                Some("nobody"),
+                "no employee with id or handle"
+            )
+            .unwrap(),
+            "no employee `nobody`; `empla list` shows who is hired"
+        );
+        assert_eq!(
+            m(
+                "/approvals",
+                Some("nobody"),
+                "no employee with id or handle"
+            )
+            .unwrap(),
+            "no employee `nobody`; `empla list` shows who is hired"
+        );
+        assert_eq!(
+            m("/employees/pat.doe/tasks/t1", None, "no task with that id").unwrap(),
+            "pat.doe has no task `t1`; `empla task list pat.doe` shows its tasks"
+        );
+        assert_eq!(
+            m("/approvals/x/approve", None, "no approval").unwrap(),
+            "no approval `x`; `empla approvals --status all` lists the queue"
+        );
+        assert!(
+            m("/nothing", None, "no such route; see /api/v1/openapi.json")
+                .unwrap()
+                .contains("same version")
+        );
+        assert_eq!(m("/documents/d1", None, "no document with id \"d1\""), None);
     }
 }

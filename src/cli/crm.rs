@@ -120,15 +120,15 @@ pub(super) async fn list<T: serde::de::DeserializeOwned>(
 ) -> anyhow::Result<()> {
     let v: Value = Client::new(node)?.get(path).query(q).answer().await?;
     if json {
-        print(&v);
+        print(&v)?;
         return Ok(());
     }
     let list: Items<T> = read(v)?;
     if list.items.is_empty() {
-        println!("no {what}");
+        outln!("no {what}");
     }
     for item in &list.items {
-        println!("{}", line(item));
+        outln!("{}", line(item));
     }
     Ok(())
 }
@@ -283,7 +283,7 @@ pub(super) async fn run(action: CrmAction) -> anyhow::Result<()> {
                 .csv(text)
                 .answer()
                 .await?;
-            println!(
+            outln!(
                 "imported {} {} from {}",
                 done.imported,
                 done.kind,

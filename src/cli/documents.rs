@@ -100,7 +100,7 @@ pub(super) async fn run(action: DocumentsAction) -> anyhow::Result<()> {
                 .get(&format!("/documents/{id}"))
                 .answer()
                 .await?;
-            print(&v);
+            print(&v)?;
             Ok(())
         }
         DocumentsAction::Get {
@@ -128,7 +128,7 @@ pub(super) async fn run(action: DocumentsAction) -> anyhow::Result<()> {
             };
             std::fs::write(&path, &bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("wrote {} ({} bytes)", path.display(), bytes.len());
+            outln!("wrote {} ({} bytes)", path.display(), bytes.len());
             Ok(())
         }
     }

@@ -28,8 +28,8 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             match answer {
-                ChatAnswer::Reply(r) => println!("{}", r.reply),
-                ChatAnswer::Pending(_) => println!(
+                ChatAnswer::Reply(r) => outln!("{}", r.reply),
+                ChatAnswer::Pending(_) => outln!(
                     "{id} has your message and will answer in the conversation (`GET /api/v1/employees/{id}/chat`)"
                 ),
             }
@@ -72,7 +72,7 @@ async fn mail(action: MailAction) -> anyhow::Result<()> {
                 .json(&mail)
                 .answer()
                 .await?;
-            println!("sent {}", sent.message_id);
+            outln!("sent {}", sent.message_id);
         }
         MailAction::Inbox {
             address,
@@ -89,12 +89,12 @@ async fn mail(action: MailAction) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if json {
-                print(&v);
+                print(&v)?;
                 return Ok(());
             }
             let inbox: Items<InboxItem> = read(v)?;
             if inbox.items.is_empty() {
-                println!("{address}: no mail");
+                outln!("{address}: no mail");
             }
             for m in inbox.items {
                 let attached: String = m
@@ -105,7 +105,7 @@ async fn mail(action: MailAction) -> anyhow::Result<()> {
                         None => format!("\n  attached: {} ({} bytes)", a.name, a.size),
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}  from {}\n  subject: {}\n  message-id: {}{}{attached}\n\n{}\n",
                     when(&m.at),
                     m.from,
@@ -175,7 +175,7 @@ async fn task(action: TaskAction) -> anyhow::Result<()> {
                 .json(&task)
                 .answer()
                 .await?;
-            println!("task {} assigned to {id}", assigned.id);
+            outln!("task {} assigned to {id}", assigned.id);
         }
         TaskAction::List { id, open, node } => {
             let tasks: Items<Task> = Client::new(&node)?
@@ -187,10 +187,10 @@ async fn task(action: TaskAction) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if tasks.items.is_empty() {
-                println!("no tasks");
+                outln!("no tasks");
             }
             for t in &tasks.items {
-                print_task_line(t);
+                print_task_line(t)?;
             }
         }
         TaskAction::Show { id, task, node } => {
@@ -198,17 +198,17 @@ async fn task(action: TaskAction) -> anyhow::Result<()> {
                 .get(&format!("/employees/{id}/tasks/{task}"))
                 .answer()
                 .await?;
-            print_task_line(&t);
+            print_task_line(&t)?;
             if let Some(r) = &t.result {
-                println!("\n{}", indent(r));
+                outln!("\n{}", indent(r));
             }
         }
     }
     Ok(())
 }
 
-fn print_task_line(t: &Task) {
-    println!(
+fn print_task_line(t: &Task) -> anyhow::Result<()> {
+    outln!(
         "{}  {:<11} {:>4.0}%  {:<6}  {}",
         t.id,
         t.status.as_str(),
@@ -216,6 +216,7 @@ fn print_task_line(t: &Task) {
         t.priority.as_str(),
         t.description,
     );
+    Ok(())
 }
 
 async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
@@ -228,14 +229,15 @@ async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
             let v: Items<Escalation> = Client::new(&node)?
                 .get("/escalations")
                 .query(&EscalationsQuery {
-                    employee,
+                    employee: employee.clone(),
                     status: Some(status.clone()),
                     limit: None,
                 })
+                .about(employee.as_deref())
                 .answer()
                 .await?;
             if v.items.is_empty() {
-                println!("no {status} escalations");
+                outln!("no {status} escalations");
             }
             for e in v.items {
                 let decided = match e.decision {
@@ -246,7 +248,7 @@ async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
                     ),
                     None => "pending".into(),
                 };
-                println!(
+                outln!(
                     "{}  {:<24} {}\n    {}\n    recommends: {}",
                     e.id,
                     e.case,
@@ -272,7 +274,7 @@ async fn escalation(action: EscalationAction) -> anyhow::Result<()> {
                 })
                 .answer()
                 .await?;
-            println!(
+            outln!(
                 "escalation {} decided: {}",
                 e.id,
                 e.decision.map_or(decision.as_str(), |d| d.as_str())

@@ -26,15 +26,15 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             json,
             node,
         } => {
-            let (from, to) = match since.as_deref() {
-                Some(s) => range(s, Utc::now())?,
-                None => (None, None),
-            };
+            let from = since
+                .as_deref()
+                .map(|s| since_start(s, Utc::now()))
+                .transpose()?;
             let q = RecallQuery {
                 q: Some(query),
                 from: from.map(|f| f.to_rfc3339()),
                 // `--until` goes as given: the node reads a date as the whole day.
-                to: until.or_else(|| to.map(|t| t.to_rfc3339())),
+                to: until,
                 with,
                 mode: Some(mode),
                 limit: Some(limit.into()),
@@ -46,9 +46,9 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if json {
-                print(&v);
+                print(&v)?;
             } else {
-                print_items(&read::<Items<Item>>(v)?.items);
+                print_items(&read::<Items<Item>>(v)?.items)?;
             }
         }
         Command::Facts {
@@ -67,10 +67,10 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if facts.items.is_empty() {
-                println!("no facts");
+                outln!("no facts");
             }
             for f in facts.items {
-                println!(
+                outln!(
                     "{}{} —{}→ {}   ({:.2}, {}, {})",
                     "  ".repeat(usize::try_from(f.depth - 1).unwrap_or(0)),
                     f.subject,
@@ -88,7 +88,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             for (i, e) in chain.items.iter().enumerate() {
-                println!(
+                outln!(
                     "{}{} {} {}  {}",
                     if i == 0 { "" } else { "  ← because of " },
                     when(&e.at),
@@ -135,9 +135,11 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .json(&body)
                 .answer()
                 .await?;
-            println!(
+            outln!(
                 "published {} ({} chunks, {} facts)",
-                p.id, p.chunks, p.facts
+                p.id,
+                p.chunks,
+                p.facts
             );
         }
         Command::Forget { person, yes, node } => {
@@ -154,7 +156,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 })
                 .answer()
                 .await?;
-            println!(
+            outln!(
                 "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities, {} documents",
                 f.episodes,
                 f.events,
@@ -178,7 +180,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 call = call.json(&ConsolidateBody { day });
             }
             let c: Consolidated = call.answer().await?;
-            println!(
+            outln!(
                 "consolidated {}: {} episodes, {} facts promoted, {} workflows{}",
                 c.day.map(|d| d.to_string()).unwrap_or_default(),
                 c.episodes,
@@ -196,11 +198,11 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 .answer()
                 .await?;
             if procedures.items.is_empty() {
-                println!("no outcomes consolidated yet");
+                outln!("no outcomes consolidated yet");
             }
             for p in procedures.items {
                 // The counts are unpadded, as they always printed.
-                println!(
+                outln!(
                     "{:<24} {:<28} {} ok {} failed  ({:.0}%)  {}",
                     p.task,
                     p.workflow,
@@ -219,15 +221,15 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_items(items: &[Item]) {
+fn print_items(items: &[Item]) -> anyhow::Result<()> {
     if items.is_empty() {
-        println!("nothing found");
+        outln!("nothing found");
     }
     for i in items {
         let short: String = i.text.chars().take(160).collect();
         let sources: Vec<&str> = i.sources.iter().map(|s| s.as_str()).collect();
         let at = when(&i.at);
-        println!(
+        outln!(
             "{:.4}  {}  {:<9} [{}]  {}\n        {}{}",
             i.score,
             at.get(..16).unwrap_or(""),
@@ -242,6 +244,7 @@ fn print_items(items: &[Item]) {
             },
         );
     }
+    Ok(())
 }
 
 /// `--visibility` as the API's type.
@@ -270,7 +273,7 @@ async fn ingest(
         let text = std::fs::read_to_string(f)
             .with_context(|| format!("reading {} (documents must be UTF-8 text)", f.display()))?;
         if text.trim().is_empty() {
-            println!("skipped {} (empty)", f.display());
+            outln!("skipped {} (empty)", f.display());
             continue;
         }
         let rel = f.strip_prefix(dir).unwrap_or(f).display().to_string();
@@ -297,9 +300,9 @@ async fn ingest(
             .with_context(|| format!("publishing {}", f.display()))?;
         chunks += p.chunks;
         facts += p.facts;
-        println!("{rel}: {} chunks, {} facts", p.chunks, p.facts);
+        outln!("{rel}: {} chunks, {} facts", p.chunks, p.facts);
     }
-    println!(
+    outln!(
         "ingested {} documents: {chunks} chunks, {facts} facts",
         files.len()
     );
@@ -322,13 +325,11 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()>
     Ok(())
 }
 
-/// A time range: from (inclusive) and to (exclusive), either open.
-type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-/// A time range from words: `today`, `yesterday`, `this week`, `last week`, `this
-/// month`, `last month` (calendar weeks from Monday and months, UTC), a duration back
-/// from now (`7d`, `24h`), or a time or date to start from.
-fn range(s: &str, now: DateTime<Utc>) -> anyhow::Result<Range> {
+/// The start of `--since`: memories from it on, until now. Words name the start of a
+/// day, week (from Monday) or month, UTC: `today`, `yesterday`, `this week`, `last
+/// week`, `this month`, `last month`; `last 3 days` and `3 days ago` (also hours, weeks)
+/// count back from now, as do durations (`7d`, `24h`); or a date or an RFC 3339 time.
+fn since_start(s: &str, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
     let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
     let today = now.date_naive();
     let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
@@ -336,27 +337,51 @@ fn range(s: &str, now: DateTime<Utc>) -> anyhow::Result<Range> {
     let prev_first = (first - Duration::days(1))
         .with_day(1)
         .expect("day 1 exists");
-    Ok(match s.trim().to_lowercase().as_str() {
-        "today" => (Some(day(today)), None),
-        "yesterday" => (Some(day(today - Duration::days(1))), Some(day(today))),
-        "this week" => (Some(day(monday)), None),
-        "last week" => (Some(day(monday - Duration::days(7))), Some(day(monday))),
-        "this month" => (Some(day(first)), None),
-        "last month" => (Some(day(prev_first)), Some(day(first))),
+    let words = s
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    Ok(match words.as_str() {
+        "today" => day(today),
+        "yesterday" => day(today - Duration::days(1)),
+        "this week" => day(monday),
+        "last week" => day(monday - Duration::days(7)),
+        "this month" => day(first),
+        "last month" => day(prev_first),
         other => {
-            if let Ok(d) = humantime::parse_duration(other) {
-                (Some(now - Duration::from_std(d)?), None)
+            if let Some(back) = counted_back(other) {
+                now - back
+            } else if let Ok(d) = humantime::parse_duration(other) {
+                now - Duration::from_std(d)?
             } else if let Ok(t) = DateTime::parse_from_rfc3339(other) {
-                (Some(t.with_timezone(&Utc)), None)
+                t.with_timezone(&Utc)
             } else if let Ok(d) = NaiveDate::parse_from_str(other, "%Y-%m-%d") {
-                (Some(day(d)), None)
+                day(d)
             } else {
                 bail!(
-                    "--since {s:?} is not a time; use today, yesterday, this week, last week, this month, last month, \
-                     a duration such as 7d, or a date such as 2026-11-01"
+                    "--since {s:?} is not a time; use today, yesterday, \"this week\", \"last week\", \"this month\", \"last month\", \
+                     \"last 3 days\", \"2 weeks ago\", a duration such as 7d or 24h, or a date such as 2026-11-01"
                 )
             }
         }
+    })
+}
+
+/// `last 3 days`, `last 2 weeks`, `3 days ago`, `1 hour ago` as a duration.
+fn counted_back(words: &str) -> Option<Duration> {
+    let parts: Vec<&str> = words.split(' ').collect();
+    let (n, unit) = match parts[..] {
+        ["last", n, unit] => (n, unit),
+        [n, unit, "ago"] => (n, unit),
+        _ => return None,
+    };
+    let n: i64 = n.parse().ok().filter(|n| *n > 0 && *n <= 100_000)?;
+    Some(match unit.trim_end_matches('s') {
+        "hour" => Duration::hours(n),
+        "day" => Duration::days(n),
+        "week" => Duration::weeks(n),
+        _ => return None,
     })
 }
 
@@ -365,39 +390,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_give_calendar_ranges() {
+    fn since_words_start_a_day_week_or_month_and_run_until_now() {
         let now: DateTime<Utc> = "2026-12-02T15:00:00Z".parse().unwrap(); // a Wednesday
         let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(
-            range("last month", now).unwrap(),
-            (
-                Some(t("2026-11-01T00:00:00Z")),
-                Some(t("2026-12-01T00:00:00Z"))
-            )
-        );
-        assert_eq!(
-            range("last week", now).unwrap(),
-            (
-                Some(t("2026-11-23T00:00:00Z")),
-                Some(t("2026-11-30T00:00:00Z"))
-            )
-        );
-        assert_eq!(
-            range("yesterday", now).unwrap(),
-            (
-                Some(t("2026-12-01T00:00:00Z")),
-                Some(t("2026-12-02T00:00:00Z"))
-            )
-        );
-        assert_eq!(
-            range("7d", now).unwrap(),
-            (Some(t("2026-11-25T15:00:00Z")), None)
-        );
-        assert_eq!(
-            range("2026-10-05", now).unwrap(),
-            (Some(t("2026-10-05T00:00:00Z")), None)
-        );
-        let e = range("a while ago", now).unwrap_err().to_string();
-        assert!(e.contains("--since") && e.contains("last month"), "{e}");
+        for (words, start) in [
+            ("today", "2026-12-02T00:00:00Z"),
+            ("yesterday", "2026-12-01T00:00:00Z"),
+            ("this week", "2026-11-30T00:00:00Z"),
+            ("last week", "2026-11-23T00:00:00Z"),
+            ("Last  Week", "2026-11-23T00:00:00Z"),
+            ("this month", "2026-12-01T00:00:00Z"),
+            ("last month", "2026-11-01T00:00:00Z"),
+            ("last 3 days", "2026-11-29T15:00:00Z"),
+            ("last 1 day", "2026-12-01T15:00:00Z"),
+            ("2 weeks ago", "2026-11-18T15:00:00Z"),
+            ("5 hours ago", "2026-12-02T10:00:00Z"),
+            ("7d", "2026-11-25T15:00:00Z"),
+            ("24h", "2026-12-01T15:00:00Z"),
+            ("2026-10-05", "2026-10-05T00:00:00Z"),
+            ("2026-10-05T08:30:00+02:00", "2026-10-05T06:30:00Z"),
+        ] {
+            assert_eq!(since_start(words, now).unwrap(), t(start), "{words}");
+        }
+    }
+
+    #[test]
+    fn since_that_is_no_time_names_the_forms_it_takes() {
+        let now = Utc::now();
+        for bad in [
+            "a while ago",
+            "last fortnight",
+            "last 0 days",
+            "tomorrow",
+            "",
+        ] {
+            let e = since_start(bad, now).unwrap_err().to_string();
+            assert!(
+                e.contains("--since") && e.contains("last week") && e.contains("7d"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -2,13 +2,29 @@
 //! running node through its HTTP API, with the token from `EMPLA_API_TOKEN` or the
 //! node's token file.
 
+/// `println!` for a command's output, through [`out::line`]: a closed standard output
+/// is an error (returned with `?`), never a panic.
+macro_rules! outln {
+    () => {
+        $crate::cli::out::line(format_args!(""))?
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out::line(format_args!($($arg)*))?
+    };
+}
+
+mod approvals;
 mod calendar;
 mod client;
 mod crm;
 mod documents;
+mod employees;
 mod interaction;
 mod memory;
 mod node;
+mod out;
+
+pub use out::{StdoutClosed, is_stdout_closed};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -58,6 +74,11 @@ pub enum Command {
         listen: Option<std::net::SocketAddr>,
     },
     /// Hire an employee from a role template.
+    ///
+    /// The handle (the name other commands take) and the mail address come from the
+    /// name: "Riley Quinn" is `riley.quinn`, riley.quinn@<company domain>. When another
+    /// employee already has them, the new hire gets the next free number
+    /// (`riley.quinn2`), and `hire` says so.
     Hire {
         /// Role template id, e.g. sales_ae.
         #[arg(long)]
@@ -74,18 +95,24 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// List employees.
+    /// List employees: handle (the name other commands take), name, role, status.
     List {
         /// How many to list.
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// Show one employee.
+    /// Show one employee: who it is, whom it reports to, its goals and persona.
     Show {
         /// Employee id or chat handle.
         id: String,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -163,13 +190,17 @@ pub enum Command {
         #[command(subcommand)]
         action: EscalationAction,
     },
-    /// Show an employee's episodes, newest first.
+    /// Show an employee's episodes, newest first: one line each with its time (UTC),
+    /// kind and summary.
     Episodes {
         /// Employee id or chat handle.
         id: String,
         /// How many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -177,7 +208,7 @@ pub enum Command {
     Status {
         /// Employee id or chat handle.
         id: String,
-        /// Print the full JSON instead of the summary.
+        /// Print the JSON answer.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -213,6 +244,9 @@ pub enum Command {
         /// pending, approved, rejected or all.
         #[arg(long, default_value = "pending")]
         status: String,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -270,8 +304,10 @@ pub enum Command {
         /// text, vector or hybrid.
         #[arg(long, default_value = "hybrid")]
         mode: String,
-        /// Only memories at or after this: a time, a date, or today, yesterday,
-        /// "last week", "last month", 7d, 24h.
+        /// Only memories from this on, until now: today, yesterday, "this week", "last
+        /// week", "this month", "last month" (from the start of that day, week or month,
+        /// UTC), "last 3 days", "2 weeks ago", a duration such as 7d or 24h, a date such
+        /// as 2026-11-01 or an RFC 3339 time.
         #[arg(long)]
         since: Option<String>,
         /// Only memories before this: a time or a date (inclusive).
@@ -604,7 +640,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => node::check(config),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "empla", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "empla", &mut script);
+            out::bytes(&script)?;
             Ok(())
         }
         other => client::run(other).await,

@@ -175,10 +175,10 @@ pub(crate) fn check(config: Option<PathBuf>) -> anyhow::Result<()> {
     match Config::load(&path, &std::env::vars().collect::<Vec<_>>()) {
         Ok(cfg) => {
             for w in &cfg.warnings {
-                println!("warning: {w}");
+                outln!("warning: {w}");
             }
             let slack = slack_apps(&cfg)?;
-            println!(
+            outln!(
                 "{}: OK — {} role templates ({}), {} demo employees{slack}",
                 path.display(),
                 cfg.roles.len(),

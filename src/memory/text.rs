@@ -37,8 +37,13 @@ pub fn term_string(s: &str) -> String {
     out
 }
 
+/// Parameters that hold an employee's own number for an earlier action (`"6"`): no
+/// one searches for them, and they are not shown as text.
+const ACTION_REFERENCES: [&str; 3] = ["follows", "attach_from", "result_from"];
+
 /// The readable text of a memory: its summary, then every string in its payload (in
-/// document order), so every one of them is searchable.
+/// document order) but references to earlier actions, so every one of them is
+/// searchable.
 pub fn readable(summary: &str, payload: &Value) -> String {
     let mut out = String::from(summary);
     collect_strings(payload, &mut out);
@@ -57,7 +62,10 @@ fn collect_strings(v: &Value, out: &mut String) {
             out.push_str(s);
         }
         Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
-        Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| !ACTION_REFERENCES.contains(&k.as_str()))
+            .for_each(|(_, i)| collect_strings(i, out)),
         _ => {}
     }
 }
@@ -309,6 +317,15 @@ mod tests {
         for s in ["email.received", "Renewal", "Can we talk?", "urgent"] {
             assert!(t.contains(s), "{t}");
         }
+    }
+
+    #[test]
+    fn a_reference_to_an_earlier_action_is_not_text() {
+        let p = json!({"decision": "act", "kind": "email.reply",
+                       "params": {"follows": "61", "attach_from": "62", "body": "Here it is"}});
+        let t = readable("ask approval for email.reply", &p);
+        assert!(t.contains("Here it is"), "{t}");
+        assert!(!t.contains("61") && !t.contains("62"), "{t}");
     }
 
     #[test]

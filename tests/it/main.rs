@@ -8,6 +8,7 @@ mod bdi;
 mod caldav_fixture;
 mod calendar;
 mod chat_api;
+mod cli;
 mod common;
 mod config;
 mod crm;

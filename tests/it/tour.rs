@@ -25,6 +25,9 @@ fn tour_commands() -> Vec<String> {
             continue;
         };
         let code = code.trim();
+        if code.starts_with('#') {
+            continue;
+        }
         match code.strip_suffix('\\') {
             Some(head) => current.push_str(head),
             None => {

@@ -287,7 +287,9 @@ pub(crate) async fn attachments(
             (Some(id), _) => ids.push(id),
             (None, Some(r)) => {
                 return Err(CapabilityError::Invalid(format!(
-                    "action {action} ({}) wrote no document: it is {}{}",
+                    // The number stays out: this reads as why an approval's mail
+                    // would not be sent.
+                    "the {} whose document it attaches wrote none: it is {}{}",
                     r.entry.kind,
                     r.status.as_str(),
                     r.result
