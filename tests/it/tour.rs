@@ -180,12 +180,7 @@ const TOUR: &[Shows] = &[
     ),
     shows(
         "episodes riley.quinn",
-        &[
-            "signal.pipeline_low",
-            "prospect_for_pipeline",
-            "crm.find_leads",
-            "email.send",
-        ],
+        &["email.send", "empla.outcome", "wait email.reply"],
     ),
     acts("TOKEN=$(cat data/api-token)", &[]),
     shows(
@@ -220,7 +215,7 @@ const TOUR: &[Shows] = &[
     ),
     shows(
         "recall riley.quinn --with sarah@acme.com --since \"last week\"",
-        &["Pricing for 40 seats"],
+        &["email.received", "A quote?", "sarah@acme.com"],
     ),
     shows(
         "facts riley.quinn \"Northwind Traders\"",
