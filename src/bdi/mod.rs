@@ -22,6 +22,7 @@ mod decision;
 mod ending;
 pub mod expr;
 pub mod feedback;
+mod forget;
 pub mod gate;
 pub mod goals;
 mod intention;

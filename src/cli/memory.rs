@@ -143,8 +143,8 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Forget { person, yes, node } => {
             if !yes {
                 bail!(
-                    "this deletes everything every employee remembers about {person:?} and cannot be undone; \
-                     run again with --yes to do it"
+                    "this deletes everything the node holds about {person:?} (what employees remember, mail, \
+                     chat, tasks, actions, CRM contacts) and cannot be undone; run again with --yes to do it"
                 );
             }
             let f: Forgotten = Client::new(&node)?
@@ -154,16 +154,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 })
                 .answer()
                 .await?;
-            println!(
-                "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities, {} documents",
-                f.episodes,
-                f.events,
-                f.facts,
-                f.knowledge,
-                f.crm_contacts,
-                f.crm_activities,
-                f.documents
-            );
+            println!("forgot {person}: {}", forgotten_summary(&f));
         }
         Command::Consolidate { id, day, node } => {
             let day = day
@@ -358,6 +349,39 @@ fn range(s: &str, now: DateTime<Utc>) -> anyhow::Result<Range> {
             }
         }
     })
+}
+
+/// What `empla forget` prints: every kind with its count, the kinds the node keeps first.
+fn forgotten_summary(f: &Forgotten) -> String {
+    let mut line = [
+        (f.episodes, "episodes"),
+        (f.events, "events"),
+        (f.facts, "facts"),
+        (f.knowledge, "knowledge chunks"),
+        (f.mail, "mail messages"),
+        (f.attachments, "attachment files"),
+        (f.chat, "chat messages"),
+        (f.tasks, "tasks"),
+        (f.outbox, "outbox actions"),
+        (f.approvals, "approvals"),
+        (f.escalations, "escalations"),
+        (f.calendar, "calendar entries"),
+        (f.state, "employee state entries"),
+        (f.crm_contacts, "CRM contacts"),
+        (f.crm_activities, "CRM activities"),
+        (f.documents, "documents"),
+    ]
+    .iter()
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    if f.redacted > 0 {
+        line.push_str(&format!(
+            "; {} records of others kept with the mentions redacted",
+            f.redacted
+        ));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub(crate) mod inbox;
 mod mail;
 mod outbox;
 pub(crate) mod rows;
+mod sweep;
 mod tasks;
 mod writer;
 
@@ -38,6 +39,7 @@ pub use escalations::Decided;
 pub(crate) use inbox::insert_event;
 pub use mail::{Folder, MailCursor};
 pub use outbox::OutboxRecord;
+pub use sweep::Swept;
 pub use tasks::TaskUpdate;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 
