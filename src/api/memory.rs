@@ -192,9 +192,12 @@ pub(crate) async fn publish(
     Ok((StatusCode::CREATED, Json(published)))
 }
 
-/// The right to be forgotten: removes every episode naming or involving the person
-/// (and the events they recorded), every fact about them and every knowledge chunk
-/// naming them, for every employee of the tenant.
+/// The right to be forgotten: removes every copy the node holds of the person — every
+/// episode naming or involving them (and the events they recorded), every fact about
+/// them and knowledge chunk naming them, their mail (with its attachment files), chat
+/// messages, tasks, the actions and approvals for them (pending ones never run), what
+/// employees' state holds of them, their CRM contacts — and redacts the mentions of them
+/// in records of others. Answers the count per kind.
 #[utoipa::path(post, path = "/api/v1/memory/forget", request_body = ForgetBody,
     responses((status = 200, body = Forgotten), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn forget(

@@ -178,6 +178,14 @@ impl Beliefs {
         self.bytes = None;
     }
 
+    /// Keeps the beliefs `keep` accepts; answers how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &Belief) -> bool) -> usize {
+        let before = self.map.len();
+        self.map.retain(|k, b| keep(k, b));
+        self.bytes = None;
+        before - self.map.len()
+    }
+
     /// Drops beliefs whose confidence has faded below `floor`.
     pub fn prune(&mut self, now: DateTime<Utc>, decay: &Decay, floor: f64) -> usize {
         let before = self.map.len();

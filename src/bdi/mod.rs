@@ -23,6 +23,7 @@ mod decision;
 mod ending;
 pub mod expr;
 pub mod feedback;
+mod forget;
 pub mod gate;
 pub mod goals;
 mod intention;

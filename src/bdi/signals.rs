@@ -143,6 +143,19 @@ impl Watch {
         self.firing.clear();
     }
 
+    /// Stops watching the messages and calendar events `gone` accepts (by id, or a
+    /// calendar event by its title) and forgets that signals fired for them; answers
+    /// how many entries went.
+    pub(super) fn forget(&mut self, gone: impl Fn(&str) -> bool) -> usize {
+        let before = self.unanswered.len() + self.calendar.len() + self.firing.len();
+        self.unanswered.retain(|id, _| !gone(id));
+        self.calendar
+            .retain(|id, (_, title)| !gone(id) && !gone(title));
+        self.firing
+            .retain(|f| !f.split_once(':').is_some_and(|(_, item)| gone(item)));
+        before - (self.unanswered.len() + self.calendar.len() + self.firing.len())
+    }
+
     /// How many signals (or signal:item pairs) are firing.
     pub(super) fn firing_len(&self) -> usize {
         self.firing.len()

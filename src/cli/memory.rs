@@ -145,8 +145,8 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Forget { person, yes, node } => {
             if !yes {
                 bail!(
-                    "this deletes everything every employee remembers about {person:?} and cannot be undone; \
-                     run again with --yes to do it"
+                    "this deletes everything the node holds about {person:?} (what employees remember, mail, \
+                     chat, tasks, actions, CRM contacts) and cannot be undone; run again with --yes to do it"
                 );
             }
             let f: Forgotten = Client::new(&node)?
@@ -156,16 +156,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
                 })
                 .answer()
                 .await?;
-            outln!(
-                "forgot {person}: {} episodes, {} events, {} facts, {} knowledge chunks, {} CRM contacts, {} CRM activities, {} documents",
-                f.episodes,
-                f.events,
-                f.facts,
-                f.knowledge,
-                f.crm_contacts,
-                f.crm_activities,
-                f.documents
-            );
+            outln!("forgot {person}: {}", forgotten_summary(&f));
         }
         Command::Consolidate { id, day, node } => {
             let day = day
@@ -383,6 +374,39 @@ fn counted_back(words: &str) -> Option<Duration> {
         "week" => Duration::weeks(n),
         _ => return None,
     })
+}
+
+/// What `empla forget` prints: every kind with its count, the kinds the node keeps first.
+fn forgotten_summary(f: &Forgotten) -> String {
+    let mut line = [
+        (f.episodes, "episodes"),
+        (f.events, "events"),
+        (f.facts, "facts"),
+        (f.knowledge, "knowledge chunks"),
+        (f.mail, "mail messages"),
+        (f.attachments, "attachment files"),
+        (f.chat, "chat messages"),
+        (f.tasks, "tasks"),
+        (f.outbox, "outbox actions"),
+        (f.approvals, "approvals"),
+        (f.escalations, "escalations"),
+        (f.calendar, "calendar entries"),
+        (f.state, "employee state entries"),
+        (f.crm_contacts, "CRM contacts"),
+        (f.crm_activities, "CRM activities"),
+        (f.documents, "documents"),
+    ]
+    .iter()
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    if f.redacted > 0 {
+        line.push_str(&format!(
+            "; {} records of others kept with the mentions redacted",
+            f.redacted
+        ));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -372,7 +372,8 @@ pub enum Command {
         #[command(subcommand)]
         action: KnowledgeAction,
     },
-    /// Remove everything about a person from every employee's memory.
+    /// Remove every copy the node holds of a person: memory, mail and its attachments,
+    /// chat, tasks, actions and approvals, employees' state, CRM contacts.
     Forget {
         /// A full name, an address, or "Name <address>".
         person: String,

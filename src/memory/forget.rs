@@ -10,12 +10,14 @@ use serde::Serialize;
 /// Episodes deleted per transaction, so deleting never holds the writer for long.
 const BATCH: i64 = 2000;
 
-/// What forgetting a person removed.
+/// What forgetting a person removed, counted per kind. Records of others that only
+/// mention them are kept with each mention redacted (`redacted`), not counted as removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Forgotten {
     /// Episodes (with their full-text and participant rows).
     pub episodes: u64,
-    /// Processed inbox events those episodes recorded.
+    /// Inbox events: those the episodes recorded, and those naming the person that were
+    /// waiting for an employee or set aside.
     pub events: u64,
     /// Facts naming the person.
     pub facts: u64,
@@ -24,12 +26,47 @@ pub struct Forgotten {
     /// CRM contacts of the person (by address, or by name when no address is given).
     #[serde(default)]
     pub crm_contacts: u64,
-    /// CRM activities logged against those contacts.
+    /// CRM activities logged against those contacts, or copying their mail.
     #[serde(default)]
     pub crm_activities: u64,
     /// Documents written for those contacts.
     #[serde(default)]
     pub documents: u64,
+    /// Mail messages from or to the person (every mailbox's copy).
+    #[serde(default)]
+    pub mail: u64,
+    /// Files deleted from the data directory: attachments of that mail, and the PDFs
+    /// of those documents.
+    #[serde(default)]
+    pub attachments: u64,
+    /// Outbox actions for the person or about their mail and tasks (pending ones never
+    /// run).
+    #[serde(default)]
+    pub outbox: u64,
+    /// Approvals of such actions (pending ones are cancelled).
+    #[serde(default)]
+    pub approvals: u64,
+    /// Chat messages the person wrote or that were written to them.
+    #[serde(default)]
+    pub chat: u64,
+    /// Tasks the person asked for.
+    #[serde(default)]
+    pub tasks: u64,
+    /// Escalations of their mail.
+    #[serde(default)]
+    pub escalations: u64,
+    /// Their copies of meetings, meetings they organised, and times offered to them.
+    #[serde(default)]
+    pub calendar: u64,
+    /// Entries of employees' state: beliefs and intentions in their state snapshots,
+    /// messages watched, working-memory entries.
+    #[serde(default)]
+    pub state: u64,
+    /// Records of others kept with the mentions of the person replaced by
+    /// `[forgotten]` (mail, chat, tasks, actions, approvals, escalations, meetings,
+    /// CRM activities, intentions).
+    #[serde(default)]
+    pub redacted: u64,
 }
 
 const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN episodes e \
@@ -74,15 +111,7 @@ impl Store {
     /// the tenant's memory: episodes naming them or involving them (and the events
     /// those recorded), facts about them, knowledge that names them.
     pub async fn forget(&self, tenant: &TenantId, person: &str) -> Result<Forgotten, StoreError> {
-        let mut keys = text::participants(&serde_json::json!({ "participants": person }));
-        // A first name alone names many people: only full names and addresses count.
-        keys.retain(|k| k.contains(' ') || k.contains('@'));
-        if keys.is_empty() {
-            let k = text::person_key(person);
-            if !k.is_empty() {
-                keys.push(k);
-            }
-        }
+        let keys = crate::model::Person::parse(person).keys();
         let mut out = Forgotten::default();
         if keys.is_empty() {
             return Ok(out);

@@ -210,6 +210,31 @@ impl WorkingMemory {
         self.retrieved.front()
     }
 
+    /// Forgets a person (`empla forget`): the interactions and recalled items that
+    /// mention them, the recalls asked about them, and the tasks of the intentions
+    /// `ended` with them. Answers how many entries went (a recall with its items as
+    /// one).
+    pub fn forget(
+        &mut self,
+        person: &crate::model::Person,
+        ended: &std::collections::BTreeSet<u64>,
+    ) -> usize {
+        let before = self.recent.len() + self.retrieved.len() + self.intentions.len();
+        self.recent.retain(|e| !person.mentions(&e.text));
+        self.retrieved.retain(|r| !person.mentions(&r.query));
+        self.intentions.retain(|id, _| !ended.contains(id));
+        let mut gone = before - (self.recent.len() + self.retrieved.len() + self.intentions.len());
+        for r in &mut self.retrieved {
+            let items = r.items.len();
+            r.items.retain(|e| !person.mentions(&e.text));
+            r.tokens = tokens(&r.query) + r.items.iter().map(|e| e.tokens).sum::<usize>();
+            gone += items - r.items.len();
+        }
+        let tasks: Vec<String> = self.intentions.values().cloned().collect();
+        self.set_tasks(tasks);
+        gone
+    }
+
     fn total(&self) -> usize {
         self.tasks.iter().map(|e| e.tokens).sum::<usize>()
             + self.recent.iter().map(|e| e.tokens).sum::<usize>()
@@ -239,6 +264,28 @@ impl WorkingMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forgetting_a_person_drops_what_mentions_them() {
+        let mut w = WorkingMemory::new(1000);
+        w.note("email.received · Sarah Chen <sarah@acme.com> · Quote?".into());
+        w.note("chat.message · Raj Patel · Hello".into());
+        w.retrieved("what did sarah chen ask", ["Quote?".to_string()]);
+        w.retrieved(
+            "renewals",
+            [
+                "Sarah Chen renews in May".to_string(),
+                "Raj renews in June".to_string(),
+            ],
+        );
+        let sarah = crate::model::Person::parse("Sarah Chen <sarah@acme.com>");
+        assert_eq!(w.forget(&sarah, &Default::default()), 3);
+        assert_eq!(w.recent.len(), 1);
+        assert_eq!(w.retrieved.len(), 1);
+        assert_eq!(w.retrieved[0].items.len(), 1);
+        assert_eq!(w.tokens, w.total());
+        assert!(!serde_json::to_string(&w).unwrap().contains("Sarah"));
+    }
 
     #[test]
     fn token_estimates_match_cl100k_on_plain_text() {

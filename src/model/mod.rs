@@ -11,6 +11,7 @@ mod escalation;
 mod event;
 mod ids;
 mod mail;
+mod person;
 mod persona;
 mod profile;
 mod review;
@@ -32,6 +33,7 @@ pub use mail::{
     Attachment, KEPT_HEADERS, LOOP_HEADER, LOOP_LIMIT, MailMessage, OutgoingMail, bare_address,
     clean_message_id, display_name, is_address, split_addresses,
 };
+pub use person::{Forgetting, Person, REDACTED};
 pub use persona::{
     BehavioralTraits, BigFive, CommunicationStyle, DecisionStyle, EmojiUsage, Formality, Persona,
     Tone, Verbosity,

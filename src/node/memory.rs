@@ -2,7 +2,7 @@
 //! something, and the knowledge the company shares.
 
 use super::Node;
-use crate::memory::{Document, Fact, Forgotten, Item, Published, Recall, Viewer, Visibility};
+use crate::memory::{Document, Fact, Item, Published, Recall, Viewer, Visibility};
 use crate::model::{EmployeeId, Episode, EpisodeId};
 use crate::store::StoreError;
 
@@ -144,26 +144,6 @@ impl Node {
             at: chrono::Utc::now(),
         };
         Ok(self.rt.store.publish(&self.rt.tenant, &doc).await?)
-    }
-
-    /// Removes everything about a person from the tenant's memory (the right to be
-    /// forgotten).
-    pub async fn forget(&self, person: &str) -> Result<Forgotten, MemoryError> {
-        if crate::memory::text::person_key(person).is_empty() {
-            return Err(MemoryError::Invalid(
-                "`person` is empty; give a name, an address or \"Name <address>\"".into(),
-            ));
-        }
-        let mut forgotten = self.rt.store.forget(&self.rt.tenant, person).await?;
-        let (contacts, activities, documents) = self
-            .rt
-            .store
-            .forget_contacts(&self.rt.tenant, person)
-            .await?;
-        forgotten.crm_contacts = contacts;
-        forgotten.crm_activities = activities;
-        forgotten.documents = documents;
-        Ok(forgotten)
     }
 }
 

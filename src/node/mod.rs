@@ -9,6 +9,7 @@ mod crm;
 mod documents;
 mod errors;
 mod escalations;
+mod forget;
 mod hiring;
 mod mail;
 mod memory;

@@ -224,6 +224,30 @@ impl Store {
         Ok(row.map(|(s,)| s))
     }
 
+    /// Replaces the state snapshot of an employee that is not running (forgetting a
+    /// person in it); answers whether it had one.
+    pub async fn replace_snapshot(
+        &self,
+        tenant: &TenantId,
+        id: EmployeeId,
+        snapshot: &[u8],
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE employee_state SET snapshot = $3, updated_at = $4 \
+                 WHERE tenant = $1 AND employee_id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .bind(snapshot)
+            .bind(to_micros(chrono::Utc::now()))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
     // ---- wake-ups ----
 
     /// Employees that must reason on their own by `now` (a wait's deadline, a

@@ -25,6 +25,7 @@ mod mail;
 mod outbox;
 mod reviews;
 pub(crate) mod rows;
+mod sweep;
 mod tasks;
 mod writer;
 
@@ -40,6 +41,7 @@ pub(crate) use inbox::insert_event;
 pub use mail::{Folder, MailCursor};
 pub use outbox::OutboxRecord;
 pub use reviews::ReviewKey;
+pub use sweep::Swept;
 pub use tasks::TaskUpdate;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 

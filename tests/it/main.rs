@@ -21,6 +21,7 @@ mod durability;
 mod e2e;
 mod embeddings;
 mod escalation;
+mod forget;
 mod hubspot_fixture;
 mod interaction;
 mod mail_fixture;

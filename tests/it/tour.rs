@@ -231,7 +231,7 @@ const TOUR: &[Shows] = &[
     ),
     shows("calendar show sarah@acme.com", &["Pricing call"]),
     shows("mail inbox sarah@acme.com", &["Invitation: Pricing call"]),
-    acts("forget \"Sarah Chen <sarah@acme.com>\" --yes", &["removed"]),
+    acts("forget \"Sarah Chen <sarah@acme.com>\" --yes", &["forgot Sarah Chen", "mail messages"]),
     Shows {
         command: "mail inbox sarah@acme.com",
         all: &[],

@@ -14,6 +14,7 @@
 
 mod a2a;
 mod capability;
+pub(crate) mod forget;
 mod memory;
 pub(crate) mod reasoning;
 pub(crate) mod snapshot;
@@ -111,6 +112,13 @@ pub enum EmployeeMsg {
     },
     /// Panic on purpose in this actor or a child (supervision drill).
     InjectFault(FaultTarget),
+    /// Forget a person in its state (with the actions cancelled with their records) and
+    /// persist it; answers how many entries went, or none when it cannot now.
+    Forget(
+        Arc<crate::model::Forgetting>,
+        std::collections::BTreeSet<u64>,
+        RpcReplyPort<Option<usize>>,
+    ),
 }
 
 /// What activation loaded, so the tree can start without touching the store.
@@ -469,6 +477,9 @@ async fn handle_rare(
         EmployeeMsg::Reload => {
             resync(&myself, state).await?;
             resume_outbox(state).await?;
+        }
+        EmployeeMsg::Forget(who, cancelled, reply) => {
+            let _ = reply.send(forget::forget(state, &who, &cancelled).await);
         }
         _ => unreachable!("handled in EmployeeActor::handle"),
     }

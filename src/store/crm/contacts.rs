@@ -167,13 +167,13 @@ impl Store {
 
     /// Deletes the CRM contacts of a person — by address when `person` holds one
     /// (`Name <address>` too), else by name without case — and the activities logged
-    /// against them and the documents written for them. Answers how many contacts,
-    /// activities and documents went.
+    /// against them and the documents written for them. Answers how many contacts and
+    /// activities went, and the ids of the documents (whose files the node removes).
     pub async fn forget_contacts(
         &self,
         tenant: &TenantId,
         person: &str,
-    ) -> Result<(u64, u64, u64), StoreError> {
+    ) -> Result<(u64, u64, Vec<String>), StoreError> {
         let address = crate::model::bare_address(person).to_lowercase();
         let (by, key) = if crate::model::is_address(&address) {
             ("email_key", address)
@@ -191,15 +191,14 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            let documents = sqlx::query(AssertSqlSafe(format!(
+            let documents: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
                 "DELETE FROM documents WHERE tenant = $1 AND contact IN \
-                 (SELECT id FROM crm_contacts WHERE tenant = $1 AND {by} = $2)"
+                 (SELECT id FROM crm_contacts WHERE tenant = $1 AND {by} = $2) RETURNING id"
             )))
             .bind(tenant.as_str())
             .bind(&key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .fetch_all(&mut *tx)
+            .await?;
             let contacts = sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM crm_contacts WHERE tenant = $1 AND {by} = $2"
             )))
