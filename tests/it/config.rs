@@ -359,7 +359,7 @@ fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_ste
     );
     assert!(
         texts.iter().any(
-            |t| t.contains("plans.reach_out_to_lead.steps[3]") && t.contains("needs `subject`")
+            |t| t.contains("plans.reach_out_to_lead.steps[2]") && t.contains("needs `subject`")
         ),
         "{texts:#?}"
     );
@@ -433,7 +433,7 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         .unwrap_or_else(|| panic!("{edited}"));
     assert!(placeholder.contains("placeholder"), "{placeholder}");
     assert!(
-        placeholder.contains("plans.reach_out_to_lead.steps[3]"),
+        placeholder.contains("plans.reach_out_to_lead.steps[2]"),
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");

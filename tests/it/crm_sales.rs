@@ -87,7 +87,7 @@ async fn prospecting_writes_to_real_contacts_about_their_company_and_logs_it() {
         );
     }
 
-    // The mail is in the CRM against Ana, with the task of the outreach.
+    // The mail is in the CRM against Ana.
     let crm = node.crm();
     let contact = crm
         .driver()
@@ -107,12 +107,11 @@ async fn prospecting_writes_to_real_contacts_about_their_company_and_logs_it() {
             )
             .await
             .unwrap();
-        (acts.len() >= 2).then_some(acts)
+        (!acts.is_empty()).then_some(acts)
     })
     .await;
-    let mut kinds: Vec<&str> = logged.iter().map(|a| a.kind.as_str()).collect();
-    kinds.sort();
-    assert_eq!(kinds, ["email_sent", "task"]);
+    let kinds: Vec<&str> = logged.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(kinds, ["email_sent"]);
     let sent = logged.iter().find(|a| a.kind == "email_sent").unwrap();
     assert_eq!(
         sent.employee.as_deref(),

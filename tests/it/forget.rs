@@ -429,7 +429,7 @@ async fn forgetting_a_person_removes_every_copy_the_node_holds(s: &TestStore) {
         answer_to_raj["text"]
             .as_str()
             .unwrap()
-            .contains("Noted: \"I spoke with [forgotten] yesterday; please send me the invoice.\""),
+            .contains("`empla task assign sam.rivera \"I spoke with [forgotten] yesterday; please send me the invoice.\"`"),
         "{answer_to_raj}"
     );
     let sams = node.mail_inbox(SAM, 100).await.unwrap();

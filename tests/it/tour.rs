@@ -221,17 +221,17 @@ const TOUR: &[Shows] = &[
         "facts riley.quinn \"Northwind Traders\"",
         &["Northwind Traders"],
     ),
-    shows(
-        "calendar slots --attendee riley.quinn",
-        &["riley.quinn", "sarah@acme.com"],
-    ),
+    shows("calendar slots --attendee riley.quinn", &["score"]),
     acts(
         "calendar book riley.quinn --title \"Pricing call\"",
         &["Pricing call"],
     ),
     shows("calendar show sarah@acme.com", &["Pricing call"]),
     shows("mail inbox sarah@acme.com", &["Invitation: Pricing call"]),
-    acts("forget \"Sarah Chen <sarah@acme.com>\" --yes", &["forgot Sarah Chen", "mail messages"]),
+    acts(
+        "forget \"Sarah Chen <sarah@acme.com>\" --yes",
+        &["forgot Sarah Chen", "mail messages"],
+    ),
     Shows {
         command: "mail inbox sarah@acme.com",
         all: &[],
