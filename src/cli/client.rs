@@ -408,6 +408,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Calendar { action } => super::calendar::run(action).await?,
         Command::Crm { action } => super::crm::run(action).await?,
         Command::Documents { action } => super::documents::run(action).await?,
+        Command::Review { action } => super::reviews::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -23,6 +23,7 @@ mod interaction;
 mod memory;
 mod node;
 mod out;
+mod reviews;
 
 pub use out::{StdoutClosed, is_stdout_closed};
 
@@ -183,6 +184,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: documents::DocumentsAction,
+    },
+    /// Performance reviews: run one now, list them, show one, add a note.
+    Review {
+        /// What to do.
+        #[command(subcommand)]
+        action: reviews::ReviewAction,
     },
     /// Escalations: list them, decide one.
     Escalation {

@@ -199,5 +199,34 @@ async fn a_review_is_kept_mailed_to_the_manager_and_acted_on() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+
+    // The same from the CLI.
+    let listed = node.cli(&["review", "list", "jordan.lee"]);
+    assert!(
+        listed.starts_with(&id) && listed.contains("2 notes"),
+        "{listed}"
+    );
+    let shown = node.cli(&["review", "show", "jordan.lee", &id]);
+    assert!(
+        shown.contains(&format!("review {id} of {month}")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("to develop:") && shown.contains("notes:"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("alex.morgan@example.com: Solid month."),
+        "{shown}"
+    );
+    let noted = node.cli(&["review", "note", "jordan.lee", &id, "Keep it up."]);
+    assert_eq!(noted.trim(), format!("noted on review {id} (3 notes)"));
+    let bad = node.run_cli(&["review", "run", "jordan.lee", "--period", "2026-13"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     node.terminate();
 }
