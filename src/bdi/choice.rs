@@ -10,7 +10,8 @@
 //! score   = c · mean + (1 − c) · sample + 0.5 · o · novelty − 0.05 · cost
 //! ```
 //!
-//! with `o` = openness and `c` = conscientiousness. High openness explores (untried plans
+//! with `o` = openness and `c` = conscientiousness (a plan the latest performance review
+//! found failing scores `mean − 0.05 · cost`: no draw, no novelty, until the next review). High openness explores (untried plans
 //! get up to 0.5 more); high conscientiousness exploits (the proven mean outweighs the
 //! draw). Low risk tolerance filters: plans with `risk > 0.2 + 0.8 · risk_tolerance` are
 //! not considered. Decision speed sets how much evidence is gathered before acting: a
@@ -100,12 +101,17 @@ pub struct Candidate {
     pub record: Record,
     /// Expected cost.
     pub cost: f64,
+    /// Not explored (a plan a review found failing): scored on its proven mean alone.
+    pub settled: bool,
 }
 
 /// Score of one candidate (see the module docs).
 pub fn score(p: &Persona, c: &Candidate, rng: &mut impl Rng) -> f64 {
     let (o, k) = (p.personality.openness, p.personality.conscientiousness);
     let r = c.record;
+    if c.settled {
+        return r.mean() - 0.05 * c.cost;
+    }
     let sample = Beta::new(1.0 + r.successes as f64, 1.0 + r.failures as f64)
         .map(|b| b.sample(rng))
         .unwrap_or(0.5);
@@ -123,4 +129,63 @@ pub fn choose(p: &Persona, candidates: &[Candidate], rng: &mut impl Rng) -> Opti
         }
     }
     best.map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_plan_the_review_found_failing_is_not_explored() {
+        let src = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/roles/sales_ae.toml"
+        ))
+        .unwrap();
+        let role: crate::config::RoleTemplate = toml::from_str(&src).unwrap();
+        let mut p = role.persona;
+        p.personality.openness = 1.0;
+        p.personality.conscientiousness = 0.0;
+        let proven = Candidate {
+            record: Record {
+                successes: 6,
+                failures: 4,
+            },
+            cost: 0.0,
+            settled: false,
+        };
+        let failing = |settled| Candidate {
+            record: Record {
+                successes: 1,
+                failures: 3,
+            },
+            cost: 0.0,
+            settled,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let explored = (0..500)
+            .filter(|_| choose(&p, &[proven, failing(false)], &mut rng) == Some(1))
+            .count();
+        assert!(
+            explored > 0,
+            "an open persona tries the failing plan now and then"
+        );
+        let settled = (0..500)
+            .filter(|_| choose(&p, &[proven, failing(true)], &mut rng) == Some(1))
+            .count();
+        // Chosen now only when the other plan's own draw falls below its proven mean.
+        assert!(
+            settled * 3 < explored,
+            "explored {explored} times before the review, {settled} after"
+        );
+        assert_eq!(
+            score(&p, &failing(true), &mut rng),
+            Record {
+                successes: 1,
+                failures: 3
+            }
+            .mean()
+        );
+    }
 }

@@ -192,6 +192,7 @@ impl Mind {
             .map(|p| choice::Candidate {
                 record: self.stats.get(&Stats::plan_key(&p.spec.name, &e.kind)),
                 cost: p.spec.cost,
+                settled: self.cautious.contains(&p.spec.name),
             })
             .collect();
         if let Some(i) = choice::choose(s.persona, &scored, rng) {
@@ -553,6 +554,7 @@ impl Mind {
                     .stats
                     .get(&Stats::variant_key(&plan.spec.name, step, &v.name)),
                 cost: 0.0,
+                settled: false,
             })
             .collect();
         choice::choose(s.persona, &candidates, rng)

@@ -85,6 +85,10 @@ pub struct Mind {
     /// The latest action carried out, which feedback is about.
     #[serde(default)]
     carried: Option<credit::Carried>,
+    /// Plans the latest performance review found failing: chosen on what they have
+    /// proven, without exploring them, until the next review.
+    #[serde(default)]
+    cautious: std::collections::BTreeSet<String>,
 }
 
 /// What a cycle needs besides the Mind: the role's playbook, the persona and who the
@@ -123,6 +127,7 @@ impl Mind {
             seed,
             next_id: 1,
             carried: None,
+            cautious: Default::default(),
         }
     }
 
@@ -308,6 +313,14 @@ impl Mind {
                     }
                     self.beliefs.set(k, b);
                 }
+            }
+            "review.completed" => {
+                self.cautious = e.payload["weak_plans"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect();
             }
             "calendar.event" => {
                 if let (Some(id), Some(start)) = (

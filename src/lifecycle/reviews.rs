@@ -10,9 +10,10 @@
 //! - **Feedback**: ratings, praise and corrections given by API, chat or mail, with who
 //!   gave them.
 //! - **Development areas** are the plans that mostly failed and the goals below half
-//!   their target (a goal with no figure yet is not judged); the **improvement plan** says what the employee does about each — it leans
-//!   on other plans before one that keeps failing, and asks its manager for coaching on
-//!   a goal it is missing.
+//!   their target (a goal with no figure yet is not judged); the **improvement plan**
+//!   says what the employee does about each — a plan that keeps failing is chosen on
+//!   its record alone, not explored, until the next review; a goal it is missing
+//!   becomes a request to its manager for coaching.
 
 use crate::bdi::feedback;
 use crate::model::{
@@ -323,7 +324,7 @@ fn development(plans: &[PlanRecord], goals: &[GoalReached]) -> (Vec<String>, Vec
             p.succeeded, p.ended
         ));
         actions.push(format!(
-            "Lean on other plans before \"{name}\" until it works again (less exploration of a failing plan)."
+            "Take \"{name}\" up only on its record, without trying it out for its own sake, until the next review."
         ));
     }
     // A goal with no figure is not judged: nothing says it is being missed.

@@ -529,3 +529,15 @@ fn shadow_agreement_leads_to_a_promotion_proposal() {
 mod credit;
 mod sequences;
 mod state;
+
+#[test]
+fn a_review_marks_the_plans_it_found_failing_until_the_next() {
+    let mut w = World::new(Phase::Autonomous);
+    w.run(ev(
+        "review.completed",
+        json!({"weak_plans": ["cold_call_blitz"], "weak_goals": []}),
+    ));
+    assert!(w.mind.cautious.contains("cold_call_blitz"));
+    w.run(ev("review.completed", json!({"weak_plans": []})));
+    assert!(w.mind.cautious.is_empty());
+}
