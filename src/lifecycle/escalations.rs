@@ -306,11 +306,7 @@ pub(crate) async fn decide(
 /// A manager's reply to an escalation mail, opening with APPROVE or REJECT, decides
 /// it. Answers whether it did.
 pub(crate) async fn decide_by_reply(hands: &Hands, m: &crate::model::MailMessage) -> bool {
-    let Some(asked) = m
-        .in_reply_to
-        .as_deref()
-        .or(m.references.last().map(String::as_str))
-    else {
+    let Some(asked) = m.answers() else {
         return false;
     };
     let Ok(Some(e)) = hands.store.escalation_by_mail(&hands.tenant, asked).await else {

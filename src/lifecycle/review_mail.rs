@@ -107,11 +107,7 @@ pub async fn send(
 /// A reply to a review mail, from the employee's manager, adds its words as a note.
 /// Answers whether it did.
 pub(crate) async fn note_by_reply(hands: &Hands, m: &MailMessage) -> bool {
-    let Some(asked) = m
-        .in_reply_to
-        .as_deref()
-        .or(m.references.last().map(String::as_str))
-    else {
+    let Some(asked) = m.answers() else {
         return false;
     };
     let asked = crate::model::clean_message_id(asked);

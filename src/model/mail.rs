@@ -138,6 +138,13 @@ impl MailMessage {
             .unwrap_or(&self.message_id)
     }
 
+    /// The message this one answers: its In-Reply-To, else the last of its References.
+    pub fn answers(&self) -> Option<&str> {
+        self.in_reply_to
+            .as_deref()
+            .or(self.references.last().map(String::as_str))
+    }
+
     /// Every recipient address (To and Cc), lowercase, without names.
     pub fn recipients(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

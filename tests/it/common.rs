@@ -347,6 +347,18 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// Sets `who`'s onboarding phase through the API.
+    pub async fn set_phase(&self, who: &str, phase: &str) {
+        let r = http()
+            .put(self.url(&format!("/api/v1/employees/{who}/phase")))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"phase": phase}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "setting {who}'s phase to {phase}");
+    }
+
     /// Runs the `empla` CLI against this node, expecting success; returns its output.
     pub fn cli(&self, args: &[&str]) -> String {
         let out = self.run_cli(args);

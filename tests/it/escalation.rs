@@ -215,15 +215,7 @@ async fn an_escalation_is_decided_by_reply_acted_on_and_the_next_alike_by_preced
 async fn mail_no_plan_answers_is_acknowledged_in_the_thread_and_handed_to_the_manager() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary(dir.path());
-    let r = node
-        .client()
-        .put(node.url("/api/v1/employees/sam.rivera/phase"))
-        .bearer_auth(&node.token)
-        .json(&json!({"phase": "autonomous"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    node.set_phase("sam.rivera", "autonomous").await;
     let (status, sent) = post(
         &node,
         "/api/v1/mail/send",

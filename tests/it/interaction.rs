@@ -38,15 +38,7 @@ async fn a_customer_mail_is_answered_in_thread_on_the_built_in_driver() {
     let node = start_binary(dir.path());
     let profile = node.get_json("/api/v1/employees/jordan.lee").await;
     assert_eq!(profile["email"], "jordan.lee@example.com");
-    let r = node
-        .client()
-        .put(node.url("/api/v1/employees/jordan.lee/phase"))
-        .bearer_auth(&node.token)
-        .json(&json!({"phase": "autonomous"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    node.set_phase("jordan.lee", "autonomous").await;
 
     let (status, sent) = post(
         &node,

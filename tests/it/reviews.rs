@@ -33,15 +33,7 @@ async fn alex_mail(node: &NodeProcess, subject: &str) -> Value {
 async fn a_review_is_kept_mailed_to_the_manager_and_acted_on() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
-    let r = node
-        .client()
-        .put(node.url("/api/v1/employees/jordan.lee/phase"))
-        .bearer_auth(&node.token)
-        .json(&json!({"phase": "autonomous"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    node.set_phase("jordan.lee", "autonomous").await;
     let (status, _) = post(
         &node,
         "/api/v1/employees/jordan.lee/feedback",

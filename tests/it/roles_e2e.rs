@@ -22,18 +22,6 @@ async fn send(node: &NodeProcess, path: &str, body: Value) -> Value {
     v
 }
 
-async fn phase(node: &NodeProcess, who: &str, phase: &str) {
-    let r = node
-        .client()
-        .put(node.url(&format!("/api/v1/employees/{who}/phase")))
-        .bearer_auth(&node.token)
-        .json(&json!({"phase": phase}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-}
-
 /// The first message in `address`'s inbox that `pick` accepts.
 async fn mail(
     node: &NodeProcess,
@@ -87,7 +75,7 @@ async fn a_sales_ae_prospects_books_a_call_and_sends_the_quote_asked_for() {
         json!({"role": "sales_ae", "name": "Riley Quinn", "manager": {"kind": "human", "name": "Alex Morgan", "email": "alex.morgan@example.com"}}),
     )
     .await;
-    phase(&node, "riley.quinn", "autonomous").await;
+    node.set_phase("riley.quinn", "autonomous").await;
     // Riley has no pipeline against its quota: prospecting starts.
     send(
         &node,
@@ -226,7 +214,7 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
     crate::documents::readers();
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
-    phase(&node, "sam.rivera", "autonomous").await;
+    node.set_phase("sam.rivera", "autonomous").await;
     let accounts = node.get_json("/api/v1/crm/accounts?limit=100").await;
     let meridian = accounts["items"]
         .as_array()
@@ -486,7 +474,7 @@ async fn done(node: &NodeProcess, who: &str, kind: &str) -> Vec<Value> {
 async fn a_deal_gone_quiet_for_three_weeks_gets_one_follow_up_to_its_contact() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
-    phase(&node, "jordan.lee", "autonomous").await;
+    node.set_phase("jordan.lee", "autonomous").await;
     let deals = node
         .get_json("/api/v1/crm/deals?owner=jordan.lee&stage=demo")
         .await;

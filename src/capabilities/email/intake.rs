@@ -94,11 +94,7 @@ async fn perceive_mail(
         return Ok(None);
     };
     let sender = bare_address(&m.from).to_ascii_lowercase();
-    let answered = match m
-        .in_reply_to
-        .as_deref()
-        .or(m.references.last().map(String::as_str))
-    {
+    let answered = match m.answers() {
         Some(prev) => hands
             .store
             .mail(&hands.tenant, prev)
