@@ -131,6 +131,7 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,
         demo_employees: Vec::new(),
+        teams: Default::default(),
     };
     let node = Node::start(opts).await?;
     let riley = node

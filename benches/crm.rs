@@ -116,6 +116,7 @@ async fn leads_bench(n: usize) -> Result<()> {
         data_dir: data.path().to_path_buf(),
         roles: Default::default(),
         demo_employees: Vec::new(),
+        teams: Default::default(),
     };
     let node = Node::start(opts).await?;
     let crm = node.crm();

@@ -103,6 +103,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         data_dir: data.path().to_path_buf(),
         roles: cfg.roles,
         demo_employees: Vec::new(),
+        teams: Default::default(),
     };
     let node = Node::start(opts.clone()).await?;
     let sam = node

@@ -672,6 +672,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         data_dir: std::env::temp_dir(),
         roles: shipped_roles()?,
         demo_employees: Vec::new(),
+        teams: Default::default(),
     })
 }
 

@@ -57,6 +57,7 @@ pub(crate) struct Tools {
     pub(crate) research: crate::capabilities::research::Research,
     /// Every action kind.
     pub(crate) actions: ActionRegistry,
+    pub(crate) teams: crate::capabilities::teams::Teams,
 }
 
 /// Shared by all actors of one node.
@@ -105,6 +106,7 @@ impl Runtime {
                 documents: tools.documents,
                 research: tools.research,
                 actions: tools.actions,
+                teams: std::sync::Arc::new(tools.teams),
             }),
             tenant,
             store,

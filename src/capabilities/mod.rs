@@ -21,6 +21,7 @@ mod port;
 pub mod registry;
 pub mod research;
 pub mod tasks;
+pub mod teams;
 
 pub use port::{Perceive, PerceiveError};
 pub use registry::{
@@ -56,6 +57,8 @@ pub struct Hands {
     pub research: research::Research,
     /// Every action kind the node knows.
     pub actions: ActionRegistry,
+    /// The teams plans name as recipients (`team:<id>`).
+    pub teams: std::sync::Arc<teams::Teams>,
 }
 
 impl Hands {

@@ -417,6 +417,38 @@ impl ActionRegistry {
         if let Some(missing) = missing_at_run(k, &act.entry.params) {
             return (ActionStatus::Failed, json!({"error": missing}));
         }
+        // Teams named as recipients reach their members.
+        let recipients = k
+            .params
+            .iter()
+            .filter(|p| p.ty == ParamType::Recipients)
+            .map(|p| p.name.as_str());
+        let expanded = match crate::capabilities::teams::expand_params(
+            act.hands,
+            &act.entry.params,
+            recipients,
+        )
+        .await
+        {
+            Ok(e) => e,
+            Err(e) => return (ActionStatus::Failed, json!({"error": e.to_string()})),
+        };
+        let entry;
+        let with_teams;
+        let act = match expanded {
+            Some(params) => {
+                entry = OutboxEntry {
+                    params,
+                    ..act.entry.clone()
+                };
+                with_teams = Act {
+                    entry: &entry,
+                    ..*act
+                };
+                &with_teams
+            }
+            None => act,
+        };
         match run(act).await {
             Ok(result) => (ActionStatus::Done, result),
             Err(e) => (ActionStatus::Failed, json!({"error": e.to_string()})),
@@ -538,7 +570,9 @@ pub fn placeholder(v: &Json) -> Option<String> {
             };
             literals.into_iter().find(|l| {
                 let l = l.trim();
-                !l.is_empty() && !crate::model::is_address(crate::model::bare_address(l))
+                !l.is_empty()
+                    && !l.starts_with(crate::config::teams::PREFIX)
+                    && !crate::model::is_address(crate::model::bare_address(l))
             })
         }
         _ => None,

@@ -14,6 +14,7 @@
 mod env;
 mod node;
 mod role;
+pub mod teams;
 
 pub use crate::actors::RuntimeConfig;
 pub use crate::capabilities::calendar::{CalendarConfig, CalendarDriverKind, PersonHours};
@@ -101,6 +102,8 @@ pub struct Config {
     pub roles: BTreeMap<String, RoleTemplate>,
     /// Demo employees to hire on start, with the file each came from.
     pub employees: Vec<(PathBuf, HireRequest)>,
+    /// Teams by id (the file stem).
+    pub teams: BTreeMap<String, teams::Team>,
     /// What loads but deserves a look, each naming file, key and what to do: plan
     /// steps whose action has no driver yet, recipients that are placeholders.
     pub warnings: Vec<ConfigError>,
@@ -129,12 +132,15 @@ impl Config {
             &mut warnings,
         );
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
+        let teams = teams::load_dir(&base.join(&node.node.teams_dir), &mut errors);
+        unknown_teams(&roles, &teams, &mut errors);
         if errors.is_empty() {
             Ok(Config {
                 path: Some(path.to_path_buf()),
                 node,
                 roles,
                 employees,
+                teams,
                 warnings,
             })
         } else {
@@ -156,8 +162,50 @@ impl Config {
                 node: NodeConfig::parse("(built-in defaults)", "", &env)?,
                 roles: BTreeMap::new(),
                 employees: Vec::new(),
+                teams: BTreeMap::new(),
                 warnings: Vec::new(),
             }),
+        }
+    }
+}
+
+/// Every plan step naming a team (`team:<id>`) that has no file is an error.
+fn unknown_teams(
+    roles: &BTreeMap<String, RoleTemplate>,
+    teams: &BTreeMap<String, teams::Team>,
+    errors: &mut Vec<ConfigError>,
+) {
+    for (id, role) in roles {
+        let file = if role.file.is_empty() {
+            format!("role `{id}`")
+        } else {
+            role.file.clone()
+        };
+        for plan in &role.plans {
+            for (i, step) in plan.steps.iter().enumerate() {
+                let values = step
+                    .params
+                    .iter()
+                    .chain(step.variants.iter().flat_map(|v| v.params.iter()));
+                for (param, v) in values {
+                    for team in teams::named(v) {
+                        if !teams.contains_key(&team) {
+                            errors.push(ConfigError::new(
+                                &file,
+                                format!("plans.{}.steps[{i}].params.{param}", plan.name),
+                                format!(
+                                    "names team `{team}`, which has no file; add teams/{team}.toml next to the roles, or name one of: {}",
+                                    if teams.is_empty() {
+                                        "(no teams yet)".to_string()
+                                    } else {
+                                        teams.keys().cloned().collect::<Vec<_>>().join(", ")
+                                    }
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
         }
     }
 }

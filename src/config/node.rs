@@ -58,6 +58,9 @@ pub struct NodeSection {
     /// Shared plan files (`*.toml`, each naming the roles it adds plans to), relative to
     /// the node file; a missing directory means none.
     pub plans_dir: PathBuf,
+    /// Teams (`*.toml`, one per team), relative to the node file; a missing directory
+    /// means none.
+    pub teams_dir: PathBuf,
     /// Hire the employees of `employees_dir` on start when not hired yet.
     pub hire_demo_employees: bool,
     /// The demo book of business (`accounts.csv`, `contacts.csv`, `deals.csv`), relative
@@ -76,6 +79,7 @@ impl Default for NodeSection {
             roles_dir: PathBuf::from("roles"),
             employees_dir: PathBuf::from("employees"),
             plans_dir: PathBuf::from("plans"),
+            teams_dir: PathBuf::from("teams"),
             hire_demo_employees: true,
             demo_dir: PathBuf::from("demo"),
         }

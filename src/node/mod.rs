@@ -84,6 +84,8 @@ pub struct NodeOptions {
     pub demo_employees: Vec<(PathBuf, HireRequest)>,
     /// The demo book of business to import into an empty CRM after the demo hires.
     pub demo_crm: Option<PathBuf>,
+    /// Teams by id, as plans name them (`team:<id>`).
+    pub teams: BTreeMap<String, crate::config::teams::Team>,
 }
 
 impl NodeOptions {
@@ -111,6 +113,7 @@ impl NodeOptions {
             ),
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
+            teams: cfg.teams.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
                 cfg.employees.clone()
             } else {
@@ -242,6 +245,7 @@ impl Node {
             research: capabilities::research::Research::new(&opts.research)
                 .map_err(NodeError::Documents)?,
             actions,
+            teams: opts.teams.clone(),
         };
         let rt = Runtime::new(
             opts.tenant.clone(),

@@ -180,6 +180,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         data_dir: std::env::temp_dir(),
         roles: roles(),
         demo_employees: Vec::new(),
+        teams: shipped().teams,
     }
 }
 

@@ -37,7 +37,7 @@ fn load_edited(
     Result<Config, empla::config::ConfigErrors>,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["roles", "employees", "plans"] {
+    for sub in ["roles", "employees", "plans", "teams"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         for f in std::fs::read_dir(repo().join("config").join(sub)).unwrap() {
             let f = f.unwrap().path();
@@ -177,7 +177,7 @@ fn config_check_command_exits_nonzero_and_names_the_problem() {
 #[test]
 fn a_node_file_from_the_previous_release_loads_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["roles", "employees", "plans"] {
+    for sub in ["roles", "employees", "plans", "teams"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         for f in std::fs::read_dir(repo().join("config").join(sub)).unwrap() {
             let f = f.unwrap().path();
@@ -437,7 +437,7 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // The email triage, documents and research kinds, and the PM's "product team".
+    // The email triage, documents and research kinds.
     for kind in [
         "email.triage",
         "documents.collect",
@@ -450,12 +450,8 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
             "{kind}: {stdout}"
         );
     }
-    assert!(
-        warnings
-            .iter()
-            .any(|l| l.contains("\"product team\"") && l.contains("roles/pm.toml")),
-        "{stdout}"
-    );
+    // The PM's review names its team (`team:product`), which resolves: no placeholder.
+    assert!(!stdout.contains("placeholder"), "{stdout}");
 }
 
 #[test]
@@ -507,5 +503,40 @@ async fn a_node_refuses_to_start_with_a_plan_naming_an_unknown_action() {
             && text.contains("crm.find_lead")
             && text.contains("did you mean"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_plan_naming_a_team_with_no_file_fails_config_check() {
+    let (dir, r) = load_edited("roles/pm.toml", |t| {
+        t.replace(
+            "attendees = \"team:product\"",
+            "attendees = \"team:produkt\"",
+        )
+    });
+    let errors = r.expect_err("an unknown team is an error").0;
+    let e = errors
+        .iter()
+        .find(|e| e.message.contains("team `produkt`"))
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert!(e.file.ends_with("roles/pm.toml"), "{}", e.file);
+    assert_eq!(e.key, "plans.roadmap_review.steps[2].params.attendees");
+    assert!(
+        e.message.contains("add teams/produkt.toml") && e.message.contains("product"),
+        "{}",
+        e.message
+    );
+    let out = config_check(&dir.path().join("empla.toml"));
+    assert!(!out.status.success());
+    // The shipped team resolves: no placeholder warning for it.
+    let shipped = empla::config::Config::load(&repo().join("config/empla.toml"), &[]).unwrap();
+    assert!(shipped.teams.contains_key("product"));
+    assert!(
+        !shipped
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("team:product")),
+        "{:?}",
+        shipped.warnings
     );
 }

@@ -40,5 +40,6 @@ mod runtime;
 mod slack;
 mod slack_fixture;
 mod store;
+mod teams;
 mod tour;
 mod working;

@@ -43,13 +43,28 @@ async fn a_review_is_kept_mailed_to_the_manager_and_acted_on() {
     assert_eq!(status, 202);
     let month = chrono::Utc::now().format("%Y-%m").to_string();
 
-    // Run now: the month so far, once the feedback is in the employee's memory.
-    let review = eventually(30, "a review with the feedback", || async {
-        let (status, r) = post(&node, "/api/v1/employees/jordan.lee/reviews", None).await;
-        assert_eq!(status, 201, "{r}");
-        (r["feedback_score"] == 0.8).then_some(r)
-    })
+    // Run now, once the feedback and the pipeline figure the CRM computes from the demo
+    // deals are in the employee's memory: the month so far.
+    eventually(
+        30,
+        "the feedback and the coverage figure perceived",
+        || async {
+            let eps = node
+                .get_json("/api/v1/employees/jordan.lee/episodes?limit=200")
+                .await;
+            let items = eps["items"].as_array().cloned().unwrap_or_default();
+            let seen = |pick: &dyn Fn(&Value) -> bool| items.iter().any(pick);
+            (seen(&|e| e["summary"] == "empla.feedback")
+                && seen(&|e| {
+                    e["summary"] == "metric" && e["payload"]["metric"] == "pipeline_coverage"
+                }))
+            .then_some(())
+        },
+    )
     .await;
+    let (status, review) = post(&node, "/api/v1/employees/jordan.lee/reviews", None).await;
+    assert_eq!(status, 201, "{review}");
+    assert_eq!(review["feedback_score"], 0.8, "{review}");
     assert_eq!(review["period"], month.as_str());
     for field in [
         "goal_completion",

@@ -169,30 +169,35 @@ pub async fn final_recipients(
     };
     let params = approval.action_params();
     let preview = format!("approval-{}@{}", approval.id, hands.domain);
-    Ok(Some(
-        match prepare(hands, &me, kind, params, preview).await {
-            Ok(Prepared::Send(m)) => crate::model::FinalRecipients {
-                to: m.to.clone(),
-                cc: m.cc.clone(),
-                withheld: None,
-            },
-            Ok(Prepared::Withheld(why)) => crate::model::FinalRecipients {
-                to: String::new(),
-                cc: String::new(),
-                withheld: Some(why),
-            },
-            Err(e @ CapabilityError::Service(_)) => crate::model::FinalRecipients {
-                to: String::new(),
-                cc: String::new(),
-                withheld: Some(format!("recipients not known now: {e}")),
-            },
-            Err(e) => crate::model::FinalRecipients {
-                to: String::new(),
-                cc: String::new(),
-                withheld: Some(e.to_string()),
-            },
+    let teams =
+        crate::capabilities::teams::expand_params(hands, params, ["to", "cc"].into_iter()).await;
+    let prepared = match teams {
+        Ok(Some(p)) => prepare(hands, &me, kind, &p, preview).await,
+        Ok(None) => prepare(hands, &me, kind, params, preview).await,
+        Err(e) => Err(e),
+    };
+    Ok(Some(match prepared {
+        Ok(Prepared::Send(m)) => crate::model::FinalRecipients {
+            to: m.to.clone(),
+            cc: m.cc.clone(),
+            withheld: None,
         },
-    ))
+        Ok(Prepared::Withheld(why)) => crate::model::FinalRecipients {
+            to: String::new(),
+            cc: String::new(),
+            withheld: Some(why),
+        },
+        Err(e @ CapabilityError::Service(_)) => crate::model::FinalRecipients {
+            to: String::new(),
+            cc: String::new(),
+            withheld: Some(format!("recipients not known now: {e}")),
+        },
+        Err(e) => crate::model::FinalRecipients {
+            to: String::new(),
+            cc: String::new(),
+            withheld: Some(e.to_string()),
+        },
+    }))
 }
 
 /// Sends a composed message and, on the built-in driver, routes it to employees.
