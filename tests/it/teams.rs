@@ -5,7 +5,7 @@
 use super::common::{eventually, options};
 use empla::bdi::{Phase, PlanSpec};
 use empla::lifecycle::HireRequest;
-use empla::model::{ApprovalStatus, NewEvent};
+use empla::model::{Approval, ApprovalStatus, EmployeeId, NewEvent};
 use empla::node::Node;
 use serde_json::json;
 
@@ -15,6 +15,18 @@ const MEMBERS: [&str; 4] = [
     "marco.rossi@example.com",
     "lena.hoffmann@example.com",
 ];
+
+/// The employee's first pending approval, once there is one.
+async fn first_pending(node: &Node, id: EmployeeId, what: &str) -> Approval {
+    eventually(20, what, || async {
+        let a = node
+            .approvals(Some(id), Some(ApprovalStatus::Pending), 10)
+            .await
+            .unwrap();
+        a.into_iter().next()
+    })
+    .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_naming_a_team_reaches_each_member() {
@@ -56,14 +68,7 @@ steps = [
     // Assisted: the approval shows the members the mail would reach.
     node.set_phase(riley, Phase::Assisted).await.unwrap();
     node.submit_event(riley, tell()).await.unwrap();
-    let pending = eventually(20, "the mail awaiting approval", || async {
-        let a = node
-            .approvals(Some(riley), Some(ApprovalStatus::Pending), 10)
-            .await
-            .unwrap();
-        a.into_iter().next()
-    })
-    .await;
+    let pending = first_pending(&node, riley, "the mail awaiting approval").await;
     let to = pending.recipients.as_ref().unwrap().to.clone();
     for m in MEMBERS {
         assert!(to.contains(m), "{to}");
@@ -74,14 +79,7 @@ steps = [
     node.decide(pending.id, true, "manager", None)
         .await
         .unwrap();
-    let booking = eventually(20, "the meeting awaiting approval", || async {
-        let a = node
-            .approvals(Some(riley), Some(ApprovalStatus::Pending), 10)
-            .await
-            .unwrap();
-        a.into_iter().next()
-    })
-    .await;
+    let booking = first_pending(&node, riley, "the meeting awaiting approval").await;
     node.decide(booking.id, true, "manager", None)
         .await
         .unwrap();
