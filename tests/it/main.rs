@@ -39,6 +39,7 @@ mod running_documents;
 mod runtime;
 mod slack;
 mod slack_fixture;
+mod status_report;
 mod store;
 mod teams;
 mod tour;

@@ -17,12 +17,13 @@ pub mod markup;
 pub mod pdf;
 mod qbr;
 pub mod quote;
+mod status;
 
 pub use crate::store::{Document, DocumentFilter};
 pub(crate) use actions::author;
 pub use config::{DocumentsConfig, PriceItem};
 
-use super::registry::ActionKind;
+use super::registry::{ActionKind, Param, ParamType};
 use crate::model::TenantId;
 use crate::store::{NewDocument, Store, StoreError};
 use minijinja::Environment;
@@ -348,11 +349,16 @@ pub fn file_name(title: &str, format: Format) -> String {
 pub(crate) fn kinds() -> Vec<ActionKind> {
     let mut k = actions::kinds();
     k.extend([
-        ActionKind::without_driver(
+        ActionKind::new(
             "documents.status_report",
-            "Writes a status report for a scope.",
-            true,
-        ),
+            "Writes a status report on `scope`: goals, what was carried through and missed over the last `days` (14), feedback; a later step mails it with `attach_from`.",
+            false,
+            |a| Box::pin(status::status_report(a)),
+        )
+        .params(vec![
+            Param::optional("scope", ParamType::Text),
+            Param::optional("days", ParamType::Integer),
+        ]),
         ActionKind::without_driver(
             "documents.collect",
             "Collects what sources say over a period into one document.",
