@@ -88,7 +88,13 @@ async fn approvals_name_the_employee_by_handle_and_show_no_internal_numbers() {
             .await;
         q["items"].as_array().and_then(|i| {
             i.iter()
-                .find(|a| a["action"]["kind"] == "email.reply" && a["recipients"]["to"].is_string())
+                .find(|a| {
+                    a["action"]["kind"] == "email.reply"
+                        && a["recipients"]["withheld"].is_null()
+                        && a["recipients"]["to"]
+                            .as_str()
+                            .is_some_and(|t| !t.is_empty())
+                })
                 .cloned()
         })
     })
