@@ -179,13 +179,11 @@ mod tests {
             settled * 3 < explored,
             "explored {explored} times before the review, {settled} after"
         );
-        assert_eq!(
-            score(&p, &failing(true), &mut rng),
-            Record {
-                successes: 1,
-                failures: 3
-            }
-            .mean()
-        );
+        // Its score is its proven mean less its cost: no draw, no novelty.
+        let costly = Candidate {
+            cost: 2.0,
+            ..failing(true)
+        };
+        assert_eq!(score(&p, &costly, &mut rng), costly.record.mean() - 0.1);
     }
 }

@@ -316,11 +316,20 @@ pub(crate) async fn decide_by_reply(hands: &Hands, m: &crate::model::MailMessage
         return false;
     }
     let words = crate::bdi::feedback::own_words(&m.body);
-    // A question is answered by whatever the reply says; only REJECT declines it.
-    let verdict = match Verdict::read(&words) {
-        Some(v) => v,
-        None if e.is_question() && !words.trim().is_empty() => Verdict::Approve,
-        None => return false,
+    // A question is answered by whatever the reply says ("No, we don't support SSO" is
+    // an answer); only a reply opening with REJECT declines it.
+    let verdict = if e.is_question() {
+        let first = words.split_whitespace().next().unwrap_or("");
+        match first.trim_matches(|c: char| !c.is_alphanumeric()) {
+            "" => return false,
+            w if w.eq_ignore_ascii_case("reject") => Verdict::Reject,
+            _ => Verdict::Approve,
+        }
+    } else {
+        match Verdict::read(&words) {
+            Some(v) => v,
+            None => return false,
+        }
     };
     let by = bare_address(&m.from).to_ascii_lowercase();
     match decide(hands, &e.id, verdict, Some(&words), &by, None).await {

@@ -23,13 +23,7 @@ pub fn text(name: &str, r: &Review) -> String {
         pct(r.goal_completion)
     ));
     for g in &r.goals {
-        let reached = g.reached.map_or("no figure yet".into(), |v| v.to_string());
-        t.push_str(&format!(
-            "- {}: {reached} against {} ({})\n",
-            g.description,
-            g.target,
-            pct(g.progress)
-        ));
+        t.push_str(&format!("- {}\n", g.line()));
     }
     let ended: u32 = r.plans.iter().map(|p| p.ended).sum();
     t.push_str(&format!(

@@ -104,6 +104,31 @@ impl Period {
     }
 }
 
+/// Metric readings from before a period looked at for each goal's standing.
+const EARLIER_READINGS: i64 = 1000;
+
+/// The review of `profile` over `period`, read from the store: its episodes in the
+/// period and the metric readings before it (see [`compute`]).
+pub async fn from_store(
+    store: &crate::store::Store,
+    tenant: &crate::model::TenantId,
+    profile: &EmployeeProfile,
+    period: &Period,
+    previous: Option<&Review>,
+    id: String,
+    now: DateTime<Utc>,
+) -> Result<Review, crate::store::StoreError> {
+    let episodes = store
+        .episodes_between(tenant, profile.id, period.from, period.to)
+        .await?;
+    let earlier = store
+        .metric_readings_before(tenant, profile.id, period.from, EARLIER_READINGS)
+        .await?;
+    Ok(compute(
+        profile, period, &episodes, &earlier, previous, id, now,
+    ))
+}
+
 /// The review of `profile` over `period`, from its episodes in the period (oldest
 /// first), the metric readings it had before the period (`earlier`, any order) and
 /// its previous review. `id` and `now` are the review's id and time.
@@ -523,7 +548,7 @@ mod tests {
         let period = Period::month(Some("2026-11"), p.start_date, now).unwrap();
         let first = compute(&p, &period, &[], &[], None, "r1".into(), now);
         assert_eq!(first.task_success_rate, None, "nothing ended: no rate");
-        assert!(first.skills.iter().all(|s| s.change == 0.0));
+        assert!(!first.skills.is_empty() && first.skills.iter().all(|s| s.change == 0.0));
         p.skills[0].level += 0.1;
         let second = compute(&p, &period, &[], &[], Some(&first), "r2".into(), now);
         assert_eq!(second.skills[0].change, 0.1);

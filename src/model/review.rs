@@ -97,6 +97,21 @@ pub struct GoalReached {
     pub progress: f64,
 }
 
+impl GoalReached {
+    /// `Description: 1.2 against 3 (40%)`, or `no figure yet` for what was reached.
+    pub fn line(&self) -> String {
+        let reached = self
+            .reached
+            .map_or("no figure yet".to_string(), |v| v.to_string());
+        format!(
+            "{}: {reached} against {} ({:.0}%)",
+            self.description,
+            self.target,
+            self.progress * 100.0
+        )
+    }
+}
+
 /// How one plan fared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PlanRecord {

@@ -5,14 +5,11 @@
 use super::Node;
 use crate::capabilities::Hands;
 use crate::lifecycle::review_mail;
-use crate::lifecycle::reviews::{Period, PeriodError, compute};
+use crate::lifecycle::reviews::{Period, PeriodError, from_store};
 use crate::model::{EmployeeId, EmployeeStatus, Manager, NewEvent, Review, ReviewNote, TenantId};
 use crate::store::{ReviewKey, Store, StoreError};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde_json::json;
-
-/// Metric readings from before a period looked at for each goal's standing.
-const EARLIER_READINGS: i64 = 1000;
 
 /// Why a review could not be made or changed.
 #[derive(Debug, thiserror::Error)]
@@ -49,19 +46,11 @@ pub(crate) async fn review(
         .await?
         .ok_or(ReviewError::NoEmployee)?;
     let period = Period::month(period, profile.start_date, now)?;
-    let episodes = store
-        .episodes_between(tenant, id, period.from, period.to)
-        .await?;
-    let earlier = store
-        .metric_readings_before(tenant, id, period.from, EARLIER_READINGS)
-        .await?;
     let past = store.reviews(tenant, id, 24).await?;
     let same = past.iter().find(|r| r.period == period.name);
     let previous = past.iter().find(|r| r.period < period.name);
     let review_id = same.map_or_else(|| uuid::Uuid::now_v7().to_string(), |r| r.id.clone());
-    let r = compute(
-        &profile, &period, &episodes, &earlier, previous, review_id, now,
-    );
+    let r = from_store(store, tenant, &profile, &period, previous, review_id, now).await?;
     Ok(store.save_review(tenant, &r).await?)
 }
 
@@ -104,6 +93,12 @@ async fn deliver(hands: &Hands, r: &Review) {
     };
     if let Some(m) = manager_address {
         event.payload["manager"] = json!(m);
+    }
+    // What the employee acts on is its latest review: one run again for an earlier
+    // month is kept and mailed, but does not replace it.
+    let newest = hands.store.reviews(&hands.tenant, r.employee_id, 1).await;
+    if newest.is_ok_and(|n| n.first().is_some_and(|n| n.period > r.period)) {
+        return;
     }
     if let Err(e) = hands.employees.perceive(r.employee_id, event).await {
         tracing::warn!(error = %e, review = %r.id, "the employee could not be told of its review");

@@ -399,25 +399,33 @@ async fn onboarding_and_the_approval_queue_through_http_and_the_cli() {
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "rejected");
-    let actions: Value = super::common::eventually(20, "the approved mail sent", || async {
-        let v: Value = node.get_json("/api/v1/employees/pat.doe/actions").await;
-        (v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["kind"] == "email.send" && a["status"] == "done"))
-        .then_some(v)
-    })
-    .await;
-    let sent: Vec<&Value> = actions["items"]
+    // The third is approved too: both approved mails go out, the rejected one never.
+    let third = q["items"][2]["id"].as_str().unwrap();
+    cli(&["approve", third]);
+    let sent = node
+        .actions_when("pat.doe", "email.send", "done", 2, 20)
+        .await;
+    let actions: Value = node.get_json("/api/v1/employees/pat.doe/actions").await;
+    let all_sends = actions["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|a| a["kind"] == "email.send")
+        .count();
+    assert_eq!(all_sends, 2, "the rejected mail never runs: {actions}");
+    let to = |i: usize| q["items"][i]["action"]["params"]["to"].as_str().unwrap();
+    let mut went: Vec<&str> = sent
+        .iter()
+        .map(|a| a["params"]["to"].as_str().unwrap())
         .collect();
-    assert_eq!(sent.len(), 1, "the rejected mail never runs: {actions}");
-    let recipient = q["items"][0]["action"]["params"]["to"].as_str().unwrap();
-    assert_eq!(sent[0]["params"]["to"], recipient, "{actions}");
+    went.sort();
+    let mut approved = vec![to(0), to(2)];
+    approved.sort();
+    assert_eq!(went, approved, "{actions}");
+    let rejected = node
+        .get_json("/api/v1/approvals?employee=pat.doe&status=rejected")
+        .await;
+    assert_eq!(rejected["items"][0]["id"], email, "{rejected}");
 
     // Bad input, each with a clear error.
     let bad = |r: reqwest::Response, status: u16, needle: &'static str| async move {

@@ -61,6 +61,9 @@ async fn a_chat_request_points_to_the_task_route_and_chat_events_are_answered_in
             .contains("I'm in the shadow phase"),
         "{answered}"
     );
+    // Both answers went out: no chat.reply failed for want of a conversation.
+    node.actions_when("jordan.lee", "chat.reply", "done", 2, 20)
+        .await;
     let actions = node
         .get_json("/api/v1/employees/jordan.lee/actions?limit=50")
         .await;

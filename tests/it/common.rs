@@ -348,6 +348,20 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// A stored document's PDF, as the API serves it, read as text with `pdftotext`.
+    pub async fn document_text(&self, document: &str) -> String {
+        let pdf = http()
+            .get(self.url(&format!("/api/v1/documents/{document}/content")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        crate::documents::pdf_text(&pdf)
+    }
+
     /// Sets `who`'s onboarding phase through the API.
     pub async fn set_phase(&self, who: &str, phase: &str) {
         let r = http()

@@ -257,13 +257,14 @@ async fn mail_no_plan_answers_is_acknowledged_in_the_thread_and_handed_to_the_ma
         .get_json("/api/v1/escalations?employee=sam.rivera")
         .await;
     assert_eq!(pending["items"][0]["case"], "unanswered_mail");
-    // Priya answers in words: the answer decides it and is kept as given.
+    // Priya answers in words (opening with "No", which is an answer here, not a
+    // refusal): the answer decides it and is kept as given.
     let (status, _) = post(
         &node,
         "/api/v1/mail/send",
         json!({"from": "Priya Shah <priya.shah@example.com>", "to": "sam.rivera@example.com",
                "subject": format!("Re: {}", handed["subject"].as_str().unwrap()),
-               "body": "Our nearest office is Amsterdam; offer a visit there.",
+               "body": "No office in Berlin, but our nearest is in Amsterdam and you are welcome to visit it.",
                "in_reply_to": handed["message_id"]}),
     )
     .await;
@@ -278,8 +279,30 @@ async fn mail_no_plan_answers_is_acknowledged_in_the_thread_and_handed_to_the_ma
     .await;
     assert_eq!(answered["decision"], "approve", "{answered}");
     assert_eq!(
-        answered["reason"], "Our nearest office is Amsterdam; offer a visit there.",
+        answered["reason"],
+        "No office in Berlin, but our nearest is in Amsterdam and you are welcome to visit it.",
         "{answered}"
+    );
+    // The promise in the acknowledgement is kept: the answer goes back in Sarah's thread.
+    let answer = eventually(20, "the answer in Sarah's thread", || async {
+        node.get_json("/api/v1/mail/inbox?address=sarah@acme.com")
+            .await["items"]
+            .as_array()
+            .and_then(|i| {
+                i.iter()
+                    .find(|m| {
+                        m["in_reply_to"] == asked.as_str()
+                            && m["body"].as_str().unwrap_or("").contains("Amsterdam")
+                    })
+                    .cloned()
+            })
+    })
+    .await;
+    assert!(
+        answer["body"].as_str().unwrap().contains(
+            "No office in Berlin, but our nearest is in Amsterdam and you are welcome to visit it."
+        ),
+        "{answer}"
     );
     node.terminate();
 }

@@ -158,17 +158,7 @@ async fn a_sales_ae_prospects_books_a_call_and_sends_the_quote_asked_for() {
     })
     .await;
     let document = proposal["attachments"][0]["document"].as_str().unwrap();
-    let pdf = node
-        .client()
-        .get(node.url(&format!("/api/v1/documents/{document}/content")))
-        .bearer_auth(&node.token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let text = crate::documents::pdf_text(&pdf);
+    let text = node.document_text(document).await;
     assert!(
         text.contains("Proposal for Cobalt Security") && text.contains("$19,200.00"),
         "{text}"
@@ -456,20 +446,6 @@ async fn a_csm_checks_in_when_usage_falls_and_sends_each_customer_its_quarterly_
     node.terminate();
 }
 
-/// The actions of `kind` that `who` has carried out, newest first.
-async fn done(node: &NodeProcess, who: &str, kind: &str) -> Vec<Value> {
-    let actions = node
-        .get_json(&format!("/api/v1/employees/{who}/actions?limit=200"))
-        .await;
-    actions["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == kind && a["status"] == "done")
-        .cloned()
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deal_gone_quiet_for_three_weeks_gets_one_follow_up_to_its_contact() {
     let dir = tempfile::tempdir().unwrap();
@@ -524,16 +500,16 @@ async fn a_deal_gone_quiet_for_three_weeks_gets_one_follow_up_to_its_contact() {
         body.contains("The next step we had in mind was: Demo for the operations team."),
         "{body}"
     );
-    let sweep = done(&node, "jordan.lee", "crm.follow_up_stale_deals").await;
+    let sweep = node
+        .actions_when("jordan.lee", "crm.follow_up_stale_deals", "done", 1, 30)
+        .await;
     assert_eq!(sweep[0]["result"]["count"], 1, "{sweep:?}");
 
     // The follow-up is logged against Bluefin: the next morning's sweep finds nothing quiet.
     send(&node, "/api/v1/employees/jordan.lee/events", morning).await;
-    let sweeps = eventually(30, "the second morning's sweep", || async {
-        let s = done(&node, "jordan.lee", "crm.follow_up_stale_deals").await;
-        (s.len() == 2).then_some(s)
-    })
-    .await;
+    let sweeps = node
+        .actions_when("jordan.lee", "crm.follow_up_stale_deals", "done", 2, 30)
+        .await;
     assert_eq!(sweeps[0]["result"]["count"], 0, "{sweeps:?}");
     let inbox = node
         .get_json("/api/v1/mail/inbox?address=chloe.martin@bluefin.example")

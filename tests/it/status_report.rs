@@ -49,17 +49,7 @@ async fn the_ship_check_mails_a_status_report_and_escalates_the_scope() {
     assert_eq!(r.status(), 202);
     let report = dana_mail(&node, "Status report: quarter roadmap").await;
     let document = report["attachments"][0]["document"].as_str().unwrap();
-    let pdf = node
-        .client()
-        .get(node.url(&format!("/api/v1/documents/{document}/content")))
-        .bearer_auth(&node.token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let text = crate::documents::pdf_text(&pdf);
+    let text = node.document_text(document).await;
     assert!(text.contains("Status report: quarter roadmap"), "{text}");
     assert!(
         text.contains("Ship 3 high-impact features per quarter: 1 against 3"),

@@ -84,15 +84,12 @@ steps = [
         .await
         .unwrap();
     for m in MEMBERS {
-        let inbox = eventually(20, &format!("{m}'s mail"), || async {
+        let notes = eventually(20, &format!("{m}'s mail"), || async {
             let inbox = node.mail_inbox(m, 10).await.unwrap();
-            inbox
-                .iter()
-                .any(|x| x.subject == "Launch notes")
-                .then_some(inbox)
+            inbox.into_iter().find(|x| x.subject == "Launch notes")
         })
         .await;
-        assert_eq!(inbox[0].from, "Riley Quinn <riley.quinn@example.com>");
+        assert_eq!(notes.from, "Riley Quinn <riley.quinn@example.com>");
     }
     // The meeting is in every member's calendar, the employee's own included.
     let now = chrono::Utc::now();

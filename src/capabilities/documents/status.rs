@@ -5,7 +5,7 @@
 
 use crate::capabilities::registry::Act;
 use crate::capabilities::{CapabilityError, param};
-use crate::lifecycle::reviews::{Period, compute};
+use crate::lifecycle::reviews::{Period, from_store};
 use crate::model::Review;
 use chrono::{Duration, Utc};
 use serde_json::{Value as Json, json};
@@ -15,15 +15,7 @@ fn body(r: &Review, days: i64) -> String {
     let pct = |x: f64| format!("{:.0}%", x * 100.0);
     let mut t = String::from("Goals:\n");
     for g in &r.goals {
-        let at = g
-            .reached
-            .map_or("no figure yet".to_string(), |v| v.to_string());
-        t.push_str(&format!(
-            "- {}: {at} against {} ({})\n",
-            g.description,
-            g.target,
-            pct(g.progress)
-        ));
+        t.push_str(&format!("- {}\n", g.line()));
     }
     let ended: u32 = r.plans.iter().map(|p| p.ended).sum();
     t.push_str(&format!(
@@ -72,23 +64,16 @@ pub(super) async fn status_report(a: &Act<'_>) -> Result<Json, CapabilityError> 
         from: now - Duration::days(days),
         to: now,
     };
-    let episodes = hands
-        .store
-        .episodes_between(&hands.tenant, me.id, period.from, period.to)
-        .await?;
-    let earlier = hands
-        .store
-        .metric_readings_before(&hands.tenant, me.id, period.from, 1000)
-        .await?;
-    let figures = compute(
+    let figures = from_store(
+        &hands.store,
+        &hands.tenant,
         &profile,
         &period,
-        &episodes,
-        &earlier,
         None,
         String::new(),
         now,
-    );
+    )
+    .await?;
     let title = format!("Status report: {scope}");
     let doc = hands
         .documents
