@@ -115,12 +115,15 @@ pub enum Decision {
     },
     /// An action passed the gate.
     Act(Action),
-    /// A language-model request (carried out once a model is configured).
+    /// A step that asks the language model: its prompt and the text the step gave
+    /// (the fallback's, without a model).
     AskLlm {
         /// Intention.
         intention: u64,
         /// Rendered prompt.
         prompt: String,
+        /// The step's text.
+        text: String,
     },
     /// An intention waits for an event.
     Wait {
@@ -297,4 +300,7 @@ pub struct Intention {
     /// out, and how it ends is no outcome of its plan.
     #[serde(default)]
     pub proposed: bool,
+    /// The text its last `llm` step gave (templates read it as `intention.text`).
+    #[serde(default)]
+    pub text: Option<String>,
 }

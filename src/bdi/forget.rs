@@ -91,6 +91,7 @@ mod tests {
             last_action: None,
             awaited: None,
             proposed: false,
+            text: None,
         }
     }
 

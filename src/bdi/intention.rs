@@ -237,6 +237,7 @@ impl Mind {
             last_action: None,
             awaited: None,
             proposed: false,
+            text: None,
         });
         id
     }
@@ -486,12 +487,19 @@ impl Mind {
                     };
                     it.since = s.now;
                 }
-                Step::Llm(template) => {
-                    match self.render(s, plan, template, i) {
-                        Ok(prompt) => out.push(Decision::AskLlm {
-                            intention: id,
-                            prompt,
-                        }),
+                Step::Llm { prompt, fallback } => {
+                    let rendered = self
+                        .render(s, plan, prompt, i)
+                        .and_then(|p| Ok((p, self.render(s, plan, fallback, i)?)));
+                    match rendered {
+                        Ok((prompt, text)) => {
+                            self.intentions[i].text = Some(text.clone());
+                            out.push(Decision::AskLlm {
+                                intention: id,
+                                prompt,
+                                text,
+                            });
+                        }
                         Err(message) => out.push(Decision::Error {
                             plan: plan_name.clone(),
                             message,
@@ -585,12 +593,23 @@ impl Mind {
         } else {
             serde_json::Map::new()
         };
+        // Every goal, most pressing first.
+        let goals: Vec<Json> = if t.source().contains("goals") {
+            let mut gs: Vec<_> = self.goals.iter().collect();
+            gs.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+            gs.iter()
+                .map(|g| json!({"id": g.spec.id, "description": g.spec.description, "progress": g.progress, "current": g.current, "target": g.spec.target, "unit": g.spec.unit, "met": g.met(), "at_risk": g.at_risk(), "projected": g.projected}))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let ctx = json!({
-            "intention": {"id": it.id, "last_action": it.last_action},
+            "intention": {"id": it.id, "last_action": it.last_action, "text": it.text},
             "event": it.event,
             "awaited": it.awaited,
             "me": s.me,
             "goal": goal,
+            "goals": goals,
             "beliefs": beliefs,
             "style": style::style(s.persona, self.style_shift),
         });

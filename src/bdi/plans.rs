@@ -121,10 +121,14 @@ pub struct StepSpec {
     /// with the next step if the event has not come by then.
     #[serde(default)]
     pub until: Option<String>,
-    /// Ask the language model (a template); without one configured the step records the
-    /// request and continues.
+    /// Ask the language model (a template of the prompt). The step's text is the
+    /// model's answer; later steps read it as `{{ intention.text }}`.
     #[serde(default)]
     pub llm: Option<String>,
+    /// With `llm`: the template whose rendering is the step's text without a model
+    /// (required: a step never waits on a model that may not be there).
+    #[serde(default)]
+    pub fallback: Option<String>,
     /// Escalate to the manager with this message (a template).
     #[serde(default)]
     pub escalate: Option<String>,
@@ -174,8 +178,13 @@ pub enum Step {
         /// Template of the time the wait ends and the plan goes on.
         until: Option<String>,
     },
-    /// Ask the language model.
-    Llm(String),
+    /// Ask the language model; without one, the fallback gives the text.
+    Llm {
+        /// Template of the prompt.
+        prompt: String,
+        /// Template of the text without a model.
+        fallback: String,
+    },
     /// Escalate to a human.
     Escalate {
         /// Template of the message.
@@ -435,11 +444,18 @@ impl PlanLibrary {
                         until,
                     });
                 } else if let Some(prompt) = &s.llm {
-                    steps.push(Step::Llm(template(
-                        format!("{}/{i}/llm", spec.name),
-                        field("llm"),
-                        prompt,
-                    )));
+                    let prompt = template(format!("{}/{i}/llm", spec.name), field("llm"), prompt);
+                    match &s.fallback {
+                        Some(f) => {
+                            let fallback =
+                                template(format!("{}/{i}/fallback", spec.name), field("fallback"), f);
+                            steps.push(Step::Llm { prompt, fallback });
+                        }
+                        None => errors.push(err(
+                            field("fallback"),
+                            "is missing: an `llm` step needs a `fallback` template that gives its text without a model (e.g. from `goals`, `goal` and `event`)".into(),
+                        )),
+                    }
                 } else if let Some(msg) = &s.escalate {
                     let message = template(
                         format!("{}/{i}/escalate", spec.name),
@@ -469,6 +485,12 @@ impl PlanLibrary {
                     errors.push(err(
                         format!("steps[{i}]"),
                         "sets `recommend` or `case`, which go with `escalate` only".into(),
+                    ));
+                }
+                if s.llm.is_none() && s.fallback.is_some() {
+                    errors.push(err(
+                        format!("steps[{i}]"),
+                        "sets `fallback`, which goes with `llm` only".into(),
                     ));
                 }
             }
@@ -604,7 +626,7 @@ mod tests {
             goal = "nope"
             trigger = { event = "metric", when = "event.payload.value <" }
             contingency = "missing"
-            steps = [{ action = "email.send", params = { body = "{{ unclosed" } }, { wait = "x", llm = "y" }]
+            steps = [{ action = "email.send", params = { body = "{{ unclosed" } }, { wait = "x", llm = "y" }, { llm = "Plan the week" }, { wait = "x", fallback = "z" }]
             "#,
         );
         let errs = PlanLibrary::compile(&specs, &["coverage"]).unwrap_err();
@@ -618,6 +640,14 @@ mod tests {
         assert!(has("`steps[0].params` is not a valid template"), "{text:?}");
         assert!(has("`steps[1]` must set exactly one"), "{text:?}");
         assert!(has("`contingency` names `missing`"), "{text:?}");
+        assert!(
+            has("`steps[2].fallback` is missing: an `llm` step needs a `fallback`"),
+            "{text:?}"
+        );
+        assert!(
+            has("`steps[3]` sets `fallback`, which goes with `llm` only"),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -336,7 +336,7 @@ fn record(
         Decision::Signal { kind, .. } => (EpisodeKind::Decision, format!("signal {kind}")),
         Decision::Gathering { plan, .. } => (EpisodeKind::Decision, format!("gathering {plan}")),
         Decision::Adopt { plan, .. } => (EpisodeKind::Decision, format!("adopt {plan}")),
-        Decision::AskLlm { .. } => (EpisodeKind::Decision, "ask_llm".into()),
+        Decision::AskLlm { text, .. } => (EpisodeKind::Decision, format!("wrote: {text}")),
         Decision::Wait { event, .. } => (EpisodeKind::Decision, format!("wait {event}")),
         Decision::Complete { plan, success, .. } => {
             if *success {

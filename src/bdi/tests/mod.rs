@@ -78,6 +78,14 @@ steps = [
   { action = "email.reply", params = { follows = "{{ intention.last_action }}", body = "Last note from me" } },
 ]
 
+[[plans]]
+name = "weekly_note"
+trigger = { event = "note.due" }
+steps = [
+  { llm = "Write {{ me.name }}'s weekly note", fallback = "{{ me.name }}: {% for g in goals %}{{ g.id }}{% if not loop.last %}, {% endif %}{% endfor %}" },
+  { action = "email.send", params = { to = "pat@acme.example", subject = "Weekly note", body = "{{ intention.text }}" } },
+]
+
 [[triggers]]
 name = "pipeline_low"
 kind = "threshold"
@@ -540,4 +548,32 @@ fn a_review_marks_the_plans_it_found_failing_until_the_next() {
     assert!(w.mind.cautious.contains("cold_call_blitz"));
     w.run(ev("review.completed", json!({"weak_plans": []})));
     assert!(w.mind.cautious.is_empty());
+}
+
+#[test]
+fn an_llm_step_without_a_model_gives_its_fallback_text_to_the_next_step() {
+    let mut w = World::new(Phase::Autonomous);
+    let d = w.run(ev("note.due", json!({})));
+    let (prompt, text) = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::AskLlm { prompt, text, .. } => Some((prompt.clone(), text.clone())),
+            _ => None,
+        })
+        .expect("the llm step is taken");
+    assert_eq!(prompt, "Write Jordan Lee's weekly note");
+    // Every goal of the role, most pressing first.
+    let mut goals: Vec<_> = w.mind.goals.iter().collect();
+    goals.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+    let ids: Vec<&str> = goals.iter().map(|g| g.spec.id.as_str()).collect();
+    assert_eq!(ids.len(), role().goals.len());
+    assert_eq!(text, format!("Jordan Lee: {}", ids.join(", ")));
+    let mail = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "email.send" => Some(a.params.clone()),
+            _ => None,
+        })
+        .expect("the next step runs in the same cycle");
+    assert_eq!(mail["body"], text.as_str());
 }
