@@ -133,7 +133,7 @@ impl Config {
         );
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
         let teams = teams::load_dir(&base.join(&node.node.teams_dir), &mut errors);
-        unknown_teams(&roles, &teams, &mut errors);
+        unknown_teams(&roles, &employees, &teams, &mut errors);
         if errors.is_empty() {
             Ok(Config {
                 path: Some(path.to_path_buf()),
@@ -169,18 +169,26 @@ impl Config {
     }
 }
 
-/// Every plan step naming a team (`team:<id>`) that has no file is an error.
+/// Every team named without a file is an error: a plan step's `team:<id>`, a role's
+/// `team`, a demo employee's `team`.
 fn unknown_teams(
     roles: &BTreeMap<String, RoleTemplate>,
+    employees: &[(PathBuf, HireRequest)],
     teams: &BTreeMap<String, teams::Team>,
     errors: &mut Vec<ConfigError>,
 ) {
+    let mut check = |file: &str, key: String, team: &str| {
+        if let Some(message) = teams::unknown(teams, team) {
+            errors.push(ConfigError::new(file, key, message));
+        }
+    };
     for (id, role) in roles {
         let file = if role.file.is_empty() {
             format!("role `{id}`")
         } else {
             role.file.clone()
         };
+        check(&file, "team".into(), &role.team);
         for plan in &role.plans {
             for (i, step) in plan.steps.iter().enumerate() {
                 let values = step
@@ -189,23 +197,19 @@ fn unknown_teams(
                     .chain(step.variants.iter().flat_map(|v| v.params.iter()));
                 for (param, v) in values {
                     for team in teams::named(v) {
-                        if !teams.contains_key(&team) {
-                            errors.push(ConfigError::new(
-                                &file,
-                                format!("plans.{}.steps[{i}].params.{param}", plan.name),
-                                format!(
-                                    "names team `{team}`, which has no file; add teams/{team}.toml next to the roles, or name one of: {}",
-                                    if teams.is_empty() {
-                                        "(no teams yet)".to_string()
-                                    } else {
-                                        teams.keys().cloned().collect::<Vec<_>>().join(", ")
-                                    }
-                                ),
-                            ));
-                        }
+                        check(
+                            &file,
+                            format!("plans.{}.steps[{i}].params.{param}", plan.name),
+                            &team,
+                        );
                     }
                 }
             }
+        }
+    }
+    for (path, hire) in employees {
+        if let Some(team) = &hire.team {
+            check(&path.display().to_string(), "team".into(), team);
         }
     }
 }

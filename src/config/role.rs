@@ -35,7 +35,8 @@ pub struct RoleTemplate {
     pub job_title: String,
     /// Department.
     pub department: String,
-    /// Team.
+    /// The team a new hire joins: a team id (`config/teams/<id>.toml`), or none.
+    #[serde(default)]
     pub team: String,
     /// What the role does, in a sentence.
     pub description: String,

@@ -99,6 +99,21 @@ pub fn load_dir(dir: &Path, errors: &mut Vec<ConfigError>) -> BTreeMap<String, T
     teams
 }
 
+/// Why `id` names no team of `teams` (`None` when it names one, or is empty: no team).
+pub fn unknown(teams: &BTreeMap<String, Team>, id: &str) -> Option<String> {
+    if id.is_empty() || teams.contains_key(id) {
+        return None;
+    }
+    Some(format!(
+        "names team `{id}`, which has no file; add teams/{id}.toml next to the roles, or name one of: {}",
+        if teams.is_empty() {
+            "(no teams yet)".to_string()
+        } else {
+            teams.keys().cloned().collect::<Vec<_>>().join(", ")
+        }
+    ))
+}
+
 /// The team ids a recipients value names (`team:product` in text or a list).
 pub fn named(v: &serde_json::Value) -> Vec<String> {
     match v {

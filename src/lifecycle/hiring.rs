@@ -31,7 +31,7 @@ pub struct HireRequest {
     /// Overrides the role's department.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
-    /// Overrides the role's team.
+    /// Overrides the role's team: a team id (`config/teams/<id>.toml`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// Avatar image address.

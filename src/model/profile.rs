@@ -198,7 +198,7 @@ pub struct EmployeeProfile {
     pub job_title: String,
     /// Department.
     pub department: String,
-    /// Team.
+    /// The team it is on: a team id (`config/teams/<id>.toml`), or empty.
     pub team: String,
     /// Who the employee reports to.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,7 +5,7 @@ use super::{HireError, Node, NodeError};
 use crate::actors::registry;
 use crate::actors::scheduler::SchedulerMsg;
 use crate::lifecycle::{HireRequest, address_local_part, build_profile};
-use crate::model::{EmployeeId, EmployeeProfile};
+use crate::model::{EmployeeId, EmployeeProfile, FieldError};
 use crate::store::NewHire;
 use chrono::Utc;
 use std::collections::HashSet;
@@ -90,6 +90,13 @@ impl Node {
                     role: req.role.clone(),
                     known: self.roles.keys().cloned().collect::<Vec<_>>().join(", "),
                 })?;
+            if let Some(message) = req
+                .team
+                .as_deref()
+                .and_then(|t| crate::config::teams::unknown(&self.rt.hands.teams, t))
+            {
+                return Err(HireError::Invalid(vec![FieldError::new("team", message)]));
+            }
             let email = self.free_address(&req.name, &taken);
             taken.insert(email.clone());
             let profile = build_profile(role, &req, &self.rt.tenant, EmployeeId::new(), email, now)

@@ -147,6 +147,20 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
             .contains("persona.personality.openness")
     );
     let r = c
+        .post(node.url("/api/v1/employees"))
+        .bearer_auth(t)
+        .json(&json!({"role": "sales_ae", "name": "X Y", "team": "enterprise"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("`team` names team `enterprise`, which has no file")
+            && text.contains("product, sales"),
+        "{text}"
+    );
+    let r = c
         .get(node.url("/api/v1/employees/casey.kim/episodes?limit=abc"))
         .bearer_auth(t)
         .send()

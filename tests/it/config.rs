@@ -540,3 +540,40 @@ fn a_plan_naming_a_team_with_no_file_fails_config_check() {
         shipped.warnings
     );
 }
+
+#[test]
+fn a_role_or_an_employee_on_a_team_with_no_file_fails_config_check() {
+    let (_dir, r) = load_edited("roles/csm.toml", |t| {
+        t.replace("team = \"customer-success\"", "team = \"Customer Success\"")
+    });
+    let errors = r.expect_err("a role's unknown team is an error").0;
+    let e = errors
+        .iter()
+        .find(|e| e.file.ends_with("roles/csm.toml") && e.key == "team")
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert!(
+        e.message.contains("team `Customer Success`")
+            && e.message.contains("customer-success, executive-office"),
+        "{}",
+        e.message
+    );
+    let (_dir, r) = load_edited("employees/casey-kim.toml", |t| t + "team = \"Platform\"\n");
+    let errors = r.expect_err("an employee's unknown team is an error").0;
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.file.ends_with("employees/casey-kim.toml")
+                && e.key == "team"
+                && e.message.contains("add teams/Platform.toml")),
+        "{errors:#?}"
+    );
+    // Every shipped role and demo employee is on a shipped team.
+    let shipped = empla::config::Config::load(&repo().join("config/empla.toml"), &[]).unwrap();
+    for (id, role) in &shipped.roles {
+        assert!(
+            shipped.teams.contains_key(&role.team),
+            "{id}: {}",
+            role.team
+        );
+    }
+}
