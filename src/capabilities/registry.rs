@@ -396,6 +396,26 @@ impl ActionRegistry {
         m
     }
 
+    /// `params` of `kind` with every team named in a recipients parameter replaced by
+    /// its members (`None` when none is named): what the action reaches, for running it
+    /// and for showing an approval where it would go.
+    pub async fn with_teams(
+        &self,
+        hands: &Hands,
+        kind: &str,
+        params: &Json,
+    ) -> Result<Option<Json>, CapabilityError> {
+        let Some(k) = self.get(kind) else {
+            return Ok(None);
+        };
+        let recipients = k
+            .params
+            .iter()
+            .filter(|p| p.ty == ParamType::Recipients)
+            .map(|p| p.name.as_str());
+        crate::capabilities::teams::expand_params(hands, params, recipients).await
+    }
+
     /// Runs one outbox action: its status and result. A kind nobody declared, or one
     /// without a driver, is `unsupported`; a required parameter missing after the
     /// templates were rendered fails it, naming the parameter.
@@ -417,19 +437,7 @@ impl ActionRegistry {
         if let Some(missing) = missing_at_run(k, &act.entry.params) {
             return (ActionStatus::Failed, json!({"error": missing}));
         }
-        // Teams named as recipients reach their members.
-        let recipients = k
-            .params
-            .iter()
-            .filter(|p| p.ty == ParamType::Recipients)
-            .map(|p| p.name.as_str());
-        let expanded = match crate::capabilities::teams::expand_params(
-            act.hands,
-            &act.entry.params,
-            recipients,
-        )
-        .await
-        {
+        let expanded = match self.with_teams(act.hands, kind, &act.entry.params).await {
             Ok(e) => e,
             Err(e) => return (ActionStatus::Failed, json!({"error": e.to_string()})),
         };

@@ -169,9 +169,7 @@ pub async fn final_recipients(
     };
     let params = approval.action_params();
     let preview = format!("approval-{}@{}", approval.id, hands.domain);
-    let teams =
-        crate::capabilities::teams::expand_params(hands, params, ["to", "cc"].into_iter()).await;
-    let prepared = match teams {
+    let prepared = match hands.actions.with_teams(hands, kind, params).await {
         Ok(Some(p)) => prepare(hands, &me, kind, &p, preview).await,
         Ok(None) => prepare(hands, &me, kind, params, preview).await,
         Err(e) => Err(e),
