@@ -162,7 +162,7 @@ pub fn compute(
                 .map_or(0.0, |k| round(s.level - k.level)),
         })
         .collect();
-    let (development_areas, improvement_plan) = development(&tasks.plans, &goals);
+    let weak = development(&tasks.plans, &goals);
     Review {
         id,
         employee_id: profile.id,
@@ -179,8 +179,10 @@ pub fn compute(
         plans: tasks.plans,
         skills,
         team_feedback,
-        development_areas,
-        improvement_plan,
+        development_areas: weak.areas,
+        weak_plans: weak.plans,
+        weak_goals: weak.goals,
+        improvement_plan: weak.actions,
         notes: Vec::new(),
         created_at: now,
     }
@@ -337,34 +339,47 @@ fn feedback_given(episodes: &[Episode]) -> Vec<FeedbackNote> {
 }
 
 /// The weakest plans and goals, and what the employee does about each.
-fn development(plans: &[PlanRecord], goals: &[GoalReached]) -> (Vec<String>, Vec<String>) {
-    let (mut areas, mut actions) = (Vec::new(), Vec::new());
+/// Where the employee is weakest, and what it will do about it.
+#[derive(Default)]
+struct Development {
+    areas: Vec<String>,
+    actions: Vec<String>,
+    plans: Vec<String>,
+    goals: Vec<String>,
+}
+
+/// The plans failing more often than not (over enough tries) and the goals far from
+/// their targets.
+fn development(plans: &[PlanRecord], goals: &[GoalReached]) -> Development {
+    let mut d = Development::default();
     for p in plans
         .iter()
         .filter(|p| p.ended >= MIN_TRIES && p.succeeded * 2 < p.ended)
     {
         let name = p.plan.replace('_', " ");
-        areas.push(format!(
+        d.areas.push(format!(
             "{name}: worked {} of {} times",
             p.succeeded, p.ended
         ));
-        actions.push(format!(
+        d.actions.push(format!(
             "Take \"{name}\" up only on its record, without trying it out for its own sake, until the next review."
         ));
+        d.plans.push(p.plan.clone());
     }
     // A goal with no figure is not judged: nothing says it is being missed.
     for g in goals.iter().filter(|g| g.progress < WEAK_GOAL) {
         let Some(v) = g.reached else { continue };
-        areas.push(format!(
+        d.areas.push(format!(
             "{}: at {v} against a target of {}",
             g.description, g.target
         ));
-        actions.push(format!(
+        d.actions.push(format!(
             "Ask the manager for coaching on \"{}\".",
             g.description
         ));
+        d.goals.push(g.id.clone());
     }
-    (areas, actions)
+    d
 }
 
 #[cfg(test)]
@@ -534,8 +549,12 @@ mod tests {
             "{:?}",
             r.improvement_plan
         );
-        assert_eq!(r.weak_plans(), ["reach_out_to_lead"]);
-        assert!(r.weak_goals().contains(&"Maintain 3x pipeline coverage"));
+        assert_eq!(r.weak_plans, ["reach_out_to_lead"]);
+        assert!(
+            r.weak_goals.contains(&"pipeline_coverage".to_string())
+                && r.weak_goal_descriptions()
+                    .contains(&"Maintain 3x pipeline coverage")
+        );
 
         let again = compute(&p, &period, &episodes, &earlier, None, "r1".into(), now);
         assert_eq!(r, again);

@@ -41,8 +41,14 @@ pub struct Review {
     pub skills: Vec<SkillLevel>,
     /// What colleagues and the manager said.
     pub team_feedback: Vec<FeedbackNote>,
-    /// Where the employee is weakest.
+    /// Where the employee is weakest, in words.
     pub development_areas: Vec<String>,
+    /// The plans among them (names): failing more often than not.
+    #[serde(default)]
+    pub weak_plans: Vec<String>,
+    /// The goals among them (ids): far from their targets.
+    #[serde(default)]
+    pub weak_goals: Vec<String>,
     /// What it will do about them.
     pub improvement_plan: Vec<String>,
     /// The manager's notes.
@@ -52,29 +58,11 @@ pub struct Review {
 }
 
 impl Review {
-    /// The plans named among the development areas.
-    pub fn weak_plans(&self) -> Vec<&str> {
-        self.plans
+    /// The descriptions of the goals it found weak, in the order of `weak_goals`.
+    pub fn weak_goal_descriptions(&self) -> Vec<&str> {
+        self.weak_goals
             .iter()
-            .filter(|p| {
-                let name = p.plan.replace('_', " ");
-                self.development_areas
-                    .iter()
-                    .any(|a| a.starts_with(&format!("{name}:")))
-            })
-            .map(|p| p.plan.as_str())
-            .collect()
-    }
-
-    /// The goals named among the development areas.
-    pub fn weak_goals(&self) -> Vec<&str> {
-        self.goals
-            .iter()
-            .filter(|g| {
-                self.development_areas
-                    .iter()
-                    .any(|a| a.starts_with(&format!("{}:", g.description)))
-            })
+            .filter_map(|id| self.goals.iter().find(|g| &g.id == id))
             .map(|g| g.description.as_str())
             .collect()
     }

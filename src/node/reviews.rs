@@ -6,7 +6,7 @@ use super::Node;
 use crate::capabilities::Hands;
 use crate::lifecycle::review_mail;
 use crate::lifecycle::reviews::{Period, PeriodError, from_store};
-use crate::model::{EmployeeId, EmployeeStatus, Manager, NewEvent, Review, ReviewNote, TenantId};
+use crate::model::{EmployeeId, Manager, NewEvent, Review, ReviewNote, TenantId};
 use crate::store::{ReviewKey, Store, StoreError};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde_json::json;
@@ -82,8 +82,8 @@ async fn deliver(hands: &Hands, r: &Review) {
             "task_success_rate": r.task_success_rate,
             "development_areas": r.development_areas,
             "improvement_plan": r.improvement_plan,
-            "weak_plans": r.weak_plans(),
-            "weak_goals": r.weak_goals(),
+            "weak_plans": r.weak_plans,
+            "weak_goals": r.weak_goal_descriptions(),
         }),
         idempotency_key: Some(format!(
             "review:{}:{}",
@@ -165,7 +165,9 @@ impl Node {
 }
 
 /// The node's monthly reviews: on the first of each month at 06:00 UTC, every employee
-/// not offboarded is reviewed for the month before.
+/// not offboarded is reviewed for the month before. At start the node first reviews
+/// whoever last month's run still owes one (the node was down on the 1st, or stopped
+/// midway): one query finds them, so a node whose reviews are done reads no employee.
 pub(crate) async fn monthly(hands: std::sync::Arc<Hands>) {
     loop {
         let now = Utc::now();
@@ -178,6 +180,9 @@ pub(crate) async fn monthly(hands: std::sync::Arc<Hands>) {
             )
         };
         let this = first(now.date_naive());
+        if now >= this {
+            owed(&hands, &Period::last_month(now), this).await;
+        }
         let next = match now < this {
             true => this,
             false => first(
@@ -188,29 +193,38 @@ pub(crate) async fn monthly(hands: std::sync::Arc<Hands>) {
             ),
         };
         tokio::time::sleep((next - now).to_std().unwrap_or_default()).await;
-        let month = Period::last_month(Utc::now());
-        let ids = match hands.store.employee_ids(&hands.tenant).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::error!(error = %e, "monthly reviews could not list employees");
-                continue;
-            }
-        };
-        let mut done = 0;
-        for id in ids {
-            match hands.store.employee(&hands.tenant, id).await {
-                Ok(Some(p)) if p.status != EmployeeStatus::Offboarded => {}
-                _ => continue,
-            }
-            match review(&hands.store, &hands.tenant, id, Some(&month), Utc::now()).await {
-                Ok(r) => {
-                    deliver(&hands, &r).await;
-                    done += 1;
-                }
-                Err(ReviewError::Period(_)) => {}
-                Err(e) => tracing::error!(error = %e, employee = %id, %month, "review failed"),
-            }
-        }
-        tracing::info!(%month, reviewed = done, "monthly reviews done");
     }
+}
+
+/// Reviews `month` for every employee hired before `this_month` that has no review of
+/// it yet.
+async fn owed(hands: &Hands, month: &str, this_month: chrono::DateTime<Utc>) {
+    let start = this_month
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let ids = match hands
+        .store
+        .unreviewed(&hands.tenant, month, Utc.from_utc_datetime(&start))
+        .await
+    {
+        Ok(ids) if ids.is_empty() => return,
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::error!(error = %e, "monthly reviews could not list the employees owed one");
+            return;
+        }
+    };
+    let mut done = 0;
+    for id in ids {
+        match review(&hands.store, &hands.tenant, id, Some(month), Utc::now()).await {
+            Ok(r) => {
+                deliver(hands, &r).await;
+                done += 1;
+            }
+            Err(ReviewError::Period(_)) => {}
+            Err(e) => tracing::error!(error = %e, employee = %id, %month, "review failed"),
+        }
+    }
+    tracing::info!(%month, reviewed = done, "monthly reviews done");
 }

@@ -3,7 +3,7 @@
 //! of a period, oldest first, that reviews are computed from.
 
 use crate::model::{EmployeeId, Episode, Review, ReviewNote, TenantId};
-use crate::store::rows::EpisodeRow;
+use crate::store::rows::{EpisodeRow, parse_id};
 use crate::store::{Store, StoreError, from_micros, to_micros, with_pool};
 use chrono::{DateTime, Utc};
 
@@ -53,6 +53,31 @@ impl Store {
             .await
         })?;
         row.into_review()
+    }
+
+    /// The employees hired before `hired_before`, not offboarded, with no review of
+    /// `period` yet: who the monthly run still owes one (after a node was down on the
+    /// 1st, or stopped midway), in hiring order.
+    pub async fn unreviewed(
+        &self,
+        tenant: &TenantId,
+        period: &str,
+        hired_before: DateTime<Utc>,
+    ) -> Result<Vec<EmployeeId>, StoreError> {
+        let rows: Vec<String> = with_pool!(self, read, |pool| {
+            sqlx::query_scalar(
+                "SELECT e.id FROM employees e WHERE e.tenant = $1 AND e.status <> 'offboarded' \
+                 AND e.created_at < $2 AND NOT EXISTS (SELECT 1 FROM reviews r \
+                 WHERE r.tenant = e.tenant AND r.employee_id = e.id AND r.period = $3) \
+                 ORDER BY e.created_at, e.id",
+            )
+            .bind(tenant.as_str())
+            .bind(to_micros(hired_before))
+            .bind(period)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.iter().map(|r| parse_id(r)).collect()
     }
 
     /// An employee's reviews, newest first.

@@ -244,3 +244,103 @@ async fn a_review_is_kept_mailed_to_the_manager_and_acted_on() {
     );
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_down_on_the_first_reviews_last_month_at_start_and_acts_on_the_newest_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    node.get_json("/api/v1/employees/jordan.lee").await;
+    node.terminate();
+    // The demo employees were hired 40 days ago, and the node was down on the 1st.
+    let url = format!("sqlite://{}", dir.path().join("empla.db").display());
+    let store = empla::store::Store::connect(&url, &Default::default())
+        .await
+        .unwrap();
+    let tenant = empla::model::TenantId::new("default");
+    for id in store.employee_ids(&tenant).await.unwrap() {
+        let mut p = store.employee(&tenant, id).await.unwrap().unwrap();
+        p.created_at -= chrono::Duration::days(40);
+        p.start_date -= chrono::Duration::days(40);
+        store.update_profile(&p).await.unwrap();
+    }
+    store.close().await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE employees SET created_at = created_at - $1")
+        .bind(40 * 86_400_000_000_i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    let last = empla::lifecycle::reviews::Period::last_month(chrono::Utc::now());
+    for who in ["jordan.lee", "sam.rivera", "casey.kim"] {
+        let path = format!("/api/v1/employees/{who}/reviews");
+        let items = eventually(30, &format!("{who}'s review of {last}"), || async {
+            let items = node.get_json(&path).await["items"].clone();
+            (items.as_array().is_some_and(|i| !i.is_empty())).then_some(items)
+        })
+        .await;
+        assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+        assert_eq!(items[0]["period"], last.as_str(), "{items}");
+    }
+    alex_mail(&node, &format!("Performance review: Jordan Lee for {last}")).await;
+
+    // This month's review, then last month's run again: it is kept (the same review,
+    // recomputed), but the employee acts on the newest month's.
+    let (status, now) = post(&node, "/api/v1/employees/jordan.lee/reviews", None).await;
+    assert_eq!(status, 201, "{now}");
+    let (status, again) = post(
+        &node,
+        "/api/v1/employees/jordan.lee/reviews",
+        Some(json!({"period": last})),
+    )
+    .await;
+    assert_eq!(status, 201, "{again}");
+    let completed = || async {
+        let eps = node
+            .get_json("/api/v1/employees/jordan.lee/episodes?limit=500")
+            .await;
+        let reviews: Vec<String> = eps["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["summary"] == "review.completed")
+            .map(|e| e["payload"]["period"].as_str().unwrap_or("").to_string())
+            .collect();
+        reviews
+    };
+    // Feedback after it, perceived in order: once it is seen, so is everything before.
+    let (status, _) = post(
+        &node,
+        "/api/v1/employees/jordan.lee/feedback",
+        Some(json!({"rating": 0.9, "text": "a steady month"})),
+    )
+    .await;
+    assert_eq!(status, 202);
+    eventually(30, "the feedback perceived", || async {
+        let eps = node
+            .get_json("/api/v1/employees/jordan.lee/episodes?limit=500")
+            .await;
+        eps["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["summary"] == "empla.feedback")
+            .then_some(())
+    })
+    .await;
+    let seen = completed().await;
+    assert!(
+        seen.contains(&now["period"].as_str().unwrap().to_string()),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.len(),
+        2,
+        "last month's at start, then this month's: {seen:?}"
+    );
+    let listed = node.get_json("/api/v1/employees/jordan.lee/reviews").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
+    node.terminate();
+}

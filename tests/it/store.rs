@@ -14,6 +14,7 @@ crate::on_every_store!(
     an_event_id_given_twice_is_stored_once,
     completion_records_episode_marks_processed_and_saves_state_together,
     approvals_and_outbox_are_stored_with_the_decision_and_settled_once,
+    the_employees_owed_a_review_were_hired_before_the_month_and_have_none,
 );
 
 fn ev(tenant: &TenantId, employee: EmployeeId, key: Option<&str>) -> Event {
@@ -360,4 +361,50 @@ async fn approvals_and_outbox_are_stored_with_the_decision_and_settled_once(stor
             .is_empty()
     );
     assert_eq!(store.pending_events(&t, p.id, 10).await.unwrap().len(), 2);
+}
+
+async fn the_employees_owed_a_review_were_hired_before_the_month_and_have_none(store: Store) {
+    use empla::lifecycle::reviews::{Period, compute};
+    let t = TenantId::new("acme");
+    let now = chrono::Utc::now();
+    let long_ago = now - chrono::Duration::days(70);
+    let mut jordan = profile("acme", "sales_ae", "Jordan Lee", "jordan.lee@example.com");
+    let mut gone = profile("acme", "sales_ae", "Ola Berg", "ola.berg@example.com");
+    for p in [&mut jordan, &mut gone] {
+        p.created_at = long_ago;
+        p.start_date = long_ago;
+    }
+    gone.status = empla::model::EmployeeStatus::Offboarded;
+    let new = profile("acme", "sales_ae", "Riley Quinn", "riley.quinn@example.com");
+    let hires = [&jordan, &gone, &new].map(|p| hire(p.clone(), None));
+    store.insert_employees(&hires).await.unwrap();
+    let month_start = now - chrono::Duration::days(1);
+    let last = Period::last_month(now);
+    assert_eq!(
+        store.unreviewed(&t, &last, month_start).await.unwrap(),
+        [jordan.id],
+        "the new hire and the offboarded employee are owed none"
+    );
+    let period = Period::month(Some(&last), jordan.start_date, now).unwrap();
+    let r = compute(&jordan, &period, &[], &[], None, "r1".into(), now);
+    store.save_review(&t, &r).await.unwrap();
+    assert!(
+        store
+            .unreviewed(&t, &last, month_start)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let before = Period::last_month(now - chrono::Duration::days(31));
+    assert_eq!(
+        store.unreviewed(&t, &before, month_start).await.unwrap(),
+        [jordan.id]
+    );
+    assert!(
+        store
+            .unreviewed(&TenantId::new("globex"), &last, month_start)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
