@@ -246,7 +246,8 @@ pub enum IntentionState {
         /// Child intention.
         child: u64,
     },
-    /// Steps done; waits for the success criterion.
+    /// Steps done; waits for the success criterion, or (a plan without one) for its
+    /// last action's outcome.
     AwaitingOutcome {
         /// Deadline.
         until: DateTime<Utc>,
@@ -303,4 +304,8 @@ pub struct Intention {
     /// The text its last `llm` step gave (templates read it as `intention.text`).
     #[serde(default)]
     pub text: Option<String>,
+    /// Whether its last action was carried out and its outcome has not come yet: a plan
+    /// with no `success` criterion ends with that outcome, not before.
+    #[serde(default)]
+    pub pending: bool,
 }

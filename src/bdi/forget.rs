@@ -92,6 +92,7 @@ mod tests {
             awaited: None,
             proposed: false,
             text: None,
+            pending: false,
         }
     }
 

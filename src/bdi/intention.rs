@@ -10,6 +10,9 @@ use rand::rngs::StdRng;
 const STEPS_PER_CYCLE: usize = 32;
 /// Shadow proposals remembered for scoring against the mentor's actions.
 const PROPOSALS_KEPT: usize = 256;
+/// How long a plan without a success criterion waits for its last action's outcome
+/// before it counts as failed (an action the outbox could not carry out for a day).
+const OUTCOME_WAIT: chrono::Duration = chrono::Duration::days(1);
 
 /// The event and the persona as conditions see them, converted at most once per event
 /// (and not at all when no condition is evaluated).
@@ -126,11 +129,13 @@ impl Mind {
         let mut too_risky: Vec<&Plan> = Vec::new();
         for plan in s.playbook.plans.triggered_by(&e.kind) {
             let name = &plan.spec.name;
-            let instance = |ev: &Json| {
-                plan.spec
-                    .per
-                    .as_deref()
-                    .map(|path| at_path(ev, path).clone())
+            // One intention per instance: per the `per` path's value, else per message
+            // addressed to the employee (each mail, chat message or task is its own
+            // case), else one for the plan.
+            let instance = |ev: &Json| match plan.spec.per.as_deref() {
+                Some(path) => Some(at_path(ev, path).clone()),
+                None if ev["kind"].as_str().is_some_and(addressed) => Some(ev["id"].clone()),
+                None => None,
             };
             if self
                 .intentions
@@ -238,6 +243,7 @@ impl Mind {
             awaited: None,
             proposed: false,
             text: None,
+            pending: false,
         });
         id
     }
@@ -341,6 +347,14 @@ impl Mind {
                         };
                         it.since = s.now;
                     }
+                    // The last action's outcome tells whether the plan worked.
+                    None if self.intentions[i].pending => {
+                        let it = &mut self.intentions[i];
+                        it.state = IntentionState::AwaitingOutcome {
+                            until: s.now + OUTCOME_WAIT,
+                        };
+                        it.since = s.now;
+                    }
                     None => self.finish(s, i, true, out),
                 }
                 continue;
@@ -401,6 +415,7 @@ impl Mind {
                     let it = &mut self.intentions[i];
                     it.since = s.now;
                     it.last_action = Some(act.id);
+                    it.pending = disposition == Disposition::Execute;
                     if matches!(disposition, Disposition::AwaitApproval { .. }) {
                         it.state = IntentionState::AwaitingApproval { action: act };
                     } else {

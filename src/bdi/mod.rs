@@ -200,12 +200,22 @@ impl Mind {
                     .iter()
                     .position(|i| i.last_action == Some(action))
                 {
+                    self.intentions[i].pending = false;
+                    // A plan with a success criterion waits for it; one without ends
+                    // with its last action's outcome.
+                    let judged = s
+                        .playbook
+                        .plans
+                        .get(&self.intentions[i].plan)
+                        .is_some_and(|p| p.spec.success.is_some());
                     if !success {
                         self.fail(s, i, format!("action {action} failed"), &mut out);
-                    } else if matches!(
-                        self.intentions[i].state,
-                        IntentionState::AwaitingOutcome { .. }
-                    ) {
+                    } else if !judged
+                        && matches!(
+                            self.intentions[i].state,
+                            IntentionState::AwaitingOutcome { .. }
+                        )
+                    {
                         self.finish(s, i, true, &mut out);
                     }
                 }
@@ -384,6 +394,7 @@ impl Mind {
             let it = &mut self.intentions[i];
             it.step += 1;
             it.since = s.now;
+            it.pending = true;
         } else {
             // A rejection is feedback: the plan (and variant) failed here.
             let why = reason

@@ -60,9 +60,16 @@ fn feedback_on_a_failed_action_credits_nothing() {
     let mut w = World::new(Phase::Autonomous);
     let d = w.run(ev("email.received", json!({"intent": "question"})));
     let reply = act_of(&d, "email.reply");
-    // Rated before its outcome, which then fails: the rating is dropped.
+    // Rated before its outcome, which then fails: the rating is dropped, and the plan
+    // (which ended with that outcome) is learned a failure.
     w.run(praise());
-    assert_eq!(learned(&w.run(outcome(reply.id, false))), []);
+    assert_eq!(
+        learned(&w.run(outcome(reply.id, false))),
+        [
+            ("plan:follow_up@email.received".to_string(), false),
+            ("variant:follow_up/0/long".to_string(), false)
+        ]
+    );
     assert_eq!(learned(&w.run(praise())), []);
     assert_eq!(
         w.mind.stats.get("plan:follow_up@feedback"),

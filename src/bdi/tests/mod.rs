@@ -337,6 +337,16 @@ fn a_wait_resumes_on_the_matching_event_and_times_out_into_the_contingency() {
     assert!(acts(&w.run(ev("email.reply", json!({"deal": "globex"})))).is_empty());
     let d = w.run(ev("email.reply", json!({"deal": "acme"})));
     assert_eq!(acts(&d), [("crm.update".to_string(), Disposition::Execute)]);
+    // The plan ends with its last action's outcome, not before.
+    assert!(!d.iter().any(|x| matches!(x, Decision::Complete { .. })));
+    let update = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) => Some(a.id),
+            _ => None,
+        })
+        .unwrap();
+    let d = w.run(outcome(update, true));
     assert!(
         d.iter()
             .any(|x| matches!(x, Decision::Complete { success: true, .. }))
@@ -576,4 +586,64 @@ fn an_llm_step_without_a_model_gives_its_fallback_text_to_the_next_step() {
         })
         .expect("the next step runs in the same cycle");
     assert_eq!(mail["body"], text.as_str());
+}
+
+#[test]
+fn a_plan_ends_with_its_last_actions_outcome_or_with_its_success_criterion() {
+    // No success criterion: the reply's outcome ends the plan, a failed one as failed,
+    // and one that never comes fails it after a day.
+    let mut w = World::new(Phase::Autonomous);
+    let d = w.run(ev("email.received", json!({"intent": "question"})));
+    assert!(!d.iter().any(|x| matches!(x, Decision::Complete { .. })));
+    assert_eq!(w.mind.intentions[0].state.name(), "awaiting_outcome");
+    w.now += Duration::hours(25);
+    let d = w.run(Input::Tick);
+    assert!(
+        d.iter().any(
+            |x| matches!(x, Decision::Complete { plan, success: false, .. } if plan == "follow_up")
+        ),
+        "{d:?}"
+    );
+
+    // A success criterion: the mail's outcome does not end the plan; the reply does.
+    let mut w = World::new(Phase::Autonomous);
+    w.policies_off();
+    let d = w.run(metric(2.0));
+    let mail = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "email.send" => Some(a.id),
+            _ => None,
+        })
+        .unwrap();
+    let d = w.run(outcome(mail, true));
+    assert!(
+        !d.iter().any(|x| matches!(x, Decision::Complete { .. })),
+        "{d:?}"
+    );
+    let d = w.run(ev("email.reply", json!({})));
+    assert!(
+        d.iter()
+            .any(|x| matches!(x, Decision::Complete { success: true, .. }))
+    );
+}
+
+#[test]
+fn each_mail_is_its_own_case_while_a_signal_is_one_for_the_plan() {
+    let mut w = World::new(Phase::Autonomous);
+    let first = w.run(ev("email.received", json!({"intent": "question", "n": 1})));
+    let second = w.run(ev("email.received", json!({"intent": "question", "n": 2})));
+    assert_eq!(acts(&first).len(), 1);
+    assert_eq!(acts(&second).len(), 1, "the second mail is answered too");
+    assert_eq!(
+        w.mind
+            .intentions
+            .iter()
+            .filter(|i| i.plan == "follow_up")
+            .count(),
+        2
+    );
+    // The same mail perceived twice is one case.
+    let again = w.run(ev("email.received", json!({"intent": "question", "n": 2})));
+    assert!(acts(&again).is_empty(), "{again:?}");
 }

@@ -26,9 +26,13 @@ fn an_escalation_waits_for_its_own_decision_and_ends_when_declined() {
     };
     // Another intention's decision does not move this one; its own approval does.
     assert!(acts(&w.run(decided("approve", asked.intention + 100))).is_empty());
-    assert_eq!(
-        acts(&w.run(decided("approve", asked.intention))),
-        [("crm.update".to_string(), Disposition::Execute)]
+    let d = w.run(decided("approve", asked.intention));
+    assert_eq!(acts(&d), [("crm.update".to_string(), Disposition::Execute)]);
+    let update = sent(&d)[0].2;
+    assert!(
+        w.run(outcome(update, true))
+            .iter()
+            .any(|x| matches!(x, Decision::Complete { success: true, .. }))
     );
 
     let d = w.run(ev("deal.discount", json!({"deal": "globex"})));
@@ -153,6 +157,7 @@ fn a_wait_until_a_time_goes_on_then_with_the_event_the_last_wait_saw() {
         after[0].1["body"],
         format!("Thanks; the review ended at {}", end.to_rfc3339())
     );
+    w.run(outcome(after[0].2, true));
     assert!(w.mind.intentions.is_empty());
 
     // A time that is no time is reported, and with no timeout to fall back on the plan
