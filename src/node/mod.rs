@@ -14,6 +14,7 @@ mod hiring;
 mod mail;
 mod memory;
 mod onboarding;
+mod recruiting;
 mod reviews;
 mod slack;
 mod supervision;
@@ -329,6 +330,13 @@ impl Node {
             let n = node.load_demo_crm(dir).await.map_err(NodeError::DemoCrm)?;
             if n > 0 {
                 tracing::info!(records = n, dir = %dir.display(), "demo book of business imported");
+            }
+            let n = node
+                .load_demo_requisitions(dir)
+                .await
+                .map_err(NodeError::DemoRequisitions)?;
+            if n > 0 {
+                tracing::info!(requisitions = n, dir = %dir.display(), "demo requisitions opened");
             }
         }
         Ok(node)

@@ -32,6 +32,8 @@ mod memory_api;
 mod memory_people;
 mod memory_upkeep;
 mod postgres_server;
+mod recruiting;
+mod recruiting_e2e;
 mod research;
 mod reviews;
 mod roles_e2e;
