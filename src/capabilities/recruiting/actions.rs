@@ -10,6 +10,7 @@
 //! application is recorded and answered once: the candidate is one row per
 //! requisition and address, and the events carry the mail's Message-ID as their key.
 //!
+//! `research.search_profiles` sources candidates from web profiles (see [`super::sourcing`]).
 //! `recruiting.move` moves a candidate to another stage (the candidate is told, as for
 //! a move made through the API).
 
@@ -35,6 +36,16 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             |a| Box::pin(screen_application(a)),
         )
         .params(vec![Param::required("message_id", Text)]),
+        ActionKind::new(
+            "research.search_profiles",
+            "Sources candidates for an open requisition (`requisition`, id or title; else every open one) from web profiles with a mail address; each tells the employee `recruiting.sourced`, a requisition with none `recruiting.sourcing_empty`.",
+            false,
+            |a| Box::pin(super::sourcing::search_profiles(a)),
+        )
+        .params(vec![
+            Param::optional("requisition", Text),
+            Param::optional("count", ParamType::Integer),
+        ]),
         ActionKind::new(
             "recruiting.move",
             "Moves a candidate to another stage of the pipeline; the candidate is told.",

@@ -13,6 +13,7 @@ pub mod actions;
 pub mod cv;
 mod records;
 pub mod screen;
+mod sourcing;
 
 pub use records::{
     Candidate, CandidateRecord, Evidence, Feedback, Interview, NewCandidate, NewRequisition,
