@@ -279,7 +279,12 @@ impl Node {
         let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
             .await
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
-        let upkeep = memory::upkeep(rt.store.clone(), rt.tenant.clone(), opts.memory.clone());
+        let upkeep = memory::upkeep(
+            rt.store.clone(),
+            rt.tenant.clone(),
+            opts.memory.clone(),
+            rt.hands.mail.intake.attachments_dir.clone(),
+        );
         let backfill = memory::embed_backfill(rt.store.clone(), rt.tenant.clone());
         let reviews = reviews::monthly(rt.hands.clone());
         let upkeep_task = tokio::spawn(async move {

@@ -1,7 +1,9 @@
 //! The candidate pipeline on both stores: requisitions and candidates checked (every
 //! problem named), stored, listed and filtered; a candidate in a requisition once per
 //! address; stage moves recorded with their history; the demo requisitions opened
-//! once. The Recruiter's work with it, through the binary and a mail server, is in
+//! once; forgetting a person removes their candidacies with their CV files, history,
+//! interviews and feedback; retention removes those who left the pipeline. The
+//! Recruiter's work with it, through the binary and a mail server, is in
 //! `recruiting_e2e.rs`.
 
 use super::common::{self, TestStore};
@@ -14,6 +16,8 @@ use empla::store::{CandidateFilter, Page};
 crate::on_every_test_store!(
     the_pipeline_checks_stores_lists_and_moves_candidates,
     demo_requisitions_are_opened_once,
+    forgetting_a_person_removes_their_candidacies_cvs_and_feedback,
+    retention_removes_candidates_who_left_the_pipeline_long_ago,
 );
 
 fn fields(e: RecruitingError) -> Vec<String> {
@@ -298,6 +302,146 @@ async fn demo_requisitions_are_opened_once(s: &TestStore) {
     assert!(
         asks.contains(&"Rust") && asks.contains(&"PostgreSQL"),
         "{asks:?}"
+    );
+    node.shutdown().await;
+}
+
+/// A backend requisition and a candidate for it.
+async fn candidate_for(
+    node: &Node,
+    name: &str,
+    email: &str,
+) -> empla::capabilities::recruiting::Candidate {
+    let p = node.pipeline();
+    let open = p.requisitions(Some("open"), Page::default()).await.unwrap();
+    let requisition = match open.first() {
+        Some(r) => r.id.clone(),
+        None => {
+            p.create_requisition(NewRequisition {
+                title: "Senior Backend Engineer".into(),
+                requirements: vec![rust()],
+                hiring_manager: "dana.wu@example.com".into(),
+                panel: None,
+                pass_score: None,
+            })
+            .await
+            .unwrap()
+            .id
+        }
+    };
+    p.create_candidate(
+        NewCandidate {
+            name: name.into(),
+            email: email.into(),
+            requisition,
+            source: Some("application".into()),
+            recruiter: None,
+        },
+        "api",
+    )
+    .await
+    .unwrap()
+}
+
+async fn forgetting_a_person_removes_their_candidacies_cvs_and_feedback(s: &TestStore) {
+    let data = tempfile::tempdir().unwrap();
+    let mut opts = common::options("recruiting-forget");
+    opts.data_dir = data.path().to_path_buf();
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    let ada = candidate_for(&node, "Ada Byron", "ada@candidate.example").await;
+    let grace = candidate_for(&node, "Grace Hopper", "grace@candidate.example").await;
+    // Ada's CV, kept where the mail intake keeps attachments.
+    let folder = data.path().join("attachments").join("cv-ada");
+    std::fs::create_dir_all(&folder).unwrap();
+    let cv = folder.join("ada.pdf");
+    std::fs::write(&cv, b"%PDF-1.4 Ada's CV").unwrap();
+    let mut with_cv = ada.clone();
+    with_cv.cv_path = Some(cv.display().to_string());
+    with_cv.cv_text = Some("Rust, PostgreSQL".into());
+    let tenant = node.tenant().clone();
+    s.store
+        .update_candidate(&tenant, &with_cv, &[])
+        .await
+        .unwrap();
+    for (who, candidate) in [("ada", &ada), ("grace", &grace)] {
+        let f = empla::capabilities::recruiting::Feedback {
+            id: format!("fb-{who}"),
+            candidate: candidate.id.clone(),
+            author: "marco.rossi@example.com".into(),
+            text: format!("{who} was great"),
+            recommendation: "yes".into(),
+            at: chrono::Utc::now(),
+        };
+        assert!(s.store.insert_feedback(&tenant, &f, None).await.unwrap());
+    }
+
+    let f = node
+        .forget("Ada Byron <ADA@candidate.example>")
+        .await
+        .unwrap();
+    assert_eq!(f.candidates, 1);
+    assert!(f.attachments >= 1, "{f:?}");
+    assert!(!cv.exists(), "her CV file is deleted");
+    let p = node.pipeline();
+    assert!(matches!(
+        p.record(&ada.id).await,
+        Err(RecruitingError::NotFound(_))
+    ));
+    assert!(
+        s.store
+            .stage_history(&tenant, &ada.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.store.feedback(&tenant, &ada.id).await.unwrap().is_empty());
+    let kept = p.record(&grace.id).await.unwrap();
+    assert_eq!(kept.feedback.len(), 1, "someone else's record is kept");
+    assert_eq!(kept.history.len(), 1);
+    node.shutdown().await;
+}
+
+async fn retention_removes_candidates_who_left_the_pipeline_long_ago(s: &TestStore) {
+    let node = Node::start_with_store(s.store.clone(), common::options("recruiting-retention"))
+        .await
+        .unwrap();
+    let declined = candidate_for(&node, "Boris Petrov", "boris@candidate.example").await;
+    let active = candidate_for(&node, "Cleo Marsh", "cleo@candidate.example").await;
+    let p = node.pipeline();
+    p.move_stage(
+        &declined.id,
+        StageMove {
+            stage: "declined".into(),
+            reason: None,
+        },
+        "api",
+    )
+    .await
+    .unwrap();
+    let tenant = node.tenant().clone();
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
+    assert_eq!(
+        s.store
+            .expire_candidates(&tenant, long_ago)
+            .await
+            .unwrap()
+            .candidates,
+        0,
+        "a decline of today is within retention"
+    );
+    let gone = s
+        .store
+        .expire_candidates(&tenant, chrono::Utc::now() + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(gone.candidates, 1, "only the one who left the pipeline");
+    assert!(matches!(
+        p.record(&declined.id).await,
+        Err(RecruitingError::NotFound(_))
+    ));
+    assert_eq!(
+        p.record(&active.id).await.unwrap().candidate.stage,
+        "applied"
     );
     node.shutdown().await;
 }
