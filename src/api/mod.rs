@@ -18,6 +18,7 @@ mod escalations;
 mod interaction;
 mod memory;
 mod params;
+mod recruiting;
 mod reviews;
 mod server;
 mod slack;
@@ -116,6 +117,14 @@ pub struct ApiState {
         crm::log_activity,
         crm::import_csv,
         crm::account_metrics,
+        recruiting::requisitions,
+        recruiting::create_requisition,
+        recruiting::requisition,
+        recruiting::update_requisition,
+        recruiting::candidates,
+        recruiting::create_candidate,
+        recruiting::candidate,
+        recruiting::move_candidate,
         documents::documents,
         documents::document,
         documents::content,
@@ -204,6 +213,19 @@ pub struct ApiState {
         crate::capabilities::crm::health::MetricValues,
         crate::capabilities::crm::health::MetricValue,
         crate::capabilities::crm::health::AccountHealth,
+        crate::capabilities::recruiting::Requisition,
+        crate::capabilities::recruiting::Requirement,
+        crate::capabilities::recruiting::NewRequisition,
+        crate::capabilities::recruiting::RequisitionPatch,
+        crate::capabilities::recruiting::Candidate,
+        crate::capabilities::recruiting::CandidateRecord,
+        crate::capabilities::recruiting::NewCandidate,
+        crate::capabilities::recruiting::StageMove,
+        crate::capabilities::recruiting::StageChange,
+        crate::capabilities::recruiting::Screening,
+        crate::capabilities::recruiting::Evidence,
+        crate::capabilities::recruiting::Interview,
+        crate::capabilities::recruiting::Feedback,
     )),
     modifiers(&BearerAuth)
 )]
@@ -240,6 +262,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(interaction::routes())
         .merge(calendar::routes())
         .merge(crm::routes())
+        .merge(recruiting::routes())
         .merge(documents::routes())
         .merge(reviews::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));

@@ -407,6 +407,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Escalation { .. }) => super::interaction::run(other).await?,
         Command::Calendar { action } => super::calendar::run(action).await?,
         Command::Crm { action } => super::crm::run(action).await?,
+        Command::Recruiting { action } => super::recruiting::run(action).await?,
         Command::Documents { action } => super::documents::run(action).await?,
         Command::Review { action } => super::reviews::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {

@@ -23,6 +23,7 @@ mod interaction;
 mod memory;
 mod node;
 mod out;
+mod recruiting;
 mod reviews;
 
 pub use out::{StdoutClosed, is_stdout_closed};
@@ -178,6 +179,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: crm::CrmAction,
+    },
+    /// The candidate pipeline: requisitions and candidates (list, show, add, move).
+    Recruiting {
+        /// What to do.
+        #[command(subcommand)]
+        action: recruiting::RecruitingAction,
     },
     /// Documents employees wrote: list them, show one, save one as PDF, DOCX or Markdown.
     Documents {

@@ -67,6 +67,10 @@ pub struct Forgotten {
     /// CRM activities, intentions).
     #[serde(default)]
     pub redacted: u64,
+    /// Their candidacies in the recruiting pipeline, each with its stage history,
+    /// interviews and the panel's feedback (their CV files count as attachments).
+    #[serde(default)]
+    pub candidates: u64,
 }
 
 const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN episodes e \

@@ -59,6 +59,9 @@ pub enum NodeError {
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),
+    /// The demo requisitions could not be opened.
+    #[error("could not open the demo requisitions: {0}")]
+    DemoRequisitions(String),
 }
 
 /// Why a hire was refused.

@@ -2,8 +2,9 @@
 //! forget`): every copy the node holds of a person goes — their records (mail with its
 //! attachment files, chat, tasks, actions and approvals for them, escalations,
 //! meetings; see [`crate::store::Swept`]), what each employee holds of them in its
-//! state, what employees remember (episodes, facts, knowledge) and their CRM contacts
-//! with what was logged and written for them. Records of others that only mention
+//! state, what employees remember (episodes, facts, knowledge), their CRM contacts
+//! with what was logged and written for them, and their candidacies in the recruiting
+//! pipeline with their CVs. Records of others that only mention
 //! them are kept with the mentions redacted.
 //!
 //! The order matters. What employees recorded so far is committed first, so it is
@@ -51,10 +52,12 @@ impl Node {
         let mut f = rt.store.forget(&rt.tenant, person).await?;
         let (contacts, activities, documents) =
             rt.store.forget_contacts(&rt.tenant, person).await?;
+        let candidates = rt.store.forget_candidates(&rt.tenant, person).await?;
         let dir = rt.hands.mail.intake.attachments_dir.clone();
         let files: Vec<PathBuf> = swept
             .attachment_files
             .iter()
+            .chain(&candidates.cv_files)
             .map(PathBuf::from)
             .chain(
                 documents
@@ -79,6 +82,7 @@ impl Node {
         f.calendar = swept.calendar;
         f.state = state as u64;
         f.redacted = swept.redacted;
+        f.candidates = candidates.candidates;
         tracing::info!(?f, "forgot a person");
         Ok(f)
     }
@@ -143,7 +147,7 @@ impl Node {
 
 /// Deletes `files` that lie under `dir` (a path elsewhere is left and logged), and the
 /// folders they leave empty there; answers how many went. Blocking.
-fn remove_files(dir: &Path, files: Vec<PathBuf>) -> u64 {
+pub(super) fn remove_files(dir: &Path, files: Vec<PathBuf>) -> u64 {
     let Ok(root) = dir.canonicalize() else {
         return 0;
     };

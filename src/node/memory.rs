@@ -171,11 +171,14 @@ impl Node {
 }
 
 /// The node's daily memory upkeep: at `memory.consolidate_at`, every employee's
-/// previous day is consolidated and episodes past `memory.retention` are deleted.
+/// previous day is consolidated and episodes past `memory.retention` are deleted, as
+/// are candidates who left the recruiting pipeline that long ago (with their CVs, kept
+/// under `attachments_dir`).
 pub(crate) async fn upkeep(
     store: crate::store::Store,
     tenant: crate::model::TenantId,
     cfg: crate::config::MemoryConfig,
+    attachments_dir: std::path::PathBuf,
 ) {
     let Ok(six) = crate::config::normalize_cron(&cfg.consolidate_at) else {
         return; // validated with the config
@@ -216,6 +219,21 @@ pub(crate) async fn upkeep(
                     Ok(n) => expired += n,
                     Err(e) => tracing::error!(error = %e, employee = %id, "retention failed"),
                 }
+            }
+        }
+        if let Some(keep) = cfg.retention {
+            let before = next - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+            match store.expire_candidates(&tenant, before).await {
+                Ok(gone) => {
+                    let dir = attachments_dir.clone();
+                    let files = gone.cv_files.iter().map(std::path::PathBuf::from).collect();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        super::forget::remove_files(&dir, files)
+                    })
+                    .await;
+                    expired += gone.candidates;
+                }
+                Err(e) => tracing::error!(error = %e, "retention of candidates failed"),
             }
         }
         if let Err(e) = store.analyze().await {

@@ -14,6 +14,7 @@ mod hiring;
 mod mail;
 mod memory;
 mod onboarding;
+mod recruiting;
 mod reviews;
 mod slack;
 mod supervision;
@@ -278,7 +279,12 @@ impl Node {
         let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
             .await
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
-        let upkeep = memory::upkeep(rt.store.clone(), rt.tenant.clone(), opts.memory.clone());
+        let upkeep = memory::upkeep(
+            rt.store.clone(),
+            rt.tenant.clone(),
+            opts.memory.clone(),
+            rt.hands.mail.intake.attachments_dir.clone(),
+        );
         let backfill = memory::embed_backfill(rt.store.clone(), rt.tenant.clone());
         let reviews = reviews::monthly(rt.hands.clone());
         let upkeep_task = tokio::spawn(async move {
@@ -329,6 +335,13 @@ impl Node {
             let n = node.load_demo_crm(dir).await.map_err(NodeError::DemoCrm)?;
             if n > 0 {
                 tracing::info!(records = n, dir = %dir.display(), "demo book of business imported");
+            }
+            let n = node
+                .load_demo_requisitions(dir)
+                .await
+                .map_err(NodeError::DemoRequisitions)?;
+            if n > 0 {
+                tracing::info!(requisitions = n, dir = %dir.display(), "demo requisitions opened");
             }
         }
         Ok(node)

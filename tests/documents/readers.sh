@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the document tests read documents back with, and what PDFs are set in:
 #   - pdftotext (Debian poppler-utils) reads PDFs;
-#   - python-docx (PyPI) reads DOCX;
+#   - python-docx (PyPI) reads DOCX, and writes the DOCX CVs the recruiting tests send;
+#   - reportlab (PyPI) writes the PDF CVs the recruiting tests send;
 #   - the fonts the node sets PDFs in: Liberation Sans (Debian fonts-liberation2), the
 #     metrics of the PDF standard Helvetica for Latin-1 text, and DejaVu Sans (Debian
 #     fonts-dejavu-core), embedded for any other text.
@@ -29,6 +30,13 @@ install() {
             python3 -m pip install -q python-docx >&2 \
             || PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --break-system-packages python-docx >&2 \
             || die "pip install python-docx failed"
+    fi
+    if ! python3 -c 'import reportlab' 2>/dev/null; then
+        echo "readers.sh: installing reportlab (pip)" >&2
+        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+            python3 -m pip install -q reportlab >&2 \
+            || PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --break-system-packages reportlab >&2 \
+            || die "pip install reportlab failed"
     fi
 }
 

@@ -437,12 +437,8 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // The email triage, documents and research kinds.
-    for kind in [
-        "email.triage",
-        "documents.collect",
-        "research.search_profiles",
-    ] {
+    // The email triage and documents kinds.
+    for kind in ["email.triage", "documents.collect"] {
         assert!(
             warnings
                 .iter()

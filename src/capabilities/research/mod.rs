@@ -8,8 +8,8 @@
 //!
 //! `research.company` gathers what is known about a company: its CRM record, people and
 //! deals, the facts remembered about it (with their sources), and — with a provider —
-//! the web's latest. `research.search_profiles` (the recruiter's) is declared here
-//! ahead of its driver.
+//! the web's latest. `research.search_profiles` (the recruiter's sourcing) is
+//! recruiting's: [`crate::capabilities::recruiting`].
 
 mod actions;
 pub mod config;
@@ -68,11 +68,5 @@ impl Research {
 
 /// The research action kinds.
 pub(crate) fn kinds() -> Vec<ActionKind> {
-    let mut k = actions::kinds();
-    k.extend([ActionKind::without_driver(
-        "research.search_profiles",
-        "Searches for profiles matching a role.",
-        false,
-    )]);
-    k
+    actions::kinds()
 }
