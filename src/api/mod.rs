@@ -22,6 +22,7 @@ mod reviews;
 mod server;
 mod slack;
 mod supervision;
+mod triage;
 pub mod wire;
 
 pub use config::ApiConfig;
@@ -123,10 +124,13 @@ pub struct ApiState {
         reviews::list,
         reviews::show,
         reviews::note,
+        triage::list,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
         crate::model::Review,
+        crate::model::TriagedMail,
+        crate::model::TriageLabel,
         wire::ReviewBody,
         wire::NoteBody,
         crate::model::EmployeeProfile,
@@ -242,6 +246,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(crm::routes())
         .merge(documents::routes())
         .merge(reviews::routes())
+        .merge(triage::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -409,6 +409,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Crm { action } => super::crm::run(action).await?,
         Command::Documents { action } => super::documents::run(action).await?,
         Command::Review { action } => super::reviews::run(action).await?,
+        Command::Triage { action } => super::triage::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -24,6 +24,7 @@ mod memory;
 mod node;
 mod out;
 mod reviews;
+mod triage;
 
 pub use out::{StdoutClosed, is_stdout_closed};
 
@@ -190,6 +191,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: reviews::ReviewAction,
+    },
+    /// The executive's mail as their assistant triaged it.
+    Triage {
+        /// What to do.
+        #[command(subcommand)]
+        action: triage::TriageAction,
     },
     /// Escalations: list them, decide one.
     Escalation {

@@ -4,6 +4,7 @@
 
 mod api;
 mod api_limits;
+mod assistant;
 mod bdi;
 mod caldav_fixture;
 mod calendar;

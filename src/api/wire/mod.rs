@@ -22,6 +22,7 @@ mod memory;
 mod reviews;
 mod slack;
 mod supervision;
+mod triage;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
 pub use crm::{
@@ -43,6 +44,7 @@ pub use memory::{
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};
+pub use triage::TriageQuery;
 
 use crate::model::EventId;
 use serde::{Deserialize, Serialize};
