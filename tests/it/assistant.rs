@@ -298,3 +298,132 @@ async fn an_assistant_without_delegated_reading_is_told_what_to_configure(s: &Te
     );
     node.shutdown().await;
 }
+
+async fn post(node: &NodeProcess, path: &str, body: Value) -> Value {
+    let r = node
+        .client()
+        .post(node.url(path))
+        .bearer_auth(&node.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{path}: {status} {v}");
+    v
+}
+
+/// The first message from Avery in Robin's inbox whose subject is `subject`.
+async fn robins_mail(node: &NodeProcess, subject: &str) -> Value {
+    eventually(60, subject, || async {
+        let v = node
+            .get_json(&format!("/api/v1/mail/inbox?address={ROBIN}"))
+            .await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["subject"] == subject && m["from"].as_str().unwrap().contains("avery.brooks@")
+            })
+            .cloned()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_morning_the_executive_gets_their_day_meetings_mail_waiting_and_tasks_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    node.set_phase("avery.brooks", "autonomous").await;
+    // Robin meets Ivy Chen of Cobalt on Monday 15 March at 10:00.
+    post(
+        &node,
+        "/api/v1/employees/avery.brooks/calendar",
+        json!({"title": "Renewal with Cobalt", "attendees": [format!("Robin Hayes <{ROBIN}>"), "Ivy Chen <ivy.chen@cobalt.example>"],
+               "start": "2027-03-15T10:00:00Z", "duration_minutes": 30, "description": "Renewal terms for next year"}),
+    )
+    .await;
+    // Ivy asks Robin for time; Dana asks a question Robin answers.
+    send_mail(
+        &node,
+        "Ivy Chen <ivy.chen@cobalt.example>",
+        "Renewal",
+        "Hello Robin,\nCould we find a time to talk about the renewal before Monday?",
+    )
+    .await;
+    send_mail(
+        &node,
+        "Dana Wu <dana.wu@example.com>",
+        "Q3 budget",
+        "Do you agree with the numbers in the sheet?",
+    )
+    .await;
+    let items = eventually(60, "both triaged", || async {
+        let v = node.get_json("/api/v1/employees/avery.brooks/triage").await;
+        let items = v["items"].as_array().cloned().unwrap_or_default();
+        (items.len() == 2).then_some(items)
+    })
+    .await;
+    let dana = items.iter().find(|i| i["subject"] == "Q3 budget").unwrap();
+    post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": format!("Robin Hayes <{ROBIN}>"), "to": "dana.wu@example.com", "subject": "Re: Q3 budget",
+               "body": "Yes, they look right.", "in_reply_to": dana["message_id"]}),
+    )
+    .await;
+    // A task for Robin's office due that morning.
+    post(
+        &node,
+        "/api/v1/employees/avery.brooks/tasks",
+        json!({"description": "Send the board pack to the directors", "deadline": "2027-03-15T12:00:00Z",
+               "priority": "high", "requester": ROBIN}),
+    )
+    .await;
+
+    // 06:00 on Monday 15 March: the daily_priority_review schedule ticks.
+    post(
+        &node,
+        "/api/v1/employees/avery.brooks/events",
+        json!({"kind": "cron.tick", "source": "test", "idempotency_key": "tick-0315",
+               "payload": {"schedule": "daily_priority_review", "cron": "0 0 6 * * *", "at": "2027-03-15T06:00:00Z"}}),
+    )
+    .await;
+    let brief = robins_mail(&node, "Your day: Monday 15 March").await;
+    let body = brief["body"].as_str().unwrap();
+    assert!(body.starts_with("Good morning Robin,\n\n"), "{body}");
+    assert!(
+        body.contains("Monday 15 March: 1 meeting, 1 message waiting for your reply, 1 task due."),
+        "{body}"
+    );
+    assert!(
+        body.contains("1. Renewal with Cobalt\n   When: Mon 15 Mar 2027, 10:00–10:30 UTC"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Agenda: Renewal terms for next year"),
+        "{body}"
+    );
+    // The meeting's brief says what was said with Ivy before.
+    let ivy = &body[body.find("   Ivy Chen").expect(body)..];
+    assert!(
+        ivy.contains("find a time to talk about the renewal"),
+        "{body}"
+    );
+    assert!(
+        body.contains("WAITING FOR YOUR REPLY\n- [meeting request] Ivy Chen (cobalt.example) asks to meet about \"Renewal\""),
+        "{body}"
+    );
+    // Robin answered Dana: no longer waiting.
+    assert!(!body.contains("Q3 budget"), "{body}");
+    assert!(
+        body.contains(
+            "TASKS DUE\n- Send the board pack to the directors (due Mon 15 Mar 12:00, high priority"
+        ),
+        "{body}"
+    );
+    assert!(body.trim_end().ends_with("Avery Brooks"), "{body}");
+    node.terminate();
+}

@@ -437,12 +437,12 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // The email triage, documents and research kinds.
-    for kind in [
-        "email.triage",
-        "documents.collect",
-        "research.search_profiles",
-    ] {
+    // The documents and research kinds (`email.triage` has its driver now).
+    assert!(
+        !warnings.iter().any(|l| l.contains("email.triage")),
+        "{stdout}"
+    );
+    for kind in ["documents.collect", "research.search_profiles"] {
         assert!(
             warnings
                 .iter()

@@ -1,9 +1,11 @@
 //! The executive assistant's hands (seed 4.5): it reads the executive's mail as a
-//! delegate and triages it (`email.triage`). Delegation is configured, not coded: an
+//! delegate and triages it (`email.triage`), and briefs the executive on their day
+//! every morning (`calendar.daily_brief`). Delegation is configured, not coded: an
 //! employee whose permissions grant `email = ["read_delegated"]` reads the mail of its
 //! human manager — mail to that address reaches it as `email.delegated` events,
 //! through the same intake as its own mail.
 
+mod brief;
 mod labels;
 mod triage;
 
@@ -28,5 +30,15 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("older_than_hours", Number),
         ])
         .one_of(&["message_id", "older_than_hours"]),
+        ActionKind::new(
+            "calendar.daily_brief",
+            "Mails the executive their day: today's meetings with their briefs, focus time, the mail waiting for their reply, the tasks due; `day` (a date, or a cron tick's time) picks another day.",
+            true,
+            |a| Box::pin(brief::run(a)),
+        )
+        .params(vec![
+            Param::optional("day", Text),
+            Param::optional("send_to", Recipients),
+        ]),
     ]
 }
