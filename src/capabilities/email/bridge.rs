@@ -245,7 +245,7 @@ async fn session(
                     return e;
                 }
                 failing.remove(&uid);
-                report_parked(hands, settings, id, address, uid, &why).await;
+                report_parked(hands, settings, w, uid, &why).await;
             }
             // The store is out of reach: no message is at fault; the whole mailbox waits
             // (reconnecting with backoff) and nothing counts towards parking.
@@ -351,17 +351,17 @@ async fn take_fetched(
     Taken { seen, park, outage }
 }
 
-/// Says that a message was parked: in the log, in `/metrics`, and to the employee (an
-/// `email.parked` event, so it is in its timeline and a plan can hand it to a human).
-async fn report_parked(
-    hands: &Hands,
-    settings: &IntakeSettings,
-    id: EmployeeId,
-    address: &str,
-    uid: u32,
-    why: &str,
-) {
-    tracing::error!(employee = %id, %address, uid, folder = %settings.park_folder, error = %why, "a message that could not be taken in was parked");
+/// Says that a message was parked (an executive's: passed over, left in INBOX): in the
+/// log, in `/metrics`, and to the employee (an `email.parked` event, so it is in its
+/// timeline and a plan can hand it to a human).
+async fn report_parked(hands: &Hands, settings: &IntakeSettings, w: &Watched, uid: u32, why: &str) {
+    let (id, address) = (w.id, w.address.as_str());
+    let folder = if w.delegated {
+        INBOX
+    } else {
+        settings.park_folder.as_str()
+    };
+    tracing::error!(employee = %id, %address, uid, %folder, error = %why, "a message that could not be taken in was parked");
     metrics::counter!("empla_mail_parked_total").increment(1);
     let event = NewEvent {
         kind: kinds::EMAIL_PARKED.into(),
@@ -369,7 +369,7 @@ async fn report_parked(
         payload: json!({
             "address": address,
             "uid": uid,
-            "folder": settings.park_folder,
+            "folder": folder,
             "tries": settings.park_after,
             "error": why,
         }),
