@@ -23,6 +23,7 @@ mod reviews;
 mod server;
 mod slack;
 mod supervision;
+mod triage;
 pub mod wire;
 
 pub use config::ApiConfig;
@@ -132,10 +133,13 @@ pub struct ApiState {
         reviews::list,
         reviews::show,
         reviews::note,
+        triage::list,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
         crate::model::Review,
+        crate::model::TriagedMail,
+        crate::model::TriageLabel,
         wire::ReviewBody,
         wire::NoteBody,
         crate::model::EmployeeProfile,
@@ -265,6 +269,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(recruiting::routes())
         .merge(documents::routes())
         .merge(reviews::routes())
+        .merge(triage::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -263,6 +263,7 @@ impl ActionRegistry {
             .chain(super::documents::kinds())
             .chain(super::research::kinds())
             .chain(super::recruiting::actions::kinds())
+            .chain(super::assistant::kinds())
             .chain(crate::lifecycle::escalations::kinds())
         {
             r.add(k);

@@ -410,6 +410,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Recruiting { action } => super::recruiting::run(action).await?,
         Command::Documents { action } => super::documents::run(action).await?,
         Command::Review { action } => super::reviews::run(action).await?,
+        Command::Triage { action } => super::triage::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

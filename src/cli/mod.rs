@@ -25,6 +25,7 @@ mod node;
 mod out;
 mod recruiting;
 mod reviews;
+mod triage;
 
 pub use out::{StdoutClosed, is_stdout_closed};
 
@@ -197,6 +198,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: reviews::ReviewAction,
+    },
+    /// The executive's mail as their assistant triaged it.
+    Triage {
+        /// What to do.
+        #[command(subcommand)]
+        action: triage::TriageAction,
     },
     /// Escalations: list them, decide one.
     Escalation {

@@ -19,6 +19,8 @@ pub mod kinds {
     pub const EMAIL: &str = "email.received";
     /// A mail answering one the employee sent.
     pub const EMAIL_REPLY: &str = "email.reply";
+    /// A mail to the executive whose mail the employee reads as their delegate.
+    pub const EMAIL_DELEGATED: &str = "email.delegated";
     /// A message in the employee's mailbox could not be taken in and was parked.
     pub const EMAIL_PARKED: &str = "email.parked";
     /// A human wrote in chat.

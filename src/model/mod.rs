@@ -16,6 +16,7 @@ mod persona;
 mod profile;
 mod review;
 mod task;
+mod triage;
 
 #[cfg(test)]
 pub(crate) use persona::sample as persona_sample;
@@ -44,6 +45,7 @@ pub use profile::{
 };
 pub use review::{FeedbackNote, GoalReached, PlanRecord, Review, ReviewNote, SkillLevel};
 pub use task::{NewTask, Priority, Task, TaskStatus};
+pub use triage::{READ_DELEGATED, TriageLabel, TriagedMail};
 
 /// One problem with one field of an input, named by its dotted path.
 #[derive(Debug, Clone, PartialEq)]

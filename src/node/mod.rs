@@ -19,6 +19,7 @@ mod reviews;
 mod slack;
 mod supervision;
 mod tasks;
+mod triage;
 
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};

@@ -41,7 +41,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             for chunk in rows.chunks(500) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO employees (tenant, id, name, email, chat_handle, role, status, profile, config_key, created_at, updated_at) ",
+                    "INSERT INTO employees (tenant, id, name, email, chat_handle, role, status, profile, config_key, created_at, updated_at, reads_for) ",
                 );
                 qb.push_values(chunk, |mut b, (p, key, profile)| {
                     let at = to_micros(p.created_at);
@@ -55,7 +55,8 @@ impl Store {
                         .push_bind(profile.clone())
                         .push_bind(key.clone())
                         .push_bind(at)
-                        .push_bind(at);
+                        .push_bind(at)
+                        .push_bind(p.reads_mail_of());
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -72,17 +73,18 @@ impl Store {
         result.map_err(conflict_or_db)
     }
 
-    /// Replaces an employee's stored profile (and its status column).
+    /// Replaces an employee's stored profile (and its status and `reads_for` columns).
     pub async fn update_profile(&self, p: &EmployeeProfile) -> Result<(), StoreError> {
         let profile = serde_json::to_string(p).expect("a profile serialises");
         let now = to_micros(chrono::Utc::now());
         with_pool!(self, write, |pool| {
-            sqlx::query("UPDATE employees SET profile = $1, status = $2, updated_at = $3 WHERE tenant = $4 AND id = $5")
+            sqlx::query("UPDATE employees SET profile = $1, status = $2, updated_at = $3, reads_for = $6 WHERE tenant = $4 AND id = $5")
                 .bind(profile)
                 .bind(p.status.as_str())
                 .bind(now)
                 .bind(p.tenant.as_str())
                 .bind(p.id.to_string())
+                .bind(p.reads_mail_of())
                 .execute(pool)
                 .await
                 .map(|_| ())

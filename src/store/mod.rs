@@ -29,6 +29,7 @@ mod reviews;
 pub(crate) mod rows;
 mod sweep;
 mod tasks;
+mod triage;
 mod writer;
 
 pub(crate) use batch::hex;
@@ -47,6 +48,7 @@ pub use recruiting_forget::CandidatesGone;
 pub use reviews::ReviewKey;
 pub use sweep::Swept;
 pub use tasks::TaskUpdate;
+pub use triage::TriageFilter;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.

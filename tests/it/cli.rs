@@ -39,9 +39,13 @@ async fn list_shows_each_employees_handle_as_a_column() {
         "{out}"
     );
     let handles: Vec<&str> = lines.filter_map(|l| l.split_whitespace().next()).collect();
-    assert_eq!(handles, ["casey.kim", "jordan.lee", "sam.rivera"], "{out}");
+    assert_eq!(
+        handles,
+        ["avery.brooks", "casey.kim", "jordan.lee", "sam.rivera"],
+        "{out}"
+    );
     let listed: Value = serde_json::from_str(&node.cli(&["list", "--json"])).unwrap();
-    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4, "{listed}");
     node.terminate();
 }
 

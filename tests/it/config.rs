@@ -6,11 +6,11 @@ use empla::config::Config;
 use std::path::Path;
 
 #[test]
-fn shipped_config_validates_with_five_roles_and_three_demo_employees() {
+fn shipped_config_validates_with_five_roles_and_four_demo_employees() {
     let cfg = super::common::shipped();
     let roles: Vec<_> = cfg.roles.keys().cloned().collect();
     assert_eq!(roles, ["csm", "ea", "pm", "recruiter", "sales_ae"]);
-    assert_eq!(cfg.employees.len(), 3);
+    assert_eq!(cfg.employees.len(), 4);
     let sales = &cfg.roles["sales_ae"];
     assert_eq!(sales.persona.personality.extraversion, 0.9);
     assert!(
@@ -188,7 +188,7 @@ fn a_node_file_from_the_previous_release_loads_unchanged() {
     std::fs::copy(repo().join("tests/fixtures/empla-09aa311.toml"), &file).unwrap();
     let cfg = Config::load(&file, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.roles.len(), 5);
-    assert_eq!(cfg.employees.len(), 3);
+    assert_eq!(cfg.employees.len(), 4);
     let settings = |c: &empla::config::NodeConfig| toml::Value::try_from(c).unwrap();
     assert_eq!(
         settings(&cfg.node),
@@ -437,8 +437,8 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // The email triage and documents kinds.
-    for kind in ["email.triage", "documents.collect"] {
+    // The documents kinds (`email.triage` and `research.search_profiles` have drivers now).
+    for kind in ["documents.collect"] {
         assert!(
             warnings
                 .iter()

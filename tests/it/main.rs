@@ -4,6 +4,8 @@
 
 mod api;
 mod api_limits;
+mod assistant;
+mod assistant_mail;
 mod bdi;
 mod caldav_fixture;
 mod calendar;

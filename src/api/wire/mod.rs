@@ -23,6 +23,7 @@ mod recruiting;
 mod reviews;
 mod slack;
 mod supervision;
+mod triage;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
 pub use crm::{
@@ -45,6 +46,7 @@ pub use recruiting::{CandidatesQuery, RequisitionsQuery};
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};
+pub use triage::TriageQuery;
 
 use crate::model::EventId;
 use serde::{Deserialize, Serialize};

@@ -49,11 +49,6 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("attach_from", Text),
         ])
         .one_of(&["in_reply_to", "follows"]),
-        ActionKind::without_driver(
-            "email.triage",
-            "Sorts the inbox: what is urgent, what waits, what needs a human.",
-            false,
-        ),
     ]
 }
 

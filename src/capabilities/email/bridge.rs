@@ -11,6 +11,12 @@
 //! to `mail.park_folder` and reported (log, `empla_mail_parked_total`, an
 //! `email.parked` event to the employee), so intake never loops on one message.
 //!
+//! An executive's mailbox with a login in the credentials file is watched the same way
+//! for the employee that reads their mail as a delegate (see `capabilities::assistant`):
+//! its messages are perceived as `email.delegated`, under a cursor of their own. The
+//! executive's mail is theirs: the watcher never sets `\Seen` on it and never moves
+//! it — a message that cannot be taken in is reported and passed over.
+//!
 //! Every `poll_every` the bridge re-reads the credentials file and the directory:
 //! new hires with a login get a watcher, offboarded employees and removed logins lose
 //! theirs, a changed password restarts it. A watcher that loses its connection logs
@@ -42,7 +48,7 @@ pub(crate) fn start(hands: Arc<Hands>) -> Option<JoinHandle<()>> {
     let server = hands.mail.server.clone()?;
     let settings = hands.mail.intake.clone();
     Some(tokio::spawn(async move {
-        let mut watchers: HashMap<EmployeeId, (MailAccount, JoinHandle<()>)> = HashMap::new();
+        let mut watchers: HashMap<Watched, (MailAccount, JoinHandle<()>)> = HashMap::new();
         let mut reported = None;
         loop {
             match server.logins.reload() {
@@ -56,39 +62,74 @@ pub(crate) fn start(hands: Arc<Hands>) -> Option<JoinHandle<()>> {
             let logins = server.logins.all();
             let mut wanted = HashMap::new();
             for (address, login) in logins.iter() {
-                let Some(id) = hands.employees.resolve(address) else {
-                    continue;
+                let readers = match hands.employees.resolve(address) {
+                    Some(id) => vec![(id, false)],
+                    None => match hands.store.delegates(&hands.tenant, address).await {
+                        Ok(ids) => ids.into_iter().map(|id| (id, true)).collect(),
+                        Err(e) => {
+                            tracing::warn!(%address, error = %e, "who reads this mailbox as a delegate could not be read; asked again at the next poll");
+                            Vec::new()
+                        }
+                    },
                 };
-                if hands.employees.offboarded(id) {
-                    continue;
+                for (id, delegated) in readers {
+                    if hands.employees.offboarded(id) {
+                        continue;
+                    }
+                    let w = Watched {
+                        id,
+                        address: address.to_string(),
+                        delegated,
+                    };
+                    wanted.insert(w, login.clone());
                 }
-                wanted.insert(id, (address.to_string(), login.clone()));
             }
-            watchers.retain(|id, (login, task)| {
-                let keep = !task.is_finished() && wanted.get(id).is_some_and(|(_, l)| l == login);
+            watchers.retain(|w, (login, task)| {
+                let keep = !task.is_finished() && wanted.get(w) == Some(login);
                 if !keep {
                     task.abort();
                 }
                 keep
             });
-            for (id, (address, login)) in wanted {
-                if watchers.contains_key(&id) {
+            for (w, login) in wanted {
+                if watchers.contains_key(&w) {
                     continue;
                 }
                 let task = tokio::spawn(watch(
                     hands.clone(),
                     server.clone(),
                     settings.clone(),
-                    id,
-                    address,
+                    w.clone(),
                     login.clone(),
                 ));
-                watchers.insert(id, (login, task));
+                watchers.insert(w, (login, task));
             }
             metrics::gauge!("empla_mail_mailboxes_watched").set(watchers.len() as f64);
             tokio::time::sleep(settings.poll_every).await;
         }
     }))
+}
+
+/// One watched mailbox: whose it is, and who reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Watched {
+    /// The employee that reads it.
+    id: EmployeeId,
+    /// The mailbox's address.
+    address: String,
+    /// It is an executive's, read by `id` as their delegate.
+    delegated: bool,
+}
+
+impl Watched {
+    /// The name its intake cursor is stored under.
+    fn cursor(&self) -> String {
+        if self.delegated {
+            format!("delegated:{}/{INBOX}", self.address)
+        } else {
+            INBOX.to_string()
+        }
+    }
 }
 
 /// Messages that could not be taken in yet, by UID: tries so far and when to try next.
@@ -100,8 +141,7 @@ async fn watch(
     hands: Arc<Hands>,
     server: Arc<MailServer>,
     settings: IntakeSettings,
-    id: EmployeeId,
-    address: String,
+    w: Watched,
     login: MailAccount,
 ) {
     let mut backoff = Duration::from_secs(1);
@@ -111,15 +151,14 @@ async fn watch(
             &hands,
             &server,
             &settings,
-            id,
-            &address,
+            &w,
             &login,
             &mut backoff,
             &mut failing,
         )
         .await;
         metrics::counter!("empla_mail_imap_errors_total").increment(1);
-        tracing::warn!(employee = %id, %address, error = %err, retry_in = ?backoff, "mailbox watch interrupted");
+        tracing::warn!(employee = %w.id, address = %w.address, error = %err, retry_in = ?backoff, "mailbox watch interrupted");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
@@ -133,18 +172,23 @@ async fn session(
     hands: &Hands,
     server: &MailServer,
     settings: &IntakeSettings,
-    id: EmployeeId,
-    address: &str,
+    w: &Watched,
     login: &MailAccount,
     backoff: &mut Duration,
     failing: &mut Failing,
 ) -> CapabilityError {
+    let (id, address) = (w.id, w.address.as_str());
+    let cursor_name = w.cursor();
     let mut mailbox = match Mailbox::open(server, address, login).await {
         Ok(m) => m,
         Err(e) => return e,
     };
     *backoff = Duration::from_secs(1);
-    let stored = match hands.store.mail_cursor(&hands.tenant, id, INBOX).await {
+    let stored = match hands
+        .store
+        .mail_cursor(&hands.tenant, id, &cursor_name)
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             return CapabilityError::Service(format!(
@@ -186,17 +230,22 @@ async fn session(
                 Ok(f) => f,
                 Err(e) => return e,
             };
-            let taken = take_fetched(hands, settings, id, address, fetched, failing).await;
+            let taken = take_fetched(hands, settings, w, fetched, failing).await;
             let (seen, park) = (taken.seen, taken.park);
-            if let Err(e) = mailbox.mark_seen(&seen).await {
+            // The executive's own mail stays as they left it: unread, in place.
+            if !w.delegated
+                && let Err(e) = mailbox.mark_seen(&seen).await
+            {
                 return e;
             }
             for (uid, why) in park {
-                if let Err(e) = mailbox.park(uid, &settings.park_folder).await {
+                if !w.delegated
+                    && let Err(e) = mailbox.park(uid, &settings.park_folder).await
+                {
                     return e;
                 }
                 failing.remove(&uid);
-                report_parked(hands, settings, id, address, uid, &why).await;
+                report_parked(hands, settings, w, uid, &why).await;
             }
             // The store is out of reach: no message is at fault; the whole mailbox waits
             // (reconnecting with backoff) and nothing counts towards parking.
@@ -218,7 +267,7 @@ async fn session(
         if saved != Some(want) {
             if let Err(e) = hands
                 .store
-                .set_mail_cursor(&hands.tenant, id, INBOX, want)
+                .set_mail_cursor(&hands.tenant, id, &cursor_name, want)
                 .await
             {
                 return CapabilityError::Service(format!(
@@ -258,19 +307,17 @@ struct Taken {
 async fn take_fetched(
     hands: &Hands,
     settings: &IntakeSettings,
-    id: EmployeeId,
-    address: &str,
+    w: &Watched,
     fetched: Vec<(u32, Vec<u8>)>,
     failing: &mut Failing,
 ) -> Taken {
     let received = Utc::now();
-    let results = futures::future::join_all(fetched.into_iter().map(|(uid, raw)| async move {
-        (
-            uid,
-            take_one(hands, settings, id, address, raw, received).await,
-        )
-    }))
-    .await;
+    let results =
+        futures::future::join_all(fetched.into_iter().map(|(uid, raw)| async move {
+            (uid, take_one(hands, settings, w, raw, received).await)
+        }))
+        .await;
+    let (id, address) = (w.id, w.address.as_str());
     let mut seen = Vec::new();
     let mut park = Vec::new();
     let mut outage = None;
@@ -304,17 +351,17 @@ async fn take_fetched(
     Taken { seen, park, outage }
 }
 
-/// Says that a message was parked: in the log, in `/metrics`, and to the employee (an
-/// `email.parked` event, so it is in its timeline and a plan can hand it to a human).
-async fn report_parked(
-    hands: &Hands,
-    settings: &IntakeSettings,
-    id: EmployeeId,
-    address: &str,
-    uid: u32,
-    why: &str,
-) {
-    tracing::error!(employee = %id, %address, uid, folder = %settings.park_folder, error = %why, "a message that could not be taken in was parked");
+/// Says that a message was parked (an executive's: passed over, left in INBOX): in the
+/// log, in `/metrics`, and to the employee (an `email.parked` event, so it is in its
+/// timeline and a plan can hand it to a human).
+async fn report_parked(hands: &Hands, settings: &IntakeSettings, w: &Watched, uid: u32, why: &str) {
+    let (id, address) = (w.id, w.address.as_str());
+    let folder = if w.delegated {
+        INBOX
+    } else {
+        settings.park_folder.as_str()
+    };
+    tracing::error!(employee = %id, %address, uid, %folder, error = %why, "a message that could not be taken in was parked");
     metrics::counter!("empla_mail_parked_total").increment(1);
     let event = NewEvent {
         kind: kinds::EMAIL_PARKED.into(),
@@ -322,7 +369,7 @@ async fn report_parked(
         payload: json!({
             "address": address,
             "uid": uid,
-            "folder": settings.park_folder,
+            "folder": folder,
             "tries": settings.park_after,
             "error": why,
         }),
@@ -345,8 +392,7 @@ enum TakeError {
 async fn take_one(
     hands: &Hands,
     settings: &IntakeSettings,
-    id: EmployeeId,
-    address: &str,
+    w: &Watched,
     raw: Vec<u8>,
     received: chrono::DateTime<Utc>,
 ) -> Result<(), TakeError> {
@@ -358,9 +404,17 @@ async fn take_one(
         .save(&settings.attachments_dir)
         .await
         .map_err(|e| TakeError::Later(format!("attachments could not be written: {e}")))?;
-    let route = Route::Mailbox {
-        employee: id,
-        address,
+    let (id, address) = (w.id, w.address.as_str());
+    let route = if w.delegated {
+        Route::Delegated {
+            employee: id,
+            address,
+        }
+    } else {
+        Route::Mailbox {
+            employee: id,
+            address,
+        }
     };
     match take_in(hands, &m, route, "imap").await {
         Ok(_) => Ok(()),

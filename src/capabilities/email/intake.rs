@@ -25,6 +25,15 @@ pub(crate) enum Route<'a> {
         /// The mailbox's address.
         address: &'a str,
     },
+    /// Fetched from an executive's mailbox on the mail server by the employee that
+    /// reads it for them: stored in that mailbox and perceived by that employee as
+    /// `email.delegated`.
+    Delegated {
+        /// The employee reading it.
+        employee: EmployeeId,
+        /// The executive's address.
+        address: &'a str,
+    },
 }
 
 /// Why a message could not be taken in.
@@ -39,8 +48,9 @@ pub(crate) enum IntakeError {
 }
 
 /// Takes `m` in: stores it (for a mailbox), then hands it to each employee `route`
-/// reaches. Answers the employees reached; addresses that are not employees, and the
-/// sender's own address, are skipped.
+/// reaches, and to the employees that read a recipient's mail as their delegate.
+/// Answers the employees reached as recipients; other addresses that are not
+/// employees, and the sender's own address, are skipped.
 pub(crate) async fn take_in(
     hands: &Hands,
     m: &MailMessage,
@@ -68,7 +78,29 @@ pub(crate) async fn take_in(
                 .await?;
             vec![employee]
         }
+        Route::Delegated { employee, address } => {
+            hands
+                .store
+                .put_mail(
+                    &hands.tenant,
+                    m,
+                    &[(address.to_ascii_lowercase(), Folder::Inbox)],
+                )
+                .await?;
+            perceive_delegated(hands, employee, address, m, source).await?;
+            return Ok(Vec::new());
+        }
     };
+    if matches!(route, Route::Delivered) {
+        for address in m.recipients() {
+            if address == sender || hands.employees.resolve(&address).is_some() {
+                continue;
+            }
+            for delegate in hands.store.delegates(&hands.tenant, &address).await? {
+                perceive_delegated(hands, delegate, &address, m, source).await?;
+            }
+        }
+    }
     let mut reached = Vec::new();
     for id in targets {
         if let Some(accepted) = perceive_mail(hands, id, m, source).await? {
@@ -161,4 +193,47 @@ async fn perceive_mail(
         idempotency_key: Some(format!("mail:{}", m.message_id)),
     };
     Ok(Some(hands.employees.perceive(id, new).await?))
+}
+
+/// Commits `m`, sent to `executive`, to the inbox of the employee that reads their
+/// mail, as an `email.delegated` event keyed by the Message-ID. Mail the employee
+/// wrote itself (a notice, a brief) is not its to triage.
+async fn perceive_delegated(
+    hands: &Hands,
+    id: EmployeeId,
+    executive: &str,
+    m: &MailMessage,
+    source: &str,
+) -> Result<(), IntakeError> {
+    let Some(profile) = hands.store.employee(&hands.tenant, id).await? else {
+        return Ok(());
+    };
+    let sender = bare_address(&m.from).to_ascii_lowercase();
+    if sender.eq_ignore_ascii_case(&profile.email) {
+        return Ok(());
+    }
+    let t = hands.mail.triage(&profile.role).classify(m, &hands.domain);
+    let event = NewEvent {
+        kind: kinds::EMAIL_DELEGATED.into(),
+        source: source.into(),
+        payload: json!({
+            "message_id": m.message_id,
+            "executive": executive.to_ascii_lowercase(),
+            "from": m.from,
+            "from_address": sender,
+            "from_name": display_name(&m.from),
+            "internal": sender.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(&hands.domain)),
+            "to": m.to,
+            "cc": m.cc,
+            "subject": m.subject,
+            "body": m.body,
+            "in_reply_to": m.in_reply_to,
+            "thread": m.thread(),
+            "priority": t.priority,
+            "intent": t.intent,
+        }),
+        idempotency_key: Some(format!("delegated:{}", m.message_id)),
+    };
+    hands.employees.perceive(id, event).await?;
+    Ok(())
 }

@@ -26,6 +26,7 @@ pub use local::LocalMail;
 pub use server::{Logins, MailServer};
 pub use smtp::{SmtpMail, wire_message};
 pub use triage::{Triage, TriageRule, Triaged};
+pub(crate) use triage::{contains_words, own_words};
 
 use super::CapabilityError;
 use crate::model::{MailMessage, TenantId};

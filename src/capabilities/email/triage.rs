@@ -199,7 +199,7 @@ pub(crate) fn own_words(m: &MailMessage) -> String {
 }
 
 /// Whether `phrase` occurs in `text` with no letter or digit right before or after it.
-fn contains_words(text: &str, phrase: &str) -> bool {
+pub(crate) fn contains_words(text: &str, phrase: &str) -> bool {
     if phrase.is_empty() {
         return false;
     }

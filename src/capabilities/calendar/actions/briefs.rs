@@ -5,10 +5,21 @@ use super::*;
 /// What to know before a meeting: when and with whom, the latest exchanges with each
 /// participant, what the company knows about them, and what else the employee
 /// remembers about the subject.
-pub(super) async fn brief(
+pub(crate) async fn brief(
     hands: &Hands,
     me: &Sender,
     e: &CalendarEvent,
+) -> Result<String, CapabilityError> {
+    brief_for(hands, me, e, &me.email).await
+}
+
+/// [`brief`] written for `reader` (the employee, or the executive its assistant
+/// briefs): the participants described are the others.
+pub(crate) async fn brief_for(
+    hands: &Hands,
+    me: &Sender,
+    e: &CalendarEvent,
+    reader: &str,
 ) -> Result<String, CapabilityError> {
     let tz = hands.calendar.config.hours_of(&me.email).tz;
     let team = hands
@@ -38,7 +49,7 @@ pub(super) async fn brief(
     let mut seen: HashSet<String> = HashSet::new();
     for who in std::iter::once(&e.organizer).chain(&e.attendees) {
         let address = bare_address(who);
-        if address.eq_ignore_ascii_case(&me.email) {
+        if address.eq_ignore_ascii_case(&me.email) || address.eq_ignore_ascii_case(reader) {
             continue;
         }
         let name = display_name(who).unwrap_or(address);

@@ -18,7 +18,7 @@ mod offers;
 use blocks::block;
 pub(crate) use booking::{availability, book, span, tell, version_key};
 use booking::{invite, next_free, put_everywhere};
-use briefs::brief;
+pub(crate) use briefs::{brief, brief_for};
 use offers::{chosen, propose};
 
 use crate::capabilities::calendar::slots::{self, Availability, Busy, DayWindow, Query, Slot};
