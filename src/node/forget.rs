@@ -50,14 +50,23 @@ impl Node {
             state += self.forget_in_employee(id, &who, &cancelled).await?;
         }
         let mut f = rt.store.forget(&rt.tenant, person).await?;
-        let (contacts, activities, documents) =
-            rt.store.forget_contacts(&rt.tenant, person).await?;
-        let candidates = rt.store.forget_candidates(&rt.tenant, person).await?;
+        // Records kept per person (CRM contacts, candidacies) go for each one named:
+        // "Ana Torres, bob@example.com" is two people.
+        let (mut contacts, mut activities, mut documents) = (0, 0, Vec::new());
+        let (mut candidacies, mut cv_files) = (0, Vec::new());
+        for one in person.split([',', ';']).filter(|p| !p.trim().is_empty()) {
+            let (c, a, d) = rt.store.forget_contacts(&rt.tenant, one).await?;
+            (contacts, activities) = (contacts + c, activities + a);
+            documents.extend(d);
+            let gone = rt.store.forget_candidates(&rt.tenant, one).await?;
+            candidacies += gone.candidates;
+            cv_files.extend(gone.cv_files);
+        }
         let dir = rt.hands.mail.intake.attachments_dir.clone();
         let files: Vec<PathBuf> = swept
             .attachment_files
             .iter()
-            .chain(&candidates.cv_files)
+            .chain(&cv_files)
             .map(PathBuf::from)
             .chain(
                 documents
@@ -82,7 +91,7 @@ impl Node {
         f.calendar = swept.calendar;
         f.state = state as u64;
         f.redacted = swept.redacted;
-        f.candidates = candidates.candidates;
+        f.candidates = candidacies;
         tracing::info!(?f, "forgot a person");
         Ok(f)
     }

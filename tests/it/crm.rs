@@ -337,13 +337,23 @@ async fn records_are_checked_stored_changed_and_listed(s: &TestStore) {
     assert_eq!(d.deal(&deal.id).await.unwrap().unwrap().account, None);
     assert!(!d.delete_account(&northwind.id).await.unwrap());
 
-    // Forgetting a person removes their contact and what was logged against it.
-    let forgotten = node
-        .forget("Ana Torres <ANA.TORRES@northwind.example>")
+    // Forgetting people removes their contacts and what was logged against them: each
+    // one named, by address or by name.
+    let ben = d
+        .create_contact(NewContact {
+            name: "Ben Ode".into(),
+            email: "ben.ode@bluefin.example".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert_eq!((forgotten.crm_contacts, forgotten.crm_activities), (1, 1));
+    let forgotten = node
+        .forget("Ana Torres <ANA.TORRES@northwind.example>, Ben Ode")
+        .await
+        .unwrap();
+    assert_eq!((forgotten.crm_contacts, forgotten.crm_activities), (2, 1));
     assert!(d.contact(&ana.id).await.unwrap().is_none());
+    assert!(d.contact(&ben.id).await.unwrap().is_none());
     assert!(
         d.activities(
             &ActivityFilter {
