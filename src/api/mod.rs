@@ -18,6 +18,7 @@ mod escalations;
 mod interaction;
 mod memory;
 mod params;
+mod product;
 mod reviews;
 mod server;
 mod slack;
@@ -123,6 +124,10 @@ pub struct ApiState {
         reviews::list,
         reviews::show,
         reviews::note,
+        product::list,
+        product::add,
+        product::show,
+        product::update,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -189,6 +194,12 @@ pub struct ApiState {
         crate::node::Slots,
         crate::capabilities::calendar::slots::Slot,
         crate::capabilities::crm::Account,
+        crate::capabilities::product::FeatureRequest,
+        crate::capabilities::product::NewRequest,
+        crate::capabilities::product::RequestPatch,
+        crate::capabilities::product::RequestStatus,
+        crate::capabilities::product::Source,
+        wire::FiledRequest,
         crate::store::Document,
         crate::capabilities::crm::NewAccount,
         crate::capabilities::crm::AccountPatch,
@@ -242,6 +253,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(crm::routes())
         .merge(documents::routes())
         .merge(reviews::routes())
+        .merge(product::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

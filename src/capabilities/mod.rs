@@ -18,6 +18,7 @@ pub mod crm;
 pub mod documents;
 pub mod email;
 mod port;
+pub mod product;
 pub mod registry;
 pub mod research;
 pub mod tasks;

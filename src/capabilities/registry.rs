@@ -262,6 +262,7 @@ impl ActionRegistry {
             .chain(super::crm::actions::kinds())
             .chain(super::documents::kinds())
             .chain(super::research::kinds())
+            .chain(super::product::kinds())
             .chain(crate::lifecycle::escalations::kinds())
         {
             r.add(k);

@@ -23,6 +23,7 @@ mod interaction;
 mod memory;
 mod node;
 mod out;
+mod product;
 mod reviews;
 
 pub use out::{StdoutClosed, is_stdout_closed};
@@ -178,6 +179,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: crm::CrmAction,
+    },
+    /// The product backlog: feature requests, their votes, RICE scores and status.
+    Product {
+        /// What to do.
+        #[command(subcommand)]
+        action: product::ProductAction,
     },
     /// Documents employees wrote: list them, show one, save one as PDF, DOCX or Markdown.
     Documents {

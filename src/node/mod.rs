@@ -14,6 +14,7 @@ mod hiring;
 mod mail;
 mod memory;
 mod onboarding;
+mod product;
 mod reviews;
 mod slack;
 mod supervision;

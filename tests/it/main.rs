@@ -32,6 +32,7 @@ mod memory_api;
 mod memory_people;
 mod memory_upkeep;
 mod postgres_server;
+mod product;
 mod research;
 mod reviews;
 mod roles_e2e;

@@ -19,6 +19,7 @@ mod decisions;
 mod employees;
 mod interaction;
 mod memory;
+mod product;
 mod reviews;
 mod slack;
 mod supervision;
@@ -40,6 +41,7 @@ pub use interaction::{
 pub use memory::{
     ConsolidateBody, FactsQuery, ForgetBody, ProceduresQuery, PublishBody, RecallQuery,
 };
+pub use product::{FiledRequest, RequestsQuery};
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};
