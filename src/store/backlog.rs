@@ -297,3 +297,56 @@ impl Store {
         r.into_request(voters)
     }
 }
+
+impl Store {
+    /// Votes cast since `since`, per request id.
+    pub async fn feature_votes_since(
+        &self,
+        tenant: &TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT request_id, COUNT(*) FROM product_votes WHERE tenant = $1 AND at >= $2 \
+                 GROUP BY request_id ORDER BY request_id",
+            )
+            .bind(tenant.as_str())
+            .bind(to_micros(since))
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Every account's per-feature metric values measured since `since`, oldest
+    /// first: (account, point).
+    pub async fn feature_metrics_since(
+        &self,
+        tenant: &TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, crate::store::Point)>, StoreError> {
+        let rows: Vec<(String, String, String, i64, f64)> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT account, metric, feature, at, value FROM crm_account_metrics \
+                 WHERE tenant = $1 AND feature <> '' AND at >= $2 ORDER BY at, account, metric, feature",
+            )
+            .bind(tenant.as_str())
+            .bind(to_micros(since))
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(account, metric, feature, at, value)| {
+                (
+                    account,
+                    crate::store::Point {
+                        metric,
+                        feature,
+                        at: from_micros(at),
+                        value,
+                    },
+                )
+            })
+            .collect())
+    }
+}

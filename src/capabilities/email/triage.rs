@@ -272,6 +272,21 @@ mod tests {
     }
 
     #[test]
+    fn chat_and_task_words_are_read_by_the_roles_keyword_rules_only() {
+        let t = Triage::new(&[TriageRule {
+            intent: "feature_request".into(),
+            priority: Priority::Medium,
+            keywords: vec!["could you add".into()],
+            from: vec![],
+            internal: None,
+        }]);
+        let found = t.classify_words("Could you add a dark mode?").unwrap();
+        assert_eq!(found.intent, "feature_request");
+        // The node's defaults are mail's: a broken export in chat is no `issue` here.
+        assert_eq!(t.classify_words("The export is broken"), None);
+    }
+
+    #[test]
     fn a_reply_is_read_by_its_own_words_not_the_thread_it_answers() {
         let t = Triage::new(&[]);
         let mut m = mail(

@@ -43,6 +43,24 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("signoff", Text),
         ])
         .one_of(&["in_reply_to", "conversation"]),
+        ActionKind::new(
+            "product.roadmap",
+            "Ranks the open feature requests by RICE score (then votes) and writes the top `top` (10) as the roadmap document, with what moved since the last roadmap and why; its result lists the requests that moved.",
+            false,
+            |a| Box::pin(super::roadmap::roadmap(a)),
+        )
+        .params(vec![Param::optional("top", Integer)]),
+        ActionKind::new(
+            "product.tell_movers",
+            "Mails everyone who asked for a request whose status moved on the roadmap (`roadmap_from`, the `product.roadmap` action's number) what changed, between `greeting` and `signoff`; its result names the roadmap document, so a later step can attach it with `attach_from`.",
+            true,
+            |a| Box::pin(super::roadmap::tell_movers(a)),
+        )
+        .params(vec![
+            Param::required("roadmap_from", Text),
+            Param::optional("greeting", Text),
+            Param::optional("signoff", Text),
+        ]),
     ]
 }
 

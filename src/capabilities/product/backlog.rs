@@ -44,12 +44,12 @@ const ASKING: &[&str] = &[
     "please",
     "regards",
     "request",
-    "requests",
     "requesting",
+    "requests",
     "roadmap",
-    "support",
     "suggest",
     "suggestion",
+    "support",
     "team",
     "thank",
     "thanks",
@@ -191,10 +191,15 @@ pub async fn file(hands: &Hands, f: Filing) -> Result<Filed, ProductError> {
         let counted = store
             .add_feature_vote(tenant, &r.id, &who, f.source, &f.key, now)
             .await?;
-        let request = store
+        let mut request = store
             .feature_request(tenant, &r.id)
             .await?
             .ok_or_else(|| ProductError::NotFound(format!("feature request {} vanished", r.id)))?;
+        // Reach is the votes until it is set: a vote moves the score.
+        if request.rice() != request.score {
+            request.score = request.rice();
+            store.update_feature_request(tenant, &request).await?;
+        }
         return Ok(Filed::Vote { request, counted });
     }
     let account = match &req.requester {

@@ -5,13 +5,18 @@
 //! for it rather than a second entry, and the requester hears which.
 //!
 //! The PM's actions live in [`actions`]: `product.file_request` files (or votes) and
-//! `product.acknowledge` tells the requester in the channel the request came by. This
+//! `product.acknowledge` tells the requester in the channel the request came by;
+//! `documents.collect` gathers the period's requests and feature usage into an insights
+//! report, `product.roadmap` ranks the backlog by RICE into a roadmap document saying
+//! what moved and why, and `product.tell_movers` tells those whose requests moved. This
 //! module never sends anything itself; sending is the actions' and goes through the
 //! outbox like every other action.
 
 pub(crate) mod actions;
 mod backlog;
+pub(crate) mod insights;
 mod records;
+mod roadmap;
 
 pub use backlog::{Filed, Filing, file, similarity};
 pub use records::{
