@@ -395,6 +395,7 @@ fn forgotten_summary(f: &Forgotten) -> String {
         (f.crm_contacts, "CRM contacts"),
         (f.crm_activities, "CRM activities"),
         (f.documents, "documents"),
+        (f.backlog, "product backlog requests and votes"),
     ]
     .iter()
     .map(|(n, what)| format!("{n} {what}"))

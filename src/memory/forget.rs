@@ -67,6 +67,10 @@ pub struct Forgotten {
     /// CRM activities, intentions).
     #[serde(default)]
     pub redacted: u64,
+    /// Product backlog requests and votes that named the person (the requests stay,
+    /// without them).
+    #[serde(default)]
+    pub backlog: u64,
 }
 
 const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN episodes e \

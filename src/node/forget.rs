@@ -79,6 +79,7 @@ impl Node {
         f.calendar = swept.calendar;
         f.state = state as u64;
         f.redacted = swept.redacted;
+        f.backlog = rt.store.forget_requester(&rt.tenant, person).await?;
         tracing::info!(?f, "forgot a person");
         Ok(f)
     }

@@ -350,3 +350,44 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Forgets a person in the backlog: they are no longer named as a request's
+    /// requester, and their votes count on without their address or handle. Answers how
+    /// many requests and votes were changed.
+    pub async fn forget_requester(
+        &self,
+        tenant: &TenantId,
+        person: &str,
+    ) -> Result<u64, StoreError> {
+        let key = crate::model::bare_address(person).trim().to_lowercase();
+        if key.is_empty() {
+            return Ok(0);
+        }
+        let n = with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            // As filed: `Name <address>`, the address, or a handle.
+            let requests = sqlx::query(
+                "UPDATE product_requests SET requester = NULL WHERE tenant = $1 \
+                 AND (lower(requester) = $2 OR lower(requester) LIKE '%<' || $2 || '>')",
+            )
+            .bind(tenant.as_str())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let votes = sqlx::query(
+                "UPDATE product_votes SET voter = 'forgotten:' || COALESCE(filed_key, request_id) \
+                 WHERE tenant = $1 AND voter = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(requests + votes)
+        })?;
+        Ok(n)
+    }
+}

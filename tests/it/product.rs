@@ -338,6 +338,22 @@ async fn backlog_on(s: &TestStore) {
         .await
         .unwrap();
     assert_eq!(late.request().id, csv.id);
+
+    // Forgetting the first requester: the request stays, without their address; their
+    // vote still counts.
+    let f = node.forget("A <a@x.example>").await.unwrap();
+    assert_eq!(
+        f.backlog, 4,
+        "two requests named them, with their two votes: {f:?}"
+    );
+    let r = node.feature_request(&csv.id).await.unwrap();
+    assert_eq!(r.requester, None);
+    assert_eq!(r.votes, 3);
+    assert!(
+        !r.voters.iter().any(|v| v.contains("a@x.example")),
+        "{:?}",
+        r.voters
+    );
     node.shutdown().await;
 }
 
