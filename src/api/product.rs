@@ -64,7 +64,7 @@ pub(crate) async fn list(
         .map(|v| {
             Source::parse(&v).ok_or_else(|| {
                 ApiError::BadRequest(format!(
-                    "query parameter `source` must be mail, chat, task or api, got {v:?}"
+                    "query parameter `source` must be mail, chat, task, api or usage, got {v:?}"
                 ))
             })
         })

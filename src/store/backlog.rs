@@ -391,3 +391,27 @@ impl Store {
         Ok(n)
     }
 }
+
+impl Store {
+    /// An account's value of a feature's metric last measured before `at`.
+    pub async fn feature_metric_before(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        point: &crate::store::Point,
+    ) -> Result<Option<f64>, StoreError> {
+        Ok(with_pool!(self, read, |pool| {
+            sqlx::query_scalar(
+                "SELECT value FROM crm_account_metrics WHERE tenant = $1 AND account = $2 \
+                 AND metric = $3 AND feature = $4 AND at < $5 ORDER BY at DESC LIMIT 1",
+            )
+            .bind(tenant.as_str())
+            .bind(account)
+            .bind(&point.metric)
+            .bind(&point.feature)
+            .bind(to_micros(point.at))
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+}

@@ -563,3 +563,73 @@ async fn the_weekly_roadmap_reaches_the_product_team_and_everyone_whose_request_
     );
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feature_used_less_becomes_a_hypothesis_and_much_less_is_researched() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    node.set_phase("casey.kim", "autonomous").await;
+    let accounts = node.get_json("/api/v1/crm/accounts?limit=100").await;
+    let id_of = |domain: &str| {
+        accounts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["domain"] == domain)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let days_ago = |n: i64| chrono::Utc::now() - chrono::Duration::days(n);
+    // Northwind's use of reports falls by 62%, Helios's of dashboards by 25%, through
+    // the endpoint account metrics use.
+    for (domain, feature, before, now) in [
+        ("northwind.example", "reports", 0.8, 0.3),
+        ("helios.example", "dashboards", 0.6, 0.45),
+    ] {
+        let (status, h) = post(
+            &node,
+            &format!("/api/v1/crm/accounts/{}/metrics", id_of(domain)),
+            json!({"items": [
+                {"metric": "feature_adoption", "feature": feature, "value": before, "at": days_ago(3)},
+                {"metric": "feature_adoption", "feature": feature, "value": now, "at": days_ago(1)},
+            ]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{h}");
+    }
+
+    // Both are hypotheses in the backlog, saying what changed where.
+    let hypotheses = eventually(40, "two hypotheses in the backlog", || async {
+        let l = node.get_json("/api/v1/product/requests?source=usage").await;
+        let items = l["items"].as_array()?.clone();
+        (items.len() == 2).then_some(items)
+    })
+    .await;
+    let reports = hypotheses
+        .iter()
+        .find(|r| r["title"] == "Hypothesis: reports usage is dropping off")
+        .unwrap_or_else(|| panic!("{hypotheses:?}"));
+    let said = reports["description"].as_str().unwrap();
+    assert!(
+        said.contains("Northwind") && said.contains("0.80 → 0.30"),
+        "{said}"
+    );
+    assert!(
+        hypotheses
+            .iter()
+            .any(|r| r["title"] == "Hypothesis: dashboards usage is dropping off"),
+        "{hypotheses:?}"
+    );
+    // Only the steep drop is researched.
+    let research = node
+        .actions_when("casey.kim", "research.search", "done", 1, 40)
+        .await;
+    assert_eq!(research.len(), 1, "{research:?}");
+    assert_eq!(
+        research[0]["params"]["query"], "reports drop off",
+        "{research:?}"
+    );
+    node.terminate();
+}

@@ -44,6 +44,17 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
         ])
         .one_of(&["in_reply_to", "conversation"]),
         ActionKind::new(
+            "product.hypothesis",
+            "Records a hypothesis about a feature's usage (`text`, from a `crm.feature_usage` event's `hypothesis`) in the product backlog as a request about `feature` (`signal`: drop_off or friction); another about the same feature counts as a vote.",
+            false,
+            |a| Box::pin(super::usage::record(a)),
+        )
+        .params(vec![
+            Param::required("feature", Text),
+            Param::required("text", Text),
+            Param::optional("signal", Text),
+        ]),
+        ActionKind::new(
             "product.roadmap",
             "Ranks the open feature requests by RICE score (then votes) and writes the top `top` (10) as the roadmap document, with what moved since the last roadmap and why; its result lists the requests that moved.",
             false,

@@ -177,8 +177,18 @@ pub async fn file(hands: &Hands, f: Filing) -> Result<Filed, ProductError> {
         .into_iter()
         .filter(|r| r.status.open())
         .map(|r| {
-            let s = similarity(&said, &format!("{}\n{}", r.title, r.description))
-                .max(similarity(&req.title, &r.title));
+            // A hypothesis from usage is about one feature, named in its title: it
+            // meets only the same hypothesis, and never a customer's request.
+            let s = if f.source == Source::Usage || r.source == Source::Usage {
+                if f.source == r.source && r.title == req.title.trim() {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                similarity(&said, &format!("{}\n{}", r.title, r.description))
+                    .max(similarity(&req.title, &r.title))
+            };
             (s, r)
         })
         .filter(|(s, _)| *s >= SAME_REQUEST)

@@ -17,6 +17,7 @@ mod backlog;
 pub(crate) mod insights;
 mod records;
 mod roadmap;
+pub(crate) mod usage;
 
 pub use backlog::{Filed, Filing, file, similarity};
 pub use records::{

@@ -85,6 +85,8 @@ pub enum Source {
     Task,
     /// `POST /api/v1/product/requests` (or `empla product requests add`).
     Api,
+    /// A hypothesis from feature usage (a drop-off or friction).
+    Usage,
 }
 
 impl Source {
@@ -95,6 +97,7 @@ impl Source {
             Source::Chat => "chat",
             Source::Task => "task",
             Source::Api => "api",
+            Source::Usage => "usage",
         }
     }
 
@@ -105,6 +108,7 @@ impl Source {
             "chat" => Some(Source::Chat),
             "task" => Some(Source::Task),
             "api" => Some(Source::Api),
+            "usage" => Some(Source::Usage),
             _ => None,
         }
     }
