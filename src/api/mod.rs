@@ -19,6 +19,7 @@ mod interaction;
 mod memory;
 mod params;
 mod recruiting;
+mod product;
 mod reviews;
 mod server;
 mod slack;
@@ -134,6 +135,10 @@ pub struct ApiState {
         reviews::show,
         reviews::note,
         triage::list,
+        product::list,
+        product::add,
+        product::show,
+        product::update,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -202,6 +207,12 @@ pub struct ApiState {
         crate::node::Slots,
         crate::capabilities::calendar::slots::Slot,
         crate::capabilities::crm::Account,
+        crate::capabilities::product::FeatureRequest,
+        crate::capabilities::product::NewRequest,
+        crate::capabilities::product::RequestPatch,
+        crate::capabilities::product::RequestStatus,
+        crate::capabilities::product::Source,
+        wire::FiledRequest,
         crate::store::Document,
         crate::capabilities::crm::NewAccount,
         crate::capabilities::crm::AccountPatch,
@@ -270,6 +281,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(documents::routes())
         .merge(reviews::routes())
         .merge(triage::routes())
+        .merge(product::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

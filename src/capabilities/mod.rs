@@ -20,6 +20,7 @@ pub mod documents;
 pub mod email;
 mod port;
 pub mod recruiting;
+pub mod product;
 pub mod registry;
 pub mod research;
 pub mod tasks;

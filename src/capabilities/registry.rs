@@ -264,6 +264,7 @@ impl ActionRegistry {
             .chain(super::research::kinds())
             .chain(super::recruiting::actions::kinds())
             .chain(super::assistant::kinds())
+            .chain(super::product::kinds())
             .chain(crate::lifecycle::escalations::kinds())
         {
             r.add(k);

@@ -45,6 +45,11 @@ impl Client {
         self.request(Method::PUT, path)
     }
 
+    /// A `PATCH` to `/api/v1{path}`.
+    pub(super) fn patch(&self, path: &str) -> Call {
+        self.request(Method::PATCH, path)
+    }
+
     /// A `DELETE` of `/api/v1{path}`.
     pub(super) fn delete(&self, path: &str) -> Call {
         self.request(Method::DELETE, path)
@@ -408,6 +413,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Calendar { action } => super::calendar::run(action).await?,
         Command::Crm { action } => super::crm::run(action).await?,
         Command::Recruiting { action } => super::recruiting::run(action).await?,
+        Command::Product { action } => super::product::run(action).await?,
         Command::Documents { action } => super::documents::run(action).await?,
         Command::Review { action } => super::reviews::run(action).await?,
         Command::Triage { action } => super::triage::run(action).await?,

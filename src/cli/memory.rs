@@ -396,6 +396,7 @@ fn forgotten_summary(f: &Forgotten) -> String {
         (f.crm_activities, "CRM activities"),
         (f.documents, "documents"),
         (f.candidates, "candidates"),
+        (f.backlog, "product backlog requests and votes"),
     ]
     .iter()
     .map(|(n, what)| format!("{n} {what}"))

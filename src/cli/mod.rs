@@ -23,6 +23,7 @@ mod interaction;
 mod memory;
 mod node;
 mod out;
+mod product;
 mod recruiting;
 mod reviews;
 mod triage;
@@ -186,6 +187,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: recruiting::RecruitingAction,
+    },
+    /// The product backlog: feature requests, their votes, RICE scores and status.
+    Product {
+        /// What to do.
+        #[command(subcommand)]
+        action: product::ProductAction,
     },
     /// Documents employees wrote: list them, show one, save one as PDF, DOCX or Markdown.
     Documents {

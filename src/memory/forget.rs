@@ -71,6 +71,10 @@ pub struct Forgotten {
     /// interviews and the panel's feedback (their CV files count as attachments).
     #[serde(default)]
     pub candidates: u64,
+    /// Product backlog requests and votes that named the person (the requests stay,
+    /// without them).
+    #[serde(default)]
+    pub backlog: u64,
 }
 
 const SQLITE_EPISODES_NAMING: &str = "SELECT e.seq FROM episodes_fts CROSS JOIN episodes e \

@@ -92,6 +92,7 @@ impl Node {
         f.state = state as u64;
         f.redacted = swept.redacted;
         f.candidates = candidacies;
+        f.backlog = rt.store.forget_requester(&rt.tenant, person).await?;
         tracing::info!(?f, "forgot a person");
         Ok(f)
     }

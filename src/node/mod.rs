@@ -15,6 +15,7 @@ mod mail;
 mod memory;
 mod onboarding;
 mod recruiting;
+mod product;
 mod reviews;
 mod slack;
 mod supervision;

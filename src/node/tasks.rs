@@ -59,20 +59,35 @@ impl Node {
             created_at: now,
             updated_at: now,
         };
+        // What the role's rules make of the task's words, as triage does of mail.
+        let intent = match self.rt.store.employee(&self.rt.tenant, id).await {
+            Ok(Some(p)) => self
+                .rt
+                .hands
+                .mail
+                .triage(&p.role)
+                .classify_words(&task.description)
+                .map(|t| t.intent),
+            _ => None,
+        };
+        let mut payload = json!({
+            "task_id": task.id,
+            "description": task.description,
+            "priority": task.priority,
+            "deadline": task.deadline,
+            "requester": task.requester,
+            "channel": task.channel,
+        });
+        if let Some(intent) = intent {
+            payload["intent"] = json!(intent);
+        }
         let event = Event::accept(
             self.rt.tenant.clone(),
             id,
             NewEvent {
                 kind: kinds::TASK.into(),
                 source: channel.into(),
-                payload: json!({
-                    "task_id": task.id,
-                    "description": task.description,
-                    "priority": task.priority,
-                    "deadline": task.deadline,
-                    "requester": task.requester,
-                    "channel": task.channel,
-                }),
+                payload,
                 idempotency_key: Some(format!("task:{}", task.id)),
             },
             now,

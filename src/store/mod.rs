@@ -11,6 +11,7 @@
 //! actors.
 
 mod approvals;
+mod backlog;
 mod batch;
 mod calendar;
 mod chat;

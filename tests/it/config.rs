@@ -398,19 +398,19 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
     // Each names the role file, the plan and step, and the kind.
     let no_driver = warnings
         .iter()
-        .find(|l| l.contains("documents.collect"))
+        .find(|l| l.contains("email.triage"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(no_driver.contains("roles/pm.toml"), "{no_driver}");
+    assert!(no_driver.contains("roles/ea.toml"), "{no_driver}");
     assert!(
-        no_driver.contains("plans.roadmap_review.steps[0]"),
+        no_driver.contains("plans.triage_backlog.steps[0]"),
         "{no_driver}"
     );
     assert!(no_driver.contains("no driver yet"), "{no_driver}");
-    // Every Sales AE and CSM plan has its hands now.
+    // Every Sales AE, CSM and PM plan has its hands now.
     assert!(
-        !warnings
-            .iter()
-            .any(|l| l.contains("roles/sales_ae.toml") || l.contains("roles/csm.toml")),
+        !warnings.iter().any(|l| l.contains("roles/sales_ae.toml")
+            || l.contains("roles/csm.toml")
+            || l.contains("roles/pm.toml")),
         "{stdout}"
     );
     // The shipped plans mail no placeholder; a role that falls back to one is warned.
@@ -437,15 +437,11 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         "{placeholder}"
     );
     assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // The documents kinds (`email.triage` and `research.search_profiles` have drivers now).
-    for kind in ["documents.collect"] {
-        assert!(
-            warnings
-                .iter()
-                .any(|l| l.contains(kind) && l.contains("no driver yet")),
-            "{kind}: {stdout}"
-        );
-    }
+    // Every shipped plan's actions have drivers now.
+    assert!(
+        !warnings.iter().any(|l| l.contains("no driver yet")),
+        "{stdout}"
+    );
     // The PM's review names its team (`team:product`), which resolves: no placeholder.
     assert!(!stdout.contains("placeholder"), "{stdout}");
 }
@@ -516,7 +512,7 @@ fn a_plan_naming_a_team_with_no_file_fails_config_check() {
         .find(|e| e.message.contains("team `produkt`"))
         .unwrap_or_else(|| panic!("{errors:#?}"));
     assert!(e.file.ends_with("roles/pm.toml"), "{}", e.file);
-    assert_eq!(e.key, "plans.roadmap_review.steps[2].params.attendees");
+    assert_eq!(e.key, "plans.weekly_roadmap.steps[5].params.attendees");
     assert!(
         e.message.contains("add teams/produkt.toml") && e.message.contains("product"),
         "{}",

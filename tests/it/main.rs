@@ -37,6 +37,7 @@ mod postgres_server;
 mod recruiting;
 mod recruiting_e2e;
 mod recruiting_sourcing;
+mod product;
 mod research;
 mod reviews;
 mod roles_e2e;

@@ -1,21 +1,38 @@
-//! Running documents: the PM files each feature request that comes in as a dated entry
-//! of its "feature requests" log, each entry a new version, readable as a PDF.
+//! Running documents: a plan appends each note it is handed as a dated entry of a
+//! running log ("feature requests" here), each entry a new version, readable as a PDF.
 
 use super::common::{self, eventually};
 use empla::bdi::Phase;
+use empla::bdi::PlanSpec;
 use empla::capabilities::documents::{DocumentFilter, Format};
 use empla::lifecycle::HireRequest;
-use empla::model::OutgoingMail;
+use empla::model::NewEvent;
 use empla::node::Node;
 use empla::store::Page;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feature_requests_are_filed_in_a_running_log_one_version_per_entry() {
     crate::documents::readers();
     let s = common::sqlite().await;
-    let node = Node::start_with_store(s.store.clone(), common::options("running"))
-        .await
+    let mut opts = common::options("running");
+    let plans: Vec<PlanSpec> = toml::from_str::<toml::Table>(
+        r#"
+[[plans]]
+name = "log_request"
+goal = "user_satisfaction"
+trigger = { event = "documents.log_request" }
+steps = [
+  { action = "documents.append", params = { document = "feature requests", entry = "{{ event.payload.subject }} (from {{ event.payload.from }})" } },
+]
+"#,
+    )
+    .unwrap()["plans"]
+        .clone()
+        .try_into()
         .unwrap();
+    opts.roles.get_mut("pm").unwrap().plans.extend(plans);
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
     let casey = node
         .hire(HireRequest::new("pm", "Casey Kim"))
         .await
@@ -45,26 +62,17 @@ async fn feature_requests_are_filed_in_a_running_log_one_version_per_entry() {
     .into_iter()
     .enumerate()
     {
-        let asked = node
-            .send_mail(OutgoingMail {
-                from: from.into(),
-                to: casey.email.clone(),
-                subject: subject.into(),
-                body: "It would be great for our team.".into(),
-                in_reply_to: None,
-            })
-            .await
-            .unwrap();
-        let address = empla::model::bare_address(from).to_string();
-        let ack = eventually(20, "the acknowledgement", || async {
-            node.mail_inbox(&address, 10)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|m| m.in_reply_to.as_deref() == Some(asked.as_str()))
-        })
-        .await;
-        assert!(ack.body.contains("filed"), "{}", ack.body);
+        node.submit_event(
+            casey.id,
+            NewEvent {
+                kind: "documents.log_request".into(),
+                source: "test".into(),
+                payload: json!({"subject": subject, "from": from}),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .unwrap();
         eventually(20, "the entry filed", || async {
             let l = logs().await;
             (l.len() == n + 1).then_some(())

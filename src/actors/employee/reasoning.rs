@@ -256,7 +256,12 @@ pub(crate) fn think(
     }
     tasks.extend(tasks::intentions(mind));
     let cycle = mind.cycles;
-    let answer = chat.map(|e| {
+    // A chat message a plan takes up (a feature request, say) is answered by the
+    // plan; the conversation answers the rest.
+    let taken = decisions
+        .iter()
+        .any(|d| matches!(d, crate::bdi::Decision::Adopt { because, .. } if because == hub::CHAT));
+    let answer = chat.filter(|_| !taken).map(|e| {
         let who = e.payload["from"].as_str().unwrap_or("");
         let (_, text) = mind.answer(&situation, who, e.payload["text"].as_str().unwrap_or(""));
         (e, text)

@@ -338,6 +338,7 @@ pub(crate) async fn accept(
         Some(EmployeeStatus::Offboarded) => return Err(PerceiveError::Offboarded),
         Some(_) => {}
     }
+    let new = with_intent(rt, id, new).await;
     let event = Event::accept(rt.tenant.clone(), id, new, chrono::Utc::now());
     // An idle employee starts waking while its event is being stored: the tree comes up
     // during the commit, and the event is handed to it once stored.
@@ -348,6 +349,34 @@ pub(crate) async fn accept(
         deliver(rt, event);
     }
     Ok(accepted)
+}
+
+/// A chat message with the intent the employee's role gives its words (see
+/// [`Triage::classify_words`](crate::capabilities::email::Triage::classify_words)),
+/// as mail has from triage; other events as they are.
+async fn with_intent(
+    rt: &Runtime,
+    id: EmployeeId,
+    mut new: crate::model::NewEvent,
+) -> crate::model::NewEvent {
+    if new.kind != crate::model::kinds::CHAT || new.payload.get("intent").is_some() {
+        return new;
+    }
+    let Some(text) = new.payload["text"].as_str() else {
+        return new;
+    };
+    // Without the profile the message goes in unstamped rather than not at all.
+    let role = match rt.store.employee(&rt.tenant, id).await {
+        Ok(Some(p)) => p.role,
+        _ => return new,
+    };
+    if let Some(t) = rt.hands.mail.triage(&role).classify_words(text)
+        && let Some(p) = new.payload.as_object_mut()
+    {
+        p.insert("intent".into(), serde_json::json!(t.intent));
+        p.insert("priority".into(), serde_json::json!(t.priority));
+    }
+    new
 }
 
 /// The runtime's side of the capabilities' [`Perceive`] port.

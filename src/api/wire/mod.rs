@@ -20,6 +20,7 @@ mod employees;
 mod interaction;
 mod memory;
 mod recruiting;
+mod product;
 mod reviews;
 mod slack;
 mod supervision;
@@ -43,6 +44,7 @@ pub use memory::{
     ConsolidateBody, FactsQuery, ForgetBody, ProceduresQuery, PublishBody, RecallQuery,
 };
 pub use recruiting::{CandidatesQuery, RequisitionsQuery};
+pub use product::{FiledRequest, RequestsQuery};
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};

@@ -237,6 +237,9 @@ impl Books<'_> {
             })
             .collect();
         store.put_account_metrics(tenant, id, &points).await?;
+        // A feature used less, or with more trouble, is the PM's to look into.
+        crate::capabilities::product::usage::observe(self.hands, (id, &account.name), &points)
+            .await?;
         let latest = |metric: &'static str| async move {
             Ok::<_, CrmError>(
                 store

@@ -7,8 +7,7 @@
 //!
 //! Running documents (`documents.append`: a log such as "feature requests", one dated
 //! entry per line) are kept the same way, each entry a new version. The PM's
-//! `documents.status_report` and `documents.collect` are declared here ahead of their
-//! drivers.
+//! `documents.collect` (an insights report) is the product backlog's, declared here.
 
 mod actions;
 pub mod config;
@@ -359,11 +358,16 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("scope", ParamType::Text),
             Param::optional("days", ParamType::Integer),
         ]),
-        ActionKind::without_driver(
+        ActionKind::new(
             "documents.collect",
-            "Collects what sources say over a period into one document.",
-            true,
-        ),
+            "Gathers the last `since_days` (7) of feature requests, votes and per-feature usage into an insights report document; a later step mails it with `attach_from`.",
+            false,
+            |a| Box::pin(crate::capabilities::product::insights::collect(a)),
+        )
+        .params(vec![
+            Param::optional("sources", ParamType::List),
+            Param::optional("since_days", ParamType::Integer),
+        ]),
     ]);
     k
 }

@@ -67,6 +67,8 @@ pub struct Triaged {
 #[derive(Debug, Clone)]
 pub struct Triage {
     rules: Vec<TriageRule>,
+    /// How many of `rules`, from the start, are the role's own.
+    own: usize,
 }
 
 fn rule(intent: &str, priority: Priority, keywords: &[&str], internal: Option<bool>) -> TriageRule {
@@ -82,6 +84,7 @@ fn rule(intent: &str, priority: Priority, keywords: &[&str], internal: Option<bo
 impl Triage {
     /// The role's rules followed by the node's defaults.
     pub fn new(role_rules: &[TriageRule]) -> Triage {
+        let own = role_rules.len();
         let mut rules = role_rules.to_vec();
         rules.extend([
             rule(
@@ -142,7 +145,28 @@ impl Triage {
                 None,
             ),
         ]);
-        Triage { rules }
+        Triage { rules, own }
+    }
+
+    /// What the role's own keyword rules make of words written in chat or given as a
+    /// task, so a plan can take a feature request (say) from any channel as it does
+    /// from mail. Only the role's rules with keywords apply (sender conditions are
+    /// mail's, and the node's defaults sort mail); none when none matches.
+    pub fn classify_words(&self, words: &str) -> Option<Triaged> {
+        let text = words.to_lowercase();
+        self.rules[..self.own]
+            .iter()
+            .find(|r| {
+                r.from.is_empty()
+                    && r.internal.is_none()
+                    && r.keywords
+                        .iter()
+                        .any(|k| contains_words(&text, &k.to_lowercase()))
+            })
+            .map(|r| Triaged {
+                priority: r.priority,
+                intent: r.intent.clone(),
+            })
     }
 
     /// Priority and intent of `m`, received by an employee of `company_domain`.
@@ -245,6 +269,21 @@ mod tests {
             headers: Default::default(),
             at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn chat_and_task_words_are_read_by_the_roles_keyword_rules_only() {
+        let t = Triage::new(&[TriageRule {
+            intent: "feature_request".into(),
+            priority: Priority::Medium,
+            keywords: vec!["could you add".into()],
+            from: vec![],
+            internal: None,
+        }]);
+        let found = t.classify_words("Could you add a dark mode?").unwrap();
+        assert_eq!(found.intent, "feature_request");
+        // The node's defaults are mail's: a broken export in chat is no `issue` here.
+        assert_eq!(t.classify_words("The export is broken"), None);
     }
 
     #[test]
