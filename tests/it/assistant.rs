@@ -427,3 +427,137 @@ async fn every_morning_the_executive_gets_their_day_meetings_mail_waiting_and_ta
     assert!(body.trim_end().ends_with("Avery Brooks"), "{body}");
     node.terminate();
 }
+
+/// The first message from Avery in `address`'s inbox.
+async fn from_avery(node: &NodeProcess, address: &str, what: &str) -> Value {
+    eventually(60, what, || async {
+        let v = node
+            .get_json(&format!("/api/v1/mail/inbox?address={address}"))
+            .await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["from"].as_str().unwrap().contains("avery.brooks@"))
+            .cloned()
+    })
+    .await
+}
+
+/// The start and end (`HH:MM`) of each time an offer lists (`1. Mon 7 Dec 2026, 10:00–10:30 UTC`).
+fn offered_times(body: &str) -> Vec<(String, String)> {
+    body.lines()
+        .filter(|l| l.len() > 3 && l.as_bytes()[0].is_ascii_digit() && l[1..].starts_with(". "))
+        .map(|l| {
+            let times = l.rsplit(", ").next().unwrap();
+            let (start, rest) = times.split_once('–').unwrap();
+            (start.to_string(), rest[..5].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_request_gets_times_within_the_executives_rules_and_the_pick_is_booked() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    node.set_phase("avery.brooks", "autonomous").await;
+    // A colleague asks Robin for time: she may book without Robin's approval.
+    send_mail(
+        &node,
+        "Dana Wu <dana.wu@example.com>",
+        "Q3 budget review",
+        "Hi Robin,\nCould we meet for half an hour to go over the Q3 budget?",
+    )
+    .await;
+    let offer = from_avery(&node, "dana.wu@example.com", "times offered to Dana").await;
+    let body = offer["body"].as_str().unwrap();
+    assert!(body.contains("these times work for both of you"), "{body}");
+    let times = offered_times(body);
+    assert!(!times.is_empty(), "{body}");
+    // Robin's rules: no meeting before 10:00 or after 16:00, half an hour.
+    for (start, end) in &times {
+        assert!(
+            start.as_str() >= "10:00" && end.as_str() <= "16:00",
+            "{body}"
+        );
+    }
+    let triaged = node.get_json("/api/v1/employees/avery.brooks/triage").await;
+    assert_eq!(triaged["items"][0]["label"], "meeting_request", "{triaged}");
+
+    // Dana picks the second time: it is booked in Robin's calendar.
+    post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Dana Wu <dana.wu@example.com>", "to": "avery.brooks@example.com",
+               "subject": format!("Re: {}", offer["subject"].as_str().unwrap()),
+               "body": "2 works for me.", "in_reply_to": offer["message_id"]}),
+    )
+    .await;
+    let booked = eventually(60, "the meeting in Robin's calendar", || async {
+        let v = node
+            .get_json(&format!("/api/v1/calendar?owner={ROBIN}"))
+            .await;
+        v["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|e| e["title"] == "Q3 budget review").cloned())
+    })
+    .await;
+    let attendees = booked["attendees"].to_string();
+    assert!(
+        attendees.contains("dana.wu@example.com") && attendees.contains(ROBIN),
+        "{booked}"
+    );
+    let start = booked["start"].as_str().unwrap();
+    let (picked, _) = &times[times.len().min(2) - 1];
+    assert!(
+        start.contains(&format!("T{picked}")),
+        "{start} is not {picked}: {body}"
+    );
+
+    // Someone outside the company: Robin approves before their time is offered.
+    send_mail(
+        &node,
+        "Ivy Chen <ivy.chen@cobalt.example>",
+        "Renewal",
+        "Hello Robin,\nCould we find a time to talk about the renewal?",
+    )
+    .await;
+    let pending = eventually(60, "the offer to Ivy awaiting approval", || async {
+        let q = node
+            .get_json("/api/v1/approvals?employee=avery.brooks&status=pending")
+            .await;
+        q["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|a| a["action"]["kind"] == "calendar.propose")
+                .cloned()
+        })
+    })
+    .await;
+    assert!(
+        pending["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the company"),
+        "{pending}"
+    );
+    let ivy_inbox = node
+        .get_json("/api/v1/mail/inbox?address=ivy.chen@cobalt.example")
+        .await;
+    assert!(
+        ivy_inbox["items"].as_array().unwrap().is_empty(),
+        "{ivy_inbox}"
+    );
+    let id = pending["id"].as_str().unwrap();
+    post(
+        &node,
+        &format!("/api/v1/approvals/{id}/approve"),
+        json!({"by": "Robin Hayes"}),
+    )
+    .await;
+    let offer = from_avery(&node, "ivy.chen@cobalt.example", "times offered to Ivy").await;
+    assert!(
+        !offered_times(offer["body"].as_str().unwrap()).is_empty(),
+        "{offer}"
+    );
+    node.terminate();
+}
