@@ -149,6 +149,22 @@ async fn the_executives_mail_is_triaged_as_it_arrives_and_the_urgent_one_reaches
         text.contains("urgent, meeting_request, needs_reply, fyi"),
         "{text}"
     );
+
+    // Sarah asks to be forgotten: her mail goes, and Avery's triage of it with it.
+    post(
+        &node,
+        "/api/v1/memory/forget",
+        json!({"person": "Sarah Chen <sarah@acme.com>"}),
+    )
+    .await;
+    let left = node.get_json("/api/v1/employees/avery.brooks/triage").await;
+    let left = left["items"].as_array().unwrap();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(
+        left.iter()
+            .all(|t| t["from"] != "Sarah Chen <sarah@acme.com>"),
+        "{left:?}"
+    );
     node.terminate();
 }
 
