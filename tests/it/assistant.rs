@@ -171,6 +171,7 @@ async fn the_executives_mail_is_triaged_as_it_arrives_and_the_urgent_one_reaches
 crate::on_every_test_store!(
     mail_that_waited_untriaged_is_swept_up_once,
     an_assistant_without_delegated_reading_is_told_what_to_configure,
+    a_message_that_is_not_the_executives_is_not_triaged_and_the_error_says_why,
 );
 
 fn old_mail(id: &str, subject: &str, body: &str, hours_ago: i64) -> MailMessage {
@@ -576,4 +577,73 @@ async fn a_meeting_request_gets_times_within_the_executives_rules_and_the_pick_i
         "{offer}"
     );
     node.terminate();
+}
+
+async fn a_message_that_is_not_the_executives_is_not_triaged_and_the_error_says_why(s: &TestStore) {
+    let tenant = TenantId::new("ea-not-theirs");
+    let node = Node::start_with_store(s.store.clone(), common::options("ea-not-theirs"))
+        .await
+        .unwrap();
+    let ea = hire_assistant(&node, "Quinn Park").await;
+    // A message in someone else's inbox, and one the node never stored.
+    let elsewhere = old_mail("elsewhere@acme.com", "Hello", "Are you there?", 0);
+    s.store
+        .put_mail(
+            &tenant,
+            &elsewhere,
+            &[("sam@acme.com".into(), Folder::Inbox)],
+        )
+        .await
+        .unwrap();
+    for id in ["elsewhere@acme.com", "never@acme.com"] {
+        node.submit_event(
+            ea.id,
+            NewEvent {
+                kind: "email.delegated".into(),
+                source: "test".into(),
+                payload: json!({"message_id": id, "label": "needs_reply"}),
+                idempotency_key: Some(format!("delegated:{id}")),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let errors = eventually(30, "both triages failed", || async {
+        let failed: Vec<String> = node
+            .actions(ea.id, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.entry.kind == "email.triage" && a.status.as_str() == "failed")
+            .filter_map(|a| a.result?["error"].as_str().map(str::to_string))
+            .collect();
+        (failed.len() == 2).then_some(failed)
+    })
+    .await;
+    assert!(
+        errors.iter().any(|e| e.contains(
+            "message <elsewhere@acme.com> is not in the inbox of robin.hayes@example.com"
+        )),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("no message <never@acme.com> is stored")),
+        "{errors:?}"
+    );
+    let triaged = s
+        .store
+        .triaged(
+            &tenant,
+            ea.id,
+            &TriageFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(triaged.is_empty(), "{triaged:?}");
+    node.shutdown().await;
 }

@@ -73,9 +73,13 @@ pub(super) async fn run(a: &Act<'_>) -> Result<Json, CapabilityError> {
                     exec.address
                 ))
             })?;
-            if !m.recipients().contains(&exec.address) {
+            if !hands
+                .store
+                .in_inbox(&hands.tenant, &exec.address, &m.message_id)
+                .await?
+            {
                 return Err(CapabilityError::Invalid(format!(
-                    "message <{id}> was not sent to {}, whose mail {} reads",
+                    "message <{id}> is not in the inbox of {}, whose mail {} reads",
                     exec.address, me.name
                 )));
             }

@@ -237,6 +237,9 @@ async fn perceive_delegated(
         }),
         idempotency_key: Some(format!("delegated:{}", m.message_id)),
     };
-    hands.employees.perceive(id, event).await?;
-    Ok(())
+    match hands.employees.perceive(id, event).await {
+        // An assistant gone since the directory was read delays no one's mail.
+        Ok(_) | Err(PerceiveError::Offboarded | PerceiveError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
