@@ -182,7 +182,7 @@ async fn notify(
     t: &TriagedMail,
 ) -> Result<(), CapabilityError> {
     let body = format!(
-        "An urgent message has just arrived for you.\n\nFrom: {}\nSubject: {}\nReceived: {}\n\n{}\n\nWhy I flagged it: {}. The whole message is in your inbox.\n\n{}",
+        "An urgent message is waiting for you.\n\nFrom: {}\nSubject: {}\nReceived: {}\n\n{}\n\nWhy I flagged it: {}. The whole message is in your inbox.\n\n{}",
         t.from,
         t.subject,
         t.received_at.format("%a %-d %b, %H:%M UTC"),
