@@ -77,7 +77,12 @@ const MAIL: Table = Table {
     ],
     searched: &["sender", "recipients", "cc", "subject", "body"],
     also: None,
-    cascade: &["DELETE FROM mailbox WHERE tenant = $1 AND mail_seq = $2"],
+    // Every mailbox's copy, and an assistant's triage of it, go with the message.
+    cascade: &[
+        "DELETE FROM mailbox WHERE tenant = $1 AND mail_seq = $2",
+        "DELETE FROM triaged_mail WHERE tenant = $1 AND message_id = \
+         (SELECT message_id FROM mail WHERE tenant = $1 AND seq = $2)",
+    ],
 };
 const TASKS: Table = Table {
     name: "tasks",

@@ -79,6 +79,28 @@ impl Store {
         rows.iter().map(|(id,)| parse_id(id)).collect()
     }
 
+    /// Whether `address`'s inbox holds the message `message_id` (mail Bcc'd to an
+    /// executive is theirs though no header names them).
+    pub async fn in_inbox(
+        &self,
+        tenant: &TenantId,
+        address: &str,
+        message_id: &str,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT b.mail_seq FROM mailbox b JOIN mail m ON m.tenant = b.tenant AND m.seq = b.mail_seq \
+                 WHERE b.tenant = $1 AND b.address = $2 AND b.folder = 'inbox' AND m.message_id = $3 LIMIT 1",
+            )
+            .bind(tenant.as_str())
+            .bind(address.to_ascii_lowercase())
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row.is_some())
+    }
+
     /// Keeps `t` unless its message was triaged by that assistant before; answers the
     /// row as stored (the earlier one, if there was one).
     pub async fn save_triaged(

@@ -24,7 +24,7 @@ async fn bad_input_gets_clear_errors_and_stores_nothing() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("empla_employees{status=\"onboarding\"} 3"),
+        metrics.contains("empla_employees{status=\"onboarding\"} 4"),
         "{metrics}"
     );
     // Every metric says what it means, and the restart counter is there before any crash.
@@ -275,7 +275,7 @@ async fn a_generated_token_is_owner_only_kept_across_restarts_and_read_by_the_cl
     assert_eq!(mode, 0o600, "readable by its owner only");
     assert!(node.token.len() >= 32);
     let list = node.get_json("/api/v1/employees").await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
     // A client command with no EMPLA_API_TOKEN reads the file from the data dir.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
         .args(["list", "--node", &node.base, "--data-dir"])

@@ -149,12 +149,29 @@ async fn the_executives_mail_is_triaged_as_it_arrives_and_the_urgent_one_reaches
         text.contains("urgent, meeting_request, needs_reply, fyi"),
         "{text}"
     );
+
+    // Sarah asks to be forgotten: her mail goes, and Avery's triage of it with it.
+    post(
+        &node,
+        "/api/v1/memory/forget",
+        json!({"person": "Sarah Chen <sarah@acme.com>"}),
+    )
+    .await;
+    let left = node.get_json("/api/v1/employees/avery.brooks/triage").await;
+    let left = left["items"].as_array().unwrap();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(
+        left.iter()
+            .all(|t| t["from"] != "Sarah Chen <sarah@acme.com>"),
+        "{left:?}"
+    );
     node.terminate();
 }
 
 crate::on_every_test_store!(
     mail_that_waited_untriaged_is_swept_up_once,
     an_assistant_without_delegated_reading_is_told_what_to_configure,
+    a_message_that_is_not_the_executives_is_not_triaged_and_the_error_says_why,
 );
 
 fn old_mail(id: &str, subject: &str, body: &str, hours_ago: i64) -> MailMessage {
@@ -426,4 +443,207 @@ async fn every_morning_the_executive_gets_their_day_meetings_mail_waiting_and_ta
     );
     assert!(body.trim_end().ends_with("Avery Brooks"), "{body}");
     node.terminate();
+}
+
+/// The first message from Avery in `address`'s inbox.
+async fn from_avery(node: &NodeProcess, address: &str, what: &str) -> Value {
+    eventually(60, what, || async {
+        let v = node
+            .get_json(&format!("/api/v1/mail/inbox?address={address}"))
+            .await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["from"].as_str().unwrap().contains("avery.brooks@"))
+            .cloned()
+    })
+    .await
+}
+
+/// The start and end (`HH:MM`) of each time an offer lists (`1. Mon 7 Dec 2026, 10:00–10:30 UTC`).
+fn offered_times(body: &str) -> Vec<(String, String)> {
+    body.lines()
+        .filter(|l| l.len() > 3 && l.as_bytes()[0].is_ascii_digit() && l[1..].starts_with(". "))
+        .map(|l| {
+            let times = l.rsplit(", ").next().unwrap();
+            let (start, rest) = times.split_once('–').unwrap();
+            (start.to_string(), rest[..5].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_request_gets_times_within_the_executives_rules_and_the_pick_is_booked() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    node.set_phase("avery.brooks", "autonomous").await;
+    // A colleague asks Robin for time: she may book without Robin's approval.
+    send_mail(
+        &node,
+        "Dana Wu <dana.wu@example.com>",
+        "Q3 budget review",
+        "Hi Robin,\nCould we meet for half an hour to go over the Q3 budget?",
+    )
+    .await;
+    let offer = from_avery(&node, "dana.wu@example.com", "times offered to Dana").await;
+    let body = offer["body"].as_str().unwrap();
+    assert!(body.contains("these times work for both of you"), "{body}");
+    let times = offered_times(body);
+    assert!(!times.is_empty(), "{body}");
+    // Robin's rules: no meeting before 10:00 or after 16:00, half an hour.
+    for (start, end) in &times {
+        assert!(
+            start.as_str() >= "10:00" && end.as_str() <= "16:00",
+            "{body}"
+        );
+    }
+    let triaged = node.get_json("/api/v1/employees/avery.brooks/triage").await;
+    assert_eq!(triaged["items"][0]["label"], "meeting_request", "{triaged}");
+
+    // Dana picks the second time: it is booked in Robin's calendar.
+    post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Dana Wu <dana.wu@example.com>", "to": "avery.brooks@example.com",
+               "subject": format!("Re: {}", offer["subject"].as_str().unwrap()),
+               "body": "2 works for me.", "in_reply_to": offer["message_id"]}),
+    )
+    .await;
+    let booked = eventually(60, "the meeting in Robin's calendar", || async {
+        let v = node
+            .get_json(&format!("/api/v1/calendar?owner={ROBIN}"))
+            .await;
+        v["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|e| e["title"] == "Q3 budget review").cloned())
+    })
+    .await;
+    let attendees = booked["attendees"].to_string();
+    assert!(
+        attendees.contains("dana.wu@example.com") && attendees.contains(ROBIN),
+        "{booked}"
+    );
+    let start = booked["start"].as_str().unwrap();
+    let (picked, _) = &times[times.len().min(2) - 1];
+    assert!(
+        start.contains(&format!("T{picked}")),
+        "{start} is not {picked}: {body}"
+    );
+
+    // Someone outside the company: Robin approves before their time is offered.
+    send_mail(
+        &node,
+        "Ivy Chen <ivy.chen@cobalt.example>",
+        "Renewal",
+        "Hello Robin,\nCould we find a time to talk about the renewal?",
+    )
+    .await;
+    let pending = eventually(60, "the offer to Ivy awaiting approval", || async {
+        let q = node
+            .get_json("/api/v1/approvals?employee=avery.brooks&status=pending")
+            .await;
+        q["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|a| a["action"]["kind"] == "calendar.propose")
+                .cloned()
+        })
+    })
+    .await;
+    assert!(
+        pending["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the company"),
+        "{pending}"
+    );
+    let ivy_inbox = node
+        .get_json("/api/v1/mail/inbox?address=ivy.chen@cobalt.example")
+        .await;
+    assert!(
+        ivy_inbox["items"].as_array().unwrap().is_empty(),
+        "{ivy_inbox}"
+    );
+    let id = pending["id"].as_str().unwrap();
+    post(
+        &node,
+        &format!("/api/v1/approvals/{id}/approve"),
+        json!({"by": "Robin Hayes"}),
+    )
+    .await;
+    let offer = from_avery(&node, "ivy.chen@cobalt.example", "times offered to Ivy").await;
+    assert!(
+        !offered_times(offer["body"].as_str().unwrap()).is_empty(),
+        "{offer}"
+    );
+    node.terminate();
+}
+
+async fn a_message_that_is_not_the_executives_is_not_triaged_and_the_error_says_why(s: &TestStore) {
+    let tenant = TenantId::new("ea-not-theirs");
+    let node = Node::start_with_store(s.store.clone(), common::options("ea-not-theirs"))
+        .await
+        .unwrap();
+    let ea = hire_assistant(&node, "Quinn Park").await;
+    // A message in someone else's inbox, and one the node never stored.
+    let elsewhere = old_mail("elsewhere@acme.com", "Hello", "Are you there?", 0);
+    s.store
+        .put_mail(
+            &tenant,
+            &elsewhere,
+            &[("sam@acme.com".into(), Folder::Inbox)],
+        )
+        .await
+        .unwrap();
+    for id in ["elsewhere@acme.com", "never@acme.com"] {
+        node.submit_event(
+            ea.id,
+            NewEvent {
+                kind: "email.delegated".into(),
+                source: "test".into(),
+                payload: json!({"message_id": id, "label": "needs_reply"}),
+                idempotency_key: Some(format!("delegated:{id}")),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let errors = eventually(30, "both triages failed", || async {
+        let failed: Vec<String> = node
+            .actions(ea.id, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.entry.kind == "email.triage" && a.status.as_str() == "failed")
+            .filter_map(|a| a.result?["error"].as_str().map(str::to_string))
+            .collect();
+        (failed.len() == 2).then_some(failed)
+    })
+    .await;
+    assert!(
+        errors.iter().any(|e| e.contains(
+            "message <elsewhere@acme.com> is not in the inbox of robin.hayes@example.com"
+        )),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("no message <never@acme.com> is stored")),
+        "{errors:?}"
+    );
+    let triaged = s
+        .store
+        .triaged(
+            &tenant,
+            ea.id,
+            &TriageFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(triaged.is_empty(), "{triaged:?}");
+    node.shutdown().await;
 }

@@ -91,7 +91,7 @@ async fn a_thousand_events_become_a_thousand_episodes_and_survive_a_restart() {
     );
     // The demo employees were hired too.
     let list: Value = node.get_json("/api/v1/employees").await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 4);
+    assert_eq!(list["items"].as_array().unwrap().len(), 5);
     node.terminate();
 
     let node = start_binary(dir.path());
@@ -100,7 +100,7 @@ async fn a_thousand_events_become_a_thousand_episodes_and_survive_a_restart() {
     let list: Value = node.get_json("/api/v1/employees").await;
     assert_eq!(
         list["items"].as_array().unwrap().len(),
-        4,
+        5,
         "demo employees are hired once"
     );
     // Hired second, the same name got the next free address.

@@ -27,8 +27,8 @@ pub(crate) struct Day {
     pub first_name: String,
     /// The day, as the executive reads it: "Monday 15 March".
     pub date: String,
-    /// Meetings in order, each with its brief.
-    pub meetings: Vec<(String, String)>,
+    /// Meetings in order, each as its brief (its first line `Brief: <title>`).
+    pub meetings: Vec<String>,
     /// Focus blocks, as times.
     pub focus: Vec<String>,
     /// Mail waiting for the executive's reply, most pressing first.
@@ -83,10 +83,7 @@ pub(super) async fn run(a: &Act<'_>) -> Result<Json, CapabilityError> {
         if e.focus {
             focus.push(span(e.start, e.end, tz));
         } else {
-            meetings.push((
-                e.title.clone(),
-                brief_for(hands, me, e, &exec.address).await?,
-            ));
+            meetings.push(brief_for(hands, me, e, &exec.address).await?);
         }
     }
 
@@ -222,7 +219,7 @@ pub(crate) fn write(d: &Day, tz: chrono_tz::Tz) -> (String, String) {
     ));
     if !d.meetings.is_empty() {
         b.push_str("\nMEETINGS\n");
-        for (i, (_, brief)) in d.meetings.iter().enumerate() {
+        for (i, brief) in d.meetings.iter().enumerate() {
             b.push_str(&format!("\n{}. ", i + 1));
             for (j, line) in brief.trim_end().lines().enumerate() {
                 let line = if j == 0 {
@@ -300,10 +297,9 @@ mod tests {
     #[test]
     fn meetings_come_with_their_briefs_and_the_counts_lead() {
         let mut d = day();
-        d.meetings.push((
-            "Renewal".into(),
+        d.meetings.push(
             "Brief: Renewal\nWhen: Mon 15 Mar 2027, 10:00–10:30 UTC\n\nIvy Chen\n- 5 Mar: asked about the renewal\n".into(),
-        ));
+        );
         d.focus.push("Mon 15 Mar 2027, 14:00–16:00 UTC".into());
         let (_, body) = write(&d, chrono_tz::UTC);
         assert!(

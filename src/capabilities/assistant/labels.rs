@@ -302,6 +302,21 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_mail_is_read_the_same_way_twice_with_a_short_summary(
+            from in "[ -~]{0,40}",
+            subject in "[^\r\n]{0,80}",
+            body in "(?s).{0,2000}",
+        ) {
+            let a = reading(&from, &subject, &body);
+            let b = reading(&from, &subject, &body);
+            proptest::prop_assert_eq!(&a, &b);
+            proptest::prop_assert!(!a.reason.is_empty());
+            proptest::prop_assert!(gist(&body).chars().count() <= 241);
+        }
+    }
+
     #[test]
     fn a_long_body_is_clipped() {
         let g = gist(&"word ".repeat(200));

@@ -73,9 +73,13 @@ pub(super) async fn run(a: &Act<'_>) -> Result<Json, CapabilityError> {
                     exec.address
                 ))
             })?;
-            if !m.recipients().contains(&exec.address) {
+            if !hands
+                .store
+                .in_inbox(&hands.tenant, &exec.address, &m.message_id)
+                .await?
+            {
                 return Err(CapabilityError::Invalid(format!(
-                    "message <{id}> was not sent to {}, whose mail {} reads",
+                    "message <{id}> is not in the inbox of {}, whose mail {} reads",
                     exec.address, me.name
                 )));
             }
@@ -178,7 +182,7 @@ async fn notify(
     t: &TriagedMail,
 ) -> Result<(), CapabilityError> {
     let body = format!(
-        "An urgent message has just arrived for you.\n\nFrom: {}\nSubject: {}\nReceived: {}\n\n{}\n\nWhy I flagged it: {}. The whole message is in your inbox.\n\n{}",
+        "An urgent message is waiting for you.\n\nFrom: {}\nSubject: {}\nReceived: {}\n\n{}\n\nWhy I flagged it: {}. The whole message is in your inbox.\n\n{}",
         t.from,
         t.subject,
         t.received_at.format("%a %-d %b, %H:%M UTC"),

@@ -213,6 +213,8 @@ async fn perceive_delegated(
         return Ok(());
     }
     let t = hands.mail.triage(&profile.role).classify(m, &hands.domain);
+    // What `email.triage` will label it, so a plan can take meeting requests up.
+    let label = crate::capabilities::assistant::read(m, &t).label;
     let event = NewEvent {
         kind: kinds::EMAIL_DELEGATED.into(),
         source: source.into(),
@@ -231,9 +233,13 @@ async fn perceive_delegated(
             "thread": m.thread(),
             "priority": t.priority,
             "intent": t.intent,
+            "label": label,
         }),
         idempotency_key: Some(format!("delegated:{}", m.message_id)),
     };
-    hands.employees.perceive(id, event).await?;
-    Ok(())
+    match hands.employees.perceive(id, event).await {
+        // An assistant gone since the directory was read delays no one's mail.
+        Ok(_) | Err(PerceiveError::Offboarded | PerceiveError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
