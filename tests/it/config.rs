@@ -451,26 +451,32 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
 }
 
 #[test]
-fn a_role_may_declare_an_action_of_its_own_for_its_plans() {
-    let (_d, r) = load_edited("roles/ea.toml", |t| {
+fn a_plan_naming_the_roles_own_action_with_no_driver_fails_config_check() {
+    let (dir, r) = load_edited("roles/ea.toml", |t| {
         t.replacen(
             "[[plans]]",
             "[[actions]]\nkind = \"acme.open_ticket\"\nsummary = \"Opens a helpdesk ticket\"\nparams = [{ name = \"title\", type = \"text\", required = true }]\n\n[[plans]]",
             1,
         )
         .replacen(
-            "action = \"email.triage\", params = { older_than_hours = 2 }",
+            "action = \"calendar.block\", params = { title = \"Focus time\", hours = 4, week = \"next\" }",
             "action = \"acme.open_ticket\", params = { title = \"Inbox backlog\" }",
             1,
         )
     });
-    let cfg = r.expect("a declared kind of the role's own is valid in its plans");
+    let errors = r.expect_err("a step no driver carries out is an error").0;
+    let e = errors
+        .iter()
+        .find(|e| e.message.contains("`acme.open_ticket`"))
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert!(e.message.contains("no driver"), "{}", e.message);
+    assert_eq!(e.key, "plans.protect_focus_time.steps[0]");
+    let out = config_check(&dir.path().join("empla.toml"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        cfg.warnings.iter().any(
-            |w| w.message.contains("`acme.open_ticket`") && w.message.contains("no driver yet")
-        ),
-        "{:#?}",
-        cfg.warnings
+        stderr.contains("acme.open_ticket") && stderr.contains("no driver"),
+        "{stderr}"
     );
 }
 
@@ -524,17 +530,9 @@ fn a_plan_naming_a_team_with_no_file_fails_config_check() {
     );
     let out = config_check(&dir.path().join("empla.toml"));
     assert!(!out.status.success());
-    // The shipped team resolves: no placeholder warning for it.
+    // The shipped team resolves.
     let shipped = empla::config::Config::load(&repo().join("config/empla.toml"), &[]).unwrap();
     assert!(shipped.teams.contains_key("product"));
-    assert!(
-        !shipped
-            .warnings
-            .iter()
-            .any(|w| w.message.contains("team:product")),
-        "{:?}",
-        shipped.warnings
-    );
 }
 
 #[test]
