@@ -383,40 +383,17 @@ fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_ste
 }
 
 #[test]
-fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_own_line() {
+fn the_shipped_config_checks_clean_and_a_placeholder_recipient_fails_it_on_its_own_line() {
     let out = config_check(&repo().join("config/empla.toml"));
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let warnings: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("warning: "))
-        .collect();
-    // Each names the role file, the plan and step, and the kind.
-    let no_driver = warnings
-        .iter()
-        .find(|l| l.contains("documents.collect"))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(no_driver.contains("roles/pm.toml"), "{no_driver}");
     assert!(
-        no_driver.contains("plans.roadmap_review.steps[0]"),
-        "{no_driver}"
-    );
-    assert!(no_driver.contains("no driver yet"), "{no_driver}");
-    // Every Sales AE and CSM plan has its hands now.
-    assert!(
-        !warnings
-            .iter()
-            .any(|l| l.contains("roles/sales_ae.toml") || l.contains("roles/csm.toml")),
-        "{stdout}"
-    );
-    // The shipped plans mail no placeholder; a role that falls back to one is warned.
-    assert!(
-        !warnings.iter().any(|l| l.contains("`email.send`")),
-        "{stdout}"
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let (dir, _) = load_edited("roles/sales_ae.toml", |t| {
         t.replace(
@@ -425,29 +402,25 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         )
     });
     let out = config_check(&dir.path().join("empla.toml"));
-    assert!(out.status.success());
-    let edited = String::from_utf8_lossy(&out.stdout);
-    let placeholder = edited
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr
         .lines()
-        .find(|l| l.starts_with("warning: ") && l.contains("\"prospects\""))
-        .unwrap_or_else(|| panic!("{edited}"));
-    assert!(placeholder.contains("placeholder"), "{placeholder}");
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    let placeholder = errors
+        .iter()
+        .find(|l| l.contains("\"prospects\""))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // It names the role file, the plan and step, the kind, and what is wrong.
+    assert!(placeholder.contains("roles/sales_ae.toml"), "{placeholder}");
     assert!(
-        placeholder.contains("plans.reach_out_to_lead.steps[2]"),
+        placeholder.contains("plans.reach_out_to_lead.steps[2]")
+            && placeholder.contains("`email.send`")
+            && placeholder.contains("placeholder")
+            && placeholder.contains("would reach no one"),
         "{placeholder}"
     );
-    assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // The documents kinds (`email.triage` and `research.search_profiles` have drivers now).
-    for kind in ["documents.collect"] {
-        assert!(
-            warnings
-                .iter()
-                .any(|l| l.contains(kind) && l.contains("no driver yet")),
-            "{kind}: {stdout}"
-        );
-    }
-    // The PM's review names its team (`team:product`), which resolves: no placeholder.
-    assert!(!stdout.contains("placeholder"), "{stdout}");
 }
 
 #[test]
