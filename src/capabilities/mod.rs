@@ -27,9 +27,7 @@ pub mod tasks;
 pub mod teams;
 
 pub use port::{Perceive, PerceiveError};
-pub use registry::{
-    Act, ActionKind, ActionRegistry, CustomAction, Finding, Param, ParamType, RunAction,
-};
+pub use registry::{Act, ActionKind, ActionRegistry, CustomAction, Param, ParamType, RunAction};
 
 use crate::model::{EmployeeId, Manager, TenantId};
 use crate::store::Store;

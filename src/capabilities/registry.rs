@@ -5,10 +5,10 @@
 //! check every plan step against the same declarations, so a typo in a kind or a
 //! parameter is found before anything runs.
 //!
-//! A kind may be declared before its driver exists (the CRM, documents and research
-//! kinds): plans may name it, and the executor records it `unsupported` — said, never
-//! carried out. A role may declare kinds of its own (`[[actions]]` in its template);
-//! those too are recorded, not carried out, until a driver takes them.
+//! A kind may be declared before its driver exists, and a role may declare kinds of its
+//! own (`[[actions]]` in its template): their parameters are checked, but a plan step
+//! naming a kind without a driver is a configuration error, since the node could only
+//! record it `unsupported`, never carry it out.
 
 use super::{CapabilityError, Hands, Sender};
 use crate::model::{ActionStatus, Manager, OutboxEntry};
@@ -225,31 +225,6 @@ pub struct ActionRegistry {
     kinds: BTreeMap<String, ActionKind>,
 }
 
-/// What checking one plan step against the registry found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    /// An error refuses the configuration; a warning is said and let through.
-    pub error: bool,
-    /// What is wrong and what to do about it.
-    pub message: String,
-}
-
-impl Finding {
-    fn error(message: String) -> Self {
-        Finding {
-            error: true,
-            message,
-        }
-    }
-
-    fn warning(message: String) -> Self {
-        Finding {
-            error: false,
-            message,
-        }
-    }
-}
-
 impl ActionRegistry {
     /// The kinds every node has: each capability's, escalations' and tasks'.
     pub fn builtin() -> ActionRegistry {
@@ -349,30 +324,30 @@ impl ActionRegistry {
     }
 
     /// Checks a plan step naming `kind` with each of its parameter sets (the step's own,
-    /// then each variant merged over it).
-    pub fn check_step(&self, kind: &str, param_sets: &[BTreeMap<String, Json>]) -> Vec<Finding> {
+    /// then each variant merged over it): every problem, each saying what to do.
+    pub fn check_step(&self, kind: &str, param_sets: &[BTreeMap<String, Json>]) -> Vec<String> {
         let Some(k) = self.get(kind) else {
-            return vec![Finding::error(self.unknown(kind))];
+            return vec![self.unknown(kind)];
         };
         let mut found = Vec::new();
         let mut seen = BTreeSet::new();
         for params in param_sets {
             for f in check_params(k, params) {
-                if seen.insert(f.message.clone()) {
+                if seen.insert(f.clone()) {
                     found.push(f);
                 }
             }
         }
         if !k.has_driver() {
-            found.push(Finding::warning(if k.custom {
+            found.push(if k.custom {
                 format!(
-                    "no driver yet: `{kind}` is the role's own action; the node records it `unsupported` and does not carry it out"
+                    "no driver: `{kind}` is the role's own action and nothing on this node carries it out; the step would be recorded, never done. Name a kind with a driver instead"
                 )
             } else {
                 format!(
-                    "no driver yet: the node records `{kind}` as `unsupported` and does not carry it out"
+                    "no driver: nothing on this node carries out `{kind}`; the step would be recorded, never done. Name a kind with a driver instead"
                 )
-            }));
+            });
         }
         found
     }
@@ -468,27 +443,27 @@ impl ActionRegistry {
 }
 
 /// Problems with one parameter set of a step naming `k`.
-fn check_params(k: &ActionKind, params: &BTreeMap<String, Json>) -> Vec<Finding> {
+fn check_params(k: &ActionKind, params: &BTreeMap<String, Json>) -> Vec<String> {
     let mut found = Vec::new();
     let kind = &k.kind;
     for p in &k.params {
         match params.get(&p.name) {
-            None if p.required => found.push(Finding::error(format!(
+            None if p.required => found.push(format!(
                 "`{kind}` needs `{}` ({}); add it to the step's `params`",
                 p.name,
                 p.ty.describe()
-            ))),
-            Some(v) if !p.ty.fits(v) => found.push(Finding::error(format!(
+            )),
+            Some(v) if !p.ty.fits(v) => found.push(format!(
                 "`{}` of `{kind}` must be {}, got {v}",
                 p.name,
                 p.ty.describe()
-            ))),
+            )),
             Some(v) if p.ty == ParamType::Recipients => {
                 if let Some(placeholder) = placeholder(v) {
-                    found.push(Finding::warning(format!(
-                        "placeholder: `{}` of `{kind}` is {placeholder:?}, which is not an address, team or query; the action would reach no one",
+                    found.push(format!(
+                        "placeholder: `{}` of `{kind}` is {placeholder:?}, which is not an address, a team (`team:<id>`) or a template naming someone; the action would reach no one",
                         p.name
-                    )));
+                    ));
                 }
             }
             _ => {}
@@ -496,14 +471,14 @@ fn check_params(k: &ActionKind, params: &BTreeMap<String, Json>) -> Vec<Finding>
     }
     for group in &k.one_of {
         if !group.iter().any(|n| params.contains_key(n)) {
-            found.push(Finding::error(format!(
+            found.push(format!(
                 "`{kind}` needs one of {}; add it to the step's `params`",
                 group
                     .iter()
                     .map(|n| format!("`{n}`"))
                     .collect::<Vec<_>>()
                     .join(" or ")
-            )));
+            ));
         }
     }
     // The parameters of a kind declared ahead of its driver are settled with the
@@ -516,9 +491,7 @@ fn check_params(k: &ActionKind, params: &BTreeMap<String, Json>) -> Vec<Finding>
                     Some(n) => format!("; did you mean `{n}`?"),
                     None => format!("; its parameters are {}", known.join(", ")),
                 };
-                found.push(Finding::error(format!(
-                    "`{kind}` has no parameter `{name}`{hint}"
-                )));
+                found.push(format!("`{kind}` has no parameter `{name}`{hint}"));
             }
         }
     }

@@ -174,9 +174,6 @@ pub(crate) fn check(config: Option<PathBuf>) -> anyhow::Result<()> {
     let path = config.unwrap_or_else(|| PathBuf::from("config/empla.toml"));
     match Config::load(&path, &std::env::vars().collect::<Vec<_>>()) {
         Ok(cfg) => {
-            for w in &cfg.warnings {
-                outln!("warning: {w}");
-            }
             let slack = slack_apps(&cfg)?;
             outln!(
                 "{}: OK — {} role templates ({}), {} demo employees{slack}",

@@ -26,9 +26,7 @@ pub use crate::memory::{EmbedderKind, MemoryConfig};
 pub use crate::store::{SqliteSync, StoreConfig};
 pub use crate::telemetry::LogConfig;
 pub use node::{NodeConfig, NodeSection};
-pub use role::{
-    KNOWN_CAPABILITIES, RoleTemplate, Schedule, StepFinding, normalize_cron, role_capability_known,
-};
+pub use role::{KNOWN_CAPABILITIES, RoleTemplate, Schedule, normalize_cron, role_capability_known};
 
 use crate::lifecycle::HireRequest;
 use crate::model::FieldError;
@@ -104,9 +102,6 @@ pub struct Config {
     pub employees: Vec<(PathBuf, HireRequest)>,
     /// Teams by id (the file stem).
     pub teams: BTreeMap<String, teams::Team>,
-    /// What loads but deserves a look, each naming file, key and what to do: plan
-    /// steps whose action has no driver yet, recipients that are placeholders.
-    pub warnings: Vec<ConfigError>,
 }
 
 impl Config {
@@ -124,12 +119,10 @@ impl Config {
         let node = NodeConfig::parse(&file, &text, env)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut errors = Vec::new();
-        let mut warnings = Vec::new();
         let roles = role::load_dir(
             &base.join(&node.node.roles_dir),
             &base.join(&node.node.plans_dir),
             &mut errors,
-            &mut warnings,
         );
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
         let teams = teams::load_dir(&base.join(&node.node.teams_dir), &mut errors);
@@ -141,7 +134,6 @@ impl Config {
                 roles,
                 employees,
                 teams,
-                warnings,
             })
         } else {
             Err(ConfigErrors(errors))
@@ -163,7 +155,6 @@ impl Config {
                 roles: BTreeMap::new(),
                 employees: Vec::new(),
                 teams: BTreeMap::new(),
-                warnings: Vec::new(),
             }),
         }
     }

@@ -137,48 +137,26 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
     Ok(six)
 }
 
-/// What checking a role's plan steps and policies against the action registry found:
-/// one problem, where it is and what to do.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepFinding {
-    /// The file the plan or policy is written in (the role's, or a shared plan file).
-    pub file: String,
-    /// Dotted key, e.g. `plans.prospect.steps[1]`.
-    pub key: String,
-    /// Role, plan, step and kind, then what is wrong and the fix.
-    pub message: String,
-    /// An error refuses the configuration; a warning is said.
-    pub error: bool,
-}
-
-impl StepFinding {
-    /// As a configuration problem.
-    pub fn to_config_error(&self) -> ConfigError {
-        ConfigError::new(&self.file, &self.key, &self.message)
-    }
-}
-
 impl RoleTemplate {
     /// Checks every plan step and policy against the action registry (with the role's
-    /// own `[[actions]]`): an unknown kind, a missing required parameter or a parameter
-    /// the kind does not take is an error; a kind without a driver yet, or a recipient
-    /// that is a placeholder rather than an address, team or query, is a warning.
+    /// own `[[actions]]`): an unknown kind, a missing required parameter, a parameter the
+    /// kind does not take, a kind no driver carries out, and a recipient that is a
+    /// placeholder rather than an address, team or template naming someone are errors.
     /// `file` is the role's template; plans added from a shared plan file are reported
     /// there.
     pub fn check_actions(
         &self,
         file: &str,
         builtin: &crate::capabilities::ActionRegistry,
-    ) -> Vec<StepFinding> {
+    ) -> Vec<ConfigError> {
         let mut found = Vec::new();
         let (registry, errors) = builtin.with_custom(&self.actions);
         for (i, message) in errors {
-            found.push(StepFinding {
-                file: file.to_string(),
-                key: format!("actions[{i}].kind"),
+            found.push(ConfigError::new(
+                file,
+                format!("actions[{i}].kind"),
                 message,
-                error: true,
-            });
+            ));
         }
         for plan in &self.plans {
             let from = self.added_from.get(&plan.name);
@@ -195,12 +173,11 @@ impl RoleTemplate {
                     sets.push(merged);
                 }
                 for f in registry.check_step(kind, &sets) {
-                    found.push(StepFinding {
-                        file: where_.to_string(),
-                        key: format!("plans.{}.steps[{i}]", plan.name),
-                        message: format!("`{kind}`{role}: {}", f.message),
-                        error: f.error,
-                    });
+                    found.push(ConfigError::new(
+                        where_,
+                        format!("plans.{}.steps[{i}]", plan.name),
+                        format!("`{kind}`{role}: {f}"),
+                    ));
                 }
             }
         }
@@ -210,16 +187,15 @@ impl RoleTemplate {
                     .added_from
                     .get(&policy.action)
                     .map_or(file, String::as_str);
-                found.push(StepFinding {
-                    file: where_.to_string(),
-                    key: format!("policies[{i}].action"),
-                    message: format!(
+                found.push(ConfigError::new(
+                    where_,
+                    format!("policies[{i}].action"),
+                    format!(
                         "policy on `{}`: {}; a policy on an unknown kind never applies",
                         policy.action,
                         registry.unknown(&policy.action)
                     ),
-                    error: true,
-                });
+                ));
             }
         }
         found
@@ -306,12 +282,11 @@ impl RoleTemplate {
 
 /// Loads every role template of `dir`, keyed by file stem, adds the shared plan files
 /// of `plans_dir` to the roles they name, and validates each role (its plan steps
-/// against the action registry too: errors into `errors`, warnings into `warnings`).
+/// against the action registry too), every problem into `errors`.
 pub(crate) fn load_dir(
     dir: &Path,
     plans_dir: &Path,
     errors: &mut Vec<ConfigError>,
-    warnings: &mut Vec<ConfigError>,
 ) -> BTreeMap<String, RoleTemplate> {
     let mut roles = BTreeMap::new();
     let mut files = BTreeMap::new();
@@ -339,13 +314,7 @@ pub(crate) fn load_dir(
     }
     for role in roles.values() {
         errors.extend(role.validate(&role.file));
-        for f in role.check_actions(&role.file, &registry) {
-            if f.error {
-                errors.push(f.to_config_error());
-            } else {
-                warnings.push(f.to_config_error());
-            }
-        }
+        errors.extend(role.check_actions(&role.file, &registry));
     }
     roles
 }

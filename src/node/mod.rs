@@ -189,21 +189,16 @@ impl Node {
             } else {
                 role.file.clone()
             };
-            let found = role.check_actions(&file, &builtin);
-            let errors: Vec<String> = found
+            let errors: Vec<String> = role
+                .check_actions(&file, &builtin)
                 .iter()
-                .filter(|f| f.error)
-                .map(|f| f.to_config_error().to_string())
+                .map(|e| e.to_string())
                 .collect();
             if !errors.is_empty() {
                 return Err(NodeError::Playbook {
                     role: id.clone(),
                     errors: errors.join("; "),
                 });
-            }
-            let warnings = found.iter().filter(|f| !f.error).count();
-            if warnings > 0 {
-                tracing::info!(role = %id, warnings, "some plan steps name actions without a driver yet or placeholder recipients; `empla config check` lists them");
             }
             // Roles may share a kind of their own; the first declaration serves all.
             actions = actions.with_custom(&role.actions).0;

@@ -383,40 +383,17 @@ fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_ste
 }
 
 #[test]
-fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_own_line() {
+fn the_shipped_config_checks_clean_and_a_placeholder_recipient_fails_it_on_its_own_line() {
     let out = config_check(&repo().join("config/empla.toml"));
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let warnings: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("warning: "))
-        .collect();
-    // Each names the role file, the plan and step, and the kind.
-    let no_driver = warnings
-        .iter()
-        .find(|l| l.contains("email.triage"))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(no_driver.contains("roles/ea.toml"), "{no_driver}");
     assert!(
-        no_driver.contains("plans.triage_backlog.steps[0]"),
-        "{no_driver}"
-    );
-    assert!(no_driver.contains("no driver yet"), "{no_driver}");
-    // Every Sales AE, CSM and PM plan has its hands now.
-    assert!(
-        !warnings.iter().any(|l| l.contains("roles/sales_ae.toml")
-            || l.contains("roles/csm.toml")
-            || l.contains("roles/pm.toml")),
-        "{stdout}"
-    );
-    // The shipped plans mail no placeholder; a role that falls back to one is warned.
-    assert!(
-        !warnings.iter().any(|l| l.contains("`email.send`")),
-        "{stdout}"
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let (dir, _) = load_edited("roles/sales_ae.toml", |t| {
         t.replace(
@@ -425,48 +402,54 @@ fn actions_without_a_driver_and_placeholder_recipients_are_warnings_each_on_its_
         )
     });
     let out = config_check(&dir.path().join("empla.toml"));
-    assert!(out.status.success());
-    let edited = String::from_utf8_lossy(&out.stdout);
-    let placeholder = edited
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr
         .lines()
-        .find(|l| l.starts_with("warning: ") && l.contains("\"prospects\""))
-        .unwrap_or_else(|| panic!("{edited}"));
-    assert!(placeholder.contains("placeholder"), "{placeholder}");
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    let placeholder = errors
+        .iter()
+        .find(|l| l.contains("\"prospects\""))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // It names the role file, the plan and step, the kind, and what is wrong.
+    assert!(placeholder.contains("roles/sales_ae.toml"), "{placeholder}");
     assert!(
-        placeholder.contains("plans.reach_out_to_lead.steps[2]"),
+        placeholder.contains("plans.reach_out_to_lead.steps[2]")
+            && placeholder.contains("`email.send`")
+            && placeholder.contains("placeholder")
+            && placeholder.contains("would reach no one"),
         "{placeholder}"
     );
-    assert!(placeholder.contains("`email.send`"), "{placeholder}");
-    // Every shipped plan's actions have drivers now.
-    assert!(
-        !warnings.iter().any(|l| l.contains("no driver yet")),
-        "{stdout}"
-    );
-    // The PM's review names its team (`team:product`), which resolves: no placeholder.
-    assert!(!stdout.contains("placeholder"), "{stdout}");
 }
 
 #[test]
-fn a_role_may_declare_an_action_of_its_own_for_its_plans() {
-    let (_d, r) = load_edited("roles/ea.toml", |t| {
+fn a_plan_naming_the_roles_own_action_with_no_driver_fails_config_check() {
+    let (dir, r) = load_edited("roles/ea.toml", |t| {
         t.replacen(
             "[[plans]]",
             "[[actions]]\nkind = \"acme.open_ticket\"\nsummary = \"Opens a helpdesk ticket\"\nparams = [{ name = \"title\", type = \"text\", required = true }]\n\n[[plans]]",
             1,
         )
         .replacen(
-            "action = \"email.triage\", params = { older_than_hours = 2 }",
+            "action = \"calendar.block\", params = { title = \"Focus time\", hours = 4, week = \"next\" }",
             "action = \"acme.open_ticket\", params = { title = \"Inbox backlog\" }",
             1,
         )
     });
-    let cfg = r.expect("a declared kind of the role's own is valid in its plans");
+    let errors = r.expect_err("a step no driver carries out is an error").0;
+    let e = errors
+        .iter()
+        .find(|e| e.message.contains("`acme.open_ticket`"))
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert!(e.message.contains("no driver"), "{}", e.message);
+    assert_eq!(e.key, "plans.protect_focus_time.steps[0]");
+    let out = config_check(&dir.path().join("empla.toml"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        cfg.warnings.iter().any(
-            |w| w.message.contains("`acme.open_ticket`") && w.message.contains("no driver yet")
-        ),
-        "{:#?}",
-        cfg.warnings
+        stderr.contains("acme.open_ticket") && stderr.contains("no driver"),
+        "{stderr}"
     );
 }
 
@@ -520,17 +503,9 @@ fn a_plan_naming_a_team_with_no_file_fails_config_check() {
     );
     let out = config_check(&dir.path().join("empla.toml"));
     assert!(!out.status.success());
-    // The shipped team resolves: no placeholder warning for it.
+    // The shipped team resolves.
     let shipped = empla::config::Config::load(&repo().join("config/empla.toml"), &[]).unwrap();
     assert!(shipped.teams.contains_key("product"));
-    assert!(
-        !shipped
-            .warnings
-            .iter()
-            .any(|w| w.message.contains("team:product")),
-        "{:?}",
-        shipped.warnings
-    );
 }
 
 #[test]

@@ -546,6 +546,7 @@ fn shadow_agreement_leads_to_a_promotion_proposal() {
 
 mod credit;
 mod sequences;
+mod shipped;
 mod state;
 
 #[test]
