@@ -34,6 +34,7 @@ mod memory_upkeep;
 mod postgres_server;
 mod recruiting;
 mod recruiting_e2e;
+mod recruiting_offer;
 mod recruiting_sourcing;
 mod research;
 mod reviews;

@@ -303,7 +303,15 @@ async fn applications_with_a_cv_are_screened_then_offered_times_or_kindly_declin
         1,
         "{kinds:?}"
     );
-    assert_eq!(inbox(&client, ADA).await.len(), 1);
+    let answers = |msgs: Vec<MailMessage>, to: &str| {
+        msgs.iter()
+            .filter(|m| m.in_reply_to.as_deref() == Some(to))
+            .count()
+    };
+    assert_eq!(
+        answers(inbox(&client, ADA).await, "apply-ada@customer.test"),
+        1
+    );
     assert_eq!(inbox(&client, BORIS).await.len(), 1);
 
     // A stage change made by hand (the CLI) is told to Ada in her thread.

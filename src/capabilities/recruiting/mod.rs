@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod cv;
+mod interviews;
 mod records;
 pub mod screen;
 mod sourcing;
