@@ -308,7 +308,7 @@ async fn take_in(
     c.updated_at = screened.at;
     let store = &a.hands.store;
     store
-        .update_candidate(&a.hands.tenant, &c, &[screened, decided])
+        .update_candidate(&a.hands.tenant, &c, &[screened, decided], None)
         .await?;
     Ok(Ok((c, requisition.clone())))
 }

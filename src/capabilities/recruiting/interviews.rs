@@ -202,7 +202,10 @@ pub(super) async fn record_feedback(a: &Act<'_>) -> Result<Json, CapabilityError
         };
         c.stage = "offer".into();
         c.updated_at = change.at;
-        hands.store.update_candidate(tenant, &c, &[change]).await?;
+        hands
+            .store
+            .update_candidate(tenant, &c, &[change], None)
+            .await?;
         let r = pipeline.requisition(&c.requisition).await?;
         tell(
             a,
