@@ -9,7 +9,7 @@ use super::crm::{Conditions, Page};
 use crate::capabilities::recruiting::{
     Candidate, Feedback, Interview, Requisition, Screening, StageChange,
 };
-use crate::model::TenantId;
+use crate::model::{Event, TenantId};
 use crate::store::{Store, StoreError, from_micros, to_micros, with_pool};
 use sqlx::AssertSqlSafe;
 
@@ -292,12 +292,14 @@ impl Store {
     }
 
     /// Writes a candidate over the stored one, and the next lines of its history
-    /// (`changes`, in order) in the same transaction; false when there is none.
+    /// (`changes`, in order) and the event that tells their recruiter (`told`) in the
+    /// same transaction; false when there is none.
     pub async fn update_candidate(
         &self,
         tenant: &TenantId,
         c: &Candidate,
         changes: &[StageChange],
+        told: Option<&Event>,
     ) -> Result<bool, StoreError> {
         let updated = with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
@@ -330,6 +332,9 @@ impl Store {
                 for (i, change) in changes.iter().enumerate() {
                     insert_change!(tx, tenant, &c.id, last + i as i64, change)?;
                 }
+            }
+            if let (1, Some(event)) = (n, told) {
+                crate::store::insert_event!(event).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(n == 1)

@@ -36,6 +36,7 @@ mod memory_upkeep;
 mod postgres_server;
 mod recruiting;
 mod recruiting_e2e;
+mod recruiting_offer;
 mod recruiting_sourcing;
 mod product;
 mod research;

@@ -360,7 +360,7 @@ async fn forgetting_a_person_removes_their_candidacies_cvs_and_feedback(s: &Test
     with_cv.cv_text = Some("Rust, PostgreSQL".into());
     let tenant = node.tenant().clone();
     s.store
-        .update_candidate(&tenant, &with_cv, &[])
+        .update_candidate(&tenant, &with_cv, &[], None)
         .await
         .unwrap();
     for (who, candidate) in [("ada", &ada), ("grace", &grace)] {

@@ -303,7 +303,15 @@ async fn applications_with_a_cv_are_screened_then_offered_times_or_kindly_declin
         1,
         "{kinds:?}"
     );
-    assert_eq!(inbox(&client, ADA).await.len(), 1);
+    let answers = |msgs: Vec<MailMessage>, to: &str| {
+        msgs.iter()
+            .filter(|m| m.in_reply_to.as_deref() == Some(to))
+            .count()
+    };
+    assert_eq!(
+        answers(inbox(&client, ADA).await, "apply-ada@customer.test"),
+        1
+    );
     assert_eq!(inbox(&client, BORIS).await.len(), 1);
 
     // A stage change made by hand (the CLI) is told to Ada in her thread.
@@ -410,5 +418,69 @@ async fn applications_that_cannot_be_screened_get_a_kind_answer_saying_what_is_m
     // Nothing was recorded for them.
     let all = node.get_json("/api/v1/recruiting/candidates").await;
     assert_eq!(all["items"], json!([]), "{all}");
+
+    // Bad input through the API is named, field by field; a requisition opened by the
+    // CLI is listed.
+    let bad = node
+        .client()
+        .post(node.url("/api/v1/recruiting/requisitions"))
+        .bearer_auth(&node.token)
+        .json(&json!({"title": "", "requirements": [], "hiring_manager": "dana"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let e: Value = bad.json().await.unwrap();
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("`title`") && m.contains("`requirements`") && m.contains("`hiring_manager`"),
+        "{m}"
+    );
+    let unknown = node
+        .client()
+        .get(node.url("/api/v1/recruiting/candidates?stage=limbo"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert!(unknown.text().await.unwrap().contains("use one of sourced"));
+    let missing = node
+        .client()
+        .get(node.url("/api/v1/recruiting/candidates/nope"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let out = node.cli(&[
+        "recruiting",
+        "requisitions",
+        "add",
+        "--title",
+        "Site Reliability Engineer",
+        "--hiring-manager",
+        "Dana Wu <dana.wu@example.com>",
+        "--requirement",
+        "Kubernetes:2:must",
+        "--requirement",
+        "on-call",
+    ]);
+    assert!(out.contains("opened requisition"), "{out}");
+    let listed = node.cli(&["recruiting", "requisitions", "list", "--status", "open"]);
+    assert!(listed.contains("Site Reliability Engineer  open  hiring manager Dana Wu <dana.wu@example.com>  needs: Kubernetes (must), on-call"), "{listed}");
+    let wrong = node.run_cli(&[
+        "recruiting",
+        "requisitions",
+        "add",
+        "--title",
+        "X",
+        "--hiring-manager",
+        "a@b.example",
+        "--requirement",
+        "Go:lots",
+    ]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("the weight \"lots\" is not a number"));
     node.terminate();
 }

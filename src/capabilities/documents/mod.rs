@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The built-in templates, by file name; a file of the same name in the templates
 /// directory replaces one.
-const BUILT_IN: [(&str, &str); 3] = [
+const BUILT_IN: [(&str, &str); 4] = [
     (
         "proposal.md.j2",
         include_str!("../../../config/documents/proposal.md.j2"),
@@ -44,6 +44,10 @@ const BUILT_IN: [(&str, &str); 3] = [
     (
         "report.md.j2",
         include_str!("../../../config/documents/report.md.j2"),
+    ),
+    (
+        "offer.md.j2",
+        include_str!("../../../config/documents/offer.md.j2"),
     ),
 ];
 

@@ -30,6 +30,8 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::required("body", Text),
             Param::optional("attach", List),
             Param::optional("attach_from", Text),
+            // Marks an offer (a role's policy may hold it for approval).
+            Param::optional("offer", Boolean),
         ]),
         ActionKind::new(
             "email.reply",

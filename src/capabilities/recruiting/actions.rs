@@ -47,6 +47,34 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("count", ParamType::Integer),
         ]),
         ActionKind::new(
+            "recruiting.record_interview",
+            "Records on the candidate (`candidate`, an address) the interview the action `booked` booked, and tells the employee `recruiting.interview_booked`.",
+            false,
+            |a| Box::pin(super::interviews::record_interview(a)),
+        )
+        .params(vec![
+            Param::required("candidate", Text),
+            Param::required("booked", Text),
+        ]),
+        ActionKind::new(
+            "recruiting.record_feedback",
+            "Records a panel member's answer (`message_id`) to a feedback request on the candidate it names; the first positive one moves them to `offer` and tells the employee `recruiting.offer_due`.",
+            false,
+            |a| Box::pin(super::interviews::record_feedback(a)),
+        )
+        .params(vec![Param::required("message_id", Text)]),
+        ActionKind::new(
+            "recruiting.offer_letter",
+            "Drafts the offer letter of `candidate` from the `offer.md.j2` template (PDF and DOCX).",
+            false,
+            |a| Box::pin(super::interviews::offer_letter(a)),
+        )
+        .params(vec![
+            Param::required("candidate", Text),
+            Param::optional("start_date", Text),
+            Param::optional("salary", Text),
+        ]),
+        ActionKind::new(
             "recruiting.move",
             "Moves a candidate to another stage of the pipeline; the candidate is told.",
             false,
@@ -280,7 +308,7 @@ async fn take_in(
     c.updated_at = screened.at;
     let store = &a.hands.store;
     store
-        .update_candidate(&a.hands.tenant, &c, &[screened, decided])
+        .update_candidate(&a.hands.tenant, &c, &[screened, decided], None)
         .await?;
     Ok(Ok((c, requisition.clone())))
 }

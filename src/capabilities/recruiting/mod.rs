@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod cv;
+mod interviews;
 mod records;
 pub mod screen;
 mod sourcing;
@@ -22,7 +23,7 @@ pub use records::{
 };
 
 use super::Hands;
-use crate::model::{EmployeeId, FieldError, NewEvent, bare_address, is_address};
+use crate::model::{EmployeeId, Event, FieldError, NewEvent, bare_address, is_address};
 use crate::store::{CandidateFilter, Page, StoreError};
 use chrono::Utc;
 use serde_json::json;
@@ -473,30 +474,46 @@ impl<'a> Pipeline<'a> {
         };
         c.stage = m.stage;
         c.updated_at = change.at;
+        // The recruiter's event is stored with the move: a move is never untold.
+        let told = self.telling(&c, &change).await?;
+        if let Some(e) = &told {
+            self.hands.employees.wake(e.employee);
+        }
         self.hands
             .store
-            .update_candidate(&self.hands.tenant, &c, std::slice::from_ref(&change))
+            .update_candidate(
+                &self.hands.tenant,
+                &c,
+                std::slice::from_ref(&change),
+                told.as_ref(),
+            )
             .await?;
-        self.tell_recruiter(&c, &change).await;
+        if let Some(e) = told {
+            self.hands.employees.deliver(e);
+        }
         Ok(c)
     }
 
-    /// Hands the candidate's recruiter the stage change, so it writes to them.
-    async fn tell_recruiter(&self, c: &Candidate, change: &StageChange) {
+    /// The event that tells the candidate's recruiter of a stage change (so it writes
+    /// to them); none when they have no recruiter here.
+    async fn telling(
+        &self,
+        c: &Candidate,
+        change: &StageChange,
+    ) -> Result<Option<Event>, RecruitingError> {
         let Some(to) = c
             .recruiter
             .as_deref()
             .and_then(|r| r.parse::<EmployeeId>().ok())
+            .filter(|id| !self.hands.employees.offboarded(*id))
         else {
-            return;
+            return Ok(None);
         };
         let title = self
             .hands
             .store
             .requisition(&self.hands.tenant, &c.requisition)
-            .await
-            .ok()
-            .flatten()
+            .await?
             .map(|r| r.title)
             .unwrap_or_default();
         let new = NewEvent {
@@ -515,8 +532,11 @@ impl<'a> Pipeline<'a> {
                 change.at.timestamp_micros()
             )),
         };
-        if let Err(e) = self.hands.employees.perceive(to, new).await {
-            tracing::warn!(error = %e, employee = %to, "the pipeline could not tell the recruiter of a stage change");
-        }
+        Ok(Some(Event::accept(
+            self.hands.tenant.clone(),
+            to,
+            new,
+            change.at,
+        )))
     }
 }
