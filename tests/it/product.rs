@@ -633,3 +633,95 @@ async fn a_feature_used_less_becomes_a_hypothesis_and_much_less_is_researched() 
     );
     node.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_research_interviews_chosen_customers_and_synthesises_their_answers() {
+    crate::documents::readers();
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    node.set_phase("casey.kim", "autonomous").await;
+    // Liam (at Pinecrest, a customer) asked for something about reports.
+    let (status, _) = post(
+        &node,
+        "/api/v1/product/requests",
+        json!({"title": "Scheduled reports by mail", "requester": "liam.walsh@pinecrest.example"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, task) = post(
+        &node,
+        "/api/v1/employees/casey.kim/tasks",
+        json!({"description": "User research: how customers use reports", "requester": "dana.wu@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{task}");
+    // Two customers are chosen: Liam, who asked about reports, then a champion.
+    let id = task["id"].as_str().unwrap().to_string();
+    let ended = eventually(30, "the task ended", || async {
+        let t = node
+            .get_json(&format!("/api/v1/employees/casey.kim/tasks/{id}"))
+            .await;
+        (t["status"] == "done" || t["status"] == "failed").then_some(t)
+    })
+    .await;
+    let interviews = node
+        .get_json("/api/v1/employees/casey.kim/actions?limit=100")
+        .await;
+    assert_eq!(ended["status"], "done", "{ended} {interviews}");
+    let result = ended["result"].as_str().unwrap();
+    assert!(
+        result.contains("Liam Walsh (Pinecrest Bank), Jonas Berg (Meridian Travel)")
+            && !result.contains("Noah Kim"),
+        "{ended}"
+    );
+    let offer = eventually(30, "the offer to Liam", || async {
+        let inbox = node
+            .get_json("/api/v1/mail/inbox?address=liam.walsh@pinecrest.example")
+            .await;
+        inbox["items"].as_array().and_then(|i| {
+            i.iter()
+                .find(|m| {
+                    m["subject"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("User interview")
+                })
+                .cloned()
+        })
+    })
+    .await;
+    assert!(
+        offer["body"].as_str().unwrap().contains("Pinecrest"),
+        "{offer}"
+    );
+    // He picks a time and says how reports work for him.
+    let (status, _) = post(
+        &node,
+        "/api/v1/mail/send",
+        json!({"from": "Liam Walsh <liam.walsh@pinecrest.example>", "to": "casey.kim@example.com",
+               "subject": format!("Re: {}", offer["subject"].as_str().unwrap()),
+               "body": "1 works. We export the weekly reports for finance, but the filters are confusing.",
+               "in_reply_to": offer["message_id"]}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    node.actions_when("casey.kim", "calendar.schedule", "done", 1, 40)
+        .await;
+    let synthesis = eventually(40, "the synthesis", || async {
+        let docs = node.get_json("/api/v1/documents?kind=report").await;
+        docs["items"]
+            .as_array()?
+            .iter()
+            .find(|d| d["title"] == "User research synthesis: how customers use reports")
+            .cloned()
+    })
+    .await;
+    let text = node.document_text(synthesis["id"].as_str().unwrap()).await;
+    assert!(text.contains("the filters are confusing"), "{text}");
+    assert!(text.contains("Liam Walsh"), "{text}");
+    assert!(
+        text.contains("Scheduled reports by mail"),
+        "the request it touches: {text}"
+    );
+    node.terminate();
+}
