@@ -33,6 +33,7 @@ mod memory_people;
 mod memory_upkeep;
 mod postgres_server;
 mod product;
+mod product_planning;
 mod research;
 mod reviews;
 mod roles_e2e;
