@@ -39,6 +39,7 @@ mod recruiting_e2e;
 mod recruiting_offer;
 mod recruiting_sourcing;
 mod product;
+mod product_planning;
 mod research;
 mod reviews;
 mod roles_e2e;

@@ -368,10 +368,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             false,
             |a| Box::pin(crate::capabilities::product::insights::collect(a)),
         )
-        .params(vec![
-            Param::optional("sources", ParamType::List),
-            Param::optional("since_days", ParamType::Integer),
-        ]),
+        .params(vec![Param::optional("since_days", ParamType::Integer)]),
     ]);
     k
 }

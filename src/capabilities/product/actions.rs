@@ -55,6 +55,23 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("signal", Text),
         ]),
         ActionKind::new(
+            "product.interviews",
+            "Chooses `count` (3) customers to interview about `topic` from the CRM (people at customer accounts: those who asked for something like it first, then champions) and offers each interview times by mail; the replies are booked and noted by the role's plans.",
+            true,
+            |a| Box::pin(super::research::interviews(a)),
+        )
+        .params(vec![
+            Param::required("topic", Text),
+            Param::optional("count", Integer),
+        ]),
+        ActionKind::new(
+            "product.synthesis",
+            "Writes the user research synthesis of `topic` as a report document: the interview notes (the running document \"interview notes: <topic>\"), the themes more than one raised, and the backlog requests they touch.",
+            false,
+            |a| Box::pin(super::research::synthesis(a)),
+        )
+        .params(vec![Param::required("topic", Text)]),
+        ActionKind::new(
             "product.roadmap",
             "Ranks the open feature requests by RICE score (then votes) and writes the top `top` (10) as the roadmap document, with what moved since the last roadmap and why; its result lists the requests that moved.",
             false,

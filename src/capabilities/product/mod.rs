@@ -8,7 +8,9 @@
 //! `product.acknowledge` tells the requester in the channel the request came by;
 //! `documents.collect` gathers the period's requests and feature usage into an insights
 //! report, `product.roadmap` ranks the backlog by RICE into a roadmap document saying
-//! what moved and why, and `product.tell_movers` tells those whose requests moved. This
+//! what moved and why, and `product.tell_movers` tells those whose requests moved;
+//! `product.interviews` offers chosen customers interview times and
+//! `product.synthesis` writes what their answers say. This
 //! module never sends anything itself; sending is the actions' and goes through the
 //! outbox like every other action.
 
@@ -16,6 +18,7 @@ pub(crate) mod actions;
 mod backlog;
 pub(crate) mod insights;
 mod records;
+mod research;
 mod roadmap;
 pub(crate) mod usage;
 
