@@ -374,3 +374,59 @@ async fn user_research_interviews_chosen_customers_and_synthesises_their_answers
     );
     node.terminate();
 }
+
+/// The PM's morning tick.
+async fn morning(node: &NodeProcess) {
+    let (status, _) = post(
+        node,
+        "/api/v1/employees/casey.kim/events",
+        json!({"kind": "cron.tick", "source": "test", "payload": {"schedule": "daily_priority_review"}}),
+    )
+    .await;
+    assert_eq!(status, 202);
+}
+
+/// The PM's figure for the days since the roadmap was reviewed.
+async fn days_since_review(node: &NodeProcess) -> Value {
+    let s = node.get_json("/api/v1/employees/casey.kim/status").await;
+    s["goals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "roadmap_current")
+        .map(|g| g["current"].clone())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roadmap_not_reviewed_for_three_weeks_is_reviewed_with_the_product_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    // Hired today, no roadmap yet: 0 days, nothing to review.
+    node.set_phase("casey.kim", "autonomous").await;
+    morning(&node).await;
+    eventually(30, "the days since the roadmap review measured", || async {
+        (days_since_review(&node).await == json!(0.0)).then_some(())
+    })
+    .await;
+    node.terminate();
+
+    // Three weeks later, still no roadmap: the morning's measure starts the review.
+    let url = format!("sqlite://{}", dir.path().join("empla.db").display());
+    let store = empla::store::Store::connect(&url, &Default::default())
+        .await
+        .unwrap();
+    let tenant = empla::model::TenantId::new("default");
+    for id in store.employee_ids(&tenant).await.unwrap() {
+        let mut p = store.employee(&tenant, id).await.unwrap().unwrap();
+        p.start_date -= chrono::Duration::days(21);
+        store.update_profile(&p).await.unwrap();
+    }
+    store.close().await;
+    let node = start_binary_with(dir.path(), Some(TOKEN), &[]);
+    morning(&node).await;
+    let m = mail_titled(&node, "dana.wu@example.com", "Updated roadmap").await;
+    assert_eq!(m["attachments"].as_array().unwrap().len(), 1, "{m}");
+    assert_eq!(days_since_review(&node).await, json!(21.0));
+    node.terminate();
+}

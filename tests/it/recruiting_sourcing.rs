@@ -146,3 +146,50 @@ async fn sourcing_writes_to_each_profile_with_an_address_and_asks_the_manager_wh
     );
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_morning_the_pipeline_is_measured_and_a_thin_one_is_sourced() {
+    let s = common::sqlite().await;
+    let mut opts = common::options("measure");
+    opts.research.search_url = search_double().await;
+    opts.research.allow_private = true;
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    node.load_demo_requisitions(&super::crm::demo_dir())
+        .await
+        .unwrap();
+    let riley = recruiter(&node).await;
+    node.submit_event(
+        riley,
+        NewEvent {
+            kind: "cron.tick".into(),
+            source: "scheduler".into(),
+            payload: json!({"schedule": "daily_priority_review"}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    // No open role has a qualified candidate yet: the goal reads 0 of 10, and the
+    // thin pipeline is sourced without anyone telling the Recruiter to.
+    let outreach = eventually(30, "the outreach to Ada", || async {
+        node.mail_inbox("ada.byron@mail.example", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        outreach.subject.starts_with("Senior Backend Engineer"),
+        "{}",
+        outreach.subject
+    );
+    let status = node.employee_runtime(riley).await.unwrap();
+    let goal = status
+        .goals
+        .iter()
+        .find(|g| g.id == "pipeline_filled")
+        .unwrap();
+    assert_eq!(goal.current, Some(0.0), "{goal:?}");
+    node.shutdown().await;
+}

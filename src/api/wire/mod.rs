@@ -19,8 +19,8 @@ mod decisions;
 mod employees;
 mod interaction;
 mod memory;
-mod recruiting;
 mod product;
+mod recruiting;
 mod reviews;
 mod slack;
 mod supervision;
@@ -43,8 +43,8 @@ pub use interaction::{
 pub use memory::{
     ConsolidateBody, FactsQuery, ForgetBody, ProceduresQuery, PublishBody, RecallQuery,
 };
-pub use recruiting::{CandidatesQuery, RequisitionsQuery};
 pub use product::{FiledRequest, RequestsQuery};
+pub use recruiting::{CandidatesQuery, RequisitionsQuery};
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};

@@ -17,6 +17,12 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
     use ParamType::*;
     vec![
         ActionKind::new(
+            "product.measure",
+            "Tells the employee the days since it last wrote the roadmap (since its start when it never has) as `days_since_roadmap_review`.",
+            false,
+            |a| Box::pin(super::roadmap::measure(a)),
+        ),
+        ActionKind::new(
             "product.file_request",
             "Files a feature request in the product backlog: a vote for the open request it repeats (by similarity), else a new request; `text` is what was asked (its first line the title unless `title` is given), `requester` who asked, `source` the channel (mail, chat, task or api). The result names the request and says which.",
             false,

@@ -286,3 +286,58 @@ mod tests {
         assert_eq!(moved(&x, Some(1)), None);
     }
 }
+
+/// The metric of the PM's `roadmap_current` goal.
+const DAYS_SINCE_REVIEW: &str = "days_since_roadmap_review";
+
+/// `product.measure`: the days since the employee last wrote the roadmap (since its
+/// start when it never has), told to it as `days_since_roadmap_review`; above the
+/// role's threshold the roadmap review starts (`signal.roadmap_stale`).
+pub(crate) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let (hands, tenant) = (a.hands, &a.hands.tenant);
+    let reports = hands
+        .store
+        .documents(
+            tenant,
+            &crate::store::DocumentFilter {
+                employee: Some(a.me.id.to_string()),
+                kind: Some("report".into()),
+                ..Default::default()
+            },
+            Page::ALL,
+        )
+        .await?;
+    let series = format!("roadmap:{}", a.me.id);
+    let last = reports
+        .iter()
+        .find(|d| d.series == series)
+        .map(|d| d.created_at);
+    let since = match last {
+        Some(t) => t,
+        None => match hands.store.employee(tenant, a.me.id).await? {
+            Some(p) => p.start_date,
+            None => {
+                return Err(CapabilityError::Invalid(
+                    "the employee is not on this node".into(),
+                ));
+            }
+        },
+    };
+    let days = ((Utc::now() - since).num_hours() as f64 / 24.0)
+        .floor()
+        .max(0.0);
+    hands
+        .employees
+        .perceive(
+            a.me.id,
+            crate::model::NewEvent {
+                kind: "metric".into(),
+                source: "product".into(),
+                payload: json!({"metric": DAYS_SINCE_REVIEW, "value": days}),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))?;
+    Ok(json!({"metric": DAYS_SINCE_REVIEW, "value": days, "last_roadmap": last}))
+}

@@ -85,6 +85,12 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::required("stage", Text),
             Param::optional("reason", Text),
         ]),
+        ActionKind::new(
+            "recruiting.measure",
+            "Counts the qualified candidates (screened, in interview, at offer) of each open requisition and tells the employee the thinnest role's count as `qualified_candidates_per_role`.",
+            false,
+            |a| Box::pin(super::measure::measure(a)),
+        ),
     ]
 }
 

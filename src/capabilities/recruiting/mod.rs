@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod cv;
 mod interviews;
+mod measure;
 mod records;
 pub mod screen;
 mod sourcing;

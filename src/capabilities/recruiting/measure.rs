@@ -1,0 +1,61 @@
+//! `recruiting.measure`: the Recruiter's goal metric read off the pipeline. For each
+//! open requisition it counts the qualified candidates — screened, in interview or at
+//! offer — and tells the employee the thinnest role's count as the metric
+//! `qualified_candidates_per_role`, the same `metric` event a posted figure is. Below
+//! the role's threshold that starts sourcing (`signal.pipeline_thin`).
+
+use super::Pipeline;
+use crate::capabilities::CapabilityError;
+use crate::capabilities::registry::Act;
+use crate::model::NewEvent;
+use crate::store::{CandidateFilter, Page};
+use serde_json::{Value as Json, json};
+
+/// The metric the Recruiter's `pipeline_filled` goal measures.
+const QUALIFIED: &str = "qualified_candidates_per_role";
+
+/// The stages of a candidate who passed screening and is still in the running.
+const QUALIFIED_STAGES: &[&str] = &["screened", "interview", "offer"];
+
+/// `recruiting.measure`.
+pub(super) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    let pipeline = Pipeline::of(a.hands);
+    let open = pipeline.requisitions(Some("open"), Page::ALL).await?;
+    let mut roles = Vec::with_capacity(open.len());
+    for r in &open {
+        let mut qualified = 0;
+        for stage in QUALIFIED_STAGES {
+            let f = CandidateFilter {
+                requisition: Some(r.id.clone()),
+                stage: Some(stage.to_string()),
+                ..Default::default()
+            };
+            qualified += pipeline.candidates(&f, Page::ALL).await?.len();
+        }
+        roles.push(json!({"requisition": r.id, "title": r.title, "qualified": qualified}));
+    }
+    let Some(thinnest) = roles
+        .iter()
+        .min_by_key(|r| r["qualified"].as_u64().unwrap_or(0))
+        .cloned()
+    else {
+        return Ok(
+            json!({"metric": QUALIFIED, "value": null, "roles": roles, "note": "no open requisition: nothing to measure"}),
+        );
+    };
+    let value = thinnest["qualified"].as_u64().unwrap_or(0) as f64;
+    a.hands
+        .employees
+        .perceive(
+            a.me.id,
+            NewEvent {
+                kind: "metric".into(),
+                source: "recruiting".into(),
+                payload: json!({"metric": QUALIFIED, "value": value}),
+                idempotency_key: None,
+            },
+        )
+        .await
+        .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))?;
+    Ok(json!({"metric": QUALIFIED, "value": value, "thinnest": thinnest, "roles": roles}))
+}
