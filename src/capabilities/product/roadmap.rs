@@ -232,61 +232,6 @@ pub(crate) async fn tell_movers(a: &Act<'_>) -> Result<Json, CapabilityError> {
     Ok(json!({"told": told, "document": result["document"]}))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::capabilities::product::Source;
-
-    fn r(id: &str, score: Option<f64>, votes: i64, status: RequestStatus) -> FeatureRequest {
-        FeatureRequest {
-            id: id.into(),
-            title: id.into(),
-            description: String::new(),
-            requester: None,
-            account: None,
-            votes,
-            voters: vec![],
-            reach: None,
-            impact: None,
-            confidence: None,
-            effort: None,
-            score,
-            status,
-            source: Source::Api,
-            roadmap_rank: None,
-            roadmap_status: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
-
-    #[test]
-    fn the_roadmap_ranks_scored_requests_first_then_by_votes_and_leaves_closed_ones_out() {
-        let all = [
-            r("few", None, 1, RequestStatus::New),
-            r("many", None, 5, RequestStatus::New),
-            r("scored", Some(2.0), 1, RequestStatus::Planned),
-            r("done", Some(9.0), 9, RequestStatus::Shipped),
-        ];
-        let ids: Vec<&str> = ranked(&all).iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["scored", "many", "few"]);
-    }
-
-    #[test]
-    fn what_moved_says_the_status_change_the_rank_change_and_why() {
-        let mut x = r("x", Some(3.2), 3, RequestStatus::Planned);
-        x.roadmap_rank = Some(4);
-        x.roadmap_status = Some(RequestStatus::New);
-        assert_eq!(
-            moved(&x, Some(1)).unwrap(),
-            "new → planned, up from 4 to 1: RICE score 3.2 (3 votes)"
-        );
-        x.roadmap_rank = Some(1);
-        x.roadmap_status = Some(RequestStatus::Planned);
-        assert_eq!(moved(&x, Some(1)), None);
-    }
-}
-
 /// The metric of the PM's `roadmap_current` goal.
 const DAYS_SINCE_REVIEW: &str = "days_since_roadmap_review";
 
@@ -340,4 +285,59 @@ pub(crate) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
         .await
         .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))?;
     Ok(json!({"metric": DAYS_SINCE_REVIEW, "value": days, "last_roadmap": last}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capabilities::product::Source;
+
+    fn r(id: &str, score: Option<f64>, votes: i64, status: RequestStatus) -> FeatureRequest {
+        FeatureRequest {
+            id: id.into(),
+            title: id.into(),
+            description: String::new(),
+            requester: None,
+            account: None,
+            votes,
+            voters: vec![],
+            reach: None,
+            impact: None,
+            confidence: None,
+            effort: None,
+            score,
+            status,
+            source: Source::Api,
+            roadmap_rank: None,
+            roadmap_status: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_roadmap_ranks_scored_requests_first_then_by_votes_and_leaves_closed_ones_out() {
+        let all = [
+            r("few", None, 1, RequestStatus::New),
+            r("many", None, 5, RequestStatus::New),
+            r("scored", Some(2.0), 1, RequestStatus::Planned),
+            r("done", Some(9.0), 9, RequestStatus::Shipped),
+        ];
+        let ids: Vec<&str> = ranked(&all).iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["scored", "many", "few"]);
+    }
+
+    #[test]
+    fn what_moved_says_the_status_change_the_rank_change_and_why() {
+        let mut x = r("x", Some(3.2), 3, RequestStatus::Planned);
+        x.roadmap_rank = Some(4);
+        x.roadmap_status = Some(RequestStatus::New);
+        assert_eq!(
+            moved(&x, Some(1)).unwrap(),
+            "new → planned, up from 4 to 1: RICE score 3.2 (3 votes)"
+        );
+        x.roadmap_rank = Some(1);
+        x.roadmap_status = Some(RequestStatus::Planned);
+        assert_eq!(moved(&x, Some(1)), None);
+    }
 }
