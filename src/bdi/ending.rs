@@ -85,8 +85,11 @@ impl Mind {
                 contingency: contingency.clone(),
             });
         }
+        // A plan that only proposed (shadow) did nothing to recover from: its
+        // contingency is named in the proposal, not started (no escalation from a
+        // shadow's stopped proposal).
         match contingency.as_deref().and_then(|c| s.playbook.plans.get(c)) {
-            Some(c) if !self.intentions.iter().any(|x| x.plan == c.spec.name) => {
+            Some(c) if !it.proposed && !self.intentions.iter().any(|x| x.plan == c.spec.name) => {
                 let new = self.adopt(s, c, it.context.clone(), it.event.clone(), it.parent, out);
                 if let Some(parent) = it.parent
                     && let Some(p) = self.intentions.iter_mut().find(|p| p.id == parent)

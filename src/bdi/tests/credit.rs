@@ -137,17 +137,25 @@ fn in_shadow_proposals_are_recorded_as_proposals_never_as_successes() {
         "{d:#?}"
     );
     assert!(!d.iter().any(|x| matches!(x, Decision::Fail { .. })));
-
-    // Nothing proposed is in the statistics choice learns from; the escalation, which
-    // passes the gate in every phase and so was carried out, is.
-    let keys: Vec<&String> = w.mind.stats.iter().map(|(k, _)| k).collect();
+    // Nor does it start the contingency: a shadow does not escalate a proposal that
+    // stopped.
+    assert!(adopted_plans(&d).is_empty(), "{d:#?}");
     assert!(
-        !keys.is_empty()
-            && keys
-                .iter()
-                .all(|k| k.starts_with("plan:ask_manager_for_leads@")),
-        "{keys:?}"
+        !d.iter()
+            .any(|x| matches!(x, Decision::Act(a) if a.kind == "escalate"))
     );
+
+    // Nothing proposed is in the statistics choice learns from.
+    assert_eq!(w.mind.stats.iter().count(), 0);
+}
+
+fn adopted_plans(d: &[Decision]) -> Vec<&str> {
+    d.iter()
+        .filter_map(|x| match x {
+            Decision::Adopt { plan, .. } => Some(plan.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
