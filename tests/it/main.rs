@@ -9,6 +9,7 @@ mod assistant_mail;
 mod bdi;
 mod caldav_fixture;
 mod calendar;
+mod calendar_api;
 mod chat_api;
 mod cli;
 mod common;
