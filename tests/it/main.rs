@@ -47,6 +47,7 @@ mod roles_e2e;
 mod running_documents;
 mod runtime;
 mod slack;
+mod slack_apps;
 mod slack_fixture;
 mod status_report;
 mod store;

@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 
-const BOT_TOKEN: &str = "xoxb-sam-bot-token";
+pub(super) const BOT_TOKEN: &str = "xoxb-sam-bot-token";
 const APP_TOKEN: &str = "xapp-sam-app-token";
-const SIGNING_SECRET: &str = "sam-signing-secret-8f742231b10e8888";
-const SAM_BOT_USER: &str = "USAMBOT";
+pub(super) const SIGNING_SECRET: &str = "sam-signing-secret-8f742231b10e8888";
+pub(super) const SAM_BOT_USER: &str = "USAMBOT";
 const APP_ID: &str = "A0SAM";
 
-fn credentials(data: &Path, socket_mode: bool) {
+pub(super) fn credentials(data: &Path, socket_mode: bool) {
     let app_token = if socket_mode {
         "app_token_env = \"SAM_SLACK_APP_TOKEN\"\n"
     } else {
@@ -34,7 +34,7 @@ fn credentials(data: &Path, socket_mode: bool) {
     .unwrap();
 }
 
-fn node_env(slack: &FakeSlack) -> Vec<(&'static str, String)> {
+pub(super) fn node_env(slack: &FakeSlack) -> Vec<(&'static str, String)> {
     vec![
         ("EMPLA_CHAT__DRIVER", "slack".into()),
         ("EMPLA_CHAT__API_URL", slack.api_url.clone()),
@@ -44,7 +44,7 @@ fn node_env(slack: &FakeSlack) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn start(socket_mode: bool) -> (FakeSlack, tempfile::TempDir, NodeProcess) {
+pub(super) async fn start(socket_mode: bool) -> (FakeSlack, tempfile::TempDir, NodeProcess) {
     start_with(
         socket_mode,
         &[(BOT_TOKEN, SAM_BOT_USER), (APP_TOKEN, SAM_BOT_USER)],
@@ -83,12 +83,12 @@ async fn deliver(node: &NodeProcess, body: &str, at: i64, secret: &str) -> (u16,
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 /// chat.postMessage calls made in `channel`.
-fn posts_in(slack: &FakeSlack, channel: &str) -> Vec<Value> {
+pub(super) fn posts_in(slack: &FakeSlack, channel: &str) -> Vec<Value> {
     slack
         .calls("chat.postMessage")
         .into_iter()
@@ -99,7 +99,7 @@ fn posts_in(slack: &FakeSlack, channel: &str) -> Vec<Value> {
 }
 
 /// Sam's perceived Slack events of message `ts`.
-async fn perceived(node: &NodeProcess, ts: &str) -> usize {
+pub(super) async fn perceived(node: &NodeProcess, ts: &str) -> usize {
     let episodes = node
         .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
         .await;
@@ -655,236 +655,5 @@ async fn a_socket_mode_only_app_refuses_events_api_requests_it_cannot_check() {
         (slack.connections() > 0).then_some(())
     })
     .await;
-    node.terminate();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_employee_is_its_own_app_answering_with_its_own_bot_token() {
-    const CASEY_BOT: &str = "xoxb-casey-bot-token";
-    const CASEY_SECRET: &str = "casey-signing-secret-0123456789";
-    let slack = FakeSlack::start(&[(BOT_TOKEN, SAM_BOT_USER), (CASEY_BOT, "UCASEYBOT")]).await;
-    let data = tempfile::tempdir().unwrap();
-    credentials(data.path(), false);
-    let mut file = std::fs::read_to_string(data.path().join("slack-credentials.toml")).unwrap();
-    file.push_str(
-        "[apps.\"casey.kim\"]\nbot_token_env = \"CASEY_SLACK_BOT_TOKEN\"\nsigning_secret_env = \"CASEY_SLACK_SIGNING_SECRET\"\n",
-    );
-    std::fs::write(data.path().join("slack-credentials.toml"), file).unwrap();
-    let mut env = node_env(&slack);
-    env.push(("CASEY_SLACK_BOT_TOKEN", CASEY_BOT.into()));
-    env.push(("CASEY_SLACK_SIGNING_SECRET", CASEY_SECRET.into()));
-    let node = start_binary_with(data.path(), Some(TOKEN), &env);
-
-    let body = event_callback(
-        "A0CASEY",
-        "Ev0CASEY",
-        app_mention("UCASEYBOT", "U0DANA", "C0OPS", "1700000600.000100", "hello"),
-    )
-    .to_string();
-    // Sam's secret does not open Casey's door, nor Casey's Sam's.
-    let signed_by = |secret: &str, who: &str| {
-        let at = now();
-        http()
-            .post(node.url(&format!("/slack/events/{who}")))
-            .header("x-slack-request-timestamp", at.to_string())
-            .header("x-slack-signature", signature(secret, at, &body))
-            .body(body.clone())
-            .send()
-    };
-    assert_eq!(
-        signed_by(SIGNING_SECRET, "casey.kim")
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        signed_by(CASEY_SECRET, "sam.rivera")
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        signed_by(CASEY_SECRET, "casey.kim").await.unwrap().status(),
-        200
-    );
-
-    let reply = eventually(20, "Casey's reply", || async {
-        slack
-            .calls("chat.postMessage")
-            .into_iter()
-            .find(|c| c.body["channel"] == "C0OPS")
-    })
-    .await;
-    assert_eq!(reply.token, CASEY_BOT, "Casey answers as Casey's bot");
-    assert!(
-        reply.body["text"].as_str().unwrap().contains("Casey Kim"),
-        "{}",
-        reply.body
-    );
-    let casey_events = node
-        .get_json("/api/v1/employees/casey.kim/episodes?limit=100")
-        .await;
-    assert!(
-        casey_events["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["payload"]["slack"]["ts"] == "1700000600.000100"),
-        "the mention reached Casey"
-    );
-    assert_eq!(perceived(&node, "1700000600.000100").await, 0, "not Sam");
-    node.terminate();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_a_user_token_the_status_text_follows_the_calendar() {
-    const USER_TOKEN: &str = "xoxp-sam-user-token";
-    let slack = FakeSlack::start(&[(BOT_TOKEN, SAM_BOT_USER), (USER_TOKEN, "USAM")]).await;
-    let data = tempfile::tempdir().unwrap();
-    std::fs::write(
-        data.path().join("slack-credentials.toml"),
-        "[apps.\"sam.rivera\"]\nbot_token_env = \"SAM_SLACK_BOT_TOKEN\"\nsigning_secret_env = \"SAM_SLACK_SIGNING_SECRET\"\nuser_token_env = \"SAM_SLACK_USER_TOKEN\"\n",
-    )
-    .unwrap();
-    let mut env = node_env(&slack);
-    env.push(("SAM_SLACK_USER_TOKEN", USER_TOKEN.into()));
-    env.push(("EMPLA_CALENDAR__SYNC_EVERY", "1s".into()));
-    let node = start_binary_with(data.path(), Some(TOKEN), &env);
-    let statuses = || {
-        slack
-            .calls("users.profile.set")
-            .into_iter()
-            .map(|c| {
-                assert_eq!(c.token, USER_TOKEN, "the status is set with the user token");
-                c.body["profile"]["status_text"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-    };
-    // A meeting from now on: Sam is shown in it.
-    let r = http()
-        .post(node.url("/api/v1/employees/sam.rivera/calendar"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"title": "Pipeline review", "start": chrono::Utc::now(), "duration_minutes": 30}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    eventually(20, "the status in a meeting", || async {
-        statuses().iter().any(|s| s == "In a meeting").then_some(())
-    })
-    .await;
-    // The bot's own token never sets a profile, and presence stays on.
-    assert!(
-        slack
-            .calls("users.setPresence")
-            .iter()
-            .all(|c| c.token == BOT_TOKEN)
-    );
-    node.terminate();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
-    let (slack, data, node) = start(false).await;
-    let sam: empla::model::EmployeeId = node.get_json("/api/v1/employees/sam.rivera").await["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    node.terminate();
-    // As if the node died twice while posting replies in a thread: each action had
-    // kept its message (it had begun to post) but was not recorded done. The first
-    // reply reached Slack; the second did not.
-    let store = empla::store::Store::connect(
-        &format!("sqlite://{}", data.path().join("empla.db").display()),
-        &empla::config::StoreConfig::default(),
-    )
-    .await
-    .unwrap();
-    let tenant = empla::model::TenantId::new("default");
-    let thread = "1700000000.000100";
-    let (writer, _task) = empla::store::StoreWriter::start(store.clone(), &Default::default());
-    let mut actions = Vec::new();
-    for (id, text) in [(5u64, "On it."), (6, "Done: the invoice is fixed.")] {
-        let key = empla::model::OutboxEntry::key_for(sam, id);
-        store
-            .put_chat(
-                &tenant,
-                &empla::store::ChatMessage {
-                    seq: 0,
-                    employee_id: sam,
-                    conversation: "slack:C0SUPPORT".into(),
-                    from: "sam.rivera".into(),
-                    text: text.into(),
-                    in_reply_to: None,
-                    thread: None,
-                    action: Some(key.clone()),
-                    at: chrono::Utc::now(),
-                },
-            )
-            .await
-            .unwrap();
-        actions.push(empla::model::OutboxEntry {
-            key,
-            employee_id: sam,
-            action_id: id,
-            kind: "chat.reply".into(),
-            params: json!({"conversation": "slack:C0SUPPORT", "thread": thread, "text": text}),
-        });
-    }
-    writer
-        .complete(
-            empla::store::Completion {
-                tenant: tenant.clone(),
-                employee: sam,
-                event_id: None,
-                episodes: Vec::new(),
-                snapshot: Some(
-                    rmp_serde::to_vec_named(&empla::actors::Snapshot {
-                        outbox: [5, 6].into(),
-                        ..Default::default()
-                    })
-                    .unwrap(),
-                ),
-                wake_at: None,
-                approvals: Vec::new(),
-                actions,
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    writer.flush().await;
-    store.close().await;
-    slack.seed_message("C0SUPPORT", Some(thread), "On it.", SAM_BOT_USER);
-
-    let mut env = node_env(&slack);
-    env.push(("EMPLA_RUNTIME__IDLE_PASSIVATE_AFTER", "1h".into()));
-    let node = start_binary_with(data.path(), Some(TOKEN), &env);
-    // Activity wakes Sam, who runs what its outbox holds.
-    let r = http()
-        .post(node.url("/api/v1/employees/sam.rivera/events"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"kind": "webhook.received", "source": "test", "payload": {}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 202);
-    node.actions_when("sam.rivera", "chat.reply", "done", 2, 20)
-        .await;
-    let posts = posts_in(&slack, "C0SUPPORT");
-    assert_eq!(
-        posts.len(),
-        1,
-        "only the reply Slack did not have: {posts:?}"
-    );
-    assert_eq!(posts[0]["text"], "Done: the invoice is fixed.");
-    assert_eq!(posts[0]["thread_ts"], thread);
-    assert!(!slack.calls("conversations.replies").is_empty());
     node.terminate();
 }
