@@ -191,5 +191,62 @@ async fn every_morning_the_pipeline_is_measured_and_a_thin_one_is_sourced() {
         .find(|g| g.id == "pipeline_filled")
         .unwrap();
     assert_eq!(goal.current, Some(0.0), "{goal:?}");
+    let time_to_hire = |s: &empla::actors::EmployeeRuntime| {
+        s.goals
+            .iter()
+            .find(|g| g.id == "time_to_hire")
+            .unwrap()
+            .current
+    };
+    assert_eq!(time_to_hire(&status), None, "no hire yet, no figure");
+
+    // A hire: the next morning's measure gives the time it took.
+    let p = node.pipeline();
+    let backend = p
+        .requisitions(Some("open"), Page::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.title == "Senior Backend Engineer")
+        .unwrap();
+    let c = p
+        .create_candidate(
+            empla::capabilities::recruiting::NewCandidate {
+                name: "Lin Park".into(),
+                email: "lin.park@mail.example".into(),
+                requisition: backend.id.clone(),
+                source: Some("referral".into()),
+                recruiter: None,
+            },
+            "api",
+        )
+        .await
+        .unwrap();
+    p.move_stage(
+        &c.id,
+        empla::capabilities::recruiting::StageMove {
+            stage: "hired".into(),
+            reason: None,
+        },
+        "api",
+    )
+    .await
+    .unwrap();
+    node.submit_event(
+        riley,
+        NewEvent {
+            kind: "cron.tick".into(),
+            source: "scheduler".into(),
+            payload: json!({"schedule": "daily_priority_review", "day": 2}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    eventually(30, "the time to hire measured", || async {
+        let s = node.employee_runtime(riley).await.unwrap();
+        (time_to_hire(&s) == Some(0.0)).then_some(())
+    })
+    .await;
     node.shutdown().await;
 }

@@ -2,7 +2,9 @@
 //! open requisition it counts the qualified candidates — screened, in interview or at
 //! offer — and tells the employee the thinnest role's count as the metric
 //! `qualified_candidates_per_role`, the same `metric` event a posted figure is. Below
-//! the role's threshold that starts sourcing (`signal.pipeline_thin`).
+//! the role's threshold that starts sourcing (`signal.pipeline_thin`). With hires in
+//! the last 90 days it also tells `time_to_hire_days`: their mean days from entering
+//! the pipeline to being hired.
 
 use super::Pipeline;
 use crate::capabilities::CapabilityError;
@@ -13,6 +15,12 @@ use serde_json::{Value as Json, json};
 
 /// The metric the Recruiter's `pipeline_filled` goal measures.
 const QUALIFIED: &str = "qualified_candidates_per_role";
+
+/// The metric of the Recruiter's `time_to_hire` goal.
+const TIME_TO_HIRE: &str = "time_to_hire_days";
+
+/// How far back hires count towards the time to hire.
+const HIRES_WINDOW_DAYS: i64 = 90;
 
 /// The stages of a candidate who passed screening and is still in the running.
 const QUALIFIED_STAGES: &[&str] = &["screened", "interview", "offer"];
@@ -44,6 +52,34 @@ pub(super) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
         );
     };
     let value = thinnest["qualified"].as_u64().unwrap_or(0) as f64;
+    tell(a, QUALIFIED, value).await?;
+    let since = chrono::Utc::now() - chrono::Duration::days(HIRES_WINDOW_DAYS);
+    let hired = pipeline
+        .candidates(
+            &CandidateFilter {
+                stage: Some("hired".into()),
+                ..Default::default()
+            },
+            Page::ALL,
+        )
+        .await?;
+    let days: Vec<f64> = hired
+        .iter()
+        .filter(|c| c.updated_at >= since)
+        .map(|c| (c.updated_at - c.created_at).num_hours() as f64 / 24.0)
+        .collect();
+    let time_to_hire = (!days.is_empty())
+        .then(|| (days.iter().sum::<f64>() / days.len() as f64 * 10.0).round() / 10.0);
+    if let Some(t) = time_to_hire {
+        tell(a, TIME_TO_HIRE, t).await?;
+    }
+    Ok(
+        json!({"metric": QUALIFIED, "value": value, "thinnest": thinnest, "roles": roles, TIME_TO_HIRE: time_to_hire}),
+    )
+}
+
+/// Tells the acting employee a metric's value.
+async fn tell(a: &Act<'_>, metric: &str, value: f64) -> Result<(), CapabilityError> {
     a.hands
         .employees
         .perceive(
@@ -51,11 +87,11 @@ pub(super) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
             NewEvent {
                 kind: "metric".into(),
                 source: "recruiting".into(),
-                payload: json!({"metric": QUALIFIED, "value": value}),
+                payload: json!({"metric": metric, "value": value}),
                 idempotency_key: None,
             },
         )
         .await
-        .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))?;
-    Ok(json!({"metric": QUALIFIED, "value": value, "thinnest": thinnest, "roles": roles}))
+        .map(|_| ())
+        .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))
 }
