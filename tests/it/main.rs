@@ -21,6 +21,7 @@ mod crm_sales;
 mod crm_success;
 mod documents;
 mod durability;
+mod durability_ops;
 mod e2e;
 mod embeddings;
 mod escalation;
