@@ -63,6 +63,29 @@ pub struct Hands {
 }
 
 impl Hands {
+    /// Tells employee `id` a metric's value, as the `metric` event a posted figure is
+    /// (`source` says who computed it).
+    pub(crate) async fn tell_metric(
+        &self,
+        id: EmployeeId,
+        source: &str,
+        metric: &str,
+        value: f64,
+    ) -> Result<(), PerceiveError> {
+        self.employees
+            .perceive(
+                id,
+                crate::model::NewEvent {
+                    kind: "metric".into(),
+                    source: source.into(),
+                    payload: serde_json::json!({"metric": metric, "value": value}),
+                    idempotency_key: None,
+                },
+            )
+            .await
+            .map(|_| ())
+    }
+
     /// Who an employee is when it writes, and its manager; `None` when it is not in the
     /// store.
     pub async fn sender(

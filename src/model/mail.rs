@@ -250,6 +250,18 @@ pub fn split_addresses(list: &str) -> impl Iterator<Item = &str> {
     parts.into_iter().map(str::trim).filter(|p| !p.is_empty())
 }
 
+/// How a record of one person is found: by their address, lowercase, when `person`
+/// holds one (`Name <address>` too), else by their name, lowercase (`true` for an
+/// address).
+pub fn person_key(person: &str) -> (bool, String) {
+    let address = bare_address(person).to_lowercase();
+    if is_address(&address) {
+        (true, address)
+    } else {
+        (false, person.trim().to_lowercase())
+    }
+}
+
 /// The address of `Name <address>` (or the whole text when it has no brackets).
 pub fn bare_address(s: &str) -> &str {
     let s = s.trim();

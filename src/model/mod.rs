@@ -32,7 +32,7 @@ pub use event::{Event, INTERNAL_KIND_PREFIX, NewEvent, kinds};
 pub use ids::{ApprovalId, EmployeeId, EpisodeId, EventId, TenantId};
 pub use mail::{
     Attachment, KEPT_HEADERS, LOOP_HEADER, LOOP_LIMIT, MailMessage, OutgoingMail, bare_address,
-    clean_message_id, display_name, is_address, split_addresses,
+    clean_message_id, display_name, is_address, person_key, split_addresses,
 };
 pub use person::{Forgetting, Person, REDACTED};
 pub use persona::{

@@ -75,11 +75,9 @@ impl Store {
         tenant: &TenantId,
         person: &str,
     ) -> Result<CandidatesGone, StoreError> {
-        let address = crate::model::bare_address(person).to_lowercase();
-        let (by, key) = if crate::model::is_address(&address) {
-            ("email_key = $2", address)
-        } else {
-            ("lower(name) = $2", person.trim().to_lowercase())
+        let (by, key) = match crate::model::person_key(person) {
+            (true, address) => ("email_key = $2", address),
+            (false, name) => ("lower(name) = $2", name),
         };
         delete_where!(self, tenant, by, key)
     }

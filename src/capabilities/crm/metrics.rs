@@ -15,7 +15,7 @@
 
 use super::{CrmError, Deal, is_closed};
 use crate::capabilities::Hands;
-use crate::model::{EmployeeId, NewEvent};
+use crate::model::EmployeeId;
 use crate::store::{DealFilter, Page};
 use chrono::{Datelike, NaiveDate, Utc};
 use std::collections::BTreeSet;
@@ -99,19 +99,7 @@ pub(crate) async fn tell(hands: &Hands, id: EmployeeId, metric: &'static str, va
     if hands.crm.last_published(id, metric) == Some(value) {
         return;
     }
-    let told = hands
-        .employees
-        .perceive(
-            id,
-            NewEvent {
-                kind: "metric".into(),
-                source: "crm".into(),
-                payload: serde_json::json!({"metric": metric, "value": value}),
-                idempotency_key: None,
-            },
-        )
-        .await;
-    match told {
+    match hands.tell_metric(id, "crm", metric, value).await {
         Ok(_) => hands.crm.published(id, metric, value),
         Err(e) => {
             tracing::warn!(error = %e, employee = %id, metric, "a CRM metric could not be told")

@@ -272,16 +272,7 @@ pub(crate) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
         .floor()
         .max(0.0);
     hands
-        .employees
-        .perceive(
-            a.me.id,
-            crate::model::NewEvent {
-                kind: "metric".into(),
-                source: "product".into(),
-                payload: json!({"metric": DAYS_SINCE_REVIEW, "value": days}),
-                idempotency_key: None,
-            },
-        )
+        .tell_metric(a.me.id, "product", DAYS_SINCE_REVIEW, days)
         .await
         .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))?;
     Ok(json!({"metric": DAYS_SINCE_REVIEW, "value": days, "last_roadmap": last}))

@@ -9,7 +9,6 @@
 use super::Pipeline;
 use crate::capabilities::CapabilityError;
 use crate::capabilities::registry::Act;
-use crate::model::NewEvent;
 use crate::store::{CandidateFilter, Page};
 use serde_json::{Value as Json, json};
 
@@ -29,19 +28,24 @@ const QUALIFIED_STAGES: &[&str] = &["screened", "interview", "offer"];
 pub(super) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let pipeline = Pipeline::of(a.hands);
     let open = pipeline.requisitions(Some("open"), Page::ALL).await?;
-    let mut roles = Vec::with_capacity(open.len());
-    for r in &open {
-        let mut qualified = 0;
-        for stage in QUALIFIED_STAGES {
-            let f = CandidateFilter {
-                requisition: Some(r.id.clone()),
-                stage: Some(stage.to_string()),
-                ..Default::default()
-            };
-            qualified += pipeline.candidates(&f, Page::ALL).await?.len();
+    // One query per qualified stage, counted by requisition.
+    let mut qualified: std::collections::HashMap<String, usize> = Default::default();
+    for stage in QUALIFIED_STAGES {
+        let f = CandidateFilter {
+            stage: Some(stage.to_string()),
+            ..Default::default()
+        };
+        for c in pipeline.candidates(&f, Page::ALL).await? {
+            *qualified.entry(c.requisition).or_default() += 1;
         }
-        roles.push(json!({"requisition": r.id, "title": r.title, "qualified": qualified}));
     }
+    let roles: Vec<Json> = open
+        .iter()
+        .map(|r| {
+            let n = qualified.get(&r.id).copied().unwrap_or(0);
+            json!({"requisition": r.id, "title": r.title, "qualified": n})
+        })
+        .collect();
     let Some(thinnest) = roles
         .iter()
         .min_by_key(|r| r["qualified"].as_u64().unwrap_or(0))
@@ -81,17 +85,7 @@ pub(super) async fn measure(a: &Act<'_>) -> Result<Json, CapabilityError> {
 /// Tells the acting employee a metric's value.
 async fn tell(a: &Act<'_>, metric: &str, value: f64) -> Result<(), CapabilityError> {
     a.hands
-        .employees
-        .perceive(
-            a.me.id,
-            NewEvent {
-                kind: "metric".into(),
-                source: "recruiting".into(),
-                payload: json!({"metric": metric, "value": value}),
-                idempotency_key: None,
-            },
-        )
+        .tell_metric(a.me.id, "recruiting", metric, value)
         .await
-        .map(|_| ())
         .map_err(|e| CapabilityError::Service(format!("the metric could not be told: {e}")))
 }

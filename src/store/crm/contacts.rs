@@ -174,11 +174,9 @@ impl Store {
         tenant: &TenantId,
         person: &str,
     ) -> Result<(u64, u64, Vec<String>), StoreError> {
-        let address = crate::model::bare_address(person).to_lowercase();
-        let (by, key) = if crate::model::is_address(&address) {
-            ("email_key", address)
-        } else {
-            ("lower(name)", person.trim().to_lowercase())
+        let (by, key) = match crate::model::person_key(person) {
+            (true, address) => ("email_key", address),
+            (false, name) => ("lower(name)", name),
         };
         let gone = with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
