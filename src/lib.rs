@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod failpoints;
 pub mod lifecycle;
+pub mod llm;
 pub mod memory;
 pub mod model;
 pub mod node;
