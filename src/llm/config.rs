@@ -106,6 +106,10 @@ pub struct LlmConfig {
     pub daily_cost_usd: Option<f64>,
     /// Tries of one call to one provider (the first included) on 429, 5xx and timeouts.
     pub attempts: u32,
+    /// The first wait before a retry, doubled for each further try (with jitter); a
+    /// `retry-after` from the vendor is honoured instead.
+    #[serde(with = "humantime_serde")]
+    pub backoff: Duration,
     /// Failed calls in a row after which a provider is skipped for `cool_down`.
     pub trip_after: u32,
     /// How long a provider that keeps failing is skipped.
@@ -127,6 +131,7 @@ impl Default for LlmConfig {
             daily_token_budget: None,
             daily_cost_usd: None,
             attempts: 3,
+            backoff: Duration::from_millis(500),
             trip_after: 3,
             cool_down: Duration::from_secs(60),
         }

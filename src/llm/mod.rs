@@ -9,10 +9,15 @@
 //! cost budget, and counts usage. Whatever goes wrong, a caller gets an answer: the
 //! model's, or its own offline text with the reason the model was not used.
 
+mod chain;
 mod config;
 mod providers;
+mod usage;
 
+pub use chain::{Answer, Llm, Source};
 pub use config::{LlmConfig, Price, ProviderKind, ProviderSettings};
+pub use providers::{anthropic::Anthropic, openai::OpenAi};
+pub use usage::{UsageRow, day_of};
 
 #[cfg(feature = "local-llm")]
 pub use providers::local::Local;

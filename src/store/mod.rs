@@ -22,6 +22,7 @@ mod documents;
 mod employees;
 mod escalations;
 pub(crate) mod inbox;
+mod llm;
 mod mail;
 mod outbox;
 mod recruiting;
