@@ -110,6 +110,7 @@ async fn leads_bench(n: usize) -> Result<()> {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        llm: Default::default(),
         templates_dir: None,
         demo_crm: None,
         mail: Default::default(),

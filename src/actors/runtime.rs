@@ -58,6 +58,8 @@ pub(crate) struct Tools {
     /// Every action kind.
     pub(crate) actions: ActionRegistry,
     pub(crate) teams: crate::capabilities::teams::Teams,
+    /// Language models.
+    pub(crate) llm: Arc<crate::llm::Llm>,
 }
 
 /// Shared by all actors of one node.
@@ -107,6 +109,7 @@ impl Runtime {
                 research: tools.research,
                 actions: tools.actions,
                 teams: std::sync::Arc::new(tools.teams),
+                llm: tools.llm,
             }),
             tenant,
             store,

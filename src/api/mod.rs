@@ -24,6 +24,7 @@ mod reviews;
 mod server;
 mod slack;
 mod supervision;
+mod llm;
 mod triage;
 pub mod wire;
 
@@ -135,6 +136,7 @@ pub struct ApiState {
         reviews::show,
         reviews::note,
         triage::list,
+        llm::usage,
         product::list,
         product::add,
         product::show,
@@ -281,6 +283,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(documents::routes())
         .merge(reviews::routes())
         .merge(triage::routes())
+        .merge(llm::routes())
         .merge(product::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()

@@ -60,6 +60,8 @@ pub struct Hands {
     pub actions: ActionRegistry,
     /// The teams plans name as recipients (`team:<id>`).
     pub teams: std::sync::Arc<teams::Teams>,
+    /// Language models (offline when none is configured).
+    pub llm: Arc<crate::llm::Llm>,
 }
 
 impl Hands {

@@ -32,6 +32,8 @@ pub struct NodeConfig {
     pub documents: crate::capabilities::documents::DocumentsConfig,
     /// `[research]`: the search provider and the limits of page fetches.
     pub research: crate::capabilities::research::ResearchConfig,
+    /// `[llm]`: language models, their prices and the employees' daily budgets.
+    pub llm: crate::llm::LlmConfig,
     /// `[log]`: logging.
     pub log: crate::telemetry::LogConfig,
 }
@@ -165,6 +167,7 @@ impl NodeConfig {
         self.documents.validate(file, &mut e);
         self.research.validate(file, &mut e);
         self.log.validate(file, &mut e);
+        e.extend(self.llm.validate(file));
         e
     }
 

@@ -219,7 +219,11 @@ impl LlmConfig {
             e.push(ConfigError::new(file, "llm.attempts", "must be at least 1"));
         }
         if self.trip_after == 0 {
-            e.push(ConfigError::new(file, "llm.trip_after", "must be at least 1"));
+            e.push(ConfigError::new(
+                file,
+                "llm.trip_after",
+                "must be at least 1",
+            ));
         }
         for (model, p) in &self.prices {
             if !(p.input >= 0.0 && p.output >= 0.0) {

@@ -77,7 +77,14 @@ impl Ledger {
     }
 
     /// Adds one call.
-    pub(crate) async fn add(&self, who: EmployeeId, provider: &str, model: &str, u: Usage, cost: f64) {
+    pub(crate) async fn add(
+        &self,
+        who: EmployeeId,
+        provider: &str,
+        model: &str,
+        u: Usage,
+        cost: f64,
+    ) {
         let day = day_of(Utc::now());
         self.today(who).await;
         if let Some(mut e) = self.today.get_mut(&who) {

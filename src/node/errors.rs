@@ -56,6 +56,9 @@ pub enum NodeError {
     /// The documents settings cannot be used (e.g. a template does not compile).
     #[error("documents: {0}")]
     Documents(String),
+    /// The language-model settings cannot be used (e.g. the API key is not set).
+    #[error("llm: {0}")]
+    Llm(String),
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),

@@ -11,6 +11,7 @@ mod errors;
 mod escalations;
 mod forget;
 mod hiring;
+mod llm;
 mod mail;
 mod memory;
 mod onboarding;
@@ -77,6 +78,8 @@ pub struct NodeOptions {
     pub documents: crate::capabilities::documents::DocumentsConfig,
     /// Research settings: the search provider, the limits of page fetches.
     pub research: crate::capabilities::research::ResearchConfig,
+    /// Language models: the provider chain, prices, budgets.
+    pub llm: crate::llm::LlmConfig,
     /// Where the operator's document templates are (resolved against the node file).
     pub templates_dir: Option<PathBuf>,
     /// The node's data directory (mail logins, attachments).
@@ -107,6 +110,7 @@ impl NodeOptions {
             crm: cfg.node.crm.clone(),
             documents: cfg.node.documents.clone(),
             research: cfg.node.research.clone(),
+            llm: cfg.node.llm.clone(),
             templates_dir: Some(
                 cfg.path
                     .as_deref()
@@ -244,6 +248,14 @@ impl Node {
                 .map_err(NodeError::Documents)?,
             actions,
             teams: opts.teams.clone(),
+            llm: Arc::new(
+                crate::llm::Llm::from_config(
+                    &opts.llm,
+                    &|k| std::env::var(k).ok(),
+                    Some((store.clone(), opts.tenant.clone())),
+                )
+                .map_err(|e| NodeError::Llm(e.to_string()))?,
+            ),
         };
         let rt = Runtime::new(
             opts.tenant.clone(),

@@ -2,7 +2,7 @@
 
 use super::rows::parse_id;
 use super::{Store, StoreError, with_pool};
-use crate::llm::{UsageRow, Usage};
+use crate::llm::{Usage, UsageRow};
 use crate::model::{EmployeeId, TenantId};
 use chrono::NaiveDate;
 
@@ -68,7 +68,9 @@ impl Store {
             .map(|(e, d, provider, model, calls, p, c, cost)| {
                 Ok(UsageRow {
                     employee: parse_id(&e)?,
-                    day: d.parse().map_err(|_| StoreError::Corrupt(format!("usage day {d:?}")))?,
+                    day: d
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("usage day {d:?}")))?,
                     provider,
                     model,
                     calls: calls as u64,

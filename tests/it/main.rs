@@ -28,6 +28,8 @@ mod escalation;
 mod forget;
 mod hubspot_fixture;
 mod interaction;
+mod llm_fixture;
+mod llm_providers;
 mod mail_fixture;
 mod mail_robot;
 mod mail_server;

@@ -24,6 +24,7 @@ mod recruiting;
 mod reviews;
 mod slack;
 mod supervision;
+mod llm;
 mod triage;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
@@ -48,6 +49,7 @@ pub use recruiting::{CandidatesQuery, RequisitionsQuery};
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};
+pub use llm::UsageQuery;
 pub use triage::TriageQuery;
 
 use crate::model::EventId;

@@ -192,7 +192,11 @@ impl Provider for Anthropic {
         http.events(res, &mut |event, data| {
             let v: Json = serde_json::from_str(data)
                 .map_err(|e| http.malformed(format!("a stream event is not JSON ({e}): {data}")))?;
-            let kind = if event.is_empty() { v["type"].as_str().unwrap_or("") } else { event };
+            let kind = if event.is_empty() {
+                v["type"].as_str().unwrap_or("")
+            } else {
+                event
+            };
             match kind {
                 "message_start" => {
                     usage_seen = usage(&v["message"]["usage"]);
@@ -202,11 +206,13 @@ impl Provider for Anthropic {
                 }
                 "content_block_start" => {
                     let i = v["index"].as_u64().unwrap_or(content.len() as u64) as usize;
-                    let b = self
-                        .block(&v["content_block"])?
-                        .unwrap_or(Block::Text { text: String::new() });
+                    let b = self.block(&v["content_block"])?.unwrap_or(Block::Text {
+                        text: String::new(),
+                    });
                     while content.len() <= i {
-                        content.push(Block::Text { text: String::new() });
+                        content.push(Block::Text {
+                            text: String::new(),
+                        });
                         partial.push(String::new());
                     }
                     content[i] = b;
@@ -223,10 +229,14 @@ impl Provider for Anthropic {
                         (Some("input_json_delta"), Some(Block::ToolUse { .. })) => {
                             let piece = d["partial_json"].as_str().unwrap_or_default();
                             partial[i].push_str(piece);
-                            on(Delta::ToolInput { index: i, json: piece.to_string() });
+                            on(Delta::ToolInput {
+                                index: i,
+                                json: piece.to_string(),
+                            });
                         }
                         (Some(_), None) => {
-                            return Err(http.malformed(format!("a delta for block {i}, which never started")));
+                            return Err(http
+                                .malformed(format!("a delta for block {i}, which never started")));
                         }
                         _ => {}
                     }
@@ -238,7 +248,9 @@ impl Provider for Anthropic {
                         && !p.is_empty()
                     {
                         *input = serde_json::from_str(p).map_err(|e| {
-                            http.malformed(format!("a tool call's arguments are not JSON ({e}): {p}"))
+                            http.malformed(format!(
+                                "a tool call's arguments are not JSON ({e}): {p}"
+                            ))
                         })?;
                     }
                 }
@@ -257,7 +269,11 @@ impl Provider for Anthropic {
                 "error" => {
                     let message = v["error"]["message"].as_str().unwrap_or(data).to_string();
                     return Err(if v["error"]["type"] == "overloaded_error" {
-                        LlmError::Transient { provider: "anthropic".into(), message, retry_after: None }
+                        LlmError::Transient {
+                            provider: "anthropic".into(),
+                            message,
+                            retry_after: None,
+                        }
                     } else {
                         http.malformed(message)
                     });
@@ -268,7 +284,9 @@ impl Provider for Anthropic {
         })
         .await?;
         if !done {
-            return Err(self.http.malformed("the stream ended before `message_stop`"));
+            return Err(self
+                .http
+                .malformed("the stream ended before `message_stop`"));
         }
         Ok(Response {
             content,

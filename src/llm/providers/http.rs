@@ -42,7 +42,9 @@ impl Http {
             .timeout(s.timeout)
             .connect_timeout(s.timeout.min(Duration::from_secs(10)))
             .build()
-            .map_err(|e| LlmError::Config(format!("{name}: the HTTP client cannot be built: {e}")))?;
+            .map_err(|e| {
+                LlmError::Config(format!("{name}: the HTTP client cannot be built: {e}"))
+            })?;
         Ok(Http {
             client,
             name,
@@ -215,7 +217,9 @@ mod tests {
     #[test]
     fn the_vendors_own_words_are_kept() {
         assert_eq!(
-            vendor_message(r#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: too large"}}"#),
+            vendor_message(
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: too large"}}"#
+            ),
             "max_tokens: too large"
         );
         assert_eq!(vendor_message("Bad Gateway"), "Bad Gateway");

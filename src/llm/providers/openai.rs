@@ -162,7 +162,9 @@ impl Provider for OpenAi {
         let m = &choice["message"];
         let mut content = Vec::new();
         if let Some(t) = m["content"].as_str().filter(|t| !t.is_empty()) {
-            content.push(Block::Text { text: t.to_string() });
+            content.push(Block::Text {
+                text: t.to_string(),
+            });
         }
         for c in m["tool_calls"].as_array().into_iter().flatten() {
             content.push(Block::ToolUse {
@@ -203,7 +205,9 @@ impl Provider for OpenAi {
             let v: Json = serde_json::from_str(data)
                 .map_err(|e| http.malformed(format!("a stream chunk is not JSON ({e}): {data}")))?;
             if v["error"].is_object() {
-                return Err(http.malformed(v["error"]["message"].as_str().unwrap_or(data).to_string()));
+                return Err(
+                    http.malformed(v["error"]["message"].as_str().unwrap_or(data).to_string())
+                );
             }
             if let Some(m) = v["model"].as_str() {
                 model = m.to_string();
@@ -228,9 +232,15 @@ impl Provider for OpenAi {
                     if let Some(n) = c["function"]["name"].as_str() {
                         calls[i].name.push_str(n);
                     }
-                    if let Some(a) = c["function"]["arguments"].as_str() {
+                    if let Some(a) = c["function"]["arguments"]
+                        .as_str()
+                        .filter(|a| !a.is_empty())
+                    {
                         calls[i].arguments.push_str(a);
-                        on(Delta::ToolInput { index: i, json: a.to_string() });
+                        on(Delta::ToolInput {
+                            index: i,
+                            json: a.to_string(),
+                        });
                     }
                 }
                 if let Some(f) = choice["finish_reason"].as_str() {
@@ -241,7 +251,9 @@ impl Provider for OpenAi {
         })
         .await?;
         if !done && finish.is_none() {
-            return Err(self.http.malformed("the stream ended before a finish_reason or [DONE]"));
+            return Err(self
+                .http
+                .malformed("the stream ended before a finish_reason or [DONE]"));
         }
         let mut content = Vec::new();
         if !text.is_empty() {
