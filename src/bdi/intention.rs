@@ -610,11 +610,7 @@ impl Mind {
         };
         // Every goal, most pressing first.
         let goals: Vec<Json> = if t.source().contains("goals") {
-            let mut gs: Vec<_> = self.goals.iter().collect();
-            gs.sort_by(|a, b| b.priority.total_cmp(&a.priority));
-            gs.iter()
-                .map(|g| json!({"id": g.spec.id, "description": g.spec.description, "progress": g.progress, "current": g.current, "target": g.spec.target, "unit": g.spec.unit, "met": g.met(), "at_risk": g.at_risk(), "projected": g.projected}))
-                .collect()
+            self.goals_view()
         } else {
             Vec::new()
         };

@@ -27,6 +27,7 @@ mod forget;
 pub mod gate;
 pub mod goals;
 mod intention;
+pub mod language;
 pub mod metrics;
 pub mod plans;
 mod playbook;

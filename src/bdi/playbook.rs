@@ -41,6 +41,8 @@ pub struct Playbook {
     /// Action kinds that only read (the CRM, the web) and change nothing outside the
     /// node: in the assisted phase they run without waiting for a human.
     pub reads: std::collections::BTreeSet<String>,
+    /// What goes into prompts for a model outside the node (`memories`, `crm`).
+    pub share: Vec<String>,
 }
 
 impl Playbook {
@@ -88,6 +90,7 @@ impl Playbook {
                 decay: Decay::default(),
                 wait_limit: chrono::Duration::days(3),
                 reads: Default::default(),
+                share: vec!["memories".into(), "crm".into()],
             }),
             _ => Err(errors),
         }

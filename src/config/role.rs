@@ -79,12 +79,44 @@ pub struct RoleTemplate {
     /// a driver takes them).
     #[serde(default)]
     pub actions: Vec<crate::capabilities::CustomAction>,
+    /// `[language]`: what the role's employees may send to a language model outside
+    /// the node.
+    #[serde(default)]
+    pub language: LanguageSpec,
     /// Plans, triggers and policies added from shared plan files: name → file.
     #[serde(skip)]
     pub added_from: BTreeMap<String, String>,
     /// The file the template was read from (empty when built in code).
     #[serde(skip)]
     pub file: String,
+}
+
+/// `[language]` of a role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageSpec {
+    /// What goes into prompts sent to a provider outside the node (`anthropic`,
+    /// `openai`): `memories` (what the employee recalls), `crm` (the employee's open
+    /// deals). A local model sees both. Credentials never go into a prompt.
+    #[serde(default = "LanguageSpec::everything")]
+    pub share: Vec<String>,
+}
+
+impl LanguageSpec {
+    /// What may be shared.
+    pub const KINDS: [&str; 2] = ["memories", "crm"];
+
+    fn everything() -> Vec<String> {
+        Self::KINDS.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+impl Default for LanguageSpec {
+    fn default() -> Self {
+        LanguageSpec {
+            share: Self::everything(),
+        }
+    }
 }
 
 /// A shared plan file (`config/plans/*.toml`): plans, triggers and policies added to
@@ -217,7 +249,9 @@ impl RoleTemplate {
         max_intentions: usize,
     ) -> Result<crate::bdi::Playbook, Vec<crate::bdi::PlanError>> {
         let goals: Vec<&str> = self.goals.iter().map(|g| g.id.as_str()).collect();
-        crate::bdi::Playbook::compile(&self.playbook_spec(), &goals, max_intentions)
+        let mut pb = crate::bdi::Playbook::compile(&self.playbook_spec(), &goals, max_intentions)?;
+        pb.share = self.language.share.clone();
+        Ok(pb)
     }
 
     fn validate(&self, file: &str) -> Vec<ConfigError> {
@@ -227,6 +261,18 @@ impl RoleTemplate {
             .into_iter()
             .map(|x| ConfigError::new(file, x.field, x.message))
             .collect();
+        for (i, s) in self.language.share.iter().enumerate() {
+            if !LanguageSpec::KINDS.contains(&s.as_str()) {
+                e.push(ConfigError::new(
+                    file,
+                    format!("language.share[{i}]"),
+                    format!(
+                        "is {s:?}; what may be shared with a language model is one of {}",
+                        LanguageSpec::KINDS.join(", ")
+                    ),
+                ));
+            }
+        }
         for (i, c) in self.capabilities.iter().enumerate() {
             if !KNOWN_CAPABILITIES.contains(&c.as_str()) {
                 e.push(ConfigError::new(

@@ -68,9 +68,24 @@ struct Health {
     open_until: Option<Instant>,
 }
 
+/// An employee's use of the model, as its status shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LanguageStatus {
+    /// The first provider and model (`anthropic/claude-…`).
+    pub model: String,
+    /// Tokens used today (UTC).
+    pub tokens_today: u64,
+    /// Cost today, US dollars by `[llm.prices]`.
+    pub cost_today_usd: f64,
+    /// Why it works offline now (its budget is spent), if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<String>,
+}
+
 /// The node's language models: what employees ask, whatever is configured.
 pub struct Llm {
     cfg: LlmConfig,
+    prompts: super::prompt::Prompts,
     slots: Vec<Slot>,
     ledger: Option<Ledger>,
 }
@@ -80,6 +95,7 @@ impl Llm {
     pub fn offline() -> Llm {
         Llm {
             cfg: LlmConfig::default(),
+            prompts: super::prompt::Prompts::built_in(),
             slots: Vec::new(),
             ledger: None,
         }
@@ -111,7 +127,10 @@ impl Llm {
             };
             providers.push((key, p));
         }
-        Ok(Llm::with_providers(cfg, providers, store))
+        let mut llm = Llm::with_providers(cfg, providers, store);
+        llm.prompts =
+            super::prompt::Prompts::load(Some(&cfg.prompts_dir)).map_err(LlmError::Config)?;
+        Ok(llm)
     }
 
     /// A service over the given providers (tests and benchmarks bring their own).
@@ -122,6 +141,7 @@ impl Llm {
     ) -> Llm {
         Llm {
             cfg: cfg.clone(),
+            prompts: super::prompt::Prompts::built_in(),
             slots: providers
                 .into_iter()
                 .map(|(key, provider)| Slot {
@@ -139,6 +159,16 @@ impl Llm {
         self.slots.is_empty()
     }
 
+    /// The prompt templates.
+    pub fn prompts(&self) -> &super::prompt::Prompts {
+        &self.prompts
+    }
+
+    /// Whether a prompt may leave the node: some provider is not the local model.
+    pub fn outside(&self) -> bool {
+        self.slots.iter().any(|s| s.provider.name() != "local")
+    }
+
     /// The settings.
     pub fn config(&self) -> &LlmConfig {
         &self.cfg
@@ -150,6 +180,24 @@ impl Llm {
             Some(s) => format!("{}/{}", s.provider.name(), s.provider.model()),
             None => "offline".into(),
         }
+    }
+
+    /// Employee `who`'s use of the model today, and why it works offline if it does;
+    /// none when no model is configured.
+    pub async fn status(&self, who: EmployeeId) -> Option<LanguageStatus> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let (tokens_today, cost_today_usd) = match &self.ledger {
+            Some(l) => l.today(who).await,
+            None => (0, 0.0),
+        };
+        Some(LanguageStatus {
+            model: self.describe(),
+            tokens_today,
+            cost_today_usd,
+            offline: self.spent(who).await,
+        })
     }
 
     /// Why employee `who` may not use a model now (its budget is spent), if so.

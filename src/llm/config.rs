@@ -115,6 +115,9 @@ pub struct LlmConfig {
     /// How long a provider that keeps failing is skipped.
     #[serde(with = "humantime_serde")]
     pub cool_down: Duration,
+    /// Prompt templates (`<name>.j2`) replacing the shipped ones, relative to the node
+    /// file; a missing directory means the shipped prompts.
+    pub prompts_dir: std::path::PathBuf,
 }
 
 impl Default for LlmConfig {
@@ -134,6 +137,7 @@ impl Default for LlmConfig {
             backoff: Duration::from_millis(500),
             trip_after: 3,
             cool_down: Duration::from_secs(60),
+            prompts_dir: std::path::PathBuf::from("prompts"),
         }
     }
 }

@@ -11,10 +11,11 @@
 
 mod chain;
 mod config;
+pub mod prompt;
 mod providers;
 mod usage;
 
-pub use chain::{Answer, Llm, Source};
+pub use chain::{Answer, LanguageStatus, Llm, Source};
 pub use config::{LlmConfig, Price, ProviderKind, ProviderSettings};
 pub use providers::{anthropic::Anthropic, openai::OpenAi};
 pub use usage::{UsageRow, day_of};

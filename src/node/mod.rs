@@ -110,7 +110,15 @@ impl NodeOptions {
             crm: cfg.node.crm.clone(),
             documents: cfg.node.documents.clone(),
             research: cfg.node.research.clone(),
-            llm: cfg.node.llm.clone(),
+            llm: crate::llm::LlmConfig {
+                prompts_dir: cfg
+                    .path
+                    .as_deref()
+                    .and_then(|p| p.parent())
+                    .unwrap_or(std::path::Path::new("."))
+                    .join(&cfg.node.llm.prompts_dir),
+                ..cfg.node.llm.clone()
+            },
             templates_dir: Some(
                 cfg.path
                     .as_deref()

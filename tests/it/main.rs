@@ -28,6 +28,7 @@ mod escalation;
 mod forget;
 mod hubspot_fixture;
 mod interaction;
+mod llm_chat;
 mod llm_fixture;
 mod llm_providers;
 mod mail_fixture;

@@ -135,7 +135,13 @@ async fn run_batch(
     entries: Vec<OutboxEntry>,
 ) {
     for entry in entries {
-        let (status, result) = rt
+        // Words a model writes are written now, just before the action runs.
+        let (entry, written_by) =
+            match crate::capabilities::language::write(&rt.hands, me, &entry).await {
+                Some((written, by)) => (written, Some(by)),
+                None => (entry, None),
+            };
+        let (status, mut result) = rt
             .hands
             .actions
             .execute(&Act {
@@ -146,6 +152,9 @@ async fn run_batch(
             })
             .await;
         metrics::counter!("empla_actions_total", "status" => status.as_str()).increment(1);
+        if let (Some(by), Some(r)) = (written_by, result.as_object_mut()) {
+            r.insert("written_by".into(), json!(by));
+        }
         let new = NewEvent {
             kind: super::reasoning::kinds::OUTCOME.into(),
             source: "outbox".into(),

@@ -15,6 +15,7 @@
 mod a2a;
 mod capability;
 pub(crate) mod forget;
+mod language;
 mod memory;
 pub(crate) mod reasoning;
 pub(crate) mod snapshot;
@@ -247,7 +248,7 @@ impl Actor for EmployeeActor {
         };
         let snapshot = decode_snapshot(snapshot.as_deref(), &profile);
         let restarts = RestartTracker::new(&rt.config);
-        let brain = Brain::new(&profile, rt.playbook(&profile.role));
+        let brain = Brain::new(&profile, rt.playbook(&profile.role), &rt.hands.llm);
         Ok(EmployeeState {
             working: WorkingMemory::new(rt.working_tokens),
             rt,
@@ -317,7 +318,9 @@ impl Actor for EmployeeActor {
                 }
             }
             EmployeeMsg::Status(reply) => {
-                let _ = reply.send(status(state));
+                let mut s = status(state);
+                s.language = state.rt.hands.llm.status(state.id).await;
+                let _ = reply.send(s);
             }
             EmployeeMsg::Working(reply) => {
                 let _ = reply.send(state.working.clone());

@@ -34,18 +34,26 @@ pub(crate) use crate::model::kinds;
 /// persona, and who the employee is (for templates).
 pub(crate) struct Brain {
     pub(crate) playbook: Arc<Playbook>,
-    persona: crate::model::Persona,
-    me: Json,
+    pub(crate) persona: crate::model::Persona,
+    pub(crate) me: Json,
+    /// How the employee may use a language model; none when the node has none.
+    pub(crate) language: Option<super::language::Language>,
 }
 
 impl Brain {
-    pub(crate) fn new(profile: &EmployeeProfile, playbook: Arc<Playbook>) -> Brain {
+    pub(crate) fn new(
+        profile: &EmployeeProfile,
+        playbook: Arc<Playbook>,
+        llm: &crate::llm::Llm,
+    ) -> Brain {
+        let language = super::language::Language::of(llm, &playbook);
         let manager = match &profile.manager {
             Some(Manager::Human { email, .. }) => json!(email),
             Some(Manager::Employee { id }) => json!(id.to_string()),
             None => Json::Null,
         };
         Brain {
+            language,
             playbook,
             persona: profile.persona.clone(),
             me: json!({
@@ -53,6 +61,7 @@ impl Brain {
                 "handle": profile.chat_handle,
                 "email": profile.email,
                 "job_title": profile.job_title,
+                "team": profile.team,
                 "manager": manager,
             }),
         }
@@ -263,8 +272,13 @@ pub(crate) fn think(
         .any(|d| matches!(d, crate::bdi::Decision::Adopt { because, .. } if because == hub::CHAT));
     let answer = chat.filter(|_| !taken).map(|e| {
         let who = e.payload["from"].as_str().unwrap_or("");
-        let (_, text) = mind.answer(&situation, who, e.payload["text"].as_str().unwrap_or(""));
-        (e, text)
+        let question = e.payload["text"].as_str().unwrap_or("");
+        let (_, text) = mind.answer(&situation, who, question);
+        let compose = brain
+            .language
+            .as_ref()
+            .map(|l| l.chat(mind, &situation, working, who, question, &text));
+        (e, text, compose)
     });
     let updates = tasks::updates(
         &decisions,
@@ -276,8 +290,8 @@ pub(crate) fn think(
     for d in decisions {
         record(d, snapshot, cause, cycle, now, out);
     }
-    if let Some((e, text)) = answer {
-        let params = json!({
+    if let Some((e, text, compose)) = answer {
+        let mut params = json!({
             "conversation": e.payload["conversation"].as_str().or(e.payload["from"].as_str()),
             "to": e.payload["from"],
             "text": text,
@@ -285,11 +299,23 @@ pub(crate) fn think(
             "channel": e.payload["channel"],
             "thread": e.payload["thread"],
         });
+        if let Some(c) = compose {
+            params["compose"] = c;
+        }
         own_action(snapshot, cause, "chat.reply", params, now, out);
     }
     for params in updates {
         own_action(snapshot, cause, "task.update", params, now, out);
     }
+}
+
+/// `params` without what a model is to be told (`compose`).
+fn without_compose(params: &Json) -> Json {
+    let mut p = params.clone();
+    if let Some(o) = p.as_object_mut() {
+        o.remove("compose");
+    }
+    p
 }
 
 /// An action the node takes for the employee outside its plans: into the outbox (run
@@ -315,7 +341,8 @@ fn own_action(
         cause_id: cause.event.map(|(_, ep)| ep),
         channel: None,
         summary: format!("execute {kind}"),
-        payload: json!({"decision": "act", "id": id, "kind": kind, "params": params}),
+        // What a model is to be told is the action's, not a memory of its own.
+        payload: json!({"decision": "act", "id": id, "kind": kind, "params": without_compose(&params)}),
         at: now,
     });
     out.actions.push(OutboxEntry {

@@ -68,6 +68,9 @@ pub struct EmployeeRuntime {
     /// Events waiting for it; counted when it is not running (failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u64>,
+    /// Its use of a language model today; none when the node has no model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::llm::LanguageStatus>,
 }
 
 pub(crate) fn decode_snapshot(bytes: Option<&[u8]>, profile: &EmployeeProfile) -> Snapshot {
@@ -116,5 +119,6 @@ pub(crate) fn status_of(profile: &EmployeeProfile, snapshot: &Snapshot) -> Emplo
         last_event_at: state.last_event_at,
         state: crate::actors::registry::RuntimeState::Active,
         backlog: None,
+        language: None,
     }
 }

@@ -1,0 +1,164 @@
+//! Actions whose words a language model writes. An action decided with a `compose`
+//! parameter — `{prompt, field, context, recall, crm, labels, max_tokens}` — has its
+//! `field` written by the model just before it runs: the context the employee stored
+//! with the action, plus what it recalls about the matter and its open deals (as its
+//! role allows), rendered through the node's prompts. Without a model, over budget or
+//! when every provider fails, the offline text already in `field` stands. Either way
+//! the outcome says who wrote it (`written_by`).
+
+use super::{Hands, Sender};
+use crate::llm::prompt::untrusted;
+use crate::llm::{Request, Source};
+use crate::memory::{Mode, Recall, Viewer};
+use crate::model::OutboxEntry;
+use crate::store::{DealFilter, Page};
+use serde_json::{Value as Json, json};
+
+/// Memories a prompt carries.
+const MEMORIES: usize = 8;
+/// Longest memory text carried.
+const MEMORY_CHARS: usize = 400;
+/// Open deals a prompt carries.
+const DEALS: i64 = 10;
+
+/// `entry` with its words written (and `compose` taken out), and who wrote them; none
+/// when the action asks for no writing.
+pub(crate) async fn write(
+    hands: &Hands,
+    me: &Sender,
+    entry: &OutboxEntry,
+) -> Option<(OutboxEntry, String)> {
+    let c = entry
+        .params
+        .get("compose")
+        .filter(|c| c.is_object())?
+        .clone();
+    let mut entry = entry.clone();
+    if let Some(p) = entry.params.as_object_mut() {
+        p.remove("compose");
+    }
+    let field = c["field"].as_str().unwrap_or("text").to_string();
+    let written_by = match compose(hands, me, &c).await {
+        Ok((text, by)) => {
+            entry.params[field.as_str()] = json!(text);
+            by
+        }
+        Err(why) => format!("offline: {why}"),
+    };
+    Some((entry, written_by))
+}
+
+/// The model's text for `c`, and `provider/model`; or why there is none.
+async fn compose(hands: &Hands, me: &Sender, c: &Json) -> Result<(String, String), String> {
+    if hands.llm.is_offline() {
+        return Err("no language model is configured".into());
+    }
+    let mut context = c["context"].clone();
+    if !context.is_object() {
+        context = json!({});
+    }
+    if let Some(q) = c["recall"].as_str().filter(|q| !q.trim().is_empty()) {
+        // The message being answered is remembered already; it is in the prompt anyway.
+        let memories: Vec<String> = recall(hands, me, &context, q)
+            .await
+            .into_iter()
+            .filter(|m| !m.contains(q.trim()))
+            .collect();
+        if !memories.is_empty() {
+            context["memories"] = json!([untrusted("memory", &memories.join("\n"))]);
+        }
+    }
+    if c["crm"] == true {
+        context["crm"] = json!(deals(hands, me).await);
+    }
+    let prompts = hands.llm.prompts();
+    let system = prompts.render("system", &context)?;
+    let user = prompts.render(c["prompt"].as_str().unwrap_or("compose"), &context)?;
+    let mut request = Request::new(system, user);
+    request.max_tokens = c["max_tokens"].as_u64().map(|n| n as u32);
+    let answer = hands.llm.ask(me.id, &request).await;
+    let by = match &answer.source {
+        Source::Model { provider, model } => format!("{provider}/{model}"),
+        Source::Offline(why) => return Err(why.clone()),
+    };
+    let text = answer.text().ok_or("the model answered with no text")?;
+    match c["labels"].as_array() {
+        Some(labels) => {
+            let said = text
+                .trim()
+                .trim_matches(|ch: char| !ch.is_alphanumeric() && ch != '_')
+                .to_lowercase();
+            labels
+                .iter()
+                .filter_map(Json::as_str)
+                .find(|l| l.to_lowercase() == said)
+                .map(|l| (l.to_string(), by))
+                .ok_or_else(|| {
+                    format!("the model answered {text:?}, which is not one of the labels")
+                })
+        }
+        None => Ok((text, by)),
+    }
+}
+
+/// What the employee recalls about `q`, newest knowledge and episodes best first.
+async fn recall(hands: &Hands, me: &Sender, context: &Json, q: &str) -> Vec<String> {
+    let viewer = Viewer {
+        employee: me.id,
+        team: context["me"]["team"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let r = Recall {
+        q: q.to_string(),
+        from: None,
+        to: None,
+        with: None,
+        mode: Mode::Hybrid,
+        limit: MEMORIES,
+        offset: 0,
+    };
+    match hands.store.recall(&hands.tenant, &viewer, &r).await {
+        Ok(items) => items
+            .into_iter()
+            .map(|i| i.text.chars().take(MEMORY_CHARS).collect())
+            .collect(),
+        Err(e) => {
+            tracing::warn!(employee = %me.id, error = %e, "memories for a prompt could not be recalled");
+            Vec::new()
+        }
+    }
+}
+
+/// The employee's open deals, one line each.
+async fn deals(hands: &Hands, me: &Sender) -> Vec<String> {
+    let f = DealFilter {
+        owner: Some(me.id.to_string()),
+        open: true,
+        ..Default::default()
+    };
+    let page = Page {
+        limit: DEALS,
+        offset: 0,
+    };
+    match super::crm::Books::of(hands).driver().deals(&f, page).await {
+        Ok(deals) => deals
+            .iter()
+            .map(|d| {
+                let mut line = format!("{}: {}, ${:.0}", d.name, d.stage, d.amount);
+                if let Some(c) = d.close_date {
+                    line.push_str(&format!(", closing {c}"));
+                }
+                if let Some(n) = &d.next_step {
+                    line.push_str(&format!(", next step: {n}"));
+                }
+                line
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(employee = %me.id, error = %e, "deals for a prompt could not be read");
+            Vec::new()
+        }
+    }
+}

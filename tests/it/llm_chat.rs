@@ -1,0 +1,193 @@
+//! Chat answered by a model: the prompt carries the employee's name, role, persona and
+//! real figures, with the human's words marked untrusted; the model's answer is what
+//! the human reads; usage is counted per employee and day; and a spent budget falls
+//! back to the offline answer, saying so in the status.
+
+use super::common::{options, sqlite};
+use super::llm_fixture::{FakeModel, MODEL_ANTHROPIC, Reply};
+use empla::lifecycle::HireRequest;
+use empla::llm::ProviderKind;
+use empla::model::{EmployeeId, NewEvent};
+use empla::node::{Node, NodeOptions};
+use serde_json::json;
+use std::time::Duration;
+
+const KEY: &str = "sk-ant-test";
+
+fn with_model(fake: &FakeModel) -> NodeOptions {
+    let var = format!("EMPLA_TEST_ANTHROPIC_KEY_{}", uuid::Uuid::new_v4().simple());
+    // SAFETY: the variable's name is unique to this test; nothing else reads or writes it.
+    unsafe { std::env::set_var(&var, KEY) };
+    let mut opts = options("acme");
+    opts.llm.provider = ProviderKind::Anthropic;
+    opts.llm.model = MODEL_ANTHROPIC.into();
+    opts.llm.base_url = fake.url.clone();
+    opts.llm.api_key_env = var;
+    opts.llm.backoff = Duration::from_millis(10);
+    opts
+}
+
+async fn jordan(node: &Node) -> EmployeeId {
+    let mut req = HireRequest::new("sales_ae", "Jordan Lee");
+    req.manager = Some(empla::model::Manager::Human {
+        name: "Dana Boss".into(),
+        email: "dana@example.com".into(),
+    });
+    let id = node.hire(req).await.unwrap().id;
+    node.submit_event(
+        id,
+        NewEvent {
+            kind: "metric".into(),
+            source: "test".into(),
+            payload: json!({"metric": "pipeline_coverage", "value": 2.1}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    id
+}
+
+const SEED_ANSWER: &str = "Hey! Pipeline is at 2.1x right now — below our 3x target. I'm prospecting for new accounts that fit our profile.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_answer_is_written_by_the_model_from_the_employees_real_state() {
+    let fake = FakeModel::start(|_| Reply::Text(SEED_ANSWER.into())).await;
+    let db = sqlite().await;
+    let node = Node::start_with_store(db.store.clone(), with_model(&fake))
+        .await
+        .unwrap();
+    let id = jordan(&node).await;
+    let asked = node
+        .chat(
+            id,
+            "Dana Boss <dana@example.com>",
+            "Hey Jordan, how's the pipeline looking?",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let reply = asked.reply.expect("answered within the wait");
+    assert_eq!(reply.text, SEED_ANSWER);
+
+    let seen = fake.seen();
+    let chat = seen
+        .iter()
+        .find(|s| s.text().contains("how's the pipeline"))
+        .expect("the model was asked");
+    assert_eq!(chat.header("x-api-key"), KEY);
+    let system = chat.body["system"].as_str().unwrap();
+    assert!(
+        system.starts_with("You are Jordan Lee, Sales Account Executive in the sales team"),
+        "{system}"
+    );
+    assert!(system.contains("reporting to dana@example.com"), "{system}");
+    assert!(
+        system.contains("Maintain 3x pipeline coverage") || system.contains("pipeline coverage"),
+        "{system}"
+    );
+    assert!(
+        system.contains("2.1x, target ≥ 3x"),
+        "the real figure and target: {system}"
+    );
+    assert!(system.contains("Phase: shadow"), "{system}");
+    let user = chat.body["messages"][0]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        user.contains(
+            "<untrusted source=\"chat\">\nHey Jordan, how's the pipeline looking?\n</untrusted>"
+        ),
+        "the human's words are marked untrusted: {user}"
+    );
+    assert!(user.contains("Offline answer:"), "{user}");
+
+    // Counted for the employee today, and shown in its status.
+    let today = empla::llm::day_of(chrono::Utc::now());
+    let usage = node.llm_usage(Some(id), today).await.unwrap();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(
+        (usage[0].provider.as_str(), usage[0].calls),
+        ("anthropic", seen.len() as u64)
+    );
+    let status = node.employee_runtime(id).await.unwrap();
+    let lang = status.language.expect("a model is configured");
+    assert_eq!(lang.model, format!("anthropic/{MODEL_ANTHROPIC}"));
+    assert_eq!(lang.tokens_today, usage[0].total_tokens);
+    assert!(lang.offline.is_none());
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_budget_or_a_failing_model_leaves_the_offline_answer_and_says_why() {
+    let fake = FakeModel::start(|_| Reply::Text(SEED_ANSWER.into())).await;
+    let db = sqlite().await;
+    let mut opts = with_model(&fake);
+    opts.llm.daily_token_budget = Some(1);
+    let node = Node::start_with_store(db.store.clone(), opts)
+        .await
+        .unwrap();
+    let id = jordan(&node).await;
+    let first = node
+        .chat(
+            id,
+            "Dana Boss",
+            "How's the pipeline looking?",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap()
+        .reply
+        .unwrap();
+    assert_eq!(first.text, SEED_ANSWER, "within budget at first");
+    let second = node
+        .chat(
+            id,
+            "Dana Boss",
+            "How are your goals going?",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap()
+        .reply
+        .unwrap();
+    assert_ne!(second.text, SEED_ANSWER);
+    assert!(
+        second.text.contains("3"),
+        "the offline answer still gives the figures: {}",
+        second.text
+    );
+    let calls = fake.seen().len();
+    let status = node.employee_runtime(id).await.unwrap();
+    let why = status.language.unwrap().offline.expect("working offline");
+    assert!(why.contains("token budget is spent"), "{why}");
+    node.shutdown().await;
+
+    // A vendor answering 500 every time: the human still gets the offline answer.
+    let down = FakeModel::start(|_| Reply::Status {
+        code: 500,
+        message: "down".into(),
+        retry_after: None,
+    })
+    .await;
+    let db = sqlite().await;
+    let node = Node::start_with_store(db.store.clone(), with_model(&down))
+        .await
+        .unwrap();
+    let id = jordan(&node).await;
+    let r = node
+        .chat(
+            id,
+            "Dana Boss",
+            "What are you working on?",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap()
+        .reply
+        .unwrap();
+    assert!(r.text.contains("shadow phase"), "{}", r.text);
+    assert_eq!(down.seen().len(), 3, "tried three times");
+    assert_eq!(fake.seen().len(), calls);
+    node.shutdown().await;
+}
