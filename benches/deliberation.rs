@@ -131,6 +131,7 @@ fn bench(c: &mut Criterion) {
                     me: &me,
                     now,
                     memory: None,
+                    language: None,
                 };
                 black_box(mind.cycle(&s, event.clone()))
             })
@@ -145,6 +146,7 @@ fn bench(c: &mut Criterion) {
                 me: &me,
                 now,
                 memory: None,
+                language: None,
             };
             let started = std::time::Instant::now();
             black_box(mind.cycle(&s, event.clone()));

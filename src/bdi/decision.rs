@@ -308,4 +308,8 @@ pub struct Intention {
     /// with no `success` criterion ends with that outcome, not before.
     #[serde(default)]
     pub pending: bool,
+    /// The texts of its `llm` steps that set `save_as`, by that name (templates read
+    /// them as `results.<name>`).
+    #[serde(default)]
+    pub results: std::collections::BTreeMap<String, String>,
 }

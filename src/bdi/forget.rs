@@ -93,6 +93,7 @@ mod tests {
             proposed: false,
             text: None,
             pending: false,
+            results: Default::default(),
         }
     }
 

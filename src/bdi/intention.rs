@@ -14,6 +14,12 @@ const PROPOSALS_KEPT: usize = 256;
 /// before it counts as failed (an action the outbox could not carry out for a day).
 const OUTCOME_WAIT: chrono::Duration = chrono::Duration::days(1);
 
+/// The event a language step's action answers with (its outcome).
+pub(super) const WRITTEN: &str = "empla.outcome";
+
+/// How long a language step waits for the model's text before going on with its own.
+const WRITING_WAIT: chrono::Duration = chrono::Duration::minutes(10);
+
 /// The event and the persona as conditions see them, converted at most once per event
 /// (and not at all when no condition is evaluated).
 pub(super) struct Seen<'a> {
@@ -244,6 +250,7 @@ impl Mind {
             proposed: false,
             text: None,
             pending: false,
+            results: Default::default(),
         });
         id
     }
@@ -502,18 +509,56 @@ impl Mind {
                     };
                     it.since = s.now;
                 }
-                Step::Llm { prompt, fallback } => {
+                Step::Llm {
+                    kind,
+                    prompt,
+                    fallback,
+                    save_as,
+                    labels,
+                } => {
                     let rendered = self
                         .render(s, plan, prompt, i)
                         .and_then(|p| Ok((p, self.render(s, plan, fallback, i)?)));
                     match rendered {
-                        Ok((prompt, text)) => {
-                            self.intentions[i].text = Some(text.clone());
-                            out.push(Decision::AskLlm {
-                                intention: id,
-                                prompt,
-                                text,
-                            });
+                        Ok((brief, text)) => {
+                            let text = text.trim().to_string();
+                            let it = &mut self.intentions[i];
+                            it.text = Some(text.clone());
+                            if let Some(name) = save_as {
+                                it.results.insert(name.clone(), text.clone());
+                            }
+                            match &s.language {
+                                // The model writes it when the action runs; the
+                                // intention goes on with its answer (or this text).
+                                Some(share) => {
+                                    let params =
+                                        self.writing(s, *kind, &brief, &text, labels, share);
+                                    let act = Action {
+                                        id: self.id(),
+                                        intention: id,
+                                        plan: plan_name.clone(),
+                                        step: step_no,
+                                        kind: format!("llm.{}", kind.as_str()),
+                                        params,
+                                        variant: None,
+                                        disposition: Disposition::Execute,
+                                    };
+                                    let it = &mut self.intentions[i];
+                                    it.last_action = Some(act.id);
+                                    it.state = IntentionState::Waiting {
+                                        event: WRITTEN.into(),
+                                        until: Some(s.now + WRITING_WAIT),
+                                    };
+                                    it.since = s.now;
+                                    out.push(Decision::Act(act));
+                                    continue;
+                                }
+                                None => out.push(Decision::AskLlm {
+                                    intention: id,
+                                    prompt: brief,
+                                    text,
+                                }),
+                            }
                         }
                         Err(message) => out.push(Decision::Error {
                             plan: plan_name.clone(),
@@ -616,6 +661,7 @@ impl Mind {
         };
         let ctx = json!({
             "intention": {"id": it.id, "last_action": it.last_action, "text": it.text},
+            "results": it.results,
             "event": it.event,
             "awaited": it.awaited,
             "me": s.me,

@@ -2,9 +2,30 @@
 //! figures, what it is working on and what waits for a human — the same facts the
 //! offline answers are made from, so a model's words rest on them.
 
+use super::plans::LlmKind;
 use super::{IntentionState, Mind, Situation, style};
 use crate::model::Comparison;
 use serde_json::{Value as Json, json};
+
+/// What an employee's prompts may carry besides its own state, as its role allows for
+/// the node's model (a model in the node's own process may see everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Share {
+    /// What it remembers (recalled episodes and knowledge, recent interactions).
+    pub memories: bool,
+    /// Its CRM records (open deals).
+    pub crm: bool,
+}
+
+/// `text` from `source` (mail, chat, a web page, another agent) marked as untrusted for
+/// a prompt: inside `<untrusted>` tags that the text itself cannot close. Plan templates
+/// mark outside text with the `untrusted` filter (`{{ event.payload.body | untrusted }}`).
+pub fn untrusted(source: &str, text: &str) -> String {
+    let clean = text
+        .replace("</untrusted", "</ untrusted")
+        .replace("<untrusted", "< untrusted");
+    format!("<untrusted source=\"{source}\">\n{clean}\n</untrusted>")
+}
 
 /// `value` in `unit`, as a person reads it: a ratio whose target is a multiple (≥ 1.5)
 /// as `2.1x`, other ratios as a percentage, money and durations with their unit.
@@ -29,6 +50,34 @@ pub fn figure(value: f64, unit: Option<&str>, target: f64) -> String {
 }
 
 impl Mind {
+    /// The parameters of a language step's action: the step's own text (what stands
+    /// without the model) and what the model is to be told (`compose`).
+    pub(super) fn writing(
+        &self,
+        s: &Situation<'_>,
+        kind: LlmKind,
+        brief: &str,
+        text: &str,
+        labels: &[String],
+        share: &Share,
+    ) -> Json {
+        let mut context = self.language_view(s);
+        context["brief"] = json!(brief);
+        context["draft"] = json!(text);
+        context["labels"] = json!(labels);
+        let mut compose = json!({
+            "prompt": kind.as_str(),
+            "field": "text",
+            "context": context,
+            "recall": if share.memories { json!(brief.chars().take(300).collect::<String>()) } else { Json::Null },
+            "crm": share.crm,
+        });
+        if kind == LlmKind::Classify {
+            compose["labels"] = json!(labels);
+        }
+        json!({"text": text, "compose": compose})
+    }
+
     /// Every goal, most pressing first, as templates and prompts read it: `id`,
     /// `description`, `current`, `target`, `unit`, `progress`, `met`, `at_risk`,
     /// `projected`, and `now` / `aim` (the figures in words, e.g. `2.1x`, `≥ 3x`).

@@ -106,6 +106,9 @@ pub struct Situation<'a> {
     /// The employee's working memory as conditions see it (`memory`), made only when a
     /// condition reads it; none where there is none (benchmarks, tests).
     pub memory: Option<&'a dyn Fn() -> Json>,
+    /// What may go into prompts when the node has a language model; none without one
+    /// (language steps then take their fallback text at once).
+    pub language: Option<language::Share>,
 }
 
 impl Mind {
@@ -204,14 +207,17 @@ impl Mind {
                     self.intentions[i].pending = false;
                     // A plan with a success criterion waits for it; one without ends
                     // with its last action's outcome.
-                    let judged = s
-                        .playbook
-                        .plans
-                        .get(&self.intentions[i].plan)
-                        .is_some_and(|p| p.spec.success.is_some());
-                    if !success {
+                    let plan = s.playbook.plans.get(&self.intentions[i].plan);
+                    let judged = plan.is_some_and(|p| p.spec.success.is_some());
+                    // A language step's action that failed leaves the step its own text.
+                    let writing =
+                        plan.is_some_and(|p| {
+                            matches!(p.steps.get(self.intentions[i].step), Some(Step::Llm { .. }))
+                        }) && matches!(self.intentions[i].state, IntentionState::Waiting { .. });
+                    if !writing && !success {
                         self.fail(s, i, format!("action {action} failed"), &mut out);
-                    } else if !judged
+                    } else if !writing
+                        && !judged
                         && matches!(
                             self.intentions[i].state,
                             IntentionState::AwaitingOutcome { .. }

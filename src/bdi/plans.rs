@@ -121,14 +121,26 @@ pub struct StepSpec {
     /// with the next step if the event has not come by then.
     #[serde(default)]
     pub until: Option<String>,
-    /// Ask the language model (a template of the prompt). The step's text is the
-    /// model's answer; later steps read it as `{{ intention.text }}`.
+    /// A language step of this kind: `compose` (write a mail, message or section),
+    /// `classify` (pick one of `labels`), `summarise` or `plan`. Its text is the model's
+    /// answer, or the fallback's without one; later steps read it as
+    /// `{{ intention.text }}`, and as `{{ results.<save_as> }}` when `save_as` is set.
     #[serde(default)]
     pub llm: Option<String>,
+    /// With `llm`: the brief the model works from (a template).
+    #[serde(default)]
+    pub prompt: Option<String>,
     /// With `llm`: the template whose rendering is the step's text without a model
-    /// (required: a step never waits on a model that may not be there).
+    /// (required: a step never depends on a model that may not be there). For
+    /// `classify`, the rules' label.
     #[serde(default)]
     pub fallback: Option<String>,
+    /// With `llm`: the name later steps read its text by (`{{ results.<name> }}`).
+    #[serde(default)]
+    pub save_as: Option<String>,
+    /// With `llm = "classify"`: the labels to choose from.
+    #[serde(default)]
+    pub labels: Vec<String>,
     /// Escalate to the manager with this message (a template).
     #[serde(default)]
     pub escalate: Option<String>,
@@ -180,10 +192,16 @@ pub enum Step {
     },
     /// Ask the language model; without one, the fallback gives the text.
     Llm {
-        /// Template of the prompt.
+        /// What is asked.
+        kind: LlmKind,
+        /// Template of the brief.
         prompt: String,
         /// Template of the text without a model.
         fallback: String,
+        /// The name later steps read the text by.
+        save_as: Option<String>,
+        /// For `classify`: the labels.
+        labels: Vec<String>,
     },
     /// Escalate to a human.
     Escalate {
@@ -194,6 +212,43 @@ pub enum Step {
         /// Kind of case.
         case: Option<String>,
     },
+}
+
+/// What a language step asks of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmKind {
+    /// Write a mail, message or document section from a brief.
+    Compose,
+    /// Pick one of a fixed set of labels.
+    Classify,
+    /// Summarise (consolidation, meeting notes, reviews).
+    Summarise,
+    /// Plan: situation, gaps, what to do.
+    Plan,
+}
+
+impl LlmKind {
+    /// The kinds, as plans name them.
+    pub const ALL: [LlmKind; 4] = [
+        LlmKind::Compose,
+        LlmKind::Classify,
+        LlmKind::Summarise,
+        LlmKind::Plan,
+    ];
+
+    /// Its name in plans (and its prompt's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmKind::Compose => "compose",
+            LlmKind::Classify => "classify",
+            LlmKind::Summarise => "summarise",
+            LlmKind::Plan => "plan",
+        }
+    }
+
+    fn parse(s: &str) -> Option<LlmKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// A compiled plan.
@@ -283,6 +338,10 @@ impl PlanLibrary {
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
         json_string_escaping(&mut env);
+        // Outside text a template puts into a model's brief is marked as such.
+        env.add_filter("untrusted", |text: String| {
+            super::language::untrusted("outside", &text)
+        });
         let mut lib = PlanLibrary {
             plans: Vec::new(),
             by_name: BTreeMap::new(),
@@ -443,18 +502,62 @@ impl PlanLibrary {
                         continue_on_timeout,
                         until,
                     });
-                } else if let Some(prompt) = &s.llm {
-                    let prompt = template(format!("{}/{i}/llm", spec.name), field("llm"), prompt);
-                    match &s.fallback {
-                        Some(f) => {
-                            let fallback =
-                                template(format!("{}/{i}/fallback", spec.name), field("fallback"), f);
-                            steps.push(Step::Llm { prompt, fallback });
-                        }
-                        None => errors.push(err(
+                } else if let Some(kind) = &s.llm {
+                    let Some(kind) = LlmKind::parse(kind) else {
+                        errors.push(err(
+                            field("llm"),
+                            format!("is {kind:?}: it is the kind of language step, one of compose, classify, summarise, plan; the brief goes in `prompt`"),
+                        ));
+                        continue;
+                    };
+                    let prompt = s
+                        .prompt
+                        .as_deref()
+                        .map(|p| template(format!("{}/{i}/prompt", spec.name), field("prompt"), p));
+                    let fallback = s.fallback.as_deref().map(|f| {
+                        template(format!("{}/{i}/fallback", spec.name), field("fallback"), f)
+                    });
+                    if prompt.is_none() {
+                        errors.push(err(
+                            field("prompt"),
+                            "is missing: an `llm` step needs a `prompt` template, the brief the model works from".into(),
+                        ));
+                    }
+                    if fallback.is_none() {
+                        errors.push(err(
                             field("fallback"),
                             "is missing: an `llm` step needs a `fallback` template that gives its text without a model (e.g. from `goals`, `goal` and `event`)".into(),
-                        )),
+                        ));
+                    }
+                    if kind == LlmKind::Classify && s.labels.is_empty() {
+                        errors.push(err(
+                            field("labels"),
+                            "is missing: an `llm = \"classify\"` step needs the labels to choose from".into(),
+                        ));
+                    }
+                    if kind != LlmKind::Classify && !s.labels.is_empty() {
+                        errors.push(err(
+                            field("labels"),
+                            "goes with `llm = \"classify\"` only".into(),
+                        ));
+                    }
+                    if let Some(n) = &s.save_as
+                        && (n.is_empty()
+                            || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    {
+                        errors.push(err(
+                            field("save_as"),
+                            format!("is {n:?}: a name of letters, digits and _, read as `{{{{ results.{n} }}}}`"),
+                        ));
+                    }
+                    if let (Some(prompt), Some(fallback)) = (prompt, fallback) {
+                        steps.push(Step::Llm {
+                            kind,
+                            prompt,
+                            fallback,
+                            save_as: s.save_as.clone(),
+                            labels: s.labels.clone(),
+                        });
                     }
                 } else if let Some(msg) = &s.escalate {
                     let message = template(
@@ -487,10 +590,12 @@ impl PlanLibrary {
                         "sets `recommend` or `case`, which go with `escalate` only".into(),
                     ));
                 }
-                if s.llm.is_none() && s.fallback.is_some() {
+                if s.llm.is_none()
+                    && (s.fallback.is_some() || s.prompt.is_some() || s.save_as.is_some())
+                {
                     errors.push(err(
                         format!("steps[{i}]"),
-                        "sets `fallback`, which goes with `llm` only".into(),
+                        "sets `prompt`, `fallback` or `save_as`, which go with `llm` only".into(),
                     ));
                 }
             }
@@ -626,7 +731,7 @@ mod tests {
             goal = "nope"
             trigger = { event = "metric", when = "event.payload.value <" }
             contingency = "missing"
-            steps = [{ action = "email.send", params = { body = "{{ unclosed" } }, { wait = "x", llm = "y" }, { llm = "Plan the week" }, { wait = "x", fallback = "z" }]
+            steps = [{ action = "email.send", params = { body = "{{ unclosed" } }, { wait = "x", llm = "y" }, { llm = "plan", prompt = "Plan the week" }, { wait = "x", fallback = "z" }, { llm = "Plan the week" }, { llm = "classify", prompt = "Which?", fallback = "a" }]
             "#,
         );
         let errs = PlanLibrary::compile(&specs, &["coverage"]).unwrap_err();
@@ -645,7 +750,17 @@ mod tests {
             "{text:?}"
         );
         assert!(
-            has("`steps[3]` sets `fallback`, which goes with `llm` only"),
+            has("`steps[3]` sets `prompt`, `fallback` or `save_as`, which go with `llm` only"),
+            "{text:?}"
+        );
+        assert!(
+            has(
+                "`steps[4].llm` is \"Plan the week\": it is the kind of language step, one of compose, classify, summarise, plan"
+            ),
+            "{text:?}"
+        );
+        assert!(
+            has("`steps[5].labels` is missing: an `llm = \"classify\"` step needs the labels"),
             "{text:?}"
         );
     }

@@ -8,6 +8,36 @@ use super::intention::{Seen, event_json, kind_matches};
 use super::*;
 
 impl Mind {
+    /// A language step's action came back: its text (the model's, or the step's own
+    /// when the model could not write it) is the step's, and the intention goes on.
+    fn written(&mut self, s: &Situation<'_>, i: usize, e: &Perceived, out: &mut Vec<Decision>) {
+        let plan = s.playbook.plans.get(&self.intentions[i].plan);
+        let save_as = match plan.and_then(|p| p.steps.get(self.intentions[i].step)) {
+            Some(Step::Llm { save_as, .. }) => save_as.clone(),
+            _ => None,
+        };
+        let it = &mut self.intentions[i];
+        if e.payload["status"] == "done"
+            && let Some(text) = e.payload["result"]["text"].as_str()
+        {
+            it.text = Some(text.to_string());
+            if let Some(name) = save_as {
+                it.results.insert(name, text.to_string());
+            }
+        }
+        out.push(Decision::AskLlm {
+            intention: it.id,
+            prompt: e.payload["result"]["written_by"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            text: it.text.clone().unwrap_or_default(),
+        });
+        it.state = IntentionState::Ready;
+        it.step += 1;
+        it.since = s.now;
+    }
+
     /// Waits past their deadline fail (or go on, where the step says so); outcomes
     /// past theirs count as failures.
     pub(super) fn time_out(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
@@ -19,13 +49,15 @@ impl Mind {
                     event,
                 } if *u <= s.now => {
                     let it = &self.intentions[i];
+                    // A language step whose model did not answer in time goes on with
+                    // its own text.
                     let goes_on = s.playbook.plans.get(&it.plan).is_some_and(|p| {
                         matches!(
                             p.steps.get(it.step),
                             Some(Step::Wait {
                                 continue_on_timeout: true,
                                 ..
-                            })
+                            }) | Some(Step::Llm { .. })
                         )
                     });
                     if goes_on {
@@ -74,6 +106,15 @@ impl Mind {
                 continue;
             };
             match &it.state {
+                IntentionState::Waiting { .. }
+                    if matches!(plan.steps.get(it.step), Some(Step::Llm { .. })) =>
+                {
+                    if e.kind == super::intention::WRITTEN
+                        && e.payload["action_id"].as_u64() == it.last_action
+                    {
+                        self.written(s, i, e, out);
+                    }
+                }
                 IntentionState::Waiting { event: kind, .. } if kind_matches(kind, &e.kind) => {
                     // A decision concerns the intention that escalated, and a declined
                     // one ends it here.

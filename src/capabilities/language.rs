@@ -21,6 +21,32 @@ const MEMORY_CHARS: usize = 400;
 /// Open deals a prompt carries.
 const DEALS: i64 = 10;
 
+/// The language steps' action kinds: each gives its `text` (the model's, written just
+/// before it runs, or the step's own).
+pub(crate) fn kinds() -> Vec<super::registry::ActionKind> {
+    use super::registry::{ActionKind, Param, ParamType};
+    [
+        (
+            "llm.compose",
+            "Writes a mail, message or document section from a brief.",
+        ),
+        ("llm.classify", "Picks one of a fixed set of labels."),
+        ("llm.summarise", "Summarises notes, meetings or reviews."),
+        ("llm.plan", "Plans from the situation and goals."),
+    ]
+    .into_iter()
+    .map(|(kind, summary)| {
+        ActionKind::new(kind, summary, false, |a| {
+            Box::pin(async move {
+                let text = super::param(&a.entry.params, "text").unwrap_or_default();
+                Ok(json!({"text": text}))
+            })
+        })
+        .params(vec![Param::required("text", ParamType::Text)])
+    })
+    .collect()
+}
+
 /// `entry` with its words written (and `compose` taken out), and who wrote them; none
 /// when the action asks for no writing.
 pub(crate) async fn write(

@@ -79,14 +79,7 @@ impl Prompts {
     }
 }
 
-/// `text` from `source` (mail, chat, a web page, another agent) marked as untrusted for
-/// a prompt: inside `<untrusted>` tags that the text itself cannot close.
-pub fn untrusted(source: &str, text: &str) -> String {
-    let clean = text
-        .replace("</untrusted", "</ untrusted")
-        .replace("<untrusted", "< untrusted");
-    format!("<untrusted source=\"{source}\">\n{clean}\n</untrusted>")
-}
+pub use crate::bdi::language::untrusted;
 
 #[cfg(test)]
 mod tests {

@@ -4,17 +4,16 @@
 //! The model is asked when the action runs ([`crate::capabilities::language`]); what is
 //! built here is stored with the action, so a crash changes nothing.
 
+use crate::bdi::language::Share;
+use crate::bdi::language::untrusted;
 use crate::bdi::{Mind, Playbook, Situation};
-use crate::llm::prompt::untrusted;
 use crate::memory::WorkingMemory;
 use serde_json::{Value as Json, json};
 
 /// How an employee may use the node's model.
 pub(crate) struct Language {
-    /// Whether prompts may carry what it remembers.
-    memories: bool,
-    /// Whether prompts may carry its CRM records.
-    crm: bool,
+    /// What its prompts may carry.
+    pub(crate) share: Share,
 }
 
 /// Interactions from working memory a prompt carries.
@@ -30,8 +29,10 @@ impl Language {
         let outside = llm.outside();
         let shared = |k: &str| !outside || playbook.share.iter().any(|s| s == k);
         Some(Language {
-            memories: shared("memories"),
-            crm: shared("crm"),
+            share: Share {
+                memories: shared("memories"),
+                crm: shared("crm"),
+            },
         })
     }
 
@@ -47,7 +48,7 @@ impl Language {
         offline: &str,
     ) -> Json {
         let mut context = mind.language_view(s);
-        if self.memories {
+        if self.share.memories {
             let view = working.view();
             let recent: Vec<&str> = view["recent"]
                 .as_array()
@@ -68,8 +69,8 @@ impl Language {
             "prompt": "chat",
             "field": "text",
             "context": context,
-            "recall": if self.memories { json!(question) } else { Json::Null },
-            "crm": self.crm,
+            "recall": if self.share.memories { json!(question) } else { Json::Null },
+            "crm": self.share.crm,
         })
     }
 }

@@ -251,6 +251,7 @@ pub(crate) fn think(
         me: &brain.me,
         now,
         memory: Some(&memory),
+        language: brain.language.as_ref().map(|l| l.share),
     };
     let mut tasks = tasks::intentions(mind);
     let mut decisions = mind.cycle(&situation, input);
@@ -474,7 +475,14 @@ fn record(
         cause_id: cause.event.map(|(_, ep)| ep),
         channel: None,
         summary,
-        payload: serde_json::to_value(&d).expect("a decision serialises"),
+        payload: {
+            let mut p = serde_json::to_value(&d).expect("a decision serialises");
+            // What a model is to be told stays with the action in the outbox.
+            if let Some(params) = p.get_mut("params") {
+                *params = without_compose(params);
+            }
+            p
+        },
         at: now,
     });
 }

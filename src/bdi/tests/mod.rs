@@ -82,8 +82,8 @@ steps = [
 name = "weekly_note"
 trigger = { event = "note.due" }
 steps = [
-  { llm = "Write {{ me.name }}'s weekly note", fallback = "{{ me.name }}: {% for g in goals %}{{ g.id }}{% if not loop.last %}, {% endif %}{% endfor %}" },
-  { action = "email.send", params = { to = "pat@acme.example", subject = "Weekly note", body = "{{ intention.text }}" } },
+  { llm = "compose", prompt = "Write {{ me.name }}'s weekly note", fallback = "{{ me.name }}: {% for g in goals %}{{ g.id }}{% if not loop.last %}, {% endif %}{% endfor %}", save_as = "note" },
+  { action = "email.send", params = { to = "pat@acme.example", subject = "Weekly note", body = "{{ results.note }}" } },
 ]
 
 [[triggers]]
@@ -170,6 +170,7 @@ impl World {
             me: &self.me,
             now: self.now,
             memory: None,
+            language: None,
         };
         self.mind.cycle(&s, input)
     }
@@ -545,6 +546,7 @@ fn shadow_agreement_leads_to_a_promotion_proposal() {
 }
 
 mod credit;
+mod language;
 mod sequences;
 mod shipped;
 mod state;
