@@ -191,3 +191,75 @@ async fn a_spent_budget_or_a_failing_model_leaves_the_offline_answer_and_says_wh
     assert_eq!(fake.seen().len(), calls);
     node.shutdown().await;
 }
+
+/// The node binary with its model set by `EMPLA_LLM__*` alone: an OpenAI-compatible
+/// server by base URL; chat answered by it, usage listed by the API; `config check`
+/// refuses what cannot work, naming the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_takes_its_model_from_the_environment_and_lists_usage() {
+    use super::common::{TOKEN, repo, start_binary_with};
+    use super::llm_fixture::{MODEL_OPENAI, Vendor};
+    let fake = FakeModel::start(|_| Reply::Text("Pipeline is at 2.1x, below the 3x target.".into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("EMPLA_LLM__PROVIDER", "openai".to_string()),
+        ("EMPLA_LLM__BASE_URL", format!("{}/v1", fake.url)),
+        ("EMPLA_LLM__MODEL", MODEL_OPENAI.to_string()),
+        ("EMPLA_LLM__API_KEY_ENV", "LOCAL_LLM_KEY".to_string()),
+        ("LOCAL_LLM_KEY", "local-secret".to_string()),
+    ];
+    let node = start_binary_with(dir.path(), Some(TOKEN), &env);
+    let r: serde_json::Value = node
+        .client()
+        .post(node.url("/api/v1/employees/jordan.lee/chat"))
+        .bearer_auth(&node.token)
+        .json(&json!({"from": "Dana Boss", "text": "How's the pipeline looking?"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["reply"], "Pipeline is at 2.1x, below the 3x target.", "{r}");
+    let seen = fake.seen();
+    assert!(seen.iter().all(|s| s.vendor == Vendor::OpenAi));
+    assert_eq!(seen[0].header("authorization"), "Bearer local-secret");
+    let usage = node.get_json("/api/v1/llm/usage?employee=jordan.lee").await;
+    let item = &usage["items"][0];
+    for field in ["employee", "day", "provider", "model", "calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"] {
+        assert!(item.get(field).is_some(), "{field} in {usage}");
+    }
+    assert_eq!(item["provider"], "openai");
+    assert_eq!(item["model"], MODEL_OPENAI);
+    assert_eq!(item["calls"], seen.len());
+    assert_eq!(item["day"], chrono::Utc::now().date_naive().to_string());
+    let other = node.get_json("/api/v1/llm/usage?day=2020-01-01").await;
+    assert_eq!(other["items"], json!([]));
+    let bad = node
+        .client()
+        .get(node.url("/api/v1/llm/usage?day=yesterday"))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("`day` must be a date"));
+    node.terminate();
+
+    // What cannot work is refused by name before a node runs.
+    let check = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
+        cmd.args(["config", "check", "--config"]).arg(repo().join("config/empla.toml"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, err) = check(&[("EMPLA_LLM__PROVIDER", "anthropic")]);
+    assert!(!ok && err.contains("llm.model") && err.contains("is empty"), "{err}");
+    let (ok, err) = check(&[("EMPLA_LLM__PROVIDER", "gemini")]);
+    assert!(!ok && err.contains("EMPLA_LLM__PROVIDER"), "{err}");
+    let (ok, err) = check(&[("EMPLA_LLM__PROVIDER", "openai"), ("EMPLA_LLM__MODEL", "gpt-4o-mini"), ("EMPLA_LLM__BASE_URL", "localhost:11434")]);
+    assert!(!ok && err.contains("llm.base_url"), "{err}");
+}
