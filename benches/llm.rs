@@ -16,7 +16,9 @@ use axum::Router;
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use empla::bdi::language::{Share, untrusted};
-use empla::bdi::{Decision, Input, Mind, Perceived, Phase, PlanSpec, Playbook, PlaybookSpec, Situation};
+use empla::bdi::{
+    Decision, Input, Mind, Perceived, Phase, PlanSpec, Playbook, PlaybookSpec, Situation,
+};
 use empla::llm::prompt::Prompts;
 use empla::llm::{Anthropic, Llm, LlmConfig, Provider, ProviderKind, ProviderSettings, Request};
 use empla::model::EmployeeId;
@@ -33,8 +35,11 @@ const MEMORIES: usize = 50;
 const ROUNDS: usize = 3_000;
 
 fn role() -> empla::config::RoleTemplate {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/roles/sales_ae.toml"))
-        .expect("the shipped sales_ae role is readable");
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/roles/sales_ae.toml"
+    ))
+    .expect("the shipped sales_ae role is readable");
     toml::from_str(&src).expect("the shipped role parses")
 }
 
@@ -50,7 +55,10 @@ fn playbook(role: &empla::config::RoleTemplate) -> Playbook {
         "#,
     )
     .expect("the bench plan parses");
-    let spec = PlaybookSpec { plans: vec![plan], ..PlaybookSpec::default() };
+    let spec = PlaybookSpec {
+        plans: vec![plan],
+        ..PlaybookSpec::default()
+    };
     let ids: Vec<&str> = role.goals.iter().map(|g| g.id.as_str()).collect();
     Playbook::compile(&spec, &ids, 8).expect("the bench playbook compiles")
 }
@@ -77,7 +85,11 @@ async fn instant_model() -> String {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let url = rt.block_on(instant_model());
     let settings = ProviderSettings {
         provider: ProviderKind::Anthropic,
@@ -88,7 +100,8 @@ fn main() {
         max_tokens: 400,
         fallback: None,
     };
-    let provider: Arc<dyn Provider> = Arc::new(Anthropic::new("llm", &settings, &|_| Some("k".into())).unwrap());
+    let provider: Arc<dyn Provider> =
+        Arc::new(Anthropic::new("llm", &settings, &|_| Some("k".into())).unwrap());
     let llm = Llm::with_providers(&LlmConfig::default(), vec![("llm".into(), provider)], None);
     let prompts = Prompts::built_in();
     let role = role();
@@ -109,7 +122,10 @@ fn main() {
             me: &me,
             now,
             memory: None,
-            language: Some(Share { memories: true, crm: true }),
+            language: Some(Share {
+                memories: true,
+                crm: true,
+            }),
         };
         let event = Input::Event(Perceived {
             id: format!("lead-{n}"),
@@ -146,7 +162,11 @@ fn main() {
         };
         let d = mind.cycle(&s, outcome);
         let elapsed = started.elapsed();
-        assert!(d.iter().any(|x| matches!(x, Decision::Act(a) if a.kind == "email.send")), "the mail follows");
+        assert!(
+            d.iter()
+                .any(|x| matches!(x, Decision::Act(a) if a.kind == "email.send")),
+            "the mail follows"
+        );
         // Finished intentions leave; keep the mind from filling up.
         mind.intentions.clear();
         black_box(d);

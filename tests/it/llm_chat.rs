@@ -199,7 +199,8 @@ async fn a_spent_budget_or_a_failing_model_leaves_the_offline_answer_and_says_wh
 async fn the_node_takes_its_model_from_the_environment_and_lists_usage() {
     use super::common::{TOKEN, repo, start_binary_with};
     use super::llm_fixture::{MODEL_OPENAI, Vendor};
-    let fake = FakeModel::start(|_| Reply::Text("Pipeline is at 2.1x, below the 3x target.".into())).await;
+    let fake =
+        FakeModel::start(|_| Reply::Text("Pipeline is at 2.1x, below the 3x target.".into())).await;
     let dir = tempfile::tempdir().unwrap();
     let env = [
         ("EMPLA_LLM__PROVIDER", "openai".to_string()),
@@ -220,13 +221,26 @@ async fn the_node_takes_its_model_from_the_environment_and_lists_usage() {
         .json()
         .await
         .unwrap();
-    assert_eq!(r["reply"], "Pipeline is at 2.1x, below the 3x target.", "{r}");
+    assert_eq!(
+        r["reply"], "Pipeline is at 2.1x, below the 3x target.",
+        "{r}"
+    );
     let seen = fake.seen();
     assert!(seen.iter().all(|s| s.vendor == Vendor::OpenAi));
     assert_eq!(seen[0].header("authorization"), "Bearer local-secret");
     let usage = node.get_json("/api/v1/llm/usage?employee=jordan.lee").await;
     let item = &usage["items"][0];
-    for field in ["employee", "day", "provider", "model", "calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"] {
+    for field in [
+        "employee",
+        "day",
+        "provider",
+        "model",
+        "calls",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cost_usd",
+    ] {
         assert!(item.get(field).is_some(), "{field} in {usage}");
     }
     assert_eq!(item["provider"], "openai");
@@ -249,17 +263,112 @@ async fn the_node_takes_its_model_from_the_environment_and_lists_usage() {
     // What cannot work is refused by name before a node runs.
     let check = |env: &[(&str, &str)]| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
-        cmd.args(["config", "check", "--config"]).arg(repo().join("config/empla.toml"));
+        cmd.args(["config", "check", "--config"])
+            .arg(repo().join("config/empla.toml"));
         for (k, v) in env {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (ok, err) = check(&[("EMPLA_LLM__PROVIDER", "anthropic")]);
-    assert!(!ok && err.contains("llm.model") && err.contains("is empty"), "{err}");
+    assert!(
+        !ok && err.contains("llm.model") && err.contains("is empty"),
+        "{err}"
+    );
     let (ok, err) = check(&[("EMPLA_LLM__PROVIDER", "gemini")]);
     assert!(!ok && err.contains("EMPLA_LLM__PROVIDER"), "{err}");
-    let (ok, err) = check(&[("EMPLA_LLM__PROVIDER", "openai"), ("EMPLA_LLM__MODEL", "gpt-4o-mini"), ("EMPLA_LLM__BASE_URL", "localhost:11434")]);
+    let (ok, err) = check(&[
+        ("EMPLA_LLM__PROVIDER", "openai"),
+        ("EMPLA_LLM__MODEL", "gpt-4o-mini"),
+        ("EMPLA_LLM__BASE_URL", "localhost:11434"),
+    ]);
     assert!(!ok && err.contains("llm.base_url"), "{err}");
+}
+
+/// With a model, the Sales AE's first mail to a lead is written by it from the brief
+/// (the company's news quoted as untrusted), and waits for approval like any mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outreach_mail_is_written_by_the_model_and_still_waits_for_approval() {
+    use empla::bdi::Phase;
+    use empla::model::ApprovalStatus;
+    const MAIL: &str = "Hi Ana,\n\nCongratulations on hiring 12 reps. Worth 20 minutes this week?\n\nBest,\nJordan Lee";
+    let fake = FakeModel::start(|s| {
+        if s.text().contains("cold email") {
+            Reply::Text(MAIL.into())
+        } else {
+            Reply::Text("Noted.".into())
+        }
+    })
+    .await;
+    let db = sqlite().await;
+    let node = Node::start_with_store(db.store.clone(), with_model(&fake))
+        .await
+        .unwrap();
+    let id = node
+        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap()
+        .id;
+    node.set_phase(id, Phase::Assisted).await.unwrap();
+    let crm = node.crm();
+    let northwind = crm
+        .create_account(empla::capabilities::crm::NewAccount {
+            name: "Northwind Analytics".into(),
+            industry: Some("software".into()),
+            employees: Some(420),
+            signals: vec!["Hiring 12 sales reps".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(empla::capabilities::crm::NewContact {
+        name: "Ana Torres".into(),
+        email: "ana.torres@northwind.example".into(),
+        account: Some(northwind.id),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    node.submit_event(
+        id,
+        NewEvent {
+            kind: "metric".into(),
+            source: "test".into(),
+            payload: json!({"metric": "pipeline_coverage", "value": 2.1}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let queued = super::common::eventually(30, "the outreach waits for approval", || async {
+        let a = node
+            .approvals(Some(id), Some(ApprovalStatus::Pending), 10)
+            .await
+            .unwrap();
+        a.into_iter().find(|a| a.action["kind"] == "email.send")
+    })
+    .await;
+    assert_eq!(queued.action["params"]["body"], MAIL, "{}", queued.action);
+    assert_eq!(
+        queued.action["params"]["to"],
+        "Ana Torres <ana.torres@northwind.example>"
+    );
+    let asked = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.text().contains("cold email"))
+        .unwrap();
+    let brief = asked.body["messages"][0]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(brief.contains("to Ana at Northwind Analytics"), "{brief}");
+    assert!(
+        brief.contains("<untrusted source=\"outside\">\nHiring 12 sales reps\n</untrusted>"),
+        "the company's news is quoted as untrusted: {brief}"
+    );
+    node.shutdown().await;
 }
