@@ -312,4 +312,14 @@ pub struct Intention {
     /// them as `results.<name>`).
     #[serde(default)]
     pub results: std::collections::BTreeMap<String, String>,
+    /// An `llm = "tools"` step's conversation with the model after its first message:
+    /// its turns (with the tools it called) and the tools' results.
+    #[serde(default)]
+    pub transcript: Vec<Json>,
+    /// The model's turns taken in that step.
+    #[serde(default)]
+    pub turns: u32,
+    /// The tool call whose action the step waits for (the model's id for it).
+    #[serde(default)]
+    pub tool_call: Option<String>,
 }

@@ -94,6 +94,9 @@ mod tests {
             text: None,
             pending: false,
             results: Default::default(),
+            transcript: Vec::new(),
+            turns: 0,
+            tool_call: None,
         }
     }
 

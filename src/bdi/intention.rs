@@ -133,7 +133,12 @@ impl Mind {
         };
         let mut candidates: Vec<&Plan> = Vec::new();
         let mut too_risky: Vec<&Plan> = Vec::new();
+        let mut last_resort: Vec<&Plan> = Vec::new();
         for plan in s.playbook.plans.triggered_by(&e.kind) {
+            if plan.spec.last_resort {
+                last_resort.push(plan);
+                continue;
+            }
             let name = &plan.spec.name;
             // One intention per instance: per the `per` path's value, else per message
             // addressed to the employee (each mail, chat message or task is its own
@@ -181,6 +186,18 @@ impl Mind {
                     }
                 }
             }
+        }
+        // A last resort (working a task out with a model) only when nothing else takes
+        // the event up, and only with a model.
+        if candidates.is_empty() && too_risky.is_empty() && s.language.is_some() {
+            let event_id = &event["id"];
+            candidates.extend(last_resort.into_iter().filter(|p| {
+                !self
+                    .intentions
+                    .iter()
+                    .any(|i| i.plan == p.spec.name && &i.event["id"] == event_id)
+                    && self.check(s, p.when.as_ref(), &seen).unwrap_or(false)
+            }));
         }
         if candidates.is_empty() {
             for p in too_risky {
@@ -251,6 +268,9 @@ impl Mind {
             text: None,
             pending: false,
             results: Default::default(),
+            transcript: Vec::new(),
+            turns: 0,
+            tool_call: None,
         });
         id
     }
@@ -515,6 +535,7 @@ impl Mind {
                     fallback,
                     save_as,
                     labels,
+                    ..
                 } => {
                     let rendered = self
                         .render(s, plan, prompt, i)
@@ -531,8 +552,13 @@ impl Mind {
                                 // The model writes it when the action runs; the
                                 // intention goes on with its answer (or this text).
                                 Some(share) => {
-                                    let params =
-                                        self.writing(s, *kind, &brief, &text, labels, share);
+                                    let params = if *kind == LlmKind::Tools {
+                                        self.intentions[i].transcript.clear();
+                                        self.intentions[i].turns = 0;
+                                        self.tools_turn(s, &brief, &text, &[])
+                                    } else {
+                                        self.writing(s, *kind, &brief, &text, labels, share)
+                                    };
                                     let act = Action {
                                         id: self.id(),
                                         intention: id,

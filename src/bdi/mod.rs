@@ -33,6 +33,7 @@ pub mod plans;
 mod playbook;
 pub mod signals;
 pub(crate) mod style;
+mod tools;
 mod waits;
 
 pub use beliefs::{Belief, Beliefs, Decay};
@@ -42,7 +43,7 @@ pub use expr::Condition;
 pub use gate::{Agreement, Disposition, Phase, Policy, PolicySpec, PromotionSpec};
 pub use goals::{GoalBook, GoalState, period_end, progress as goal_progress};
 pub use metrics::Metrics;
-pub use plans::{Plan, PlanError, PlanLibrary, PlanSpec, Step};
+pub use plans::{LlmKind, Plan, PlanError, PlanLibrary, PlanSpec, Step};
 pub use playbook::{Playbook, PlaybookSpec};
 pub use signals::{SignalSpec, Watch};
 
@@ -394,7 +395,9 @@ impl Mind {
         else {
             unreachable!("matched above")
         };
-        if approved {
+        if self.at_tools(s, i) {
+            self.tools_decided(s, i, act, approved, reason, out);
+        } else if approved {
             act.disposition = Disposition::Execute;
             self.carried_out(&act);
             out.push(Decision::Act(act));

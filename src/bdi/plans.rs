@@ -46,6 +46,10 @@ pub struct PlanSpec {
     /// intention of the plan at a time.
     #[serde(default)]
     pub per: Option<String>,
+    /// Adopted only when no other plan takes the event up, and only with a language
+    /// model (e.g. working out a task no plan covers with the employee's tools).
+    #[serde(default)]
+    pub last_resort: bool,
     /// What it does, in order.
     pub steps: Vec<StepSpec>,
 }
@@ -141,6 +145,9 @@ pub struct StepSpec {
     /// With `llm = "classify"`: the labels to choose from.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// With `llm = "tools"`: most turns of the model (default 6).
+    #[serde(default)]
+    pub turns: Option<u32>,
     /// Escalate to the manager with this message (a template).
     #[serde(default)]
     pub escalate: Option<String>,
@@ -202,6 +209,8 @@ pub enum Step {
         save_as: Option<String>,
         /// For `classify`: the labels.
         labels: Vec<String>,
+        /// For `tools`: most turns of the model.
+        turns: u32,
     },
     /// Escalate to a human.
     Escalate {
@@ -225,15 +234,19 @@ pub enum LlmKind {
     Summarise,
     /// Plan: situation, gaps, what to do.
     Plan,
+    /// Work out a task with the employee's actions as tools, a bounded loop whose every
+    /// call passes the gate.
+    Tools,
 }
 
 impl LlmKind {
     /// The kinds, as plans name them.
-    pub const ALL: [LlmKind; 4] = [
+    pub const ALL: [LlmKind; 5] = [
         LlmKind::Compose,
         LlmKind::Classify,
         LlmKind::Summarise,
         LlmKind::Plan,
+        LlmKind::Tools,
     ];
 
     /// Its name in plans (and its prompt's name).
@@ -243,6 +256,7 @@ impl LlmKind {
             LlmKind::Classify => "classify",
             LlmKind::Summarise => "summarise",
             LlmKind::Plan => "plan",
+            LlmKind::Tools => "tools",
         }
     }
 
@@ -506,7 +520,7 @@ impl PlanLibrary {
                     let Some(kind) = LlmKind::parse(kind) else {
                         errors.push(err(
                             field("llm"),
-                            format!("is {kind:?}: it is the kind of language step, one of compose, classify, summarise, plan; the brief goes in `prompt`"),
+                            format!("is {kind:?}: it is the kind of language step, one of compose, classify, summarise, plan, tools; the brief goes in `prompt`"),
                         ));
                         continue;
                     };
@@ -557,6 +571,7 @@ impl PlanLibrary {
                             fallback,
                             save_as: s.save_as.clone(),
                             labels: s.labels.clone(),
+                            turns: s.turns.unwrap_or(6).clamp(1, 20),
                         });
                     }
                 } else if let Some(msg) = &s.escalate {

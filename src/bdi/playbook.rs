@@ -43,6 +43,9 @@ pub struct Playbook {
     pub reads: std::collections::BTreeSet<String>,
     /// What goes into prompts for a model outside the node (`memories`, `crm`).
     pub share: Vec<String>,
+    /// The role's capabilities (`email`, `crm`, ...): whose actions a model may call as
+    /// tools.
+    pub capabilities: Vec<String>,
 }
 
 impl Playbook {
@@ -91,6 +94,7 @@ impl Playbook {
                 wait_limit: chrono::Duration::days(3),
                 reads: Default::default(),
                 share: vec!["memories".into(), "crm".into()],
+                capabilities: Vec::new(),
             }),
             _ => Err(errors),
         }

@@ -112,7 +112,11 @@ impl Mind {
                     if e.kind == super::intention::WRITTEN
                         && e.payload["action_id"].as_u64() == it.last_action
                     {
-                        self.written(s, i, e, out);
+                        if self.at_tools(s, i) {
+                            self.tools_outcome(s, i, e, out);
+                        } else {
+                            self.written(s, i, e, out);
+                        }
                     }
                 }
                 IntentionState::Waiting { event: kind, .. } if kind_matches(kind, &e.kind) => {

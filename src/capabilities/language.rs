@@ -8,7 +8,7 @@
 
 use super::{Hands, Sender};
 use crate::llm::prompt::untrusted;
-use crate::llm::{Request, Source};
+use crate::llm::{Message, Request, Source, Tool};
 use crate::memory::{Mode, Recall, Viewer};
 use crate::model::OutboxEntry;
 use crate::store::{DealFilter, Page};
@@ -44,7 +44,122 @@ pub(crate) fn kinds() -> Vec<super::registry::ActionKind> {
         })
         .params(vec![Param::required("text", ParamType::Text)])
     })
+    .chain([ActionKind::new(
+        "llm.tools",
+        "One turn of working out a task with a model and the employee's actions as tools.",
+        false,
+        |a| Box::pin(tools_turn(a)),
+    )
+    .params(vec![Param::required("text", ParamType::Text)])])
     .collect()
+}
+
+/// The actions a model may call for an employee with `capabilities`: every action with
+/// a driver of those capabilities, as tools (`.` written `__`).
+fn tools(hands: &Hands, capabilities: &[&str]) -> Vec<Tool> {
+    hands
+        .actions
+        .kinds()
+        .filter(|k| k.run.is_some())
+        .filter(|k| {
+            let cap = k.kind.split('.').next().unwrap_or_default();
+            capabilities.contains(&cap) && cap != "llm" && cap != "task"
+        })
+        .map(|k| {
+            let mut properties = serde_json::Map::new();
+            for p in &k.params {
+                properties.insert(p.name.clone(), schema_of(p.ty));
+            }
+            let required: Vec<&str> = k
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name.as_str())
+                .collect();
+            Tool {
+                name: k.kind.replace('.', "__"),
+                description: k.summary.clone(),
+                schema: json!({"type": "object", "properties": properties, "required": required}),
+            }
+        })
+        .collect()
+}
+
+fn schema_of(t: super::registry::ParamType) -> Json {
+    use super::registry::ParamType::*;
+    match t {
+        Text => json!({"type": "string"}),
+        Integer => json!({"type": "integer"}),
+        Number => json!({"type": "number"}),
+        Boolean => json!({"type": "boolean"}),
+        Recipients => {
+            json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "description": "addresses, `Name <address>`, or `team:<id>`"})
+        }
+        List => json!({"type": "array"}),
+        Any => json!({}),
+    }
+}
+
+/// `llm.tools`: one turn of the model, offered the employee's actions as tools. The
+/// result gives its text, the tools it calls and its turn for the conversation; the
+/// intention (not this action) carries each call out, through the gate.
+async fn tools_turn(a: &super::registry::Act<'_>) -> Result<Json, super::CapabilityError> {
+    let (hands, me, p) = (a.hands, a.me, &a.entry.params);
+    let fallback = super::param(p, "text").unwrap_or_default().to_string();
+    let task = &p["task"];
+    let context = if task["context"].is_object() {
+        task["context"].clone()
+    } else {
+        json!({})
+    };
+    let capabilities: Vec<&str> = task["capabilities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect();
+    let prompts = hands.llm.prompts();
+    let offline = |why: String| {
+        Ok(json!({"text": fallback, "calls": [], "written_by": format!("offline: {why}")}))
+    };
+    let (system, first) = match (
+        prompts.render("system", &context),
+        prompts.render("task", &context),
+    ) {
+        (Ok(s), Ok(f)) => (s, f),
+        (Err(e), _) | (_, Err(e)) => return offline(e),
+    };
+    let mut messages = vec![Message::user(first)];
+    for turn in p["transcript"].as_array().into_iter().flatten() {
+        match serde_json::from_value::<Message>(turn.clone()) {
+            Ok(m) => messages.push(m),
+            Err(e) => return offline(format!("the conversation so far is unreadable: {e}")),
+        }
+    }
+    let request = Request {
+        system,
+        messages,
+        tools: tools(hands, &capabilities),
+        max_tokens: None,
+    };
+    let answer = hands.llm.ask(me.id, &request).await;
+    let (r, by) = match (answer.response, answer.source) {
+        (Some(r), Source::Model { provider, model }) => (r, format!("{provider}/{model}")),
+        (_, Source::Offline(why)) | (None, Source::Model { provider: why, .. }) => {
+            return offline(why);
+        }
+    };
+    let calls: Vec<Json> = r
+        .tool_calls()
+        .map(|(id, name, input)| json!({"id": id, "name": name, "input": input}))
+        .collect();
+    Ok(json!({
+        "text": r.text().trim(),
+        "calls": calls,
+        "turn": {"role": "assistant", "content": r.content},
+        "written_by": by,
+        "tokens": r.usage.input_tokens + r.usage.output_tokens,
+    }))
 }
 
 /// `entry` with its words written (and `compose` taken out), and who wrote them; none

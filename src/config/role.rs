@@ -251,6 +251,7 @@ impl RoleTemplate {
         let goals: Vec<&str> = self.goals.iter().map(|g| g.id.as_str()).collect();
         let mut pb = crate::bdi::Playbook::compile(&self.playbook_spec(), &goals, max_intentions)?;
         pb.share = self.language.share.clone();
+        pb.capabilities = self.capabilities.clone();
         Ok(pb)
     }
 

@@ -7,7 +7,8 @@ use serde_json::Value as Json;
 use std::path::Path;
 
 /// The prompts a node ships with: `(name, template)`.
-const BUILT_IN: [(&str, &str); 6] = [
+const BUILT_IN: [(&str, &str); 7] = [
+    ("task", include_str!("../../config/prompts/task.j2")),
     ("system", include_str!("../../config/prompts/system.j2")),
     ("chat", include_str!("../../config/prompts/chat.j2")),
     ("compose", include_str!("../../config/prompts/compose.j2")),

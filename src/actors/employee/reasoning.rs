@@ -310,11 +310,16 @@ pub(crate) fn think(
     }
 }
 
-/// `params` without what a model is to be told (`compose`).
+/// `params` without what a model is to be told (`compose`; a tools turn's `task` and
+/// `transcript`): that stays with the action in the outbox, not in memory.
 fn without_compose(params: &Json) -> Json {
     let mut p = params.clone();
     if let Some(o) = p.as_object_mut() {
         o.remove("compose");
+        if o.contains_key("transcript") {
+            o.remove("task");
+            o.remove("transcript");
+        }
     }
     p
 }
