@@ -192,6 +192,14 @@ impl Mind {
             }
             return;
         }
+        // A goal a human made the top priority: its plans come first.
+        if let Some(top) = self.goals.top()
+            && candidates
+                .iter()
+                .any(|p| p.spec.goal.as_deref() == Some(top))
+        {
+            candidates.retain(|p| p.spec.goal.as_deref() == Some(top));
+        }
         let scored: Vec<choice::Candidate> = candidates
             .iter()
             .map(|p| choice::Candidate {
@@ -373,6 +381,12 @@ impl Mind {
                             continue 'outer;
                         }
                     };
+                    // A pause on contact holds the step back, to be taken again.
+                    if let Some(p) = self.paused_for(s, action, &params, &self.intentions[i].event)
+                    {
+                        self.hold(s, i, p, action, out);
+                        continue;
+                    }
                     let variant = (chosen > 0)
                         .then(|| plan.spec.steps[step_no].variants[chosen - 1].name.clone());
                     if let Some(v) = &variant {

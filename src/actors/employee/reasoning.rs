@@ -263,7 +263,9 @@ pub(crate) fn think(
         .any(|d| matches!(d, crate::bdi::Decision::Adopt { because, .. } if because == hub::CHAT));
     let answer = chat.filter(|_| !taken).map(|e| {
         let who = e.payload["from"].as_str().unwrap_or("");
-        let (_, text) = mind.answer(&situation, who, e.payload["text"].as_str().unwrap_or(""));
+        let (_, text, directed) =
+            mind.answer(&situation, who, e.payload["text"].as_str().unwrap_or(""));
+        decisions.extend(directed);
         (e, text)
     });
     let updates = tasks::updates(
@@ -367,6 +369,9 @@ fn record(
             format!("propose promotion to {}", to.as_str()),
         ),
         Decision::Error { plan, .. } => (EpisodeKind::Decision, format!("error in {plan}")),
+        Decision::Directive { summary, .. } => {
+            (EpisodeKind::Decision, format!("directive: {summary}"))
+        }
     };
     match &d {
         Decision::Act(a) => match &a.disposition {
