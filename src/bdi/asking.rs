@@ -191,14 +191,10 @@ fn vocabulary(g: &GoalState) -> (Vec<String>, Vec<Vec<String>>) {
 /// (one point each) and multi-word names (two), after common synonyms are added.
 pub(super) fn named_goals<'a>(goals: &'a GoalBook, text: &str) -> Vec<&'a GoalState> {
     let q = stems(text);
-    let raw = raw_words(text);
     let mut heard: Vec<String> = q.clone();
     for (phrase, means) in SYNONYMS {
-        let want: Vec<&str> = phrase.split(' ').collect();
-        if raw
-            .windows(want.len())
-            .any(|w| w.iter().zip(&want).all(|(a, b)| a == b))
-        {
+        let want: Vec<String> = phrase.split(' ').map(stem).collect();
+        if q.windows(want.len()).any(|w| w == want.as_slice()) {
             heard.extend(means.iter().map(|m| stem(m)));
         }
     }

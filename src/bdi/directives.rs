@@ -470,9 +470,14 @@ impl Mind {
                 });
                 self.goals.set_top(Some(&goal));
                 said(priority_words(&goal, &self.goals), &mut out);
+                let name = goal.replace('_', " ");
+                let mut c = name.chars();
+                let name: String = c
+                    .next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default();
                 format!(
-                    "{yes} {} is my top priority now ({}). When plans compete I pick the ones serving it, and when I have too much on its work is the last I drop.",
-                    goal.replace('_', " "),
+                    "{yes} {name} is my top priority now ({}). When plans compete I pick the ones serving it, and when I have too much on its work is the last I drop.",
                     g.unwrap_or_default()
                 )
             }
