@@ -609,6 +609,18 @@ impl Mind {
         }
     }
 
+    /// Of plans triggered together, those serving the goal a human made the top
+    /// priority, if any does; else all.
+    pub(super) fn prefer_top_goal(&self, candidates: &mut Vec<&Plan>) {
+        if let Some(top) = self.goals.top()
+            && candidates
+                .iter()
+                .any(|p| p.spec.goal.as_deref() == Some(top))
+        {
+            candidates.retain(|p| p.spec.goal.as_deref() == Some(top));
+        }
+    }
+
     /// Holds intention `i`'s action (`kind`) back for pause `pause`: the intention
     /// waits at this step until the pause ends or is lifted, then takes it again.
     pub(super) fn hold(

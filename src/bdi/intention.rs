@@ -192,14 +192,7 @@ impl Mind {
             }
             return;
         }
-        // A goal a human made the top priority: its plans come first.
-        if let Some(top) = self.goals.top()
-            && candidates
-                .iter()
-                .any(|p| p.spec.goal.as_deref() == Some(top))
-        {
-            candidates.retain(|p| p.spec.goal.as_deref() == Some(top));
-        }
+        self.prefer_top_goal(&mut candidates);
         let scored: Vec<choice::Candidate> = candidates
             .iter()
             .map(|p| choice::Candidate {

@@ -256,7 +256,10 @@ fn the_csm_answers_retention_and_nps_and_the_recruiter_hiring() {
     );
     let (_, text, made) = riley.say("prioritise hiring");
     assert!(text.contains("is my top priority now"), "{text}");
-    assert_eq!(said(&made), ["top priority: quality of hire (Make quality hires: 90% pass their probation)"]);
+    assert_eq!(
+        said(&made),
+        ["top priority: quality of hire (Make quality hires: 90% pass their probation)"]
+    );
     let (_, text, _) = riley.say("back to your normal priorities please");
     assert!(text.contains("no longer ahead of my other goals"), "{text}");
     assert!(riley.mind.directives().is_empty());
