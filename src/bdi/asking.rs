@@ -329,6 +329,19 @@ fn label(g: &GoalState) -> String {
     }
 }
 
+/// A name inside a sentence: its first letter lower case, unless it is an acronym.
+fn in_sentence(name: &str) -> String {
+    let first = name.split(' ').next().unwrap_or("");
+    if first.len() > 1 && first.chars().all(|c| !c.is_lowercase()) {
+        return name.to_string();
+    }
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// "Absolutely!", "Of course.", ...: how the persona agrees.
 pub(super) fn affirm(p: &Persona) -> &'static str {
     match p.communication.tone {
@@ -429,7 +442,7 @@ impl Mind {
         let mut line = match g.current {
             None => format!(
                 "I have no figure for {} yet (the target is {under} {target})",
-                name.to_lowercase()
+                in_sentence(&name)
             ),
             Some(c) if g.met() => format!(
                 "{name} is at {} right now, meeting our target of {under} {target}",
@@ -473,10 +486,18 @@ impl Mind {
     /// they stand; or why nothing.
     fn doing_about(&self, s: &Situation<'_>, g: &GoalState, at_most: usize) -> String {
         let id = g.spec.id.as_str();
+        // Its own intentions, and its sub-goals' (pipeline work serves revenue).
+        let serves = |goal: &str| {
+            goal == id
+                || self
+                    .goals
+                    .get(goal)
+                    .is_some_and(|x| x.spec.parent.as_deref() == Some(id))
+        };
         let serving: Vec<&Intention> = self
             .intentions
             .iter()
-            .filter(|i| i.goal.as_deref() == Some(id))
+            .filter(|i| i.goal.as_deref().is_some_and(serves))
             .collect();
         if serving.is_empty() {
             return self.why_idle(s, g);
