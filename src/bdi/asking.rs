@@ -174,10 +174,9 @@ fn vocabulary(g: &GoalState) -> (Vec<String>, Vec<Vec<String>>) {
     let mut phrases = Vec::new();
     for source in [&g.spec.id, &g.spec.metric] {
         let mut p = stems(&source.replace('_', " "));
-        while p
-            .last()
-            .is_some_and(|w| ["usd", "day", "hour", "ratio", "pct"].contains(&w.as_str()))
-        {
+        while p.last().is_some_and(|w| {
+            ["usd", "day", "hour", "minut", "week", "ratio", "pct"].contains(&w.as_str())
+        }) {
             p.pop();
         }
         if p.len() >= 2 && !phrases.contains(&p) {
@@ -301,7 +300,10 @@ fn label(g: &GoalState) -> String {
     let mut words: Vec<&str> = g.spec.metric.split('_').filter(|w| !w.is_empty()).collect();
     while words.len() > 1
         && words.last().is_some_and(|w| {
-            ["usd", "hours", "days", "ratio", "pct", "percent", "count"].contains(w)
+            [
+                "usd", "hours", "days", "minutes", "weeks", "ratio", "pct", "percent", "count",
+            ]
+            .contains(w)
         })
     {
         words.pop();

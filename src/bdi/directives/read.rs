@@ -320,6 +320,18 @@ fn target(w: &[String], written: &[String], from: usize) -> Option<String> {
     while end < w.len() && !ENDS_TARGET.contains(&w[end].as_str()) {
         end += 1;
     }
+    // A name written capitalised ends where the lower-case words begin ("Acme the
+    // deck" names Acme; "Bank of America" keeps its "of").
+    if written
+        .get(i)
+        .is_some_and(|x| x.starts_with(|c: char| c.is_uppercase()))
+        && let Some(j) = (i + 1..end).find(|&j| {
+            written[j].starts_with(|c: char| c.is_lowercase())
+                && !["of", "and", "&", "de", "la"].contains(&w[j].as_str())
+        })
+    {
+        end = j;
+    }
     while end > i && AFTER_TARGET.contains(&w[end - 1].as_str()) {
         end -= 1;
     }
@@ -550,6 +562,20 @@ mod tests {
                 _ => None,
             }),
             at(2026, 12, 7)
+        );
+        assert_eq!(
+            read_it("Don't email Acme the new deck yet"),
+            Some(Directive::Pause {
+                target: "Acme".into(),
+                until: None
+            })
+        );
+        assert_eq!(
+            read_it("stop contacting Bank of America"),
+            Some(Directive::Pause {
+                target: "Bank of America".into(),
+                until: None
+            })
         );
         assert_eq!(
             read_it("stop emailing until January"),

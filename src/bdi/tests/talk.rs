@@ -496,3 +496,66 @@ fn a_snapshot_from_before_directives_still_loads() {
     assert_eq!(loaded.directives, Directives::default());
     assert_eq!(loaded.intentions, jordan.mind.intentions);
 }
+
+#[test]
+fn a_role_written_in_config_is_understood_from_its_own_goals() {
+    let goal =
+        |id: &str, metric: &str, unit: &str, target: f64, description: &str| crate::model::Goal {
+            id: id.into(),
+            description: description.into(),
+            horizon: crate::model::GoalHorizon::Tactical,
+            metric: metric.into(),
+            comparison: crate::model::Comparison::Below,
+            target,
+            unit: Some(unit.into()),
+            period: None,
+            importance: 0.5,
+            parent: None,
+        };
+    let goals = [
+        goal(
+            "first_response",
+            "first_response_minutes",
+            "minutes",
+            30.0,
+            "Answer every ticket within 30 minutes",
+        ),
+        goal(
+            "backlog",
+            "open_tickets",
+            "tickets",
+            20.0,
+            "Keep fewer than 20 tickets open",
+        ),
+    ];
+    let ids: Vec<&str> = goals.iter().map(|g| g.id.as_str()).collect();
+    let pb = Playbook::compile(&PlaybookSpec::default(), &ids, 4).unwrap();
+    let persona = role().persona;
+    let me = json!({"name": "Robin Support", "handle": "robin"});
+    let mut mind = Mind::new(&goals, Phase::Autonomous, 3);
+    let s = Situation {
+        playbook: &pb,
+        persona: &persona,
+        me: &me,
+        now: t0(),
+        memory: None,
+    };
+    mind.cycle(
+        &s,
+        ev("metric", json!({"metric": "open_tickets", "value": 27.0})),
+    );
+    let (asked, text, _) = mind.answer(&s, "Kim", "hey, how many tickets are open?");
+    assert_eq!(asked, Asked::Goals);
+    assert!(
+        text.contains(
+            "Open tickets is at 27 tickets right now — above our target of under 20 tickets"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("none of my plans serves it"), "{text}");
+    let (_, text, _) = mind.answer(&s, "Kim", "what's our first response time?");
+    assert!(
+        text.contains("no figure for first response yet (the target is under 30 minutes)"),
+        "{text}"
+    );
+}
