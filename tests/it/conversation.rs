@@ -105,5 +105,30 @@ async fn the_sales_ae_answers_the_pipeline_question_and_prospects_where_it_is_to
         ),
         "{reply}"
     );
+
+    // A pause on contact: in the status with its end, and lifted again.
+    let reply = chat("Stop emailing Acme until January").await;
+    assert!(reply.contains("I won't contact anyone at Acme"), "{reply}");
+    let status = node.get_json("/api/v1/employees/riley.quinn/status").await;
+    let pause = status["directives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "pause")
+        .cloned()
+        .unwrap_or_else(|| panic!("no pause in {status}"));
+    assert_eq!(pause["value"], "Acme");
+    assert!(
+        pause["until"].as_str().unwrap().contains("-01-01T00:00:00"),
+        "the next 1 January: {pause}"
+    );
+    let reply = chat("resume Acme").await;
+    assert!(reply.contains("I can contact Acme again"), "{reply}");
+    let status = node.get_json("/api/v1/employees/riley.quinn/status").await;
+    assert_eq!(
+        status["directives"].as_array().unwrap().len(),
+        1,
+        "{status}"
+    );
     node.terminate();
 }
