@@ -1,11 +1,15 @@
-//! Answers to what a human asks an employee in chat, with no language model: status
-//! questions from the intentions and the queue, goal questions from the goals and the
-//! metrics believed, greetings in the persona's style; a request is pointed to the
-//! task route (a chat message alone sets nothing in motion), and
-//! anything else gets a plain statement of what the employee can answer. Pure: the
-//! same mind and words give the same answer.
+//! Answers to what a human asks an employee in chat, with no language model: a
+//! directive that turns one of its knobs (a focus segment, a pause on contact, a top
+//! goal) is applied and confirmed exactly (see `directives.rs`); a question naming a
+//! goal in words gets that goal's figure, target and what is being done about it (see
+//! `asking.rs`); status questions are answered from the intentions and the queue, the
+//! goals overview from the goals and the metrics believed, greetings in the persona's
+//! style; a request is pointed to the task route (a chat message alone sets nothing in
+//! motion), and anything else gets a plain statement of what the employee can answer.
+//! Pure: the same mind, time and words give the same answer (and the same change).
 
-use super::{IntentionState, Mind, Situation, style};
+use super::directives::{self, Directive};
+use super::{Decision, IntentionState, Mind, Situation, asking, style};
 use crate::model::Comparison;
 
 /// What kind of message the human wrote.
@@ -19,6 +23,9 @@ pub enum Asked {
     Goals,
     /// Please do something.
     Request,
+    /// Change how you work: a focus, a pause on contact, a top goal (or words that
+    /// sound so but change nothing).
+    Directive,
     /// Praise, a correction or a suggestion (see [`super::feedback`]).
     Feedback,
     /// Anything else.
@@ -112,8 +119,14 @@ fn number(x: f64) -> String {
 }
 
 impl Mind {
-    /// The employee's answer to `text` from `who`.
-    pub fn answer(&self, s: &Situation<'_>, who: &str, text: &str) -> (Asked, String) {
+    /// The employee's answer to `text` from `who`, and the decisions to record: a
+    /// directive in the words is applied to this mind before it answers.
+    pub fn answer(
+        &mut self,
+        s: &Situation<'_>,
+        who: &str,
+        text: &str,
+    ) -> (Asked, String, Vec<Decision>) {
         let st = style::style(s.persona, self.style_shift);
         let greeting = st["greeting"].as_str().unwrap_or("Hello");
         let me = s.me["name"].as_str().unwrap_or("your colleague");
@@ -128,7 +141,29 @@ impl Mind {
         } else {
             format!("{greeting} {first}")
         };
+        let stop = asking::stop(s.persona);
+        // Coaching that sounds like an order ("next time, always cc me") stays coaching.
+        let coaching = super::feedback::read(text).is_some();
+        match directives::read(text, s.now, &self.goals) {
+            Some(Directive::Unknown) if coaching => {}
+            Some(Directive::Unknown) => {
+                let (said, made) = self.direct(s, who, Directive::Unknown);
+                return (Asked::Directive, format!("{hello}. {said}"), made);
+            }
+            Some(d) => {
+                let (said, made) = self.direct(s, who, d);
+                return (Asked::Directive, format!("{hello}{stop} {said}"), made);
+            }
+            None => {}
+        }
         let asked = classify(text);
+        if asked != Asked::Feedback {
+            let named = asking::named_goals(&self.goals, text);
+            if !named.is_empty() && (asking::asks(text) || asked != Asked::Request) {
+                let body = format!("{hello}{stop} {}", self.goal_answer(s, &named));
+                return (Asked::Goals, body, Vec::new());
+            }
+        }
         let body = match asked {
             Asked::Greeting => format!(
                 "{hello}! I'm {me}, {}. Ask me what I'm working on or how my goals are going, or give me a task.",
@@ -156,11 +191,11 @@ impl Mind {
                     super::feedback::own_words(text)
                 ),
             },
-            Asked::Other => format!(
+            Asked::Directive | Asked::Other => format!(
                 "{hello}. I can't answer that without a language model. I can tell you what I'm working on and how my goals are going, and take tasks."
             ),
         };
-        (asked, body)
+        (asked, body, Vec::new())
     }
 
     fn status_text(&self) -> String {
@@ -177,6 +212,11 @@ impl Mind {
                     match &i.state {
                         IntentionState::AwaitingApproval { action } => {
                             format!("{what} (waiting for approval of {})", action.kind)
+                        }
+                        IntentionState::Waiting { event, .. }
+                            if event == directives::PAUSE_LIFTED =>
+                        {
+                            format!("{what} (held by a pause on contact)")
                         }
                         IntentionState::Waiting { event, .. } => {
                             format!("{what} (waiting for {event})")
@@ -208,6 +248,10 @@ impl Mind {
             .collect();
         if !at_risk.is_empty() {
             parts.push(format!("needing attention: {}", at_risk.join("; ")));
+        }
+        let directives = self.directives.in_force(&self.goals);
+        if !directives.is_empty() {
+            parts.push(format!("directives in force: {}", directives.join("; ")));
         }
         format!("{}.", parts.join(". "))
     }

@@ -214,6 +214,20 @@ pub enum Decision {
         /// Decisions scored.
         decisions: u32,
     },
+    /// A directive from a human was applied (a focus, a pause on contact, a top
+    /// goal), a pause held an action back, or a pause ended.
+    Directive {
+        /// What changed, in words: "focusing on enterprise accounts (1000+
+        /// employees)", "held email.send of reach_out_to_lead: not contacting Acme
+        /// until 2027-01-01".
+        summary: String,
+        /// Who gave it (none when a pause held an action or ended by itself).
+        #[serde(default)]
+        by: Option<String>,
+        /// The intention whose action it held back, if it held one.
+        #[serde(default)]
+        intention: Option<u64>,
+    },
     /// A condition or template failed; the plan is skipped.
     Error {
         /// Plan.

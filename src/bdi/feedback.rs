@@ -112,6 +112,10 @@ fn has(text: &str, phrases: &[&str]) -> bool {
 /// What `text` says as feedback, if it is feedback: a correction before a suggestion
 /// before praise ("great, but too formal" is a correction).
 pub fn read(text: &str) -> Option<ReadFeedback> {
+    // "Please don't contact Acme until January" is a directive, not a correction.
+    if super::directives::is_directive(text) {
+        return None;
+    }
     let own = own_words(text);
     let t = own.to_lowercase();
     let words = Some(own.clone()).filter(|w| !w.is_empty());

@@ -8,6 +8,11 @@
 //! - `autonomous`: executed, unless a policy says it needs approval.
 //!
 //! Escalations to a human pass in every phase: asking for help is never held back.
+//!
+//! Before the phase, a pause on contact (a directive, see `directives.rs`): an action
+//! that reaches people outside — mail, chat, calendar invitations, or any action with
+//! recipients — addressed to a paused person or to anyone at a paused account is held
+//! back, its intention waiting at that step until the pause ends or is lifted.
 
 use super::expr::{Condition, cel_map, json_to_cel};
 use super::intention::Seen;
@@ -154,7 +159,76 @@ impl Agreement {
     }
 }
 
+/// Kinds that reach people by their nature (a reply goes to its thread's sender).
+const CONTACT_KINDS: &[&str] = &["email.", "chat.", "calendar."];
+/// Parameters naming whom an action reaches.
+const RECIPIENTS: &[&str] = &["to", "cc", "bcc", "attendees", "recipients", "recipient"];
+/// Parameters naming a person or an account an action is about.
+const NAMED: &[&str] = &[
+    "email", "address", "contact", "lead", "account", "company", "customer",
+];
+/// Fields of the triggering event's payload naming whom a reply in its thread reaches.
+const THREAD: &[&str] = &[
+    "from",
+    "from_address",
+    "reply_to",
+    "email",
+    "lead",
+    "contact",
+    "company",
+    "account",
+];
+
+/// The text under `keys` in `v` (strings, or lists of them).
+fn texts_at(v: &Json, keys: &[&str], out: &mut Vec<String>) {
+    fn texts(v: &Json, out: &mut Vec<String>) {
+        match v {
+            Json::String(s) => out.push(s.clone()),
+            Json::Array(a) => a.iter().for_each(|x| texts(x, out)),
+            _ => {}
+        }
+    }
+    for k in keys {
+        texts(&v[*k], out);
+    }
+}
+
 impl Mind {
+    /// The pause (its index) that holds back an action of `kind` with `params`, taken
+    /// by an intention started by `trigger`, if one does: an action that only reads,
+    /// or an escalation, is never held; one that reaches people is held when a
+    /// recipient, or the person or account it names (a reply: its thread's sender), is
+    /// paused.
+    pub(super) fn paused_for(
+        &self,
+        s: &Situation<'_>,
+        kind: &str,
+        params: &Json,
+        trigger: &Json,
+    ) -> Option<usize> {
+        if self.directives.pauses.is_empty()
+            || kind == "escalate"
+            || s.playbook.reads.contains(kind)
+        {
+            return None;
+        }
+        let mut who = Vec::new();
+        texts_at(params, RECIPIENTS, &mut who);
+        let contact = CONTACT_KINDS.iter().any(|p| kind.starts_with(p));
+        if !contact && who.is_empty() {
+            return None;
+        }
+        let addressed = !who.is_empty();
+        texts_at(params, NAMED, &mut who);
+        if !addressed {
+            texts_at(&trigger["payload"], THREAD, &mut who);
+        }
+        self.directives
+            .pauses
+            .iter()
+            .position(|p| p.in_force(s.now) && p.covers(&who))
+    }
+
     /// The gate: phase first, then policies.
     pub(super) fn gate(&self, s: &Situation<'_>, kind: &str, params: &Json) -> Disposition {
         match self.phase {

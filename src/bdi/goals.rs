@@ -126,7 +126,13 @@ pub struct GoalBook {
     goals: Vec<GoalState>,
     /// Blocked goals read from a snapshot, until restored.
     restored: BTreeMap<String, String>,
+    /// The goal a human made the top priority (a directive the Mind keeps): ranked
+    /// above every other.
+    top: Option<String>,
 }
+
+/// What the top goal's priority gains: more than any other's can be (each is at most 1).
+const TOP_BOOST: f64 = 1.0;
 
 /// The persisted part of a [`GoalBook`].
 #[derive(Serialize, Deserialize)]
@@ -140,6 +146,7 @@ impl From<GoalMemo> for GoalBook {
         GoalBook {
             goals: Vec::new(),
             restored: m.blocked,
+            top: None,
         }
     }
 }
@@ -174,7 +181,9 @@ impl GoalBook {
                 blocked.insert(g.spec.id.clone(), b);
             }
         }
+        let top = self.top.take();
         *self = GoalBook::new(specs);
+        self.top = top;
         for (id, why) in blocked {
             self.set_blocked(&id, Some(why));
         }
@@ -194,6 +203,7 @@ impl GoalBook {
         GoalBook {
             goals,
             restored: BTreeMap::new(),
+            top: None,
         }
     }
 
@@ -232,6 +242,29 @@ impl GoalBook {
         if let Some(g) = self.get_mut(id) {
             g.blocked = why;
         }
+    }
+
+    /// Makes `goal` the top priority (none: no goal is), above every other.
+    pub fn set_top(&mut self, goal: Option<&str>) {
+        if self.top.as_deref() == goal {
+            return;
+        }
+        if let Some(old) = self.top.take()
+            && let Some(g) = self.get_mut(&old)
+        {
+            g.priority -= TOP_BOOST;
+        }
+        self.top = goal.map(str::to_string);
+        if let Some(new) = goal
+            && let Some(g) = self.get_mut(new)
+        {
+            g.priority += TOP_BOOST;
+        }
+    }
+
+    /// The goal made the top priority, if any.
+    pub fn top(&self) -> Option<&str> {
+        self.top.as_deref()
     }
 
     /// Ids of goals whose metric is `metric`.
@@ -311,6 +344,9 @@ impl GoalBook {
                 None => 0.3,
             };
             g.priority = urgency * g.spec.importance * (1.0 - g.progress);
+            if self.top.as_deref() == Some(g.spec.id.as_str()) {
+                g.priority += TOP_BOOST;
+            }
         }
     }
 }

@@ -215,6 +215,7 @@ impl Mind {
             }
             return;
         }
+        self.prefer_top_goal(&mut candidates);
         let scored: Vec<choice::Candidate> = candidates
             .iter()
             .map(|p| choice::Candidate {
@@ -400,6 +401,12 @@ impl Mind {
                             continue 'outer;
                         }
                     };
+                    // A pause on contact holds the step back, to be taken again.
+                    if let Some(p) = self.paused_for(s, action, &params, &self.intentions[i].event)
+                    {
+                        self.hold(s, i, p, action, out);
+                        continue;
+                    }
                     let variant = (chosen > 0)
                         .then(|| plan.spec.steps[step_no].variants[chosen - 1].name.clone());
                     if let Some(v) = &variant {

@@ -14,12 +14,14 @@
 //! goal is met, keep within the bound), then advance every ready intention until it
 //! waits or ends.
 
+mod asking;
 pub mod beliefs;
 pub mod bounds;
 pub mod choice;
 pub mod conversation;
 mod credit;
 mod decision;
+pub mod directives;
 mod ending;
 pub mod expr;
 pub mod feedback;
@@ -39,6 +41,7 @@ mod waits;
 pub use beliefs::{Belief, Beliefs, Decay};
 pub use choice::{Record, Stats};
 pub use decision::{Action, Decision, Input, Intention, IntentionState, Perceived};
+pub use directives::{DirectiveView, Directives};
 pub use expr::Condition;
 pub use gate::{Agreement, Disposition, Phase, Policy, PolicySpec, PromotionSpec};
 pub use goals::{GoalBook, GoalState, period_end, progress as goal_progress};
@@ -91,6 +94,10 @@ pub struct Mind {
     /// proven, without exploring them, until the next review.
     #[serde(default)]
     cautious: std::collections::BTreeSet<String>,
+    /// What humans told it in chat to change how it works: a focus segment, pauses on
+    /// contact, a top goal (see `directives.rs`).
+    #[serde(default)]
+    pub directives: Directives,
 }
 
 /// What a cycle needs besides the Mind: the role's playbook, the persona and who the
@@ -133,6 +140,7 @@ impl Mind {
             next_id: 1,
             carried: None,
             cautious: Default::default(),
+            directives: Directives::default(),
         }
     }
 
@@ -140,6 +148,8 @@ impl Mind {
     /// (the snapshot keeps only which were blocked), recomputed for `now`.
     pub fn restore(&mut self, goals: &[Goal], now: DateTime<Utc>) {
         self.goals.restore(goals, &self.metrics, now);
+        let top = self.directives.priority.as_ref().map(|p| p.goal.as_str());
+        self.goals.set_top(top);
     }
 
     fn id(&mut self) -> u64 {

@@ -41,6 +41,8 @@ impl Mind {
     /// Waits past their deadline fail (or go on, where the step says so); outcomes
     /// past theirs count as failures.
     pub(super) fn time_out(&mut self, s: &Situation<'_>, out: &mut Vec<Decision>) {
+        // Pauses past their end release what they held, before it could time out.
+        self.keep_directives(s, out);
         let mut i = 0;
         while i < self.intentions.len() {
             match &self.intentions[i].state {

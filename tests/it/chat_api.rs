@@ -18,7 +18,7 @@ async fn a_chat_request_points_to_the_task_route_and_chat_events_are_answered_in
     };
     let r = post(
         "/api/v1/employees/jordan.lee/chat",
-        json!({"from": "Alex Morgan", "text": "Please focus on enterprise deals"}),
+        json!({"from": "Alex Morgan", "text": "Please send Acme the pricing deck"}),
     )
     .await
     .unwrap();
@@ -30,7 +30,7 @@ async fn a_chat_request_points_to_the_task_route_and_chat_events_are_answered_in
         "{reply}"
     );
     assert!(
-        reply.contains("empla task assign jordan.lee \"Please focus on enterprise deals\""),
+        reply.contains("empla task assign jordan.lee \"Please send Acme the pricing deck\""),
         "{reply}"
     );
 

@@ -14,6 +14,7 @@ mod chat_api;
 mod cli;
 mod common;
 mod config;
+mod conversation;
 mod crm;
 mod crm_api;
 mod crm_hubspot;

@@ -274,7 +274,8 @@ pub(crate) fn think(
     let answer = chat.filter(|_| !taken).map(|e| {
         let who = e.payload["from"].as_str().unwrap_or("");
         let question = e.payload["text"].as_str().unwrap_or("");
-        let (_, text) = mind.answer(&situation, who, question);
+        let (_, text, directed) = mind.answer(&situation, who, question);
+        decisions.extend(directed);
         let compose = brain
             .language
             .as_ref()
@@ -400,6 +401,9 @@ fn record(
             format!("propose promotion to {}", to.as_str()),
         ),
         Decision::Error { plan, .. } => (EpisodeKind::Decision, format!("error in {plan}")),
+        Decision::Directive { summary, .. } => {
+            (EpisodeKind::Decision, format!("directive: {summary}"))
+        }
     };
     match &d {
         Decision::Act(a) => match &a.disposition {

@@ -68,6 +68,11 @@ pub struct EmployeeRuntime {
     /// Events waiting for it; counted when it is not running (failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u64>,
+    /// Directives a human gave in chat that are in force: a focus segment, pauses on
+    /// contact, a top goal.
+    #[serde(default)]
+    #[schema(inline)]
+    pub directives: Vec<crate::bdi::DirectiveView>,
     /// Its use of a language model today; none when the node has no model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<crate::llm::LanguageStatus>,
@@ -119,6 +124,7 @@ pub(crate) fn status_of(profile: &EmployeeProfile, snapshot: &Snapshot) -> Emplo
         last_event_at: state.last_event_at,
         state: crate::actors::registry::RuntimeState::Active,
         backlog: None,
+        directives: mind.directives().views(&mind.goals),
         language: None,
     }
 }

@@ -550,6 +550,7 @@ mod language;
 mod sequences;
 mod shipped;
 mod state;
+mod talk;
 
 #[test]
 fn a_review_marks_the_plans_it_found_failing_until_the_next() {

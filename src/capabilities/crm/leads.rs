@@ -277,6 +277,22 @@ mod tests {
     }
 
     #[test]
+    fn the_segments_a_chat_directive_names_are_the_bands_searched() {
+        // "focus on enterprise deals" promises "1000+ employees": the search keeps it.
+        let told = crate::bdi::directives::SEGMENTS;
+        assert_eq!(told.len(), SEGMENTS.len());
+        for s in told {
+            let icp = Icp::from_params(&json!({"segment": s.name})).unwrap();
+            assert_eq!(
+                (icp.employees_min, icp.employees_max),
+                (Some(s.employees.0), s.employees.1),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[test]
     fn matching_signals_and_a_central_size_rank_first() {
         let icp =
             Icp::from_params(&json!({"segment": "mid-market", "signals": ["hiring", "funding"]}))
