@@ -16,6 +16,7 @@ mod employees;
 mod error;
 mod escalations;
 mod interaction;
+mod meetings;
 mod memory;
 mod params;
 mod product;
@@ -139,6 +140,8 @@ pub struct ApiState {
         product::add,
         product::show,
         product::update,
+        meetings::post_transcript,
+        meetings::notes,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -241,6 +244,12 @@ pub struct ApiState {
         crate::capabilities::recruiting::Evidence,
         crate::capabilities::recruiting::Interview,
         crate::capabilities::recruiting::Feedback,
+        crate::capabilities::meetings::TranscriptBody,
+        crate::capabilities::meetings::TranscriptTaken,
+        crate::capabilities::meetings::MeetingRecord,
+        crate::capabilities::meetings::Note,
+        crate::capabilities::meetings::Decision,
+        crate::capabilities::meetings::ActionItem,
     )),
     modifiers(&BearerAuth)
 )]
@@ -282,6 +291,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(reviews::routes())
         .merge(triage::routes())
         .merge(product::routes())
+        .merge(meetings::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

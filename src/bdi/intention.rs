@@ -652,6 +652,7 @@ fn addressed(kind: &str) -> bool {
         "crm.",
         "documents.",
         "recruiting.",
+        "meeting.",
     ]
     .iter()
     .any(|p| kind.starts_with(p))

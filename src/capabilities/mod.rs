@@ -18,6 +18,7 @@ pub mod chat;
 pub mod crm;
 pub mod documents;
 pub mod email;
+pub mod meetings;
 mod port;
 pub mod product;
 pub mod recruiting;

@@ -240,6 +240,7 @@ impl ActionRegistry {
             .chain(super::recruiting::actions::kinds())
             .chain(super::assistant::kinds())
             .chain(super::product::kinds())
+            .chain(super::meetings::kinds())
             .chain(crate::lifecycle::escalations::kinds())
         {
             r.add(k);
