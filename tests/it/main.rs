@@ -31,6 +31,7 @@ mod interaction;
 mod mail_fixture;
 mod mail_robot;
 mod mail_server;
+mod meetings;
 mod memory;
 mod memory_api;
 mod memory_people;

@@ -3,7 +3,9 @@
 //! own action items as tasks, and tells it `meeting.notes_taken` with everything its
 //! plan needs to mail the attendees. Run again for the same transcript (a retry after
 //! a crash, the same transcript posted or mailed twice) it stores, assigns and tells
-//! nothing new: task ids and the event's key come from the meeting and the transcript.
+//! nothing new: a task's id comes from the meeting and the item (so a newer transcript
+//! saying the same assigns nothing twice), the event's key from the meeting, the
+//! transcript and the revision.
 
 use super::{MeetingRecord, NOTES_EVENT, context, extract, find};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
@@ -84,15 +86,12 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
         NotesTaken::Replaced(n) => (n, "replaced"),
         NotesTaken::Unchanged(n) => (n, "unchanged"),
     };
-    // Updates on the employee's own items go back to whoever ran the meeting (or, when
-    // the employee did, the first other attendee).
-    let requester = std::iter::once(&event.organizer)
-        .chain(&event.attendees)
-        .find(|p| !bare_address(p).eq_ignore_ascii_case(&me.email))
-        .cloned()
-        .unwrap_or_else(|| me.mailbox());
+    // The employee's own items are asked of it by the meeting: its organiser is the
+    // requester, and the channel `meeting` sends no progress notices to anyone (the
+    // attendees hear of the items in the notes).
+    let requester = event.organizer.clone();
     let mut tasks = Vec::new();
-    for (i, item) in record.notes.action_items.iter().enumerate() {
+    for item in &record.notes.action_items {
         if !item.mine {
             continue;
         }
@@ -106,9 +105,17 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
         if let (Some(day), None) = (item.due, deadline) {
             description.push_str(&format!("; it was due {day}"));
         }
+        // One task per meeting and item: a newer transcript saying the same assigns
+        // nothing again.
         let id = uuid::Uuid::new_v5(
             &uuid::Uuid::NAMESPACE_OID,
-            format!("{}:meeting:{}:{}:{i}", hands.tenant.as_str(), event.uid, t.hash).as_bytes(),
+            format!(
+                "{}:meeting:{}:{}",
+                hands.tenant.as_str(),
+                event.uid,
+                item.text.to_lowercase()
+            )
+            .as_bytes(),
         );
         let task = NewTask {
             description,
@@ -116,7 +123,7 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
             deadline,
             requester: Some(requester.clone()),
         };
-        match assign(hands, me.id, task, Some(id.to_string()), "api", &requester).await {
+        match assign(hands, me.id, task, Some(id.to_string()), "meeting", &requester).await {
             Ok((task, _)) => tasks.push(task.id),
             Err(AssignError::Store(e)) => return Err(e.into()),
             Err(e) => return Err(CapabilityError::Invalid(e.to_string())),

@@ -82,7 +82,13 @@ pub(super) fn find(text: &str, meeting_day: NaiveDate) -> Option<Due> {
         .filter(|w| !w.is_empty())
         .collect();
     let clean = |w: &str| w.trim_matches(|c: char| ".;:!?()\"'".contains(c)).to_string();
-    let said = |from: usize, to: usize| words[from..to].join(" ");
+    let said = |from: usize, to: usize| {
+        words[from..to.min(words.len())]
+            .iter()
+            .map(|w| clean(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     for i in 0..words.len() {
         let w = clean(words[i]);
         let next = words.get(i + 1).map(|w| clean(w));
