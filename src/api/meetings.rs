@@ -37,8 +37,10 @@ fn meeting_error(e: MeetingError) -> Response {
             .into_response(),
         MeetingError::Unavailable(m) => {
             tracing::warn!(error = %m, "a transcript could not be taken");
-            ApiError::Unavailable("the transcript could not be stored; nothing was taken; retry shortly".into())
-                .into_response()
+            ApiError::Unavailable(
+                "the transcript could not be stored; nothing was taken; retry shortly".into(),
+            )
+            .into_response()
         }
     }
 }

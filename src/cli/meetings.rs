@@ -86,7 +86,10 @@ pub(super) async fn run(action: MeetingsAction) -> anyhow::Result<()> {
             node,
         } => {
             let transcript = std::fs::read_to_string(&file).with_context(|| {
-                format!("cannot read the transcript {} as UTF-8 text", file.display())
+                format!(
+                    "cannot read the transcript {} as UTF-8 text",
+                    file.display()
+                )
             })?;
             let body = TranscriptBody {
                 transcript,

@@ -6,8 +6,7 @@
 
 use super::Node;
 use crate::capabilities::meetings::{
-    self, FindError, MeetingRecord, TRANSCRIPT_EVENT, Transcript, TranscriptError,
-    TranscriptTaken,
+    self, FindError, MeetingRecord, TRANSCRIPT_EVENT, Transcript, TranscriptError, TranscriptTaken,
 };
 use crate::model::NewEvent;
 use crate::store::StoreError;

@@ -194,7 +194,10 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
                 .starts_with("Send the revised proposal by Friday")
         })
         .unwrap_or_else(|| panic!("{tasks:?}"));
-    assert_eq!(proposal["status"], "in_progress", "kept until due: {proposal}");
+    assert_eq!(
+        proposal["status"], "in_progress",
+        "kept until due: {proposal}"
+    );
     assert!(
         proposal["deadline"]
             .as_str()
@@ -219,7 +222,9 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["status"], "unchanged");
     // A newer transcript replaces the notes, and the mail says so.
-    let newer = format!("{TRANSCRIPT}[00:05:00] Sarah Chen: We decided to start on the first of the month.\n");
+    let newer = format!(
+        "{TRANSCRIPT}[00:05:00] Sarah Chen: We decided to start on the first of the month.\n"
+    );
     let (status, replaced) = post(
         &node,
         &format!("/api/v1/meetings/{uid}/transcript"),
@@ -239,7 +244,9 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
         body.contains("- We decided to start on the first of the month"),
         "{body}"
     );
-    let stored = node.get_json(&format!("/api/v1/meetings/{uid}/notes")).await;
+    let stored = node
+        .get_json(&format!("/api/v1/meetings/{uid}/notes"))
+        .await;
     assert_eq!(stored["revision"], 2, "{stored}");
     assert_eq!(mails(&node, SARAH, "Notes: Acme expansion").await.len(), 1);
     assert_eq!(meeting_tasks(&node).await.len(), 2);
@@ -271,7 +278,10 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
         "{out}"
     );
     eventually(30, "the security review's notes mail", || async {
-        (!mails(&node, SARAH, "Notes: Acme security review").await.is_empty()).then_some(())
+        (!mails(&node, SARAH, "Notes: Acme security review")
+            .await
+            .is_empty())
+        .then_some(())
     })
     .await;
 
@@ -297,7 +307,10 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
     )
     .await;
     assert_eq!(status, 400, "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("empty"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("empty"),
+        "{e}"
+    );
     let (status, e) = post(
         &node,
         &format!("/api/v1/meetings/{uid}/transcript"),

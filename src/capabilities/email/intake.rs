@@ -139,7 +139,8 @@ async fn perceive_mail(
     }
     // A meeting's transcript attached: the employee takes it as one, not as mail.
     if !answered
-        && let Some(t) = crate::capabilities::meetings::mail::transcript_mail(hands, &profile, m).await?
+        && let Some(t) =
+            crate::capabilities::meetings::mail::transcript_mail(hands, &profile, m).await?
     {
         return Ok(Some(hands.employees.perceive(id, t).await?));
     }

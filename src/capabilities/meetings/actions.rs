@@ -80,7 +80,10 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
         revision: 1,
         taken_at: now,
     };
-    let stored = hands.store.put_meeting_notes(&hands.tenant, &record).await?;
+    let stored = hands
+        .store
+        .put_meeting_notes(&hands.tenant, &record)
+        .await?;
     let (revision, status) = match stored {
         NotesTaken::New => (1, "new"),
         NotesTaken::Replaced(n) => (n, "replaced"),
@@ -123,7 +126,16 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
             deadline,
             requester: Some(requester.clone()),
         };
-        match assign(hands, me.id, task, Some(id.to_string()), "meeting", &requester).await {
+        match assign(
+            hands,
+            me.id,
+            task,
+            Some(id.to_string()),
+            "meeting",
+            &requester,
+        )
+        .await
+        {
             Ok((task, _)) => tasks.push(task.id),
             Err(AssignError::Store(e)) => return Err(e.into()),
             Err(e) => return Err(CapabilityError::Invalid(e.to_string())),
@@ -141,6 +153,7 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
         "start": event.start,
         "day": event.start.format("%Y-%m-%d").to_string(),
         "recipients": recipients,
+        "to": recipients.join(", "),
         "revision": revision,
         "replaced": revision > 1,
         "source": t.source,

@@ -81,7 +81,10 @@ pub(super) fn find(text: &str, meeting_day: NaiveDate) -> Option<Due> {
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
         .collect();
-    let clean = |w: &str| w.trim_matches(|c: char| ".;:!?()\"'".contains(c)).to_string();
+    let clean = |w: &str| {
+        w.trim_matches(|c: char| ".;:!?()\"'".contains(c))
+            .to_string()
+    };
     let said = |from: usize, to: usize| {
         words[from..to.min(words.len())]
             .iter()
@@ -115,7 +118,14 @@ pub(super) fn find(text: &str, meeting_day: NaiveDate) -> Option<Due> {
             } else if lead && next.as_deref() == Some("this") {
                 (i + 1, after.clone())
             } else {
-                (i, if lead || w == "this" { next.clone() } else { None })
+                (
+                    i,
+                    if lead || w == "this" {
+                        next.clone()
+                    } else {
+                        None
+                    },
+                )
             };
             let is_next = words.get(k).map(|w| clean(w)).as_deref() == Some("next");
             if let Some(word) = word {
@@ -257,7 +267,10 @@ mod tests {
 
     #[test]
     fn relative_words_resolve_from_the_meeting_day() {
-        assert_eq!(due("next week"), Some(("next week".into(), d("2026-12-11"))));
+        assert_eq!(
+            due("next week"),
+            Some(("next week".into(), d("2026-12-11")))
+        );
         assert_eq!(
             due("by tomorrow"),
             Some(("by tomorrow".into(), d("2026-12-03")))
@@ -270,8 +283,14 @@ mod tests {
             due("by the end of the month"),
             Some(("end of the month".into(), d("2026-12-31")))
         );
-        assert_eq!(due("in 3 days"), Some(("in 3 days".into(), d("2026-12-05"))));
-        assert_eq!(due("in two weeks"), Some(("in two weeks".into(), d("2026-12-16"))));
+        assert_eq!(
+            due("in 3 days"),
+            Some(("in 3 days".into(), d("2026-12-05")))
+        );
+        assert_eq!(
+            due("in two weeks"),
+            Some(("in two weeks".into(), d("2026-12-16")))
+        );
     }
 
     #[test]

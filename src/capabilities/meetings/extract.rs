@@ -67,7 +67,10 @@ impl Attendee {
         let name = self.name.as_deref().unwrap_or("").to_lowercase();
         s == self.address
             || s == local
-            || self.handle.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&s))
+            || self
+                .handle
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(&s))
             || (!name.is_empty()
                 && (s == name || name.split_whitespace().next() == Some(s.as_str())))
             || local.split(['.', '_', '-']).next() == Some(s.as_str()) && self.name.is_none()
@@ -149,7 +152,9 @@ pub enum TranscriptError {
     #[error("the transcript is empty; send the meeting's transcript text")]
     Empty,
     /// No line names its speaker.
-    #[error("no speaker turns were recognised in the transcript; the formats understood are {FORMATS}")]
+    #[error(
+        "no speaker turns were recognised in the transcript; the formats understood are {FORMATS}"
+    )]
     NoTurns,
 }
 
@@ -186,8 +191,7 @@ pub fn extract(transcript: &str, ctx: &Context) -> Result<MeetingNotes, Transcri
                     speaker: turn.speaker.clone(),
                     text: sentence.clone(),
                 };
-                if out.notes.len() < MAX_NOTES && !out.notes.iter().any(|n| n.text == note.text)
-                {
+                if out.notes.len() < MAX_NOTES && !out.notes.iter().any(|n| n.text == note.text) {
                     out.notes.push(note);
                 }
                 noted = true;
@@ -237,8 +241,17 @@ fn substantive(s: &str) -> bool {
     words >= 5
         && !s.ends_with('?')
         && ![
-            "thanks", "thank you", "hi ", "hello", "good morning", "welcome", "bye", "see you",
-            "can you hear", "let's get started", "let's start",
+            "thanks",
+            "thank you",
+            "hi ",
+            "hello",
+            "good morning",
+            "welcome",
+            "bye",
+            "see you",
+            "can you hear",
+            "let's get started",
+            "let's start",
         ]
         .iter()
         .any(|p| lower.starts_with(p))
@@ -270,7 +283,12 @@ fn decision(s: &str) -> Option<String> {
         "we're going with",
         "we are going with",
     ];
-    let anywhere = ["we decided", "we've decided", "we have decided", "decided to"];
+    let anywhere = [
+        "we decided",
+        "we've decided",
+        "we have decided",
+        "decided to",
+    ];
     let hit = starts
         .iter()
         .any(|p| lower.starts_with(p) && boundary(&lower, p.len()))
@@ -322,7 +340,15 @@ fn action(s: &str, turn: &Turn, ctx: &Context) -> Option<ActionItem> {
     let lower = strip_fillers(&lower_full);
     let body = &s[s.len() - lower.len()..];
     // A tagged line: "Action: …", "Action item: …", "AI: …", "TODO: …".
-    for tag in ["action item:", "action items:", "action:", "ai:", "todo:", "to do:", "to-do:"] {
+    for tag in [
+        "action item:",
+        "action items:",
+        "action:",
+        "ai:",
+        "todo:",
+        "to do:",
+        "to-do:",
+    ] {
         if lower.starts_with(tag) {
             let rest = body[tag.len()..].trim();
             return tagged(rest, turn, ctx);
@@ -346,7 +372,15 @@ fn action(s: &str, turn: &Turn, ctx: &Context) -> Option<ActionItem> {
         }
     }
     // The speaker's own commitment.
-    for p in ["i will ", "i'll ", "i’ll ", "i can take ", "i'm going to ", "i am going to ", "let me "] {
+    for p in [
+        "i will ",
+        "i'll ",
+        "i’ll ",
+        "i can take ",
+        "i'm going to ",
+        "i am going to ",
+        "let me ",
+    ] {
         if let Some(at) = lower.find(p)
             && (at == 0 || lower[..at].ends_with([' ', ',']))
             && turn.speaker.is_some()
@@ -370,8 +404,10 @@ fn action(s: &str, turn: &Turn, ctx: &Context) -> Option<ActionItem> {
 /// "I'll be out", "I will say" and the like commit to nothing.
 fn skip_commitment(rest: &str) -> bool {
     let first = rest.split_whitespace().next().unwrap_or("").to_lowercase();
-    ["be", "say", "admit", "try", "just", "have", "need", "think", "let", "see"]
-        .contains(&first.as_str())
+    [
+        "be", "say", "admit", "try", "just", "have", "need", "think", "let", "see",
+    ]
+    .contains(&first.as_str())
 }
 
 /// A tagged line's item: the owner from "(owner: Name)", a leading "Name:", a leading
@@ -413,7 +449,9 @@ fn tagged(rest: &str, turn: &Turn, ctx: &Context) -> Option<ActionItem> {
 /// "Name will …", "Name to …", "Name's going to …", "Name can take …", where the name
 /// is someone in the meeting (or the employee).
 fn named(s: &str, turn: &Turn, ctx: &Context) -> Option<ActionItem> {
-    let s = s.replacen("'ll ", " will ", 1).replacen("’ll ", " will ", 1);
+    let s = s
+        .replacen("'ll ", " will ", 1)
+        .replacen("’ll ", " will ", 1);
     // Each clause may name someone: "Agreed, and Priya to confirm with legal".
     let lower = s.to_ascii_lowercase();
     let mut starts = vec![0];

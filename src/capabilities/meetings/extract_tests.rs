@@ -102,7 +102,10 @@ fn webvtt_voices_are_owners() {
             None
         )]
     );
-    assert_eq!(n.decisions[0].text, "We decided to move the launch to March");
+    assert_eq!(
+        n.decisions[0].text,
+        "We decided to move the launch to March"
+    );
     assert_eq!(n.decisions[0].by.as_deref(), Some("Alex Morgan"));
 }
 
@@ -130,7 +133,10 @@ fn timestamped_lines_are_read_too() {
     let decisions: Vec<&str> = n.decisions.iter().map(|d| d.text.as_str()).collect();
     assert_eq!(
         decisions,
-        vec!["The pilot stays at 40 seats", "Agreed, and Priya to confirm with legal by end of the week"]
+        vec![
+            "The pilot stays at 40 seats",
+            "Agreed, and Priya to confirm with legal by end of the week"
+        ]
     );
 }
 

@@ -33,7 +33,9 @@ fn is_transcript_file(a: &Attachment) -> bool {
 /// longest title the subject or body holds (the latest meeting of that title).
 fn named<'e>(events: &'e [CalendarEvent], m: &MailMessage) -> Option<&'e CalendarEvent> {
     let text = format!("{}\n{}", m.subject, m.body).to_lowercase();
-    let held = events.iter().filter(|e| e.status == EventStatus::Confirmed && !e.focus);
+    let held = events
+        .iter()
+        .filter(|e| e.status == EventStatus::Confirmed && !e.focus);
     if let Some(e) = held.clone().find(|e| text.contains(&e.uid.to_lowercase())) {
         return Some(e);
     }
@@ -79,7 +81,12 @@ pub(crate) async fn transcript_mail(
     let events = match hands
         .calendar
         .driver
-        .events(&hands.tenant, &p.email, m.at - LOOK_BACK, m.at + Duration::days(1))
+        .events(
+            &hands.tenant,
+            &p.email,
+            m.at - LOOK_BACK,
+            m.at + Duration::days(1),
+        )
         .await
     {
         Ok(e) => e,
@@ -100,7 +107,10 @@ pub(crate) async fn transcript_mail(
         text,
         received_at: m.at,
     };
-    hands.store.put_meeting_transcript(&hands.tenant, &t).await?;
+    hands
+        .store
+        .put_meeting_transcript(&hands.tenant, &t)
+        .await?;
     Ok(Some(NewEvent {
         kind: TRANSCRIPT_EVENT.into(),
         source: "email".into(),
@@ -185,7 +195,10 @@ mod tests {
             path: None,
             document: None,
         };
-        assert!(is_transcript_file(&file("call.vtt", "application/octet-stream")));
+        assert!(is_transcript_file(&file(
+            "call.vtt",
+            "application/octet-stream"
+        )));
         assert!(is_transcript_file(&file("notes.MD", "")));
         assert!(is_transcript_file(&file("x", "text/plain; charset=utf-8")));
         assert!(!is_transcript_file(&file("cv.pdf", "application/pdf")));

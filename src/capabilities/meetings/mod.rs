@@ -21,10 +21,10 @@ pub mod extract;
 pub(crate) mod mail;
 pub mod transcript;
 
+pub(crate) use actions::kinds;
 pub use extract::{
     ActionItem, Attendee, Context, Decision, MeetingNotes, Note, TranscriptError, extract,
 };
-pub(crate) use actions::kinds;
 
 use super::{CapabilityError, Hands};
 use crate::model::{CalendarEvent, EmployeeId};
@@ -169,7 +169,12 @@ pub async fn find(hands: &Hands, event_id: &str) -> Result<(CalendarEvent, Emplo
     }
     let mut found = None;
     for owner in owners {
-        if let Some(e) = hands.calendar.driver.event(tenant, &owner, event_id).await? {
+        if let Some(e) = hands
+            .calendar
+            .driver
+            .event(tenant, &owner, event_id)
+            .await?
+        {
             found = Some(e);
             break;
         }
@@ -198,7 +203,9 @@ pub(crate) async fn attendees(
     let mut out = Vec::new();
     for p in std::iter::once(&event.organizer).chain(&event.attendees) {
         let mut a = Attendee::parse(p);
-        if !crate::model::is_address(&a.address) || out.iter().any(|o: &Attendee| o.address == a.address) {
+        if !crate::model::is_address(&a.address)
+            || out.iter().any(|o: &Attendee| o.address == a.address)
+        {
             continue;
         }
         if let Some(id) = hands.employees.resolve(&a.address)

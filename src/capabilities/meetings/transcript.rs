@@ -293,7 +293,9 @@ mod tests {
 
     #[test]
     fn timestamped_lines_are_turns() {
-        let t = turns("[00:12] Alex: Hello.\n[01:02:03] Sam: Hi.\n(00:15) Priya: Hey.\n00:20 Alex: Go.");
+        let t = turns(
+            "[00:12] Alex: Hello.\n[01:02:03] Sam: Hi.\n(00:15) Priya: Hey.\n00:20 Alex: Go.",
+        );
         assert_eq!(
             said(&t),
             vec![
@@ -307,8 +309,13 @@ mod tests {
 
     #[test]
     fn tags_and_sentences_are_no_speakers() {
-        let t = turns("Action: Sam to send the deck\nNote: the room changed\nso the thing is: nothing");
+        let t =
+            turns("Action: Sam to send the deck\nNote: the room changed\nso the thing is: nothing");
         assert!(t.iter().all(|t| t.speaker.is_none()), "{t:?}");
-        assert!(turns("just some words with no speaker at all").iter().all(|t| t.speaker.is_none()));
+        assert!(
+            turns("just some words with no speaker at all")
+                .iter()
+                .all(|t| t.speaker.is_none())
+        );
     }
 }

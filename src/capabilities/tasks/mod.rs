@@ -225,7 +225,10 @@ pub(crate) async fn assign(
         now,
     );
     hands.employees.wake(id);
-    let created = hands.store.assign_task(&hands.tenant, &task, &event).await?;
+    let created = hands
+        .store
+        .assign_task(&hands.tenant, &task, &event)
+        .await?;
     if created {
         metrics::counter!("empla_events_accepted_total").increment(1);
         hands.employees.deliver(event);
