@@ -4,11 +4,18 @@
 //! attendee's inbox with the action items, owners and due dates, the employee's own
 //! items as its tasks taken up as intentions; the same transcript again doing nothing
 //! twice, a newer one replacing the notes and saying so; each bad input refused,
-//! naming what was wrong.
+//! naming what was wrong. Then the same by mail, through a real mail server (Postfix
+//! and Dovecot from `tests/mail/server.sh`): a WebVTT transcript attached to a mail
+//! naming the meeting.
 
 use super::calendar::next_weekday_at_ten;
-use super::common::{NodeProcess, eventually, start_binary};
+use super::common::{NodeProcess, TOKEN, eventually, start_binary, start_binary_with};
+use super::mail_fixture::TestMailServer;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use empla::capabilities::email::imap::Mailbox;
+use empla::capabilities::email::mime;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
 use serde_json::{Value, json};
 
 const SARAH: &str = "sarah@acme.com";
@@ -337,5 +344,134 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    node.terminate();
+}
+
+const RILEY: &str = "riley.park@example.test";
+const ADA: &str = "ada@customer.test";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transcript_mailed_as_an_attachment_becomes_the_meetings_notes() {
+    let mail = TestMailServer::start(&[RILEY, ADA]);
+    let data = tempfile::tempdir().unwrap();
+    TestMailServer::write_credentials(&data.path().join("mail-credentials.toml"), &[RILEY]);
+    let env = vec![
+        ("EMPLA_COMPANY_DOMAIN", "example.test".into()),
+        ("EMPLA_MAIL__DRIVER", "server".into()),
+        ("EMPLA_MAIL__SMTP_HOST", "127.0.0.1".into()),
+        ("EMPLA_MAIL__SMTP_PORT", mail.port("SMTP_PORT").to_string()),
+        ("EMPLA_MAIL__IMAP_HOST", "127.0.0.1".into()),
+        ("EMPLA_MAIL__IMAP_PORT", mail.port("IMAP_PORT").to_string()),
+        ("EMPLA_MAIL__CA_FILE", mail.ca_file().to_string()),
+        ("EMPLA_MAIL__POLL_EVERY", "1s".into()),
+    ];
+    let node = start_binary_with(data.path(), Some(TOKEN), &env);
+    let (status, hired) = post(
+        &node,
+        "/api/v1/employees",
+        json!({"role": "recruiter", "name": "Riley Park",
+            "manager": {"kind": "human", "name": "Dana Wu", "email": "dana.wu@example.com"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{hired}");
+    node.set_phase("riley.park", "autonomous").await;
+    let at = next_weekday_at_ten();
+    let (status, booked) = post(
+        &node,
+        "/api/v1/employees/riley.park/calendar",
+        json!({"title": "Reference check", "attendees": [format!("Ada Byron <{ADA}>")], "start": at, "duration_minutes": 30}),
+    )
+    .await;
+    assert_eq!(status, 201, "{booked}");
+    let uid = booked["event"]["uid"].as_str().unwrap().to_string();
+
+    let vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Ada Byron>Both referees were positive about the candidate's work.</v>\n\n00:00:05.000 --> 00:00:09.000\n<v Ada Byron>I will send the written references by Friday.</v>\n\n00:00:09.000 --> 00:00:12.000\n<v Riley Park>I'll book the final interview tomorrow.</v>\n";
+    let raw = lettre::Message::builder()
+        .from(format!("Ada Byron <{ADA}>").parse().unwrap())
+        .to(format!("Riley Park <{RILEY}>").parse().unwrap())
+        .subject("Transcript: Reference check")
+        .message_id(Some("<transcript-1@customer.test>".into()))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(
+                    "Hi Riley, the transcript is attached.".to_string(),
+                ))
+                .singlepart(Attachment::new("reference-check.vtt".into()).body(
+                    vtt.as_bytes().to_vec(),
+                    ContentType::parse("text/vtt").unwrap(),
+                )),
+        )
+        .unwrap()
+        .formatted();
+    mail.submit(ADA, RILEY, &raw).await;
+
+    let notes = eventually(60, "the mailed transcript's notes", || async {
+        let r = node
+            .client()
+            .get(node.url(&format!("/api/v1/meetings/{uid}/notes")))
+            .bearer_auth(&node.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status() == 200).then_some(())?;
+        r.json::<Value>().await.ok()
+    })
+    .await;
+    assert_eq!(notes["source"], "email", "{notes}");
+    assert_eq!(notes["name"], "reference-check.vtt", "{notes}");
+    let friday = next(at.date_naive(), Weekday::Fri);
+    assert_eq!(notes["action_items"][0]["owner"], "Ada Byron", "{notes}");
+    assert_eq!(
+        notes["action_items"][0]["due"],
+        friday.to_string(),
+        "{notes}"
+    );
+    assert_eq!(notes["action_items"][1]["owner"], "Riley Park", "{notes}");
+    assert_eq!(notes["action_items"][1]["mine"], true, "{notes}");
+
+    // Ada gets the notes in her mailbox; Riley's own item is its task.
+    let client = mail.client(&[ADA]);
+    let got = eventually(60, "the notes in Ada's mailbox", || async {
+        let login = client.logins.of(ADA).unwrap();
+        let mut mailbox = Mailbox::open(&client, ADA, &login).await.ok()?;
+        let all = mailbox.search("ALL").await.ok()?;
+        let fetched = mailbox.fetch(&all).await.ok()?;
+        mailbox.logout().await;
+        fetched
+            .iter()
+            .map(|(_, raw)| mime::parse(raw, 1 << 30, chrono::Utc::now()).message)
+            .find(|m| m.subject.starts_with("Notes: Reference check"))
+    })
+    .await;
+    assert!(
+        got.body.contains(&format!(
+            "- Ada Byron: Send the written references by Friday (due {friday})"
+        )),
+        "{}",
+        got.body
+    );
+    assert!(
+        got.body
+            .contains("- Riley Park: Book the final interview tomorrow"),
+        "{}",
+        got.body
+    );
+    let tasks = node
+        .get_json("/api/v1/employees/riley.park/tasks?limit=100")
+        .await;
+    let mine: Vec<&Value> = tasks["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["channel"] == "meeting")
+        .collect();
+    assert_eq!(mine.len(), 1, "{tasks}");
+    assert!(
+        mine[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Book the final interview tomorrow"),
+        "{tasks}"
+    );
     node.terminate();
 }

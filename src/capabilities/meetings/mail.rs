@@ -16,6 +16,9 @@ use serde_json::json;
 
 /// How far back a mailed transcript's meeting may lie.
 const LOOK_BACK: Duration = Duration::days(30);
+/// How far ahead (a meeting whose notes are mailed before its slot in the calendar
+/// ends, or one held early).
+const LOOK_AHEAD: Duration = Duration::days(7);
 
 /// Whether an attachment can hold a transcript: text, WebVTT or Markdown.
 fn is_transcript_file(a: &Attachment) -> bool {
@@ -81,12 +84,7 @@ pub(crate) async fn transcript_mail(
     let events = match hands
         .calendar
         .driver
-        .events(
-            &hands.tenant,
-            &p.email,
-            m.at - LOOK_BACK,
-            m.at + Duration::days(1),
-        )
+        .events(&hands.tenant, &p.email, m.at - LOOK_BACK, m.at + LOOK_AHEAD)
         .await
     {
         Ok(e) => e,
