@@ -291,7 +291,7 @@ fn decision(s: &str) -> Option<String> {
     ];
     let hit = starts
         .iter()
-        .any(|p| lower.starts_with(p) && boundary(&lower, p.len()))
+        .any(|p| lower.starts_with(p) && boundary(lower, p.len()))
         || anywhere.iter().any(|p| lower.contains(p));
     (hit && !s.ends_with('?')).then(|| capitalise(&s[offset..]))
 }
