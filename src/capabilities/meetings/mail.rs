@@ -3,7 +3,8 @@
 //! its id). Mail intake asks [`transcript_mail`] before it perceives a message; a
 //! transcript found is kept and the mail reaches the employee as `meeting.transcript`
 //! (keyed by its Message-ID, like every mail) rather than `email.received`. A mail
-//! whose attachment names no meeting, or holds no speaker turns, stays a mail.
+//! whose attachment names no meeting, or holds no speaker turns, stays a mail; so does a
+//! reply to the employee's own mail (its plans may be waiting for it).
 
 use super::{TRANSCRIPT_EVENT, Transcript, hash, transcript};
 use crate::capabilities::Hands;

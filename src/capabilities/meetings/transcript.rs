@@ -57,8 +57,11 @@ pub fn turns(text: &str) -> Vec<Turn> {
     let mut out: Vec<Turn> = Vec::new();
     let mut in_header = vtt && text.trim_start().starts_with("WEBVTT");
     let mut skip_block = false;
-    for raw in text.lines() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, raw) in lines.iter().enumerate() {
         let line = raw.trim();
+        // A cue's identifier is the line right above its timing.
+        let names_cue = lines.get(i + 1).is_some_and(|n| is_cue_timing(n.trim()));
         if vtt {
             if line.is_empty() {
                 in_header = false;
@@ -72,7 +75,7 @@ pub fn turns(text: &str) -> Vec<Turn> {
                 skip_block = true;
                 continue;
             }
-            if is_cue_timing(line) || is_cue_id(line) {
+            if is_cue_timing(line) || names_cue {
                 continue;
             }
         }
@@ -137,12 +140,6 @@ fn is_cue_timing(line: &str) -> bool {
     line.split_once("-->").is_some_and(|(a, b)| {
         is_clock(a.trim()) && b.split_whitespace().next().is_some_and(is_clock)
     })
-}
-
-/// A cue identifier: a number alone, or an id line directly above a timing (taken as
-/// any single token with no colon that is all digits or looks like an id).
-fn is_cue_id(line: &str) -> bool {
-    !line.is_empty() && line.chars().all(|c| c.is_ascii_digit())
 }
 
 /// `hh:mm:ss.ttt`, `mm:ss.ttt`, `mm:ss` or `h:mm:ss`.
@@ -280,7 +277,7 @@ mod tests {
     #[test]
     fn webvtt_cues_with_voice_tags_or_prefixes_are_turns() {
         let t = turns(
-            "WEBVTT\nKind: captions\n\nNOTE exported by a meeting tool\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Alex Morgan>Welcome everyone.</v>\n\n2\n00:00:04.500 --> 00:00:06.000\n<v Alex Morgan>The launch moved.</v>\n\n00:00:07.000 --> 00:00:09.000 align:start\nSam: I will update the <b>plan</b>.\n",
+            "WEBVTT\nKind: captions\n\nNOTE exported by a meeting tool\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Alex Morgan>Welcome everyone.</v>\n\nlaunch-date\n00:00:04.500 --> 00:00:06.000\n<v Alex Morgan>The launch moved.</v>\n\n00:00:07.000 --> 00:00:09.000 align:start\nSam: I will update the <b>plan</b>.\n",
         );
         assert_eq!(
             said(&t),
