@@ -478,3 +478,106 @@ async fn a_transcript_mailed_as_an_attachment_becomes_the_meetings_notes() {
     );
     node.terminate();
 }
+
+/// The meeting rows on SQLite and PostgreSQL: a transcript is kept once; notes from
+/// the transcript they came from change nothing, notes from another replace them and
+/// count the revision up.
+async fn notes_are_stored_once_per_transcript_and_replaced_by_another(store: empla::store::Store) {
+    use empla::capabilities::meetings::{
+        ActionItem, Decision, MeetingNotes, MeetingRecord, Note, Transcript,
+    };
+    use empla::model::{EmployeeId, TenantId};
+    use empla::store::NotesTaken;
+    let tenant = TenantId::new("meetings");
+    let employee = EmployeeId::new();
+    // Times are stored to the microsecond.
+    let now =
+        chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros()).unwrap();
+    let transcript = |text: &str| Transcript {
+        event_id: "m1@example.com".into(),
+        hash: empla::capabilities::meetings::hash(text),
+        employee_id: employee,
+        source: "api".into(),
+        name: Some("call.vtt".into()),
+        text: text.into(),
+        received_at: now,
+    };
+    let first = transcript("Alex: I'll send the deck by Friday.");
+    store.put_meeting_transcript(&tenant, &first).await.unwrap();
+    store.put_meeting_transcript(&tenant, &first).await.unwrap();
+    assert_eq!(
+        store
+            .meeting_transcript(&tenant, "m1@example.com", &first.hash)
+            .await
+            .unwrap(),
+        Some(first.clone())
+    );
+    let record = |hash: &str, decision: &str| MeetingRecord {
+        event_id: "m1@example.com".into(),
+        employee_id: employee,
+        title: "Acme sync".into(),
+        start: now,
+        hash: hash.into(),
+        source: "api".into(),
+        name: None,
+        notes: MeetingNotes {
+            notes: vec![Note {
+                speaker: Some("Alex".into()),
+                text: "The rollout slipped two weeks.".into(),
+            }],
+            decisions: vec![Decision {
+                text: decision.into(),
+                by: None,
+            }],
+            action_items: vec![ActionItem {
+                text: "Send the deck by Friday".into(),
+                owner: Some("Alex Morgan".into()),
+                owner_address: Some("alex@acme.com".into()),
+                mine: false,
+                due: NaiveDate::from_ymd_opt(2026, 12, 11),
+                due_said: Some("by friday".into()),
+                said_by: Some("Alex".into()),
+            }],
+        },
+        revision: 1,
+        taken_at: now,
+    };
+    let put = |r: MeetingRecord| {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        async move { store.put_meeting_notes(&tenant, &r).await.unwrap() }
+    };
+    assert_eq!(
+        put(record(&first.hash, "Phased rollout")).await,
+        NotesTaken::New
+    );
+    assert_eq!(
+        put(record(&first.hash, "Phased rollout")).await,
+        NotesTaken::Unchanged(1)
+    );
+    assert_eq!(
+        put(record("other", "Big bang")).await,
+        NotesTaken::Replaced(2)
+    );
+    assert_eq!(
+        put(record("third", "Phased")).await,
+        NotesTaken::Replaced(3)
+    );
+    let stored = store
+        .meeting_notes(&tenant, "m1@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.revision, 3);
+    assert_eq!(stored.hash, "third");
+    assert_eq!(stored.notes, record("third", "Phased").notes);
+    assert_eq!(
+        store
+            .meeting_notes(&TenantId::new("other"), "m1@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+crate::on_every_store!(notes_are_stored_once_per_transcript_and_replaced_by_another);
