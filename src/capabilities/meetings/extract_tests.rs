@@ -179,3 +179,38 @@ fn empty_and_unreadable_transcripts_are_refused() {
 fn the_same_transcript_gives_the_same_notes() {
     assert_eq!(extract(SPEAKERS, &ctx()), extract(SPEAKERS, &ctx()));
 }
+
+proptest::proptest! {
+    /// Any text, in any script, with or without speaker turns, tags, addresses and
+    /// dates: read without a panic, the same way twice, owners only from what was
+    /// said.
+    #[test]
+    fn any_transcript_is_read_the_same_way_twice(
+        lines in proptest::collection::vec(
+            (
+                proptest::option::of("(Alex|Priya|Jordan Lee|Zoë Ångström|sam.rivera@example.com|\\[00:1[0-9]\\] Dana)"),
+                "(?s)(I'll |I will |Action: |TODO: @|@Priya |Priya to |we decided |by Friday |next week |É|ß|日本|, and |: )?.{0,60}",
+            ),
+            0..12,
+        ),
+    ) {
+        let text: String = lines
+            .iter()
+            .map(|(who, said)| match who {
+                Some(w) => format!("{w}: {said}\n"),
+                None => format!("{said}\n"),
+            })
+            .collect();
+        let a = extract(&text, &ctx());
+        proptest::prop_assert_eq!(&a, &extract(&text, &ctx()));
+        if let Ok(n) = a {
+            proptest::prop_assert!(n.notes.len() <= MAX_NOTES);
+            for i in &n.action_items {
+                proptest::prop_assert!(!i.text.is_empty());
+                if i.mine {
+                    proptest::prop_assert_eq!(i.owner.as_deref(), Some("Jordan Lee"));
+                }
+            }
+        }
+    }
+}
