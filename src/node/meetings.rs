@@ -73,7 +73,7 @@ impl Node {
             .ok_or_else(|| FindError::Unknown(event_id.to_string()))?
             .0;
         let ctx = meetings::context(hands, &event, &me).await?;
-        let notes = meetings::extract(text, &ctx)?;
+        let notes = meetings::extract_apart(text.to_string(), ctx).await?;
         let hash = meetings::hash(text);
         let stored = hands.store.meeting_notes(&hands.tenant, &event.uid).await?;
         let mut taken = TranscriptTaken {

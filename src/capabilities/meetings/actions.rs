@@ -7,7 +7,7 @@
 //! saying the same assigns nothing twice), the event's key from the meeting, the
 //! transcript and the revision.
 
-use super::{MeetingRecord, NOTES_EVENT, context, extract, find};
+use super::{MeetingRecord, NOTES_EVENT, context, extract_apart, find};
 use crate::capabilities::registry::{Act, ActionKind, Param, ParamType};
 use crate::capabilities::tasks::{AssignError, assign};
 use crate::capabilities::{CapabilityError, param};
@@ -66,7 +66,9 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
             .map_err(|e| CapabilityError::Invalid(e.to_string()))?,
     };
     let ctx = context(hands, &event, me).await?;
-    let taken = extract(&t.text, &ctx).map_err(|e| CapabilityError::Invalid(e.to_string()))?;
+    let taken = extract_apart(t.text.clone(), ctx)
+        .await
+        .map_err(|e| CapabilityError::Invalid(e.to_string()))?;
     let now = Utc::now();
     let record = MeetingRecord {
         event_id: event.uid.clone(),

@@ -168,6 +168,8 @@ pub fn extract(transcript: &str, ctx: &Context) -> Result<MeetingNotes, Transcri
         return Err(TranscriptError::NoTurns);
     }
     let mut out = MeetingNotes::default();
+    // Items said twice (a tagged line repeating a promise) are listed once.
+    let mut seen = std::collections::HashSet::new();
     for turn in &turns {
         let mut noted = false;
         for sentence in sentences(&turn.text) {
@@ -181,7 +183,7 @@ pub fn extract(transcript: &str, ctx: &Context) -> Result<MeetingNotes, Transcri
                 used = true;
             }
             if let Some(item) = action(spoken, turn, ctx) {
-                if !out.action_items.contains(&item) {
+                if seen.insert((item.text.clone(), item.owner.clone())) {
                     out.action_items.push(item);
                 }
                 used = true;

@@ -219,6 +219,18 @@ pub(crate) async fn attendees(
     Ok(out)
 }
 
+/// [`extract`] on a blocking thread: a transcript of a mebibyte takes a good part of a
+/// second to read, which no async worker may spend.
+pub(crate) async fn extract_apart(
+    text: String,
+    ctx: Context,
+) -> Result<MeetingNotes, TranscriptError> {
+    match tokio::task::spawn_blocking(move || extract(&text, &ctx)).await {
+        Ok(notes) => notes,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// What [`extract`] needs for a meeting whose notes `me` takes.
 pub(crate) async fn context(
     hands: &Hands,
