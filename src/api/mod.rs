@@ -16,6 +16,7 @@ mod employees;
 mod error;
 mod escalations;
 mod interaction;
+mod meetings;
 mod memory;
 mod params;
 mod product;
@@ -141,6 +142,8 @@ pub struct ApiState {
         product::add,
         product::show,
         product::update,
+        meetings::post_transcript,
+        meetings::notes,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -243,6 +246,12 @@ pub struct ApiState {
         crate::capabilities::recruiting::Evidence,
         crate::capabilities::recruiting::Interview,
         crate::capabilities::recruiting::Feedback,
+        crate::capabilities::meetings::TranscriptBody,
+        crate::capabilities::meetings::TranscriptTaken,
+        crate::capabilities::meetings::MeetingRecord,
+        crate::capabilities::meetings::Note,
+        crate::capabilities::meetings::Decision,
+        crate::capabilities::meetings::ActionItem,
     )),
     modifiers(&BearerAuth)
 )]
@@ -285,6 +294,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(triage::routes())
         .merge(llm::routes())
         .merge(product::routes())
+        .merge(meetings::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

@@ -715,8 +715,8 @@ fn at_path<'v>(v: &'v Json, path: &str) -> &'v Json {
 
 /// Whether an event kind is something addressed to the employee (mail, chat, a task,
 /// an escalation, another agent's message, a lead or an account the CRM hands it, a
-/// document written for it to send, an application the pipeline screened) rather than
-/// something it noticed.
+/// document written for it to send, an application the pipeline screened, a meeting's
+/// transcript or the notes taken from it) rather than something it noticed.
 fn addressed(kind: &str) -> bool {
     [
         "email.",
@@ -727,6 +727,7 @@ fn addressed(kind: &str) -> bool {
         "crm.",
         "documents.",
         "recruiting.",
+        "meeting.",
     ]
     .iter()
     .any(|p| kind.starts_with(p))

@@ -19,6 +19,7 @@ pub mod crm;
 pub mod documents;
 pub mod email;
 pub(crate) mod language;
+pub mod meetings;
 mod port;
 pub mod product;
 pub mod recruiting;

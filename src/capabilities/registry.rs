@@ -241,6 +241,7 @@ impl ActionRegistry {
             .chain(super::assistant::kinds())
             .chain(super::product::kinds())
             .chain(super::language::kinds())
+            .chain(super::meetings::kinds())
             .chain(crate::lifecycle::escalations::kinds())
         {
             r.add(k);

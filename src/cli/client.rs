@@ -411,6 +411,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         | Command::Task { .. }
         | Command::Escalation { .. }) => super::interaction::run(other).await?,
         Command::Calendar { action } => super::calendar::run(action).await?,
+        Command::Meetings { action } => super::meetings::run(action).await?,
         Command::Crm { action } => super::crm::run(action).await?,
         Command::Recruiting { action } => super::recruiting::run(action).await?,
         Command::Product { action } => super::product::run(action).await?,

@@ -20,6 +20,7 @@ mod crm;
 mod documents;
 mod employees;
 mod interaction;
+mod meetings;
 mod memory;
 mod node;
 mod out;
@@ -175,6 +176,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: CalendarAction,
+    },
+    /// Meetings: hand one's transcript to its employee, read the notes taken from it.
+    Meetings {
+        /// What to do.
+        #[command(subcommand)]
+        action: meetings::MeetingsAction,
     },
     /// The CRM: accounts, contacts, deals, activities, CSV imports.
     Crm {

@@ -35,6 +35,7 @@ mod llm_providers;
 mod mail_fixture;
 mod mail_robot;
 mod mail_server;
+mod meetings;
 mod memory;
 mod memory_api;
 mod memory_people;

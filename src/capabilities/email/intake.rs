@@ -137,6 +137,13 @@ async fn perceive_mail(
     if answered {
         hands.employees.answered(m).await;
     }
+    // A meeting's transcript attached: the employee takes it as one, not as mail.
+    if !answered
+        && let Some(t) =
+            crate::capabilities::meetings::mail::transcript_mail(hands, &profile, m).await?
+    {
+        return Ok(Some(hands.employees.perceive(id, t).await?));
+    }
     // A reply to times the employee offered: which offer, so a plan can book the pick.
     let proposal = match (answered, m.in_reply_to.as_deref()) {
         (true, Some(offer)) => hands

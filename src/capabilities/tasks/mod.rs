@@ -129,3 +129,109 @@ fn short(s: &str) -> String {
         None => s.to_string(),
     }
 }
+
+/// Why a task could not be assigned.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    /// The task is invalid; each error names its field.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<crate::model::FieldError>),
+    /// The employee is offboarded or not hired here.
+    #[error("the employee is offboarded or not hired here")]
+    Unreachable,
+    /// It could not be stored; nothing was assigned.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Delegates a task to employee `id` — the one path every face takes (the API, the CLI,
+/// mail and chat through the node, a meeting's action items): the task is stored in
+/// one transaction with the `task.assigned` event that tells the employee, then
+/// handed over. `channel` is where updates go back (`api`, `chat`, `email`); `caller`
+/// is the requester when the task names none. With `task_id` given, assigning the
+/// same task again (a retried action) stores and tells nothing new: answered `false`.
+pub(crate) async fn assign(
+    hands: &crate::capabilities::Hands,
+    id: crate::model::EmployeeId,
+    t: crate::model::NewTask,
+    task_id: Option<String>,
+    channel: &str,
+    caller: &str,
+) -> Result<(crate::model::Task, bool), AssignError> {
+    use crate::model::{Event, NewEvent, Priority, Task, is_address, kinds};
+    let now = Utc::now();
+    let errors = t.validate(now);
+    if !errors.is_empty() {
+        return Err(AssignError::Invalid(errors));
+    }
+    if hands.employees.offboarded(id) {
+        return Err(AssignError::Unreachable);
+    }
+    let requester = t
+        .requester
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(caller)
+        .to_string();
+    let channel = if channel == "api" && is_address(bare_address(&requester)) {
+        "email"
+    } else {
+        channel
+    };
+    let task = Task {
+        id: task_id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        status: TaskStatus::Accepted,
+        progress: 0.0,
+        result: None,
+        employee_id: id,
+        description: t.description.trim().to_string(),
+        priority: t.priority.unwrap_or(Priority::Medium),
+        deadline: t.deadline,
+        requester,
+        channel: channel.to_string(),
+        intention: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // What the role's rules make of the task's words, as triage does of mail.
+    let intent = match hands.store.employee(&hands.tenant, id).await {
+        Ok(Some(p)) => hands
+            .mail
+            .triage(&p.role)
+            .classify_words(&task.description)
+            .map(|t| t.intent),
+        _ => None,
+    };
+    let mut payload = json!({
+        "task_id": task.id,
+        "description": task.description,
+        "priority": task.priority,
+        "deadline": task.deadline,
+        "requester": task.requester,
+        "channel": task.channel,
+    });
+    if let Some(intent) = intent {
+        payload["intent"] = json!(intent);
+    }
+    let event = Event::accept(
+        hands.tenant.clone(),
+        id,
+        NewEvent {
+            kind: kinds::TASK.into(),
+            source: channel.into(),
+            payload,
+            idempotency_key: Some(format!("task:{}", task.id)),
+        },
+        now,
+    );
+    hands.employees.wake(id);
+    let created = hands
+        .store
+        .assign_task(&hands.tenant, &task, &event)
+        .await?;
+    if created {
+        metrics::counter!("empla_events_accepted_total").increment(1);
+        hands.employees.deliver(event);
+    }
+    Ok((task, created))
+}
