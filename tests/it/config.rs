@@ -359,7 +359,7 @@ fn a_typo_in_an_action_kind_or_parameter_fails_config_check_naming_file_plan_ste
     );
     assert!(
         texts.iter().any(
-            |t| t.contains("plans.reach_out_to_lead.steps[2]") && t.contains("needs `subject`")
+            |t| t.contains("plans.reach_out_to_lead.steps[3]") && t.contains("needs `subject`")
         ),
         "{texts:#?}"
     );
@@ -415,7 +415,7 @@ fn the_shipped_config_checks_clean_and_a_placeholder_recipient_fails_it_on_its_o
     // It names the role file, the plan and step, the kind, and what is wrong.
     assert!(placeholder.contains("roles/sales_ae.toml"), "{placeholder}");
     assert!(
-        placeholder.contains("plans.reach_out_to_lead.steps[2]")
+        placeholder.contains("plans.reach_out_to_lead.steps[3]")
             && placeholder.contains("`email.send`")
             && placeholder.contains("placeholder")
             && placeholder.contains("would reach no one"),

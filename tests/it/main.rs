@@ -32,6 +32,7 @@ mod interaction;
 mod llm_chat;
 mod llm_fixture;
 mod llm_providers;
+mod llm_tools;
 mod mail_fixture;
 mod mail_robot;
 mod mail_server;
