@@ -15,6 +15,7 @@
 //! waits or ends.
 
 mod asking;
+mod adoption;
 pub mod beliefs;
 pub mod bounds;
 pub mod choice;

@@ -111,14 +111,13 @@ impl Mind {
                 IntentionState::Waiting { .. }
                     if matches!(plan.steps.get(it.step), Some(Step::Llm { .. })) =>
                 {
-                    if e.kind == super::intention::WRITTEN
-                        && e.payload["action_id"].as_u64() == it.last_action
-                    {
-                        if self.at_tools(s, i) {
-                            self.tools_outcome(s, i, e, out);
-                        } else {
-                            self.written(s, i, e, out);
-                        }
+                    // Only the outcome of the step's own action answers it.
+                    let ours = e.kind == super::intention::WRITTEN
+                        && e.payload["action_id"].as_u64() == it.last_action;
+                    if ours && self.at_tools(s, i) {
+                        self.tools_outcome(s, i, e, out);
+                    } else if ours {
+                        self.written(s, i, e, out);
                     }
                 }
                 IntentionState::Waiting { event: kind, .. } if kind_matches(kind, &e.kind) => {

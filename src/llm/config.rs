@@ -198,9 +198,8 @@ impl LlmConfig {
                     "must be at least 1",
                 ));
             }
-            if !s.base_url.is_empty()
-                && !(s.base_url.starts_with("http://") || s.base_url.starts_with("https://"))
-            {
+            let web = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+            if !(s.base_url.is_empty() || web(&s.base_url)) {
                 e.push(ConfigError::new(
                     file,
                     format!("{key}.base_url"),
@@ -230,7 +229,7 @@ impl LlmConfig {
             ));
         }
         for (model, p) in &self.prices {
-            if !(p.input >= 0.0 && p.output >= 0.0) {
+            if [p.input, p.output].iter().any(|x| x.is_nan() || *x < 0.0) {
                 e.push(ConfigError::new(
                     file,
                     format!("llm.prices.\"{model}\""),
@@ -238,7 +237,7 @@ impl LlmConfig {
                 ));
             }
         }
-        if self.daily_cost_usd.is_some_and(|c| !(c >= 0.0)) {
+        if self.daily_cost_usd.is_some_and(|c| c.is_nan() || c < 0.0) {
             e.push(ConfigError::new(
                 file,
                 "llm.daily_cost_usd",

@@ -213,7 +213,7 @@ async fn an_injected_instruction_sends_nothing_without_approval() {
                 .as_str()
                 .unwrap();
             assert!(
-                user.contains(&format!("<untrusted source=\"")) && user.contains(INJECTION),
+                user.contains("<untrusted source=\"") && user.contains(INJECTION),
                 "{user}"
             );
         }
