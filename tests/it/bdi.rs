@@ -86,25 +86,7 @@ async fn low_coverage_starts_prospecting_and_assisted_actions_wait_for_approval(
     let id = hire(&node).await;
     node.set_phase(id, Phase::Assisted).await.unwrap();
     // One prospect in the CRM that fits the plan's profile.
-    let crm = node.crm();
-    let northwind = crm
-        .create_account(empla::capabilities::crm::NewAccount {
-            name: "Northwind Analytics".into(),
-            industry: Some("software".into()),
-            employees: Some(420),
-            signals: vec!["Hiring 12 sales reps".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    crm.create_contact(empla::capabilities::crm::NewContact {
-        name: "Ana Torres".into(),
-        email: "ana.torres@northwind.example".into(),
-        account: Some(northwind.id),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    super::common::northwind(&node).await;
     node.submit_event(
         id,
         event(

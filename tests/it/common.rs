@@ -198,6 +198,30 @@ pub fn profile(tenant: &str, role: &str, name: &str, email: &str) -> EmployeePro
     .unwrap()
 }
 
+/// Northwind Analytics (software, 420 people, hiring sales reps) and its contact Ana
+/// Torres: a prospect that fits the Sales AE's ideal customer profile.
+pub async fn northwind(node: &empla::node::Node) {
+    let crm = node.crm();
+    let northwind = crm
+        .create_account(empla::capabilities::crm::NewAccount {
+            name: "Northwind Analytics".into(),
+            industry: Some("software".into()),
+            employees: Some(420),
+            signals: vec!["Hiring 12 sales reps".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crm.create_contact(empla::capabilities::crm::NewContact {
+        name: "Ana Torres".into(),
+        email: "ana.torres@northwind.example".into(),
+        account: Some(northwind.id),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+}
+
 /// Polls `f` until it returns Some, for at most `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
 where

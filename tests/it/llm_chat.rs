@@ -3,10 +3,9 @@
 //! the human reads; usage is counted per employee and day; and a spent budget falls
 //! back to the offline answer, saying so in the status.
 
-use super::common::{options, sqlite};
+use super::common::sqlite;
 use super::llm_fixture::{FakeModel, MODEL_ANTHROPIC, Reply};
 use empla::lifecycle::HireRequest;
-use empla::llm::ProviderKind;
 use empla::model::{EmployeeId, NewEvent};
 use empla::node::{Node, NodeOptions};
 use serde_json::json;
@@ -15,16 +14,7 @@ use std::time::Duration;
 const KEY: &str = "sk-ant-test";
 
 fn with_model(fake: &FakeModel) -> NodeOptions {
-    let var = format!("EMPLA_TEST_ANTHROPIC_KEY_{}", uuid::Uuid::new_v4().simple());
-    // SAFETY: the variable's name is unique to this test; nothing else reads or writes it.
-    unsafe { std::env::set_var(&var, KEY) };
-    let mut opts = options("acme");
-    opts.llm.provider = ProviderKind::Anthropic;
-    opts.llm.model = MODEL_ANTHROPIC.into();
-    opts.llm.base_url = fake.url.clone();
-    opts.llm.api_key_env = var;
-    opts.llm.backoff = Duration::from_millis(10);
-    opts
+    super::llm_fixture::options(fake)
 }
 
 async fn jordan(node: &Node) -> EmployeeId {
@@ -314,25 +304,7 @@ async fn the_outreach_mail_is_written_by_the_model_and_still_waits_for_approval(
         .unwrap()
         .id;
     node.set_phase(id, Phase::Assisted).await.unwrap();
-    let crm = node.crm();
-    let northwind = crm
-        .create_account(empla::capabilities::crm::NewAccount {
-            name: "Northwind Analytics".into(),
-            industry: Some("software".into()),
-            employees: Some(420),
-            signals: vec!["Hiring 12 sales reps".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    crm.create_contact(empla::capabilities::crm::NewContact {
-        name: "Ana Torres".into(),
-        email: "ana.torres@northwind.example".into(),
-        account: Some(northwind.id),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    super::common::northwind(&node).await;
     node.submit_event(
         id,
         NewEvent {

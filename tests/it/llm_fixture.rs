@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
+use empla::node::NodeOptions;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -308,4 +309,19 @@ fn pieces(text: &str) -> Vec<String> {
 
 fn sse(parts: impl Iterator<Item = String>) -> Response {
     respond(200, "text/event-stream", parts.collect())
+}
+
+/// The test node's options with `[llm]` set to the fake's Anthropic API, its key in an
+/// environment variable of the test's own.
+pub fn options(fake: &FakeModel) -> NodeOptions {
+    let var = format!("EMPLA_TEST_LLM_KEY_{}", uuid::Uuid::new_v4().simple());
+    // SAFETY: the variable's name is unique to this test; nothing else reads or writes it.
+    unsafe { std::env::set_var(&var, "sk-ant-test") };
+    let mut opts = super::common::options("acme");
+    opts.llm.provider = empla::llm::ProviderKind::Anthropic;
+    opts.llm.model = MODEL_ANTHROPIC.into();
+    opts.llm.base_url = fake.url.clone();
+    opts.llm.api_key_env = var;
+    opts.llm.backoff = Duration::from_millis(10);
+    opts
 }

@@ -4,26 +4,17 @@
 //! the assisted phase and goes out once approved, and the model's report is the task's
 //! result. And a prompt injection in a mail cannot send anything without approval.
 
-use super::common::{eventually, options, sqlite};
-use super::llm_fixture::{FakeModel, MODEL_ANTHROPIC, Reply, Seen};
+use super::common::{eventually, sqlite};
+use super::llm_fixture::{FakeModel, Reply, Seen};
 use empla::bdi::Phase;
 use empla::lifecycle::HireRequest;
-use empla::llm::ProviderKind;
 use empla::model::{ActionStatus, ApprovalStatus, NewTask, TaskStatus};
 use empla::node::{Node, NodeOptions};
 use serde_json::json;
 use std::time::Duration;
 
 fn with_model(fake: &FakeModel) -> NodeOptions {
-    let var = format!("EMPLA_TEST_TOOLS_KEY_{}", uuid::Uuid::new_v4().simple());
-    // SAFETY: the variable's name is unique to this test; nothing else reads or writes it.
-    unsafe { std::env::set_var(&var, "sk-test") };
-    let mut opts = options("acme");
-    opts.llm.provider = ProviderKind::Anthropic;
-    opts.llm.model = MODEL_ANTHROPIC.into();
-    opts.llm.base_url = fake.url.clone();
-    opts.llm.api_key_env = var;
-    opts
+    super::llm_fixture::options(fake)
 }
 
 /// The tool results the request carries so far.
