@@ -228,3 +228,9 @@ impl Mind {
         }
     }
 }
+
+/// Whether a plan triggered by `kind` can be started by the employee itself (by a
+/// signal it watches or by hand), rather than needing a message or record to act on.
+pub(super) fn proactive(kind: &str) -> bool {
+    kind.starts_with("signal.") || kind.starts_with("manual.")
+}

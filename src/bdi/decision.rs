@@ -193,6 +193,20 @@ pub enum Decision {
         /// Why.
         reason: String,
     },
+    /// A planning cycle: the situation, the gaps, the strategies weighed and those
+    /// committed to (their intentions are adopted with it).
+    Strategy {
+        /// What was decided, in words.
+        summary: String,
+        /// The goals behind, in words.
+        situation: String,
+        /// `{goal, gap}`, largest first.
+        gaps: Vec<Json>,
+        /// `{plan, goal, success, impact, cost, days_to_value, score, tried, fits, running}`.
+        candidates: Vec<Json>,
+        /// `{plan, goal, intention}`.
+        chosen: Vec<Json>,
+    },
     /// Statistics learned from an outcome.
     Learned {
         /// Plan or variant key.

@@ -14,8 +14,8 @@
 //! goal is met, keep within the bound), then advance every ready intention until it
 //! waits or ends.
 
-mod asking;
 mod adoption;
+mod asking;
 pub mod beliefs;
 pub mod bounds;
 pub mod choice;
@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod plans;
 mod playbook;
 pub mod signals;
+pub mod strategy;
 pub(crate) mod style;
 mod tools;
 mod waits;
@@ -292,6 +293,9 @@ impl Mind {
         }
         for event in &agenda {
             self.match_waits(s, event, &mut out);
+            if strategy::asks(event) {
+                self.strategize(s, event, &mut out);
+            }
             self.adopt_triggered(s, event, &mut rng, &mut out);
         }
         self.reconsider(s, &mut out);

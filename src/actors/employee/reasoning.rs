@@ -395,6 +395,12 @@ fn record(
         Decision::Drop { plan, .. } => (EpisodeKind::Decision, format!("drop {plan}")),
         Decision::Blocked { goal, .. } => (EpisodeKind::Decision, format!("blocked {goal}")),
         Decision::Learned { key, .. } => (EpisodeKind::Decision, format!("learned {key}")),
+        Decision::Strategy {
+            summary, situation, ..
+        } => (
+            EpisodeKind::Decision,
+            format!("strategy: {summary} — {situation}"),
+        ),
         Decision::StyleAdjusted { .. } => (EpisodeKind::Decision, "style adjusted".into()),
         Decision::ProposePromotion { to, .. } => (
             EpisodeKind::Decision,

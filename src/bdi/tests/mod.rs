@@ -550,6 +550,7 @@ mod language;
 mod sequences;
 mod shipped;
 mod state;
+mod strategy;
 mod talk;
 
 #[test]
