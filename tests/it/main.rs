@@ -55,3 +55,5 @@ mod store;
 mod teams;
 mod tour;
 mod working;
+#[cfg(feature = "local-llm")]
+mod llm_local;
