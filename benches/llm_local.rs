@@ -101,7 +101,10 @@ fn model_path() -> Result<PathBuf> {
         Some(p) => PathBuf::from(p),
         None => {
             let cache = std::env::var_os("EMPLA_MODEL_CACHE").map_or_else(
-                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/empla-models"),
+                || {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                        .join(".cache/empla-models")
+                },
                 PathBuf::from,
             );
             cache.join("SmolLM2-135M-Instruct.Q4_1.gguf")

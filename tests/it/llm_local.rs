@@ -2,7 +2,7 @@
 //! with a real model: SmolLM2-135M-Instruct (Q4_1 GGUF), which `tests/llm/model.sh`
 //! fetches. A missing model fails these tests: it is never skipped.
 
-use empla::llm::{Delta, Local, LlmError, Message, Provider, Request, Stop};
+use empla::llm::{Delta, LlmError, Local, Message, Provider, Request, Stop};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -38,7 +38,10 @@ static MODEL: LazyLock<Local> = LazyLock::new(|| {
 fn question(text: &str) -> Request {
     Request {
         max_tokens: Some(48),
-        ..Request::new("You are a helpful assistant. Answer in one short sentence.", text)
+        ..Request::new(
+            "You are a helpful assistant. Answer in one short sentence.",
+            text,
+        )
     }
 }
 
@@ -77,18 +80,23 @@ async fn the_same_question_gets_the_same_answer_whatever_was_asked_before() {
     let again = MODEL.complete(&question(CAPITAL)).await.expect("an answer");
     assert_eq!(capital, again, "greedy decoding is deterministic");
     assert_ne!(capital.text(), colour.text());
-    assert!(colour.text().to_lowercase().contains("blue"), "{:?}", colour.text());
+    assert!(
+        colour.text().to_lowercase().contains("blue"),
+        "{:?}",
+        colour.text()
+    );
 
     // A model that has answered nothing yet gives the same second answer: nothing of
     // the first conversation stays in the attention cache.
     let fresh = Local::load(&model_path(), 64).expect("loads");
-    assert_eq!(fresh.complete(&question(COLOUR)).await.expect("an answer"), colour);
+    assert_eq!(
+        fresh.complete(&question(COLOUR)).await.expect("an answer"),
+        colour
+    );
 
     // Asked at the same time, one answer waits for the other; both as when asked alone.
-    let (a, b) = tokio::join!(
-        MODEL.complete(&question(COLOUR)),
-        MODEL.complete(&question(CAPITAL))
-    );
+    let (colour_q, capital_q) = (question(COLOUR), question(CAPITAL));
+    let (a, b) = tokio::join!(MODEL.complete(&colour_q), MODEL.complete(&capital_q));
     assert_eq!(a.expect("an answer"), colour);
     assert_eq!(b.expect("an answer"), capital);
 }

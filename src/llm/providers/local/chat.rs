@@ -122,7 +122,13 @@ impl ChatTokenizer {
     /// Builds the tokenizer; `what` names the model file in errors.
     pub(super) fn new(vocab: Vocabulary, what: &str) -> Result<ChatTokenizer, LlmError> {
         let bad = |why: String| LlmError::Config(format!("{what}: {why}"));
-        let id_of = |name: &str| vocab.tokens.iter().position(|t| t == name).map(|i| i as u32);
+        let id_of = |name: &str| {
+            vocab
+                .tokens
+                .iter()
+                .position(|t| t == name)
+                .map(|i| i as u32)
+        };
         let (Some(im_start), Some(im_end)) = (id_of(IM_START), id_of(IM_END)) else {
             return Err(bad(format!(
                 "its vocabulary has no `{IM_START}`/`{IM_END}`: the local provider speaks \
@@ -188,12 +194,13 @@ impl ChatTokenizer {
 
     /// The token ids of `text`, control-token look-alikes included as plain text.
     pub(super) fn encode(&self, text: &str) -> Result<Vec<u32>, LlmError> {
-        let encoding = self.tokenizer.encode(text, false).map_err(|e| {
-            LlmError::Malformed {
+        let encoding = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| LlmError::Malformed {
                 provider: "local".into(),
                 message: format!("cannot tokenize the prompt: {e}"),
-            }
-        })?;
+            })?;
         Ok(encoding.get_ids().to_vec())
     }
 
@@ -346,7 +353,9 @@ mod tests {
             messages: vec![Message {
                 role: Role::User,
                 content: vec![
-                    Block::Text { text: "Result:".into() },
+                    Block::Text {
+                        text: "Result:".into(),
+                    },
                     Block::ToolResult {
                         id: "t1".into(),
                         content: "3 deals".into(),
@@ -358,7 +367,10 @@ mod tests {
         };
         assert_eq!(
             turns(&request),
-            vec![("user", "Result:\n\n(The tool call gave: 3 deals)".to_string())]
+            vec![(
+                "user",
+                "Result:\n\n(The tool call gave: 3 deals)".to_string()
+            )]
         );
     }
 
@@ -377,7 +389,10 @@ mod tests {
             .err()
             .expect("refused");
         let text = err.to_string();
-        assert!(text.contains("/models/x.gguf") && text.contains("llm.model"), "{text}");
+        assert!(
+            text.contains("/models/x.gguf") && text.contains("llm.model"),
+            "{text}"
+        );
     }
 
     #[test]
