@@ -59,8 +59,10 @@ fn main() -> Result<()> {
         let produced = answer.usage.output_tokens;
         if run == 0 {
             // A warm-up: pages in the weights, sizes the allocator.
+            let text = answer.text();
+            let start: String = text.chars().take(120).collect();
             println!(
-                "prompt: {} tokens; reply: {produced} tokens, stop {:?}",
+                "prompt: {} tokens; reply: {produced} tokens, stop {:?}: {start:?}...",
                 answer.usage.input_tokens, answer.stop
             );
             if answer.stop != Stop::MaxTokens {

@@ -29,10 +29,13 @@ fn model_path() -> PathBuf {
     path
 }
 
+/// The longest answer when a request names none, given at load time.
+const DEFAULT_MAX: u32 = 20;
+
 /// One model for the whole test binary: loaded once, one answer at a time.
 static MODEL: LazyLock<Local> = LazyLock::new(|| {
     let path = model_path();
-    Local::load(&path, 64).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    Local::load(&path, DEFAULT_MAX).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 });
 
 fn question(text: &str) -> Request {
@@ -88,7 +91,7 @@ async fn the_same_question_gets_the_same_answer_whatever_was_asked_before() {
 
     // A model that has answered nothing yet gives the same second answer: nothing of
     // the first conversation stays in the attention cache.
-    let fresh = Local::load(&model_path(), 64).expect("loads");
+    let fresh = Local::load(&model_path(), DEFAULT_MAX).expect("loads");
     assert_eq!(
         fresh.complete(&question(COLOUR)).await.expect("an answer"),
         colour
@@ -129,11 +132,11 @@ async fn an_answer_stops_at_max_tokens_and_says_so() {
     assert_eq!(answer.usage.output_tokens, 6);
     assert!(!answer.text().trim().is_empty());
 
-    // Without a limit in the request, the one given at load time holds (64).
+    // Without a limit in the request, the one given at load time holds.
     request.max_tokens = None;
     let answer = MODEL.complete(&request).await.expect("an answer");
     assert_eq!(answer.stop, Stop::MaxTokens);
-    assert_eq!(answer.usage.output_tokens, 64);
+    assert_eq!(answer.usage.output_tokens, u64::from(DEFAULT_MAX));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
