@@ -61,3 +61,5 @@ mod store;
 mod teams;
 mod tour;
 mod working;
+#[cfg(feature = "local-llm")]
+mod llm_local;
