@@ -8,8 +8,21 @@ use std::sync::LazyLock;
 
 const MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/// `EMPLA_TEST_GGUF`, or where `tests/llm/model.sh` puts the model.
+/// `EMPLA_TEST_GGUF`, or where `tests/llm/model.sh` puts the model (fetched on first
+/// use, as the mail tests install their server).
 fn model_path() -> PathBuf {
+    if std::env::var_os("EMPLA_TEST_GGUF").is_none() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/llm/model.sh");
+        let out = std::process::Command::new("bash")
+            .args([script, "install"])
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "`bash tests/llm/model.sh install` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let path = match std::env::var_os("EMPLA_TEST_GGUF") {
         Some(p) => PathBuf::from(p),
         None => std::env::var_os("EMPLA_MODEL_CACHE")
