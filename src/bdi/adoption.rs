@@ -172,6 +172,7 @@ impl Mind {
             transcript: Vec::new(),
             turns: 0,
             tool_call: None,
+            tool_tokens: 0,
         });
         id
     }

@@ -350,4 +350,7 @@ pub struct Intention {
     /// The tool call whose action the step waits for (the model's id for it).
     #[serde(default)]
     pub tool_call: Option<String>,
+    /// Tokens the model used in that step so far.
+    #[serde(default)]
+    pub tool_tokens: u64,
 }

@@ -97,6 +97,7 @@ mod tests {
             transcript: Vec::new(),
             turns: 0,
             tool_call: None,
+            tool_tokens: 0,
         }
     }
 

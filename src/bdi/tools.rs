@@ -13,6 +13,10 @@ use super::*;
 /// Longest tool result passed back to the model.
 const RESULT_CHARS: usize = 4_000;
 
+/// Most tokens one loop may use (its turns' prompts and answers together); the
+/// employee's daily budget bounds all its loops.
+pub(super) const LOOP_TOKENS: u64 = 60_000;
+
 impl Mind {
     /// The parameters of one `llm.tools` turn: the step's own text, what the model is
     /// told (`task`) and the conversation so far.
@@ -56,9 +60,15 @@ impl Mind {
             ),
             _ => return,
         };
-        if it.turns >= turns {
+        let spent = it.tool_tokens >= LOOP_TOKENS;
+        if it.turns >= turns || spent {
+            let why = if spent {
+                format!("{LOOP_TOKENS} tokens")
+            } else {
+                format!("{turns} turns")
+            };
             let text = format!(
-                "{}\n\n(I stopped after {turns} turns with my tools; what is above is where it stands.)",
+                "{}\n\n(I stopped after {why} with my tools; what is above is where it stands.)",
                 it.text.clone().unwrap_or(fallback)
             );
             self.end_tools(s, i, text, out);
@@ -147,6 +157,7 @@ impl Mind {
         }
         let it = &mut self.intentions[i];
         it.turns += 1;
+        it.tool_tokens += result["tokens"].as_u64().unwrap_or(0);
         let text = result["text"].as_str().unwrap_or_default().to_string();
         if !text.is_empty() {
             it.text = Some(text.clone());

@@ -152,6 +152,10 @@ fn turn(d: &[Decision]) -> Action {
 }
 
 fn answered(action: u64, calls: Json, text: &str) -> Input {
+    answered_using(action, calls, text, 100)
+}
+
+fn answered_using(action: u64, calls: Json, text: &str, tokens: u64) -> Input {
     Input::Outcome {
         action,
         success: true,
@@ -160,7 +164,7 @@ fn answered(action: u64, calls: Json, text: &str) -> Input {
             kind: "empla.outcome".into(),
             source: "outbox".into(),
             payload: json!({"action_id": action, "kind": "llm.tools", "status": "done", "result": {
-                "text": text, "calls": calls,
+                "text": text, "calls": calls, "tokens": tokens,
                 "turn": {"role": "assistant", "content": [{"type": "text", "text": text}]},
             }}),
         },
@@ -378,4 +382,37 @@ fn a_refused_tool_call_is_told_to_the_model_and_the_turns_are_bounded() {
         }
     }
     panic!("the loop did not stop after its turns");
+}
+
+#[test]
+fn a_loop_stops_when_it_has_used_its_tokens() {
+    let mut w = tools_world();
+    let first = turn(&with_model(&mut w, task("Find a time with Ana")));
+    let d = with_model(
+        &mut w,
+        answered_using(
+            first.id,
+            json!([{"id": "c1", "name": "calendar__find_slots", "input": {}}]),
+            "Looking.",
+            70_000,
+        ),
+    );
+    let find = d
+        .iter()
+        .find_map(|x| match x {
+            Decision::Act(a) if a.kind == "calendar.find_slots" => Some(a.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let d = with_model(&mut w, ran(find.id, "calendar.find_slots", json!({})));
+    assert!(
+        !d.iter()
+            .any(|x| matches!(x, Decision::Act(a) if a.kind == "llm.tools")),
+        "no further turn"
+    );
+    assert!(
+        d.iter()
+            .any(|x| matches!(x, Decision::AskLlm { text, .. } if text.contains("60000 tokens"))),
+        "{d:?}"
+    );
 }
