@@ -6,7 +6,7 @@
 use super::common::sqlite;
 use super::llm_fixture::{FakeModel, MODEL_ANTHROPIC, Reply};
 use empla::lifecycle::HireRequest;
-use empla::model::{EmployeeId, NewEvent};
+use empla::model::EmployeeId;
 use empla::node::{Node, NodeOptions};
 use serde_json::json;
 use std::time::Duration;
@@ -24,17 +24,7 @@ async fn jordan(node: &Node) -> EmployeeId {
         email: "dana@example.com".into(),
     });
     let id = node.hire(req).await.unwrap().id;
-    node.submit_event(
-        id,
-        NewEvent {
-            kind: "metric".into(),
-            source: "test".into(),
-            payload: json!({"metric": "pipeline_coverage", "value": 2.1}),
-            idempotency_key: None,
-        },
-    )
-    .await
-    .unwrap();
+    super::llm_fixture::coverage(node, id, 2.1).await;
     id
 }
 
@@ -294,28 +284,9 @@ async fn the_outreach_mail_is_written_by_the_model_and_still_waits_for_approval(
         }
     })
     .await;
-    let db = sqlite().await;
-    let node = Node::start_with_store(db.store.clone(), with_model(&fake))
-        .await
-        .unwrap();
-    let id = node
-        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
-        .await
-        .unwrap()
-        .id;
-    node.set_phase(id, Phase::Assisted).await.unwrap();
+    let (_db, node, id) = super::llm_fixture::node_with_jordan(&fake, Phase::Assisted).await;
     super::common::northwind(&node).await;
-    node.submit_event(
-        id,
-        NewEvent {
-            kind: "metric".into(),
-            source: "test".into(),
-            payload: json!({"metric": "pipeline_coverage", "value": 2.1}),
-            idempotency_key: None,
-        },
-    )
-    .await
-    .unwrap();
+    super::llm_fixture::coverage(&node, id, 2.1).await;
     let queued = super::common::eventually(30, "the outreach waits for approval", || async {
         let a = node
             .approvals(Some(id), Some(ApprovalStatus::Pending), 10)

@@ -325,3 +325,41 @@ pub fn options(fake: &FakeModel) -> NodeOptions {
     opts.llm.backoff = Duration::from_millis(10);
     opts
 }
+
+/// A node on a fresh SQLite store whose model is the fake, with the Sales AE Jordan Lee
+/// hired in `phase` (the store is kept for the node's life).
+pub async fn node_with_jordan(
+    fake: &FakeModel,
+    phase: empla::bdi::Phase,
+) -> (
+    super::common::TestStore,
+    empla::node::Node,
+    empla::model::EmployeeId,
+) {
+    let db = super::common::sqlite().await;
+    let node = empla::node::Node::start_with_store(db.store.clone(), options(fake))
+        .await
+        .unwrap();
+    let id = node
+        .hire(empla::lifecycle::HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap()
+        .id;
+    node.set_phase(id, phase).await.unwrap();
+    (db, node, id)
+}
+
+/// Pipeline coverage reported to employee `id`.
+pub async fn coverage(node: &empla::node::Node, id: empla::model::EmployeeId, value: f64) {
+    node.submit_event(
+        id,
+        empla::model::NewEvent {
+            kind: "metric".into(),
+            source: "test".into(),
+            payload: json!({"metric": "pipeline_coverage", "value": value}),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+}

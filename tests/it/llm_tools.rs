@@ -4,18 +4,12 @@
 //! the assisted phase and goes out once approved, and the model's report is the task's
 //! result. And a prompt injection in a mail cannot send anything without approval.
 
-use super::common::{eventually, sqlite};
+use super::common::eventually;
 use super::llm_fixture::{FakeModel, Reply, Seen};
 use empla::bdi::Phase;
-use empla::lifecycle::HireRequest;
 use empla::model::{ActionStatus, ApprovalStatus, NewTask, TaskStatus};
-use empla::node::{Node, NodeOptions};
 use serde_json::json;
 use std::time::Duration;
-
-fn with_model(fake: &FakeModel) -> NodeOptions {
-    super::llm_fixture::options(fake)
-}
 
 /// The tool results the request carries so far.
 fn results(s: &Seen) -> usize {
@@ -42,16 +36,7 @@ async fn an_open_task_is_worked_out_with_tools_and_the_mail_waits_for_approval()
         _ => Reply::Text("I found free times and mailed Ana a proposal.".into()),
     })
     .await;
-    let db = sqlite().await;
-    let node = Node::start_with_store(db.store.clone(), with_model(&fake))
-        .await
-        .unwrap();
-    let id = node
-        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
-        .await
-        .unwrap()
-        .id;
-    node.set_phase(id, Phase::Assisted).await.unwrap();
+    let (_db, node, id) = super::llm_fixture::node_with_jordan(&fake, Phase::Assisted).await;
     let task = node
         .assign_task(
             id,
@@ -148,16 +133,7 @@ async fn an_injected_instruction_sends_nothing_without_approval() {
         }
     })
     .await;
-    let db = sqlite().await;
-    let node = Node::start_with_store(db.store.clone(), with_model(&fake))
-        .await
-        .unwrap();
-    let id = node
-        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
-        .await
-        .unwrap()
-        .id;
-    node.set_phase(id, Phase::Autonomous).await.unwrap();
+    let (_db, node, id) = super::llm_fixture::node_with_jordan(&fake, Phase::Autonomous).await;
     // As a task from outside and as a chat message.
     node.assign_task(
         id,

@@ -6,6 +6,14 @@
 use super::*;
 use crate::bdi::language::Share;
 
+/// The action of `kind` among decisions `d`.
+fn act(d: &[Decision], kind: &str) -> Option<Action> {
+    d.iter().find_map(|x| match x {
+        Decision::Act(a) if a.kind == kind => Some(a.clone()),
+        _ => None,
+    })
+}
+
 fn with_model(w: &mut World, input: Input) -> Vec<Decision> {
     let s = Situation {
         playbook: &w.pb,
@@ -22,12 +30,7 @@ fn with_model(w: &mut World, input: Input) -> Vec<Decision> {
 }
 
 fn writing(d: &[Decision]) -> Action {
-    d.iter()
-        .find_map(|x| match x {
-            Decision::Act(a) if a.kind == "llm.compose" => Some(a.clone()),
-            _ => None,
-        })
-        .expect("the language step asks the model")
+    act(&d, "llm.compose").expect("the language step asks the model")
 }
 
 fn mail(d: &[Decision]) -> Option<Json> {
@@ -143,12 +146,7 @@ fn task(description: &str) -> Input {
 }
 
 fn turn(d: &[Decision]) -> Action {
-    d.iter()
-        .find_map(|x| match x {
-            Decision::Act(a) if a.kind == "llm.tools" => Some(a.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("a turn of the model: {d:?}"))
+    act(&d, "llm.tools").unwrap_or_else(|| panic!("a turn of the model: {d:?}"))
 }
 
 fn answered(action: u64, calls: Json, text: &str) -> Input {
@@ -224,13 +222,7 @@ fn a_task_no_plan_covers_is_worked_out_with_tools_and_what_changes_waits_for_a_h
             "Let me look.",
         ),
     );
-    let find = d
-        .iter()
-        .find_map(|x| match x {
-            Decision::Act(a) if a.kind == "calendar.find_slots" => Some(a.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let find = act(&d, "calendar.find_slots").unwrap();
     assert_eq!(find.disposition, Disposition::Execute);
     assert_eq!(find.params["minutes"], 30);
 
@@ -265,13 +257,7 @@ fn a_task_no_plan_covers_is_worked_out_with_tools_and_what_changes_waits_for_a_h
             "",
         ),
     );
-    let mail = d
-        .iter()
-        .find_map(|x| match x {
-            Decision::Act(a) if a.kind == "email.send" => Some(a.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let mail = act(&d, "email.send").unwrap();
     assert!(
         matches!(&mail.disposition, Disposition::AwaitApproval { reason } if reason.contains("language model")),
         "{:?}",
@@ -321,13 +307,7 @@ fn a_refused_tool_call_is_told_to_the_model_and_the_turns_are_bounded() {
             "",
         ),
     );
-    let mail = d
-        .iter()
-        .find_map(|x| match x {
-            Decision::Act(a) if a.kind == "email.send" => Some(a.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let mail = act(&d, "email.send").unwrap();
     assert!(matches!(
         mail.disposition,
         Disposition::AwaitApproval { .. }
@@ -361,16 +341,10 @@ fn a_refused_tool_call_is_told_to_the_model_and_the_turns_are_bounded() {
                 "Still looking.",
             ),
         );
-        let find = d.iter().find_map(|x| match x {
-            Decision::Act(a) if a.kind == "calendar.find_slots" => Some(a.clone()),
-            _ => None,
-        });
+        let find = act(&d, "calendar.find_slots");
         let Some(find) = find else { break };
         let d = with_model(&mut w, ran(find.id, "calendar.find_slots", json!({})));
-        match d.iter().find_map(|x| match x {
-            Decision::Act(a) if a.kind == "llm.tools" => Some(a.clone()),
-            _ => None,
-        }) {
+        match act(&d, "llm.tools") {
             Some(a) => last = a,
             None => {
                 assert!(
@@ -397,13 +371,7 @@ fn a_loop_stops_when_it_has_used_its_tokens() {
             70_000,
         ),
     );
-    let find = d
-        .iter()
-        .find_map(|x| match x {
-            Decision::Act(a) if a.kind == "calendar.find_slots" => Some(a.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let find = act(&d, "calendar.find_slots").unwrap();
     let d = with_model(&mut w, ran(find.id, "calendar.find_slots", json!({})));
     assert!(
         !d.iter()
