@@ -30,7 +30,7 @@ fn with_model(w: &mut World, input: Input) -> Vec<Decision> {
 }
 
 fn writing(d: &[Decision]) -> Action {
-    act(&d, "llm.compose").expect("the language step asks the model")
+    act(d, "llm.compose").expect("the language step asks the model")
 }
 
 fn mail(d: &[Decision]) -> Option<Json> {
@@ -146,7 +146,7 @@ fn task(description: &str) -> Input {
 }
 
 fn turn(d: &[Decision]) -> Action {
-    act(&d, "llm.tools").unwrap_or_else(|| panic!("a turn of the model: {d:?}"))
+    act(d, "llm.tools").unwrap_or_else(|| panic!("a turn of the model: {d:?}"))
 }
 
 fn answered(action: u64, calls: Json, text: &str) -> Input {
