@@ -410,7 +410,15 @@ impl Mind {
         else {
             unreachable!("matched above")
         };
-        if self.at_tools(s, i) {
+        // Approved after a human paused contact with its recipient: held like any
+        // action to them, and asked for again when the pause ends.
+        let paused = approved
+            .then(|| self.paused_for(s, &act.kind, &act.params, &self.intentions[i].event))
+            .flatten();
+        if let Some(p) = paused {
+            let kind = act.kind.clone();
+            self.hold(s, i, p, &kind, out);
+        } else if self.at_tools(s, i) {
             self.tools_decided(s, i, act, approved, reason, out);
         } else if approved {
             act.disposition = Disposition::Execute;

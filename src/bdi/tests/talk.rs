@@ -563,3 +563,39 @@ fn a_role_written_in_config_is_understood_from_its_own_goals() {
         "{text}"
     );
 }
+
+#[test]
+fn a_mail_approved_after_its_recipient_was_paused_is_held_not_sent() {
+    let mut jordan = hire("sales_ae", Phase::Assisted);
+    // Research only reads: it runs in the assisted phase; the mail waits for a human.
+    jordan.pb.reads.insert("research.search".into());
+    let d = lead_at_acme(&mut jordan);
+    let mail = sent(&d, "email.send");
+    assert!(
+        matches!(mail.as_slice(), [a] if matches!(a.disposition, Disposition::AwaitApproval { .. })),
+        "{d:?}"
+    );
+    jordan.say("Stop emailing Acme until January");
+    let d = jordan.run(Input::Decided {
+        action: mail[0].id,
+        approved: true,
+        reason: None,
+    });
+    assert!(
+        !d.iter().any(|x| matches!(x, Decision::Act(a) if a.kind == "email.send" && a.disposition == Disposition::Execute)),
+        "{d:?}"
+    );
+    assert_eq!(
+        said(&d),
+        ["held email.send of reach_out_to_lead: not contacting Acme until 2027-01-01"]
+    );
+    // When the pause ends, the mail is asked for again.
+    jordan.now = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let d = jordan.run(Input::Tick);
+    assert!(
+        sent(&d, "email.send")
+            .iter()
+            .any(|a| matches!(a.disposition, Disposition::AwaitApproval { .. })),
+        "{d:?}"
+    );
+}
