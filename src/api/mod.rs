@@ -16,6 +16,7 @@ mod employees;
 mod error;
 mod escalations;
 mod interaction;
+mod llm;
 mod meetings;
 mod memory;
 mod params;
@@ -25,7 +26,6 @@ mod reviews;
 mod server;
 mod slack;
 mod supervision;
-mod llm;
 mod triage;
 pub mod wire;
 

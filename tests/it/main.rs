@@ -31,6 +31,8 @@ mod hubspot_fixture;
 mod interaction;
 mod llm_chat;
 mod llm_fixture;
+#[cfg(feature = "local-llm")]
+mod llm_local;
 mod llm_providers;
 mod llm_tools;
 mod mail_fixture;
@@ -61,5 +63,3 @@ mod store;
 mod teams;
 mod tour;
 mod working;
-#[cfg(feature = "local-llm")]
-mod llm_local;

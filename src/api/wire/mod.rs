@@ -18,13 +18,13 @@ mod crm;
 mod decisions;
 mod employees;
 mod interaction;
+mod llm;
 mod memory;
 mod product;
 mod recruiting;
 mod reviews;
 mod slack;
 mod supervision;
-mod llm;
 mod triage;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
@@ -41,6 +41,7 @@ pub use interaction::{
     ChatAnswer, ChatBody, ChatHistoryQuery, ChatPending, ChatReply, InboxItem, InboxQuery,
     MailSent, TaskAssigned, TasksQuery,
 };
+pub use llm::UsageQuery;
 pub use memory::{
     ConsolidateBody, FactsQuery, ForgetBody, ProceduresQuery, PublishBody, RecallQuery,
 };
@@ -49,7 +50,6 @@ pub use recruiting::{CandidatesQuery, RequisitionsQuery};
 pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};
-pub use llm::UsageQuery;
 pub use triage::TriageQuery;
 
 use crate::model::EventId;
