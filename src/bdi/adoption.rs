@@ -170,7 +170,6 @@ impl Mind {
             pending: false,
             results: Default::default(),
             transcript: Vec::new(),
-            turns: 0,
             tool_call: None,
             tool_tokens: 0,
         });

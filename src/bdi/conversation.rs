@@ -10,7 +10,6 @@
 
 use super::directives::{self, Directive};
 use super::{Decision, IntentionState, Mind, Situation, asking, style};
-use crate::model::Comparison;
 
 /// What kind of message the human wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,14 +107,6 @@ pub fn classify(text: &str) -> Asked {
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
-}
-
-fn number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e12 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    }
 }
 
 impl Mind {
@@ -277,20 +268,17 @@ impl Mind {
         let lines: Vec<String> = goals
             .iter()
             .map(|g| {
-                let cmp = match g.spec.comparison {
-                    Comparison::AtLeast => "≥",
-                    Comparison::Above => ">",
-                    Comparison::AtMost => "≤",
-                    Comparison::Below => "<",
-                };
+                let cmp = super::language::sign(g.spec.comparison);
+                let (unit, target) = (g.spec.unit.as_deref(), g.spec.target);
+                let fig = |x: f64| super::asking::figure(x, unit, target);
                 let now = match g.current {
-                    Some(c) => format!("at {}", number(c)),
+                    Some(c) => format!("at {}", fig(c)),
                     None => "no figure reported yet".into(),
                 };
                 let mut line = format!(
                     "{}: {now}, target {cmp} {} ({} there)",
                     g.spec.description,
-                    number(g.spec.target),
+                    fig(target),
                     pct(g.progress)
                 );
                 if let Some(b) = &g.blocked {

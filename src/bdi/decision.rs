@@ -344,9 +344,6 @@ pub struct Intention {
     /// its turns (with the tools it called) and the tools' results.
     #[serde(default)]
     pub transcript: Vec<Json>,
-    /// The model's turns taken in that step.
-    #[serde(default)]
-    pub turns: u32,
     /// The tool call whose action the step waits for (the model's id for it).
     #[serde(default)]
     pub tool_call: Option<String>,

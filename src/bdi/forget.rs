@@ -95,7 +95,6 @@ mod tests {
             pending: false,
             results: Default::default(),
             transcript: Vec::new(),
-            turns: 0,
             tool_call: None,
             tool_tokens: 0,
         }

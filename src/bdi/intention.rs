@@ -341,7 +341,6 @@ impl Mind {
                                 Some(share) => {
                                     let params = if *kind == LlmKind::Tools {
                                         self.intentions[i].transcript.clear();
-                                        self.intentions[i].turns = 0;
                                         self.intentions[i].tool_tokens = 0;
                                         self.tools_turn(s, &brief, &text, &[])
                                     } else {

@@ -27,25 +27,13 @@ pub fn untrusted(source: &str, text: &str) -> String {
     format!("<untrusted source=\"{source}\">\n{clean}\n</untrusted>")
 }
 
-/// `value` in `unit`, as a person reads it: a ratio whose target is a multiple (≥ 1.5)
-/// as `2.1x`, other ratios as a percentage, money and durations with their unit.
-pub fn figure(value: f64, unit: Option<&str>, target: f64) -> String {
-    let n = |x: f64| {
-        if x.fract() == 0.0 && x.abs() < 1e12 {
-            format!("{x:.0}")
-        } else {
-            format!("{x:.2}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-        }
-    };
-    match unit {
-        Some("ratio") if target >= 1.5 => format!("{}x", n(value)),
-        Some("ratio") => format!("{}%", n((value * 100.0 * 10.0).round() / 10.0)),
-        Some("usd") => format!("${}", n(value)),
-        Some(u) => format!("{} {u}", n(value)),
-        None => n(value),
+/// How a goal's figure must stand to its target, as a sign (`≥`, `>`, `≤`, `<`).
+pub fn sign(c: Comparison) -> &'static str {
+    match c {
+        Comparison::AtLeast => "≥",
+        Comparison::Above => ">",
+        Comparison::AtMost => "≤",
+        Comparison::Below => "<",
     }
 }
 
@@ -87,12 +75,7 @@ impl Mind {
         gs.iter()
             .map(|g| {
                 let unit = g.spec.unit.as_deref();
-                let cmp = match g.spec.comparison {
-                    Comparison::AtLeast => "≥",
-                    Comparison::Above => ">",
-                    Comparison::AtMost => "≤",
-                    Comparison::Below => "<",
-                };
+                let cmp = sign(g.spec.comparison);
                 json!({
                     "id": g.spec.id,
                     "description": g.spec.description,
@@ -104,8 +87,8 @@ impl Mind {
                     "at_risk": g.at_risk(),
                     "projected": g.projected,
                     "blocked": g.blocked,
-                    "now": g.current.map(|c| figure(c, unit, g.spec.target)),
-                    "aim": format!("{cmp} {}", figure(g.spec.target, unit, g.spec.target)),
+                    "now": g.current.map(|c| super::asking::figure(c, unit, g.spec.target)),
+                    "aim": format!("{cmp} {}", super::asking::figure(g.spec.target, unit, g.spec.target)),
                 })
             })
             .collect()
@@ -148,19 +131,5 @@ impl Mind {
             "phase": self.phase.as_str(),
             "approvals": self.pending_approvals().len(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::figure;
-
-    #[test]
-    fn figures_read_as_people_write_them() {
-        assert_eq!(figure(2.1, Some("ratio"), 3.0), "2.1x");
-        assert_eq!(figure(0.915, Some("ratio"), 0.9), "91.5%");
-        assert_eq!(figure(250000.0, Some("usd"), 1e6), "$250000");
-        assert_eq!(figure(12.5, Some("days"), 30.0), "12.5 days");
-        assert_eq!(figure(3.0, None, 3.0), "3");
     }
 }

@@ -60,8 +60,14 @@ impl Mind {
             ),
             _ => return,
         };
+        // Every turn that called a tool is in the transcript.
+        let taken = it
+            .transcript
+            .iter()
+            .filter(|m| m["role"] == "assistant")
+            .count();
         let spent = it.tool_tokens >= LOOP_TOKENS;
-        if it.turns >= turns || spent {
+        if taken >= turns as usize || spent {
             let why = if spent {
                 format!("{LOOP_TOKENS} tokens")
             } else {
@@ -156,7 +162,6 @@ impl Mind {
             return;
         }
         let it = &mut self.intentions[i];
-        it.turns += 1;
         it.tool_tokens += result["tokens"].as_u64().unwrap_or(0);
         let text = result["text"].as_str().unwrap_or_default().to_string();
         if !text.is_empty() {

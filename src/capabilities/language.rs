@@ -224,22 +224,24 @@ async fn compose(hands: &Hands, me: &Sender, c: &Json) -> Result<(String, String
     };
     let text = answer.text().ok_or("the model answered with no text")?;
     match c["labels"].as_array() {
-        Some(labels) => {
-            let said = text
-                .trim()
-                .trim_matches(|ch: char| !ch.is_alphanumeric() && ch != '_')
-                .to_lowercase();
-            labels
-                .iter()
-                .filter_map(Json::as_str)
-                .find(|l| l.to_lowercase() == said)
-                .map(|l| (l.to_string(), by))
-                .ok_or_else(|| {
-                    format!("the model answered {text:?}, which is not one of the labels")
-                })
-        }
+        Some(labels) => label_of(&text, labels)
+            .map(|l| (l, by))
+            .ok_or_else(|| format!("the model answered {text:?}, which is not one of the labels")),
         None => Ok((text, by)),
     }
+}
+
+/// The label among `labels` a model's answer names (case and punctuation aside).
+fn label_of(answer: &str, labels: &[Json]) -> Option<String> {
+    let said = answer
+        .trim()
+        .trim_matches(|ch: char| !ch.is_alphanumeric() && ch != '_')
+        .to_lowercase();
+    labels
+        .iter()
+        .filter_map(Json::as_str)
+        .find(|l| l.to_lowercase() == said)
+        .map(str::to_string)
 }
 
 /// What the employee recalls about `q`, newest knowledge and episodes best first.
@@ -301,5 +303,22 @@ async fn deals(hands: &Hands, me: &Sender) -> Vec<String> {
             tracing::warn!(employee = %me.id, error = %e, "deals for a prompt could not be read");
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_classify_answer_counts_only_when_it_is_one_of_the_labels() {
+        let labels = [json!("urgent"), json!("needs_reply"), json!("fyi")];
+        assert_eq!(
+            label_of(" Needs_Reply.\n", &labels).as_deref(),
+            Some("needs_reply")
+        );
+        assert_eq!(label_of("\"fyi\"", &labels).as_deref(), Some("fyi"));
+        assert_eq!(label_of("It is urgent", &labels), None);
+        assert_eq!(label_of("spam", &labels), None);
     }
 }

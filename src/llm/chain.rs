@@ -127,10 +127,12 @@ impl Llm {
             };
             providers.push((key, p));
         }
-        let mut llm = Llm::with_providers(cfg, providers, store);
-        llm.prompts =
+        let prompts =
             super::prompt::Prompts::load(Some(&cfg.prompts_dir)).map_err(LlmError::Config)?;
-        Ok(llm)
+        Ok(Llm {
+            prompts,
+            ..Llm::with_providers(cfg, providers, store)
+        })
     }
 
     /// A service over the given providers (tests and benchmarks bring their own).
