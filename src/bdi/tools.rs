@@ -161,6 +161,16 @@ impl Mind {
             self.tool_result(s, i, content, !done, out);
             return;
         }
+        // No model could take the turn (over budget, every provider failing): the task
+        // is not done, and the requester is told why rather than handed a non-answer.
+        if let Some(why) = result["written_by"]
+            .as_str()
+            .and_then(|w| w.strip_prefix("offline: "))
+        {
+            let why = format!("I could not work this task out: {why}");
+            self.fail(s, i, why, out);
+            return;
+        }
         let it = &mut self.intentions[i];
         it.tool_tokens += result["tokens"].as_u64().unwrap_or(0);
         let text = result["text"].as_str().unwrap_or_default().to_string();

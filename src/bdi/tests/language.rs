@@ -384,3 +384,31 @@ fn a_loop_stops_when_it_has_used_its_tokens() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_task_whose_turn_no_model_could_take_fails_saying_why() {
+    let mut w = tools_world();
+    let first = turn(&with_model(&mut w, task("Find a time with Ana")));
+    let offline = Input::Outcome {
+        action: first.id,
+        success: true,
+        event: Perceived {
+            id: "outcome-offline".into(),
+            kind: "empla.outcome".into(),
+            source: "outbox".into(),
+            payload: json!({"action_id": first.id, "kind": "llm.tools", "status": "done", "result": {
+                "text": "I could not work this task out.", "calls": [],
+                "written_by": "offline: today's token budget is spent",
+            }}),
+        },
+    };
+    let d = with_model(&mut w, offline);
+    assert!(
+        d.iter().any(|x| matches!(x, Decision::Fail { reason, .. } if reason == "I could not work this task out: today's token budget is spent")),
+        "{d:?}"
+    );
+    assert!(
+        !d.iter()
+            .any(|x| matches!(x, Decision::Complete { success: true, .. }))
+    );
+}
