@@ -110,6 +110,41 @@ fn pct(x: f64) -> String {
 }
 
 impl Mind {
+    /// The employee's answer to directive `d` from `who` (read by the rules or by a
+    /// model), applied to this mind first, and the decisions to record.
+    pub fn directed(
+        &mut self,
+        s: &Situation<'_>,
+        who: &str,
+        d: Directive,
+    ) -> (String, Vec<Decision>) {
+        let hello = self.hello(s, who);
+        let stop = if d == Directive::Unknown {
+            "."
+        } else {
+            asking::stop(s.persona)
+        };
+        let (said, made) = self.direct(s, who, d);
+        (format!("{hello}{stop} {said}"), made)
+    }
+
+    /// How the employee greets `who` in an answer ("Hi Pat").
+    fn hello(&self, s: &Situation<'_>, who: &str) -> String {
+        let st = style::style(s.persona, self.style_shift);
+        let greeting = st["greeting"].as_str().unwrap_or("Hello");
+        let first = who
+            .split(['<', '@'])
+            .next()
+            .and_then(|n| n.split_whitespace().next())
+            .unwrap_or("")
+            .trim_matches('"');
+        if first.is_empty() {
+            greeting.to_string()
+        } else {
+            format!("{greeting} {first}")
+        }
+    }
+
     /// The employee's answer to `text` from `who`, and the decisions to record: a
     /// directive in the words is applied to this mind before it answers.
     pub fn answer(
@@ -118,32 +153,16 @@ impl Mind {
         who: &str,
         text: &str,
     ) -> (Asked, String, Vec<Decision>) {
-        let st = style::style(s.persona, self.style_shift);
-        let greeting = st["greeting"].as_str().unwrap_or("Hello");
         let me = s.me["name"].as_str().unwrap_or("your colleague");
-        let first = who
-            .split(['<', '@'])
-            .next()
-            .and_then(|n| n.split_whitespace().next())
-            .unwrap_or("")
-            .trim_matches('"');
-        let hello = if first.is_empty() {
-            greeting.to_string()
-        } else {
-            format!("{greeting} {first}")
-        };
+        let hello = self.hello(s, who);
         let stop = asking::stop(s.persona);
         // Coaching that sounds like an order ("next time, always cc me") stays coaching.
         let coaching = super::feedback::read(text).is_some();
         match directives::read(text, s.now, &self.goals) {
             Some(Directive::Unknown) if coaching => {}
-            Some(Directive::Unknown) => {
-                let (said, made) = self.direct(s, who, Directive::Unknown);
-                return (Asked::Directive, format!("{hello}. {said}"), made);
-            }
             Some(d) => {
-                let (said, made) = self.direct(s, who, d);
-                return (Asked::Directive, format!("{hello}{stop} {said}"), made);
+                let (said, made) = self.directed(s, who, d);
+                return (Asked::Directive, said, made);
             }
             None => {}
         }

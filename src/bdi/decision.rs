@@ -202,10 +202,15 @@ pub enum Decision {
         situation: String,
         /// `{goal, gap}`, largest first.
         gaps: Vec<Json>,
-        /// `{plan, goal, success, impact, cost, days_to_value, score, tried, fits, running}`.
+        /// `{plan, goal, success, impact, cost, days_to_value, score, tried, fits, running,
+        /// description}`; with a model, also each strategy it proposed: `{strategy,
+        /// plans, goal, success, impact, cost, days_to_value, score, why, by, rejected}`.
         candidates: Vec<Json>,
-        /// `{plan, goal, intention}`.
+        /// `{plan, goal, intention, strategy, score, why}`.
         chosen: Vec<Json>,
+        /// Who proposed what was chosen: `rules`, or the model (`provider/model`).
+        #[serde(default)]
+        by: String,
     },
     /// Statistics learned from an outcome.
     Learned {

@@ -6,10 +6,14 @@
 //! kept in the Mind, shown in the status, and recorded as a decision.
 //!
 //! Never a false promise: words that sound like a directive but turn no knob are
-//! answered with what can be changed from chat, and a task route for the rest.
+//! answered with what can be changed from chat, and a task route for the rest. With a
+//! language model, words the rules cannot read are first read by the model into the
+//! same knobs, checked like any outside input (see `by_model.rs`).
 
+mod by_model;
 mod read;
 
+pub use by_model::{READ, from_answer};
 pub use read::{Directive, is_directive, read};
 
 use super::*;

@@ -2,7 +2,8 @@
 //! and so do the intentions that are theirs — started by their mail or task, or
 //! waiting on an action cancelled with their records — with the sub-goals and parents
 //! of those; other intentions keep going with the mentions of them redacted. Messages
-//! and calendar events of theirs are no longer watched.
+//! and calendar events of theirs are no longer watched, a pause on contact with them is
+//! lifted with what it held, and a directive they gave no longer names them.
 //!
 //! Nothing is decided and nothing recorded: the intentions simply end, as their
 //! records (mail, approvals, tasks) are gone too.
@@ -33,6 +34,30 @@ impl Mind {
             .filter(|it| theirs(it))
             .map(|it| it.id)
             .collect();
+        // A pause on contact with them goes, with what it held for them (each held
+        // action was addressed to them); pauses they asked for stay, without their name.
+        let before = self.directives.pauses.len();
+        self.directives.pauses.retain(|p| {
+            let about = person.mentions(&p.target);
+            if about {
+                gone.extend(p.held.iter().copied());
+            }
+            !about
+        });
+        n += before - self.directives.pauses.len();
+        let d = &mut self.directives;
+        for by in d
+            .pauses
+            .iter_mut()
+            .map(|p| &mut p.by)
+            .chain(d.focus.as_mut().map(|f| &mut f.by))
+            .chain(d.priority.as_mut().map(|p| &mut p.by))
+        {
+            if let Some(r) = person.redact(by) {
+                *by = r;
+                n += 1;
+            }
+        }
         // A sub-goal goes with its parent, and a parent cannot resume without its
         // sub-goal: the whole family goes.
         loop {
@@ -176,5 +201,49 @@ mod tests {
             0,
             "nothing left to forget"
         );
+    }
+
+    #[test]
+    fn a_pause_on_them_is_lifted_with_what_it_held_and_their_name_leaves_the_others() {
+        use super::super::directives::{Pause, Priority};
+        let mut m = Mind::new(&[], Phase::Autonomous, 7);
+        let pause = |target: &str, by: &str, held: Vec<u64>| Pause {
+            target: target.into(),
+            until: None,
+            by: by.into(),
+            since: Utc::now(),
+            held,
+        };
+        m.directives.pauses = vec![
+            pause("sarah@acme.com", "vp <vp@example.com>", vec![1]),
+            pause("Globex", "Sarah Chen <sarah@acme.com>", vec![]),
+        ];
+        m.directives.priority = Some(Priority {
+            goal: "pipeline_coverage".into(),
+            by: "Sarah Chen".into(),
+            since: Utc::now(),
+        });
+        let waiting = IntentionState::Waiting {
+            event: super::super::directives::PAUSE_LIFTED.into(),
+            until: None,
+        };
+        m.intentions = vec![
+            intention(1, json!({"kind": "signal.follow_up"}), waiting, None),
+            intention(2, json!({"kind": "cron.tick"}), IntentionState::Ready, None),
+        ];
+        let who = Forgetting::new(Person::parse("Sarah Chen <sarah@acme.com>"));
+        // The pause, the intention it held, and the two directives she gave.
+        assert_eq!(m.forget(&who, &BTreeSet::new()), 1 + 1 + 2);
+        let targets: Vec<&str> = m
+            .directives
+            .pauses
+            .iter()
+            .map(|p| p.target.as_str())
+            .collect();
+        assert_eq!(targets, ["Globex"]);
+        assert!(m.directives.pauses[0].by.starts_with("[forgotten]"));
+        assert_eq!(m.intentions.iter().map(|i| i.id).collect::<Vec<_>>(), [2]);
+        let all = serde_json::to_string(&m).unwrap().to_lowercase();
+        assert!(!all.contains("sarah"), "{all}");
     }
 }

@@ -209,6 +209,9 @@ impl Mind {
                 success,
                 event,
             } => {
+                if event.payload["kind"] == strategy::ASK {
+                    self.strategy_answered(s, &event, &mut out);
+                }
                 // A plan may wait for an action's outcome to read its result.
                 outcomes.push(event);
                 self.credit_outcome(action, success, &mut out);

@@ -33,13 +33,26 @@ pub(crate) fn kinds() -> Vec<super::registry::ActionKind> {
         ("llm.classify", "Picks one of a fixed set of labels."),
         ("llm.summarise", "Summarises notes, meetings or reviews."),
         ("llm.plan", "Plans from the situation and goals."),
+        (
+            "llm.directive",
+            "Reads an instruction the rules could not into the employee's knobs.",
+        ),
+        (
+            "llm.strategy",
+            "Proposes and scores strategies for the goals behind.",
+        ),
     ]
     .into_iter()
     .map(|(kind, summary)| {
         ActionKind::new(kind, summary, false, |a| {
             Box::pin(async move {
                 let text = super::param(&a.entry.params, "text").unwrap_or_default();
-                Ok(json!({"text": text}))
+                // What the decision asking was about comes back with the outcome.
+                let mut out = json!({"text": text});
+                if let Some(about) = a.entry.params.get("about") {
+                    out["about"] = about.clone();
+                }
+                Ok(out)
             })
         })
         .params(vec![Param::required("text", ParamType::Text)])

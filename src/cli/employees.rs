@@ -449,6 +449,21 @@ fn status_text(p: &EmployeeProfile, s: &EmployeeRuntime) -> String {
             g.id
         ));
     }
+    if !s.directives.is_empty() {
+        out.push_str("\ndirectives:");
+        for d in &s.directives {
+            out.push_str(&format!("\n  {} (asked by {})", d.summary, d.by));
+        }
+    }
+    if let Some(l) = &s.language {
+        out.push_str(&format!(
+            "\nlanguage model: {} · {} tokens, ${:.2} today",
+            l.model, l.tokens_today, l.cost_today_usd
+        ));
+        if let Some(why) = &l.offline {
+            out.push_str(&format!(" · offline now: {why}"));
+        }
+    }
     let t = &s.today;
     out.push_str(&format!(
         "\ntoday: {} events, {} actions executed, {} proposed, {} approvals asked, {} escalations",

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use std::path::Path;
 
 /// The prompts a node ships with: `(name, template)`.
-const BUILT_IN: [(&str, &str); 7] = [
+const BUILT_IN: [(&str, &str); 10] = [
     ("task", include_str!("../../config/prompts/task.j2")),
     ("system", include_str!("../../config/prompts/system.j2")),
     ("chat", include_str!("../../config/prompts/chat.j2")),
@@ -18,6 +18,12 @@ const BUILT_IN: [(&str, &str); 7] = [
         include_str!("../../config/prompts/summarise.j2"),
     ),
     ("plan", include_str!("../../config/prompts/plan.j2")),
+    (
+        "directive",
+        include_str!("../../config/prompts/directive.j2"),
+    ),
+    ("strategy", include_str!("../../config/prompts/strategy.j2")),
+    ("meeting", include_str!("../../config/prompts/meeting.j2")),
 ];
 
 /// The compiled prompt templates.

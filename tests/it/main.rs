@@ -34,6 +34,7 @@ mod llm_fixture;
 #[cfg(feature = "local-llm")]
 mod llm_local;
 mod llm_providers;
+mod llm_reading;
 mod llm_tools;
 mod mail_fixture;
 mod mail_robot;

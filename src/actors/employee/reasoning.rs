@@ -232,6 +232,13 @@ pub(crate) fn think(
         }
         _ => (None, None),
     };
+    // A model's reading of a directive the rules could not read: answered below.
+    let read_directive = match &input {
+        Input::Outcome { event, .. } if event.payload["kind"] == crate::bdi::directives::READ => {
+            Some(event.payload.clone())
+        }
+        _ => None,
+    };
     // Coaching in a chat message, or in a colleague's reply to the employee's mail.
     let coaching = match &input {
         Input::Event(e) if e.kind == hub::CHAT => e.payload["text"]
@@ -271,16 +278,52 @@ pub(crate) fn think(
     let taken = decisions
         .iter()
         .any(|d| matches!(d, crate::bdi::Decision::Adopt { because, .. } if because == hub::CHAT));
-    let answer = chat.filter(|_| !taken).map(|e| {
+    let mut reading = None;
+    let mut answer = chat.filter(|_| !taken).and_then(|e| {
+        let about = reply_to(&e);
         let who = e.payload["from"].as_str().unwrap_or("");
         let question = e.payload["text"].as_str().unwrap_or("");
+        if brain.language.is_some() && mind.unread_directive(&situation, question) {
+            // Words the rules cannot read into a knob are read by the model first; the
+            // answer follows its reading.
+            reading = Some(mind.directive_reading(&situation, question, about));
+            return None;
+        }
         let (_, text, directed) = mind.answer(&situation, who, question);
         decisions.extend(directed);
+        Some((about, text))
+    });
+    if let Some(p) = read_directive {
+        let about = p["result"]["about"].clone();
+        let who = about["from"].as_str().unwrap_or("");
+        let read = match p["status"].as_str() {
+            Some("done") => crate::bdi::directives::from_answer(
+                p["result"]["text"].as_str().unwrap_or_default(),
+                now,
+                &mind.goals,
+            ),
+            _ => Err("the model could not be asked".into()),
+        };
+        let d = read.unwrap_or_else(|why| {
+            decisions.push(Decision::Directive {
+                summary: format!("the model's reading turned no knob: {why}"),
+                by: Some(who.to_string()),
+                intention: None,
+            });
+            crate::bdi::directives::Directive::Unknown
+        });
+        let (text, directed) = mind.directed(&situation, who, d);
+        decisions.extend(directed);
+        answer = Some((about, text));
+    }
+    let answer = answer.map(|(about, text)| {
+        let who = about["from"].as_str().unwrap_or("");
+        let question = about["question"].as_str().unwrap_or("");
         let compose = brain
             .language
             .as_ref()
             .map(|l| l.chat(mind, &situation, working, who, question, &text));
-        (e, text, compose)
+        (about, text, compose)
     });
     let updates = tasks::updates(
         &decisions,
@@ -292,15 +335,23 @@ pub(crate) fn think(
     for d in decisions {
         record(d, snapshot, cause, cycle, now, out);
     }
-    if let Some((e, text, compose)) = answer {
-        let mut params = json!({
-            "conversation": e.payload["conversation"].as_str().or(e.payload["from"].as_str()),
-            "to": e.payload["from"],
-            "text": text,
-            "in_reply_to": e.id,
-            "channel": e.payload["channel"],
-            "thread": e.payload["thread"],
-        });
+    if let Some(params) = reading {
+        own_action(
+            snapshot,
+            cause,
+            crate::bdi::directives::READ,
+            params,
+            now,
+            out,
+        );
+    }
+    if let Some((about, text, compose)) = answer {
+        let mut params = about;
+        if let Some(p) = params.as_object_mut() {
+            p.remove("from");
+            p.remove("question");
+        }
+        params["text"] = json!(text);
         if let Some(c) = compose {
             params["compose"] = c;
         }
@@ -309,6 +360,20 @@ pub(crate) fn think(
     for params in updates {
         own_action(snapshot, cause, "task.update", params, now, out);
     }
+}
+
+/// Where the answer to chat message `e` goes (a `chat.reply`'s parameters), with who
+/// asked what (`from`, `question`).
+fn reply_to(e: &Perceived) -> Json {
+    json!({
+        "conversation": e.payload["conversation"].as_str().or(e.payload["from"].as_str()),
+        "to": e.payload["from"],
+        "in_reply_to": e.id,
+        "channel": e.payload["channel"],
+        "thread": e.payload["thread"],
+        "from": e.payload["from"],
+        "question": e.payload["text"],
+    })
 }
 
 /// `params` without what a model is to be told (`compose`; a tools turn's `task` and

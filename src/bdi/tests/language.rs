@@ -4,7 +4,6 @@
 //! answer in time leaves the step its own text.
 
 use super::*;
-use crate::bdi::language::Share;
 
 /// The action of `kind` among decisions `d`.
 fn act(d: &[Decision], kind: &str) -> Option<Action> {
@@ -15,18 +14,7 @@ fn act(d: &[Decision], kind: &str) -> Option<Action> {
 }
 
 fn with_model(w: &mut World, input: Input) -> Vec<Decision> {
-    let s = Situation {
-        playbook: &w.pb,
-        persona: &w.persona,
-        me: &w.me,
-        now: w.now,
-        memory: None,
-        language: Some(Share {
-            memories: true,
-            crm: false,
-        }),
-    };
-    w.mind.cycle(&s, input)
+    w.with_model(input)
 }
 
 fn writing(d: &[Decision]) -> Action {

@@ -164,13 +164,30 @@ impl World {
     }
 
     fn run(&mut self, input: Input) -> Vec<Decision> {
+        self.cycle(input, None)
+    }
+
+    /// A cycle on a node with a language model (which may see memories).
+    fn with_model(&mut self, input: Input) -> Vec<Decision> {
+        let share = crate::bdi::language::Share {
+            memories: true,
+            crm: false,
+        };
+        self.cycle(input, Some(share))
+    }
+
+    fn cycle(
+        &mut self,
+        input: Input,
+        language: Option<crate::bdi::language::Share>,
+    ) -> Vec<Decision> {
         let s = Situation {
             playbook: &self.pb,
             persona: &self.persona,
             me: &self.me,
             now: self.now,
             memory: None,
-            language: None,
+            language,
         };
         self.mind.cycle(&s, input)
     }

@@ -1,5 +1,5 @@
 //! `meetings.notes`: takes the notes of a meeting from one of its transcripts — reads
-//! them ([`super::extract`]), stores them with the meeting, assigns the employee its
+//! them ([`super::extract`], or a language model: `by_model.rs`), stores them with the meeting, assigns the employee its
 //! own action items as tasks, and tells it `meeting.notes_taken` with everything its
 //! plan needs to mail the attendees. Run again for the same transcript (a retry after
 //! a crash, the same transcript posted or mailed twice) it stores, assigns and tells
@@ -66,9 +66,22 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
             .map_err(|e| CapabilityError::Invalid(e.to_string()))?,
     };
     let ctx = context(hands, &event, me).await?;
-    let taken = extract_apart(t.text.clone(), ctx)
-        .await
-        .map_err(|e| CapabilityError::Invalid(e.to_string()))?;
+    // Notes already taken from this very transcript stand: a run again after a crash
+    // assigns what they assigned, whatever a model would answer the second time.
+    let stored = hands
+        .store
+        .meeting_notes(&hands.tenant, &event.uid)
+        .await?
+        .filter(|m| m.hash == t.hash);
+    let (taken, taken_by) = match stored {
+        Some(m) => (m.notes, "stored".to_string()),
+        None => {
+            let rules = extract_apart(t.text.clone(), ctx.clone())
+                .await
+                .map_err(|e| CapabilityError::Invalid(e.to_string()))?;
+            super::by_model::take(hands, me, &t.text, &ctx, rules).await
+        }
+    };
     let now = Utc::now();
     let record = MeetingRecord {
         event_id: event.uid.clone(),
@@ -168,6 +181,7 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
             "due": i.due,
         })).collect::<Vec<_>>(),
         "tasks": tasks,
+        "taken_by": taken_by,
     });
     // Told once per meeting, transcript and revision: the inbox takes the key once.
     let key = Sha256::digest(format!("{}\n{}\n{revision}", event.uid, t.hash).as_bytes());
@@ -192,5 +206,6 @@ async fn notes(a: &Act<'_>) -> Result<Json, CapabilityError> {
         "decisions": record.notes.decisions.len(),
         "action_items": record.notes.action_items.len(),
         "tasks": tasks,
+        "taken_by": taken_by,
     }))
 }

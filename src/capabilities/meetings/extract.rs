@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Most notes kept.
-const MAX_NOTES: usize = 12;
+pub(super) const MAX_NOTES: usize = 12;
 
 /// Someone in the meeting: as the calendar names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -514,6 +514,17 @@ fn resolve<'a>(said: &str, ctx: &'a Context) -> Option<(&'a Attendee, bool)> {
 
 /// An item for `text`, owned by whoever `owner` names.
 fn item(text: &str, owner: Option<&str>, turn: &Turn, ctx: &Context) -> ActionItem {
+    assigned(text, owner, turn.speaker.clone(), ctx)
+}
+
+/// An item for `text`, owned by whoever `owner` names (an attendee, the employee, or a
+/// name as said), said by `said_by`; due when its words say.
+pub(super) fn assigned(
+    text: &str,
+    owner: Option<&str>,
+    said_by: Option<String>,
+    ctx: &Context,
+) -> ActionItem {
     let text = capitalise(text.trim().trim_end_matches(['.', '!', ';']));
     let due = due::find(&text, ctx.day);
     let (owner, owner_address, mine) = match owner {
@@ -530,7 +541,7 @@ fn item(text: &str, owner: Option<&str>, turn: &Turn, ctx: &Context) -> ActionIt
         mine,
         due_said: due.as_ref().map(|d| d.said.clone()),
         due: due.map(|d| d.day),
-        said_by: turn.speaker.clone(),
+        said_by,
     }
 }
 

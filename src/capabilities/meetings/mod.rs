@@ -6,7 +6,8 @@
 //!
 //! The transcript reaches the employee that owns the meeting as a `meeting.transcript`
 //! event; its plan (`config/plans/meetings.toml`) runs `meetings.notes`, which reads
-//! the notes ([`extract`], the one seam a language model may later take), stores them,
+//! the notes ([`extract`] by rules; with a language model, the model from the
+//! transcript and the rules' draft, checked the same way: `by_model.rs`), stores them,
 //! assigns the employee its own items through the one task path
 //! ([`super::tasks::assign`]) and tells it `meeting.notes_taken`, whose plan mails the
 //! attendees. Everything is keyed by the meeting and the transcript's hash: the same
@@ -16,6 +17,7 @@
 //! Nothing here sends mail itself: that is the employee's own `email.send`.
 
 mod actions;
+mod by_model;
 mod due;
 pub mod extract;
 pub(crate) mod mail;

@@ -170,3 +170,34 @@ fn episodes_are_one_line_each_with_time_kind_summary_and_gist() {
          2026-12-04 17:00:05  event   email.received — from Sarah <sarah@acme.com>: Pricing for 40 seats?"
     );
 }
+
+#[test]
+fn the_directives_in_force_and_the_models_use_today_are_printed() {
+    let p = sales_ae("Pat Doe", "pat.doe@example.com");
+    let mut s = status("autonomous", &[], 0, 0);
+    let text = status_text(&p, &s);
+    assert!(!text.contains("directives:"), "{text}");
+    assert!(!text.contains("language model"), "{text}");
+    s.directives = serde_json::from_value(json!([{
+        "kind": "pause", "value": "acme", "summary": "not contacting Acme until 2027-01-01",
+        "until": "2027-01-01T00:00:00Z", "by": "vp <vp@example.com>",
+        "since": "2026-12-01T09:00:00Z"
+    }]))
+    .expect("a directive as the node sends it");
+    s.language = serde_json::from_value(json!({
+        "model": "anthropic/claude-test", "tokens_today": 1234, "cost_today_usd": 0.0456,
+        "offline": "the daily budget of 1000 tokens is spent"
+    }))
+    .expect("a language status as the node sends it");
+    let text = status_text(&p, &s);
+    assert!(
+        text.contains(
+            "\ndirectives:\n  not contacting Acme until 2027-01-01 (asked by vp <vp@example.com>)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nlanguage model: anthropic/claude-test · 1234 tokens, $0.05 today · offline now: the daily budget of 1000 tokens is spent"),
+        "{text}"
+    );
+}
