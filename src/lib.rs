@@ -24,6 +24,7 @@ pub mod config;
 pub mod failpoints;
 pub mod lifecycle;
 pub mod llm;
+pub mod mcp;
 pub mod memory;
 pub mod model;
 pub mod node;

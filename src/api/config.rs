@@ -28,6 +28,10 @@ pub struct ApiConfig {
     pub max_connections: u32,
     /// Largest accepted request body, in bytes; larger ones are answered 413.
     pub max_body_bytes: usize,
+    /// Host names (or `host:port`) the MCP endpoint `/mcp` answers to besides loopback
+    /// (`localhost`, `127.0.0.1`, `::1`), e.g. `["empla.example.com"]`; a request naming
+    /// another `Host` is refused, against DNS rebinding.
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -37,6 +41,7 @@ impl Default for ApiConfig {
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_body_bytes: 1024 * 1024,
+            mcp_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -66,6 +71,15 @@ impl ApiConfig {
                 "api.max_connections",
                 "must be at least 1, e.g. 1024",
             ));
+        }
+        for h in &self.mcp_allowed_hosts {
+            if h.is_empty() || h.contains(['/', ' ', '@']) {
+                e.push(ConfigError::new(
+                    file,
+                    "api.mcp_allowed_hosts",
+                    format!("{h:?} is not a host name or host:port; write e.g. \"empla.example.com\" (no scheme, no path)"),
+                ));
+            }
         }
         if self.max_body_bytes < MIN_BODY_BYTES {
             e.push(ConfigError::new(
@@ -104,6 +118,10 @@ mod tests {
             request_timeout: Duration::ZERO,
             max_connections: 0,
             max_body_bytes: 10,
+            mcp_allowed_hosts: vec![
+                "https://empla.example.com/".into(),
+                "empla.example.com".into(),
+            ],
         };
         let keys: Vec<_> = errors(&c).into_iter().map(|e| e.key).collect();
         assert_eq!(
@@ -112,6 +130,7 @@ mod tests {
                 "api.header_read_timeout",
                 "api.request_timeout",
                 "api.max_connections",
+                "api.mcp_allowed_hosts",
                 "api.max_body_bytes"
             ]
         );

@@ -17,6 +17,7 @@ mod error;
 mod escalations;
 mod interaction;
 mod llm;
+mod mcp;
 mod meetings;
 mod memory;
 mod params;
@@ -296,7 +297,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(product::routes())
         .merge(meetings::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(slack::routes())
@@ -308,7 +309,17 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
             config.request_timeout,
             within_request_timeout,
         ))
-        .with_state(state)
+        .with_state(state.clone());
+    // MCP answers through the API above, in process, with the caller's own token.
+    let mcp = mcp::service(
+        app.clone(),
+        &config.mcp_allowed_hosts,
+        config.max_body_bytes,
+    );
+    let mcp = Router::new()
+        .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(state, require_token));
+    app.merge(mcp)
 }
 
 /// The body limit in force, for the message of a refused body.

@@ -232,7 +232,7 @@ pub(super) fn choice<T: DeserializeOwned>(
 }
 
 /// `EMPLA_API_TOKEN`, else the token file in the node's data dir.
-fn token(args: &NodeArgs) -> anyhow::Result<String> {
+pub(super) fn token(args: &NodeArgs) -> anyhow::Result<String> {
     if let Ok(t) = std::env::var("EMPLA_API_TOKEN")
         && !t.is_empty()
     {
@@ -284,6 +284,7 @@ pub(super) fn print(v: &Value) -> anyhow::Result<()> {
 
 pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
+        Command::Mcp { node } => super::mcp::serve(&node).await?,
         Command::SendEvent {
             id,
             kind,

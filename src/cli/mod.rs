@@ -20,6 +20,7 @@ mod crm;
 mod documents;
 mod employees;
 mod interaction;
+mod mcp;
 mod meetings;
 mod memory;
 mod node;
@@ -176,6 +177,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: CalendarAction,
+    },
+    /// Serve MCP on stdin/stdout for a running node: its employees as tools
+    /// (ask, assign a task, recall, status, approvals), resources and prompts.
+    Mcp {
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Meetings: hand one's transcript to its employee, read the notes taken from it.
     Meetings {

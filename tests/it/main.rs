@@ -39,6 +39,7 @@ mod llm_tools;
 mod mail_fixture;
 mod mail_robot;
 mod mail_server;
+mod mcp;
 mod meetings;
 mod memory;
 mod memory_api;

@@ -1,0 +1,9 @@
+//! MCP, the Model Context Protocol: empla's server — its tools, resources and prompts
+//! ([`server`], answering through the node's HTTP API), served by the node at `/mcp`
+//! (streamable HTTP) and by `empla mcp` over stdio.
+
+pub mod server;
+pub mod tools;
+
+pub use server::{Backend, Server};
+pub use tools::ApiCall;
