@@ -126,6 +126,7 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         documents: Default::default(),
         research: Default::default(),
         llm: Default::default(),
+        mcp: Default::default(),
         templates_dir: None,
         demo_crm: None,
         mail: Default::default(),

@@ -111,6 +111,7 @@ async fn leads_bench(n: usize) -> Result<()> {
         documents: Default::default(),
         research: Default::default(),
         llm: Default::default(),
+        mcp: Default::default(),
         templates_dir: None,
         demo_crm: None,
         mail: Default::default(),

@@ -99,6 +99,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         documents: Default::default(),
         research: Default::default(),
         llm: Default::default(),
+        mcp: Default::default(),
         templates_dir: None,
         demo_crm: None,
         data_dir: data.path().to_path_buf(),

@@ -668,6 +668,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         documents: Default::default(),
         research: Default::default(),
         llm: Default::default(),
+        mcp: Default::default(),
         templates_dir: None,
         demo_crm: None,
         data_dir: std::env::temp_dir(),

@@ -60,6 +60,8 @@ pub(crate) struct Tools {
     pub(crate) teams: crate::capabilities::teams::Teams,
     /// Language models.
     pub(crate) llm: Arc<crate::llm::Llm>,
+    /// The MCP servers whose tools are actions.
+    pub(crate) mcp: crate::mcp::McpClients,
 }
 
 /// Shared by all actors of one node.
@@ -110,6 +112,7 @@ impl Runtime {
                 actions: tools.actions,
                 teams: std::sync::Arc::new(tools.teams),
                 llm: tools.llm,
+                mcp: tools.mcp,
             }),
             tenant,
             store,

@@ -19,6 +19,7 @@ pub mod crm;
 pub mod documents;
 pub mod email;
 pub(crate) mod language;
+pub mod mcp;
 pub mod meetings;
 mod port;
 pub mod product;
@@ -64,6 +65,8 @@ pub struct Hands {
     pub teams: std::sync::Arc<teams::Teams>,
     /// Language models (offline when none is configured).
     pub llm: Arc<crate::llm::Llm>,
+    /// The MCP servers whose tools are actions (`mcp.SERVER.TOOL`).
+    pub mcp: crate::mcp::McpClients,
 }
 
 impl Hands {

@@ -223,6 +223,8 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct ActionRegistry {
     kinds: BTreeMap<String, ActionKind>,
+    /// MCP servers whose tools (`mcp.SERVER.TOOL`) are actions, listed or not.
+    mcp: BTreeSet<String>,
 }
 
 impl ActionRegistry {
@@ -247,6 +249,19 @@ impl ActionRegistry {
             r.add(k);
         }
         r
+    }
+
+    /// This registry knowing the tools of MCP servers `names` as actions: a plan may
+    /// name `mcp.SERVER.TOOL` whatever the server lists (its tools are checked when the
+    /// node lists them, and at each call).
+    pub fn with_mcp_servers<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.mcp.extend(names.into_iter().map(str::to_string));
+        self
+    }
+
+    /// Whether `kind` names a tool of a configured MCP server.
+    fn mcp_tool(&self, kind: &str) -> bool {
+        crate::mcp::client::parse_kind(kind).is_some_and(|(server, _)| self.mcp.contains(server))
     }
 
     /// Adds a kind. Declaring one twice is a bug in the node.
@@ -329,6 +344,9 @@ impl ActionRegistry {
     /// then each variant merged over it): every problem, each saying what to do.
     pub fn check_step(&self, kind: &str, param_sets: &[BTreeMap<String, Json>]) -> Vec<String> {
         let Some(k) = self.get(kind) else {
+            if self.mcp_tool(kind) {
+                return Vec::new();
+            }
             return vec![self.unknown(kind)];
         };
         let mut found = Vec::new();
@@ -401,6 +419,13 @@ impl ActionRegistry {
     /// templates were rendered fails it, naming the parameter.
     pub async fn execute(&self, act: &Act<'_>) -> (ActionStatus, Json) {
         let kind = act.entry.kind.as_str();
+        if self.get(kind).is_none() && self.mcp_tool(kind) {
+            // A tool the server did not list when the node started: asked all the same.
+            return match super::mcp::run(act).await {
+                Ok(result) => (ActionStatus::Done, result),
+                Err(e) => (ActionStatus::Failed, json!({"error": e.to_string()})),
+            };
+        }
         let Some(k) = self.get(kind) else {
             return (
                 ActionStatus::Unsupported,

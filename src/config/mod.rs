@@ -119,9 +119,13 @@ impl Config {
         let node = NodeConfig::parse(&file, &text, env)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut errors = Vec::new();
+        // A plan may name the tools of the configured MCP servers (`mcp.SERVER.TOOL`).
+        let registry = crate::capabilities::ActionRegistry::builtin()
+            .with_mcp_servers(node.mcp.servers.keys().map(String::as_str));
         let roles = role::load_dir(
             &base.join(&node.node.roles_dir),
             &base.join(&node.node.plans_dir),
+            &registry,
             &mut errors,
         );
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);

@@ -34,6 +34,8 @@ pub struct NodeConfig {
     pub research: crate::capabilities::research::ResearchConfig,
     /// `[llm]`: language models, their prices and the employees' daily budgets.
     pub llm: crate::llm::LlmConfig,
+    /// `[mcp]`: the MCP servers whose tools employees may use as actions.
+    pub mcp: crate::mcp::McpConfig,
     /// `[log]`: logging.
     pub log: crate::telemetry::LogConfig,
 }
@@ -168,6 +170,7 @@ impl NodeConfig {
         self.research.validate(file, &mut e);
         self.log.validate(file, &mut e);
         e.extend(self.llm.validate(file));
+        self.mcp.validate(file, &mut e);
         e
     }
 

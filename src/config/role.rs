@@ -17,6 +17,7 @@ pub const KNOWN_CAPABILITIES: &[&str] = &[
     "documents",
     "research",
     "llm",
+    "mcp",
 ];
 
 /// Whether `name` is a capability an employee may be given.
@@ -333,6 +334,7 @@ impl RoleTemplate {
 pub(crate) fn load_dir(
     dir: &Path,
     plans_dir: &Path,
+    registry: &crate::capabilities::ActionRegistry,
     errors: &mut Vec<ConfigError>,
 ) -> BTreeMap<String, RoleTemplate> {
     let mut roles = BTreeMap::new();
@@ -355,13 +357,12 @@ pub(crate) fn load_dir(
             }
         }
     }
-    let registry = crate::capabilities::ActionRegistry::builtin();
     for (id, role) in &mut roles {
         role.file = files[id].clone();
     }
     for role in roles.values() {
         errors.extend(role.validate(&role.file));
-        errors.extend(role.check_actions(&role.file, &registry));
+        errors.extend(role.check_actions(&role.file, registry));
     }
     roles
 }

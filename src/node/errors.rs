@@ -59,6 +59,9 @@ pub enum NodeError {
     /// The language-model settings cannot be used (e.g. the API key is not set).
     #[error("llm: {0}")]
     Llm(String),
+    /// An MCP server's settings cannot be used (e.g. its token is not set).
+    #[error("mcp: {0}")]
+    Mcp(String),
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),

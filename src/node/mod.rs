@@ -82,6 +82,8 @@ pub struct NodeOptions {
     pub research: crate::capabilities::research::ResearchConfig,
     /// Language models: the provider chain, prices, budgets.
     pub llm: crate::llm::LlmConfig,
+    /// `[mcp]`: MCP servers whose tools are actions.
+    pub mcp: crate::mcp::McpConfig,
     /// Where the operator's document templates are (resolved against the node file).
     pub templates_dir: Option<PathBuf>,
     /// The node's data directory (mail logins, attachments).
@@ -121,6 +123,7 @@ impl NodeOptions {
                     .join(&cfg.node.llm.prompts_dir),
                 ..cfg.node.llm.clone()
             },
+            mcp: cfg.node.mcp.clone(),
             templates_dir: Some(
                 cfg.path
                     .as_deref()
@@ -182,8 +185,24 @@ impl Node {
     /// As [`Node::start`], on a store already opened (left open at shutdown).
     pub async fn start_with_store(store: Store, opts: NodeOptions) -> Result<Node, NodeError> {
         let (writer, writer_task) = StoreWriter::start(store.clone(), &opts.store);
-        let builtin = ActionRegistry::builtin();
+        // The tools of the MCP servers are actions, listed now; a server that does not
+        // answer is tried again at each call of one of its tools.
+        let mcp = crate::mcp::McpClients::new(&opts.mcp, &|k| std::env::var(k).ok())
+            .map_err(NodeError::Mcp)?;
+        let builtin = ActionRegistry::builtin().with_mcp_servers(mcp.names());
         let mut actions = builtin.clone();
+        for server in mcp.names() {
+            match mcp.tools(server).await {
+                Ok(tools) => {
+                    for k in capabilities::mcp::kinds(server, &tools) {
+                        actions.add(k);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(server, error = %e, "the MCP server's tools could not be listed; each call of one will try it again")
+                }
+            }
+        }
         let mut playbooks = BTreeMap::new();
         for (id, role) in &opts.roles {
             let mut book = role
@@ -266,6 +285,7 @@ impl Node {
                 )
                 .map_err(|e| NodeError::Llm(e.to_string()))?,
             ),
+            mcp,
         };
         let rt = Runtime::new(
             opts.tenant.clone(),

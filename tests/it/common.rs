@@ -176,6 +176,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         documents: Default::default(),
         research: Default::default(),
         llm: Default::default(),
+        mcp: Default::default(),
         templates_dir: None,
         demo_crm: None,
         data_dir: std::env::temp_dir(),

@@ -40,6 +40,7 @@ mod mail_fixture;
 mod mail_robot;
 mod mail_server;
 mod mcp;
+mod mcp_client;
 mod meetings;
 mod memory;
 mod memory_api;
