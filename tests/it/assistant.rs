@@ -260,7 +260,13 @@ async fn mail_that_waited_untriaged_is_swept_up_once(s: &TestStore) {
     assert_eq!(triaged.len(), 1, "{triaged:?}");
     assert_eq!(triaged[0].message_id, "waited@acme.com");
     assert_eq!(triaged[0].label, TriageLabel::NeedsReply);
-    // A second sweep finds nothing new to triage.
+    // A second sweep finds nothing new to triage. It is asked for once the first has
+    // ended: a signal that fires while its plan still runs starts no second one.
+    eventually(30, "the first sweep ended", || async {
+        let status = node.employee_runtime(ea.id).await.ok()?;
+        (!status.intentions.iter().any(|i| i.plan == "triage_backlog")).then_some(())
+    })
+    .await;
     backlog(&node, ea.id, "sweep-2").await;
     let results = eventually(30, "two sweeps done", || async {
         let done: Vec<Value> = node
