@@ -338,6 +338,31 @@ impl NodeProcess {
             .unwrap()
     }
 
+    /// POSTs `body` to `path` with the node's token: the status and the JSON answer
+    /// (null when there is none).
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = http()
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or_default())
+    }
+
+    /// GETs `path` with the node's token: the JSON answer if it is a 200, else none.
+    pub async fn get_ok(&self, path: &str) -> Option<serde_json::Value> {
+        let r = http()
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status() == 200).then_some(())?;
+        r.json().await.ok()
+    }
+
     /// `employee`'s outbox actions of `kind` with `status`, once there are `n` of them
     /// (waiting up to `secs`).
     pub async fn actions_when(

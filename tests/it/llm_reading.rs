@@ -235,46 +235,22 @@ async fn a_meetings_notes_are_taken_by_the_model_and_its_own_items_become_tasks(
     ];
     let node = start_binary_with(dir.path(), Some(TOKEN), &env);
     node.set_phase("jordan.lee", "autonomous").await;
-    let post = |path: String, body: Value| {
-        let node = &node;
-        async move {
-            let r = node
-                .client()
-                .post(node.url(&path))
-                .bearer_auth(&node.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (
-                r.status().as_u16(),
-                r.json::<Value>().await.unwrap_or(Value::Null),
-            )
-        }
-    };
-    let (status, booked) = post(
-        "/api/v1/employees/jordan.lee/calendar".into(),
+    let (status, booked) = node.post_json(
+        "/api/v1/employees/jordan.lee/calendar",
         json!({"title": "Acme expansion", "attendees": ["Sarah Chen <sarah@acme.com>"], "start": at, "duration_minutes": 30}),
     )
     .await;
     assert_eq!(status, 201, "{booked}");
     let uid = booked["event"]["uid"].as_str().unwrap().to_string();
-    let (status, taken) = post(
-        format!("/api/v1/meetings/{uid}/transcript"),
-        json!({"transcript": TRANSCRIPT}),
-    )
-    .await;
+    let (status, taken) = node
+        .post_json(
+            &format!("/api/v1/meetings/{uid}/transcript"),
+            json!({"transcript": TRANSCRIPT}),
+        )
+        .await;
     assert_eq!(status, 202, "{taken}");
     let stored = eventually(30, "the meeting's notes", || async {
-        let r = node
-            .client()
-            .get(node.url(&format!("/api/v1/meetings/{uid}/notes")))
-            .bearer_auth(&node.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status() == 200).then_some(())?;
-        r.json::<Value>().await.ok()
+        node.get_ok(&format!("/api/v1/meetings/{uid}/notes")).await
     })
     .await;
     let items: Vec<(String, String, bool, Value)> = stored["action_items"]

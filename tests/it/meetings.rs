@@ -29,21 +29,6 @@ const TRANSCRIPT: &str = "\
 [00:04:00] Priya: Action: schedule the onboarding kickoff (owner: Jordan)
 ";
 
-async fn post(node: &NodeProcess, path: &str, body: Value) -> (u16, Value) {
-    let r = node
-        .client()
-        .post(node.url(path))
-        .bearer_auth(&node.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (
-        r.status().as_u16(),
-        r.json::<Value>().await.unwrap_or(Value::Null),
-    )
-}
-
 /// The mail in `address`'s inbox whose subject starts with `prefix`.
 async fn mails(node: &NodeProcess, address: &str, prefix: &str) -> Vec<Value> {
     node.get_json(&format!("/api/v1/mail/inbox?address={address}&limit=100"))
@@ -83,36 +68,26 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
     let node = start_binary(data.path());
     node.set_phase("jordan.lee", "autonomous").await;
     let at = next_weekday_at_ten();
-    let (status, booked) = post(
-        &node,
-        "/api/v1/employees/jordan.lee/calendar",
+    let (status, booked) = node.post_json("/api/v1/employees/jordan.lee/calendar",
         json!({"title": "Acme expansion", "attendees": [format!("Sarah Chen <{SARAH}>"), format!("Priya Shah <{PRIYA}>")], "start": at, "duration_minutes": 30}),
     )
     .await;
     assert_eq!(status, 201, "{booked}");
     let uid = booked["event"]["uid"].as_str().unwrap().to_string();
 
-    let (status, taken) = post(
-        &node,
-        &format!("/api/v1/meetings/{uid}/transcript"),
-        json!({"transcript": TRANSCRIPT, "name": "acme.txt"}),
-    )
-    .await;
+    let (status, taken) = node
+        .post_json(
+            &format!("/api/v1/meetings/{uid}/transcript"),
+            json!({"transcript": TRANSCRIPT, "name": "acme.txt"}),
+        )
+        .await;
     assert_eq!(status, 202, "{taken}");
     assert_eq!(taken["status"], "accepted");
     assert_eq!(taken["replaces"], false);
 
     // The notes are stored with the meeting.
     let notes = eventually(30, "the meeting's notes", || async {
-        let r = node
-            .client()
-            .get(node.url(&format!("/api/v1/meetings/{uid}/notes")))
-            .bearer_auth(&node.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status() == 200).then_some(())?;
-        r.json::<Value>().await.ok()
+        node.get_ok(&format!("/api/v1/meetings/{uid}/notes")).await
     })
     .await;
     let friday = next(at.date_naive(), Weekday::Fri);
@@ -220,24 +195,24 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
     );
 
     // The same transcript again: nothing is mailed or assigned twice.
-    let (status, again) = post(
-        &node,
-        &format!("/api/v1/meetings/{uid}/transcript"),
-        json!({"transcript": TRANSCRIPT}),
-    )
-    .await;
+    let (status, again) = node
+        .post_json(
+            &format!("/api/v1/meetings/{uid}/transcript"),
+            json!({"transcript": TRANSCRIPT}),
+        )
+        .await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["status"], "unchanged");
     // A newer transcript replaces the notes, and the mail says so.
     let newer = format!(
         "{TRANSCRIPT}[00:05:00] Sarah Chen: We decided to start on the first of the month.\n"
     );
-    let (status, replaced) = post(
-        &node,
-        &format!("/api/v1/meetings/{uid}/transcript"),
-        json!({"transcript": newer}),
-    )
-    .await;
+    let (status, replaced) = node
+        .post_json(
+            &format!("/api/v1/meetings/{uid}/transcript"),
+            json!({"transcript": newer}),
+        )
+        .await;
     assert_eq!(status, 202, "{replaced}");
     assert_eq!(replaced["replaces"], true);
     let updated = eventually(30, "the updated notes mail", || async {
@@ -265,9 +240,7 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
         shown.contains("Jordan Lee: Send the revised proposal by Friday"),
         "{shown}"
     );
-    let (_, second) = post(
-        &node,
-        "/api/v1/employees/jordan.lee/calendar",
+    let (_, second) = node.post_json("/api/v1/employees/jordan.lee/calendar",
         json!({"title": "Acme security review", "attendees": [SARAH], "start": at + Duration::hours(2), "duration_minutes": 30}),
     )
     .await;
@@ -293,12 +266,12 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
     .await;
 
     // Each bad input is refused, naming what was wrong.
-    let (status, e) = post(
-        &node,
-        "/api/v1/meetings/no-such-meeting@example.com/transcript",
-        json!({"transcript": TRANSCRIPT}),
-    )
-    .await;
+    let (status, e) = node
+        .post_json(
+            "/api/v1/meetings/no-such-meeting@example.com/transcript",
+            json!({"transcript": TRANSCRIPT}),
+        )
+        .await;
     assert_eq!(status, 404, "{e}");
     assert!(
         e["error"]["message"]
@@ -307,23 +280,23 @@ async fn a_posted_transcript_becomes_notes_mail_and_the_employees_own_tasks() {
             .contains("/api/v1/employees/{id}/calendar"),
         "{e}"
     );
-    let (status, e) = post(
-        &node,
-        &format!("/api/v1/meetings/{uid}/transcript"),
-        json!({"transcript": "  \n"}),
-    )
-    .await;
+    let (status, e) = node
+        .post_json(
+            &format!("/api/v1/meetings/{uid}/transcript"),
+            json!({"transcript": "  \n"}),
+        )
+        .await;
     assert_eq!(status, 400, "{e}");
     assert!(
         e["error"]["message"].as_str().unwrap().contains("empty"),
         "{e}"
     );
-    let (status, e) = post(
-        &node,
-        &format!("/api/v1/meetings/{uid}/transcript"),
-        json!({"transcript": "we talked about the budget and went home"}),
-    )
-    .await;
+    let (status, e) = node
+        .post_json(
+            &format!("/api/v1/meetings/{uid}/transcript"),
+            json!({"transcript": "we talked about the budget and went home"}),
+        )
+        .await;
     assert_eq!(status, 422, "{e}");
     assert!(
         e["error"]["message"].as_str().unwrap().contains("WebVTT"),
@@ -369,19 +342,17 @@ async fn a_transcript_mailed_as_an_attachment_becomes_the_meetings_notes() {
         ("EMPLA_MAIL__POLL_EVERY", "1s".into()),
     ];
     let node = start_binary_with(data.path(), Some(TOKEN), &env);
-    let (status, hired) = post(
-        &node,
-        "/api/v1/employees",
-        json!({"role": "recruiter", "name": "Riley Park",
+    let (status, hired) = node
+        .post_json(
+            "/api/v1/employees",
+            json!({"role": "recruiter", "name": "Riley Park",
             "manager": {"kind": "human", "name": "Dana Wu", "email": "dana.wu@example.com"}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 201, "{hired}");
     node.set_phase("riley.park", "autonomous").await;
     let at = next_weekday_at_ten();
-    let (status, booked) = post(
-        &node,
-        "/api/v1/employees/riley.park/calendar",
+    let (status, booked) = node.post_json("/api/v1/employees/riley.park/calendar",
         json!({"title": "Reference check", "attendees": [format!("Ada Byron <{ADA}>")], "start": at, "duration_minutes": 30}),
     )
     .await;
@@ -409,15 +380,7 @@ async fn a_transcript_mailed_as_an_attachment_becomes_the_meetings_notes() {
     mail.submit(ADA, RILEY, &raw).await;
 
     let notes = eventually(60, "the mailed transcript's notes", || async {
-        let r = node
-            .client()
-            .get(node.url(&format!("/api/v1/meetings/{uid}/notes")))
-            .bearer_auth(&node.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status() == 200).then_some(())?;
-        r.json::<Value>().await.ok()
+        node.get_ok(&format!("/api/v1/meetings/{uid}/notes")).await
     })
     .await;
     assert_eq!(notes["source"], "email", "{notes}");
