@@ -60,6 +60,8 @@ pub(crate) struct Tools {
     pub(crate) teams: crate::capabilities::teams::Teams,
     /// Language models.
     pub(crate) llm: Arc<crate::llm::Llm>,
+    /// The A2A tasks agents opened with the node's employees.
+    pub(crate) a2a: Arc<crate::a2a::Ledger>,
 }
 
 /// Shared by all actors of one node.
@@ -110,6 +112,7 @@ impl Runtime {
                 actions: tools.actions,
                 teams: std::sync::Arc::new(tools.teams),
                 llm: tools.llm,
+                a2a: tools.a2a,
             }),
             tenant,
             store,

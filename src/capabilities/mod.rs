@@ -64,6 +64,8 @@ pub struct Hands {
     pub teams: std::sync::Arc<teams::Teams>,
     /// Language models (offline when none is configured).
     pub llm: Arc<crate::llm::Llm>,
+    /// The A2A tasks agents opened with the node's employees (see [`crate::a2a`]).
+    pub a2a: Arc<crate::a2a::Ledger>,
 }
 
 impl Hands {

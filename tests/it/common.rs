@@ -175,6 +175,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        a2a: Default::default(),
         llm: Default::default(),
         templates_dir: None,
         demo_crm: None,
