@@ -15,7 +15,7 @@ use a2a::{
 use std::collections::HashMap;
 
 /// Media types the agents take and give.
-const MODES: [&str; 2] = ["text/plain", "application/json"];
+pub const MODES: [&str; 2] = ["text/plain", "application/json"];
 
 /// The URL of agent `agent` (a handle, or `desk`) under `base`.
 pub fn agent_url(base: &str, agent: &str) -> String {

@@ -88,6 +88,16 @@ impl Agents {
                 ))
             });
         }
+        // Parts of a declared media type must be one the agents take (`defaultInputModes`).
+        let taken = |m: &str| m.is_empty() || crate::a2a::cards::MODES.contains(&m);
+        if !req
+            .message
+            .parts
+            .iter()
+            .all(|p| p.media_type.as_deref().is_none_or(taken))
+        {
+            return Err(A2AError::content_type_not_supported());
+        }
         let p = self
             .node
             .a2a_route(&agent, &req.message, req.metadata.as_ref())
