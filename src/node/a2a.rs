@@ -209,7 +209,7 @@ impl Node {
                     "context_id": task.context_id,
                     "message_id": m.message_id,
                     "agent": agent,
-                    "from": "an agent (A2A)",
+                    "from": "agent",
                     "text": text.trim(),
                     "description": text.trim(),
                     "asked": format!("{asked:?}").to_lowercase(),

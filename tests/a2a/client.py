@@ -18,7 +18,7 @@ and a short push backoff (the Rust test sets them).
 """
 
 import asyncio
-import http.server
+import http.server as webhook_server
 import json
 import sys
 import threading
@@ -47,7 +47,7 @@ def check(cond, what):
     ok(what)
 
 
-def http(version="1.0", token=TOKEN):
+def session(version="1.0", token=TOKEN):
     headers = {}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -67,7 +67,7 @@ def message(text, **metadata):
 
 async def client_for(card, binding, streaming=False, token=TOKEN):
     cfg = ClientConfig(
-        httpx_client=http(token=token),
+        httpx_client=session(token=token),
         streaming=streaming,
         supported_protocol_bindings=[binding],
     )
@@ -106,7 +106,7 @@ class Receiver:
         self.failed_once = False
         outer = self
 
-        class H(http.server.BaseHTTPRequestHandler):
+        class H(webhook_server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if not outer.failed_once:
@@ -114,14 +114,14 @@ class Receiver:
                     self.send_response(503)
                     self.end_headers()
                     return
-                outer.calls.append((dict(self.headers), json.loads(body)))
+                outer.calls.append(({k.lower(): v for k, v in self.headers.items()}, json.loads(body)))
                 self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *a):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server = webhook_server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
@@ -134,7 +134,7 @@ class Receiver:
 
 
 async def cards():
-    async with http(version=None, token=None) as h:
+    async with session(version=None, token=None) as h:
         desk = await A2ACardResolver(h, BASE).get_agent_card()
         card = await A2ACardResolver(h, f"{BASE}/a2a/{AGENT}").get_agent_card()
         raw = (await h.get(f"{BASE}/a2a/{AGENT}/.well-known/agent-card.json")).json()
@@ -246,7 +246,7 @@ async def exercise(card, binding, receiver):
     check(rest and pb.TaskState.Name(rest[-1].status_update.status.state) == "TASK_STATE_CANCELED", f"{tag} the subscriber gets the cancellation, then the stream ends")
     await receiver.wait_for(lambda b: b.get("statusUpdate", {}).get("taskId") == held.id and b["statusUpdate"]["status"]["state"] == "TASK_STATE_CANCELED")
     headers = [h for h, b in receiver.calls if b.get("statusUpdate", {}).get("taskId") == held.id]
-    check(all(h.get("A2A-Notification-Token") == "tok-123" and h.get("Authorization") == "Bearer hook-secret" for h in headers), f"{tag} the webhook is called with its token and credentials")
+    check(all(h.get("a2a-notification-token") == "tok-123" and h.get("authorization") == "Bearer hook-secret" for h in headers), f"{tag} the webhook is called with its token and credentials")
     try:
         async for _ in s.subscribe(pb.SubscribeToTaskRequest(id=held.id)):
             pass
@@ -275,7 +275,7 @@ async def raw_protocol():
     def info(err):
         return next(d for d in err["data"] if d["@type"].endswith("google.rpc.ErrorInfo"))
 
-    async with http() as h:
+    async with session() as h:
         cases = [
             (rpc("GetTask", {"id": "nope"}), -32001, "TASK_NOT_FOUND"),
             (rpc("NoSuchMethod", {}), -32601, None),
@@ -295,14 +295,14 @@ async def raw_protocol():
         r = await h.get(f"{url}/tasks", params={"pageSize": 1})
         check(r.status_code == 200 and len(r.json()["tasks"]) == 1, "HTTP+JSON ListTasks")
     for version in [None, "0.3"]:
-        async with http(version=version) as h:
+        async with session(version=version) as h:
             r = await h.post(url, json=rpc("ListTasks", {}))
             err = r.json()["error"]
             check(err["code"] == -32009 and info(err)["reason"] == "VERSION_NOT_SUPPORTED", f"JSON-RPC with A2A-Version {version} is VersionNotSupportedError")
             r = await h.get(f"{url}/tasks")
             check(r.status_code == 400 and r.json()["error"]["details"][0]["reason"] == "VERSION_NOT_SUPPORTED", f"HTTP+JSON with A2A-Version {version} is 400 VersionNotSupported")
     for token in [None, "wrong-token-0123456789"]:
-        async with http(token=token) as h:
+        async with session(token=token) as h:
             r = await h.post(url, json=rpc("ListTasks", {}))
             check(r.status_code == 401 and "result" not in r.json() and r.headers.get("www-authenticate", "").startswith("Bearer"), f"JSON-RPC without a valid token is 401, no data ({token})")
             r = await h.get(f"{url}/tasks")
@@ -344,7 +344,7 @@ async def main_step():
 async def after_step():
     with open(STATE) as f:
         s = json.load(f)
-    async with http() as h:
+    async with session() as h:
         card = await A2ACardResolver(h, f"{BASE}/a2a/{AGENT}").get_agent_card()
     c = await client_for(card, "HTTP+JSON")
     sub = await client_for(card, "JSONRPC", streaming=True)
@@ -360,19 +360,23 @@ async def after_step():
 
 
 async def approve_step():
-    async with http() as h:
+    async with session() as h:
         card = await A2ACardResolver(h, f"{BASE}/a2a/{AGENT}").get_agent_card()
     c = await client_for(card, "JSONRPC")
     [ev] = await send(c, "[approve] send the quote")
     t = task_of(ev)
     check(state(t) == "TASK_STATE_INPUT_REQUIRED", "a task waiting for a human's approval is input-required")
-    async with http() as h:
+    async with session() as h:
         pending = (await h.get(f"{BASE}/api/v1/approvals", params={"employee": AGENT})).json()
         items = pending.get("items", pending) if isinstance(pending, dict) else pending
-        ids = [a["id"] for a in items if a.get("status", "pending") == "pending"]
+        ids = [
+            a["id"] for a in items
+            if a.get("status") == "pending" and a["action"].get("plan") == "approve_for_the_a2a_test"
+        ]
         check(ids, "the approval is queued")
-        r = await h.post(f"{BASE}/api/v1/approvals/{ids[0]}/approve", json={})
-        check(r.status_code < 300, "a human approves it")
+        for i in ids:
+            r = await h.post(f"{BASE}/api/v1/approvals/{i}/approve", json={})
+            check(r.status_code < 300, "a human approves it")
     for _ in range(100):
         t = await c.get_task(pb.GetTaskRequest(id=t.id))
         if state(t) == "TASK_STATE_COMPLETED":

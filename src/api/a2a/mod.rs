@@ -12,12 +12,13 @@ mod service;
 use super::ApiState;
 use a2a::errordetails::{PROTOCOL_DOMAIN, TypedDetail};
 use a2a::{A2AError, error_code, error_reason};
-use axum::extract::{OriginalUri, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::header::{AUTHORIZATION, HOST, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
+use tower::ServiceExt;
 use axum::{Json, Router};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,13 +31,59 @@ pub(super) fn routes(state: &ApiState) -> Router<ApiState> {
     let agents = Arc::new(service::Agents {
         node: state.node.clone(),
     });
+    // The routers serve one agent at their root: a request for `/a2a/{agent}/...` is
+    // passed on as `/...` (their handlers take no `{agent}`), the agent named in a
+    // header by the guard.
     let bindings = a2a_server::jsonrpc::jsonrpc_router(agents.clone())
-        .merge(a2a_server::rest::rest_router(agents))
-        .layer(middleware::from_fn_with_state(state.clone(), guard));
+        .merge(a2a_server::rest::rest_router(agents));
+    let pass = move |req: Request| {
+        let bindings = bindings.clone();
+        async move { pass_on(bindings, req).await }
+    };
+    let protected = Router::new()
+        .route("/a2a/{agent}", any(pass.clone()))
+        .route("/a2a/{agent}/{*rest}", any(pass))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
         .route("/.well-known/agent-card.json", get(desk_card))
         .route("/a2a/{agent}/.well-known/agent-card.json", get(agent_card))
-        .nest("/a2a/{agent}", bindings.with_state(()))
+        .merge(protected)
+}
+
+/// Hands a request under `/a2a/{agent}` to the bindings at their root, as a new
+/// request (the outer route's path parameters stay behind).
+async fn pass_on(bindings: Router, req: Request) -> Response {
+    let path = req.uri().path();
+    let inner = path
+        .strip_prefix("/a2a/")
+        .and_then(|r| r.find('/').map(|i| r[i..].to_string()))
+        .unwrap_or_else(|| "/".to_string());
+    let uri = match req.uri().query() {
+        Some(q) => format!("{inner}?{q}"),
+        None => inner,
+    };
+    let (parts, body) = req.into_parts();
+    let delete = parts.method == Method::DELETE;
+    let mut inner = Request::new(body);
+    *inner.method_mut() = parts.method;
+    *inner.version_mut() = parts.version;
+    *inner.headers_mut() = parts.headers;
+    match uri.parse() {
+        Ok(u) => *inner.uri_mut() = u,
+        Err(_) => return rest_error(A2AError::invalid_request("the path is not a valid URI")),
+    }
+    let resp = match bindings.oneshot(inner).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    // DeleteTaskPushNotificationConfig answers `google.protobuf.Empty`, which is `{}`
+    // in JSON; the HTTP+JSON router sends an empty body, which clients cannot parse.
+    let empty = resp.headers().get(axum::http::header::CONTENT_LENGTH)
+        == Some(&HeaderValue::from_static("0"));
+    if delete && resp.status() == StatusCode::OK && empty {
+        return Json(serde_json::json!({})).into_response();
+    }
+    resp
 }
 
 /// The absolute URL agents reach this node at: `node.public_url`, else the request's
@@ -91,11 +138,7 @@ fn is_jsonrpc(method: &Method, path: &str) -> bool {
 
 /// Token check, version check (HTTP+JSON), and the agent named for the handler.
 async fn guard(State(s): State<ApiState>, mut req: Request, next: Next) -> Response {
-    let path = req
-        .extensions()
-        .get::<OriginalUri>()
-        .map(|u| u.0.path().to_string())
-        .unwrap_or_else(|| req.uri().path().to_string());
+    let path = req.uri().path().to_string();
     let jsonrpc = is_jsonrpc(req.method(), &path);
     let given = req
         .headers()
