@@ -357,6 +357,15 @@ async def after_step():
     await c.cancel_task(pb.CancelTaskRequest(id=s["held"]))
     rest = [e async for e in stream]
     check(pb.TaskState.Name(rest[-1].status_update.status.state) == "TASK_STATE_CANCELED", "and then its later updates, in order")
+    # Every held task was canceled: the employee dropped the intentions working on them.
+    async with session() as h:
+        for _ in range(100):
+            status = (await h.get(f"{BASE}/api/v1/employees/{AGENT}/status")).json()
+            plans = [i["plan"] for i in status.get("intentions", [])]
+            if "hold_for_the_a2a_test" not in plans:
+                break
+            await asyncio.sleep(0.1)
+    check("hold_for_the_a2a_test" not in plans, "canceling a task drops the intention working on it")
 
 
 async def approve_step():
