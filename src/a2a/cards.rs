@@ -8,9 +8,8 @@
 use crate::config::RoleTemplate;
 use crate::model::EmployeeProfile;
 use a2a::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentSkill,
-    HttpAuthSecurityScheme, SecurityScheme, TRANSPORT_PROTOCOL_HTTP_JSON,
-    TRANSPORT_PROTOCOL_JSONRPC,
+    AgentCapabilities, AgentCard, AgentInterface, AgentSkill, HttpAuthSecurityScheme,
+    SecurityScheme, TRANSPORT_PROTOCOL_HTTP_JSON, TRANSPORT_PROTOCOL_JSONRPC,
 };
 use std::collections::HashMap;
 
@@ -126,7 +125,7 @@ pub fn skills(p: &EmployeeProfile, role: Option<&RoleTemplate>) -> Vec<AgentSkil
 
 /// The card of an employee, at `base`.
 pub fn employee(p: &EmployeeProfile, role: Option<&RoleTemplate>, base: &str) -> AgentCard {
-    let tone = serde_json::to_value(&p.persona.communication.tone)
+    let tone = serde_json::to_value(p.persona.communication.tone)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();

@@ -1,7 +1,7 @@
 //! `[a2a]`: how the node serves the A2A protocol.
 
-use serde::{Deserialize, Serialize};
 use crate::config::ConfigError;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// `[a2a]` in `config/empla.toml`.
@@ -49,7 +49,10 @@ impl A2aConfig {
     pub(crate) fn validate(&self, file: &str, e: &mut Vec<ConfigError>) {
         let mut bad = |key: &str, message: &str| e.push(ConfigError::new(file, key, message));
         if self.answer_wait.is_zero() {
-            bad("a2a.answer_wait", "must be longer than 0s, e.g. \"20s\" (below `api.request_timeout`)");
+            bad(
+                "a2a.answer_wait",
+                "must be longer than 0s, e.g. \"20s\" (below `api.request_timeout`)",
+            );
         }
         if self.push_backoff.is_zero() || self.push_backoff > self.push_backoff_max {
             bad(

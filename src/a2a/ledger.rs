@@ -270,7 +270,10 @@ impl Ledger {
     }
 
     /// Tasks matching `filter`, newest first, with the number matching in all.
-    pub async fn list(&self, filter: &A2aTaskFilter) -> Result<(Vec<(A2aTaskRow, Task)>, i64), LedgerError> {
+    pub async fn list(
+        &self,
+        filter: &A2aTaskFilter,
+    ) -> Result<(Vec<(A2aTaskRow, Task)>, i64), LedgerError> {
         let (rows, total) = self.store.a2a_tasks(&self.tenant, filter).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -383,9 +386,20 @@ impl Ledger {
     }
 
     /// Stores webhook `config` (JSON) of task `task_id` under `id`.
-    pub async fn save_push(&self, task_id: &str, id: &str, config: &str) -> Result<(), LedgerError> {
+    pub async fn save_push(
+        &self,
+        task_id: &str,
+        id: &str,
+        config: &str,
+    ) -> Result<(), LedgerError> {
         self.store
-            .a2a_save_push(&self.tenant, task_id, id, config, Utc::now().timestamp_micros())
+            .a2a_save_push(
+                &self.tenant,
+                task_id,
+                id,
+                config,
+                Utc::now().timestamp_micros(),
+            )
             .await?;
         Ok(())
     }
@@ -397,7 +411,10 @@ impl Ledger {
 
     /// Deletes a webhook config; answers whether it existed.
     pub async fn delete_push(&self, task_id: &str, id: &str) -> Result<bool, LedgerError> {
-        Ok(self.store.a2a_delete_push(&self.tenant, task_id, id).await?)
+        Ok(self
+            .store
+            .a2a_delete_push(&self.tenant, task_id, id)
+            .await?)
     }
 
     /// The store and tenant (for the push worker).

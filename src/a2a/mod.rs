@@ -12,8 +12,8 @@
 //! `task.update`) report back through the ledger.
 
 pub mod cards;
-mod follow;
 mod config;
+mod follow;
 pub mod ledger;
 pub mod push;
 pub mod states;

@@ -47,17 +47,29 @@ mod tests {
     #[test]
     fn an_intentions_course_maps_to_the_protocols_states() {
         use TaskStatus::*;
-        assert_eq!(from_update(Some(Accepted), None), Some(TaskState::Submitted));
-        assert_eq!(from_update(Some(InProgress), None), Some(TaskState::Working));
+        assert_eq!(
+            from_update(Some(Accepted), None),
+            Some(TaskState::Submitted)
+        );
+        assert_eq!(
+            from_update(Some(InProgress), None),
+            Some(TaskState::Working)
+        );
         assert_eq!(
             from_update(Some(InProgress), Some("approval")),
             Some(TaskState::InputRequired)
         );
-        assert_eq!(from_update(None, Some("approval")), Some(TaskState::InputRequired));
+        assert_eq!(
+            from_update(None, Some("approval")),
+            Some(TaskState::InputRequired)
+        );
         assert_eq!(from_update(Some(Done), None), Some(TaskState::Completed));
         assert_eq!(from_update(Some(Failed), None), Some(TaskState::Failed));
         // An end wins over a wait named in the same update.
-        assert_eq!(from_update(Some(Done), Some("approval")), Some(TaskState::Completed));
+        assert_eq!(
+            from_update(Some(Done), Some("approval")),
+            Some(TaskState::Completed)
+        );
         // Progress alone changes no state.
         assert_eq!(from_update(None, None), None);
         assert_eq!(from_update(None, Some("")), None);
@@ -82,7 +94,11 @@ mod tests {
     #[test]
     fn names_round_trip_as_on_the_wire() {
         assert_eq!(name(&TaskState::InputRequired), "TASK_STATE_INPUT_REQUIRED");
-        for s in [TaskState::Submitted, TaskState::Working, TaskState::Canceled] {
+        for s in [
+            TaskState::Submitted,
+            TaskState::Working,
+            TaskState::Canceled,
+        ] {
             assert_eq!(parse(&name(&s)), Some(s));
         }
         assert_eq!(parse("done"), None);

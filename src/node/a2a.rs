@@ -55,7 +55,10 @@ pub fn message_text(m: &Message) -> String {
         .join("\n")
 }
 
-fn routing_key(m: &Message, metadata: Option<&HashMap<String, serde_json::Value>>) -> Option<String> {
+fn routing_key(
+    m: &Message,
+    metadata: Option<&HashMap<String, serde_json::Value>>,
+) -> Option<String> {
     metadata
         .and_then(|md| md.get("employee"))
         .or_else(|| m.metadata.as_ref().and_then(|md| md.get("employee")))

@@ -231,12 +231,13 @@ impl Store {
         let done = with_pool!(self, write, |pool| 'tx: {
             let mut tx = pool.begin().await?;
             if let Some(k) = key {
-                let seen: Option<(i64,)> =
-                    sqlx::query_as("SELECT seq FROM a2a_task_events WHERE tenant = $1 AND key = $2")
-                        .bind(tenant.as_str())
-                        .bind(k)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let seen: Option<(i64,)> = sqlx::query_as(
+                    "SELECT seq FROM a2a_task_events WHERE tenant = $1 AND key = $2",
+                )
+                .bind(tenant.as_str())
+                .bind(k)
+                .fetch_optional(&mut *tx)
+                .await?;
                 if seen.is_some() {
                     break 'tx Ok::<_, sqlx::Error>(Appended::Duplicate);
                 }
@@ -333,16 +334,16 @@ impl Store {
                 "AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
                  ORDER BY created_at DESC, id DESC LIMIT $8"
             ))
-                .bind(tenant.as_str())
-                .bind(f.agent.as_deref())
-                .bind(f.context_id.as_deref())
-                .bind(f.state.as_deref())
-                .bind(f.updated_after)
-                .bind(after_at)
-                .bind(&after_id)
-                .bind(f.limit)
-                .fetch_all(pool)
-                .await?;
+            .bind(tenant.as_str())
+            .bind(f.agent.as_deref())
+            .bind(f.context_id.as_deref())
+            .bind(f.state.as_deref())
+            .bind(f.updated_after)
+            .bind(after_at)
+            .bind(&after_id)
+            .bind(f.limit)
+            .fetch_all(pool)
+            .await?;
             let total = sqlx::query_as(a2a_listed!("SELECT COUNT(*) FROM a2a_tasks", ""))
                 .bind(tenant.as_str())
                 .bind(f.agent.as_deref())

@@ -100,7 +100,10 @@ async fn every_operation(store_url: Option<&str>) {
     // Assisted: the mail of the `[approve]` plan waits for a human.
     node.set_phase("jordan.lee", "assisted").await;
     let out = drive(&node, "main", &state);
-    assert!(out.contains("ok [HTTP+JSON] CancelTask cancels a working task"), "{out}");
+    assert!(
+        out.contains("ok [HTTP+JSON] CancelTask cancels a working task"),
+        "{out}"
+    );
     drive(&node, "approve", &state);
     // Tasks and their updates survive a restart; a subscriber picks up where it was.
     node.terminate();

@@ -76,7 +76,12 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
     assert_eq!((row.seq, state(&got)), (1, a2a::TaskState::Submitted));
     // The delegated task and the inbox event came in the same transaction.
     assert_eq!(
-        store.task(&tenant(), &task.id).await.unwrap().unwrap().channel,
+        store
+            .task(&tenant(), &task.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .channel,
         "a2a"
     );
     let working = [Change::State(a2a::TaskState::Working, Some("on it".into()))];
@@ -93,7 +98,9 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
     let (row, now) = ledger.get(&task.id).await.unwrap().unwrap();
     let mut sub = ledger.subscribe(now, row.seq);
     let first = sub.next().await.unwrap().unwrap();
-    assert!(matches!(first, a2a::StreamResponse::Task(t) if t.status.state == a2a::TaskState::Working));
+    assert!(
+        matches!(first, a2a::StreamResponse::Task(t) if t.status.state == a2a::TaskState::Working)
+    );
     let done = [
         Change::Text {
             name: "answer".into(),
@@ -104,10 +111,15 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
     let Recorded::Stored(t) = ledger.record(&task.id, Some("k2"), &done).await.unwrap() else {
         panic!("stored")
     };
-    assert_eq!(t.artifacts.as_ref().unwrap()[0].parts[0].as_text(), Some("done it"));
+    assert_eq!(
+        t.artifacts.as_ref().unwrap()[0].parts[0].as_text(),
+        Some("done it")
+    );
     let rest: Vec<_> = sub.map(|e| e.unwrap()).collect().await;
     assert!(matches!(&rest[0], a2a::StreamResponse::ArtifactUpdate(_)));
-    assert!(matches!(&rest[1], a2a::StreamResponse::StatusUpdate(u) if u.status.state == a2a::TaskState::Completed));
+    assert!(
+        matches!(&rest[1], a2a::StreamResponse::StatusUpdate(u) if u.status.state == a2a::TaskState::Completed)
+    );
     assert_eq!(rest.len(), 2, "the stream ends with the task");
     // An ended task takes no more changes, and cannot be canceled.
     assert_eq!(
@@ -123,7 +135,10 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
         Err(LedgerError::NotFound(_))
     ));
     // Every update is stored in order.
-    let events = store.a2a_events_after(&tenant(), &task.id, 0, 100).await.unwrap();
+    let events = store
+        .a2a_events_after(&tenant(), &task.id, 0, 100)
+        .await
+        .unwrap();
     let seqs: Vec<i64> = events.iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
 }
@@ -133,7 +148,13 @@ async fn listing_filters_and_pages_newest_first(store: Store) {
     let (a, b) = (EmployeeId::new(), EmployeeId::new());
     let mut ids = Vec::new();
     for i in 0..5 {
-        let t = open(&ledger, a, "jordan.lee", if i < 2 { "ctx-a" } else { "ctx-b" }).await;
+        let t = open(
+            &ledger,
+            a,
+            "jordan.lee",
+            if i < 2 { "ctx-a" } else { "ctx-b" },
+        )
+        .await;
         ids.push(t.id);
     }
     open(&ledger, b, "sam.rivera", "ctx-c").await;
@@ -150,7 +171,10 @@ async fn listing_filters_and_pages_newest_first(store: Store) {
     let last = &page[1].0;
     f.after = Some((last.created_at, last.id.clone()));
     let (page2, _) = ledger.list(&f).await.unwrap();
-    assert_eq!(page2[0].1.id, ids[2], "the next page goes on after the token");
+    assert_eq!(
+        page2[0].1.id, ids[2],
+        "the next page goes on after the token"
+    );
     let by_context = A2aTaskFilter {
         context_id: Some("ctx-a".into()),
         limit: 10,
@@ -178,8 +202,14 @@ async fn each_update_queues_a_push_to_every_webhook(store: Store) {
         serde_json::json!({"url": "https://hooks.example.com/a2a", "id": id, "taskId": task.id})
             .to_string()
     };
-    ledger.save_push(&task.id, "w1", &config("w1")).await.unwrap();
-    ledger.save_push(&task.id, "w2", &config("w2")).await.unwrap();
+    ledger
+        .save_push(&task.id, "w1", &config("w1"))
+        .await
+        .unwrap();
+    ledger
+        .save_push(&task.id, "w2", &config("w2"))
+        .await
+        .unwrap();
     let working = [Change::State(a2a::TaskState::Working, None)];
     ledger.record(&task.id, Some("u1"), &working).await.unwrap();
     let far = chrono::Utc::now().timestamp_micros() + 1_000_000;
@@ -193,10 +223,24 @@ async fn each_update_queues_a_push_to_every_webhook(store: Store) {
         .await
         .unwrap();
     store
-        .a2a_delivery_tried(&tenant(), &due[1], false, far + 5_000_000, false, Some("503"), far)
+        .a2a_delivery_tried(
+            &tenant(),
+            &due[1],
+            false,
+            far + 5_000_000,
+            false,
+            Some("503"),
+            far,
+        )
         .await
         .unwrap();
-    assert!(store.a2a_due_deliveries(&tenant(), far, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .a2a_due_deliveries(&tenant(), far, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let later = store
         .a2a_due_deliveries(&tenant(), far + 5_000_000, 10)
         .await
@@ -205,11 +249,13 @@ async fn each_update_queues_a_push_to_every_webhook(store: Store) {
     // A deleted webhook takes its undelivered notifications with it.
     assert!(ledger.delete_push(&task.id, "w2").await.unwrap());
     assert!(!ledger.delete_push(&task.id, "w2").await.unwrap());
-    assert!(store
-        .a2a_due_deliveries(&tenant(), far + 5_000_000, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .a2a_due_deliveries(&tenant(), far + 5_000_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 crate::on_every_store!(

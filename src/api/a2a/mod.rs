@@ -18,10 +18,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use tower::ServiceExt;
 use axum::{Json, Router};
 use std::collections::HashMap;
 use std::sync::Arc;
+use tower::ServiceExt;
 
 /// The header the guard sets to the agent a request addresses (any sent is replaced).
 pub(crate) const AGENT_HEADER: &str = "x-empla-a2a-agent";
@@ -159,7 +159,10 @@ async fn guard(State(s): State<ApiState>, mut req: Request, next: Next) -> Respo
             .unwrap_or("0.3")
             .trim()
             .to_string();
-        let major = version.split('.').next().and_then(|m| m.parse::<u32>().ok());
+        let major = version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok());
         if major != Some(1) {
             return rest_error(A2AError::version_not_supported(&version));
         }
@@ -173,7 +176,8 @@ async fn guard(State(s): State<ApiState>, mut req: Request, next: Next) -> Respo
 
 /// `401`, with `WWW-Authenticate: Bearer` and the binding's error shape.
 fn unauthenticated(jsonrpc: bool) -> Response {
-    let message = "authentication required: send the node's API token as `Authorization: Bearer <token>`";
+    let message =
+        "authentication required: send the node's API token as `Authorization: Bearer <token>`";
     let info = TypedDetail::error_info("UNAUTHENTICATED", PROTOCOL_DOMAIN, None);
     let body = if jsonrpc {
         serde_json::json!({

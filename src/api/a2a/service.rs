@@ -8,8 +8,8 @@ use crate::a2a::{DESK, LedgerError, push, states};
 use crate::node::{Node, RouteError};
 use crate::store::{A2aTaskFilter, A2aTaskRow};
 use a2a::*;
-use a2a_server::middleware::ServiceParams;
 use a2a_server::RequestHandler;
+use a2a_server::middleware::ServiceParams;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -76,7 +76,11 @@ impl Agents {
 
     /// Opens the task a new message asks for: routed, its webhook saved, stored with
     /// the employee's inbox event.
-    async fn open(&self, params: &ServiceParams, req: &SendMessageRequest) -> Result<Task, A2AError> {
+    async fn open(
+        &self,
+        params: &ServiceParams,
+        req: &SendMessageRequest,
+    ) -> Result<Task, A2AError> {
         let agent = agent(params)?;
         if let Some(id) = &req.message.task_id {
             let (_, task) = self.task(&agent, id).await?;
@@ -104,7 +108,11 @@ impl Agents {
             .await
             .map_err(route_error)?;
         let id = new_task_id();
-        let context_id = req.message.context_id.clone().unwrap_or_else(new_context_id);
+        let context_id = req
+            .message
+            .context_id
+            .clone()
+            .unwrap_or_else(new_context_id);
         let mut message = req.message.clone();
         message.task_id = Some(id.clone());
         message.context_id = Some(context_id.clone());
@@ -171,7 +179,10 @@ impl Agents {
         Ok(config)
     }
 
-    async fn push_configs(&self, task_id: &str) -> Result<Vec<TaskPushNotificationConfig>, A2AError> {
+    async fn push_configs(
+        &self,
+        task_id: &str,
+    ) -> Result<Vec<TaskPushNotificationConfig>, A2AError> {
         let rows = self
             .node
             .a2a_ledger()
@@ -185,11 +196,7 @@ impl Agents {
             .collect()
     }
 
-    fn stream(
-        &self,
-        task: Task,
-        seq: i64,
-    ) -> BoxStream<'static, Result<StreamResponse, A2AError>> {
+    fn stream(&self, task: Task, seq: i64) -> BoxStream<'static, Result<StreamResponse, A2AError>> {
         Box::pin(
             self.node
                 .a2a_ledger()
@@ -231,7 +238,11 @@ impl RequestHandler for Agents {
         Ok(self.stream(task, 1))
     }
 
-    async fn get_task(&self, params: &ServiceParams, req: GetTaskRequest) -> Result<Task, A2AError> {
+    async fn get_task(
+        &self,
+        params: &ServiceParams,
+        req: GetTaskRequest,
+    ) -> Result<Task, A2AError> {
         let (_, mut task) = self.task(&agent(params)?, &req.id).await?;
         trim_history(&mut task, req.history_length);
         Ok(task)
@@ -254,7 +265,9 @@ impl RequestHandler for Agents {
             Some(t) => Some(
                 t.split_once('_')
                     .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                    .ok_or_else(|| A2AError::invalid_params("pageToken is not one this agent gave"))?,
+                    .ok_or_else(|| {
+                        A2AError::invalid_params("pageToken is not one this agent gave")
+                    })?,
             ),
         };
         let filter = A2aTaskFilter {
@@ -409,10 +422,14 @@ impl RequestHandler for Agents {
         let base = super::base_url(&self.node.a2a_config().public_url, &headers);
         match self.node.a2a_card(&agent, &base).await {
             Ok(Some(card)) => Ok(card),
-            Ok(None) => Err(A2AError::invalid_params(format!("no agent `{agent}` on this node"))),
+            Ok(None) => Err(A2AError::invalid_params(format!(
+                "no agent `{agent}` on this node"
+            ))),
             Err(e) => {
                 tracing::error!(error = %e, "A2A: card could not be read");
-                Err(A2AError::internal("the agent card could not be read; try again"))
+                Err(A2AError::internal(
+                    "the agent card could not be read; try again",
+                ))
             }
         }
     }
