@@ -148,13 +148,14 @@ impl Node {
         if let Some(p) = named {
             return Ok(p.clone());
         }
-        // By skill: a plan or capability of the role named in the words.
+        // By skill: the job title, or a plan of the role, named in the words (plans'
+        // names, not capabilities': "email" would match nearly anything).
         let asks = |p: &EmployeeProfile| {
-            crate::a2a::cards::skills(p, self.roles.get(&p.role))
-                .iter()
-                .skip(1)
-                .any(|s| text.contains(&s.name.to_lowercase()))
-                || text.contains(&p.job_title.to_lowercase())
+            text.contains(&p.job_title.to_lowercase())
+                || crate::a2a::cards::skills(p, self.roles.get(&p.role))
+                    .iter()
+                    .filter(|s| s.id.starts_with("plan:"))
+                    .any(|s| text.contains(&s.name.to_lowercase()))
         };
         staff
             .iter()

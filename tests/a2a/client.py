@@ -316,6 +316,8 @@ async def front_desk(desk):
     check(state(t) == "TASK_STATE_COMPLETED" and t.metadata["employee"] == AGENT, "the front desk routes by metadata.employee")
     [ev] = await send(c, "Hi Jordan Lee, quick hello")
     check(task_of(ev).metadata["employee"] == AGENT, "the front desk routes by a name in the words")
+    [ev] = await send(c, "Good morning, a question for your Customer Success Manager")
+    check(task_of(ev).metadata["employee"] == "sam.rivera", "the front desk routes by a skill (the job title) in the words")
     try:
         await send(c, "zzz qqq")
         raise AssertionError("an unroutable message was taken")
