@@ -67,6 +67,8 @@ pub fn backoff(cfg: &A2aConfig, attempts: u32) -> Duration {
 
 /// Runs the delivery worker until the task is aborted.
 pub async fn run(ledger: Arc<Ledger>, cfg: A2aConfig) {
+    // The node's one TLS provider (ring), should no one have installed it yet.
+    crate::telemetry::install_crypto_provider();
     let client = match reqwest::Client::builder()
         .timeout(cfg.push_timeout)
         .redirect(reqwest::redirect::Policy::none())

@@ -263,3 +263,78 @@ crate::on_every_store!(
     listing_filters_and_pages_newest_first,
     each_update_queues_a_push_to_every_webhook,
 );
+
+/// A webhook that is down when an update is made gets it once it is back, from a push
+/// worker started after the first one died (a crash): the delivery was queued with the
+/// update, not held in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_survives_the_worker_dying_and_arrives_when_the_webhook_is_back() {
+    use axum::http::StatusCode;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let db = crate::common::sqlite().await;
+    let ledger = Arc::new(Ledger::new(db.store.clone(), tenant()));
+    let up = Arc::new(AtomicBool::new(false));
+    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let app = {
+        let (up, got) = (up.clone(), got.clone());
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let (up, got) = (up.clone(), got.clone());
+                async move {
+                    if !up.load(Ordering::SeqCst) {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let token = headers
+                        .get("a2a-notification-token")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    got.lock().unwrap().push((token, body));
+                    StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let cfg = empla::a2a::A2aConfig {
+        push_allow_private: true,
+        push_backoff: std::time::Duration::from_millis(50),
+        push_backoff_max: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
+    let task = open(&ledger, EmployeeId::new(), "jordan.lee", "c").await;
+    let config = serde_json::json!({"url": hook, "id": "w", "taskId": task.id, "token": "t0k"});
+    ledger
+        .save_push(&task.id, "w", &config.to_string())
+        .await
+        .unwrap();
+    let first = tokio::spawn(empla::a2a::push::run(ledger.clone(), cfg.clone()));
+    let working = [Change::State(a2a::TaskState::Working, None)];
+    ledger.record(&task.id, Some("u"), &working).await.unwrap();
+    // The webhook is down: tried and failed; then the worker dies.
+    crate::common::eventually(10, "a failed try", || async {
+        let far = chrono::Utc::now().timestamp_micros() + 60_000_000;
+        let due = db
+            .store
+            .a2a_due_deliveries(&tenant(), far, 10)
+            .await
+            .unwrap();
+        due.first().is_some_and(|d| d.attempts >= 1).then_some(())
+    })
+    .await;
+    first.abort();
+    up.store(true, Ordering::SeqCst);
+    let second = tokio::spawn(empla::a2a::push::run(ledger.clone(), cfg));
+    crate::common::eventually(10, "the push arrives", || async {
+        (!got.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    let (token, body) = got.lock().unwrap()[0].clone();
+    assert_eq!(token, "t0k");
+    assert!(body.contains("TASK_STATE_WORKING"), "{body}");
+    second.abort();
+}
