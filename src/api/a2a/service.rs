@@ -254,7 +254,8 @@ impl RequestHandler for Agents {
         req: ListTasksRequest,
     ) -> Result<ListTasksResponse, A2AError> {
         let agent = agent(params)?;
-        let size = req.page_size.unwrap_or(PAGE);
+        // 0 is an unset size in the protocol's encoding: the default.
+        let size = req.page_size.filter(|s| *s != 0).unwrap_or(PAGE);
         if !(1..=MAX_PAGE).contains(&size) {
             return Err(A2AError::invalid_params(format!(
                 "pageSize must be 1 to {MAX_PAGE}"
