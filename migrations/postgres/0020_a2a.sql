@@ -4,6 +4,9 @@
 -- `key` makes an update recorded twice by a retried action count once), the webhooks
 -- callers registered for a task, and the push notifications still to deliver (each
 -- update to each webhook, retried with backoff until delivered or given up on).
+-- `ord` is the outbox action id of the latest employee action that changed the task:
+-- actions of different cycles run side by side, so an older one arriving later is
+-- ignored.
 CREATE TABLE a2a_tasks (
     tenant       TEXT    NOT NULL,
     id           TEXT    NOT NULL,
@@ -13,6 +16,7 @@ CREATE TABLE a2a_tasks (
     state        TEXT    NOT NULL,
     task         TEXT    NOT NULL,
     seq          BIGINT  NOT NULL,
+    ord          BIGINT  NOT NULL,
     created_at   BIGINT  NOT NULL,
     updated_at   BIGINT  NOT NULL,
     PRIMARY KEY (tenant, id)

@@ -22,6 +22,7 @@ impl Ledger {
         task_id: &str,
         text: &str,
         key: &str,
+        order: u64,
     ) -> Result<Json, LedgerError> {
         let Some((row, task)) = self.get(task_id).await? else {
             return Err(LedgerError::NotFound(task_id.into()));
@@ -33,7 +34,7 @@ impl Ledger {
             .history
             .as_ref()
             .and_then(|h| h.first())
-            .map(crate::node::message_text)
+            .map(super::message_text)
             .map(|t| classify(&t));
         let (state, status) = if asked == Some(Asked::Request) {
             (TaskState::Rejected, TaskStatus::Failed)
@@ -48,7 +49,9 @@ impl Ledger {
             },
             Change::State(state.clone(), line),
         ];
-        let done = self.record(task_id, Some(key), &changes).await?;
+        let done = self
+            .record(task_id, Some(key), Some(order), &changes)
+            .await?;
         let (store, tenant) = self.parts();
         let u = TaskUpdate {
             status: Some(status),
@@ -74,6 +77,7 @@ impl Ledger {
         line: &str,
         result: Option<&str>,
         key: &str,
+        order: u64,
     ) -> Result<(), LedgerError> {
         let Some(state) = states::from_update(status, waiting) else {
             return Ok(());
@@ -95,7 +99,8 @@ impl Ledger {
             }
             s => changes.push(Change::State(s, line)),
         }
-        self.record(task_id, Some(key), &changes).await?;
+        self.record(task_id, Some(key), Some(order), &changes)
+            .await?;
         Ok(())
     }
 }

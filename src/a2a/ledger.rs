@@ -65,6 +65,9 @@ pub enum Recorded {
     Ended,
     /// These changes were recorded before (a retried action): nothing changed.
     Duplicate,
+    /// A later action of the employee's changed the task already (actions of different
+    /// cycles run side by side): these older changes are not applied.
+    Superseded,
     /// No such task.
     Missing,
 }
@@ -178,6 +181,7 @@ impl Ledger {
             state: states::name(&task.status.state),
             task: to_json(task)?,
             seq: 1,
+            ord: 0,
             created_at: now,
             updated_at: now,
         };
@@ -197,12 +201,14 @@ impl Ledger {
         Ok(Some((row, task)))
     }
 
-    /// Records `changes` to task `id`; `key` (an action's) makes a retry count once.
-    /// A task that has ended takes no more changes.
+    /// Records `changes` to task `id`; `key` (an action's) makes a retry count once, and
+    /// `order` (the employee action's id) keeps an older action's changes from
+    /// overwriting a newer one's. A task that has ended takes no more changes.
     pub async fn record(
         &self,
         id: &str,
         key: Option<&str>,
+        order: Option<u64>,
         changes: &[Change],
     ) -> Result<Recorded, LedgerError> {
         for _ in 0..16 {
@@ -211,6 +217,10 @@ impl Ledger {
             };
             if task.status.state.is_terminal() {
                 return Ok(Recorded::Ended);
+            }
+            let ord = order.map_or(row.ord, |o| i64::try_from(o).unwrap_or(i64::MAX));
+            if ord < row.ord {
+                return Ok(Recorded::Superseded);
             }
             let events = apply(&mut task, changes);
             let events = events.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
@@ -224,6 +234,7 @@ impl Ledger {
                     &to_json(&task)?,
                     &events,
                     key,
+                    ord,
                     Utc::now().timestamp_micros(),
                 )
                 .await?;
@@ -260,11 +271,11 @@ impl Ledger {
                 TaskState::Canceled,
                 Some("Canceled at the caller's request.".into()),
             )];
-            match self.record(id, None, &change).await? {
+            match self.record(id, None, None, &change).await? {
                 Recorded::Stored(t) => return Ok(*t),
                 Recorded::Missing => return Err(LedgerError::NotFound(id.into())),
                 // It ended meanwhile: answer as above.
-                Recorded::Ended | Recorded::Duplicate => continue,
+                Recorded::Ended | Recorded::Duplicate | Recorded::Superseded => continue,
             }
         }
     }

@@ -29,3 +29,18 @@ pub const CANCELED: &str = "a2a.canceled";
 pub const DESK: &str = "desk";
 /// The chat conversation an employee answers an A2A message in: `a2a:<task id>`.
 pub const CONVERSATION_PREFIX: &str = "a2a:";
+
+/// The text of a message: its text parts, then its data parts as JSON.
+pub fn message_text(m: &a2a::Message) -> String {
+    use a2a::PartContent;
+    m.parts
+        .iter()
+        .filter_map(|p| match &p.content {
+            PartContent::Text(t) => Some(t.clone()),
+            PartContent::Data(v) => Some(v.to_string()),
+            PartContent::Url(u) => Some(format!("(file at {u})")),
+            PartContent::Raw(_) => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -5,7 +5,9 @@
 //! working on it, told by an `a2a.canceled` event).
 
 use super::Node;
-use crate::a2a::{A2aConfig, CANCELED, CONVERSATION_PREFIX, DESK, Ledger, LedgerError, MESSAGE};
+use crate::a2a::{
+    A2aConfig, CANCELED, CONVERSATION_PREFIX, DESK, Ledger, LedgerError, MESSAGE, message_text,
+};
 use crate::model::{
     EmployeeId, EmployeeProfile, EmployeeStatus, Event, NewEvent, Priority, TaskStatus,
 };
@@ -38,21 +40,6 @@ pub enum RouteError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-}
-
-/// The text of a message: its text parts, then its data parts as JSON.
-pub fn message_text(m: &Message) -> String {
-    use a2a::PartContent;
-    m.parts
-        .iter()
-        .filter_map(|p| match &p.content {
-            PartContent::Text(t) => Some(t.clone()),
-            PartContent::Data(v) => Some(v.to_string()),
-            PartContent::Url(u) => Some(format!("(file at {u})")),
-            PartContent::Raw(_) => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn routing_key(

@@ -29,7 +29,7 @@ pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
 pub use crate::lifecycle::approvals::DecideError;
 pub use crate::lifecycle::escalations::EscalationError;
-pub use a2a::{RouteError, message_text};
+pub use a2a::RouteError;
 pub use chat::ChatAnswer;
 pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;

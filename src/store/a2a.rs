@@ -27,6 +27,8 @@ pub struct A2aTaskRow {
     pub task: String,
     /// The sequence number of its latest update (1 when opened).
     pub seq: i64,
+    /// The outbox action id of the latest employee action that changed it (0: none).
+    pub ord: i64,
     /// When it was opened, microseconds.
     pub created_at: i64,
     /// When it last changed, microseconds.
@@ -42,6 +44,7 @@ struct Row {
     state: String,
     task: String,
     seq: i64,
+    ord: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -56,6 +59,7 @@ impl Row {
             state: self.state,
             task: self.task,
             seq: self.seq,
+            ord: self.ord,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -65,8 +69,8 @@ impl Row {
 macro_rules! select_a2a {
     ($rest:literal) => {
         concat!(
-            "SELECT id, employee_id, agent, context_id, state, task, seq, created_at, updated_at \
-             FROM a2a_tasks ",
+            "SELECT id, employee_id, agent, context_id, state, task, seq, ord, created_at, \
+             updated_at FROM a2a_tasks ",
             $rest
         )
     };
@@ -144,7 +148,8 @@ impl Store {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO a2a_tasks (tenant, id, employee_id, agent, context_id, state, task, \
-                 seq, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 seq, ord, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(tenant.as_str())
             .bind(&row.id)
@@ -154,6 +159,7 @@ impl Store {
             .bind(&row.state)
             .bind(&row.task)
             .bind(row.seq)
+            .bind(row.ord)
             .bind(row.created_at)
             .bind(row.updated_at)
             .execute(&mut *tx)
@@ -225,6 +231,7 @@ impl Store {
         task: &str,
         events: &[String],
         key: Option<&str>,
+        ord: i64,
         now: i64,
     ) -> Result<Appended, StoreError> {
         let new_seq = expect_seq + events.len() as i64;
@@ -243,7 +250,7 @@ impl Store {
                 }
             }
             let changed = sqlx::query(
-                "UPDATE a2a_tasks SET state = $1, task = $2, seq = $3, updated_at = $4 \
+                "UPDATE a2a_tasks SET state = $1, task = $2, seq = $3, updated_at = $4, ord = $8 \
                  WHERE tenant = $5 AND id = $6 AND seq = $7",
             )
             .bind(state)
@@ -253,6 +260,7 @@ impl Store {
             .bind(tenant.as_str())
             .bind(id)
             .bind(expect_seq)
+            .bind(ord)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -329,7 +337,7 @@ impl Store {
         };
         let (rows, total): (Vec<Row>, (i64,)) = with_pool!(self, read, |pool| {
             let rows = sqlx::query_as(a2a_listed!(
-                "SELECT id, employee_id, agent, context_id, state, task, seq, created_at, \
+                "SELECT id, employee_id, agent, context_id, state, task, seq, ord, created_at, \
                  updated_at FROM a2a_tasks",
                 "AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
                  ORDER BY created_at DESC, id DESC LIMIT $8"

@@ -50,11 +50,15 @@ fn send(text: &str) -> Value {
 }
 
 async fn state_when(url: &str, id: &str, want: &str) -> Value {
-    eventually(30, want, || async {
-        let t = rpc(url, "GetTask", json!({"id": id})).await;
-        (t["status"]["state"] == want).then_some(t)
-    })
-    .await
+    let mut last = Value::Null;
+    for _ in 0..900 {
+        last = rpc(url, "GetTask", json!({"id": id})).await;
+        if last["status"]["state"] == want {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("task {id} never reached {want}; it is {last}")
 }
 
 fn artifact_text(t: &Value) -> String {
@@ -114,7 +118,25 @@ async fn a_model_answers_in_conversation_and_works_out_a_request_no_plan_covers(
     )
     .await;
     let id_2 = t["task"]["id"].as_str().unwrap().to_string();
-    let waiting = state_when(&url, &id_2, "TASK_STATE_INPUT_REQUIRED").await;
+    let waiting = match tokio::time::timeout(
+        std::time::Duration::from_secs(70),
+        state_when(&url, &id_2, "TASK_STATE_INPUT_REQUIRED"),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(_) => panic!(
+            "not input-required; the model saw: {:?}",
+            fake.seen()
+                .iter()
+                .map(|s| (
+                    s.body["tools"].as_array().map_or(0, |t| t.len()),
+                    tool_results(s),
+                    s.text().chars().take(120).collect::<String>()
+                ))
+                .collect::<Vec<_>>()
+        ),
+    };
     assert!(
         waiting["status"]["message"]["parts"][0]["text"]
             .as_str()

@@ -86,20 +86,44 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
     );
     let working = [Change::State(a2a::TaskState::Working, Some("on it".into()))];
     assert!(matches!(
-        ledger.record(&task.id, Some("k1"), &working).await.unwrap(),
+        ledger
+            .record(&task.id, Some("k1"), None, &working)
+            .await
+            .unwrap(),
         Recorded::Stored(_)
     ));
     // The same action again changes nothing.
     assert_eq!(
-        ledger.record(&task.id, Some("k1"), &working).await.unwrap(),
+        ledger
+            .record(&task.id, Some("k1"), None, &working)
+            .await
+            .unwrap(),
         Recorded::Duplicate
     );
+    // An older action of the employee's, run after a newer one, changes nothing.
+    let waiting = [Change::State(a2a::TaskState::InputRequired, None)];
+    assert!(matches!(
+        ledger
+            .record(&task.id, Some("k5"), Some(5), &waiting)
+            .await
+            .unwrap(),
+        Recorded::Stored(_)
+    ));
+    assert_eq!(
+        ledger
+            .record(&task.id, Some("k4"), Some(4), &working)
+            .await
+            .unwrap(),
+        Recorded::Superseded
+    );
+    let (_, still) = ledger.get(&task.id).await.unwrap().unwrap();
+    assert_eq!(state(&still), a2a::TaskState::InputRequired);
     // A subscriber from here gets the task, then every later update in order.
     let (row, now) = ledger.get(&task.id).await.unwrap().unwrap();
     let mut sub = ledger.subscribe(now, row.seq);
     let first = sub.next().await.unwrap().unwrap();
     assert!(
-        matches!(first, a2a::StreamResponse::Task(t) if t.status.state == a2a::TaskState::Working)
+        matches!(first, a2a::StreamResponse::Task(t) if t.status.state == a2a::TaskState::InputRequired)
     );
     let done = [
         Change::Text {
@@ -108,7 +132,11 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
         },
         Change::State(a2a::TaskState::Completed, None),
     ];
-    let Recorded::Stored(t) = ledger.record(&task.id, Some("k2"), &done).await.unwrap() else {
+    let Recorded::Stored(t) = ledger
+        .record(&task.id, Some("k2"), None, &done)
+        .await
+        .unwrap()
+    else {
         panic!("stored")
     };
     assert_eq!(
@@ -123,7 +151,10 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
     assert_eq!(rest.len(), 2, "the stream ends with the task");
     // An ended task takes no more changes, and cannot be canceled.
     assert_eq!(
-        ledger.record(&task.id, Some("k3"), &working).await.unwrap(),
+        ledger
+            .record(&task.id, Some("k3"), None, &working)
+            .await
+            .unwrap(),
         Recorded::Ended
     );
     assert!(matches!(
@@ -140,7 +171,7 @@ async fn updates_are_numbered_replayed_in_order_and_counted_once(store: Store) {
         .await
         .unwrap();
     let seqs: Vec<i64> = events.iter().map(|(s, _)| *s).collect();
-    assert_eq!(seqs, [1, 2, 3, 4]);
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
 }
 
 async fn listing_filters_and_pages_newest_first(store: Store) {
@@ -211,7 +242,10 @@ async fn each_update_queues_a_push_to_every_webhook(store: Store) {
         .await
         .unwrap();
     let working = [Change::State(a2a::TaskState::Working, None)];
-    ledger.record(&task.id, Some("u1"), &working).await.unwrap();
+    ledger
+        .record(&task.id, Some("u1"), None, &working)
+        .await
+        .unwrap();
     let far = chrono::Utc::now().timestamp_micros() + 1_000_000;
     let due = store.a2a_due_deliveries(&tenant(), far, 10).await.unwrap();
     let to: Vec<_> = due.iter().map(|d| (d.config_id.as_str(), d.seq)).collect();
@@ -314,7 +348,10 @@ async fn a_push_survives_the_worker_dying_and_arrives_when_the_webhook_is_back()
         .unwrap();
     let first = tokio::spawn(empla::a2a::push::run(ledger.clone(), cfg.clone()));
     let working = [Change::State(a2a::TaskState::Working, None)];
-    ledger.record(&task.id, Some("u"), &working).await.unwrap();
+    ledger
+        .record(&task.id, Some("u"), None, &working)
+        .await
+        .unwrap();
     // The webhook is down: tried and failed; then the worker dies.
     crate::common::eventually(10, "a failed try", || async {
         let far = chrono::Utc::now().timestamp_micros() + 60_000_000;

@@ -76,6 +76,7 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
                 note,
                 task.result.as_deref(),
                 &entry.key,
+                entry.action_id,
             )
             .await
             .map_err(a2a_error)?;
@@ -135,10 +136,11 @@ pub(crate) async fn answer_agent(
     task: &str,
     text: &str,
     key: &str,
+    order: u64,
 ) -> Result<Json, CapabilityError> {
     hands
         .a2a
-        .answered(me, task, text, key)
+        .answered(me, task, text, key, order)
         .await
         .map_err(a2a_error)
 }
