@@ -68,7 +68,8 @@ impl Ledger {
     }
 
     /// A `task.update` of A2A task `task_id`: its new status (`waiting` for what it
-    /// waits), with `line` for the caller and the result when it ended.
+    /// waits), with `line` for the caller and the result when it ended; `action` is the
+    /// update's outbox key and action id.
     pub async fn followed(
         &self,
         task_id: &str,
@@ -76,9 +77,9 @@ impl Ledger {
         waiting: Option<&str>,
         line: &str,
         result: Option<&str>,
-        key: &str,
-        order: u64,
+        action: (&str, u64),
     ) -> Result<(), LedgerError> {
+        let (key, order) = action;
         let Some(state) = states::from_update(status, waiting) else {
             return Ok(());
         };

@@ -75,8 +75,7 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
                 param(p, "waiting"),
                 note,
                 task.result.as_deref(),
-                &entry.key,
-                entry.action_id,
+                (&entry.key, entry.action_id),
             )
             .await
             .map_err(a2a_error)?;
