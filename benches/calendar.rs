@@ -125,6 +125,7 @@ async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        a2a: Default::default(),
         llm: Default::default(),
         mcp: Default::default(),
         templates_dir: None,

@@ -110,6 +110,7 @@ async fn leads_bench(n: usize) -> Result<()> {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        a2a: Default::default(),
         llm: Default::default(),
         mcp: Default::default(),
         templates_dir: None,

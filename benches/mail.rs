@@ -98,6 +98,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        a2a: Default::default(),
         llm: Default::default(),
         mcp: Default::default(),
         templates_dir: None,

@@ -667,6 +667,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        a2a: Default::default(),
         llm: Default::default(),
         mcp: Default::default(),
         templates_dir: None,

@@ -15,6 +15,7 @@
 //! - [`cli`]: the `empla` command line.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod a2a;
 pub mod actors;
 pub mod api;
 pub mod bdi;

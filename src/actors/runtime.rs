@@ -62,6 +62,8 @@ pub(crate) struct Tools {
     pub(crate) llm: Arc<crate::llm::Llm>,
     /// The MCP servers whose tools are actions.
     pub(crate) mcp: crate::mcp::McpClients,
+    /// The A2A tasks agents opened with the node's employees.
+    pub(crate) a2a: Arc<crate::a2a::Ledger>,
 }
 
 /// Shared by all actors of one node.
@@ -113,6 +115,7 @@ impl Runtime {
                 teams: std::sync::Arc::new(tools.teams),
                 llm: tools.llm,
                 mcp: tools.mcp,
+                a2a: tools.a2a,
             }),
             tenant,
             store,

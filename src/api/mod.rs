@@ -7,6 +7,7 @@
 //! timeouts, a bound on open connections and on body size. The shapes it reads and
 //! answers are the [`wire`] types, which the `empla` CLI uses too.
 
+mod a2a;
 mod approvals;
 mod calendar;
 mod config;
@@ -301,6 +302,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(slack::routes())
+        .merge(a2a::routes(&state))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such route; see /api/v1/openapi.json".into()) })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

@@ -67,6 +67,8 @@ pub struct Hands {
     pub llm: Arc<crate::llm::Llm>,
     /// The MCP servers whose tools are actions (`mcp.SERVER.TOOL`).
     pub mcp: crate::mcp::McpClients,
+    /// The A2A tasks agents opened with the node's employees (see [`crate::a2a`]).
+    pub a2a: Arc<crate::a2a::Ledger>,
 }
 
 impl Hands {

@@ -38,6 +38,8 @@ pub struct NodeConfig {
     pub mcp: crate::mcp::McpConfig,
     /// `[log]`: logging.
     pub log: crate::telemetry::LogConfig,
+    /// `[a2a]`: the A2A protocol face (answer wait, push notifications).
+    pub a2a: crate::a2a::A2aConfig,
 }
 
 /// `[node]`.
@@ -55,6 +57,9 @@ pub struct NodeSection {
     pub tenant: String,
     /// API bearer token; empty means `EMPLA_API_TOKEN` or a generated token file.
     pub api_token: String,
+    /// The node's URL as other agents reach it (`https://empla.example.com`), for the
+    /// absolute URLs of agent cards; empty: taken from each request's Host.
+    pub public_url: String,
     /// Role templates directory, relative to the node file.
     pub roles_dir: PathBuf,
     /// Demo employee specs directory, relative to the node file.
@@ -80,6 +85,7 @@ impl Default for NodeSection {
             company_domain: "example.com".into(),
             tenant: "default".into(),
             api_token: String::new(),
+            public_url: String::new(),
             roles_dir: PathBuf::from("roles"),
             employees_dir: PathBuf::from("employees"),
             plans_dir: PathBuf::from("plans"),
@@ -158,6 +164,19 @@ impl NodeConfig {
                 "must be at least 16 characters; leave it empty to have the node generate one",
             ));
         }
+        if !n.public_url.is_empty()
+            && (!(n.public_url.starts_with("http://") || n.public_url.starts_with("https://"))
+                || reqwest::Url::parse(&n.public_url).is_err())
+        {
+            e.push(ConfigError::new(
+                file,
+                "node.public_url",
+                format!(
+                    "must be an http(s) URL such as https://empla.example.com, got {:?}",
+                    n.public_url
+                ),
+            ));
+        }
         self.api.validate(file, &mut e);
         self.store.validate(file, &mut e);
         self.runtime.validate(file, &mut e);
@@ -169,6 +188,7 @@ impl NodeConfig {
         self.documents.validate(file, &mut e);
         self.research.validate(file, &mut e);
         self.log.validate(file, &mut e);
+        self.a2a.validate(file, &mut e);
         e.extend(self.llm.validate(file));
         self.mcp.validate(file, &mut e);
         e

@@ -3,6 +3,7 @@
 //! tree (the NodeSupervisor at its root) and is, besides [`crate::actors`], the one
 //! place that holds actor refs.
 
+mod a2a;
 mod calendar;
 mod chat;
 mod crm;
@@ -28,6 +29,7 @@ pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
 pub use crate::lifecycle::approvals::DecideError;
 pub use crate::lifecycle::escalations::EscalationError;
+pub use a2a::RouteError;
 pub use chat::ChatAnswer;
 pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;
@@ -84,6 +86,8 @@ pub struct NodeOptions {
     pub llm: crate::llm::LlmConfig,
     /// `[mcp]`: MCP servers whose tools are actions.
     pub mcp: crate::mcp::McpConfig,
+    /// `[a2a]`: the A2A face's answer wait and push notifications.
+    pub a2a: crate::a2a::A2aConfig,
     /// Where the operator's document templates are (resolved against the node file).
     pub templates_dir: Option<PathBuf>,
     /// The node's data directory (mail logins, attachments).
@@ -114,6 +118,10 @@ impl NodeOptions {
             crm: cfg.node.crm.clone(),
             documents: cfg.node.documents.clone(),
             research: cfg.node.research.clone(),
+            a2a: crate::a2a::A2aConfig {
+                public_url: cfg.node.node.public_url.clone(),
+                ..cfg.node.a2a.clone()
+            },
             llm: crate::llm::LlmConfig {
                 prompts_dir: cfg
                     .path
@@ -166,6 +174,8 @@ pub struct Node {
     owns_store: bool,
     /// Failed employees whose backlog `/metrics` shows.
     failed_shown: tokio::sync::Mutex<Vec<EmployeeId>>,
+    /// `[a2a]`, with `node.public_url`.
+    pub(super) a2a: crate::a2a::A2aConfig,
 }
 
 impl Node {
@@ -286,6 +296,7 @@ impl Node {
                 .map_err(|e| NodeError::Llm(e.to_string()))?,
             ),
             mcp,
+            a2a: Arc::new(crate::a2a::Ledger::new(store.clone(), opts.tenant.clone())),
         };
         let rt = Runtime::new(
             opts.tenant.clone(),
@@ -334,6 +345,10 @@ impl Node {
             .chain(capabilities::calendar::sync::start(rt.hands.clone()))
             .collect();
         bridges.extend(capabilities::chat::intake::start(&rt.hands));
+        bridges.push(tokio::spawn(crate::a2a::push::run(
+            rt.hands.a2a.clone(),
+            opts.a2a.clone(),
+        )));
         let node = Node {
             rt,
             supervisor,
@@ -346,6 +361,7 @@ impl Node {
             bridges,
             owns_store: false,
             failed_shown: Default::default(),
+            a2a: opts.a2a.clone(),
         };
         let mut pending = node
             .rt

@@ -10,6 +10,7 @@
 //! commit). Every query takes the tenant and filters by it. Nothing here knows about
 //! actors.
 
+mod a2a;
 mod approvals;
 mod backlog;
 mod batch;
@@ -35,6 +36,7 @@ mod tasks;
 mod triage;
 mod writer;
 
+pub use a2a::{A2aDelivery, A2aTaskFilter, A2aTaskRow, Appended};
 pub(crate) use batch::hex;
 pub use chat::ChatMessage;
 pub use config::{SqliteSync, StoreConfig};

@@ -175,6 +175,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         crm: Default::default(),
         documents: Default::default(),
         research: Default::default(),
+        a2a: Default::default(),
         llm: Default::default(),
         mcp: Default::default(),
         templates_dir: None,
@@ -280,10 +281,21 @@ pub fn start_binary_with(
     token: Option<&str>,
     env: &[(&str, String)],
 ) -> NodeProcess {
+    start_binary_from(&repo().join("config/empla.toml"), data_dir, token, env)
+}
+
+/// As [`start_binary_with`], with the node file `config` (a copy of the shipped
+/// config with a test's own plans, say).
+pub fn start_binary_from(
+    config: &Path,
+    data_dir: &Path,
+    token: Option<&str>,
+    env: &[(&str, String)],
+) -> NodeProcess {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
     cmd.args(["node", "--config"])
-        .arg(repo().join("config/empla.toml"))
+        .arg(config)
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0"])

@@ -2,6 +2,9 @@
 //! one `EMPLA_TEST_POSTGRES_URL` names, else the one at 127.0.0.1:5432; see
 //! `postgres_server.rs`), and the real `empla` binary.
 
+mod a2a;
+mod a2a_model;
+mod a2a_store;
 mod api;
 mod api_limits;
 mod assistant;

@@ -48,3 +48,46 @@ impl Actor for A2aActor {
         Ok(())
     }
 }
+
+/// Whether an event of `kind` is conversation the employee answers when no plan takes
+/// it up: a chat message, or a message from another agent.
+pub(crate) fn converses(kind: &str) -> bool {
+    kind == crate::model::kinds::CHAT || kind == crate::a2a::MESSAGE
+}
+
+/// The A2A task a cycle's input opens (`a2a.message`) and the one it cancels
+/// (`a2a.canceled`).
+pub(crate) fn tracked(input: &crate::bdi::Input) -> (Option<String>, Option<String>) {
+    let crate::bdi::Input::Event(e) = input else {
+        return (None, None);
+    };
+    let task = || e.payload["task_id"].as_str().map(str::to_string);
+    match e.kind.as_str() {
+        crate::a2a::MESSAGE => (task(), None),
+        crate::a2a::CANCELED => (None, task()),
+        _ => (None, None),
+    }
+}
+
+/// Drops the intentions working on A2A task `canceled` (its caller canceled it).
+pub(crate) fn withdraw(
+    mind: &mut crate::bdi::Mind,
+    canceled: Option<&str>,
+) -> Vec<crate::bdi::Decision> {
+    let Some(task) = canceled else {
+        return Vec::new();
+    };
+    let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut mind.intentions)
+        .into_iter()
+        .partition(|i| {
+            i.event["kind"] == crate::a2a::MESSAGE && i.event["payload"]["task_id"] == task
+        });
+    mind.intentions = kept;
+    gone.into_iter()
+        .map(|i| crate::bdi::Decision::Drop {
+            intention: i.id,
+            plan: i.plan,
+            reason: "the agent that asked for it canceled the task".into(),
+        })
+        .collect()
+}

@@ -224,7 +224,7 @@ pub(crate) fn think(
 ) {
     snapshot.today.roll(now);
     let (chat, assigned) = match &input {
-        Input::Event(e) if e.kind == hub::CHAT && e.payload["text"].is_string() => {
+        Input::Event(e) if super::a2a::converses(&e.kind) && e.payload["text"].is_string() => {
             (Some(e.clone()), None)
         }
         Input::Event(e) if e.kind == hub::TASK => {
@@ -250,6 +250,7 @@ pub(crate) fn think(
             .and_then(crate::bdi::feedback::read),
         _ => None,
     };
+    let (asked, canceled) = super::a2a::tracked(&input);
     let mind = snapshot.mind.as_mut().expect("the mind is loaded");
     let memory = || working.view();
     let situation = Situation {
@@ -262,6 +263,7 @@ pub(crate) fn think(
     };
     let mut tasks = tasks::intentions(mind);
     let mut decisions = mind.cycle(&situation, input);
+    decisions.extend(super::a2a::withdraw(mind, canceled.as_deref()));
     if let Some(f) = coaching {
         decisions.extend(mind.cycle(
             &situation,
@@ -277,7 +279,7 @@ pub(crate) fn think(
     // plan; the conversation answers the rest.
     let taken = decisions
         .iter()
-        .any(|d| matches!(d, crate::bdi::Decision::Adopt { because, .. } if because == hub::CHAT));
+        .any(|d| matches!(d, crate::bdi::Decision::Adopt { because, .. } if super::a2a::converses(because)));
     let mut reading = None;
     let mut answer = chat.filter(|_| !taken).and_then(|e| {
         let about = reply_to(&e);
@@ -329,6 +331,7 @@ pub(crate) fn think(
         &decisions,
         &mut tasks,
         assigned.as_deref(),
+        asked.as_deref(),
         &brain.playbook,
         cause.employee,
     );

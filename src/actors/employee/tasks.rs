@@ -21,7 +21,7 @@ pub(crate) struct TaskIntention {
 pub(crate) fn intentions(mind: &Mind) -> BTreeMap<u64, TaskIntention> {
     mind.intentions
         .iter()
-        .filter(|i| i.event["kind"] == TASK)
+        .filter(|i| i.event["kind"] == TASK || i.event["kind"] == crate::a2a::MESSAGE)
         .filter_map(|i| {
             Some((
                 i.id,
@@ -35,11 +35,13 @@ pub(crate) fn intentions(mind: &Mind) -> BTreeMap<u64, TaskIntention> {
 }
 
 /// The `task.update` parameters one cycle's decisions call for. `assigned` is the task
-/// the cycle's event delivered, if any.
+/// the cycle's event delivered, if any; `asked` the A2A task an agent's message opened
+/// (which the conversation answers when no plan takes it up).
 pub(crate) fn updates(
     decisions: &[Decision],
     tasks: &mut BTreeMap<u64, TaskIntention>,
     assigned: Option<&str>,
+    asked: Option<&str>,
     playbook: &Playbook,
     employee: EmployeeId,
 ) -> Vec<Json> {
@@ -54,9 +56,12 @@ pub(crate) fn updates(
                 ..
             } => {
                 // A plan of one step may have ended within the cycle that adopted it.
-                if let Some(task) = assigned
-                    && because == TASK
-                {
+                let opened = match because.as_str() {
+                    TASK => assigned,
+                    crate::a2a::MESSAGE => asked,
+                    _ => None,
+                };
+                if let Some(task) = opened {
                     tasks.entry(*intention).or_insert_with(|| TaskIntention {
                         task_id: task.to_string(),
                         last_action: None,
@@ -79,6 +84,7 @@ pub(crate) fn updates(
                         .get(&a.plan)
                         .map_or(1, |p| p.steps.len())
                         .max(1);
+                    let waiting = matches!(a.disposition, Disposition::AwaitApproval { .. });
                     let note = match &a.disposition {
                         Disposition::Execute => {
                             format!("Step {} of {steps}: {}", a.step + 1, a.kind)
@@ -90,11 +96,18 @@ pub(crate) fn updates(
                             format!("Proposed {} to my mentor (I am in shadow)", a.kind)
                         }
                     };
-                    out.push(json!({
+                    let mut u = json!({
                         "task_id": t.task_id,
                         "progress": 0.1 + 0.8 * (a.step as f64 + 1.0) / steps as f64,
                         "note": note,
-                    }));
+                    });
+                    // An A2A task shows a wait for approval as input-required.
+                    if waiting {
+                        u["waiting"] = json!("approval");
+                    } else if matches!(a.disposition, Disposition::Execute) {
+                        u["status"] = json!("in_progress");
+                    }
+                    out.push(u);
                 }
             }
             Decision::Complete {

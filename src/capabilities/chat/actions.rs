@@ -51,6 +51,18 @@ async fn post_chat(a: &Act<'_>) -> Result<Json, CapabilityError> {
         .ok_or_else(|| {
             CapabilityError::Invalid(format!("`{}` needs `conversation` or `to`", entry.kind))
         })?;
+    // An answer to another agent's message ends its A2A task rather than being posted.
+    if let Some(task) = conversation.strip_prefix(crate::a2a::CONVERSATION_PREFIX) {
+        return crate::capabilities::tasks::answer_agent(
+            hands,
+            me.id,
+            task,
+            text,
+            &entry.key,
+            entry.action_id,
+        )
+        .await;
+    }
     let m = ChatMessage {
         seq: 0,
         employee_id: me.id,

@@ -33,6 +33,7 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
             Param::optional("result_from", Text),
             Param::optional("note", Text),
             Param::optional("intention", Integer),
+            Param::optional("waiting", Text),
         ]),
     ]
 }
@@ -65,6 +66,20 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
         return Ok(json!({"task_id": id, "skipped": "the task had already ended"}));
     };
     let note = param(p, "note").unwrap_or("");
+    if task.channel == "a2a" {
+        hands
+            .a2a
+            .followed(
+                id,
+                u.status,
+                param(p, "waiting"),
+                note,
+                task.result.as_deref(),
+                (&entry.key, entry.action_id),
+            )
+            .await
+            .map_err(a2a_error)?;
+    }
     let text = match task.status {
         TaskStatus::Done => format!(
             "Done: {}\n\n{}",
@@ -111,6 +126,29 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
         _ => {}
     }
     Ok(json!({"task_id": id, "status": task.status, "progress": task.progress}))
+}
+
+/// `chat.reply` in an A2A task's conversation: the employee's answer to the agent.
+pub(crate) async fn answer_agent(
+    hands: &crate::capabilities::Hands,
+    me: crate::model::EmployeeId,
+    task: &str,
+    text: &str,
+    key: &str,
+    order: u64,
+) -> Result<Json, CapabilityError> {
+    hands
+        .a2a
+        .answered(me, task, text, key, order)
+        .await
+        .map_err(a2a_error)
+}
+
+fn a2a_error(e: crate::a2a::LedgerError) -> CapabilityError {
+    match e {
+        crate::a2a::LedgerError::Store(s) => s.into(),
+        e => CapabilityError::Invalid(e.to_string()),
+    }
 }
 
 /// The readable part of what an action gave: its brief, text or error, else the whole.
