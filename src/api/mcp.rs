@@ -57,6 +57,15 @@ impl Backend for InProcess {
     }
 }
 
+/// The host (`host` or `host:port`) of `url` (`node.public_url`), which `/mcp` answers
+/// to as well; none when it is unset.
+pub(super) fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit('@').next()?;
+    (!host.is_empty()).then(|| host.to_string())
+}
+
 /// The `/mcp` service over `app` (the API without `/mcp`), answering loopback and `hosts`.
 pub(super) fn service(
     app: Router,
@@ -72,4 +81,20 @@ pub(super) fn service(
         Arc::new(LocalSessionManager::default()),
         config,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_public_urls_host_is_answered_too() {
+        assert_eq!(
+            super::host_of("https://empla.example.com/").as_deref(),
+            Some("empla.example.com")
+        );
+        assert_eq!(
+            super::host_of("http://10.0.0.5:7700").as_deref(),
+            Some("10.0.0.5:7700")
+        );
+        assert_eq!(super::host_of(""), None);
+    }
 }

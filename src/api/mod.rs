@@ -313,11 +313,9 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         ))
         .with_state(state.clone());
     // MCP answers through the API above, in process, with the caller's own token.
-    let mcp = mcp::service(
-        app.clone(),
-        &config.mcp_allowed_hosts,
-        config.max_body_bytes,
-    );
+    let mut hosts = config.mcp_allowed_hosts.clone();
+    hosts.extend(mcp::host_of(&state.node.a2a_config().public_url));
+    let mcp = mcp::service(app.clone(), &hosts, config.max_body_bytes);
     let mcp = Router::new()
         .nest_service("/mcp", mcp)
         .layer(middleware::from_fn_with_state(state, require_token));
