@@ -100,9 +100,10 @@ async fn decide(
         Err(DecideError::NotFound) => Err(ApiError::NotFound(format!(
             "no approval {id:?}; `GET /api/v1/approvals?status=pending` lists the queue"
         ))),
-        Err(DecideError::AlreadyDecided(status)) => Err(ApiError::Conflict(format!(
-            "approval {id} is already {}; a decision cannot be changed",
-            status.as_str()
+        Err(DecideError::AlreadyDecided(status, how)) => Err(ApiError::Conflict(format!(
+            "approval {id} is already {}{}; a decision cannot be changed",
+            status.as_str(),
+            how.map(|h| format!(" ({h})")).unwrap_or_default()
         ))),
         Err(DecideError::Store(e)) => Err(e.into()),
     }

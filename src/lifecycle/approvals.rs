@@ -15,9 +15,9 @@ pub enum DecideError {
     /// No approval with that id.
     #[error("no approval with that id")]
     NotFound,
-    /// It was approved or rejected already.
-    #[error("the approval is already {}", .0.as_str())]
-    AlreadyDecided(ApprovalStatus),
+    /// It was approved or rejected already: how, and by whom and why, when known.
+    #[error("the approval is already {}{}", .0.as_str(), .1.as_deref().map(|w| format!(" ({w})")).unwrap_or_default())]
+    AlreadyDecided(ApprovalStatus, Option<String>),
     /// The store failed; nothing was decided.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -37,7 +37,10 @@ pub async fn decide(
         .await?
         .ok_or(DecideError::NotFound)?;
     if approval.status != ApprovalStatus::Pending {
-        return Err(DecideError::AlreadyDecided(approval.status));
+        return Err(DecideError::AlreadyDecided(
+            approval.status,
+            decided_how(&approval),
+        ));
     }
     let employee = approval.employee_id;
     let new = NewEvent {
@@ -62,7 +65,8 @@ pub async fn decide(
         // Decided by someone else meanwhile.
         let now = hands.store.approval(&hands.tenant, id).await?;
         return Err(DecideError::AlreadyDecided(
-            now.map(|a| a.status).unwrap_or(ApprovalStatus::Pending),
+            now.as_ref().map_or(ApprovalStatus::Pending, |a| a.status),
+            now.as_ref().and_then(decided_how),
         ));
     }
     hands.employees.deliver(event);
@@ -71,4 +75,13 @@ pub async fn decide(
         .approval(&hands.tenant, id)
         .await?
         .ok_or(DecideError::NotFound)
+}
+
+/// "by WHO: WHY" of a decided approval (e.g. "by empla: withdrawn: its goal is met").
+fn decided_how(a: &Approval) -> Option<String> {
+    let by = a.decided_by.as_deref()?;
+    Some(match a.decision_reason.as_deref() {
+        Some(r) => format!("by {by}: {r}"),
+        None => format!("by {by}"),
+    })
 }

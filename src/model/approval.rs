@@ -86,6 +86,33 @@ pub struct FinalRecipients {
 }
 
 impl Approval {
+    /// Who closes an approval whose action will never run.
+    pub const WITHDRAWN_BY: &'static str = "empla";
+
+    /// The closing of pending approval `id` of `employee`, whose action will never run
+    /// since the intention waiting on it ended (`why`): handed in with the cycle that
+    /// ended it, it marks the approval rejected by [`Self::WITHDRAWN_BY`], "withdrawn:
+    /// why", so a human deciding it later is told it is no longer pending.
+    pub fn withdrawn(
+        id: ApprovalId,
+        employee: EmployeeId,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Approval {
+        Approval {
+            id,
+            employee_id: employee,
+            status: ApprovalStatus::Rejected,
+            action: serde_json::Value::Null,
+            reason: String::new(),
+            created_at: now,
+            decided_at: Some(now),
+            decided_by: Some(Self::WITHDRAWN_BY.into()),
+            decision_reason: Some(format!("withdrawn: {why}")),
+            recipients: None,
+        }
+    }
+
     /// The kind of the action waiting (e.g. `email.send`, or `promotion`); empty if the
     /// stored action names none.
     pub fn action_kind(&self) -> &str {

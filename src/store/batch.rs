@@ -77,6 +77,8 @@ struct BatchSql {
     terms: Option<&'static str>,
     state: &'static str,
     approvals: &'static str,
+    /// Closes pending approvals whose action will never run (its intention ended).
+    withdrawn: &'static str,
     outbox: &'static str,
 }
 
@@ -99,6 +101,9 @@ const SQLITE_BATCH: BatchSql = BatchSql {
     approvals: "INSERT INTO approvals (tenant, id, employee_id, status, action, reason, created_at) \
                 SELECT value->>'t', value->>'i', value->>'e', 'pending', value->'a', value->>'r', value->>'c' \
                 FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
+    withdrawn: "UPDATE approvals SET status = 'rejected', decided_at = w.d, decided_by = w.b, decision_reason = w.r \
+                FROM (SELECT value->>'t' AS t, value->>'i' AS i, value->>'r' AS r, value->>'b' AS b, value->>'d' AS d FROM jsonb_each($1)) AS w \
+                WHERE approvals.tenant = w.t AND approvals.id = w.i AND approvals.status = 'pending'",
     outbox: "INSERT INTO outbox (tenant, id, employee_id, action_id, kind, params, status, created_at) \
              SELECT value->>'t', value->>'i', value->>'e', value->>'n', value->>'k', value->'p', 'pending', $2 \
              FROM jsonb_each($1) WHERE true ON CONFLICT DO NOTHING",
@@ -129,6 +134,10 @@ const POSTGRES_BATCH: BatchSql = BatchSql {
     approvals: "INSERT INTO approvals (tenant, id, employee_id, status, action, reason, created_at) \
                 SELECT x->>'t', x->>'i', x->>'e', 'pending', x->>'a', x->>'r', (x->>'c')::bigint \
                 FROM jsonb_array_elements($1::jsonb) AS a(x) ON CONFLICT DO NOTHING",
+    withdrawn: "UPDATE approvals SET status = 'rejected', decided_at = w.d, decided_by = w.b, decision_reason = w.r \
+                FROM (SELECT x->>'t' AS t, x->>'i' AS i, x->>'r' AS r, x->>'b' AS b, (x->>'d')::bigint AS d \
+                FROM jsonb_array_elements($1::jsonb) AS a(x)) AS w \
+                WHERE approvals.tenant = w.t AND approvals.id = w.i AND approvals.status = 'pending'",
     outbox: "INSERT INTO outbox (tenant, id, employee_id, action_id, kind, params, status, created_at) \
              SELECT x->>'t', x->>'i', x->>'e', (x->>'n')::bigint, x->>'k', x->>'p', 'pending', $2 \
              FROM jsonb_array_elements($1::jsonb) AS a(x) ON CONFLICT DO NOTHING",
@@ -219,6 +228,15 @@ struct ApprovalRow<'a> {
     a: Doc<'a>,
     r: &'a str,
     c: i64,
+}
+
+#[derive(Serialize)]
+struct WithdrawnRow<'a> {
+    t: &'a str,
+    i: crate::model::ApprovalId,
+    r: &'a str,
+    b: &'a str,
+    d: i64,
 }
 
 #[derive(Serialize)]
@@ -339,6 +357,7 @@ pub(super) async fn commit(
     let approvals: Vec<ApprovalRow> = completions
         .iter()
         .flat_map(|(c, _)| c.approvals.iter().map(move |a| (c, a)))
+        .filter(|(_, a)| a.status == crate::model::ApprovalStatus::Pending)
         .map(|(c, a)| ApprovalRow {
             t: c.tenant.as_str(),
             i: a.id,
@@ -346,6 +365,20 @@ pub(super) async fn commit(
             a: Doc::of(&a.action, sqlite),
             r: &a.reason,
             c: to_micros(a.created_at),
+        })
+        .collect();
+    // An approval a cycle hands in decided closes the pending one: its action will
+    // never run (see `Approval::withdrawn`).
+    let withdrawn: Vec<WithdrawnRow> = completions
+        .iter()
+        .flat_map(|(c, _)| c.approvals.iter().map(move |a| (c, a)))
+        .filter(|(_, a)| a.status != crate::model::ApprovalStatus::Pending)
+        .map(|(c, a)| WithdrawnRow {
+            t: c.tenant.as_str(),
+            i: a.id,
+            r: a.decision_reason.as_deref().unwrap_or_default(),
+            b: a.decided_by.as_deref().unwrap_or_default(),
+            d: to_micros(a.decided_at.unwrap_or(a.created_at)),
         })
         .collect();
     let outbox: Vec<OutboxRow> = completions
@@ -452,6 +485,12 @@ pub(super) async fn commit(
         if !approvals.is_empty() {
             sqlx::query(sql.approvals)
                 .bind(to_json(&approvals))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !withdrawn.is_empty() {
+            sqlx::query(sql.withdrawn)
+                .bind(to_json(&withdrawn))
                 .execute(&mut *tx)
                 .await?;
         }

@@ -172,3 +172,107 @@ async fn a_model_answers_in_conversation_and_works_out_a_request_no_plan_covers(
     let _ = server.await;
     node.shutdown().await;
 }
+
+/// The A2A face of `node` on a free port: the agent URL of `agent`, and what stops it.
+async fn serve(
+    node: Arc<empla::node::Node>,
+    agent: &str,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/a2a/{agent}", listener.local_addr().unwrap());
+    let state = ApiState {
+        node,
+        token: TOKEN.into(),
+        metrics: empla::telemetry::metrics_handle(),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        empla::api::serve(listener, state, &ApiConfig::default(), async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    (url, stop, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canceling_a_task_withdraws_the_approval_its_work_waited_for() {
+    let mut opts = super::common::options("acme");
+    opts.roles.get_mut("sales_ae").unwrap().plans.push(
+        toml::from_str(
+            r#"
+name = "quote_on_request"
+description = "An agent asks for a quote: mail it"
+trigger = { event = "a2a.message", when = "event.payload.text.contains('quote')" }
+steps = [ { action = "email.send", params = { to = "dana@customer.test", subject = "Your quote", body = "Here is the quote." } } ]
+"#,
+        )
+        .unwrap(),
+    );
+    let db = super::common::sqlite().await;
+    let node = empla::node::Node::start_with_store(db.store.clone(), opts)
+        .await
+        .unwrap();
+    let id = node
+        .hire(empla::lifecycle::HireRequest::new("sales_ae", "Jordan Lee"))
+        .await
+        .unwrap()
+        .id;
+    node.set_phase(id, Phase::Assisted).await.unwrap();
+    let node = Arc::new(node);
+    let (url, stop, server) = serve(node.clone(), "jordan.lee").await;
+    let t = rpc(&url, "SendMessage", send("Please send Dana the quote")).await;
+    let task = t["task"]["id"].as_str().unwrap().to_string();
+    state_when(&url, &task, "TASK_STATE_INPUT_REQUIRED").await;
+    let pending = eventually(30, "the quote waiting for approval", || async {
+        node.approvals(Some(id), Some(ApprovalStatus::Pending), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.action["plan"] == "quote_on_request")
+    })
+    .await;
+    rpc(&url, "CancelTask", json!({"id": task})).await;
+    // The work is dropped, and the approval with it: it no longer stands in the queue.
+    let closed = eventually(30, "the approval withdrawn", || async {
+        let a = node
+            .approvals(Some(id), None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.id == pending.id)?;
+        (a.status == ApprovalStatus::Rejected).then_some(a)
+    })
+    .await;
+    assert_eq!(closed.decided_by.as_deref(), Some("empla"));
+    let why = closed.decision_reason.unwrap_or_default();
+    assert!(
+        why.starts_with("withdrawn: ") && why.contains("canceled"),
+        "{why}"
+    );
+    // A human deciding it afterwards is told why it no longer stands; nothing is sent.
+    let late = node
+        .decide(pending.id, true, "dana@example.com", None)
+        .await
+        .expect_err("a withdrawn approval cannot be approved")
+        .to_string();
+    assert!(
+        late.contains("already rejected (by empla: withdrawn: "),
+        "{late}"
+    );
+    let sent = node
+        .actions(id, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.entry.kind == "email.send")
+        .count();
+    assert_eq!(sent, 0, "the quote was never put in the outbox");
+    let _ = stop.send(());
+    let _ = server.await;
+    node.shutdown().await;
+}

@@ -324,6 +324,42 @@ async fn approvals_and_outbox_are_stored_with_the_decision_and_settled_once(stor
     assert_eq!(decided.decided_by.as_deref(), Some("manager"));
     assert_eq!(decided.decision_reason.as_deref(), Some("fine"));
     assert!(store.approval(&other, approval.id).await.unwrap().is_none());
+    // An approval whose intention ended is closed with the cycle that ended it; one a
+    // human decided stays as decided.
+    let waiting = Approval {
+        id: ApprovalId::derived(p.id, "action:9"),
+        ..approval.clone()
+    };
+    let mut c = completion(&ev(&t, p.id, None), b"s2");
+    c.event_id = None;
+    c.approvals.push(waiting.clone());
+    writer.complete(c, None).await.unwrap();
+    let now = chrono::Utc::now();
+    let mut c = completion(&ev(&t, p.id, None), b"s3");
+    c.event_id = None;
+    c.approvals.push(Approval::withdrawn(
+        waiting.id,
+        p.id,
+        "its goal is met",
+        now,
+    ));
+    c.approvals
+        .push(Approval::withdrawn(approval.id, p.id, "too late", now));
+    writer.complete(c, None).await.unwrap();
+    writer.flush().await;
+    let closed = store.approval(&t, waiting.id).await.unwrap().unwrap();
+    assert_eq!(closed.status, ApprovalStatus::Rejected);
+    assert_eq!(closed.decided_by.as_deref(), Some("empla"));
+    assert_eq!(
+        closed.decision_reason.as_deref(),
+        Some("withdrawn: its goal is met")
+    );
+    assert_eq!(closed.action, approval.action, "the action it held is kept");
+    let kept = store.approval(&t, approval.id).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.status, kept.decided_by.as_deref()),
+        (ApprovalStatus::Approved, Some("manager"))
+    );
     let pending: Vec<_> = store
         .pending_events(&t, p.id, 10)
         .await
