@@ -9,8 +9,9 @@ use super::registry::{Act, ActionKind, Param, ParamType};
 use crate::mcp::client::{ListedTool, kind, parse_kind};
 use serde_json::{Map, Value as Json};
 
-/// The action kind of each of `tools` of server `server`.
-pub(crate) fn kinds(server: &str, tools: &[ListedTool]) -> Vec<ActionKind> {
+/// The action kind of each of `tools` of server `server`: changing something outside
+/// unless marked read-only by a server whose marks are trusted (`trust_read_only`).
+pub(crate) fn kinds(server: &str, tools: &[ListedTool], trust_read_only: bool) -> Vec<ActionKind> {
     tools
         .iter()
         .filter(|t| {
@@ -51,7 +52,8 @@ pub(crate) fn kinds(server: &str, tools: &[ListedTool]) -> Vec<ActionKind> {
             } else {
                 t.description.clone()
             };
-            ActionKind::new(&kind(server, &t.name), &summary, !t.read_only, |a| {
+            let reads_only = trust_read_only && t.read_only;
+            ActionKind::new(&kind(server, &t.name), &summary, !reads_only, |a| {
                 Box::pin(run(a))
             })
             .params(params)
@@ -73,4 +75,51 @@ pub(crate) async fn run(a: &Act<'_>) -> Result<Json, CapabilityError> {
         .call(server, tool, args)
         .await
         .map_err(CapabilityError::Service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_tool_reads_only_when_marked_so_by_a_trusted_server() {
+        let tools = [
+            ListedTool {
+                name: "lookup_account".into(),
+                description: "Looks an account up.".into(),
+                schema: json!({"type": "object", "properties": {"name": {"type": "string"}, "limit": {"type": "integer"}}, "required": ["name"]}),
+                read_only: true,
+            },
+            ListedTool {
+                name: "open_ticket".into(),
+                description: String::new(),
+                schema: json!({"type": "object", "properties": {"title": {"type": "string"}}}),
+                read_only: false,
+            },
+        ];
+        let trusted = kinds("tickets", &tools, true);
+        assert_eq!(trusted[0].kind, "mcp.tickets.lookup_account");
+        assert!(!trusted[0].side_effect);
+        assert!(trusted[1].side_effect);
+        assert_eq!(
+            trusted[1].summary,
+            "The tool open_ticket of the MCP server tickets."
+        );
+        let p = &trusted[0].params;
+        assert!(
+            p.iter()
+                .any(|p| p.name == "name" && p.required && p.ty == ParamType::Text)
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.name == "limit" && !p.required && p.ty == ParamType::Integer)
+        );
+        // Untrusted, a mark is only a hint: everything counts as changing something.
+        assert!(
+            kinds("tickets", &tools, false)
+                .iter()
+                .all(|k| k.side_effect)
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! MCP servers an employee may use (`[mcp.servers.NAME]`): each server's tools become
 //! actions `mcp.NAME.TOOL`, declared in the capability registry with the parameters of
 //! the tool's input schema, so a plan step or a model's tool call runs one through the
-//! outbox and the gate like any action — and a tool that is not marked read-only
-//! (`readOnlyHint`) counts as one that changes something outside.
+//! outbox and the gate like any action — and every tool counts as one that changes
+//! something outside, unless the server marks it read-only (`readOnlyHint`) and the
+//! node is told to trust that server's marks (`trust_read_only`).
 //!
 //! A server is reached over streamable HTTP (`url`, with a bearer token from
 //! `token_env`) or started as a child process speaking stdio (`command`). Its tools are
@@ -45,6 +46,11 @@ pub struct McpServerConfig {
     /// Longest wait for a tool call's answer.
     #[serde(default = "default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
+    /// Whether the server's `readOnlyHint` marks are trusted: a tool so marked then
+    /// counts as only reading (in the assisted phase it runs without approval). Off (the
+    /// default), every tool of the server counts as changing something.
+    #[serde(default)]
+    pub trust_read_only: bool,
 }
 
 fn default_timeout() -> Duration {
@@ -101,7 +107,7 @@ pub struct ListedTool {
     pub description: String,
     /// Its input schema's properties and which are required.
     pub schema: Json,
-    /// Whether it only reads (`readOnlyHint`).
+    /// Whether the server marks it as only reading (`readOnlyHint`).
     pub read_only: bool,
 }
 
@@ -153,6 +159,13 @@ impl McpClients {
     /// The servers' names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.servers.keys().map(String::as_str)
+    }
+
+    /// Whether server `name`'s read-only marks are trusted (`trust_read_only`).
+    pub fn trusts_read_only(&self, name: &str) -> bool {
+        self.servers
+            .get(name)
+            .is_some_and(|c| c.cfg.trust_read_only)
     }
 
     async fn connect(c: &Connection) -> Result<RunningService<RoleClient, ()>, String> {

@@ -204,7 +204,8 @@ impl Node {
         for server in mcp.names() {
             match mcp.tools(server).await {
                 Ok(tools) => {
-                    for k in capabilities::mcp::kinds(server, &tools) {
+                    for k in capabilities::mcp::kinds(server, &tools, mcp.trusts_read_only(server))
+                    {
                         actions.add(k);
                     }
                 }

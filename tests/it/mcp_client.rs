@@ -97,6 +97,7 @@ fn server(url: &str, token_env: Option<&str>) -> McpServerConfig {
         command: Vec::new(),
         token_env: token_env.map(str::to_string),
         timeout: Duration::from_secs(10),
+        trust_read_only: true,
     }
 }
 
