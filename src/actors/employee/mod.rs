@@ -20,6 +20,7 @@ mod memory;
 pub(crate) mod reasoning;
 pub(crate) mod snapshot;
 pub(crate) mod tasks;
+mod withdrawn;
 
 pub use a2a::A2aMsg;
 pub use capability::CapabilityMsg;

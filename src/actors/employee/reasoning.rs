@@ -13,6 +13,7 @@
 
 use super::Snapshot;
 use super::tasks;
+use super::withdrawn;
 use crate::bdi::{
     Action, Decision, Disposition, Input, IntentionState, Mind, Perceived, Phase, Playbook,
     Situation,
@@ -262,7 +263,7 @@ pub(crate) fn think(
         language: brain.language.as_ref().map(|l| l.share),
     };
     let mut tasks = tasks::intentions(mind);
-    let awaiting = awaiting_approval(mind);
+    let awaiting = withdrawn::awaiting(mind);
     let decided_now = match &input {
         Input::Decided { action, .. } => Some(*action),
         _ => None,
@@ -342,31 +343,14 @@ pub(crate) fn think(
     );
     // An approval whose intention ended without it (dropped, failed, canceled) is
     // closed: a human deciding it later is told it no longer stands.
-    let still = awaiting_approval(mind);
-    for (intention, action) in awaiting {
-        if Some(action) == decided_now || still.iter().any(|(_, a)| *a == action) {
-            continue;
-        }
-        let why = decisions
-            .iter()
-            .find_map(|d| match d {
-                Decision::Drop {
-                    intention: i,
-                    reason,
-                    ..
-                }
-                | Decision::Fail {
-                    intention: i,
-                    reason,
-                    ..
-                } if *i == intention => Some(reason.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "the work it was for ended".into());
-        let id = ApprovalId::derived(cause.employee, &format!("action:{action}"));
-        out.approvals
-            .push(Approval::withdrawn(id, cause.employee, &why, now));
-    }
+    out.approvals.extend(withdrawn::approvals(
+        mind,
+        awaiting,
+        decided_now,
+        &decisions,
+        cause.employee,
+        now,
+    ));
     for d in decisions {
         record(d, snapshot, cause, cycle, now, out);
     }
@@ -395,17 +379,6 @@ pub(crate) fn think(
     for params in updates {
         own_action(snapshot, cause, "task.update", params, now, out);
     }
-}
-
-/// `(intention, action)` of each intention waiting for a human to approve its action.
-fn awaiting_approval(mind: &Mind) -> Vec<(u64, u64)> {
-    mind.intentions
-        .iter()
-        .filter_map(|i| match &i.state {
-            IntentionState::AwaitingApproval { action } => Some((i.id, action.id)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Where the answer to chat message `e` goes (a `chat.reply`'s parameters), with who
