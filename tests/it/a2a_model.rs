@@ -86,20 +86,7 @@ async fn a_model_answers_in_conversation_and_works_out_a_request_no_plan_covers(
     .await;
     let (_db, node, id) = super::llm_fixture::node_with_jordan(&fake, Phase::Assisted).await;
     let node = Arc::new(node);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/a2a/jordan.lee", listener.local_addr().unwrap());
-    let state = ApiState {
-        node: node.clone(),
-        token: TOKEN.into(),
-        metrics: empla::telemetry::metrics_handle(),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        empla::api::serve(listener, state, &ApiConfig::default(), async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let (url, stop, server) = serve(node.clone(), "jordan.lee").await;
 
     // A greeting: the conversation answers, in the model's words.
     let t = rpc(&url, "SendMessage", send("Hi Jordan, good morning!")).await;
