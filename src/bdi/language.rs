@@ -27,6 +27,17 @@ pub fn untrusted(source: &str, text: &str) -> String {
     format!("<untrusted source=\"{source}\">\n{clean}\n</untrusted>")
 }
 
+/// The one JSON object a model's `answer` holds (any words or code fences around it
+/// aside), or why there is none; `what` names the answer in the message ("the
+/// model's notes").
+pub fn json_object(answer: &str, what: &str) -> Result<Json, String> {
+    let object = match (answer.find('{'), answer.rfind('}')) {
+        (Some(a), Some(b)) if a < b => &answer[a..=b],
+        _ => return Err(format!("{what} is not a JSON object: {answer:?}")),
+    };
+    serde_json::from_str(object).map_err(|e| format!("{what} is not a JSON object ({e})"))
+}
+
 /// How a goal's figure must stand to its target, as a sign (`≥`, `>`, `≤`, `<`).
 pub fn sign(c: Comparison) -> &'static str {
     match c {

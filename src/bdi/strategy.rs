@@ -281,16 +281,7 @@ impl Mind {
     /// The strategies a model's `answer` proposes that can run, best first; each one
     /// it proposed is added to the candidates (rejected ones with why).
     fn proposals_of(&self, w: &mut Weighing, answer: &str) -> Result<Vec<Strategy>, String> {
-        let object = match (answer.find('{'), answer.rfind('}')) {
-            (Some(a), Some(b)) if a < b => &answer[a..=b],
-            _ => {
-                return Err(format!(
-                    "the model's answer is not a JSON object: {answer:?}"
-                ));
-            }
-        };
-        let v: Json = serde_json::from_str(object)
-            .map_err(|e| format!("the model's answer is not a JSON object ({e})"))?;
+        let v = language::json_object(answer, "the model's answer")?;
         let list = v["strategies"]
             .as_array()
             .ok_or("the model's answer has no `strategies` list")?;

@@ -70,12 +70,7 @@ pub fn from_answer(
     now: DateTime<Utc>,
     goals: &GoalBook,
 ) -> Result<Directive, String> {
-    let object = match (answer.find('{'), answer.rfind('}')) {
-        (Some(a), Some(b)) if a < b => &answer[a..=b],
-        _ => return Err(format!("the answer is not a JSON object: {answer:?}")),
-    };
-    let v: Json = serde_json::from_str(object)
-        .map_err(|e| format!("the answer is not a JSON object ({e}): {answer:?}"))?;
+    let v = crate::bdi::language::json_object(answer, "the answer")?;
     let field = |k: &str| v[k].as_str().map(str::trim).filter(|x| !x.is_empty());
     let target = || match field("target") {
         Some(t) if t.chars().count() <= TARGET_CHARS && !t.contains('\n') => Ok(t.to_string()),

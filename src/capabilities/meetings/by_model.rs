@@ -85,16 +85,7 @@ fn line(v: &Json) -> Option<String> {
 
 /// The notes a model's `answer` gives for `ctx`, or why they cannot be used.
 pub(crate) fn read(answer: &str, ctx: &Context) -> Result<MeetingNotes, String> {
-    let object = match (answer.find('{'), answer.rfind('}')) {
-        (Some(a), Some(b)) if a < b => &answer[a..=b],
-        _ => {
-            return Err(format!(
-                "the model's notes are not a JSON object: {answer:?}"
-            ));
-        }
-    };
-    let v: Json = serde_json::from_str(object)
-        .map_err(|e| format!("the model's notes are not a JSON object ({e})"))?;
+    let v = crate::bdi::language::json_object(answer, "the model's notes")?;
     let list = |k: &str| v[k].as_array().cloned().unwrap_or_default();
     let mut out = MeetingNotes::default();
     for n in list("notes") {
