@@ -12,7 +12,27 @@ use empla::node::Node;
 
 crate::on_every_test_store!(
     a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboarded,
+    a_colleagues_answer_reaches_the_intention_that_asked,
 );
+
+/// The shipped roles, the PM with a plan that asks a colleague and mails the answer on.
+fn roles_asking_a_colleague() -> std::collections::BTreeMap<String, empla::config::RoleTemplate> {
+    let mut roles = common::roles();
+    let plan: empla::bdi::PlanSpec = toml::from_str(
+        r#"
+name = "ask_a_colleague"
+trigger = { event = "task.ask_colleague" }
+steps = [
+  { action = "a2a.send", params = { to = "{{ event.payload.colleague }}", text = "{{ event.payload.question }}" } },
+  { wait = "a2a.reply", timeout = "1m" },
+  { action = "email.send", params = { to = "Alex Morgan <alex.morgan@example.com>", subject = "Answer from {{ awaited.payload.agent }} ({{ awaited.payload.state }})", body = "{{ awaited.payload.text }}" } },
+]
+"#,
+    )
+    .unwrap();
+    roles.get_mut("pm").unwrap().plans.push(plan);
+    roles
+}
 
 /// The summaries of an employee's episodes, oldest first.
 async fn episodes(node: &Node, id: EmployeeId) -> Vec<String> {
@@ -176,5 +196,59 @@ async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboard
     );
     // The CRM told Sam nothing directly: onboarding started from the handoff alone.
     assert!(!sams.contains("crm.deal_won"), "{sams}");
+    node.shutdown().await;
+}
+
+async fn a_colleagues_answer_reaches_the_intention_that_asked(s: &TestStore) {
+    let mut opts = common::options("colleagues");
+    opts.roles = roles_asking_a_colleague();
+    let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
+    let casey = node
+        .hire(HireRequest::new("pm", "Casey Kim"))
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    for id in [casey.id, sam.id] {
+        node.set_phase(id, Phase::Autonomous).await.unwrap();
+    }
+    let ask = |to: &str, key: &str| empla::model::NewEvent {
+        kind: "task.ask_colleague".into(),
+        source: "test".into(),
+        payload: serde_json::json!({"colleague": to, "question": "Hi Sam, what does a customer say when onboarding goes well?"}),
+        idempotency_key: Some(key.into()),
+    };
+    node.submit_event(casey.id, ask("sam.rivera", "ask-1")).await.unwrap();
+
+    // Sam answers in conversation; the answer comes back to Casey's waiting plan, which
+    // mails it on.
+    let mail = eventually(30, "the colleague's answer passed on", || async {
+        node.mail_inbox("alex.morgan@example.com", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.subject.starts_with("Answer from sam.rivera"))
+    })
+    .await;
+    assert_eq!(mail.subject, "Answer from sam.rivera (completed)");
+    assert!(!mail.body.trim().is_empty(), "{}", mail.body);
+    let sams = episodes(&node, sam.id).await.join("\n");
+    assert!(
+        sams.contains("a2a.message") && sams.contains("casey.kim"),
+        "Sam knows who asked: {sams}"
+    );
+
+    // Asking someone who is not on the node fails the step, saying so.
+    node.submit_event(casey.id, ask("nobody.here", "ask-2")).await.unwrap();
+    let failed = eventually(30, "the send to no one refused", || async {
+        episodes(&node, casey.id)
+            .await
+            .into_iter()
+            .find(|e| e.contains("no employee `nobody.here` on this node"))
+    })
+    .await;
+    assert!(failed.contains("a2a.send"), "{failed}");
     node.shutdown().await;
 }
