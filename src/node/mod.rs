@@ -24,6 +24,9 @@ mod slack;
 mod supervision;
 mod tasks;
 mod triage;
+mod workflows;
+mod standups;
+mod teams;
 
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
@@ -36,6 +39,9 @@ pub use meetings::MeetingError;
 pub use memory::{MemoryError, Publish};
 pub use reviews::ReviewError;
 pub use supervision::DeadLetterError;
+pub use teams::{Contribution, TeamGoalProgress, TeamView};
+pub use standups::{STANDUP, StandupError, StandupUpdate};
+pub use workflows::RunError;
 
 use crate::actors::employee::FaultTarget;
 use crate::actors::employee::{EmployeeMsg, EmployeeRuntime};
@@ -176,6 +182,8 @@ pub struct Node {
     failed_shown: tokio::sync::Mutex<Vec<EmployeeId>>,
     /// `[a2a]`, with `node.public_url`.
     pub(super) a2a: crate::a2a::A2aConfig,
+    /// The workflows runs may be started of.
+    workflows: std::sync::RwLock<Arc<BTreeMap<String, crate::config::workflows::Workflow>>>,
 }
 
 impl Node {
@@ -350,6 +358,11 @@ impl Node {
             rt.hands.a2a.clone(),
             opts.a2a.clone(),
         )));
+        bridges.push(tokio::spawn(crate::lifecycle::workflows::run(
+            rt.hands.clone(),
+            WORKFLOW_ROUND,
+        )));
+        bridges.push(tokio::spawn(standups::run(rt.clone())));
         let node = Node {
             rt,
             supervisor,
@@ -363,6 +376,7 @@ impl Node {
             owns_store: false,
             failed_shown: Default::default(),
             a2a: opts.a2a.clone(),
+            workflows: Default::default(),
         };
         let mut pending = node
             .rt
@@ -642,6 +656,9 @@ impl Node {
         }
     }
 }
+
+/// How often running workflow runs are looked at (ended tasks, stuck steps).
+const WORKFLOW_ROUND: Duration = Duration::from_secs(1);
 
 /// Every role's schedules in the scheduler's 6-field form.
 fn role_schedules(
