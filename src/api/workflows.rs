@@ -92,10 +92,7 @@ pub(crate) async fn list_runs(
             ))
         })?),
     };
-    let items = s
-        .node
-        .workflow_runs(status, q.limit.unwrap_or(100))
-        .await?;
+    let items = s.node.workflow_runs(status, q.limit.unwrap_or(100)).await?;
     Ok(Json(Items { items }))
 }
 
@@ -125,7 +122,9 @@ pub(crate) async fn show_team(
     Path(id): Path<String>,
 ) -> Result<Json<TeamView>, ApiError> {
     s.node.team(&id).await.map(Json).ok_or_else(|| {
-        ApiError::NotFound(format!("no team `{id}` here; `GET /api/v1/teams` lists them"))
+        ApiError::NotFound(format!(
+            "no team `{id}` here; `GET /api/v1/teams` lists them"
+        ))
     })
 }
 

@@ -97,13 +97,13 @@ fn describe(r: &WorkflowRun) -> String {
             (StepStatus::Assigned, true) => "stuck".to_string(),
             (st, _) => st.as_str().to_string(),
         };
-        let who = s
-            .employee_id
-            .map(|e| format!(" → {e}"))
-            .unwrap_or_default();
+        let who = s.employee_id.map(|e| format!(" → {e}")).unwrap_or_default();
         t.push_str(&format!("  {:<10} {:<9}{who}  {}\n", s.id, state, s.title));
         if let Some(r) = &s.result {
-            t.push_str(&format!("             {}\n", r.lines().next().unwrap_or("")));
+            t.push_str(&format!(
+                "             {}\n",
+                r.lines().next().unwrap_or("")
+            ));
         }
     }
     t

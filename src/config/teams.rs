@@ -139,7 +139,10 @@ pub fn load_dir(dir: &Path, errors: &mut Vec<ConfigError>) -> BTreeMap<String, T
                 errors.push(ConfigError::new(
                     &file,
                     format!("goals[{i}].id"),
-                    format!("{:?} must be a unique id of lowercase letters, digits, `.`, `_` or `-`", g.id),
+                    format!(
+                        "{:?} must be a unique id of lowercase letters, digits, `.`, `_` or `-`",
+                        g.id
+                    ),
                 ));
             }
             if g.metric.trim().is_empty() {
@@ -214,7 +217,13 @@ mod tests {
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["members[0]", "lead", "standup", "standup", "goals[0].target"],
+            [
+                "members[0]",
+                "lead",
+                "standup",
+                "standup",
+                "goals[0].target"
+            ],
             "{errors:?}"
         );
         assert!(load_dir(&dir.path().join("none"), &mut errors).is_empty());

@@ -133,10 +133,7 @@ pub fn check(w: &Workflow, roles: &BTreeMap<String, RoleTemplate>) -> Vec<(Strin
         if !id_like(&s.id) {
             e.push((
                 key("id"),
-                format!(
-                    "{:?} must be lowercase letters, digits, `_` or `-`",
-                    s.id
-                ),
+                format!("{:?} must be lowercase letters, digits, `_` or `-`", s.id),
             ));
         }
         if seen.insert(&s.id, i).is_some() {
@@ -194,7 +191,11 @@ pub fn check(w: &Workflow, roles: &BTreeMap<String, RoleTemplate>) -> Vec<(Strin
                     format!("steps[{i}].after[{j}]"),
                     format!(
                         "names step {a:?}, which this workflow does not have; use one of: {}",
-                        w.steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+                        w.steps
+                            .iter()
+                            .map(|s| s.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             } else if a == &s.id {
@@ -245,8 +246,10 @@ fn cycle(w: &Workflow) -> Option<Vec<String>> {
             }
             if mark[j] == 1 {
                 let from = path.iter().position(|&p| p == j).unwrap_or(0);
-                let mut ids: Vec<String> =
-                    path[from..].iter().map(|&p| w.steps[p].id.clone()).collect();
+                let mut ids: Vec<String> = path[from..]
+                    .iter()
+                    .map(|&p| w.steps[p].id.clone())
+                    .collect();
                 ids.push(w.steps[j].id.clone());
                 return Some(ids);
             }
@@ -274,8 +277,11 @@ fn cycle(w: &Workflow) -> Option<Vec<String>> {
 pub fn render(template: &str, inputs: &serde_json::Value) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.render_str(template, minijinja::context! { inputs => minijinja::Value::from(minijinja::value::Serde(inputs)) })
-        .map_err(|e| format!("is not a valid template ({e}); write inputs as {{{{ inputs.name }}}}"))
+    env.render_str(
+        template,
+        minijinja::context! { inputs => minijinja::Value::from(minijinja::value::Serde(inputs)) },
+    )
+    .map_err(|e| format!("is not a valid template ({e}); write inputs as {{{{ inputs.name }}}}"))
 }
 
 #[cfg(test)]
@@ -343,9 +349,16 @@ capability = "telepathy"
         .unwrap();
         let mut errors = Vec::new();
         let w = load_dir(dir.path(), &roles(), &mut errors);
-        assert_eq!(w["launch"].steps[0].stuck_after, Some(Duration::from_secs(172_800)));
         assert_eq!(
-            render(&w["launch"].steps[0].title, &serde_json::json!({"feature": "SSO"})).unwrap(),
+            w["launch"].steps[0].stuck_after,
+            Some(Duration::from_secs(172_800))
+        );
+        assert_eq!(
+            render(
+                &w["launch"].steps[0].title,
+                &serde_json::json!({"feature": "SSO"})
+            )
+            .unwrap(),
             "Write the spec for SSO"
         );
         let keys: Vec<String> = errors

@@ -95,8 +95,9 @@ pub async fn start(
     }
     let mut steps = Vec::with_capacity(w.steps.len());
     for (i, s) in w.steps.iter().enumerate() {
-        let title = render(&s.title, &inputs)
-            .map_err(|m| WorkflowError::Invalid(vec![FieldError::new(format!("steps[{i}].title"), m)]))?;
+        let title = render(&s.title, &inputs).map_err(|m| {
+            WorkflowError::Invalid(vec![FieldError::new(format!("steps[{i}].title"), m)])
+        })?;
         steps.push(RunStep {
             id: s.id.clone(),
             title,
@@ -160,7 +161,9 @@ pub async fn advance(hands: &Hands, id: &str, now: DateTime<Utc>) -> Result<(), 
             return Ok(());
         }
         let w: Workflow = serde_json::from_value(definition).map_err(|e| {
-            StoreError::Corrupt(format!("workflow run {id}: its definition is unreadable ({e})"))
+            StoreError::Corrupt(format!(
+                "workflow run {id}: its definition is unreadable ({e})"
+            ))
         })?;
         let mut moved = false;
         for step in &run.steps {
@@ -349,7 +352,11 @@ async fn least_loaded(
                 (None, Some(c)) => p.capabilities.contains(c),
                 (None, None) => true,
             };
-            if !fits || matches!(p.status, EmployeeStatus::Offboarded | EmployeeStatus::Inactive)
+            if !fits
+                || matches!(
+                    p.status,
+                    EmployeeStatus::Offboarded | EmployeeStatus::Inactive
+                )
             {
                 continue;
             }

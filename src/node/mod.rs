@@ -21,12 +21,12 @@ mod product;
 mod recruiting;
 mod reviews;
 mod slack;
+mod standups;
 mod supervision;
 mod tasks;
+mod teams;
 mod triage;
 mod workflows;
-mod standups;
-mod teams;
 
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
@@ -38,9 +38,9 @@ pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;
 pub use memory::{MemoryError, Publish};
 pub use reviews::ReviewError;
+pub use standups::{STANDUP, StandupError, StandupUpdate};
 pub use supervision::DeadLetterError;
 pub use teams::{Contribution, TeamGoalProgress, TeamView};
-pub use standups::{STANDUP, StandupError, StandupUpdate};
 pub use workflows::RunError;
 
 use crate::actors::employee::FaultTarget;

@@ -10,8 +10,8 @@
 //! remembering anything twice. At start the node runs the latest tick of the last day
 //! that is not done (it was down at stand-up time).
 
-use super::teams::{employee_members, goal_progress, status_of};
 use super::Node;
+use super::teams::{employee_members, goal_progress, status_of};
 use crate::actors::employee::EmployeeRuntime;
 use crate::actors::runtime::Runtime;
 use crate::config::teams::Team;
@@ -294,7 +294,9 @@ fn lists(
     let ended_since = |t: &&Task| t.updated_at > since && t.updated_at <= at;
     for t in tasks.iter().filter(ended_since) {
         match t.status {
-            TaskStatus::Done => done.push(format!("finished task \"{}\"", first_line(&t.description))),
+            TaskStatus::Done => {
+                done.push(format!("finished task \"{}\"", first_line(&t.description)))
+            }
             TaskStatus::Failed => blocked.push(format!(
                 "could not finish task \"{}\": {}",
                 first_line(&t.description),
@@ -303,20 +305,12 @@ fn lists(
             _ => {}
         }
     }
-    let mut counted: Vec<(String, usize)> = Vec::new();
     for o in outcomes {
-        match counted.iter_mut().find(|(s, _)| s == o) {
-            Some((_, n)) => *n += 1,
-            None => counted.push((o.clone(), 1)),
-        }
-    }
-    for (o, n) in counted {
-        let times = if n > 1 { format!(" ×{n}") } else { String::new() };
         let words = o.replace('_', " ");
         if o.starts_with("completed ") {
-            done.push(format!("{words}{times}"));
+            done.push(words);
         } else {
-            blocked.push(format!("{words}{times}"));
+            blocked.push(words);
         }
     }
     for t in tasks.iter().filter(|t| !t.status.is_final()) {
@@ -346,7 +340,21 @@ fn lists(
             ));
         }
     }
-    (done, next, blocked)
+    (counted(done), counted(next), counted(blocked))
+}
+
+/// `items` with repeats folded into one, counted (`reach out to lead ×3`).
+fn counted(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for i in items {
+        match out.iter_mut().find(|(s, _)| *s == i) {
+            Some((_, n)) => *n += 1,
+            None => out.push((i, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(s, n)| if n > 1 { format!("{s} ×{n}") } else { s })
+        .collect()
 }
 
 fn first_line(s: &str) -> &str {

@@ -76,7 +76,10 @@ pub(super) fn employee_members(rt: &Runtime, team: &Team) -> Vec<(EmployeeId, St
 }
 
 /// A running employee's own account of itself (activating it if idle).
-pub(super) async fn status_of(rt: &Arc<Runtime>, id: EmployeeId) -> Result<EmployeeRuntime, ReachError> {
+pub(super) async fn status_of(
+    rt: &Arc<Runtime>,
+    id: EmployeeId,
+) -> Result<EmployeeRuntime, ReachError> {
     let mut last = None;
     for _ in 0..3 {
         let actor = registry::live_actor(rt, id).await?;

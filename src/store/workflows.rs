@@ -194,7 +194,10 @@ impl Store {
     }
 
     /// Ids of the runs still running.
-    pub async fn running_workflow_runs(&self, tenant: &TenantId) -> Result<Vec<String>, StoreError> {
+    pub async fn running_workflow_runs(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(with_pool!(self, read, |pool| {
             sqlx::query_scalar(
                 "SELECT id FROM workflow_runs WHERE tenant = $1 AND status = 'running' ORDER BY created_at",
@@ -452,9 +455,15 @@ fn into_run(row: RunRow, steps: Vec<StepRow>) -> Result<StoredRun, StoreError> {
         run: WorkflowRun {
             status: RunStatus::parse(&row.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("run status {:?}", row.status)))?,
-            name: definition["name"].as_str().unwrap_or(&row.workflow).to_string(),
+            name: definition["name"]
+                .as_str()
+                .unwrap_or(&row.workflow)
+                .to_string(),
             progress: RunProgress {
-                done: steps.iter().filter(|s| s.status == StepStatus::Done).count(),
+                done: steps
+                    .iter()
+                    .filter(|s| s.status == StepStatus::Done)
+                    .count(),
                 total: steps.len(),
             },
             steps,

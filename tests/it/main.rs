@@ -69,5 +69,5 @@ mod status_report;
 mod store;
 mod teams;
 mod tour;
-mod working;
 mod workflows;
+mod working;

@@ -72,8 +72,10 @@ async fn task(node: &NodeProcess, who: &str, description: &str) -> String {
 }
 
 async fn sales_posts(node: &NodeProcess, who: &str) -> Vec<Value> {
-    node.get_json(&format!("/api/v1/employees/{who}/chat?conversation=%23sales"))
-        .await["items"]
+    node.get_json(&format!(
+        "/api/v1/employees/{who}/chat?conversation=%23sales"
+    ))
+    .await["items"]
         .as_array()
         .unwrap()
         .clone()
@@ -131,7 +133,10 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
     .await;
     let goal = &team["goals"][0];
     assert_eq!(goal["target"], 100000.0, "{team}");
-    assert!((goal["progress"].as_f64().unwrap() - 0.42).abs() < 1e-9, "{team}");
+    assert!(
+        (goal["progress"].as_f64().unwrap() - 0.42).abs() < 1e-9,
+        "{team}"
+    );
     assert_eq!(goal["contributions"].as_array().unwrap().len(), 2, "{team}");
     let out = node.cli(&["team", "show", "sales"]);
     assert!(out.contains("q4_revenue") && out.contains("42000"), "{out}");
@@ -147,22 +152,49 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
     let items = first["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{first}");
     assert!(items.iter().all(|u| u["posted"] == true), "{first}");
-    let jordan = items.iter().find(|u| u["employee"] == "jordan.lee").unwrap();
+    let jordan = items
+        .iter()
+        .find(|u| u["employee"] == "jordan.lee")
+        .unwrap();
     let text = |k: &str| jordan[k].to_string();
-    assert!(text("done").contains("Review the pipeline for Q4"), "{jordan}");
-    assert!(text("done").contains("completed review the pipeline"), "{jordan}");
-    assert!(text("next").contains("Chase the signed order form from Acme"), "{jordan}");
-    assert!(text("blocked").contains("waiting for order.signed"), "{jordan}");
-    let riley = items.iter().find(|u| u["employee"] == "riley.quinn").unwrap();
+    assert!(
+        text("done").contains("Review the pipeline for Q4"),
+        "{jordan}"
+    );
+    assert!(
+        text("done").contains("completed review the pipeline"),
+        "{jordan}"
+    );
+    assert!(
+        text("next").contains("Chase the signed order form from Acme"),
+        "{jordan}"
+    );
+    assert!(
+        text("blocked").contains("waiting for order.signed"),
+        "{jordan}"
+    );
+    let riley = items
+        .iter()
+        .find(|u| u["employee"] == "riley.quinn")
+        .unwrap();
     assert_eq!(riley["done"], json!([]), "{riley}");
 
     // Posted to the team's channel, one message each, with the team goal.
     let posted = sales_posts(&node, "jordan.lee").await;
     assert_eq!(posted.len(), 1, "{posted:?}");
     let message = posted[0]["text"].as_str().unwrap();
-    assert!(message.contains("Done: ") && message.contains("Review the pipeline for Q4"), "{message}");
-    assert!(message.contains("Blocked: ") && message.contains("order.signed"), "{message}");
-    assert!(message.contains("Team goal q4_revenue: my part 30000 of the team's 42000"), "{message}");
+    assert!(
+        message.contains("Done: ") && message.contains("Review the pipeline for Q4"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Blocked: ") && message.contains("order.signed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Team goal q4_revenue: my part 30000 of the team's 42000"),
+        "{message}"
+    );
     assert_eq!(sales_posts(&node, "riley.quinn").await.len(), 1);
 
     // Remembered: the update is in the employee's episodic memory.
@@ -170,10 +202,17 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
         let eps = node
             .get_json("/api/v1/employees/jordan.lee/episodes?limit=50")
             .await;
-        eps["items"].as_array().unwrap().iter().find(|e| {
-            e["summary"] == "team.standup"
-                && e["payload"]["text"].as_str().is_some_and(|t| t.contains("Pipeline") || t.contains("pipeline"))
-        }).cloned()
+        eps["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["summary"] == "team.standup"
+                    && e["payload"]["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("Pipeline") || t.contains("pipeline"))
+            })
+            .cloned()
     })
     .await;
 
@@ -182,7 +221,14 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
         .post_json("/api/v1/teams/sales/standup", json!({"at": at}))
         .await;
     assert_eq!(status, 200, "{again}");
-    assert!(again["items"].as_array().unwrap().iter().all(|u| u["posted"] == false), "{again}");
+    assert!(
+        again["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["posted"] == false),
+        "{again}"
+    );
     assert_eq!(sales_posts(&node, "jordan.lee").await.len(), 1);
     assert_eq!(sales_posts(&node, "riley.quinn").await.len(), 1);
 
@@ -190,8 +236,17 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
     let (_, next_day) = node
         .post_json("/api/v1/teams/sales/standup", json!({"at": (tick + chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}))
         .await;
-    let jordan = next_day["items"].as_array().unwrap().iter().find(|u| u["employee"] == "jordan.lee").unwrap().clone();
-    assert!(!jordan["done"].to_string().contains("Review the pipeline"), "{jordan}");
+    let jordan = next_day["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["employee"] == "jordan.lee")
+        .unwrap()
+        .clone();
+    assert!(
+        !jordan["done"].to_string().contains("Review the pipeline"),
+        "{jordan}"
+    );
     assert_eq!(sales_posts(&node, "jordan.lee").await.len(), 2);
 
     let (status, missing) = node

@@ -104,17 +104,26 @@ async fn a_run_hands_each_step_to_its_role_in_order_until_it_completes() {
 
     // Bad starts say what was wrong.
     let (status, body) = node
-        .post_json("/api/v1/workflows/launch-feature/runs", json!({"inputs": {}}))
+        .post_json(
+            "/api/v1/workflows/launch-feature/runs",
+            json!({"inputs": {}}),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("inputs.feature"), "{body}");
     let (status, body) = node
-        .post_json("/api/v1/workflows/launch-feature/runs", json!({"inputs": {"feature": "SSO", "colour": "red"}}))
+        .post_json(
+            "/api/v1/workflows/launch-feature/runs",
+            json!({"inputs": {"feature": "SSO", "colour": "red"}}),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("inputs.colour"), "{body}");
     let (status, body) = node
-        .post_json("/api/v1/workflows/no-such-thing/runs", json!({"inputs": {}}))
+        .post_json(
+            "/api/v1/workflows/no-such-thing/runs",
+            json!({"inputs": {}}),
+        )
         .await;
     assert_eq!(status, 404, "{body}");
     assert!(body.to_string().contains("launch-feature"), "{body}");
@@ -184,10 +193,15 @@ async fn a_run_hands_each_step_to_its_role_in_order_until_it_completes() {
     );
 
     // The list and the CLI show it.
-    let list = node.get_json("/api/v1/workflows/runs?status=completed").await;
+    let list = node
+        .get_json("/api/v1/workflows/runs?status=completed")
+        .await;
     assert_eq!(list["items"][0]["id"], done.id.as_str(), "{list}");
     let out = node.cli(&["workflow", "status", &done.id]);
-    assert!(out.contains("completed") && out.contains("4 of 4 steps done"), "{out}");
+    assert!(
+        out.contains("completed") && out.contains("4 of 4 steps done"),
+        "{out}"
+    );
     let out = node.cli(&["workflow", "list"]);
     assert!(out.contains(&done.id), "{out}");
     let out = node.cli(&[
@@ -197,7 +211,10 @@ async fn a_run_hands_each_step_to_its_role_in_order_until_it_completes() {
         "--input",
         "account=Acme Corp",
     ]);
-    assert!(out.contains("handover") && out.contains("Acme Corp"), "{out}");
+    assert!(
+        out.contains("handover") && out.contains("Acme Corp"),
+        "{out}"
+    );
     node.terminate();
 }
 
@@ -229,10 +246,18 @@ async fn a_stuck_step_is_escalated_to_the_manager_once_also_across_a_restart() {
     assert_eq!(cases.len(), 1, "{cases:?}");
     assert_eq!(cases[0]["id"], escalation.as_str());
     assert!(
-        cases[0]["message"].as_str().unwrap().contains("Get the legal sign-off for SSO"),
+        cases[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Get the legal sign-off for SSO"),
         "{cases:?}"
     );
-    assert!(cases[0]["manager"].as_str().unwrap().contains("dana.wu@example.com"));
+    assert!(
+        cases[0]["manager"]
+            .as_str()
+            .unwrap()
+            .contains("dana.wu@example.com")
+    );
     let out = node.cli(&["workflow", "status", &run.id]);
     assert!(out.contains("stuck"), "{out}");
 
@@ -241,7 +266,10 @@ async fn a_stuck_step_is_escalated_to_the_manager_once_also_across_a_restart() {
     let node = start_binary_from(&config, &data, Some(common::TOKEN), &[]);
     let again = run_of(node.get_json(&path).await);
     assert_eq!(again.status, RunStatus::Running);
-    assert_eq!(step(&again, "legal").escalation_id.as_deref(), Some(escalation.as_str()));
+    assert_eq!(
+        step(&again, "legal").escalation_id.as_deref(),
+        Some(escalation.as_str())
+    );
     // Several rounds of the engine later, still the one case.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(pending(&node).await.len(), 1);
@@ -303,43 +331,110 @@ async fn workflow_rows_change_once_each(store: Store) {
     let now = Utc::now();
     let who = EmployeeId::new();
     store
-        .start_workflow_run(&t, &new_run("r1", &["a", "b", "c"]), &json!({"name": "Launch"}))
+        .start_workflow_run(
+            &t,
+            &new_run("r1", &["a", "b", "c"]),
+            &json!({"name": "Launch"}),
+        )
         .await
         .unwrap();
-    assert!(store.assign_workflow_step(&t, "r1", "a", who, "t1", now).await.unwrap());
-    assert!(!store.assign_workflow_step(&t, "r1", "a", who, "t2", now).await.unwrap());
-    assert!(store.mark_workflow_step_stuck(&t, "r1", "a", Some("e1"), now).await.unwrap());
-    assert!(!store.mark_workflow_step_stuck(&t, "r1", "a", Some("e2"), now).await.unwrap());
-    assert!(store.end_workflow_step(&t, "r1", "a", StepStatus::Done, Some("ok"), now).await.unwrap());
-    assert!(!store.end_workflow_step(&t, "r1", "a", StepStatus::Failed, None, now).await.unwrap());
-    assert!(store.assign_workflow_step(&t, "r1", "b", who, "t3", now).await.unwrap());
+    assert!(
+        store
+            .assign_workflow_step(&t, "r1", "a", who, "t1", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .assign_workflow_step(&t, "r1", "a", who, "t2", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .mark_workflow_step_stuck(&t, "r1", "a", Some("e1"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .mark_workflow_step_stuck(&t, "r1", "a", Some("e2"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .end_workflow_step(&t, "r1", "a", StepStatus::Done, Some("ok"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .end_workflow_step(&t, "r1", "a", StepStatus::Failed, None, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .assign_workflow_step(&t, "r1", "b", who, "t3", now)
+            .await
+            .unwrap()
+    );
     let r = store.workflow_run(&t, "r1").await.unwrap().unwrap();
     assert_eq!(r.definition["name"], "Launch");
     let a = &r.run.steps[0];
-    assert_eq!((a.status, a.task_id.as_deref(), a.stuck), (StepStatus::Done, Some("t1"), true));
+    assert_eq!(
+        (a.status, a.task_id.as_deref(), a.stuck),
+        (StepStatus::Done, Some("t1"), true)
+    );
     assert_eq!(a.escalation_id.as_deref(), Some("e1"));
     assert_eq!(a.employee_id, Some(who));
     assert_eq!(r.run.progress, RunProgress { done: 1, total: 3 });
     assert_eq!(store.running_workflow_runs(&t).await.unwrap(), ["r1"]);
     // A failed run cancels what still waits, once.
-    assert!(store.end_workflow_run(&t, "r1", RunStatus::Failed, Some("step `b` failed"), now).await.unwrap());
-    assert!(!store.end_workflow_run(&t, "r1", RunStatus::Completed, None, now).await.unwrap());
+    assert!(
+        store
+            .end_workflow_run(&t, "r1", RunStatus::Failed, Some("step `b` failed"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .end_workflow_run(&t, "r1", RunStatus::Completed, None, now)
+            .await
+            .unwrap()
+    );
     let r = store.workflow_run(&t, "r1").await.unwrap().unwrap().run;
     assert_eq!(r.status, RunStatus::Failed);
     assert_eq!(r.error.as_deref(), Some("step `b` failed"));
     let states: Vec<StepStatus> = r.steps.iter().map(|s| s.status).collect();
-    assert_eq!(states, [StepStatus::Done, StepStatus::Assigned, StepStatus::Canceled]);
+    assert_eq!(
+        states,
+        [StepStatus::Done, StepStatus::Assigned, StepStatus::Canceled]
+    );
     assert!(store.running_workflow_runs(&t).await.unwrap().is_empty());
     store
         .start_workflow_run(&t, &new_run("r2", &["a"]), &json!({"name": "Launch"}))
         .await
         .unwrap();
     let all = store.workflow_runs(&t, None, 10).await.unwrap();
-    assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r2", "r1"]);
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r2", "r1"]
+    );
     assert_eq!(all[1].steps.len(), 3);
-    let failed = store.workflow_runs(&t, Some(RunStatus::Failed), 10).await.unwrap();
+    let failed = store
+        .workflow_runs(&t, Some(RunStatus::Failed), 10)
+        .await
+        .unwrap();
     assert_eq!(failed.len(), 1);
-    assert!(store.workflow_run(&TenantId::new("other"), "r1").await.unwrap().is_none());
+    assert!(
+        store
+            .workflow_run(&TenantId::new("other"), "r1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn standups_are_recorded_once_per_tick(store: Store) {
@@ -347,13 +442,47 @@ async fn standups_are_recorded_once_per_tick(store: Store) {
     let who = EmployeeId::new();
     let monday = "2026-12-07T09:00:00Z".parse().unwrap();
     let tuesday = "2026-12-08T09:00:00Z".parse().unwrap();
-    assert!(store.record_standup(&t, "sales", monday, who, "update").await.unwrap());
-    assert!(!store.record_standup(&t, "sales", monday, who, "again").await.unwrap());
-    assert_eq!(store.standup_posted(&t, "sales", monday).await.unwrap(), [who]);
-    assert!(store.standup_posted(&t, "sales", tuesday).await.unwrap().is_empty());
-    assert_eq!(store.last_standup(&t, "sales", who, tuesday).await.unwrap(), Some(monday));
-    assert_eq!(store.last_standup(&t, "sales", who, monday).await.unwrap(), None);
-    assert_eq!(store.last_standup(&t, "product", who, tuesday).await.unwrap(), None);
+    assert!(
+        store
+            .record_standup(&t, "sales", monday, who, "update")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_standup(&t, "sales", monday, who, "again")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.standup_posted(&t, "sales", monday).await.unwrap(),
+        [who]
+    );
+    assert!(
+        store
+            .standup_posted(&t, "sales", tuesday)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.last_standup(&t, "sales", who, tuesday).await.unwrap(),
+        Some(monday)
+    );
+    assert_eq!(
+        store.last_standup(&t, "sales", who, monday).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .last_standup(&t, "product", who, tuesday)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
-crate::on_every_store!(workflow_rows_change_once_each, standups_are_recorded_once_per_tick);
+crate::on_every_store!(
+    workflow_rows_change_once_each,
+    standups_are_recorded_once_per_tick
+);
