@@ -276,6 +276,42 @@ async fn a_stuck_step_is_escalated_to_the_manager_once_also_across_a_restart() {
     node.terminate();
 }
 
+#[test]
+fn config_check_names_the_file_and_key_of_each_workflow_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = config(dir.path());
+    let workflows = file.parent().unwrap().join("workflows");
+    std::fs::write(
+        workflows.join("broken.toml"),
+        "name = \"Broken\"\n[[steps]]\nid = \"a\"\ntitle = \"A\"\nrole = \"cfo\"\nafter = [\"b\"]\n\
+         [[steps]]\nid = \"b\"\ntitle = \"B\"\nrole = \"pm\"\nafter = [\"a\"]\nstuck_after = \"soon\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    // A duration that does not parse stops the file there; the rest is checked once it does.
+    assert!(err.contains("broken.toml: `steps[1].stuck_after`"), "{err}");
+    std::fs::write(
+        workflows.join("broken.toml"),
+        "name = \"Broken\"\n[[steps]]\nid = \"a\"\ntitle = \"A\"\nrole = \"cfo\"\nafter = [\"b\"]\n\
+         [[steps]]\nid = \"b\"\ntitle = \"B\"\nrole = \"pm\"\nafter = [\"a\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_empla"))
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.toml: `steps[0].role` names role `cfo`"), "{err}");
+    assert!(err.contains("broken.toml: `steps` `after` goes round in a cycle (a → b → a)"), "{err}");
+}
+
 /// The pending escalations of stuck workflow steps of casey.kim.
 async fn pending(node: &NodeProcess) -> Vec<Value> {
     let v = node
