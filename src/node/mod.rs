@@ -362,8 +362,7 @@ impl Node {
             rt.hands.clone(),
             WORKFLOW_ROUND,
         )));
-        bridges.push(tokio::spawn(standups::run(rt.clone())));
-        let node = Node {
+        let mut node = Node {
             rt,
             supervisor,
             schedules: role_schedules(&opts.roles)?,
@@ -414,6 +413,9 @@ impl Node {
                 tracing::info!(requisitions = n, dir = %dir.display(), "demo requisitions opened");
             }
         }
+        // Stand-ups start once the demo employees are hired: a missed one includes them.
+        node.bridges
+            .push(tokio::spawn(standups::run(node.rt.clone())));
         Ok(node)
     }
 

@@ -7,12 +7,13 @@ use super::workflows::config as base_config;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+/// The sales team with a shared goal; stand-ups held by hand (a schedule is added
+/// where a test wants one: a scheduled stand-up missed in the last day is held at start).
 const TEAM: &str = r##"
 name = "Mid-Market Sales"
 members = ["jordan.lee", "riley.quinn", "Alex Morgan <alex.morgan@example.com>"]
 lead = "Alex Morgan <alex.morgan@example.com>"
 channel = "#sales"
-standup = "0 9 * * 1-5"
 
 [[goals]]
 id = "q4_revenue"
@@ -42,9 +43,13 @@ steps = [
 "##;
 
 fn config(dir: &Path) -> PathBuf {
+    config_with(dir, TEAM)
+}
+
+fn config_with(dir: &Path, team: &str) -> PathBuf {
     let file = base_config(dir);
     let config = file.parent().unwrap();
-    std::fs::write(config.join("teams/sales.toml"), TEAM).unwrap();
+    std::fs::write(config.join("teams/sales.toml"), team).unwrap();
     std::fs::write(config.join("plans/standup_test.toml"), PLANS).unwrap();
     file
 }
@@ -249,9 +254,71 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
     );
     assert_eq!(sales_posts(&node, "jordan.lee").await.len(), 2);
 
+    // By hand from the CLI: a stand-up now.
+    let out = node.cli(&["team", "standup", "sales"]);
+    assert!(
+        out.contains("Stand-up Jordan Lee") && out.contains("Stand-up Riley Quinn"),
+        "{out}"
+    );
+    assert_eq!(sales_posts(&node, "jordan.lee").await.len(), 3);
+
     let (status, missing) = node
         .post_json("/api/v1/teams/nowhere/standup", json!({}))
         .await;
     assert_eq!(status, 404, "{missing}");
+    node.terminate();
+}
+
+/// The ticks of the stand-ups in `posts` (each post names its time).
+fn ticks(posts: &[Value]) -> std::collections::BTreeSet<String> {
+    posts
+        .iter()
+        .map(|p| {
+            p["text"]
+                .as_str()
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_standup_is_held_at_start_and_only_once_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every hour on the hour: the last one is always within the day the node catches up.
+    let config = config_with(dir.path(), &TEAM.replace("channel = \"#sales\"", "channel = \"#sales\"\nstandup = \"0 * * * *\""));
+    let data = dir.path().join("data");
+    let node = start_binary_from(&config, &data, Some(common::TOKEN), &[]);
+    let first = eventually(30, "the missed stand-up is held", || async {
+        let p = sales_posts(&node, "jordan.lee").await;
+        (!p.is_empty()).then_some(p)
+    })
+    .await;
+    assert!(
+        first[0]["text"].as_str().unwrap().contains(":00 UTC"),
+        "{first:?}"
+    );
+    node.terminate();
+
+    let node = start_binary_from(&config, &data, Some(common::TOKEN), &[]);
+    // The employee remembers the update it gave.
+    eventually(30, "the update is remembered", || async {
+        let eps = node
+            .get_json("/api/v1/employees/jordan.lee/episodes?limit=50")
+            .await;
+        eps["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["summary"] == "team.standup")
+            .then_some(())
+    })
+    .await;
+    // Each tick is held once: as many posts as ticks (one, unless an hour turned meanwhile).
+    let posts = sales_posts(&node, "jordan.lee").await;
+    assert_eq!(posts.len(), ticks(&posts).len(), "{posts:?}");
     node.terminate();
 }

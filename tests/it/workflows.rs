@@ -46,6 +46,23 @@ role = "pm"
 stuck_after = "1s"
 "#;
 
+/// A workflow whose first step no plan of the role takes up (and no model is
+/// configured): its task fails at once, and so the run.
+const DOOMED: &str = r#"
+name = "Doomed offsite"
+
+[[steps]]
+id = "book"
+title = "Book the team offsite"
+role = "ea"
+
+[[steps]]
+id = "announce"
+title = "Announce the team offsite"
+role = "pm"
+after = ["book"]
+"#;
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -65,6 +82,7 @@ pub(super) fn config(dir: &Path) -> PathBuf {
     copy_dir(&common::repo().join("config"), &config);
     std::fs::write(config.join("plans/workflow_test.toml"), PLANS).unwrap();
     std::fs::write(config.join("workflows/stalled.toml"), STALLED).unwrap();
+    std::fs::write(config.join("workflows/doomed.toml"), DOOMED).unwrap();
     config.join("empla.toml")
 }
 
@@ -204,6 +222,43 @@ async fn a_run_hands_each_step_to_its_role_in_order_until_it_completes() {
     );
     let out = node.cli(&["workflow", "list"]);
     assert!(out.contains(&done.id), "{out}");
+    // A failed step fails the run, saying which and why; what waited is canceled.
+    let (status, body) = node
+        .post_json("/api/v1/workflows/doomed/runs", json!({}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let doomed = run_of(body);
+    let path = format!("/api/v1/workflows/runs/{}", doomed.id);
+    let failed = eventually(30, "the run fails", || async {
+        let r = run_of(node.get_json(&path).await);
+        (r.status == RunStatus::Failed).then_some(r)
+    })
+    .await;
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("step `book` failed: "),
+        "{failed:?}"
+    );
+    assert_eq!(step(&failed, "book").status, StepStatus::Failed);
+    assert_eq!(step(&failed, "announce").status, StepStatus::Canceled);
+    assert_eq!(failed.progress, RunProgress { done: 0, total: 2 });
+    let out = node.cli(&["workflow", "list", "--status", "failed"]);
+    assert!(out.contains(&doomed.id) && !out.contains(&done.id), "{out}");
+
+    // The API document lists the routes.
+    let doc = node.get_json("/api/v1/openapi.json").await;
+    for p in [
+        "/api/v1/workflows/{name}/runs",
+        "/api/v1/workflows/runs/{id}",
+        "/api/v1/teams/{id}",
+        "/api/v1/teams/{id}/standup",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} is not in the document");
+    }
+
     let out = node.cli(&[
         "workflow",
         "start",
@@ -308,8 +363,14 @@ fn config_check_names_the_file_and_key_of_each_workflow_problem() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("broken.toml: `steps[0].role` names role `cfo`"), "{err}");
-    assert!(err.contains("broken.toml: `steps` `after` goes round in a cycle (a → b → a)"), "{err}");
+    assert!(
+        err.contains("broken.toml: `steps[0].role` names role `cfo`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.toml: `steps` `after` goes round in a cycle (a → b → a)"),
+        "{err}"
+    );
 }
 
 /// The pending escalations of stuck workflow steps of casey.kim.
