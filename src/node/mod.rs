@@ -358,11 +358,7 @@ impl Node {
             rt.hands.a2a.clone(),
             opts.a2a.clone(),
         )));
-        bridges.push(tokio::spawn(crate::lifecycle::workflows::run(
-            rt.hands.clone(),
-            WORKFLOW_ROUND,
-        )));
-        let mut node = Node {
+        let node = Node {
             rt,
             supervisor,
             schedules: role_schedules(&opts.roles)?,
@@ -413,7 +409,14 @@ impl Node {
                 tracing::info!(requisitions = n, dir = %dir.display(), "demo requisitions opened");
             }
         }
-        // Stand-ups start once the demo employees are hired: a missed one includes them.
+        // Workflow runs go on where they stood; stand-ups start once the demo employees
+        // are hired, so a missed one includes them.
+        let mut node = node;
+        node.bridges
+            .push(tokio::spawn(crate::lifecycle::workflows::run(
+                node.rt.hands.clone(),
+                WORKFLOW_ROUND,
+            )));
         node.bridges
             .push(tokio::spawn(standups::run(node.rt.clone())));
         Ok(node)

@@ -289,7 +289,13 @@ fn ticks(posts: &[Value]) -> std::collections::BTreeSet<String> {
 async fn a_missed_standup_is_held_at_start_and_only_once_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     // Every hour on the hour: the last one is always within the day the node catches up.
-    let config = config_with(dir.path(), &TEAM.replace("channel = \"#sales\"", "channel = \"#sales\"\nstandup = \"0 * * * *\""));
+    let config = config_with(
+        dir.path(),
+        &TEAM.replace(
+            "channel = \"#sales\"",
+            "channel = \"#sales\"\nstandup = \"0 * * * *\"",
+        ),
+    );
     let data = dir.path().join("data");
     let node = start_binary_from(&config, &data, Some(common::TOKEN), &[]);
     let first = eventually(30, "the missed stand-up is held", || async {
