@@ -316,7 +316,7 @@ async fn hand_over(
         ),
         priority: None,
         deadline: None,
-        requester: Some(format!("workflow:{}", w.id)),
+        requester: Some(format!("workflow:{}:{}", w.id, run.id)),
     };
     if let Err(e) = tasks::assign(
         hands,

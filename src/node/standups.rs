@@ -368,3 +368,78 @@ fn number(v: f64) -> String {
         format!("{v:.2}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Priority;
+
+    fn task(description: &str, status: TaskStatus, at: DateTime<Utc>) -> Task {
+        Task {
+            id: description.into(),
+            status,
+            progress: 0.0,
+            result: (status == TaskStatus::Failed).then(|| "the customer went quiet".into()),
+            employee_id: EmployeeId::new(),
+            description: format!("{description}\n\n(more words)"),
+            priority: Priority::Medium,
+            deadline: None,
+            requester: "api".into(),
+            channel: "api".into(),
+            intention: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn an_update_counts_only_what_ended_since_the_last_standup() {
+        let at: DateTime<Utc> = "2026-12-08T09:00:00Z".parse().unwrap();
+        let since = at - chrono::Duration::days(1);
+        let tasks = [
+            task(
+                "Send the proposal",
+                TaskStatus::Done,
+                at - chrono::Duration::hours(2),
+            ),
+            task(
+                "Old work",
+                TaskStatus::Done,
+                since - chrono::Duration::hours(1),
+            ),
+            task(
+                "Renew Acme",
+                TaskStatus::Failed,
+                at - chrono::Duration::hours(1),
+            ),
+            task(
+                "Call Globex",
+                TaskStatus::InProgress,
+                at - chrono::Duration::hours(3),
+            ),
+        ];
+        let outcomes = [
+            "completed follow_up".to_string(),
+            "completed follow_up".to_string(),
+            "failed book_demo".to_string(),
+        ];
+        let (done, next, blocked) = lists(&tasks, &outcomes, None, since, at);
+        assert_eq!(
+            done,
+            [
+                "finished task \"Send the proposal\"",
+                "completed follow up ×2"
+            ]
+        );
+        assert_eq!(next, ["task \"Call Globex\""]);
+        assert_eq!(
+            blocked,
+            [
+                "could not finish task \"Renew Acme\": the customer went quiet",
+                "failed book demo"
+            ]
+        );
+        assert_eq!(number(42000.0), "42000");
+        assert_eq!(number(0.425), "0.42");
+    }
+}

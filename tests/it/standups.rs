@@ -221,6 +221,20 @@ async fn a_standup_posts_each_members_real_update_once_and_goals_roll_up() {
     })
     .await;
 
+    // And recalled by the memory API's search.
+    eventually(30, "the update is recalled", || async {
+        let found = node
+            .get_json("/api/v1/employees/jordan.lee/memory/search?q=stand-up%20blocked%20order&mode=text&limit=20")
+            .await;
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["text"].as_str().is_some_and(|t| t.contains("waiting for order.signed")))
+            .then_some(())
+    })
+    .await;
+
     // The same tick again posts nothing new.
     let (status, again) = node
         .post_json("/api/v1/teams/sales/standup", json!({"at": at}))
