@@ -104,6 +104,7 @@ pub async fn start(
             status: StepStatus::Waiting,
             stuck: false,
             employee_id: None,
+            employee: None,
             task_id: None,
             result: None,
             escalation_id: None,

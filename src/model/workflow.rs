@@ -95,6 +95,9 @@ pub struct RunStep {
     /// The employee it was assigned to.
     #[schema(value_type = Option<String>)]
     pub employee_id: Option<EmployeeId>,
+    /// That employee's chat handle (`casey.kim`).
+    #[serde(default)]
+    pub employee: Option<String>,
     /// The delegated task doing it.
     pub task_id: Option<String>,
     /// What came of it (done) or why not (failed).

@@ -63,18 +63,40 @@ impl Node {
                 },
             )
         })?;
-        Ok(workflows::start(&self.rt.hands, w, inputs, by).await?)
+        let mut run = workflows::start(&self.rt.hands, w, inputs, by).await?;
+        self.name_employees(std::slice::from_mut(&mut run)).await?;
+        Ok(run)
+    }
+
+    /// Fills in the handle of each step's employee.
+    async fn name_employees(&self, runs: &mut [WorkflowRun]) -> Result<(), StoreError> {
+        let mut known: BTreeMap<crate::model::EmployeeId, String> = BTreeMap::new();
+        for step in runs.iter_mut().flat_map(|r| r.steps.iter_mut()) {
+            let Some(id) = step.employee_id else {
+                continue;
+            };
+            if !known.contains_key(&id)
+                && let Some(p) = self.rt.store.employee(&self.rt.tenant, id).await?
+            {
+                known.insert(id, p.chat_handle);
+            }
+            step.employee = known.get(&id).cloned();
+        }
+        Ok(())
     }
 
     /// One run, advanced first so it shows where it stands now.
     pub async fn workflow_run(&self, id: &str) -> Result<WorkflowRun, RunError> {
         workflows::advance(&self.rt.hands, id, chrono::Utc::now()).await?;
-        self.rt
+        let mut run = self
+            .rt
             .store
             .workflow_run(&self.rt.tenant, id)
             .await?
             .map(|s| s.run)
-            .ok_or(RunError::NoRun)
+            .ok_or(RunError::NoRun)?;
+        self.name_employees(std::slice::from_mut(&mut run)).await?;
+        Ok(run)
     }
 
     /// Runs, newest first, optionally of one status.
@@ -83,9 +105,12 @@ impl Node {
         status: Option<RunStatus>,
         limit: i64,
     ) -> Result<Vec<WorkflowRun>, StoreError> {
-        self.rt
+        let mut runs = self
+            .rt
             .store
             .workflow_runs(&self.rt.tenant, status, limit)
-            .await
+            .await?;
+        self.name_employees(&mut runs).await?;
+        Ok(runs)
     }
 }

@@ -46,6 +46,7 @@ impl StepRow {
             status: StepStatus::parse(&self.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("step status {:?}", self.status)))?,
             employee_id: self.employee_id.as_deref().map(parse_id).transpose()?,
+            employee: None,
             stuck: self.stuck_at.is_some(),
             id: self.step_id,
             title: self.title,

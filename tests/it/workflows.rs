@@ -192,6 +192,10 @@ async fn a_run_hands_each_step_to_its_role_in_order_until_it_completes() {
     assert_eq!(who("brief_sales"), Some(jordan.clone()));
     assert_eq!(who("update_customers"), Some(sam.clone()));
     assert_eq!(who("launch_plan"), Some(casey.clone()));
+    assert_eq!(
+        step(&done, "brief_sales").employee.as_deref(),
+        Some("jordan.lee")
+    );
     // In order: a step starts only once what it comes after is done.
     let ended = |s: &str| step(&done, s).ended_at.unwrap();
     let assigned = |s: &str| step(&done, s).assigned_at.unwrap();
@@ -409,6 +413,7 @@ fn new_run(id: &str, steps: &[&str]) -> WorkflowRun {
                 status: StepStatus::Waiting,
                 stuck: false,
                 employee_id: None,
+                employee: None,
                 task_id: None,
                 result: None,
                 escalation_id: None,
