@@ -343,3 +343,89 @@ async fn a_send_run_again_after_a_crash_opens_one_task_and_one_answer(s: &TestSt
     assert_eq!(tasks, 1, "one task was opened");
     node.shutdown().await;
 }
+
+/// The demo node through the binary: Jordan's Bluefin deal is won; Sam, the CSM the new
+/// customer goes to, gets the handoff, acknowledges it and offers Chloe the kickoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_won_deal_is_handed_over_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = common::start_binary(dir.path());
+    for who in ["jordan.lee", "sam.rivera"] {
+        node.set_phase(who, "autonomous").await;
+    }
+    let deals = node.get_json("/api/v1/crm/deals").await;
+    let bluefin = deals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Bluefin Logistics — platform rollout")
+        .expect("the demo deal")
+        .clone();
+    let r = common::http()
+        .patch(node.url(&format!(
+            "/api/v1/crm/deals/{}",
+            bluefin["id"].as_str().unwrap()
+        )))
+        .bearer_auth(common::TOKEN)
+        .json(&serde_json::json!({"stage": "closed_won"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let account = bluefin["account"].as_str().unwrap();
+    let note = eventually(60, "the handoff acknowledged on the deal", || async {
+        let acts = node
+            .get_json(&format!("/api/v1/crm/activities?account={account}"))
+            .await;
+        acts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["subject"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Handed over to Sam Rivera")
+            })
+            .cloned()
+    })
+    .await;
+    assert_eq!(note["subject"], "Handed over to Sam Rivera (completed)");
+    assert!(
+        note["body"]
+            .as_str()
+            .unwrap()
+            .contains("I have Bluefin Logistics from here"),
+        "{note}"
+    );
+    let offer = eventually(60, "the kickoff offered to Chloe", || async {
+        let v = node
+            .get_json("/api/v1/mail/inbox?address=chloe.martin@bluefin.example")
+            .await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["subject"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Onboarding kickoff: Bluefin Logistics")
+            })
+            .cloned()
+    })
+    .await;
+    assert!(
+        offer["from"].as_str().unwrap().contains("sam.rivera@"),
+        "{offer}"
+    );
+    let sams = node
+        .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
+        .await;
+    let sams = sams.to_string();
+    assert!(
+        sams.contains("a2a.message") && sams.contains("Demo for the operations team"),
+        "Sam remembers the brief: {sams}"
+    );
+    node.terminate();
+}
