@@ -68,8 +68,10 @@ impl Ledger {
     }
 
     /// A `task.update` of A2A task `task_id`: its new status (`waiting` for what it
-    /// waits), with `line` for the caller and the result when it ended; `action` is the
-    /// update's outbox key and action id.
+    /// waits), with `line` for the caller and the result when it ended — its text, and
+    /// `data`, what the intention's last action gave, as a data artifact; `action` is
+    /// the update's outbox key and action id.
+    #[allow(clippy::too_many_arguments)]
     pub async fn followed(
         &self,
         task_id: &str,
@@ -77,6 +79,7 @@ impl Ledger {
         waiting: Option<&str>,
         line: &str,
         result: Option<&str>,
+        data: Option<&Json>,
         action: (&str, u64),
     ) -> Result<(), LedgerError> {
         let (key, order) = action;
@@ -91,6 +94,12 @@ impl Ledger {
                     changes.push(Change::Text {
                         name: "result".into(),
                         text: r.into(),
+                    });
+                }
+                if let Some(d) = data.filter(|d| d.as_object().is_some_and(|o| !o.is_empty())) {
+                    changes.push(Change::Data {
+                        name: "data".into(),
+                        data: d.clone(),
                     });
                 }
                 changes.push(Change::State(state, line));

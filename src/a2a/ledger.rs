@@ -54,6 +54,13 @@ pub enum Change {
         /// Its text.
         text: String,
     },
+    /// A result: a data artifact (structured, e.g. what an action gave).
+    Data {
+        /// The artifact's name.
+        name: String,
+        /// Its data.
+        data: serde_json::Value,
+    },
 }
 
 /// What recording changes did.
@@ -116,12 +123,17 @@ pub fn apply(task: &mut Task, changes: &[Change]) -> Vec<StreamResponse> {
                     metadata: None,
                 }));
             }
-            Change::Text { name, text } => {
+            Change::Text { .. } | Change::Data { .. } => {
+                let (name, part) = match c {
+                    Change::Text { name, text } => (name, Part::text(text)),
+                    Change::Data { name, data } => (name, Part::data(data.clone())),
+                    Change::State(..) => unreachable!("matched above"),
+                };
                 let artifact = Artifact {
                     artifact_id: uuid::Uuid::now_v7().to_string(),
                     name: Some(name.clone()),
                     description: None,
-                    parts: vec![Part::text(text)],
+                    parts: vec![part],
                     metadata: None,
                     extensions: None,
                 };

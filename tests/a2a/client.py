@@ -25,6 +25,7 @@ import threading
 import uuid
 
 import httpx
+from google.protobuf import json_format
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
 from a2a.types import a2a_pb2 as pb
 from a2a.utils import errors as a2a_errors
@@ -405,6 +406,14 @@ async def approve_step():
             break
         await asyncio.sleep(0.1)
     check(state(t) == "TASK_STATE_COMPLETED", "approved and done, the task is completed")
+    data = [
+        json_format.MessageToDict(p.data)
+        for a in t.artifacts for p in a.parts if p.HasField("data")
+    ]
+    check(
+        any("dana@customer.test" in json.dumps(d) for d in data),
+        f"what the plan's last action gave (the mail sent) is a data artifact ({data})",
+    )
 
 
 async def main():

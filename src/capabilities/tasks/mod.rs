@@ -46,11 +46,13 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let id = param(p, "task_id")
         .ok_or_else(|| CapabilityError::Invalid("`task.update` needs `task_id`".into()))?;
     let mut result = param(p, "result").map(str::to_string);
+    let mut data = None;
     if result.is_none()
         && let Some(key) = param(p, "result_from")
         && let Some(r) = hands.store.action(&hands.tenant, key).await?
     {
         result = r.result.as_ref().map(result_text);
+        data = r.result;
     }
     let u = TaskUpdate {
         status: p["status"].as_str().and_then(TaskStatus::parse),
@@ -78,6 +80,7 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
                 param(p, "waiting"),
                 note,
                 task.result.as_deref(),
+                data.as_ref(),
                 (&entry.key, entry.action_id),
             )
             .await
