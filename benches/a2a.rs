@@ -15,14 +15,13 @@
 
 use anyhow::{Context, Result, ensure};
 use empla::api::{ApiConfig, ApiState};
-use empla::config::{Config, RuntimeConfig, StoreConfig};
 use empla::lifecycle::HireRequest;
-use empla::model::TenantId;
-use empla::node::{Node, NodeOptions};
+use empla::node::Node;
 use futures::StreamExt;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod support;
 
 /// The allocator `empla` itself runs with.
 #[global_allocator]
@@ -54,33 +53,8 @@ fn main() -> Result<()> {
 async fn run(requests: usize, clients: usize) -> Result<()> {
     empla::telemetry::install_crypto_provider();
     let dir = tempfile::tempdir()?;
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/empla.toml"));
-    let roles = Config::load(path, &[])
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .roles;
-    let opts = NodeOptions {
-        tenant: TenantId::new("bench"),
-        company_domain: "example.com".into(),
-        store_url: format!("sqlite://{}", dir.path().join("a2a.db").display()),
-        store: StoreConfig::default(),
-        runtime: RuntimeConfig::default(),
-        memory: Default::default(),
-        calendar: Default::default(),
-        mail: Default::default(),
-        chat: Default::default(),
-        crm: Default::default(),
-        documents: Default::default(),
-        research: Default::default(),
-        a2a: Default::default(),
-        llm: Default::default(),
-        mcp: Default::default(),
-        templates_dir: None,
-        demo_crm: None,
-        data_dir: dir.path().to_path_buf(),
-        roles,
-        demo_employees: Vec::new(),
-        teams: Default::default(),
-    };
+    let roles = support::shipped_roles()?;
+    let opts = support::options(dir.path(), "a2a.db", roles);
     let node = Arc::new(Node::start(opts).await.context("node did not start")?);
     node.hire(HireRequest::new("sales_ae", "Jordan Lee"))
         .await

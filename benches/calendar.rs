@@ -15,14 +15,14 @@
 use anyhow::Result;
 use chrono::{Duration, DurationRound, TimeZone, Utc};
 use empla::capabilities::calendar::slots::{self, Availability, Busy, Query};
-use empla::config::{Config, RuntimeConfig, StoreConfig};
 use empla::lifecycle::HireRequest;
-use empla::model::{NewMeeting, Priority, TenantId, WorkingHours};
-use empla::node::{Node, NodeOptions};
+use empla::model::{NewMeeting, Priority, WorkingHours};
+use empla::node::Node;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::path::Path;
 use std::time::Instant;
+
+mod support;
 
 /// The allocator `empla` itself runs with.
 #[global_allocator]
@@ -108,34 +108,7 @@ fn slots_bench(people: usize, meetings: usize) {
 
 async fn book_bench(attendees: usize, bookings: usize) -> Result<()> {
     let data = tempfile::tempdir()?;
-    let cfg = Config::load(
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/empla.toml")),
-        &[],
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let opts = NodeOptions {
-        tenant: TenantId::new("bench"),
-        company_domain: "example.com".into(),
-        store_url: format!("sqlite://{}", data.path().join("empla.db").display()),
-        store: StoreConfig::default(),
-        runtime: RuntimeConfig::default(),
-        memory: Default::default(),
-        calendar: Default::default(),
-        chat: Default::default(),
-        crm: Default::default(),
-        documents: Default::default(),
-        research: Default::default(),
-        a2a: Default::default(),
-        llm: Default::default(),
-        mcp: Default::default(),
-        templates_dir: None,
-        demo_crm: None,
-        mail: Default::default(),
-        data_dir: data.path().to_path_buf(),
-        roles: cfg.roles,
-        demo_employees: Vec::new(),
-        teams: Default::default(),
-    };
+    let opts = support::options(data.path(), "empla.db", support::shipped_roles()?);
     let node = Node::start(opts).await?;
     let riley = node
         .hire(HireRequest::new("sales_ae", "Riley Quinn"))

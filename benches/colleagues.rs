@@ -17,13 +17,13 @@
 
 use anyhow::{Context, Result, ensure};
 use empla::bdi::Phase;
-use empla::config::{Config, RuntimeConfig, StoreConfig};
 use empla::lifecycle::HireRequest;
-use empla::model::{NewEvent, TenantId};
-use empla::node::{Node, NodeOptions};
+use empla::model::NewEvent;
+use empla::node::Node;
 use sqlx::Row;
-use std::path::Path;
 use std::time::{Duration, Instant};
+
+mod support;
 
 /// The allocator `empla` itself runs with.
 #[global_allocator]
@@ -66,39 +66,14 @@ fn main() -> Result<()> {
 
 async fn run(messages: usize, pairs: usize) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/empla.toml"));
-    let mut roles = Config::load(path, &[])
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .roles;
+    let mut roles = support::shipped_roles()?;
     roles
         .get_mut("pm")
         .context("the shipped roles have a pm")?
         .plans
         .push(toml::from_str(PLAN)?);
     let db = dir.path().join("colleagues.db");
-    let opts = NodeOptions {
-        tenant: TenantId::new("bench"),
-        company_domain: "example.com".into(),
-        store_url: format!("sqlite://{}", db.display()),
-        store: StoreConfig::default(),
-        runtime: RuntimeConfig::default(),
-        memory: Default::default(),
-        calendar: Default::default(),
-        mail: Default::default(),
-        chat: Default::default(),
-        crm: Default::default(),
-        documents: Default::default(),
-        research: Default::default(),
-        a2a: Default::default(),
-        llm: Default::default(),
-        mcp: Default::default(),
-        templates_dir: None,
-        demo_crm: None,
-        data_dir: dir.path().to_path_buf(),
-        roles,
-        demo_employees: Vec::new(),
-        teams: Default::default(),
-    };
+    let opts = support::options(dir.path(), "colleagues.db", roles);
     let node = Node::start(opts).await.context("node did not start")?;
     let mut senders = Vec::new();
     for p in 0..pairs {

@@ -15,12 +15,13 @@ use anyhow::Result;
 use empla::capabilities::crm::import::Batch;
 use empla::capabilities::crm::leads::{self, Icp};
 use empla::capabilities::crm::{NewAccount, NewContact, NewDeal};
-use empla::config::{RuntimeConfig, StoreConfig};
 use empla::model::TenantId;
-use empla::node::{Node, NodeOptions};
+use empla::node::Node;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
+
+mod support;
 
 /// The allocator `empla` itself runs with.
 #[global_allocator]
@@ -98,29 +99,7 @@ fn book(n: usize) -> Batch {
 
 async fn leads_bench(n: usize) -> Result<()> {
     let data = tempfile::tempdir()?;
-    let opts = NodeOptions {
-        tenant: TenantId::new("bench"),
-        company_domain: "example.com".into(),
-        store_url: format!("sqlite://{}", data.path().join("empla.db").display()),
-        store: StoreConfig::default(),
-        runtime: RuntimeConfig::default(),
-        memory: Default::default(),
-        calendar: Default::default(),
-        chat: Default::default(),
-        crm: Default::default(),
-        documents: Default::default(),
-        research: Default::default(),
-        a2a: Default::default(),
-        llm: Default::default(),
-        mcp: Default::default(),
-        templates_dir: None,
-        demo_crm: None,
-        mail: Default::default(),
-        data_dir: data.path().to_path_buf(),
-        roles: Default::default(),
-        demo_employees: Vec::new(),
-        teams: Default::default(),
-    };
+    let opts = support::options(data.path(), "empla.db", Default::default());
     let node = Node::start(opts).await?;
     let crm = node.crm();
     let started = Instant::now();
