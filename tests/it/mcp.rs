@@ -5,7 +5,7 @@
 //! errors; resources and prompts come from the node's employees; and `/mcp` needs the
 //! API's token and a host it answers to.
 
-use super::common::{NodeProcess, repo, start_binary};
+use super::common::{repo, start_binary};
 use serde_json::Value;
 
 /// The venv's python with the SDK, installed on first use.
@@ -50,7 +50,7 @@ fn scenario(args: &[&str]) -> Value {
 }
 
 /// What every transport must have seen: the node's own answers, through MCP.
-fn check(seen: &Value, node: &NodeProcess) {
+fn check(seen: &Value) {
     assert_eq!(seen["server"], "empla", "{seen}");
     let tools: Vec<&str> = seen["tools"]
         .as_array()
@@ -143,7 +143,6 @@ fn check(seen: &Value, node: &NodeProcess) {
         prompt.to_lowercase().contains("pipeline coverage"),
         "{prompt}"
     );
-    let _ = node;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,10 +151,10 @@ async fn the_official_client_uses_the_tools_resources_and_prompts_over_http_and_
     let node = start_binary(dir.path());
     let url = node.url("/mcp");
     let modern = scenario(&["http", &url, &node.token, "auto"]);
-    check(&modern, &node);
+    check(&modern);
     assert_eq!(modern["protocol"], "2026-07-28", "{modern}");
     let legacy = scenario(&["http", &url, &node.token, "legacy"]);
-    check(&legacy, &node);
+    check(&legacy);
     assert_eq!(legacy["protocol"], "2025-11-25", "{legacy}");
     let stdio = scenario(&[
         "stdio",
@@ -163,7 +162,7 @@ async fn the_official_client_uses_the_tools_resources_and_prompts_over_http_and_
         &node.base,
         &node.token,
     ]);
-    check(&stdio, &node);
+    check(&stdio);
     // Three tasks were assigned, one per transport: each is the node's own.
     let tasks = node
         .get_json("/api/v1/employees/jordan.lee/tasks?limit=100")
