@@ -203,14 +203,22 @@ impl Node {
     /// As [`Node::start`], on a store already opened (left open at shutdown).
     pub async fn start_with_store(store: Store, opts: NodeOptions) -> Result<Node, NodeError> {
         let (writer, writer_task) = StoreWriter::start(store.clone(), &opts.store);
-        // The tools of the MCP servers are actions, listed now; a server that does not
-        // answer is tried again at each call of one of its tools.
+        // The tools of the MCP servers are actions, listed now, all servers at once (so
+        // start-up waits at most one server's timeout); a server that does not answer
+        // is tried again at each call of one of its tools.
         let mcp = crate::mcp::McpClients::new(&opts.mcp, &|k| std::env::var(k).ok())
             .map_err(NodeError::Mcp)?;
         let builtin = ActionRegistry::builtin().with_mcp_servers(mcp.names());
         let mut actions = builtin.clone();
-        for server in mcp.names() {
-            match mcp.tools(server).await {
+        let clients = &mcp;
+        let listed = futures::future::join_all(
+            clients
+                .names()
+                .map(|server| async move { (server, clients.tools(server).await) }),
+        )
+        .await;
+        for (server, tools) in listed {
+            match tools {
                 Ok(tools) => {
                     for k in capabilities::mcp::kinds(server, &tools, mcp.trusts_read_only(server))
                     {
