@@ -682,14 +682,18 @@ mod tests {
             timeout: Duration::from_secs(1),
             configured: true,
         };
-        let info = a2a::errordetails::TypedDetail::error_info("UNAUTHENTICATED", "a2a-protocol.org", None);
+        let info =
+            a2a::errordetails::TypedDetail::error_info("UNAUTHENTICATED", "a2a-protocol.org", None);
         let mut e = A2AError::invalid_request("authentication required");
         e.details = Some(vec![info]);
         let got = agent_error(&t, e).to_string();
         assert!(got.contains("refused this node's credentials"), "{got}");
         assert!(got.contains("a2a.agents.partner.token_env"), "{got}");
         let got = agent_error(&t, A2AError::task_not_found("x"));
-        assert!(matches!(got, ClientError::Agent { code: -32001, .. }), "{got}");
+        assert!(
+            matches!(got, ClientError::Agent { code: -32001, .. }),
+            "{got}"
+        );
         assert!(got.to_string().contains("TaskNotFoundError"), "{got}");
         let got = agent_error(&t, A2AError::internal("HTTP request failed: refused"));
         assert!(got.retryable(), "{got}");

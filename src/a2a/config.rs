@@ -81,8 +81,7 @@ fn default_agent_timeout() -> Duration {
 /// Whether `s` may name an outside agent: letters, digits, `_`, `-` and `.`.
 pub(crate) fn agent_name_ok(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -219,7 +218,8 @@ timeout = "0s"
             "{e:?}"
         );
         assert!(e[1].to_string().contains("not an http(s) URL"), "{}", e[1]);
-        let unknown = toml::from_str::<A2aConfig>("[agents.x]\ncard = \"https://a/c\"\nurl = \"y\"");
+        let unknown =
+            toml::from_str::<A2aConfig>("[agents.x]\ncard = \"https://a/c\"\nurl = \"y\"");
         assert!(unknown.is_err(), "unknown keys are refused");
     }
 }

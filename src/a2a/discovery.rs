@@ -118,12 +118,12 @@ pub(crate) async fn discover(
             why: format!("its card's {} interface: {why}", interface.protocol_binding),
         })?;
     }
-    let transport: Box<dyn Transport> =
-        if interface.protocol_binding == TRANSPORT_PROTOCOL_JSONRPC {
-            Box::new(JsonRpcTransport::new(client.clone(), interface.url.clone()))
-        } else {
-            Box::new(RestTransport::new(client.clone(), interface.url.clone()))
-        };
+    let transport: Box<dyn Transport> = if interface.protocol_binding == TRANSPORT_PROTOCOL_JSONRPC
+    {
+        Box::new(JsonRpcTransport::new(client.clone(), interface.url.clone()))
+    } else {
+        Box::new(RestTransport::new(client.clone(), interface.url.clone()))
+    };
     let mut a2a = A2AClient::new(transport);
     if let Some(token) = &t.token {
         a2a = a2a.with_interceptors(vec![Arc::new(AuthInterceptor::bearer(token.clone()))]);
@@ -204,12 +204,7 @@ pub(crate) fn pick(card: &AgentCard) -> Result<AgentInterface, String> {
     let offered: Vec<String> = card
         .supported_interfaces
         .iter()
-        .map(|i| {
-            format!(
-                "{} {} at {}",
-                i.protocol_binding, i.protocol_version, i.url
-            )
-        })
+        .map(|i| format!("{} {} at {}", i.protocol_binding, i.protocol_version, i.url))
         .collect();
     Err(if offered.is_empty() {
         "none".to_string()

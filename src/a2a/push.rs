@@ -168,8 +168,7 @@ pub async fn run(ledger: Arc<Ledger>, cfg: A2aConfig) {
     if !cfg.push_allow_private {
         builder = builder.dns_resolver(Arc::new(PublicOnly(WEBHOOK)));
     }
-    let client = match builder.build()
-    {
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "A2A push notifications are off: no HTTP client");

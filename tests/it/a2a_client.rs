@@ -55,7 +55,10 @@ fn agents(list: &[(&str, &str, Option<&str>)], token: &str, allow_private: bool)
             },
         );
     }
-    Agents::new(&cfg, &|var| (var == "PEER_TOKEN").then(|| token.to_string())).unwrap()
+    Agents::new(&cfg, &|var| {
+        (var == "PEER_TOKEN").then(|| token.to_string())
+    })
+    .unwrap()
 }
 
 /// Serves `card` at `/card.json` on a free loopback port; its URL and how often it was
@@ -168,7 +171,10 @@ async fn an_employee_on_another_node_answers_over_json_rpc_and_http_json() {
     let done = a.follow("jordan", &sent.id, FOLLOW).await.unwrap();
     assert_eq!(done.id, sent.id);
     assert_eq!(done.status.state, TaskState::Completed, "{done:?}");
-    assert!(!answer_text(&done).is_empty(), "an answer artifact: {done:?}");
+    assert!(
+        !answer_text(&done).is_empty(),
+        "an answer artifact: {done:?}"
+    );
     assert_eq!(data_of(&done), [data], "the data part arrived");
 
     // HTTP+JSON, the only interface the other card offers; no streaming: polled.
@@ -179,7 +185,11 @@ async fn an_employee_on_another_node_answers_over_json_rpc_and_http_json() {
     let done = a.follow("jordan_rest", &sent.id, FOLLOW).await.unwrap();
     assert_eq!(done.status.state, TaskState::Completed, "{done:?}");
     assert!(!answer_text(&done).is_empty(), "{done:?}");
-    assert_eq!(reads.load(Ordering::SeqCst), 1, "the card is read once, then cached");
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        1,
+        "the card is read once, then cached"
+    );
     node.terminate();
 }
 
@@ -209,10 +219,16 @@ async fn calls_that_cannot_succeed_say_why() {
 
     let e = a.send("stranger", "hi", None, "e1").await.unwrap_err();
     assert!(matches!(e, ClientError::UnknownAgent { .. }), "{e}");
-    assert!(e.to_string().contains("`jordan`, `nobody`"), "lists the configured: {e}");
+    assert!(
+        e.to_string().contains("`jordan`, `nobody`"),
+        "lists the configured: {e}"
+    );
 
     let e = a.send("down", "hi", None, "e2").await.unwrap_err();
-    assert!(matches!(e, ClientError::CardUnreachable { .. }) && e.retryable(), "{e}");
+    assert!(
+        matches!(e, ClientError::CardUnreachable { .. }) && e.retryable(),
+        "{e}"
+    );
 
     let e = a.send("nobody", "hi", None, "e3").await.unwrap_err();
     assert!(e.to_string().contains("HTTP 404"), "{e}");
@@ -283,7 +299,9 @@ async fn a_retried_send_reaches_the_agent_once(s: &TestStore) {
 
     let events = count(
         s,
-        &format!("SELECT COUNT(*) FROM inbox WHERE kind = 'a2a.message' AND payload LIKE '%{marker}%'"),
+        &format!(
+            "SELECT COUNT(*) FROM inbox WHERE kind = 'a2a.message' AND payload LIKE '%{marker}%'"
+        ),
     )
     .await;
     assert_eq!(events, 1, "one inbox event for the message");
