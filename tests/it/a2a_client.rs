@@ -27,12 +27,15 @@ fn store_url(s: &TestStore) -> String {
     }
 }
 
-/// The second node: the shipped config, on `store` when given.
+/// The second node: the shipped config with the A2A test plans (`[hold]` keeps a task
+/// working, `[approve]` waits for a human's approval in the assisted phase), on `store`
+/// when given.
 fn peer(dir: &std::path::Path, store: Option<&TestStore>) -> NodeProcess {
+    let config = crate::a2a::config_with_test_plans(dir);
     let env: Vec<(&str, String)> = store
         .map(|s| vec![("EMPLA_STORE_URL", store_url(s))])
         .unwrap_or_default();
-    common::start_binary_with(&dir.join("peer"), Some(TOKEN), &env)
+    common::start_binary_from(&config, &dir.join("peer"), Some(TOKEN), &env)
 }
 
 fn card_of(node: &NodeProcess, handle: &str) -> String {
@@ -190,7 +193,85 @@ async fn an_employee_on_another_node_answers_over_json_rpc_and_http_json() {
         1,
         "the card is read once, then cached"
     );
+
+    // A task that stays working is answered as it is when the wait is over.
+    let held = a
+        .send("jordan", "Please hold this [hold]", None, "it-hold")
+        .await
+        .unwrap();
+    let still = a
+        .follow("jordan", &held.id, Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(still.id, held.id);
+    assert!(
+        matches!(
+            still.status.state,
+            TaskState::Submitted | TaskState::Working
+        ),
+        "{still:?}"
+    );
+
+    // A task that needs input ends the following (here: an approval in assisted mode).
+    node.set_phase("jordan.lee", "assisted").await;
+    for (agent, key) in [("jordan", "it-approve"), ("jordan_rest", "it-approve-rest")] {
+        let asked = a
+            .send(agent, "Send Dana the quote [approve]", None, key)
+            .await
+            .unwrap();
+        let waiting = a.follow(agent, &asked.id, FOLLOW).await.unwrap();
+        assert_eq!(
+            waiting.status.state,
+            TaskState::InputRequired,
+            "{waiting:?}"
+        );
+    }
     node.terminate();
+}
+
+/// `[a2a.agents]` is checked when the config is, and a token variable that is not set
+/// stops the node at start, naming the agent and the variable.
+#[test]
+fn bad_agent_settings_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::a2a::config_with_test_plans(dir.path());
+    let shipped = std::fs::read_to_string(&config).unwrap();
+    let with = |agents: &str| std::fs::write(&config, format!("{shipped}\n{agents}")).unwrap();
+    let empla = || std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
+
+    with("[a2a.agents.partner]\ncard = \"partner.example.com/card.json\"\n");
+    let out = empla()
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("`a2a.agents.partner.card`") && err.contains("is not a URL"),
+        "{err}"
+    );
+
+    with(
+        "[a2a.agents.partner]\ncard = \"https://partner.example.com/card.json\"\ntoken_env = \"EMPLA_TEST_UNSET_PARTNER_TOKEN\"\n",
+    );
+    let out = empla()
+        .args(["node", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("EMPLA_TEST_UNSET_PARTNER_TOKEN")
+        .env("EMPLA_API_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the node does not start: {err}");
+    assert!(
+        err.contains("a2a.agents.partner.token_env")
+            && err.contains("EMPLA_TEST_UNSET_PARTNER_TOKEN"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
