@@ -187,6 +187,8 @@ pub struct Agents {
     configured: BTreeMap<String, Target>,
     allow_private: bool,
     http: OnceLock<Result<Http, String>>,
+    /// The agents whose cards were read, by name (a configured name, or the card URL):
+    /// two names on one card may differ in their tokens.
     reached: Mutex<HashMap<String, Arc<Reached>>>,
 }
 
@@ -402,7 +404,7 @@ impl Agents {
 
     /// The agent, from the cache or discovered now.
     async fn reach(&self, t: &Target) -> Result<Arc<Reached>, ClientError> {
-        if let Some(r) = self.cache().get(&t.card) {
+        if let Some(r) = self.cache().get(&t.name) {
             return Ok(r.clone());
         }
         let reached = Arc::new(discovery::discover(self.http()?, t, self.allow_private).await?);
@@ -411,7 +413,7 @@ impl Agents {
         if cache.len() >= MAX_CACHED {
             cache.clear();
         }
-        cache.insert(t.card.clone(), reached.clone());
+        cache.insert(t.name.clone(), reached.clone());
         Ok(reached)
     }
 
@@ -436,7 +438,7 @@ impl Agents {
             },
         };
         if e.retryable() {
-            self.cache().remove(&t.card);
+            self.cache().remove(&t.name);
         }
         Err(e)
     }

@@ -339,8 +339,12 @@ async fn calls_that_cannot_succeed_say_why() {
     assert!(e.to_string().contains("add it to `[a2a.agents]`"), "{e}");
 
     // The agent's protocol errors come with their code.
+    let card = card_of(&node, "jordan.lee");
     let good = agents(
-        &[("jordan", &card_of(&node, "jordan.lee"), Some("PEER_TOKEN"))],
+        &[
+            ("jordan", &card, Some("PEER_TOKEN")),
+            ("jordan_tokenless", &card, None),
+        ],
         TOKEN,
         false,
     );
@@ -352,6 +356,16 @@ async fn calls_that_cannot_succeed_say_why() {
         matches!(e, ClientError::Agent { code: -32001, .. }),
         "TaskNotFoundError: {e}"
     );
+    // Two names on one card keep their own tokens.
+    let e = good
+        .follow(
+            "jordan_tokenless",
+            "00000000-0000-7000-8000-000000000000",
+            FOLLOW,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Unauthorized { .. }), "{e}");
     node.terminate();
 }
 
