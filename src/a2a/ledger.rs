@@ -192,6 +192,12 @@ impl Ledger {
         Ok(())
     }
 
+    /// The ids of tasks as they change on this node (a receiver that lags behind misses
+    /// some: it should then look at the store).
+    pub fn changes(&self) -> broadcast::Receiver<String> {
+        self.updated.subscribe()
+    }
+
     /// A task and its row.
     pub async fn get(&self, id: &str) -> Result<Option<(A2aTaskRow, Task)>, LedgerError> {
         let Some(row) = self.store.a2a_task(&self.tenant, id).await? else {

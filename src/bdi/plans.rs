@@ -356,6 +356,11 @@ impl PlanLibrary {
         env.add_filter("untrusted", |text: String| {
             super::language::untrusted("outside", &text)
         });
+        // A value as JSON text, e.g. a structure an action takes whole
+        // (`data = "{{ event.payload.handoff | json }}"`); escaped like any text.
+        env.add_filter("json", |v: minijinja::Value| {
+            serde_json::to_string(&v).unwrap_or_default()
+        });
         let mut lib = PlanLibrary {
             plans: Vec::new(),
             by_name: BTreeMap::new(),

@@ -134,6 +134,16 @@ impl Mind {
                             continue;
                         }
                     }
+                    // An agent's answer concerns the intention whose message it
+                    // answers: the one whose last action sent it.
+                    if e.kind == crate::model::kinds::A2A_REPLY
+                        && e.payload["action_id"]
+                            .as_u64()
+                            .is_some_and(|a| Some(a) != it.last_action)
+                    {
+                        i += 1;
+                        continue;
+                    }
                     let (when, finish) = match plan.steps.get(it.step) {
                         Some(Step::Wait {
                             when,

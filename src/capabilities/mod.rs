@@ -12,6 +12,7 @@
 //! An action the node has no driver for is answered `unsupported`, naming the
 //! capability; it is recorded, never carried out.
 
+pub mod agents;
 pub mod assistant;
 pub mod calendar;
 pub mod chat;

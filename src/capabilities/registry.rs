@@ -244,6 +244,7 @@ impl ActionRegistry {
             .chain(super::product::kinds())
             .chain(super::language::kinds())
             .chain(super::meetings::kinds())
+            .chain(super::agents::kinds())
             .chain(crate::lifecycle::escalations::kinds())
         {
             r.add(k);

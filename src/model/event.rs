@@ -47,6 +47,9 @@ pub mod kinds {
     pub const OBSERVATION: &str = "empla.observation";
     /// An event the employee could not handle was set aside (dead-lettered).
     pub const SET_ASIDE: &str = "empla.set_aside";
+    /// The agent an employee messaged (`a2a.send`) answered, or its task ended or
+    /// needs input: told to the sender, and to the one intention that sent it.
+    pub const A2A_REPLY: &str = "a2a.reply";
 }
 
 /// Longest accepted idempotency key.

@@ -5,20 +5,14 @@
 //! working on it, told by an `a2a.canceled` event).
 
 use super::Node;
-use crate::a2a::{
-    A2aConfig, CANCELED, CONVERSATION_PREFIX, DESK, Ledger, LedgerError, MESSAGE, message_text,
-};
-use crate::model::{
-    EmployeeId, EmployeeProfile, EmployeeStatus, Event, NewEvent, Priority, TaskStatus,
-};
+use crate::a2a::{A2aConfig, CANCELED, DESK, Ledger, LedgerError, message_text};
+use crate::capabilities::agents::deliver::OpenError;
+use crate::model::{EmployeeId, EmployeeProfile, EmployeeStatus, NewEvent, TaskStatus};
 use crate::store::{StoreError, TaskUpdate};
 use a2a::{AgentCard, Message, Task, TaskState};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Longest text of a message accepted, in bytes.
-const MAX_TEXT: usize = 64 * 1024;
 
 /// Why a message reaches no employee.
 #[derive(Debug, thiserror::Error)]
@@ -161,67 +155,12 @@ impl Node {
         task: &Task,
         m: &Message,
     ) -> Result<(), RouteError> {
-        let text = message_text(m);
-        if text.trim().is_empty() {
-            return Err(RouteError::Invalid(
-                "the message has no text or data part to act on".into(),
-            ));
-        }
-        if text.len() > MAX_TEXT {
-            return Err(RouteError::Invalid(format!(
-                "the message's text is longer than {MAX_TEXT} bytes"
-            )));
-        }
-        let now = chrono::Utc::now();
-        let asked = crate::bdi::conversation::classify(&text);
-        let delegated = crate::model::Task {
-            id: task.id.clone(),
-            status: TaskStatus::Accepted,
-            progress: 0.0,
-            result: None,
-            employee_id: p.id,
-            description: text.trim().to_string(),
-            priority: Priority::Medium,
-            deadline: None,
-            requester: format!("{CONVERSATION_PREFIX}{}", task.context_id),
-            channel: "a2a".into(),
-            intention: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let event = Event::accept(
-            self.rt.tenant.clone(),
-            p.id,
-            NewEvent {
-                kind: MESSAGE.into(),
-                source: "a2a".into(),
-                payload: json!({
-                    "task_id": task.id,
-                    "context_id": task.context_id,
-                    "message_id": m.message_id,
-                    "agent": agent,
-                    "from": "agent",
-                    "text": text.trim(),
-                    "description": text.trim(),
-                    "asked": format!("{asked:?}").to_lowercase(),
-                    "untrusted": true,
-                    "conversation": format!("{CONVERSATION_PREFIX}{}", task.id),
-                    "channel": "a2a",
-                }),
-                idempotency_key: Some(format!("a2a:{}", task.id)),
-            },
-            now,
-        );
-        self.rt.hands.employees.wake(p.id);
-        self.rt
-            .hands
-            .a2a
-            .open(task, p.id, agent, &delegated, &event)
-            .await?;
-        metrics::counter!("empla_events_accepted_total").increment(1);
-        metrics::counter!("empla_a2a_messages_total").increment(1);
-        self.rt.hands.employees.deliver(event);
-        Ok(())
+        crate::capabilities::agents::deliver::open(&self.rt.hands, p, agent, task, m, None)
+            .await
+            .map_err(|e| match e {
+                OpenError::Invalid(why) => RouteError::Invalid(why),
+                OpenError::Ledger(e) => RouteError::Ledger(e),
+            })
     }
 
     /// Cancels A2A task `id`: canceled at once (unless it has ended), then the

@@ -354,6 +354,9 @@ impl Node {
             rt.hands.a2a.clone(),
             opts.a2a.clone(),
         )));
+        bridges.push(tokio::spawn(capabilities::agents::follow::run(
+            rt.hands.clone(),
+        )));
         let node = Node {
             rt,
             supervisor,

@@ -15,6 +15,7 @@ mod approvals;
 mod backlog;
 mod batch;
 mod calendar;
+mod calls;
 mod chat;
 mod config;
 mod crm;
@@ -38,6 +39,7 @@ mod writer;
 
 pub use a2a::{A2aDelivery, A2aTaskFilter, A2aTaskRow, Appended};
 pub(crate) use batch::hex;
+pub use calls::A2aCall;
 pub use chat::ChatMessage;
 pub use config::{SqliteSync, StoreConfig};
 pub use crm::{AccountFilter, ActivityFilter, DealFilter, Page, Point};

@@ -31,6 +31,7 @@ mod e2e;
 mod embeddings;
 mod escalation;
 mod forget;
+mod handoff;
 mod hubspot_fixture;
 mod interaction;
 mod llm_chat;

@@ -1,6 +1,8 @@
 //! What the CRM tells employees so nothing goes quiet: deals without activity for a
 //! while (`crm.follow_up_stale_deals` hands each one over as `crm.deal_stale`), a deal
-//! won (its account's owner hears `crm.deal_won`, to onboard the customer), and usage
+//! won (its account's owner hears `crm.deal_won`, to onboard the customer — or, when a
+//! colleague sold it, the seller hears it with the handoff brief, to hand the account
+//! over), and usage
 //! near the plan's limit (the account's owner hears `crm.upsell_signal`, naming the
 //! seller of its last won deal).
 
@@ -116,6 +118,21 @@ impl Books<'_> {
         payload["deal_name"] = json!(deal.name);
         payload["amount"] = json!(deal.amount);
         let key = Some(format!("deal_won:{}", deal.id));
+        // Sold by a colleague: the seller hands the account over, with the brief; the
+        // receiver starts onboarding from the handoff.
+        let seller = deal
+            .owner
+            .as_deref()
+            .and_then(|o| o.parse::<EmployeeId>().ok())
+            .filter(|s| *s != owner && !self.hands.employees.offboarded(*s));
+        let receiver = self.hands.store.employee(&self.hands.tenant, owner).await?;
+        if let (Some(seller), Some(csm)) = (seller, receiver) {
+            payload["csm"] = json!(csm.chat_handle);
+            payload["csm_name"] = json!(csm.name);
+            payload["handoff"] = self.handoff_brief(deal, &account, seller).await?;
+            tell(self.hands, seller, "crm.deal_won", payload, key).await;
+            return Ok(());
+        }
         tell(self.hands, owner, "crm.deal_won", payload, key).await;
         Ok(())
     }

@@ -14,6 +14,7 @@ mod builtin;
 mod config;
 mod customers;
 mod followups;
+mod handoff;
 pub mod health;
 mod hubspot;
 pub mod import;
