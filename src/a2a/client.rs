@@ -278,7 +278,9 @@ impl Agents {
         };
         match self.call(&t, agent.client.list_tasks(&earlier)).await {
             Ok(list) => {
-                if let Some(task) = list.tasks.into_iter().next() {
+                // Only a task in the key's context counts: an agent that ignored the
+                // filter must not make this message look sent.
+                if let Some(task) = list.tasks.into_iter().find(|t| t.context_id == context) {
                     tracing::info!(agent = %t.name, task = %task.id, "A2A: this message was sent before; answering its task");
                     return Ok(task);
                 }
