@@ -15,6 +15,7 @@
 
 pub mod cards;
 pub mod client;
+mod client_error;
 mod config;
 mod discovery;
 mod follow;

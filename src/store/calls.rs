@@ -103,7 +103,11 @@ impl Store {
     }
 
     /// One sent message by its action's key.
-    pub async fn a2a_call(&self, tenant: &TenantId, id: &str) -> Result<Option<A2aCall>, StoreError> {
+    pub async fn a2a_call(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<A2aCall>, StoreError> {
         let row: Option<Row> = with_pool!(self, read, |pool| {
             sqlx::query_as(select_call!("WHERE tenant = $1 AND id = $2"))
                 .bind(tenant.as_str())

@@ -47,9 +47,7 @@ async fn episodes(node: &Node, id: EmployeeId) -> Vec<String> {
     e
 }
 
-async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboarded(
-    s: &TestStore,
-) {
+async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboarded(s: &TestStore) {
     let node = Node::start_with_store(s.store.clone(), common::options("handoff"))
         .await
         .unwrap();
@@ -147,7 +145,10 @@ async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboard
         crate::crm::account_activities(&node, &pinecrest.id)
             .await
             .into_iter()
-            .find(|a| a.subject.starts_with("Commitments taken over from Jordan Lee"))
+            .find(|a| {
+                a.subject
+                    .starts_with("Commitments taken over from Jordan Lee")
+            })
     })
     .await;
     assert!(
@@ -157,11 +158,15 @@ async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboard
         kept.body
     );
     assert!(
-        kept.body.contains("- Arrange admin training for Omar's team"),
+        kept.body
+            .contains("- Arrange admin training for Omar's team"),
         "{}",
         kept.body
     );
-    for address in ["dana.whit@pinecrest.example", "omar.haddad@pinecrest.example"] {
+    for address in [
+        "dana.whit@pinecrest.example",
+        "omar.haddad@pinecrest.example",
+    ] {
         let offer = eventually(30, "the kickoff offered to each stakeholder", || async {
             node.mail_inbox(address, 10)
                 .await
@@ -220,7 +225,9 @@ async fn a_colleagues_answer_reaches_the_intention_that_asked(s: &TestStore) {
         payload: serde_json::json!({"colleague": to, "question": "Hi Sam, what does a customer say when onboarding goes well?"}),
         idempotency_key: Some(key.into()),
     };
-    node.submit_event(casey.id, ask("sam.rivera", "ask-1")).await.unwrap();
+    node.submit_event(casey.id, ask("sam.rivera", "ask-1"))
+        .await
+        .unwrap();
 
     // Sam answers in conversation; the answer comes back to Casey's waiting plan, which
     // mails it on.
@@ -241,7 +248,9 @@ async fn a_colleagues_answer_reaches_the_intention_that_asked(s: &TestStore) {
     );
 
     // Asking someone who is not on the node fails the step, saying so.
-    node.submit_event(casey.id, ask("nobody.here", "ask-2")).await.unwrap();
+    node.submit_event(casey.id, ask("nobody.here", "ask-2"))
+        .await
+        .unwrap();
     let failed = eventually(30, "the send to no one refused", || async {
         episodes(&node, casey.id)
             .await

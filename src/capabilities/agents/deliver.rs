@@ -166,6 +166,9 @@ pub fn message(text: &str, data: Option<&Json>, about: Option<&str>, key: &str) 
 
 /// An id for `what` of the send with outbox key `key`: the same for every retry.
 fn derived(what: &str, key: &str) -> String {
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("empla:{what}:{key}").as_bytes())
-        .to_string()
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("empla:{what}:{key}").as_bytes(),
+    )
+    .to_string()
 }

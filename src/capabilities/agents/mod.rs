@@ -54,8 +54,9 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
 async fn send(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let (hands, me, entry) = (a.hands, a.me, a.entry);
     let p = &entry.params;
-    let to = param(p, "to")
-        .ok_or_else(|| CapabilityError::Invalid("`a2a.send` needs `to`: a colleague's handle".into()))?;
+    let to = param(p, "to").ok_or_else(|| {
+        CapabilityError::Invalid("`a2a.send` needs `to`: a colleague's handle".into())
+    })?;
     let text = param(p, "text").ok_or_else(|| {
         CapabilityError::Invalid("`a2a.send` needs `text`: what to tell the agent".into())
     })?;
@@ -86,7 +87,9 @@ async fn send(a: &Act<'_>) -> Result<Json, CapabilityError> {
         .await?
         .filter(|c| c.status != EmployeeStatus::Offboarded)
         .ok_or_else(|| {
-            CapabilityError::Invalid(format!("`{to}` has left (offboarded) and takes no messages"))
+            CapabilityError::Invalid(format!(
+                "`{to}` has left (offboarded) and takes no messages"
+            ))
         })?;
     let mut task = deliver::message(text, data.as_ref(), about, &entry.key);
     task.metadata = Some(HashMap::from([(
@@ -110,7 +113,12 @@ async fn send(a: &Act<'_>) -> Result<Json, CapabilityError> {
             },
         )
         .await?;
-    let opened = hands.a2a.get(&task.id).await.map_err(ledger_error)?.is_some();
+    let opened = hands
+        .a2a
+        .get(&task.id)
+        .await
+        .map_err(ledger_error)?
+        .is_some();
     if !opened {
         let m = task
             .history
@@ -118,12 +126,19 @@ async fn send(a: &Act<'_>) -> Result<Json, CapabilityError> {
             .and_then(|h| h.first())
             .cloned()
             .expect("a new message's task holds it");
-        deliver::open(hands, &colleague, &colleague.chat_handle, &task, &m, Some(me))
-            .await
-            .map_err(|e| match e {
-                deliver::OpenError::Invalid(why) => CapabilityError::Invalid(why),
-                deliver::OpenError::Ledger(e) => ledger_error(e),
-            })?;
+        deliver::open(
+            hands,
+            &colleague,
+            &colleague.chat_handle,
+            &task,
+            &m,
+            Some(me),
+        )
+        .await
+        .map_err(|e| match e {
+            deliver::OpenError::Invalid(why) => CapabilityError::Invalid(why),
+            deliver::OpenError::Ledger(e) => ledger_error(e),
+        })?;
     }
     Ok(json!({
         "task_id": call.task_id,
@@ -143,9 +158,8 @@ async fn answer(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let id = param(p, "task_id").ok_or_else(|| {
         CapabilityError::Invalid("`a2a.answer` needs `task_id`: the task of the message".into())
     })?;
-    let text = param(p, "text").ok_or_else(|| {
-        CapabilityError::Invalid("`a2a.answer` needs `text`: the answer".into())
-    })?;
+    let text = param(p, "text")
+        .ok_or_else(|| CapabilityError::Invalid("`a2a.answer` needs `text`: the answer".into()))?;
     let mine = hands
         .a2a
         .get(id)

@@ -115,12 +115,11 @@ fn commitments(name: &str, address: &str, people: &[Contact], sent: &[MailMessag
     let mut said = BTreeSet::new();
     // Oldest first, so a promise repeated later is listed where it was first made.
     for m in sent.iter().rev() {
-        let to: Vec<String> = m
-            .to
-            .split(',')
-            .chain(m.cc.split(','))
-            .map(|a| bare_address(a.trim()).to_lowercase())
-            .collect();
+        let to: Vec<String> =
+            m.to.split(',')
+                .chain(m.cc.split(','))
+                .map(|a| bare_address(a.trim()).to_lowercase())
+                .collect();
         if !to.iter().any(|a| theirs.contains(a)) {
             continue;
         }
@@ -261,7 +260,9 @@ mod tests {
             attachments: Vec::new(),
             headers: Default::default(),
             // A Wednesday.
-            at: chrono::Utc.with_ymd_and_hms(2026, 11, 18, 10, 0, 0).unwrap(),
+            at: chrono::Utc
+                .with_ymd_and_hms(2026, 11, 18, 10, 0, 0)
+                .unwrap(),
         }
     }
 
@@ -287,6 +288,10 @@ mod tests {
         assert_eq!(texts[0], "Send the SSO setup guide", "{texts:?}");
         assert_eq!(got[0]["due"], "2026-11-20", "Friday after the mail");
         assert!(texts[1].contains("admin training"), "{texts:?}");
-        assert!(!texts.iter().any(|t| t.contains("Globex") || t.contains("quoted")));
+        assert!(
+            !texts
+                .iter()
+                .any(|t| t.contains("Globex") || t.contains("quoted"))
+        );
     }
 }
