@@ -240,6 +240,33 @@ mod tests {
         serde_json::from_value(json).unwrap()
     }
 
+    #[tokio::test]
+    async fn the_public_client_refuses_names_that_resolve_to_private_addresses() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let url = format!("http://localhost:{port}/card.json");
+        let e = Http::new(false)
+            .unwrap()
+            .public
+            .get(&url)
+            .send()
+            .await
+            .unwrap_err();
+        let e = error_chain(&e);
+        assert!(e.contains("a2a.allow_private_agents"), "{e}");
+        // Allowed, the name is resolved and tried (nothing listens there).
+        let e = Http::new(true)
+            .unwrap()
+            .public
+            .get(&url)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(!error_chain(&e).contains("a2a.allow_private_agents"), "{e}");
+    }
+
     #[test]
     fn json_rpc_is_preferred_then_http_json_on_version_one() {
         let both = card(&[
