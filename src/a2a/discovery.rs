@@ -21,7 +21,7 @@ const MAX_CARD_BYTES: usize = 1 << 20;
 pub(crate) const BINDINGS: [&str; 2] = [TRANSPORT_PROTOCOL_JSONRPC, TRANSPORT_PROTOCOL_HTTP_JSON];
 
 /// How to reach one agent: from `[a2a.agents.NAME]`, or a card URL a plan gave.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Target {
     /// The name errors use: the configured name, or the card URL.
     pub(crate) name: String,
@@ -33,6 +33,19 @@ pub(crate) struct Target {
     pub(crate) timeout: Duration,
     /// Whether the operator configured it (and so it may be on a private address).
     pub(crate) configured: bool,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token never reaches a log line.
+        f.debug_struct("Target")
+            .field("name", &self.name)
+            .field("card", &self.card)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("timeout", &self.timeout)
+            .field("configured", &self.configured)
+            .finish()
+    }
 }
 
 /// An agent whose card was read: the client on the interface picked.
