@@ -12,7 +12,8 @@
 //!
 //! The node runs in this process on a SQLite file in a temporary directory, with the
 //! shipped role templates and default settings; PAIRS product managers (autonomous) each
-//! message their own customer success manager (autonomous), who answers a greeting.
+//! message their own customer success manager (autonomous), who answers a greeting. Each
+//! sender keeps up to 4 messages waiting for answers (new ones are sent as answers come).
 
 use anyhow::{Context, Result, ensure};
 use empla::bdi::Phase;
@@ -27,6 +28,9 @@ use std::time::{Duration, Instant};
 /// The allocator `empla` itself runs with.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Messages each sender has waiting for an answer at most.
+const WINDOW: usize = 4;
 
 /// The sender's plan: greet the colleague named, and wait for the answer.
 const PLAN: &str = r#"
@@ -139,8 +143,13 @@ async fn run(messages: usize, pairs: usize) -> Result<()> {
     }
     wait_for(warm, || told(reader.clone())).await?;
 
+    // Each sender keeps at most WINDOW messages waiting for their answers (an employee
+    // holds `max_intentions` = 8 intentions at once and drops the lowest beyond that).
     let started = Instant::now();
     for n in 0..messages {
+        while n >= pairs * WINDOW && n - pairs * WINDOW >= told(reader.clone()).await? - warm {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let (id, e) = greet(n);
         node.submit_event(id, e).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -30,6 +30,7 @@ mod slack;
 mod supervision;
 mod triage;
 pub mod wire;
+mod workflows;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
@@ -146,6 +147,13 @@ pub struct ApiState {
         product::update,
         meetings::post_transcript,
         meetings::notes,
+        workflows::list_workflows,
+        workflows::start_run,
+        workflows::list_runs,
+        workflows::show_run,
+        workflows::list_teams,
+        workflows::show_team,
+        workflows::standup,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -254,6 +262,19 @@ pub struct ApiState {
         crate::capabilities::meetings::Note,
         crate::capabilities::meetings::Decision,
         crate::capabilities::meetings::ActionItem,
+        crate::config::workflows::Workflow,
+        crate::config::workflows::WorkflowStepSpec,
+        crate::model::WorkflowRun,
+        crate::model::RunStep,
+        crate::model::RunStatus,
+        crate::model::StepStatus,
+        crate::model::RunProgress,
+        wire::StartRunBody,
+        wire::StandupBody,
+        crate::node::TeamView,
+        crate::node::TeamGoalProgress,
+        crate::node::Contribution,
+        crate::node::StandupUpdate,
     )),
     modifiers(&BearerAuth)
 )]
@@ -297,6 +318,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(llm::routes())
         .merge(product::routes())
         .merge(meetings::routes())
+        .merge(workflows::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     let app = Router::new()
         .route("/healthz", get(healthz))

@@ -418,6 +418,8 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Product { action } => super::product::run(action).await?,
         Command::Documents { action } => super::documents::run(action).await?,
         Command::Review { action } => super::reviews::run(action).await?,
+        Command::Workflow { action } => super::workflows::run(action).await?,
+        Command::Team { action } => super::workflows::team(action).await?,
         Command::Triage { action } => super::triage::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")

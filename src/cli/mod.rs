@@ -29,6 +29,7 @@ mod product;
 mod recruiting;
 mod reviews;
 mod triage;
+mod workflows;
 
 pub use out::{StdoutClosed, is_stdout_closed};
 
@@ -213,6 +214,18 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: documents::DocumentsAction,
+    },
+    /// Collaborative workflows: start a run, follow it, list runs.
+    Workflow {
+        /// What to do.
+        #[command(subcommand)]
+        action: workflows::WorkflowAction,
+    },
+    /// Teams: shared goals' progress, a stand-up now.
+    Team {
+        /// What to do.
+        #[command(subcommand)]
+        action: workflows::TeamAction,
     },
     /// Performance reviews: run one now, list them, show one, add a note.
     Review {

@@ -47,6 +47,7 @@ pub(crate) async fn run(
             .await
             .context("node did not start")?,
     );
+    node.set_workflows(cfg.workflows.clone());
     let addr = listener.local_addr()?;
     tracing::info!(%addr, employees = node.hired(), "API listening on http://{addr}");
     println!("empla node listening on http://{addr}");

@@ -15,6 +15,7 @@ mod env;
 mod node;
 mod role;
 pub mod teams;
+pub mod workflows;
 
 pub use crate::actors::RuntimeConfig;
 pub use crate::capabilities::calendar::{CalendarConfig, CalendarDriverKind, PersonHours};
@@ -102,6 +103,8 @@ pub struct Config {
     pub employees: Vec<(PathBuf, HireRequest)>,
     /// Teams by id (the file stem).
     pub teams: BTreeMap<String, teams::Team>,
+    /// Collaborative workflows by id (the file stem).
+    pub workflows: BTreeMap<String, workflows::Workflow>,
 }
 
 impl Config {
@@ -131,6 +134,8 @@ impl Config {
         let employees = load_employees(&base.join(&node.node.employees_dir), &roles, &mut errors);
         let teams = teams::load_dir(&base.join(&node.node.teams_dir), &mut errors);
         unknown_teams(&roles, &employees, &teams, &mut errors);
+        let workflows =
+            workflows::load_dir(&base.join(&node.node.workflows_dir), &roles, &mut errors);
         if errors.is_empty() {
             Ok(Config {
                 path: Some(path.to_path_buf()),
@@ -138,6 +143,7 @@ impl Config {
                 roles,
                 employees,
                 teams,
+                workflows,
             })
         } else {
             Err(ConfigErrors(errors))
@@ -159,6 +165,7 @@ impl Config {
                 roles: BTreeMap::new(),
                 employees: Vec::new(),
                 teams: BTreeMap::new(),
+                workflows: BTreeMap::new(),
             }),
         }
     }

@@ -70,6 +70,9 @@ pub struct NodeSection {
     /// Teams (`*.toml`, one per team), relative to the node file; a missing directory
     /// means none.
     pub teams_dir: PathBuf,
+    /// Collaborative workflows (`*.toml`, one per workflow), relative to the node file;
+    /// a missing directory means none.
+    pub workflows_dir: PathBuf,
     /// Hire the employees of `employees_dir` on start when not hired yet.
     pub hire_demo_employees: bool,
     /// The demo book of business (`accounts.csv`, `contacts.csv`, `deals.csv`), relative
@@ -90,6 +93,7 @@ impl Default for NodeSection {
             employees_dir: PathBuf::from("employees"),
             plans_dir: PathBuf::from("plans"),
             teams_dir: PathBuf::from("teams"),
+            workflows_dir: PathBuf::from("workflows"),
             hire_demo_employees: true,
             demo_dir: PathBuf::from("demo"),
         }

@@ -29,6 +29,29 @@ pub struct Team {
     /// The chat channel it uses, e.g. `#product`.
     #[serde(default)]
     pub channel: Option<String>,
+    /// When its daily stand-up is (cron, UTC, e.g. `"0 9 * * 1-5"`): each employee
+    /// member's update (done, next, blocked) is posted to `channel` and remembered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standup: Option<String>,
+    /// Shared goals its members' goals roll up into.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub goals: Vec<TeamGoal>,
+}
+
+/// A goal the whole team shares: its progress is the sum of the members' current
+/// values of `metric` (the metric their own goals measure).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamGoal {
+    /// Its id within the team, e.g. `q4_revenue`.
+    pub id: String,
+    /// The metric members' goals measure, e.g. `closed_revenue_usd`.
+    pub metric: String,
+    /// The team's target for the sum.
+    pub target: f64,
+    /// What it is, in words.
+    #[serde(default)]
+    pub description: String,
 }
 
 fn handle_like(s: &str) -> bool {
@@ -94,6 +117,49 @@ pub fn load_dir(dir: &Path, errors: &mut Vec<ConfigError>) -> BTreeMap<String, T
                 format!("{lead:?} is not among the team's `members`; add them, or name a member"),
             ));
         }
+        if let Some(cron) = &team.standup {
+            if team.channel.is_none() {
+                errors.push(ConfigError::new(
+                    &file,
+                    "standup",
+                    "needs the team's `channel` (e.g. \"#sales\"), where the updates are posted",
+                ));
+            }
+            if let Err(m) = super::normalize_cron(cron) {
+                errors.push(ConfigError::new(
+                    &file,
+                    "standup",
+                    format!("{m}; write it like \"0 9 * * 1-5\" (09:00 UTC on weekdays)"),
+                ));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, g) in team.goals.iter().enumerate() {
+            if !handle_like(&g.id) || !ids.insert(g.id.as_str()) {
+                errors.push(ConfigError::new(
+                    &file,
+                    format!("goals[{i}].id"),
+                    format!(
+                        "{:?} must be a unique id of lowercase letters, digits, `.`, `_` or `-`",
+                        g.id
+                    ),
+                ));
+            }
+            if g.metric.trim().is_empty() {
+                errors.push(ConfigError::new(
+                    &file,
+                    format!("goals[{i}].metric"),
+                    "must name the metric members' goals measure, e.g. \"closed_revenue_usd\"",
+                ));
+            }
+            if !g.target.is_finite() || g.target <= 0.0 {
+                errors.push(ConfigError::new(
+                    &file,
+                    format!("goals[{i}].target"),
+                    format!("must be a number above 0, got {}", g.target),
+                ));
+            }
+        }
         teams.insert(team.id.clone(), team);
     }
     teams
@@ -141,7 +207,7 @@ mod tests {
         .unwrap();
         std::fs::write(
             dir.path().join("broken.toml"),
-            "name = \"Broken\"\nmembers = [\"the whole floor\"]\nlead = \"someone.else\"\n",
+            "name = \"Broken\"\nmembers = [\"the whole floor\"]\nlead = \"someone.else\"\nstandup = \"at nine\"\n[[goals]]\nid = \"rev\"\nmetric = \"closed_revenue_usd\"\ntarget = 0\n",
         )
         .unwrap();
         let mut errors = Vec::new();
@@ -149,7 +215,17 @@ mod tests {
         assert_eq!(teams["product"].members.len(), 2);
         assert_eq!(teams["product"].id, "product");
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["members[0]", "lead"], "{errors:?}");
+        assert_eq!(
+            keys,
+            [
+                "members[0]",
+                "lead",
+                "standup",
+                "standup",
+                "goals[0].target"
+            ],
+            "{errors:?}"
+        );
         assert!(load_dir(&dir.path().join("none"), &mut errors).is_empty());
         assert_eq!(
             named(&serde_json::json!("team:product, ana@example.com")),

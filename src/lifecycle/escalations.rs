@@ -70,6 +70,13 @@ pub(crate) fn kinds() -> Vec<ActionKind> {
     ]
 }
 
+/// Raises a case the node raises for an employee (a stuck workflow step), as the
+/// `escalate` action would: `a.entry` is keyed by what the case is about, so raising
+/// it again finds the same case.
+pub(crate) async fn raise(a: &Act<'_>) -> Result<Json, CapabilityError> {
+    escalate(a).await
+}
+
 /// `escalate`: raises the case and asks the manager, or decides it by precedent.
 async fn escalate(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let (hands, me, manager, entry) = (a.hands, a.me, a.manager, a.entry);

@@ -8,6 +8,7 @@ mod hiring;
 pub mod onboarding;
 pub mod review_mail;
 pub mod reviews;
+pub mod workflows;
 
 pub use escalations::EscalationError;
 pub use hiring::{HireRequest, address_local_part, build_profile};

@@ -17,6 +17,7 @@ mod profile;
 mod review;
 mod task;
 mod triage;
+mod workflow;
 
 #[cfg(test)]
 pub(crate) use persona::sample as persona_sample;
@@ -46,6 +47,7 @@ pub use profile::{
 pub use review::{FeedbackNote, GoalReached, PlanRecord, Review, ReviewNote, SkillLevel};
 pub use task::{NewTask, Priority, Task, TaskStatus};
 pub use triage::{READ_DELEGATED, TriageLabel, TriagedMail};
+pub use workflow::{RunProgress, RunStatus, RunStep, StepStatus, WorkflowRun};
 
 /// One problem with one field of an input, named by its dotted path.
 #[derive(Debug, Clone, PartialEq)]

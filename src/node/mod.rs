@@ -21,9 +21,12 @@ mod product;
 mod recruiting;
 mod reviews;
 mod slack;
+mod standups;
 mod supervision;
 mod tasks;
+mod teams;
 mod triage;
+mod workflows;
 
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
@@ -35,7 +38,10 @@ pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;
 pub use memory::{MemoryError, Publish};
 pub use reviews::ReviewError;
+pub use standups::{STANDUP, StandupError, StandupUpdate};
 pub use supervision::DeadLetterError;
+pub use teams::{Contribution, TeamGoalProgress, TeamView};
+pub use workflows::RunError;
 
 use crate::actors::employee::FaultTarget;
 use crate::actors::employee::{EmployeeMsg, EmployeeRuntime};
@@ -176,6 +182,8 @@ pub struct Node {
     failed_shown: tokio::sync::Mutex<Vec<EmployeeId>>,
     /// `[a2a]`, with `node.public_url`.
     pub(super) a2a: crate::a2a::A2aConfig,
+    /// The workflows runs may be started of.
+    workflows: std::sync::RwLock<Arc<BTreeMap<String, crate::config::workflows::Workflow>>>,
 }
 
 impl Node {
@@ -370,6 +378,7 @@ impl Node {
             owns_store: false,
             failed_shown: Default::default(),
             a2a: opts.a2a.clone(),
+            workflows: Default::default(),
         };
         let mut pending = node
             .rt
@@ -407,6 +416,16 @@ impl Node {
                 tracing::info!(requisitions = n, dir = %dir.display(), "demo requisitions opened");
             }
         }
+        // Workflow runs go on where they stood; stand-ups start once the demo employees
+        // are hired, so a missed one includes them.
+        let mut node = node;
+        node.bridges
+            .push(tokio::spawn(crate::lifecycle::workflows::run(
+                node.rt.hands.clone(),
+                WORKFLOW_ROUND,
+            )));
+        node.bridges
+            .push(tokio::spawn(standups::run(node.rt.clone())));
         Ok(node)
     }
 
@@ -649,6 +668,9 @@ impl Node {
         }
     }
 }
+
+/// How often running workflow runs are looked at (ended tasks, stuck steps).
+const WORKFLOW_ROUND: Duration = Duration::from_secs(1);
 
 /// Every role's schedules in the scheduler's 6-field form.
 fn role_schedules(

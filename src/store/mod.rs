@@ -35,6 +35,7 @@ pub(crate) mod rows;
 mod sweep;
 mod tasks;
 mod triage;
+mod workflows;
 mod writer;
 
 pub use a2a::{A2aDelivery, A2aTaskFilter, A2aTaskRow, Appended};
@@ -57,6 +58,7 @@ pub use reviews::ReviewKey;
 pub use sweep::Swept;
 pub use tasks::TaskUpdate;
 pub use triage::TriageFilter;
+pub use workflows::StoredRun;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.

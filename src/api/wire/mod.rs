@@ -26,6 +26,7 @@ mod reviews;
 mod slack;
 mod supervision;
 mod triage;
+mod workflows;
 
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
 pub use crm::{
@@ -51,6 +52,7 @@ pub use reviews::{NoteBody, ReviewBody, ReviewsQuery};
 pub use slack::{SlackChallenge, SlackIgnored};
 pub use supervision::{DeadLetterDone, DeadLetterView, DeadLettersQuery, Restarted};
 pub use triage::TriageQuery;
+pub use workflows::{RunsQuery, StandupBody, StartRunBody};
 
 use crate::model::EventId;
 use serde::{Deserialize, Serialize};

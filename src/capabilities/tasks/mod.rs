@@ -65,6 +65,9 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
     else {
         return Ok(json!({"task_id": id, "skipped": "the task had already ended"}));
     };
+    if task.channel == crate::lifecycle::workflows::CHANNEL && task.status.is_final() {
+        crate::lifecycle::workflows::task_ended();
+    }
     let note = param(p, "note").unwrap_or("");
     if task.channel == "a2a" {
         hands
