@@ -54,7 +54,10 @@ fn main() -> Result<()> {
             .unwrap_or(Ok(default))
     };
     let (messages, pairs) = (number(0, 1000)?, number(1, 8)?);
-    ensure!(messages > 0 && pairs > 0, "MESSAGES and PAIRS must be above 0");
+    ensure!(
+        messages > 0 && pairs > 0,
+        "MESSAGES and PAIRS must be above 0"
+    );
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -100,11 +103,11 @@ async fn run(messages: usize, pairs: usize) -> Result<()> {
     let mut senders = Vec::new();
     for p in 0..pairs {
         let pm = node
-            .hire(HireRequest::new("pm", &format!("Casey Kim{p}")))
+            .hire(HireRequest::new("pm", format!("Casey Kim{p}")))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let csm = node
-            .hire(HireRequest::new("csm", &format!("Sam Rivera{p}")))
+            .hire(HireRequest::new("csm", format!("Sam Rivera{p}")))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         for id in [pm.id, csm.id] {
@@ -139,7 +142,9 @@ async fn run(messages: usize, pairs: usize) -> Result<()> {
     let warm = pairs * 2;
     for n in 0..warm {
         let (id, e) = greet(messages + n);
-        node.submit_event(id, e).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        node.submit_event(id, e)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     wait_for(warm, || told(reader.clone())).await?;
 
@@ -151,7 +156,9 @@ async fn run(messages: usize, pairs: usize) -> Result<()> {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let (id, e) = greet(n);
-        node.submit_event(id, e).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        node.submit_event(id, e)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     wait_for(warm + messages, || told(reader.clone())).await?;
     let elapsed = started.elapsed();

@@ -227,6 +227,17 @@ async def exercise(card, binding, receiver):
     check(made.id == "second" and made.task_id == held.id, f"{tag} CreateTaskPushNotificationConfig")
     listed = await c.list_task_push_notification_configs(pb.ListTaskPushNotificationConfigsRequest(task_id=held.id))
     check(len(listed.configs) == 2, f"{tag} ListTaskPushNotificationConfigs")
+    first = await c.list_task_push_notification_configs(
+        pb.ListTaskPushNotificationConfigsRequest(task_id=held.id, page_size=1)
+    )
+    rest = await c.list_task_push_notification_configs(
+        pb.ListTaskPushNotificationConfigsRequest(task_id=held.id, page_size=1, page_token=first.next_page_token)
+    )
+    check(
+        len(first.configs) == 1 and first.next_page_token and len(rest.configs) == 1
+        and not rest.next_page_token and first.configs[0].id != rest.configs[0].id,
+        f"{tag} ListTaskPushNotificationConfigs pages",
+    )
     one = await c.get_task_push_notification_config(pb.GetTaskPushNotificationConfigRequest(task_id=held.id, id="second"))
     check(one.token == "tok-2", f"{tag} GetTaskPushNotificationConfig")
     await c.delete_task_push_notification_config(pb.DeleteTaskPushNotificationConfigRequest(task_id=held.id, id="second"))

@@ -311,7 +311,7 @@ async fn an_action_whose_decision_was_not_stored_never_runs_and_its_event_is_set
 
 /// Stores a pending action in the outbox with the snapshot naming it, as a node that
 /// died right after committing the decision leaves it.
-async fn pending_action(
+pub(super) async fn pending_action(
     s: &TestStore,
     t: &TenantId,
     employee: EmployeeId,

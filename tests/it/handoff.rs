@@ -13,6 +13,7 @@ use empla::node::Node;
 crate::on_every_test_store!(
     a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboarded,
     a_colleagues_answer_reaches_the_intention_that_asked,
+    a_send_run_again_after_a_crash_opens_one_task_and_one_answer,
 );
 
 /// The shipped roles, the PM with a plan that asks a colleague and mails the answer on.
@@ -260,4 +261,171 @@ async fn a_colleagues_answer_reaches_the_intention_that_asked(s: &TestStore) {
     .await;
     assert!(failed.contains("a2a.send"), "{failed}");
     node.shutdown().await;
+}
+
+/// Sam Rivera (csm) and Casey Kim (pm), autonomous, on a node that is then stopped.
+async fn colleagues_hired(s: &TestStore) -> (empla::model::TenantId, EmployeeId, EmployeeId) {
+    let node = Node::start_with_store(s.store.clone(), common::options("crash"))
+        .await
+        .unwrap();
+    let casey = node
+        .hire(HireRequest::new("pm", "Casey Kim"))
+        .await
+        .unwrap();
+    let sam = node
+        .hire(HireRequest::new("csm", "Sam Rivera"))
+        .await
+        .unwrap();
+    for id in [casey.id, sam.id] {
+        node.set_phase(id, Phase::Autonomous).await.unwrap();
+    }
+    let t = node.tenant().clone();
+    node.shutdown().await;
+    (t, casey.id, sam.id)
+}
+
+async fn a_send_run_again_after_a_crash_opens_one_task_and_one_answer(s: &TestStore) {
+    let (t, casey, sam) = colleagues_hired(s).await;
+    let params = serde_json::json!({"to": "sam.rivera", "text": "Hi Sam, good to meet you!"});
+    // The node died right after deciding the send: it runs at the next start.
+    let key = crate::durability::pending_action(s, &t, casey, "a2a.send", params.clone()).await;
+    async fn count(node: &Node, id: EmployeeId, kind: &str) -> usize {
+        episodes(node, id)
+            .await
+            .iter()
+            .filter(|e| e.starts_with(&format!("Event: {kind} ")))
+            .count()
+    }
+    let node = Node::start_with_store(s.store.clone(), common::options("crash"))
+        .await
+        .unwrap();
+    eventually(30, "Sam's answer back to Casey", || async {
+        (count(&node, casey, "a2a.reply").await == 1).then_some(())
+    })
+    .await;
+    node.shutdown().await;
+
+    // It dies again before the send is marked done: the send runs once more.
+    crate::durability::pending_action(s, &t, casey, "a2a.send", params).await;
+    s.exec(&format!(
+        "UPDATE outbox SET status = 'pending', result = NULL, done_at = NULL WHERE id = '{key}'"
+    ))
+    .await;
+    let node = Node::start_with_store(s.store.clone(), common::options("crash"))
+        .await
+        .unwrap();
+    eventually(30, "the send run again", || async {
+        node.actions(casey, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.entry.key == key && a.status == empla::model::ActionStatus::Done)
+            .then_some(())
+    })
+    .await;
+    // Past the follower's sweep: nothing new was opened, answered or told.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        count(&node, sam, "a2a.message").await,
+        1,
+        "Sam got the message once"
+    );
+    assert_eq!(
+        count(&node, casey, "a2a.reply").await,
+        1,
+        "Casey heard the answer once"
+    );
+    let filter = empla::store::A2aTaskFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let (_, tasks) = node.a2a_ledger().list(&filter).await.unwrap();
+    assert_eq!(tasks, 1, "one task was opened");
+    node.shutdown().await;
+}
+
+/// The demo node through the binary: Jordan's Bluefin deal is won; Sam, the CSM the new
+/// customer goes to, gets the handoff, acknowledges it and offers Chloe the kickoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_won_deal_is_handed_over_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = common::start_binary(dir.path());
+    for who in ["jordan.lee", "sam.rivera"] {
+        node.set_phase(who, "autonomous").await;
+    }
+    let deals = node.get_json("/api/v1/crm/deals").await;
+    let bluefin = deals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Bluefin Logistics — platform rollout")
+        .expect("the demo deal")
+        .clone();
+    let r = common::http()
+        .patch(node.url(&format!(
+            "/api/v1/crm/deals/{}",
+            bluefin["id"].as_str().unwrap()
+        )))
+        .bearer_auth(common::TOKEN)
+        .json(&serde_json::json!({"stage": "closed_won"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let account = bluefin["account"].as_str().unwrap();
+    let note = eventually(60, "the handoff acknowledged on the deal", || async {
+        let acts = node
+            .get_json(&format!("/api/v1/crm/activities?account={account}"))
+            .await;
+        acts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["subject"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Handed over to Sam Rivera")
+            })
+            .cloned()
+    })
+    .await;
+    assert_eq!(note["subject"], "Handed over to Sam Rivera (completed)");
+    assert!(
+        note["body"]
+            .as_str()
+            .unwrap()
+            .contains("I have Bluefin Logistics from here"),
+        "{note}"
+    );
+    let offer = eventually(60, "the kickoff offered to Chloe", || async {
+        let v = node
+            .get_json("/api/v1/mail/inbox?address=chloe.martin@bluefin.example")
+            .await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["subject"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Onboarding kickoff: Bluefin Logistics")
+            })
+            .cloned()
+    })
+    .await;
+    assert!(
+        offer["from"].as_str().unwrap().contains("sam.rivera@"),
+        "{offer}"
+    );
+    let sams = node
+        .get_json("/api/v1/employees/sam.rivera/episodes?limit=200")
+        .await;
+    let sams = sams.to_string();
+    assert!(
+        sams.contains("a2a.message") && sams.contains("Demo for the operations team"),
+        "Sam remembers the brief: {sams}"
+    );
+    node.terminate();
 }

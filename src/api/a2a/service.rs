@@ -380,9 +380,28 @@ impl RequestHandler for Agents {
         req: ListTaskPushNotificationConfigsRequest,
     ) -> Result<ListTaskPushNotificationConfigsResponse, A2AError> {
         self.task(&agent(params)?, &req.task_id).await?;
+        let size = match req.page_size {
+            None | Some(0) => PAGE as usize,
+            Some(n) if (1..=MAX_PAGE).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(A2AError::invalid_params(format!(
+                    "pageSize {n} is out of range: give 1 to {MAX_PAGE}, or none for {PAGE}"
+                )));
+            }
+        };
+        // By id; a page token is the id the previous page ended with.
+        let mut configs = self.push_configs(&req.task_id).await?;
+        configs.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(after) = req.page_token.as_deref().filter(|t| !t.is_empty()) {
+            configs.retain(|c| c.id.as_deref().is_some_and(|id| id > after));
+        }
+        let next_page_token = (configs.len() > size)
+            .then(|| configs[size - 1].id.clone())
+            .flatten();
+        configs.truncate(size);
         Ok(ListTaskPushNotificationConfigsResponse {
-            configs: self.push_configs(&req.task_id).await?,
-            next_page_token: None,
+            configs,
+            next_page_token,
         })
     }
 

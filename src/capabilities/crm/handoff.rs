@@ -52,7 +52,7 @@ impl Books<'_> {
                 history.push(a);
             }
         }
-        history.sort_by(|a, b| b.at.cmp(&a.at));
+        history.sort_by_key(|a| std::cmp::Reverse(a.at));
         let touches = history.len();
         let first = history.last().map(|a| a.at.date_naive());
         history.truncate(HISTORY);
