@@ -7,18 +7,23 @@
 //! agent [`cards`], and the durable [`push`] notifications. The HTTP face that serves
 //! them is `api::a2a`; the node's entry points are in `node::a2a`.
 //!
+//! The [`client`] side: employees call outside agents (`[a2a.agents]`, or a card URL).
+//!
 //! Never here: anything that reaches an employee's mind. A message becomes an event in
 //! the employee's durable inbox, and the employee's own actions (`chat.reply`,
 //! `task.update`) report back through the ledger.
 
 pub mod cards;
+pub mod client;
+mod client_error;
 mod config;
+mod discovery;
 mod follow;
 pub mod ledger;
 pub mod push;
 pub mod states;
 
-pub use config::A2aConfig;
+pub use config::{A2aConfig, AgentConfig};
 pub use ledger::{Change, Ledger, LedgerError, Recorded};
 
 /// The event kind of a message from an agent, in the employee's inbox.

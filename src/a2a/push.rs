@@ -18,43 +18,136 @@ const BATCH: i64 = 64;
 /// How often the worker looks for due retries when nothing wakes it.
 const TICK: Duration = Duration::from_millis(500);
 
-/// Why a webhook URL is refused.
-pub fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
-    let u = reqwest::Url::parse(url).map_err(|e| format!("the webhook URL is not a URL: {e}"))?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err("the webhook URL must be http or https".into());
-    }
-    let Some(host) = u.host_str() else {
-        return Err("the webhook URL has no host".into());
-    };
-    if allow_private {
-        return Ok(());
-    }
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let private = match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
+/// Who the node calls out to, for the words of a refusal: what the URL is and the key
+/// that would allow private addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct Outbound {
+    /// What the URL is, e.g. "webhook URL".
+    pub what: &'static str,
+    /// The setting that allows loopback and private addresses.
+    pub flag: &'static str,
+}
+
+/// Push notification webhooks.
+pub const WEBHOOK: Outbound = Outbound {
+    what: "webhook URL",
+    flag: "a2a.push_allow_private",
+};
+
+/// Outside agents a plan names by card URL.
+pub const AGENT: Outbound = Outbound {
+    what: "agent card URL",
+    flag: "a2a.allow_private_agents",
+};
+
+/// Whether `ip` is loopback, private, link-local, unspecified or broadcast: an address
+/// inside the node's own network, which callers may not make it reach.
+pub fn private_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => {
             ip.is_loopback()
                 || ip.is_private()
                 || ip.is_link_local()
                 || ip.is_unspecified()
                 || ip.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64)
         }
-        Ok(IpAddr::V6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-        }
+        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => private_ip(IpAddr::V4(v4)),
+            None => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (ip.segments()[0] & 0xfe00) == 0xfc00
+                    || (ip.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Why a webhook URL is refused (its host as written; [`check_resolved`] also looks
+/// at the addresses a name resolves to).
+pub fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+    check(url, allow_private, WEBHOOK).map(|_| ())
+}
+
+/// Why `url` is refused as an outbound URL of kind `to`: not http(s), no host, or (unless
+/// `allow_private`) a loopback or private host as written. Answers the parsed URL.
+pub fn check(url: &str, allow_private: bool, to: Outbound) -> Result<reqwest::Url, String> {
+    let what = to.what;
+    let u = reqwest::Url::parse(url).map_err(|e| format!("the {what} is not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("the {what} must be http or https"));
+    }
+    let Some(host) = u.host_str() else {
+        return Err(format!("the {what} has no host"));
+    };
+    if allow_private {
+        return Ok(u);
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let private = match host.parse::<IpAddr>() {
+        Ok(ip) => private_ip(ip),
         Err(_) => host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost"),
     };
     if private {
-        return Err(
-            "the webhook URL is on a loopback or private address, which this node does not call \
-             (`a2a.push_allow_private`)"
-                .into(),
-        );
+        return Err(refusal(to));
     }
-    Ok(())
+    Ok(u)
+}
+
+fn refusal(to: Outbound) -> String {
+    format!(
+        "the {} is on a loopback or private address, which this node does not call (`{}`)",
+        to.what, to.flag
+    )
+}
+
+/// As [`check`], and a host name must resolve only to public addresses.
+pub async fn check_resolved(
+    url: &str,
+    allow_private: bool,
+    to: Outbound,
+) -> Result<reqwest::Url, String> {
+    let u = check(url, allow_private, to)?;
+    if allow_private {
+        return Ok(u);
+    }
+    let host = u.host_str().unwrap_or_default();
+    let name = host.trim_start_matches('[').trim_end_matches(']');
+    if name.parse::<IpAddr>().is_err() {
+        let port = u.port_or_known_default().unwrap_or(443);
+        let addrs = tokio::net::lookup_host((name, port))
+            .await
+            .map_err(|e| format!("the {}'s host {name} does not resolve: {e}", to.what))?;
+        if addrs.into_iter().any(|a| private_ip(a.ip())) {
+            return Err(refusal(to));
+        }
+    }
+    Ok(u)
+}
+
+/// A resolver for HTTP clients that may reach public addresses only: a name that
+/// resolves to a loopback or private address is refused when the connection is made,
+/// so a name cannot point elsewhere between [`check_resolved`] and the call.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicOnly(pub Outbound);
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let to = self.0;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !private_ip(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(refusal(to).into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// The delay before try `attempt + 1` after `attempt` failed tries.
@@ -69,11 +162,13 @@ pub fn backoff(cfg: &A2aConfig, attempts: u32) -> Duration {
 pub async fn run(ledger: Arc<Ledger>, cfg: A2aConfig) {
     // The node's one TLS provider (ring), should no one have installed it yet.
     crate::telemetry::install_crypto_provider();
-    let client = match reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .timeout(cfg.push_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+        .redirect(reqwest::redirect::Policy::none());
+    if !cfg.push_allow_private {
+        builder = builder.dns_resolver(Arc::new(PublicOnly(WEBHOOK)));
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "A2A push notifications are off: no HTTP client");
@@ -162,7 +257,7 @@ async fn deliver(
 async fn call(client: &reqwest::Client, cfg: &A2aConfig, d: &A2aDelivery) -> Result<(), String> {
     let config: TaskPushNotificationConfig =
         serde_json::from_str(&d.config).map_err(|e| format!("stored webhook config: {e}"))?;
-    check_url(&config.url, cfg.push_allow_private)?;
+    check_resolved(&config.url, cfg.push_allow_private, WEBHOOK).await?;
     let mut req = client
         .post(&config.url)
         .header("Content-Type", "application/json")
@@ -208,16 +303,35 @@ mod tests {
         assert!(check_url("https://hooks.example.com/a2a", false).is_ok());
         assert!(check_url("ftp://hooks.example.com/", true).is_err());
         assert!(check_url("not a url", true).is_err());
+        for ip in ["100.64.0.1", "::ffff:127.0.0.1", "fd00::1", "0.0.0.0"] {
+            assert!(private_ip(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(!private_ip("93.184.216.34".parse().unwrap()));
     }
 
-    #[test]
-    fn retries_back_off_exponentially_up_to_the_cap() {
-        let cfg = A2aConfig {
-            push_backoff: Duration::from_secs(1),
-            push_backoff_max: Duration::from_secs(10),
-            ..A2aConfig::default()
-        };
-        let delays: Vec<u64> = (1..=6).map(|a| backoff(&cfg, a).as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
+    #[tokio::test]
+    async fn names_that_resolve_to_private_addresses_are_refused() {
+        // The machine's own name resolves to its own address (loopback or private on
+        // any test machine), which no literal check catches.
+        let name = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        let name = name.trim();
+        let addrs: Vec<_> = tokio::net::lookup_host((name, 80))
+            .await
+            .map(|a| a.collect())
+            .unwrap_or_default();
+        assert!(!addrs.is_empty(), "this machine's name {name:?} resolves");
+        let url = format!("http://{name}:9/card");
+        assert!(check(&url, false, AGENT).is_ok(), "no literal private host");
+        let private = addrs.iter().any(|a| private_ip(a.ip()));
+        let got = check_resolved(&url, false, AGENT).await;
+        assert_eq!(got.is_err(), private, "{name} is {addrs:?}: {got:?}");
+        if let Err(e) = got {
+            assert!(e.contains("a2a.allow_private_agents"), "{e}");
+        }
+        assert!(check_resolved(&url, true, AGENT).await.is_ok());
+        let e = check_resolved("http://no-such-host.invalid/card", false, AGENT)
+            .await
+            .unwrap_err();
+        assert!(e.contains("does not resolve"), "{e}");
     }
 }

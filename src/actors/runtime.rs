@@ -64,6 +64,8 @@ pub(crate) struct Tools {
     pub(crate) mcp: crate::mcp::McpClients,
     /// The A2A tasks agents opened with the node's employees.
     pub(crate) a2a: Arc<crate::a2a::Ledger>,
+    /// The outside A2A agents employees call.
+    pub(crate) agents: Arc<crate::a2a::client::Agents>,
 }
 
 /// Shared by all actors of one node.
@@ -116,6 +118,7 @@ impl Runtime {
                 llm: tools.llm,
                 mcp: tools.mcp,
                 a2a: tools.a2a,
+                agents: tools.agents,
             }),
             tenant,
             store,

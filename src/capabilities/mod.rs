@@ -70,6 +70,8 @@ pub struct Hands {
     pub mcp: crate::mcp::McpClients,
     /// The A2A tasks agents opened with the node's employees (see [`crate::a2a`]).
     pub a2a: Arc<crate::a2a::Ledger>,
+    /// The outside A2A agents employees call (`[a2a.agents]`, or by card URL).
+    pub agents: std::sync::Arc<crate::a2a::client::Agents>,
 }
 
 impl Hands {

@@ -62,6 +62,9 @@ pub enum NodeError {
     /// An MCP server's settings cannot be used (e.g. its token is not set).
     #[error("mcp: {0}")]
     Mcp(String),
+    /// An outside agent's settings cannot be used (e.g. its token is not set).
+    #[error("a2a: {0}")]
+    A2aAgents(String),
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),

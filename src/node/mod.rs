@@ -314,6 +314,10 @@ impl Node {
             ),
             mcp,
             a2a: Arc::new(crate::a2a::Ledger::new(store.clone(), opts.tenant.clone())),
+            agents: Arc::new(
+                crate::a2a::client::Agents::new(&opts.a2a, &|k| std::env::var(k).ok())
+                    .map_err(NodeError::A2aAgents)?,
+            ),
         };
         let rt = Runtime::new(
             opts.tenant.clone(),

@@ -55,7 +55,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The shipped config with the test plans, in `dir`; its node file.
-fn config_with_test_plans(dir: &Path) -> PathBuf {
+pub(crate) fn config_with_test_plans(dir: &Path) -> PathBuf {
     let config = dir.join("config");
     copy_dir(&common::repo().join("config"), &config);
     std::fs::write(config.join("plans/a2a_test.toml"), TEST_PLANS).unwrap();

@@ -3,6 +3,7 @@
 //! `postgres_server.rs`), and the real `empla` binary.
 
 mod a2a;
+mod a2a_client;
 mod a2a_model;
 mod a2a_store;
 mod api;
