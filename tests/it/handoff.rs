@@ -141,7 +141,7 @@ async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboard
         note.body
     );
 
-    // Sam keeps Jordan's promises, with their dates, and starts onboarding.
+    // Sam starts onboarding and keeps Jordan's promises, with their dates.
     let kept = eventually(30, "the commitments taken over", || async {
         crate::crm::account_activities(&node, &pinecrest.id)
             .await
@@ -200,8 +200,12 @@ async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboard
         jordans.contains("a2a.send") && jordans.contains("a2a.reply"),
         "{jordans}"
     );
-    // The CRM told Sam nothing directly: onboarding started from the handoff alone.
-    assert!(!sams.contains("crm.deal_won"), "{sams}");
+    // The CRM gave Sam the same brief with the deal won, so the onboarding never waits
+    // on the seller.
+    assert!(
+        sams.contains("crm.deal_won") && sams.contains("\"seller\":\"jordan.lee\""),
+        "{sams}"
+    );
     node.shutdown().await;
 }
 

@@ -1,8 +1,10 @@
 //! Following the tasks employees' messages opened: when one ends (or needs input), its
 //! sender is told by an `a2a.reply` event in its durable inbox — the state, the
-//! answer's text, the status line — and the call is marked told. Woken as tasks change
-//! on this node; a sweep of the open calls catches what a wake-up missed (a restart,
-//! a task changed by another node).
+//! answer's text, the status line — and the call is marked told. A colleague's task is
+//! looked at as it changes on this node; a sweep of the open calls catches what a
+//! wake-up missed (a restart, a task changed by another node) and starts a follower
+//! for each outside agent's task (subscribing, or looking again and again), so after a
+//! restart every open call is followed again.
 
 use super::short_state;
 use crate::a2a::{LedgerError, message_text, states};
@@ -12,7 +14,8 @@ use crate::model::kinds::A2A_REPLY;
 use crate::store::{A2aCall, StoreError};
 use a2a::{PartContent, Task};
 use serde_json::{Value as Json, json};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -21,11 +24,20 @@ const SWEEP: Duration = Duration::from_secs(2);
 /// Open calls looked at per sweep.
 const SWEEP_BATCH: i64 = 500;
 
-/// Follows the node's open calls for as long as the node runs.
+/// How long one look at an outside agent's task waits for it to settle.
+const FOLLOW_WITHIN: Duration = Duration::from_secs(60);
+/// The longest pause after an outside agent could not be reached.
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// How often a task an outside agent holds for input is looked at again.
+const INPUT_POLL: Duration = Duration::from_secs(30);
+
+/// Follows the node's open calls for as long as the node runs: the tasks on this
+/// node's ledger as they change, each outside agent's task by a follower of its own.
 pub async fn run(hands: Arc<Hands>) {
     let mut changed = hands.a2a.changes();
     let mut sweep = tokio::time::interval(SWEEP);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let following: Arc<Mutex<HashSet<String>>> = Arc::default();
     loop {
         let calls = tokio::select! {
             got = changed.recv() => match got {
@@ -37,8 +49,16 @@ pub async fn run(hands: Arc<Hands>) {
         };
         match calls {
             Ok(calls) => {
-                for call in calls.iter().filter(|c| !c.remote) {
-                    if let Err(e) = look(&hands, call).await {
+                for call in calls {
+                    if call.remote {
+                        let new = following
+                            .lock()
+                            .expect("not poisoned")
+                            .insert(call.id.clone());
+                        if new {
+                            tokio::spawn(follow_out(hands.clone(), call, following.clone()));
+                        }
+                    } else if let Err(e) = look(&hands, &call).await {
                         tracing::warn!(call = %call.id, error = %e, "A2A: a sent message's task could not be followed");
                     }
                 }
@@ -46,6 +66,48 @@ pub async fn run(hands: Arc<Hands>) {
             Err(e) => tracing::warn!(error = %e, "A2A: cannot read the open calls"),
         }
     }
+}
+
+/// Follows the task of `call` at an outside agent until it ends, telling its sender
+/// what is new; an agent out of reach is tried again, less and less often.
+async fn follow_out(hands: Arc<Hands>, call: A2aCall, following: Arc<Mutex<HashSet<String>>>) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let looked = hands
+            .agents
+            .follow(&call.agent, &call.task_id, FOLLOW_WITHIN)
+            .await;
+        let task = match looked {
+            Ok(task) => task,
+            Err(e) => {
+                tracing::warn!(call = %call.id, agent = %call.agent, error = %e, "A2A: an outside agent's task could not be looked at; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        // An agent's task carries no update numbers: its status's time tells one
+        // wait for input from the next.
+        let seq = task
+            .status
+            .timestamp
+            .map(|t| t.timestamp_micros())
+            .unwrap_or_default();
+        if let Err(e) = tell_if_settled(&hands, &call, &task, &call.agent, seq).await {
+            tracing::warn!(call = %call.id, error = %e, "A2A: the sender could not be told; trying again");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(BACKOFF_MAX);
+            continue;
+        }
+        pause = Duration::from_secs(1);
+        if task.status.state.is_terminal() {
+            break;
+        }
+        if states::settled(&task.status.state) {
+            tokio::time::sleep(INPUT_POLL).await;
+        }
+    }
+    following.lock().expect("not poisoned").remove(&call.id);
 }
 
 /// Why a call could not be followed.

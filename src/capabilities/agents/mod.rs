@@ -1,6 +1,7 @@
 //! Employees talking to other agents over A2A: `a2a.send` messages a colleague (by
 //! handle, address or id: through the colleague's durable inbox, as an A2A task on this
-//! node) and `a2a.answer` answers a message a plan took up. The task a message opened
+//! node) or an outside agent (a name in `[a2a.agents]` or an agent card's URL, through
+//! [`crate::a2a::client`]), and `a2a.answer` answers a message a plan took up. The task a message opened
 //! is followed to its end ([`follow`]), and its end — the answer, or why it failed —
 //! comes back to the sender as an `a2a.reply` event, to the intention that sent it.
 //!
@@ -72,8 +73,17 @@ async fn send(a: &Act<'_>) -> Result<Json, CapabilityError> {
     };
     let about = param(p, "about");
     let Some(id) = hands.employees.resolve(to) else {
+        if hands.agents.reaches(to) {
+            return send_out(a, to, text, data.as_ref()).await;
+        }
+        let known: Vec<&str> = hands.agents.names().collect();
         return Err(CapabilityError::Invalid(format!(
-            "no employee `{to}` on this node to message; name a colleague by handle, address or id"
+            "no employee `{to}` on this node and no agent of that name in [a2a.agents]; name a colleague by handle, address or id, an agent of [a2a.agents]{}, or an agent card's URL",
+            if known.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", known.join(", "))
+            }
         )));
     };
     if id == me.id {
@@ -147,6 +157,51 @@ async fn send(a: &Act<'_>) -> Result<Json, CapabilityError> {
         "name": colleague.name,
         "state": short_state(&call.state),
         "remote": false,
+    }))
+}
+
+/// `a2a.send` to an outside agent (a name in `[a2a.agents]` or a card URL): sent once
+/// per action (a retry finds the task the first try opened), recorded, and followed to
+/// its end by [`follow`].
+async fn send_out(
+    a: &Act<'_>,
+    to: &str,
+    text: &str,
+    data: Option<&Json>,
+) -> Result<Json, CapabilityError> {
+    let (hands, me, entry) = (a.hands, a.me, a.entry);
+    let task = hands
+        .agents
+        .send(to, text, data, &entry.key)
+        .await
+        .map_err(|e| CapabilityError::Service(e.to_string()))?;
+    let call = hands
+        .store
+        .a2a_call_record(
+            &hands.tenant,
+            &A2aCall {
+                id: entry.key.clone(),
+                employee_id: me.id,
+                action_id: entry.action_id,
+                agent: to.to_string(),
+                task_id: task.id.clone(),
+                remote: true,
+                state: states::name(&task.status.state),
+                told_at: None,
+                created_at: chrono::Utc::now().timestamp_micros(),
+            },
+        )
+        .await?;
+    // Answered at once (a message, or a task already ended): told now.
+    if let Err(e) = follow::tell_if_settled(hands, &call, &task, to, 0).await {
+        tracing::warn!(call = %call.id, error = %e, "A2A: an outside agent's answer could not be told yet; the follower tries again");
+    }
+    Ok(json!({
+        "task_id": task.id,
+        "context_id": task.context_id,
+        "to": to,
+        "state": short_state(&states::name(&task.status.state)),
+        "remote": true,
     }))
 }
 

@@ -1,8 +1,7 @@
 //! What the CRM tells employees so nothing goes quiet: deals without activity for a
 //! while (`crm.follow_up_stale_deals` hands each one over as `crm.deal_stale`), a deal
-//! won (its account's owner hears `crm.deal_won`, to onboard the customer — or, when a
-//! colleague sold it, the seller hears it with the handoff brief, to hand the account
-//! over), and usage
+//! won (its account's owner hears `crm.deal_won` with the handoff brief, to onboard the
+//! customer; a colleague who sold it hears it too, to hand the account over), and usage
 //! near the plan's limit (the account's owner hears `crm.upsell_signal`, naming the
 //! seller of its last won deal).
 
@@ -117,22 +116,32 @@ impl Books<'_> {
         payload["deal"] = json!(deal.id);
         payload["deal_name"] = json!(deal.name);
         payload["amount"] = json!(deal.amount);
-        let key = Some(format!("deal_won:{}", deal.id));
-        // Sold by a colleague: the seller hands the account over, with the brief; the
-        // receiver starts onboarding from the handoff.
+        // The brief goes with it: the owner starts onboarding knowing what was sold and
+        // promised, whatever the seller's phase. Sold by a colleague, the seller also
+        // hears it, with whom to hand the account to, and hands it over in person.
         let seller = deal
             .owner
             .as_deref()
             .and_then(|o| o.parse::<EmployeeId>().ok())
             .filter(|s| *s != owner && !self.hands.employees.offboarded(*s));
-        let receiver = self.hands.store.employee(&self.hands.tenant, owner).await?;
-        if let (Some(seller), Some(csm)) = (seller, receiver) {
-            payload["csm"] = json!(csm.chat_handle);
-            payload["csm_name"] = json!(csm.name);
-            payload["handoff"] = self.handoff_brief(deal, &account, seller).await?;
-            tell(self.hands, seller, "crm.deal_won", payload, key).await;
-            return Ok(());
+        payload["handoff"] = self.handoff_brief(deal, &account, seller).await?;
+        let by = match seller {
+            Some(s) => self.hands.sender(s).await?.map(|(me, _)| me),
+            None => None,
+        };
+        if let Some(by) = &by {
+            payload["seller"] = json!(by.handle);
+            payload["seller_name"] = json!(by.name);
         }
+        let receiver = self.hands.store.employee(&self.hands.tenant, owner).await?;
+        if let (Some(by), Some(csm)) = (by, receiver) {
+            let mut to_seller = payload.clone();
+            to_seller["csm"] = json!(csm.chat_handle);
+            to_seller["csm_name"] = json!(csm.name);
+            let key = Some(format!("deal_won:{}:seller", deal.id));
+            tell(self.hands, by.id, "crm.deal_won", to_seller, key).await;
+        }
+        let key = Some(format!("deal_won:{}", deal.id));
         tell(self.hands, owner, "crm.deal_won", payload, key).await;
         Ok(())
     }

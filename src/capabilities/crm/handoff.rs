@@ -18,12 +18,13 @@ const MAIL_READ: i64 = 200;
 const HISTORY: usize = 20;
 
 impl Books<'_> {
-    /// The handoff brief of won `deal` at `account`, sold by employee `seller`.
+    /// The handoff brief of won `deal` at `account`, sold by employee `seller` (whose
+    /// written commitments it lists) or by someone else.
     pub(super) async fn handoff_brief(
         &self,
         deal: &Deal,
         account: &Account,
-        seller: EmployeeId,
+        seller: Option<EmployeeId>,
     ) -> Result<Json, CrmError> {
         let people = self
             .driver()
@@ -56,7 +57,11 @@ impl Books<'_> {
         let touches = history.len();
         let first = history.last().map(|a| a.at.date_naive());
         history.truncate(HISTORY);
-        let commitments = match self.hands.sender(seller).await? {
+        let me = match seller {
+            Some(s) => self.hands.sender(s).await?,
+            None => None,
+        };
+        let commitments = match me {
             Some((me, _)) => {
                 let sent = self
                     .hands
