@@ -412,4 +412,111 @@ async fn a_retried_send_reaches_the_agent_once(s: &TestStore) {
     node.terminate();
 }
 
-crate::on_every_test_store!(a_retried_send_reaches_the_agent_once);
+crate::on_every_test_store!(
+    a_retried_send_reaches_the_agent_once,
+    an_employee_calls_an_employee_of_another_node_process,
+);
+
+/// A plan of the PM that asks the outside agent `partner` and mails the answer on.
+const ASK_PARTNER: &str = r#"
+roles = ["pm"]
+
+[[plans]]
+name = "ask_the_partner_for_the_a2a_client_test"
+description = "A test request: ask the partner agent, then mail its answer on"
+trigger = { event = "task.ask_partner" }
+steps = [
+  { action = "a2a.send", params = { to = "partner", text = "{{ event.payload.question }}" } },
+  { wait = "a2a.reply", timeout = "2m" },
+  { action = "email.send", params = { to = "Alex Morgan <alex.morgan@example.com>", subject = "Answer from {{ awaited.payload.agent }} ({{ awaited.payload.state }})", body = "{{ awaited.payload.text }}" } },
+]
+"#;
+
+/// The issue's end-to-end call: node 1's employee runs a plan whose `a2a.send` step
+/// names an agent of node 1's `[a2a.agents]` — an employee of a second node process;
+/// that employee gets the message and answers; node 1's employee hears the answer as
+/// `a2a.reply` and its plan goes on.
+async fn an_employee_calls_an_employee_of_another_node_process(s: &TestStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let far = dir.path().join("far");
+    let near = dir.path().join("near");
+    std::fs::create_dir_all(&far).unwrap();
+    std::fs::create_dir_all(&near).unwrap();
+    let node2 = peer(&far, None);
+    let config = crate::a2a::config_with_test_plans(&near);
+    let plans = config.parent().unwrap().join("plans/ask_partner.toml");
+    std::fs::write(plans, ASK_PARTNER).unwrap();
+    let shipped = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{shipped}\n[a2a.agents.partner]\ncard = \"{}\"\ntoken_env = \"EMPLA_TEST_PARTNER_TOKEN\"\n",
+            card_of(&node2, "jordan.lee")
+        ),
+    )
+    .unwrap();
+    let env = vec![
+        ("EMPLA_STORE_URL", store_url(s)),
+        ("EMPLA_TEST_PARTNER_TOKEN", TOKEN.to_string()),
+    ];
+    let node1 = common::start_binary_from(&config, &near.join("data"), Some(TOKEN), &env);
+    node1.set_phase("casey.kim", "autonomous").await;
+
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    let (status, _) = node1
+        .post_json(
+            "/api/v1/employees/casey.kim/events",
+            json!({"kind": "task.ask_partner", "source": "api", "payload": {
+                "question": format!("Hi Jordan, hope you are well! ({marker})"),
+            }}),
+        )
+        .await;
+    assert_eq!(status, 202);
+
+    let mails = node1
+        .actions_when("casey.kim", "email.send", "done", 1, 90)
+        .await;
+    let mail = mails[0].to_string();
+    assert!(mail.contains("(completed)"), "the reply's state: {mail}");
+    assert!(
+        mail.contains("Answer from partner"),
+        "the agent as addressed: {mail}"
+    );
+    assert!(
+        mail.contains("I'm Jordan Lee"),
+        "node 2's employee answered: {mail}"
+    );
+
+    // Node 2's employee got the message once, as an A2A task it completed.
+    let sent = node1
+        .actions_when("casey.kim", "a2a.send", "done", 1, 10)
+        .await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let tasks: Value = common::http()
+        .post(node2.url("/a2a/desk"))
+        .bearer_auth(TOKEN)
+        .header("A2A-Version", "1.0")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {"pageSize": 100}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine: Vec<&Value> = tasks["result"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["history"][0]["parts"][0]["text"]
+                .as_str()
+                .is_some_and(|x| x.contains(&marker))
+        })
+        .collect();
+    assert_eq!(mine.len(), 1, "{tasks:?}");
+    assert_eq!(mine[0]["status"]["state"], "TASK_STATE_COMPLETED");
+    node1.terminate();
+    node2.terminate();
+}
