@@ -30,20 +30,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const TOKEN: &str = "bench-token-0123456789abcdef";
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let number = |i: usize, default: usize| -> Result<usize> {
-        args.get(i)
-            .map(|a| a.parse().with_context(|| format!("not a number: {a}")))
-            .unwrap_or(Ok(default))
-    };
-    let (requests, clients) = (number(0, 2000)?, number(1, 64)?);
-    ensure!(
-        requests > 0 && clients > 0,
-        "REQUESTS and CLIENTS must be above 0"
-    );
+    let (requests, clients) = support::two_numbers((2000, 64), "REQUESTS and CLIENTS")?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

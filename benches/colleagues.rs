@@ -44,20 +44,7 @@ steps = [
 "#;
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let number = |i: usize, default: usize| -> Result<usize> {
-        args.get(i)
-            .map(|a| a.parse().with_context(|| format!("not a number: {a}")))
-            .unwrap_or(Ok(default))
-    };
-    let (messages, pairs) = (number(0, 1000)?, number(1, 8)?);
-    ensure!(
-        messages > 0 && pairs > 0,
-        "MESSAGES and PAIRS must be above 0"
-    );
+    let (messages, pairs) = support::two_numbers((1000, 8), "MESSAGES and PAIRS")?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -7,6 +7,25 @@ use empla::node::NodeOptions;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The benchmark's two numeric arguments (`cargo bench --bench X -- A B`), each
+/// `default` when not given; both must be above 0, as `names` says.
+#[allow(dead_code)] // not every benchmark takes two numbers
+pub fn two_numbers(defaults: (usize, usize), names: &str) -> anyhow::Result<(usize, usize)> {
+    use anyhow::Context;
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let number = |i: usize, default: usize| -> anyhow::Result<usize> {
+        args.get(i)
+            .map(|a| a.parse().with_context(|| format!("not a number: {a}")))
+            .unwrap_or(Ok(default))
+    };
+    let got = (number(0, defaults.0)?, number(1, defaults.1)?);
+    anyhow::ensure!(got.0 > 0 && got.1 > 0, "{names} must be above 0");
+    Ok(got)
+}
+
 /// The role templates shipped in `config/`.
 #[allow(dead_code)] // not every benchmark hires from them
 pub fn shipped_roles() -> anyhow::Result<BTreeMap<String, RoleTemplate>> {

@@ -35,6 +35,20 @@ steps = [
     roles
 }
 
+/// Employees hired as `(role, name)`, each moved to the autonomous phase.
+async fn autonomous<const N: usize>(
+    node: &Node,
+    hires: [(&str, &str); N],
+) -> [empla::model::EmployeeProfile; N] {
+    let mut hired = Vec::new();
+    for (role, name) in hires {
+        let p = node.hire(HireRequest::new(role, name)).await.unwrap();
+        node.set_phase(p.id, Phase::Autonomous).await.unwrap();
+        hired.push(p);
+    }
+    hired.try_into().unwrap()
+}
+
 /// The summaries of an employee's episodes, oldest first.
 async fn episodes(node: &Node, id: EmployeeId) -> Vec<String> {
     let mut e: Vec<String> = node
@@ -52,17 +66,8 @@ async fn a_won_deal_is_handed_to_the_csm_with_the_brief_acknowledged_and_onboard
     let node = Node::start_with_store(s.store.clone(), common::options("handoff"))
         .await
         .unwrap();
-    let jordan = node
-        .hire(HireRequest::new("sales_ae", "Jordan Lee"))
-        .await
-        .unwrap();
-    let sam = node
-        .hire(HireRequest::new("csm", "Sam Rivera"))
-        .await
-        .unwrap();
-    for id in [jordan.id, sam.id] {
-        node.set_phase(id, Phase::Autonomous).await.unwrap();
-    }
+    let [jordan, sam] =
+        autonomous(&node, [("sales_ae", "Jordan Lee"), ("csm", "Sam Rivera")]).await;
     let crm = node.crm();
     let pinecrest = crm
         .create_account(NewAccount {
@@ -213,17 +218,7 @@ async fn a_colleagues_answer_reaches_the_intention_that_asked(s: &TestStore) {
     let mut opts = common::options("colleagues");
     opts.roles = roles_asking_a_colleague();
     let node = Node::start_with_store(s.store.clone(), opts).await.unwrap();
-    let casey = node
-        .hire(HireRequest::new("pm", "Casey Kim"))
-        .await
-        .unwrap();
-    let sam = node
-        .hire(HireRequest::new("csm", "Sam Rivera"))
-        .await
-        .unwrap();
-    for id in [casey.id, sam.id] {
-        node.set_phase(id, Phase::Autonomous).await.unwrap();
-    }
+    let [casey, sam] = autonomous(&node, [("pm", "Casey Kim"), ("csm", "Sam Rivera")]).await;
     let ask = |to: &str, key: &str| empla::model::NewEvent {
         kind: "task.ask_colleague".into(),
         source: "test".into(),
@@ -272,17 +267,7 @@ async fn colleagues_hired(s: &TestStore) -> (empla::model::TenantId, EmployeeId,
     let node = Node::start_with_store(s.store.clone(), common::options("crash"))
         .await
         .unwrap();
-    let casey = node
-        .hire(HireRequest::new("pm", "Casey Kim"))
-        .await
-        .unwrap();
-    let sam = node
-        .hire(HireRequest::new("csm", "Sam Rivera"))
-        .await
-        .unwrap();
-    for id in [casey.id, sam.id] {
-        node.set_phase(id, Phase::Autonomous).await.unwrap();
-    }
+    let [casey, sam] = autonomous(&node, [("pm", "Casey Kim"), ("csm", "Sam Rivera")]).await;
     let t = node.tenant().clone();
     node.shutdown().await;
     (t, casey.id, sam.id)
