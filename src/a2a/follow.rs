@@ -69,8 +69,8 @@ impl Ledger {
 
     /// A `task.update` of A2A task `task_id`: its new status (`waiting` for what it
     /// waits), with `line` for the caller and the result when it ended — its text, and
-    /// `data`, what the intention's last action gave, as a data artifact; `action` is
-    /// the update's outbox key and action id.
+    /// `more` artifacts (what the intention's last action gave, a document it wrote);
+    /// `action` is the update's outbox key and action id.
     #[allow(clippy::too_many_arguments)]
     pub async fn followed(
         &self,
@@ -79,7 +79,7 @@ impl Ledger {
         waiting: Option<&str>,
         line: &str,
         result: Option<&str>,
-        data: Option<&Json>,
+        more: Vec<Change>,
         action: (&str, u64),
     ) -> Result<(), LedgerError> {
         let (key, order) = action;
@@ -96,12 +96,7 @@ impl Ledger {
                         text: r.into(),
                     });
                 }
-                if let Some(d) = data.filter(|d| d.as_object().is_some_and(|o| !o.is_empty())) {
-                    changes.push(Change::Data {
-                        name: "data".into(),
-                        data: d.clone(),
-                    });
-                }
+                changes.extend(more);
                 changes.push(Change::State(state, line));
             }
             TaskState::Failed => {

@@ -54,12 +54,13 @@ pub enum Change {
         /// Its text.
         text: String,
     },
-    /// A result: a data artifact (structured, e.g. what an action gave).
-    Data {
+    /// A result of another kind: a data artifact (what an action gave) or a file (a
+    /// document written).
+    Part {
         /// The artifact's name.
         name: String,
-        /// Its data.
-        data: serde_json::Value,
+        /// Its one part.
+        part: Part,
     },
 }
 
@@ -123,10 +124,10 @@ pub fn apply(task: &mut Task, changes: &[Change]) -> Vec<StreamResponse> {
                     metadata: None,
                 }));
             }
-            Change::Text { .. } | Change::Data { .. } => {
+            Change::Text { .. } | Change::Part { .. } => {
                 let (name, part) = match c {
                     Change::Text { name, text } => (name, Part::text(text)),
-                    Change::Data { name, data } => (name, Part::data(data.clone())),
+                    Change::Part { name, part } => (name, part.clone()),
                     Change::State(..) => unreachable!("matched above"),
                 };
                 let artifact = Artifact {

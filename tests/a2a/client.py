@@ -345,6 +345,7 @@ async def main_step():
     held = []
     for binding in ["JSONRPC", "HTTP+JSON"]:
         held.append(await exercise(card, binding, receiver))
+    await document_as_file(card)
     check(receiver.failed_once, "a failed push was retried and delivered")
     await raw_protocol()
     await front_desk(desk)
@@ -413,6 +414,25 @@ async def approve_step():
     check(
         any("dana@customer.test" in json.dumps(d) for d in data),
         f"what the plan's last action gave (the mail sent) is a data artifact ({data})",
+    )
+
+
+async def document_as_file(card):
+    """A request a plan answers with a document: the PDF comes back as a file artifact."""
+    c = await client_for(card, "JSONRPC")
+    [ev] = await send(c, "[report] my status report for the week, please")
+    t = task_of(ev)
+    for _ in range(100):
+        if state(t) == "TASK_STATE_COMPLETED":
+            break
+        await asyncio.sleep(0.1)
+        t = await c.get_task(pb.GetTaskRequest(id=t.id))
+    check(state(t) == "TASK_STATE_COMPLETED", "a document request is completed")
+    files = [p for a in t.artifacts for p in a.parts if p.HasField("raw")]
+    check(
+        len(files) == 1 and files[0].media_type == "application/pdf"
+        and files[0].filename.endswith(".pdf") and files[0].raw.startswith(b"%PDF"),
+        f"the document written is a PDF file artifact ({[(p.filename, p.media_type) for p in files]})",
     )
 
 

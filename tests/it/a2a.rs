@@ -24,6 +24,12 @@ name = "approve_for_the_a2a_test"
 description = "A test request whose mail needs a human's approval"
 trigger = { event = "a2a.message", when = "event.payload.text.contains('[approve]')" }
 steps = [ { action = "email.send", params = { to = "dana@customer.test", subject = "Your quote", body = "Here is the quote." } } ]
+
+[[plans]]
+name = "report_for_the_a2a_test"
+description = "A test request for a document: the status report, as a file"
+trigger = { event = "a2a.message", when = "event.payload.text.contains('[report]')" }
+steps = [ { action = "documents.status_report", params = { days = 7 } } ]
 "#;
 
 fn python() -> PathBuf {

@@ -80,7 +80,7 @@ async fn update_task(a: &Act<'_>) -> Result<Json, CapabilityError> {
                 param(p, "waiting"),
                 note,
                 task.result.as_deref(),
-                data.as_ref(),
+                artifacts(hands, data.as_ref()).await?,
                 (&entry.key, entry.action_id),
             )
             .await
@@ -149,6 +149,53 @@ pub(crate) async fn answer_agent(
         .await
         .map_err(a2a_error)
 }
+
+/// The artifacts besides its text that a finished A2A task carries: what the last
+/// action gave, as data, and the document it wrote (if any) as a PDF file.
+async fn artifacts(
+    hands: &crate::capabilities::Hands,
+    result: Option<&Json>,
+) -> Result<Vec<crate::a2a::Change>, CapabilityError> {
+    use crate::a2a::Change;
+    let Some(r) = result.filter(|r| r.as_object().is_some_and(|o| !o.is_empty())) else {
+        return Ok(Vec::new());
+    };
+    let mut out = vec![Change::Part {
+        name: "data".into(),
+        part: a2a::Part::data(r.clone()),
+    }];
+    if let Some(id) = r["document"].as_str()
+        && let Some(doc) = hands.store.document(&hands.tenant, id).await?
+        && let Some((_, pdf)) = hands.store.document_content(&hands.tenant, id).await?
+        && !pdf.is_empty()
+        && pdf.len() <= MAX_FILE
+    {
+        out.push(Change::Part {
+            name: doc.title.clone(),
+            part: a2a::Part::raw(pdf)
+                .with_media_type("application/pdf")
+                .with_filename(format!("{}.pdf", file_name(&doc.title))),
+        });
+    }
+    Ok(out)
+}
+
+/// `title` as a file name any system takes: letters, digits, spaces, `-`, `_`, `.`.
+fn file_name(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " -_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The largest document a finished A2A task carries as a file.
+const MAX_FILE: usize = 4 * 1024 * 1024;
 
 fn a2a_error(e: crate::a2a::LedgerError) -> CapabilityError {
     match e {
