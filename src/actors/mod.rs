@@ -7,7 +7,7 @@
 //!  │       └─ EmployeeActor  owns the employee's state; one message at a time
 //!  │           ├─ MemoryActor      records memory (group-committed)
 //!  │           ├─ CapabilityActor  executes actions
-//!  │           └─ A2aActor         talks to other agents
+//!  │           └─ A2aActor         (A2A messages travel by inbox and outbox)
 //!  └─ Scheduler           one cron job per distinct expression, fanned out
 //! ```
 //!

@@ -1,25 +1,20 @@
-//! The A2aActor: talks to other agents for its employee.
+//! The A2aActor, the employee's A2A child in the actor tree, and what the employee's
+//! cycle needs to know of A2A messages. The messages themselves travel durably: an
+//! agent's message arrives as an `a2a.message` event in the inbox, and the employee's
+//! own `a2a.send` goes through the outbox like any action (see
+//! [`crate::capabilities::agents`]); so the actor holds no state of its own and only
+//! takes part in supervision.
 
 use super::DRILL_PANIC;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 /// Messages to an A2aActor.
 pub enum A2aMsg {
-    /// Send a message to another agent (an employee id or an agent card URL).
-    Send {
-        /// Recipient.
-        to: String,
-        /// Message body.
-        message: serde_json::Value,
-        /// Whether it was sent.
-        reply: RpcReplyPort<Result<(), String>>,
-    },
     /// Panic on purpose (supervision drill).
     InjectFault,
 }
 
-/// Talks to other agents for its employee. Until the A2A face exists, sending answers
-/// that no route to agents is configured.
+/// The employee's A2A child: supervised with the others, restarted like them.
 pub(crate) struct A2aActor;
 
 impl Actor for A2aActor {
@@ -38,14 +33,8 @@ impl Actor for A2aActor {
         _: &mut (),
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            A2aMsg::Send { to, reply, .. } => {
-                let _ = reply.send(Err(format!(
-                    "no A2A route to {to} is configured on this node"
-                )));
-            }
             A2aMsg::InjectFault => panic!("{DRILL_PANIC}"),
         }
-        Ok(())
     }
 }
 
