@@ -107,6 +107,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         roles: cfg.roles,
         demo_employees: Vec::new(),
         teams: Default::default(),
+        cluster: Default::default(),
     };
     let node = Node::start(opts.clone()).await?;
     let sam = node

@@ -676,6 +676,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         roles: shipped_roles()?,
         demo_employees: Vec::new(),
         teams: Default::default(),
+        cluster: Default::default(),
     })
 }
 

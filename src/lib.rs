@@ -21,6 +21,7 @@ pub mod api;
 pub mod bdi;
 pub mod capabilities;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod failpoints;
 pub mod lifecycle;

@@ -85,6 +85,8 @@ pub struct Ledger {
     store: Store,
     tenant: TenantId,
     updated: broadcast::Sender<String>,
+    /// Only the tasks this node changed (what a cluster relays to the other nodes).
+    local: broadcast::Sender<String>,
     /// Woken when a push notification may be due.
     pub(crate) push_due: Arc<Notify>,
 }
@@ -171,6 +173,7 @@ impl Ledger {
             store,
             tenant,
             updated: broadcast::channel(1024).0,
+            local: broadcast::channel(1024).0,
             push_due: Arc::new(Notify::new()),
         }
     }
@@ -209,6 +212,17 @@ impl Ledger {
     /// some: it should then look at the store).
     pub fn changes(&self) -> broadcast::Receiver<String> {
         self.updated.subscribe()
+    }
+
+    /// The ids of tasks as this node changes them (not those [`Ledger::announce`]d).
+    pub fn local_changes(&self) -> broadcast::Receiver<String> {
+        self.local.subscribe()
+    }
+
+    /// Task `id` changed on another node of the cluster: its subscribers here look now.
+    pub fn announce(&self, id: &str) {
+        let _ = self.updated.send(id.to_string());
+        self.push_due.notify_one();
     }
 
     /// A task and its row.
@@ -260,6 +274,7 @@ impl Ledger {
             match done {
                 Appended::Stored => {
                     let _ = self.updated.send(id.to_string());
+                    let _ = self.local.send(id.to_string());
                     self.push_due.notify_one();
                     return Ok(Recorded::Stored(Box::new(task)));
                 }

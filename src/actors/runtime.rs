@@ -87,6 +87,8 @@ pub(crate) struct Runtime {
     no_playbook: Arc<Playbook>,
     registry: RwLock<Option<ActorCell>>,
     scheduler: RwLock<Option<ActorRef<SchedulerMsg>>>,
+    /// This node's part of a cluster, if it is in one.
+    pub(crate) cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl Runtime {
@@ -98,6 +100,7 @@ impl Runtime {
         working_tokens: usize,
         playbooks: BTreeMap<String, Arc<Playbook>>,
         tools: Tools,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> Arc<Self> {
         let no_playbook = Playbook::compile(&Default::default(), &[], config.max_intentions)
             .expect("an empty playbook compiles");
@@ -131,7 +134,26 @@ impl Runtime {
             no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),
             scheduler: RwLock::new(None),
+            cluster,
         })
+    }
+
+    /// Whether this node owns `employee` (always, outside a cluster).
+    pub(crate) fn owns(&self, employee: crate::model::EmployeeId) -> bool {
+        self.cluster.as_ref().is_none_or(|c| c.owns(employee))
+    }
+
+    /// The fence of `employee`'s commits, in a cluster.
+    pub(crate) fn fence(
+        &self,
+        employee: crate::model::EmployeeId,
+    ) -> Option<crate::cluster::Fence> {
+        self.cluster.as_ref().map(|c| c.fence(employee))
+    }
+
+    /// Whether this node does the once-only work (always, outside a cluster).
+    pub(crate) fn runs_chores(&self) -> bool {
+        self.cluster.as_ref().is_none_or(|c| c.runs_chores())
     }
 
     /// The playbook of `role` (an empty one if the role is no longer configured).

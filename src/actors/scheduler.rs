@@ -67,6 +67,8 @@ impl Actor for Scheduler {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             SchedulerMsg::Ensure(crons) => ensure(&myself, state, crons).await?,
+            // In a cluster, the node doing the once-only work fans ticks out.
+            SchedulerMsg::Tick { .. } if !state.rt.runs_chores() => {}
             SchedulerMsg::Tick { cron, at } => {
                 let rt = state.rt.clone();
                 // Fan out off the actor so a large fan-out never holds up the next tick.
@@ -152,5 +154,50 @@ pub(crate) async fn fan_out(
             }
         })
         .await;
+    if rt.cluster.is_some() {
+        rt.store.record_tick(&rt.tenant, cron, at).await?;
+    }
     Ok(n)
+}
+
+/// Most ticks of one expression fired late by a node that takes the once-only work
+/// over (the others of a long outage are skipped, and logged).
+const CATCH_UP_TICKS: usize = 100;
+
+/// Fires the ticks the previous scheduler of the cluster missed: for each expression,
+/// those after the last one fanned out, up to now (at most a day back). Whoever fires a
+/// tick, it reaches each employee once: its inbox key is the schedule and the time.
+pub(crate) async fn catch_up(rt: &Arc<Runtime>) -> Result<usize, crate::store::StoreError> {
+    let now = Utc::now().trunc_subsecs(0);
+    let mut fired = 0;
+    for cron in rt.store.subscribed_crons(&rt.tenant).await? {
+        let Some(last) = rt.store.last_tick(&rt.tenant, &cron).await? else {
+            continue;
+        };
+        let Ok(parsed) = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(&cron)
+        else {
+            continue;
+        };
+        let from = last.max(now - chrono::Duration::days(1));
+        let missed: Vec<DateTime<Utc>> = parsed
+            .iter_after(from)
+            .take_while(|t| *t <= now)
+            .take(CATCH_UP_TICKS + 1)
+            .collect();
+        if missed.len() > CATCH_UP_TICKS {
+            tracing::warn!(
+                cron,
+                "more ticks were missed than are caught up; the oldest are skipped"
+            );
+        }
+        for at in missed.into_iter().rev().take(CATCH_UP_TICKS).rev() {
+            fan_out(rt, &cron, at).await?;
+            fired += 1;
+        }
+    }
+    Ok(fired)
 }

@@ -68,6 +68,8 @@ pub enum StopReason {
     Failed,
     /// The node is shutting down.
     Shutdown,
+    /// Its lease moved to another node of the cluster.
+    Moved,
 }
 
 impl StopReason {
@@ -78,6 +80,7 @@ impl StopReason {
             Self::Offboarded => "offboarded",
             Self::Failed => "failed",
             Self::Shutdown => "shutdown",
+            Self::Moved => "moved",
         }
     }
 
@@ -88,6 +91,7 @@ impl StopReason {
             Self::Offboarded,
             Self::Failed,
             Self::Shutdown,
+            Self::Moved,
         ]
         .into_iter()
         .find(|r| Some(r.as_str()) == s)

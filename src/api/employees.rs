@@ -290,6 +290,8 @@ pub(super) fn reach_error(e: ReachError) -> ApiError {
         ReachError::Offboarded => {
             ApiError::Conflict("the employee has been offboarded and takes no more events".into())
         }
-        ReachError::Failed | ReachError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+        ReachError::Failed | ReachError::Unavailable(_) | ReachError::Elsewhere => {
+            ApiError::Unavailable(e.to_string())
+        }
     }
 }

@@ -10,6 +10,7 @@
 mod a2a;
 mod approvals;
 mod calendar;
+mod cluster;
 mod config;
 mod crm;
 mod documents;
@@ -151,6 +152,7 @@ pub struct ApiState {
         workflows::start_run,
         workflows::list_runs,
         workflows::show_run,
+        cluster::status,
         workflows::list_teams,
         workflows::show_team,
         workflows::standup,
@@ -275,6 +277,9 @@ pub struct ApiState {
         crate::node::TeamGoalProgress,
         crate::node::Contribution,
         crate::node::StandupUpdate,
+        crate::node::ClusterView,
+        crate::node::ClusterMember,
+        crate::node::LeaseSummary,
     )),
     modifiers(&BearerAuth)
 )]
@@ -319,6 +324,11 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(product::routes())
         .merge(meetings::routes())
         .merge(workflows::routes())
+        .merge(cluster::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cluster::forward,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     let app = Router::new()
         .route("/healthz", get(healthz))
@@ -390,6 +400,9 @@ async fn openapi() -> impl IntoResponse {
 }
 
 async fn require_token(State(s): State<ApiState>, req: Request, next: Next) -> Response {
+    if let Some(secret) = req.headers().get(crate::cluster::SECRET_HEADER).cloned() {
+        return cluster::peer_call(&s, &secret, req, next).await;
+    }
     let given = req
         .headers()
         .get(AUTHORIZATION)

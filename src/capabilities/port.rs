@@ -30,6 +30,12 @@ pub trait Perceive: Send + Sync {
     /// Whether the employee has been offboarded (or is unknown).
     fn offboarded(&self, employee: EmployeeId) -> bool;
 
+    /// Whether the employee is owned by this node (always, outside a cluster): what
+    /// watches on its behalf (its mailbox) runs on its owner.
+    fn here(&self, _employee: EmployeeId) -> bool {
+        true
+    }
+
     /// Commits `event` to the employee's durable inbox and hands it over. Returns once
     /// it is stored; the same idempotency key is accepted once.
     async fn perceive(

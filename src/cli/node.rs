@@ -42,11 +42,16 @@ pub(crate) async fn run(
                 cfg.node.node.listen
             )
         })?;
-    let node = Arc::new(
-        Node::start(NodeOptions::from_config(&cfg))
-            .await
-            .context("node did not start")?,
-    );
+    let mut opts = NodeOptions::from_config(&cfg);
+    if opts.cluster.enabled && opts.cluster.advertise.is_empty() {
+        let bound = listener.local_addr()?;
+        anyhow::ensure!(
+            !bound.ip().is_unspecified(),
+            "the node listens on {bound} (every interface), so the other nodes of the cluster cannot be told where to reach it: set `cluster.advertise` (e.g. \"http://10.0.0.5:7700\")"
+        );
+        opts.cluster.advertise = format!("http://{bound}");
+    }
+    let node = Arc::new(Node::start(opts).await.context("node did not start")?);
     node.set_workflows(cfg.workflows.clone());
     let addr = listener.local_addr()?;
     tracing::info!(%addr, employees = node.hired(), "API listening on http://{addr}");

@@ -40,6 +40,8 @@ pub struct NodeConfig {
     pub log: crate::telemetry::LogConfig,
     /// `[a2a]`: the A2A protocol face (answer wait, push notifications).
     pub a2a: crate::a2a::A2aConfig,
+    /// `[cluster]`: nodes sharing one PostgreSQL store.
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 /// `[node]`.
@@ -195,6 +197,7 @@ impl NodeConfig {
         self.a2a.validate(file, &mut e);
         e.extend(self.llm.validate(file));
         self.mcp.validate(file, &mut e);
+        self.cluster.validate(file, &self.store_url(), &mut e);
         e
     }
 

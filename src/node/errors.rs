@@ -65,6 +65,9 @@ pub enum NodeError {
     /// An outside agent's settings cannot be used (e.g. its token is not set).
     #[error("a2a: {0}")]
     A2aAgents(String),
+    /// The node cannot join its cluster (or refuses the store's mode).
+    #[error("cluster: {0}")]
+    Cluster(String),
     /// The demo book of business could not be imported.
     #[error("could not import the demo book of business: {0}")]
     DemoCrm(String),

@@ -52,8 +52,11 @@ impl Node {
     pub async fn hire(&self, req: HireRequest) -> Result<EmployeeProfile, HireError> {
         let mut hired = self.hire_batch(vec![(req, None)]).await?;
         let profile = hired.pop().expect("one hire gives one profile");
-        // A new hire starts working at once; it passivates when idle like anyone else.
-        if let Err(e) = registry::live_actor(&self.rt, profile.id).await {
+        // A new hire starts working at once (on the node that owns it, in a cluster); it
+        // passivates when idle like anyone else.
+        if !self.rt.owns(profile.id) {
+            registry::wake(&self.rt, profile.id);
+        } else if let Err(e) = registry::live_actor(&self.rt, profile.id).await {
             tracing::warn!(employee = %profile.id, error = %e, "hired, but its actors did not start");
         }
         Ok(profile)
@@ -123,6 +126,25 @@ impl Node {
         }
         if let Some(s) = self.rt.scheduler() {
             let _ = s.send_message(SchedulerMsg::Ensure(crons.into_iter().collect()));
+        }
+        if let Some(c) = &self.rt.cluster {
+            // Each goes to the least-loaded live node; the others' directories follow.
+            for h in &hires {
+                let id = h.profile.id;
+                let owner = self
+                    .rt
+                    .store
+                    .assign_lease(&self.rt.tenant, id, c.lease_ttl())
+                    .await?;
+                if owner.as_deref() == Some(&*c.node_id) {
+                    c.take(&[crate::store::Lease {
+                        tenant: self.rt.tenant.clone(),
+                        employee: id,
+                        epoch: 1,
+                    }]);
+                }
+                super::cluster::announce(&self.rt, "hired", id).await;
+            }
         }
         Ok(hires.into_iter().map(|h| h.profile).collect())
     }

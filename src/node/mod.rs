@@ -6,6 +6,8 @@
 mod a2a;
 mod calendar;
 mod chat;
+mod chores;
+mod cluster;
 mod crm;
 mod documents;
 mod errors;
@@ -35,6 +37,7 @@ pub use crate::lifecycle::approvals::DecideError;
 pub use crate::lifecycle::escalations::EscalationError;
 pub use a2a::RouteError;
 pub use chat::ChatAnswer;
+pub use cluster::{ClusterMember, ClusterView, LeaseSummary, OwnerError};
 pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;
 pub use memory::{MemoryError, Publish};
@@ -71,9 +74,11 @@ pub struct Node {
     pub(super) company_domain: String,
     pub(super) hiring: tokio::sync::Mutex<()>,
     writer_task: tokio::task::JoinHandle<()>,
-    /// Daily memory upkeep (consolidation, retention).
-    upkeep_task: tokio::task::JoinHandle<()>,
-    /// Inbound sources (the IMAP bridge), stopped first at shutdown.
+    /// The once-only work (upkeep, reviews, syncs, push, workflows, stand-ups): run by a
+    /// node alone, or by the node of a cluster holding its lease.
+    chores: Arc<chores::Chores>,
+    /// Inbound sources (the IMAP bridge) and the cluster's loops, stopped first at
+    /// shutdown.
     bridges: Vec<tokio::task::JoinHandle<()>>,
     /// Whether the node opened the store (and so closes it at shutdown).
     owns_store: bool,
@@ -101,6 +106,7 @@ impl Node {
 
     /// As [`Node::start`], on a store already opened (left open at shutdown).
     pub async fn start_with_store(store: Store, opts: NodeOptions) -> Result<Node, NodeError> {
+        let cluster = cluster::join(&store, &opts).await?;
         let (writer, writer_task) = StoreWriter::start(store.clone(), &opts.store);
         // The tools of the MCP servers are actions, listed now, all servers at once (so
         // start-up waits at most one server's timeout); a server that does not answer
@@ -226,6 +232,7 @@ impl Node {
             opts.memory.working_memory_tokens,
             playbooks,
             tools,
+            cluster,
         );
         let mut bad = None;
         let loaded = rt
@@ -246,32 +253,21 @@ impl Node {
             ))
             .into());
         }
+        if rt.cluster.is_some() {
+            cluster::first_claim(&rt).await?;
+        }
         let (supervisor, _) = Actor::spawn(None, NodeSupervisor, rt.clone())
             .await
             .map_err(|e| NodeError::Spawn(e.to_string()))?;
-        let upkeep = memory::upkeep(
-            rt.store.clone(),
-            rt.tenant.clone(),
-            opts.memory.clone(),
-            rt.hands.mail.intake.attachments_dir.clone(),
-        );
-        let backfill = memory::embed_backfill(rt.store.clone(), rt.tenant.clone());
-        let reviews = reviews::monthly(rt.hands.clone());
-        let upkeep_task = tokio::spawn(async move {
-            futures::future::join3(upkeep, backfill, reviews).await;
-        });
+        let chores = Arc::new(chores::Chores::new(opts.memory.clone(), opts.a2a.clone()));
+        // Mail is watched by each employee's owner; Slack hands each event to one node.
         let mut bridges: Vec<_> = capabilities::email::bridge::start(rt.hands.clone())
             .into_iter()
-            .chain(capabilities::calendar::sync::start(rt.hands.clone()))
             .collect();
         bridges.extend(capabilities::chat::intake::start(&rt.hands));
-        bridges.push(tokio::spawn(crate::a2a::push::run(
-            rt.hands.a2a.clone(),
-            opts.a2a.clone(),
-        )));
-        bridges.push(tokio::spawn(capabilities::agents::follow::run(
-            rt.hands.clone(),
-        )));
+        if rt.cluster.is_some() {
+            bridges.extend(cluster::start(rt.clone(), chores.clone()));
+        }
         let node = Node {
             rt,
             supervisor,
@@ -280,7 +276,7 @@ impl Node {
             company_domain: opts.company_domain,
             hiring: tokio::sync::Mutex::new(()),
             writer_task,
-            upkeep_task,
+            chores,
             bridges,
             owns_store: false,
             failed_shown: Default::default(),
@@ -301,6 +297,8 @@ impl Node {
         );
         pending.sort();
         pending.dedup();
+        // In a cluster, each node replays the employees it holds.
+        pending.retain(|id| node.rt.owns(*id));
         for id in &pending {
             registry::wake(&node.rt, *id);
         }
@@ -309,8 +307,20 @@ impl Node {
             replaying = pending.len(),
             "node started"
         );
-        node.hire_demo_employees(&opts.demo_employees).await?;
-        if let Some(dir) = &opts.demo_crm {
+        // In a cluster, one node hires the demo employees and imports their book.
+        let demo_here = match &node.rt.cluster {
+            None => true,
+            Some(c) => node
+                .rt
+                .store
+                .hold_singleton("demo", &c.node_id, Duration::from_secs(300))
+                .await?
+                .is_some(),
+        };
+        if demo_here {
+            node.hire_demo_employees(&opts.demo_employees).await?;
+        }
+        if let Some(dir) = opts.demo_crm.as_ref().filter(|_| demo_here) {
             let n = node.load_demo_crm(dir).await.map_err(NodeError::DemoCrm)?;
             if n > 0 {
                 tracing::info!(records = n, dir = %dir.display(), "demo book of business imported");
@@ -324,15 +334,11 @@ impl Node {
             }
         }
         // Workflow runs go on where they stood; stand-ups start once the demo employees
-        // are hired, so a missed one includes them.
-        let mut node = node;
-        node.bridges
-            .push(tokio::spawn(crate::lifecycle::workflows::run(
-                node.rt.hands.clone(),
-                WORKFLOW_ROUND,
-            )));
-        node.bridges
-            .push(tokio::spawn(standups::run(node.rt.clone())));
+        // are hired, so a missed one includes them. In a cluster, the node holding the
+        // once-only work's lease starts them.
+        if node.rt.cluster.is_none() {
+            node.chores.start(&node.rt);
+        }
         Ok(node)
     }
 
@@ -414,6 +420,15 @@ impl Node {
             .offboard(id, &profile.email, &profile.chat_handle)
         {
             let _ = ractor::call_t!(actor, EmployeeMsg::Stop, 5000, StopReason::Offboarded);
+        }
+        if let Some(c) = &self.rt.cluster {
+            c.drop_lease(id);
+            self.rt
+                .store
+                .drop_lease(&self.rt.tenant, id)
+                .await
+                .map_err(store_err)?;
+            cluster::announce(&self.rt, "offboarded", id).await;
         }
         Ok(profile)
     }
@@ -549,6 +564,7 @@ impl Node {
         for b in &self.bridges {
             b.abort();
         }
+        self.chores.stop();
         let stop_all = async {
             let actors = self.rt.directory.live_actors();
             futures::future::join_all(actors.iter().map(|a| async move {
@@ -568,8 +584,9 @@ impl Node {
             .stop_and_wait(StopReason::Shutdown.reason(), Some(Duration::from_secs(5)))
             .await;
         self.rt.writer.flush().await;
+        cluster::leave(&self.rt).await;
         self.writer_task.abort();
-        self.upkeep_task.abort();
+        self.chores.stop();
         if self.owns_store {
             self.rt.store.close().await;
         }

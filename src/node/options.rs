@@ -52,6 +52,8 @@ pub struct NodeOptions {
     pub demo_crm: Option<PathBuf>,
     /// Teams by id, as plans name them (`team:<id>`).
     pub teams: BTreeMap<String, crate::config::teams::Team>,
+    /// `[cluster]`; `advertise` filled in with the bound address when left empty.
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 impl NodeOptions {
@@ -94,6 +96,7 @@ impl NodeOptions {
             data_dir: cfg.node.node.data_dir.clone(),
             roles: cfg.roles.clone(),
             teams: cfg.teams.clone(),
+            cluster: cfg.node.cluster.clone(),
             demo_employees: if cfg.node.node.hire_demo_employees {
                 cfg.employees.clone()
             } else {

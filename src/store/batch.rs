@@ -409,6 +409,23 @@ pub(super) async fn commit(
         .into_iter()
         .map(|((t, e), (s, w))| StateRow { t, e, s: hex(s), w })
         .collect();
+    // One row per fenced employee of the batch (its completions share a lease).
+    let mut fences: Vec<FenceRow> = Vec::new();
+    if !sqlite {
+        let mut seen = HashSet::new();
+        for (c, _) in completions {
+            if let Some(f) = &c.fence
+                && seen.insert(c.employee)
+            {
+                fences.push(FenceRow {
+                    t: c.tenant.as_str(),
+                    e: c.employee,
+                    p: f.epoch,
+                    o: &f.node,
+                });
+            }
+        }
+    }
     let (sql, processed_sql) = match store.kind() {
         crate::store::StoreKind::Sqlite => (&SQLITE_BATCH, SQLITE_PROCESSED),
         crate::store::StoreKind::Postgres => (&POSTGRES_BATCH, POSTGRES_PROCESSED),
@@ -422,6 +439,23 @@ pub(super) async fn commit(
     let inserted = with_pool!(store, write, |pool| {
         let mut tx = pool.begin().await?;
         let mut inserted = HashSet::new();
+        if !fences.is_empty() {
+            // Locked in key order (as renewals lock them) until the commit: a claim
+            // waits for it, so nothing lands after the lease moved.
+            let current: Vec<(String,)> = sqlx::query_as(FENCE_CHECK)
+                .bind(to_json(&fences))
+                .fetch_all(&mut *tx)
+                .await?;
+            let current: HashSet<&str> = current.iter().map(|(e,)| e.as_str()).collect();
+            let moved: Vec<EmployeeId> = fences
+                .iter()
+                .filter(|f| !current.contains(f.e.to_string().as_str()))
+                .map(|f| f.e)
+                .collect();
+            if !moved.is_empty() {
+                return Err(StoreError::Fenced(moved));
+            }
+        }
         if !inbox.is_empty() {
             let rows: Vec<(String,)> = sqlx::query_as(sql.inbox)
                 .bind(to_json(&inbox))
@@ -514,6 +548,22 @@ pub(super) async fn commit(
     Ok(inserted)
 }
 
+/// The fenced employees whose lease is still theirs under the epoch given, locked until
+/// the transaction ends. PostgreSQL only: a cluster runs on nothing else.
+const FENCE_CHECK: &str = "SELECT l.employee_id FROM leases l \
+    JOIN (SELECT x->>'t' AS t, x->>'e' AS e, (x->>'p')::bigint AS p, x->>'o' AS o \
+          FROM jsonb_array_elements($1::jsonb) AS a(x)) f \
+    ON l.tenant = f.t AND l.employee_id = f.e AND l.epoch = f.p AND l.owner = f.o \
+    ORDER BY l.tenant, l.employee_id FOR SHARE OF l";
+
+#[derive(Serialize)]
+struct FenceRow<'a> {
+    t: &'a str,
+    e: EmployeeId,
+    p: i64,
+    o: &'a str,
+}
+
 /// SQLite: a batch of accepts alone is one round trip to the connection's thread —
 /// the transaction, the insert and the commit in one statement list — since someone
 /// waits on each of them. A failure rolls back.
@@ -554,6 +604,7 @@ impl Store {
             wake_at: None,
             approvals: Vec::new(),
             actions: Vec::new(),
+            fence: None,
         };
         let findable: Vec<Findable> = c
             .episodes

@@ -17,6 +17,7 @@ mod batch;
 mod calendar;
 mod calls;
 mod chat;
+mod cluster;
 mod config;
 mod crm;
 mod dead_letters;
@@ -42,6 +43,7 @@ pub use a2a::{A2aDelivery, A2aTaskFilter, A2aTaskRow, Appended};
 pub(crate) use batch::hex;
 pub use calls::A2aCall;
 pub use chat::ChatMessage;
+pub use cluster::{Lease, LeaseCounts, MemberRow, StoreMode};
 pub use config::{SqliteSync, StoreConfig};
 pub use crm::{AccountFilter, ActivityFilter, DealFilter, Page, Point};
 pub use dead_letters::DeadLetter;
@@ -103,6 +105,10 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The employee's lease moved to another node (its epoch is no longer the one the
+    /// write was made under): nothing of it was stored, and this node stops it.
+    #[error("{} owned by another node now (the lease moved on); nothing they did here was stored", .0.iter().map(|e| format!("employee {e}")).collect::<Vec<_>>().join(", "))]
+    Fenced(Vec<crate::model::EmployeeId>),
     /// The store URL is not usable.
     #[error("store URL {url:?} is not usable: {reason}")]
     BadUrl {

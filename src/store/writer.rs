@@ -55,6 +55,8 @@ pub struct Completion {
     pub approvals: Vec<Approval>,
     /// Actions to put in the outbox.
     pub actions: Vec<OutboxEntry>,
+    /// In a cluster: the lease it was made under; stored only while that is current.
+    pub fence: Option<crate::cluster::Fence>,
 }
 
 /// Told once, after the transaction holding a completion committed (`Ok`) or did not.
@@ -489,6 +491,21 @@ fn settle<'a>(
         let result = commit_with_retries(store, &ops).await;
         match result {
             Ok(inserted) => answer(ops, Ok(inserted), poisoned),
+            Err(StoreError::Fenced(ids)) => {
+                // Their leases moved on: what they did here is refused, the rest of the
+                // batch is tried again without them.
+                let (fenced, rest): (Vec<Queued>, Vec<Queued>) = ops.into_iter().partition(
+                    |q| matches!(&q.op, Op::Complete(c, ..) if ids.contains(&c.employee)),
+                );
+                metrics::counter!("empla_cluster_fenced_commits_total")
+                    .increment(fenced.len() as u64);
+                tracing::warn!(employees = ?ids, writes = fenced.len(), "commits fenced: these employees are owned by another node now; nothing of theirs is stored here");
+                for id in &ids {
+                    poisoned.insert(*id);
+                }
+                answer(fenced, Err(Arc::new(StoreError::Fenced(ids))), poisoned);
+                settle(store, rest, poisoned).await;
+            }
             Err(e) if ops.len() > 1 && !busy(&e) => {
                 metrics::counter!("empla_store_batch_splits_total").increment(1);
                 tracing::warn!(error = %e, writes = ops.len(), "store batch refused; splitting it to find the write at fault");

@@ -184,6 +184,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         roles: roles(),
         demo_employees: Vec::new(),
         teams: shipped().teams,
+        cluster: Default::default(),
     }
 }
 

@@ -135,6 +135,14 @@ async fn run_batch(
     entries: Vec<OutboxEntry>,
 ) {
     for entry in entries {
+        // In a cluster, only while this node's lease of the employee is known valid: a
+        // node paused past its lease does nothing for it (its new owner runs the action).
+        if !Box::pin(lease_confirmed(rt, employee)).await {
+            tracing::warn!(employee = %employee, action = %entry.key, "not run here: the employee's lease is not confirmed (it may have moved to another node); it stays pending");
+            metrics::counter!("empla_cluster_actions_withheld_total").increment(1);
+            rt.claims.release(&entry.key);
+            continue;
+        }
         // Words a model writes are written now, just before the action runs.
         let (entry, written_by) =
             match crate::capabilities::language::write(&rt.hands, me, &entry).await {
@@ -180,6 +188,25 @@ async fn run_batch(
             }
         }
         rt.claims.release(&entry.key);
+    }
+}
+
+/// Whether this node may act for `employee`: at once outside a cluster or while its
+/// lease is known valid; else it waits up to one lease time for a renewal to confirm
+/// the lease, and answers false if it moved.
+async fn lease_confirmed(rt: &Runtime, employee: EmployeeId) -> bool {
+    let Some(c) = &rt.cluster else {
+        return true;
+    };
+    let until = tokio::time::Instant::now() + c.lease_ttl();
+    loop {
+        if c.may_act(employee) {
+            return true;
+        }
+        if !c.owns(employee) || tokio::time::Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

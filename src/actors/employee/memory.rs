@@ -57,6 +57,9 @@ impl Actor for MemoryActor {
                         Ok(()) => {
                             let _ = employee.send_message(EmployeeMsg::Committed(actions));
                         }
+                        Err(e) if matches!(*e, crate::store::StoreError::Fenced(_)) => {
+                            let _ = employee.send_message(EmployeeMsg::Moved);
+                        }
                         Err(e) => {
                             let _ = employee.send_message(EmployeeMsg::CommitFailed {
                                 event,

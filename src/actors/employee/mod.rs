@@ -112,6 +112,9 @@ pub enum EmployeeMsg {
         /// Why.
         error: String,
     },
+    /// Its lease moved to another node of the cluster (its commits were fenced, or a
+    /// renewal did not return it): stop at once, storing and doing nothing more here.
+    Moved,
     /// Panic on purpose in this actor or a child (supervision drill).
     InjectFault(FaultTarget),
     /// Forget a person in its state (with the actions cancelled with their records) and
@@ -439,6 +442,19 @@ async fn handle_rare(
                 }
             }
         }
+        EmployeeMsg::Moved => {
+            if let Some(c) = &state.rt.cluster {
+                c.drop_lease(state.id);
+            }
+            tracing::warn!(employee = %state.id, "lease moved to another node: stopping here without storing or doing anything more");
+            metrics::counter!("empla_cluster_employees_stopped_total", "why" => "moved")
+                .increment(1);
+            state
+                .rt
+                .directory
+                .set_run(state.id, crate::actors::registry::Run::Idle);
+            myself.stop(StopReason::Moved.reason());
+        }
         EmployeeMsg::Stop(reason, reply) => {
             ractor::call!(state.memory, MemoryMsg::Flush)?;
             myself.stop(reason.reason());
@@ -552,6 +568,7 @@ fn commit(state: &mut EmployeeState, event_id: Option<EventId>, rec: reasoning::
         wake_at: state.snapshot.wake_at,
         approvals: rec.approvals,
         actions: rec.actions,
+        fence: state.rt.fence(state.id),
     };
     if state
         .memory

@@ -255,6 +255,36 @@ impl Directory {
             .collect()
     }
 
+    /// The live actor of `id`, if its tree runs.
+    pub(crate) fn live(&self, id: EmployeeId) -> Option<ActorRef<EmployeeMsg>> {
+        match &self.slots.get(&id)?.run {
+            Run::Live(l) | Run::Passivating(l, _) => Some(l.actor.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` has no actor tree now.
+    pub(crate) fn is_idle(&self, id: EmployeeId) -> bool {
+        self.slots
+            .get(&id)
+            .is_some_and(|s| matches!(s.run, Run::Idle))
+    }
+
+    /// Asks a live employee whose mailbox is empty to look at its inbox in the store
+    /// (a wake-up meant for it was missed); answers whether it was asked.
+    pub(crate) fn nudge(&self, id: EmployeeId) -> bool {
+        let Some(slot) = self.slots.get(&id) else {
+            return false;
+        };
+        match &slot.run {
+            Run::Live(l) if l.backlog.queued.load(Ordering::Acquire) == 0 => {
+                l.backlog.overflowed.store(true, Ordering::Release);
+                l.actor.send_message(EmployeeMsg::CatchUp).is_ok()
+            }
+            _ => false,
+        }
+    }
+
     /// Sets the runtime state of a slot.
     pub(crate) fn set_run(&self, id: EmployeeId, run: Run) {
         if let Some(mut slot) = self.slots.get_mut(&id) {

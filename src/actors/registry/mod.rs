@@ -37,12 +37,19 @@ pub enum ReachError {
     /// The employee's tree could not be started.
     #[error("the employee could not be started: {0}")]
     Unavailable(String),
+    /// Another node of the cluster owns the employee.
+    #[error("the employee runs on another node of the cluster; try again")]
+    Elsewhere,
 }
 
 /// Hands `event` (already stored) to its employee, activating it if idle. Never fails:
 /// an event that cannot be handed over now stays in the store and is replayed.
 pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
     let id = event.employee;
+    if let Some(c) = rt.cluster.as_ref().filter(|c| !c.owns(id)) {
+        c.wake_owner(id, Some(event.id));
+        return;
+    }
     let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
         return;
     };
@@ -89,6 +96,9 @@ pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
 
 /// Marks an idle employee as activating; false if it is not idle.
 pub(crate) fn begin_activation(rt: &Arc<Runtime>, id: EmployeeId) -> Result<bool, ReachError> {
+    if !rt.owns(id) {
+        return Err(ReachError::Elsewhere);
+    }
     let mut slot = rt
         .directory
         .slots
@@ -106,6 +116,10 @@ pub(crate) fn begin_activation(rt: &Arc<Runtime>, id: EmployeeId) -> Result<bool
 
 /// Activates an idle employee so it replays its unprocessed events.
 pub(crate) fn wake(rt: &Arc<Runtime>, id: EmployeeId) {
+    if let Some(c) = rt.cluster.as_ref().filter(|c| !c.owns(id)) {
+        c.wake_owner(id, None);
+        return;
+    }
     let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
         return;
     };
@@ -121,6 +135,9 @@ pub(crate) async fn live_actor(
     rt: &Arc<Runtime>,
     id: EmployeeId,
 ) -> Result<ActorRef<EmployeeMsg>, ReachError> {
+    if !rt.owns(id) {
+        return Err(ReachError::Elsewhere);
+    }
     let rx = {
         let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
             return Err(ReachError::NotFound);
@@ -333,7 +350,12 @@ pub(crate) async fn accept(
     id: EmployeeId,
     new: crate::model::NewEvent,
 ) -> Result<crate::store::Accepted, PerceiveError> {
-    match rt.directory.status(id) {
+    let status = match rt.directory.status(id) {
+        // Hired through another node of the cluster a moment ago, perhaps.
+        None if rt.cluster.is_some() => learn(rt, id).await,
+        s => s,
+    };
+    match status {
         None => return Err(PerceiveError::NotFound),
         Some(EmployeeStatus::Offboarded) => return Err(PerceiveError::Offboarded),
         Some(_) => {}
@@ -342,13 +364,24 @@ pub(crate) async fn accept(
     let event = Event::accept(rt.tenant.clone(), id, new, chrono::Utc::now());
     // An idle employee starts waking while its event is being stored: the tree comes up
     // during the commit, and the event is handed to it once stored.
-    wake(rt, id);
+    if rt.owns(id) {
+        wake(rt, id);
+    }
     let accepted = rt.writer.accept(event.clone()).await?;
     if !accepted.duplicate {
         metrics::counter!("empla_events_accepted_total").increment(1);
         deliver(rt, event);
     }
     Ok(accepted)
+}
+
+/// Adds an employee the directory does not know yet (hired through another node) from
+/// the store; its status, if it is hired.
+pub(crate) async fn learn(rt: &Runtime, id: EmployeeId) -> Option<EmployeeStatus> {
+    let profile = rt.store.employee(&rt.tenant, id).await.ok()??;
+    rt.directory
+        .insert(id, &profile.email, &profile.chat_handle, profile.status);
+    Some(profile.status)
 }
 
 /// A chat message with the intent the employee's role gives its words (see
@@ -394,6 +427,10 @@ impl Perceive for Port {
                 .status(employee)
                 .is_none_or(|s| s == EmployeeStatus::Offboarded)
         })
+    }
+
+    fn here(&self, employee: EmployeeId) -> bool {
+        self.0.upgrade().is_some_and(|rt| rt.owns(employee))
     }
 
     async fn perceive(

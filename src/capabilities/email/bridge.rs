@@ -73,7 +73,7 @@ pub(crate) fn start(hands: Arc<Hands>) -> Option<JoinHandle<()>> {
                     },
                 };
                 for (id, delegated) in readers {
-                    if hands.employees.offboarded(id) {
+                    if hands.employees.offboarded(id) || !hands.employees.here(id) {
                         continue;
                     }
                     let w = Watched {
