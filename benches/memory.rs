@@ -353,6 +353,7 @@ async fn write(store: &Store, corpus: &Corpus, n: usize) -> Result<(Viewer, f64)
                 writer
                     .complete(
                         Completion {
+                            fence: None,
                             tenant: profile.tenant.clone(),
                             employee: profile.id,
                             event_id: None,

@@ -39,6 +39,7 @@ pub fn shipped_roles() -> anyhow::Result<BTreeMap<String, RoleTemplate>> {
 /// store the SQLite file `db` in `dir` (also its data directory).
 pub fn options(dir: &Path, db: &str, roles: BTreeMap<String, RoleTemplate>) -> NodeOptions {
     NodeOptions {
+        cluster: Default::default(),
         tenant: TenantId::new("bench"),
         company_domain: "example.com".into(),
         store_url: format!("sqlite://{}", dir.join(db).display()),

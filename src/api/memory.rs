@@ -202,9 +202,16 @@ pub(crate) async fn publish(
     responses((status = 200, body = Forgotten), (status = 400, body = super::wire::ErrorBody)))]
 pub(crate) async fn forget(
     State(s): State<ApiState>,
+    peer: Option<axum::Extension<super::cluster::FromPeer>>,
     JsonBody(b): JsonBody<ForgetBody>,
 ) -> Result<Json<Forgotten>, ApiError> {
-    Ok(Json(s.node.forget(&b.person).await.map_err(memory_error)?))
+    // Asked by another node of the cluster: its employees here forget too, and only
+    // they (the asking node has asked every other).
+    let f = match peer {
+        Some(_) => s.node.forget_here(&b.person).await,
+        None => s.node.forget(&b.person).await,
+    };
+    Ok(Json(f.map_err(memory_error)?))
 }
 
 /// Procedural memory: how each workflow has fared for each kind of task, best first.

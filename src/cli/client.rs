@@ -420,6 +420,7 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Review { action } => super::reviews::run(action).await?,
         Command::Workflow { action } => super::workflows::run(action).await?,
         Command::Team { action } => super::workflows::team(action).await?,
+        Command::Cluster { action } => super::cluster::run(action).await?,
         Command::Triage { action } => super::triage::run(action).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")

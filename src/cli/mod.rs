@@ -17,6 +17,7 @@ mod actions;
 mod approvals;
 mod calendar;
 mod client;
+mod cluster;
 mod crm;
 mod documents;
 mod employees;
@@ -224,6 +225,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: workflows::WorkflowAction,
+    },
+    /// The cluster this node is in: its nodes and leases.
+    Cluster {
+        /// What to do.
+        #[command(subcommand)]
+        action: cluster::ClusterAction,
     },
     /// Teams: shared goals' progress, a stand-up now.
     Team {

@@ -33,6 +33,16 @@ impl Node {
     /// Removes every copy the node holds of a person ("Name", "address" or "Name
     /// <address>"), and answers what went, per kind (see the module).
     pub async fn forget(&self, person: &str) -> Result<Forgotten, MemoryError> {
+        let mut f = self.forget_here(person).await?;
+        // In a cluster, the employees the other nodes run forget there, in their state.
+        f.state += super::cluster::forget_on_peers(&self.rt, person).await?;
+        Ok(f)
+    }
+
+    /// [`Node::forget`] on this node alone: the records (shared by every node, so this is
+    /// done again harmlessly on each) and the state of the employees this node runs, or
+    /// that no node runs.
+    pub async fn forget_here(&self, person: &str) -> Result<Forgotten, MemoryError> {
         let parsed = Person::parse(person);
         if parsed.is_empty() {
             return Err(MemoryError::Invalid(
@@ -106,6 +116,13 @@ impl Node {
         who: &Arc<Forgetting>,
         cancelled: &BTreeSet<u64>,
     ) -> Result<usize, StoreError> {
+        if let Some(c) = &self.rt.cluster
+            && !c.owns(id)
+            && self.rt.store.owner_of(&self.rt.tenant, id).await?.is_some()
+        {
+            // Its owner forgets it, in its running state.
+            return Ok(0);
+        }
         if self.running(id)
             && let Some(n) = self.forget_in_actor(id, who, cancelled).await
         {

@@ -479,6 +479,7 @@ impl Node {
             let actor = match registry::live_actor(&self.rt, id).await {
                 Ok(a) => a,
                 Err(ReachError::Failed) => return self.failed_status(id).await,
+                Err(ReachError::Elsewhere) => return cluster::remote_status(&self.rt, id).await,
                 Err(e) => return Err(e),
             };
             match ractor::call_t!(actor, EmployeeMsg::Status, 10_000) {

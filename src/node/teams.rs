@@ -82,7 +82,10 @@ pub(super) async fn status_of(
 ) -> Result<EmployeeRuntime, ReachError> {
     let mut last = None;
     for _ in 0..3 {
-        let actor = registry::live_actor(rt, id).await?;
+        let actor = match registry::live_actor(rt, id).await {
+            Err(ReachError::Elsewhere) => return super::cluster::remote_status(rt, id).await,
+            a => a?,
+        };
         match ractor::call_t!(actor, EmployeeMsg::Status, 10_000) {
             Ok(s) => return Ok(s),
             Err(e) => last = Some(e.to_string()),
