@@ -36,7 +36,10 @@ pub(super) async fn join(
     opts: &NodeOptions,
 ) -> Result<Option<Arc<Cluster>>, NodeError> {
     let cfg = &opts.cluster;
-    let refused = |e: crate::store::StoreError| NodeError::Cluster(e.to_string());
+    let refused = |e: crate::store::StoreError| match e {
+        crate::store::StoreError::Refused(why) => NodeError::Cluster(why),
+        e => NodeError::Cluster(e.to_string()),
+    };
     if !cfg.enabled {
         store.claim_mode(StoreMode::Single).await.map_err(refused)?;
         return Ok(None);

@@ -16,6 +16,7 @@ mod calendar;
 mod calendar_api;
 mod chat_api;
 mod cli;
+mod cluster_store;
 mod common;
 mod config;
 mod conversation;
