@@ -37,6 +37,7 @@ pub fn shipped_roles() -> anyhow::Result<BTreeMap<String, RoleTemplate>> {
 
 /// A node of tenant `bench` at `example.com` with `roles` and default settings, its
 /// store the SQLite file `db` in `dir` (also its data directory).
+#[allow(dead_code)] // the cluster benchmark runs nodes as processes
 pub fn options(dir: &Path, db: &str, roles: BTreeMap<String, RoleTemplate>) -> NodeOptions {
     NodeOptions {
         cluster: Default::default(),

@@ -71,6 +71,9 @@ impl Cluster {
         cluster_id: String,
     ) -> Cluster {
         let (wakes, wakes_rx) = tokio::sync::mpsc::unbounded_channel();
+        // A library user may not have picked rustls's provider; calls to other nodes
+        // need one (a no-op when the binary already did).
+        crate::telemetry::install_crypto_provider();
         Cluster {
             config,
             node_id: node_id.into(),

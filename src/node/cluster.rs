@@ -364,12 +364,26 @@ async fn hand_back(rt: &Arc<Runtime>, c: &Arc<Cluster>) {
     if excess == 0 {
         return;
     }
-    let give: Vec<EmployeeId> = c
-        .held()
-        .into_iter()
+    let step = excess.min(HAND_BACK_STEP);
+    let held = c.held();
+    let give: Vec<EmployeeId> = held
+        .iter()
+        .copied()
         .filter(|id| rt.directory.is_idle(*id))
-        .take(excess.min(HAND_BACK_STEP))
+        .take(step)
         .collect();
+    if give.len() < step {
+        // Too few are passivated: those idle for a round passivate now, to be handed
+        // back at the next.
+        let idle_after = c.config.heartbeat_every;
+        for actor in held
+            .iter()
+            .filter_map(|id| rt.directory.live(*id))
+            .take(step - give.len())
+        {
+            let _ = actor.send_message(EmployeeMsg::IdleCheck { idle_after });
+        }
+    }
     if give.is_empty() {
         return;
     }
