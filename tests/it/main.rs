@@ -14,6 +14,7 @@ mod bdi;
 mod caldav_fixture;
 mod calendar;
 mod calendar_api;
+mod calendar_cluster;
 mod chat_api;
 mod cli;
 mod cluster_store;

@@ -20,23 +20,52 @@ pub use actions::{Booked, CalendarError, Moved, Slots};
 pub use caldav::CalDav;
 pub use config::{CalendarConfig, CalendarDriverKind, PersonHours};
 
-use super::CapabilityError;
+use super::{CapabilityError, Hands};
 use crate::model::{CalendarEvent, TenantId};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The node's calendars: where they are kept, when people work, and the lock bookings
-/// take turns on.
+/// The node's calendars: where they are kept, when people work, and where the node's
+/// bookings queue for their turn.
 pub struct Calendars {
     /// Where calendars are kept.
     pub driver: Arc<dyn CalendarDriver>,
     /// `[calendar]`: working hours, sync, look-ahead.
     pub config: CalendarConfig,
-    /// Held from reading calendars to writing a booking, so two bookings on this node
-    /// never take the same free time.
+    /// The node's bookings queue here before they take the store's booking lock (see
+    /// `one_booking_at_a_time`), so at most one of them holds a connection waiting
+    /// for it.
     pub booking: tokio::sync::Mutex<()>,
+}
+
+/// A booking's turn: while it lives, no other booking of the tenant runs, on this node
+/// or on any other node of the cluster.
+pub(crate) struct BookingTurn<'a> {
+    // Fields drop in order: the store's lock is released before the node's queue
+    // moves on.
+    _store: crate::store::BookingGuard,
+    _node: tokio::sync::MutexGuard<'a, ()>,
+}
+
+/// Waits for the booking's turn: first among the node's bookings, then through the
+/// store among the cluster's (an advisory lock on PostgreSQL), and holds it from
+/// reading calendars to writing the events, so two bookings never take the same free
+/// time. A store that cannot be reached fails the booking before anything is booked.
+pub(crate) async fn one_booking_at_a_time(
+    hands: &Hands,
+) -> Result<BookingTurn<'_>, CapabilityError> {
+    let node = hands.calendar.booking.lock().await;
+    let store = hands.store.booking_lock(&hands.tenant).await.map_err(|e| {
+        CapabilityError::Service(format!(
+            "cannot take the calendar booking lock, so nothing was booked: {e}"
+        ))
+    })?;
+    Ok(BookingTurn {
+        _store: store,
+        _node: node,
+    })
 }
 
 impl Calendars {

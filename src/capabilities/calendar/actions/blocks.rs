@@ -32,7 +32,7 @@ pub(super) async fn block(a: &Act<'_>) -> Result<Json, CapabilityError> {
         None => managers.unwrap_or_else(|| me.email.clone()),
     };
     let title = param(p, "title").unwrap_or("Focus time");
-    let _one_booking_at_a_time = hands.calendar.booking.lock().await;
+    let _turn = one_booking_at_a_time(hands).await?;
     let hours_of = hands.calendar.config.hours_of(&owner);
     let local_today = now.with_timezone(&hours_of.tz).date_naive();
     let monday = local_today - Duration::days(local_today.weekday().num_days_from_monday() as i64);

@@ -68,7 +68,7 @@ pub(crate) async fn book(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Booked, CapabilityError> {
-    let _one_booking_at_a_time = hands.calendar.booking.lock().await;
+    let _turn = one_booking_at_a_time(hands).await?;
     let (event, mut unreached) = match hands
         .calendar
         .driver

@@ -21,6 +21,7 @@ use booking::{invite, next_free, put_everywhere};
 pub(crate) use briefs::{brief, brief_for};
 use offers::{chosen, propose};
 
+use crate::capabilities::calendar::one_booking_at_a_time;
 use crate::capabilities::calendar::slots::{self, Availability, Busy, DayWindow, Query, Slot};
 use crate::capabilities::email::actions::{deliver_mail, own_mail};
 use crate::capabilities::email::message_id_for;
@@ -310,7 +311,7 @@ async fn schedule(a: &Act<'_>) -> Result<Json, CapabilityError> {
 async fn change(a: &Act<'_>) -> Result<Json, CapabilityError> {
     let (hands, me, entry, now) = (a.hands, a.me, a.entry, Utc::now());
     let p = &entry.params;
-    let _one_booking_at_a_time = hands.calendar.booking.lock().await;
+    let _turn = one_booking_at_a_time(hands).await?;
     let mut e = own_event(hands, me, &entry.kind, p).await?;
     if !bare_address(&e.organizer).eq_ignore_ascii_case(&me.email) {
         return Err(CapabilityError::Invalid(format!(
