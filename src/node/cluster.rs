@@ -24,6 +24,8 @@ use tokio::task::JoinHandle;
 const CHORES: &str = "chores";
 /// Most employees handed back in one round when another node should take a share.
 const HAND_BACK_STEP: usize = 64;
+/// Employees adopted at once that are simply started rather than looked up first.
+const FEW: usize = 8;
 /// The file a generated node id is kept in, under the data directory.
 const NODE_ID_FILE: &str = "node-id";
 
@@ -323,6 +325,13 @@ async fn adopt(rt: &Arc<Runtime>, ids: &[EmployeeId]) {
             registry::learn(rt, *id).await;
         }
     }
+    if ids.len() <= FEW {
+        // A new hire, or one woken for an event: start each (it replays what waits).
+        for id in ids {
+            registry::wake(rt, *id);
+        }
+        return;
+    }
     let waiting = async {
         let mut w: HashSet<EmployeeId> = rt
             .store
@@ -459,9 +468,12 @@ async fn woken(rt: &Arc<Runtime>, c: &Arc<Cluster>, payload: &str) {
     };
     let event = parts.next().and_then(|e| e.parse::<EventId>().ok());
     if !c.owns(id) {
-        // Hired through another node and given to this one a moment ago: the renewal
-        // returns it, and adopting it replays what waits.
-        renew(rt, c).await;
+        // Hired through another node and given to this one a moment ago: adopting it
+        // replays what waits.
+        if let Ok(Some(lease)) = rt.store.lease_held(&rt.tenant, id, &c.node_id).await {
+            let new = c.take(&[lease]);
+            adopt(rt, &new).await;
+        }
         return;
     }
     match event {
@@ -497,6 +509,14 @@ async fn heard(rt: &Arc<Runtime>, payload: &str, claim_now: &Notify) {
                         registry::learn(rt, id).await;
                     }
                     _ => {}
+                }
+                // A hire may bring a schedule no employee had: this node's scheduler
+                // runs it too, should this node do (or come to do) the once-only work.
+                if what == "hired"
+                    && let Some(s) = rt.scheduler()
+                    && let Ok(crons) = rt.store.subscribed_crons(&rt.tenant).await
+                {
+                    let _ = s.send_message(crate::actors::scheduler::SchedulerMsg::Ensure(crons));
                 }
             }
         }

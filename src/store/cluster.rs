@@ -259,14 +259,21 @@ impl Store {
         node: &str,
         employees: Option<&[EmployeeId]>,
     ) -> Result<u64, StoreError> {
+        // Locked in key order, as commits and renewals lock them.
         let q = match employees {
-            None => {
-                sqlx::query("UPDATE leases SET owner = NULL, expires_at = now() WHERE owner = $1")
-                    .bind(node)
-            }
+            None => sqlx::query(
+                "WITH mine AS (SELECT tenant, employee_id FROM leases WHERE owner = $1 \
+                   ORDER BY tenant, employee_id FOR UPDATE) \
+                 UPDATE leases l SET owner = NULL, expires_at = now() FROM mine \
+                 WHERE l.tenant = mine.tenant AND l.employee_id = mine.employee_id",
+            )
+            .bind(node),
             Some(ids) => sqlx::query(
-                "UPDATE leases SET owner = NULL, expires_at = now() \
-                 WHERE owner = $1 AND employee_id = ANY($2)",
+                "WITH mine AS (SELECT tenant, employee_id FROM leases \
+                   WHERE owner = $1 AND employee_id = ANY($2) \
+                   ORDER BY tenant, employee_id FOR UPDATE) \
+                 UPDATE leases l SET owner = NULL, expires_at = now() FROM mine \
+                 WHERE l.tenant = mine.tenant AND l.employee_id = mine.employee_id",
             )
             .bind(node)
             .bind(ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()),
@@ -335,6 +342,29 @@ impl Store {
             .execute(self.pg()?)
             .await?;
         Ok(())
+    }
+
+    /// `node`'s lease of `employee`, if it holds one (unexpired).
+    pub async fn lease_held(
+        &self,
+        tenant: &TenantId,
+        employee: EmployeeId,
+        node: &str,
+    ) -> Result<Option<Lease>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT epoch FROM leases WHERE tenant = $1 AND employee_id = $2 AND owner = $3 \
+             AND expires_at > now()",
+        )
+        .bind(tenant.as_str())
+        .bind(employee.to_string())
+        .bind(node)
+        .fetch_optional(self.pg()?)
+        .await?;
+        Ok(row.map(|(epoch,)| Lease {
+            tenant: tenant.clone(),
+            employee,
+            epoch,
+        }))
     }
 
     /// Who holds `employee`'s lease now (a live, unexpired one), and its address.
