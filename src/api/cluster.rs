@@ -101,7 +101,8 @@ pub(super) async fn forward(State(s): State<ApiState>, req: Request, next: Next)
     let body = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(e) => {
-            return ApiError::BadRequest(format!("the body could not be read: {e}")).into_response();
+            return ApiError::BadRequest(format!("the body could not be read: {e}"))
+                .into_response();
         }
     };
     let mut call = c.http().request(parts.method, &url).body(body);

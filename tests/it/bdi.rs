@@ -382,6 +382,7 @@ async fn an_action_stored_but_not_run_before_a_stop_runs_once_at_the_next_start(
     };
     writer
         .complete(empla::store::Completion {
+            fence: None,
             tenant: empla::model::TenantId::new("acme"),
             employee: id,
             event_id: None,

@@ -516,6 +516,7 @@ async fn stored_not_run(
     writer
         .complete(
             empla::store::Completion {
+                fence: None,
                 tenant: tenant.clone(),
                 employee,
                 event_id: None,

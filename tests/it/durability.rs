@@ -142,6 +142,7 @@ async fn text_with_nul_is_stored_faithfully(s: &TestStore) {
     assert_eq!(back.payload["subject"], "a\u{0}b");
     // What the employee records of it (its episode) is kept and findable too.
     let c = empla::store::Completion {
+        fence: None,
         tenant: t.clone(),
         employee: id,
         event_id: Some(with_nul.id),
@@ -325,6 +326,7 @@ pub(super) async fn pending_action(
     writer
         .complete(
             empla::store::Completion {
+                fence: None,
                 tenant: t.clone(),
                 employee,
                 event_id: None,

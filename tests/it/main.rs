@@ -16,6 +16,8 @@ mod calendar;
 mod calendar_api;
 mod chat_api;
 mod cli;
+mod cluster;
+mod cluster_harness;
 mod common;
 mod config;
 mod conversation;

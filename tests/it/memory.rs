@@ -67,6 +67,7 @@ pub(super) async fn remember(store: &Store, episodes: Vec<Episode>) {
         writer
             .complete(
                 Completion {
+                    fence: None,
                     tenant: e.tenant.clone(),
                     employee: e.employee_id,
                     event_id: None,

@@ -191,6 +191,7 @@ async fn a_reply_retried_after_a_crash_is_posted_to_slack_once() {
     writer
         .complete(
             empla::store::Completion {
+                fence: None,
                 tenant: tenant.clone(),
                 employee: sam,
                 event_id: None,

@@ -29,6 +29,7 @@ fn ev(tenant: &TenantId, employee: EmployeeId, key: Option<&str>) -> Event {
 
 fn completion(e: &Event, snapshot: &[u8]) -> Completion {
     Completion {
+        fence: None,
         tenant: e.tenant.clone(),
         employee: e.employee,
         event_id: Some(e.id),
