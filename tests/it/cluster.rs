@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Leases short enough to keep a failover quick: a node silent for 3 s is dead.
-fn quick_leases() -> Vec<(&'static str, String)> {
+pub(super) fn quick_leases() -> Vec<(&'static str, String)> {
     vec![
         ("EMPLA_CLUSTER__LEASE_TTL", "3s".into()),
         ("EMPLA_CLUSTER__HEARTBEAT_EVERY", "500ms".into()),
@@ -70,12 +70,12 @@ fn config(dir: &Path, ticking: bool) -> PathBuf {
     config.join("empla.toml")
 }
 
-fn names(prefix: &str, n: usize) -> Vec<String> {
+pub(super) fn names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|k| format!("{prefix} Worker{k}")).collect()
 }
 
 /// Waits until no event waits in the inbox.
-async fn inbox_drained(c: &TestCluster, secs: u64) {
+pub(super) async fn inbox_drained(c: &TestCluster, secs: u64) {
     eventually(secs, "the inbox drained", || async {
         let waiting: i64 =
             sqlx::query_scalar("SELECT count(*) FROM inbox WHERE processed_at IS NULL")
@@ -89,7 +89,7 @@ async fn inbox_drained(c: &TestCluster, secs: u64) {
 
 /// Sets every employee in `ids` autonomous, round-robin through the running nodes
 /// (each call answered by the employee's owner), and waits until it is applied.
-async fn autonomous(c: &TestCluster, ids: &[String]) {
+pub(super) async fn autonomous(c: &TestCluster, ids: &[String]) {
     let running = c.running();
     for (k, id) in ids.iter().enumerate() {
         let node = c.node(running[k % running.len()]);

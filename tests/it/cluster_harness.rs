@@ -80,11 +80,6 @@ impl TestCluster {
         super::common::repo().join("config/empla.toml")
     }
 
-    /// The data directory of node `i`.
-    pub fn data_dir(&self, i: usize) -> &Path {
-        self.dirs[i].path()
-    }
-
     /// Starts node `i` (again: same id, same data directory).
     pub fn start_node(&mut self, i: usize) {
         assert!(self.nodes[i].is_none(), "node n{i} runs already");

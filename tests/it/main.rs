@@ -18,6 +18,7 @@ mod chat_api;
 mod cli;
 mod cluster;
 mod cluster_harness;
+mod cluster_mail;
 mod common;
 mod config;
 mod conversation;
