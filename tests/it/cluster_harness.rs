@@ -248,18 +248,18 @@ impl TestCluster {
         );
     }
 
-    /// Waits until every lease is held by a live node and `alive` nodes are alive,
-    /// as node `i` tells.
+    /// Waits until `alive` nodes are alive and every lease is held by one of them, as
+    /// node `i` tells.
     pub async fn settled(&self, i: usize, alive: usize, secs: u64) -> Value {
         eventually(secs, "every lease held by a live node", || async {
             let s = self.status(i).await;
-            let live = s["nodes"]
-                .as_array()
-                .unwrap()
+            let nodes = s["nodes"].as_array().unwrap();
+            let live = nodes.iter().filter(|n| n["alive"] == true).count();
+            let held_by_dead = nodes
                 .iter()
-                .filter(|n| n["alive"] == true)
-                .count();
+                .any(|n| n["alive"] == false && n["employees"] != 0);
             (live == alive
+                && !held_by_dead
                 && s["leases"]["orphaned"] == 0
                 && s["leases"]["held"] == s["leases"]["total"])
                 .then_some(s)
