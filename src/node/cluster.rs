@@ -421,6 +421,7 @@ async fn listen(rt: Arc<Runtime>, claim_now: Arc<Notify>) {
                 continue;
             }
         };
+        learn_missed(&rt).await;
         loop {
             match listener.recv().await {
                 Ok(n) if n.channel() == mine => woken(&rt, &c, n.payload()).await,
@@ -431,6 +432,41 @@ async fn listen(rt: Arc<Runtime>, claim_now: Arc<Notify>) {
                 }
             }
         }
+    }
+}
+
+/// Learns the hires and offboardings announced while this node was not listening (before
+/// its first `LISTEN`, after the directory was loaded, or while the listener reconnected):
+/// without it, an employee hired through another node then stays unknown here, and calls
+/// naming it are answered 404.
+async fn learn_missed(rt: &Runtime) {
+    let mut hired = Vec::new();
+    let mut offboarded = Vec::new();
+    let read = rt
+        .store
+        .for_each_directory_row(&rt.tenant, |row| {
+            let Ok(id) = row.id.parse::<EmployeeId>() else {
+                return;
+            };
+            let known = rt.directory.status(id);
+            if known.is_none() {
+                hired.push(id);
+            } else if row.status == "offboarded"
+                && known != Some(crate::model::EmployeeStatus::Offboarded)
+            {
+                offboarded.push((id, row.email, row.chat_handle));
+            }
+        })
+        .await;
+    if let Err(e) = read {
+        tracing::warn!(error = %e, "the employees hired meanwhile could not be read; they are learnt on the next announcement");
+        return;
+    }
+    for id in hired {
+        registry::learn(rt, id).await;
+    }
+    for (id, email, handle) in offboarded {
+        rt.directory.offboard(id, &email, &handle);
     }
 }
 

@@ -201,8 +201,13 @@ impl TestCluster {
     }
 
     /// Posts `body` as an event for `employee` through node `i`: its id when accepted
-    /// (202), else none (the node is down or refused it).
-    pub async fn post_event(&self, i: usize, employee: &str, body: &Value) -> Option<String> {
+    /// (202), else what the node answered (or why it could not be reached).
+    pub async fn post_event(
+        &self,
+        i: usize,
+        employee: &str,
+        body: &Value,
+    ) -> Result<String, String> {
         let node = self.node(i);
         let r = http()
             .post(node.url(&format!("/api/v1/employees/{employee}/events")))
@@ -210,12 +215,13 @@ impl TestCluster {
             .json(body)
             .send()
             .await
-            .ok()?;
-        if r.status() != 202 {
-            return None;
+            .map_err(|e| format!("n{i} not reached: {e}"))?;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        match v["event_id"].as_str() {
+            Some(id) if status == 202 => Ok(id.to_string()),
+            _ => Err(format!("n{i} answered {status}: {v}")),
         }
-        let v: Value = r.json().await.ok()?;
-        v["event_id"].as_str().map(str::to_string)
     }
 
     /// Waits until every event in `ids` is processed, then checks each was processed

@@ -71,11 +71,13 @@ async fn a_node_killed_with_mail_in_flight_loses_no_event_and_sends_no_mail_twic
         return;
     };
     let ids = c.hire("csm", &hires).await;
+    c.settled(0, 3, 60).await;
     for (id, address) in ids.iter().zip(&addresses) {
-        let p = c.node(0).get_json(&format!("/api/v1/employees/{id}")).await;
+        let path = format!("/api/v1/employees/{id}");
+        // (Asked again while the employee moves to a node with fewer.)
+        let p = eventually(30, &path, || c.node(0).get_ok(&path)).await;
         assert_eq!(p["email"], address.as_str(), "{p}");
     }
-    c.settled(0, 3, 60).await;
     autonomous(&c, &ids).await;
     eventually(60, "every mailbox watched by its owner", || async {
         let mut watched = 0.0;
@@ -144,6 +146,7 @@ async fn a_node_killed_with_mail_in_flight_loses_no_event_and_sends_no_mail_twic
         perceived(&c).await
     );
     c.kill(victim);
+    let killed_at = chrono::Utc::now();
     for k in ISSUES / 2..ISSUES {
         let to = &addresses[k % EMPLOYEES];
         mail.submit_with(&smtp, SARAH, to, &issue(to, k)).await;
@@ -171,14 +174,26 @@ async fn a_node_killed_with_mail_in_flight_loses_no_event_and_sends_no_mail_twic
     notes.await.unwrap();
     // A message sent twice arrives twice with its one Message-ID (the action's).
     let mut seen = BTreeSet::new();
-    let twice: Vec<(&str, Option<&str>)> = replies
+    let twice: BTreeSet<&str> = replies
         .iter()
         .filter(|m| !seen.insert(m.message_id.as_str()))
-        .map(|m| (m.message_id.as_str(), m.in_reply_to.as_deref()))
+        .map(|m| m.message_id.as_str())
+        .collect();
+    let copies: Vec<(&str, Option<&str>, Option<&String>)> = replies
+        .iter()
+        .filter(|m| twice.contains(m.message_id.as_str()))
+        .map(|m| {
+            (
+                m.message_id.as_str(),
+                m.in_reply_to.as_deref(),
+                m.headers.get("Date"),
+            )
+        })
         .collect();
     assert!(
         twice.is_empty(),
-        "acknowledgements sent twice (n{victim} was killed): {twice:?}"
+        "acknowledgements sent twice (n{victim} was killed at {}): {copies:#?}",
+        killed_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     );
     assert_eq!(replies.len(), ISSUES, "one acknowledgement per issue");
 
