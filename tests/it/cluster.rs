@@ -706,3 +706,38 @@ async fn a_cron_tick_fires_once_cluster_wide_also_across_a_failover() {
         .unwrap();
     c.processed_once(&all, 60).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_joining_while_others_hire_knows_every_employee() {
+    let Some(mut c) = TestCluster::start(2, &TestCluster::shipped(), &quick_leases()).await else {
+        return;
+    };
+    // Hires through n0 before, while and after n2 starts: those announced before it
+    // listens are learnt all the same.
+    let n0 = (c.node(0).base.clone(), names("Joining", 40));
+    let hiring = tokio::spawn(async move {
+        let mut ids = Vec::new();
+        for name in &n0.1 {
+            let r = http()
+                .post(format!("{}/api/v1/employees", n0.0))
+                .bearer_auth(TOKEN)
+                .json(&json!({"role": "sales_ae", "name": name}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201, "{name} hired");
+            let p: Value = r.json().await.unwrap();
+            ids.push(p["id"].as_str().unwrap().to_string());
+        }
+        ids
+    });
+    let n2 = tokio::task::block_in_place(|| c.add_node());
+    let ids = hiring.await.unwrap();
+    for id in &ids {
+        let note = json!({"kind": "test.note", "source": "test"});
+        if let Err(e) = c.post_event(n2, id, &note).await {
+            panic!("n{n2} takes an event for {id}, hired through n0: {e}");
+        }
+    }
+    inbox_drained(&c, 60).await;
+}

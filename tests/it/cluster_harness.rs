@@ -100,6 +100,15 @@ impl TestCluster {
         self.nodes[i] = Some(Member { process, log });
     }
 
+    /// Adds a node (the next id) and starts it; its index.
+    pub fn add_node(&mut self) -> usize {
+        self.dirs.push(tempfile::tempdir().unwrap());
+        self.nodes.push(None);
+        let i = self.nodes.len() - 1;
+        self.start_node(i);
+        i
+    }
+
     /// Node `i`, which must be running.
     pub fn node(&self, i: usize) -> &NodeProcess {
         &self.nodes[i].as_ref().expect("the node runs").process
