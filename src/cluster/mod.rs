@@ -25,6 +25,10 @@ pub const SECRET_HEADER: &str = "x-empla-cluster-secret";
 /// The header naming the node that forwarded a call.
 pub const FORWARDED_HEADER: &str = "x-empla-forwarded-by";
 
+/// A wake-up for an employee another node owns: the employee, and the event stored for
+/// it (none: look at its inbox).
+type Wake = (EmployeeId, Option<EventId>);
+
 /// The fencing token of one employee's commits: they succeed only while `node` still
 /// holds its lease under `epoch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +59,8 @@ pub struct Cluster {
     /// Whether this node does the cluster's once-only work now.
     chores: AtomicBool,
     /// Wake-ups for employees other nodes own, sent on in batches by the node.
-    wakes: tokio::sync::mpsc::UnboundedSender<(EmployeeId, Option<EventId>)>,
-    wakes_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(EmployeeId, Option<EventId>)>>>,
+    wakes: tokio::sync::mpsc::UnboundedSender<Wake>,
+    wakes_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Wake>>>,
     /// Calls to the other nodes.
     http: reqwest::Client,
 }
@@ -104,9 +108,7 @@ impl Cluster {
     }
 
     /// The wake-ups to send on (taken once, by the node's notifier).
-    pub(crate) fn take_wakes(
-        &self,
-    ) -> Option<tokio::sync::mpsc::UnboundedReceiver<(EmployeeId, Option<EventId>)>> {
+    pub(crate) fn take_wakes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Wake>> {
         self.wakes_rx.lock().expect("wakes lock").take()
     }
 

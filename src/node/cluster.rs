@@ -20,6 +20,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+mod peers;
+mod view;
+
+pub(super) use peers::{forget_on_peers, remote_status};
+pub use view::{ClusterMember, ClusterView, LeaseSummary, OwnerError};
+
 /// The singleton lease of the once-only work.
 const CHORES: &str = "chores";
 /// Most employees handed back in one round when another node should take a share.
@@ -447,6 +453,7 @@ async fn listen(rt: Arc<Runtime>, claim_now: Arc<Notify>) {
                 continue;
             }
         };
+        learn_missed(&rt).await;
         loop {
             match listener.recv().await {
                 Ok(n) if n.channel() == mine => woken(&rt, &c, n.payload()).await,
@@ -457,6 +464,41 @@ async fn listen(rt: Arc<Runtime>, claim_now: Arc<Notify>) {
                 }
             }
         }
+    }
+}
+
+/// Learns the hires and offboardings announced while this node was not listening (before
+/// its first `LISTEN`, after the directory was loaded, or while the listener reconnected):
+/// without it, an employee hired through another node then stays unknown here, and calls
+/// naming it are answered 404.
+async fn learn_missed(rt: &Runtime) {
+    let mut hired = Vec::new();
+    let mut offboarded = Vec::new();
+    let read = rt
+        .store
+        .for_each_directory_row(&rt.tenant, |row| {
+            let Ok(id) = row.id.parse::<EmployeeId>() else {
+                return;
+            };
+            let known = rt.directory.status(id);
+            if known.is_none() {
+                hired.push(id);
+            } else if row.status == "offboarded"
+                && known != Some(crate::model::EmployeeStatus::Offboarded)
+            {
+                offboarded.push((id, row.email, row.chat_handle));
+            }
+        })
+        .await;
+    if let Err(e) = read {
+        tracing::warn!(error = %e, "the employees hired meanwhile could not be read; they are learnt on the next announcement");
+        return;
+    }
+    for id in hired {
+        registry::learn(rt, id).await;
+    }
+    for (id, email, handle) in offboarded {
+        rt.directory.offboard(id, &email, &handle);
     }
 }
 
@@ -599,212 +641,4 @@ pub(super) async fn leave(rt: &Runtime) {
             tracing::warn!(error = %e, "could not release the leases; the other nodes take the employees once they run out")
         }
     }
-}
-
-/// The cluster as `GET /api/v1/cluster` shows it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ClusterView {
-    /// Whether this node is in a cluster (a node alone shows no members).
-    pub enabled: bool,
-    /// This node's id in the cluster.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
-    /// Every node that ever joined, alive or not.
-    pub nodes: Vec<ClusterMember>,
-    /// How the leases stand.
-    pub leases: LeaseSummary,
-}
-
-/// One node of the cluster.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ClusterMember {
-    /// Its id.
-    pub id: String,
-    /// The URL the other nodes reach it at.
-    pub address: String,
-    /// Whether it heartbeats (within the lease time) and has not stopped.
-    pub alive: bool,
-    /// How many employees it owns (unexpired leases).
-    pub employees: i64,
-    /// Its version.
-    pub version: String,
-    /// When it started.
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    /// Its last heartbeat.
-    pub heartbeat_at: chrono::DateTime<chrono::Utc>,
-    /// When it stopped gracefully, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Whether this is the node answering.
-    pub this_node: bool,
-    /// Whether it does the cluster's once-only work (known for the node answering).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runs_chores: Option<bool>,
-}
-
-/// How the leases stand.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct LeaseSummary {
-    /// One per hired employee.
-    pub total: i64,
-    /// Held by a live node.
-    pub held: i64,
-    /// Released or run out, waiting for a node to claim them.
-    pub orphaned: i64,
-}
-
-impl super::Node {
-    /// This node's part of a cluster, if it is in one.
-    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
-        self.rt.cluster.as_ref()
-    }
-
-    /// The cluster's members and leases.
-    pub async fn cluster_status(&self) -> Result<ClusterView, crate::store::StoreError> {
-        let Some(c) = &self.rt.cluster else {
-            return Ok(ClusterView {
-                enabled: false,
-                node: None,
-                nodes: Vec::new(),
-                leases: LeaseSummary::default(),
-            });
-        };
-        let members = self.rt.store.members(c.lease_ttl()).await?;
-        let counts = self.rt.store.lease_counts().await?;
-        let at = crate::store::from_micros;
-        Ok(ClusterView {
-            enabled: true,
-            node: Some(c.node_id.to_string()),
-            nodes: members
-                .into_iter()
-                .map(|m| {
-                    let this_node = *m.id == *c.node_id;
-                    ClusterMember {
-                        this_node,
-                        runs_chores: this_node.then(|| c.runs_chores()),
-                        id: m.id,
-                        address: m.address,
-                        alive: m.alive,
-                        employees: m.employees,
-                        version: m.version,
-                        started_at: at(m.started_at),
-                        heartbeat_at: at(m.heartbeat_at),
-                        stopped_at: m.stopped_at.map(at),
-                    }
-                })
-                .collect(),
-            leases: LeaseSummary {
-                total: counts.total,
-                held: counts.held,
-                orphaned: counts.orphaned,
-            },
-        })
-    }
-
-    /// Where a call about `employee` must go: none when this node owns it (or is not in
-    /// a cluster), else the owner's id and address; an error when nobody holds it now
-    /// (it is moving between nodes).
-    pub async fn owner_elsewhere(
-        &self,
-        employee: EmployeeId,
-    ) -> Result<Option<(String, String)>, OwnerError> {
-        let Some(c) = &self.rt.cluster else {
-            return Ok(None);
-        };
-        if c.owns(employee) {
-            return Ok(None);
-        }
-        match self.rt.store.owner_of(&self.rt.tenant, employee).await {
-            Ok(Some((id, _))) if *id == *c.node_id => Ok(None),
-            Ok(Some(owner)) => Ok(Some(owner)),
-            Ok(None) => Err(OwnerError::Moving),
-            Err(e) => Err(OwnerError::Store(e)),
-        }
-    }
-}
-
-/// Why a call cannot be routed to an employee's owner.
-#[derive(Debug, thiserror::Error)]
-pub enum OwnerError {
-    /// No node holds the employee now.
-    #[error("the employee is moving between nodes of the cluster; try again in a few seconds")]
-    Moving,
-    /// The store could not say.
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-}
-
-/// An employee's own account of itself from the node that owns it (another node of the
-/// cluster), asked over the API with the cluster's secret.
-pub(super) async fn remote_status(
-    rt: &Runtime,
-    id: EmployeeId,
-) -> Result<crate::actors::EmployeeRuntime, registry::ReachError> {
-    use registry::ReachError;
-    let c = rt.cluster.as_ref().ok_or(ReachError::Elsewhere)?;
-    let (owner, address) = match rt.store.owner_of(&rt.tenant, id).await {
-        Ok(Some(o)) if *o.0 != *c.node_id => o,
-        Ok(_) => return Err(ReachError::Elsewhere),
-        Err(e) => return Err(ReachError::Unavailable(e.to_string())),
-    };
-    let unreachable = |e: reqwest::Error| {
-        ReachError::Unavailable(format!("its node ({owner}) did not answer: {e}"))
-    };
-    c.http()
-        .get(format!(
-            "{}/api/v1/employees/{id}/status",
-            address.trim_end_matches('/')
-        ))
-        .header(crate::cluster::SECRET_HEADER, c.secret())
-        .header(crate::cluster::FORWARDED_HEADER, &*c.node_id)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(unreachable)?
-        .json()
-        .await
-        .map_err(unreachable)
-}
-
-/// Asks every other live node to forget `person` in the employees it runs; answers how
-/// many entries of their state went. A node that cannot be asked fails the whole
-/// request (the person must not stay remembered there): the caller tries again.
-pub(super) async fn forget_on_peers(rt: &Runtime, person: &str) -> Result<u64, super::MemoryError> {
-    let Some(c) = &rt.cluster else {
-        return Ok(0);
-    };
-    let peers: Vec<_> = rt
-        .store
-        .members(c.lease_ttl())
-        .await?
-        .into_iter()
-        .filter(|m| m.alive && *m.id != *c.node_id)
-        .collect();
-    let mut state = 0;
-    for peer in peers {
-        let answer = c
-            .http()
-            .post(format!(
-                "{}/api/v1/memory/forget",
-                peer.address.trim_end_matches('/')
-            ))
-            .header(crate::cluster::SECRET_HEADER, c.secret())
-            .header(crate::cluster::FORWARDED_HEADER, &*c.node_id)
-            .json(&serde_json::json!({ "person": person }))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status);
-        let forgotten: crate::memory::Forgotten = match answer {
-            Ok(a) => a.json().await.map_err(|e| peer_failed(&peer.id, e))?,
-            Err(e) => return Err(peer_failed(&peer.id, e)),
-        };
-        state += forgotten.state;
-    }
-    Ok(state)
-}
-
-fn peer_failed(peer: &str, e: reqwest::Error) -> super::MemoryError {
-    super::MemoryError::Unavailable(format!(
-        "node {peer} of the cluster could not forget in the employees it runs ({e}); what this node holds is gone — forget again to finish"
-    ))
 }

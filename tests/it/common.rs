@@ -293,6 +293,33 @@ pub fn start_binary_from(
     token: Option<&str>,
     env: &[(&str, String)],
 ) -> NodeProcess {
+    spawn_node(config, data_dir, token, env, None)
+}
+
+/// What a node wrote to its log (stderr), line by line, as it runs.
+pub type NodeLog = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// As [`start_binary_from`], with the node's log (at `rust_log`) kept in the answer
+/// instead of passed through, for a test to read what the node said.
+pub fn start_binary_logged(
+    config: &Path,
+    data_dir: &Path,
+    token: Option<&str>,
+    env: &[(&str, String)],
+    rust_log: &str,
+) -> (NodeProcess, NodeLog) {
+    let log = NodeLog::default();
+    let node = spawn_node(config, data_dir, token, env, Some((rust_log, log.clone())));
+    (node, log)
+}
+
+fn spawn_node(
+    config: &Path,
+    data_dir: &Path,
+    token: Option<&str>,
+    env: &[(&str, String)],
+    logged: Option<(&str, NodeLog)>,
+) -> NodeProcess {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_empla"));
     cmd.args(["node", "--config"])
@@ -307,12 +334,27 @@ pub fn start_binary_from(
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let (rust_log, stderr) = match &logged {
+        Some((level, _)) => (*level, std::process::Stdio::piped()),
+        None => ("warn", std::process::Stdio::inherit()),
+    };
     let mut child = cmd
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", rust_log)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("the empla binary starts");
+    if let Some((_, log)) = logged {
+        let stderr = child.stderr.take().expect("stderr is piped");
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                log.lock().expect("log lock").push(line);
+            }
+        });
+    }
     let stdout = child.stdout.take().unwrap();
     let mut lines = std::io::BufReader::new(stdout).lines();
     let base = loop {

@@ -33,7 +33,7 @@ fn node_env(mail: &TestMailServer, data: &Path, employees: &[&str]) -> Vec<(&'st
 }
 
 /// Every message in `address`'s IMAP inbox, parsed.
-async fn imap_inbox(server: &MailServer, address: &str) -> Vec<MailMessage> {
+pub(super) async fn imap_inbox(server: &MailServer, address: &str) -> Vec<MailMessage> {
     let login = server.logins.of(address).unwrap();
     let mut mailbox = Mailbox::open(server, address, &login).await.unwrap();
     let all = mailbox.search("ALL").await.unwrap();
