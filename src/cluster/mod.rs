@@ -12,7 +12,7 @@ mod config;
 pub use config::ClusterConfig;
 pub(crate) use config::node_id_ok;
 
-use crate::model::{EmployeeId, EventId};
+use crate::model::{EmployeeId, Event};
 use crate::store::Lease;
 use dashmap::DashMap;
 use std::sync::Arc;
@@ -25,9 +25,13 @@ pub const SECRET_HEADER: &str = "x-empla-cluster-secret";
 /// The header naming the node that forwarded a call.
 pub const FORWARDED_HEADER: &str = "x-empla-forwarded-by";
 
-/// A wake-up for an employee another node owns: the employee, and the event stored for
-/// it (none: look at its inbox).
-type Wake = (EmployeeId, Option<EventId>);
+/// A wake-up for an employee another node owns.
+pub(crate) enum Wake {
+    /// An event stored for it.
+    Event(Box<Event>),
+    /// Look at its inbox.
+    Look(EmployeeId),
+}
 
 /// The fencing token of one employee's commits: they succeed only while `node` still
 /// holds its lease under `epoch`.
@@ -101,10 +105,15 @@ impl Cluster {
         &self.http
     }
 
-    /// Asks the owner of `employee` (another node) to handle `event` (stored already),
-    /// or to look at its inbox with none.
-    pub fn wake_owner(&self, employee: EmployeeId, event: Option<EventId>) {
-        let _ = self.wakes.send((employee, event));
+    /// Asks the owner of `event`'s employee (another node) to handle it (stored
+    /// already).
+    pub fn wake_owner_with(&self, event: Event) {
+        let _ = self.wakes.send(Wake::Event(Box::new(event)));
+    }
+
+    /// Asks the owner of `employee` (another node) to look at its inbox.
+    pub fn wake_owner(&self, employee: EmployeeId) {
+        let _ = self.wakes.send(Wake::Look(employee));
     }
 
     /// The wake-ups to send on (taken once, by the node's notifier).

@@ -30,6 +30,8 @@ pub use view::{ClusterMember, ClusterView, LeaseSummary, OwnerError};
 const CHORES: &str = "chores";
 /// Most employees handed back in one round when another node should take a share.
 const HAND_BACK_STEP: usize = 64;
+/// The longest wake-up payload sent whole (PostgreSQL allows 8000 bytes).
+const NOTIFY_PAYLOAD_MAX: usize = 7900;
 /// Employees adopted at once that are simply started rather than looked up first.
 const FEW: usize = 8;
 /// The file a generated node id is kept in, under the data directory.
@@ -193,8 +195,14 @@ async fn rounds(rt: Arc<Runtime>, chores: Arc<Chores>, claim_now: Arc<Notify>) {
             full_round(&rt, &c, &chores).await;
         }
         claim(&rt, &c).await;
+        // Sooner when another node's leases are about to run out (it may have died):
+        // its employees are claimed a moment after they do.
+        let wait = match rt.store.next_expiry_elsewhere(&c.node_id).await {
+            Ok(Some(d)) if d < quick => d + Duration::from_millis(5),
+            _ => quick,
+        };
         tokio::select! {
-            _ = tokio::time::sleep(quick) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = claim_now.notified() => {}
         }
     }
@@ -502,20 +510,24 @@ async fn learn_missed(rt: &Runtime) {
     }
 }
 
-/// Another node stored an event for an employee of this node (`employee [event]`).
+/// Another node stored an event for an employee of this node: the event (JSON), or
+/// `employee event-id`, or `employee` alone (look at its inbox).
 async fn woken(rt: &Arc<Runtime>, c: &Arc<Cluster>, payload: &str) {
+    if payload.starts_with('{') {
+        match serde_json::from_str::<crate::model::Event>(payload) {
+            Ok(event) if c.owns(event.employee) => registry::deliver(rt, event),
+            Ok(event) => adopt_woken(rt, c, event.employee).await,
+            Err(e) => tracing::warn!(error = %e, "a wake-up could not be read; the inbox poll finds its event"),
+        }
+        return;
+    }
     let mut parts = payload.split(' ');
     let Some(Ok(id)) = parts.next().map(str::parse::<EmployeeId>) else {
         return;
     };
     let event = parts.next().and_then(|e| e.parse::<EventId>().ok());
     if !c.owns(id) {
-        // Hired through another node and given to this one a moment ago: adopting it
-        // replays what waits.
-        if let Ok(Some(lease)) = rt.store.lease_held(&rt.tenant, id, &c.node_id).await {
-            let new = c.take(&[lease]);
-            adopt(rt, &new).await;
-        }
+        adopt_woken(rt, c, id).await;
         return;
     }
     match event {
@@ -533,6 +545,15 @@ async fn woken(rt: &Arc<Runtime>, c: &Arc<Cluster>, payload: &str) {
         None => {
             rt.directory.nudge(id);
         }
+    }
+}
+
+/// A wake-up for an employee this node does not know it owns: hired through another
+/// node and given to this one a moment ago. Adopting it replays what waits.
+async fn adopt_woken(rt: &Arc<Runtime>, c: &Arc<Cluster>, id: EmployeeId) {
+    if let Ok(Some(lease)) = rt.store.lease_held(&rt.tenant, id, &c.node_id).await {
+        let new = c.take(&[lease]);
+        adopt(rt, &new).await;
     }
 }
 
@@ -576,15 +597,26 @@ async fn send_wakes(rt: Arc<Runtime>) {
     let prefix = c.channel_prefix();
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, 512).await > 0 {
-        let items: Vec<(EmployeeId, String)> = batch
-            .drain(..)
-            .map(|(e, ev): (EmployeeId, Option<EventId>)| {
-                let payload = ev.map_or_else(|| e.to_string(), |ev| format!("{e} {ev}"));
-                (e, payload)
-            })
-            .collect();
+        let items: Vec<(EmployeeId, String)> = batch.drain(..).map(wake_payload).collect();
         if let Err(e) = rt.store.notify_owners(&rt.tenant, &prefix, &items).await {
             tracing::warn!(error = %e, events = items.len(), "wake-ups not sent; the owners find the events when they poll their inbox");
+        }
+    }
+}
+
+/// What a wake-up says on the owner's channel: the event itself when it fits in a
+/// notification (so the owner need not read it back), else its id; or only the
+/// employee, to look at its inbox.
+fn wake_payload(w: crate::cluster::Wake) -> (EmployeeId, String) {
+    use crate::cluster::Wake;
+    match w {
+        Wake::Look(e) => (e, e.to_string()),
+        Wake::Event(ev) => {
+            let payload = serde_json::to_string(&ev)
+                .ok()
+                .filter(|j| j.len() <= NOTIFY_PAYLOAD_MAX)
+                .unwrap_or_else(|| format!("{} {}", ev.employee, ev.id));
+            (ev.employee, payload)
         }
     }
 }

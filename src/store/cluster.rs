@@ -252,6 +252,19 @@ impl Store {
         Ok((share, mine, orphaned))
     }
 
+    /// How soon the first lease held by another node runs out (none when no other node
+    /// holds one): a node that died is claimed from as soon as its leases run out.
+    pub async fn next_expiry_elsewhere(&self, node: &str) -> Result<Option<Duration>, StoreError> {
+        let ms: Option<f64> = sqlx::query_scalar(
+            "SELECT (EXTRACT(EPOCH FROM min(expires_at) - now()) * 1000)::float8 FROM leases \
+             WHERE owner IS NOT NULL AND owner <> $1 AND expires_at > now()",
+        )
+        .bind(node)
+        .fetch_one(self.pg()?)
+        .await?;
+        Ok(ms.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)))
+    }
+
     /// Gives up `node`'s leases of `employees` (all of them with None): they are free
     /// for any node to claim at once.
     pub async fn release_leases(

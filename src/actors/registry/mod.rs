@@ -47,7 +47,7 @@ pub enum ReachError {
 pub(crate) fn deliver(rt: &Arc<Runtime>, event: Event) {
     let id = event.employee;
     if let Some(c) = rt.cluster.as_ref().filter(|c| !c.owns(id)) {
-        c.wake_owner(id, Some(event.id));
+        c.wake_owner_with(event);
         return;
     }
     let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
@@ -117,7 +117,7 @@ pub(crate) fn begin_activation(rt: &Arc<Runtime>, id: EmployeeId) -> Result<bool
 /// Activates an idle employee so it replays its unprocessed events.
 pub(crate) fn wake(rt: &Arc<Runtime>, id: EmployeeId) {
     if let Some(c) = rt.cluster.as_ref().filter(|c| !c.owns(id)) {
-        c.wake_owner(id, None);
+        c.wake_owner(id);
         return;
     }
     let Some(mut slot) = rt.directory.slots.get_mut(&id) else {
