@@ -75,6 +75,9 @@ impl Cluster {
         cluster_id: String,
     ) -> Cluster {
         let (wakes, wakes_rx) = tokio::sync::mpsc::unbounded_channel();
+        // A client can be built only with a TLS provider (the binary installs it first;
+        // a program embedding the library may not).
+        crate::telemetry::install_crypto_provider();
         Cluster {
             config,
             node_id: node_id.into(),
