@@ -184,14 +184,17 @@ fn accepted(
 #[utoipa::path(get, path = "/api/v1/employees/{id}/status", params(("id" = String, Path)), responses((status = 200, body = EmployeeRuntime), (status = 404, body = super::wire::ErrorBody)))]
 pub(crate) async fn status(
     State(s): State<ApiState>,
+    peer: Option<axum::Extension<super::cluster::FromPeer>>,
     Path(key): Path<String>,
 ) -> Result<Json<EmployeeRuntime>, ApiError> {
     let id = resolve(&s, &key)?;
-    s.node
-        .employee_runtime(id)
-        .await
-        .map(Json)
-        .map_err(reach_error)
+    // A call another node forwarded is answered here or not at all (never forwarded
+    // again: if the employee moved meanwhile, the caller tries again).
+    let status = match peer {
+        Some(_) => s.node.employee_runtime_here(id).await,
+        None => s.node.employee_runtime(id).await,
+    };
+    status.map(Json).map_err(reach_error)
 }
 
 /// The manager sets the onboarding phase. Applied in order with the employee's events.

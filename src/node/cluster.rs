@@ -517,7 +517,9 @@ async fn woken(rt: &Arc<Runtime>, c: &Arc<Cluster>, payload: &str) {
         match serde_json::from_str::<crate::model::Event>(payload) {
             Ok(event) if c.owns(event.employee) => registry::deliver(rt, event),
             Ok(event) => adopt_woken(rt, c, event.employee).await,
-            Err(e) => tracing::warn!(error = %e, "a wake-up could not be read; the inbox poll finds its event"),
+            Err(e) => {
+                tracing::warn!(error = %e, "a wake-up could not be read; the inbox poll finds its event")
+            }
         }
         return;
     }

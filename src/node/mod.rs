@@ -470,8 +470,21 @@ impl Node {
             .await
     }
 
-    /// An active employee's own account of itself; activates it if idle.
+    /// An active employee's own account of itself; activates it if idle. In a cluster,
+    /// asked of the node that owns it.
     pub async fn employee_runtime(&self, id: EmployeeId) -> Result<EmployeeRuntime, ReachError> {
+        match self.employee_runtime_here(id).await {
+            Err(ReachError::Elsewhere) => cluster::remote_status(&self.rt, id).await,
+            r => r,
+        }
+    }
+
+    /// As [`Node::employee_runtime`], from this node only (`Elsewhere` when another node
+    /// of the cluster owns the employee).
+    pub async fn employee_runtime_here(
+        &self,
+        id: EmployeeId,
+    ) -> Result<EmployeeRuntime, ReachError> {
         // The actor found may be passivating and stop before it answers; then the next
         // attempt activates it afresh.
         let mut last = None;
@@ -479,7 +492,6 @@ impl Node {
             let actor = match registry::live_actor(&self.rt, id).await {
                 Ok(a) => a,
                 Err(ReachError::Failed) => return self.failed_status(id).await,
-                Err(ReachError::Elsewhere) => return cluster::remote_status(&self.rt, id).await,
                 Err(e) => return Err(e),
             };
             match ractor::call_t!(actor, EmployeeMsg::Status, 10_000) {

@@ -156,6 +156,46 @@ impl Store {
         row.map(MailRow::into_message).transpose()
     }
 
+    /// Records that message `message_id` is being handed to the mail server; false when
+    /// an earlier run was doing so already (and its outcome is unknown).
+    pub async fn begin_submission(
+        &self,
+        tenant: &TenantId,
+        message_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO mail_submissions (tenant, message_id, started_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(message_id)
+            .bind(super::to_micros(chrono::Utc::now()))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// The mail server refused message `message_id` (it was not sent): a later run may
+    /// submit it again.
+    pub async fn end_submission(
+        &self,
+        tenant: &TenantId,
+        message_id: &str,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, write, |pool| {
+            sqlx::query("DELETE FROM mail_submissions WHERE tenant = $1 AND message_id = $2")
+                .bind(tenant.as_str())
+                .bind(message_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// How many messages `address` sent in `thread` since `since`.
     pub async fn sent_in_thread(
         &self,

@@ -514,7 +514,7 @@ async fn a_node_paused_past_its_lease_commits_nothing_for_the_employees_taken_ov
     );
     held_back.rollback().await.unwrap();
 
-    // Its first renewal tells it what else it lost.
+    // Its fenced commits, or its next renewal, tell it which leases it lost.
     eventually(60, "n2 knows it lost its leases", || async {
         (c.metric(2, "empla_cluster_leases_lost_total").await >= 1.0).then_some(())
     })
@@ -522,7 +522,7 @@ async fn a_node_paused_past_its_lease_commits_nothing_for_the_employees_taken_ov
     eventually(10, "n2 says it lost leases", || async {
         c.log(2)
             .iter()
-            .any(|l| l.contains("leases lost to another node"))
+            .any(|l| l.contains("lost to another node"))
             .then_some(())
     })
     .await;

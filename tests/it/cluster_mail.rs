@@ -158,16 +158,42 @@ async fn a_node_killed_with_mail_in_flight_loses_no_event_and_sends_no_mail_twic
     let owners = c.owners().await;
     assert!(!owners.contains_key(&format!("n{victim}")), "{owners:?}");
 
-    // Every issue perceived once and acknowledged once, at Sarah's end.
+    // Every issue perceived once and acknowledged at most once, at Sarah's end: each
+    // reply action is done, or — when the node died while handing it to the mail
+    // server — it failed saying the message may already have gone (it is never sent a
+    // second time, and never lost silently).
     let client = mail.client(&[SARAH]);
     let expected: BTreeSet<String> = (0..ISSUES)
         .map(|k| format!("issue-{k}@customer.test"))
         .collect();
+    let uncertain: BTreeSet<String> = eventually(120, "every reply action ended", || async {
+        let rows: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT status, params, result FROM outbox WHERE kind = 'email.reply'")
+                .fetch_all(&c.db)
+                .await
+                .unwrap();
+        let ended = rows.len() == ISSUES && rows.iter().all(|(st, ..)| st != "pending");
+        ended.then(|| {
+            rows.iter()
+                .filter(|(st, _, r)| {
+                    st == "failed"
+                        && r.as_deref()
+                            .is_some_and(|r| r.contains("may already have been sent"))
+                })
+                .map(|(_, p, _)| {
+                    let p: Value = serde_json::from_str(p).unwrap();
+                    p["in_reply_to"].as_str().unwrap_or_default().to_string()
+                })
+                .collect()
+        })
+    })
+    .await;
+    let sure: BTreeSet<String> = expected.difference(&uncertain).cloned().collect();
     let replies = eventually(120, "an acknowledgement of each issue", || async {
         let inbox = imap_inbox(&client, SARAH).await;
         let answered: BTreeSet<String> =
             inbox.iter().filter_map(|m| m.in_reply_to.clone()).collect();
-        (answered == expected).then_some(inbox)
+        answered.is_superset(&sure).then_some(inbox)
     })
     .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -195,7 +221,16 @@ async fn a_node_killed_with_mail_in_flight_loses_no_event_and_sends_no_mail_twic
         "acknowledgements sent twice (n{victim} was killed at {}): {copies:#?}",
         killed_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     );
-    assert_eq!(replies.len(), ISSUES, "one acknowledgement per issue");
+    assert!(
+        replies.len() >= ISSUES - uncertain.len() && replies.len() <= ISSUES,
+        "one acknowledgement per issue (those {uncertain:?} perhaps not): {} arrived",
+        replies.len()
+    );
+    if !uncertain.is_empty() {
+        eprintln!(
+            "replies the killed node was handing to the server (not sent again): {uncertain:?}"
+        );
+    }
 
     // Every event accepted (the notes answered 202, the issues perceived) processed once.
     inbox_drained(&c, 60).await;
@@ -223,5 +258,9 @@ async fn a_node_killed_with_mail_in_flight_loses_no_event_and_sends_no_mail_twic
     .fetch_one(&c.db)
     .await
     .unwrap();
-    assert_eq!(sent, ISSUES as i64, "one reply action done per issue");
+    assert_eq!(
+        sent + uncertain.len() as i64,
+        ISSUES as i64,
+        "one reply action done per issue (or uncertain, said so)"
+    );
 }

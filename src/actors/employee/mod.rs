@@ -443,8 +443,12 @@ async fn handle_rare(
             }
         }
         EmployeeMsg::Moved => {
-            if let Some(c) = &state.rt.cluster {
-                c.drop_lease(state.id);
+            if let Some(c) = &state.rt.cluster
+                && c.drop_lease(state.id)
+            {
+                // Found by its commit being fenced, before a renewal said so.
+                tracing::warn!(employee = %state.id, "lease lost to another node: its commit was fenced (this node was cut off or paused past its lease)");
+                metrics::counter!("empla_cluster_leases_lost_total").increment(1);
             }
             tracing::warn!(employee = %state.id, "lease moved to another node: stopping here without storing or doing anything more");
             metrics::counter!("empla_cluster_employees_stopped_total", "why" => "moved")

@@ -4,9 +4,11 @@
 //! recipient's client.
 //!
 //! A message is stored in the sender's sent folder once the server has accepted it;
-//! a send retried after a crash finds it there and is not submitted again. (A crash
-//! between the server's acceptance and that store leaves the one case where the retry
-//! submits again — with the same Message-ID, which receiving clients deduplicate.)
+//! a send retried after a crash finds it there and is not submitted again. The
+//! submission itself is recorded before it starts: a run of the action finding it
+//! recorded but the message not in the sent folder (the node stopped while the server
+//! took it) does not submit it again — it may have gone — and fails saying so, so a
+//! message is never sent twice, and one that may not have gone is never silent.
 
 use super::MailTransport;
 use super::server::MailServer;
@@ -156,7 +158,19 @@ impl MailTransport for SmtpMail {
         }
         let transport = self.transport(&sender)?;
         let message = wire_message(m)?;
-        transport.send(message).await.map_err(|e| {
+        if !self.store.begin_submission(tenant, &m.message_id).await? {
+            tracing::warn!(message_id = %m.message_id, "not sent again: an earlier run was handing it to the mail server when the node stopped");
+            return Err(CapabilityError::Invalid(format!(
+                "message <{}> may already have been sent: the node stopped while handing it to the mail server, before the server's answer was recorded; it is not sent a second time — check the recipient's copy and send it anew if it did not arrive",
+                m.message_id
+            )));
+        }
+        let sent = transport.send(message).await;
+        if sent.is_err() {
+            // Refused or not reached: nothing went, a later run may try again.
+            self.store.end_submission(tenant, &m.message_id).await?;
+        }
+        sent.map_err(|e| {
             if e.is_permanent() {
                 CapabilityError::Invalid(format!(
                     "the mail server refused the message from {sender}: {e}"
