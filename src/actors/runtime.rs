@@ -66,6 +66,8 @@ pub(crate) struct Tools {
     pub(crate) a2a: Arc<crate::a2a::Ledger>,
     /// The outside A2A agents employees call.
     pub(crate) agents: Arc<crate::a2a::client::Agents>,
+    /// The node's part in a cluster, if it is in one.
+    pub(crate) cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Shared by all actors of one node.
@@ -100,7 +102,6 @@ impl Runtime {
         working_tokens: usize,
         playbooks: BTreeMap<String, Arc<Playbook>>,
         tools: Tools,
-        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> Arc<Self> {
         let no_playbook = Playbook::compile(&Default::default(), &[], config.max_intentions)
             .expect("an empty playbook compiles");
@@ -134,7 +135,7 @@ impl Runtime {
             no_playbook: Arc::new(no_playbook),
             registry: RwLock::new(None),
             scheduler: RwLock::new(None),
-            cluster,
+            cluster: tools.cluster,
         })
     }
 

@@ -174,12 +174,7 @@ pub(crate) async fn catch_up(rt: &Arc<Runtime>) -> Result<usize, crate::store::S
         let Some(last) = rt.store.last_tick(&rt.tenant, &cron).await? else {
             continue;
         };
-        let Ok(parsed) = croner::parser::CronParser::builder()
-            .seconds(croner::parser::Seconds::Required)
-            .dom_and_dow(true)
-            .build()
-            .parse(&cron)
-        else {
+        let Ok(parsed) = crate::config::parse_cron6(&cron) else {
             continue;
         };
         let from = last.max(now - chrono::Duration::days(1));

@@ -27,7 +27,9 @@ pub use crate::memory::{EmbedderKind, MemoryConfig};
 pub use crate::store::{SqliteSync, StoreConfig};
 pub use crate::telemetry::LogConfig;
 pub use node::{NodeConfig, NodeSection};
-pub use role::{KNOWN_CAPABILITIES, RoleTemplate, Schedule, normalize_cron, role_capability_known};
+pub use role::{
+    KNOWN_CAPABILITIES, RoleTemplate, Schedule, normalize_cron, parse_cron6, role_capability_known,
+};
 
 use crate::lifecycle::HireRequest;
 use crate::model::FieldError;

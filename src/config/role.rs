@@ -161,13 +161,18 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
             ));
         }
     };
+    parse_cron6(&six).map_err(|e| format!("is not a valid cron expression ({e}): {expr:?}"))?;
+    Ok(six)
+}
+
+/// A 6-field cron expression (seconds first; day of month and weekday both apply), as
+/// every schedule of the node is read.
+pub fn parse_cron6(six: &str) -> Result<croner::Cron, croner::errors::CronError> {
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)
         .build()
-        .parse(&six)
-        .map_err(|e| format!("is not a valid cron expression ({e}): {expr:?}"))?;
-    Ok(six)
+        .parse(six)
 }
 
 impl RoleTemplate {

@@ -183,12 +183,7 @@ pub(crate) async fn upkeep(
     let Ok(six) = crate::config::normalize_cron(&cfg.consolidate_at) else {
         return; // validated with the config
     };
-    let Ok(cron) = croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(&six)
-    else {
+    let Ok(cron) = crate::config::parse_cron6(&six) else {
         return;
     };
     loop {

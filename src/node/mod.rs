@@ -223,6 +223,7 @@ impl Node {
                 crate::a2a::client::Agents::new(&opts.a2a, &|k| std::env::var(k).ok())
                     .map_err(NodeError::A2aAgents)?,
             ),
+            cluster,
         };
         let rt = Runtime::new(
             opts.tenant.clone(),
@@ -232,7 +233,6 @@ impl Node {
             opts.memory.working_memory_tokens,
             playbooks,
             tools,
-            cluster,
         );
         let mut bad = None;
         let loaded = rt

@@ -140,12 +140,7 @@ fn log(team: &str, r: Result<Vec<StandupUpdate>, StandupError>) {
 
 fn parse(expr: &str) -> Option<croner::Cron> {
     let six = crate::config::normalize_cron(expr).ok()?;
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(&six)
-        .ok()
+    crate::config::parse_cron6(&six).ok()
 }
 
 /// Holds `team`'s stand-up for tick `at`.
