@@ -49,8 +49,6 @@ pub struct Cluster {
     pub config: ClusterConfig,
     /// This node's id.
     pub node_id: Arc<str>,
-    /// The URL other nodes reach this node's API at.
-    address: Mutex<String>,
     /// The secret nodes share.
     secret: Arc<str>,
     /// The cluster's own id (its notification channels are named after it).
@@ -74,7 +72,6 @@ impl Cluster {
     pub fn new(
         config: ClusterConfig,
         node_id: String,
-        address: String,
         secret: String,
         cluster_id: String,
     ) -> Cluster {
@@ -85,7 +82,6 @@ impl Cluster {
         Cluster {
             config,
             node_id: node_id.into(),
-            address: Mutex::new(address),
             secret: secret.into(),
             cluster_id,
             held: DashMap::new(),
@@ -119,16 +115,6 @@ impl Cluster {
     /// The wake-ups to send on (taken once, by the node's notifier).
     pub(crate) fn take_wakes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Wake>> {
         self.wakes_rx.lock().expect("wakes lock").take()
-    }
-
-    /// The URL other nodes reach this node at.
-    pub fn address(&self) -> String {
-        self.address.lock().expect("address lock").clone()
-    }
-
-    /// Sets the URL other nodes reach this node at (once the API is bound).
-    pub fn set_address(&self, address: String) {
-        *self.address.lock().expect("address lock") = address;
     }
 
     /// Whether `given` is the cluster's secret (compared in constant time).
@@ -289,7 +275,6 @@ mod tests {
         Cluster::new(
             ClusterConfig::default(),
             "n1".into(),
-            "http://127.0.0.1:1".into(),
             "s3cret".into(),
             "0123456789abcdef".into(),
         )

@@ -87,7 +87,6 @@ pub(super) async fn join(
     Ok(Some(Arc::new(Cluster::new(
         cfg.clone(),
         node_id,
-        cfg.advertise.clone(),
         secret,
         cluster_id,
     ))))

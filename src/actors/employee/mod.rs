@@ -17,6 +17,7 @@ mod capability;
 pub(crate) mod forget;
 mod language;
 mod memory;
+mod moved;
 pub(crate) mod reasoning;
 pub(crate) mod snapshot;
 pub(crate) mod tasks;
@@ -442,23 +443,7 @@ async fn handle_rare(
                 }
             }
         }
-        EmployeeMsg::Moved => {
-            if let Some(c) = &state.rt.cluster
-                && c.drop_lease(state.id)
-            {
-                // Found by its commit being fenced, before a renewal said so.
-                tracing::warn!(employee = %state.id, "lease lost to another node: its commit was fenced (this node was cut off or paused past its lease)");
-                metrics::counter!("empla_cluster_leases_lost_total").increment(1);
-            }
-            tracing::warn!(employee = %state.id, "lease moved to another node: stopping here without storing or doing anything more");
-            metrics::counter!("empla_cluster_employees_stopped_total", "why" => "moved")
-                .increment(1);
-            state
-                .rt
-                .directory
-                .set_run(state.id, crate::actors::registry::Run::Idle);
-            myself.stop(StopReason::Moved.reason());
-        }
+        EmployeeMsg::Moved => moved::stop_here(&myself, state),
         EmployeeMsg::Stop(reason, reply) => {
             ractor::call!(state.memory, MemoryMsg::Flush)?;
             myself.stop(reason.reason());
