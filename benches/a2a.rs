@@ -48,11 +48,9 @@ async fn run(requests: usize, clients: usize) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let state = ApiState {
-        node: node.clone(),
-        token: TOKEN.into(),
-        metrics: empla::telemetry::metrics_handle(),
-    };
+    let state = ApiState::single(node.clone(), TOKEN, empla::telemetry::metrics_handle())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         empla::api::serve(listener, state, &ApiConfig::default(), async {

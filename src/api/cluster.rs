@@ -36,12 +36,11 @@ pub(super) struct FromPeer;
 
 /// A call carrying the cluster's secret header: let through as another node's when the
 /// secret matches, refused and logged when it does not (or this node is in no cluster).
-pub(super) async fn peer_call(
+pub(super) fn check_peer(
     s: &ApiState,
     given: &HeaderValue,
-    mut req: Request,
-    next: Next,
-) -> Response {
+    req: &mut Request,
+) -> Result<(), Response> {
     let matches = s
         .node
         .cluster()
@@ -55,10 +54,10 @@ pub(super) async fn peer_call(
             .to_string();
         tracing::warn!(from = %from, path = %req.uri().path(), "refused a call between nodes: wrong cluster secret (or this node is in no cluster)");
         metrics::counter!("empla_cluster_refused_calls_total").increment(1);
-        return ApiError::Unauthorized.into_response();
+        return Err(ApiError::Unauthorized.into_response());
     }
     req.extensions_mut().insert(FromPeer);
-    next.run(req).await
+    Ok(())
 }
 
 /// Sends a call about an employee another node owns to that node, and its answer back.
@@ -106,6 +105,9 @@ pub(super) async fn forward(State(s): State<ApiState>, req: Request, next: Next)
         }
     };
     let mut call = c.http().request(parts.method, &url).body(body);
+    if let Some(p) = parts.extensions.get::<super::auth::Principal>() {
+        call = call.header(super::tenancy::PRINCIPAL_HEADER, super::tenancy::principal_header(p));
+    }
     for (k, v) in parts.headers.iter().filter(|(k, _)| passed_on(k)) {
         call = call.header(k, v);
     }
@@ -161,6 +163,7 @@ fn passed_on(name: &header::HeaderName) -> bool {
             | "proxy-authorization"
             | SECRET_HEADER
             | FORWARDED_HEADER
+            | super::tenancy::PRINCIPAL_HEADER
     )
 }
 

@@ -32,6 +32,9 @@ pub struct ApiConfig {
     /// (`localhost`, `127.0.0.1`, `::1`), e.g. `["empla.example.com"]`; a request naming
     /// another `Host` is refused, against DNS rebinding.
     pub mcp_allowed_hosts: Vec<String>,
+    /// How long a dashboard login lasts before the person must log in again.
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
 }
 
 impl Default for ApiConfig {
@@ -42,6 +45,7 @@ impl Default for ApiConfig {
             max_connections: 1024,
             max_body_bytes: 1024 * 1024,
             mcp_allowed_hosts: Vec::new(),
+            session_ttl: Duration::from_secs(8 * 3600),
         }
     }
 }
@@ -63,6 +67,13 @@ impl ApiConfig {
                 file,
                 "api.request_timeout",
                 "must be longer than 0s, e.g. \"30s\"",
+            ));
+        }
+        if self.session_ttl < Duration::from_secs(60) {
+            e.push(ConfigError::new(
+                file,
+                "api.session_ttl",
+                "must be at least 1m, e.g. \"8h\"",
             ));
         }
         if self.max_connections == 0 {

@@ -14,6 +14,8 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: missing or wrong bearer token.
     Unauthorized,
+    /// 403: the token may not do this (its role, or its tenant is suspended).
+    Forbidden(String),
     /// 404: no such employee (or resource).
     NotFound(String),
     /// 409: conflicts with the current state.
@@ -35,6 +37,7 @@ impl IntoResponse for ApiError {
                 "unauthorized",
                 "missing or wrong bearer token; send `Authorization: Bearer <token>` with the node's API token".into(),
             ),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),

@@ -30,7 +30,8 @@ impl Backend for InProcess {
         Box::pin(async move {
             let mut req = axum::http::Request::builder()
                 .method(c.method)
-                .uri(format!("/api/v1{}", c.path));
+                .uri(format!("/api/v1{}", c.path))
+                .extension(super::auth::Face::Mcp);
             if let Some(a) = authorization {
                 req = req.header(AUTHORIZATION, a);
             }

@@ -9,6 +9,7 @@
 
 mod a2a;
 mod approvals;
+pub mod auth;
 mod calendar;
 mod cluster;
 mod config;
@@ -29,6 +30,7 @@ mod reviews;
 mod server;
 mod slack;
 mod supervision;
+mod tenancy;
 mod triage;
 pub mod wire;
 mod workflows;
@@ -38,10 +40,10 @@ pub use error::ApiError;
 #[cfg(unix)]
 pub use server::raise_open_file_limit;
 pub use server::{OpenFileLimit, serve};
+pub use tenancy::FACE_HEADER;
 
 use crate::node::Node;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -54,12 +56,38 @@ use utoipa::OpenApi;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The node.
+    /// The node of the tenant the request is for.
     pub node: Arc<Node>,
-    /// The bearer token clients must send.
-    pub token: Arc<str>,
+    /// Tokens, sessions and roles.
+    pub auth: Arc<auth::Auth>,
+    /// Every tenant's node.
+    pub tenants: Arc<crate::node::Tenants>,
     /// Prometheus exporter handle.
     pub metrics: PrometheusHandle,
+}
+
+impl ApiState {
+    /// The state of a node serving its own tenant only, whose node admin sends `token`
+    /// (tests and benchmarks; `empla node` starts every stored tenant).
+    pub async fn single(
+        node: Arc<Node>,
+        token: &str,
+        metrics: PrometheusHandle,
+    ) -> Result<ApiState, crate::node::TenantError> {
+        let tenants = crate::node::Tenants::alone(node.clone()).await?;
+        let auth = Arc::new(auth::Auth::new(
+            node.store().clone(),
+            node.tenant().clone(),
+            token.into(),
+            Duration::from_secs(8 * 3600),
+        ));
+        Ok(ApiState {
+            node,
+            auth,
+            tenants,
+            metrics,
+        })
+    }
 }
 
 /// The OpenAPI document of the API.
@@ -304,8 +332,15 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole API, with `config`'s body limit and request timeout.
+/// The whole API, with `config`'s body limit and request timeout: each request handed to
+/// the app of its caller's tenant (see [`tenancy`]).
 pub fn router(state: ApiState, config: &ApiConfig) -> Router {
+    let house = Arc::new(tenancy::House::new(state, config.clone()));
+    Router::new().fallback(tenancy::dispatch).with_state(house)
+}
+
+/// One tenant's app: the API, the A2A face, MCP, health and metrics, over `state.node`.
+fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .merge(employees::routes())
@@ -325,11 +360,12 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
         .merge(meetings::routes())
         .merge(workflows::routes())
         .merge(cluster::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), tenancy::audit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cluster::forward,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .layer(middleware::from_fn_with_state(state.clone(), tenancy::require));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -350,7 +386,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Router {
     let mcp = mcp::service(app.clone(), &hosts, config.max_body_bytes);
     let mcp = Router::new()
         .nest_service("/mcp", mcp)
-        .layer(middleware::from_fn_with_state(state, require_token));
+        .layer(middleware::from_fn_with_state(state, tenancy::require));
     app.merge(mcp)
 }
 
@@ -397,25 +433,6 @@ async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
 
 async fn openapi() -> impl IntoResponse {
     axum::Json(ApiDoc::openapi())
-}
-
-async fn require_token(State(s): State<ApiState>, req: Request, next: Next) -> Response {
-    if let Some(secret) = req.headers().get(crate::cluster::SECRET_HEADER).cloned() {
-        return cluster::peer_call(&s, &secret, req, next).await;
-    }
-    let given = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(t) if constant_time_eq(t.as_bytes(), s.token.as_bytes()) => next.run(req).await,
-        _ => ApiError::Unauthorized.into_response(),
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A JSON body whose rejections become [`ApiError`]s naming what was wrong.

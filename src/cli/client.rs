@@ -62,7 +62,11 @@ impl Client {
             _ => None,
         };
         Call {
-            request: self.http.request(method, url).bearer_auth(&self.token),
+            request: self
+                .http
+                .request(method, url)
+                .bearer_auth(&self.token)
+                .header(crate::api::FACE_HEADER, "cli"),
             client: self.clone(),
             path: path.to_string(),
             employee,

@@ -1,8 +1,9 @@
 //! `empla node` and `empla config check`.
 
+use crate::api::auth::Auth;
 use crate::api::{ApiState, serve};
 use crate::config::Config;
-use crate::node::{Node, NodeOptions};
+use crate::node::{Node, NodeOptions, Tenants};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -51,19 +52,30 @@ pub(crate) async fn run(
         );
         opts.cluster.advertise = format!("http://{bound}");
     }
-    let node = Arc::new(Node::start(opts).await.context("node did not start")?);
+    let node = Arc::new(Node::start(opts.clone()).await.context("node did not start")?);
     node.set_workflows(cfg.workflows.clone());
+    let tenants = Tenants::start(node.clone(), opts, cfg.workflows.clone())
+        .await
+        .context("the tenants' employees did not start")?;
+    let auth = Arc::new(Auth::new(
+        node.store().clone(),
+        node.tenant().clone(),
+        token.into(),
+        cfg.node.api.session_ttl,
+    ));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, employees = node.hired(), "API listening on http://{addr}");
     println!("empla node listening on http://{addr}");
     let state = ApiState {
         node: node.clone(),
-        token: token.into(),
+        auth,
+        tenants: tenants.clone(),
         metrics,
     };
     serve(listener, state, &cfg.node.api, stop).await;
     tracing::info!("shutting down");
-    // Connections still closing may hold the API state; the node shuts down regardless.
+    // Connections still closing may hold the API state; the nodes shut down regardless.
+    tenants.shutdown().await;
     node.shutdown().await;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! Serde only. Nothing here does IO, awaits, or knows about actors; validation
 //! returns every problem at once as [`FieldError`]s so callers can name the field.
 
+mod access;
 mod approval;
 mod calendar;
 mod episode;
@@ -22,6 +23,7 @@ mod workflow;
 #[cfg(test)]
 pub(crate) use persona::sample as persona_sample;
 
+pub use access::{AuditEntry, Role, Tenant, TenantStatus, TokenInfo};
 pub use approval::{ActionStatus, Approval, ApprovalStatus, FinalRecipients, OutboxEntry};
 pub use calendar::{
     CalendarEvent, EventStatus, MAX_MEETING, NewMeeting, Proposal, SlotRequest, WorkingHours,

@@ -160,7 +160,11 @@ impl Node {
                     format!("{local}{n}@{}", self.company_domain)
                 }
             })
-            .find(|a| !taken.contains(a) && !self.rt.directory.email_taken(a))
+            .find(|a| {
+                !taken.contains(a)
+                    && !self.rt.directory.email_taken(a)
+                    && !self.address_taken_elsewhere(a)
+            })
             .expect("some numbered address is free")
     }
 }

@@ -28,9 +28,11 @@ mod standups;
 mod supervision;
 mod tasks;
 mod teams;
+mod tenants;
 mod triage;
 mod workflows;
 
+pub use tenants::{TenantError, Tenants};
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
 pub use crate::lifecycle::approvals::DecideError;
@@ -88,6 +90,9 @@ pub struct Node {
     pub(super) a2a: crate::a2a::A2aConfig,
     /// The workflows runs may be started of.
     workflows: std::sync::RwLock<Arc<BTreeMap<String, crate::config::workflows::Workflow>>>,
+    /// The nodes of the other tenants this process serves: addresses and handles are
+    /// unique across them all.
+    neighbours: std::sync::RwLock<Vec<std::sync::Weak<Node>>>,
 }
 
 impl Node {
@@ -282,6 +287,7 @@ impl Node {
             failed_shown: Default::default(),
             a2a: opts.a2a.clone(),
             workflows: Default::default(),
+            neighbours: Default::default(),
         };
         let mut pending = node
             .rt
@@ -360,6 +366,22 @@ impl Node {
     /// Finds an employee by id, email address or chat handle.
     pub fn resolve(&self, key: &str) -> Option<EmployeeId> {
         self.rt.directory.resolve(key)
+    }
+
+    /// Tells this tenant's node of the other tenants' nodes in the process.
+    pub fn set_neighbours(&self, others: Vec<std::sync::Weak<Node>>) {
+        *self.neighbours.write().unwrap_or_else(|p| p.into_inner()) = others;
+    }
+
+    /// Whether another tenant's employee has `address` or its local part as handle.
+    pub(super) fn address_taken_elsewhere(&self, address: &str) -> bool {
+        let handle = address.split('@').next().unwrap_or_default();
+        self.neighbours
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .any(|n| n.rt.directory.email_taken(address) || n.rt.directory.resolve(handle).is_some())
     }
 
     /// Number of hired employees (including offboarded ones).

@@ -11,6 +11,7 @@
 //! actors.
 
 mod a2a;
+mod access;
 mod approvals;
 mod backlog;
 mod batch;
@@ -63,6 +64,7 @@ pub use sweep::Swept;
 pub use tasks::TaskUpdate;
 pub use triage::TriageFilter;
 pub use workflows::StoredRun;
+pub use access::{NewAudit, StoredSession, StoredToken};
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.

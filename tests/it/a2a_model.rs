@@ -171,11 +171,9 @@ async fn serve(
 ) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/a2a/{agent}", listener.local_addr().unwrap());
-    let state = ApiState {
-        node,
-        token: TOKEN.into(),
-        metrics: empla::telemetry::metrics_handle(),
-    };
+    let state = ApiState::single(node, TOKEN, empla::telemetry::metrics_handle())
+        .await
+        .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         empla::api::serve(listener, state, &ApiConfig::default(), async {

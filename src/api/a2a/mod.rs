@@ -13,7 +13,7 @@ use super::ApiState;
 use a2a::errordetails::{PROTOCOL_DOMAIN, TypedDetail};
 use a2a::{A2AError, error_code, error_reason};
 use axum::extract::{Path, Request, State};
-use axum::http::header::{AUTHORIZATION, HOST, WWW_AUTHENTICATE};
+use axum::http::header::{HOST, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -140,16 +140,16 @@ fn is_jsonrpc(method: &Method, path: &str) -> bool {
 async fn guard(State(s): State<ApiState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let jsonrpc = is_jsonrpc(req.method(), &path);
-    let given = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let authorized =
-        given.is_some_and(|t| super::constant_time_eq(t.as_bytes(), s.token.as_bytes()));
-    if !authorized {
+    let principal = req
+        .extensions()
+        .get::<super::auth::Principal>()
+        .filter(|p| &p.tenant == s.node.tenant());
+    let Some(p) = principal else {
         metrics::counter!("empla_a2a_unauthenticated_total").increment(1);
         return unauthenticated(jsonrpc);
+    };
+    if let Err(why) = super::auth::permits(p, req.method(), &path, super::auth::Face::A2a) {
+        return forbidden(jsonrpc, &why);
     }
     if !jsonrpc {
         let version = req
@@ -176,9 +176,27 @@ async fn guard(State(s): State<ApiState>, mut req: Request, next: Next) -> Respo
 
 /// `401`, with `WWW-Authenticate: Bearer` and the binding's error shape.
 fn unauthenticated(jsonrpc: bool) -> Response {
-    let message =
-        "authentication required: send the node's API token as `Authorization: Bearer <token>`";
-    let info = TypedDetail::error_info("UNAUTHENTICATED", PROTOCOL_DOMAIN, None);
+    let mut resp = refusal(
+        jsonrpc,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        "authentication required: send an API token of the agent's tenant as `Authorization: Bearer <token>`",
+    );
+    resp.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"empla\""),
+    );
+    resp
+}
+
+/// `403`: the token's role may not do this (a viewer sending a message).
+fn forbidden(jsonrpc: bool, why: &str) -> Response {
+    refusal(jsonrpc, StatusCode::FORBIDDEN, "PERMISSION_DENIED", why)
+}
+
+/// A refusal in the binding's error shape.
+fn refusal(jsonrpc: bool, status: StatusCode, reason: &str, message: &str) -> Response {
+    let info = TypedDetail::error_info(reason, PROTOCOL_DOMAIN, None);
     let body = if jsonrpc {
         serde_json::json!({
             "jsonrpc": "2.0",
@@ -187,15 +205,10 @@ fn unauthenticated(jsonrpc: bool) -> Response {
         })
     } else {
         serde_json::json!({
-            "error": {"code": 401, "status": "UNAUTHENTICATED", "message": message, "details": [info]},
+            "error": {"code": status.as_u16(), "status": reason, "message": message, "details": [info]},
         })
     };
-    let mut resp = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    resp.headers_mut().insert(
-        WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"empla\""),
-    );
-    resp
+    (status, Json(body)).into_response()
 }
 
 /// An error in the HTTP+JSON binding's shape: the status of the error's code and a
