@@ -8,6 +8,7 @@
 //! answers are the [`wire`] types, which the `empla` CLI uses too.
 
 mod a2a;
+mod access;
 mod approvals;
 pub mod auth;
 mod calendar;
@@ -184,6 +185,18 @@ impl ApiState {
         workflows::list_teams,
         workflows::show_team,
         workflows::standup,
+        access::create_tenant,
+        access::list_tenants,
+        access::show_tenant,
+        access::suspend_tenant,
+        access::resume_tenant,
+        access::delete_tenant,
+        access::own_tenant,
+        access::rename_tenant,
+        access::create_token,
+        access::list_tokens,
+        access::revoke_token,
+        access::audit,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -308,6 +321,17 @@ impl ApiState {
         crate::node::ClusterView,
         crate::node::ClusterMember,
         crate::node::LeaseSummary,
+        crate::model::Role,
+        crate::model::Tenant,
+        crate::model::TenantStatus,
+        crate::model::TokenInfo,
+        crate::model::AuditEntry,
+        wire::NewTenantBody,
+        wire::TenantCreated,
+        wire::TenantPatch,
+        wire::NewTokenBody,
+        wire::TokenCreated,
+        wire::AuditPage,
     )),
     modifiers(&BearerAuth)
 )]
@@ -360,12 +384,19 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .merge(meetings::routes())
         .merge(workflows::routes())
         .merge(cluster::routes())
-        .route_layer(middleware::from_fn_with_state(state.clone(), tenancy::audit))
+        .merge(access::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            tenancy::audit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cluster::forward,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), tenancy::require));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            tenancy::require,
+        ));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -14,6 +14,7 @@ use crate::node::Node;
 use crate::store::NewAudit;
 use axum::Router;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::http::Method;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +27,11 @@ pub const FACE_HEADER: &str = "x-empla-face";
 /// The header a node forwarding a call names its caller in (trusted only with the
 /// cluster secret): tenant, role, actor and token id, tab-separated.
 pub(crate) const PRINCIPAL_HEADER: &str = "x-empla-principal";
+
+/// What a handler adds to its answer for the audit trail: what it created (e.g.
+/// `tenant=acme`), beyond the ids in the path.
+#[derive(Debug, Clone)]
+pub(super) struct AuditNote(pub String);
 
 /// Each tenant's app, built once per tenant node.
 pub(super) struct House {
@@ -215,7 +221,28 @@ pub(super) async fn require(State(s): State<ApiState>, mut req: Request, next: N
         return ApiError::NotFound("no such route or resource for this token's tenant".into())
             .into_response();
     }
-    if let Err(why) = permits(&p, req.method(), req.uri().path(), face) {
+    // Under `/api/v1` the path is the nested one; the rules speak of the whole path.
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_string(), |o| o.path().to_string());
+    if let Err(why) = permits(&p, req.method(), &path, face) {
+        // A refused write is recorded too: who tried what.
+        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+            let entry = NewAudit {
+                tenant: p.tenant.to_string(),
+                actor: p.actor.clone(),
+                token_id: p.token_id.clone(),
+                role: p.role,
+                face: face.as_str(),
+                action: format!("{} {path}", req.method()),
+                target: String::new(),
+                status: 403,
+            };
+            if let Err(e) = s.node.store().audit(&entry).await {
+                tracing::error!(error = %e, "a refused write could not be recorded in the audit trail");
+            }
+        }
         return ApiError::Forbidden(why).into_response();
     }
     next.run(req).await
@@ -231,7 +258,6 @@ pub(super) async fn audit(
     req: Request,
     next: Next,
 ) -> Response {
-    use axum::http::Method;
     let method = req.method().clone();
     let principal = req.extensions().get::<Principal>().cloned();
     let face = req.extensions().get::<Face>().copied().unwrap_or(Face::Api);
@@ -249,6 +275,11 @@ pub(super) async fn audit(
         return response;
     }
     let p = principal.expect("checked above");
+    let target = match response.extensions().get::<AuditNote>() {
+        Some(AuditNote(n)) if target.is_empty() => n.clone(),
+        Some(AuditNote(n)) => format!("{target} {n}"),
+        None => target,
+    };
     let entry = NewAudit {
         tenant: p.tenant.to_string(),
         actor: p.actor,

@@ -426,6 +426,15 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Team { action } => super::workflows::team(action).await?,
         Command::Cluster { action } => super::cluster::run(action).await?,
         Command::Triage { action } => super::triage::run(action).await?,
+        Command::Tenant { action } => super::access::tenant(action).await?,
+        Command::Token { action } => super::access::token(action).await?,
+        Command::Audit {
+            since,
+            actor,
+            limit,
+            json,
+            node,
+        } => super::access::audit(since, actor, limit, json, node).await?,
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

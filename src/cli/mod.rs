@@ -13,6 +13,7 @@ macro_rules! outln {
     };
 }
 
+mod access;
 mod actions;
 mod approvals;
 mod calendar;
@@ -225,6 +226,37 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: workflows::WorkflowAction,
+    },
+    /// Tenants the node serves: create, list, suspend, resume, delete (the node admin's
+    /// token).
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        action: access::TenantAction,
+    },
+    /// API tokens of your tenant: create (with a role), list, revoke (an admin token).
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: access::TokenAction,
+    },
+    /// The audit trail: every write to your tenant, who made it, when, through which
+    /// face (an admin token).
+    Audit {
+        /// Only from this time on: RFC 3339 or a date, e.g. 2026-12-01.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this actor's: a token's name or id (`node-admin` for the node's own).
+        #[arg(long)]
+        actor: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// The cluster this node is in: its nodes and leases.
     Cluster {

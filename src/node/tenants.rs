@@ -4,7 +4,6 @@
 //! another's data. Addresses and chat handles are unique across all of them.
 
 use super::{Node, NodeError, NodeOptions};
-use crate::config::workflows::Workflow;
 use crate::model::{Tenant, TenantId, TenantStatus, TokenInfo};
 use crate::store::{Store, StoreError};
 use std::collections::BTreeMap;
@@ -40,7 +39,6 @@ pub struct Tenants {
     /// What the other tenants' nodes start with; none: this node serves its own tenant
     /// only (tests, benchmarks).
     base: Option<NodeOptions>,
-    workflows: BTreeMap<String, Workflow>,
     /// The other active tenants' nodes.
     others: RwLock<BTreeMap<String, Arc<Node>>>,
     /// Creations, suspensions and deletions, one at a time.
@@ -51,11 +49,7 @@ impl Tenants {
     /// Starts a node for each active tenant besides the node's own (`primary`, started
     /// with `base`); the others start from `base` with their own id and domain and no
     /// demo employees.
-    pub async fn start(
-        primary: Arc<Node>,
-        base: NodeOptions,
-        workflows: BTreeMap<String, Workflow>,
-    ) -> Result<Arc<Tenants>, TenantError> {
+    pub async fn start(primary: Arc<Node>, base: NodeOptions) -> Result<Arc<Tenants>, TenantError> {
         let store = primary.store().clone();
         let own = primary.tenant().to_string();
         store.ensure_tenant(&own, &own).await?;
@@ -64,7 +58,6 @@ impl Tenants {
             primary,
             store,
             base: Some(base),
-            workflows,
             others: RwLock::new(BTreeMap::new()),
             changing: tokio::sync::Mutex::new(()),
         });
@@ -100,7 +93,6 @@ impl Tenants {
             primary,
             store,
             base: None,
-            workflows: BTreeMap::new(),
             others: RwLock::new(BTreeMap::new()),
             changing: tokio::sync::Mutex::new(()),
         }))
@@ -181,7 +173,10 @@ impl Tenants {
                 "`name` must be 1 to 200 characters: the company's name".into(),
             ));
         }
-        let domain = domain.map(str::trim).unwrap_or_default().to_ascii_lowercase();
+        let domain = domain
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if !domain.is_empty() {
             check_domain(&domain)?;
         }
@@ -251,7 +246,9 @@ impl Tenants {
             )));
         }
         let _one = self.changing.lock().await;
-        self.store.set_tenant_status(id, TenantStatus::Suspended).await?;
+        self.store
+            .set_tenant_status(id, TenantStatus::Suspended)
+            .await?;
         self.stop_node(id).await;
         if !self.store.delete_tenant(id).await? {
             return Err(TenantError::NotFound(id.to_string()));
@@ -284,11 +281,14 @@ impl Tenants {
         if !t.domain.is_empty() {
             opts.company_domain = t.domain.clone();
         }
+        // The demo, and the teams and workflows of the config files, are the node's
+        // own tenant's: their members are its people.
         opts.demo_employees.clear();
         opts.demo_crm = None;
-        let node = Arc::new(Node::start_with_store(self.store.clone(), opts).await?);
-        node.set_workflows(self.workflows.clone());
-        Ok(node)
+        opts.teams.clear();
+        Ok(Arc::new(
+            Node::start_with_store(self.store.clone(), opts).await?,
+        ))
     }
 
     /// Tells every node of the others, so hires keep addresses unique across tenants.
@@ -356,7 +356,13 @@ mod tests {
         for ok in ["acme.example", "mail.acme-corp.io"] {
             assert!(check_domain(ok).is_ok(), "{ok}");
         }
-        for bad in ["acme", "a@b.c", "acme..example", "-acme.example", "acme .example"] {
+        for bad in [
+            "acme",
+            "a@b.c",
+            "acme..example",
+            "-acme.example",
+            "acme .example",
+        ] {
             assert!(check_domain(bad).is_err(), "{bad}");
         }
     }

@@ -75,6 +75,8 @@ mod standups;
 mod status_report;
 mod store;
 mod teams;
+mod tenants;
+mod tenants_store;
 mod tour;
 mod workflows;
 mod working;

@@ -13,6 +13,7 @@
 //! client needs nothing else to speak to a node. A query type is serialised by a client
 //! as usual, and read by the API with errors naming the parameter (`api::params`).
 
+mod access;
 mod calendar;
 mod crm;
 mod decisions;
@@ -28,6 +29,9 @@ mod supervision;
 mod triage;
 mod workflows;
 
+pub use access::{
+    AuditPage, AuditQuery, NewTenantBody, NewTokenBody, TenantCreated, TenantPatch, TokenCreated,
+};
 pub use calendar::{CalendarQuery, EmployeeCalendarQuery};
 pub use crm::{
     AccountsQuery, ActivitiesQuery, ContactsQuery, ContentQuery, DealsQuery, DocumentsQuery,
