@@ -365,7 +365,12 @@ pub fn permits(p: &Principal, method: &Method, path: &str, face: Face) -> Result
             Err("only the node admin (the node's own token) manages tenants".into())
         };
     }
-    if p.role == Role::Agent && !matches!(face, Face::Mcp | Face::A2a) && !under("/mcp") {
+    // The MCP endpoint itself is open to every role: each tool call it makes is a call
+    // to this API, checked here with the caller's token.
+    if under("/mcp") {
+        return Ok(());
+    }
+    if p.role == Role::Agent && !matches!(face, Face::Mcp | Face::A2a) {
         return Err("an agent token speaks A2A and MCP only; use an operator or viewer token for the API and the dashboard".into());
     }
     if under("/api/v1/tokens") || under("/api/v1/audit") || under("/api/v1/tenant") {
@@ -418,6 +423,8 @@ mod tests {
         let agent = permits(&who(Role::Agent), &get, emp, Face::Api).unwrap_err();
         assert!(agent.contains("A2A and MCP only"), "{agent}");
         assert!(permits(&who(Role::Agent), &post, emp, Face::Mcp).is_ok());
+        assert!(permits(&who(Role::Viewer), &post, "/mcp", Face::Api).is_ok());
+        assert!(permits(&who(Role::Viewer), &post, emp, Face::Mcp).is_err());
         assert!(permits(&who(Role::Agent), &post, "/a2a/ava", Face::A2a).is_ok());
         assert!(permits(&who(Role::Viewer), &post, "/a2a/ava", Face::A2a).is_err());
         for path in ["/api/v1/tokens", "/api/v1/tokens/tok-1", "/api/v1/audit"] {

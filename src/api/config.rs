@@ -133,6 +133,7 @@ mod tests {
                 "https://empla.example.com/".into(),
                 "empla.example.com".into(),
             ],
+            session_ttl: Duration::from_secs(5),
         };
         let keys: Vec<_> = errors(&c).into_iter().map(|e| e.key).collect();
         assert_eq!(
@@ -140,6 +141,7 @@ mod tests {
             [
                 "api.header_read_timeout",
                 "api.request_timeout",
+                "api.session_ttl",
                 "api.max_connections",
                 "api.mcp_allowed_hosts",
                 "api.max_body_bytes"
