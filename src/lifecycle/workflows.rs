@@ -151,7 +151,26 @@ pub async fn start(
 /// Moves run `id` as far as it can go at `now`: ends steps whose tasks ended, assigns
 /// the steps now free to start, escalates steps stuck past their time, and ends the
 /// run when every step is done or one failed.
+///
+/// One call at a time per run in this process (the run's start and the loop may both
+/// advance it), and never at a time before the last call's: each step's times then follow
+/// the order in which steps really moved.
 pub async fn advance(hands: &Hands, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    static ADVANCING: std::sync::LazyLock<
+        dashmap::DashMap<String, std::sync::Arc<tokio::sync::Mutex<DateTime<Utc>>>>,
+    > = std::sync::LazyLock::new(dashmap::DashMap::new);
+    let lock = ADVANCING
+        .entry(id.to_string())
+        .or_insert_with(|| std::sync::Arc::new(tokio::sync::Mutex::new(DateTime::<Utc>::MIN_UTC)))
+        .clone();
+    let mut last = lock.lock().await;
+    let now = now.max(*last);
+    *last = now;
+    // The entry stays (a few bytes per run) so that a late call never goes back in time.
+    advance_one(hands, id, now).await
+}
+
+async fn advance_one(hands: &Hands, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     let t = &hands.tenant;
     // Each round changes at least one step, or the run is as far as it goes.
     for _ in 0..64 {
