@@ -149,7 +149,7 @@ pub(crate) async fn facts(
 
 /// "Why did I do this?": the episode, then what caused it, back to the first event.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/memory/why/{episode}", params(("id" = String, Path), ("episode" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
+    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 400, description = "the id is not one this node makes", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn why(
     State(s): State<ApiState>,
     Path((key, episode)): Path<(String, String)>,

@@ -79,7 +79,7 @@ pub(crate) async fn list(
 }
 
 /// Retries a set-aside event: it is pending again and handed to the employee.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/dead-letters/{event_id}/retry", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 202, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/dead-letters/{event_id}/retry", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 202, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody), (status = 400, description = "the id is not one this node makes", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn retry(
     State(s): State<ApiState>,
     Path((key, event)): Path<(String, String)>,
@@ -100,7 +100,7 @@ pub(crate) async fn retry(
 }
 
 /// Drops a set-aside event: it stays stored, as handled, and is no longer listed.
-#[utoipa::path(delete, path = "/api/v1/employees/{id}/dead-letters/{event_id}", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 200, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
+#[utoipa::path(delete, path = "/api/v1/employees/{id}/dead-letters/{event_id}", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 200, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody), (status = 400, description = "the id is not one this node makes", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn drop_one(
     State(s): State<ApiState>,
     Path((key, event)): Path<(String, String)>,

@@ -4,16 +4,45 @@
 use crate::actors::RuntimeState;
 use crate::model::{EmployeeProfile, Episode, EventId};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 /// An employee's profile with its runtime state: the profile's fields and `runtime`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmployeeView {
     /// The profile, its fields at the top level.
     #[serde(flatten)]
     pub profile: EmployeeProfile,
     /// idle, active, failed, ...
     pub runtime: RuntimeState,
+}
+
+// Written out rather than derived: a derived schema says "all of the profile (which
+// allows no other field) and `runtime`", which no answer can match. This one is the
+// profile's object with `runtime` among its fields.
+impl utoipa::PartialSchema for EmployeeView {
+    fn schema() -> RefOr<Schema> {
+        let mut object = match EmployeeProfile::schema() {
+            RefOr::T(Schema::Object(object)) => object,
+            _ => unreachable!("a derived struct schema is an inline object"),
+        };
+        let mut runtime = Ref::from_schema_name(RuntimeState::name());
+        runtime.description = "idle, active, failed, ...".into();
+        object.properties.insert("runtime".into(), runtime.into());
+        object.required.push("runtime".into());
+        object.description = Some(
+            "An employee's profile with its runtime state: the profile's fields and `runtime`."
+                .into(),
+        );
+        RefOr::T(Schema::Object(object))
+    }
+}
+
+impl ToSchema for EmployeeView {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((RuntimeState::name().into(), RuntimeState::schema()));
+        <EmployeeProfile as ToSchema>::schemas(schemas);
+    }
 }
 
 /// Query of `GET /api/v1/employees`.
