@@ -26,6 +26,11 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 /// How often a seeded id is used where an operation takes one (else a generated one).
 const SEEDED: f64 = 0.8;
 
+/// `default`, unless the environment sets `var` (a deeper or differently seeded run).
+fn setting(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
 fn schemathesis() -> PathBuf {
     let out = Command::new("bash")
         .arg(common::repo().join("tests/api/schemathesis.sh"))
@@ -274,8 +279,11 @@ async fn every_documented_operation_answers_as_the_openapi_document_says() {
         .arg(node.url("/api/v1/openapi.json"))
         .args(["--header", &format!("Authorization: Bearer {TOKEN}")])
         .args(["--checks", CHECKS])
-        .args(["--max-examples", EXAMPLES_PER_OPERATION])
-        .args(["--seed", SEED])
+        .args([
+            "--max-examples",
+            &setting("EMPLA_SCHEMATHESIS_EXAMPLES", EXAMPLES_PER_OPERATION),
+        ])
+        .args(["--seed", &setting("EMPLA_SCHEMATHESIS_SEED", SEED)])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--generation-database", "none"])
         .args(["--request-timeout", "60"])

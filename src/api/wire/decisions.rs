@@ -15,6 +15,7 @@ pub struct ApprovalsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
@@ -42,6 +43,7 @@ pub struct EscalationsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

@@ -50,9 +50,11 @@ impl ToSchema for EmployeeView {
 #[into_params(parameter_in = Query)]
 pub struct EmployeesQuery {
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Employees to skip, ≥ 0.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -72,9 +74,11 @@ pub struct EpisodePage {
 #[into_params(parameter_in = Query)]
 pub struct EpisodesQuery {
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `next_before` of the previous page.
+    #[param(minimum = 1)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
 }
@@ -135,6 +139,7 @@ pub struct ActionView {
 #[into_params(parameter_in = Query)]
 pub struct ActionsQuery {
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
