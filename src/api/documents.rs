@@ -101,7 +101,7 @@ pub(crate) async fn document(
 }
 
 /// A document's content: `?format=pdf` (the default, as it was sent), `docx` or `md`.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/content", params(("id" = String, Path), ContentQuery), responses((status = 200, description = "The document in the format asked for"), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/content", params(("id" = String, Path), ContentQuery), responses((status = 200, description = "The document in the format asked for", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (String = "text/markdown"))), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn content(
     State(s): State<ApiState>,
     Path(id): Path<String>,

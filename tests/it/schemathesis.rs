@@ -166,7 +166,12 @@ async fn seed(node: &NodeProcess) -> Seeded {
 
 /// Which operations take which seeded ids: `(path regex, method regex, parameter →
 /// dictionary)`. Each operation matches one line at most.
-const BINDINGS: &[(&str, &str, &[(&str, &str)])] = &[
+type Binding = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+const BINDINGS: &[Binding] = &[
     (
         r"^/api/v1/employees/\{id\}/",
         ".*",

@@ -90,6 +90,7 @@ pub struct ActivitiesQuery {
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `accounts`, `contacts` or `deals`.
+    #[param(pattern = "^(accounts|contacts|deals)$")]
     pub kind: String,
 }
 
@@ -131,5 +132,6 @@ pub struct DocumentsQuery {
 pub struct ContentQuery {
     /// `pdf` (the default: as it was sent), `docx` or `md`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(pdf|docx|md)$")]
     pub format: Option<String>,
 }

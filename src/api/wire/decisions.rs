@@ -13,6 +13,7 @@ pub struct ApprovalsQuery {
     pub employee: Option<String>,
     /// pending, approved, rejected or all (the default).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(pending|approved|rejected|all)$")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -41,6 +42,7 @@ pub struct EscalationsQuery {
     pub employee: Option<String>,
     /// pending, decided or all (the default).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(pending|decided|all)$")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
