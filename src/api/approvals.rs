@@ -31,7 +31,7 @@ impl FromParams for ApprovalsQuery {
 
 /// The approval queue, oldest first.
 #[utoipa::path(get, path = "/api/v1/approvals", params(ApprovalsQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, description = "no such employee", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     QueryString(q): QueryString<ApprovalsQuery>,
@@ -54,7 +54,7 @@ pub(crate) async fn list(
 
 /// Approve: the action runs (or the promotion takes effect).
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", params(("id" = String, Path)), request_body(content = DecisionBody, description = "optional"),
-    responses((status = 200, body = Approval), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Approval), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn approve(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -65,7 +65,7 @@ pub(crate) async fn approve(
 
 /// Reject: the action never runs; the employee learns from the rejection.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", params(("id" = String, Path)), request_body(content = DecisionBody, description = "optional"),
-    responses((status = 200, body = Approval), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Approval), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn reject(
     State(s): State<ApiState>,
     Path(id): Path<String>,

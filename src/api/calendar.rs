@@ -75,7 +75,7 @@ fn range(from: Option<&str>, to: Option<&str>) -> Result<(DateTime<Utc>, DateTim
 }
 
 /// A person's calendar: an employee (id, address or handle) or any address.
-#[utoipa::path(get, path = "/api/v1/calendar", params(CalendarQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/calendar", params(CalendarQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn calendar(
     State(s): State<ApiState>,
     QueryString(q): QueryString<CalendarQuery>,
@@ -90,7 +90,7 @@ pub(crate) async fn calendar(
 }
 
 /// An employee's calendar, by start.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/calendar", params(("id" = String, Path), EmployeeCalendarQuery), responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/calendar", params(("id" = String, Path), EmployeeCalendarQuery), responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn employee_calendar(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -110,7 +110,7 @@ pub(crate) async fn employee_calendar(
 /// everyone is free; meetings of lower priority the employee organised move out of
 /// the way. Human attendees are invited by mail. With an `Idempotency-Key` header, a
 /// repeated request answers the meeting the first one booked.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key books nothing new")), responses((status = 201, body = Booked), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/calendar", request_body = NewMeeting, params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key books nothing new")), responses((status = 201, body = Booked), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn book(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -133,7 +133,7 @@ pub(crate) async fn book(
 }
 
 /// The best times everyone is free within their working hours, best first.
-#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotRequest, responses((status = 200, body = Slots), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/calendar/slots", request_body = SlotRequest, responses((status = 200, body = Slots), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn slots(
     State(s): State<ApiState>,
     JsonBody(r): JsonBody<SlotRequest>,

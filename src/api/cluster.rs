@@ -25,7 +25,7 @@ pub(super) fn routes() -> axum::Router<ApiState> {
 /// The cluster's nodes (alive or not, with the employees each owns) and its leases.
 #[utoipa::path(get, path = "/api/v1/cluster", tag = "cluster",
     responses((status = 200, description = "The cluster's nodes and leases (a node alone: `enabled` false)", body = ClusterView),
-              (status = 503, description = "The store could not be read", body = super::wire::ErrorBody)))]
+              (status = 503, description = "The store could not be read", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn status(State(s): State<ApiState>) -> Result<Json<ClusterView>, ApiError> {
     Ok(Json(s.node.cluster_status().await?))
 }

@@ -143,7 +143,7 @@ fn owner(s: &ApiState, who: Option<String>) -> Result<Option<String>, ApiError> 
 }
 
 /// Accounts, newest first.
-#[utoipa::path(get, path = "/api/v1/crm/accounts", params(AccountsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/accounts", params(AccountsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn accounts(
     State(s): State<ApiState>,
     QueryString(q): QueryString<AccountsQuery>,
@@ -162,7 +162,7 @@ pub(crate) async fn accounts(
 }
 
 /// Creates an account; answers it as stored.
-#[utoipa::path(post, path = "/api/v1/crm/accounts", request_body = NewAccount, responses((status = 201, body = Account), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/crm/accounts", request_body = NewAccount, responses((status = 201, body = Account), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn create_account(
     State(s): State<ApiState>,
     JsonBody(a): JsonBody<NewAccount>,
@@ -178,7 +178,7 @@ fn missing(what: &str, id: &str) -> ApiError {
 }
 
 /// One account.
-#[utoipa::path(get, path = "/api/v1/crm/accounts/{id}", params(("id" = String, Path)), responses((status = 200, body = Account), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/accounts/{id}", params(("id" = String, Path)), responses((status = 200, body = Account), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn account(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -188,7 +188,7 @@ pub(crate) async fn account(
 }
 
 /// Changes an account's fields (`null` clears one).
-#[utoipa::path(patch, path = "/api/v1/crm/accounts/{id}", params(("id" = String, Path)), request_body = AccountPatch, responses((status = 200, body = Account), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/crm/accounts/{id}", params(("id" = String, Path)), request_body = AccountPatch, responses((status = 200, body = Account), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn update_account(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -198,7 +198,7 @@ pub(crate) async fn update_account(
 }
 
 /// Deletes an account; its contacts, deals and activities stay, unlinked.
-#[utoipa::path(delete, path = "/api/v1/crm/accounts/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/crm/accounts/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn delete_account(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -210,7 +210,7 @@ pub(crate) async fn delete_account(
 }
 
 /// Contacts, newest first.
-#[utoipa::path(get, path = "/api/v1/crm/contacts", params(ContactsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/contacts", params(ContactsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn contacts(
     State(s): State<ApiState>,
     QueryString(q): QueryString<ContactsQuery>,
@@ -225,7 +225,7 @@ pub(crate) async fn contacts(
 }
 
 /// Creates a contact; an email another contact has is a 409 naming that contact.
-#[utoipa::path(post, path = "/api/v1/crm/contacts", request_body = NewContact, responses((status = 201, body = Contact), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/crm/contacts", request_body = NewContact, responses((status = 201, body = Contact), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn create_contact(
     State(s): State<ApiState>,
     JsonBody(c): JsonBody<NewContact>,
@@ -237,7 +237,7 @@ pub(crate) async fn create_contact(
 }
 
 /// One contact.
-#[utoipa::path(get, path = "/api/v1/crm/contacts/{id}", params(("id" = String, Path)), responses((status = 200, body = Contact), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/contacts/{id}", params(("id" = String, Path)), responses((status = 200, body = Contact), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn contact(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -247,7 +247,7 @@ pub(crate) async fn contact(
 }
 
 /// Changes a contact's fields (`null` clears one).
-#[utoipa::path(patch, path = "/api/v1/crm/contacts/{id}", params(("id" = String, Path)), request_body = ContactPatch, responses((status = 200, body = Contact), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/crm/contacts/{id}", params(("id" = String, Path)), request_body = ContactPatch, responses((status = 200, body = Contact), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn update_contact(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -257,7 +257,7 @@ pub(crate) async fn update_contact(
 }
 
 /// Deletes a contact; its activities stay, unlinked.
-#[utoipa::path(delete, path = "/api/v1/crm/contacts/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/crm/contacts/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn delete_contact(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -269,7 +269,7 @@ pub(crate) async fn delete_contact(
 }
 
 /// Deals, newest first.
-#[utoipa::path(get, path = "/api/v1/crm/deals", params(DealsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/deals", params(DealsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn deals(
     State(s): State<ApiState>,
     QueryString(q): QueryString<DealsQuery>,
@@ -294,7 +294,7 @@ pub(crate) async fn deals(
 }
 
 /// Creates a deal (in the pipeline's first stage unless `stage` says otherwise).
-#[utoipa::path(post, path = "/api/v1/crm/deals", request_body = NewDeal, responses((status = 201, body = Deal), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/crm/deals", request_body = NewDeal, responses((status = 201, body = Deal), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn create_deal(
     State(s): State<ApiState>,
     JsonBody(d): JsonBody<NewDeal>,
@@ -306,7 +306,7 @@ pub(crate) async fn create_deal(
 }
 
 /// One deal.
-#[utoipa::path(get, path = "/api/v1/crm/deals/{id}", params(("id" = String, Path)), responses((status = 200, body = Deal), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/deals/{id}", params(("id" = String, Path)), responses((status = 200, body = Deal), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn deal(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -317,7 +317,7 @@ pub(crate) async fn deal(
 
 /// Changes a deal's fields (`null` clears one); moving it to a closed stage stamps
 /// `closed_at`.
-#[utoipa::path(patch, path = "/api/v1/crm/deals/{id}", params(("id" = String, Path)), request_body = DealPatch, responses((status = 200, body = Deal), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/crm/deals/{id}", params(("id" = String, Path)), request_body = DealPatch, responses((status = 200, body = Deal), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn update_deal(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -327,7 +327,7 @@ pub(crate) async fn update_deal(
 }
 
 /// Deletes a deal; its activities stay, unlinked.
-#[utoipa::path(delete, path = "/api/v1/crm/deals/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/crm/deals/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn delete_deal(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -339,7 +339,7 @@ pub(crate) async fn delete_deal(
 }
 
 /// Activities of an account, contact or deal, newest first.
-#[utoipa::path(get, path = "/api/v1/crm/activities", params(ActivitiesQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/crm/activities", params(ActivitiesQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn activities(
     State(s): State<ApiState>,
     QueryString(q): QueryString<ActivitiesQuery>,
@@ -360,7 +360,7 @@ pub(crate) async fn activities(
 
 /// Logs an activity (a call note, a meeting, an issue, ...) against an account,
 /// contact or deal.
-#[utoipa::path(post, path = "/api/v1/crm/activities", request_body = NewActivity, responses((status = 201, body = Activity), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/crm/activities", request_body = NewActivity, responses((status = 201, body = Activity), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn log_activity(
     State(s): State<ApiState>,
     JsonBody(mut a): JsonBody<NewActivity>,
@@ -375,7 +375,7 @@ pub(crate) async fn log_activity(
 /// Imports a CSV file (`Content-Type: text/csv`, a header row naming the columns):
 /// every row is checked first, and a file with any bad row imports nothing; the 400
 /// names each bad row's line, column and what is wrong.
-#[utoipa::path(post, path = "/api/v1/crm/import", params(ImportQuery), request_body(content = String, content_type = "text/csv"), responses((status = 201, body = Imported), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/crm/import", params(ImportQuery), request_body(content = String, content_type = "text/csv"), responses((status = 201, body = Imported), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn import_csv(
     State(s): State<ApiState>,
     QueryString(q): QueryString<ImportQuery>,
@@ -414,7 +414,7 @@ pub(crate) async fn import_csv(
 /// Stores an account's metric values (usage, engagement, NPS, adoption; idempotent on
 /// metric, feature and time), computes its health again, and tells its owner when it is
 /// at risk.
-#[utoipa::path(post, path = "/api/v1/crm/accounts/{id}/metrics", params(("id" = String, Path)), request_body = MetricValues, responses((status = 200, body = AccountHealth), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/crm/accounts/{id}/metrics", params(("id" = String, Path)), request_body = MetricValues, responses((status = 200, body = AccountHealth), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn account_metrics(
     State(s): State<ApiState>,
     Path(id): Path<String>,

@@ -55,7 +55,7 @@ impl FromParams for ContentQuery {
 }
 
 /// Documents, newest first.
-#[utoipa::path(get, path = "/api/v1/documents", params(DocumentsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/documents", params(DocumentsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn documents(
     State(s): State<ApiState>,
     QueryString(q): QueryString<DocumentsQuery>,
@@ -88,7 +88,7 @@ fn missing(id: &str) -> ApiError {
 }
 
 /// One document's record.
-#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)), responses((status = 200, body = Document), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)), responses((status = 200, body = Document), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn document(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -101,7 +101,7 @@ pub(crate) async fn document(
 }
 
 /// A document's content: `?format=pdf` (the default, as it was sent), `docx` or `md`.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/content", params(("id" = String, Path), ContentQuery), responses((status = 200, description = "The document in the format asked for"), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/content", params(("id" = String, Path), ContentQuery), responses((status = 200, description = "The document in the format asked for", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (String = "text/markdown"))), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn content(
     State(s): State<ApiState>,
     Path(id): Path<String>,

@@ -76,7 +76,7 @@ impl FromParams for ActionsQuery {
 }
 
 /// List employees in hiring order.
-#[utoipa::path(get, path = "/api/v1/employees", params(EmployeesQuery), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/employees", params(EmployeesQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     QueryString(q): QueryString<EmployeesQuery>,
@@ -92,7 +92,7 @@ pub(crate) async fn list(
 }
 
 /// Hire an employee from a role template.
-#[utoipa::path(post, path = "/api/v1/employees", request_body = HireRequest, responses((status = 201, body = EmployeeView), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees", request_body = HireRequest, responses((status = 201, body = EmployeeView), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn hire(
     State(s): State<ApiState>,
     JsonBody(req): JsonBody<HireRequest>,
@@ -112,7 +112,7 @@ pub(crate) async fn hire(
 }
 
 /// Show one employee (by id or chat handle).
-#[utoipa::path(get, path = "/api/v1/employees/{id}", params(("id" = String, Path, description = "id or chat handle")), responses((status = 200, body = EmployeeView), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}", params(("id" = String, Path, description = "id or chat handle")), responses((status = 200, body = EmployeeView), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn show(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -127,7 +127,7 @@ pub(crate) async fn show(
 }
 
 /// Offboard an employee: actors stopped, addresses no longer routed, memory kept.
-#[utoipa::path(delete, path = "/api/v1/employees/{id}", params(("id" = String, Path)), responses((status = 200, body = EmployeeView), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/employees/{id}", params(("id" = String, Path)), responses((status = 200, body = EmployeeView), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn offboard(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -138,7 +138,7 @@ pub(crate) async fn offboard(
 }
 
 /// Send an employee a perception event. Answered once the event is stored.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/events", params(("id" = String, Path)), request_body = NewEvent, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 413, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/events", params(("id" = String, Path)), request_body = NewEvent, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 413, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn post_event(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -181,7 +181,7 @@ fn accepted(
 
 /// The employee's status: phase, intentions with their step, goals with progress,
 /// blocked goals, pending approvals, agreement and today's counts. Activates it if idle.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/status", params(("id" = String, Path)), responses((status = 200, body = EmployeeRuntime), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/status", params(("id" = String, Path)), responses((status = 200, body = EmployeeRuntime), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn status(
     State(s): State<ApiState>,
     peer: Option<axum::Extension<super::cluster::FromPeer>>,
@@ -198,7 +198,7 @@ pub(crate) async fn status(
 }
 
 /// The manager sets the onboarding phase. Applied in order with the employee's events.
-#[utoipa::path(put, path = "/api/v1/employees/{id}/phase", params(("id" = String, Path)), request_body = PhaseBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/employees/{id}/phase", params(("id" = String, Path)), request_body = PhaseBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn set_phase(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -216,7 +216,7 @@ pub(crate) async fn set_phase(
 
 /// Feedback on the employee's latest action: a rating updates the plan's statistics, a
 /// correction shifts its communication style.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/feedback", params(("id" = String, Path)), request_body = FeedbackBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/feedback", params(("id" = String, Path)), request_body = FeedbackBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn feedback(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -232,7 +232,7 @@ pub(crate) async fn feedback(
 
 /// In shadow: the mentor's real action for an event; the employee's proposal for the
 /// same event is scored against it.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/observations", params(("id" = String, Path)), request_body = ObservationBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/observations", params(("id" = String, Path)), request_body = ObservationBody, responses((status = 202, body = EventAccepted), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn observe(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -243,7 +243,7 @@ pub(crate) async fn observe(
 }
 
 /// The employee's outbox: actions executed or waiting to run, newest first.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/actions", params(("id" = String, Path), ActionsQuery), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/actions", params(("id" = String, Path), ActionsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn actions(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -267,7 +267,7 @@ pub(crate) async fn actions(
 }
 
 /// An employee's episodes, newest first.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/episodes", params(("id" = String, Path), EpisodesQuery), responses((status = 200, body = EpisodePage)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/episodes", params(("id" = String, Path), EpisodesQuery), responses((status = 200, body = EpisodePage), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn episodes(
     State(s): State<ApiState>,
     Path(key): Path<String>,

@@ -54,3 +54,31 @@ impl From<crate::store::StoreError> for ApiError {
         ApiError::Unavailable("the store is unavailable; nothing was changed; retry shortly".into())
     }
 }
+
+/// The answers every call under `/api/v1` can get whatever it does, for the OpenAPI
+/// document: the token refused, or the node unable to answer (its store, or
+/// `api.request_timeout`). Each operation lists it beside its own answers.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its document is used
+pub(crate) enum Guarded {
+    /// Missing or wrong bearer token (`unauthorized`).
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The store could not be reached, or the request took longer than
+    /// `api.request_timeout` (`unavailable`, `timeout`); retry.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The answers every call with a JSON body can get, for the OpenAPI document: a body that
+/// is not JSON of the documented shape, or one larger than `api.max_body_bytes`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its document is used
+pub(crate) enum BodyRefused {
+    /// The body is not JSON, or not of the documented shape (`bad_request`).
+    #[response(status = 400)]
+    Malformed(ErrorBody),
+    /// The body is larger than `api.max_body_bytes` (`too_large`).
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+}

@@ -30,7 +30,7 @@ impl FromParams for EscalationsQuery {
 
 /// Escalations, newest first.
 #[utoipa::path(get, path = "/api/v1/escalations", params(EscalationsQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, description = "no such employee", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     QueryString(q): QueryString<EscalationsQuery>,
@@ -53,7 +53,7 @@ pub(crate) async fn list(
 
 /// Decide an escalation (or overrule one decided by precedent); the employee is told.
 #[utoipa::path(post, path = "/api/v1/escalations/{id}/decide", params(("id" = String, Path)), request_body = VerdictBody,
-    responses((status = 200, body = Escalation), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Escalation), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn decide(
     State(s): State<ApiState>,
     Path(id): Path<String>,

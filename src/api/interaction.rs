@@ -87,7 +87,7 @@ impl FromParams for TasksQuery {
 
 /// Send a message through the node's built-in mail driver: delivered to each
 /// recipient's inbox, and to each recipient that is an employee as an event.
-#[utoipa::path(post, path = "/api/v1/mail/send", request_body = OutgoingMail, responses((status = 202, body = MailSent), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/mail/send", request_body = OutgoingMail, responses((status = 202, body = MailSent), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn send_mail(
     State(s): State<ApiState>,
     JsonBody(m): JsonBody<OutgoingMail>,
@@ -97,7 +97,7 @@ pub(crate) async fn send_mail(
 }
 
 /// An address's inbox on the built-in mail driver, newest first.
-#[utoipa::path(get, path = "/api/v1/mail/inbox", params(InboxQuery), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/mail/inbox", params(InboxQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn inbox(
     State(s): State<ApiState>,
     QueryString(q): QueryString<InboxQuery>,
@@ -124,7 +124,7 @@ pub(crate) async fn inbox(
 
 /// Write to an employee in chat; answers with its reply, or 202 when the reply takes
 /// longer than a few seconds (it then follows in the conversation).
-#[utoipa::path(post, path = "/api/v1/employees/{id}/chat", request_body = ChatBody, responses((status = 200, body = ChatReply), (status = 202, body = ChatPending)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/chat", params(("id" = String, Path)), request_body = ChatBody, responses((status = 200, body = ChatReply), (status = 202, body = ChatPending), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn chat(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -154,7 +154,7 @@ pub(crate) async fn chat(
 }
 
 /// An employee's chat messages, newest first.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/chat", params(("id" = String, Path), ChatHistoryQuery), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/chat", params(("id" = String, Path), ChatHistoryQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn chat_history(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -170,7 +170,7 @@ pub(crate) async fn chat_history(
 }
 
 /// Delegate a task: stored and acknowledged (202), then taken up by the employee.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/tasks", request_body = NewTask, responses((status = 202, body = TaskAssigned), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/tasks", params(("id" = String, Path)), request_body = NewTask, responses((status = 202, body = TaskAssigned), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn assign(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -186,7 +186,7 @@ pub(crate) async fn assign(
 }
 
 /// An employee's tasks, newest first (`open=true`: only those not ended).
-#[utoipa::path(get, path = "/api/v1/employees/{id}/tasks", params(("id" = String, Path), TasksQuery), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/tasks", params(("id" = String, Path), TasksQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list_tasks(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -202,7 +202,7 @@ pub(crate) async fn list_tasks(
 }
 
 /// One task: `{"id", "status", "progress", "result", ...}`.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/tasks/{task_id}", responses((status = 200, body = Task), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/tasks/{task_id}", params(("id" = String, Path), ("task_id" = String, Path)), responses((status = 200, body = Task), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn show_task(
     State(s): State<ApiState>,
     Path((key, task)): Path<(String, String)>,

@@ -27,7 +27,7 @@ impl FromParams for UsageQuery {
 /// Language-model usage on a day (UTC; today when `day` is not given), of one employee
 /// (`employee`: id or handle) or of all, by employee, provider and model.
 #[utoipa::path(get, path = "/api/v1/llm/usage", params(UsageQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn usage(
     State(s): State<ApiState>,
     QueryString(q): QueryString<UsageQuery>,

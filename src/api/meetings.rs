@@ -51,7 +51,7 @@ fn meeting_error(e: MeetingError) -> Response {
 /// and takes its own action items as tasks. Answers 202 with what the transcript comes
 /// to; the same transcript again answers 200 `unchanged` and does nothing twice; a
 /// different one replaces the notes (`replaces`).
-#[utoipa::path(post, path = "/api/v1/meetings/{event_id}/transcript", request_body = TranscriptBody, params(("event_id" = String, Path, description = "the calendar event's uid")), responses((status = 202, body = TranscriptTaken), (status = 200, body = TranscriptTaken), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/meetings/{event_id}/transcript", request_body = TranscriptBody, params(("event_id" = String, Path, description = "the calendar event's uid")), responses((status = 202, body = TranscriptTaken), (status = 200, body = TranscriptTaken), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn post_transcript(
     State(s): State<ApiState>,
     Path(event_id): Path<String>,
@@ -71,7 +71,7 @@ pub(crate) async fn post_transcript(
 }
 
 /// The notes of a meeting: what was discussed, decided, and who does what by when.
-#[utoipa::path(get, path = "/api/v1/meetings/{event_id}/notes", params(("event_id" = String, Path, description = "the calendar event's uid")), responses((status = 200, body = MeetingRecord), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/meetings/{event_id}/notes", params(("event_id" = String, Path, description = "the calendar event's uid")), responses((status = 200, body = MeetingRecord), (status = 404, body = ErrorBody), super::error::Guarded))]
 pub(crate) async fn notes(
     State(s): State<ApiState>,
     Path(event_id): Path<String>,

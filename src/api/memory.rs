@@ -80,7 +80,7 @@ impl FromParams for ProceduresQuery {
 
 /// Recall: what the employee remembers about `q`, best first.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/memory/search", params(("id" = String, Path), RecallQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn search(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -126,7 +126,7 @@ pub(crate) async fn search(
 
 /// The facts the employee knows about `subject` (and within `depth` hops of it).
 #[utoipa::path(get, path = "/api/v1/employees/{id}/memory/facts", params(("id" = String, Path), FactsQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn facts(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -149,7 +149,7 @@ pub(crate) async fn facts(
 
 /// "Why did I do this?": the episode, then what caused it, back to the first event.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/memory/why/{episode}", params(("id" = String, Path), ("episode" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 400, description = "the id is not one this node makes", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn why(
     State(s): State<ApiState>,
     Path((key, episode)): Path<(String, String)>,
@@ -170,7 +170,7 @@ pub(crate) async fn why(
 /// Publish a document to shared knowledge: chunked, embedded, searchable by everyone
 /// it is visible to, its plain statements added to the knowledge graph.
 #[utoipa::path(post, path = "/api/v1/knowledge", request_body = PublishBody,
-    responses((status = 201, body = Published), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 201, body = Published), (status = 400, body = super::wire::ErrorBody), (status = 404, description = "no such employee", body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn publish(
     State(s): State<ApiState>,
     JsonBody(b): JsonBody<PublishBody>,
@@ -199,7 +199,7 @@ pub(crate) async fn publish(
 /// employees' state holds of them, their CRM contacts — and redacts the mentions of them
 /// in records of others. Answers the count per kind.
 #[utoipa::path(post, path = "/api/v1/memory/forget", request_body = ForgetBody,
-    responses((status = 200, body = Forgotten), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Forgotten), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn forget(
     State(s): State<ApiState>,
     peer: Option<axum::Extension<super::cluster::FromPeer>>,
@@ -216,7 +216,7 @@ pub(crate) async fn forget(
 
 /// Procedural memory: how each workflow has fared for each kind of task, best first.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/memory/procedures", params(("id" = String, Path), ProceduresQuery),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn procedures(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -235,7 +235,7 @@ pub(crate) async fn procedures(
 /// statistics. Running it again changes nothing.
 #[utoipa::path(post, path = "/api/v1/employees/{id}/memory/consolidate", params(("id" = String, Path)),
     request_body(content = ConsolidateBody, description = "optional"),
-    responses((status = 200, body = Consolidated), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Consolidated), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn consolidate(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -262,7 +262,7 @@ pub(crate) async fn consolidate(
 /// Working memory: the employee's active tasks, latest interactions and recent recalls,
 /// within its token budget (`memory.working_memory_tokens`).
 #[utoipa::path(get, path = "/api/v1/employees/{id}/memory/working", params(("id" = String, Path)),
-    responses((status = 200, body = crate::memory::WorkingMemory), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = crate::memory::WorkingMemory), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn working(
     State(s): State<ApiState>,
     Path(key): Path<String>,

@@ -44,7 +44,7 @@ impl FromParams for RequestsQuery {
 }
 
 /// Feature requests, newest first.
-#[utoipa::path(get, path = "/api/v1/product/requests", params(RequestsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/product/requests", params(RequestsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     QueryString(q): QueryString<RequestsQuery>,
@@ -88,7 +88,7 @@ pub(crate) async fn list(
 /// files nothing new.
 #[utoipa::path(post, path = "/api/v1/product/requests", request_body = NewRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key files nothing new")),
-    responses((status = 201, body = FiledRequest), (status = 200, body = FiledRequest), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 201, body = FiledRequest), (status = 200, body = FiledRequest), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn add(
     State(s): State<ApiState>,
     headers: HeaderMap,
@@ -116,7 +116,7 @@ pub(crate) async fn add(
 }
 
 /// One feature request.
-#[utoipa::path(get, path = "/api/v1/product/requests/{id}", params(("id" = String, Path)), responses((status = 200, body = FeatureRequest), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/product/requests/{id}", params(("id" = String, Path)), responses((status = 200, body = FeatureRequest), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn show(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -125,7 +125,7 @@ pub(crate) async fn show(
 }
 
 /// Sets a request's RICE inputs (the score is worked out again), status or title.
-#[utoipa::path(patch, path = "/api/v1/product/requests/{id}", params(("id" = String, Path)), request_body = RequestPatch, responses((status = 200, body = FeatureRequest), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/product/requests/{id}", params(("id" = String, Path)), request_body = RequestPatch, responses((status = 200, body = FeatureRequest), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn update(
     State(s): State<ApiState>,
     Path(id): Path<String>,

@@ -86,7 +86,7 @@ impl FromParams for CandidatesQuery {
 }
 
 /// Requisitions, newest first.
-#[utoipa::path(get, path = "/api/v1/recruiting/requisitions", params(RequisitionsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/recruiting/requisitions", params(RequisitionsQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn requisitions(
     State(s): State<ApiState>,
     QueryString(q): QueryString<RequisitionsQuery>,
@@ -100,7 +100,7 @@ pub(crate) async fn requisitions(
 }
 
 /// Opens a requisition; answers it as stored.
-#[utoipa::path(post, path = "/api/v1/recruiting/requisitions", request_body = NewRequisition, responses((status = 201, body = Requisition), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/recruiting/requisitions", request_body = NewRequisition, responses((status = 201, body = Requisition), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn create_requisition(
     State(s): State<ApiState>,
     JsonBody(r): JsonBody<NewRequisition>,
@@ -112,7 +112,7 @@ pub(crate) async fn create_requisition(
 }
 
 /// One requisition.
-#[utoipa::path(get, path = "/api/v1/recruiting/requisitions/{id}", params(("id" = String, Path)), responses((status = 200, body = Requisition), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/recruiting/requisitions/{id}", params(("id" = String, Path)), responses((status = 200, body = Requisition), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn requisition(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -122,7 +122,7 @@ pub(crate) async fn requisition(
 
 /// Changes a requisition: its title, requirements, passing score, or status (`closed`
 /// closes it to new candidates).
-#[utoipa::path(patch, path = "/api/v1/recruiting/requisitions/{id}", params(("id" = String, Path)), request_body = RequisitionPatch, responses((status = 200, body = Requisition), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/recruiting/requisitions/{id}", params(("id" = String, Path)), request_body = RequisitionPatch, responses((status = 200, body = Requisition), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn update_requisition(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -132,7 +132,7 @@ pub(crate) async fn update_requisition(
 }
 
 /// Candidates, newest first.
-#[utoipa::path(get, path = "/api/v1/recruiting/candidates", params(CandidatesQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/recruiting/candidates", params(CandidatesQuery), responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn candidates(
     State(s): State<ApiState>,
     QueryString(q): QueryString<CandidatesQuery>,
@@ -163,7 +163,7 @@ pub(crate) async fn candidates(
 
 /// Adds a candidate to an open requisition (a referral unless `source` says otherwise);
 /// one already in it with that address is a 409 naming them.
-#[utoipa::path(post, path = "/api/v1/recruiting/candidates", request_body = NewCandidate, responses((status = 201, body = Candidate), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/recruiting/candidates", request_body = NewCandidate, responses((status = 201, body = Candidate), (status = 400, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn create_candidate(
     State(s): State<ApiState>,
     JsonBody(c): JsonBody<NewCandidate>,
@@ -175,7 +175,7 @@ pub(crate) async fn create_candidate(
 }
 
 /// One candidate with their stage history, interviews and feedback.
-#[utoipa::path(get, path = "/api/v1/recruiting/candidates/{id}", params(("id" = String, Path)), responses((status = 200, body = CandidateRecord), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/recruiting/candidates/{id}", params(("id" = String, Path)), responses((status = 200, body = CandidateRecord), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn candidate(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -185,7 +185,7 @@ pub(crate) async fn candidate(
 
 /// Moves a candidate to another stage (`PATCH` the candidate or `POST .../stage`); their
 /// recruiter tells them in their thread.
-#[utoipa::path(patch, path = "/api/v1/recruiting/candidates/{id}", params(("id" = String, Path)), request_body = StageMove, responses((status = 200, body = Candidate), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/recruiting/candidates/{id}", params(("id" = String, Path)), request_body = StageMove, responses((status = 200, body = Candidate), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn move_candidate(
     State(s): State<ApiState>,
     Path(id): Path<String>,

@@ -41,7 +41,7 @@ fn review_error(e: ReviewError) -> ApiError {
 /// manager and handed to the employee.
 #[utoipa::path(post, path = "/api/v1/employees/{id}/reviews", params(("id" = String, Path)),
     request_body(content = ReviewBody, description = "optional"),
-    responses((status = 201, body = Review), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 201, body = Review), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn run(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -67,7 +67,7 @@ pub(crate) async fn run(
 
 /// The employee's reviews, newest first.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/reviews", params(("id" = String, Path), ReviewsQuery),
-    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -84,7 +84,7 @@ pub(crate) async fn list(
 
 /// One review.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/reviews/{review}", params(("id" = String, Path), ("review" = String, Path)),
-    responses((status = 200, body = Review), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Review), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn show(
     State(s): State<ApiState>,
     Path((key, review)): Path<(String, String)>,
@@ -98,7 +98,7 @@ pub(crate) async fn show(
 /// Adds a note to a review (as the manager, unless `by` says who).
 #[utoipa::path(post, path = "/api/v1/employees/{id}/reviews/{review}/notes", params(("id" = String, Path), ("review" = String, Path)),
     request_body = NoteBody,
-    responses((status = 201, body = Review), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 201, body = Review), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn note(
     State(s): State<ApiState>,
     Path((key, review)): Path<(String, String)>,

@@ -37,7 +37,7 @@ impl FromParams for DeadLettersQuery {
 /// Restarts an employee: a failed one is started again from the store; a running one
 /// reloads its state from the store and replays what is unprocessed; an idle one is
 /// activated.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/restart", params(("id" = String, Path)), responses((status = 202, body = Restarted), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/restart", params(("id" = String, Path)), responses((status = 202, body = Restarted), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn restart(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -61,7 +61,7 @@ fn view(d: DeadLetter) -> DeadLetterView {
 }
 
 /// The employee's events set aside after crashing it, oldest first.
-#[utoipa::path(get, path = "/api/v1/employees/{id}/dead-letters", params(("id" = String, Path), DeadLettersQuery), responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/employees/{id}/dead-letters", params(("id" = String, Path), DeadLettersQuery), responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -79,7 +79,7 @@ pub(crate) async fn list(
 }
 
 /// Retries a set-aside event: it is pending again and handed to the employee.
-#[utoipa::path(post, path = "/api/v1/employees/{id}/dead-letters/{event_id}/retry", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 202, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/employees/{id}/dead-letters/{event_id}/retry", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 202, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody), (status = 400, description = "the id is not one this node makes", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn retry(
     State(s): State<ApiState>,
     Path((key, event)): Path<(String, String)>,
@@ -100,7 +100,7 @@ pub(crate) async fn retry(
 }
 
 /// Drops a set-aside event: it stays stored, as handled, and is no longer listed.
-#[utoipa::path(delete, path = "/api/v1/employees/{id}/dead-letters/{event_id}", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 200, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/employees/{id}/dead-letters/{event_id}", params(("id" = String, Path), ("event_id" = String, Path)), responses((status = 200, body = DeadLetterDone), (status = 404, body = super::wire::ErrorBody), (status = 400, description = "the id is not one this node makes", body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn drop_one(
     State(s): State<ApiState>,
     Path((key, event)): Path<(String, String)>,

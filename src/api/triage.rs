@@ -28,7 +28,7 @@ impl FromParams for TriageQuery {
 /// The executive's mail as the employee triaged it: urgent first, then by priority,
 /// oldest first within each.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/triage", params(("id" = String, Path), TriageQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     Path(key): Path<String>,

@@ -49,7 +49,7 @@ fn run_error(e: RunError) -> ApiError {
 }
 
 /// The configured workflows.
-#[utoipa::path(get, path = "/api/v1/workflows", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/workflows", responses((status = 200, body = Object), super::error::Guarded))]
 pub(crate) async fn list_workflows(State(s): State<ApiState>) -> Json<Items<Workflow>> {
     Json(Items {
         items: s.node.workflows().values().cloned().collect(),
@@ -58,7 +58,7 @@ pub(crate) async fn list_workflows(State(s): State<ApiState>) -> Json<Items<Work
 
 /// Start a run of a workflow: stored, its first steps assigned to employees (201).
 #[utoipa::path(post, path = "/api/v1/workflows/{name}/runs", params(("name" = String, Path)), request_body = StartRunBody,
-    responses((status = 201, body = WorkflowRun), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 201, body = WorkflowRun), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn start_run(
     State(s): State<ApiState>,
     Path(name): Path<String>,
@@ -79,7 +79,7 @@ pub(crate) async fn start_run(
 
 /// Workflow runs, newest first.
 #[utoipa::path(get, path = "/api/v1/workflows/runs", params(RunsQuery),
-    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list_runs(
     State(s): State<ApiState>,
     QueryString(q): QueryString<RunsQuery>,
@@ -98,7 +98,7 @@ pub(crate) async fn list_runs(
 
 /// One run: each step's state (waiting, assigned to whom, done, stuck) and progress.
 #[utoipa::path(get, path = "/api/v1/workflows/runs/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = WorkflowRun), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = WorkflowRun), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn show_run(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -107,7 +107,7 @@ pub(crate) async fn show_run(
 }
 
 /// The teams with their shared goals' progress.
-#[utoipa::path(get, path = "/api/v1/teams", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/teams", responses((status = 200, body = Object), super::error::Guarded))]
 pub(crate) async fn list_teams(State(s): State<ApiState>) -> Json<Items<TeamView>> {
     Json(Items {
         items: s.node.teams().await,
@@ -116,7 +116,7 @@ pub(crate) async fn list_teams(State(s): State<ApiState>) -> Json<Items<TeamView
 
 /// One team with its shared goals' progress: the sum of its members' parts.
 #[utoipa::path(get, path = "/api/v1/teams/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = TeamView), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = TeamView), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn show_team(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -132,7 +132,7 @@ pub(crate) async fn show_team(
 /// is posted to the team's channel and remembered, once per tick.
 #[utoipa::path(post, path = "/api/v1/teams/{id}/standup", params(("id" = String, Path)),
     request_body(content = StandupBody, description = "optional"),
-    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn standup(
     State(s): State<ApiState>,
     Path(id): Path<String>,

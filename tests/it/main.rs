@@ -68,6 +68,7 @@ mod reviews;
 mod roles_e2e;
 mod running_documents;
 mod runtime;
+mod schemathesis;
 mod slack;
 mod slack_apps;
 mod slack_fixture;

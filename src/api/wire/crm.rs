@@ -13,9 +13,11 @@ pub struct AccountsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -28,9 +30,11 @@ pub struct ContactsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -49,9 +53,11 @@ pub struct DealsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -70,9 +76,11 @@ pub struct ActivitiesQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deal: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -82,6 +90,7 @@ pub struct ActivitiesQuery {
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `accounts`, `contacts` or `deals`.
+    #[param(pattern = "^(accounts|contacts|deals)$")]
     pub kind: String,
 }
 
@@ -108,9 +117,11 @@ pub struct DocumentsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -121,5 +132,6 @@ pub struct DocumentsQuery {
 pub struct ContentQuery {
     /// `pdf` (the default: as it was sent), `docx` or `md`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(pdf|docx|md)$")]
     pub format: Option<String>,
 }

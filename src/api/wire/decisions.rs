@@ -13,8 +13,10 @@ pub struct ApprovalsQuery {
     pub employee: Option<String>,
     /// pending, approved, rejected or all (the default).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(pending|approved|rejected|all)$")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
@@ -40,8 +42,10 @@ pub struct EscalationsQuery {
     pub employee: Option<String>,
     /// pending, decided or all (the default).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(pending|decided|all)$")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

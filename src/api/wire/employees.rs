@@ -4,10 +4,11 @@
 use crate::actors::RuntimeState;
 use crate::model::{EmployeeProfile, Episode, EventId};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 /// An employee's profile with its runtime state: the profile's fields and `runtime`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmployeeView {
     /// The profile, its fields at the top level.
     #[serde(flatten)]
@@ -16,14 +17,44 @@ pub struct EmployeeView {
     pub runtime: RuntimeState,
 }
 
+// Written out rather than derived: a derived schema says "all of the profile (which
+// allows no other field) and `runtime`", which no answer can match. This one is the
+// profile's object with `runtime` among its fields.
+impl utoipa::PartialSchema for EmployeeView {
+    fn schema() -> RefOr<Schema> {
+        let mut object = match EmployeeProfile::schema() {
+            RefOr::T(Schema::Object(object)) => object,
+            _ => unreachable!("a derived struct schema is an inline object"),
+        };
+        let mut runtime = Ref::from_schema_name(RuntimeState::name());
+        runtime.description = "idle, active, failed, ...".into();
+        object.properties.insert("runtime".into(), runtime.into());
+        object.required.push("runtime".into());
+        object.description = Some(
+            "An employee's profile with its runtime state: the profile's fields and `runtime`."
+                .into(),
+        );
+        RefOr::T(Schema::Object(object))
+    }
+}
+
+impl ToSchema for EmployeeView {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((RuntimeState::name().into(), RuntimeState::schema()));
+        <EmployeeProfile as ToSchema>::schemas(schemas);
+    }
+}
+
 /// Query of `GET /api/v1/employees`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EmployeesQuery {
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Employees to skip, ≥ 0.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -43,9 +74,11 @@ pub struct EpisodePage {
 #[into_params(parameter_in = Query)]
 pub struct EpisodesQuery {
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `next_before` of the previous page.
+    #[param(minimum = 1)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,
 }
@@ -106,6 +139,7 @@ pub struct ActionView {
 #[into_params(parameter_in = Query)]
 pub struct ActionsQuery {
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

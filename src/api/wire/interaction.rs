@@ -21,6 +21,7 @@ pub struct InboxQuery {
     /// The mailbox, e.g. alex.morgan@example.com.
     pub address: String,
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
@@ -92,6 +93,7 @@ pub struct ChatHistoryQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
@@ -111,6 +113,7 @@ pub struct TasksQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
     /// 1..=1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

@@ -26,9 +26,11 @@ pub struct RecallQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// 1..=200, default 20.
+    #[param(minimum = 1, maximum = 200)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Items to skip, 0..=10000.
+    #[param(minimum = 0, maximum = 10000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -41,12 +43,15 @@ pub struct FactsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Hops from the subject, 1..=6, default 1.
+    #[param(minimum = 1, maximum = 6)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<i64>,
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Items to skip, 0..=10000.
+    #[param(minimum = 0, maximum = 10000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }

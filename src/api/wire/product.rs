@@ -13,17 +13,21 @@ use utoipa::{IntoParams, ToSchema};
 pub struct RequestsQuery {
     /// In this status: `new`, `planned`, `in_progress`, `shipped` or `declined`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(new|planned|in_progress|shipped|declined)$")]
     pub status: Option<String>,
     /// Of this CRM account (id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// Come by this channel: `mail`, `chat`, `task` or `api`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(mail|chat|task|api|usage)$")]
     pub source: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }

@@ -13,9 +13,11 @@ pub struct RequisitionsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
@@ -37,9 +39,11 @@ pub struct CandidatesQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// At most this many (1 to 1000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }

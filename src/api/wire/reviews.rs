@@ -27,6 +27,7 @@ pub struct NoteBody {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, IntoParams)]
 pub struct ReviewsQuery {
     /// At most this many (default 24).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

@@ -41,6 +41,7 @@ pub struct DeadLetterView {
 #[into_params(parameter_in = Query)]
 pub struct DeadLettersQuery {
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

@@ -10,6 +10,7 @@ pub struct TriageQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }

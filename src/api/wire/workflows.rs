@@ -22,8 +22,10 @@ pub struct StartRunBody {
 pub struct RunsQuery {
     /// running, completed, failed or all (the default).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^(running|completed|failed|all)$")]
     pub status: Option<String>,
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
