@@ -250,7 +250,8 @@ impl Auth {
         let session = UiSession {
             csrf: secret(""),
             expires_at: Utc::now()
-                + chrono::Duration::from_std(self.session_ttl).unwrap_or(chrono::Duration::hours(8)),
+                + chrono::Duration::from_std(self.session_ttl)
+                    .unwrap_or(chrono::Duration::hours(8)),
         };
         self.store
             .open_session(
@@ -269,7 +270,10 @@ impl Auth {
     }
 
     /// The live session whose cookie is `cookie`, with who opened it.
-    pub async fn session(&self, cookie: &str) -> Result<Option<(Principal, UiSession)>, StoreError> {
+    pub async fn session(
+        &self,
+        cookie: &str,
+    ) -> Result<Option<(Principal, UiSession)>, StoreError> {
         Ok(self.store.session(&digest(cookie)).await?.map(|s| {
             let node_admin = s.token_id.is_empty() && s.tenant == self.node_tenant.as_str();
             (
@@ -403,7 +407,10 @@ mod tests {
         let post = Method::POST;
         let emp = "/api/v1/employees";
         for role in [Role::Admin, Role::Operator, Role::Viewer] {
-            assert!(permits(&who(role), &get, emp, Face::Api).is_ok(), "{role} reads");
+            assert!(
+                permits(&who(role), &get, emp, Face::Api).is_ok(),
+                "{role} reads"
+            );
         }
         assert!(permits(&who(Role::Operator), &post, emp, Face::Api).is_ok());
         let viewer = permits(&who(Role::Viewer), &post, emp, Face::Cli).unwrap_err();

@@ -106,7 +106,10 @@ pub(super) async fn forward(State(s): State<ApiState>, req: Request, next: Next)
     };
     let mut call = c.http().request(parts.method, &url).body(body);
     if let Some(p) = parts.extensions.get::<super::auth::Principal>() {
-        call = call.header(super::tenancy::PRINCIPAL_HEADER, super::tenancy::principal_header(p));
+        call = call.header(
+            super::tenancy::PRINCIPAL_HEADER,
+            super::tenancy::principal_header(p),
+        );
     }
     for (k, v) in parts.headers.iter().filter(|(k, _)| passed_on(k)) {
         call = call.header(k, v);

@@ -32,6 +32,7 @@ mod slack;
 mod supervision;
 mod tenancy;
 mod triage;
+mod ui;
 pub mod wire;
 mod workflows;
 
@@ -360,17 +361,24 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .merge(meetings::routes())
         .merge(workflows::routes())
         .merge(cluster::routes())
-        .route_layer(middleware::from_fn_with_state(state.clone(), tenancy::audit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            tenancy::audit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cluster::forward,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), tenancy::require));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            tenancy::require,
+        ));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(slack::routes())
         .merge(a2a::routes(&state))
+        .merge(ui::routes(&state))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such route; see /api/v1/openapi.json".into()) })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

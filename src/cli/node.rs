@@ -52,7 +52,11 @@ pub(crate) async fn run(
         );
         opts.cluster.advertise = format!("http://{bound}");
     }
-    let node = Arc::new(Node::start(opts.clone()).await.context("node did not start")?);
+    let node = Arc::new(
+        Node::start(opts.clone())
+            .await
+            .context("node did not start")?,
+    );
     node.set_workflows(cfg.workflows.clone());
     let tenants = Tenants::start(node.clone(), opts, cfg.workflows.clone())
         .await

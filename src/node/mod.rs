@@ -9,6 +9,7 @@ mod chat;
 mod chores;
 mod cluster;
 mod crm;
+mod dashboard;
 mod documents;
 mod errors;
 mod escalations;
@@ -32,7 +33,6 @@ mod tenants;
 mod triage;
 mod workflows;
 
-pub use tenants::{TenantError, Tenants};
 pub use crate::capabilities::calendar::{Booked, CalendarError, Moved, Slots};
 pub use crate::capabilities::chat::{SlackAnswer, SlackError};
 pub use crate::lifecycle::approvals::DecideError;
@@ -48,6 +48,7 @@ pub use reviews::ReviewError;
 pub use standups::{STANDUP, StandupError, StandupUpdate};
 pub use supervision::DeadLetterError;
 pub use teams::{Contribution, TeamGoalProgress, TeamView};
+pub use tenants::{TenantError, Tenants};
 pub use workflows::RunError;
 
 use crate::actors::employee::FaultTarget;
@@ -381,7 +382,9 @@ impl Node {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .filter_map(std::sync::Weak::upgrade)
-            .any(|n| n.rt.directory.email_taken(address) || n.rt.directory.resolve(handle).is_some())
+            .any(|n| {
+                n.rt.directory.email_taken(address) || n.rt.directory.resolve(handle).is_some()
+            })
     }
 
     /// Number of hired employees (including offboarded ones).

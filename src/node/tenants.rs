@@ -181,7 +181,10 @@ impl Tenants {
                 "`name` must be 1 to 200 characters: the company's name".into(),
             ));
         }
-        let domain = domain.map(str::trim).unwrap_or_default().to_ascii_lowercase();
+        let domain = domain
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if !domain.is_empty() {
             check_domain(&domain)?;
         }
@@ -251,7 +254,9 @@ impl Tenants {
             )));
         }
         let _one = self.changing.lock().await;
-        self.store.set_tenant_status(id, TenantStatus::Suspended).await?;
+        self.store
+            .set_tenant_status(id, TenantStatus::Suspended)
+            .await?;
         self.stop_node(id).await;
         if !self.store.delete_tenant(id).await? {
             return Err(TenantError::NotFound(id.to_string()));
@@ -356,7 +361,13 @@ mod tests {
         for ok in ["acme.example", "mail.acme-corp.io"] {
             assert!(check_domain(ok).is_ok(), "{ok}");
         }
-        for bad in ["acme", "a@b.c", "acme..example", "-acme.example", "acme .example"] {
+        for bad in [
+            "acme",
+            "a@b.c",
+            "acme..example",
+            "-acme.example",
+            "acme .example",
+        ] {
             assert!(check_domain(bad).is_err(), "{bad}");
         }
     }

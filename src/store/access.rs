@@ -180,11 +180,9 @@ impl Store {
     /// Every tenant, by id.
     pub async fn tenants(&self, node_tenant: &str) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(
-                "SELECT id, name, domain, status, created_at FROM tenants ORDER BY id",
-            )
-            .fetch_all(pool)
-            .await
+            sqlx::query_as("SELECT id, name, domain, status, created_at FROM tenants ORDER BY id")
+                .fetch_all(pool)
+                .await
         })?;
         rows.into_iter()
             .map(|r| tenant_of(r, node_tenant))
@@ -198,12 +196,10 @@ impl Store {
         node_tenant: &str,
     ) -> Result<Option<Tenant>, StoreError> {
         let row: Option<TenantRow> = with_pool!(self, read, |pool| {
-            sqlx::query_as(
-                "SELECT id, name, domain, status, created_at FROM tenants WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as("SELECT id, name, domain, status, created_at FROM tenants WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
         })?;
         row.map(|r| tenant_of(r, node_tenant)).transpose()
     }
@@ -282,9 +278,18 @@ impl Store {
 
     /// The live token whose secret hashes to `hash`, with its tenant's status.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
-        let row: Option<(String, String, String, String, String, i64, Option<i64>, Option<i64>, String)> =
-            with_pool!(self, read, |pool| {
-                sqlx::query_as(
+        let row: Option<(
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            String,
+        )> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
                     "SELECT k.id, k.tenant, k.name, k.role, k.created_by, k.created_at, k.last_used_at, k.revoked_at, t.status \
                      FROM api_tokens k JOIN tenants t ON t.id = k.tenant \
                      WHERE k.hash = $1 AND k.revoked_at IS NULL",
@@ -292,7 +297,7 @@ impl Store {
                 .bind(hash)
                 .fetch_optional(pool)
                 .await
-            })?;
+        })?;
         let Some((id, tenant, name, role, by, at, used, revoked, status)) = row else {
             return Ok(None);
         };
@@ -384,8 +389,10 @@ impl Store {
 
     /// The unexpired session whose cookie hashes to `hash`, while its token is live.
     pub async fn session(&self, hash: &str) -> Result<Option<StoredSession>, StoreError> {
-        let row: Option<(String, String, String, String, String, i64)> =
-            with_pool!(self, read, |pool| {
+        let row: Option<(String, String, String, String, String, i64)> = with_pool!(
+            self,
+            read,
+            |pool| {
                 sqlx::query_as(
                     "SELECT s.tenant, s.token_id, s.role, s.actor, s.csrf, s.expires_at FROM ui_sessions s \
                      JOIN tenants t ON t.id = s.tenant AND t.status = 'active' \
@@ -396,7 +403,8 @@ impl Store {
                 .bind(to_micros(Utc::now()))
                 .fetch_optional(pool)
                 .await
-            })?;
+            }
+        )?;
         row.map(|(tenant, token_id, role, actor, csrf, exp)| {
             Ok(StoredSession {
                 role: role_of(&role)?,
@@ -455,9 +463,18 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<(i64, i64, String, String, String, String, String, String, i32)> =
-            with_pool!(self, read, |pool| {
-                sqlx::query_as(
+        let rows: Vec<(
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i32,
+        )> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
                     "SELECT seq, at, actor, token_id, role, face, action, target, status FROM audit \
                      WHERE tenant = $1 AND at >= $2 AND ($3 = '' OR actor = $3 OR token_id = $3) AND seq > $4 \
                      ORDER BY seq LIMIT $5",
@@ -469,22 +486,23 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await
-            })?;
+        })?;
         rows.into_iter()
-            .map(|(seq, at, actor, token_id, role, face, action, target, status)| {
-                Ok(AuditEntry {
-                    seq,
-                    at: from_micros(at),
-                    actor,
-                    token_id,
-                    role: role_of(&role)?,
-                    face,
-                    action,
-                    target,
-                    status: status as u16,
-                })
-            })
+            .map(
+                |(seq, at, actor, token_id, role, face, action, target, status)| {
+                    Ok(AuditEntry {
+                        seq,
+                        at: from_micros(at),
+                        actor,
+                        token_id,
+                        role: role_of(&role)?,
+                        face,
+                        action,
+                        target,
+                        status: status as u16,
+                    })
+                },
+            )
             .collect()
     }
 }
-

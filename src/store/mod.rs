@@ -42,6 +42,7 @@ mod workflows;
 mod writer;
 
 pub use a2a::{A2aDelivery, A2aTaskFilter, A2aTaskRow, Appended};
+pub use access::{NewAudit, StoredSession, StoredToken};
 pub(crate) use batch::hex;
 pub use calls::A2aCall;
 pub use chat::ChatMessage;
@@ -64,7 +65,6 @@ pub use sweep::Swept;
 pub use tasks::TaskUpdate;
 pub use triage::TriageFilter;
 pub use workflows::StoredRun;
-pub use access::{NewAudit, StoredSession, StoredToken};
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 
 /// Microseconds since the Unix epoch, as stored.
