@@ -61,6 +61,7 @@ async fn employee_page(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| refused(StatusCode::NOT_FOUND, &format!("No employee {key:?}.")))?;
+    let live = super::live::url(s, Some((id, &profile.chat_handle))).await;
     // Its own account when it can give one; else what its snapshot says.
     let runtime = match node.employee_runtime(id).await {
         Ok(r) => r,
@@ -136,7 +137,7 @@ async fn employee_page(
             why => minijinja::value::Serde(&why),
             documents => minijinja::value::Serde(&documents),
             reviews => minijinja::value::Serde(&reviews),
-            ..frame(v, &format!("/ui/live?employee={}", profile.chat_handle)),
+            ..frame(v, &live),
         },
     );
     Ok(html.into_response())

@@ -26,10 +26,23 @@ const LIFETIME: Duration = Duration::from_secs(300);
 /// How many of the latest approvals, cases and actions the marker covers.
 const WATCHED: i64 = 50;
 
-/// The stream's query: the employee whose page is open, if any.
+/// The stream's query: the employee whose page is open, if any, and the marker the
+/// page was rendered at.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct LiveQuery {
     employee: Option<String>,
+    since: Option<u64>,
+}
+
+/// The live stream's address for a page about to be rendered (of `employee`, if an
+/// employee page): it carries the marker read now, before the page's data, so a change
+/// made while the page loads is still announced.
+pub(super) async fn url(s: &ApiState, employee: Option<(EmployeeId, &str)>) -> String {
+    let since = marker(s, employee.map(|e| e.0)).await;
+    match employee {
+        Some((_, handle)) => format!("/ui/live?employee={handle}&since={since}"),
+        None => format!("/ui/live?since={since}"),
+    }
 }
 
 /// A digest of what a page shows that changes when something is decided or done.
@@ -73,7 +86,10 @@ pub(super) async fn stream(
     let employee = q.employee.as_deref().and_then(|k| s.node.resolve(k));
     let ends = v.session.expires_at;
     let started = tokio::time::Instant::now();
-    let first = marker(&s, employee).await;
+    let first = match q.since {
+        Some(m) => m,
+        None => marker(&s, employee).await,
+    };
     let events = futures::stream::unfold((s, first, true), move |(s, last, opening)| async move {
         if opening {
             let hello = Event::default()

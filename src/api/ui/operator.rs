@@ -20,6 +20,7 @@ const AUDIT_PAGE: i64 = 100;
 
 /// The operator page.
 pub(super) async fn page(State(s): State<ApiState>, v: Visitor) -> Response {
+    let live = super::live::url(&s, None).await;
     let node = &s.node;
     let team = match node.team_status().await {
         Ok(t) => t,
@@ -87,7 +88,7 @@ pub(super) async fn page(State(s): State<ApiState>, v: Visitor) -> Response {
             models => node.llm().describe(),
             token_budget => cfg.daily_token_budget,
             cost_budget => cfg.daily_cost_usd,
-            ..frame(&v, "/ui/live"),
+            ..frame(&v, &live),
         },
     )
     .into_response()
@@ -189,7 +190,7 @@ pub(super) async fn audit(
             entries => minijinja::value::Serde(&entries),
             filter_actor => actor,
             next,
-            ..frame(&v, "/ui/live"),
+            ..frame(&v, ""),
         },
     )
     .into_response()

@@ -38,11 +38,25 @@ fn environment() -> &'static Environment<'static> {
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or(v)
         });
+        env.add_filter("because", |v: Value| {
+            because(&serde_json::to_value(&v).unwrap_or_default()).unwrap_or_default()
+        });
         env.add_filter("pretty", |v: Value| {
             serde_json::to_string_pretty(&v).unwrap_or_default()
         });
         env
     })
+}
+
+/// Why an episode happened, when its payload says: a `reason` (a failure, a drop, a
+/// block) or what stopped it, at the top or one level down (a tagged decision).
+fn because(payload: &serde_json::Value) -> Option<String> {
+    let pick = |o: &serde_json::Value| {
+        ["reason", "stopped"]
+            .iter()
+            .find_map(|k| o.get(k).and_then(|r| r.as_str()).map(str::to_string))
+    };
+    pick(payload).or_else(|| payload.as_object()?.values().find_map(pick))
 }
 
 /// Renders template `name` with `ctx`. A template error is the dashboard's own fault:

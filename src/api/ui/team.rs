@@ -219,11 +219,12 @@ pub(super) async fn page(
     v: Visitor,
     Query(f): Query<TeamFilter>,
 ) -> Response {
+    let live = super::live::url(&s, None).await;
     let all = match s.node.team_status().await {
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    render_team(&v, &all, &f).into_response()
+    render_team(&v, &all, &f, &live).into_response()
 }
 
 /// Renders the team view of `all` as `v` sees it, filtered by `f`.
@@ -231,6 +232,7 @@ pub(super) fn render_team(
     v: &Visitor,
     all: &[(EmployeeProfile, EmployeeRuntime)],
     f: &TeamFilter,
+    live: &str,
 ) -> axum::response::Html<String> {
     let team = f.team.as_deref().filter(|t| !t.is_empty());
     let role = f.role.as_deref().filter(|r| !r.is_empty());
@@ -263,7 +265,7 @@ pub(super) fn render_team(
             roles => minijinja::value::Serde(&roles),
             team,
             role,
-            ..frame(v, "/ui/live"),
+            ..frame(v, live),
         },
     )
 }
