@@ -226,6 +226,7 @@ async fn a_session_is_opened_by_a_token_and_guards_every_page_and_form() {
     let team = r.text().await.unwrap();
     assert!(team.contains("Jordan Lee"), "{team}");
     assert!(team.contains("hx-ext=\"sse\" sse-connect="), "{team}");
+    assert!(team.contains("node-admin (admin, default)"), "{team}");
     let session_csrf = csrf_in(&team);
 
     // A form without the session's CSRF token changes nothing.

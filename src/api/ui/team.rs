@@ -263,8 +263,8 @@ pub(super) fn render_team(
             total => all.len(),
             teams => minijinja::value::Serde(&teams),
             roles => minijinja::value::Serde(&roles),
-            team,
-            role,
+            team_filter => team,
+            role_filter => role,
             ..frame(v, live),
         },
     )
