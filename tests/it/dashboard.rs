@@ -527,3 +527,34 @@ async fn a_manager_steers_an_employee_in_a_real_browser() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_behind_an_https_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = common::start_binary_with(
+        dir.path(),
+        Some(common::TOKEN),
+        &[("EMPLA_NODE__PUBLIC_URL", "https://empla.example.com".into())],
+    );
+    let c = client();
+    let form = c.get(node.url("/ui/login")).send().await.unwrap();
+    let login_cookie = set_cookie(&form, "empla_login_csrf").unwrap();
+    assert!(login_cookie.contains("; Secure"), "{login_cookie}");
+    let csrf = csrf_in(&form.text().await.unwrap());
+    let r = c
+        .post(node.url("/ui/login"))
+        .header(
+            COOKIE,
+            format!("empla_login_csrf={}", cookie_value(&login_cookie)),
+        )
+        .header(CONTENT_TYPE, FORM)
+        .body(encode(&[("token", node.token.as_str()), ("csrf", &csrf)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let set = set_cookie(&r, "empla_session").unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/ui", "Secure"] {
+        assert!(set.contains(flag), "{flag} missing from {set}");
+    }
+}

@@ -84,3 +84,36 @@ pub(super) fn frame(v: &Visitor, live: &str) -> Value {
         live => live,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles_and_what_it_shows_is_escaped() {
+        for (name, _) in TEMPLATES {
+            assert!(environment().get_template(name).is_ok(), "{name}");
+        }
+        let html = render(
+            "refused.html",
+            minijinja::context! { title => "Forbidden", why => "<script>alert(1)</script>" },
+        )
+        .0;
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>alert"), "{html}");
+    }
+
+    #[test]
+    fn an_episode_says_why_when_its_payload_does() {
+        let failed = serde_json::json!({"fail": {"plan": "p", "reason": "rejected: too pushy"}});
+        assert_eq!(because(&failed).as_deref(), Some("rejected: too pushy"));
+        assert_eq!(
+            because(&serde_json::json!({"reason": "blocked"})).as_deref(),
+            Some("blocked")
+        );
+        assert_eq!(because(&serde_json::json!({"kind": "email.send"})), None);
+    }
+}
