@@ -48,7 +48,7 @@ async fn run(employees: usize, renders: usize) -> Result<()> {
     let hiring = Instant::now();
     for i in 0..employees {
         let role = &names[i % names.len()];
-        node.hire(HireRequest::new(role, &format!("Employee Number{i:05}")))
+        node.hire(HireRequest::new(role, format!("Employee Number{i:05}")))
             .await
             .map_err(|e| anyhow::anyhow!("hiring employee {i}: {e}"))?;
     }

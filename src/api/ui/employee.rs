@@ -18,10 +18,8 @@ use axum::response::{IntoResponse, Response};
 /// How many of each list the page shows.
 const SHOWN: i64 = 25;
 
-fn resolve(s: &ApiState, key: &str) -> Result<EmployeeId, Response> {
-    s.node
-        .resolve(key)
-        .ok_or_else(|| refused(StatusCode::NOT_FOUND, &format!("No employee {key:?}.")))
+fn no_employee(key: &str) -> Response {
+    refused(StatusCode::NOT_FOUND, &format!("No employee {key:?}."))
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {
@@ -54,13 +52,13 @@ async fn employee_page(
     key: &str,
     q: PageQuery,
 ) -> Result<Response, Response> {
-    let id = resolve(s, key)?;
+    let id: EmployeeId = s.node.resolve(key).ok_or_else(|| no_employee(key))?;
     let node = &s.node;
     let profile = node
         .employee(id)
         .await
         .map_err(unavailable)?
-        .ok_or_else(|| refused(StatusCode::NOT_FOUND, &format!("No employee {key:?}.")))?;
+        .ok_or_else(|| no_employee(key))?;
     let live = super::live::url(s, Some((id, &profile.chat_handle))).await;
     // Its own account when it can give one; else what its snapshot says.
     let runtime = match node.employee_runtime(id).await {
@@ -185,7 +183,7 @@ async fn decide_approval(
     approved: bool,
     f: DecisionForm,
 ) -> Response {
-    if let Err(r) = v.check_write(&f.csrf) {
+    if let Some(r) = v.refuse_write(&f.csrf) {
         return r;
     }
     let Ok(approval) = id.parse::<ApprovalId>() else {
@@ -224,7 +222,7 @@ pub(super) async fn decide(
     Path(id): Path<String>,
     Form(f): Form<VerdictForm>,
 ) -> Response {
-    if let Err(r) = v.check_write(&f.csrf) {
+    if let Some(r) = v.refuse_write(&f.csrf) {
         return r;
     }
     let Some(verdict) = Verdict::parse(&f.decision) else {
@@ -266,12 +264,11 @@ pub(super) async fn feedback(
     Path(key): Path<String>,
     Form(f): Form<FeedbackForm>,
 ) -> Response {
-    if let Err(r) = v.check_write(&f.csrf) {
+    if let Some(r) = v.refuse_write(&f.csrf) {
         return r;
     }
-    let id = match resolve(&s, &key) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = s.node.resolve(&key) else {
+        return no_employee(&key);
     };
     let text = f.text.trim().to_string();
     let (rating, correction, text) = match f.kind.as_str() {

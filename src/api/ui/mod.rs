@@ -75,17 +75,17 @@ impl Visitor {
         self.who.role.may_write()
     }
 
-    /// Refuses a change the visitor may not make (403), or a form whose `csrf` is not
-    /// the session's (403).
-    pub(super) fn check_write(&self, csrf: &str) -> Result<(), Response> {
+    /// The refusal (403) of a change the visitor may not make, or of a form whose `csrf`
+    /// is not the session's; none when the change may go ahead.
+    pub(super) fn refuse_write(&self, csrf: &str) -> Option<Response> {
         if !super::auth::constant_time_eq(csrf.as_bytes(), self.session.csrf.as_bytes()) {
-            return Err(refused(
+            return Some(refused(
                 StatusCode::FORBIDDEN,
                 "The form was not sent from this session's page (its CSRF token is missing or wrong). Reload the page and try again.",
             ));
         }
         if !self.may_write() {
-            return Err(refused(
+            return Some(refused(
                 StatusCode::FORBIDDEN,
                 &format!(
                     "A {} token may only look. Sign in with an operator or admin token to change anything.",
@@ -93,7 +93,7 @@ impl Visitor {
                 ),
             ));
         }
-        Ok(())
+        None
     }
 }
 

@@ -128,7 +128,7 @@ async fn dead_letter(
     f: DeadLetterForm,
     retry: bool,
 ) -> Response {
-    if let Err(r) = v.check_write(&f.csrf) {
+    if let Some(r) = v.refuse_write(&f.csrf) {
         return r;
     }
     let (Some(id), Ok(event)) = (s.node.resolve(&key), event.parse::<EventId>()) else {

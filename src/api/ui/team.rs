@@ -193,8 +193,8 @@ pub(super) fn gerund_phrase(plan: &str) -> String {
 fn gerund(verb: &str) -> String {
     let b = verb.as_bytes();
     let vowel = |c: u8| b"aeiou".contains(&c);
-    if verb.ends_with("ie") {
-        return format!("{}ying", &verb[..verb.len() - 2]);
+    if let Some(stem) = verb.strip_suffix("ie") {
+        return format!("{stem}ying");
     }
     if verb.ends_with('e') && !verb.ends_with("ee") && verb.len() > 2 {
         return format!("{}ing", &verb[..verb.len() - 1]);
