@@ -558,3 +558,62 @@ async fn cookies_are_secure_behind_an_https_public_url() {
         assert!(set.contains(flag), "{flag} missing from {set}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_is_decided_from_the_employee_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = common::start_binary(dir.path());
+    node.set_phase("sam.rivera", "autonomous").await;
+    // Retention at risk, reported twice: the CSM escalates it to its manager.
+    for n in 0..2 {
+        let (status, r) = node
+            .post_json(
+                "/api/v1/employees/sam.rivera/events",
+                serde_json::json!({"kind": "signal.retention_at_risk", "source": "test",
+                    "payload": {"projected": 0.81}, "idempotency_key": format!("risk-{n}")}),
+            )
+            .await;
+        assert_eq!(status, 202, "{r}");
+    }
+    let case = eventually(30, "an open escalation", || async {
+        let q = node.get_json("/api/v1/escalations?status=pending").await;
+        q["items"][0]["id"].as_str().map(str::to_string)
+    })
+    .await;
+    let me = sign_in(&node, &node.token).await;
+    let c = client();
+    let page = c
+        .get(node.url("/ui/employees/sam.rivera"))
+        .header(COOKIE, &me.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("id=\"case-{case}\"")), "{page}");
+    let decide = |decision: &'static str| {
+        c.post(node.url(&format!("/ui/escalations/{case}/decide")))
+            .header(COOKIE, &me.cookie)
+            .header(CONTENT_TYPE, FORM)
+            .body(encode(&[
+                ("csrf", me.csrf.as_str()),
+                ("decision", decision),
+                ("reason", "Book the renewal review"),
+                ("back", "/ui/employees/sam.rivera"),
+            ]))
+            .send()
+    };
+    assert_eq!(decide("maybe").await.unwrap().status(), 400);
+    let r = decide("approve").await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[LOCATION], "/ui/employees/sam.rivera");
+    let decided = node.get_json("/api/v1/escalations?status=decided").await;
+    let e = &decided["items"][0];
+    assert_eq!(e["id"], case.as_str(), "{decided}");
+    assert_eq!(e["decision"], "approve", "{decided}");
+    assert_eq!(e["reason"], "Book the renewal review", "{decided}");
+    assert_eq!(e["decided_by"], "node-admin", "{decided}");
+    // Decided once: a second decision is refused.
+    assert_eq!(decide("reject").await.unwrap().status(), 409);
+}
