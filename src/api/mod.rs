@@ -33,6 +33,7 @@ mod slack;
 mod supervision;
 mod tenancy;
 mod triage;
+mod ui;
 pub mod wire;
 mod workflows;
 
@@ -402,6 +403,7 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .route("/metrics", get(metrics))
         .merge(slack::routes())
         .merge(a2a::routes(&state))
+        .merge(ui::routes(&state))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such route; see /api/v1/openapi.json".into()) })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

@@ -9,6 +9,7 @@ mod chat;
 mod chores;
 mod cluster;
 mod crm;
+mod dashboard;
 mod documents;
 mod errors;
 mod escalations;

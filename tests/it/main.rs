@@ -29,6 +29,7 @@ mod crm_api;
 mod crm_hubspot;
 mod crm_sales;
 mod crm_success;
+mod dashboard;
 mod documents;
 mod durability;
 mod durability_ops;

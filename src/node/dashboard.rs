@@ -1,0 +1,60 @@
+//! What the dashboard reads of a whole team at once: every employee's status as its
+//! last stored snapshot has it. Reading never activates an employee (a team view of a
+//! thousand employees must not start a thousand actor trees), and the store is shared by
+//! the nodes of a cluster, so employees owned by other nodes are shown too.
+
+use super::Node;
+use crate::actors::RuntimeState;
+use crate::actors::employee::{EmployeeRuntime, decode_snapshot, status_of};
+use crate::model::{EmployeeProfile, EmployeeStatus};
+use crate::store::StoreError;
+use futures::{StreamExt, TryStreamExt};
+
+/// How many snapshots are read from the store at once.
+const READS_AT_ONCE: usize = 8;
+/// How many profiles are listed per page.
+const PAGE: i64 = 500;
+
+impl Node {
+    /// Every employee still employed, in hiring order, with its status as last stored
+    /// (the snapshot is written with every event handled, so a running employee's is at
+    /// most one event old). `state` is the runtime state this node knows of.
+    pub async fn team_status(&self) -> Result<Vec<(EmployeeProfile, EmployeeRuntime)>, StoreError> {
+        let mut profiles = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.employees(PAGE, offset).await?;
+            let n = page.len() as i64;
+            profiles.extend(
+                page.into_iter()
+                    .filter(|p| p.status != EmployeeStatus::Offboarded),
+            );
+            if n < PAGE {
+                break;
+            }
+            offset += n;
+        }
+        futures::stream::iter(profiles)
+            .map(|p| async move { self.stored_status(p).await })
+            .buffered(READS_AT_ONCE)
+            .try_collect()
+            .await
+    }
+
+    /// One employee's status from its stored snapshot.
+    async fn stored_status(
+        &self,
+        profile: EmployeeProfile,
+    ) -> Result<(EmployeeProfile, EmployeeRuntime), StoreError> {
+        let snapshot = self
+            .rt
+            .store
+            .employee_with_state(&self.rt.tenant, profile.id)
+            .await?
+            .and_then(|(_, s)| s);
+        let snapshot = decode_snapshot(snapshot.as_deref(), &profile);
+        let mut status = status_of(&profile, &snapshot);
+        status.state = self.runtime_state(profile.id).unwrap_or(RuntimeState::Idle);
+        Ok((profile, status))
+    }
+}
