@@ -53,8 +53,7 @@ impl From<TenantError> for ApiError {
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenantBody,
     responses((status = 201, body = TenantCreated),
               (status = 400, body = super::wire::ErrorBody),
-              (status = 403, description = "Not the node admin", body = super::wire::ErrorBody),
-              (status = 409, description = "The id is taken, or this node cannot serve more tenants", body = super::wire::ErrorBody)))]
+              (status = 409, description = "The id is taken, or this node cannot serve more tenants", body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(super) async fn create_tenant(
     State(s): State<ApiState>,
     Extension(p): Extension<Principal>,
@@ -90,7 +89,7 @@ pub(super) async fn create_tenant(
 
 /// Every tenant the node serves or keeps. Node admin only.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
-    responses((status = 200, body = inline(Items<Tenant>)), (status = 403, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = inline(Items<Tenant>)), super::error::Guarded))]
 pub(super) async fn list_tenants(
     State(s): State<ApiState>,
 ) -> Result<Json<Items<Tenant>>, ApiError> {
@@ -101,7 +100,7 @@ pub(super) async fn list_tenants(
 
 /// One tenant. Node admin only.
 #[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)),
-    responses((status = 200, body = Tenant), (status = 403, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Tenant), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn show_tenant(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -112,8 +111,8 @@ pub(super) async fn show_tenant(
 /// Suspends a tenant: its employees stop, its tokens and sessions are refused, its data
 /// stays. Node admin only; not the node's own tenant.
 #[utoipa::path(post, path = "/api/v1/tenants/{id}/suspend", tag = "tenants", params(("id" = String, Path)),
-    responses((status = 200, body = Tenant), (status = 403, body = super::wire::ErrorBody),
-              (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Tenant),
+              (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn suspend_tenant(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -125,8 +124,8 @@ pub(super) async fn suspend_tenant(
 
 /// Resumes a suspended tenant. Node admin only.
 #[utoipa::path(post, path = "/api/v1/tenants/{id}/resume", tag = "tenants", params(("id" = String, Path)),
-    responses((status = 200, body = Tenant), (status = 403, body = super::wire::ErrorBody),
-              (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Tenant),
+              (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn resume_tenant(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -139,8 +138,8 @@ pub(super) async fn resume_tenant(
 /// Deletes a tenant: its employees stop and every row of it is removed (the audit trail
 /// stays). Node admin only; not the node's own tenant.
 #[utoipa::path(delete, path = "/api/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)),
-    responses((status = 204, description = "Deleted"), (status = 403, body = super::wire::ErrorBody),
-              (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody)))]
+    responses((status = 204, description = "Deleted"),
+              (status = 404, body = super::wire::ErrorBody), (status = 409, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn delete_tenant(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -152,14 +151,14 @@ pub(super) async fn delete_tenant(
 
 /// The caller's tenant. Admins only.
 #[utoipa::path(get, path = "/api/v1/tenant", tag = "tenants",
-    responses((status = 200, body = Tenant), (status = 403, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Tenant), super::error::Guarded))]
 pub(super) async fn own_tenant(State(s): State<ApiState>) -> Result<Json<Tenant>, ApiError> {
     Ok(Json(s.tenants.get(s.node.tenant().as_str()).await?))
 }
 
 /// Renames the caller's tenant. Admins only.
 #[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenants", request_body = TenantPatch,
-    responses((status = 200, body = Tenant), (status = 400, body = super::wire::ErrorBody), (status = 403, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = Tenant), (status = 400, body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(super) async fn rename_tenant(
     State(s): State<ApiState>,
     JsonBody(body): JsonBody<TenantPatch>,
@@ -177,8 +176,7 @@ pub(super) async fn rename_tenant(
 
 /// Creates a token of the caller's tenant; its secret is in the answer only. Admins only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewTokenBody,
-    responses((status = 201, body = TokenCreated), (status = 400, body = super::wire::ErrorBody),
-              (status = 403, body = super::wire::ErrorBody), (status = 409, description = "A live token has the name", body = super::wire::ErrorBody)))]
+    responses((status = 201, body = TokenCreated), (status = 400, body = super::wire::ErrorBody), (status = 409, description = "A live token has the name", body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(super) async fn create_token(
     State(s): State<ApiState>,
     Extension(p): Extension<Principal>,
@@ -214,7 +212,7 @@ pub(super) async fn create_token(
 
 /// The tenant's tokens (never their secrets), live ones first. Admins only.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
-    responses((status = 200, body = inline(Items<TokenInfo>)), (status = 403, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = inline(Items<TokenInfo>)), super::error::Guarded))]
 pub(super) async fn list_tokens(
     State(s): State<ApiState>,
 ) -> Result<Json<Items<TokenInfo>>, ApiError> {
@@ -225,7 +223,7 @@ pub(super) async fn list_tokens(
 
 /// Revokes a token of the tenant: refused from now on. Admins only.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
-    responses((status = 200, body = TokenInfo), (status = 403, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = TokenInfo), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn revoke_token(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -256,7 +254,7 @@ impl FromParams for AuditQuery {
 /// The tenant's audit trail: every write, who made it, when, through which face;
 /// oldest first. Admins only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = super::wire::ErrorBody), (status = 403, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 400, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(super) async fn audit(
     State(s): State<ApiState>,
     QueryString(q): QueryString<AuditQuery>,

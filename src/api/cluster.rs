@@ -40,7 +40,7 @@ pub(super) fn check_peer(
     s: &ApiState,
     given: &HeaderValue,
     req: &mut Request,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     let matches = s
         .node
         .cluster()
@@ -54,7 +54,7 @@ pub(super) fn check_peer(
             .to_string();
         tracing::warn!(from = %from, path = %req.uri().path(), "refused a call between nodes: wrong cluster secret (or this node is in no cluster)");
         metrics::counter!("empla_cluster_refused_calls_total").increment(1);
-        return Err(ApiError::Unauthorized.into_response());
+        return Err(Box::new(ApiError::Unauthorized.into_response()));
     }
     req.extensions_mut().insert(FromPeer);
     Ok(())

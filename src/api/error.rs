@@ -64,6 +64,9 @@ pub(crate) enum Guarded {
     /// Missing or wrong bearer token (`unauthorized`).
     #[response(status = 401)]
     Unauthorized(ErrorBody),
+    /// The token's role may not do this, or its tenant is suspended (`forbidden`).
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
     /// The store could not be reached, or the request took longer than
     /// `api.request_timeout` (`unavailable`, `timeout`); retry.
     #[response(status = 503)]

@@ -130,7 +130,7 @@ pub(super) async fn dispatch(State(house): State<Arc<House>>, mut req: Request) 
     req.extensions_mut().insert(face);
     if let Some(secret) = req.headers().get(crate::cluster::SECRET_HEADER).cloned() {
         if let Err(refused) = super::cluster::check_peer(s, &secret, &mut req) {
-            return refused;
+            return *refused;
         }
         let p = req
             .headers()

@@ -78,6 +78,29 @@ pub struct NewAudit {
 }
 
 type TenantRow = (String, String, String, String, i64);
+/// A token with its tenant's status.
+type TokenStatusRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+);
+type AuditRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i32,
+);
 type TokenRow = (
     String,
     String,
@@ -291,17 +314,7 @@ impl Store {
 
     /// The live token whose secret hashes to `hash`, with its tenant's status.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
-        let row: Option<(
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            String,
-        )> = with_pool!(self, read, |pool| {
+        let row: Option<TokenStatusRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(
                     "SELECT k.id, k.tenant, k.name, k.role, k.created_by, k.created_at, k.last_used_at, k.revoked_at, t.status \
                      FROM api_tokens k JOIN tenants t ON t.id = k.tenant \
@@ -476,17 +489,7 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<(
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i32,
-        )> = with_pool!(self, read, |pool| {
+        let rows: Vec<AuditRow> = with_pool!(self, read, |pool| {
             sqlx::query_as(
                     "SELECT seq, at, actor, token_id, role, face, action, target, status FROM audit \
                      WHERE tenant = $1 AND at >= $2 AND ($3 = '' OR actor = $3 OR token_id = $3) AND seq > $4 \
