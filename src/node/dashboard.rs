@@ -6,9 +6,11 @@
 use super::Node;
 use crate::actors::RuntimeState;
 use crate::actors::employee::{EmployeeRuntime, decode_snapshot, status_of};
+use crate::model::EmployeeId;
 use crate::model::{EmployeeProfile, EmployeeStatus};
-use crate::store::StoreError;
+use crate::store::{StoreError, WorkCounts};
 use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
 
 /// How many snapshots are read from the store at once.
 const READS_AT_ONCE: usize = 8;
@@ -56,5 +58,27 @@ impl Node {
         let mut status = status_of(&profile, &snapshot);
         status.state = self.runtime_state(profile.id).unwrap_or(RuntimeState::Idle);
         Ok((profile, status))
+    }
+
+    /// What each of `team` got done today (UTC): mail sent, meetings held, accounts
+    /// researched, tasks finished, counted in the store in one query per count.
+    pub async fn work_today(
+        &self,
+        team: &[(EmployeeProfile, EmployeeRuntime)],
+    ) -> Result<HashMap<EmployeeId, WorkCounts>, StoreError> {
+        let now = chrono::Utc::now();
+        let midnight = now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        let addresses = team
+            .iter()
+            .map(|(p, _)| (p.email.to_ascii_lowercase(), p.id))
+            .collect();
+        self.rt
+            .store
+            .work_counts(&self.rt.tenant, midnight, now, &addresses)
+            .await
     }
 }

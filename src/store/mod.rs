@@ -38,6 +38,7 @@ pub(crate) mod rows;
 mod sweep;
 mod tasks;
 mod triage;
+mod work_counts;
 mod workflows;
 mod writer;
 
@@ -64,6 +65,7 @@ pub use reviews::ReviewKey;
 pub use sweep::Swept;
 pub use tasks::TaskUpdate;
 pub use triage::TriageFilter;
+pub use work_counts::WorkCounts;
 pub use workflows::StoredRun;
 pub use writer::{Accepted, Completion, OnCommit, StoreWriter, WriteError};
 

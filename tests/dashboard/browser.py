@@ -125,6 +125,12 @@ def main():
         accessible(page, "audit")
         step("the operations and audit pages")
 
+        # The team view counts the two mails sent today (one approved here, one through
+        # the CLI).
+        page.goto(f"{BASE}/ui/")
+        expect(page.locator(f"tr[id='e-{WHO}'] td.today")).to_contain_text("2 emails sent")
+        step("the team view counts today's mail")
+
         page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(f"{BASE}/ui/login")
         page.goto(f"{BASE}/ui/")

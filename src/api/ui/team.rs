@@ -7,11 +7,12 @@ use super::pages::frame;
 use super::{Visitor, render};
 use crate::actors::{EmployeeRuntime, RuntimeState};
 use crate::api::{ApiError, ApiState};
-use crate::model::EmployeeProfile;
+use crate::model::{EmployeeId, EmployeeProfile};
+use crate::store::WorkCounts;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The filters of the team view.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -41,6 +42,14 @@ struct Row<'a> {
 
 #[derive(Serialize, Default)]
 struct Today {
+    /// Mail sent and replies.
+    emails_sent: u64,
+    /// Meetings in its calendar that ended today.
+    meetings_held: u64,
+    /// Companies researched.
+    accounts_researched: u64,
+    /// Tasks finished.
+    tasks_done: u64,
     events: u64,
     actions: u64,
     approvals: u64,
@@ -74,21 +83,29 @@ pub(super) fn goal_bars(r: &EmployeeRuntime) -> Vec<GoalBar<'_>> {
         .collect()
 }
 
-fn today(r: &EmployeeRuntime) -> Today {
+fn today(r: &EmployeeRuntime, work: WorkCounts) -> Today {
     let now = chrono::Utc::now().date_naive();
+    let done = Today {
+        emails_sent: work.emails_sent,
+        meetings_held: work.meetings_held,
+        accounts_researched: work.accounts_researched,
+        tasks_done: work.tasks_done,
+        ..Today::default()
+    };
     if r.today.day != Some(now) {
-        return Today::default();
+        return done;
     }
     Today {
         events: r.today.events,
         actions: r.today.actions_executed,
         approvals: r.today.approvals_requested,
         completed: r.today.completed,
+        ..done
     }
 }
 
-fn row<'a>(p: &'a EmployeeProfile, r: &'a EmployeeRuntime) -> Row<'a> {
-    let today = today(r);
+fn row<'a>(p: &'a EmployeeProfile, r: &'a EmployeeRuntime, work: WorkCounts) -> Row<'a> {
+    let today = today(r, work);
     let mut wins: Vec<String> = r
         .goals
         .iter()
@@ -224,13 +241,18 @@ pub(super) async fn page(
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    render_team(&v, &all, &f, &live).into_response()
+    let work = match s.node.work_today(&all).await {
+        Ok(w) => w,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    render_team(&v, &all, &work, &f, &live).into_response()
 }
 
 /// Renders the team view of `all` as `v` sees it, filtered by `f`.
 pub(super) fn render_team(
     v: &Visitor,
     all: &[(EmployeeProfile, EmployeeRuntime)],
+    work: &HashMap<EmployeeId, WorkCounts>,
     f: &TeamFilter,
     live: &str,
 ) -> axum::response::Html<String> {
@@ -245,7 +267,7 @@ pub(super) fn render_team(
     let rows: Vec<Row> = all
         .iter()
         .filter(|(p, _)| team.is_none_or(|t| p.team == t) && role.is_none_or(|r| p.role == r))
-        .map(|(p, r)| row(p, r))
+        .map(|(p, r)| row(p, r, work.get(&p.id).copied().unwrap_or_default()))
         .collect();
     let mut here = String::from("/ui/");
     let query: Vec<String> = [("team", team), ("role", role)]
