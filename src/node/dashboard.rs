@@ -9,12 +9,9 @@ use crate::actors::employee::{EmployeeRuntime, decode_snapshot, status_of};
 use crate::model::EmployeeId;
 use crate::model::{EmployeeProfile, EmployeeStatus};
 use crate::store::{StoreError, WorkCounts};
-use futures::{StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
-/// How many snapshots are read from the store at once.
-const READS_AT_ONCE: usize = 8;
-/// How many profiles are listed per page.
+/// How many employees are read per query.
 const PAGE: i64 = 500;
 
 impl Node {
@@ -22,42 +19,29 @@ impl Node {
     /// (the snapshot is written with every event handled, so a running employee's is at
     /// most one event old). `state` is the runtime state this node knows of.
     pub async fn team_status(&self) -> Result<Vec<(EmployeeProfile, EmployeeRuntime)>, StoreError> {
-        let mut profiles = Vec::new();
+        let mut team = Vec::new();
         let mut offset = 0;
         loop {
-            let page = self.employees(PAGE, offset).await?;
+            let page = self
+                .rt
+                .store
+                .employees_with_state(&self.rt.tenant, PAGE, offset)
+                .await?;
             let n = page.len() as i64;
-            profiles.extend(
-                page.into_iter()
-                    .filter(|p| p.status != EmployeeStatus::Offboarded),
-            );
+            for (profile, snapshot) in page {
+                if profile.status == EmployeeStatus::Offboarded {
+                    continue;
+                }
+                let snapshot = decode_snapshot(snapshot.as_deref(), &profile);
+                let mut status = status_of(&profile, &snapshot);
+                status.state = self.runtime_state(profile.id).unwrap_or(RuntimeState::Idle);
+                team.push((profile, status));
+            }
             if n < PAGE {
-                break;
+                return Ok(team);
             }
             offset += n;
         }
-        futures::stream::iter(profiles)
-            .map(|p| async move { self.stored_status(p).await })
-            .buffered(READS_AT_ONCE)
-            .try_collect()
-            .await
-    }
-
-    /// One employee's status from its stored snapshot.
-    async fn stored_status(
-        &self,
-        profile: EmployeeProfile,
-    ) -> Result<(EmployeeProfile, EmployeeRuntime), StoreError> {
-        let snapshot = self
-            .rt
-            .store
-            .employee_with_state(&self.rt.tenant, profile.id)
-            .await?
-            .and_then(|(_, s)| s);
-        let snapshot = decode_snapshot(snapshot.as_deref(), &profile);
-        let mut status = status_of(&profile, &snapshot);
-        status.state = self.runtime_state(profile.id).unwrap_or(RuntimeState::Idle);
-        Ok((profile, status))
     }
 
     /// What each of `team` got done today (UTC): mail sent, meetings held, accounts

@@ -146,6 +146,31 @@ impl Store {
         rows.into_iter().map(|(p,)| parse_json(&p)).collect()
     }
 
+    /// As [`Store::employees`], each with its stored state snapshot (none before its
+    /// first event): a team's status in one query per page.
+    pub async fn employees_with_state(
+        &self,
+        tenant: &TenantId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<(EmployeeProfile, Option<Vec<u8>>)>, StoreError> {
+        let rows: Vec<(String, Option<Vec<u8>>)> = with_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT e.profile, s.snapshot FROM employees e \
+                 LEFT JOIN employee_state s ON s.tenant = e.tenant AND s.employee_id = e.id \
+                 WHERE e.tenant = $1 ORDER BY e.created_at, e.id LIMIT $2 OFFSET $3",
+            )
+            .bind(tenant.as_str())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(p, s)| Ok((parse_json(&p)?, s)))
+            .collect()
+    }
+
     /// Refreshes the query planner's statistics (SQLite's `PRAGMA optimize`, PostgreSQL's
     /// `ANALYZE`): after a bulk load, and nightly, so full-text and similarity lookups
     /// keep their index plans as memory grows.
