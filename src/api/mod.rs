@@ -14,6 +14,7 @@ pub mod auth;
 mod calendar;
 mod cluster;
 mod config;
+mod connections;
 mod crm;
 mod documents;
 mod employees;
@@ -197,6 +198,9 @@ impl ApiState {
         access::list_tokens,
         access::revoke_token,
         access::audit,
+        connections::connect,
+        connections::list,
+        connections::disconnect,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -332,6 +336,10 @@ impl ApiState {
         wire::NewTokenBody,
         wire::TokenCreated,
         wire::AuditPage,
+        crate::connections::ConnectBody,
+        crate::connections::ConnectionList,
+        crate::connections::ConnectionView,
+        crate::connections::Started,
     )),
     modifiers(&BearerAuth)
 )]
@@ -385,6 +393,7 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .merge(workflows::routes())
         .merge(cluster::routes())
         .merge(access::routes())
+        .merge(connections::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             tenancy::audit,
@@ -401,6 +410,7 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(slack::routes())
+        .merge(connections::callback_routes())
         .merge(a2a::routes(&state))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such route; see /api/v1/openapi.json".into()) })

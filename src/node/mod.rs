@@ -8,6 +8,7 @@ mod calendar;
 mod chat;
 mod chores;
 mod cluster;
+mod connections;
 mod crm;
 mod documents;
 mod errors;
@@ -39,6 +40,7 @@ pub use crate::lifecycle::escalations::EscalationError;
 pub use a2a::RouteError;
 pub use chat::ChatAnswer;
 pub use cluster::{ClusterMember, ClusterView, LeaseSummary, OwnerError};
+pub use connections::ConnectError;
 pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;
 pub use memory::{MemoryError, Publish};
@@ -93,6 +95,8 @@ pub struct Node {
     /// The nodes of the other tenants this process serves: addresses and handles are
     /// unique across them all.
     neighbours: std::sync::RwLock<Vec<std::sync::Weak<Node>>>,
+    /// Employees' OAuth connections to outside accounts.
+    pub(super) connections: Arc<crate::connections::Connections>,
 }
 
 impl Node {
@@ -273,6 +277,17 @@ impl Node {
         if rt.cluster.is_some() {
             bridges.extend(cluster::start(rt.clone(), chores.clone()));
         }
+        let connections = Arc::new(
+            crate::connections::Connections::new(&opts.oauth, rt.store.clone(), &|k| {
+                std::env::var(k).ok()
+            })
+            .map_err(NodeError::Spawn)?,
+        );
+        if !opts.oauth.providers.is_empty() {
+            bridges.push(tokio::spawn(
+                connections.clone().run_refresh(rt.tenant.to_string()),
+            ));
+        }
         let node = Node {
             rt,
             supervisor,
@@ -288,6 +303,7 @@ impl Node {
             a2a: opts.a2a.clone(),
             workflows: Default::default(),
             neighbours: Default::default(),
+            connections,
         };
         let mut pending = node
             .rt
@@ -445,6 +461,7 @@ impl Node {
         {
             let _ = ractor::call_t!(actor, EmployeeMsg::Stop, 5000, StopReason::Offboarded);
         }
+        self.revoke_connections(id).await;
         if let Some(c) = &self.rt.cluster {
             c.drop_lease(id);
             self.rt
