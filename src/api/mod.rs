@@ -1,5 +1,6 @@
 //! The HTTP control plane (axum): JSON, bearer-token auth on everything but `/healthz`,
-//! `/metrics` and Slack's signed `/slack/events/{employee}`, and an OpenAPI document
+//! `/metrics`, Slack's signed `/slack/events/{employee}` and the OAuth callback
+//! `/oauth/callback` (whose one-time `state` is its proof), and an OpenAPI document
 //! generated from the handlers.
 //!
 //! The app is one [`router`]; tests drive it directly or through a real listener, and

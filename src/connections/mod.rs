@@ -236,8 +236,8 @@ impl Connections {
         provider: &str,
         request_base: &str,
     ) -> Result<Started, ConnectionError> {
-        let key = self.key()?;
         let (p, _) = self.provider(provider)?;
+        let key = self.key()?;
         let state = hex::encode(rand::random::<[u8; 32]>());
         let redirect_uri = self.config.redirect_uri(request_base);
         let (verifier, challenge) = if p.uses_pkce() {

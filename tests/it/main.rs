@@ -23,6 +23,7 @@ mod cluster_mail;
 mod cluster_store;
 mod common;
 mod config;
+mod connections;
 mod conversation;
 mod crm;
 mod crm_api;
