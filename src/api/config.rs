@@ -133,6 +133,7 @@ mod tests {
                 "https://empla.example.com/".into(),
                 "empla.example.com".into(),
             ],
+            ..ApiConfig::default()
         };
         let keys: Vec<_> = errors(&c).into_iter().map(|e| e.key).collect();
         assert_eq!(
