@@ -169,8 +169,8 @@ impl Store {
         if let Some(r) = taken {
             return Ok(FlowTaken::Taken(flow_of(r)));
         }
-        let known: Option<(i64,)> = with_pool!(self, write, |pool| {
-            sqlx::query_as("SELECT 1 FROM oauth_flows WHERE state_hash = $1")
+        let known: Option<(String,)> = with_pool!(self, write, |pool| {
+            sqlx::query_as("SELECT state_hash FROM oauth_flows WHERE state_hash = $1")
                 .bind(state_hash)
                 .fetch_optional(pool)
                 .await

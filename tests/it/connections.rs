@@ -516,7 +516,7 @@ async fn each_kind_connects_refreshes_and_is_revoked(s: &TestStore) {
     );
 
     // The rows hold no token in clear.
-    let employee = node.get_json("/api/v1/employees/jordan.lee").await["profile"]["id"]
+    let employee = node.get_json("/api/v1/employees/jordan.lee").await["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -620,7 +620,11 @@ async fn each_kind_connects_refreshes_and_is_revoked(s: &TestStore) {
             .any(|(p, t)| p == "hubspot" && t.starts_with("hubspot-refresh-")),
         "{revoked:?}"
     );
-    assert!(listed(&node).await.is_empty());
+    // The handle no longer names the employee; its id still does.
+    let after = node
+        .get_json(&format!("/api/v1/employees/{employee}/connections"))
+        .await;
+    assert_eq!(after["items"], json!([]), "{after}");
     assert!(
         s.store
             .connections("default", &employee)
