@@ -685,6 +685,42 @@ async fn wrong_declined_and_expired_states_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_connects_lists_and_disconnects() {
+    let double = OAuthDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with(dir.path(), &double, None, true);
+    let said = node.cli(&["connect", "jordan.lee", "hubspot"]);
+    let link = said
+        .lines()
+        .find(|l| l.starts_with(&double.url))
+        .unwrap_or_else(|| panic!("no link in {said}"))
+        .trim()
+        .to_string();
+    let (status, page) = callback(&consent(&link).await).await;
+    assert_eq!(status, 200, "{page}");
+    let list = node.cli(&["connections", "jordan.lee"]);
+    assert!(
+        list.contains("hubspot")
+            && list.contains("connected")
+            && list.contains("acme.hubspot.com (4242)"),
+        "{list}"
+    );
+    assert!(!list.contains("hubspot-access-"), "{list}");
+    node.cli(&["disconnect", "jordan.lee", "hubspot"]);
+    let revoked = double.server.lock().unwrap().revoked.clone();
+    assert!(revoked.iter().any(|(p, _)| p == "hubspot"), "{revoked:?}");
+    let list = node.cli(&["connections", "jordan.lee"]);
+    assert!(list.contains("has no connections"), "{list}");
+    let out = node.run_cli(&["disconnect", "jordan.lee", "hubspot"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not connected to `hubspot`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_secrets_key_connecting_is_refused_saying_how_to_make_one() {
     let double = OAuthDouble::start().await;
     let dir = tempfile::tempdir().unwrap();
