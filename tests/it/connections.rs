@@ -9,359 +9,12 @@
 //! revoke at the provider.
 
 use crate::common::{self, Admin, NodeProcess, TOKEN, TestStore};
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use base64::Engine;
+use crate::oauth_fixture::{OAuthDouble, SECRETS};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const KEY: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const SECRETS: [(&str, &str); 3] = [
-    ("TEST_SLACK_SECRET", "slack-secret-1"),
-    ("TEST_HUBSPOT_SECRET", "hubspot-secret-2"),
-    ("TEST_IDP_SECRET", "idp-secret-3"),
-];
-
-/// A code the double gave out, and what its exchange must carry.
-#[derive(Clone)]
-struct Code {
-    provider: String,
-    redirect_uri: String,
-    challenge: Option<String>,
-}
-
-#[derive(Default)]
-struct Server {
-    codes: HashMap<String, Code>,
-    /// Live refresh tokens, by provider.
-    refresh: HashMap<String, String>,
-    /// Every token given out.
-    issued: Vec<String>,
-    /// (provider, refresh token) of each refresh asked for.
-    refreshes: Vec<(String, String)>,
-    /// (provider, token) of each revocation.
-    revoked: Vec<(String, String)>,
-    /// Providers whose refreshes are refused (`invalid_grant`).
-    refuse: Vec<String>,
-    /// Seconds the first access token of each provider lives.
-    first_expiry: HashMap<String, i64>,
-    n: usize,
-}
-
-#[derive(Clone)]
-struct OAuthDouble {
-    url: String,
-    server: Arc<Mutex<Server>>,
-}
-
-fn secret_of(provider: &str) -> &'static str {
-    match provider {
-        "slack" => SECRETS[0].1,
-        "hubspot" => SECRETS[1].1,
-        _ => SECRETS[2].1,
-    }
-}
-
-fn s256(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-impl OAuthDouble {
-    async fn start() -> OAuthDouble {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let double = OAuthDouble {
-            url,
-            server: Default::default(),
-        };
-        let app = Router::new()
-            .route("/{provider}/authorize", get(authorize))
-            .route("/slack/oauth.v2.access", post(slack_token))
-            .route("/slack/auth.revoke", post(slack_revoke))
-            .route("/hubspot/oauth/v1/token", post(hubspot_token))
-            .route("/hubspot/oauth/v1/access-tokens/{token}", get(hubspot_info))
-            .route(
-                "/hubspot/oauth/v1/refresh-tokens/{token}",
-                delete(hubspot_revoke),
-            )
-            .route("/idp/token", post(rfc_token))
-            .route("/idp/revoke", post(rfc_revoke))
-            .with_state(double.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        double
-    }
-
-    /// `[oauth.providers]` naming the double's endpoints, as an inline TOML table.
-    fn providers(&self) -> String {
-        let u = &self.url;
-        format!(
-            "{{ slack = {{ kind = \"slack\", client_id = \"111.222\", client_secret_env = \"TEST_SLACK_SECRET\", \
-             scopes = [\"chat:write\", \"channels:read\"], pkce = true, authorize_url = \"{u}/slack/authorize\", \
-             token_url = \"{u}/slack/oauth.v2.access\", revoke_url = \"{u}/slack/auth.revoke\" }}, \
-             hubspot = {{ kind = \"hubspot\", client_id = \"hs-client\", client_secret_env = \"TEST_HUBSPOT_SECRET\", \
-             scopes = [\"crm.objects.contacts.read\"], authorize_url = \"{u}/hubspot/authorize\", \
-             token_url = \"{u}/hubspot/oauth/v1/token\", revoke_url = \"{u}/hubspot/oauth/v1/refresh-tokens/{{token}}\" }}, \
-             idp = {{ kind = \"generic\", client_id = \"idp client\", client_secret_env = \"TEST_IDP_SECRET\", \
-             scopes = [\"openid\", \"offline_access\"], authorize_url = \"{u}/idp/authorize\", \
-             token_url = \"{u}/idp/token\", revoke_url = \"{u}/idp/revoke\" }} }}"
-        )
-    }
-
-    fn issue(&self, s: &mut Server, provider: &str, refresh: bool) -> (String, String, i64) {
-        s.n += 1;
-        let access = format!("{provider}-access-{}", s.n);
-        let refresh_token = format!("{provider}-refresh-{}", s.n);
-        s.issued.push(access.clone());
-        s.issued.push(refresh_token.clone());
-        s.refresh.insert(provider.into(), refresh_token.clone());
-        let expires = if refresh {
-            3600
-        } else {
-            s.first_expiry.get(provider).copied().unwrap_or(3600)
-        };
-        (access, refresh_token, expires)
-    }
-
-    /// Checks a code exchange: `Err(reason)` names what was wrong.
-    fn check_code(&self, provider: &str, form: &HashMap<String, String>) -> Result<(), String> {
-        let mut s = self.server.lock().unwrap();
-        let code = form.get("code").cloned().unwrap_or_default();
-        let c = s.codes.remove(&code).ok_or("unknown or used code")?;
-        if c.provider != provider {
-            return Err("code of another provider".into());
-        }
-        if form.get("redirect_uri") != Some(&c.redirect_uri) {
-            return Err("redirect_uri differs from the authorization request's".into());
-        }
-        match (&c.challenge, form.get("code_verifier")) {
-            (Some(ch), Some(v)) if &s256(v) == ch => Ok(()),
-            (Some(_), _) => Err("code_verifier does not match the challenge".into()),
-            (None, Some(_)) => Err("code_verifier without a challenge".into()),
-            (None, None) => Ok(()),
-        }
-    }
-
-    fn refreshes(&self) -> Vec<(String, String)> {
-        self.server.lock().unwrap().refreshes.clone()
-    }
-}
-
-async fn authorize(
-    State(d): State<OAuthDouble>,
-    Path(provider): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let redirect_uri = q["redirect_uri"].clone();
-    let state = q["state"].clone();
-    // The person declined (the test adds `deny=1` for their click on "Cancel").
-    if q.contains_key("deny") {
-        return Redirect::to(&format!("{redirect_uri}?error=access_denied&state={state}"))
-            .into_response();
-    }
-    let challenge = q.get("code_challenge").cloned();
-    if challenge.is_some() && q.get("code_challenge_method").map(String::as_str) != Some("S256") {
-        return (StatusCode::BAD_REQUEST, "S256 only").into_response();
-    }
-    let mut s = d.server.lock().unwrap();
-    s.n += 1;
-    let code = format!("code-{}", s.n);
-    s.codes.insert(
-        code.clone(),
-        Code {
-            provider,
-            redirect_uri: redirect_uri.clone(),
-            challenge,
-        },
-    );
-    Redirect::to(&format!("{redirect_uri}?code={code}&state={state}")).into_response()
-}
-
-/// Slack's `oauth.v2.access`: 200 always, `ok` says how it went.
-async fn slack_token(
-    State(d): State<OAuthDouble>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Json<Value> {
-    if f.get("client_id").map(String::as_str) != Some("111.222")
-        || f.get("client_secret").map(String::as_str) != Some(secret_of("slack"))
-    {
-        return Json(json!({"ok": false, "error": "invalid_client_id"}));
-    }
-    if f.get("grant_type").map(String::as_str) == Some("refresh_token") {
-        return Json(refresh_answer(&d, "slack", &f).map_or_else(
-            |_| json!({"ok": false, "error": "invalid_refresh_token"}),
-            |(a, r, e)| json!({"ok": true, "access_token": a, "refresh_token": r, "expires_in": e, "token_type": "bot"}),
-        ));
-    }
-    if let Err(e) = d.check_code("slack", &f) {
-        return Json(json!({"ok": false, "error": "invalid_code", "detail": e}));
-    }
-    let mut s = d.server.lock().unwrap();
-    let (access, refresh, expires) = d.issue(&mut s, "slack", false);
-    Json(json!({
-        "ok": true, "access_token": access, "token_type": "bot", "scope": "chat:write,channels:read",
-        "bot_user_id": "U0BOT", "app_id": "A0APP", "team": {"name": "Acme Workspace", "id": "T0ACME"},
-        "enterprise": null, "authed_user": {"id": "U0PERSON"},
-        "refresh_token": refresh, "expires_in": expires
-    }))
-}
-
-/// A refresh: the provider's live refresh token, unless refused.
-fn refresh_answer(
-    d: &OAuthDouble,
-    provider: &str,
-    f: &HashMap<String, String>,
-) -> Result<(String, String, i64), ()> {
-    let mut s = d.server.lock().unwrap();
-    let given = f.get("refresh_token").cloned().unwrap_or_default();
-    s.refreshes.push((provider.into(), given.clone()));
-    if s.refuse.iter().any(|p| p == provider) || s.refresh.get(provider) != Some(&given) {
-        return Err(());
-    }
-    Ok(d.issue(&mut s, provider, true))
-}
-
-async fn slack_revoke(State(d): State<OAuthDouble>, headers: HeaderMap) -> Json<Value> {
-    let token = bearer(&headers);
-    d.server
-        .lock()
-        .unwrap()
-        .revoked
-        .push(("slack".into(), token));
-    Json(json!({"ok": true, "revoked": true}))
-}
-
-fn bearer(headers: &HeaderMap) -> String {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn rfc_tokens(access: String, refresh: String, expires: i64) -> Response {
-    Json(json!({"token_type": "bearer", "access_token": access, "refresh_token": refresh, "expires_in": expires}))
-        .into_response()
-}
-
-/// HubSpot's `/oauth/v1/token`: client credentials in the form; errors with `status`.
-async fn hubspot_token(
-    State(d): State<OAuthDouble>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let bad = |status: &str, message: String| {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"status": status, "message": message})),
-        )
-            .into_response()
-    };
-    if f.get("client_id").map(String::as_str) != Some("hs-client")
-        || f.get("client_secret").map(String::as_str) != Some(secret_of("hubspot"))
-    {
-        return bad("BAD_CLIENT_ID", "wrong client".into());
-    }
-    if f.get("grant_type").map(String::as_str) == Some("refresh_token") {
-        return match refresh_answer(&d, "hubspot", &f) {
-            Ok((a, r, e)) => rfc_tokens(a, r, e),
-            Err(()) => bad(
-                "BAD_REFRESH_TOKEN",
-                "missing or unknown refresh token".into(),
-            ),
-        };
-    }
-    if let Err(e) = d.check_code("hubspot", &f) {
-        return bad("BAD_AUTH_CODE", e);
-    }
-    let mut s = d.server.lock().unwrap();
-    let (a, r, e) = d.issue(&mut s, "hubspot", false);
-    rfc_tokens(a, r, e)
-}
-
-async fn hubspot_info(State(d): State<OAuthDouble>, Path(token): Path<String>) -> Response {
-    if !d.server.lock().unwrap().issued.contains(&token) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    Json(
-        json!({"token": token, "user": "person@acme.com", "hub_domain": "acme.hubspot.com",
-        "scopes": ["crm.objects.contacts.read"], "hub_id": 4242, "app_id": 7, "expires_in": 1700}),
-    )
-    .into_response()
-}
-
-async fn hubspot_revoke(State(d): State<OAuthDouble>, Path(token): Path<String>) -> StatusCode {
-    d.server
-        .lock()
-        .unwrap()
-        .revoked
-        .push(("hubspot".into(), token));
-    StatusCode::NO_CONTENT
-}
-
-/// The client of a Basic `Authorization`, form-decoded as RFC 6749 2.3.1 says.
-fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
-    let v = headers
-        .get("authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Basic ")?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
-    let raw = String::from_utf8(raw).ok()?;
-    let (u, p) = raw.split_once(':')?;
-    let dec = |s: &str| {
-        form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
-    Some((dec(u)?, dec(p)?))
-}
-
-/// RFC 6749 token endpoint with `client_secret_basic`.
-async fn rfc_token(
-    State(d): State<OAuthDouble>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let err = |status: StatusCode, e: &str| (status, Json(json!({"error": e}))).into_response();
-    if basic_client(&headers) != Some(("idp client".into(), secret_of("idp").into())) {
-        return err(StatusCode::UNAUTHORIZED, "invalid_client");
-    }
-    match f.get("grant_type").map(String::as_str) {
-        Some("refresh_token") => match refresh_answer(&d, "idp", &f) {
-            Ok((a, r, e)) => rfc_tokens(a, r, e),
-            Err(()) => err(StatusCode::BAD_REQUEST, "invalid_grant"),
-        },
-        Some("authorization_code") => {
-            if d.check_code("idp", &f).is_err() {
-                return err(StatusCode::BAD_REQUEST, "invalid_grant");
-            }
-            let mut s = d.server.lock().unwrap();
-            let (a, r, e) = d.issue(&mut s, "idp", false);
-            rfc_tokens(a, r, e)
-        }
-        _ => err(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
-    }
-}
-
-/// RFC 7009 revocation.
-async fn rfc_revoke(
-    State(d): State<OAuthDouble>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> StatusCode {
-    if basic_client(&headers).is_none() {
-        return StatusCode::UNAUTHORIZED;
-    }
-    let token = f.get("token").cloned().unwrap_or_default();
-    d.server.lock().unwrap().revoked.push(("idp".into(), token));
-    StatusCode::OK
-}
 
 /// The store URL a node process is given for `s`.
 fn store_url(s: &TestStore) -> String {
@@ -634,7 +287,10 @@ async fn each_kind_connects_refreshes_and_is_revoked(s: &TestStore) {
     );
 }
 
-crate::on_every_test_store!(each_kind_connects_refreshes_and_is_revoked);
+crate::on_every_test_store!(
+    each_kind_connects_refreshes_and_is_revoked,
+    an_expiring_token_is_refreshed_before_it_is_handed_out
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_declined_and_expired_states_are_refused() {
@@ -737,4 +393,80 @@ async fn without_a_secrets_key_connecting_is_refused_saying_how_to_make_one() {
         text.contains("EMPLA_SECRETS_KEY is not set") && text.contains("openssl rand -hex 32"),
         "{text}"
     );
+}
+
+/// The code and state of the provider's redirect back.
+fn code_and_state(back: &str) -> (String, String) {
+    let query = back.split_once('?').unwrap().1;
+    let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    (q["code"].clone(), q["state"].clone())
+}
+
+/// An employee's tools ask for the access token: one about to expire is refreshed
+/// first, once however many ask at the same time.
+async fn an_expiring_token_is_refreshed_before_it_is_handed_out(s: &TestStore) {
+    let double = OAuthDouble::start().await;
+    double
+        .server
+        .lock()
+        .unwrap()
+        .first_expiry
+        .insert("idp".into(), 30);
+    let cfg = empla::config::NodeConfig::parse(
+        "t.toml",
+        "",
+        &[("EMPLA_OAUTH__PROVIDERS".to_string(), double.providers())],
+    )
+    .unwrap();
+    let env = |k: &str| match k {
+        "EMPLA_SECRETS_KEY" => Some(KEY.to_string()),
+        _ => SECRETS
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string()),
+    };
+    let conns = std::sync::Arc::new(
+        empla::connections::Connections::new(&cfg.oauth, s.store.clone(), &env).unwrap(),
+    );
+    let started = conns
+        .start("t1", "e1", "idp", "http://127.0.0.1:9")
+        .await
+        .unwrap();
+    let back = consent(&started.authorize_url).await;
+    assert!(
+        back.starts_with("http://127.0.0.1:9/oauth/callback?"),
+        "{back}"
+    );
+    let (code, state) = code_and_state(&back);
+    let flow = conns.take(&state).await.unwrap();
+    assert_eq!(
+        (flow.tenant.as_str(), flow.employee_id.as_str()),
+        ("t1", "e1")
+    );
+    conns.finish(&flow, &code).await.unwrap();
+    let first = double.server.lock().unwrap().refresh["idp"].clone();
+
+    // 30 s left, inside the 5-minute margin: refreshed first, by one of the two callers.
+    let (a, b) = tokio::join!(
+        conns.access_token("t1", "e1", "idp"),
+        conns.access_token("t1", "e1", "idp")
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert!(a.starts_with("idp-access-"), "{a}");
+    let refreshes = double.refreshes();
+    assert_eq!(refreshes, [("idp".to_string(), first)], "one refresh");
+    let issued = double.server.lock().unwrap().issued.clone();
+    assert_eq!(
+        a,
+        issued[issued.len() - 2],
+        "the refreshed token is handed out"
+    );
+    // Now good for an hour: handed out as it is.
+    assert_eq!(conns.access_token("t1", "e1", "idp").await.unwrap(), a);
+    assert_eq!(double.refreshes().len(), 1);
+    // Another tenant's employee of the same id has no connection.
+    assert!(conns.access_token("t2", "e1", "idp").await.is_err());
 }

@@ -57,6 +57,7 @@ mod memory;
 mod memory_api;
 mod memory_people;
 mod memory_upkeep;
+mod oauth_fixture;
 mod postgres_server;
 mod product;
 mod product_planning;
