@@ -584,12 +584,26 @@ impl Connections {
         Ok(n)
     }
 
-    /// Refreshes `tenant`'s connections every `oauth.refresh_every`, until aborted.
-    pub async fn run_refresh(self: Arc<Self>, tenant: String) {
+    /// Refreshes `tenant`'s connections every `oauth.refresh_every`, until aborted. In
+    /// a cluster (`node` is this node's id) one node at a time does it, holding a
+    /// singleton lease: two nodes refreshing one rotating refresh token would spend it.
+    pub async fn run_refresh(self: Arc<Self>, tenant: String, node: Option<String>) {
         let mut tick = tokio::time::interval(self.config.refresh_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let lease = (self.config.refresh_every * 3).max(std::time::Duration::from_secs(30));
+        let singleton = format!("oauth-refresh/{tenant}");
         loop {
             tick.tick().await;
+            if let Some(node) = &node {
+                match self.store.hold_singleton(&singleton, node, lease).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the refresh of connections could not take its lease");
+                        continue;
+                    }
+                }
+            }
             if let Err(e) = self.refresh_due(&tenant).await {
                 tracing::warn!(error = %e, "connections due for a refresh could not be read");
             }

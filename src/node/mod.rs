@@ -284,8 +284,9 @@ impl Node {
             .map_err(NodeError::Spawn)?,
         );
         if !opts.oauth.providers.is_empty() {
+            let here = rt.cluster.as_ref().map(|c| c.node_id.to_string());
             bridges.push(tokio::spawn(
-                connections.clone().run_refresh(rt.tenant.to_string()),
+                connections.clone().run_refresh(rt.tenant.to_string(), here),
             ));
         }
         let node = Node {

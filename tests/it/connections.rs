@@ -1,4 +1,5 @@
-//! OAuth connections through a real node (the binary) against a local OAuth server
+//! OAuth connections through a real node (the binary; the library's `Connections` for
+//! the token handed to an employee's tools) against a local OAuth server
 //! double speaking Slack's, HubSpot's and the RFC 6749 / 7009 token endpoint formats:
 //! its authorize endpoint stands in for the person's consent and sends them back to the
 //! node's callback with a code; its token endpoints check the client secret, the
