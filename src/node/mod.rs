@@ -281,7 +281,7 @@ impl Node {
             crate::connections::Connections::new(&opts.oauth, rt.store.clone(), &|k| {
                 std::env::var(k).ok()
             })
-            .map_err(NodeError::Spawn)?,
+            .map_err(NodeError::Connections)?,
         );
         if !opts.oauth.providers.is_empty() {
             let here = rt.cluster.as_ref().map(|c| c.node_id.to_string());
