@@ -108,6 +108,7 @@ async fn run(messages: usize, rounds: usize) -> Result<()> {
         demo_employees: Vec::new(),
         teams: Default::default(),
         cluster: Default::default(),
+        oauth: Default::default(),
     };
     let node = Node::start(opts.clone()).await?;
     let sam = node

@@ -677,6 +677,7 @@ fn bench_options(store_url: String, store: StoreConfig) -> Result<NodeOptions> {
         demo_employees: Vec::new(),
         teams: Default::default(),
         cluster: Default::default(),
+        oauth: Default::default(),
     })
 }
 

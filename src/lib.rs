@@ -9,6 +9,7 @@
 //! - [`memory`]: what employees remember — episodes, facts, knowledge, procedures,
 //!   working memory — with recall and consolidation.
 //! - [`capabilities`]: the employee's hands, one component each (email, chat, calendar).
+//! - [`connections`]: employees' OAuth connections to outside accounts.
 //! - [`actors`]: the supervised actor tree, and only that.
 //! - [`node`]: [`node::Node`], the library API the HTTP API, the CLI and tests drive.
 //! - [`api`]: the HTTP control plane (axum), with bearer-token auth and OpenAPI.
@@ -23,6 +24,7 @@ pub mod capabilities;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod connections;
 pub mod failpoints;
 pub mod lifecycle;
 pub mod llm;

@@ -62,5 +62,6 @@ pub fn options(dir: &Path, db: &str, roles: BTreeMap<String, RoleTemplate>) -> N
         demo_employees: Vec::new(),
         demo_crm: None,
         teams: Default::default(),
+        oauth: Default::default(),
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP control plane (axum): JSON, bearer-token auth on everything but `/healthz`,
-//! `/metrics` and Slack's signed `/slack/events/{employee}`, and an OpenAPI document
+//! `/metrics`, Slack's signed `/slack/events/{employee}` and the OAuth callback
+//! `/oauth/callback` (whose one-time `state` is its proof), and an OpenAPI document
 //! generated from the handlers.
 //!
 //! The app is one [`router`]; tests drive it directly or through a real listener, and
@@ -14,6 +15,7 @@ pub mod auth;
 mod calendar;
 mod cluster;
 mod config;
+mod connections;
 mod crm;
 mod documents;
 mod employees;
@@ -198,6 +200,9 @@ impl ApiState {
         access::list_tokens,
         access::revoke_token,
         access::audit,
+        connections::connect,
+        connections::list,
+        connections::disconnect,
     ),
     components(schemas(
         crate::lifecycle::HireRequest,
@@ -333,6 +338,10 @@ impl ApiState {
         wire::NewTokenBody,
         wire::TokenCreated,
         wire::AuditPage,
+        crate::connections::ConnectBody,
+        crate::connections::ConnectionList,
+        crate::connections::ConnectionView,
+        crate::connections::Started,
     )),
     modifiers(&BearerAuth)
 )]
@@ -386,6 +395,7 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .merge(workflows::routes())
         .merge(cluster::routes())
         .merge(access::routes())
+        .merge(connections::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             tenancy::audit,
@@ -402,6 +412,7 @@ fn tenant_app(state: ApiState, config: &ApiConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(slack::routes())
+        .merge(connections::callback_routes())
         .merge(a2a::routes(&state))
         .merge(ui::routes(&state))
         .nest("/api/v1", api)

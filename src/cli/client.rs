@@ -435,6 +435,13 @@ pub(super) async fn run(cmd: Command) -> anyhow::Result<()> {
             json,
             node,
         } => super::access::audit(since, actor, limit, json, node).await?,
+        Command::Connect { id, provider, node } => {
+            super::connections::connect(id, provider, node).await?
+        }
+        Command::Connections { id, json, node } => super::connections::list(id, json, node).await?,
+        Command::Disconnect { id, provider, node } => {
+            super::connections::disconnect(id, provider, node).await?
+        }
         Command::Node { .. } | Command::Config { .. } | Command::Completions { .. } => {
             unreachable!("handled in cli::run")
         }

@@ -19,6 +19,7 @@ mod approvals;
 mod calendar;
 mod client;
 mod cluster;
+mod connections;
 mod crm;
 mod documents;
 mod employees;
@@ -263,6 +264,34 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: cluster::ClusterAction,
+    },
+    /// Connect an employee to an outside account (OAuth): prints the URL to open.
+    Connect {
+        /// The employee's id or handle.
+        id: String,
+        /// The provider's name in `[oauth.providers]`, e.g. `hubspot`.
+        provider: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// An employee's connections to outside accounts (never their tokens).
+    Connections {
+        /// The employee's id or handle.
+        id: String,
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Revoke an employee's connection at the provider and forget it.
+    Disconnect {
+        /// The employee's id or handle.
+        id: String,
+        /// The provider's name.
+        provider: String,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Teams: shared goals' progress, a stand-up now.
     Team {

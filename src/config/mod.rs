@@ -23,6 +23,7 @@ pub use crate::capabilities::chat::{ChatConfig, ChatDriver, SlackApp, SlackApps}
 pub use crate::capabilities::email::{
     MailAccount, MailAccounts, MailConfig, MailDriver, Secret, Security,
 };
+pub use crate::connections::OAuthConfig;
 pub use crate::memory::{EmbedderKind, MemoryConfig};
 pub use crate::store::{SqliteSync, StoreConfig};
 pub use crate::telemetry::LogConfig;

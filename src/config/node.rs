@@ -42,6 +42,8 @@ pub struct NodeConfig {
     pub a2a: crate::a2a::A2aConfig,
     /// `[cluster]`: nodes sharing one PostgreSQL store.
     pub cluster: crate::cluster::ClusterConfig,
+    /// `[oauth]`: the outside accounts employees connect through OAuth 2.0.
+    pub oauth: crate::connections::OAuthConfig,
 }
 
 /// `[node]`.
@@ -197,6 +199,7 @@ impl NodeConfig {
         self.a2a.validate(file, &mut e);
         e.extend(self.llm.validate(file));
         self.mcp.validate(file, &mut e);
+        self.oauth.validate(file, &mut e);
         self.cluster.validate(file, &self.store_url(), &mut e);
         e
     }

@@ -23,6 +23,9 @@ pub enum NodeError {
     /// The chat settings cannot be used (e.g. the Slack credentials file).
     #[error("chat: {0}")]
     Chat(String),
+    /// The OAuth connections could not be set up.
+    #[error("{0}")]
+    Connections(String),
     /// An actor could not be spawned.
     #[error("could not start the actor tree: {0}")]
     Spawn(String),

@@ -8,6 +8,7 @@ mod calendar;
 mod chat;
 mod chores;
 mod cluster;
+mod connections;
 mod crm;
 mod dashboard;
 mod documents;
@@ -40,6 +41,7 @@ pub use crate::lifecycle::escalations::EscalationError;
 pub use a2a::RouteError;
 pub use chat::ChatAnswer;
 pub use cluster::{ClusterMember, ClusterView, LeaseSummary, OwnerError};
+pub use connections::ConnectError;
 pub use errors::{HireError, HumanError, NodeError, SubmitError};
 pub use meetings::MeetingError;
 pub use memory::{MemoryError, Publish};
@@ -94,6 +96,8 @@ pub struct Node {
     /// The nodes of the other tenants this process serves: addresses and handles are
     /// unique across them all.
     neighbours: std::sync::RwLock<Vec<std::sync::Weak<Node>>>,
+    /// Employees' OAuth connections to outside accounts.
+    pub(super) connections: Arc<crate::connections::Connections>,
 }
 
 impl Node {
@@ -274,6 +278,18 @@ impl Node {
         if rt.cluster.is_some() {
             bridges.extend(cluster::start(rt.clone(), chores.clone()));
         }
+        let connections = Arc::new(
+            crate::connections::Connections::new(&opts.oauth, rt.store.clone(), &|k| {
+                std::env::var(k).ok()
+            })
+            .map_err(NodeError::Connections)?,
+        );
+        if !opts.oauth.providers.is_empty() {
+            let here = rt.cluster.as_ref().map(|c| c.node_id.to_string());
+            bridges.push(tokio::spawn(
+                connections.clone().run_refresh(rt.tenant.to_string(), here),
+            ));
+        }
         let node = Node {
             rt,
             supervisor,
@@ -289,6 +305,7 @@ impl Node {
             a2a: opts.a2a.clone(),
             workflows: Default::default(),
             neighbours: Default::default(),
+            connections,
         };
         let mut pending = node
             .rt
@@ -446,6 +463,7 @@ impl Node {
         {
             let _ = ractor::call_t!(actor, EmployeeMsg::Stop, 5000, StopReason::Offboarded);
         }
+        self.revoke_connections(id).await;
         if let Some(c) = &self.rt.cluster {
             c.drop_lease(id);
             self.rt

@@ -54,6 +54,8 @@ pub struct NodeOptions {
     pub teams: BTreeMap<String, crate::config::teams::Team>,
     /// `[cluster]`; `advertise` filled in with the bound address when left empty.
     pub cluster: crate::cluster::ClusterConfig,
+    /// `[oauth]`: the providers employees connect to, with `node.public_url`.
+    pub oauth: crate::connections::OAuthConfig,
 }
 
 impl NodeOptions {
@@ -86,6 +88,10 @@ impl NodeOptions {
                 ..cfg.node.llm.clone()
             },
             mcp: cfg.node.mcp.clone(),
+            oauth: crate::connections::OAuthConfig {
+                public_url: cfg.node.node.public_url.clone(),
+                ..cfg.node.oauth.clone()
+            },
             templates_dir: Some(
                 cfg.path
                     .as_deref()

@@ -185,6 +185,7 @@ pub fn options(tenant: &str) -> NodeOptions {
         demo_employees: Vec::new(),
         teams: shipped().teams,
         cluster: Default::default(),
+        oauth: Default::default(),
     }
 }
 
