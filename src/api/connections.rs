@@ -54,7 +54,7 @@ impl From<ConnectionError> for ApiError {
 /// Starts connecting the employee to a provider: 201 with the URL to open in a browser,
 /// where the person consents; the provider then sends them back to `/oauth/callback`.
 #[utoipa::path(post, path = "/api/v1/employees/{id}/connections", params(("id" = String, Path)), request_body = ConnectBody,
-    responses((status = 201, body = Started), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 503, body = super::wire::ErrorBody)))]
+    responses((status = 201, body = Started), (status = 400, body = super::wire::ErrorBody), (status = 404, body = super::wire::ErrorBody), (status = 409, description = "The employee was offboarded", body = super::wire::ErrorBody), super::error::BodyRefused, super::error::Guarded))]
 pub(crate) async fn connect(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -70,7 +70,7 @@ pub(crate) async fn connect(
 /// The employee's connections: provider, account, scopes, status and times; never a
 /// token.
 #[utoipa::path(get, path = "/api/v1/employees/{id}/connections", params(("id" = String, Path)),
-    responses((status = 200, body = ConnectionList), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 200, body = ConnectionList), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn list(
     State(s): State<ApiState>,
     Path(key): Path<String>,
@@ -83,7 +83,7 @@ pub(crate) async fn list(
 
 /// Revokes the employee's connection at the provider (best effort) and forgets it.
 #[utoipa::path(delete, path = "/api/v1/employees/{id}/connections/{provider}", params(("id" = String, Path), ("provider" = String, Path)),
-    responses((status = 204), (status = 404, body = super::wire::ErrorBody)))]
+    responses((status = 204, description = "Revoked at the provider and forgotten"), (status = 404, body = super::wire::ErrorBody), super::error::Guarded))]
 pub(crate) async fn disconnect(
     State(s): State<ApiState>,
     Path((key, provider)): Path<(String, String)>,

@@ -471,3 +471,60 @@ async fn an_expiring_token_is_refreshed_before_it_is_handed_out(s: &TestStore) {
     // Another tenant's employee of the same id has no connection.
     assert!(conns.access_token("t2", "e1", "idp").await.is_err());
 }
+
+/// From the dashboard: the employee page offers the configured providers; connecting
+/// sends the browser to the provider, and after consent the page lists the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_is_connected_from_the_dashboard() {
+    use crate::dashboard::{FORM, encode, sign_in};
+    let double = OAuthDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with(dir.path(), &double, None, true);
+    let me = sign_in(&node, TOKEN).await;
+    let page = |c: &str| {
+        no_redirects()
+            .get(node.url("/ui/employees/jordan.lee"))
+            .header("cookie", c.to_string())
+            .send()
+    };
+    let html = page(&me.cookie).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("<option value=\"hubspot\">hubspot</option>"),
+        "{html}"
+    );
+    let r = no_redirects()
+        .post(node.url("/ui/employees/jordan.lee/connect"))
+        .header("cookie", &me.cookie)
+        .header("content-type", FORM)
+        .body(encode(&[
+            ("csrf", me.csrf.as_str()),
+            ("provider", "hubspot"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let authorize = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        authorize.starts_with(&format!("{}/hubspot/authorize?", double.url)),
+        "{authorize}"
+    );
+    let (status, done) = callback(&consent(&authorize).await).await;
+    assert_eq!(status, 200, "{done}");
+    let html = page(&me.cookie).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("hubspot: ") && html.contains("connected"),
+        "{html}"
+    );
+    // Without the session's csrf, nothing is started.
+    let forged = no_redirects()
+        .post(node.url("/ui/employees/jordan.lee/connect"))
+        .header("cookie", &me.cookie)
+        .header("content-type", FORM)
+        .body(encode(&[("csrf", "forged"), ("provider", "hubspot")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    node.terminate();
+}

@@ -12,10 +12,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
 /// `pairs` as a form body.
-fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+pub(crate) fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
     let esc = |s: &str| {
         s.bytes()
             .map(|b| match b {
@@ -74,13 +74,13 @@ fn csrf_in(html: &str) -> String {
 }
 
 /// A signed-in session: its cookie header and its CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 /// Signs in with `token` through the login form, as a browser would.
-async fn sign_in(node: &NodeProcess, token: &str) -> Session {
+pub(crate) async fn sign_in(node: &NodeProcess, token: &str) -> Session {
     let c = client();
     let form = c.get(node.url("/ui/login")).send().await.unwrap();
     assert_eq!(form.status(), 200);

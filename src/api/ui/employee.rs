@@ -116,6 +116,8 @@ async fn employee_page(
         .await
         .unwrap_or_default();
     let reviews = node.reviews(id, 5).await.unwrap_or_default();
+    let connections = node.connections(id).await.unwrap_or_default();
+    let providers: Vec<&String> = node.oauth().config().providers.keys().collect();
     let here = format!("/ui/employees/{}", profile.chat_handle);
     let html = render(
         "employee.html",
@@ -135,6 +137,8 @@ async fn employee_page(
             why => minijinja::value::Serde(&why),
             documents => minijinja::value::Serde(&documents),
             reviews => minijinja::value::Serde(&reviews),
+            connections => minijinja::value::Serde(&connections),
+            providers => minijinja::value::Serde(&providers),
             ..frame(v, &live),
         },
     );
@@ -292,6 +296,38 @@ pub(super) async fn feedback(
         Err(e) => refused(
             StatusCode::BAD_REQUEST,
             &format!("The feedback was not taken: {e}"),
+        ),
+    }
+}
+
+/// The connect form: which provider.
+#[derive(serde::Deserialize)]
+pub(super) struct ConnectForm {
+    csrf: String,
+    provider: String,
+}
+
+/// Starts connecting the employee's account at a provider: the browser is sent on to
+/// the provider to consent, and comes back to `/oauth/callback`.
+pub(super) async fn connect(
+    State(s): State<ApiState>,
+    v: Visitor,
+    Path(key): Path<String>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<ConnectForm>,
+) -> Response {
+    if let Some(r) = v.refuse_write(&f.csrf) {
+        return r;
+    }
+    let Some(id) = s.node.resolve(&key) else {
+        return no_employee(&key);
+    };
+    let base = crate::api::a2a::base_url("", &headers);
+    match s.node.connect(id, &f.provider, &base).await {
+        Ok(started) => axum::response::Redirect::to(&started.authorize_url).into_response(),
+        Err(e) => refused(
+            StatusCode::BAD_REQUEST,
+            &format!("The connection could not be started: {e}"),
         ),
     }
 }

@@ -37,6 +37,7 @@ pub(super) fn routes(state: &ApiState) -> Router<ApiState> {
         .route("/ui/approvals/{id}/reject", post(employee::reject))
         .route("/ui/escalations/{id}/decide", post(employee::decide))
         .route("/ui/employees/{id}/feedback", post(employee::feedback))
+        .route("/ui/employees/{id}/connect", post(employee::connect))
         .route(
             "/ui/employees/{id}/dead-letters/{event_id}/retry",
             post(operator::retry),
