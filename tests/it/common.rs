@@ -44,27 +44,30 @@ pub enum Admin {
 impl TestStore {
     /// Runs `sql` (one statement) on the test's database, as an administrator would.
     pub async fn exec(&self, sql: &str) {
-        match &self.admin {
+        self.try_exec(sql).await.unwrap();
+    }
+
+    /// As [`TestStore::exec`]: whether the database took it, else what it said.
+    pub async fn try_exec(&self, sql: &str) -> Result<(), String> {
+        let q = sqlx::AssertSqlSafe(sql.to_string());
+        let done = match &self.admin {
             Admin::Sqlite(url) => {
                 let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
+                let r = sqlx::query(q).execute(&pool).await.map(|_| ());
                 pool.close().await;
+                r
             }
             Admin::Postgres(url, schema) => {
                 let opts = PgConnectOptions::from_str(url)
                     .unwrap()
                     .options([("search_path", schema.as_str())]);
                 let pool = sqlx::PgPool::connect_with(opts).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
+                let r = sqlx::query(q).execute(&pool).await.map(|_| ());
                 pool.close().await;
+                r
             }
-        }
+        };
+        done.map_err(|e| e.to_string())
     }
 
     /// Whether it is PostgreSQL.

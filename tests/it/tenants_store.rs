@@ -2,37 +2,10 @@
 //! stamped with it and nothing of anyone else's; the audit trail cannot be changed or
 //! shortened; a token is found by its secret's hash only while it is live.
 
-use super::common::{Admin, TestStore, profile};
+use super::common::{TestStore, profile};
 use empla::api::auth::digest;
 use empla::model::{Role, Tenant, TenantStatus, TokenInfo};
 use empla::store::{NewAudit, NewHire, Store};
-use sqlx::postgres::PgConnectOptions;
-use std::str::FromStr;
-
-/// Runs `sql` on the test's database directly: whether the database took it.
-async fn raw(ts: &TestStore, sql: &str) -> Result<(), String> {
-    match &ts.admin {
-        Admin::Sqlite(url) => {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&pool)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-        Admin::Postgres(url, schema) => {
-            let opts = PgConnectOptions::from_str(url)
-                .unwrap()
-                .options([("search_path", schema.as_str())]);
-            let pool = sqlx::PgPool::connect_with(opts).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&pool)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    }
-}
 
 fn token(tenant: &str, name: &str) -> TokenInfo {
     TokenInfo {
@@ -131,12 +104,12 @@ async fn the_audit_trail_cannot_be_changed_or_shortened(ts: TestStore) {
         })
         .await
         .unwrap();
-    let update = raw(&ts, "UPDATE audit SET actor = 'someone else'").await;
+    let update = ts.try_exec("UPDATE audit SET actor = 'someone else'").await;
     assert!(
         update.as_ref().is_err_and(|e| e.contains("append-only")),
         "{update:?}"
     );
-    let delete = raw(&ts, "DELETE FROM audit").await;
+    let delete = ts.try_exec("DELETE FROM audit").await;
     assert!(
         delete.as_ref().is_err_and(|e| e.contains("append-only")),
         "{delete:?}"
