@@ -163,10 +163,30 @@ async fn callback(State(s): State<ApiState>, Query(q): Query<HashMap<String, Str
             "the provider sent no code; start the connection again",
         );
     };
-    let node = s
+    // The employee must still work for a tenant served here: an offboarding that ran
+    // while the person was consenting revoked everything there was then.
+    let Some(node) = s
         .tenants
         .node(&crate::model::TenantId::new(flow.tenant.clone()))
-        .unwrap_or_else(|| s.node.clone());
+    else {
+        return page(
+            StatusCode::CONFLICT,
+            "Not connected",
+            "the employee's company is not served by this node now; nothing was connected",
+        );
+    };
+    let employed = match flow.employee_id.parse() {
+        Ok(id) => node.employee(id).await.ok().flatten(),
+        Err(_) => None,
+    }
+    .is_some_and(|p| p.status != crate::model::EmployeeStatus::Offboarded);
+    if !employed {
+        return page(
+            StatusCode::CONFLICT,
+            "Not connected",
+            "the employee has left (offboarded) since the connection was started; nothing was connected",
+        );
+    }
     match node.finish_connection(&flow, code).await {
         Ok(done) => {
             let who = match done.employee_id.parse() {

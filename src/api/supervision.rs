@@ -125,7 +125,7 @@ fn event_id(s: &str) -> Result<EventId, ApiError> {
     })
 }
 
-fn dead_letter_error(e: DeadLetterError) -> ApiError {
+pub(super) fn dead_letter_error(e: DeadLetterError) -> ApiError {
     match e {
         DeadLetterError::Reach(r) => reach_error(r),
         DeadLetterError::NotFound => ApiError::NotFound(e.to_string()),

@@ -228,20 +228,9 @@ pub(super) async fn require(State(s): State<ApiState>, mut req: Request, next: N
         .map_or_else(|| req.uri().path().to_string(), |o| o.path().to_string());
     if let Err(why) = permits(&p, req.method(), &path, face) {
         // A refused write is recorded too: who tried what.
-        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-            let entry = NewAudit {
-                tenant: p.tenant.to_string(),
-                actor: p.actor.clone(),
-                token_id: p.token_id.clone(),
-                role: p.role,
-                face: face.as_str(),
-                action: format!("{} {path}", req.method()),
-                target: String::new(),
-                status: 403,
-            };
-            if let Err(e) = s.node.store().audit(&entry).await {
-                tracing::error!(error = %e, "a refused write could not be recorded in the audit trail");
-            }
+        if is_write(req.method()) {
+            let action = format!("{} {path}", req.method());
+            record(&s, &p, face, action, String::new(), 403).await;
         }
         return ApiError::Forbidden(why).into_response();
     }
@@ -258,40 +247,56 @@ pub(super) async fn audit(
     req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().clone();
     let principal = req.extensions().get::<Principal>().cloned();
+    let (Some(p), true) = (principal, is_write(req.method())) else {
+        return next.run(req).await;
+    };
+    if route.as_str() == "/api/v1/employees/{id}/events" {
+        return next.run(req).await;
+    }
     let face = req.extensions().get::<Face>().copied().unwrap_or(Face::Api);
-    let route = route.as_str().to_string();
-    let skip = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
-        || route == "/api/v1/employees/{id}/events"
-        || principal.is_none();
-    let target = params
+    let action = format!("{} {}", req.method(), route.as_str());
+    let mut target = params
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ");
     let response = next.run(req).await;
-    if skip {
-        return response;
+    if let Some(AuditNote(note)) = response.extensions().get::<AuditNote>() {
+        if !target.is_empty() {
+            target.push(' ');
+        }
+        target.push_str(note);
     }
-    let p = principal.expect("checked above");
-    let target = match response.extensions().get::<AuditNote>() {
-        Some(AuditNote(n)) if target.is_empty() => n.clone(),
-        Some(AuditNote(n)) => format!("{target} {n}"),
-        None => target,
-    };
+    record(&s, &p, face, action, target, response.status().as_u16()).await;
+    response
+}
+
+/// Whether a request changes something (anything but GET, HEAD and OPTIONS).
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Appends one write of `p`'s to its tenant's audit trail.
+async fn record(
+    s: &ApiState,
+    p: &Principal,
+    face: Face,
+    action: String,
+    target: String,
+    status: u16,
+) {
     let entry = NewAudit {
         tenant: p.tenant.to_string(),
-        actor: p.actor,
-        token_id: p.token_id,
+        actor: p.actor.clone(),
+        token_id: p.token_id.clone(),
         role: p.role,
         face: face.as_str(),
-        action: format!("{method} {route}"),
+        action,
         target,
-        status: response.status().as_u16(),
+        status,
     };
     if let Err(e) = s.node.store().audit(&entry).await {
         tracing::error!(error = %e, action = %entry.action, actor = %entry.actor, "a write could not be recorded in the audit trail");
     }
-    response
 }

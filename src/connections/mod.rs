@@ -519,18 +519,25 @@ impl Connections {
         provider: &str,
     ) -> Result<bool, ConnectionError> {
         let lock = self.lock(tenant, employee, provider);
-        let _one = lock.lock().await;
-        let Some(c) = self.store.connection(tenant, employee, provider).await? else {
-            return Ok(false);
+        let one = lock.lock().await;
+        let gone = match self.store.connection(tenant, employee, provider).await {
+            Ok(Some(c)) => {
+                self.revoke(&c).await;
+                self.store
+                    .delete_connection(tenant, employee, provider)
+                    .await
+            }
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
         };
-        self.revoke(&c).await;
-        let gone = self
-            .store
-            .delete_connection(tenant, employee, provider)
-            .await?;
-        self.locks
-            .remove(&(tenant.into(), employee.into(), provider.into()));
-        Ok(gone)
+        drop(one);
+        // The lock goes with the connection, unless another caller holds or waits on
+        // it (the map's clone and this one are all there are).
+        self.locks.remove_if(
+            &(tenant.into(), employee.into(), provider.into()),
+            |_, m| Arc::strong_count(m) <= 2,
+        );
+        Ok(gone?)
     }
 
     async fn revoke(&self, c: &StoredConnection) {

@@ -178,7 +178,7 @@ impl Provider<'_> {
         let Some(base) = token_url.strip_suffix("/token") else {
             return;
         };
-        let url = format!("{base}/access-tokens/{}", g.access_token);
+        let url = format!("{base}/access-tokens/{}", encoded(&g.access_token));
         let answer = async {
             self.http
                 .get(&url)

@@ -50,28 +50,17 @@ impl Tenants {
     /// with `base`); the others start from `base` with their own id and domain and no
     /// demo employees.
     pub async fn start(primary: Arc<Node>, base: NodeOptions) -> Result<Arc<Tenants>, TenantError> {
-        let store = primary.store().clone();
-        let own = primary.tenant().to_string();
-        store.ensure_tenant(&own, &own).await?;
-        let in_cluster = base.cluster.enabled;
-        let tenants = Arc::new(Tenants {
-            primary,
-            store,
-            base: Some(base),
-            others: RwLock::new(BTreeMap::new()),
-            changing: tokio::sync::Mutex::new(()),
-        });
+        let tenants = Self::new(primary, Some(base)).await?;
         let active: Vec<Tenant> = tenants
-            .store
-            .tenants(&own)
+            .list()
             .await?
             .into_iter()
             .filter(|t| !t.node_tenant && t.status == TenantStatus::Active)
             .collect();
-        if !active.is_empty() && in_cluster {
+        if let (false, Some(why)) = (active.is_empty(), tenants.unservable()) {
             tracing::warn!(
                 tenants = active.len(),
-                "this node is in a cluster, which serves its own tenant only; the other tenants' employees are not started"
+                "{why}: the other tenants' employees are not started"
             );
             return Ok(tenants);
         }
@@ -86,13 +75,21 @@ impl Tenants {
     /// The tenants of a node serving its own tenant only: no others are started and
     /// none can be created (tests and benchmarks).
     pub async fn alone(primary: Arc<Node>) -> Result<Arc<Tenants>, TenantError> {
+        Self::new(primary, None).await
+    }
+
+    /// The node's own tenant, stored if it is not yet, and no others started.
+    async fn new(
+        primary: Arc<Node>,
+        base: Option<NodeOptions>,
+    ) -> Result<Arc<Tenants>, TenantError> {
         let store = primary.store().clone();
         let own = primary.tenant().to_string();
         store.ensure_tenant(&own, &own).await?;
         Ok(Arc::new(Tenants {
             primary,
             store,
-            base: None,
+            base,
             others: RwLock::new(BTreeMap::new()),
             changing: tokio::sync::Mutex::new(()),
         }))

@@ -177,14 +177,23 @@ async fn each_kind_connects_refreshes_and_is_revoked(s: &TestStore) {
     let rows = s.store.connections("default", &employee).await.unwrap();
     assert_eq!(rows.len(), 3);
     let issued = double.server.lock().unwrap().issued.clone();
+    let key = empla::connections::SecretKey::parse(KEY).unwrap();
     for row in &rows {
-        for sealed in [&row.access_token, &row.refresh_token] {
-            assert!(sealed.starts_with("v1:"), "{sealed}");
-            assert!(
-                !issued.iter().any(|t| sealed.contains(t.as_str())),
-                "{sealed}"
-            );
-        }
+        let ctx = format!("default/{employee}/{}/access", row.provider);
+        let sealed = &row.access_token;
+        assert!(sealed.starts_with("v1:"), "{sealed}");
+        assert!(
+            !issued.iter().any(|t| sealed.contains(t.as_str())),
+            "{sealed}"
+        );
+        // What is kept is the issued token, sealed: it opens with the key, and only
+        // for its own row.
+        let opened = key.open(sealed, &ctx).unwrap();
+        assert!(issued.contains(&opened), "{opened} was not issued");
+        assert!(
+            key.open(sealed, &format!("default/{employee}/other/access"))
+                .is_err()
+        );
     }
 
     // The generic provider's 5-second token is refreshed before it expires; HubSpot's
@@ -469,7 +478,10 @@ async fn an_expiring_token_is_refreshed_before_it_is_handed_out(s: &TestStore) {
     assert_eq!(conns.access_token("t1", "e1", "idp").await.unwrap(), a);
     assert_eq!(double.refreshes().len(), 1);
     // Another tenant's employee of the same id has no connection.
-    assert!(conns.access_token("t2", "e1", "idp").await.is_err());
+    assert!(matches!(
+        conns.access_token("t2", "e1", "idp").await,
+        Err(empla::connections::ConnectionError::NotConnected(_))
+    ));
 }
 
 /// From the dashboard: the employee page offers the configured providers; connecting

@@ -353,7 +353,7 @@ async fn rfc_revoke(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> StatusCode {
-    if basic_client(&headers).is_none() {
+    if basic_client(&headers) != Some(("idp client".into(), secret_of("idp").into())) {
         return StatusCode::UNAUTHORIZED;
     }
     let token = f.get("token").cloned().unwrap_or_default();

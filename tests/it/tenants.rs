@@ -499,6 +499,24 @@ async fn tenants_are_suspended_resumed_kept_across_restarts_and_deleted() {
     )
     .await;
 
+    // Its admin renames it; an operator cannot.
+    let renamed = acme
+        .ok("PATCH", "/api/v1/tenant", Some(json!({"name": "Acme Inc"})))
+        .await;
+    assert_eq!(
+        (renamed["id"].as_str(), renamed["name"].as_str()),
+        (Some("acme"), Some("Acme Inc"))
+    );
+    let ops = token(&acme, "ops", "operator").await;
+    let (status, _) = ops
+        .call("PATCH", "/api/v1/tenant", Some(json!({"name": "Mine"})))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        acme.ok("GET", "/api/v1/tenant", None).await["name"],
+        "Acme Inc"
+    );
+
     root.ok("POST", "/api/v1/tenants/acme/suspend", None).await;
     let (status, text) = acme.call("GET", "/api/v1/employees", None).await;
     assert_eq!(status, 403, "{text}");

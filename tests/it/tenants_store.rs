@@ -5,7 +5,7 @@
 use super::common::{TestStore, profile};
 use empla::api::auth::digest;
 use empla::model::{Role, Tenant, TenantStatus, TokenInfo};
-use empla::store::{NewAudit, NewHire, Store};
+use empla::store::{NewAudit, NewHire, Store, StoredSession};
 
 fn token(tenant: &str, name: &str) -> TokenInfo {
     TokenInfo {
@@ -170,6 +170,37 @@ async fn a_revoked_token_is_not_found_and_its_name_can_be_used_again(ts: TestSto
     );
 }
 
+async fn a_session_ends_when_it_expires_or_its_token_is_revoked(ts: TestStore) {
+    let store = &ts.store;
+    new_tenant(store, "acme").await;
+    let session = |token_id: &str, minutes: i64| StoredSession {
+        tenant: "acme".into(),
+        token_id: token_id.into(),
+        role: Role::Admin,
+        actor: "admin".into(),
+        csrf: "c".into(),
+        expires_at: chrono::Utc::now() + chrono::Duration::minutes(minutes),
+    };
+    store
+        .open_session("live", &session("tok-acme-admin", 10))
+        .await
+        .unwrap();
+    store
+        .open_session("old", &session("tok-acme-admin", -1))
+        .await
+        .unwrap();
+    assert!(store.session("live").await.unwrap().is_some());
+    assert!(
+        store.session("old").await.unwrap().is_none(),
+        "an expired session is refused"
+    );
+    store.revoke_token("acme", "tok-acme-admin").await.unwrap();
+    assert!(
+        store.session("live").await.unwrap().is_none(),
+        "a revoked token's session ends with it"
+    );
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -192,4 +223,5 @@ on_both!(
     deleting_a_tenant_removes_its_rows_only_and_keeps_the_audit_trail,
     the_audit_trail_cannot_be_changed_or_shortened,
     a_revoked_token_is_not_found_and_its_name_can_be_used_again,
+    a_session_ends_when_it_expires_or_its_token_is_revoked,
 );

@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 
 /// How many of each list the page shows.
 const SHOWN: i64 = 25;
+/// How many of an employee's approvals are read to find its latest decided ones.
+const DECIDED_READ: i64 = 1000;
 
 fn no_employee(key: &str) -> Response {
     refused(StatusCode::NOT_FOUND, &format!("No employee {key:?}."))
@@ -60,7 +62,7 @@ async fn employee_page(
         .map_err(unavailable)?
         .ok_or_else(|| no_employee(key))?;
     let live = super::live::url(s, Some((id, &profile.chat_handle))).await;
-    // Its own account when it can give one; else what its snapshot says.
+    // Its own account (the employee answers for itself).
     let runtime = match node.employee_runtime(id).await {
         Ok(r) => r,
         Err(e) => {
@@ -70,13 +72,21 @@ async fn employee_page(
             ));
         }
     };
-    let approvals = node
-        .approvals(Some(id), None, SHOWN)
+    // The queue lists oldest first: the pending ones by themselves (however many were
+    // decided before them), the decided ones newest first.
+    let pending = node
+        .approvals(Some(id), Some(ApprovalStatus::Pending), SHOWN)
         .await
         .map_err(unavailable)?;
-    let (pending, decided): (Vec<_>, Vec<_>) = approvals
+    let mut decided: Vec<_> = node
+        .approvals(Some(id), None, DECIDED_READ)
+        .await
+        .map_err(unavailable)?
         .into_iter()
-        .partition(|a| a.status == ApprovalStatus::Pending);
+        .filter(|a| a.status != ApprovalStatus::Pending)
+        .collect();
+    decided.reverse();
+    decided.truncate(SHOWN as usize);
     let escalations = node
         .escalations(Some(id), None, SHOWN)
         .await

@@ -11,7 +11,7 @@
 
 use super::Visitor;
 use crate::api::ApiState;
-use crate::model::{EmployeeId, EscalationStatus};
+use crate::model::{ApprovalStatus, EmployeeId, EscalationStatus};
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -49,9 +49,15 @@ pub(super) async fn url(s: &ApiState, employee: Option<(EmployeeId, &str)>) -> S
 async fn marker(s: &ApiState, employee: Option<EmployeeId>) -> u64 {
     let node = &s.node;
     let mut h = DefaultHasher::new();
-    if let Ok(list) = node.approvals(None, None, WATCHED).await {
+    // The pending queue, straight from the store (a decision takes one out, a new one
+    // comes in); not the node's view, which works out each mail's recipients.
+    if let Ok(list) = node
+        .store()
+        .approvals(node.tenant(), None, Some(ApprovalStatus::Pending), WATCHED)
+        .await
+    {
         for a in list {
-            (a.id.to_string(), a.status.as_str()).hash(&mut h);
+            a.id.to_string().hash(&mut h);
         }
     }
     if let Ok(list) = node

@@ -7,7 +7,6 @@ use super::pages::frame;
 use super::{Visitor, back_to, refused, render};
 use crate::api::{ApiError, ApiState};
 use crate::model::{EmployeeStatus, EventId, Role};
-use crate::node::DeadLetterError;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -141,8 +140,7 @@ async fn dead_letter(
     };
     match done {
         Ok(()) => back_to(Some("/ui/operator")),
-        Err(DeadLetterError::Store(e)) => ApiError::from(e).into_response(),
-        Err(e) => refused(StatusCode::NOT_FOUND, &e.to_string()),
+        Err(e) => crate::api::supervision::dead_letter_error(e).into_response(),
     }
 }
 
